@@ -1,0 +1,252 @@
+#!/usr/bin/env bash
+# bench.sh - performance figures for aurweb-migrate on SQLite, against its peers
+# and against the sqlite3 shell ("floor": the same SQL, no migration tool).
+#
+# WHAT IT MEASURES (each step can be switched off through STEPS)
+#   build     `cargo build --release` of aurweb-migrate into $CARGO_TARGET_DIR
+#             (default /work/target-bench, so it does not fight over target/).
+#   peers     /work/shared/bench/peers.sh with OURS=<that binary>, DBS=sqlite,
+#             NS (default 1000), SCENARIOS "startup upgrade status noop heavy":
+#               startup  --version;  upgrade  empty -> head, N migrations;
+#               status   on an up-to-date database;  noop  `upgrade` at head;
+#               heavy    one ~20 MB migration (200,000 rows), empty -> head;
+#             for aurweb-migrate, the floor and every peer found (alembic,
+#             sqlx-cli, dbmate, refinery_cli). Medians, peak RSS; report.md.
+#   single    one hyperfine run, side by side, applying $ST_N migrations to an
+#             empty SQLite file (reset before every run, untimed):
+#               floor   sqlite3 DB '.read floor/all.sql' (BEGIN/COMMIT per migration)
+#               ours    aurweb-migrate ... upgrade            (if ST_PLAIN=1)
+#               ours-st aurweb-migrate ... upgrade --single-transaction
+#             Target: ours-st <= 0.3 x floor.
+#   rss       peak RSS (GNU time %M, KiB) of the heavy 20 MB migration, $RSS_RUNS
+#             runs each of aurweb-migrate and of the sqlite3 floor.
+#             Target: <= 60 MB for aurweb-migrate.
+#   splitter  `cargo bench --bench splitter_throughput` when benches/
+#             splitter_throughput.rs exists (skipped otherwise). Target >= 200 MB/s.
+#
+# RUN (from anywhere; needs hyperfine, GNU time, sqlite3, python3, cargo)
+#   bash benches/bench.sh                        # everything, one pass (~15 min)
+#   PASSES=3 bash benches/bench.sh               # three peers.sh passes: for figures
+#   NS="100 1000" bash benches/bench.sh          # also N=100 in peers.sh
+#   STEPS="build single rss" bash benches/bench.sh   # only our own series
+#   TOOLS="floor ours sqlx" SCENARIOS="status noop" STEPS="build peers" bash benches/bench.sh
+# Peers are installed as peers.sh's header says; a missing one is skipped.
+#
+# KNOBS (environment)
+#   STEPS        steps to run (default "build peers single rss splitter")
+#   PEERS        path of peers.sh (default /work/shared/bench/peers.sh);
+#                gen_migrations.py is taken from beside it
+#   CARGO_TARGET_DIR  build directory (default /work/target-bench)
+#   OURS         use this binary instead of building (the build step is skipped)
+#   WORK         scratch space, shared with peers.sh (default /tmp/aurweb-migrate-bench)
+#   OUT          this run's results (default $WORK/run-YYYYmmdd-HHMMSS); peers.sh
+#                writes to $OUT/peers, our own series to $OUT/extra
+#   PASSES NS SCENARIOS TOOLS RUNS WARMUP ...  passed on to peers.sh
+#   ST_N (1000)  ST_RUNS (5)  ST_WARMUP (1)  ST_PLAIN (1)   the single step
+#   RSS_RUNS (3)                                          the rss step
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/.." && pwd)
+PEERS=${PEERS:-/work/shared/bench/peers.sh}
+GEN=${GEN:-$(dirname "$PEERS")/gen_migrations.py}
+STEPS=${STEPS:-"build peers single rss splitter"}
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/work/target-bench}
+export WORK=${WORK:-/tmp/aurweb-migrate-bench}
+OUT=${OUT:-$WORK/run-$(date +%Y%m%d-%H%M%S)}
+export PASSES=${PASSES:-1}
+export NS=${NS:-1000}
+export SCENARIOS=${SCENARIOS:-"startup upgrade status noop heavy"}
+export DBS=sqlite   # MySQL/MariaDB support does not exist yet
+ST_N=${ST_N:-1000}
+ST_RUNS=${ST_RUNS:-5}
+ST_WARMUP=${ST_WARMUP:-1}
+ST_PLAIN=${ST_PLAIN:-1}
+RSS_RUNS=${RSS_RUNS:-3}
+GNU_TIME=${GNU_TIME:-/usr/bin/time}
+SQLITE3=${SQLITE3:-$(command -v sqlite3 || true)}
+OURS=${OURS:-}
+
+log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
+want() { case " $STEPS " in *" $1 "*) return 0 ;; esac; return 1; }
+die() { log "error: $*"; exit 2; }
+
+need() {
+  local c
+  for c in "$@"; do command -v "$c" >/dev/null 2>&1 || die "$c not found"; done
+}
+
+# Generated migrations, in the same place and by the same script as peers.sh.
+ensure_tree() { # TAG (N or heavy) -> directory
+  local dir="$WORK/mig/$1"
+  if [ ! -f "$dir/.done" ]; then
+    rm -rf "$dir"
+    python3 "$GEN" "$dir" "$1" >&2 && touch "$dir/.done"
+  fi
+  echo "$dir"
+}
+
+reset_db() { rm -f "$1" "$1-wal" "$1-shm" "$1-journal" && : >"$1"; }
+
+count_tables() {
+  python3 -c "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); print(c.execute(\"select count(*) from sqlite_master where type='table' and name like 't\\_%' escape '\\\\'\").fetchone()[0])" "$1"
+}
+
+count_big() {
+  python3 -c "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); print(c.execute('select count(*) from big').fetchone()[0])" "$1" 2>/dev/null || echo 0
+}
+
+step_build() {
+  if [ -n "$OURS" ]; then
+    log "build: skipped, OURS=$OURS"
+  else
+    need cargo
+    log "build: cargo build --release into $CARGO_TARGET_DIR"
+    cargo build --release --manifest-path "$ROOT/Cargo.toml" >&2
+    OURS=$CARGO_TARGET_DIR/release/aurweb-migrate
+  fi
+  [ -x "$OURS" ] || die "no executable at $OURS"
+  log "ours: $OURS ($("$OURS" --version 2>&1))"
+  # which source it was built from (others edit the tree while we measure)
+  {
+    echo "binary: $OURS"
+    echo "version: $("$OURS" --version 2>&1)"
+    echo "built: $(date -u -r "$OURS" +%Y-%m-%dT%H:%M:%SZ)"
+    echo "sha256: $(sha256sum "$OURS" | cut -d' ' -f1)"
+    echo "src tree hash: $(cd "$ROOT" && find src Cargo.toml -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)"
+  } >"$OUT/ours.txt"
+}
+
+step_peers() {
+  need hyperfine python3 "$GNU_TIME"
+  log "peers: $PEERS (NS=$NS, PASSES=$PASSES, scenarios: $SCENARIOS)"
+  RESULTS="$OUT/peers" OURS="$OURS" bash "$PEERS" >"$OUT/peers.log" 2>&1 || log "peers.sh exited $?"
+  log "peers: report at $OUT/peers/report.md (log $OUT/peers.log)"
+}
+
+# median of a hyperfine JSON's results, by command index
+hf_median() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['results'][int(sys.argv[2])]['median'])" "$1" "$2"; }
+
+step_single() {
+  need hyperfine python3
+  [ -n "$SQLITE3" ] || die "sqlite3 not found"
+  local tree dir floor_db ours_db st_db
+  tree=$(ensure_tree "$ST_N")
+  dir="$OUT/extra"
+  mkdir -p "$dir" "$WORK/db"
+  floor_db="$WORK/db/st-floor.sqlite"
+  ours_db="$WORK/db/st-ours.sqlite"
+  st_db="$WORK/db/st-ours-st.sqlite"
+
+  # check runs: every command must reach N tables
+  local db have
+  for db in "$floor_db" "$ours_db" "$st_db"; do reset_db "$db"; done
+  "$SQLITE3" "$floor_db" ".read $tree/floor/all.sql" >/dev/null
+  "$OURS" --database-url "sqlite://$ours_db" --migrations "$tree/plain" upgrade >"$dir/single-ours.check.txt" 2>&1
+  "$OURS" --database-url "sqlite://$st_db" --migrations "$tree/plain" upgrade --single-transaction >"$dir/single-ours-st.check.txt" 2>&1
+  for db in "$floor_db" "$ours_db" "$st_db"; do
+    have=$(count_tables "$db")
+    [ "$have" = "$ST_N" ] || die "single: $db has $have/$ST_N tables after the check run"
+  done
+
+  local args=(-N -i --style basic --runs "$ST_RUNS" --warmup "$ST_WARMUP" --export-json "$dir/single.json"
+    --export-markdown "$dir/single.md")
+  args+=(-n "sqlite3 shell, BEGIN/COMMIT per migration (floor)" --prepare "bash $HERE/bench.sh _reset $floor_db"
+    "$SQLITE3 $floor_db '.read $tree/floor/all.sql'")
+  args+=(-n "aurweb-migrate upgrade --single-transaction" --prepare "bash $HERE/bench.sh _reset $st_db"
+    "$OURS --database-url sqlite://$st_db --migrations $tree/plain upgrade --single-transaction")
+  if [ "$ST_PLAIN" = 1 ]; then
+    args+=(-n "aurweb-migrate upgrade" --prepare "bash $HERE/bench.sh _reset $ours_db"
+      "$OURS --database-url sqlite://$ours_db --migrations $tree/plain upgrade")
+  fi
+  log "single: N=$ST_N, $ST_RUNS runs (+$ST_WARMUP warm-up) each"
+  hyperfine "${args[@]}" >"$dir/single.hyperfine.txt" 2>&1 || die "hyperfine failed, see $dir/single.hyperfine.txt"
+  python3 - "$dir/single.json" "$ST_N" <<'PY' | tee "$dir/single.summary.txt"
+import json, sys
+res = json.load(open(sys.argv[1]))["results"]
+floor = res[0]["median"]
+print(f"applying {sys.argv[2]} migrations to an empty SQLite file (medians of {len(res[0]['times'])} runs)")
+for r in res:
+    print(f"  {r['command']:<55} {r['median']*1000:9.1f} ms  {r['median']/floor:5.2f} x floor"
+          f"  (min {r['min']*1000:.1f}, max {r['max']*1000:.1f})")
+st = res[1]["median"] / floor
+print(f"target --single-transaction <= 0.30 x floor: {st:.2f} x -> {'MET' if st <= 0.30 else 'NOT MET'}")
+PY
+  for db in "$floor_db" "$ours_db" "$st_db"; do rm -f "$db"; done
+}
+
+step_rss() {
+  need python3 "$GNU_TIME"
+  [ -n "$SQLITE3" ] || die "sqlite3 not found"
+  local tree dir db i rows
+  tree=$(ensure_tree heavy)
+  dir="$OUT/extra"
+  mkdir -p "$dir" "$WORK/db"
+  db="$WORK/db/rss-heavy.sqlite"
+  : >"$dir/rss-ours.mem"
+  : >"$dir/rss-floor.mem"
+  log "rss: heavy migration, $RSS_RUNS runs each"
+  for i in $(seq 1 "$RSS_RUNS"); do
+    reset_db "$db"
+    "$GNU_TIME" -f '%M %e %x' -a -o "$dir/rss-ours.mem" \
+      "$OURS" --database-url "sqlite://$db" --migrations "$tree/plain" upgrade >/dev/null 2>&1 || true
+    rows=$(count_big "$db")
+    [ "$rows" = 200000 ] || log "rss: run $i of aurweb-migrate left $rows/200000 rows"
+    reset_db "$db"
+    "$GNU_TIME" -f '%M %e %x' -a -o "$dir/rss-floor.mem" \
+      "$SQLITE3" "$db" ".read $tree/floor/all.sql" >/dev/null 2>&1 || true
+  done
+  rm -f "$db"
+  python3 - "$dir/rss-ours.mem" "$dir/rss-floor.mem" <<'PY' | tee "$dir/rss.summary.txt"
+import statistics, sys
+print("peak RSS, one ~20 MB migration (GNU time %M; per run: KiB, wall s, exit code)")
+for name, path in (("aurweb-migrate", sys.argv[1]), ("sqlite3 floor", sys.argv[2])):
+    rows = [l.split() for l in open(path) if l.strip() and l.split()[0].isdigit()]
+    kb = [int(r[0]) for r in rows]
+    print(f"  {name:<15} median {statistics.median(kb)/1024:6.1f} MB, max {max(kb)/1024:6.1f} MB,"
+          f" wall median {statistics.median(float(r[1]) for r in rows):.2f} s, exits {sorted({r[2] for r in rows})}")
+    if name == "aurweb-migrate":
+        ok = max(kb) / 1024 <= 60
+        print(f"  target peak RSS <= 60 MB: {'MET' if ok else 'NOT MET'}")
+PY
+}
+
+step_splitter() {
+  if [ ! -f "$ROOT/benches/splitter_throughput.rs" ]; then
+    log "splitter: benches/splitter_throughput.rs absent, skipped"
+    return 0
+  fi
+  need cargo
+  mkdir -p "$OUT/extra"
+  log "splitter: cargo bench --bench splitter_throughput"
+  if cargo bench --manifest-path "$ROOT/Cargo.toml" --bench splitter_throughput \
+    >"$OUT/extra/splitter.txt" 2>"$OUT/extra/splitter.stderr"; then
+    cat "$OUT/extra/splitter.txt"
+  else
+    log "splitter: cargo bench failed (see $OUT/extra/splitter.stderr)"
+  fi
+}
+
+main() {
+  mkdir -p "$OUT"
+  log "steps: $STEPS; results: $OUT"
+  # every step needs the binary; the build step makes it, else OURS must be set
+  if want build || [ -z "$OURS" ]; then step_build; fi
+  want peers && step_peers
+  want single && step_single
+  want rss && step_rss
+  want splitter && step_splitter
+  echo
+  echo "results in $OUT:"
+  [ -f "$OUT/peers/report.md" ] && echo "  peers.sh report:  $OUT/peers/report.md (machine: $OUT/peers/pass-1/machine.txt)"
+  [ -f "$OUT/extra/single.summary.txt" ] && echo "  single-transaction: $OUT/extra/single.summary.txt"
+  [ -f "$OUT/extra/rss.summary.txt" ] && echo "  peak RSS (heavy):   $OUT/extra/rss.summary.txt"
+  [ -f "$OUT/extra/splitter.txt" ] && echo "  splitter:           $OUT/extra/splitter.txt"
+  return 0
+}
+
+case "${1:-}" in
+  _reset) reset_db "$2" ;;   # used by hyperfine --prepare
+  "") main ;;
+  *) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 2 ;;
+esac

@@ -1,0 +1,540 @@
+//! Commands: resolves settings, loads migrations, opens the backend and runs the library for one
+//! command, printing results through [`report`]. The binary's clap types stop at [`Request`].
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::backend::sqlite::Sqlite;
+use crate::backend::{Access, Backend, Timeouts};
+use crate::config::{self, DatabaseTarget, Overrides, Settings};
+use crate::error::{Error, Result};
+use crate::history::TableName;
+use crate::plan::{self, Target};
+use crate::report::{self, Context, Format};
+use crate::runner::{self, Event, Outcome, Resolution, RunMode, StampMode, UpgradeOptions};
+use crate::source::{self, MigrationSet};
+use crate::Dialect;
+
+/// One invocation of the tool, free of any argument-parser types.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub overrides: Overrides,
+    pub format: Format,
+    /// `-v` count.
+    pub verbose: u8,
+    pub quiet: bool,
+    pub command: Command,
+}
+
+#[derive(Debug, Clone)]
+pub enum Command {
+    New {
+        description: String,
+        reversible: bool,
+        dialects: Vec<Dialect>,
+    },
+    Status,
+    Upgrade {
+        to: Option<u64>,
+        dry_run: bool,
+        single_transaction: bool,
+        allow_out_of_order: bool,
+    },
+    Downgrade {
+        to: u64,
+    },
+    Check,
+    Baseline {
+        version: u64,
+    },
+    Stamp {
+        version: u64,
+    },
+    Resolve {
+        version: u64,
+        resolution: Resolution,
+    },
+    History,
+}
+
+/// Runs a request. Returns the exit code on success (0, or 1 when `check` finds problems).
+/// With `--format json`, an error's JSON document has already been printed on stdout when this
+/// returns `Err`; the caller prints the message on stderr and exits with its code.
+pub async fn run(request: Request) -> Result<i32> {
+    let cwd = std::env::current_dir()
+        .map_err(|e| Error::Usage(format!("cannot read the working directory: {e}")))?;
+    let env = |name: &str| std::env::var(name).ok();
+    let settings = match config::resolve(&request.overrides, &env, &cwd) {
+        Ok(s) => s,
+        Err(e) => return fail(&request, e, None),
+    };
+    if !request.quiet {
+        for w in &settings.warnings {
+            eprintln!("warning: {w}");
+        }
+    }
+    match dispatch(&request, &settings).await {
+        Ok(code) => Ok(code),
+        Err((e, partial)) => fail(&request, e, partial.as_ref()),
+    }
+}
+
+type Failure = (Error, Option<Outcome>);
+
+fn fail(request: &Request, e: Error, partial: Option<&Outcome>) -> Result<i32> {
+    if request.format == Format::Json {
+        print_json(&report::error_json(&e, partial));
+    }
+    Err(e)
+}
+
+fn print_json(v: &serde_json::Value) {
+    let mut out = std::io::stdout().lock();
+    let _ = serde_json::to_writer_pretty(&mut out, v);
+    let _ = writeln!(out);
+}
+
+fn print(s: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(s.as_bytes());
+    let _ = out.flush();
+}
+
+fn plain(e: Error) -> Failure {
+    (e, None)
+}
+
+fn timeouts(settings: &Settings) -> Timeouts {
+    Timeouts {
+        connect: settings.connect_timeout.value,
+        lock: settings.lock_timeout.value,
+    }
+}
+
+fn load(settings: &Settings) -> Result<MigrationSet> {
+    source::load(
+        &settings.migrations_dir.value,
+        settings.database.value.dialect(),
+    )
+}
+
+/// Opens the configured database. `Ok(None)`: read-only access to a database that does not
+/// exist yet (everything is pending, nothing is created).
+async fn open(settings: &Settings, access: Access) -> Result<Option<Sqlite>> {
+    let table = TableName::new(&settings.table.value)?;
+    match &settings.database.value {
+        DatabaseTarget::Sqlite { path } => {
+            Sqlite::open(path, access, table, timeouts(settings)).await
+        }
+        DatabaseTarget::Mysql(_) => Err(Error::Usage(
+            "the MySQL/MariaDB backend is not available in this build yet; use a sqlite:// database"
+                .to_string(),
+        )),
+    }
+}
+
+async fn read_history(settings: &Settings) -> Result<(Vec<crate::history::Row>, Option<Sqlite>)> {
+    match open(settings, Access::ReadOnly).await? {
+        Some(mut b) => {
+            let h = b.read_history().await?;
+            Ok((h, Some(b)))
+        }
+        None => Ok((Vec::new(), None)),
+    }
+}
+
+async fn dispatch(request: &Request, settings: &Settings) -> std::result::Result<i32, Failure> {
+    let json = request.format == Format::Json;
+    let database = settings.database.value.redacted();
+    let dialect = settings.database.value.dialect();
+    match &request.command {
+        Command::New {
+            description,
+            reversible,
+            dialects,
+        } => {
+            let files = new_migration(
+                &settings.migrations_dir.value,
+                description,
+                *reversible,
+                dialects,
+            )
+            .map_err(plain)?;
+            if json {
+                print_json(&serde_json::json!({
+                    "format_version": report::FORMAT_VERSION,
+                    "files": files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>(),
+                }));
+            } else {
+                for f in &files {
+                    print(&format!("{}\n", f.display()));
+                }
+            }
+            Ok(0)
+        }
+        Command::History => {
+            let set = load(settings).map_err(plain)?;
+            if json {
+                print_json(&report::history_json(&set));
+            } else {
+                print(&report::history_human(&set));
+            }
+            Ok(0)
+        }
+        Command::Status | Command::Check => {
+            let set = load(settings).map_err(plain)?;
+            let (history, backend) = read_history(settings).await.map_err(plain)?;
+            if let Some(b) = backend {
+                b.close().await;
+            }
+            let ov = plan::overview(&set.migrations, &history, false);
+            let ctx = Context {
+                database: &database,
+                dialect,
+                table: &settings.table.value,
+                set: &set,
+            };
+            if matches!(request.command, Command::Check) {
+                let ok = report::check_problems(&ov).is_empty();
+                if json {
+                    print_json(&report::check_json(&ov));
+                } else if !(request.quiet && ok) {
+                    print(&report::check_human(&ov));
+                }
+                return Ok(if ok { 0 } else { 1 });
+            }
+            if json {
+                print_json(&report::status_json(&ctx, &ov));
+            } else {
+                if request.verbose > 0 {
+                    print(&settings_human(settings));
+                }
+                print(&report::status_human(
+                    &ctx,
+                    &ov,
+                    request.verbose > 0,
+                    report::stdout_colour(),
+                ));
+            }
+            Ok(0)
+        }
+        Command::Upgrade {
+            to,
+            dry_run,
+            single_transaction,
+            allow_out_of_order,
+        } => {
+            let set = load(settings).map_err(plain)?;
+            let target = match to {
+                None => Target::Latest,
+                Some(v) if set.get(*v).is_some() => Target::Version(*v),
+                Some(v) => {
+                    return Err(plain(Error::Usage(format!(
+                        "--to {v}: no migration has that version in {}",
+                        set.dir.display()
+                    ))))
+                }
+            };
+            let options = UpgradeOptions {
+                target,
+                mode: if *single_transaction {
+                    RunMode::SingleTransaction
+                } else {
+                    RunMode::PerMigration
+                },
+                allow_out_of_order: *allow_out_of_order,
+            };
+            if *dry_run {
+                let (history, backend) = read_history(settings).await.map_err(plain)?;
+                if let Some(b) = backend {
+                    b.close().await;
+                }
+                let pending = runner::pending(&set, &history, options).map_err(plain)?;
+                if json {
+                    print_json(&report::dry_run_json(&pending, dialect));
+                } else {
+                    print(&report::dry_run_human(&pending, dialect));
+                }
+                return Ok(0);
+            }
+            let mut backend = open(settings, Access::ReadWrite)
+                .await
+                .map_err(plain)?
+                .expect("read-write access always opens");
+            let mut progress = Progress::new(request);
+            let result =
+                runner::upgrade(&mut backend, &set, options, &mut |e| progress.event(e)).await;
+            backend.close().await;
+            finish(request, result, progress, "applied", "applied")
+        }
+        Command::Downgrade { to } => {
+            let set = load(settings).map_err(plain)?;
+            let mut backend = open(settings, Access::ReadWrite)
+                .await
+                .map_err(plain)?
+                .expect("read-write access always opens");
+            let mut progress = Progress::new(request);
+            let result =
+                runner::downgrade(&mut backend, &set, *to, &mut |e| progress.event(e)).await;
+            backend.close().await;
+            finish(request, result, progress, "reverted", "reverted")
+        }
+        Command::Baseline { version } | Command::Stamp { version } => {
+            let mode = if matches!(request.command, Command::Baseline { .. }) {
+                StampMode::Baseline
+            } else {
+                StampMode::Stamp
+            };
+            let set = load(settings).map_err(plain)?;
+            let mut backend = open(settings, Access::ReadWrite)
+                .await
+                .map_err(plain)?
+                .expect("read-write access always opens");
+            let result = runner::stamp(&mut backend, &set, *version, mode).await;
+            backend.close().await;
+            let outcome = result.map_err(plain)?;
+            if json {
+                print_json(&report::outcome_json(&outcome, "recorded"));
+            } else if !request.quiet {
+                for a in &outcome.applied {
+                    print(&format!("baseline  {}  {}\n", a.version, a.description));
+                }
+                print(&report::outcome_human(&outcome, "recorded"));
+            }
+            Ok(0)
+        }
+        Command::Resolve {
+            version,
+            resolution,
+        } => {
+            let mut backend = open(settings, Access::ReadWrite)
+                .await
+                .map_err(plain)?
+                .expect("read-write access always opens");
+            let result = runner::resolve(&mut backend, *version, *resolution).await;
+            backend.close().await;
+            let current = result.map_err(plain)?;
+            let what = match resolution {
+                Resolution::Applied => "applied",
+                Resolution::RolledBack => "rolled-back",
+            };
+            if json {
+                print_json(&serde_json::json!({
+                    "format_version": report::FORMAT_VERSION,
+                    "changed": true,
+                    "resolved": {"version": version, "as": what},
+                    "current": current,
+                }));
+            } else if !request.quiet {
+                print(&format!(
+                    "resolved {version} as {what}; database is at version {}\n",
+                    current.map_or("none".to_string(), |v| v.to_string())
+                ));
+            }
+            Ok(0)
+        }
+    }
+}
+
+fn finish(
+    request: &Request,
+    result: Result<Outcome>,
+    progress: Progress,
+    json_key: &str,
+    verb: &str,
+) -> std::result::Result<i32, Failure> {
+    match result {
+        Ok(outcome) => {
+            if request.format == Format::Json {
+                print_json(&report::outcome_json(&outcome, json_key));
+            } else if !request.quiet {
+                print(&report::outcome_human(&outcome, verb));
+            }
+            Ok(0)
+        }
+        Err(e) => Err((e, Some(progress.partial))),
+    }
+}
+
+/// Prints a line per finished migration (human format) and keeps what ran, so a failure can
+/// still say what changed before it.
+struct Progress {
+    human: bool,
+    partial: Outcome,
+}
+
+impl Progress {
+    fn new(request: &Request) -> Self {
+        Progress {
+            human: request.format == Format::Human && !request.quiet,
+            partial: Outcome::default(),
+        }
+    }
+
+    fn event(&mut self, e: Event<'_>) {
+        if let Event::Done {
+            migration,
+            reverting,
+            execution_ms,
+        } = e
+        {
+            if self.human {
+                print(&format!(
+                    "{}  {}  {}  ({execution_ms} ms)\n",
+                    if reverting { "reverted" } else { "applied" },
+                    migration.version,
+                    migration.description()
+                ));
+            }
+            self.partial.applied.push(runner::Applied {
+                version: migration.version,
+                description: migration.description(),
+                execution_ms,
+            });
+        }
+    }
+}
+
+fn settings_human(s: &Settings) -> String {
+    format!(
+        "settings:\n  database        {}  (from {})\n  migrations      {}  (from {})\n  schema          {}  (from {})\n  table           {}  (from {})\n  lock timeout    {}s  (from {})\n  connect timeout {}s  (from {})\n",
+        s.database.value.redacted(),
+        s.database.origin,
+        s.migrations_dir.value.display(),
+        s.migrations_dir.origin,
+        s.schema_dir.value.display(),
+        s.schema_dir.origin,
+        s.table.value,
+        s.table.origin,
+        s.lock_timeout.value.as_secs(),
+        s.lock_timeout.origin,
+        s.connect_timeout.value.as_secs(),
+        s.connect_timeout.origin,
+    )
+}
+
+/// `add users table!` → `add_users_table`.
+pub fn slugify(description: &str) -> String {
+    let mut slug = String::new();
+    for c in description.chars() {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c.to_ascii_lowercase());
+        } else if !slug.ends_with('_') && !slug.is_empty() {
+            slug.push('_');
+        }
+    }
+    while slug.ends_with('_') {
+        slug.pop();
+    }
+    slug
+}
+
+/// The next version for a directory: the UTC timestamp `YYYYMMDDHHMMSS`, or, in a directory
+/// that numbers with short zero-padded sequence numbers, the next of those. Always above every
+/// existing version.
+pub fn next_version(existing: &[(u64, String)], now_utc: &str) -> String {
+    let max = existing.iter().map(|e| e.0).max();
+    let sequential = !existing.is_empty()
+        && existing.iter().all(|(_, text)| text.len() < 14)
+        && existing.iter().any(|(_, text)| text.starts_with('0'));
+    if sequential {
+        let width = existing.iter().map(|e| e.1.len()).max().unwrap_or(4);
+        return format!("{:0width$}", max.unwrap_or(0) + 1);
+    }
+    let stamp: String = now_utc
+        .chars()
+        .filter(char::is_ascii_digit)
+        .take(14)
+        .collect();
+    let stamp_num: u64 = stamp.parse().unwrap_or(0);
+    match max {
+        Some(m) if m >= stamp_num => (m + 1).to_string(),
+        _ => stamp,
+    }
+}
+
+fn new_migration(
+    dir: &Path,
+    description: &str,
+    reversible: bool,
+    dialects: &[Dialect],
+) -> Result<Vec<PathBuf>> {
+    let slug = slugify(description);
+    if slug.is_empty() {
+        return Err(Error::Usage(format!(
+            "description {description:?} has no letters or digits to name the file with"
+        )));
+    }
+    if !dir.exists() {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Error::Usage(format!("cannot create {}: {e}", dir.display())))?;
+    }
+    let existing: Vec<(u64, String)> = source::scan_dir(dir)?
+        .into_iter()
+        .map(|(n, _)| (n.version, n.version_text))
+        .collect();
+    let version = next_version(&existing, &crate::history::now_utc());
+    let mut dialects = dialects.to_vec();
+    dialects.sort();
+    dialects.dedup();
+    let variants: Vec<Option<Dialect>> = if dialects.is_empty() {
+        vec![None]
+    } else {
+        dialects.into_iter().map(Some).collect()
+    };
+    let mut files = Vec::new();
+    for d in &variants {
+        let suffix = d.map(|d| format!(".{d}")).unwrap_or_default();
+        files.push((
+            dir.join(format!("{version}_{slug}{suffix}.sql")),
+            format!(
+                "-- {description}\n--\n-- Statements end with `;`. The file runs in one transaction with its history row;\n-- to run it outside one, start the file with the line `-- aurweb-migrate: no-transaction`.\n\n"
+            ),
+        ));
+        if reversible {
+            files.push((
+                dir.join(format!("{version}_{slug}.down{suffix}.sql")),
+                format!("-- revert: {description}\n\n"),
+            ));
+        }
+    }
+    let mut written = Vec::new();
+    for (path, text) in files {
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .map_err(|e| Error::Usage(format!("cannot create {}: {e}", path.display())))?;
+        f.write_all(text.as_bytes())
+            .map_err(|e| Error::Usage(format!("cannot write {}: {e}", path.display())))?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs() {
+        assert_eq!(slugify("add foo index"), "add_foo_index");
+        assert_eq!(slugify("Add Users table!"), "add_users_table");
+        assert_eq!(slugify("  --x--y  "), "x_y");
+        assert_eq!(slugify("ÄÖ"), "");
+    }
+
+    #[test]
+    fn versions() {
+        let now = "2026-11-26T15:04:05.123Z";
+        assert_eq!(next_version(&[], now), "20261126150405");
+        let seq = vec![(1, "0001".to_string()), (2, "0002".to_string())];
+        assert_eq!(next_version(&seq, now), "0003");
+        let ts = vec![(20240101120000, "20240101120000".to_string())];
+        assert_eq!(next_version(&ts, now), "20261126150405");
+        let future = vec![(20991231235959, "20991231235959".to_string())];
+        assert_eq!(next_version(&future, now), "20991231235960");
+        let plain = vec![(1, "1".to_string()), (2, "2".to_string())];
+        assert_eq!(next_version(&plain, now), "20261126150405");
+    }
+}

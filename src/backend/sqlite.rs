@@ -1,0 +1,370 @@
+//! The SQLite backend (sqlx, bundled libsqlite3). Its lock is the write transaction:
+//! `BEGIN IMMEDIATE` with a busy timeout of `--lock-timeout`; `PRAGMA data_version` tells when
+//! another process committed since the history was read, so the runner re-reads it only then.
+
+use std::path::{Path, PathBuf};
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteRow};
+use sqlx::{ConnectOptions, Connection, Row as _};
+
+use super::{Access, Backend, StatementError, Timeouts, TxOptions};
+use crate::error::{Error, Result};
+use crate::history::{self, Row, State, TableName};
+use crate::Dialect;
+
+/// An open SQLite database.
+pub struct Sqlite {
+    conn: SqliteConnection,
+    path: PathBuf,
+    table: TableName,
+    /// `PRAGMA data_version` as of the last history read.
+    data_version: i64,
+    table_exists: bool,
+    foreign_keys_off: bool,
+    timeouts: Timeouts,
+}
+
+const SQLITE_BUSY: i64 = 5;
+const SQLITE_LOCKED: i64 = 6;
+
+impl Sqlite {
+    /// Opens the database at `path`. With [`Access::ReadOnly`] a missing file gives `Ok(None)`
+    /// (nothing to read, and nothing is created); an existing file opens read-write when it is
+    /// writable, so a hot journal left by a crash is rolled back, and read-only otherwise.
+    /// With [`Access::ReadWrite`] a missing file is created.
+    pub async fn open(
+        path: &Path,
+        access: Access,
+        table: TableName,
+        timeouts: Timeouts,
+    ) -> Result<Option<Sqlite>> {
+        let meta = std::fs::metadata(path);
+        let exists = meta.is_ok();
+        if access == Access::ReadOnly && !exists {
+            return Ok(None);
+        }
+        let read_only = match &meta {
+            Ok(m) => m.permissions().readonly(),
+            Err(_) => false,
+        };
+        if access == Access::ReadWrite && read_only {
+            return Err(Error::Connect {
+                target: path.display().to_string(),
+                message: "the database file is read-only".into(),
+            });
+        }
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(access == Access::ReadWrite)
+            .read_only(read_only)
+            .busy_timeout(timeouts.lock)
+            .foreign_keys(true)
+            .disable_statement_logging();
+        let conn = tokio::time::timeout(timeouts.connect, options.connect())
+            .await
+            .map_err(|_| Error::Connect {
+                target: path.display().to_string(),
+                message: format!("timed out after {}s", timeouts.connect.as_secs()),
+            })?
+            .map_err(|e| connect_error(path, &e))?;
+        Ok(Some(Sqlite {
+            conn,
+            path: path.to_path_buf(),
+            table,
+            data_version: 0,
+            table_exists: false,
+            foreign_keys_off: false,
+            timeouts,
+        }))
+    }
+
+    async fn plain(&mut self, sql: &str) -> Result<()> {
+        sqlx::raw_sql(sql)
+            .execute(&mut self.conn)
+            .await
+            .map(|_| ())
+            .map_err(|e| self.db_error(&e))
+    }
+
+    fn db_error(&self, e: &sqlx::Error) -> Error {
+        if is_busy(e) {
+            return self.lock_timeout();
+        }
+        Error::Database(format!("{}: {}", self.path.display(), message(e)))
+    }
+
+    fn lock_timeout(&self) -> Error {
+        Error::LockTimeout {
+            seconds: self.timeouts.lock.as_secs(),
+            holder: Some(format!(
+                "another connection writing to {}",
+                self.path.display()
+            )),
+        }
+    }
+
+    async fn data_version(&mut self) -> Result<i64> {
+        let v: i64 = sqlx::query_scalar("PRAGMA data_version")
+            .fetch_one(&mut self.conn)
+            .await
+            .map_err(|e| self.db_error(&e))?;
+        Ok(v)
+    }
+}
+
+fn connect_error(path: &Path, e: &dyn std::fmt::Display) -> Error {
+    Error::Connect {
+        target: path.display().to_string(),
+        message: e.to_string(),
+    }
+}
+
+fn message(e: &sqlx::Error) -> String {
+    match e {
+        sqlx::Error::Database(d) => d.message().to_string(),
+        other => other.to_string(),
+    }
+}
+
+fn is_busy(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(d) => d
+            .code()
+            .and_then(|c| c.parse::<i64>().ok())
+            .is_some_and(|c| matches!(c & 0xff, SQLITE_BUSY | SQLITE_LOCKED)),
+        _ => false,
+    }
+}
+
+fn row_from(r: &SqliteRow) -> std::result::Result<Row, String> {
+    let get_i64 = |c: &str| r.try_get::<i64, _>(c).map_err(|e| e.to_string());
+    let get_str = |c: &str| r.try_get::<String, _>(c).map_err(|e| e.to_string());
+    let state = get_str("state")?;
+    let nonneg = |c: &str| -> std::result::Result<u64, String> {
+        let v = get_i64(c)?;
+        u64::try_from(v).map_err(|_| format!("column {c} holds the negative value {v}"))
+    };
+    Ok(Row {
+        version: nonneg("version")?,
+        description: get_str("description")?,
+        checksum: get_str("checksum")?,
+        state: State::parse(&state).ok_or_else(|| format!("unknown state {state:?}"))?,
+        statements_done: u32::try_from(nonneg("statements_done")?).unwrap_or(u32::MAX),
+        statements_total: u32::try_from(nonneg("statements_total")?).unwrap_or(u32::MAX),
+        error: r
+            .try_get::<Option<String>, _>("error_text")
+            .map_err(|e| e.to_string())?,
+        applied_at: get_str("applied_at")?,
+        applied_by: get_str("applied_by")?,
+        execution_ms: nonneg("execution_ms")?,
+        tool_version: get_str("tool_version")?,
+    })
+}
+
+impl Backend for Sqlite {
+    fn dialect(&self) -> Dialect {
+        Dialect::Sqlite
+    }
+
+    fn describe(&self) -> String {
+        format!("sqlite://{}", self.path.display())
+    }
+
+    async fn read_history(&mut self) -> Result<Vec<Row>> {
+        // data_version first: a commit between the two reads then shows as a change later,
+        // which costs one extra read and never a missed one.
+        self.data_version = self.data_version().await?;
+        let exists: Option<i64> =
+            sqlx::query_scalar("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1")
+                .bind(self.table.as_str())
+                .fetch_optional(&mut self.conn)
+                .await
+                .map_err(|e| self.db_error(&e))?;
+        self.table_exists = exists.is_some();
+        if !self.table_exists {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT {} FROM {} ORDER BY version",
+            history::COLUMNS,
+            self.table.quoted(Dialect::Sqlite)
+        );
+        let rows = sqlx::query(&sql)
+            .fetch_all(&mut self.conn)
+            .await
+            .map_err(|e| self.db_error(&e))?;
+        rows.iter()
+            .map(|r| {
+                row_from(r).map_err(|m| {
+                    Error::Database(format!(
+                        "{}: unreadable row in version table {}: {m}",
+                        self.path.display(),
+                        self.table
+                    ))
+                })
+            })
+            .collect()
+    }
+
+    async fn history_changed(&mut self) -> Result<bool> {
+        Ok(self.data_version().await? != self.data_version)
+    }
+
+    async fn lock(&mut self) -> Result<()> {
+        Ok(())
+    }
+
+    async fn unlock(&mut self) -> Result<()> {
+        Ok(())
+    }
+
+    async fn begin(&mut self, options: TxOptions) -> Result<()> {
+        if options.foreign_keys_off {
+            // Only outside a transaction does this take effect.
+            self.plain("PRAGMA foreign_keys = OFF").await?;
+            self.foreign_keys_off = true;
+        }
+        match self.plain("BEGIN IMMEDIATE").await {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                self.restore_foreign_keys().await;
+                Err(e)
+            }
+        }
+    }
+
+    async fn commit(&mut self) -> Result<std::result::Result<(), StatementError>> {
+        if self.foreign_keys_off {
+            let violations = sqlx::query("PRAGMA foreign_key_check")
+                .fetch_all(&mut self.conn)
+                .await
+                .map_err(|e| self.db_error(&e))?;
+            if !violations.is_empty() {
+                let mut list: Vec<String> = violations
+                    .iter()
+                    .take(5)
+                    .map(|r| {
+                        let table: String = r.try_get(0).unwrap_or_default();
+                        let rowid: Option<i64> = r.try_get(1).unwrap_or_default();
+                        let parent: String = r.try_get(2).unwrap_or_default();
+                        format!(
+                            "{table} rowid {} references a missing row of {parent}",
+                            rowid.map_or("?".to_string(), |r| r.to_string())
+                        )
+                    })
+                    .collect();
+                if violations.len() > 5 {
+                    list.push(format!("and {} more", violations.len() - 5));
+                }
+                self.rollback().await;
+                return Ok(Err(StatementError {
+                    message: format!("foreign key check failed: {}", list.join("; ")),
+                    lock_timeout: false,
+                }));
+            }
+        }
+        let result = self.plain("COMMIT").await;
+        self.restore_foreign_keys().await;
+        result.map(Ok)
+    }
+
+    async fn rollback(&mut self) {
+        let _ = sqlx::raw_sql("ROLLBACK").execute(&mut self.conn).await;
+        self.restore_foreign_keys().await;
+    }
+
+    async fn ensure_table(&mut self) -> Result<()> {
+        if !self.table_exists {
+            self.plain(&history::create_table_sql(&self.table, Dialect::Sqlite))
+                .await?;
+            self.table_exists = true;
+        }
+        Ok(())
+    }
+
+    async fn execute(&mut self, sql: &str) -> std::result::Result<(), StatementError> {
+        sqlx::raw_sql(sql)
+            .execute(&mut self.conn)
+            .await
+            .map(|_| ())
+            .map_err(|e| StatementError {
+                message: message(&e),
+                lock_timeout: is_busy(&e),
+            })
+    }
+
+    async fn insert_row(&mut self, row: &Row) -> Result<()> {
+        let sql = format!(
+            "INSERT INTO {} ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            self.table.quoted(Dialect::Sqlite),
+            history::COLUMNS
+        );
+        sqlx::query(&sql)
+            .bind(row.version as i64)
+            .bind(&row.description)
+            .bind(&row.checksum)
+            .bind(row.state.as_str())
+            .bind(row.statements_done as i64)
+            .bind(row.statements_total as i64)
+            .bind(row.error.as_deref())
+            .bind(&row.applied_at)
+            .bind(&row.applied_by)
+            .bind(row.execution_ms as i64)
+            .bind(&row.tool_version)
+            .execute(&mut self.conn)
+            .await
+            .map(|_| ())
+            .map_err(|e| self.db_error(&e))
+    }
+
+    async fn update_row(&mut self, row: &Row) -> Result<()> {
+        let sql = format!(
+            "UPDATE {} SET checksum = ?2, state = ?3, statements_done = ?4, statements_total = ?5, error_text = ?6, applied_at = ?7, applied_by = ?8, execution_ms = ?9, tool_version = ?10 WHERE version = ?1",
+            self.table.quoted(Dialect::Sqlite)
+        );
+        sqlx::query(&sql)
+            .bind(row.version as i64)
+            .bind(&row.checksum)
+            .bind(row.state.as_str())
+            .bind(row.statements_done as i64)
+            .bind(row.statements_total as i64)
+            .bind(row.error.as_deref())
+            .bind(&row.applied_at)
+            .bind(&row.applied_by)
+            .bind(row.execution_ms as i64)
+            .bind(&row.tool_version)
+            .execute(&mut self.conn)
+            .await
+            .map(|_| ())
+            .map_err(|e| self.db_error(&e))
+    }
+
+    async fn delete_row(&mut self, version: u64) -> Result<()> {
+        let sql = format!(
+            "DELETE FROM {} WHERE version = ?1",
+            self.table.quoted(Dialect::Sqlite)
+        );
+        sqlx::query(&sql)
+            .bind(version as i64)
+            .execute(&mut self.conn)
+            .await
+            .map(|_| ())
+            .map_err(|e| self.db_error(&e))
+    }
+}
+
+impl Sqlite {
+    async fn restore_foreign_keys(&mut self) {
+        if self.foreign_keys_off {
+            let _ = sqlx::raw_sql("PRAGMA foreign_keys = ON")
+                .execute(&mut self.conn)
+                .await;
+            self.foreign_keys_off = false;
+        }
+    }
+
+    /// Closes the connection cleanly.
+    pub async fn close(self) {
+        let _ = self.conn.close().await;
+    }
+}

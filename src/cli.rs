@@ -1,0 +1,199 @@
+//! Command-line arguments (clap derive only). Converted into an [`aurweb_migrate::app::Request`];
+//! nothing past that boundary sees clap.
+
+use std::path::PathBuf;
+
+use aurweb_migrate::app::{Command, Request};
+use aurweb_migrate::config::Overrides;
+use aurweb_migrate::report::Format;
+use aurweb_migrate::runner::Resolution;
+use aurweb_migrate::Dialect;
+use clap::{ArgGroup, Parser, Subcommand, ValueEnum};
+
+/// Versioned SQL schema migrations for aurweb on MySQL/MariaDB and SQLite.
+#[derive(Debug, Parser)]
+#[command(name = "aurweb-migrate", version, about, long_about = None, max_term_width = 100)]
+pub struct Cli {
+    /// Database URL: sqlite://PATH, mysql://USER@HOST[:PORT]/DB (mariadb:// too).
+    /// Prefer AURWEB_MIGRATE_DATABASE_URL for URLs with a password.
+    #[arg(short = 'd', long, global = true, value_name = "URL")]
+    database_url: Option<String>,
+
+    /// Migrations directory [default: ./migrations]
+    #[arg(short = 'm', long, global = true, value_name = "DIR")]
+    migrations: Option<PathBuf>,
+
+    /// Schema directory [default: `schema` beside the migrations directory]
+    #[arg(long, global = true, value_name = "DIR")]
+    schema: Option<PathBuf>,
+
+    /// Version table name [default: aurweb_migrations]
+    #[arg(long, global = true, value_name = "NAME")]
+    table: Option<String>,
+
+    /// Seconds to wait for the migration lock [default: 60]
+    #[arg(long, global = true, value_name = "SECS")]
+    lock_timeout: Option<u64>,
+
+    /// Seconds to wait for a connection [default: 10]
+    #[arg(long, global = true, value_name = "SECS")]
+    connect_timeout: Option<u64>,
+
+    /// TOML config file [default: ./aurweb-migrate.toml when present]
+    #[arg(short = 'c', long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+
+    /// aurweb's INI config file [default: $AUR_CONFIG]
+    #[arg(long, global = true, value_name = "FILE")]
+    aur_config: Option<PathBuf>,
+
+    /// Output format
+    #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Human)]
+    format: OutputFormat,
+
+    /// More output (-v: settings and plans; -vv: debug logs on stderr)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+
+    /// Only errors
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    quiet: bool,
+
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum OutputFormat {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum DialectArg {
+    Mysql,
+    Sqlite,
+}
+
+#[derive(Debug, Subcommand)]
+enum Cmd {
+    /// Write the next migration file(s) and print their paths
+    New {
+        /// What the migration does; becomes the file's slug
+        description: String,
+        /// Also write a reverse (.down.sql) file
+        #[arg(long)]
+        reversible: bool,
+        /// Write a dialect-specific variant instead of a portable file (repeatable)
+        #[arg(long, value_enum)]
+        dialect: Vec<DialectArg>,
+    },
+    /// Show every migration with its state
+    Status,
+    /// Validate, then apply pending migrations
+    Upgrade {
+        /// Apply pending migrations up to and including this version
+        #[arg(long, value_name = "VERSION")]
+        to: Option<u64>,
+        /// Print the statements that would run, without running them
+        #[arg(long)]
+        dry_run: bool,
+        /// Run every pending migration in one transaction (SQLite)
+        #[arg(long)]
+        single_transaction: bool,
+        /// Apply pending versions older than the newest applied one
+        #[arg(long)]
+        allow_out_of_order: bool,
+    },
+    /// Run reverse files down to VERSION (exclusive)
+    Downgrade {
+        /// The version to stay at (0 reverts everything)
+        #[arg(long, value_name = "VERSION")]
+        to: u64,
+    },
+    /// Exit 1 when anything is pending, modified, missing or failed
+    Check,
+    /// Adopt a database without history: record versions up to VERSION as applied, running nothing
+    Baseline { version: u64 },
+    /// Record pending versions up to VERSION as applied, running nothing
+    Stamp { version: u64 },
+    /// Settle a failed migration after fixing it by hand
+    #[command(group(ArgGroup::new("how").required(true).args(["applied", "rolled_back"])))]
+    Resolve {
+        version: u64,
+        /// You completed the migration by hand
+        #[arg(long)]
+        applied: bool,
+        /// You undid what the migration had committed
+        #[arg(long)]
+        rolled_back: bool,
+    },
+    /// List the migrations on disk (no database needed)
+    History,
+}
+
+impl Cli {
+    pub fn into_request(self) -> Request {
+        let dialect = |d: DialectArg| match d {
+            DialectArg::Mysql => Dialect::Mysql,
+            DialectArg::Sqlite => Dialect::Sqlite,
+        };
+        let command = match self.command {
+            Cmd::New {
+                description,
+                reversible,
+                dialect: dialects,
+            } => Command::New {
+                description,
+                reversible,
+                dialects: dialects.into_iter().map(dialect).collect(),
+            },
+            Cmd::Status => Command::Status,
+            Cmd::Upgrade {
+                to,
+                dry_run,
+                single_transaction,
+                allow_out_of_order,
+            } => Command::Upgrade {
+                to,
+                dry_run,
+                single_transaction,
+                allow_out_of_order,
+            },
+            Cmd::Downgrade { to } => Command::Downgrade { to },
+            Cmd::Check => Command::Check,
+            Cmd::Baseline { version } => Command::Baseline { version },
+            Cmd::Stamp { version } => Command::Stamp { version },
+            Cmd::Resolve {
+                version, applied, ..
+            } => Command::Resolve {
+                version,
+                resolution: if applied {
+                    Resolution::Applied
+                } else {
+                    Resolution::RolledBack
+                },
+            },
+            Cmd::History => Command::History,
+        };
+        Request {
+            overrides: Overrides {
+                database_url: self.database_url,
+                migrations: self.migrations,
+                schema: self.schema,
+                table: self.table,
+                lock_timeout: self.lock_timeout,
+                connect_timeout: self.connect_timeout,
+                config: self.config,
+                aur_config: self.aur_config,
+            },
+            format: match self.format {
+                OutputFormat::Human => Format::Human,
+                OutputFormat::Json => Format::Json,
+            },
+            verbose: self.verbose,
+            quiet: self.quiet,
+            command,
+        }
+    }
+}

@@ -1,0 +1,1729 @@
+//! Resolution of the tool's settings. Each setting is taken from the first layer that gives it:
+//! 1. command-line flags ([`Overrides`]);
+//! 2. the environment (`AURWEB_MIGRATE_DATABASE_URL`, then `DATABASE_URL`; database URL only);
+//! 3. a TOML file (`--config FILE`, which must exist, else `./aurweb-migrate.toml` when present);
+//! 4. aurweb's own INI config (`--aur-config FILE`, else the file named by `AUR_CONFIG`), for the
+//!    database only, read with Python `RawConfigParser` semantics and its `.defaults` companion;
+//! 5. built-in defaults (`sqlite://aurweb.sqlite3` in the working directory).
+//!
+//! Every resolved value records its [`Origin`] so `status -v` can say where it came from.
+//! Relative paths are made absolute here: paths from flags, the environment and defaults against
+//! the working directory, paths inside the TOML file against that file's directory, and a relative
+//! SQLite `name` in aurweb's config against the working directory (as aurweb itself does).
+//! Passwords are wrapped in [`Password`] and never printed; URLs are shown with
+//! [`DatabaseTarget::redacted`]. Bad configuration is an [`Error::Usage`] (exit 2) naming the
+//! file, and the line where one is known.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::{Dialect, Error, Result};
+
+/// Environment variables consulted for the database URL, in order.
+const URL_ENV_VARS: [&str; 2] = ["AURWEB_MIGRATE_DATABASE_URL", "DATABASE_URL"];
+/// The TOML file looked for in the working directory when `--config` is not given.
+pub const DEFAULT_CONFIG_FILE: &str = "aurweb-migrate.toml";
+/// The database used when nothing else names one.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://aurweb.sqlite3";
+/// The default version-table name.
+pub use crate::history::DEFAULT_TABLE;
+const DEFAULT_LOCK_TIMEOUT: u64 = 60;
+const DEFAULT_CONNECT_TIMEOUT: u64 = 10;
+
+/// Where a setting's value came from (shown by `status -v`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// A command-line flag.
+    Flag,
+    /// The named environment variable.
+    Env(&'static str),
+    /// The TOML config file at this path.
+    ConfigFile(PathBuf),
+    /// aurweb's INI config at this path (the main file, even when a key came from `.defaults`).
+    AurConfig(PathBuf),
+    /// The built-in default.
+    Default,
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::Flag => f.write_str("command line"),
+            Origin::Env(name) => write!(f, "environment variable {name}"),
+            Origin::ConfigFile(path) => write!(f, "config file {}", path.display()),
+            Origin::AurConfig(path) => write!(f, "aurweb config {}", path.display()),
+            Origin::Default => f.write_str("default"),
+        }
+    }
+}
+
+/// A resolved value and where it came from.
+#[derive(Debug, Clone)]
+pub struct Setting<T> {
+    pub value: T,
+    pub origin: Origin,
+}
+
+impl<T> Setting<T> {
+    fn new(value: T, origin: Origin) -> Self {
+        Setting { value, origin }
+    }
+}
+
+/// A password that never prints: Debug and Display show `***`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Password(String);
+
+impl Password {
+    pub fn new(s: impl Into<String>) -> Self {
+        Password(s.into())
+    }
+
+    /// The secret itself, for handing to the database driver only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl fmt::Display for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+/// A MySQL/MariaDB server and database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MysqlTarget {
+    pub host: String,
+    /// TCP port; `None` means the driver's default (3306) unless `socket` is set.
+    pub port: Option<u16>,
+    /// Unix socket; never set together with `port`.
+    pub socket: Option<PathBuf>,
+    pub user: String,
+    pub password: Option<Password>,
+    pub database: String,
+}
+
+/// The database to migrate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseTarget {
+    Sqlite { path: PathBuf },
+    Mysql(MysqlTarget),
+}
+
+impl DatabaseTarget {
+    /// Parses a database URL:
+    /// - `sqlite://PATH` (so `sqlite:///abs/x.db` is `/abs/x.db` and `sqlite://rel.db` is
+    ///   relative) or `sqlite:PATH`; the path is taken literally (no query, no percent-decoding);
+    /// - `mysql://USER[:PASS]@HOST[:PORT]/DB[?socket=/path]`, with `mariadb://` as a synonym.
+    ///   User, password, database name and socket are percent-decoded. The user part ends at the
+    ///   *last* `@`, so a password may contain `@`, `/`, `:` or `?` unencoded (but `%` must be
+    ///   written `%25`). `HOST` may be empty (meaning `localhost`) or a bracketed IPv6 address.
+    ///
+    /// Errors are [`Error::Usage`] showing the URL with any password replaced by `***`.
+    pub fn parse_url(url: &str) -> Result<Self> {
+        let fail = |why: &str| {
+            Error::Usage(format!(
+                "invalid database URL \"{}\": {why}",
+                redact_url(url)
+            ))
+        };
+        let Some((scheme, rest)) = url.split_once(':') else {
+            return Err(fail(
+                "expected sqlite://PATH or mysql://USER[:PASSWORD]@HOST[:PORT]/DATABASE",
+            ));
+        };
+        match scheme.to_ascii_lowercase().as_str() {
+            "sqlite" => {
+                let path = rest.strip_prefix("//").unwrap_or(rest);
+                if path.is_empty() {
+                    return Err(fail("missing database file path"));
+                }
+                Ok(DatabaseTarget::Sqlite {
+                    path: PathBuf::from(path),
+                })
+            }
+            "mysql" | "mariadb" => {
+                let rest = rest
+                    .strip_prefix("//")
+                    .ok_or_else(|| fail("expected mysql://USER[:PASSWORD]@HOST[:PORT]/DATABASE"))?;
+                let (userinfo, hostpart) = rest
+                    .rsplit_once('@')
+                    .ok_or_else(|| fail("missing user name (USER@HOST)"))?;
+                let (user, password) = match userinfo.split_once(':') {
+                    Some((u, p)) => (u, Some(p)),
+                    None => (userinfo, None),
+                };
+                let user = percent_decode(user)
+                    .ok_or_else(|| fail("invalid percent-encoding in the user name"))?;
+                if user.is_empty() {
+                    return Err(fail("missing user name (USER@HOST)"));
+                }
+                let password = match password {
+                    Some(p) => {
+                        Some(Password::new(percent_decode(p).ok_or_else(|| {
+                            fail("invalid percent-encoding in the password")
+                        })?))
+                    }
+                    None => None,
+                };
+                let (hostport, path) = hostpart
+                    .split_once('/')
+                    .ok_or_else(|| fail("missing database name (/DATABASE)"))?;
+                let (host, port) = split_host_port(hostport).map_err(|why| fail(&why))?;
+                let (db, query) = match path.split_once('?') {
+                    Some((d, q)) => (d, Some(q)),
+                    None => (path, None),
+                };
+                let database = percent_decode(db)
+                    .ok_or_else(|| fail("invalid percent-encoding in the database name"))?;
+                if database.is_empty() {
+                    return Err(fail("missing database name (/DATABASE)"));
+                }
+                if database.contains('/') {
+                    return Err(fail("a database name cannot contain \"/\""));
+                }
+                let mut socket = None;
+                for pair in query.into_iter().flat_map(|q| q.split('&')) {
+                    if pair.is_empty() {
+                        continue;
+                    }
+                    let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+                    match key {
+                        "socket" => {
+                            let value = percent_decode(value)
+                                .ok_or_else(|| fail("invalid percent-encoding in the socket"))?;
+                            if value.is_empty() {
+                                return Err(fail("empty socket path"));
+                            }
+                            socket = Some(PathBuf::from(value));
+                        }
+                        _ => {
+                            return Err(fail(&format!(
+                                "unknown parameter \"{key}\" (only \"socket\" is supported)"
+                            )))
+                        }
+                    }
+                }
+                if socket.is_some() && port.is_some() {
+                    return Err(fail("give either a port or a socket, not both"));
+                }
+                Ok(DatabaseTarget::Mysql(MysqlTarget {
+                    host: if host.is_empty() {
+                        "localhost".to_string()
+                    } else {
+                        host
+                    },
+                    port,
+                    socket,
+                    user,
+                    password,
+                    database,
+                }))
+            }
+            _ => Err(fail(&format!(
+                "unknown scheme \"{scheme}\" (expected sqlite, mysql or mariadb)"
+            ))),
+        }
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        match self {
+            DatabaseTarget::Sqlite { .. } => Dialect::Sqlite,
+            DatabaseTarget::Mysql(_) => Dialect::Mysql,
+        }
+    }
+
+    /// The target as a URL with the password shown as `***` (safe to print anywhere).
+    pub fn redacted(&self) -> String {
+        match self {
+            DatabaseTarget::Sqlite { path } => format!("sqlite://{}", path.display()),
+            DatabaseTarget::Mysql(m) => {
+                let mut s = format!("mysql://{}", percent_encode(&m.user, ""));
+                if m.password.is_some() {
+                    s.push_str(":***");
+                }
+                s.push('@');
+                if m.host.contains(':') {
+                    s.push_str(&format!("[{}]", m.host));
+                } else {
+                    s.push_str(&m.host);
+                }
+                if let Some(port) = m.port {
+                    s.push_str(&format!(":{port}"));
+                }
+                s.push('/');
+                s.push_str(&percent_encode(&m.database, ""));
+                if let Some(socket) = &m.socket {
+                    s.push_str("?socket=");
+                    s.push_str(&percent_encode(&socket.to_string_lossy(), "/"));
+                }
+                s
+            }
+        }
+    }
+}
+
+/// Hides whatever lies between the first `:` of the user part and the last `@` of a raw URL
+/// (the same split [`DatabaseTarget::parse_url`] uses), for error messages about URLs that did
+/// not parse.
+fn redact_url(url: &str) -> String {
+    let start = url.find("://").map(|i| i + 3).unwrap_or(0);
+    let after = &url[start..];
+    if let Some(at) = after.rfind('@') {
+        if let Some(colon) = after[..at].find(':') {
+            return format!("{}{}:***{}", &url[..start], &after[..colon], &after[at..]);
+        }
+    }
+    url.to_string()
+}
+
+fn split_host_port(hostport: &str) -> std::result::Result<(String, Option<u16>), String> {
+    let (host, port) = if let Some(v6) = hostport.strip_prefix('[') {
+        let (host, after) = v6.split_once(']').ok_or("unclosed \"[\" in the host")?;
+        match after {
+            "" => (host, None),
+            _ => match after.strip_prefix(':') {
+                Some(port) => (host, Some(port)),
+                None => return Err("unexpected text after the IPv6 address".into()),
+            },
+        }
+    } else {
+        match hostport.split_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (hostport, None),
+        }
+    };
+    let port = match port {
+        None => None,
+        Some(p) => match p.parse::<u16>() {
+            Ok(n) if n > 0 => Some(n),
+            _ => return Err(format!("invalid port \"{p}\" (expected 1-65535)")),
+        },
+    };
+    Ok((host.to_string(), port))
+}
+
+/// Decodes `%XX` sequences; `None` if one is malformed or the result is not UTF-8.
+fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = s.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// Encodes everything but RFC 3986 unreserved characters and those in `keep`.
+fn percent_encode(s: &str, keep: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) || keep.as_bytes().contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// What the command line gave (None = not given). The CLI fills this; the core never sees clap.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub database_url: Option<String>,
+    pub migrations: Option<PathBuf>,
+    pub schema: Option<PathBuf>,
+    pub table: Option<String>,
+    /// Seconds.
+    pub lock_timeout: Option<u64>,
+    /// Seconds.
+    pub connect_timeout: Option<u64>,
+    /// `-c/--config`.
+    pub config: Option<PathBuf>,
+    /// `--aur-config`.
+    pub aur_config: Option<PathBuf>,
+}
+
+/// Every resolved setting.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub database: Setting<DatabaseTarget>,
+    /// Default `./migrations` (relative to the working directory).
+    pub migrations_dir: Setting<PathBuf>,
+    /// Default: the `schema` directory beside the migrations directory in use; origin Default.
+    pub schema_dir: Setting<PathBuf>,
+    /// Default `aurweb_migrations`.
+    pub table: Setting<String>,
+    /// Default 60 s.
+    pub lock_timeout: Setting<Duration>,
+    /// Default 10 s.
+    pub connect_timeout: Setting<Duration>,
+    /// Warnings to print on stderr, e.g. a password given inside a --database-url flag is
+    /// visible to other users of the machine.
+    pub warnings: Vec<String>,
+}
+
+/// The TOML file's keys.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    database_url: Option<toml::Spanned<String>>,
+    migrations: Option<PathBuf>,
+    schema: Option<PathBuf>,
+    table: Option<toml::Spanned<String>>,
+    lock_timeout: Option<u64>,
+    connect_timeout: Option<toml::Spanned<u64>>,
+    password_file: Option<PathBuf>,
+}
+
+/// A TOML file that was read, with what is needed to point at its lines.
+struct LoadedFile {
+    path: PathBuf,
+    dir: PathBuf,
+    text: String,
+    config: FileConfig,
+}
+
+impl LoadedFile {
+    fn line(&self, offset: usize) -> usize {
+        line_of(&self.text, offset)
+    }
+
+    fn origin(&self) -> Origin {
+        Origin::ConfigFile(self.path.clone())
+    }
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text.as_bytes()[..offset.min(text.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
+}
+
+/// Looks an environment variable up, treating an empty value as unset.
+fn env_var(env: &dyn Fn(&str) -> Option<String>, name: &str) -> Option<String> {
+    env(name).filter(|v| !v.is_empty())
+}
+
+/// Resolve every setting. `env` looks up an environment variable (injected for tests); `cwd` is
+/// the working directory used for `./aurweb-migrate.toml` and relative defaults.
+pub fn resolve(
+    overrides: &Overrides,
+    env: &dyn Fn(&str) -> Option<String>,
+    cwd: &Path,
+) -> Result<Settings> {
+    let mut warnings = Vec::new();
+    let file = load_toml(overrides, cwd)?;
+
+    // Database.
+    let mut database = None;
+    if let Some(url) = &overrides.database_url {
+        let target = DatabaseTarget::parse_url(url).map_err(|e| prefix("--database-url", e))?;
+        if let DatabaseTarget::Mysql(MysqlTarget {
+            password: Some(p), ..
+        }) = &target
+        {
+            if !p.expose().is_empty() {
+                warnings.push(
+                    "the password in --database-url is visible to other users of this machine; \
+                     set AURWEB_MIGRATE_DATABASE_URL or use the config file's database_url or \
+                     password_file instead"
+                        .to_string(),
+                );
+            }
+        }
+        database = Some(Setting::new(absolutize(target, cwd), Origin::Flag));
+    }
+    if database.is_none() {
+        for name in URL_ENV_VARS {
+            if let Some(url) = env_var(env, name) {
+                let target = DatabaseTarget::parse_url(&url)
+                    .map_err(|e| prefix(&format!("environment variable {name}"), e))?;
+                database = Some(Setting::new(absolutize(target, cwd), Origin::Env(name)));
+                break;
+            }
+        }
+    }
+    if database.is_none() {
+        if let Some(f) = &file {
+            if let Some(url) = &f.config.database_url {
+                let target = DatabaseTarget::parse_url(url.get_ref()).map_err(|e| {
+                    prefix(
+                        &format!("{}:{}", f.path.display(), f.line(url.span().start)),
+                        e,
+                    )
+                })?;
+                database = Some(Setting::new(absolutize(target, &f.dir), f.origin()));
+            }
+        }
+    }
+    let aur_config = overrides
+        .aur_config
+        .clone()
+        .or_else(|| env_var(env, "AUR_CONFIG").map(PathBuf::from));
+    match (&database, &overrides.aur_config) {
+        (Some(db), Some(path)) => warnings.push(format!(
+            "--aur-config {} is ignored because the database comes from the {}",
+            path.display(),
+            db.origin
+        )),
+        (None, _) => {
+            if let Some(path) = aur_config {
+                let path = cwd.join(path);
+                let defaults = env_var(env, "AUR_CONFIG_DEFAULTS")
+                    .map(|d| cwd.join(d))
+                    .unwrap_or_else(|| {
+                        let mut s = path.clone().into_os_string();
+                        s.push(".defaults");
+                        PathBuf::from(s)
+                    });
+                let target = aur_database(&path, &defaults, cwd)?;
+                database = Some(Setting::new(target, Origin::AurConfig(path)));
+            }
+        }
+        _ => {}
+    }
+    let mut database = match database {
+        Some(db) => db,
+        None => Setting::new(
+            absolutize(DatabaseTarget::parse_url(DEFAULT_DATABASE_URL)?, cwd),
+            Origin::Default,
+        ),
+    };
+
+    // password_file fills in a MySQL password missing from a URL (not from aurweb's INI).
+    if let Some(f) = &file {
+        if let Some(pw_file) = &f.config.password_file {
+            let pw_path = f.dir.join(pw_file);
+            let from_ini = matches!(database.origin, Origin::AurConfig(_));
+            if let DatabaseTarget::Mysql(m) = &mut database.value {
+                if m.password.is_some() {
+                    warnings.push(format!(
+                        "password_file in {} is ignored because the database URL from the {} \
+                         already has a password",
+                        f.path.display(),
+                        database.origin
+                    ));
+                } else if !from_ini {
+                    m.password = Some(read_password_file(&f.path, &pw_path)?);
+                }
+            }
+        }
+    }
+
+    // Migrations and schema directories.
+    let migrations_dir = if let Some(dir) = &overrides.migrations {
+        Setting::new(cwd.join(dir), Origin::Flag)
+    } else if let Some((f, dir)) = file
+        .as_ref()
+        .and_then(|f| f.config.migrations.as_ref().map(|d| (f, d)))
+    {
+        Setting::new(f.dir.join(dir), f.origin())
+    } else {
+        Setting::new(cwd.join("migrations"), Origin::Default)
+    };
+    let schema_dir = if let Some(dir) = &overrides.schema {
+        Setting::new(cwd.join(dir), Origin::Flag)
+    } else if let Some((f, dir)) = file
+        .as_ref()
+        .and_then(|f| f.config.schema.as_ref().map(|d| (f, d)))
+    {
+        Setting::new(f.dir.join(dir), f.origin())
+    } else {
+        Setting::new(schema_beside(&migrations_dir.value), Origin::Default)
+    };
+
+    // Version table.
+    let table = if let Some(t) = &overrides.table {
+        validate_table_name(t).map_err(|e| prefix("--table", e))?;
+        Setting::new(t.clone(), Origin::Flag)
+    } else if let Some((f, t)) = file
+        .as_ref()
+        .and_then(|f| f.config.table.as_ref().map(|t| (f, t)))
+    {
+        validate_table_name(t.get_ref()).map_err(|e| {
+            prefix(
+                &format!("{}:{}", f.path.display(), f.line(t.span().start)),
+                e,
+            )
+        })?;
+        Setting::new(t.get_ref().clone(), f.origin())
+    } else {
+        Setting::new(DEFAULT_TABLE.to_string(), Origin::Default)
+    };
+
+    // Timeouts.
+    let lock_timeout = if let Some(s) = overrides.lock_timeout {
+        Setting::new(Duration::from_secs(s), Origin::Flag)
+    } else if let Some((f, s)) = file
+        .as_ref()
+        .and_then(|f| f.config.lock_timeout.map(|s| (f, s)))
+    {
+        Setting::new(Duration::from_secs(s), f.origin())
+    } else {
+        Setting::new(Duration::from_secs(DEFAULT_LOCK_TIMEOUT), Origin::Default)
+    };
+    let connect_timeout = if let Some(s) = overrides.connect_timeout {
+        if s == 0 {
+            return Err(Error::Usage(
+                "--connect-timeout: must be at least 1 second".into(),
+            ));
+        }
+        Setting::new(Duration::from_secs(s), Origin::Flag)
+    } else if let Some((f, s)) = file
+        .as_ref()
+        .and_then(|f| f.config.connect_timeout.as_ref().map(|s| (f, s)))
+    {
+        if *s.get_ref() == 0 {
+            return Err(Error::Usage(format!(
+                "{}:{}: connect_timeout must be at least 1 second",
+                f.path.display(),
+                f.line(s.span().start)
+            )));
+        }
+        Setting::new(Duration::from_secs(*s.get_ref()), f.origin())
+    } else {
+        Setting::new(
+            Duration::from_secs(DEFAULT_CONNECT_TIMEOUT),
+            Origin::Default,
+        )
+    };
+
+    Ok(Settings {
+        database,
+        migrations_dir,
+        schema_dir,
+        table,
+        lock_timeout,
+        connect_timeout,
+        warnings,
+    })
+}
+
+/// The `schema` directory beside a migrations directory.
+fn schema_beside(migrations: &Path) -> PathBuf {
+    match (migrations.file_name(), migrations.parent()) {
+        (Some(_), Some(parent)) => parent.join("schema"),
+        _ => migrations.join("..").join("schema"),
+    }
+}
+
+/// Puts context (a flag, variable or `file:line`) in front of a usage error.
+fn prefix(context: &str, err: Error) -> Error {
+    match err {
+        Error::Usage(msg) => Error::Usage(format!("{context}: {msg}")),
+        other => other,
+    }
+}
+
+/// Makes a relative SQLite path absolute against `base`.
+fn absolutize(target: DatabaseTarget, base: &Path) -> DatabaseTarget {
+    match target {
+        DatabaseTarget::Sqlite { path } => DatabaseTarget::Sqlite {
+            path: base.join(path),
+        },
+        other => other,
+    }
+}
+
+/// Reads the TOML file named by `--config` (which must exist) or `./aurweb-migrate.toml` (when
+/// present).
+fn load_toml(overrides: &Overrides, cwd: &Path) -> Result<Option<LoadedFile>> {
+    let path = match &overrides.config {
+        Some(p) => cwd.join(p),
+        None => {
+            let p = cwd.join(DEFAULT_CONFIG_FILE);
+            if !p.exists() {
+                return Ok(None);
+            }
+            p
+        }
+    };
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        Error::Usage(format!(
+            "cannot read config file {}: {}",
+            path.display(),
+            io_message(&e)
+        ))
+    })?;
+    let config: FileConfig = toml::from_str(&text).map_err(|e| {
+        let at = match e.span() {
+            Some(span) => format!("{}:{}", path.display(), line_of(&text, span.start)),
+            None => path.display().to_string(),
+        };
+        Error::Usage(format!("{at}: {}", e.message().trim_end()))
+    })?;
+    let dir = path
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| cwd.to_path_buf());
+    Ok(Some(LoadedFile {
+        path,
+        dir,
+        text,
+        config,
+    }))
+}
+
+/// An I/O error's message, lowercased at the start and without the `(os error N)` suffix.
+fn io_message(e: &std::io::Error) -> String {
+    let msg = e.to_string();
+    let msg = match msg.find(" (os error") {
+        Some(i) => msg[..i].to_string(),
+        None => msg,
+    };
+    let mut chars = msg.chars();
+    match chars.next() {
+        Some(c) => c.to_lowercase().chain(chars).collect(),
+        None => msg,
+    }
+}
+
+fn read_password_file(config: &Path, path: &Path) -> Result<Password> {
+    let content = std::fs::read_to_string(path).map_err(|e| {
+        Error::Usage(format!(
+            "{}: cannot read password_file {}: {}",
+            config.display(),
+            path.display(),
+            io_message(&e)
+        ))
+    })?;
+    let password = content.trim_end_matches(['\n', '\r']);
+    if password.is_empty() {
+        return Err(Error::Usage(format!(
+            "{}: password_file {} is empty",
+            config.display(),
+            path.display()
+        )));
+    }
+    Ok(Password::new(password))
+}
+
+// ---------------------------------------------------------------------------------------------
+// aurweb's INI config.
+//
+// aurweb reads its config with Python's `configparser.RawConfigParser` (identity optionxform).
+// This is a small parser with the same rules, written instead of using rust-ini 0.21 because
+// rust-ini cannot be configured to match them:
+// - in rust-ini a `\` at the end of a value joins the next line into it even with escapes
+//   disabled, so `password = ab\` followed by `name = aur` yields the password `abname = aur`;
+//   RawConfigParser keeps the backslash and reads `name` as its own key;
+// - rust-ini reads an indented `; comment` line as a key named `; comment` and rejects a comment
+//   after a section header, where RawConfigParser skips the former and ignores the latter;
+// - rust-ini drops indented continuation lines, which RawConfigParser appends to the value.
+//
+// The rules implemented (those of RawConfigParser with default arguments):
+// - a line whose first non-blank character is `#` or `;` is a comment, wherever it is indented;
+//   there are no inline comments (`password = a;b #c` is the value `a;b #c`);
+// - no interpolation and no escapes: values are taken literally, `%` and `\` included;
+// - `[NAME]` opens a section; `KEY = VALUE` or `KEY : VALUE` (split at the first `=` or `:`)
+//   sets a key; key and value are stripped of surrounding whitespace; keys are case-sensitive;
+// - a line indented deeper than its key's line continues that key's value (joined with `\n`);
+//   blank lines inside such a value are kept, trailing ones dropped;
+// - a key before any section, a line that is neither, or the same section or key twice in one
+//   file is an error (RawConfigParser's strict mode); across the two files the later one wins;
+// - keys of the `[DEFAULT]` section apply to every section that lacks them.
+// ---------------------------------------------------------------------------------------------
+
+/// One value and where it was set.
+#[derive(Debug, Clone)]
+struct IniValue {
+    value: String,
+    path: PathBuf,
+    line: usize,
+}
+
+impl IniValue {
+    fn at(&self) -> String {
+        format!("{}:{}", self.path.display(), self.line)
+    }
+}
+
+/// A key being read, whose value may continue on deeper-indented lines.
+struct PendingKey {
+    section: String,
+    key: String,
+    lines: Vec<String>,
+    /// Where the key is set, and how deep its line is indented.
+    line: usize,
+    indent: usize,
+}
+
+/// Sections of one or more INI files, later files overriding earlier ones per key.
+#[derive(Debug, Default)]
+struct Ini {
+    sections: HashMap<String, HashMap<String, IniValue>>,
+}
+
+impl Ini {
+    fn get(&self, section: &str, key: &str) -> Option<&IniValue> {
+        self.sections
+            .get(section)
+            .and_then(|s| s.get(key))
+            .or_else(|| self.sections.get("DEFAULT").and_then(|s| s.get(key)))
+    }
+
+    /// Reads `text` (from `path`) on top of what was read so far.
+    fn read(&mut self, text: &str, path: &Path) -> Result<()> {
+        let err = |line: usize, msg: String| {
+            Error::Usage(format!("{}:{}: {}", path.display(), line, msg))
+        };
+        let mut seen_sections: Vec<String> = Vec::new();
+        let mut seen_keys: Vec<(String, String)> = Vec::new();
+        let mut section: Option<String> = None;
+        let mut current: Option<PendingKey> = None;
+        let mut finished: Vec<PendingKey> = Vec::new();
+
+        for (index, raw) in text.lines().enumerate() {
+            let lineno = index + 1;
+            let stripped = raw.trim();
+            if stripped.starts_with('#') || stripped.starts_with(';') {
+                continue;
+            }
+            if stripped.is_empty() {
+                if let Some(key) = &mut current {
+                    key.lines.push(String::new());
+                }
+                continue;
+            }
+            let indent = raw.len() - raw.trim_start().len();
+            if let Some(key) = &mut current {
+                if indent > key.indent {
+                    key.lines.push(stripped.to_string());
+                    continue;
+                }
+            }
+            finished.extend(current.take());
+            if stripped.starts_with('[') && stripped.len() > 2 {
+                if let Some(close) = stripped.rfind(']').filter(|&i| i > 1) {
+                    let name = stripped[1..close].to_string();
+                    if seen_sections.contains(&name) {
+                        return Err(err(lineno, format!("section [{name}] appears twice")));
+                    }
+                    seen_sections.push(name.clone());
+                    section = Some(name);
+                    continue;
+                }
+            }
+            let Some(sec) = &section else {
+                return Err(err(lineno, "a key before the first [section]".into()));
+            };
+            let Some(delim) = stripped.find(['=', ':']) else {
+                return Err(err(lineno, "expected KEY = VALUE or [SECTION]".into()));
+            };
+            let key = stripped[..delim].trim_end().to_string();
+            if key.is_empty() {
+                return Err(err(lineno, "missing key before \"=\"".into()));
+            }
+            if seen_keys.contains(&(sec.clone(), key.clone())) {
+                return Err(err(
+                    lineno,
+                    format!("key \"{key}\" appears twice in section [{sec}]"),
+                ));
+            }
+            seen_keys.push((sec.clone(), key.clone()));
+            current = Some(PendingKey {
+                section: sec.clone(),
+                key,
+                lines: vec![stripped[delim + 1..].trim().to_string()],
+                line: lineno,
+                indent,
+            });
+        }
+        finished.extend(current.take());
+        for name in seen_sections {
+            self.sections.entry(name).or_default();
+        }
+        for key in finished {
+            let value = key.lines.join("\n").trim_end().to_string();
+            self.sections.entry(key.section).or_default().insert(
+                key.key,
+                IniValue {
+                    value,
+                    path: path.to_path_buf(),
+                    line: key.line,
+                },
+            );
+        }
+        Ok(())
+    }
+}
+
+fn read_ini_file(ini: &mut Ini, path: &Path) -> Result<()> {
+    let bytes = std::fs::read(path).map_err(|e| {
+        Error::Usage(format!(
+            "cannot read aurweb config {}: {}",
+            path.display(),
+            io_message(&e)
+        ))
+    })?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| Error::Usage(format!("{}: not valid UTF-8", path.display())))?;
+    ini.read(&text, path)
+}
+
+/// The database named by aurweb's config: `defaults` (when it exists) overridden by `path`.
+fn aur_database(path: &Path, defaults: &Path, cwd: &Path) -> Result<DatabaseTarget> {
+    let mut ini = Ini::default();
+    if defaults.is_file() {
+        read_ini_file(&mut ini, defaults)?;
+    }
+    read_ini_file(&mut ini, path)?;
+    let files = if defaults.is_file() {
+        format!("{} (with {})", path.display(), defaults.display())
+    } else {
+        path.display().to_string()
+    };
+    if !ini.sections.contains_key("database") {
+        return Err(Error::Usage(format!("{files}: no [database] section")));
+    }
+    let get = |key: &str| ini.get("database", key);
+    let required = |key: &str| {
+        get(key)
+            .filter(|v| !v.value.is_empty())
+            .ok_or_else(|| Error::Usage(format!("{files}: [database] has no \"{key}\"")))
+    };
+    let backend = required("backend")?;
+    match backend.value.as_str() {
+        "sqlite" => Ok(DatabaseTarget::Sqlite {
+            path: cwd.join(&required("name")?.value),
+        }),
+        "mysql" => {
+            let name = required("name")?;
+            let user = required("user")?;
+            let host = get("host")
+                .map(|v| v.value.clone())
+                .filter(|h| !h.is_empty())
+                .unwrap_or_else(|| "localhost".to_string());
+            let port = match get("port").filter(|v| !v.value.is_empty()) {
+                None => None,
+                Some(p) => match p.value.parse::<u16>() {
+                    Ok(n) if n > 0 => Some(n),
+                    _ => {
+                        return Err(Error::Usage(format!(
+                            "{}: invalid port \"{}\" (expected 1-65535)",
+                            p.at(),
+                            p.value
+                        )))
+                    }
+                },
+            };
+            // As aurweb: the socket is used only when no port is set.
+            let socket = match port {
+                Some(_) => None,
+                None => get("socket")
+                    .filter(|v| !v.value.is_empty())
+                    .map(|v| PathBuf::from(&v.value)),
+            };
+            Ok(DatabaseTarget::Mysql(MysqlTarget {
+                host,
+                port,
+                socket,
+                user: user.value.clone(),
+                password: get("password").map(|v| Password::new(v.value.clone())),
+                database: name.value.clone(),
+            }))
+        }
+        other => Err(Error::Usage(format!(
+            "{}: unknown database backend \"{other}\" (expected mysql or sqlite)",
+            backend.at()
+        ))),
+    }
+}
+
+/// Validates a version-table name: `[A-Za-z_][A-Za-z0-9_]{0,63}`.
+pub fn validate_table_name(name: &str) -> Result<()> {
+    crate::history::TableName::new(name).map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |k| map.get(k).cloned()
+    }
+
+    fn run(o: &Overrides, env: &[(&str, &str)], cwd: &Path) -> Result<Settings> {
+        resolve(o, &env_of(env), cwd)
+    }
+
+    fn usage(r: Result<impl fmt::Debug>) -> String {
+        match r {
+            Err(Error::Usage(msg)) => msg,
+            other => panic!("expected a usage error, got {other:?}"),
+        }
+    }
+
+    fn mysql(user: &str, pw: Option<&str>, host: &str, port: Option<u16>, db: &str) -> MysqlTarget {
+        MysqlTarget {
+            host: host.into(),
+            port,
+            socket: None,
+            user: user.into(),
+            password: pw.map(Password::new),
+            database: db.into(),
+        }
+    }
+
+    fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+        let p = dir.join(name);
+        if let Some(parent) = p.parent() {
+            fs::create_dir_all(parent).unwrap();
+        }
+        fs::write(&p, text).unwrap();
+        p
+    }
+
+    fn sqlite(p: impl Into<PathBuf>) -> DatabaseTarget {
+        DatabaseTarget::Sqlite { path: p.into() }
+    }
+
+    #[test]
+    fn parse_url_table() {
+        let cases: Vec<(&str, DatabaseTarget)> = vec![
+            ("sqlite:///abs/x.db", sqlite("/abs/x.db")),
+            ("sqlite://rel.db", sqlite("rel.db")),
+            ("sqlite://dir/rel.db", sqlite("dir/rel.db")),
+            ("sqlite:rel.db", sqlite("rel.db")),
+            ("sqlite:/abs/x.db", sqlite("/abs/x.db")),
+            ("SQLITE://a%20b.db", sqlite("a%20b.db")),
+            (
+                "mysql://aur@localhost/AUR",
+                DatabaseTarget::Mysql(mysql("aur", None, "localhost", None, "AUR")),
+            ),
+            (
+                "mysql://aur:aur@db.example:3307/AUR",
+                DatabaseTarget::Mysql(mysql("aur", Some("aur"), "db.example", Some(3307), "AUR")),
+            ),
+            (
+                "mariadb://root:pw@127.0.0.1/aurweb",
+                DatabaseTarget::Mysql(mysql("root", Some("pw"), "127.0.0.1", None, "aurweb")),
+            ),
+            (
+                "mysql://u%40x:p%40ss%25w%3Ard@h/d%62",
+                DatabaseTarget::Mysql(mysql("u@x", Some("p@ss%w:rd"), "h", None, "db")),
+            ),
+            // Unencoded special characters in the password: the user part ends at the last `@`.
+            (
+                "mysql://u:a/b@c?d:e@h/db",
+                DatabaseTarget::Mysql(mysql("u", Some("a/b@c?d:e"), "h", None, "db")),
+            ),
+            (
+                "mysql://u:@h/db",
+                DatabaseTarget::Mysql(mysql("u", Some(""), "h", None, "db")),
+            ),
+            (
+                "mysql://u@[::1]:3306/db",
+                DatabaseTarget::Mysql(mysql("u", None, "::1", Some(3306), "db")),
+            ),
+            (
+                "mysql://aur@localhost/AUR?socket=/run/mysqld/mysqld.sock",
+                DatabaseTarget::Mysql(MysqlTarget {
+                    socket: Some("/run/mysqld/mysqld.sock".into()),
+                    ..mysql("aur", None, "localhost", None, "AUR")
+                }),
+            ),
+            (
+                "mysql://aur@/AUR?socket=%2Frun%2Fm.sock",
+                DatabaseTarget::Mysql(MysqlTarget {
+                    socket: Some("/run/m.sock".into()),
+                    ..mysql("aur", None, "localhost", None, "AUR")
+                }),
+            ),
+        ];
+        for (url, want) in cases {
+            let got = DatabaseTarget::parse_url(url).unwrap_or_else(|e| panic!("{url}: {e}"));
+            assert_eq!(got, want, "{url}");
+            let dialect = if url.to_lowercase().starts_with("sqlite") {
+                Dialect::Sqlite
+            } else {
+                Dialect::Mysql
+            };
+            assert_eq!(got.dialect(), dialect, "{url}");
+        }
+    }
+
+    #[test]
+    fn parse_url_errors_never_show_the_password() {
+        let cases = [
+            ("postgres://u:s3cret@h/db", "unknown scheme \"postgres\""),
+            ("mysql://u:s3cret@h/", "missing database name"),
+            ("mysql://u:s3cret@h", "missing database name"),
+            ("mysql://u:s3cret@h:99999/db", "invalid port \"99999\""),
+            ("mysql://u:s3cret@h:abc/db", "invalid port \"abc\""),
+            ("mysql://u:s3cret@h:0/db", "invalid port \"0\""),
+            ("mysql://:s3cret@h/db", "missing user name"),
+            ("mysql://h/db", "missing user name"),
+            (
+                "mysql://u:s3cret%zz@h/db",
+                "invalid percent-encoding in the password",
+            ),
+            (
+                "mysql://u:s3cret@h/db?sslmode=x",
+                "unknown parameter \"sslmode\"",
+            ),
+            (
+                "mysql://u:s3cret@h:3306/db?socket=/s",
+                "either a port or a socket",
+            ),
+            ("mysql:u:s3cret@h/db", "expected mysql://"),
+            ("u:s3cret@h/db", "unknown scheme"),
+            ("mysql:u:a//s3cret@h/db", "expected mysql://"),
+            ("sqlite://", "missing database file path"),
+            ("nonsense", "expected sqlite://PATH"),
+        ];
+        for (url, want) in cases {
+            let msg = usage(DatabaseTarget::parse_url(url));
+            assert!(msg.contains(want), "{url}: {msg}");
+            assert!(!msg.contains("s3cret"), "{url}: {msg}");
+            assert!(msg.starts_with("invalid database URL"), "{url}: {msg}");
+        }
+        let msg = usage(DatabaseTarget::parse_url("mysql://u:s3cret@h/"));
+        assert!(msg.contains("\"mysql://u:***@h/\""), "{msg}");
+    }
+
+    #[test]
+    fn redaction() {
+        let t = DatabaseTarget::parse_url("mysql://aur:s3cret@db:3307/AUR").unwrap();
+        assert_eq!(t.redacted(), "mysql://aur:***@db:3307/AUR");
+        assert!(!format!("{t:?}").contains("s3cret"));
+        let t = DatabaseTarget::parse_url("mariadb://a%20b@/my%2Fdb?socket=/run/m%20x.sock");
+        // `/` in a database name is rejected.
+        assert!(t.is_err());
+        let t =
+            DatabaseTarget::parse_url("mariadb://a%20b@/my%3Adb?socket=/run/m%20x.sock").unwrap();
+        assert_eq!(
+            t.redacted(),
+            "mysql://a%20b@localhost/my%3Adb?socket=/run/m%20x.sock"
+        );
+        assert_eq!(DatabaseTarget::parse_url(&t.redacted()).unwrap(), t);
+        let t = DatabaseTarget::parse_url("mysql://u@[::1]:3306/db").unwrap();
+        assert_eq!(t.redacted(), "mysql://u@[::1]:3306/db");
+        assert_eq!(sqlite("/abs/x.db").redacted(), "sqlite:///abs/x.db");
+        assert_eq!(sqlite("rel.db").redacted(), "sqlite://rel.db");
+
+        let p = Password::new("s3cret");
+        assert_eq!(format!("{p}"), "***");
+        assert_eq!(format!("{p:?}"), "***");
+        assert_eq!(p.expose(), "s3cret");
+    }
+
+    #[test]
+    fn origin_display() {
+        assert_eq!(Origin::Flag.to_string(), "command line");
+        assert_eq!(
+            Origin::Env("DATABASE_URL").to_string(),
+            "environment variable DATABASE_URL"
+        );
+        assert_eq!(
+            Origin::ConfigFile("./aurweb-migrate.toml".into()).to_string(),
+            "config file ./aurweb-migrate.toml"
+        );
+        assert_eq!(
+            Origin::AurConfig("/etc/aurweb/config".into()).to_string(),
+            "aurweb config /etc/aurweb/config"
+        );
+        assert_eq!(Origin::Default.to_string(), "default");
+    }
+
+    #[test]
+    fn defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let cwd = dir.path();
+        let s = run(&Overrides::default(), &[], cwd).unwrap();
+        assert_eq!(s.database.value, sqlite(cwd.join("aurweb.sqlite3")));
+        assert_eq!(s.database.origin, Origin::Default);
+        assert_eq!(s.migrations_dir.value, cwd.join("migrations"));
+        assert_eq!(s.migrations_dir.origin, Origin::Default);
+        assert_eq!(s.schema_dir.value, cwd.join("schema"));
+        assert_eq!(s.schema_dir.origin, Origin::Default);
+        assert_eq!(s.table.value, "aurweb_migrations");
+        assert_eq!(s.lock_timeout.value, Duration::from_secs(60));
+        assert_eq!(s.connect_timeout.value, Duration::from_secs(10));
+        assert!(s.warnings.is_empty());
+    }
+
+    #[test]
+    fn database_precedence_of_every_layer() {
+        let dir = tempfile::tempdir().unwrap();
+        let cwd = dir.path();
+        write(
+            cwd,
+            "aurweb-migrate.toml",
+            "database_url = \"sqlite://toml.db\"\n",
+        );
+        write(
+            cwd,
+            "aur/config",
+            "[database]\nbackend = sqlite\nname = ini.db\n",
+        );
+        let flag = Overrides {
+            database_url: Some("sqlite://flag.db".into()),
+            ..Default::default()
+        };
+        let all_env = [
+            ("AURWEB_MIGRATE_DATABASE_URL", "sqlite://amdu.db"),
+            ("DATABASE_URL", "sqlite://du.db"),
+            ("AUR_CONFIG", "aur/config"),
+        ];
+        let s = run(&flag, &all_env, cwd).unwrap();
+        assert_eq!(s.database.value, sqlite(cwd.join("flag.db")));
+        assert_eq!(s.database.origin, Origin::Flag);
+
+        let none = Overrides::default();
+        let s = run(&none, &all_env, cwd).unwrap();
+        assert_eq!(s.database.value, sqlite(cwd.join("amdu.db")));
+        assert_eq!(
+            s.database.origin,
+            Origin::Env("AURWEB_MIGRATE_DATABASE_URL")
+        );
+
+        let s = run(&none, &all_env[1..], cwd).unwrap();
+        assert_eq!(s.database.value, sqlite(cwd.join("du.db")));
+        assert_eq!(s.database.origin, Origin::Env("DATABASE_URL"));
+
+        // An empty variable counts as unset.
+        let s = run(
+            &none,
+            &[("AURWEB_MIGRATE_DATABASE_URL", ""), all_env[1]],
+            cwd,
+        )
+        .unwrap();
+        assert_eq!(s.database.origin, Origin::Env("DATABASE_URL"));
+
+        let s = run(&none, &all_env[2..], cwd).unwrap();
+        assert_eq!(s.database.value, sqlite(cwd.join("toml.db")));
+        assert_eq!(
+            s.database.origin,
+            Origin::ConfigFile(cwd.join("aurweb-migrate.toml"))
+        );
+
+        fs::remove_file(cwd.join("aurweb-migrate.toml")).unwrap();
+        let s = run(&none, &all_env[2..], cwd).unwrap();
+        assert_eq!(s.database.value, sqlite(cwd.join("ini.db")));
+        assert_eq!(s.database.origin, Origin::AurConfig(cwd.join("aur/config")));
+
+        // --aur-config beats AUR_CONFIG.
+        write(
+            cwd,
+            "other.ini",
+            "[database]\nbackend = sqlite\nname = other.db\n",
+        );
+        let o = Overrides {
+            aur_config: Some("other.ini".into()),
+            ..Default::default()
+        };
+        let s = run(&o, &all_env[2..], cwd).unwrap();
+        assert_eq!(s.database.value, sqlite(cwd.join("other.db")));
+
+        let s = run(&none, &[], cwd).unwrap();
+        assert_eq!(s.database.origin, Origin::Default);
+    }
+
+    #[test]
+    fn layer_errors_name_their_source() {
+        let dir = tempfile::tempdir().unwrap();
+        let cwd = dir.path();
+        let msg = usage(run(
+            &Overrides::default(),
+            &[("DATABASE_URL", "pg://u:pw@h/d")],
+            cwd,
+        ));
+        assert!(
+            msg.starts_with("environment variable DATABASE_URL: invalid database URL"),
+            "{msg}"
+        );
+        let o = Overrides {
+            database_url: Some("mysql://u@h".into()),
+            ..Default::default()
+        };
+        assert!(usage(run(&o, &[], cwd)).starts_with("--database-url: "));
+        let toml = write(
+            cwd,
+            "c.toml",
+            "table = \"ok\"\n\ndatabase_url = \"mysql://u:pw@h:x/d\"\n",
+        );
+        let o = Overrides {
+            config: Some("c.toml".into()),
+            ..Default::default()
+        };
+        let msg = usage(run(&o, &[], cwd));
+        assert!(
+            msg.starts_with(&format!("{}:3: invalid database URL", toml.display())),
+            "{msg}"
+        );
+        assert!(!msg.contains(":pw@"), "{msg}");
+    }
+
+    #[test]
+    fn flag_password_warns() {
+        let dir = tempfile::tempdir().unwrap();
+        let o = Overrides {
+            database_url: Some("mysql://aur:s3cret@localhost/AUR".into()),
+            ..Default::default()
+        };
+        let s = run(&o, &[], dir.path()).unwrap();
+        assert_eq!(s.warnings.len(), 1);
+        let w = &s.warnings[0];
+        assert!(w.contains("visible to other users"), "{w}");
+        assert!(w.contains("AURWEB_MIGRATE_DATABASE_URL"), "{w}");
+        assert!(w.contains("password_file"), "{w}");
+        assert!(!w.contains("s3cret"));
+
+        // No password in the flag, or the password in the environment: no warning.
+        let o = Overrides {
+            database_url: Some("mysql://aur@localhost/AUR".into()),
+            ..Default::default()
+        };
+        assert!(run(&o, &[], dir.path()).unwrap().warnings.is_empty());
+        let s = run(
+            &Overrides::default(),
+            &[("DATABASE_URL", "mysql://aur:s3cret@localhost/AUR")],
+            dir.path(),
+        )
+        .unwrap();
+        assert!(s.warnings.is_empty());
+    }
+
+    #[test]
+    fn ignored_aur_config_flag_warns() {
+        let dir = tempfile::tempdir().unwrap();
+        let o = Overrides {
+            aur_config: Some("/nonexistent/config".into()),
+            ..Default::default()
+        };
+        let s = run(&o, &[("DATABASE_URL", "sqlite://x.db")], dir.path()).unwrap();
+        assert_eq!(s.warnings.len(), 1, "{:?}", s.warnings);
+        assert!(s.warnings[0].contains("--aur-config /nonexistent/config is ignored"));
+    }
+
+    #[test]
+    fn toml_unknown_key_names_file_and_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(
+            dir.path(),
+            "aurweb-migrate.toml",
+            "# comment\ntable = \"t\"\ndatabse_url = \"sqlite://x\"\n",
+        );
+        let msg = usage(run(&Overrides::default(), &[], dir.path()));
+        assert!(msg.starts_with(&format!("{}:3: ", p.display())), "{msg}");
+        assert!(msg.contains("unknown field `databse_url`"), "{msg}");
+
+        write(dir.path(), "aurweb-migrate.toml", "lock_timeout = -1\n");
+        let msg = usage(run(&Overrides::default(), &[], dir.path()));
+        assert!(msg.starts_with(&format!("{}:1: ", p.display())), "{msg}");
+
+        write(dir.path(), "aurweb-migrate.toml", "table = \"bad-name\"\n");
+        let msg = usage(run(&Overrides::default(), &[], dir.path()));
+        assert!(
+            msg.starts_with(&format!("{}:1: invalid table name", p.display())),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn explicit_config_must_exist() {
+        let dir = tempfile::tempdir().unwrap();
+        let o = Overrides {
+            config: Some("missing.toml".into()),
+            ..Default::default()
+        };
+        let msg = usage(run(&o, &[], dir.path()));
+        assert!(msg.starts_with("cannot read config file "), "{msg}");
+        assert!(
+            msg.contains("missing.toml: no such file or directory"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn toml_values_and_relative_paths() {
+        let dir = tempfile::tempdir().unwrap();
+        let cwd = dir.path();
+        let toml = write(
+            cwd,
+            "etc/am.toml",
+            "database_url = \"sqlite://db/aur.db\"\nmigrations = \"mig\"\nschema = \"/abs/schema\"\n\
+             table = \"alembic_like\"\nlock_timeout = 5\nconnect_timeout = 3\n",
+        );
+        let o = Overrides {
+            config: Some("etc/am.toml".into()),
+            ..Default::default()
+        };
+        let s = run(&o, &[], cwd).unwrap();
+        let etc = cwd.join("etc");
+        let origin = Origin::ConfigFile(toml);
+        assert_eq!(s.database.value, sqlite(etc.join("db/aur.db")));
+        assert_eq!(s.migrations_dir.value, etc.join("mig"));
+        assert_eq!(s.migrations_dir.origin, origin);
+        assert_eq!(s.schema_dir.value, PathBuf::from("/abs/schema"));
+        assert_eq!(s.schema_dir.origin, origin);
+        assert_eq!(s.table.value, "alembic_like");
+        assert_eq!(s.table.origin, origin);
+        assert_eq!(s.lock_timeout.value, Duration::from_secs(5));
+        assert_eq!(s.connect_timeout.value, Duration::from_secs(3));
+        assert_eq!(s.connect_timeout.origin, origin);
+
+        // Flags beat the file; flag paths are relative to the working directory.
+        let o = Overrides {
+            config: Some("etc/am.toml".into()),
+            migrations: Some("m2".into()),
+            schema: Some("s2".into()),
+            table: Some("t2".into()),
+            lock_timeout: Some(0),
+            connect_timeout: Some(1),
+            ..Default::default()
+        };
+        let s = run(&o, &[], cwd).unwrap();
+        assert_eq!(s.migrations_dir.value, cwd.join("m2"));
+        assert_eq!(s.schema_dir.value, cwd.join("s2"));
+        assert_eq!(s.schema_dir.origin, Origin::Flag);
+        assert_eq!(s.table.value, "t2");
+        assert_eq!(s.lock_timeout.value, Duration::ZERO);
+        assert_eq!(s.lock_timeout.origin, Origin::Flag);
+        assert_eq!(s.connect_timeout.value, Duration::from_secs(1));
+
+        let o = Overrides {
+            connect_timeout: Some(0),
+            ..Default::default()
+        };
+        assert!(usage(run(&o, &[], cwd)).contains("at least 1 second"));
+    }
+
+    #[test]
+    fn schema_dir_defaults_beside_migrations() {
+        let dir = tempfile::tempdir().unwrap();
+        let cwd = dir.path();
+        let o = Overrides {
+            migrations: Some("/srv/custom/migrations".into()),
+            ..Default::default()
+        };
+        let s = run(&o, &[], cwd).unwrap();
+        assert_eq!(s.schema_dir.value, PathBuf::from("/srv/custom/schema"));
+        assert_eq!(s.schema_dir.origin, Origin::Default);
+
+        write(
+            cwd,
+            "aurweb-migrate.toml",
+            "migrations = \"db/migrations\"\n",
+        );
+        let s = run(&Overrides::default(), &[], cwd).unwrap();
+        assert_eq!(s.schema_dir.value, cwd.join("db/schema"));
+        assert_eq!(s.schema_dir.origin, Origin::Default);
+
+        assert_eq!(
+            schema_beside(Path::new("/a/b/..")),
+            PathBuf::from("/a/b/../../schema")
+        );
+    }
+
+    #[test]
+    fn password_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let cwd = dir.path();
+        write(cwd, "conf/pw", "s3cr%t\n\n");
+        let toml = write(cwd, "conf/am.toml", "password_file = \"pw\"\n");
+        let o = Overrides {
+            config: Some("conf/am.toml".into()),
+            ..Default::default()
+        };
+        // Fills in the password of a URL from any layer but aurweb's INI.
+        let s = run(&o, &[("DATABASE_URL", "mysql://aur@localhost/AUR")], cwd).unwrap();
+        let DatabaseTarget::Mysql(m) = &s.database.value else {
+            panic!()
+        };
+        assert_eq!(m.password.as_ref().unwrap().expose(), "s3cr%t");
+        assert!(s.warnings.is_empty());
+
+        // A URL with its own password keeps it, with a warning.
+        let s = run(
+            &o,
+            &[("DATABASE_URL", "mysql://aur:own@localhost/AUR")],
+            cwd,
+        )
+        .unwrap();
+        let DatabaseTarget::Mysql(m) = &s.database.value else {
+            panic!()
+        };
+        assert_eq!(m.password.as_ref().unwrap().expose(), "own");
+        assert_eq!(s.warnings.len(), 1);
+
+        // Not applied to aurweb's INI, which has its own password key.
+        write(
+            cwd,
+            "aur",
+            "[database]\nbackend = mysql\nname = AUR\nuser = aur\n",
+        );
+        let s = run(&o, &[("AUR_CONFIG", "aur")], cwd).unwrap();
+        let DatabaseTarget::Mysql(m) = &s.database.value else {
+            panic!()
+        };
+        assert_eq!(m.password, None);
+
+        // Ignored (and not read) for SQLite.
+        write(cwd, "conf/am.toml", "password_file = \"missing\"\n");
+        run(&o, &[], cwd).unwrap();
+
+        // Unreadable: names the file, never shows content.
+        let msg = usage(run(&o, &[("DATABASE_URL", "mysql://aur@h/AUR")], cwd));
+        assert!(
+            msg.starts_with(&format!("{}: cannot read password_file ", toml.display())),
+            "{msg}"
+        );
+        assert!(
+            msg.contains(&cwd.join("conf/missing").display().to_string()),
+            "{msg}"
+        );
+
+        write(cwd, "conf/empty", "\n");
+        write(cwd, "conf/am.toml", "password_file = \"empty\"\n");
+        let msg = usage(run(&o, &[("DATABASE_URL", "mysql://aur@h/AUR")], cwd));
+        assert!(msg.contains("is empty"), "{msg}");
+    }
+
+    fn aur(cwd: &Path, env: &[(&str, &str)]) -> Result<DatabaseTarget> {
+        let mut env = env.to_vec();
+        env.push(("AUR_CONFIG", "config"));
+        run(&Overrides::default(), &env, cwd).map(|s| s.database.value)
+    }
+
+    #[test]
+    fn ini_defaults_file_is_overridden_per_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let cwd = dir.path();
+        // The production layout: backend, host and socket only in config.defaults.
+        write(
+            cwd,
+            "config.defaults",
+            "; defaults\n[database]\nbackend = mysql\nhost = localhost\n\
+             socket = /var/run/mysqld/mysqld.sock\n;port = 3306\nname = AUR\nuser = aur\n\
+             ;password = aur\n\n[options]\nsql_debug = 0\n",
+        );
+        write(
+            cwd,
+            "config",
+            "[database]\nname = aur\nuser = aur\npassword = vault\n",
+        );
+        let want = MysqlTarget {
+            socket: Some("/var/run/mysqld/mysqld.sock".into()),
+            ..mysql("aur", Some("vault"), "localhost", None, "aur")
+        };
+        assert_eq!(aur(cwd, &[]).unwrap(), DatabaseTarget::Mysql(want.clone()));
+
+        // AUR_CONFIG_DEFAULTS names another defaults file; a missing one is skipped.
+        write(
+            cwd,
+            "alt.defaults",
+            "[database]\nbackend = mysql\nhost = db.example\n",
+        );
+        let got = aur(cwd, &[("AUR_CONFIG_DEFAULTS", "alt.defaults")]).unwrap();
+        assert_eq!(
+            got,
+            DatabaseTarget::Mysql(mysql("aur", Some("vault"), "db.example", None, "aur"))
+        );
+        let msg = usage(aur(cwd, &[("AUR_CONFIG_DEFAULTS", "nope.defaults")]));
+        assert!(msg.contains("[database] has no \"backend\""), "{msg}");
+    }
+
+    #[test]
+    fn ini_missing_file_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let msg = usage(aur(dir.path(), &[]));
+        assert!(msg.starts_with("cannot read aurweb config "), "{msg}");
+        assert!(msg.contains("config: no such file or directory"), "{msg}");
+        let o = Overrides {
+            aur_config: Some("/nonexistent/aur".into()),
+            ..Default::default()
+        };
+        let msg = usage(run(&o, &[], dir.path()));
+        assert!(msg.contains("/nonexistent/aur"), "{msg}");
+    }
+
+    #[test]
+    fn ini_port_wins_over_socket() {
+        let dir = tempfile::tempdir().unwrap();
+        let cwd = dir.path();
+        let base = "[database]\nbackend = mysql\nname = AUR\nuser = aur\nsocket = /s.sock\n";
+        write(cwd, "config", &format!("{base}port = 3306\n"));
+        assert_eq!(
+            aur(cwd, &[]).unwrap(),
+            DatabaseTarget::Mysql(mysql("aur", None, "localhost", Some(3306), "AUR"))
+        );
+        // An empty port counts as unset.
+        write(cwd, "config", &format!("{base}port =\n"));
+        let DatabaseTarget::Mysql(m) = aur(cwd, &[]).unwrap() else {
+            panic!()
+        };
+        assert_eq!((m.port, m.socket), (None, Some(PathBuf::from("/s.sock"))));
+
+        write(cwd, "config", &format!("{base}\nport = 33o6\n"));
+        let msg = usage(aur(cwd, &[]));
+        assert_eq!(
+            msg,
+            format!(
+                "{}:7: invalid port \"33o6\" (expected 1-65535)",
+                cwd.join("config").display()
+            )
+        );
+    }
+
+    #[test]
+    fn ini_values_are_literal() {
+        let dir = tempfile::tempdir().unwrap();
+        let cwd = dir.path();
+        for (line, want) in [
+            ("password = 50%off%(x)s", "50%off%(x)s"),
+            ("password = a;b #c", "a;b #c"),
+            ("password=  \"quoted\" ", "\"quoted\""),
+            ("password: co:lon=s", "co:lon=s"),
+            ("password = back\\", "back\\"),
+            ("password = a\\nb", "a\\nb"),
+            ("password =", ""),
+        ] {
+            write(
+                cwd,
+                "config",
+                &format!("[database]\nbackend = mysql\n{line}\nname = AUR\nuser = aur\n"),
+            );
+            let DatabaseTarget::Mysql(m) = aur(cwd, &[]).unwrap() else {
+                panic!()
+            };
+            assert_eq!(m.password.unwrap().expose(), want, "{line}");
+            assert_eq!(m.database, "AUR", "{line}");
+        }
+    }
+
+    #[test]
+    fn ini_parser_follows_raw_config_parser() {
+        let mut ini = Ini::default();
+        ini.read(
+            "# top\n[DEFAULT]\nuser = fallback\n[database] ; trailing\n  ; indented comment\n\
+             Name = Case\nname = multi\n    line\n\n    value\n\n\tnot = continuation?\n[empty]\n",
+            Path::new("f"),
+        )
+        .unwrap();
+        assert_eq!(ini.get("database", "Name").unwrap().value, "Case");
+        assert_eq!(
+            ini.get("database", "name").unwrap().value,
+            "multi\nline\n\nvalue\n\nnot = continuation?"
+        );
+        assert_eq!(ini.get("database", "user").unwrap().value, "fallback");
+        assert!(ini.get("database", "; indented comment").is_none());
+        assert!(ini.sections.contains_key("empty"));
+
+        for (text, want) in [
+            ("key = x\n", "f:1: a key before the first [section]"),
+            (
+                "[a]\nk = 1\nk = 2\n",
+                "f:3: key \"k\" appears twice in section [a]",
+            ),
+            ("[a]\n[a]\n", "f:2: section [a] appears twice"),
+            ("[a]\njunk\n", "f:2: expected KEY = VALUE or [SECTION]"),
+            ("[a]\n= v\n", "f:2: missing key before \"=\""),
+        ] {
+            let msg = usage(Ini::default().read(text, Path::new("f")));
+            assert_eq!(msg, want, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn ini_sqlite_backend() {
+        let dir = tempfile::tempdir().unwrap();
+        let cwd = dir.path();
+        write(
+            cwd,
+            "config",
+            "[database]\nbackend = sqlite\nname = aur.db\n",
+        );
+        assert_eq!(aur(cwd, &[]).unwrap(), sqlite(cwd.join("aur.db")));
+        write(
+            cwd,
+            "config",
+            "[database]\nbackend = sqlite\nname = /abs/aur.db\n",
+        );
+        assert_eq!(aur(cwd, &[]).unwrap(), sqlite("/abs/aur.db"));
+    }
+
+    #[test]
+    fn ini_bad_backend_and_missing_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let cwd = dir.path();
+        let config = cwd.join("config");
+        write(
+            cwd,
+            "config",
+            "[database]\n\nbackend = postgres\nname = x\n",
+        );
+        assert_eq!(
+            usage(aur(cwd, &[])),
+            format!(
+                "{}:3: unknown database backend \"postgres\" (expected mysql or sqlite)",
+                config.display()
+            )
+        );
+        write(cwd, "config", "[database]\nbackend = mysql\nname = AUR\n");
+        let msg = usage(aur(cwd, &[]));
+        assert_eq!(
+            msg,
+            format!("{}: [database] has no \"user\"", config.display())
+        );
+        write(cwd, "config", "[options]\n");
+        let msg = usage(aur(cwd, &[]));
+        assert_eq!(msg, format!("{}: no [database] section", config.display()));
+    }
+
+    #[test]
+    fn table_names() {
+        for ok in ["a", "_", "aurweb_migrations", "T1", &"x".repeat(64)] {
+            validate_table_name(ok).unwrap();
+        }
+        for bad in [
+            "",
+            "1abc",
+            "a-b",
+            "a b",
+            "a.b",
+            "é",
+            &"x".repeat(65),
+            "a;drop",
+        ] {
+            let msg = usage(validate_table_name(bad));
+            assert!(msg.contains("letters, digits and underscores"), "{msg}");
+        }
+        let o = Overrides {
+            table: Some("no-dash".into()),
+            ..Default::default()
+        };
+        let msg = usage(run(&o, &[], Path::new("/")));
+        assert!(
+            msg.starts_with("--table: invalid table name \"no-dash\""),
+            "{msg}"
+        );
+    }
+}

@@ -1,0 +1,156 @@
+//! Typed errors of the library. Each user-visible failure is its own variant whose message
+//! says what went wrong and, where it helps, what to do next; [`Error::exit_code`] maps it onto
+//! the documented exit codes (README.md, "Exit codes").
+
+use std::fmt;
+use std::path::PathBuf;
+
+use crate::plan::Problem;
+
+/// Result alias used across the library.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A problem with one input file, pointing at a line where one is known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputError {
+    /// The file, as the user named it (relative to the migrations directory's parent when given so).
+    pub path: PathBuf,
+    /// 1-based line, when the problem has one.
+    pub line: Option<u32>,
+    /// Lowercase message without a trailing period.
+    pub message: String,
+}
+
+impl fmt::Display for InputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "{}:{}: {}", self.path.display(), line, self.message),
+            None => write!(f, "{}: {}", self.path.display(), self.message),
+        }
+    }
+}
+
+/// Every failure the library reports.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Bad arguments or configuration (exit 2).
+    #[error("{0}")]
+    Usage(String),
+
+    /// One or more migration files are malformed (exit 2). Every problem found is listed.
+    #[error("{}", list_input(.0))]
+    Input(Vec<InputError>),
+
+    /// The database cannot be reached or opened (exit 3).
+    #[error("cannot connect to {target}: {message}")]
+    Connect { target: String, message: String },
+
+    /// A database error outside a migration (exit 3).
+    #[error("database error: {0}")]
+    Database(String),
+
+    /// A migration failed (exit 4).
+    #[error("{}", .0)]
+    MigrationFailed(Box<MigrationFailure>),
+
+    /// The database's history conflicts with the files (exit 5).
+    #[error("refusing to run: the database's history does not match the migration files\n{}", list_problems(.0))]
+    Refused(Vec<Problem>),
+
+    /// The migration lock was not had in time (exit 6).
+    #[error("timed out after {seconds}s waiting for the migration lock{}", holder.as_ref().map(|h| format!(" (held by {h})")).unwrap_or_default())]
+    LockTimeout {
+        seconds: u64,
+        holder: Option<String>,
+    },
+}
+
+/// What the user needs to know about a failed migration.
+#[derive(Debug)]
+pub struct MigrationFailure {
+    pub version: u64,
+    /// `path:line` of the failing statement.
+    pub path: PathBuf,
+    pub line: u32,
+    /// The database's message.
+    pub message: String,
+    /// 1-based number of the failing statement and the total.
+    pub statement: usize,
+    pub total: usize,
+    /// Whether the migration's changes were rolled back (else they stay recorded as failed).
+    pub rolled_back: bool,
+    /// `path:line` of statements that were committed before the failure (non-atomic migrations).
+    pub committed: Vec<u32>,
+    /// What to do next, one line each.
+    pub next_steps: Vec<String>,
+}
+
+impl fmt::Display for MigrationFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}: {}\nmigration {} failed at statement {} of {}",
+            self.path.display(),
+            self.line,
+            self.message,
+            self.version,
+            self.statement,
+            self.total
+        )?;
+        if self.rolled_back {
+            write!(f, "; its changes were rolled back and it is still pending")?;
+        } else if self.committed.is_empty() {
+            write!(f, "; nothing of it was committed, it is recorded as failed")?;
+        } else {
+            write!(
+                f,
+                "; these statements were already committed and stay in effect:"
+            )?;
+            for line in &self.committed {
+                write!(f, "\n  {}:{}", self.path.display(), line)?;
+            }
+        }
+        for step in &self.next_steps {
+            write!(f, "\n{step}")?;
+        }
+        Ok(())
+    }
+}
+
+fn list_input(errors: &[InputError]) -> String {
+    errors
+        .iter()
+        .map(|e| e.to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn list_problems(problems: &[Problem]) -> String {
+    problems
+        .iter()
+        .map(|p| format!("  {p}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+impl Error {
+    /// The documented process exit code for this error.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Usage(_) | Error::Input(_) => 2,
+            Error::Connect { .. } | Error::Database(_) => 3,
+            Error::MigrationFailed(_) => 4,
+            Error::Refused(_) => 5,
+            Error::LockTimeout { .. } => 6,
+        }
+    }
+
+    /// Shorthand for a single input error.
+    pub fn input(path: impl Into<PathBuf>, line: Option<u32>, message: impl Into<String>) -> Self {
+        Error::Input(vec![InputError {
+            path: path.into(),
+            line,
+            message: message.into(),
+        }])
+    }
+}

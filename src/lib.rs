@@ -1,0 +1,24 @@
+//! aurweb-migrate: versioned SQL schema migrations for aurweb on MySQL/MariaDB and SQLite.
+//!
+//! The library owns everything but argument parsing and printing: finding and checking
+//! migration files ([`source`]), splitting them into statements ([`splitter`]), deciding what
+//! runs ([`plan`]), talking to a database ([`backend`]), running a plan ([`runner`]) and
+//! rendering results ([`report`]). The `aurweb-migrate` binary maps commands onto these.
+
+pub mod app;
+pub mod backend;
+pub mod config;
+pub mod dialect;
+pub mod error;
+pub mod history;
+pub mod plan;
+pub mod report;
+pub mod runner;
+pub mod source;
+pub mod splitter;
+
+pub use dialect::Dialect;
+pub use error::{Error, Result};
+
+/// The tool's version, recorded in every history row.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,538 @@
+//! The planner: a pure function from migration files × history rows to an overview (every
+//! version with its state, and every problem), and from there to what `upgrade`, `downgrade` or
+//! `stamp` would run — or to the list of reasons they refuse. `status`, `check` and `upgrade`
+//! all use [`overview`]; nothing here does I/O.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use crate::history::{Row, State};
+use crate::source::Migration;
+
+/// The state of one version as `status` shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryState {
+    Applied,
+    Baseline,
+    Pending,
+    /// Recorded, but the file's checksum differs.
+    Modified,
+    /// Recorded, but there is no file: the database is ahead of this code.
+    Missing,
+    Failed,
+}
+
+impl EntryState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntryState::Applied => "applied",
+            EntryState::Baseline => "baseline",
+            EntryState::Pending => "pending",
+            EntryState::Modified => "modified",
+            EntryState::Missing => "missing",
+            EntryState::Failed => "failed",
+        }
+    }
+}
+
+/// One version, on disk, in the database, or both.
+#[derive(Debug, Clone)]
+pub struct Entry<'a> {
+    pub version: u64,
+    pub state: EntryState,
+    pub migration: Option<&'a Migration>,
+    pub row: Option<&'a Row>,
+    /// Pending, but older than the newest recorded version.
+    pub out_of_order: bool,
+}
+
+impl Entry<'_> {
+    pub fn description(&self) -> String {
+        match (self.migration, self.row) {
+            (Some(m), _) => m.description(),
+            (None, Some(r)) => r.description.clone(),
+            (None, None) => String::new(),
+        }
+    }
+}
+
+/// A conflict between the history and the files; any one makes `upgrade` refuse.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Problem {
+    Modified {
+        version: u64,
+        description: String,
+        recorded: String,
+        file: String,
+    },
+    Missing {
+        version: u64,
+        description: String,
+    },
+    Failed {
+        version: u64,
+        description: String,
+        done: u32,
+        total: u32,
+        error: Option<String>,
+    },
+    OutOfOrder {
+        version: u64,
+        description: String,
+        newest: u64,
+    },
+}
+
+impl Problem {
+    /// The machine-readable kind used in JSON output.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Problem::Modified { .. } => "modified",
+            Problem::Missing { .. } => "missing",
+            Problem::Failed { .. } => "failed",
+            Problem::OutOfOrder { .. } => "out-of-order",
+        }
+    }
+
+    pub fn version(&self) -> u64 {
+        match self {
+            Problem::Modified { version, .. }
+            | Problem::Missing { version, .. }
+            | Problem::Failed { version, .. }
+            | Problem::OutOfOrder { version, .. } => *version,
+        }
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Problem::Modified { version, description, recorded, file } => write!(
+                f,
+                "modified: {version} {description}: the file's checksum {file} differs from the recorded {recorded}; restore the file as it was applied, and put the change in a new migration"
+            ),
+            Problem::Missing { version, description } => write!(
+                f,
+                "missing: {version} {description} is recorded in the database but has no file: the database is ahead of this code"
+            ),
+            Problem::Failed { version, description, done, total, error } => {
+                write!(f, "failed: {version} {description} stopped after {done} of {total} statements")?;
+                if let Some(e) = error {
+                    write!(f, " ({e})")?;
+                }
+                write!(f, "; settle it with `aurweb-migrate resolve {version} --applied` or `--rolled-back`")
+            }
+            Problem::OutOfOrder { version, description, newest } => write!(
+                f,
+                "out-of-order: {version} {description} is pending but older than the newest recorded version {newest}; rename it to a newer version, or run with --allow-out-of-order"
+            ),
+        }
+    }
+}
+
+/// Every version, on disk and recorded, with its state and the problems found.
+#[derive(Debug, Clone)]
+pub struct Overview<'a> {
+    pub entries: Vec<Entry<'a>>,
+    pub problems: Vec<Problem>,
+}
+
+impl<'a> Overview<'a> {
+    /// The highest version recorded as applied or baseline.
+    pub fn current(&self) -> Option<u64> {
+        self.entries
+            .iter()
+            .filter(|e| matches!(e.row, Some(r) if r.state != State::Failed))
+            .map(|e| e.version)
+            .max()
+    }
+
+    pub fn pending(&self) -> impl Iterator<Item = &Entry<'a>> {
+        self.entries
+            .iter()
+            .filter(|e| e.state == EntryState::Pending)
+    }
+}
+
+/// Compares files with history. `allow_out_of_order` keeps older pending versions from being
+/// reported as problems.
+pub fn overview<'a>(
+    migrations: &'a [Migration],
+    history: &'a [Row],
+    allow_out_of_order: bool,
+) -> Overview<'a> {
+    let mut rows: BTreeMap<u64, &Row> = BTreeMap::new();
+    for r in history {
+        rows.insert(r.version, r);
+    }
+    let newest = rows
+        .values()
+        .filter(|r| r.state != State::Failed)
+        .map(|r| r.version)
+        .max();
+    let mut entries = Vec::with_capacity(migrations.len().max(history.len()));
+    let mut problems = Vec::new();
+    for m in migrations {
+        let row = rows.remove(&m.version);
+        let state = match row {
+            None => EntryState::Pending,
+            Some(r) if r.state == State::Failed => {
+                problems.push(Problem::Failed {
+                    version: m.version,
+                    description: m.description(),
+                    done: r.statements_done,
+                    total: r.statements_total,
+                    error: r.error.clone(),
+                });
+                EntryState::Failed
+            }
+            Some(r) if r.checksum != m.up.checksum => {
+                problems.push(Problem::Modified {
+                    version: m.version,
+                    description: m.description(),
+                    recorded: r.checksum.clone(),
+                    file: m.up.checksum.clone(),
+                });
+                EntryState::Modified
+            }
+            Some(r) if r.state == State::Baseline => EntryState::Baseline,
+            Some(_) => EntryState::Applied,
+        };
+        let out_of_order = state == EntryState::Pending && newest.is_some_and(|n| n > m.version);
+        if out_of_order && !allow_out_of_order {
+            problems.push(Problem::OutOfOrder {
+                version: m.version,
+                description: m.description(),
+                newest: newest.unwrap_or_default(),
+            });
+        }
+        entries.push(Entry {
+            version: m.version,
+            state,
+            migration: Some(m),
+            row,
+            out_of_order,
+        });
+    }
+    for (version, r) in rows {
+        if r.state == State::Failed {
+            problems.push(Problem::Failed {
+                version,
+                description: r.description.clone(),
+                done: r.statements_done,
+                total: r.statements_total,
+                error: r.error.clone(),
+            });
+        }
+        problems.push(Problem::Missing {
+            version,
+            description: r.description.clone(),
+        });
+        entries.push(Entry {
+            version,
+            state: EntryState::Missing,
+            migration: None,
+            row: Some(r),
+            out_of_order: false,
+        });
+    }
+    entries.sort_by_key(|e| e.version);
+    problems.sort_by_key(|p| p.version());
+    Overview { entries, problems }
+}
+
+/// How far to go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// Every pending version.
+    Latest,
+    /// Pending versions up to and including this one.
+    Version(u64),
+}
+
+impl Target {
+    fn includes(self, version: u64) -> bool {
+        match self {
+            Target::Latest => true,
+            Target::Version(t) => version <= t,
+        }
+    }
+}
+
+/// What `upgrade` runs, in order, or every reason it refuses.
+pub fn upgrade<'a>(
+    overview: &Overview<'a>,
+    target: Target,
+) -> Result<Vec<&'a Migration>, Vec<Problem>> {
+    if !overview.problems.is_empty() {
+        return Err(overview.problems.clone());
+    }
+    Ok(overview
+        .pending()
+        .filter(|e| target.includes(e.version))
+        .filter_map(|e| e.migration)
+        .collect())
+}
+
+/// Why `downgrade` cannot run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DowngradeRefusal {
+    /// The history conflicts with the files.
+    Problems(Vec<Problem>),
+    /// These versions would have to be reverted but have no reverse file.
+    NoReverse(Vec<u64>),
+}
+
+/// What `downgrade --to target` reverts, newest first: every recorded version above `target`.
+pub fn downgrade<'a>(
+    overview: &Overview<'a>,
+    target: u64,
+) -> Result<Vec<(&'a Migration, &'a Row)>, DowngradeRefusal> {
+    let problems: Vec<Problem> = overview
+        .problems
+        .iter()
+        .filter(|p| !matches!(p, Problem::OutOfOrder { .. }))
+        .cloned()
+        .collect();
+    if !problems.is_empty() {
+        return Err(DowngradeRefusal::Problems(problems));
+    }
+    let mut steps = Vec::new();
+    let mut no_reverse = Vec::new();
+    for e in overview.entries.iter().rev() {
+        if e.version <= target {
+            break;
+        }
+        if let (Some(m), Some(r)) = (e.migration, e.row) {
+            if m.down.is_none() {
+                no_reverse.push(m.version);
+            }
+            steps.push((m, r));
+        }
+    }
+    if !no_reverse.is_empty() {
+        return Err(DowngradeRefusal::NoReverse(no_reverse));
+    }
+    Ok(steps)
+}
+
+/// What `stamp target` (and `baseline target`) records without running: every pending version
+/// up to `target`. Refuses on problems other than out-of-order (stamping is how an operator
+/// accepts an older pending version).
+pub fn stamp<'a>(overview: &Overview<'a>, target: u64) -> Result<Vec<&'a Migration>, Vec<Problem>> {
+    let problems: Vec<Problem> = overview
+        .problems
+        .iter()
+        .filter(|p| !matches!(p, Problem::OutOfOrder { .. }))
+        .cloned()
+        .collect();
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    Ok(overview
+        .pending()
+        .filter(|e| e.version <= target)
+        .filter_map(|e| e.migration)
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::{load_files, RawFile};
+    use crate::Dialect;
+    use std::path::Path;
+
+    fn set(versions: &[u64]) -> Vec<Migration> {
+        let files = versions
+            .iter()
+            .flat_map(|v| {
+                [
+                    RawFile {
+                        name: format!("{v}_m{v}.sql"),
+                        bytes: format!("SELECT {v};").into_bytes(),
+                    },
+                    RawFile {
+                        name: format!("{v}_m{v}.down.sql"),
+                        bytes: b"SELECT 0;".to_vec(),
+                    },
+                ]
+            })
+            .collect();
+        load_files(Path::new("m"), files, Dialect::Sqlite)
+            .unwrap()
+            .migrations
+    }
+
+    fn row(m: &[Migration], version: u64, state: State) -> Row {
+        let checksum = m
+            .iter()
+            .find(|x| x.version == version)
+            .map(|x| x.up.checksum.clone())
+            .unwrap_or_else(|| "sha256-v1:gone".into());
+        Row {
+            version,
+            description: format!("m{version}"),
+            checksum,
+            state,
+            statements_done: 0,
+            statements_total: 1,
+            error: None,
+            applied_at: String::new(),
+            applied_by: String::new(),
+            execution_ms: 0,
+            tool_version: String::new(),
+        }
+    }
+
+    fn states(o: &Overview) -> Vec<(u64, &'static str)> {
+        o.entries
+            .iter()
+            .map(|e| (e.version, e.state.as_str()))
+            .collect()
+    }
+
+    fn kinds(p: &[Problem]) -> Vec<(&'static str, u64)> {
+        p.iter().map(|p| (p.kind(), p.version())).collect()
+    }
+
+    fn versions(ms: &[&Migration]) -> Vec<u64> {
+        ms.iter().map(|m| m.version).collect()
+    }
+
+    #[test]
+    fn empty_history_everything_pending() {
+        let m = set(&[1, 2, 3]);
+        let o = overview(&m, &[], false);
+        assert_eq!(states(&o), [(1, "pending"), (2, "pending"), (3, "pending")]);
+        assert_eq!(o.current(), None);
+        assert_eq!(versions(&upgrade(&o, Target::Latest).unwrap()), [1, 2, 3]);
+        assert_eq!(versions(&upgrade(&o, Target::Version(2)).unwrap()), [1, 2]);
+    }
+
+    #[test]
+    fn partly_applied() {
+        let m = set(&[1, 2, 3]);
+        let h = [row(&m, 1, State::Baseline), row(&m, 2, State::Applied)];
+        let o = overview(&m, &h, false);
+        assert_eq!(
+            states(&o),
+            [(1, "baseline"), (2, "applied"), (3, "pending")]
+        );
+        assert_eq!(o.current(), Some(2));
+        assert_eq!(versions(&upgrade(&o, Target::Latest).unwrap()), [3]);
+        assert!(upgrade(&o, Target::Version(2)).unwrap().is_empty());
+    }
+
+    #[test]
+    fn up_to_date_is_empty_plan() {
+        let m = set(&[1, 2]);
+        let h = [row(&m, 1, State::Applied), row(&m, 2, State::Applied)];
+        let o = overview(&m, &h, false);
+        assert!(o.problems.is_empty());
+        assert!(upgrade(&o, Target::Latest).unwrap().is_empty());
+    }
+
+    #[test]
+    fn modified_missing_failed_out_of_order_all_listed() {
+        let m = set(&[1, 2, 3, 5]);
+        let mut modified = row(&m, 1, State::Applied);
+        modified.checksum = "sha256-v1:other".into();
+        let mut failed = row(&m, 3, State::Failed);
+        failed.error = Some("boom".into());
+        let h = [
+            modified,
+            failed,
+            row(&m, 4, State::Applied),
+            row(&m, 5, State::Applied),
+        ];
+        let o = overview(&m, &h, false);
+        assert_eq!(
+            states(&o),
+            [
+                (1, "modified"),
+                (2, "pending"),
+                (3, "failed"),
+                (4, "missing"),
+                (5, "applied")
+            ]
+        );
+        let refused = upgrade(&o, Target::Latest).unwrap_err();
+        assert_eq!(
+            kinds(&refused),
+            [
+                ("modified", 1),
+                ("out-of-order", 2),
+                ("failed", 3),
+                ("missing", 4)
+            ]
+        );
+        assert!(refused[2].to_string().contains("boom"));
+    }
+
+    #[test]
+    fn out_of_order_allowed() {
+        let m = set(&[1, 2, 3]);
+        let h = [row(&m, 1, State::Applied), row(&m, 3, State::Applied)];
+        let o = overview(&m, &h, false);
+        assert_eq!(kinds(&o.problems), [("out-of-order", 2)]);
+        let o = overview(&m, &h, true);
+        assert!(o.problems.is_empty());
+        assert!(o.entries[1].out_of_order);
+        assert_eq!(versions(&upgrade(&o, Target::Latest).unwrap()), [2]);
+    }
+
+    #[test]
+    fn failed_does_not_count_as_current() {
+        let m = set(&[1, 2]);
+        let h = [row(&m, 1, State::Applied), row(&m, 2, State::Failed)];
+        let o = overview(&m, &h, false);
+        assert_eq!(o.current(), Some(1));
+    }
+
+    #[test]
+    fn downgrade_newest_first_exclusive_target() {
+        let m = set(&[1, 2, 3]);
+        let h = [
+            row(&m, 1, State::Applied),
+            row(&m, 2, State::Applied),
+            row(&m, 3, State::Applied),
+        ];
+        let o = overview(&m, &h, false);
+        let steps = downgrade(&o, 1).unwrap();
+        assert_eq!(
+            steps.iter().map(|s| s.0.version).collect::<Vec<_>>(),
+            [3, 2]
+        );
+        assert!(downgrade(&o, 3).unwrap().is_empty());
+        assert_eq!(downgrade(&o, 0).unwrap().len(), 3);
+    }
+
+    #[test]
+    fn downgrade_refuses_without_reverse_or_with_problems() {
+        let mut m = set(&[1, 2]);
+        m[1].down = None;
+        let h = [row(&m, 1, State::Applied), row(&m, 2, State::Applied)];
+        let o = overview(&m, &h, false);
+        assert_eq!(
+            downgrade(&o, 0).unwrap_err(),
+            DowngradeRefusal::NoReverse(vec![2])
+        );
+        let h = [row(&m, 1, State::Applied), row(&m, 7, State::Applied)];
+        let o = overview(&m, &h, false);
+        assert!(
+            matches!(downgrade(&o, 0), Err(DowngradeRefusal::Problems(p)) if kinds(&p) == [("missing", 7)])
+        );
+    }
+
+    #[test]
+    fn stamp_takes_pending_up_to_target() {
+        let m = set(&[1, 2, 3]);
+        let o = overview(&m, &[], false);
+        assert_eq!(versions(&stamp(&o, 2).unwrap()), [1, 2]);
+        let h = [row(&m, 3, State::Applied)];
+        let o = overview(&m, &h, false);
+        // stamping is how an operator accepts older pending versions
+        assert_eq!(versions(&stamp(&o, 3).unwrap()), [1, 2]);
+    }
+}

@@ -1,0 +1,386 @@
+//! Human and JSON output: the only place text layout lives. Functions here build strings and
+//! JSON values; the caller decides where they go (results on stdout, progress and logs on
+//! stderr). JSON documents carry `"format_version": 1`; versions are integers.
+
+use std::io::IsTerminal;
+
+use serde_json::{json, Value};
+
+use crate::error::Error;
+use crate::plan::{EntryState, Overview, Problem};
+use crate::runner::Outcome;
+use crate::source::{Migration, MigrationSet};
+use crate::Dialect;
+
+/// The JSON format version; bumped on incompatible changes.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Human,
+    Json,
+}
+
+/// Whether to colour human output on this stream: only on a terminal, never with `NO_COLOR`.
+pub fn use_colour(stream_is_terminal: bool) -> bool {
+    stream_is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// Colour for stdout.
+pub fn stdout_colour() -> bool {
+    use_colour(std::io::stdout().is_terminal())
+}
+
+fn paint(colour: bool, code: &str, text: &str) -> String {
+    if colour {
+        format!("\x1b[{code}m{text}\x1b[0m")
+    } else {
+        text.to_string()
+    }
+}
+
+fn state_colour(state: EntryState) -> &'static str {
+    match state {
+        EntryState::Applied | EntryState::Baseline => "32",
+        EntryState::Pending => "33",
+        EntryState::Modified | EntryState::Missing | EntryState::Failed => "31",
+    }
+}
+
+/// What a statement-level plan says about a migration on a dialect: how it will run.
+pub fn execution_note(m: &Migration, dialect: Dialect) -> String {
+    let n = m.up.statements.len();
+    let statements = format!("{n} statement{}", if n == 1 { "" } else { "s" });
+    if m.up.directives.no_transaction {
+        format!("{statements}, no transaction")
+    } else {
+        let _ = dialect;
+        format!("{statements}, 1 transaction")
+    }
+}
+
+/// Where the run's settings and files come from, for `status` headers.
+pub struct Context<'a> {
+    pub database: &'a str,
+    pub dialect: Dialect,
+    pub table: &'a str,
+    pub set: &'a MigrationSet,
+}
+
+pub fn status_human(ctx: &Context, ov: &Overview, verbose: bool, colour: bool) -> String {
+    let mut out = String::new();
+    out.push_str(&format!(
+        "database {} ({}), version table {}\n",
+        ctx.database, ctx.dialect, ctx.table
+    ));
+    let width = ov
+        .entries
+        .iter()
+        .map(|e| e.version.to_string().len())
+        .max()
+        .unwrap_or(1);
+    for e in &ov.entries {
+        let state = e.state.as_str();
+        let mut line = format!(
+            "{}  {:>width$}  {}",
+            paint(colour, state_colour(e.state), &format!("{state:<8}")),
+            e.version,
+            e.description()
+        );
+        if let Some(r) = e.row {
+            line.push_str(&format!("  ({}, {} ms)", r.applied_at, r.execution_ms));
+            if e.state == EntryState::Failed {
+                line.push_str(&format!(
+                    " stopped after {} of {} statements",
+                    r.statements_done, r.statements_total
+                ));
+                if let Some(err) = &r.error {
+                    line.push_str(&format!(": {err}"));
+                }
+            }
+        }
+        if e.out_of_order {
+            line.push_str("  [out of order]");
+        }
+        if verbose && e.state == EntryState::Pending {
+            if let Some(m) = e.migration {
+                line.push_str(&format!(
+                    "  [{}: {}]",
+                    m.up.path.display(),
+                    execution_note(m, ctx.dialect)
+                ));
+            }
+        }
+        out.push_str(&line);
+        out.push('\n');
+    }
+    if ov.entries.is_empty() {
+        out.push_str("no migrations\n");
+    }
+    let pending = ov.pending().count();
+    out.push_str(&format!(
+        "current version: {}, {} pending\n",
+        ov.current().map_or("none".to_string(), |v| v.to_string()),
+        pending
+    ));
+    if !ov.problems.is_empty() {
+        out.push_str(&format!(
+            "{} problem{}:\n",
+            ov.problems.len(),
+            if ov.problems.len() == 1 { "" } else { "s" }
+        ));
+        for p in &ov.problems {
+            out.push_str(&format!("  {p}\n"));
+        }
+    }
+    out
+}
+
+fn problem_json(p: &Problem) -> Value {
+    json!({"kind": p.kind(), "version": p.version(), "message": p.to_string()})
+}
+
+pub fn status_json(ctx: &Context, ov: &Overview) -> Value {
+    let migrations: Vec<Value> = ov
+        .entries
+        .iter()
+        .map(|e| {
+            json!({
+                "version": e.version,
+                "description": e.description(),
+                "state": e.state.as_str(),
+                "applied_at": e.row.map(|r| r.applied_at.clone()),
+                "applied_by": e.row.map(|r| r.applied_by.clone()),
+                "checksum": e.migration.map(|m| m.up.checksum.clone()),
+                "recorded_checksum": e.row.map(|r| r.checksum.clone()),
+                "execution_ms": e.row.map(|r| r.execution_ms),
+                "statements_done": e.row.map(|r| r.statements_done),
+                "statements_total": e.row.map(|r| r.statements_total)
+                    .or(e.migration.map(|m| m.up.statements.len() as u32)),
+                "error": e.row.and_then(|r| r.error.clone()),
+                "out_of_order": e.out_of_order,
+                "file": e.migration.map(|m| m.up.path.display().to_string()),
+                "transactional": e.migration.map(|m| !m.up.directives.no_transaction),
+            })
+        })
+        .collect();
+    json!({
+        "format_version": FORMAT_VERSION,
+        "database": ctx.database,
+        "dialect": ctx.dialect.name(),
+        "table": ctx.table,
+        "current": ov.current(),
+        "pending": ov.pending().count(),
+        "migrations": migrations,
+        "problems": ov.problems.iter().map(problem_json).collect::<Vec<_>>(),
+    })
+}
+
+/// The problems `check` reports: every conflict plus every pending version.
+pub fn check_problems(ov: &Overview) -> Vec<(String, u64, String)> {
+    let mut list: Vec<(String, u64, String)> = ov
+        .problems
+        .iter()
+        .map(|p| (p.kind().to_string(), p.version(), p.to_string()))
+        .collect();
+    for e in ov.pending() {
+        if !ov.problems.iter().any(|p| p.version() == e.version) {
+            list.push((
+                "pending".to_string(),
+                e.version,
+                format!(
+                    "pending: {} {} has not been applied",
+                    e.version,
+                    e.description()
+                ),
+            ));
+        }
+    }
+    list.sort_by_key(|p| p.1);
+    list
+}
+
+pub fn check_human(ov: &Overview) -> String {
+    let problems = check_problems(ov);
+    if problems.is_empty() {
+        return format!(
+            "ok: database is up to date at version {}\n",
+            ov.current().map_or("none".to_string(), |v| v.to_string())
+        );
+    }
+    let mut out = format!(
+        "check failed: {} problem{}\n",
+        problems.len(),
+        if problems.len() == 1 { "" } else { "s" }
+    );
+    for (_, _, message) in problems {
+        out.push_str(&format!("  {message}\n"));
+    }
+    out
+}
+
+pub fn check_json(ov: &Overview) -> Value {
+    let problems = check_problems(ov);
+    json!({
+        "format_version": FORMAT_VERSION,
+        "ok": problems.is_empty(),
+        "current": ov.current(),
+        "pending": ov.pending().count(),
+        "problems": problems.iter().map(|(kind, version, message)| json!({"kind": kind, "version": version, "message": message})).collect::<Vec<_>>(),
+    })
+}
+
+fn applied_json(outcome: &Outcome) -> Vec<Value> {
+    outcome
+        .applied
+        .iter()
+        .map(|a| json!({"version": a.version, "description": a.description, "execution_ms": a.execution_ms}))
+        .collect()
+}
+
+/// `upgrade`, `downgrade`, `baseline`, `stamp`: what changed.
+pub fn outcome_json(outcome: &Outcome, key: &str) -> Value {
+    json!({
+        "format_version": FORMAT_VERSION,
+        "changed": !outcome.applied.is_empty(),
+        key: applied_json(outcome),
+        "current": outcome.current,
+    })
+}
+
+pub fn outcome_human(outcome: &Outcome, verb: &str) -> String {
+    let current = outcome
+        .current
+        .map_or("none".to_string(), |v| v.to_string());
+    if outcome.applied.is_empty() {
+        format!("nothing to do: database is at version {current}\n")
+    } else {
+        let total: u64 = outcome.applied.iter().map(|a| a.execution_ms).sum();
+        format!(
+            "{verb} {} migration{} in {total} ms; database is at version {current}\n",
+            outcome.applied.len(),
+            if outcome.applied.len() == 1 { "" } else { "s" }
+        )
+    }
+}
+
+/// `upgrade --dry-run`: every statement that would run, as a script a person can read.
+pub fn dry_run_human(pending: &[&Migration], dialect: Dialect) -> String {
+    if pending.is_empty() {
+        return "nothing to do: no pending migrations\n".to_string();
+    }
+    let mut out = String::new();
+    for m in pending {
+        out.push_str(&format!(
+            "-- {} {} ({}): {}\n",
+            m.version,
+            m.description(),
+            m.up.path.display(),
+            execution_note(m, dialect)
+        ));
+        for (i, st) in m.up.statements.iter().enumerate() {
+            out.push_str(&format!(
+                "-- line {}\n{};\n",
+                st.line,
+                m.up.statement_text(i)
+            ));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+pub fn dry_run_json(pending: &[&Migration], dialect: Dialect) -> Value {
+    let list: Vec<Value> = pending
+        .iter()
+        .map(|m| {
+            json!({
+                "version": m.version,
+                "description": m.description(),
+                "file": m.up.path.display().to_string(),
+                "checksum": m.up.checksum,
+                "transactional": !m.up.directives.no_transaction,
+                "execution": execution_note(m, dialect),
+                "statements": m.up.statements.iter().enumerate().map(|(i, st)| json!({"line": st.line, "sql": m.up.statement_text(i)})).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    json!({
+        "format_version": FORMAT_VERSION,
+        "changed": false,
+        "dry_run": true,
+        "pending": list,
+    })
+}
+
+pub fn history_human(set: &MigrationSet) -> String {
+    let mut out = String::new();
+    for m in &set.migrations {
+        out.push_str(&format!(
+            "{}  {}  {}{}\n",
+            m.version,
+            m.description(),
+            m.up.path.display(),
+            if m.down.is_some() {
+                "  [reversible]"
+            } else {
+                ""
+            }
+        ));
+    }
+    if set.migrations.is_empty() {
+        out.push_str(&format!("no migrations in {}\n", set.dir.display()));
+    }
+    out
+}
+
+pub fn history_json(set: &MigrationSet) -> Value {
+    json!({
+        "format_version": FORMAT_VERSION,
+        "dialect": set.dialect.name(),
+        "migrations": set.migrations.iter().map(|m| json!({
+            "version": m.version,
+            "description": m.description(),
+            "file": m.up.path.display().to_string(),
+            "checksum": m.up.checksum,
+            "statements": m.up.statements.len(),
+            "transactional": !m.up.directives.no_transaction,
+            "reversible": m.down.is_some(),
+            "alembic_revision": m.up.directives.alembic_revision,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// An error as JSON, for `--format json` (the message goes to stderr too).
+pub fn error_json(e: &Error, applied: Option<&Outcome>) -> Value {
+    let kind = match e {
+        Error::Usage(_) => "usage",
+        Error::Input(_) => "input",
+        Error::Connect { .. } => "connect",
+        Error::Database(_) => "database",
+        Error::MigrationFailed(_) => "migration-failed",
+        Error::Refused(_) => "refused",
+        Error::LockTimeout { .. } => "lock-timeout",
+    };
+    let mut doc = json!({
+        "format_version": FORMAT_VERSION,
+        "ok": false,
+        "error": {"kind": kind, "exit_code": e.exit_code(), "message": e.to_string()},
+    });
+    if let Error::Refused(problems) = e {
+        doc["problems"] = problems.iter().map(problem_json).collect();
+    }
+    if let Error::MigrationFailed(f) = e {
+        doc["error"]["version"] = json!(f.version);
+        doc["error"]["file"] = json!(f.path.display().to_string());
+        doc["error"]["line"] = json!(f.line);
+        doc["error"]["rolled_back"] = json!(f.rolled_back);
+    }
+    if let Some(outcome) = applied {
+        doc["changed"] = json!(!outcome.applied.is_empty());
+        doc["applied"] = json!(applied_json(outcome));
+        doc["current"] = json!(outcome.current);
+    }
+    doc
+}

@@ -1,0 +1,652 @@
+//! Runs plans on a backend and records progress. The checklist of `upgrade`: lock → read
+//! history → plan (or refuse) → for each migration: begin → re-read history if another process
+//! changed it → run its statements → record it → commit. Every dialect goes through the same
+//! loop; what differs is behind [`Backend`].
+
+use std::time::Instant;
+
+use crate::backend::{Backend, StatementError, TxOptions};
+use crate::error::{Error, MigrationFailure, Result};
+use crate::history::{self, Row, State};
+use crate::plan::{self, DowngradeRefusal, Target};
+use crate::source::{Migration, MigrationSet, Script};
+
+/// Progress reported while a run goes on (the report layer prints it).
+#[derive(Debug, Clone)]
+pub enum Event<'a> {
+    /// A migration starts (`Direction` up unless reverting).
+    Start {
+        migration: &'a Migration,
+        reverting: bool,
+    },
+    /// A statement starts (1-based number, total).
+    Statement {
+        migration: &'a Migration,
+        number: usize,
+        total: usize,
+        line: u32,
+    },
+    /// A migration finished.
+    Done {
+        migration: &'a Migration,
+        reverting: bool,
+        execution_ms: u64,
+    },
+}
+
+/// Receives [`Event`]s.
+pub type Observer<'o> = &'o mut dyn FnMut(Event<'_>);
+
+/// How `upgrade` runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UpgradeOptions {
+    pub target: Target,
+    pub mode: RunMode,
+    pub allow_out_of_order: bool,
+}
+
+/// One transaction per migration, or one for the whole run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunMode {
+    PerMigration,
+    SingleTransaction,
+}
+
+/// One migration that ran.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Applied {
+    pub version: u64,
+    pub description: String,
+    pub execution_ms: u64,
+}
+
+/// What a run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Outcome {
+    pub applied: Vec<Applied>,
+    /// The highest applied or baseline version afterwards.
+    pub current: Option<u64>,
+}
+
+/// What `upgrade --dry-run` would run, read without writing anything.
+pub fn pending<'a>(
+    set: &'a MigrationSet,
+    history: &[Row],
+    options: UpgradeOptions,
+) -> Result<Vec<&'a Migration>> {
+    let ov = plan::overview(&set.migrations, history, options.allow_out_of_order);
+    let versions: Vec<u64> = plan::upgrade(&ov, options.target)
+        .map_err(Error::Refused)?
+        .iter()
+        .map(|m| m.version)
+        .collect();
+    Ok(versions.into_iter().filter_map(|v| set.get(v)).collect())
+}
+
+fn current(history: &[Row]) -> Option<u64> {
+    history
+        .iter()
+        .filter(|r| r.state != State::Failed)
+        .map(|r| r.version)
+        .max()
+}
+
+fn new_row(m: &Migration, script: &Script, state: State, execution_ms: u64) -> Row {
+    let total = script.statements.len() as u32;
+    Row {
+        version: m.version,
+        description: m.description(),
+        checksum: script.checksum.clone(),
+        state,
+        statements_done: if state == State::Failed { 0 } else { total },
+        statements_total: total,
+        error: None,
+        applied_at: history::now_utc(),
+        applied_by: history::whoami(),
+        execution_ms,
+        tool_version: crate::VERSION.to_string(),
+    }
+}
+
+fn tx_options(script: &Script) -> TxOptions {
+    TxOptions {
+        foreign_keys_off: script.directives.foreign_keys_off,
+    }
+}
+
+/// The versions to run, re-planned from a fresh history.
+fn replan(set: &MigrationSet, history: &[Row], options: UpgradeOptions) -> Result<Vec<u64>> {
+    Ok(pending(set, history, options)?
+        .into_iter()
+        .map(|m| m.version)
+        .collect())
+}
+
+/// Applies pending migrations.
+pub async fn upgrade<B: Backend>(
+    backend: &mut B,
+    set: &MigrationSet,
+    options: UpgradeOptions,
+    observe: Observer<'_>,
+) -> Result<Outcome> {
+    backend.lock().await?;
+    let result = upgrade_locked(backend, set, options, observe).await;
+    let unlocked = backend.unlock().await;
+    let outcome = result?;
+    unlocked?;
+    Ok(outcome)
+}
+
+async fn upgrade_locked<B: Backend>(
+    backend: &mut B,
+    set: &MigrationSet,
+    options: UpgradeOptions,
+    observe: Observer<'_>,
+) -> Result<Outcome> {
+    let mut history = backend.read_history().await?;
+    let mut queue = replan(set, &history, options)?;
+    if options.mode == RunMode::SingleTransaction {
+        if let Some(m) = queue
+            .iter()
+            .filter_map(|v| set.get(*v))
+            .find(|m| m.up.directives.no_transaction)
+        {
+            return Err(Error::Usage(format!(
+                "{} declares no-transaction and cannot run under --single-transaction",
+                m.up.path.display()
+            )));
+        }
+    }
+    let mut outcome = Outcome::default();
+    match options.mode {
+        RunMode::PerMigration => {
+            while let Some(&version) = queue.first() {
+                let m = set.get(version).expect("planned versions exist");
+                backend.begin(tx_options(&m.up)).await?;
+                if backend.history_changed().await? {
+                    // Another process committed since we looked: plan again, inside the lock.
+                    history = match backend.read_history().await {
+                        Ok(h) => h,
+                        Err(e) => {
+                            backend.rollback().await;
+                            return Err(e);
+                        }
+                    };
+                    queue = match replan(set, &history, options) {
+                        Ok(q) => q,
+                        Err(e) => {
+                            backend.rollback().await;
+                            return Err(e);
+                        }
+                    };
+                    if queue.first() != Some(&version) {
+                        backend.rollback().await;
+                        continue;
+                    }
+                }
+                if let Err(e) = backend.ensure_table().await {
+                    backend.rollback().await;
+                    return Err(e);
+                }
+                let row = if m.up.directives.no_transaction {
+                    run_without_transaction(backend, m, observe).await?
+                } else {
+                    run_in_transaction(backend, m, observe).await?
+                };
+                outcome.applied.push(Applied {
+                    version,
+                    description: m.description(),
+                    execution_ms: row.execution_ms,
+                });
+                history.push(row);
+                queue.remove(0);
+            }
+        }
+        RunMode::SingleTransaction => {
+            if !queue.is_empty() {
+                let fk_off = queue
+                    .iter()
+                    .filter_map(|v| set.get(*v))
+                    .any(|m| m.up.directives.foreign_keys_off);
+                let tx = TxOptions {
+                    foreign_keys_off: fk_off,
+                };
+                backend.begin(tx).await?;
+                if backend.history_changed().await? {
+                    let replanned = async {
+                        history = backend.read_history().await?;
+                        replan(set, &history, options)
+                    }
+                    .await;
+                    match replanned {
+                        Ok(q) => queue = q,
+                        Err(e) => {
+                            backend.rollback().await;
+                            return Err(e);
+                        }
+                    }
+                }
+                if let Err(e) = backend.ensure_table().await {
+                    backend.rollback().await;
+                    return Err(e);
+                }
+                let mut rows = Vec::new();
+                for &version in &queue {
+                    let m = set.get(version).expect("planned versions exist");
+                    let started = Instant::now();
+                    observe(Event::Start {
+                        migration: m,
+                        reverting: false,
+                    });
+                    if let Err((i, e)) = run_statements(backend, m, &m.up, observe).await {
+                        backend.rollback().await;
+                        return Err(failure(m, &m.up, i, e, true, &[]).single_transaction());
+                    }
+                    let ms = started.elapsed().as_millis() as u64;
+                    let row = new_row(m, &m.up, State::Applied, ms);
+                    if let Err(e) = backend.insert_row(&row).await {
+                        backend.rollback().await;
+                        return Err(e);
+                    }
+                    observe(Event::Done {
+                        migration: m,
+                        reverting: false,
+                        execution_ms: ms,
+                    });
+                    rows.push(row);
+                }
+                if let Err(e) = backend.commit().await? {
+                    let last = set.get(*queue.last().expect("non-empty")).expect("exists");
+                    let n = last.up.statements.len();
+                    return Err(failure(last, &last.up, n.saturating_sub(1), e, true, &[])
+                        .single_transaction());
+                }
+                for row in rows {
+                    outcome.applied.push(Applied {
+                        version: row.version,
+                        description: row.description.clone(),
+                        execution_ms: row.execution_ms,
+                    });
+                    history.push(row);
+                }
+            }
+        }
+    }
+    outcome.current = current(&history);
+    Ok(outcome)
+}
+
+/// Runs a script's statements in order; on failure, the 0-based index and the error.
+async fn run_statements<B: Backend>(
+    backend: &mut B,
+    m: &Migration,
+    script: &Script,
+    observe: Observer<'_>,
+) -> std::result::Result<(), (usize, StatementError)> {
+    let total = script.statements.len();
+    for (i, st) in script.statements.iter().enumerate() {
+        observe(Event::Statement {
+            migration: m,
+            number: i + 1,
+            total,
+            line: st.line,
+        });
+        tracing::debug!(file = %script.path.display(), statement = i + 1, line = st.line, "executing");
+        backend
+            .execute(st.text(&script.text))
+            .await
+            .map_err(|e| (i, e))?;
+    }
+    Ok(())
+}
+
+/// One migration and its history row in one transaction (opened by the caller).
+async fn run_in_transaction<B: Backend>(
+    backend: &mut B,
+    m: &Migration,
+    observe: Observer<'_>,
+) -> Result<Row> {
+    let started = Instant::now();
+    observe(Event::Start {
+        migration: m,
+        reverting: false,
+    });
+    if let Err((i, e)) = run_statements(backend, m, &m.up, observe).await {
+        backend.rollback().await;
+        return Err(failure(m, &m.up, i, e, true, &[]));
+    }
+    let ms = started.elapsed().as_millis() as u64;
+    let row = new_row(m, &m.up, State::Applied, ms);
+    if let Err(e) = backend.insert_row(&row).await {
+        backend.rollback().await;
+        return Err(e);
+    }
+    if let Err(e) = backend.commit().await? {
+        let n = m.up.statements.len();
+        return Err(failure(m, &m.up, n.saturating_sub(1), e, true, &[]));
+    }
+    observe(Event::Done {
+        migration: m,
+        reverting: false,
+        execution_ms: ms,
+    });
+    Ok(row)
+}
+
+/// A migration that cannot run in a transaction: recorded as `failed` with its progress before
+/// it starts (inside the caller's transaction, which this commits), its statements-done updated
+/// after each statement, and marked `applied` at the end. A crash leaves it visibly `failed`.
+async fn run_without_transaction<B: Backend>(
+    backend: &mut B,
+    m: &Migration,
+    observe: Observer<'_>,
+) -> Result<Row> {
+    let started = Instant::now();
+    let mut row = new_row(m, &m.up, State::Failed, 0);
+    if let Err(e) = backend.insert_row(&row).await {
+        backend.rollback().await;
+        return Err(e);
+    }
+    if let Err(e) = backend.commit().await? {
+        return Err(Error::Database(e.message));
+    }
+    observe(Event::Start {
+        migration: m,
+        reverting: false,
+    });
+    let total = m.up.statements.len();
+    for (i, st) in m.up.statements.iter().enumerate() {
+        observe(Event::Statement {
+            migration: m,
+            number: i + 1,
+            total,
+            line: st.line,
+        });
+        if let Err(e) = backend.execute(st.text(&m.up.text)).await {
+            row.error = Some(e.message.clone());
+            row.execution_ms = started.elapsed().as_millis() as u64;
+            backend.update_row(&row).await?;
+            let committed: Vec<u32> = m.up.statements[..i].iter().map(|s| s.line).collect();
+            return Err(failure(m, &m.up, i, e, false, &committed));
+        }
+        row.statements_done = i as u32 + 1;
+        backend.update_row(&row).await?;
+    }
+    row.state = State::Applied;
+    row.execution_ms = started.elapsed().as_millis() as u64;
+    row.applied_at = history::now_utc();
+    backend.update_row(&row).await?;
+    observe(Event::Done {
+        migration: m,
+        reverting: false,
+        execution_ms: row.execution_ms,
+    });
+    Ok(row)
+}
+
+fn failure(
+    m: &Migration,
+    script: &Script,
+    index: usize,
+    e: StatementError,
+    rolled_back: bool,
+    committed: &[u32],
+) -> Error {
+    if e.lock_timeout {
+        tracing::debug!("statement hit a lock timeout");
+    }
+    let line = script.statements.get(index).map_or(1, |s| s.line);
+    let next_steps = if rolled_back {
+        vec![format!(
+            "fix {} and run `aurweb-migrate upgrade` again",
+            script.path.display()
+        )]
+    } else {
+        vec![
+            format!(
+                "it is recorded as failed after {} of {} statements; undo or finish its work by hand, then record what you did:",
+                committed.len(),
+                script.statements.len()
+            ),
+            format!("  aurweb-migrate resolve {} --rolled-back   (you undid the committed statements)", m.version),
+            format!("  aurweb-migrate resolve {} --applied       (you completed the rest by hand)", m.version),
+        ]
+    };
+    Error::MigrationFailed(Box::new(MigrationFailure {
+        version: m.version,
+        path: script.path.clone(),
+        line,
+        message: e.message,
+        statement: index + 1,
+        total: script.statements.len(),
+        rolled_back,
+        committed: committed.to_vec(),
+        next_steps,
+    }))
+}
+
+trait SingleTransaction {
+    fn single_transaction(self) -> Self;
+}
+
+impl SingleTransaction for Error {
+    /// Under `--single-transaction` the whole run rolled back, not just this migration.
+    fn single_transaction(self) -> Self {
+        match self {
+            Error::MigrationFailed(mut f) => {
+                f.next_steps.insert(
+                    0,
+                    "the whole run was one transaction: every migration of this run was rolled back"
+                        .to_string(),
+                );
+                Error::MigrationFailed(f)
+            }
+            other => other,
+        }
+    }
+}
+
+/// Reverts applied migrations above `target`, newest first, each with its row in one transaction.
+pub async fn downgrade<B: Backend>(
+    backend: &mut B,
+    set: &MigrationSet,
+    target: u64,
+    observe: Observer<'_>,
+) -> Result<Outcome> {
+    backend.lock().await?;
+    let result = async {
+        let history = backend.read_history().await?;
+        let ov = plan::overview(&set.migrations, &history, true);
+        let steps =
+            plan::downgrade(&ov, target).map_err(|r| match r {
+                DowngradeRefusal::Problems(p) => Error::Refused(p),
+                DowngradeRefusal::NoReverse(versions) => Error::Usage(format!(
+                "cannot downgrade: no reverse file (<VERSION>_<slug>.down.sql) for version{} {}",
+                if versions.len() == 1 { "" } else { "s" },
+                versions.iter().map(u64::to_string).collect::<Vec<_>>().join(", ")
+            )),
+            })?;
+        let mut outcome = Outcome::default();
+        let mut remaining: Vec<Row> = history.clone();
+        for (m, _) in steps {
+            let down = m.down.as_ref().expect("planner checked reverse files");
+            let started = Instant::now();
+            backend.begin(tx_options(down)).await?;
+            observe(Event::Start {
+                migration: m,
+                reverting: true,
+            });
+            if let Err((i, e)) = run_statements(backend, m, down, observe).await {
+                backend.rollback().await;
+                return Err(failure(m, down, i, e, !down.directives.no_transaction, &[]));
+            }
+            if let Err(e) = backend.delete_row(m.version).await {
+                backend.rollback().await;
+                return Err(e);
+            }
+            if let Err(e) = backend.commit().await? {
+                let n = down.statements.len();
+                return Err(failure(m, down, n.saturating_sub(1), e, true, &[]));
+            }
+            let ms = started.elapsed().as_millis() as u64;
+            observe(Event::Done {
+                migration: m,
+                reverting: true,
+                execution_ms: ms,
+            });
+            outcome.applied.push(Applied {
+                version: m.version,
+                description: m.description(),
+                execution_ms: ms,
+            });
+            remaining.retain(|r| r.version != m.version);
+        }
+        outcome.current = current(&remaining);
+        Ok(outcome)
+    }
+    .await;
+    let unlocked = backend.unlock().await;
+    let outcome = result?;
+    unlocked?;
+    Ok(outcome)
+}
+
+/// How versions get recorded without running.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StampMode {
+    /// `baseline V`: adopt a database with no history yet.
+    Baseline,
+    /// `stamp V`: record pending versions up to V on any database.
+    Stamp,
+}
+
+/// Records pending versions up to `target` as `baseline` without running them.
+pub async fn stamp<B: Backend>(
+    backend: &mut B,
+    set: &MigrationSet,
+    target: u64,
+    mode: StampMode,
+) -> Result<Outcome> {
+    if set.get(target).is_none() {
+        return Err(Error::Usage(format!(
+            "version {target} is not a migration in {}",
+            set.dir.display()
+        )));
+    }
+    backend.lock().await?;
+    let result = async {
+        backend.begin(TxOptions::default()).await?;
+        let inner = async {
+            let history = backend.read_history().await?;
+            if mode == StampMode::Baseline && !history.is_empty() {
+                return Err(Error::Usage(format!(
+                    "the database already has a history ({} recorded versions); `baseline` adopts a database without one, use `stamp {target}` to record pending versions",
+                    history.len()
+                )));
+            }
+            let ov = plan::overview(&set.migrations, &history, true);
+            let todo = plan::stamp(&ov, target).map_err(Error::Refused)?;
+            backend.ensure_table().await?;
+            let mut outcome = Outcome::default();
+            let mut all = history.clone();
+            for m in todo {
+                let row = new_row(m, &m.up, State::Baseline, 0);
+                backend.insert_row(&row).await?;
+                outcome.applied.push(Applied {
+                    version: m.version,
+                    description: m.description(),
+                    execution_ms: 0,
+                });
+                all.push(row);
+            }
+            outcome.current = current(&all);
+            Ok(outcome)
+        }
+        .await;
+        match inner {
+            Ok(outcome) => match backend.commit().await? {
+                Ok(()) => Ok(outcome),
+                Err(e) => Err(Error::Database(e.message)),
+            },
+            Err(e) => {
+                backend.rollback().await;
+                Err(e)
+            }
+        }
+    }
+    .await;
+    let unlocked = backend.unlock().await;
+    let outcome = result?;
+    unlocked?;
+    Ok(outcome)
+}
+
+/// What the operator did with a failed migration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resolution {
+    /// Completed by hand: record it as applied.
+    Applied,
+    /// Undone by hand: forget it, so it is pending again.
+    RolledBack,
+}
+
+/// Settles a failed migration.
+pub async fn resolve<B: Backend>(
+    backend: &mut B,
+    version: u64,
+    resolution: Resolution,
+) -> Result<Option<u64>> {
+    backend.lock().await?;
+    let result = async {
+        backend.begin(TxOptions::default()).await?;
+        let inner = async {
+            let history = backend.read_history().await?;
+            let Some(row) = history.iter().find(|r| r.version == version) else {
+                return Err(Error::Usage(format!(
+                    "version {version} is not recorded in the database; nothing to resolve"
+                )));
+            };
+            if row.state != State::Failed {
+                return Err(Error::Usage(format!(
+                    "version {version} is {}, not failed; nothing to resolve",
+                    row.state.as_str()
+                )));
+            }
+            let mut all = history.clone();
+            match resolution {
+                Resolution::Applied => {
+                    let mut row = row.clone();
+                    row.state = State::Applied;
+                    row.statements_done = row.statements_total;
+                    row.error = None;
+                    row.applied_at = history::now_utc();
+                    row.applied_by = history::whoami();
+                    backend.update_row(&row).await?;
+                    all.retain(|r| r.version != version);
+                    all.push(row);
+                }
+                Resolution::RolledBack => {
+                    backend.delete_row(version).await?;
+                    all.retain(|r| r.version != version);
+                }
+            }
+            Ok(current(&all))
+        }
+        .await;
+        match inner {
+            Ok(current) => match backend.commit().await? {
+                Ok(()) => Ok(current),
+                Err(e) => Err(Error::Database(e.message)),
+            },
+            Err(e) => {
+                backend.rollback().await;
+                Err(e)
+            }
+        }
+    }
+    .await;
+    let unlocked = backend.unlock().await;
+    let current = result?;
+    unlocked?;
+    Ok(current)
+}

@@ -1,0 +1,837 @@
+//! Migration files: finding them, validating their names, reading, normalising, hashing and
+//! splitting them. This is the only module that reads `migrations/`; everything after it works on
+//! the exact bytes read here (no re-read between check and run).
+//!
+//! A file name is `<VERSION>_<slug>[.down][.mysql|.sqlite].sql`. Every `*.sql` file in the
+//! directory must parse as one; other files (a README) and dot-files are ignored. Errors are
+//! collected for every file and reported together, before any database work.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, InputError, Result};
+use crate::splitter::{self, Statement};
+use crate::Dialect;
+
+/// The prefix naming the checksum algorithm and normalisation (BOM removed, CRLF → LF).
+pub const CHECKSUM_PREFIX: &str = "sha256-v1:";
+
+/// Whether a file runs forwards or backwards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Direction {
+    Up,
+    Down,
+}
+
+/// A parsed migration file name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileName {
+    pub version: u64,
+    /// The version exactly as written (`0003`), kept to continue zero-padded numbering.
+    pub version_text: String,
+    pub slug: String,
+    pub direction: Direction,
+    /// `None` for a portable file used by every dialect without a variant of its own.
+    pub dialect: Option<Dialect>,
+}
+
+/// Parses a file name. `Ok(None)`: not a migration file (not `*.sql`, or a dot-file);
+/// `Err`: a `*.sql` file that does not follow the rules, with the reason.
+pub fn parse_file_name(name: &str) -> std::result::Result<Option<FileName>, String> {
+    let Some(stem) = name.strip_suffix(".sql") else {
+        return Ok(None);
+    };
+    if name.starts_with('.') {
+        return Ok(None);
+    }
+    const EXPECTED: &str =
+        "expected <VERSION>_<slug>[.down][.mysql|.sqlite].sql with VERSION of 1-18 digits and slug of [a-z0-9_]";
+    let Some((version_text, rest)) = stem.split_once('_') else {
+        return Err(format!("malformed migration file name: {EXPECTED}"));
+    };
+    if version_text.is_empty()
+        || version_text.len() > 18
+        || !version_text.bytes().all(|b| b.is_ascii_digit())
+    {
+        return Err(format!("malformed version {version_text:?}: {EXPECTED}"));
+    }
+    let version: u64 = version_text
+        .parse()
+        .map_err(|_| format!("malformed version {version_text:?}: {EXPECTED}"))?;
+    if version == 0 {
+        return Err("version 0 is reserved: versions start at 1".to_string());
+    }
+    let mut parts = rest.split('.');
+    let slug = parts.next().unwrap_or_default();
+    if slug.is_empty()
+        || !slug
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    {
+        return Err(format!("malformed slug {slug:?}: {EXPECTED}"));
+    }
+    let mut direction = Direction::Up;
+    let mut dialect = None;
+    let suffixes: Vec<&str> = parts.collect();
+    match suffixes.as_slice() {
+        [] => {}
+        ["down"] => direction = Direction::Down,
+        [d] => dialect = Some(parse_dialect_suffix(d)?),
+        ["down", d] => {
+            direction = Direction::Down;
+            dialect = Some(parse_dialect_suffix(d)?);
+        }
+        _ => {
+            return Err(format!(
+                "malformed suffix .{}: {EXPECTED}",
+                suffixes.join(".")
+            ))
+        }
+    }
+    Ok(Some(FileName {
+        version,
+        version_text: version_text.to_string(),
+        slug: slug.to_string(),
+        direction,
+        dialect,
+    }))
+}
+
+fn parse_dialect_suffix(s: &str) -> std::result::Result<Dialect, String> {
+    match s {
+        "mysql" => Ok(Dialect::Mysql),
+        "sqlite" => Ok(Dialect::Sqlite),
+        _ => Err(format!(
+            "unknown dialect {s:?} (expected mysql or sqlite; MariaDB uses .mysql.sql)"
+        )),
+    }
+}
+
+/// Directives given in `--` comments before the first statement.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Directives {
+    /// `-- aurweb-migrate: no-transaction`
+    pub no_transaction: bool,
+    /// `-- aurweb-migrate: foreign-keys off` (SQLite table rebuilds)
+    pub foreign_keys_off: bool,
+    /// `-- alembic-revision: <id>`
+    pub alembic_revision: Option<String>,
+}
+
+/// One migration file, read, normalised, hashed and split for the dialect in use.
+#[derive(Debug, Clone)]
+pub struct Script {
+    /// The path as shown to the user (`migrations/0001_init.sql`).
+    pub path: PathBuf,
+    /// The normalised text (no BOM, LF line ends): exactly what was hashed and what runs.
+    pub text: String,
+    /// `sha256-v1:<hex>` of `text`.
+    pub checksum: String,
+    pub directives: Directives,
+    /// The statements of `text`, split for the dialect in use.
+    pub statements: Vec<Statement>,
+}
+
+impl Script {
+    /// The text of statement `i`.
+    pub fn statement_text(&self, i: usize) -> &str {
+        self.statements[i].text(&self.text)
+    }
+}
+
+/// One version: its forward script and, when there is one, its reverse script, both resolved for
+/// the dialect in use.
+#[derive(Debug, Clone)]
+pub struct Migration {
+    pub version: u64,
+    pub slug: String,
+    pub up: Script,
+    pub down: Option<Script>,
+}
+
+impl Migration {
+    /// The human description derived from the slug (`add_foo_index` → `add foo index`).
+    pub fn description(&self) -> String {
+        self.slug.replace('_', " ")
+    }
+}
+
+/// Every migration of a directory, resolved for one dialect, in version order.
+#[derive(Debug, Clone)]
+pub struct MigrationSet {
+    pub dir: PathBuf,
+    pub dialect: Dialect,
+    pub migrations: Vec<Migration>,
+}
+
+impl MigrationSet {
+    pub fn get(&self, version: u64) -> Option<&Migration> {
+        self.migrations
+            .binary_search_by_key(&version, |m| m.version)
+            .ok()
+            .map(|i| &self.migrations[i])
+    }
+}
+
+/// A file as found on disk or embedded: its name and raw bytes.
+#[derive(Debug, Clone)]
+pub struct RawFile {
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
+/// The names of every migration file in `dir`, parsed and checked, without reading contents.
+/// Used by `new` and as the first step of [`load`].
+pub fn scan_dir(dir: &Path) -> Result<Vec<(FileName, String)>> {
+    let entries = std::fs::read_dir(dir).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            Error::Usage(format!(
+                "migrations directory {} does not exist (create one with `aurweb-migrate new DESCRIPTION`, or point --migrations at it)",
+                dir.display()
+            ))
+        } else {
+            Error::Usage(format!("cannot read migrations directory {}: {e}", dir.display()))
+        }
+    })?;
+    let mut names = Vec::new();
+    let mut errors = Vec::new();
+    for entry in entries {
+        let entry =
+            entry.map_err(|e| Error::Usage(format!("cannot read {}: {e}", dir.display())))?;
+        let Ok(name) = entry.file_name().into_string() else {
+            let path = entry.path();
+            if path.extension().is_some_and(|e| e == "sql") {
+                errors.push(input(
+                    dir,
+                    &path.to_string_lossy(),
+                    None,
+                    "file name is not valid UTF-8",
+                ));
+            }
+            continue;
+        };
+        match parse_file_name(&name) {
+            Ok(None) => {}
+            Ok(Some(parsed)) => {
+                if entry.file_type().map(|t| t.is_dir()).unwrap_or(false) {
+                    errors.push(input(
+                        dir,
+                        &name,
+                        None,
+                        "is a directory, not a migration file",
+                    ));
+                } else {
+                    names.push((parsed, name));
+                }
+            }
+            Err(message) => errors.push(input(dir, &name, None, &message)),
+        }
+    }
+    if !errors.is_empty() {
+        errors.sort_by(|a, b| a.path.cmp(&b.path));
+        return Err(Error::Input(errors));
+    }
+    names.sort_by(|a, b| a.1.cmp(&b.1));
+    Ok(names)
+}
+
+fn input(dir: &Path, name: &str, line: Option<u32>, message: &str) -> InputError {
+    InputError {
+        path: dir.join(name),
+        line,
+        message: message.to_string(),
+    }
+}
+
+/// Reads every migration of `dir` for `dialect`: checks all names, then reads, normalises, hashes
+/// and splits the files that dialect uses, in parallel.
+pub fn load(dir: &Path, dialect: Dialect) -> Result<MigrationSet> {
+    let names = scan_dir(dir)?;
+    let layout = resolve(dir, &names, dialect)?;
+    // Read the files this dialect uses, in parallel: reading 1,000 small files is bound by
+    // system calls, and two threads halve it.
+    let wanted: Vec<&str> = layout
+        .iter()
+        .flat_map(|l| std::iter::once(l.up.as_str()).chain(l.down.as_deref()))
+        .collect();
+    let raw = parallel_map(&wanted, |name| {
+        std::fs::read(dir.join(name))
+            .map(|bytes| RawFile {
+                name: name.to_string(),
+                bytes,
+            })
+            .map_err(|e| input(dir, name, None, &format!("cannot read: {e}")))
+    });
+    let mut files = BTreeMap::new();
+    let mut errors = Vec::new();
+    for r in raw {
+        match r {
+            Ok(f) => {
+                files.insert(f.name.clone(), f);
+            }
+            Err(e) => errors.push(e),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(Error::Input(errors));
+    }
+    build(dir, layout, files, dialect)
+}
+
+/// Builds a migration set from files already in memory (embedded migrations, tests).
+pub fn load_files(dir: &Path, files: Vec<RawFile>, dialect: Dialect) -> Result<MigrationSet> {
+    let mut names = Vec::new();
+    let mut errors = Vec::new();
+    for f in &files {
+        match parse_file_name(&f.name) {
+            Ok(None) => {}
+            Ok(Some(parsed)) => names.push((parsed, f.name.clone())),
+            Err(message) => errors.push(input(dir, &f.name, None, &message)),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(Error::Input(errors));
+    }
+    names.sort_by(|a, b| a.1.cmp(&b.1));
+    let layout = resolve(dir, &names, dialect)?;
+    let files = files.into_iter().map(|f| (f.name.clone(), f)).collect();
+    build(dir, layout, files, dialect)
+}
+
+/// Which file serves each version for one dialect.
+struct Layout {
+    version: u64,
+    slug: String,
+    up: String,
+    down: Option<String>,
+}
+
+/// Checks the names as a whole (duplicates, ambiguity, orphans) and picks each version's files.
+fn resolve(dir: &Path, names: &[(FileName, String)], dialect: Dialect) -> Result<Vec<Layout>> {
+    let mut by_version: BTreeMap<u64, Vec<&(FileName, String)>> = BTreeMap::new();
+    for n in names {
+        by_version.entry(n.0.version).or_default().push(n);
+    }
+    let mut errors = Vec::new();
+    let mut layout = Vec::new();
+    for (version, files) in by_version {
+        let first = &files[0];
+        // One version, one slug, one way of writing the version.
+        if let Some(other) = files
+            .iter()
+            .find(|f| f.0.slug != first.0.slug || f.0.version_text != first.0.version_text)
+        {
+            errors.push(input(
+                dir,
+                &other.1,
+                None,
+                &format!(
+                    "duplicate version {version}: also used by {}",
+                    dir.join(&first.1).display()
+                ),
+            ));
+            continue;
+        }
+        let pick = |direction: Direction| -> Option<&String> {
+            let specific = files
+                .iter()
+                .find(|f| f.0.direction == direction && f.0.dialect == Some(dialect));
+            let portable = files
+                .iter()
+                .find(|f| f.0.direction == direction && f.0.dialect.is_none());
+            specific.or(portable).map(|f| &f.1)
+        };
+        let has_up = files.iter().any(|f| f.0.direction == Direction::Up);
+        if !has_up {
+            errors.push(input(
+                dir,
+                &first.1,
+                None,
+                &format!("reverse file without a forward file for version {version}"),
+            ));
+            continue;
+        }
+        let Some(up) = pick(Direction::Up) else {
+            errors.push(input(
+                dir,
+                &first.1,
+                None,
+                &format!(
+                    "version {version} has no file for {dialect}: add {}_{}.{dialect}.sql or a portable {}_{}.sql",
+                    first.0.version_text, first.0.slug, first.0.version_text, first.0.slug
+                ),
+            ));
+            continue;
+        };
+        let has_down = files.iter().any(|f| f.0.direction == Direction::Down);
+        let down = pick(Direction::Down);
+        if has_down && down.is_none() {
+            errors.push(input(
+                dir,
+                &first.1,
+                None,
+                &format!(
+                    "version {version} has a reverse file for another dialect but none for {dialect}"
+                ),
+            ));
+            continue;
+        }
+        layout.push(Layout {
+            version,
+            slug: first.0.slug.clone(),
+            up: up.clone(),
+            down: down.cloned(),
+        });
+    }
+    if errors.is_empty() {
+        Ok(layout)
+    } else {
+        Err(Error::Input(errors))
+    }
+}
+
+fn build(
+    dir: &Path,
+    layout: Vec<Layout>,
+    mut files: BTreeMap<String, RawFile>,
+    dialect: Dialect,
+) -> Result<MigrationSet> {
+    // Pair each needed file with its bytes, then normalise, hash and split in parallel.
+    let mut jobs: Vec<(usize, Direction, RawFile)> = Vec::new();
+    for (i, l) in layout.iter().enumerate() {
+        let up = files.remove(&l.up).expect("resolved file was read");
+        jobs.push((i, Direction::Up, up));
+        if let Some(down) = &l.down {
+            let down = files.remove(down).expect("resolved file was read");
+            jobs.push((i, Direction::Down, down));
+        }
+    }
+    let scripts = parallel_map(&jobs, |(i, direction, raw)| {
+        prepare(dir.join(&raw.name), &raw.bytes, dialect).map(|s| (*i, *direction, s))
+    });
+    let mut ups: Vec<Option<Script>> = vec![None; layout.len()];
+    let mut downs: Vec<Option<Script>> = vec![None; layout.len()];
+    let mut errors = Vec::new();
+    for s in scripts {
+        match s {
+            Ok((i, Direction::Up, s)) => ups[i] = Some(s),
+            Ok((i, Direction::Down, s)) => downs[i] = Some(s),
+            Err(mut e) => errors.append(&mut e),
+        }
+    }
+    if !errors.is_empty() {
+        errors.sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
+        return Err(Error::Input(errors));
+    }
+    let migrations = layout
+        .into_iter()
+        .zip(ups.into_iter().zip(downs))
+        .map(|(l, (up, down))| Migration {
+            version: l.version,
+            slug: l.slug,
+            up: up.expect("every resolved version has a forward script"),
+            down,
+        })
+        .collect();
+    Ok(MigrationSet {
+        dir: dir.to_path_buf(),
+        dialect,
+        migrations,
+    })
+}
+
+/// Normalises, hashes, reads directives and splits one file.
+pub fn prepare(
+    path: PathBuf,
+    bytes: &[u8],
+    dialect: Dialect,
+) -> std::result::Result<Script, Vec<InputError>> {
+    let err = |line: Option<u32>, message: String| {
+        vec![InputError {
+            path: path.clone(),
+            line,
+            message,
+        }]
+    };
+    let normalised = normalise(bytes);
+    let text = match String::from_utf8(normalised) {
+        Ok(t) => t,
+        Err(e) => {
+            let bytes = e.as_bytes();
+            let at = e.utf8_error().valid_up_to();
+            let line = 1 + bytes[..at].iter().filter(|&&b| b == b'\n').count() as u32;
+            return Err(err(
+                Some(line),
+                format!("not valid UTF-8 (byte offset {at}); migration files must be UTF-8"),
+            ));
+        }
+    };
+    if text.trim().is_empty() {
+        return Err(err(
+            None,
+            "empty migration file; write at least a comment saying why it is empty".to_string(),
+        ));
+    }
+    let checksum = checksum(text.as_bytes());
+    let directives = parse_directives(&text).map_err(|(line, m)| err(Some(line), m))?;
+    let statements = splitter::split(&text, dialect).map_err(|e| err(Some(e.line), e.message))?;
+    let script = Script {
+        path: path.clone(),
+        text,
+        checksum,
+        directives,
+        statements,
+    };
+    if !script.directives.no_transaction {
+        check_transaction_control(&script, dialect)?;
+    }
+    Ok(script)
+}
+
+/// Statements that would end or break the tool's own transaction around a migration.
+fn check_transaction_control(
+    script: &Script,
+    dialect: Dialect,
+) -> std::result::Result<(), Vec<InputError>> {
+    let mut errors = Vec::new();
+    for st in &script.statements {
+        let words = splitter::keywords(st.text(&script.text), 3);
+        let w: Vec<&str> = words.iter().map(String::as_str).collect();
+        let bad = match w.as_slice() {
+            ["BEGIN", "NOT", "ATOMIC", ..] => false, // MariaDB compound statement
+            ["BEGIN", ..]
+            | ["COMMIT", ..]
+            | ["ROLLBACK", ..]
+            | ["SAVEPOINT", ..]
+            | ["RELEASE", ..]
+            | ["START", "TRANSACTION", ..] => true,
+            ["END", ..] => dialect == Dialect::Sqlite,
+            ["VACUUM", ..] | ["ATTACH", ..] | ["DETACH", ..] => dialect == Dialect::Sqlite,
+            ["PRAGMA", p, ..] => {
+                p.eq_ignore_ascii_case("FOREIGN_KEYS") || p.ends_with(".FOREIGN_KEYS")
+            }
+            _ => false,
+        };
+        if bad {
+            errors.push(InputError {
+                path: script.path.clone(),
+                line: Some(st.line),
+                message: format!(
+                    "{} would break the transaction the tool runs this migration in; remove it, or declare `-- aurweb-migrate: no-transaction` (or `-- aurweb-migrate: foreign-keys off` for foreign key changes)",
+                    words.join(" ")
+                ),
+            });
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
+}
+
+/// Removes a UTF-8 byte-order mark and turns CRLF into LF.
+pub fn normalise(bytes: &[u8]) -> Vec<u8> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    if !bytes.contains(&b'\r') {
+        return bytes.to_vec();
+    }
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'\r' && bytes.get(i + 1) == Some(&b'\n') {
+            i += 1;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    out
+}
+
+/// `sha256-v1:<hex>` of already normalised bytes.
+pub fn checksum(normalised: &[u8]) -> String {
+    let digest = Sha256::digest(normalised);
+    let mut out = String::with_capacity(CHECKSUM_PREFIX.len() + 64);
+    out.push_str(CHECKSUM_PREFIX);
+    for b in digest {
+        use std::fmt::Write;
+        let _ = write!(out, "{b:02x}");
+    }
+    out
+}
+
+/// Reads directives from the `--` comment lines before the first statement.
+fn parse_directives(text: &str) -> std::result::Result<Directives, (u32, String)> {
+    let mut d = Directives::default();
+    for (i, line) in text.lines().enumerate() {
+        let line_no = i as u32 + 1;
+        let t = line.trim();
+        if t.is_empty() {
+            continue;
+        }
+        let Some(comment) = t.strip_prefix("--") else {
+            break;
+        };
+        let comment = comment.trim();
+        if let Some(rest) = comment.strip_prefix("aurweb-migrate:") {
+            match rest.trim() {
+                "no-transaction" => d.no_transaction = true,
+                "foreign-keys off" => d.foreign_keys_off = true,
+                other => {
+                    return Err((
+                        line_no,
+                        format!(
+                            "unknown directive {other:?} (known: no-transaction, foreign-keys off)"
+                        ),
+                    ))
+                }
+            }
+        } else if let Some(rest) = comment.strip_prefix("alembic-revision:") {
+            let rev = rest.trim();
+            if rev.is_empty() || !rev.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+                return Err((line_no, format!("malformed alembic revision {rev:?}")));
+            }
+            d.alembic_revision = Some(rev.to_string());
+        }
+    }
+    Ok(d)
+}
+
+/// Maps `f` over `items` on up to four threads, keeping order.
+fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(4);
+    if threads <= 1 || items.len() < 32 {
+        return items.iter().map(&f).collect();
+    }
+    let chunk = items.len().div_ceil(threads);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|c| s.spawn(|| c.iter().map(&f).collect::<Vec<R>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("worker thread panicked"))
+            .collect()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[track_caller]
+    fn name_ok(
+        name: &str,
+        version: u64,
+        slug: &str,
+        direction: Direction,
+        dialect: Option<Dialect>,
+    ) {
+        let n = parse_file_name(name).unwrap().unwrap();
+        assert_eq!(
+            (n.version, n.slug.as_str(), n.direction, n.dialect),
+            (version, slug, direction, dialect)
+        );
+    }
+
+    #[track_caller]
+    fn name_err(name: &str, contains: &str) {
+        let e = parse_file_name(name).unwrap_err();
+        assert!(e.contains(contains), "{name}: {e}");
+    }
+
+    #[test]
+    fn file_names() {
+        name_ok("0003_add_foo.sql", 3, "add_foo", Direction::Up, None);
+        name_ok(
+            "20240101120000_init.sql",
+            20240101120000,
+            "init",
+            Direction::Up,
+            None,
+        );
+        name_ok("1_x.mysql.sql", 1, "x", Direction::Up, Some(Dialect::Mysql));
+        name_ok(
+            "1_x.sqlite.sql",
+            1,
+            "x",
+            Direction::Up,
+            Some(Dialect::Sqlite),
+        );
+        name_ok("1_x.down.sql", 1, "x", Direction::Down, None);
+        name_ok(
+            "1_x.down.sqlite.sql",
+            1,
+            "x",
+            Direction::Down,
+            Some(Dialect::Sqlite),
+        );
+        name_ok(
+            "999999999999999999_max.sql",
+            999_999_999_999_999_999,
+            "max",
+            Direction::Up,
+            None,
+        );
+        assert_eq!(parse_file_name("README.md").unwrap(), None);
+        assert_eq!(parse_file_name(".#1_x.sql").unwrap(), None);
+        name_err("init.sql", "malformed");
+        name_err("x1_init.sql", "malformed version");
+        name_err("1234567890123456789_long.sql", "malformed version");
+        name_err("1_Add_Foo.sql", "malformed slug");
+        name_err("1_.sql", "malformed slug");
+        name_err("1_x.pg.sql", "unknown dialect");
+        name_err("1_x.down.pg.sql", "unknown dialect");
+        name_err("1_x.mysql.down.sql", "malformed suffix");
+        name_err("1_x.a.b.c.sql", "malformed suffix");
+        name_err("0_zero.sql", "reserved");
+    }
+
+    #[test]
+    fn checksum_ignores_bom_and_crlf() {
+        let lf = checksum(&normalise(b"CREATE TABLE a (x INT);\nSELECT 1;\n"));
+        let crlf = checksum(&normalise(
+            b"\xEF\xBB\xBFCREATE TABLE a (x INT);\r\nSELECT 1;\r\n",
+        ));
+        assert_eq!(lf, crlf);
+        assert!(lf.starts_with("sha256-v1:"));
+        assert_eq!(lf.len(), "sha256-v1:".len() + 64);
+        // a lone CR is content
+        assert_ne!(
+            lf,
+            checksum(&normalise(b"CREATE TABLE a (x INT);\rSELECT 1;\n"))
+        );
+        // known vector: sha256("")
+        assert_eq!(
+            checksum(b""),
+            "sha256-v1:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+    }
+
+    fn raw(name: &str, text: &str) -> RawFile {
+        RawFile {
+            name: name.to_string(),
+            bytes: text.as_bytes().to_vec(),
+        }
+    }
+
+    #[track_caller]
+    fn load_err(files: Vec<RawFile>, dialect: Dialect, contains: &str) {
+        match load_files(Path::new("m"), files, dialect) {
+            Ok(_) => panic!("expected an error containing {contains:?}"),
+            Err(e) => assert!(e.to_string().contains(contains), "{e}"),
+        }
+    }
+
+    #[test]
+    fn resolves_dialect_variants() {
+        let files = vec![
+            raw("1_a.sql", "SELECT 1;"),
+            raw("1_a.sqlite.sql", "SELECT 2;"),
+            raw("2_b.mysql.sql", "SELECT 3;"),
+            raw("2_b.sqlite.sql", "SELECT 4;"),
+            raw("2_b.down.sql", "SELECT 5;"),
+        ];
+        let set = load_files(Path::new("m"), files.clone(), Dialect::Sqlite).unwrap();
+        assert_eq!(set.migrations[0].up.text, "SELECT 2;");
+        assert_eq!(set.migrations[1].up.text, "SELECT 4;");
+        assert_eq!(set.migrations[1].down.as_ref().unwrap().text, "SELECT 5;");
+        let set = load_files(Path::new("m"), files, Dialect::Mysql).unwrap();
+        assert_eq!(set.migrations[0].up.text, "SELECT 1;");
+        assert_eq!(set.migrations[1].up.text, "SELECT 3;");
+        assert_eq!(set.migrations[0].description(), "a");
+    }
+
+    #[test]
+    fn bad_sets() {
+        load_err(
+            vec![raw("1_a.sql", "SELECT 1;"), raw("1_b.sql", "SELECT 1;")],
+            Dialect::Sqlite,
+            "duplicate version 1",
+        );
+        load_err(
+            vec![raw("1_a.sql", "SELECT 1;"), raw("01_a.sql", "SELECT 1;")],
+            Dialect::Sqlite,
+            "duplicate version 1",
+        );
+        load_err(
+            vec![raw("1_a.mysql.sql", "SELECT 1;")],
+            Dialect::Sqlite,
+            "has no file for sqlite",
+        );
+        load_err(
+            vec![raw("1_a.down.sql", "SELECT 1;")],
+            Dialect::Sqlite,
+            "reverse file without a forward file",
+        );
+        load_err(
+            vec![raw("1_a.sql", "  \n\n")],
+            Dialect::Sqlite,
+            "m/1_a.sql: empty migration file",
+        );
+        load_err(
+            vec![raw("1_a.sql", "SELECT 1;\nSELECT 'x")],
+            Dialect::Sqlite,
+            "m/1_a.sql:2:",
+        );
+        load_err(
+            vec![raw(
+                "1_a.sql",
+                "-- aurweb-migrate: no-transactions\nSELECT 1;",
+            )],
+            Dialect::Sqlite,
+            "m/1_a.sql:1: unknown directive",
+        );
+        load_err(
+            vec![raw("1_a.sql", "SELECT 1;\nBEGIN;\nSELECT 2;")],
+            Dialect::Sqlite,
+            "m/1_a.sql:2: BEGIN would break",
+        );
+        load_err(
+            vec![raw("1_a.sql", "PRAGMA foreign_keys = OFF;")],
+            Dialect::Sqlite,
+            "m/1_a.sql:1: PRAGMA FOREIGN_KEYS",
+        );
+        let bad_utf8 = RawFile {
+            name: "1_a.sql".into(),
+            bytes: b"SELECT 1;\nSELECT '\xff';".to_vec(),
+        };
+        load_err(
+            vec![bad_utf8],
+            Dialect::Sqlite,
+            "m/1_a.sql:2: not valid UTF-8",
+        );
+    }
+
+    #[test]
+    fn directives_and_comment_only_files() {
+        let files = vec![raw(
+            "1_a.sql",
+            "-- rebuilds a table\n-- aurweb-migrate: foreign-keys off\n-- alembic-revision: f47cad5d6d03\n\nPRAGMA foreign_keys;\n",
+        )];
+        // PRAGMA foreign_keys as a query is still refused inside a transaction
+        assert!(load_files(Path::new("m"), files, Dialect::Sqlite).is_err());
+        let files = vec![raw(
+            "1_a.sql",
+            "-- aurweb-migrate: no-transaction\n-- alembic-revision: f47cad5d6d03\nVACUUM;\n",
+        )];
+        let set = load_files(Path::new("m"), files, Dialect::Sqlite).unwrap();
+        let d = &set.migrations[0].up.directives;
+        assert!(d.no_transaction && !d.foreign_keys_off);
+        assert_eq!(d.alembic_revision.as_deref(), Some("f47cad5d6d03"));
+        let set = load_files(
+            Path::new("m"),
+            vec![raw("1_a.sql", "-- nothing to do on sqlite\n")],
+            Dialect::Sqlite,
+        )
+        .unwrap();
+        assert!(set.migrations[0].up.statements.is_empty());
+    }
+}
