@@ -75,13 +75,14 @@ pub async fn run(request: Request) -> Result<i32> {
     }
     match dispatch(&request, &settings).await {
         Ok(code) => Ok(code),
-        Err((e, partial)) => fail(&request, e, partial.as_ref()),
+        Err((e, partial)) => fail(&request, e, partial.as_ref().map(|(o, k)| (o, *k))),
     }
 }
 
-type Failure = (Error, Option<Outcome>);
+/// An error, with what the run changed before it and the JSON key that lists those changes.
+type Failure = (Error, Option<(Outcome, &'static str)>);
 
-fn fail(request: &Request, e: Error, partial: Option<&Outcome>) -> Result<i32> {
+fn fail(request: &Request, e: Error, partial: Option<(&Outcome, &str)>) -> Result<i32> {
     if request.format == Format::Json {
         print_json(&report::error_json(&e, partial));
     }
@@ -113,9 +114,19 @@ fn timeouts(settings: &Settings) -> Timeouts {
 
 fn load(settings: &Settings) -> Result<MigrationSet> {
     source::load(
-        &settings.migrations_dir.value,
+        &display_path(&settings.migrations_dir.value),
         settings.database.value.dialect(),
     )
+}
+
+/// A path below the working directory as a relative path (`migrations/0001_init.sql:3` reads
+/// better than an absolute path in messages); any other path as it is.
+fn display_path(path: &Path) -> PathBuf {
+    std::env::current_dir()
+        .ok()
+        .and_then(|cwd| path.strip_prefix(&cwd).ok().map(Path::to_path_buf))
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or_else(|| path.to_path_buf())
 }
 
 /// Opens the configured database. `Ok(None)`: read-only access to a database that does not
@@ -154,7 +165,7 @@ async fn dispatch(request: &Request, settings: &Settings) -> std::result::Result
             dialects,
         } => {
             let files = new_migration(
-                &settings.migrations_dir.value,
+                &display_path(&settings.migrations_dir.value),
                 description,
                 *reversible,
                 dialects,
@@ -265,7 +276,7 @@ async fn dispatch(request: &Request, settings: &Settings) -> std::result::Result
             let result =
                 runner::upgrade(&mut backend, &set, options, &mut |e| progress.event(e)).await;
             backend.close().await;
-            finish(request, result, progress, "applied", "applied")
+            finish(request, settings, result, progress, "applied", "applied").await
         }
         Command::Downgrade { to } => {
             let set = load(settings).map_err(plain)?;
@@ -277,7 +288,7 @@ async fn dispatch(request: &Request, settings: &Settings) -> std::result::Result
             let result =
                 runner::downgrade(&mut backend, &set, *to, &mut |e| progress.event(e)).await;
             backend.close().await;
-            finish(request, result, progress, "reverted", "reverted")
+            finish(request, settings, result, progress, "reverted", "reverted").await
         }
         Command::Baseline { version } | Command::Stamp { version } => {
             let mode = if matches!(request.command, Command::Baseline { .. }) {
@@ -336,11 +347,12 @@ async fn dispatch(request: &Request, settings: &Settings) -> std::result::Result
     }
 }
 
-fn finish(
+async fn finish(
     request: &Request,
+    settings: &Settings,
     result: Result<Outcome>,
     progress: Progress,
-    json_key: &str,
+    json_key: &'static str,
     verb: &str,
 ) -> std::result::Result<i32, Failure> {
     match result {
@@ -352,7 +364,18 @@ fn finish(
             }
             Ok(0)
         }
-        Err(e) => Err((e, Some(progress.partial))),
+        Err(e) => {
+            // The run's outcome never learnt the version the database is at; read it again
+            // (read-only) so a JSON error document does not claim `current: null`.
+            let mut partial = progress.partial;
+            if let Ok((history, backend)) = read_history(settings).await {
+                if let Some(b) = backend {
+                    b.close().await;
+                }
+                partial.current = crate::history::current(&history);
+            }
+            Err((e, Some((partial, json_key))))
+        }
     }
 }
 

@@ -140,13 +140,26 @@ pub struct Row {
     pub tool_version: String,
 }
 
+/// The highest version recorded as applied or baseline (failed ones do not count).
+pub fn current(rows: &[Row]) -> Option<u64> {
+    rows.iter()
+        .filter(|r| r.state != State::Failed)
+        .map(|r| r.version)
+        .max()
+}
+
 /// The current time in UTC as RFC 3339 with milliseconds (`2026-11-26T15:04:05.123Z`).
 pub fn now_utc() -> String {
     humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string()
 }
 
-/// `user@host` of the process, for `applied_by`.
+/// `user@host` of the process, for `applied_by` (worked out once per process).
 pub fn whoami() -> String {
+    static WHO: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    WHO.get_or_init(compute_whoami).clone()
+}
+
+fn compute_whoami() -> String {
     let user = std::env::var("USER")
         .or_else(|_| std::env::var("LOGNAME"))
         .ok()

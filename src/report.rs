@@ -353,7 +353,7 @@ pub fn history_json(set: &MigrationSet) -> Value {
 }
 
 /// An error as JSON, for `--format json` (the message goes to stderr too).
-pub fn error_json(e: &Error, applied: Option<&Outcome>) -> Value {
+pub fn error_json(e: &Error, partial: Option<(&Outcome, &str)>) -> Value {
     let kind = match e {
         Error::Usage(_) => "usage",
         Error::Input(_) => "input",
@@ -377,9 +377,9 @@ pub fn error_json(e: &Error, applied: Option<&Outcome>) -> Value {
         doc["error"]["line"] = json!(f.line);
         doc["error"]["rolled_back"] = json!(f.rolled_back);
     }
-    if let Some(outcome) = applied {
+    if let Some((outcome, key)) = partial {
         doc["changed"] = json!(!outcome.applied.is_empty());
-        doc["applied"] = json!(applied_json(outcome));
+        doc[key] = json!(applied_json(outcome));
         doc["current"] = json!(outcome.current);
     }
     doc

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use crate::backend::{Backend, StatementError, TxOptions};
 use crate::error::{Error, MigrationFailure, Result};
-use crate::history::{self, Row, State};
+use crate::history::{self, current, Row, State};
 use crate::plan::{self, DowngradeRefusal, Target};
 use crate::source::{Migration, MigrationSet, Script};
 
@@ -81,14 +81,6 @@ pub fn pending<'a>(
         .map(|m| m.version)
         .collect();
     Ok(versions.into_iter().filter_map(|v| set.get(v)).collect())
-}
-
-fn current(history: &[Row]) -> Option<u64> {
-    history
-        .iter()
-        .filter(|r| r.state != State::Failed)
-        .map(|r| r.version)
-        .max()
 }
 
 fn new_row(m: &Migration, script: &Script, state: State, execution_ms: u64) -> Row {

@@ -38,15 +38,13 @@ impl Sqlite {
         table: TableName,
         timeouts: Timeouts,
     ) -> Result<Option<Sqlite>> {
-        let meta = std::fs::metadata(path);
-        let exists = meta.is_ok();
+        let exists = path.exists();
         if access == Access::ReadOnly && !exists {
             return Ok(None);
         }
-        let read_only = match &meta {
-            Ok(m) => m.permissions().readonly(),
-            Err(_) => false,
-        };
+        // Writable means "this process may open it for writing" (access(2) semantics, so root
+        // may write a 0444 file), tested without changing the file.
+        let read_only = exists && std::fs::OpenOptions::new().write(true).open(path).is_err();
         if access == Access::ReadWrite && read_only {
             return Err(Error::Connect {
                 target: path.display().to_string(),
