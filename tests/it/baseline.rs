@@ -1,0 +1,69 @@
+//! `baseline` and `stamp`: record versions without running them.
+
+use crate::each_db;
+use crate::support::{int, three_tables, Db};
+
+each_db!(
+    baseline_records_without_running,
+    baseline_refuses_a_database_with_history,
+    stamp_records_pending_versions,
+    stamp_unknown_version_is_a_usage_error,
+);
+
+fn baseline_records_without_running(db: &Db) {
+    three_tables(db.env);
+    db.exec("CREATE TABLE legacy (x INTEGER)");
+    db.run(&["baseline", "2"]).ok();
+    assert_eq!(
+        db.states(),
+        [(1, "baseline".into()), (2, "baseline".into())]
+    );
+    db.assert_tables(&["legacy"]);
+    let doc = db.run(&["status", "--format", "json"]).ok().json();
+    assert_eq!(int(&doc, "current"), 2, "{doc:#}");
+    assert_eq!(doc["migrations"][0]["state"], "baseline");
+
+    let doc = db.run(&["upgrade", "--format", "json"]).ok().json();
+    let applied: Vec<i64> = doc["applied"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["version"].as_i64().unwrap())
+        .collect();
+    assert_eq!(applied, [3], "{doc:#}");
+    db.assert_tables(&["legacy", "t3"]);
+    assert_eq!(
+        db.states(),
+        [
+            (1, "baseline".into()),
+            (2, "baseline".into()),
+            (3, "applied".into())
+        ]
+    );
+    db.run(&["check"]).ok();
+}
+
+fn baseline_refuses_a_database_with_history(db: &Db) {
+    three_tables(db.env);
+    db.run(&["upgrade", "--to", "1"]).ok();
+    db.run(&["baseline", "2"]).code(2).stderr_has("stamp");
+    assert_eq!(db.states(), [(1, "applied".into())]);
+}
+
+fn stamp_records_pending_versions(db: &Db) {
+    three_tables(db.env);
+    db.run(&["upgrade", "--to", "1"]).ok();
+    db.run(&["stamp", "2"]).ok();
+    assert_eq!(db.states(), [(1, "applied".into()), (2, "baseline".into())]);
+    db.assert_tables(&["t1"]);
+    db.run(&["upgrade"]).ok();
+    db.assert_tables(&["t1", "t3"]);
+}
+
+fn stamp_unknown_version_is_a_usage_error(db: &Db) {
+    three_tables(db.env);
+    db.run(&["upgrade", "--to", "1"]).ok();
+    db.run(&["stamp", "9"]).code(2);
+    db.run(&["baseline", "9"]).code(2);
+    assert_eq!(db.states(), [(1, "applied".into())]);
+}

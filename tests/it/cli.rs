@@ -1,0 +1,194 @@
+//! Commands that need no database: `new`, `history`, argument errors.
+
+use crate::support::{Db, Env};
+
+/// The current UTC time as `YYYYMMDDHHMMSS`.
+fn utc_stamp() -> u64 {
+    humantime::format_rfc3339_seconds(std::time::SystemTime::now())
+        .to_string()
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect::<String>()
+        .parse()
+        .expect("digits")
+}
+
+/// `<version>_<slug><suffix>` split from a printed path's file name.
+fn file_name(printed: &str) -> String {
+    std::path::Path::new(printed.trim())
+        .file_name()
+        .expect("a file name")
+        .to_string_lossy()
+        .into_owned()
+}
+
+#[test]
+fn new_writes_a_timestamped_file_and_prints_its_path() {
+    let env = Env::new();
+    let before = utc_stamp();
+    let run = env.run(&["new", "add foo index"]);
+    let after = utc_stamp();
+    run.ok();
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    run.check(lines.len() == 1, "expected exactly one printed path");
+    let name = file_name(lines[0]);
+    let (version, rest) = name.split_once('_').expect("VERSION_slug");
+    run.check(version.len() == 14, "the version is a 14-digit timestamp");
+    let v: u64 = version.parse().expect("digits");
+    run.check(
+        (before..=after).contains(&v),
+        &format!("{v} is the UTC time of the run ({before}..={after})"),
+    );
+    assert_eq!(rest, "add_foo_index.sql");
+    assert!(
+        lines[0].trim().ends_with(&format!("migrations/{name}")),
+        "{}",
+        lines[0]
+    );
+    assert_eq!(env.ls("migrations"), [name]);
+    // The file it writes is a valid migration.
+    env.run(&["history"]).ok().stdout_has("add foo index");
+}
+
+#[test]
+fn new_reversible_adds_a_down_file() {
+    let env = Env::new();
+    let run = env.run(&["new", "--reversible", "Add Users table!"]);
+    run.ok();
+    let names: Vec<String> = run.stdout.lines().map(file_name).collect();
+    run.check(names.len() == 2, "two paths printed");
+    let v = names[0].split('_').next().unwrap().to_string();
+    let mut expected = vec![
+        format!("{v}_add_users_table.sql"),
+        format!("{v}_add_users_table.down.sql"),
+    ];
+    let mut got = names.clone();
+    got.sort();
+    expected.sort();
+    assert_eq!(got, expected);
+    assert_eq!(env.ls("migrations"), expected);
+    env.run(&["history"]).ok().stdout_has("[reversible]");
+}
+
+#[test]
+fn new_with_dialects_writes_one_variant_each() {
+    let env = Env::new();
+    let run = env.run(&["new", "--dialect", "mysql", "--dialect", "sqlite", "split"]);
+    run.ok();
+    let files = env.ls("migrations");
+    let v = files[0].split('_').next().unwrap().to_string();
+    assert_eq!(
+        files,
+        [
+            format!("{v}_split.mysql.sql"),
+            format!("{v}_split.sqlite.sql")
+        ]
+    );
+    for f in &files {
+        run.stdout_has(f);
+    }
+}
+
+#[test]
+fn new_continues_zero_padded_sequence_numbers() {
+    let env = Env::new();
+    env.migration("0001_x.sql", "CREATE TABLE x (id INTEGER);\n");
+    env.migration("0002_y.sql", "CREATE TABLE y (id INTEGER);\n");
+    let run = env.run(&["new", "next one"]);
+    run.ok().stdout_has("migrations/0003_next_one.sql");
+    assert_eq!(
+        env.ls("migrations"),
+        ["0001_x.sql", "0002_y.sql", "0003_next_one.sql"]
+    );
+}
+
+#[test]
+fn new_json_lists_the_files() {
+    let env = Env::new();
+    let run = env.run(&["new", "--format", "json", "--reversible", "with json"]);
+    run.ok();
+    let doc = run.json();
+    assert_eq!(doc["format_version"], 1);
+    let files: Vec<String> = doc["files"]
+        .as_array()
+        .expect("files array")
+        .iter()
+        .map(|f| f.as_str().expect("string").to_string())
+        .collect();
+    assert_eq!(files.len(), 2, "{doc:#}");
+    for f in &files {
+        assert!(
+            std::path::Path::new(f).is_file() || env.join(f).is_file(),
+            "{f}"
+        );
+    }
+    assert!(files[0].ends_with("_with_json.sql"), "{files:?}");
+    assert!(files[1].ends_with("_with_json.down.sql"), "{files:?}");
+}
+
+#[test]
+fn new_rejects_a_description_without_letters() {
+    let env = Env::new();
+    env.run(&["new", "!!!"]).code(2);
+    assert!(!env.exists("migrations") || env.ls("migrations").is_empty());
+}
+
+/// A freshly generated file holds only comments: it applies as a recorded no-op (its template
+/// comment contains a `;`, which only a real lexer ignores).
+#[test]
+fn new_file_applies_as_a_no_op() {
+    let env = Env::new();
+    let db = Db::sqlite(&env);
+    env.run(&["new", "nothing yet"]).ok();
+    db.run(&["upgrade"]).ok();
+    let h = db.history();
+    assert_eq!(h.len(), 1, "{h:?}");
+    assert_eq!(h[0].state, "applied");
+    assert_eq!(h[0].statements_total, 0, "comments are not statements");
+}
+
+#[test]
+fn history_lists_files_without_touching_a_database() {
+    let env = Env::new();
+    crate::support::three_reversible(&env);
+    let run = env.run(&["history"]);
+    run.ok()
+        .stdout_has("1  one")
+        .stdout_has("2  two")
+        .stdout_has("3  three");
+    assert!(
+        !env.exists("aurweb.sqlite3"),
+        "the default database was created"
+    );
+    let db = Db::sqlite(&env);
+    let run = db.run(&["history", "--format", "json"]);
+    run.ok();
+    assert!(!db.exists(), "history created the database");
+    let doc = run.json();
+    let versions: Vec<i64> = doc["migrations"]
+        .as_array()
+        .expect("migrations")
+        .iter()
+        .map(|m| m["version"].as_i64().expect("integer version"))
+        .collect();
+    assert_eq!(versions, [1, 2, 3]);
+    assert_eq!(doc["migrations"][0]["reversible"], true);
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let env = Env::new();
+    env.run(&["upgrade", "--to", "abc"]).code(2);
+    env.run(&["frobnicate"]).code(2);
+    env.run(&["resolve", "1"]).code(2);
+    env.run(&["--format", "yaml", "status"]).code(2);
+    assert!(!env.exists("aurweb.sqlite3"));
+}
+
+#[test]
+fn missing_migrations_directory_is_a_usage_error() {
+    let env = Env::new();
+    let db = Db::sqlite(&env);
+    db.run(&["upgrade"]).code(2).stderr_has("migrations");
+    assert!(!db.exists());
+}

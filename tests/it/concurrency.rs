@@ -1,0 +1,102 @@
+//! Several `upgrade` processes at once, and waiting for a lock someone else holds.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use crate::each_db;
+use crate::support::{Db, Env};
+
+const MIGRATIONS: i64 = 20;
+
+/// Migration 1 creates a counter table; 2..=20 each create a table (no IF NOT EXISTS) and count
+/// themselves: running any of them twice fails or double-counts.
+fn twenty(db: &Db) {
+    db.migration(
+        "0001_counter.sql",
+        "CREATE TABLE counter (n INTEGER NOT NULL);\n",
+    );
+    for v in 2..=MIGRATIONS {
+        db.migration(
+            &format!("{v:04}_m{v}.sql"),
+            &format!("CREATE TABLE t{v} (id INTEGER);\nINSERT INTO counter (n) VALUES ({v});\n"),
+        );
+    }
+}
+
+each_db!(concurrent_upgrades_apply_each_migration_once);
+
+fn concurrent_upgrades_apply_each_migration_once(db: &Db) {
+    twenty(db);
+    let spawned: Vec<_> = (0..8)
+        .map(|_| {
+            db.cmd(&["upgrade", "--format", "json", "--lock-timeout", "30"])
+                .spawn()
+        })
+        .collect();
+    let runs: Vec<_> = spawned.into_iter().map(|s| s.wait()).collect();
+    let mut applied_by_run: BTreeMap<i64, usize> = BTreeMap::new();
+    for run in &runs {
+        run.ok();
+        let doc = run.json();
+        assert_eq!(doc["current"], MIGRATIONS, "{doc:#}");
+        for a in doc["applied"].as_array().expect("applied") {
+            *applied_by_run
+                .entry(a["version"].as_i64().unwrap())
+                .or_default() += 1;
+        }
+    }
+    // Every version reported applied by exactly one process.
+    let expected: BTreeMap<i64, usize> = (1..=MIGRATIONS).map(|v| (v, 1)).collect();
+    assert_eq!(applied_by_run, expected);
+    // And its effects exist exactly once.
+    assert_eq!(db.count("counter"), MIGRATIONS - 1);
+    assert_eq!(
+        db.scalar("SELECT COUNT(DISTINCT n) FROM counter"),
+        MIGRATIONS - 1
+    );
+    let h = db.history();
+    assert_eq!(h.len(), MIGRATIONS as usize);
+    assert!(h.iter().all(|r| r.state == "applied"), "{h:#?}");
+    assert_eq!(db.tables().len(), MIGRATIONS as usize + 1);
+}
+
+#[test]
+fn lock_timeout_exits_6_then_succeeds_once_released() {
+    let env = Env::new();
+    let db = Db::sqlite(&env);
+    env.migration("0001_one.sql", "CREATE TABLE t1 (id INTEGER);\n");
+    db.exec("CREATE TABLE existing (x INTEGER)");
+    let lock = db.hold_write_lock();
+
+    let run = db.run(&["upgrade", "--lock-timeout", "1"]);
+    run.code(6).stderr_has("lock");
+    run.check(
+        run.elapsed < Duration::from_secs(8),
+        "gave up within a few seconds",
+    );
+    let run = db.run(&["upgrade", "--lock-timeout", "1", "--format", "json"]);
+    let doc = run.code(6).json();
+    assert_eq!(doc["error"]["kind"], "lock-timeout", "{doc:#}");
+    assert_eq!(doc["error"]["exit_code"], 6);
+
+    lock.release();
+    assert_eq!(db.tables(), ["existing"], "nothing ran while locked");
+    db.run(&["upgrade", "--lock-timeout", "1"]).ok();
+    db.assert_tables(&["existing", "t1"]);
+    assert_eq!(db.history().len(), 1);
+}
+
+/// A process waiting for the lock gets it when the holder lets go within the timeout.
+#[test]
+fn upgrade_waits_for_a_short_lock() {
+    let env = Env::new();
+    let db = Db::sqlite(&env);
+    env.migration("0001_one.sql", "CREATE TABLE t1 (id INTEGER);\n");
+    db.exec("CREATE TABLE existing (x INTEGER)");
+    let lock = db.hold_write_lock();
+    let waiting = db.cmd(&["upgrade", "--lock-timeout", "20"]).spawn();
+    std::thread::sleep(Duration::from_millis(500));
+    lock.release();
+    waiting.wait().ok();
+    db.assert_tables(&["existing", "t1"]);
+}

@@ -1,0 +1,267 @@
+//! Where settings come from: flags, environment, `./aurweb-migrate.toml`, aurweb's INI config
+//! and the embedded default; and that passwords never print.
+
+use crate::support::{Db, Env};
+
+/// One migration creating `t1`, in `dir`.
+fn one(env: &Env, dir: &str) {
+    env.write(
+        format!("{dir}/0001_one.sql"),
+        "CREATE TABLE t1 (id INTEGER);\n",
+    );
+}
+
+/// Whether the SQLite file `rel` exists with migration 1 applied.
+#[track_caller]
+fn migrated(env: &Env, rel: &str) -> bool {
+    if !env.exists(rel) {
+        return false;
+    }
+    let url = format!("sqlite://{}", env.join(rel).display());
+    let doc = env
+        .run(&["status", "--format", "json", "--database-url", &url])
+        .ok()
+        .json();
+    doc["current"] == 1
+}
+
+#[test]
+fn environment_variable_order() {
+    let env = Env::new();
+    one(&env, "migrations");
+    env.cmd(["upgrade"])
+        .env("AURWEB_MIGRATE_DATABASE_URL", "sqlite://amdu.db")
+        .env("DATABASE_URL", "sqlite://du.db")
+        .run()
+        .ok();
+    assert!(migrated(&env, "amdu.db"));
+    assert!(!env.exists("du.db"), "DATABASE_URL was used");
+
+    env.cmd(["upgrade"])
+        .env("DATABASE_URL", "sqlite://du.db")
+        .run()
+        .ok();
+    assert!(migrated(&env, "du.db"));
+    assert!(!env.exists("aurweb.sqlite3"));
+}
+
+#[test]
+fn flag_beats_environment() {
+    let env = Env::new();
+    one(&env, "migrations");
+    env.cmd(["upgrade", "--database-url", "sqlite://flag.db"])
+        .env("AURWEB_MIGRATE_DATABASE_URL", "sqlite://amdu.db")
+        .env("DATABASE_URL", "sqlite://du.db")
+        .run()
+        .ok();
+    assert!(migrated(&env, "flag.db"));
+    assert!(!env.exists("amdu.db") && !env.exists("du.db"));
+    // `-d` and the `sqlite:PATH` form work too.
+    env.run(&["upgrade", "-d", "sqlite:short.db"]).ok();
+    assert!(migrated(&env, "short.db"));
+}
+
+#[test]
+fn toml_file_names_database_and_migrations() {
+    let env = Env::new();
+    one(&env, "db/migs");
+    env.write(
+        "aurweb-migrate.toml",
+        "database_url = \"sqlite://from_toml.db\"\nmigrations = \"db/migs\"\n",
+    );
+    env.run(&["upgrade"]).ok();
+    assert!(migrated(&env, "from_toml.db"));
+    assert!(!env.exists("aurweb.sqlite3"));
+    env.run(&["status", "-v"])
+        .ok()
+        .stdout_has("aurweb-migrate.toml")
+        .stdout_has("db/migs");
+    // The environment beats the file.
+    env.cmd(["upgrade"])
+        .env("DATABASE_URL", "sqlite://env.db")
+        .run()
+        .ok();
+    assert!(migrated(&env, "env.db"));
+    // -c names another file.
+    env.write(
+        "other.toml",
+        "database_url = \"sqlite://other.db\"\nmigrations = \"db/migs\"\n",
+    );
+    env.run(&["upgrade", "-c", "other.toml"]).ok();
+    assert!(migrated(&env, "other.db"));
+}
+
+#[test]
+fn bad_toml_key_is_a_usage_error_naming_the_file() {
+    let env = Env::new();
+    one(&env, "migrations");
+    env.write(
+        "aurweb-migrate.toml",
+        "migrations = \"migrations\"\ndatabse_url = \"sqlite://x.db\"\n",
+    );
+    env.run(&["upgrade"])
+        .code(2)
+        .stderr_has("aurweb-migrate.toml:2")
+        .stderr_has("databse_url");
+    assert!(!env.exists("x.db") && !env.exists("aurweb.sqlite3"));
+    env.run(&["status"]).code(2);
+}
+
+#[test]
+fn aurweb_ini_config_is_used_when_nothing_else_names_a_database() {
+    let env = Env::new();
+    one(&env, "migrations");
+    let db_path = env.join("var/aur.sqlite3");
+    std::fs::create_dir_all(env.join("var")).unwrap();
+    let ini = env.write(
+        "etc/config",
+        format!(
+            "[options]\naur_location = https://aur.example\n\n[database]\nbackend = sqlite\nname = {}\n",
+            db_path.display()
+        ),
+    );
+    env.cmd(["upgrade"]).env("AUR_CONFIG", &ini).run().ok();
+    assert!(migrated(&env, "var/aur.sqlite3"));
+    assert!(!env.exists("aurweb.sqlite3"));
+    env.cmd(["status", "-v"])
+        .env("AUR_CONFIG", &ini)
+        .run()
+        .ok()
+        .stdout_has("aurweb config")
+        .stdout_has("etc/config");
+    // Anything naming a database beats it.
+    env.cmd(["upgrade"])
+        .env("AUR_CONFIG", &ini)
+        .env("DATABASE_URL", "sqlite://du.db")
+        .run()
+        .ok();
+    assert!(migrated(&env, "du.db"));
+    // --aur-config works like AUR_CONFIG.
+    std::fs::remove_file(&db_path).unwrap();
+    env.run(&["upgrade", "--aur-config", "etc/config"]).ok();
+    assert!(migrated(&env, "var/aur.sqlite3"));
+}
+
+#[test]
+fn embedded_default_creates_aurweb_sqlite3() {
+    let env = Env::new();
+    one(&env, "migrations");
+    env.run(&["upgrade"]).ok();
+    assert!(migrated(&env, "aurweb.sqlite3"));
+    env.run(&["status", "-v"])
+        .ok()
+        .stdout_has("aurweb.sqlite3")
+        .stdout_has("(from default)");
+}
+
+#[test]
+fn status_verbose_names_each_origin() {
+    let env = Env::new();
+    one(&env, "migrations");
+    let run = env
+        .cmd([
+            "status",
+            "-v",
+            "--table",
+            "my_versions",
+            "--lock-timeout",
+            "7",
+        ])
+        .env("DATABASE_URL", "sqlite://du.db")
+        .run();
+    run.ok();
+    let line = |key: &str| -> String {
+        run.stdout
+            .lines()
+            .find(|l| l.trim_start().starts_with(key))
+            .unwrap_or_else(|| run.fail(&format!("no {key} line")))
+            .to_string()
+    };
+    assert!(
+        line("database").contains("environment variable DATABASE_URL"),
+        "{}",
+        line("database")
+    );
+    assert!(
+        line("migrations").contains("default"),
+        "{}",
+        line("migrations")
+    );
+    assert!(line("table").contains("my_versions") && line("table").contains("command line"));
+    assert!(line("lock timeout").contains("7s") && line("lock timeout").contains("command line"));
+    assert!(!env.exists("du.db"), "status created the database");
+}
+
+#[test]
+fn invalid_table_name_is_a_usage_error() {
+    let env = Env::new();
+    let db = Db::sqlite(&env);
+    one(&env, "migrations");
+    db.run(&["upgrade", "--table", "bad-name"]).code(2);
+    assert!(!db.exists());
+}
+
+#[test]
+fn custom_table_name_is_used() {
+    let env = Env::new();
+    let db = Db::sqlite(&env);
+    one(&env, "migrations");
+    db.run(&["upgrade", "--table", "my_versions"]).ok();
+    assert_eq!(db.history_of("my_versions").len(), 1);
+    assert!(!db.has_table("aurweb_migrations"));
+}
+
+const SECRET: &str = "s3cr3tpw";
+
+/// A password in a URL never reaches the output; `***` stands in where the URL is shown.
+#[test]
+fn passwords_never_print() {
+    let env = Env::new();
+    one(&env, "migrations");
+    let url = format!("mysql://u:{SECRET}@db.example/aur");
+    for args in [
+        &["status"][..],
+        &["status", "-v"],
+        &["status", "--format", "json"],
+        &["upgrade", "--format", "json"],
+        &["check", "-vv"],
+        &["upgrade", "--dry-run"],
+    ] {
+        let run = env.cmd(args).arg("--database-url").arg(&url).run();
+        run.nowhere(SECRET);
+        run.check(
+            run.code != Some(0) || run.stdout.contains("***"),
+            "URL shown without ***",
+        );
+        let run = env.cmd(args).env("AURWEB_MIGRATE_DATABASE_URL", &url).run();
+        run.nowhere(SECRET);
+    }
+    // The flag warns that the password is visible to other users.
+    env.cmd(["status"])
+        .arg("--database-url")
+        .arg(&url)
+        .run()
+        .stderr_has("warning")
+        .nowhere(SECRET);
+    // An invalid URL is quoted with the password masked.
+    let bad = format!("mysql://u:{SECRET}@db.example:notaport/aur");
+    env.run(&["status", "--database-url", &bad])
+        .code(2)
+        .stderr_has("***")
+        .nowhere(SECRET);
+    let run = env.run(&["status", "--format", "json", "--database-url", &bad]);
+    run.code(2).nowhere(SECRET);
+    assert!(run.json()["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("***"));
+    // And from a TOML file.
+    env.write(
+        "aurweb-migrate.toml",
+        format!("database_url = \"mysql://u:{SECRET}@h:nan/x\"\n"),
+    );
+    env.run(&["status"])
+        .code(2)
+        .stderr_has("***")
+        .nowhere(SECRET);
+}

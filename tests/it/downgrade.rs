@@ -1,0 +1,87 @@
+//! `downgrade --to V`: runs reverse files newest first, or refuses when one is missing.
+
+use crate::each_db;
+use crate::support::Db;
+
+/// Migration 1 creates a log the reverse files of 2 and 3 write to, so the order shows.
+fn logged(db: &Db, down_for_two: bool) {
+    db.migration(
+        "0001_log.sql",
+        "CREATE TABLE log (n INTEGER PRIMARY KEY, what TEXT);\n",
+    );
+    db.migration("0001_log.down.sql", "DROP TABLE log;\n");
+    db.migration("0002_two.sql", "CREATE TABLE t2 (id INTEGER);\n");
+    if down_for_two {
+        db.migration(
+            "0002_two.down.sql",
+            "INSERT INTO log (what) VALUES ('down 2');\nDROP TABLE t2;\n",
+        );
+    }
+    db.migration("0003_three.sql", "CREATE TABLE t3 (id INTEGER);\n");
+    db.migration(
+        "0003_three.down.sql",
+        "INSERT INTO log (what) VALUES ('down 3');\nDROP TABLE t3;\n",
+    );
+    db.run(&["upgrade"]).ok();
+    db.assert_tables(&["log", "t2", "t3"]);
+}
+
+each_db!(
+    downgrade_runs_reverse_files_newest_first,
+    downgrade_refuses_without_a_reverse_file,
+    downgrade_failure_rolls_back_that_step,
+);
+
+fn downgrade_runs_reverse_files_newest_first(db: &Db) {
+    logged(db, true);
+    let run = db.run(&["downgrade", "--to", "1"]);
+    run.ok();
+    let three = run
+        .stdout
+        .find("3  three")
+        .unwrap_or_else(|| run.fail("3 not reported"));
+    let two = run
+        .stdout
+        .find("2  two")
+        .unwrap_or_else(|| run.fail("2 not reported"));
+    run.check(three < two, "reported newest first");
+    assert_eq!(
+        db.strings("SELECT what FROM log ORDER BY n"),
+        ["down 3", "down 2"]
+    );
+    db.assert_tables(&["log"]);
+    assert_eq!(db.states(), [(1, "applied".into())]);
+    // And up again.
+    db.run(&["upgrade"]).ok();
+    db.assert_tables(&["log", "t2", "t3"]);
+    let doc = db
+        .run(&["downgrade", "--to", "2", "--format", "json"])
+        .ok()
+        .json();
+    assert_eq!(doc["changed"], true, "{doc:#}");
+    assert_eq!(doc["current"], 2, "{doc:#}");
+    assert_eq!(doc["reverted"][0]["version"], 3, "{doc:#}");
+}
+
+fn downgrade_refuses_without_a_reverse_file(db: &Db) {
+    logged(db, false);
+    db.run(&["downgrade", "--to", "1"]).code(2).stderr_has("2");
+    db.assert_tables(&["log", "t2", "t3"]);
+    assert_eq!(db.count("log"), 0, "3 was reverted before the refusal");
+    assert_eq!(db.history().len(), 3);
+}
+
+fn downgrade_failure_rolls_back_that_step(db: &Db) {
+    logged(db, true);
+    db.migration(
+        "0002_two.down.sql",
+        "INSERT INTO log (what) VALUES ('down 2');\nDROP TABLE no_such_table;\n",
+    );
+    // The edited reverse file is not part of the checksum: only the forward file is.
+    db.run(&["downgrade", "--to", "1"])
+        .code(4)
+        .stderr_has("0002_two.down.sql:2");
+    assert_eq!(db.strings("SELECT what FROM log ORDER BY n"), ["down 3"]);
+    db.assert_tables(&["log", "t2"]);
+    assert_eq!(db.states(), [(1, "applied".into()), (2, "applied".into())]);
+}

@@ -1,0 +1,62 @@
+//! `--format json` on failure: exactly one JSON document on stdout with `ok: false`, the error's
+//! kind and exit code; the message also goes to stderr.
+
+use crate::each_db;
+use crate::support::{int, Db};
+
+each_db!(failed_migration_json, refused_json, input_error_json,);
+
+fn failed_migration_json(db: &Db) {
+    db.migration("0001_one.sql", "CREATE TABLE t1 (id INTEGER);\n");
+    db.migration(
+        "0002_two.sql",
+        "CREATE TABLE t2 (id INTEGER);\nINSERT INTO nope VALUES (1);\n",
+    );
+    let run = db.run(&["upgrade", "--format", "json"]);
+    run.code(4).stderr_has("0002_two.sql:2");
+    let doc = run.json();
+    assert_eq!(doc["ok"], false, "{doc:#}");
+    assert_eq!(doc["format_version"], 1);
+    assert_eq!(doc["error"]["kind"], "migration-failed");
+    assert_eq!(doc["error"]["exit_code"], 4);
+    assert_eq!(doc["error"]["version"], 2);
+    assert_eq!(doc["error"]["line"], 2);
+    assert!(doc["error"]["message"]
+        .as_str()
+        .is_some_and(|m| m.contains("nope")));
+    // What did change before the failure, for Ansible's changed_when.
+    assert_eq!(doc["changed"], true, "{doc:#}");
+    assert_eq!(doc["applied"][0]["version"], 1, "{doc:#}");
+    assert_eq!(
+        int(&doc, "current"),
+        1,
+        "current is the database's version after the run"
+    );
+    db.assert_tables(&["t1"]);
+}
+
+fn refused_json(db: &Db) {
+    db.migration("0001_one.sql", "CREATE TABLE t1 (id INTEGER);\n");
+    db.run(&["upgrade"]).ok();
+    db.migration("0001_one.sql", "CREATE TABLE t1 (id BIGINT);\n");
+    let run = db.run(&["upgrade", "--format", "json"]);
+    run.code(5).stderr_has("modified");
+    let doc = run.json();
+    assert_eq!(doc["ok"], false);
+    assert_eq!(doc["error"]["kind"], "refused");
+    assert_eq!(doc["error"]["exit_code"], 5);
+    assert_eq!(doc["problems"][0]["kind"], "modified", "{doc:#}");
+}
+
+fn input_error_json(db: &Db) {
+    db.migration("init.sql", "SELECT 1;\n");
+    let run = db.run(&["upgrade", "--format", "json"]);
+    run.code(2).stderr_has("init.sql");
+    let doc = run.json();
+    assert_eq!(doc["ok"], false);
+    assert_eq!(doc["error"]["kind"], "input");
+    assert_eq!(doc["error"]["exit_code"], 2);
+    assert!(doc["error"]["message"]
+        .as_str()
+        .is_some_and(|m| m.contains("init.sql")));
+}

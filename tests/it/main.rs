@@ -1,0 +1,19 @@
+//! The integration suite: one test binary running the real `aurweb-migrate` executable in a
+//! temporary directory per test. `support` is the harness; every other module is a topic.
+//! Behaviour scenarios are written once against a [`support::Db`] and instantiated per dialect
+//! with [`each_db!`] (SQLite today, MariaDB later).
+
+mod support;
+
+mod baseline;
+mod cli;
+mod concurrency;
+mod config;
+mod conflicts;
+mod directives;
+mod downgrade;
+mod errors_json;
+mod statements;
+mod status;
+mod upgrade;
+mod validation;

@@ -1,0 +1,251 @@
+//! `upgrade`: applying, idempotence, `--to`, `--dry-run`, `--single-transaction`, failures and
+//! `--allow-out-of-order`.
+
+use sha2::{Digest, Sha256};
+
+use crate::each_db;
+use crate::support::{int, is_checksum, three_tables, Db};
+
+fn versions(list: &serde_json::Value) -> Vec<i64> {
+    list.as_array()
+        .unwrap_or_else(|| panic!("not an array: {list:#}"))
+        .iter()
+        .map(|a| {
+            a["version"]
+                .as_i64()
+                .unwrap_or_else(|| panic!("version is not an integer: {a:#}"))
+        })
+        .collect()
+}
+
+/// Three migrations where the third fails on its second statement, on line 3.
+fn third_fails(db: &Db) {
+    db.migration(
+        "0001_one.sql",
+        "CREATE TABLE t1 (id INTEGER PRIMARY KEY);\n",
+    );
+    db.migration(
+        "0002_two.sql",
+        "CREATE TABLE t2 (id INTEGER PRIMARY KEY);\n",
+    );
+    db.migration(
+        "0003_three.sql",
+        "CREATE TABLE t3 (id INTEGER PRIMARY KEY);\n\nINSERT INTO no_such_table VALUES (1);\n",
+    );
+}
+
+each_db!(
+    applies_everything_and_records_it,
+    second_run_is_a_no_op,
+    to_stops_at_the_version,
+    to_unknown_version_is_a_usage_error,
+    dry_run_on_an_existing_database_writes_nothing,
+    dry_run_after_partial_upgrade_shows_only_pending,
+    single_transaction_failure_applies_nothing,
+    failure_keeps_earlier_migrations_and_rolls_back_the_failing_one,
+    out_of_order_is_refused_unless_allowed,
+    upgrade_human_output_lists_each_migration,
+);
+
+fn applies_everything_and_records_it(db: &Db) {
+    three_tables(db.env);
+    let run = db.run(&["upgrade", "--format", "json"]);
+    run.ok();
+    let doc = run.json();
+    assert_eq!(doc["changed"], true, "{doc:#}");
+    assert_eq!(versions(&doc["applied"]), [1, 2, 3]);
+    assert_eq!(int(&doc, "current"), 3);
+    assert_eq!(doc["applied"][0]["description"], "one");
+    assert!(doc["applied"][0]["execution_ms"].is_u64(), "{doc:#}");
+
+    db.assert_tables(&["t1", "t2", "t3"]);
+    let history = db.history();
+    assert_eq!(history.len(), 3, "{history:#?}");
+    for (row, (version, description, file)) in history.iter().zip([
+        (1, "one", "0001_one.sql"),
+        (2, "two", "0002_two.sql"),
+        (3, "three", "0003_three.sql"),
+    ]) {
+        assert_eq!(row.version, version);
+        assert_eq!(row.description, description);
+        assert_eq!(row.state, "applied");
+        assert!(is_checksum(&row.checksum), "{}", row.checksum);
+        let expected = format!(
+            "sha256-v1:{:x}",
+            Sha256::digest(db.env.read(format!("migrations/{file}")))
+        );
+        assert_eq!(row.checksum, expected, "checksum of {file}");
+        assert_eq!((row.statements_done, row.statements_total), (1, 1));
+        assert_eq!(row.error_text, None);
+        assert!(
+            row.applied_by.starts_with("it-user@") && row.applied_by.len() > "it-user@".len(),
+            "applied_by {:?}",
+            row.applied_by
+        );
+        assert_eq!(row.tool_version, env!("CARGO_PKG_VERSION"));
+        assert!(row.execution_ms >= 0);
+        assert!(
+            row.applied_at.len() >= 20 && row.applied_at.ends_with('Z'),
+            "applied_at is UTC RFC 3339: {:?}",
+            row.applied_at
+        );
+    }
+}
+
+fn second_run_is_a_no_op(db: &Db) {
+    three_tables(db.env);
+    db.run(&["upgrade"]).ok();
+    let before = db.history();
+    let run = db.run(&["upgrade", "--format", "json"]);
+    run.ok();
+    let doc = run.json();
+    assert_eq!(doc["changed"], false, "{doc:#}");
+    assert_eq!(doc["applied"], serde_json::json!([]));
+    assert_eq!(int(&doc, "current"), 3);
+    assert_eq!(db.history(), before, "a no-op run rewrote history");
+    db.run(&["upgrade"]).ok().stdout_has("nothing to do");
+}
+
+fn to_stops_at_the_version(db: &Db) {
+    three_tables(db.env);
+    let run = db.run(&["upgrade", "--to", "2", "--format", "json"]);
+    run.ok();
+    let doc = run.json();
+    assert_eq!(versions(&doc["applied"]), [1, 2]);
+    assert_eq!(int(&doc, "current"), 2);
+    db.assert_tables(&["t1", "t2"]);
+    assert_eq!(
+        db.states(),
+        [(1, "applied".to_string()), (2, "applied".to_string())]
+    );
+    // The rest follows later.
+    db.run(&["upgrade"]).ok();
+    db.assert_tables(&["t1", "t2", "t3"]);
+}
+
+fn to_unknown_version_is_a_usage_error(db: &Db) {
+    three_tables(db.env);
+    db.run(&["upgrade", "--to", "7"]).code(2).stderr_has("7");
+    assert!(db.tables().is_empty(), "{:?}", db.tables());
+    assert!(!db.exists(), "the database was created");
+}
+
+fn dry_run_on_an_existing_database_writes_nothing(db: &Db) {
+    three_tables(db.env);
+    db.exec("CREATE TABLE existing (x INTEGER)");
+    let run = db.run(&["upgrade", "--dry-run"]);
+    run.ok()
+        .stdout_has("CREATE TABLE t1")
+        .stdout_has("CREATE TABLE t2")
+        .stdout_has("CREATE TABLE t3");
+    assert_eq!(db.tables(), ["existing"], "dry run changed the database");
+}
+
+fn dry_run_after_partial_upgrade_shows_only_pending(db: &Db) {
+    three_tables(db.env);
+    db.run(&["upgrade", "--to", "1"]).ok();
+    let run = db.run(&["upgrade", "--dry-run", "--format", "json"]);
+    run.ok();
+    let doc = run.json();
+    assert_eq!(versions(&doc["pending"]), [2, 3], "{doc:#}");
+    assert_eq!(doc["changed"], false);
+    run.check(
+        !run.stdout.contains("t1 ("),
+        "applied migration 1 listed again",
+    );
+    assert_eq!(db.states(), [(1, "applied".to_string())]);
+    db.assert_tables(&["t1"]);
+}
+
+fn single_transaction_failure_applies_nothing(db: &Db) {
+    third_fails(db);
+    let run = db.run(&["upgrade", "--single-transaction"]);
+    run.code(4).stderr_has("0003_three.sql:3");
+    db.assert_tables(&[]);
+    assert!(db.history().is_empty(), "{:#?}", db.history());
+    // Fixed, the whole run goes through as one.
+    db.migration(
+        "0003_three.sql",
+        "CREATE TABLE t3 (id INTEGER PRIMARY KEY);\n",
+    );
+    db.run(&["upgrade", "--single-transaction"]).ok();
+    db.assert_tables(&["t1", "t2", "t3"]);
+    assert_eq!(db.history().len(), 3);
+}
+
+fn failure_keeps_earlier_migrations_and_rolls_back_the_failing_one(db: &Db) {
+    third_fails(db);
+    let run = db.run(&["upgrade"]);
+    run.code(4)
+        .stderr_has("0003_three.sql:3:")
+        .stderr_has("no_such_table");
+    db.assert_tables(&["t1", "t2"]);
+    assert_eq!(
+        db.states(),
+        [(1, "applied".to_string()), (2, "applied".to_string())]
+    );
+    let status = db.run(&["status", "--format", "json"]);
+    status.ok();
+    let doc = status.json();
+    assert_eq!(doc["migrations"][2]["state"], "pending", "{doc:#}");
+    assert_eq!(int(&doc, "pending"), 1);
+}
+
+fn out_of_order_is_refused_unless_allowed(db: &Db) {
+    db.migration("0001_one.sql", "CREATE TABLE t1 (id INTEGER);\n");
+    db.migration("0003_three.sql", "CREATE TABLE t3 (id INTEGER);\n");
+    db.run(&["upgrade"]).ok();
+    db.migration("0002_two.sql", "CREATE TABLE t2 (id INTEGER);\n");
+    db.run(&["upgrade"])
+        .code(5)
+        .stderr_has("out-of-order")
+        .stderr_has("2 two");
+    db.assert_tables(&["t1", "t3"]);
+    db.run(&["check"]).code(1);
+    let run = db.run(&["upgrade", "--allow-out-of-order", "--format", "json"]);
+    run.ok();
+    assert_eq!(versions(&run.json()["applied"]), [2]);
+    db.assert_tables(&["t1", "t2", "t3"]);
+    let v: Vec<i64> = db.history().iter().map(|r| r.version).collect();
+    assert_eq!(v, [1, 2, 3]);
+}
+
+fn upgrade_human_output_lists_each_migration(db: &Db) {
+    three_tables(db.env);
+    let run = db.run(&["upgrade"]);
+    run.ok()
+        .stdout_has("1  one")
+        .stdout_has("2  two")
+        .stdout_has("3  three")
+        .stdout_has("database is at version 3");
+    db.migration("0004_four.sql", "CREATE TABLE t4 (id INTEGER);\n");
+    let quiet = db.run(&["upgrade", "-q"]);
+    quiet
+        .ok()
+        .check(quiet.stdout.is_empty(), "-q prints nothing on success");
+    assert!(db.has_table("t4"));
+}
+
+/// SQLite: a dry run against a missing file creates nothing.
+#[test]
+fn dry_run_does_not_create_a_missing_database() {
+    let env = crate::support::Env::new();
+    let db = Db::sqlite(&env);
+    three_tables(&env);
+    db.run(&["upgrade", "--dry-run"])
+        .ok()
+        .stdout_has("CREATE TABLE t1");
+    assert!(!db.exists(), "dry run created {}", db.url());
+}
+
+/// SQLite: a dry run leaves an existing file byte-identical.
+#[test]
+fn dry_run_leaves_the_file_byte_identical() {
+    let env = crate::support::Env::new();
+    let db = Db::sqlite(&env);
+    three_tables(&env);
+    db.exec("CREATE TABLE existing (x INTEGER); INSERT INTO existing VALUES (1)");
+    let before = std::fs::read(db.sqlite_path()).unwrap();
+    db.run(&["upgrade", "--dry-run", "--format", "json"]).ok();
+    assert_eq!(std::fs::read(db.sqlite_path()).unwrap(), before);
+}

@@ -1,0 +1,156 @@
+//! Every migration file is validated before any database work: a bad file is exit 2 naming the
+//! file (and line, where there is one), and the database is not even created.
+
+use crate::support::{Db, Env};
+
+/// Writes `files` (plus a good migration 1000), runs `upgrade`, and asserts exit 2 with every
+/// `expected` text on stderr and no database created. Also `status` and `history` refuse.
+#[track_caller]
+fn refused(files: &[(&str, &[u8])], expected: &[&str]) {
+    let env = Env::new();
+    let db = Db::sqlite(&env);
+    env.migration("1000_good.sql", "CREATE TABLE good (id INTEGER);\n");
+    for (name, bytes) in files {
+        env.write(format!("migrations/{name}"), bytes);
+    }
+    for args in [&["upgrade"][..], &["status"], &["check"], &["history"]] {
+        let run = db.run(args);
+        run.code(2);
+        for e in expected {
+            run.stderr_has(e);
+        }
+    }
+    let run = db.run(&["upgrade", "--format", "json"]);
+    let doc = run.code(2).json();
+    assert_eq!(doc["ok"], false, "{doc:#}");
+    assert_eq!(doc["error"]["exit_code"], 2);
+    assert!(!db.exists(), "the database was created");
+    assert!(!env.exists("aurweb.sqlite3"));
+}
+
+#[test]
+fn name_without_version() {
+    refused(&[("init.sql", b"SELECT 1;\n")], &["init.sql"]);
+}
+
+#[test]
+fn name_with_uppercase_slug() {
+    refused(&[("1_Bad.sql", b"SELECT 1;\n")], &["1_Bad.sql"]);
+}
+
+#[test]
+fn every_bad_name_is_listed() {
+    refused(
+        &[("init.sql", b"SELECT 1;\n"), ("2_Bad.sql", b"SELECT 1;\n")],
+        &["init.sql", "2_Bad.sql"],
+    );
+}
+
+#[test]
+fn duplicate_versions() {
+    refused(
+        &[("1_a.sql", b"SELECT 1;\n"), ("01_b.sql", b"SELECT 2;\n")],
+        &["1_a.sql", "01_b.sql", "duplicate"],
+    );
+}
+
+#[test]
+fn unknown_dialect_suffix() {
+    refused(&[("1_a.pg.sql", b"SELECT 1;\n")], &["1_a.pg.sql"]);
+}
+
+#[test]
+fn version_with_only_another_dialects_file() {
+    refused(
+        &[("1_a.mysql.sql", b"CREATE TABLE a (id INT) ENGINE=InnoDB;\n")],
+        &["1_a.mysql.sql"],
+    );
+}
+
+#[test]
+fn non_utf8_content_names_file_and_line() {
+    refused(
+        &[(
+            "1_a.sql",
+            b"CREATE TABLE a (x TEXT);\nINSERT INTO a VALUES ('\xff');\n",
+        )],
+        &["1_a.sql:2", "UTF-8"],
+    );
+}
+
+#[test]
+fn empty_file() {
+    refused(&[("1_a.sql", b"")], &["1_a.sql", "empty"]);
+}
+
+#[test]
+fn whitespace_only_file() {
+    refused(&[("1_a.sql", b"  \n\n\t\n")], &["1_a.sql", "empty"]);
+}
+
+#[test]
+fn unterminated_string_names_file_and_line() {
+    refused(
+        &[(
+            "1_a.sql",
+            b"CREATE TABLE a (x TEXT);\n\nINSERT INTO a VALUES ('oops);\nCREATE TABLE b (y TEXT);\n",
+        )],
+        &["1_a.sql:3"],
+    );
+}
+
+#[test]
+fn unterminated_block_comment_names_file_and_line() {
+    refused(
+        &[(
+            "1_a.sql",
+            b"CREATE TABLE a (x TEXT);\n/* never closed;\nSELECT 1;\n",
+        )],
+        &["1_a.sql:2"],
+    );
+}
+
+#[test]
+fn unknown_directive() {
+    refused(
+        &[(
+            "1_a.sql",
+            b"-- aurweb-migrate: no-transactions\nSELECT 1;\n",
+        )],
+        &["1_a.sql:1"],
+    );
+}
+
+#[test]
+fn reverse_file_without_forward_file() {
+    refused(&[("1_a.down.sql", b"DROP TABLE a;\n")], &["1_a.down.sql"]);
+}
+
+/// Files that are not `*.sql` (a README) and dot-files are ignored.
+#[test]
+fn other_files_are_ignored() {
+    let env = Env::new();
+    let db = Db::sqlite(&env);
+    env.migration("0001_a.sql", "CREATE TABLE a (id INTEGER);\n");
+    env.write("migrations/README.md", "# migrations\n");
+    env.write("migrations/.0002_swap.sql", "garbage");
+    env.write("migrations/notes.txt", "not sql");
+    db.run(&["upgrade"]).ok();
+    db.assert_tables(&["a"]);
+    assert_eq!(db.history().len(), 1);
+}
+
+/// A dialect variant replaces the portable file on its dialect.
+#[test]
+fn dialect_variant_replaces_the_portable_file() {
+    let env = Env::new();
+    let db = Db::sqlite(&env);
+    env.migration("0001_a.sql", "CREATE TABLE portable (id INTEGER);\n");
+    env.migration("0001_a.sqlite.sql", "CREATE TABLE specific (id INTEGER);\n");
+    env.migration(
+        "0001_a.mysql.sql",
+        "CREATE TABLE mysql_only (id INT) ENGINE=InnoDB;\n",
+    );
+    db.run(&["upgrade"]).ok();
+    db.assert_tables(&["specific"]);
+}
