@@ -4,9 +4,8 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::backend::sqlite::Sqlite;
-use crate::backend::{Access, Backend, Timeouts};
-use crate::config::{self, DatabaseTarget, Overrides, Settings};
+use crate::backend::{Access, Backend, Connection, Timeouts};
+use crate::config::{self, Overrides, Settings};
 use crate::error::{Error, Result};
 use crate::history::TableName;
 use crate::plan::{self, Target};
@@ -23,6 +22,8 @@ pub struct Request {
     /// `-v` count.
     pub verbose: u8,
     pub quiet: bool,
+    /// `--statement-timeout`: seconds after which a running statement is cancelled.
+    pub statement_timeout: Option<u64>,
     pub command: Command,
 }
 
@@ -39,6 +40,7 @@ pub enum Command {
         dry_run: bool,
         single_transaction: bool,
         allow_out_of_order: bool,
+        resume: bool,
     },
     Downgrade {
         to: u64,
@@ -105,10 +107,14 @@ fn plain(e: Error) -> Failure {
     (e, None)
 }
 
-fn timeouts(settings: &Settings) -> Timeouts {
+fn timeouts(settings: &Settings, request: &Request) -> Timeouts {
     Timeouts {
         connect: settings.connect_timeout.value,
         lock: settings.lock_timeout.value,
+        statement: request
+            .statement_timeout
+            .filter(|s| *s > 0)
+            .map(std::time::Duration::from_secs),
     }
 }
 
@@ -129,23 +135,28 @@ fn display_path(path: &Path) -> PathBuf {
         .unwrap_or_else(|| path.to_path_buf())
 }
 
-/// Opens the configured database. `Ok(None)`: read-only access to a database that does not
-/// exist yet (everything is pending, nothing is created).
-async fn open(settings: &Settings, access: Access) -> Result<Option<Sqlite>> {
+/// Opens the configured database. `Ok(None)`: read-only access to a SQLite database that does
+/// not exist yet (everything is pending, nothing is created).
+async fn open(
+    settings: &Settings,
+    request: &Request,
+    access: Access,
+) -> Result<Option<Connection>> {
     let table = TableName::new(&settings.table.value)?;
-    match &settings.database.value {
-        DatabaseTarget::Sqlite { path } => {
-            Sqlite::open(path, access, table, timeouts(settings)).await
-        }
-        DatabaseTarget::Mysql(_) => Err(Error::Usage(
-            "the MySQL/MariaDB backend is not available in this build yet; use a sqlite:// database"
-                .to_string(),
-        )),
-    }
+    Connection::open(
+        &settings.database.value,
+        access,
+        table,
+        timeouts(settings, request),
+    )
+    .await
 }
 
-async fn read_history(settings: &Settings) -> Result<(Vec<crate::history::Row>, Option<Sqlite>)> {
-    match open(settings, Access::ReadOnly).await? {
+async fn read_history(
+    settings: &Settings,
+    request: &Request,
+) -> Result<(Vec<crate::history::Row>, Option<Connection>)> {
+    match open(settings, request, Access::ReadOnly).await? {
         Some(mut b) => {
             let h = b.read_history().await?;
             Ok((h, Some(b)))
@@ -194,7 +205,7 @@ async fn dispatch(request: &Request, settings: &Settings) -> std::result::Result
         }
         Command::Status | Command::Check => {
             let set = load(settings).map_err(plain)?;
-            let (history, backend) = read_history(settings).await.map_err(plain)?;
+            let (history, backend) = read_history(settings, request).await.map_err(plain)?;
             if let Some(b) = backend {
                 b.close().await;
             }
@@ -234,6 +245,7 @@ async fn dispatch(request: &Request, settings: &Settings) -> std::result::Result
             dry_run,
             single_transaction,
             allow_out_of_order,
+            resume,
         } => {
             let set = load(settings).map_err(plain)?;
             let target = match to {
@@ -254,9 +266,10 @@ async fn dispatch(request: &Request, settings: &Settings) -> std::result::Result
                     RunMode::PerMigration
                 },
                 allow_out_of_order: *allow_out_of_order,
+                resume: *resume,
             };
             if *dry_run {
-                let (history, backend) = read_history(settings).await.map_err(plain)?;
+                let (history, backend) = read_history(settings, request).await.map_err(plain)?;
                 if let Some(b) = backend {
                     b.close().await;
                 }
@@ -268,7 +281,7 @@ async fn dispatch(request: &Request, settings: &Settings) -> std::result::Result
                 }
                 return Ok(0);
             }
-            let mut backend = open(settings, Access::ReadWrite)
+            let mut backend = open(settings, request, Access::ReadWrite)
                 .await
                 .map_err(plain)?
                 .expect("read-write access always opens");
@@ -280,7 +293,7 @@ async fn dispatch(request: &Request, settings: &Settings) -> std::result::Result
         }
         Command::Downgrade { to } => {
             let set = load(settings).map_err(plain)?;
-            let mut backend = open(settings, Access::ReadWrite)
+            let mut backend = open(settings, request, Access::ReadWrite)
                 .await
                 .map_err(plain)?
                 .expect("read-write access always opens");
@@ -297,7 +310,7 @@ async fn dispatch(request: &Request, settings: &Settings) -> std::result::Result
                 StampMode::Stamp
             };
             let set = load(settings).map_err(plain)?;
-            let mut backend = open(settings, Access::ReadWrite)
+            let mut backend = open(settings, request, Access::ReadWrite)
                 .await
                 .map_err(plain)?
                 .expect("read-write access always opens");
@@ -318,7 +331,7 @@ async fn dispatch(request: &Request, settings: &Settings) -> std::result::Result
             version,
             resolution,
         } => {
-            let mut backend = open(settings, Access::ReadWrite)
+            let mut backend = open(settings, request, Access::ReadWrite)
                 .await
                 .map_err(plain)?
                 .expect("read-write access always opens");
@@ -368,7 +381,7 @@ async fn finish(
             // The run's outcome never learnt the version the database is at; read it again
             // (read-only) so a JSON error document does not claim `current: null`.
             let mut partial = progress.partial;
-            if let Ok((history, backend)) = read_history(settings).await {
+            if let Ok((history, backend)) = read_history(settings, request).await {
                 if let Some(b) = backend {
                     b.close().await;
                 }

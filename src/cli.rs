@@ -39,6 +39,11 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "SECS")]
     connect_timeout: Option<u64>,
 
+    /// Cancel a statement that runs longer than this many seconds (MySQL: KILL QUERY); the
+    /// migration then fails [default: off]
+    #[arg(long, global = true, value_name = "SECS")]
+    statement_timeout: Option<u64>,
+
     /// TOML config file [default: ./aurweb-migrate.toml when present]
     #[arg(short = 'c', long, global = true, value_name = "FILE")]
     config: Option<PathBuf>,
@@ -104,6 +109,10 @@ enum Cmd {
         /// Apply pending versions older than the newest applied one
         #[arg(long)]
         allow_out_of_order: bool,
+        /// Continue a failed migration after its already committed statements, when those
+        /// are unchanged in the file
+        #[arg(long)]
+        resume: bool,
     },
     /// Run reverse files down to VERSION (exclusive)
     Downgrade {
@@ -154,11 +163,13 @@ impl Cli {
                 dry_run,
                 single_transaction,
                 allow_out_of_order,
+                resume,
             } => Command::Upgrade {
                 to,
                 dry_run,
                 single_transaction,
                 allow_out_of_order,
+                resume,
             },
             Cmd::Downgrade { to } => Command::Downgrade { to },
             Cmd::Check => Command::Check,
@@ -193,6 +204,7 @@ impl Cli {
             },
             verbose: self.verbose,
             quiet: self.quiet,
+            statement_timeout: self.statement_timeout,
             command,
         }
     }

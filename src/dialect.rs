@@ -39,3 +39,78 @@ impl fmt::Display for Dialect {
         f.write_str(self.name())
     }
 }
+
+/// Whether a MySQL/MariaDB statement commits the current transaction implicitly, following
+/// MariaDB's list of "SQL statements that cause an implicit commit": data definition
+/// (`ALTER`/`CREATE`/`DROP` of databases, tables, indexes, views, triggers, routines, events,
+/// sequences, servers; `RENAME TABLE`; `TRUNCATE TABLE`), account management (`CREATE`/`ALTER`/
+/// `DROP`/`RENAME USER`, roles, `GRANT`, `REVOKE`, `SET PASSWORD`), `LOCK TABLES` /
+/// `UNLOCK TABLES`, transaction control (`BEGIN`, `START TRANSACTION`, `SET autocommit`),
+/// administration (`ANALYZE`, `CHECK`, `OPTIMIZE`, `REPAIR` table, `CACHE INDEX`,
+/// `LOAD INDEX INTO CACHE`, `FLUSH`, `RESET`) and `INSTALL`/`UNINSTALL PLUGIN`. `CREATE` and
+/// `DROP` of a `TEMPORARY TABLE` do not commit. A statement that starts with an executable
+/// comment (`/*! … */`) cannot be classified and counts as committing: treating a statement as
+/// non-atomic is always safe, the reverse is not.
+pub fn mysql_commits_implicitly(statement: &str) -> bool {
+    let words = crate::splitter::keywords(statement, 4);
+    let w: Vec<&str> = words.iter().map(String::as_str).collect();
+    match w.as_slice() {
+        [] => true, // executable comment or nothing recognisable: be safe
+        ["CREATE" | "DROP", "TEMPORARY", ..] => false,
+        ["CREATE" | "ALTER" | "DROP", ..] => true,
+        ["RENAME", "TABLE" | "USER", ..] => true,
+        ["TRUNCATE", ..] => true,
+        ["GRANT" | "REVOKE", ..] => true,
+        ["SET", "PASSWORD", ..] => true,
+        ["SET", "AUTOCOMMIT", ..] | ["SET", "SESSION" | "LOCAL", "AUTOCOMMIT", ..] => true,
+        ["SET", "DEFAULT", "ROLE", ..] => true,
+        ["LOCK", "TABLE" | "TABLES", ..] | ["UNLOCK", "TABLE" | "TABLES", ..] => true,
+        ["BEGIN", ..] => !matches!(w.get(1), Some(&"NOT")),
+        ["START", "TRANSACTION", ..] => true,
+        ["ANALYZE" | "CHECK" | "OPTIMIZE" | "REPAIR", ..] => true,
+        ["CACHE", "INDEX", ..] => true,
+        ["LOAD", "INDEX", ..] => true,
+        ["FLUSH" | "RESET", ..] => true,
+        ["INSTALL" | "UNINSTALL", ..] => true,
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn implicit_commits() {
+        for yes in [
+            "CREATE TABLE t (x INT)",
+            "create index ix on t (x)",
+            "ALTER TABLE t ADD COLUMN y INT",
+            "DROP TABLE t",
+            "RENAME TABLE a TO b",
+            "TRUNCATE TABLE t",
+            "GRANT ALL ON *.* TO u",
+            "LOCK TABLES t WRITE",
+            "CREATE USER u",
+            "/*!50001 CREATE VIEW v AS SELECT 1 */",
+            "-- c\nCREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW SET NEW.x = 1",
+            "OPTIMIZE TABLE t",
+            "SET autocommit = 1",
+        ] {
+            assert!(mysql_commits_implicitly(yes), "{yes}");
+        }
+        for no in [
+            "INSERT INTO t VALUES (1)",
+            "UPDATE t SET x = 1",
+            "DELETE FROM t",
+            "CREATE TEMPORARY TABLE t (x INT)",
+            "DROP TEMPORARY TABLE t",
+            "SET @x = 1",
+            "SELECT 1",
+            "REPLACE INTO t VALUES (1)",
+            "BEGIN NOT ATOMIC SELECT 1; END",
+        ] {
+            assert!(!mysql_commits_implicitly(no), "{no}");
+        }
+    }
+}

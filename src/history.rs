@@ -9,6 +9,7 @@
 //!   state            VARCHAR(16)  NOT NULL,             -- applied | failed | baseline
 //!   statements_done  INTEGER      NOT NULL,             -- committed statements
 //!   statements_total INTEGER      NOT NULL,
+//!   progress_checksum VARCHAR(80) NULL,                 -- of the statements done (resume)
 //!   error_text       TEXT         NULL,                 -- why a failed migration failed
 //!   applied_at       VARCHAR(32)  NOT NULL,             -- UTC, RFC 3339 with milliseconds
 //!   applied_by       VARCHAR(255) NOT NULL,             -- user@host
@@ -80,6 +81,7 @@ pub fn create_table_sql(table: &TableName, dialect: Dialect) -> String {
          \x20 state VARCHAR(16) NOT NULL,\n\
          \x20 statements_done INTEGER NOT NULL,\n\
          \x20 statements_total INTEGER NOT NULL,\n\
+         \x20 progress_checksum VARCHAR(80) NULL,\n\
          \x20 error_text TEXT NULL,\n\
          \x20 applied_at VARCHAR(32) NOT NULL,\n\
          \x20 applied_by VARCHAR(255) NOT NULL,\n\
@@ -91,7 +93,7 @@ pub fn create_table_sql(table: &TableName, dialect: Dialect) -> String {
 }
 
 /// The columns in the order [`Row`] lists them, for SELECT and INSERT.
-pub const COLUMNS: &str = "version, description, checksum, state, statements_done, statements_total, error_text, applied_at, applied_by, execution_ms, tool_version";
+pub const COLUMNS: &str = "version, description, checksum, state, statements_done, statements_total, progress_checksum, error_text, applied_at, applied_by, execution_ms, tool_version";
 
 /// The state of a recorded version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -133,6 +135,8 @@ pub struct Row {
     pub state: State,
     pub statements_done: u32,
     pub statements_total: u32,
+    /// Checksum of the statements done so far ([`crate::source::Script::prefix_checksum`]).
+    pub progress_checksum: Option<String>,
     pub error: Option<String>,
     pub applied_at: String,
     pub applied_by: String,

@@ -42,6 +42,9 @@ fn init_logging(verbose: u8) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(aurweb_migrate::report::use_colour(
+            std::io::IsTerminal::is_terminal(&std::io::stderr()),
+        ))
         .with_target(false)
         .try_init();
 }

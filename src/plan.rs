@@ -81,6 +81,12 @@ pub enum Problem {
         description: String,
         newest: u64,
     },
+    /// `--resume` asked for, but the statements that ran differ from the file's.
+    CannotResume {
+        version: u64,
+        description: String,
+        done: u32,
+    },
 }
 
 impl Problem {
@@ -91,6 +97,7 @@ impl Problem {
             Problem::Missing { .. } => "missing",
             Problem::Failed { .. } => "failed",
             Problem::OutOfOrder { .. } => "out-of-order",
+            Problem::CannotResume { .. } => "failed",
         }
     }
 
@@ -99,7 +106,8 @@ impl Problem {
             Problem::Modified { version, .. }
             | Problem::Missing { version, .. }
             | Problem::Failed { version, .. }
-            | Problem::OutOfOrder { version, .. } => *version,
+            | Problem::OutOfOrder { version, .. }
+            | Problem::CannotResume { version, .. } => *version,
         }
     }
 }
@@ -120,8 +128,12 @@ impl fmt::Display for Problem {
                 if let Some(e) = error {
                     write!(f, " ({e})")?;
                 }
-                write!(f, "; settle it with `aurweb-migrate resolve {version} --applied` or `--rolled-back`")
+                write!(f, "; settle it with `aurweb-migrate resolve {version} --applied` or `--rolled-back`, or continue it with `aurweb-migrate upgrade --resume`")
             }
+            Problem::CannotResume { version, description, done } => write!(
+                f,
+                "failed: {version} {description} cannot be resumed: its first {done} statements, which already ran, differ from the file's; restore them, or settle it with `aurweb-migrate resolve {version} --applied` or `--rolled-back`"
+            ),
             Problem::OutOfOrder { version, description, newest } => write!(
                 f,
                 "out-of-order: {version} {description} is pending but older than the newest recorded version {newest}; rename it to a newer version, or run with --allow-out-of-order"
@@ -251,7 +263,7 @@ pub enum Target {
 }
 
 impl Target {
-    fn includes(self, version: u64) -> bool {
+    pub fn includes(self, version: u64) -> bool {
         match self {
             Target::Latest => true,
             Target::Version(t) => version <= t,
@@ -259,19 +271,74 @@ impl Target {
     }
 }
 
-/// What `upgrade` runs, in order, or every reason it refuses.
+/// One migration `upgrade` runs.
+#[derive(Debug, Clone, Copy)]
+pub struct Step<'a> {
+    pub migration: &'a Migration,
+    /// 0 to run it from the start; else the number of statements already committed by an
+    /// earlier, failed run that `--resume` continues after.
+    pub resume_from: usize,
+}
+
+/// What `upgrade` runs, in order, or every reason it refuses. With `resume`, a failed
+/// migration whose committed statements are unchanged in the file (compared by
+/// [`Script::prefix_checksum`](crate::source::Script::prefix_checksum), not by the whole file,
+/// so the failing statement may have been fixed) continues after them.
 pub fn upgrade<'a>(
     overview: &Overview<'a>,
     target: Target,
-) -> Result<Vec<&'a Migration>, Vec<Problem>> {
-    if !overview.problems.is_empty() {
-        return Err(overview.problems.clone());
+    resume: bool,
+) -> Result<Vec<Step<'a>>, Vec<Problem>> {
+    let mut problems = Vec::new();
+    let mut steps = Vec::new();
+    for p in &overview.problems {
+        let resumable = match p {
+            Problem::Failed { version, .. } if resume => overview
+                .entries
+                .iter()
+                .find(|e| e.version == *version)
+                .and_then(|e| Some((e.migration?, e.row?)))
+                .map(|(m, r)| {
+                    let done = r.statements_done as usize;
+                    let same = r.progress_checksum.as_deref()
+                        == Some(m.up.prefix_checksum(done).as_str())
+                        && done <= m.up.statements.len();
+                    (m, done, same)
+                }),
+            _ => None,
+        };
+        match resumable {
+            Some((m, done, true)) => {
+                if target.includes(m.version) {
+                    steps.push(Step {
+                        migration: m,
+                        resume_from: done,
+                    });
+                }
+            }
+            Some((m, done, false)) => problems.push(Problem::CannotResume {
+                version: m.version,
+                description: m.description(),
+                done: done as u32,
+            }),
+            None => problems.push(p.clone()),
+        }
     }
-    Ok(overview
-        .pending()
-        .filter(|e| target.includes(e.version))
-        .filter_map(|e| e.migration)
-        .collect())
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    steps.extend(
+        overview
+            .pending()
+            .filter(|e| target.includes(e.version))
+            .filter_map(|e| e.migration)
+            .map(|m| Step {
+                migration: m,
+                resume_from: 0,
+            }),
+    );
+    steps.sort_by_key(|s| s.migration.version);
+    Ok(steps)
 }
 
 /// Why `downgrade` cannot run.
@@ -377,6 +444,7 @@ mod tests {
             state,
             statements_done: 0,
             statements_total: 1,
+            progress_checksum: None,
             error: None,
             applied_at: String::new(),
             applied_by: String::new(),
@@ -400,14 +468,27 @@ mod tests {
         ms.iter().map(|m| m.version).collect()
     }
 
+    fn step_versions(steps: &[Step]) -> Vec<(u64, usize)> {
+        steps
+            .iter()
+            .map(|s| (s.migration.version, s.resume_from))
+            .collect()
+    }
+
     #[test]
     fn empty_history_everything_pending() {
         let m = set(&[1, 2, 3]);
         let o = overview(&m, &[], false);
         assert_eq!(states(&o), [(1, "pending"), (2, "pending"), (3, "pending")]);
         assert_eq!(o.current(), None);
-        assert_eq!(versions(&upgrade(&o, Target::Latest).unwrap()), [1, 2, 3]);
-        assert_eq!(versions(&upgrade(&o, Target::Version(2)).unwrap()), [1, 2]);
+        assert_eq!(
+            step_versions(&upgrade(&o, Target::Latest, false).unwrap()),
+            [(1, 0), (2, 0), (3, 0)]
+        );
+        assert_eq!(
+            step_versions(&upgrade(&o, Target::Version(2), false).unwrap()),
+            [(1, 0), (2, 0)]
+        );
     }
 
     #[test]
@@ -420,8 +501,11 @@ mod tests {
             [(1, "baseline"), (2, "applied"), (3, "pending")]
         );
         assert_eq!(o.current(), Some(2));
-        assert_eq!(versions(&upgrade(&o, Target::Latest).unwrap()), [3]);
-        assert!(upgrade(&o, Target::Version(2)).unwrap().is_empty());
+        assert_eq!(
+            step_versions(&upgrade(&o, Target::Latest, false).unwrap()),
+            [(3, 0)]
+        );
+        assert!(upgrade(&o, Target::Version(2), false).unwrap().is_empty());
     }
 
     #[test]
@@ -430,7 +514,7 @@ mod tests {
         let h = [row(&m, 1, State::Applied), row(&m, 2, State::Applied)];
         let o = overview(&m, &h, false);
         assert!(o.problems.is_empty());
-        assert!(upgrade(&o, Target::Latest).unwrap().is_empty());
+        assert!(upgrade(&o, Target::Latest, false).unwrap().is_empty());
     }
 
     #[test]
@@ -457,7 +541,7 @@ mod tests {
                 (5, "applied")
             ]
         );
-        let refused = upgrade(&o, Target::Latest).unwrap_err();
+        let refused = upgrade(&o, Target::Latest, false).unwrap_err();
         assert_eq!(
             kinds(&refused),
             [
@@ -479,7 +563,49 @@ mod tests {
         let o = overview(&m, &h, true);
         assert!(o.problems.is_empty());
         assert!(o.entries[1].out_of_order);
-        assert_eq!(versions(&upgrade(&o, Target::Latest).unwrap()), [2]);
+        assert_eq!(
+            step_versions(&upgrade(&o, Target::Latest, false).unwrap()),
+            [(2, 0)]
+        );
+    }
+
+    #[test]
+    fn resume_continues_after_unchanged_committed_statements() {
+        let files = vec![RawFile {
+            name: "1_m.sql".into(),
+            bytes: b"SELECT 1;\nSELECT 2;\nSELECT 3;".to_vec(),
+        }];
+        let m = load_files(Path::new("m"), files, Dialect::Sqlite)
+            .unwrap()
+            .migrations;
+        let mut failed = row(&m, 1, State::Failed);
+        failed.checksum = "sha256-v1:before-the-fix".into();
+        failed.statements_done = 2;
+        failed.statements_total = 3;
+        failed.progress_checksum = Some(m[0].up.prefix_checksum(2));
+        let h = [failed.clone()];
+        let o = overview(&m, &h, false);
+        assert_eq!(
+            kinds(&upgrade(&o, Target::Latest, false).unwrap_err()),
+            [("failed", 1)]
+        );
+        assert_eq!(
+            step_versions(&upgrade(&o, Target::Latest, true).unwrap()),
+            [(1, 2)]
+        );
+        // the statements that ran changed: no resume
+        failed.progress_checksum = Some(m[0].up.prefix_checksum(1));
+        let h = [failed];
+        let o = overview(&m, &h, false);
+        let refused = upgrade(&o, Target::Latest, true).unwrap_err();
+        assert!(matches!(
+            refused[0],
+            Problem::CannotResume {
+                version: 1,
+                done: 2,
+                ..
+            }
+        ));
     }
 
     #[test]

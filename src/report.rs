@@ -7,7 +7,7 @@ use std::io::IsTerminal;
 use serde_json::{json, Value};
 
 use crate::error::Error;
-use crate::plan::{EntryState, Overview, Problem};
+use crate::plan::{EntryState, Overview, Problem, Step};
 use crate::runner::Outcome;
 use crate::source::{Migration, MigrationSet};
 use crate::Dialect;
@@ -48,16 +48,46 @@ fn state_colour(state: EntryState) -> &'static str {
     }
 }
 
-/// What a statement-level plan says about a migration on a dialect: how it will run.
+/// How a migration will run on a dialect: "1 transaction", or on MySQL "N implicit-commit
+/// steps" when its statements cannot share a transaction.
 pub fn execution_note(m: &Migration, dialect: Dialect) -> String {
     let n = m.up.statements.len();
     let statements = format!("{n} statement{}", if n == 1 { "" } else { "s" });
     if m.up.directives.no_transaction {
-        format!("{statements}, no transaction")
-    } else {
-        let _ = dialect;
-        format!("{statements}, 1 transaction")
+        return format!("{statements}, no transaction: each statement commits on its own");
     }
+    match m.up.implicit_commits(dialect) {
+        0 => format!("{statements}, 1 transaction"),
+        k => format!(
+            "{statements}, {k} implicit-commit step{}: not atomic, progress is recorded after each statement",
+            if k == 1 { "" } else { "s" }
+        ),
+    }
+}
+
+/// Warnings for a migration on MySQL/MariaDB that cannot be atomic there: it mixes data
+/// changes with DDL, or holds several DDL statements (a failure midway leaves part of it done).
+pub fn atomicity_warnings(m: &Migration, dialect: Dialect) -> Vec<String> {
+    if dialect != Dialect::Mysql || m.up.directives.no_transaction {
+        return Vec::new();
+    }
+    let script = &m.up;
+    let implicit = script.implicit_commits(dialect);
+    let total = script.statements.len();
+    let mut out = Vec::new();
+    if implicit > 0 && implicit < total {
+        out.push(format!(
+            "{}: mixes {} data statement(s) with {implicit} implicit-commit statement(s); on MySQL/MariaDB it cannot be atomic, consider splitting it",
+            script.path.display(),
+            total - implicit
+        ));
+    } else if implicit > 1 {
+        out.push(format!(
+            "{}: holds {implicit} statements that commit implicitly; on MySQL/MariaDB a failure midway leaves the earlier ones applied",
+            script.path.display()
+        ));
+    }
+    out
 }
 
 /// Where the run's settings and files come from, for `status` headers.
@@ -266,12 +296,13 @@ pub fn outcome_human(outcome: &Outcome, verb: &str) -> String {
 }
 
 /// `upgrade --dry-run`: every statement that would run, as a script a person can read.
-pub fn dry_run_human(pending: &[&Migration], dialect: Dialect) -> String {
+pub fn dry_run_human(pending: &[Step], dialect: Dialect) -> String {
     if pending.is_empty() {
         return "nothing to do: no pending migrations\n".to_string();
     }
     let mut out = String::new();
-    for m in pending {
+    for step in pending {
+        let m = step.migration;
         out.push_str(&format!(
             "-- {} {} ({}): {}\n",
             m.version,
@@ -279,7 +310,13 @@ pub fn dry_run_human(pending: &[&Migration], dialect: Dialect) -> String {
             m.up.path.display(),
             execution_note(m, dialect)
         ));
-        for (i, st) in m.up.statements.iter().enumerate() {
+        if step.resume_from > 0 {
+            out.push_str(&format!(
+                "-- resuming after the {} statement(s) already committed\n",
+                step.resume_from
+            ));
+        }
+        for (i, st) in m.up.statements.iter().enumerate().skip(step.resume_from) {
             out.push_str(&format!(
                 "-- line {}\n{};\n",
                 st.line,
@@ -291,18 +328,20 @@ pub fn dry_run_human(pending: &[&Migration], dialect: Dialect) -> String {
     out
 }
 
-pub fn dry_run_json(pending: &[&Migration], dialect: Dialect) -> Value {
+pub fn dry_run_json(pending: &[Step], dialect: Dialect) -> Value {
     let list: Vec<Value> = pending
         .iter()
-        .map(|m| {
+        .map(|step| {
+            let m = step.migration;
             json!({
+                "resume_from": step.resume_from,
                 "version": m.version,
                 "description": m.description(),
                 "file": m.up.path.display().to_string(),
                 "checksum": m.up.checksum,
                 "transactional": !m.up.directives.no_transaction,
                 "execution": execution_note(m, dialect),
-                "statements": m.up.statements.iter().enumerate().map(|(i, st)| json!({"line": st.line, "sql": m.up.statement_text(i)})).collect::<Vec<_>>(),
+                "statements": m.up.statements.iter().enumerate().skip(step.resume_from).map(|(i, st)| json!({"line": st.line, "sql": m.up.statement_text(i)})).collect::<Vec<_>>(),
             })
         })
         .collect();

@@ -5,11 +5,11 @@
 
 use std::time::Instant;
 
-use crate::backend::{Backend, StatementError, TxOptions};
+use crate::backend::{Backend, StatementError, StatementErrorKind, TxOptions};
 use crate::error::{Error, MigrationFailure, Result};
 use crate::history::{self, current, Row, State};
-use crate::plan::{self, DowngradeRefusal, Target};
-use crate::source::{Migration, MigrationSet, Script};
+use crate::plan::{self, DowngradeRefusal, Step, Target};
+use crate::source::{Migration, MigrationSet, ProgressHasher, Script};
 
 /// Progress reported while a run goes on (the report layer prints it).
 #[derive(Debug, Clone)]
@@ -43,6 +43,8 @@ pub struct UpgradeOptions {
     pub target: Target,
     pub mode: RunMode,
     pub allow_out_of_order: bool,
+    /// Continue failed migrations after their committed statements (`--resume`).
+    pub resume: bool,
 }
 
 /// One transaction per migration, or one for the whole run.
@@ -68,30 +70,41 @@ pub struct Outcome {
     pub current: Option<u64>,
 }
 
-/// What `upgrade --dry-run` would run, read without writing anything.
+/// What `upgrade` would run, read without writing anything (`--dry-run`, and the first plan
+/// of a real run).
 pub fn pending<'a>(
     set: &'a MigrationSet,
     history: &[Row],
     options: UpgradeOptions,
-) -> Result<Vec<&'a Migration>> {
+) -> Result<Vec<Step<'a>>> {
     let ov = plan::overview(&set.migrations, history, options.allow_out_of_order);
-    let versions: Vec<u64> = plan::upgrade(&ov, options.target)
+    let steps: Vec<(u64, usize)> = plan::upgrade(&ov, options.target, options.resume)
         .map_err(Error::Refused)?
         .iter()
-        .map(|m| m.version)
+        .map(|s| (s.migration.version, s.resume_from))
         .collect();
-    Ok(versions.into_iter().filter_map(|v| set.get(v)).collect())
+    Ok(steps
+        .into_iter()
+        .filter_map(|(v, resume_from)| {
+            set.get(v).map(|migration| Step {
+                migration,
+                resume_from,
+            })
+        })
+        .collect())
 }
 
 fn new_row(m: &Migration, script: &Script, state: State, execution_ms: u64) -> Row {
     let total = script.statements.len() as u32;
+    let done = if state == State::Failed { 0 } else { total };
     Row {
         version: m.version,
         description: m.description(),
         checksum: script.checksum.clone(),
         state,
-        statements_done: if state == State::Failed { 0 } else { total },
+        statements_done: done,
         statements_total: total,
+        progress_checksum: Some(script.prefix_checksum(done as usize)),
         error: None,
         applied_at: history::now_utc(),
         applied_by: history::whoami(),
@@ -106,11 +119,15 @@ fn tx_options(script: &Script) -> TxOptions {
     }
 }
 
-/// The versions to run, re-planned from a fresh history.
-fn replan(set: &MigrationSet, history: &[Row], options: UpgradeOptions) -> Result<Vec<u64>> {
+/// The steps to run, as (version, resume_from), planned from a history.
+fn replan(
+    set: &MigrationSet,
+    history: &[Row],
+    options: UpgradeOptions,
+) -> Result<Vec<(u64, usize)>> {
     Ok(pending(set, history, options)?
         .into_iter()
-        .map(|m| m.version)
+        .map(|s| (s.migration.version, s.resume_from))
         .collect())
 }
 
@@ -129,22 +146,67 @@ pub async fn upgrade<B: Backend>(
     Ok(outcome)
 }
 
+/// Refuses, before anything runs, a statement larger than the server accepts.
+async fn check_statement_sizes<B: Backend>(
+    backend: &mut B,
+    set: &MigrationSet,
+    queue: &[(u64, usize)],
+) -> Result<()> {
+    let largest = queue
+        .iter()
+        .filter_map(|(v, from)| set.get(*v).map(|m| (m, *from)))
+        .flat_map(|(m, from)| {
+            m.up.statements[from.min(m.up.statements.len())..]
+                .iter()
+                .map(move |st| (m, st))
+        })
+        .max_by_key(|(_, st)| st.end - st.start);
+    let Some((m, st)) = largest else {
+        return Ok(());
+    };
+    let Some(limit) = backend.max_statement_bytes().await? else {
+        return Ok(());
+    };
+    let size = (st.end - st.start) as u64;
+    // The packet also carries a command byte and the protocol header.
+    if size + 64 > limit {
+        return Err(Error::Database(format!(
+            "{}:{}: this statement is {size} bytes, more than the server's max_allowed_packet of {limit}; raise max_allowed_packet on the server, or split the statement (nothing was run)",
+            m.up.path.display(),
+            st.line
+        )));
+    }
+    Ok(())
+}
+
 async fn upgrade_locked<B: Backend>(
     backend: &mut B,
     set: &MigrationSet,
     options: UpgradeOptions,
     observe: Observer<'_>,
 ) -> Result<Outcome> {
+    let dialect = backend.dialect();
     let mut history = backend.read_history().await?;
     let mut queue = replan(set, &history, options)?;
+    check_statement_sizes(backend, set, &queue).await?;
     if options.mode == RunMode::SingleTransaction {
-        if let Some(m) = queue
+        if let Some((m, from)) = queue
             .iter()
-            .filter_map(|v| set.get(*v))
-            .find(|m| m.up.directives.no_transaction)
+            .filter_map(|(v, from)| set.get(*v).map(|m| (m, *from)))
+            .find(|(m, from)| *from > 0 || !m.up.atomic(dialect))
         {
+            let why = if from > 0 {
+                "is being resumed".to_string()
+            } else if m.up.directives.no_transaction {
+                "declares no-transaction".to_string()
+            } else {
+                format!(
+                    "holds {} statement(s) that commit implicitly on {dialect}",
+                    m.up.implicit_commits(dialect)
+                )
+            };
             return Err(Error::Usage(format!(
-                "{} declares no-transaction and cannot run under --single-transaction",
+                "{} {why} and cannot run under --single-transaction",
                 m.up.path.display()
             )));
         }
@@ -152,26 +214,24 @@ async fn upgrade_locked<B: Backend>(
     let mut outcome = Outcome::default();
     match options.mode {
         RunMode::PerMigration => {
-            while let Some(&version) = queue.first() {
+            while let Some(&(version, resume_from)) = queue.first() {
                 let m = set.get(version).expect("planned versions exist");
                 backend.begin(tx_options(&m.up)).await?;
                 if backend.history_changed().await? {
                     // Another process committed since we looked: plan again, inside the lock.
-                    history = match backend.read_history().await {
-                        Ok(h) => h,
+                    let replanned = async {
+                        history = backend.read_history().await?;
+                        replan(set, &history, options)
+                    }
+                    .await;
+                    match replanned {
+                        Ok(q) => queue = q,
                         Err(e) => {
                             backend.rollback().await;
                             return Err(e);
                         }
-                    };
-                    queue = match replan(set, &history, options) {
-                        Ok(q) => q,
-                        Err(e) => {
-                            backend.rollback().await;
-                            return Err(e);
-                        }
-                    };
-                    if queue.first() != Some(&version) {
+                    }
+                    if queue.first() != Some(&(version, resume_from)) {
                         backend.rollback().await;
                         continue;
                     }
@@ -180,8 +240,9 @@ async fn upgrade_locked<B: Backend>(
                     backend.rollback().await;
                     return Err(e);
                 }
-                let row = if m.up.directives.no_transaction {
-                    run_without_transaction(backend, m, observe).await?
+                let row = if resume_from > 0 || !m.up.atomic(dialect) {
+                    let existing = history.iter().find(|r| r.version == version).cloned();
+                    run_stepwise(backend, m, resume_from, existing, observe).await?
                 } else {
                     run_in_transaction(backend, m, observe).await?
                 };
@@ -190,6 +251,7 @@ async fn upgrade_locked<B: Backend>(
                     description: m.description(),
                     execution_ms: row.execution_ms,
                 });
+                history.retain(|r| r.version != version);
                 history.push(row);
                 queue.remove(0);
             }
@@ -198,7 +260,7 @@ async fn upgrade_locked<B: Backend>(
             if !queue.is_empty() {
                 let fk_off = queue
                     .iter()
-                    .filter_map(|v| set.get(*v))
+                    .filter_map(|(v, _)| set.get(*v))
                     .any(|m| m.up.directives.foreign_keys_off);
                 let tx = TxOptions {
                     foreign_keys_off: fk_off,
@@ -223,14 +285,14 @@ async fn upgrade_locked<B: Backend>(
                     return Err(e);
                 }
                 let mut rows = Vec::new();
-                for &version in &queue {
+                for &(version, _) in &queue {
                     let m = set.get(version).expect("planned versions exist");
                     let started = Instant::now();
                     observe(Event::Start {
                         migration: m,
                         reverting: false,
                     });
-                    if let Err((i, e)) = run_statements(backend, m, &m.up, observe).await {
+                    if let Err((i, e)) = run_statements(backend, m, &m.up, 0, observe).await {
                         backend.rollback().await;
                         return Err(failure(m, &m.up, i, e, true, &[]).single_transaction());
                     }
@@ -248,7 +310,7 @@ async fn upgrade_locked<B: Backend>(
                     rows.push(row);
                 }
                 if let Err(e) = backend.commit().await? {
-                    let last = set.get(*queue.last().expect("non-empty")).expect("exists");
+                    let last = set.get(queue.last().expect("non-empty").0).expect("exists");
                     let n = last.up.statements.len();
                     return Err(failure(last, &last.up, n.saturating_sub(1), e, true, &[])
                         .single_transaction());
@@ -268,15 +330,16 @@ async fn upgrade_locked<B: Backend>(
     Ok(outcome)
 }
 
-/// Runs a script's statements in order; on failure, the 0-based index and the error.
+/// Runs a script's statements from `from` on; on failure, the 0-based index and the error.
 async fn run_statements<B: Backend>(
     backend: &mut B,
     m: &Migration,
     script: &Script,
+    from: usize,
     observe: Observer<'_>,
 ) -> std::result::Result<(), (usize, StatementError)> {
     let total = script.statements.len();
-    for (i, st) in script.statements.iter().enumerate() {
+    for (i, st) in script.statements.iter().enumerate().skip(from) {
         observe(Event::Statement {
             migration: m,
             number: i + 1,
@@ -303,7 +366,10 @@ async fn run_in_transaction<B: Backend>(
         migration: m,
         reverting: false,
     });
-    if let Err((i, e)) = run_statements(backend, m, &m.up, observe).await {
+    if let Err((i, e)) = run_statements(backend, m, &m.up, 0, observe).await {
+        if e.kind == StatementErrorKind::ConnectionLost {
+            return Err(lost(m, &m.up, i, e, true));
+        }
         backend.rollback().await;
         return Err(failure(m, &m.up, i, e, true, &[]));
     }
@@ -325,20 +391,47 @@ async fn run_in_transaction<B: Backend>(
     Ok(row)
 }
 
-/// A migration that cannot run in a transaction: recorded as `failed` with its progress before
-/// it starts (inside the caller's transaction, which this commits), its statements-done updated
-/// after each statement, and marked `applied` at the end. A crash leaves it visibly `failed`.
-async fn run_without_transaction<B: Backend>(
+/// A migration that cannot run in one transaction (it opts out, or on MySQL it holds
+/// statements that commit implicitly): recorded as `failed` with its progress before it starts
+/// (inside the caller's transaction, which this commits), its statements-done and progress
+/// checksum updated after each statement, and marked `applied` at the end. A crash leaves it
+/// visibly `failed`, never silently pending. `from > 0` resumes an earlier failed run whose
+/// row is `existing`.
+async fn run_stepwise<B: Backend>(
     backend: &mut B,
     m: &Migration,
+    from: usize,
+    existing: Option<Row>,
     observe: Observer<'_>,
 ) -> Result<Row> {
     let started = Instant::now();
-    let mut row = new_row(m, &m.up, State::Failed, 0);
-    if let Err(e) = backend.insert_row(&row).await {
-        backend.rollback().await;
-        return Err(e);
+    let script = &m.up;
+    let mut progress = ProgressHasher::default();
+    for i in 0..from {
+        progress.add(script.statement_text(i));
     }
+    let recorded = match existing {
+        Some(mut row) => {
+            row.state = State::Failed;
+            row.checksum = script.checksum.clone();
+            row.statements_done = from as u32;
+            row.statements_total = script.statements.len() as u32;
+            row.progress_checksum = Some(progress.checksum());
+            row.error = None;
+            backend.update_row(&row).await.map(|_| row)
+        }
+        None => {
+            let row = new_row(m, script, State::Failed, 0);
+            backend.insert_row(&row).await.map(|_| row)
+        }
+    };
+    let mut row = match recorded {
+        Ok(row) => row,
+        Err(e) => {
+            backend.rollback().await;
+            return Err(e);
+        }
+    };
     if let Err(e) = backend.commit().await? {
         return Err(Error::Database(e.message));
     }
@@ -346,25 +439,36 @@ async fn run_without_transaction<B: Backend>(
         migration: m,
         reverting: false,
     });
-    let total = m.up.statements.len();
-    for (i, st) in m.up.statements.iter().enumerate() {
+    let total = script.statements.len();
+    for (i, st) in script.statements.iter().enumerate().skip(from) {
         observe(Event::Statement {
             migration: m,
             number: i + 1,
             total,
             line: st.line,
         });
-        if let Err(e) = backend.execute(st.text(&m.up.text)).await {
+        tracing::debug!(file = %script.path.display(), statement = i + 1, line = st.line, "executing");
+        let text = st.text(&script.text);
+        if let Err(e) = backend.execute(text).await {
+            if e.kind == StatementErrorKind::ConnectionLost {
+                return Err(lost(m, script, i, e, false));
+            }
             row.error = Some(e.message.clone());
             row.execution_ms = started.elapsed().as_millis() as u64;
             backend.update_row(&row).await?;
-            let committed: Vec<u32> = m.up.statements[..i].iter().map(|s| s.line).collect();
-            return Err(failure(m, &m.up, i, e, false, &committed));
+            let committed: Vec<u32> = script.statements[..i].iter().map(|s| s.line).collect();
+            return Err(failure(m, script, i, e, false, &committed));
         }
+        progress.add(text);
         row.statements_done = i as u32 + 1;
-        backend.update_row(&row).await?;
+        row.progress_checksum = Some(progress.checksum());
+        // The last statement's progress is recorded together with the final state below.
+        if i + 1 < total {
+            backend.update_row(&row).await?;
+        }
     }
     row.state = State::Applied;
+    row.statements_done = total as u32;
     row.execution_ms = started.elapsed().as_millis() as u64;
     row.applied_at = history::now_utc();
     backend.update_row(&row).await?;
@@ -376,6 +480,31 @@ async fn run_without_transaction<B: Backend>(
     Ok(row)
 }
 
+/// The connection went away during statement `index`: nothing more can be recorded.
+fn lost(m: &Migration, script: &Script, index: usize, e: StatementError, atomic: bool) -> Error {
+    let line = script.statements.get(index).map_or(1, |s| s.line);
+    let state = if atomic {
+        "its transaction was not committed, so the server rolls it back and it stays pending"
+            .to_string()
+    } else {
+        format!(
+            "it is recorded as failed with {index} of {} statements done; check whether statement {} took effect, then settle it with `aurweb-migrate resolve {} --applied|--rolled-back` or `upgrade --resume`",
+            script.statements.len(),
+            index + 1,
+            m.version
+        )
+    };
+    Error::Database(format!(
+        "{}:{line}: {}
+the connection was lost while migration {} ran statement {} of {}; {state}",
+        script.path.display(),
+        e.message,
+        m.version,
+        index + 1,
+        script.statements.len()
+    ))
+}
+
 fn failure(
     m: &Migration,
     script: &Script,
@@ -384,9 +513,6 @@ fn failure(
     rolled_back: bool,
     committed: &[u32],
 ) -> Error {
-    if e.lock_timeout {
-        tracing::debug!("statement hit a lock timeout");
-    }
     let line = script.statements.get(index).map_or(1, |s| s.line);
     let next_steps = if rolled_back {
         vec![format!(
@@ -468,7 +594,7 @@ pub async fn downgrade<B: Backend>(
                 migration: m,
                 reverting: true,
             });
-            if let Err((i, e)) = run_statements(backend, m, down, observe).await {
+            if let Err((i, e)) = run_statements(backend, m, down, 0, observe).await {
                 backend.rollback().await;
                 return Err(failure(m, down, i, e, !down.directives.no_transaction, &[]));
             }

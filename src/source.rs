@@ -139,6 +139,50 @@ impl Script {
     pub fn statement_text(&self, i: usize) -> &str {
         self.statements[i].text(&self.text)
     }
+
+    /// How many statements commit implicitly on `dialect` (only MySQL/MariaDB has any).
+    pub fn implicit_commits(&self, dialect: Dialect) -> usize {
+        match dialect {
+            Dialect::Sqlite => 0,
+            Dialect::Mysql => self
+                .statements
+                .iter()
+                .filter(|s| crate::dialect::mysql_commits_implicitly(s.text(&self.text)))
+                .count(),
+        }
+    }
+
+    /// Whether the script runs in one transaction with its history row on `dialect`: it does
+    /// not opt out, and (MySQL) none of its statements commits implicitly.
+    pub fn atomic(&self, dialect: Dialect) -> bool {
+        !self.directives.no_transaction && self.implicit_commits(dialect) == 0
+    }
+
+    /// `sha256-v1:` checksum of the first `n` statements (each statement's text followed by a
+    /// NUL byte): what `upgrade --resume` compares with the recorded progress, so a fix to a
+    /// later statement does not block resuming.
+    pub fn prefix_checksum(&self, n: usize) -> String {
+        let mut hasher = ProgressHasher::default();
+        for i in 0..n.min(self.statements.len()) {
+            hasher.add(self.statement_text(i));
+        }
+        hasher.checksum()
+    }
+}
+
+/// Hashes statements as they complete, for the `progress_checksum` of the version table.
+#[derive(Clone, Default)]
+pub struct ProgressHasher(Sha256);
+
+impl ProgressHasher {
+    pub fn add(&mut self, statement: &str) {
+        self.0.update(statement.as_bytes());
+        self.0.update([0u8]);
+    }
+
+    pub fn checksum(&self) -> String {
+        hex_checksum(&self.0.clone().finalize())
+    }
 }
 
 /// One version: its forward script and, when there is one, its reverse script, both resolved for
@@ -553,7 +597,10 @@ pub fn normalise(bytes: &[u8]) -> Vec<u8> {
 
 /// `sha256-v1:<hex>` of already normalised bytes.
 pub fn checksum(normalised: &[u8]) -> String {
-    let digest = Sha256::digest(normalised);
+    hex_checksum(&Sha256::digest(normalised))
+}
+
+fn hex_checksum(digest: &[u8]) -> String {
     let mut out = String::with_capacity(CHECKSUM_PREFIX.len() + 64);
     out.push_str(CHECKSUM_PREFIX);
     for b in digest {

@@ -2,6 +2,7 @@
 //! the runner uses: lock, read and write history rows, transactions, execute one statement.
 //! Backends never loop over migrations; the runner does, the same way for every dialect.
 
+pub mod mysql;
 pub mod sqlite;
 
 use std::time::Duration;
@@ -32,15 +33,36 @@ pub struct TxOptions {
 pub struct Timeouts {
     pub connect: Duration,
     pub lock: Duration,
+    /// `--statement-timeout`: cancel a statement that runs longer (off by default).
+    pub statement: Option<Duration>,
 }
 
-/// A statement the database rejected.
+/// A statement that did not complete.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatementError {
-    /// The database's own message.
+    /// The database's own message (or the tool's, for a cancelled or lost statement).
     pub message: String,
-    /// The lock was not had in time (SQLite busy, MySQL lock wait timeout).
-    pub lock_timeout: bool,
+    pub kind: StatementErrorKind,
+}
+
+/// Why a statement did not complete.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatementErrorKind {
+    /// The database rejected it (including lock waits that timed out and statements cancelled
+    /// by `--statement-timeout`): the migration failed.
+    Failed,
+    /// The connection is gone or the server stopped running the statement (watchdog): the
+    /// outcome is unknown to the tool and nothing more can be recorded on this connection.
+    ConnectionLost,
+}
+
+impl StatementError {
+    pub fn failed(message: impl Into<String>) -> Self {
+        StatementError {
+            message: message.into(),
+            kind: StatementErrorKind::Failed,
+        }
+    }
 }
 
 /// The backend seam. Methods take `&mut self`: one connection, used by one task.
@@ -89,4 +111,102 @@ pub trait Backend {
     async fn update_row(&mut self, row: &Row) -> Result<()>;
 
     async fn delete_row(&mut self, version: u64) -> Result<()>;
+
+    /// The largest statement the server accepts, in bytes, when it has a limit that a migration
+    /// can plausibly hit (MySQL `max_allowed_packet`).
+    async fn max_statement_bytes(&mut self) -> Result<Option<u64>>;
+}
+
+/// An open database of either dialect: the one place that picks a backend from the target.
+pub enum Connection {
+    Sqlite(sqlite::Sqlite),
+    Mysql(Box<mysql::Mysql>),
+}
+
+macro_rules! delegate {
+    ($self:ident, $b:ident => $e:expr) => {
+        match $self {
+            Connection::Sqlite($b) => $e,
+            Connection::Mysql($b) => $e,
+        }
+    };
+}
+
+impl Connection {
+    /// Opens the target. `Ok(None)`: read-only access to a SQLite file that does not exist
+    /// (nothing to read, and nothing is created).
+    pub async fn open(
+        target: &crate::config::DatabaseTarget,
+        access: Access,
+        table: crate::history::TableName,
+        timeouts: Timeouts,
+    ) -> Result<Option<Connection>> {
+        use crate::config::DatabaseTarget;
+        match target {
+            DatabaseTarget::Sqlite { path } => {
+                Ok(sqlite::Sqlite::open(path, access, table, timeouts)
+                    .await?
+                    .map(Connection::Sqlite))
+            }
+            DatabaseTarget::Mysql(t) => Ok(Some(Connection::Mysql(Box::new(
+                mysql::Mysql::open(t, target.redacted(), access, table, timeouts).await?,
+            )))),
+        }
+    }
+
+    /// Closes the connection; never waits longer than the connect timeout.
+    pub async fn close(self) {
+        match self {
+            Connection::Sqlite(b) => b.close().await,
+            Connection::Mysql(b) => b.close().await,
+        }
+    }
+}
+
+impl Backend for Connection {
+    fn dialect(&self) -> Dialect {
+        delegate!(self, b => b.dialect())
+    }
+    fn describe(&self) -> String {
+        delegate!(self, b => b.describe())
+    }
+    async fn read_history(&mut self) -> Result<Vec<Row>> {
+        delegate!(self, b => b.read_history().await)
+    }
+    async fn history_changed(&mut self) -> Result<bool> {
+        delegate!(self, b => b.history_changed().await)
+    }
+    async fn lock(&mut self) -> Result<()> {
+        delegate!(self, b => b.lock().await)
+    }
+    async fn unlock(&mut self) -> Result<()> {
+        delegate!(self, b => b.unlock().await)
+    }
+    async fn begin(&mut self, options: TxOptions) -> Result<()> {
+        delegate!(self, b => b.begin(options).await)
+    }
+    async fn commit(&mut self) -> Result<std::result::Result<(), StatementError>> {
+        delegate!(self, b => b.commit().await)
+    }
+    async fn rollback(&mut self) {
+        delegate!(self, b => b.rollback().await)
+    }
+    async fn ensure_table(&mut self) -> Result<()> {
+        delegate!(self, b => b.ensure_table().await)
+    }
+    async fn execute(&mut self, sql: &str) -> std::result::Result<(), StatementError> {
+        delegate!(self, b => b.execute(sql).await)
+    }
+    async fn insert_row(&mut self, row: &Row) -> Result<()> {
+        delegate!(self, b => b.insert_row(row).await)
+    }
+    async fn update_row(&mut self, row: &Row) -> Result<()> {
+        delegate!(self, b => b.update_row(row).await)
+    }
+    async fn delete_row(&mut self, version: u64) -> Result<()> {
+        delegate!(self, b => b.delete_row(version).await)
+    }
+    async fn max_statement_bytes(&mut self) -> Result<Option<u64>> {
+        delegate!(self, b => b.max_statement_bytes().await)
+    }
 }

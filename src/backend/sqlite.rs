@@ -149,6 +149,9 @@ fn row_from(r: &SqliteRow) -> std::result::Result<Row, String> {
         state: State::parse(&state).ok_or_else(|| format!("unknown state {state:?}"))?,
         statements_done: u32::try_from(nonneg("statements_done")?).unwrap_or(u32::MAX),
         statements_total: u32::try_from(nonneg("statements_total")?).unwrap_or(u32::MAX),
+        progress_checksum: r
+            .try_get::<Option<String>, _>("progress_checksum")
+            .map_err(|e| e.to_string())?,
         error: r
             .try_get::<Option<String>, _>("error_text")
             .map_err(|e| e.to_string())?,
@@ -255,10 +258,10 @@ impl Backend for Sqlite {
                     list.push(format!("and {} more", violations.len() - 5));
                 }
                 self.rollback().await;
-                return Ok(Err(StatementError {
-                    message: format!("foreign key check failed: {}", list.join("; ")),
-                    lock_timeout: false,
-                }));
+                return Ok(Err(StatementError::failed(format!(
+                    "foreign key check failed: {}",
+                    list.join("; ")
+                ))));
             }
         }
         let result = self.plain("COMMIT").await;
@@ -285,15 +288,18 @@ impl Backend for Sqlite {
             .execute(&mut self.conn)
             .await
             .map(|_| ())
-            .map_err(|e| StatementError {
-                message: message(&e),
-                lock_timeout: is_busy(&e),
+            .map_err(|e| {
+                let mut m = message(&e);
+                if is_busy(&e) {
+                    m.push_str(" (waited --lock-timeout for another connection's lock)");
+                }
+                StatementError::failed(m)
             })
     }
 
     async fn insert_row(&mut self, row: &Row) -> Result<()> {
         let sql = format!(
-            "INSERT INTO {} ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            "INSERT INTO {} ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
             self.table.quoted(Dialect::Sqlite),
             history::COLUMNS
         );
@@ -304,6 +310,7 @@ impl Backend for Sqlite {
             .bind(row.state.as_str())
             .bind(row.statements_done as i64)
             .bind(row.statements_total as i64)
+            .bind(row.progress_checksum.as_deref())
             .bind(row.error.as_deref())
             .bind(&row.applied_at)
             .bind(&row.applied_by)
@@ -317,7 +324,7 @@ impl Backend for Sqlite {
 
     async fn update_row(&mut self, row: &Row) -> Result<()> {
         let sql = format!(
-            "UPDATE {} SET checksum = ?2, state = ?3, statements_done = ?4, statements_total = ?5, error_text = ?6, applied_at = ?7, applied_by = ?8, execution_ms = ?9, tool_version = ?10 WHERE version = ?1",
+            "UPDATE {} SET checksum = ?2, state = ?3, statements_done = ?4, statements_total = ?5, progress_checksum = ?6, error_text = ?7, applied_at = ?8, applied_by = ?9, execution_ms = ?10, tool_version = ?11 WHERE version = ?1",
             self.table.quoted(Dialect::Sqlite)
         );
         sqlx::query(&sql)
@@ -326,6 +333,7 @@ impl Backend for Sqlite {
             .bind(row.state.as_str())
             .bind(row.statements_done as i64)
             .bind(row.statements_total as i64)
+            .bind(row.progress_checksum.as_deref())
             .bind(row.error.as_deref())
             .bind(&row.applied_at)
             .bind(&row.applied_by)
@@ -335,6 +343,11 @@ impl Backend for Sqlite {
             .await
             .map(|_| ())
             .map_err(|e| self.db_error(&e))
+    }
+
+    async fn max_statement_bytes(&mut self) -> Result<Option<u64>> {
+        // SQLITE_MAX_SQL_LENGTH is 1,000,000,000 bytes: no migration file comes close.
+        Ok(None)
     }
 
     async fn delete_row(&mut self, version: u64) -> Result<()> {

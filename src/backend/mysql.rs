@@ -1,0 +1,628 @@
+//! The MySQL/MariaDB backend (sqlx, one dedicated connection, no pool). The run lock is a named
+//! `GET_LOCK` held on that connection for the whole run: the server releases it when the
+//! connection ends, however the process ends. Sessions are bounded: `lock_wait_timeout` and
+//! `innodb_lock_wait_timeout` follow `--lock-timeout`, and a watchdog on a second connection
+//! notices a connection that went silent mid-statement.
+
+use std::time::{Duration, Instant};
+
+use sha2::{Digest, Sha256};
+use sqlx::mysql::{MySqlConnectOptions, MySqlConnection, MySqlDatabaseError, MySqlRow};
+use sqlx::{ConnectOptions, Connection, Row as _};
+
+use super::{Access, Backend, StatementError, StatementErrorKind, Timeouts, TxOptions};
+use crate::config::MysqlTarget;
+use crate::error::{Error, Result};
+use crate::history::{self, Row, State, TableName};
+use crate::Dialect;
+
+/// After a statement has run this long, the watchdog starts asking the server about it.
+const WATCHDOG_AFTER: Duration = Duration::from_secs(5);
+/// How often the watchdog asks after that.
+const WATCHDOG_EVERY: Duration = Duration::from_secs(5);
+
+const ER_LOCK_WAIT_TIMEOUT: u16 = 1205;
+const ER_QUERY_INTERRUPTED: u16 = 1317;
+
+/// An open MySQL/MariaDB database.
+pub struct Mysql {
+    conn: MySqlConnection,
+    options: MySqlConnectOptions,
+    describe: String,
+    database: String,
+    table: TableName,
+    table_exists: bool,
+    lock_name: String,
+    locked: bool,
+    /// The connection was lost mid-statement: nothing more is sent on it.
+    broken: bool,
+    connection_id: u64,
+    timeouts: Timeouts,
+    /// A second connection for the watchdog and `KILL QUERY`, opened when first needed.
+    side: Option<MySqlConnection>,
+}
+
+/// The name of the run lock: server-wide, so it names the database and the table; at most 64
+/// characters, as MySQL requires.
+fn lock_name(database: &str, table: &TableName) -> String {
+    let name = format!("aurweb-migrate:{database}.{table}");
+    if name.len() <= 64 {
+        return name;
+    }
+    let digest = Sha256::digest(name.as_bytes());
+    let hex: String = digest.iter().take(12).map(|b| format!("{b:02x}")).collect();
+    format!("aurweb-migrate:{hex}")
+}
+
+fn error_number(e: &sqlx::Error) -> Option<u16> {
+    e.as_database_error()
+        .and_then(|d| d.try_downcast_ref::<MySqlDatabaseError>())
+        .map(|d| d.number())
+}
+
+fn message(e: &sqlx::Error) -> String {
+    match e {
+        sqlx::Error::Database(d) => match d.try_downcast_ref::<MySqlDatabaseError>() {
+            Some(m) => format!("{} ({})", m.message(), m.number()),
+            None => d.message().to_string(),
+        },
+        other => other.to_string(),
+    }
+}
+
+fn is_connection_error(e: &sqlx::Error) -> bool {
+    matches!(
+        e,
+        sqlx::Error::Io(_)
+            | sqlx::Error::Protocol(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed
+    )
+}
+
+impl Mysql {
+    /// Connects within the connect timeout. Access makes no difference to the connection;
+    /// read-only commands simply never write.
+    pub async fn open(
+        target: &MysqlTarget,
+        describe: String,
+        _access: Access,
+        table: TableName,
+        timeouts: Timeouts,
+    ) -> Result<Mysql> {
+        let mut options = MySqlConnectOptions::new()
+            .username(&target.user)
+            .database(&target.database)
+            .charset("utf8mb4")
+            // Respect the server's sql_mode: sqlx would otherwise append PIPES_AS_CONCAT and
+            // NO_ENGINE_SUBSTITUTION to it.
+            .pipes_as_concat(false)
+            .no_engine_substitution(false)
+            .timezone(Some("+00:00".to_string()))
+            .set_names(true)
+            .disable_statement_logging();
+        options = match &target.socket {
+            Some(socket) => options.socket(socket),
+            None => options.host(&target.host).port(target.port.unwrap_or(3306)),
+        };
+        if let Some(password) = &target.password {
+            options = options.password(password.expose());
+        }
+        let connect_error = |message: String| Error::Connect {
+            target: describe.clone(),
+            message,
+        };
+        let mut conn = tokio::time::timeout(timeouts.connect, options.connect())
+            .await
+            .map_err(|_| {
+                connect_error(format!(
+                    "no answer within {}s (--connect-timeout)",
+                    timeouts.connect.as_secs()
+                ))
+            })?
+            .map_err(|e| connect_error(message(&e)))?;
+        // Bounded waits: the server's default for metadata locks is a year.
+        let wait = timeouts.lock.as_secs().max(1);
+        let setup = format!(
+            "SET SESSION lock_wait_timeout = {wait}, SESSION innodb_lock_wait_timeout = {wait}"
+        );
+        sqlx::raw_sql(&setup)
+            .execute(&mut conn)
+            .await
+            .map_err(|e| connect_error(message(&e)))?;
+        let connection_id: u64 = sqlx::query_scalar("SELECT CONNECTION_ID()")
+            .fetch_one(&mut conn)
+            .await
+            .map_err(|e| connect_error(message(&e)))?;
+        Ok(Mysql {
+            conn,
+            options,
+            describe,
+            database: target.database.clone(),
+            lock_name: lock_name(&target.database, &table),
+            table,
+            table_exists: false,
+            locked: false,
+            broken: false,
+            connection_id,
+            timeouts,
+            side: None,
+        })
+    }
+
+    fn db_error(&self, e: &sqlx::Error) -> Error {
+        Error::Database(format!("{}: {}", self.describe, message(e)))
+    }
+
+    async fn plain(&mut self, sql: &str) -> Result<()> {
+        match sqlx::raw_sql(sql).execute(&mut self.conn).await {
+            Ok(_) => Ok(()),
+            Err(e) => Err(self.db_error(&e)),
+        }
+    }
+
+    async fn table_exists(&mut self) -> Result<bool> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?",
+        )
+        .bind(self.table.as_str())
+        .fetch_one(&mut self.conn)
+        .await
+        .map_err(|e| self.db_error(&e))?;
+        Ok(n > 0)
+    }
+
+    /// Who holds the run lock, as far as the server can tell.
+    async fn lock_holder(&mut self) -> Option<String> {
+        let id: Option<i64> = sqlx::query_scalar("SELECT CAST(IS_USED_LOCK(?) AS SIGNED)")
+            .bind(&self.lock_name)
+            .fetch_one(&mut self.conn)
+            .await
+            .map_err(|e| tracing::debug!("IS_USED_LOCK failed: {e}"))
+            .ok()?;
+        let id = id?;
+        let who: Option<(String, String)> =
+            sqlx::query_as("SELECT USER, HOST FROM information_schema.PROCESSLIST WHERE ID = ?")
+                .bind(id)
+                .fetch_optional(&mut self.conn)
+                .await
+                .ok()
+                .flatten();
+        Some(match who {
+            Some((user, host)) => format!("connection {id}, {user}@{host}"),
+            None => format!("connection {id}"),
+        })
+    }
+}
+
+/// The side connection used by the watchdog and `KILL QUERY`, opened when first needed and
+/// bounded by the connect timeout.
+struct Side<'a> {
+    conn: &'a mut Option<MySqlConnection>,
+    options: &'a MySqlConnectOptions,
+    timeout: Duration,
+    /// The connection id of the main connection.
+    id: u64,
+}
+
+impl Side<'_> {
+    async fn connection(&mut self) -> std::result::Result<&mut MySqlConnection, String> {
+        if self.conn.is_none() {
+            let conn = tokio::time::timeout(self.timeout, self.options.connect())
+                .await
+                .map_err(|_| {
+                    format!(
+                        "the server did not answer a second connection within {}s (--connect-timeout)",
+                        self.timeout.as_secs()
+                    )
+                })?
+                .map_err(|e| format!("a second connection failed: {}", message(&e)))?;
+            *self.conn = Some(conn);
+        }
+        Ok(self.conn.as_mut().expect("just opened"))
+    }
+
+    /// `Ok(true)` while the server still runs a statement for the main connection.
+    async fn still_running(&mut self) -> std::result::Result<bool, String> {
+        let (id, timeout) = (self.id, self.timeout);
+        let conn = self.connection().await?;
+        let command = tokio::time::timeout(
+            timeout,
+            sqlx::query_scalar::<_, String>(
+                "SELECT COMMAND FROM information_schema.PROCESSLIST WHERE ID = ?",
+            )
+            .bind(id)
+            .fetch_optional(&mut *conn),
+        )
+        .await
+        .map_err(|_| {
+            format!(
+                "the server did not answer the watchdog within {}s (--connect-timeout)",
+                timeout.as_secs()
+            )
+        })
+        .and_then(|r| r.map_err(|e| message(&e)));
+        match command {
+            Ok(c) => Ok(c.is_some_and(|c| c != "Sleep")),
+            Err(e) => {
+                *self.conn = None;
+                Err(e)
+            }
+        }
+    }
+
+    async fn kill_query(&mut self) -> std::result::Result<(), String> {
+        let sql = format!("KILL QUERY {}", self.id);
+        let timeout = self.timeout;
+        let conn = self.connection().await?;
+        tokio::time::timeout(timeout, sqlx::raw_sql(&sql).execute(&mut *conn))
+            .await
+            .map_err(|_| "KILL QUERY got no answer".to_string())?
+            .map(|_| ())
+            .map_err(|e| message(&e))
+    }
+}
+
+fn row_from(r: &MySqlRow) -> std::result::Result<Row, String> {
+    let get_i64 = |c: &str| r.try_get::<i64, _>(c).map_err(|e| format!("{c}: {e}"));
+    let get_str = |c: &str| r.try_get::<String, _>(c).map_err(|e| format!("{c}: {e}"));
+    let get_opt = |c: &str| {
+        r.try_get::<Option<String>, _>(c)
+            .map_err(|e| format!("{c}: {e}"))
+    };
+    let nonneg = |c: &str| -> std::result::Result<u64, String> {
+        let v = get_i64(c)?;
+        u64::try_from(v).map_err(|_| format!("column {c} holds the negative value {v}"))
+    };
+    let state = get_str("state")?;
+    Ok(Row {
+        version: nonneg("version")?,
+        description: get_str("description")?,
+        checksum: get_str("checksum")?,
+        state: State::parse(&state).ok_or_else(|| format!("unknown state {state:?}"))?,
+        statements_done: u32::try_from(nonneg("statements_done")?).unwrap_or(u32::MAX),
+        statements_total: u32::try_from(nonneg("statements_total")?).unwrap_or(u32::MAX),
+        progress_checksum: get_opt("progress_checksum")?,
+        error: get_opt("error_text")?,
+        applied_at: get_str("applied_at")?,
+        applied_by: get_str("applied_by")?,
+        execution_ms: nonneg("execution_ms")?,
+        tool_version: get_str("tool_version")?,
+    })
+}
+
+impl Backend for Mysql {
+    fn dialect(&self) -> Dialect {
+        Dialect::Mysql
+    }
+
+    fn describe(&self) -> String {
+        self.describe.clone()
+    }
+
+    async fn read_history(&mut self) -> Result<Vec<Row>> {
+        self.table_exists = self.table_exists().await?;
+        if !self.table_exists {
+            return Ok(Vec::new());
+        }
+        // Integer columns are cast so that they decode the same whatever the column types.
+        let sql = format!(
+            "SELECT CAST(version AS SIGNED) AS version, description, checksum, state, \
+             CAST(statements_done AS SIGNED) AS statements_done, \
+             CAST(statements_total AS SIGNED) AS statements_total, progress_checksum, \
+             error_text, applied_at, applied_by, CAST(execution_ms AS SIGNED) AS execution_ms, \
+             tool_version FROM {} ORDER BY version",
+            self.table.quoted(Dialect::Mysql)
+        );
+        let rows = sqlx::query(&sql)
+            .fetch_all(&mut self.conn)
+            .await
+            .map_err(|e| self.db_error(&e))?;
+        rows.iter()
+            .map(|r| {
+                row_from(r).map_err(|m| {
+                    Error::Database(format!(
+                        "{}: unreadable row in version table {}: {m}",
+                        self.describe, self.table
+                    ))
+                })
+            })
+            .collect()
+    }
+
+    async fn history_changed(&mut self) -> Result<bool> {
+        // The run lock is held for the whole run and the history was read after taking it.
+        Ok(false)
+    }
+
+    async fn lock(&mut self) -> Result<()> {
+        let seconds = self.timeouts.lock.as_secs();
+        let got: Option<i64> = sqlx::query_scalar("SELECT GET_LOCK(?, ?)")
+            .bind(&self.lock_name)
+            .bind(seconds as i64)
+            .fetch_one(&mut self.conn)
+            .await
+            .map_err(|e| self.db_error(&e))?;
+        match got {
+            Some(1) => {
+                self.locked = true;
+                Ok(())
+            }
+            Some(_) => Err(Error::LockTimeout {
+                seconds,
+                holder: self.lock_holder().await,
+            }),
+            None => Err(Error::Database(format!(
+                "{}: GET_LOCK({:?}) failed",
+                self.describe, self.lock_name
+            ))),
+        }
+    }
+
+    async fn unlock(&mut self) -> Result<()> {
+        if self.locked && !self.broken {
+            self.locked = false;
+            let _: Option<i64> = sqlx::query_scalar("SELECT RELEASE_LOCK(?)")
+                .bind(&self.lock_name)
+                .fetch_one(&mut self.conn)
+                .await
+                .map_err(|e| self.db_error(&e))?;
+        }
+        Ok(())
+    }
+
+    async fn begin(&mut self, _options: TxOptions) -> Result<()> {
+        // CREATE TABLE commits implicitly, so the table is made before the transaction opens.
+        if !self.table_exists {
+            let ddl = history::create_table_sql(&self.table, Dialect::Mysql);
+            self.plain(&ddl).await?;
+            self.table_exists = true;
+        }
+        match sqlx::raw_sql("START TRANSACTION")
+            .execute(&mut self.conn)
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) if error_number(&e) == Some(ER_LOCK_WAIT_TIMEOUT) => Err(Error::LockTimeout {
+                seconds: self.timeouts.lock.as_secs(),
+                holder: None,
+            }),
+            Err(e) => Err(self.db_error(&e)),
+        }
+    }
+
+    async fn commit(&mut self) -> Result<std::result::Result<(), StatementError>> {
+        match sqlx::raw_sql("COMMIT").execute(&mut self.conn).await {
+            Ok(_) => Ok(Ok(())),
+            Err(e) if is_connection_error(&e) => Err(self.db_error(&e)),
+            Err(e) => Ok(Err(StatementError::failed(message(&e)))),
+        }
+    }
+
+    async fn rollback(&mut self) {
+        if !self.broken {
+            let _ = tokio::time::timeout(
+                self.timeouts.connect,
+                sqlx::raw_sql("ROLLBACK").execute(&mut self.conn),
+            )
+            .await;
+        }
+    }
+
+    async fn ensure_table(&mut self) -> Result<()> {
+        // Done in `begin`, before the transaction: DDL would commit it.
+        Ok(())
+    }
+
+    async fn execute(&mut self, sql: &str) -> std::result::Result<(), StatementError> {
+        let result = self.execute_watched(sql).await;
+        if let Err(e) = &result {
+            if e.kind == StatementErrorKind::ConnectionLost {
+                self.broken = true;
+            }
+        }
+        result
+    }
+
+    async fn insert_row(&mut self, row: &Row) -> Result<()> {
+        let sql = format!(
+            "INSERT INTO {} ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            self.table.quoted(Dialect::Mysql),
+            history::COLUMNS
+        );
+        sqlx::query(&sql)
+            .bind(row.version as i64)
+            .bind(&row.description)
+            .bind(&row.checksum)
+            .bind(row.state.as_str())
+            .bind(row.statements_done as i64)
+            .bind(row.statements_total as i64)
+            .bind(row.progress_checksum.as_deref())
+            .bind(row.error.as_deref())
+            .bind(&row.applied_at)
+            .bind(&row.applied_by)
+            .bind(row.execution_ms as i64)
+            .bind(&row.tool_version)
+            .execute(&mut self.conn)
+            .await
+            .map(|_| ())
+            .map_err(|e| self.db_error(&e))
+    }
+
+    async fn update_row(&mut self, row: &Row) -> Result<()> {
+        let sql = format!(
+            "UPDATE {} SET checksum = ?, state = ?, statements_done = ?, statements_total = ?, progress_checksum = ?, error_text = ?, applied_at = ?, applied_by = ?, execution_ms = ?, tool_version = ? WHERE version = ?",
+            self.table.quoted(Dialect::Mysql)
+        );
+        sqlx::query(&sql)
+            .bind(&row.checksum)
+            .bind(row.state.as_str())
+            .bind(row.statements_done as i64)
+            .bind(row.statements_total as i64)
+            .bind(row.progress_checksum.as_deref())
+            .bind(row.error.as_deref())
+            .bind(&row.applied_at)
+            .bind(&row.applied_by)
+            .bind(row.execution_ms as i64)
+            .bind(&row.tool_version)
+            .bind(row.version as i64)
+            .execute(&mut self.conn)
+            .await
+            .map(|_| ())
+            .map_err(|e| self.db_error(&e))
+    }
+
+    async fn delete_row(&mut self, version: u64) -> Result<()> {
+        let sql = format!(
+            "DELETE FROM {} WHERE version = ?",
+            self.table.quoted(Dialect::Mysql)
+        );
+        sqlx::query(&sql)
+            .bind(version as i64)
+            .execute(&mut self.conn)
+            .await
+            .map(|_| ())
+            .map_err(|e| self.db_error(&e))
+    }
+
+    async fn max_statement_bytes(&mut self) -> Result<Option<u64>> {
+        let v: u64 = sqlx::query_scalar("SELECT @@max_allowed_packet")
+            .fetch_one(&mut self.conn)
+            .await
+            .map_err(|e| self.db_error(&e))?;
+        Ok(Some(v))
+    }
+}
+
+impl Mysql {
+    /// Runs one statement, cancelling it at the statement timeout and, while it runs longer
+    /// than a few seconds, asking the server on a second connection whether it still runs it.
+    async fn execute_watched(&mut self, sql: &str) -> std::result::Result<(), StatementError> {
+        let started = Instant::now();
+        let deadline = self.timeouts.statement.map(|t| started + t);
+        let mut next_check = started + WATCHDOG_AFTER;
+        let mut cancelled = false;
+        // The statement runs on `conn`; the watchdog and KILL QUERY use the side connection.
+        // Disjoint field borrows let both live at once.
+        let Mysql {
+            conn,
+            side,
+            options,
+            timeouts,
+            connection_id,
+            ..
+        } = self;
+        let mut side = Side {
+            conn: side,
+            options,
+            timeout: timeouts.connect,
+            id: *connection_id,
+        };
+        let outcome = {
+            let fut = sqlx::raw_sql(sql).execute(&mut *conn);
+            tokio::pin!(fut);
+            loop {
+                let wake = match deadline {
+                    Some(d) if !cancelled && d < next_check => d,
+                    _ => next_check,
+                };
+                tokio::select! {
+                    r = &mut fut => break r.map(|_| ()),
+                    _ = tokio::time::sleep_until(wake.into()) => {}
+                }
+                if deadline.is_some_and(|d| !cancelled && Instant::now() >= d) {
+                    tracing::warn!(
+                        "statement timeout reached, cancelling the statement (KILL QUERY)"
+                    );
+                    cancelled = true;
+                    if let Err(e) = side.kill_query().await {
+                        return Err(StatementError {
+                            message: format!("could not cancel the statement: {e}"),
+                            kind: StatementErrorKind::ConnectionLost,
+                        });
+                    }
+                    continue;
+                }
+                next_check = Instant::now() + WATCHDOG_EVERY;
+                match side.still_running().await {
+                    Ok(true) => {
+                        tracing::info!(
+                            seconds = started.elapsed().as_secs(),
+                            "statement still running"
+                        );
+                    }
+                    Ok(false) => {
+                        // The answer may be on its way: give it a moment before calling it lost.
+                        match tokio::time::timeout(Duration::from_secs(2), &mut fut).await {
+                        Ok(r) => break r.map(|_| ()),
+                        Err(_) => {
+                            return Err(StatementError {
+                                message: "the server no longer runs this statement, but its answer never arrived (watchdog)".to_string(),
+                                kind: StatementErrorKind::ConnectionLost,
+                            })
+                        }
+                    }
+                    }
+                    Err(e) => {
+                        return Err(StatementError {
+                            message: format!("the server cannot be reached (watchdog): {e}"),
+                            kind: StatementErrorKind::ConnectionLost,
+                        })
+                    }
+                }
+            }
+        };
+        match outcome {
+            // SLEEP() and some others end early without an error when killed.
+            Ok(()) if cancelled => Err(StatementError::failed(format!(
+                "cancelled after {}s (--statement-timeout)",
+                self.timeouts.statement.map_or(0, |t| t.as_secs())
+            ))),
+            Ok(()) => Ok(()),
+            Err(e) => Err(self.statement_error(&e, cancelled)),
+        }
+    }
+
+    fn statement_error(&self, e: &sqlx::Error, cancelled: bool) -> StatementError {
+        if is_connection_error(e) {
+            return StatementError {
+                message: message(e),
+                kind: StatementErrorKind::ConnectionLost,
+            };
+        }
+        let mut m = message(e);
+        match error_number(e) {
+            Some(ER_QUERY_INTERRUPTED) if cancelled => {
+                m = format!(
+                    "cancelled after {}s (--statement-timeout): {m}",
+                    self.timeouts.statement.map_or(0, |t| t.as_secs())
+                );
+            }
+            Some(ER_LOCK_WAIT_TIMEOUT) => {
+                m.push_str(&format!(
+                    " (waited {}s, --lock-timeout, for a lock another session holds)",
+                    self.timeouts.lock.as_secs().max(1)
+                ));
+            }
+            _ => {}
+        }
+        StatementError::failed(m)
+    }
+
+    /// Closes the connections cleanly (the server then releases the lock); a lost connection
+    /// is just dropped, and nothing waits longer than the connect timeout.
+    pub async fn close(self) {
+        let timeout = self.timeouts.connect;
+        if !self.broken {
+            let _ = tokio::time::timeout(timeout, self.conn.close()).await;
+        }
+        if let Some(side) = self.side {
+            let _ = tokio::time::timeout(timeout, side.close()).await;
+        }
+    }
+
+    pub fn database(&self) -> &str {
+        &self.database
+    }
+}
