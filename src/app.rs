@@ -219,9 +219,9 @@ async fn dispatch(request: &Request, settings: &Settings) -> std::result::Result
             if matches!(request.command, Command::Check) {
                 let ok = report::check_problems(&ov).is_empty();
                 if json {
-                    print_json(&report::check_json(&ov));
+                    print_json(&report::check_json(&ov, dialect));
                 } else if !(request.quiet && ok) {
-                    print(&report::check_human(&ov));
+                    print(&report::check_human(&ov, dialect));
                 }
                 return Ok(if ok { 0 } else { 1 });
             }
@@ -335,7 +335,13 @@ async fn dispatch(request: &Request, settings: &Settings) -> std::result::Result
                 .await
                 .map_err(plain)?
                 .expect("read-write access always opens");
-            let result = runner::resolve(&mut backend, *version, *resolution).await;
+            // The file, when there is one, is what the operator completed by hand.
+            let set = load(settings).ok();
+            let checksum = set
+                .as_ref()
+                .and_then(|s| s.get(*version))
+                .map(|m| m.up.checksum.clone());
+            let result = runner::resolve(&mut backend, *version, *resolution, checksum).await;
             backend.close().await;
             let current = result.map_err(plain)?;
             let what = match resolution {

@@ -79,6 +79,8 @@ pub struct MigrationFailure {
     pub total: usize,
     /// Whether the migration's changes were rolled back (else they stay recorded as failed).
     pub rolled_back: bool,
+    /// The failing script was a reverse (`.down.sql`) file run by `downgrade`.
+    pub reverting: bool,
     /// `path:line` of statements that were committed before the failure (non-atomic migrations).
     pub committed: Vec<u32>,
     /// What to do next, one line each.
@@ -89,16 +91,22 @@ impl fmt::Display for MigrationFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{}:{}: {}\nmigration {} failed at statement {} of {}",
+            "{}:{}: {}\n{} {} failed at statement {} of {}",
             self.path.display(),
             self.line,
             self.message,
+            if self.reverting {
+                "reverting migration"
+            } else {
+                "migration"
+            },
             self.version,
             self.statement,
             self.total
         )?;
         if self.rolled_back {
-            write!(f, "; its changes were rolled back and it is still pending")?;
+            let state = if self.reverting { "applied" } else { "pending" };
+            write!(f, "; its changes were rolled back and it is still {state}")?;
         } else if self.committed.is_empty() {
             write!(f, "; nothing of it was committed, it is recorded as failed")?;
         } else {

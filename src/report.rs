@@ -231,30 +231,45 @@ pub fn check_problems(ov: &Overview) -> Vec<(String, u64, String)> {
     list
 }
 
-pub fn check_human(ov: &Overview) -> String {
+/// Warnings `check` prints (they do not fail it): pending migrations that cannot be atomic on
+/// the dialect.
+pub fn check_warnings(ov: &Overview, dialect: Dialect) -> Vec<String> {
+    ov.pending()
+        .filter_map(|e| e.migration)
+        .flat_map(|m| atomicity_warnings(m, dialect))
+        .collect()
+}
+
+pub fn check_human(ov: &Overview, dialect: Dialect) -> String {
     let problems = check_problems(ov);
+    let mut out = String::new();
+    for w in check_warnings(ov, dialect) {
+        out.push_str(&format!("warning: {w}\n"));
+    }
     if problems.is_empty() {
-        return format!(
+        out.push_str(&format!(
             "ok: database is up to date at version {}\n",
             ov.current().map_or("none".to_string(), |v| v.to_string())
-        );
+        ));
+        return out;
     }
-    let mut out = format!(
+    out.push_str(&format!(
         "check failed: {} problem{}\n",
         problems.len(),
         if problems.len() == 1 { "" } else { "s" }
-    );
+    ));
     for (_, _, message) in problems {
         out.push_str(&format!("  {message}\n"));
     }
     out
 }
 
-pub fn check_json(ov: &Overview) -> Value {
+pub fn check_json(ov: &Overview, dialect: Dialect) -> Value {
     let problems = check_problems(ov);
     json!({
         "format_version": FORMAT_VERSION,
         "ok": problems.is_empty(),
+        "warnings": check_warnings(ov, dialect),
         "current": ov.current(),
         "pending": ov.pending().count(),
         "problems": problems.iter().map(|(kind, version, message)| json!({"kind": kind, "version": version, "message": message})).collect::<Vec<_>>(),

@@ -505,6 +505,13 @@ the connection was lost while migration {} ran statement {} of {}; {state}",
     ))
 }
 
+/// Which way a failing script ran.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Way {
+    Up,
+    Down,
+}
+
 fn failure(
     m: &Migration,
     script: &Script,
@@ -513,31 +520,58 @@ fn failure(
     rolled_back: bool,
     committed: &[u32],
 ) -> Error {
+    failure_of(m, script, index, e, rolled_back, committed, Way::Up)
+}
+
+fn failure_of(
+    m: &Migration,
+    script: &Script,
+    index: usize,
+    e: StatementError,
+    rolled_back: bool,
+    committed: &[u32],
+    way: Way,
+) -> Error {
     let line = script.statements.get(index).map_or(1, |s| s.line);
-    let next_steps = if rolled_back {
-        vec![format!(
+    let v = m.version;
+    let next_steps = match (rolled_back, way) {
+        (true, Way::Up) => vec![format!(
             "fix {} and run `aurweb-migrate upgrade` again",
             script.path.display()
-        )]
-    } else {
-        vec![
+        )],
+        (true, Way::Down) => vec![format!(
+            "fix {} and run `aurweb-migrate downgrade` again",
+            script.path.display()
+        )],
+        (false, Way::Up) => vec![
             format!(
                 "it is recorded as failed after {} of {} statements; undo or finish its work by hand, then record what you did:",
                 committed.len(),
                 script.statements.len()
             ),
-            format!("  aurweb-migrate resolve {} --rolled-back   (you undid the committed statements)", m.version),
-            format!("  aurweb-migrate resolve {} --applied       (you completed the rest by hand)", m.version),
-        ]
+            format!("  aurweb-migrate resolve {v} --rolled-back   (you undid the committed statements)"),
+            format!("  aurweb-migrate resolve {v} --applied       (you completed the rest by hand)"),
+            format!("or fix statement {} in the file and run `aurweb-migrate upgrade --resume`", index + 1),
+        ],
+        (false, Way::Down) => vec![
+            format!(
+                "it is recorded as failed after {} of {} reverse statements; finish or undo the revert by hand, then record what you did:",
+                committed.len(),
+                script.statements.len()
+            ),
+            format!("  aurweb-migrate resolve {v} --rolled-back   (you finished the revert: the migration is no longer in effect)"),
+            format!("  aurweb-migrate resolve {v} --applied       (you restored what the reverse statements undid)"),
+        ],
     };
     Error::MigrationFailed(Box::new(MigrationFailure {
-        version: m.version,
+        version: v,
         path: script.path.clone(),
         line,
         message: e.message,
         statement: index + 1,
         total: script.statements.len(),
         rolled_back,
+        reverting: way == Way::Down,
         committed: committed.to_vec(),
         next_steps,
     }))
@@ -586,7 +620,8 @@ pub async fn downgrade<B: Backend>(
             })?;
         let mut outcome = Outcome::default();
         let mut remaining: Vec<Row> = history.clone();
-        for (m, _) in steps {
+        let dialect = backend.dialect();
+        for (m, recorded) in steps {
             let down = m.down.as_ref().expect("planner checked reverse files");
             let started = Instant::now();
             backend.begin(tx_options(down)).await?;
@@ -594,17 +629,32 @@ pub async fn downgrade<B: Backend>(
                 migration: m,
                 reverting: true,
             });
-            if let Err((i, e)) = run_statements(backend, m, down, 0, observe).await {
-                backend.rollback().await;
-                return Err(failure(m, down, i, e, !down.directives.no_transaction, &[]));
-            }
-            if let Err(e) = backend.delete_row(m.version).await {
-                backend.rollback().await;
-                return Err(e);
-            }
-            if let Err(e) = backend.commit().await? {
-                let n = down.statements.len();
-                return Err(failure(m, down, n.saturating_sub(1), e, true, &[]));
+            if down.atomic(dialect) {
+                if let Err((i, e)) = run_statements(backend, m, down, 0, observe).await {
+                    if e.kind == StatementErrorKind::ConnectionLost {
+                        return Err(lost(m, down, i, e, true));
+                    }
+                    backend.rollback().await;
+                    return Err(failure_of(m, down, i, e, true, &[], Way::Down));
+                }
+                if let Err(e) = backend.delete_row(m.version).await {
+                    backend.rollback().await;
+                    return Err(e);
+                }
+                if let Err(e) = backend.commit().await? {
+                    let n = down.statements.len();
+                    return Err(failure_of(
+                        m,
+                        down,
+                        n.saturating_sub(1),
+                        e,
+                        true,
+                        &[],
+                        Way::Down,
+                    ));
+                }
+            } else {
+                revert_stepwise(backend, m, down, recorded.clone(), observe).await?;
             }
             let ms = started.elapsed().as_millis() as u64;
             observe(Event::Done {
@@ -627,6 +677,55 @@ pub async fn downgrade<B: Backend>(
     let outcome = result?;
     unlocked?;
     Ok(outcome)
+}
+
+/// A reverse file that cannot run in one transaction: the version is marked `failed` (with
+/// no progress checksum, so `--resume` never takes it for a half-done upgrade) before the
+/// first reverse statement, and its row is deleted after the last.
+async fn revert_stepwise<B: Backend>(
+    backend: &mut B,
+    m: &Migration,
+    down: &Script,
+    mut row: Row,
+    observe: Observer<'_>,
+) -> Result<()> {
+    let total = down.statements.len();
+    row.state = State::Failed;
+    row.progress_checksum = None;
+    row.error = Some(format!(
+        "being reverted with {} (0 of {total} reverse statements done)",
+        down.path.display()
+    ));
+    if let Err(e) = backend.update_row(&row).await {
+        backend.rollback().await;
+        return Err(e);
+    }
+    if let Err(e) = backend.commit().await? {
+        return Err(Error::Database(e.message));
+    }
+    for (i, st) in down.statements.iter().enumerate() {
+        observe(Event::Statement {
+            migration: m,
+            number: i + 1,
+            total,
+            line: st.line,
+        });
+        if let Err(e) = backend.execute(st.text(&down.text)).await {
+            if e.kind == StatementErrorKind::ConnectionLost {
+                return Err(lost(m, down, i, e, false));
+            }
+            row.error = Some(format!(
+                "reverting with {}:{} failed after {i} of {total} reverse statements: {}",
+                down.path.display(),
+                st.line,
+                e.message
+            ));
+            backend.update_row(&row).await?;
+            let committed: Vec<u32> = down.statements[..i].iter().map(|s| s.line).collect();
+            return Err(failure_of(m, down, i, e, false, &committed, Way::Down));
+        }
+    }
+    backend.delete_row(m.version).await
 }
 
 /// How versions get recorded without running.
@@ -709,10 +808,13 @@ pub enum Resolution {
 }
 
 /// Settles a failed migration.
+/// Settles a failed migration. `--applied` records the checksum of the file as it is now
+/// (`checksum`, when the file exists), since that is what the operator completed by hand.
 pub async fn resolve<B: Backend>(
     backend: &mut B,
     version: u64,
     resolution: Resolution,
+    checksum: Option<String>,
 ) -> Result<Option<u64>> {
     backend.lock().await?;
     let result = async {
@@ -736,6 +838,9 @@ pub async fn resolve<B: Backend>(
                     let mut row = row.clone();
                     row.state = State::Applied;
                     row.statements_done = row.statements_total;
+                    if let Some(c) = &checksum {
+                        row.checksum = c.clone();
+                    }
                     row.error = None;
                     row.applied_at = history::now_utc();
                     row.applied_by = history::whoami();

@@ -1,7 +1,12 @@
 //! `downgrade --to V`: runs reverse files newest first, or refuses when one is missing.
 
 use crate::each_db;
-use crate::support::Db;
+use crate::support::{Db, Env};
+
+/// Appends to the log; `n` counts up by hand (no AUTO_INCREMENT/rowid: portable).
+fn log_insert(what: &str) -> String {
+    format!("INSERT INTO log (n, what) SELECT COALESCE(MAX(n), 0) + 1, '{what}' FROM log;\n")
+}
 
 /// Migration 1 creates a log the reverse files of 2 and 3 write to, so the order shows.
 fn logged(db: &Db, down_for_two: bool) {
@@ -14,13 +19,13 @@ fn logged(db: &Db, down_for_two: bool) {
     if down_for_two {
         db.migration(
             "0002_two.down.sql",
-            "INSERT INTO log (what) VALUES ('down 2');\nDROP TABLE t2;\n",
+            &format!("{}DROP TABLE t2;\n", log_insert("down 2")),
         );
     }
     db.migration("0003_three.sql", "CREATE TABLE t3 (id INTEGER);\n");
     db.migration(
         "0003_three.down.sql",
-        "INSERT INTO log (what) VALUES ('down 3');\nDROP TABLE t3;\n",
+        &format!("{}DROP TABLE t3;\n", log_insert("down 3")),
     );
     db.run(&["upgrade"]).ok();
     db.assert_tables(&["log", "t2", "t3"]);
@@ -73,15 +78,50 @@ fn downgrade_refuses_without_a_reverse_file(db: &Db) {
 
 fn downgrade_failure_rolls_back_that_step(db: &Db) {
     logged(db, true);
+    // DML only, so the step is one transaction on every dialect (a DROP would commit the
+    // INSERT on MySQL before failing).
     db.migration(
         "0002_two.down.sql",
-        "INSERT INTO log (what) VALUES ('down 2');\nDROP TABLE no_such_table;\n",
+        &format!(
+            "{}INSERT INTO no_such_table VALUES (1);\n",
+            log_insert("down 2")
+        ),
     );
     // The edited reverse file is not part of the checksum: only the forward file is.
     db.run(&["downgrade", "--to", "1"])
         .code(4)
-        .stderr_has("0002_two.down.sql:2");
+        .stderr_has("0002_two.down.sql:2")
+        // 2 is still applied, not pending, and the way on is another downgrade.
+        .nowhere("still pending")
+        .nowhere("aurweb-migrate upgrade");
     assert_eq!(db.strings("SELECT what FROM log ORDER BY n"), ["down 3"]);
     db.assert_tables(&["log", "t2"]);
     assert_eq!(db.states(), [(1, "applied".into()), (2, "applied".into())]);
+}
+
+/// MySQL: a reverse file with DDL cannot be rolled back. When it fails after committing
+/// statements, the tool must say which ones stay in effect, never that the step was rolled
+/// back (DESIGN: "which earlier statements were already committed, and what to do next").
+#[test]
+fn mysql_downgrade_failure_after_committed_statements_says_so() {
+    let env = Env::new();
+    let Some(db) = Db::mysql(&env, module_path!()) else {
+        return;
+    };
+    logged(&db, true);
+    db.migration(
+        "0003_three.down.sql",
+        &format!(
+            "{}DROP TABLE t3;\nDROP TABLE no_such_table;\n",
+            log_insert("down 3")
+        ),
+    );
+    db.run(&["downgrade", "--to", "2"])
+        .code(4)
+        .stderr_has("0003_three.down.sql:3")
+        .stderr_has("0003_three.down.sql:2")
+        .nowhere("rolled back");
+    // What did happen: the log row and the DROP of t3 are committed.
+    assert_eq!(db.strings("SELECT what FROM log"), ["down 3"]);
+    db.assert_tables(&["log", "t2"]);
 }

@@ -10,7 +10,8 @@ fn failed_migration_json(db: &Db) {
     db.migration("0001_one.sql", "CREATE TABLE t1 (id INTEGER);\n");
     db.migration(
         "0002_two.sql",
-        "CREATE TABLE t2 (id INTEGER);\nINSERT INTO nope VALUES (1);\n",
+        // DML only: rolled back on every dialect (DDL would stay on MySQL).
+        "INSERT INTO t1 VALUES (1);\nINSERT INTO nope VALUES (1);\n",
     );
     let run = db.run(&["upgrade", "--format", "json"]);
     run.code(4).stderr_has("0002_two.sql:2");
@@ -33,6 +34,7 @@ fn failed_migration_json(db: &Db) {
         "current is the database's version after the run"
     );
     db.assert_tables(&["t1"]);
+    assert_eq!(db.count("t1"), 0, "2 was rolled back");
 }
 
 fn refused_json(db: &Db) {

@@ -1,7 +1,7 @@
 //! The integration suite: one test binary running the real `aurweb-migrate` executable in a
 //! temporary directory per test. `support` is the harness; every other module is a topic.
 //! Behaviour scenarios are written once against a [`support::Db`] and instantiated per dialect
-//! with [`each_db!`] (SQLite today, MariaDB later).
+//! with [`each_db!`] (`::sqlite` and `::mysql`; see `support` for where the MariaDB comes from).
 
 mod support;
 
@@ -13,6 +13,7 @@ mod conflicts;
 mod directives;
 mod downgrade;
 mod errors_json;
+mod harness;
 mod statements;
 mod status;
 mod upgrade;

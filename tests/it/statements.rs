@@ -2,23 +2,31 @@
 //! and failing statements reported with the right `file:line`.
 
 use crate::each_db;
-use crate::support::Db;
+use crate::support::{Db, Env};
 
 each_db!(
     semicolons_inside_quotes_and_comments,
-    sqlite_trigger_body_is_one_statement,
     failing_statement_line_counts_comments_and_multiline_statements,
 );
 
 fn semicolons_inside_quotes_and_comments(db: &Db) {
+    // A quoted identifier: ANSI double quotes on SQLite, backticks on MySQL (where double
+    // quotes make a string unless ANSI_QUOTES is on).
+    let odd = if db.is_mysql() {
+        "`odd;name`"
+    } else {
+        "\"odd;name\""
+    };
     db.migration(
         "0001_quotes.sql",
-        "-- a comment; with a semicolon\n\
-         CREATE TABLE q (id INTEGER PRIMARY KEY, v TEXT);\n\
-         /* block; comment ; */\n\
-         INSERT INTO q (v) VALUES ('a;b');\n\
-         INSERT INTO q (v) VALUES ('it''s; fine');\n\
-         CREATE TABLE \"odd;name\" (x INTEGER);\n",
+        &format!(
+            "-- a comment; with a semicolon\n\
+             CREATE TABLE q (id INTEGER PRIMARY KEY, v TEXT);\n\
+             /* block; comment ; */\n\
+             INSERT INTO q (id, v) VALUES (1, 'a;b');\n\
+             INSERT INTO q (id, v) VALUES (2, 'it''s; fine');\n\
+             CREATE TABLE {odd} (x INTEGER);\n"
+        ),
     );
     db.run(&["upgrade"]).ok();
     assert_eq!(
@@ -29,7 +37,10 @@ fn semicolons_inside_quotes_and_comments(db: &Db) {
     assert_eq!(db.history()[0].statements_total, 4);
 }
 
-fn sqlite_trigger_body_is_one_statement(db: &Db) {
+#[test]
+fn sqlite_trigger_body_is_one_statement() {
+    let env = Env::new();
+    let db = Db::sqlite(&env);
     db.migration(
         "0001_trigger.sql",
         "CREATE TABLE item (id INTEGER PRIMARY KEY, name TEXT);\n\
@@ -47,13 +58,66 @@ fn sqlite_trigger_body_is_one_statement(db: &Db) {
     assert_eq!(db.history()[0].statements_total, 4);
 }
 
+/// MySQL: a trigger body between `DELIMITER` lines is one statement; the `DELIMITER` lines
+/// themselves are the client's, not statements.
+#[test]
+fn mysql_delimiter_trigger_body_is_one_statement() {
+    let env = Env::new();
+    let Some(db) = Db::mysql(&env, module_path!()) else {
+        return;
+    };
+    db.migration(
+        "0001_trigger.sql",
+        "CREATE TABLE item (id INTEGER PRIMARY KEY, name VARCHAR(20));\n\
+         CREATE TABLE audit (what VARCHAR(40));\n\
+         DELIMITER //\n\
+         CREATE TRIGGER item_bi BEFORE INSERT ON item\n\
+         FOR EACH ROW\n\
+         BEGIN\n\
+         \x20 INSERT INTO audit (what) VALUES (CONCAT('insert; ', NEW.name));\n\
+         \x20 SET NEW.name = UPPER(NEW.name);\n\
+         END//\n\
+         DELIMITER ;\n\
+         INSERT INTO item (id, name) VALUES (1, 'x');\n",
+    );
+    db.run(&["upgrade"]).ok();
+    assert_eq!(db.strings("SELECT what FROM audit"), ["insert; x"]);
+    assert_eq!(db.strings("SELECT name FROM item"), ["X"]);
+    assert_eq!(db.history()[0].statements_total, 4);
+}
+
+/// MySQL: backslash escapes, double-quoted strings, `#` comments and `/*! … */` executable
+/// comments, none of which ends a statement early.
+#[test]
+fn mysql_quoting_and_comments() {
+    let env = Env::new();
+    let Some(db) = Db::mysql(&env, module_path!()) else {
+        return;
+    };
+    db.migration(
+        "0001_mysql.sql",
+        "# a hash comment; with a semicolon\n\
+         CREATE TABLE q (id INTEGER PRIMARY KEY, v VARCHAR(40)) /*!50503 ENGINE=InnoDB */;\n\
+         INSERT INTO q (id, v) VALUES (1, 'it\\'s; \\\\ fine');\n\
+         INSERT INTO q (id, v) VALUES (2, \"double; \\\"quoted\\\"\");\n\
+         INSERT INTO q (id, v) VALUES (3, 'x') # trailing; comment\n\
+         ;\n",
+    );
+    db.run(&["upgrade"]).ok();
+    assert_eq!(
+        db.strings("SELECT v FROM q ORDER BY id"),
+        ["it's; \\ fine", "double; \"quoted\"", "x"]
+    );
+    assert_eq!(db.history()[0].statements_total, 4);
+}
+
 fn failing_statement_line_counts_comments_and_multiline_statements(db: &Db) {
     db.migration(
         "0001_lines.sql",
         "-- header\n\
          CREATE TABLE a (\n\
          \x20 id INTEGER,\n\
-         \x20 note TEXT DEFAULT 'x;y'\n\
+         \x20 note VARCHAR(10) DEFAULT 'x;y'\n\
          );\n\
          \n\
          /* a\n\
@@ -66,5 +130,14 @@ fn failing_statement_line_counts_comments_and_multiline_statements(db: &Db) {
         .code(4)
         .stderr_has("0001_lines.sql:10:")
         .stderr_has("missing_table");
-    db.assert_tables(&[]);
+    if db.is_sqlite() {
+        // Rolled back as a whole.
+        db.assert_tables(&[]);
+    } else {
+        // CREATE TABLE committed (and the INSERT after it): recorded as failed, with progress.
+        db.assert_tables(&["a"]);
+        let h = db.history();
+        assert_eq!(h[0].state, "failed", "{h:#?}");
+        assert_eq!((h[0].statements_done, h[0].statements_total), (2, 3));
+    }
 }

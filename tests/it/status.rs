@@ -42,7 +42,7 @@ fn status_json_shape(db: &Db) {
     run.ok();
     let doc = run.json();
     assert_eq!(doc["format_version"], 1);
-    assert_eq!(doc["database"], db.url(), "{doc:#}");
+    assert_eq!(doc["database"], db.redacted_url(), "{doc:#}");
     assert_eq!(doc["dialect"], db.dialect());
     assert_eq!(doc["table"], "aurweb_migrations");
     assert_eq!(int(&doc, "current"), 2);

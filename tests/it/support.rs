@@ -3,9 +3,26 @@
 //! ([`Db`]) that both drives the binary and lets a test look at the database directly.
 //!
 //! Behaviour tests are written once as `fn scenario(db: &Db)` and instantiated per dialect with
-//! [`each_db!`](crate::each_db) (dbmate's `testEachURL`). Only SQLite exists today; a MariaDB
-//! [`Db`] adds a `DbKind` variant, the per-dialect query code below, and a `mariadb` test in the
-//! macro.
+//! [`each_db!`](crate::each_db) (dbmate's `testEachURL`): `scenario::sqlite` on a fresh SQLite
+//! file, `scenario::mysql` on a fresh MySQL/MariaDB database. Tests of one dialect's own
+//! behaviour are plain `#[test]`s using [`Db::sqlite`] or [`Db::mysql`].
+//!
+//! # Where the MySQL/MariaDB server comes from
+//! Resolved once per test process (see [`mysql_server`]), first found wins:
+//! 1. `AURWEB_MIGRATE_TEST_MYSQL_URL` (`mysql://USER[:PASS]@HOST[:PORT]/`, `mariadb://` too; the
+//!    path is ignored, a `?query` is kept): an existing server. Unreachable is a failure.
+//! 2. `mariadbd` or `mysqld` in `PATH`, `/usr/sbin` or `/usr/local/sbin`: a **private server**
+//!    for this process, on a temporary datadir and a free port on 127.0.0.1 (see
+//!    [`start_private_server`] for how it is started and how it goes away).
+//! 3. Nothing (or `AURWEB_MIGRATE_TEST_MYSQL_URL=skip`, for a quick SQLite-only run even where
+//!    MariaDB is installed): one `SKIPPED: …` line on stderr (written past libtest's capture), and every
+//!    `::mysql` test returns early, passing — unless `AURWEB_MIGRATE_REQUIRE_MYSQL=1`, which
+//!    makes each of them fail instead (CI).
+//!
+//! Every MySQL [`Db`] is its own database, `it_<hash of the test's path>_<pid>_<counter>`,
+//! created by [`Db::mysql`] and dropped when the handle drops (also when the test panics; set
+//! `AURWEB_MIGRATE_TEST_KEEP_DB=1` to keep a failed test's database for a look), so tests run in
+//! parallel on one server.
 
 #![allow(dead_code)]
 
@@ -16,9 +33,16 @@ use std::process::{Child, Command, Stdio};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use std::io::{Seek, Write as _};
+use std::os::unix::fs::MetadataExt;
+use std::str::FromStr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
+
 use serde_json::Value;
+use sqlx::mysql::{MySqlConnectOptions, MySqlConnection, MySqlRow};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
-use sqlx::{ConnectOptions, Connection, Row as _};
+use sqlx::{Column as _, ConnectOptions, Connection, Row as _, TypeInfo as _};
 use tempfile::TempDir;
 
 /// The binary under test.
@@ -44,8 +68,9 @@ pub const SCRUBBED: &[&str] = &[
 ];
 
 /// Instantiates `fn name(db: &Db)` scenarios as `#[test]`s, one per dialect:
-/// `each_db!(applies_all, no_op_second_run);` gives `applies_all::sqlite`, … A MariaDB
-/// backend adds `fn mariadb()` here.
+/// `each_db!(applies_all, no_op_second_run);` gives `applies_all::sqlite`,
+/// `applies_all::mysql`, … The MySQL test returns early (passing) when no server is available
+/// and `AURWEB_MIGRATE_REQUIRE_MYSQL` is not set; see the module docs.
 #[macro_export]
 macro_rules! each_db {
     ($($name:ident),* $(,)?) => {
@@ -55,6 +80,15 @@ macro_rules! each_db {
                 fn sqlite() {
                     let env = $crate::support::Env::new();
                     let db = $crate::support::Db::sqlite(&env);
+                    super::$name(&db);
+                }
+
+                #[test]
+                fn mysql() {
+                    let env = $crate::support::Env::new();
+                    let Some(db) = $crate::support::Db::mysql(&env, module_path!()) else {
+                        return;
+                    };
                     super::$name(&db);
                 }
             }
@@ -391,7 +425,16 @@ pub struct HistoryRow {
 }
 
 enum DbKind {
-    Sqlite { path: PathBuf },
+    Sqlite {
+        path: PathBuf,
+    },
+    Mysql {
+        server: &'static MysqlServer,
+        /// This test's database.
+        name: String,
+        /// sqlx's options for it (the helpers' connections); boxed, being large.
+        options: Box<MySqlConnectOptions>,
+    },
 }
 
 /// The database under test, and the [`Env`] it lives in. Commands run through [`Db::run`] get
@@ -403,6 +446,13 @@ pub struct Db<'e> {
     rt: tokio::runtime::Runtime,
 }
 
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+}
+
 impl<'e> Db<'e> {
     /// A SQLite file `test.sqlite3` in the env (not created until the tool or the test does).
     pub fn sqlite(env: &'e Env) -> Db<'e> {
@@ -412,34 +462,102 @@ impl<'e> Db<'e> {
             env,
             kind: DbKind::Sqlite { path },
             url,
-            rt: tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("tokio runtime"),
+            rt: runtime(),
         }
+    }
+
+    /// A new, empty MySQL/MariaDB database for the test `test` (its module path), dropped with
+    /// the handle. `None` means "skip": no server, and `AURWEB_MIGRATE_REQUIRE_MYSQL` unset.
+    #[track_caller]
+    pub fn mysql(env: &'e Env, test: &str) -> Option<Db<'e>> {
+        let server = match mysql_server() {
+            Ok(Some(server)) => server,
+            Ok(None) if require_mysql() => {
+                panic!(
+                    "{MYSQL_SKIP_MESSAGE}, and AURWEB_MIGRATE_REQUIRE_MYSQL=1 makes that a failure"
+                )
+            }
+            Ok(None) => return None,
+            Err(why) => panic!("MySQL/MariaDB test server: {why}"),
+        };
+        let name = database_name(test);
+        let rt = runtime();
+        rt.block_on(async {
+            let mut c = server.admin().await;
+            sqlx::raw_sql(&format!(
+                "CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci"
+            ))
+            .execute(&mut c)
+            .await
+            .unwrap_or_else(|e| panic!("CREATE DATABASE {name} on {}: {e}", server.origin));
+            let _ = c.close().await;
+        });
+        let options = Box::new(server.options_for(&name));
+        Some(Db {
+            env,
+            url: server.url_for(&name),
+            kind: DbKind::Mysql {
+                server,
+                name,
+                options,
+            },
+            rt,
+        })
     }
 
     pub fn url(&self) -> &str {
         &self.url
     }
 
+    /// The URL as the tool prints it: a password shown as `***`.
+    pub fn redacted_url(&self) -> String {
+        match &self.kind {
+            DbKind::Sqlite { .. } => self.url.clone(),
+            DbKind::Mysql { server, name, .. } => server.redacted_url_for(name),
+        }
+    }
+
     pub fn dialect(&self) -> &'static str {
         match self.kind {
             DbKind::Sqlite { .. } => "sqlite",
+            DbKind::Mysql { .. } => "mysql",
         }
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        matches!(self.kind, DbKind::Sqlite { .. })
+    }
+
+    pub fn is_mysql(&self) -> bool {
+        matches!(self.kind, DbKind::Mysql { .. })
     }
 
     /// The SQLite file (panics on other dialects: such tests are SQLite-only).
+    #[track_caller]
     pub fn sqlite_path(&self) -> &Path {
         match &self.kind {
             DbKind::Sqlite { path } => path,
+            DbKind::Mysql { .. } => panic!("sqlite_path() on {}: a SQLite-only helper", self.url),
         }
     }
 
-    /// Whether the database exists at all.
+    /// The MySQL database's name (panics on other dialects).
+    #[track_caller]
+    pub fn mysql_database(&self) -> &str {
+        match &self.kind {
+            DbKind::Mysql { name, .. } => name,
+            DbKind::Sqlite { .. } => {
+                panic!("mysql_database() on {}: a MySQL-only helper", self.url)
+            }
+        }
+    }
+
+    /// Whether the database exists at all. (A MySQL test's database always does: the harness
+    /// creates it, the tool never does.)
     pub fn exists(&self) -> bool {
         match &self.kind {
             DbKind::Sqlite { path } => path.exists(),
+            DbKind::Mysql { server, name, .. } => self.block_on(server.has_database(name)),
         }
     }
 
@@ -472,7 +590,15 @@ impl<'e> Db<'e> {
             .unwrap_or_else(|e| panic!("open {}: {e}", path.display()))
     }
 
-    /// Runs SQL on the database (creating it if needed), for setting up a scenario.
+    async fn connect_mysql(options: &MySqlConnectOptions, name: &str) -> MySqlConnection {
+        options
+            .connect()
+            .await
+            .unwrap_or_else(|e| panic!("connect to MySQL database {name}: {e}"))
+    }
+
+    /// Runs SQL on the database (creating it if needed), for setting up a scenario. Several
+    /// `;`-separated statements are fine on both dialects.
     pub fn exec(&self, sql: &str) {
         match &self.kind {
             DbKind::Sqlite { path } => self.block_on(async {
@@ -483,10 +609,36 @@ impl<'e> Db<'e> {
                     .unwrap_or_else(|e| panic!("{sql}: {e}"));
                 c.close().await.expect("close");
             }),
+            DbKind::Mysql { options, name, .. } => self.block_on(async {
+                let mut c = Self::connect_mysql(options, name).await;
+                sqlx::raw_sql(sql)
+                    .execute(&mut c)
+                    .await
+                    .unwrap_or_else(|e| panic!("{sql}: {e}"));
+                c.close().await.expect("close");
+            }),
         }
     }
 
-    /// One integer from a query.
+    /// Every row of a query (MySQL only; the SQLite helpers below cover what tests need).
+    fn mysql_rows(&self, sql: &str) -> Vec<MySqlRow> {
+        match &self.kind {
+            DbKind::Mysql { options, name, .. } => self.block_on(async {
+                let mut c = Self::connect_mysql(options, name).await;
+                let rows = sqlx::query(sql)
+                    .fetch_all(&mut c)
+                    .await
+                    .unwrap_or_else(|e| panic!("{sql}: {e}"));
+                c.close().await.expect("close");
+                rows
+            }),
+            DbKind::Sqlite { .. } => unreachable!("mysql_rows on SQLite"),
+        }
+    }
+
+    /// One integer from a query. On MySQL any integer type (signed or not, `DECIMAL` from
+    /// `SUM`) is accepted.
+    #[track_caller]
     pub fn scalar(&self, sql: &str) -> i64 {
         match &self.kind {
             DbKind::Sqlite { path } => self.block_on(async {
@@ -498,10 +650,18 @@ impl<'e> Db<'e> {
                 c.close().await.expect("close");
                 v
             }),
+            DbKind::Mysql { .. } => {
+                let rows = self.mysql_rows(sql);
+                let row = rows
+                    .first()
+                    .unwrap_or_else(|| panic!("{sql}: no row returned"));
+                mysql_i64(row, 0).unwrap_or_else(|| panic!("{sql}: NULL"))
+            }
         }
     }
 
     /// The first column of every row of a query, as text.
+    #[track_caller]
     pub fn strings(&self, sql: &str) -> Vec<String> {
         match &self.kind {
             DbKind::Sqlite { path } => self.block_on(async {
@@ -513,6 +673,11 @@ impl<'e> Db<'e> {
                 c.close().await.expect("close");
                 v
             }),
+            DbKind::Mysql { .. } => self
+                .mysql_rows(sql)
+                .iter()
+                .map(|r| mysql_string(r, 0).unwrap_or_else(|| panic!("{sql}: NULL")))
+                .collect(),
         }
     }
 
@@ -521,13 +686,13 @@ impl<'e> Db<'e> {
         self.scalar(&format!("SELECT COUNT(*) FROM {table}"))
     }
 
-    /// User tables, sorted (SQLite's internal tables excluded). Empty when the database does
-    /// not exist.
+    /// User tables (views excluded), sorted bytewise on every dialect (SQLite's internal
+    /// tables excluded). Empty when the database does not exist.
     pub fn tables(&self) -> Vec<String> {
         if !self.exists() {
             return Vec::new();
         }
-        match &self.kind {
+        let mut v = match &self.kind {
             DbKind::Sqlite { path } => self.block_on(async {
                 let mut c = Self::connect_sqlite(path, true).await;
                 let v: Vec<String> = sqlx::query_scalar(
@@ -539,7 +704,13 @@ impl<'e> Db<'e> {
                 c.close().await.expect("close");
                 v
             }),
-        }
+            DbKind::Mysql { .. } => self.strings(
+                "SELECT CAST(table_name AS CHAR) FROM information_schema.tables \
+                 WHERE table_schema = DATABASE() AND table_type = 'BASE TABLE'",
+            ),
+        };
+        v.sort();
+        v
     }
 
     pub fn has_table(&self, name: &str) -> bool {
@@ -562,33 +733,63 @@ impl<'e> Db<'e> {
         if !self.has_table(table) {
             return Vec::new();
         }
-        let sql = format!(
-            "SELECT version, description, checksum, state, statements_done, statements_total, error_text, applied_at, applied_by, execution_ms, tool_version FROM {table} ORDER BY version"
-        );
         match &self.kind {
-            DbKind::Sqlite { path } => self.block_on(async {
-                let mut c = Self::connect_sqlite(path, true).await;
-                let rows = sqlx::query(&sql)
-                    .fetch_all(&mut c)
-                    .await
-                    .expect("read history");
-                c.close().await.expect("close");
-                rows.iter()
+            DbKind::Sqlite { path } => {
+                let sql = format!(
+                    "SELECT version, description, checksum, state, statements_done, statements_total, error_text, applied_at, applied_by, execution_ms, tool_version FROM {table} ORDER BY version"
+                );
+                self.block_on(async {
+                    let mut c = Self::connect_sqlite(path, true).await;
+                    let rows = sqlx::query(&sql)
+                        .fetch_all(&mut c)
+                        .await
+                        .expect("read history");
+                    c.close().await.expect("close");
+                    rows.iter()
+                        .map(|r| HistoryRow {
+                            version: r.get("version"),
+                            description: r.get("description"),
+                            checksum: r.get("checksum"),
+                            state: r.get("state"),
+                            statements_done: r.get("statements_done"),
+                            statements_total: r.get("statements_total"),
+                            error_text: r.get("error_text"),
+                            applied_at: r.get("applied_at"),
+                            applied_by: r.get("applied_by"),
+                            execution_ms: r.get("execution_ms"),
+                            tool_version: r.get("tool_version"),
+                        })
+                        .collect()
+                })
+            }
+            DbKind::Mysql { .. } => {
+                // Text as CHAR and integers as SIGNED, whatever the column types and collations
+                // the backend chose: the test compares values, not types.
+                let sql = format!(
+                    "SELECT CAST(version AS SIGNED), CAST(description AS CHAR), CAST(checksum AS CHAR), \
+                     CAST(state AS CHAR), CAST(statements_done AS SIGNED), CAST(statements_total AS SIGNED), \
+                     CAST(error_text AS CHAR), CAST(applied_at AS CHAR), CAST(applied_by AS CHAR), \
+                     CAST(execution_ms AS SIGNED), CAST(tool_version AS CHAR) FROM `{table}` ORDER BY version"
+                );
+                let int = |r: &MySqlRow, i| mysql_i64(r, i).expect("NOT NULL history column");
+                let text = |r: &MySqlRow, i| mysql_string(r, i).expect("NOT NULL history column");
+                self.mysql_rows(&sql)
+                    .iter()
                     .map(|r| HistoryRow {
-                        version: r.get("version"),
-                        description: r.get("description"),
-                        checksum: r.get("checksum"),
-                        state: r.get("state"),
-                        statements_done: r.get("statements_done"),
-                        statements_total: r.get("statements_total"),
-                        error_text: r.get("error_text"),
-                        applied_at: r.get("applied_at"),
-                        applied_by: r.get("applied_by"),
-                        execution_ms: r.get("execution_ms"),
-                        tool_version: r.get("tool_version"),
+                        version: int(r, 0),
+                        description: text(r, 1),
+                        checksum: text(r, 2),
+                        state: text(r, 3),
+                        statements_done: int(r, 4),
+                        statements_total: int(r, 5),
+                        error_text: mysql_string(r, 6),
+                        applied_at: text(r, 7),
+                        applied_by: text(r, 8),
+                        execution_ms: int(r, 9),
+                        tool_version: text(r, 10),
                     })
                     .collect()
-            }),
+            }
         }
     }
 
@@ -600,7 +801,9 @@ impl<'e> Db<'e> {
             .collect()
     }
 
-    /// Holds the database's write lock (`BEGIN IMMEDIATE`) until the guard is dropped.
+    /// Holds the database's write lock (`BEGIN IMMEDIATE`) until the guard is dropped. SQLite
+    /// only: MySQL has no database-wide write lock; its tests hold the tool's `GET_LOCK`.
+    #[track_caller]
     pub fn hold_write_lock(&self) -> WriteLock<'_, 'e> {
         match &self.kind {
             DbKind::Sqlite { path } => {
@@ -617,8 +820,79 @@ impl<'e> Db<'e> {
                     conn: Some(conn),
                 }
             }
+            DbKind::Mysql { .. } => panic!("hold_write_lock() on {}: SQLite only", self.url),
         }
     }
+
+    /// MySQL: an open connection to this database, for tests that hold locks or sessions.
+    pub fn mysql_connection(&self) -> MySqlConnection {
+        match &self.kind {
+            DbKind::Mysql { options, name, .. } => {
+                self.block_on(Self::connect_mysql(options, name))
+            }
+            DbKind::Sqlite { .. } => panic!("mysql_connection() on {}: MySQL only", self.url),
+        }
+    }
+}
+
+impl Drop for Db<'_> {
+    /// Drops a MySQL test's database (a SQLite file goes with the [`Env`]).
+    fn drop(&mut self) {
+        let DbKind::Mysql { server, name, .. } = &self.kind else {
+            return;
+        };
+        if std::thread::panicking() && std::env::var_os("AURWEB_MIGRATE_TEST_KEEP_DB").is_some() {
+            loud(&format!(
+                "AURWEB_MIGRATE_TEST_KEEP_DB: kept database {name} on {}",
+                server.origin
+            ));
+            return;
+        }
+        let dropped = self.rt.block_on(async {
+            let mut c = server.try_admin().await?;
+            sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS `{name}`"))
+                .execute(&mut c)
+                .await
+                .map_err(|e| e.to_string())?;
+            let _ = c.close().await;
+            Ok::<(), String>(())
+        });
+        if let Err(e) = dropped {
+            // Never a panic in drop (it would abort a failing test); say so instead.
+            loud(&format!("could not drop test database {name}: {e}"));
+        }
+    }
+}
+
+/// Column `i` as an integer, whatever the integer type (`None` for NULL).
+fn mysql_i64(row: &MySqlRow, i: usize) -> Option<i64> {
+    if let Ok(v) = row.try_get::<Option<i64>, _>(i) {
+        return v;
+    }
+    if let Ok(v) = row.try_get::<Option<u64>, _>(i) {
+        return v.map(|v| i64::try_from(v).expect("fits in i64"));
+    }
+    // DECIMAL (from SUM) and text come as their decimal digits on the wire.
+    let ty = row.column(i).type_info().name().to_string();
+    let text: Option<String> = row
+        .try_get_unchecked(i)
+        .unwrap_or_else(|e| panic!("column {i} ({ty}) as an integer: {e}"));
+    text.map(|t| {
+        t.trim()
+            .parse()
+            .unwrap_or_else(|e| panic!("column {i} ({ty}) {t:?} as an integer: {e}"))
+    })
+}
+
+/// Column `i` as text: strings, binary strings holding UTF-8, and numbers (`None` for NULL).
+fn mysql_string(row: &MySqlRow, i: usize) -> Option<String> {
+    if let Ok(v) = row.try_get::<Option<String>, _>(i) {
+        return v;
+    }
+    if let Ok(v) = row.try_get::<Option<Vec<u8>>, _>(i) {
+        return v.map(|b| String::from_utf8(b).expect("UTF-8 text"));
+    }
+    mysql_i64(row, i).map(|n| n.to_string())
 }
 
 /// An open write transaction; rolled back on drop.
@@ -646,6 +920,366 @@ impl Drop for WriteLock<'_, '_> {
     fn drop(&mut self) {
         self.rollback();
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The MySQL/MariaDB server for this test process.
+
+const MYSQL_URL_VAR: &str = "AURWEB_MIGRATE_TEST_MYSQL_URL";
+const MYSQL_REQUIRE_VAR: &str = "AURWEB_MIGRATE_REQUIRE_MYSQL";
+const MYSQL_SKIP_MESSAGE: &str = "SKIPPED: MySQL/MariaDB tests: no server (set AURWEB_MIGRATE_TEST_MYSQL_URL or install mariadb-server)";
+
+/// How long a private server may take to accept connections.
+const MYSQL_START_DEADLINE: Duration = Duration::from_secs(30);
+
+fn require_mysql() -> bool {
+    std::env::var(MYSQL_REQUIRE_VAR).is_ok_and(|v| v == "1")
+}
+
+/// Writes a line to the process's stderr directly: libtest captures `eprintln!` in tests and
+/// shows it only on failure, but a skip or a server note must be seen.
+fn loud(line: &str) {
+    let _ = writeln!(std::io::stderr(), "aurweb-migrate tests: {line}");
+}
+
+/// A server the MySQL tests can create databases on.
+pub struct MysqlServer {
+    /// `mysql://USER[:PASS]@HOST[:PORT]` (no path) as the tool gets it.
+    base: String,
+    /// The same with the password as `***`.
+    redacted_base: String,
+    /// `?…` from the configured URL, or empty.
+    query: String,
+    /// For messages: where the server came from.
+    origin: String,
+    /// Private server only: the write end of the watchdog's pipe, held (never written) until
+    /// this process exits. See [`start_private_server`].
+    _watchdog: Option<std::process::ChildStdin>,
+}
+
+impl MysqlServer {
+    fn options_for(&self, database: &str) -> MySqlConnectOptions {
+        // sqlx reads the same URL; its scheme must be mysql.
+        let url = format!("{}/{database}{}", self.base, self.query);
+        let url = url.replacen("mariadb://", "mysql://", 1);
+        MySqlConnectOptions::from_str(&url)
+            .unwrap_or_else(|e| panic!("{}: {e}", self.redacted_url_for(database)))
+            .disable_statement_logging()
+    }
+
+    fn url_for(&self, database: &str) -> String {
+        format!("{}/{database}{}", self.base, self.query)
+    }
+
+    fn redacted_url_for(&self, database: &str) -> String {
+        format!("{}/{database}{}", self.redacted_base, self.query)
+    }
+
+    /// A connection with no default database.
+    async fn try_admin(&self) -> Result<MySqlConnection, String> {
+        let url = format!("{}/{}", self.base, self.query).replacen("mariadb://", "mysql://", 1);
+        let options = MySqlConnectOptions::from_str(&url)
+            .map_err(|e| format!("{}: {e}", self.origin))?
+            .disable_statement_logging();
+        match tokio::time::timeout(Duration::from_secs(10), options.connect()).await {
+            Ok(Ok(c)) => Ok(c),
+            Ok(Err(e)) => Err(format!("connect to {}: {e}", self.origin)),
+            Err(_) => Err(format!("connect to {}: timed out", self.origin)),
+        }
+    }
+
+    async fn admin(&self) -> MySqlConnection {
+        self.try_admin().await.unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    async fn has_database(&self, name: &str) -> bool {
+        let mut c = self.admin().await;
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name = ?",
+        )
+        .bind(name)
+        .fetch_one(&mut c)
+        .await
+        .expect("look up database");
+        let _ = c.close().await;
+        n > 0
+    }
+}
+
+/// The server for this process, resolved on first use (see the module docs). `Ok(None)`: no
+/// server, skip. `Err`: a server was configured or installed but cannot be used: fail.
+pub fn mysql_server() -> Result<Option<&'static MysqlServer>, String> {
+    static SERVER: OnceLock<Result<Option<MysqlServer>, String>> = OnceLock::new();
+    SERVER
+        .get_or_init(resolve_mysql_server)
+        .as_ref()
+        .map(Option::as_ref)
+        .map_err(Clone::clone)
+}
+
+fn resolve_mysql_server() -> Result<Option<MysqlServer>, String> {
+    if std::env::var(MYSQL_URL_VAR).is_ok_and(|v| v == "skip") {
+        if !require_mysql() {
+            loud(&format!("{MYSQL_SKIP_MESSAGE} [{MYSQL_URL_VAR}=skip]"));
+        }
+        return Ok(None);
+    }
+    if let Some(url) = std::env::var(MYSQL_URL_VAR).ok().filter(|u| !u.is_empty()) {
+        let (base, redacted_base, query) = split_mysql_url(&url)?;
+        let server = MysqlServer {
+            origin: format!("{MYSQL_URL_VAR}={redacted_base}/{query}"),
+            base,
+            redacted_base,
+            query,
+            _watchdog: None,
+        };
+        let rt = runtime();
+        rt.block_on(async {
+            let c = server.try_admin().await?;
+            let _ = c.close().await;
+            Ok::<(), String>(())
+        })?;
+        return Ok(Some(server));
+    }
+    let Some(mariadbd) = find_program(&["mariadbd", "mysqld"]) else {
+        if !require_mysql() {
+            loud(MYSQL_SKIP_MESSAGE);
+        }
+        return Ok(None);
+    };
+    start_private_server(&mariadbd).map(Some)
+}
+
+/// `mysql://USER[:PASS]@HOST[:PORT]/ignored?query` → (`mysql://USER[:PASS]@HOST[:PORT]`, the
+/// same with `***` for the password, `?query` or empty).
+pub fn split_mysql_url(url: &str) -> Result<(String, String, String), String> {
+    let bad = || format!("{MYSQL_URL_VAR}: expected mysql://USER[:PASS]@HOST[:PORT]/, got {url:?}");
+    let (scheme, rest) = url.split_once("://").ok_or_else(bad)?;
+    if scheme != "mysql" && scheme != "mariadb" {
+        return Err(bad());
+    }
+    let (rest, query) = match rest.split_once('?') {
+        Some((r, q)) => (r, format!("?{q}")),
+        None => (rest, String::new()),
+    };
+    let authority = rest.split('/').next().unwrap_or_default();
+    if authority.is_empty() {
+        return Err(bad());
+    }
+    let redacted = match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _password)) => format!("{user}:***@{host}"),
+            None => authority.to_string(),
+        },
+        None => authority.to_string(),
+    };
+    Ok((
+        format!("{scheme}://{authority}"),
+        format!("{scheme}://{redacted}"),
+        query,
+    ))
+}
+
+/// `it_<hash of the test's path>_<pid>_<n>`: unique per test, process and handle, at most 64
+/// characters, no quoting needed.
+fn database_name(test: &str) -> String {
+    use std::hash::{Hash, Hasher};
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    test.hash(&mut h);
+    format!(
+        "it_{:08x}_{}_{}",
+        h.finish() as u32,
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// The first of `names` found in `PATH`, `/usr/sbin` or `/usr/local/sbin` (server binaries
+/// live in sbin, which a normal user's PATH often lacks).
+fn find_program(names: &[&str]) -> Option<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect())
+        .unwrap_or_default();
+    dirs.extend(["/usr/sbin", "/usr/local/sbin", "/usr/bin", "/usr/local/bin"].map(PathBuf::from));
+    names.iter().find_map(|name| {
+        dirs.iter()
+            .map(|d| d.join(name))
+            .find(|p| p.is_file() && p.metadata().is_ok_and(|m| m.mode() & 0o111 != 0))
+    })
+}
+
+/// The private server's lifetime is tied to this process by a pipe, not by a guard: statics
+/// are never dropped, and a killed test process runs no code at all. `sh` runs the server in the
+/// background and a watcher that reads the pipe whose write end only this process holds
+/// ([`MysqlServer::_watchdog`]; std opens it close-on-exec, so no child of ours inherits it).
+/// When this process ends, however it ends, the read sees EOF and the watcher SIGKILLs the
+/// server (its data is throw-away), then `sh` removes the temporary directory. If the server
+/// dies by itself, `sh` exits too, which is how startup failures are noticed.
+const WATCHDOG_SCRIPT: &str = r#"
+dir=$1; shift
+exec 3<&0 </dev/null
+"$@" &
+server=$!
+{ cat <&3 >/dev/null; kill -KILL "$server" 2>/dev/null; } &
+watcher=$!
+exec 3<&-
+wait "$server"
+kill "$watcher" 2>/dev/null
+rm -rf "$dir"
+"#;
+
+/// Initialises a datadir with `mariadb-install-db` and starts `mariadbd` on it, on a free port
+/// of 127.0.0.1, root without a password, under the watchdog above. Tried three times, each on
+/// a new directory and port, in case another process takes the port between our probe and the
+/// server's bind.
+fn start_private_server(mariadbd: &Path) -> Result<MysqlServer, String> {
+    let install = find_program(&["mariadb-install-db", "mysql_install_db"]).ok_or_else(|| {
+        format!(
+            "found {} but no mariadb-install-db to initialise a datadir",
+            mariadbd.display()
+        )
+    })?;
+    // As root the server must be told to stay root (it refuses otherwise); as anyone else,
+    // --user is an error for install-db.
+    let as_root = std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0);
+    let mut last_error = String::new();
+    for _attempt in 0..3 {
+        match try_start_private_server(mariadbd, &install, as_root) {
+            Ok(server) => return Ok(server),
+            Err(e) => last_error = e,
+        }
+    }
+    Err(last_error)
+}
+
+fn try_start_private_server(
+    mariadbd: &Path,
+    install: &Path,
+    as_root: bool,
+) -> Result<MysqlServer, String> {
+    let started = Instant::now();
+    let dir = tempfile::Builder::new()
+        .prefix("aurweb-migrate-it-mariadb.")
+        .tempdir()
+        .map_err(|e| format!("temp dir for the private server: {e}"))?
+        .keep();
+    let datadir = dir.join("data");
+    let user: &[&str] = if as_root { &["--user=root"] } else { &[] };
+    // Small redo log (the default is 96 MiB per datadir).
+    let common = ["--innodb-log-file-size=16M".to_string()];
+
+    let out = Command::new(install)
+        .arg("--no-defaults")
+        .arg(format!("--datadir={}", datadir.display()))
+        .args([
+            "--auth-root-authentication-method=normal",
+            "--skip-test-db",
+            "--skip-name-resolve",
+        ])
+        .args(user)
+        .args(&common)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("run {}: {e}", install.display()))?;
+    if !out.status.success() {
+        let _ = std::fs::remove_dir_all(&dir);
+        return Err(format!(
+            "{} failed ({}):\n{}{}",
+            install.display(),
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map_err(|e| format!("find a free port: {e}"))?
+        .port();
+    // The server logs to stderr: an unlinked temporary file, read back if it fails to start.
+    let mut log = tempfile::tempfile().map_err(|e| format!("log file: {e}"))?;
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg(WATCHDOG_SCRIPT)
+        .arg("sh")
+        .arg(&dir)
+        .arg(mariadbd)
+        .arg("--no-defaults")
+        .arg(format!("--datadir={}", datadir.display()))
+        .arg(format!("--socket={}", dir.join("mysqld.sock").display()))
+        .arg(format!("--pid-file={}", dir.join("mysqld.pid").display()))
+        .arg(format!("--port={port}"))
+        .args([
+            "--bind-address=127.0.0.1",
+            "--skip-name-resolve",
+            "--character-set-server=utf8mb4",
+            "--collation-server=utf8mb4_general_ci",
+            "--max-connections=1000",
+            // Throw-away data: no need to sync.
+            "--innodb-flush-log-at-trx-commit=0",
+            "--innodb-doublewrite=0",
+        ])
+        .args(user)
+        .args(&common)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(log.try_clone().map_err(|e| format!("log file: {e}"))?)
+        .spawn()
+        .map_err(|e| format!("spawn sh for {}: {e}", mariadbd.display()))?;
+    let watchdog = child.stdin.take();
+
+    let server = MysqlServer {
+        base: format!("mysql://root@127.0.0.1:{port}"),
+        redacted_base: format!("mysql://root@127.0.0.1:{port}"),
+        query: String::new(),
+        origin: format!(
+            "private {} on 127.0.0.1:{port} (datadir {})",
+            mariadbd.display(),
+            datadir.display()
+        ),
+        _watchdog: watchdog,
+    };
+    let rt = runtime();
+    let version = loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            let mut text = String::new();
+            let _ = log.rewind();
+            let _ = log.read_to_string(&mut text);
+            return Err(format!(
+                "{} exited ({status}) before accepting connections:\n{text}",
+                server.origin
+            ));
+        }
+        let probe = rt.block_on(async {
+            let mut c = server.try_admin().await?;
+            let v: String = sqlx::query_scalar("SELECT VERSION()")
+                .fetch_one(&mut c)
+                .await
+                .map_err(|e| e.to_string())?;
+            let _ = c.close().await;
+            Ok::<String, String>(v)
+        });
+        match probe {
+            Ok(version) => break version,
+            Err(e) if started.elapsed() > MYSQL_START_DEADLINE => {
+                // Dropping `server` closes the pipe: the watchdog stops the server.
+                return Err(format!(
+                    "{} not accepting connections after {MYSQL_START_DEADLINE:?}: {e}",
+                    server.origin
+                ));
+            }
+            Err(_) => std::thread::sleep(Duration::from_millis(50)),
+        }
+    };
+    // The child's handle is not needed: sh is reaped by init once this process has gone.
+    drop(child);
+    loud(&format!(
+        "MySQL/MariaDB tests on a {} {version}, up in {:.1?}",
+        server.origin,
+        started.elapsed()
+    ));
+    Ok(server)
 }
 
 /// `n` as a JSON integer in `v[key]`, failing with the document when it is not.
