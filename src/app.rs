@@ -152,6 +152,63 @@ async fn open(
     .await
 }
 
+/// Migration files and, when the database could be opened alongside, its connection and
+/// (when asked for) its history.
+struct Loaded {
+    set: MigrationSet,
+    conn: Option<Connection>,
+    history: Vec<crate::history::Row>,
+}
+
+/// Reads the migration files on other threads while the database opens on this one: on SQLite,
+/// opening means parsing the whole schema, which takes as long as reading 1,000 files, so the
+/// two overlap. Nothing is written before the files are known to be valid: a missing SQLite
+/// file that read-write access would create is opened only afterwards (`conn` is then `None`),
+/// and on an input error the connection is closed unused.
+async fn load_and_open(
+    settings: &Settings,
+    request: &Request,
+    access: Access,
+    with_history: bool,
+) -> Result<Loaded> {
+    let owned = settings.clone();
+    let loader = std::thread::spawn(move || load(&owned));
+    let defer = access == Access::ReadWrite
+        && matches!(&settings.database.value, config::DatabaseTarget::Sqlite { path } if !path.exists());
+    let opened = if defer {
+        Ok((None, Vec::new()))
+    } else {
+        async {
+            let mut conn = open(settings, request, access).await?;
+            let history = match conn.as_mut() {
+                Some(b) if with_history => b.read_history().await?,
+                Some(b) => {
+                    b.warm_up().await?;
+                    Vec::new()
+                }
+                None => Vec::new(),
+            };
+            Ok((conn, history))
+        }
+        .await
+    };
+    let set = loader
+        .join()
+        .unwrap_or_else(|_| Err(Error::Usage("reading the migrations failed".to_string())));
+    match (set, opened) {
+        (Ok(set), Ok((conn, history))) => Ok(Loaded { set, conn, history }),
+        (Err(e), Ok((conn, _))) => {
+            if let Some(b) = conn {
+                b.close().await;
+            }
+            Err(e)
+        }
+        // Input errors come first: they are what the user must fix.
+        (Err(e), Err(_)) => Err(e),
+        (Ok(_), Err(e)) => Err(e),
+    }
+}
+
 async fn read_history(
     settings: &Settings,
     request: &Request,
@@ -204,9 +261,11 @@ async fn dispatch(request: &Request, settings: &Settings) -> std::result::Result
             Ok(0)
         }
         Command::Status | Command::Check => {
-            let set = load(settings).map_err(plain)?;
-            let (history, backend) = read_history(settings, request).await.map_err(plain)?;
-            if let Some(b) = backend {
+            let loaded = load_and_open(settings, request, Access::ReadOnly, true)
+                .await
+                .map_err(plain)?;
+            let (set, history) = (loaded.set, loaded.history);
+            if let Some(b) = loaded.conn {
                 b.close().await;
             }
             let ov = plan::overview(&set.migrations, &history, false);
@@ -247,15 +306,26 @@ async fn dispatch(request: &Request, settings: &Settings) -> std::result::Result
             allow_out_of_order,
             resume,
         } => {
-            let set = load(settings).map_err(plain)?;
+            let access = if *dry_run {
+                Access::ReadOnly
+            } else {
+                Access::ReadWrite
+            };
+            let loaded = load_and_open(settings, request, access, *dry_run)
+                .await
+                .map_err(plain)?;
+            let set = loaded.set;
             let target = match to {
                 None => Target::Latest,
                 Some(v) if set.get(*v).is_some() => Target::Version(*v),
                 Some(v) => {
+                    if let Some(b) = loaded.conn {
+                        b.close().await;
+                    }
                     return Err(plain(Error::Usage(format!(
                         "--to {v}: no migration has that version in {}",
                         set.dir.display()
-                    ))))
+                    ))));
                 }
             };
             let options = UpgradeOptions {
@@ -269,11 +339,10 @@ async fn dispatch(request: &Request, settings: &Settings) -> std::result::Result
                 resume: *resume,
             };
             if *dry_run {
-                let (history, backend) = read_history(settings, request).await.map_err(plain)?;
-                if let Some(b) = backend {
+                if let Some(b) = loaded.conn {
                     b.close().await;
                 }
-                let pending = runner::pending(&set, &history, options).map_err(plain)?;
+                let pending = runner::pending(&set, &loaded.history, options).map_err(plain)?;
                 if json {
                     print_json(&report::dry_run_json(&pending, dialect));
                 } else {
@@ -281,10 +350,13 @@ async fn dispatch(request: &Request, settings: &Settings) -> std::result::Result
                 }
                 return Ok(0);
             }
-            let mut backend = open(settings, request, Access::ReadWrite)
-                .await
-                .map_err(plain)?
-                .expect("read-write access always opens");
+            let mut backend = match loaded.conn {
+                Some(b) => b,
+                None => open(settings, request, Access::ReadWrite)
+                    .await
+                    .map_err(plain)?
+                    .expect("read-write access always opens"),
+            };
             let mut progress = Progress::new(request);
             let result =
                 runner::upgrade(&mut backend, &set, options, &mut |e| progress.event(e)).await;

@@ -144,6 +144,50 @@ pub struct Row {
     pub tool_version: String,
 }
 
+/// Decodes rows from a JSON array of arrays in [`COLUMNS`] order (how the SQLite backend reads
+/// the whole history in one row).
+pub fn rows_from_json(json: &str) -> std::result::Result<Vec<Row>, String> {
+    type Raw = (
+        i64,
+        String,
+        String,
+        String,
+        i64,
+        i64,
+        Option<String>,
+        Option<String>,
+        String,
+        String,
+        i64,
+        String,
+    );
+    let raw: Vec<Raw> = serde_json::from_str(json).map_err(|e| e.to_string())?;
+    raw.into_iter()
+        .map(|r| {
+            let nonneg = |name: &str, v: i64| {
+                u64::try_from(v).map_err(|_| format!("column {name} holds the negative value {v}"))
+            };
+            let small = |name: &str, v: i64| {
+                u32::try_from(v).map_err(|_| format!("column {name} holds the value {v}"))
+            };
+            Ok(Row {
+                version: nonneg("version", r.0)?,
+                description: r.1,
+                checksum: r.2,
+                state: State::parse(&r.3).ok_or_else(|| format!("unknown state {:?}", r.3))?,
+                statements_done: small("statements_done", r.4)?,
+                statements_total: small("statements_total", r.5)?,
+                progress_checksum: r.6,
+                error: r.7,
+                applied_at: r.8,
+                applied_by: r.9,
+                execution_ms: nonneg("execution_ms", r.10)?,
+                tool_version: r.11,
+            })
+        })
+        .collect()
+}
+
 /// The highest version recorded as applied or baseline (failed ones do not count).
 pub fn current(rows: &[Row]) -> Option<u64> {
     rows.iter()

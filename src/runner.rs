@@ -543,6 +543,14 @@ fn failure_of(
             "fix {} and run `aurweb-migrate downgrade` again",
             script.path.display()
         )],
+        (false, Way::Up) if committed.is_empty() => vec![
+            "it is recorded as failed, with none of its statements committed".to_string(),
+            format!(
+                "fix statement {} in {} and run `aurweb-migrate upgrade --resume`, or run `aurweb-migrate resolve {v} --rolled-back` to make it pending again",
+                index + 1,
+                script.path.display()
+            ),
+        ],
         (false, Way::Up) => vec![
             format!(
                 "it is recorded as failed after {} of {} statements; undo or finish its work by hand, then record what you did:",

@@ -289,39 +289,35 @@ fn input(dir: &Path, name: &str, line: Option<u32>, message: &str) -> InputError
     }
 }
 
-/// Reads every migration of `dir` for `dialect`: checks all names, then reads, normalises, hashes
-/// and splits the files that dialect uses, in parallel.
+/// Reads every migration of `dir` for `dialect`: checks all names, then reads, normalises,
+/// hashes and splits the files that dialect uses, each file start to finish on one of a few
+/// threads (reading 1,000 small files is bound by system calls, and two threads halve it).
 pub fn load(dir: &Path, dialect: Dialect) -> Result<MigrationSet> {
     let names = scan_dir(dir)?;
     let layout = resolve(dir, &names, dialect)?;
-    // Read the files this dialect uses, in parallel: reading 1,000 small files is bound by
-    // system calls, and two threads halve it.
-    let wanted: Vec<&str> = layout
-        .iter()
-        .flat_map(|l| std::iter::once(l.up.as_str()).chain(l.down.as_deref()))
-        .collect();
-    let raw = parallel_map(&wanted, |name| {
-        std::fs::read(dir.join(name))
-            .map(|bytes| RawFile {
-                name: name.to_string(),
-                bytes,
-            })
-            .map_err(|e| input(dir, name, None, &format!("cannot read: {e}")))
-    });
-    let mut files = BTreeMap::new();
-    let mut errors = Vec::new();
-    for r in raw {
-        match r {
-            Ok(f) => {
-                files.insert(f.name.clone(), f);
-            }
-            Err(e) => errors.push(e),
+    build(dir, layout, dialect, |name| {
+        read_file(&dir.join(name)).map_err(|e| format!("cannot read: {e}"))
+    })
+}
+
+/// Reads a whole file with one `statx` and, for a migration-sized file, one `read`: unlike
+/// `std::fs::read` it does not issue a second read to see the end of the file.
+fn read_file(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let size = file.metadata()?.len() as usize;
+    let mut buf = vec![0u8; size];
+    let mut filled = 0;
+    while filled < size {
+        match file.read(&mut buf[filled..]) {
+            Ok(0) => break, // shrank while we read: take what is there
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
         }
     }
-    if !errors.is_empty() {
-        return Err(Error::Input(errors));
-    }
-    build(dir, layout, files, dialect)
+    buf.truncate(filled);
+    Ok(buf)
 }
 
 /// Builds a migration set from files already in memory (embedded migrations, tests).
@@ -340,8 +336,13 @@ pub fn load_files(dir: &Path, files: Vec<RawFile>, dialect: Dialect) -> Result<M
     }
     names.sort_by(|a, b| a.1.cmp(&b.1));
     let layout = resolve(dir, &names, dialect)?;
-    let files = files.into_iter().map(|f| (f.name.clone(), f)).collect();
-    build(dir, layout, files, dialect)
+    let files: BTreeMap<String, Vec<u8>> = files.into_iter().map(|f| (f.name, f.bytes)).collect();
+    build(dir, layout, dialect, |name| {
+        files
+            .get(name)
+            .cloned()
+            .ok_or_else(|| "not found".to_string())
+    })
 }
 
 /// Which file serves each version for one dialect.
@@ -439,21 +440,26 @@ fn resolve(dir: &Path, names: &[(FileName, String)], dialect: Dialect) -> Result
 fn build(
     dir: &Path,
     layout: Vec<Layout>,
-    mut files: BTreeMap<String, RawFile>,
     dialect: Dialect,
+    fetch: impl Fn(&str) -> std::result::Result<Vec<u8>, String> + Sync,
 ) -> Result<MigrationSet> {
-    // Pair each needed file with its bytes, then normalise, hash and split in parallel.
-    let mut jobs: Vec<(usize, Direction, RawFile)> = Vec::new();
+    let mut jobs: Vec<(usize, Direction, &str)> = Vec::new();
     for (i, l) in layout.iter().enumerate() {
-        let up = files.remove(&l.up).expect("resolved file was read");
-        jobs.push((i, Direction::Up, up));
+        jobs.push((i, Direction::Up, &l.up));
         if let Some(down) = &l.down {
-            let down = files.remove(down).expect("resolved file was read");
             jobs.push((i, Direction::Down, down));
         }
     }
-    let scripts = parallel_map(&jobs, |(i, direction, raw)| {
-        prepare(dir.join(&raw.name), &raw.bytes, dialect).map(|s| (*i, *direction, s))
+    let scripts = parallel_map(&jobs, |(i, direction, name)| {
+        let path = dir.join(name);
+        let bytes = fetch(name).map_err(|message| {
+            vec![InputError {
+                path: path.clone(),
+                line: None,
+                message,
+            }]
+        })?;
+        prepare(path, bytes, dialect).map(|s| (*i, *direction, s))
     });
     let mut ups: Vec<Option<Script>> = vec![None; layout.len()];
     let mut downs: Vec<Option<Script>> = vec![None; layout.len()];
@@ -489,7 +495,7 @@ fn build(
 /// Normalises, hashes, reads directives and splits one file.
 pub fn prepare(
     path: PathBuf,
-    bytes: &[u8],
+    bytes: Vec<u8>,
     dialect: Dialect,
 ) -> std::result::Result<Script, Vec<InputError>> {
     let err = |line: Option<u32>, message: String| {
@@ -576,23 +582,25 @@ fn check_transaction_control(
     }
 }
 
-/// Removes a UTF-8 byte-order mark and turns CRLF into LF.
-pub fn normalise(bytes: &[u8]) -> Vec<u8> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    if !bytes.contains(&b'\r') {
-        return bytes.to_vec();
+/// Removes a UTF-8 byte-order mark and turns CRLF into LF, in place (no copy when there is
+/// nothing to change).
+pub fn normalise(mut bytes: Vec<u8>) -> Vec<u8> {
+    if bytes.starts_with(b"\xEF\xBB\xBF") {
+        bytes.drain(..3);
     }
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'\r' && bytes.get(i + 1) == Some(&b'\n') {
-            i += 1;
+    if !bytes.contains(&b'\r') {
+        return bytes;
+    }
+    let mut w = 0;
+    for r in 0..bytes.len() {
+        if bytes[r] == b'\r' && bytes.get(r + 1) == Some(&b'\n') {
             continue;
         }
-        out.push(bytes[i]);
-        i += 1;
+        bytes[w] = bytes[r];
+        w += 1;
     }
-    out
+    bytes.truncate(w);
+    bytes
 }
 
 /// `sha256-v1:<hex>` of already normalised bytes.
@@ -601,11 +609,12 @@ pub fn checksum(normalised: &[u8]) -> String {
 }
 
 fn hex_checksum(digest: &[u8]) -> String {
-    let mut out = String::with_capacity(CHECKSUM_PREFIX.len() + 64);
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(CHECKSUM_PREFIX.len() + 2 * digest.len());
     out.push_str(CHECKSUM_PREFIX);
-    for b in digest {
-        use std::fmt::Write;
-        let _ = write!(out, "{b:02x}");
+    for &b in digest {
+        out.push(HEX[usize::from(b >> 4)] as char);
+        out.push(HEX[usize::from(b & 0xf)] as char);
     }
     out
 }
@@ -647,7 +656,7 @@ fn parse_directives(text: &str) -> std::result::Result<Directives, (u32, String)
     Ok(d)
 }
 
-/// Maps `f` over `items` on up to four threads, keeping order.
+/// Maps `f` over `items` on up to four threads (the calling one included), keeping order.
 fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
@@ -657,15 +666,17 @@ fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Ve
         return items.iter().map(&f).collect();
     }
     let chunk = items.len().div_ceil(threads);
+    let mut chunks = items.chunks(chunk);
+    let first = chunks.next().unwrap_or_default();
     std::thread::scope(|s| {
-        let handles: Vec<_> = items
-            .chunks(chunk)
+        let handles: Vec<_> = chunks
             .map(|c| s.spawn(|| c.iter().map(&f).collect::<Vec<R>>()))
             .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("worker thread panicked"))
-            .collect()
+        let mut out: Vec<R> = first.iter().map(&f).collect();
+        for h in handles {
+            out.extend(h.join().expect("worker thread panicked"));
+        }
+        out
     })
 }
 
@@ -743,9 +754,9 @@ mod tests {
 
     #[test]
     fn checksum_ignores_bom_and_crlf() {
-        let lf = checksum(&normalise(b"CREATE TABLE a (x INT);\nSELECT 1;\n"));
+        let lf = checksum(&normalise(b"CREATE TABLE a (x INT);\nSELECT 1;\n".to_vec()));
         let crlf = checksum(&normalise(
-            b"\xEF\xBB\xBFCREATE TABLE a (x INT);\r\nSELECT 1;\r\n",
+            b"\xEF\xBB\xBFCREATE TABLE a (x INT);\r\nSELECT 1;\r\n".to_vec(),
         ));
         assert_eq!(lf, crlf);
         assert!(lf.starts_with("sha256-v1:"));
@@ -753,7 +764,7 @@ mod tests {
         // a lone CR is content
         assert_ne!(
             lf,
-            checksum(&normalise(b"CREATE TABLE a (x INT);\rSELECT 1;\n"))
+            checksum(&normalise(b"CREATE TABLE a (x INT);\rSELECT 1;\n".to_vec()))
         );
         // known vector: sha256("")
         assert_eq!(

@@ -77,6 +77,10 @@ pub trait Backend {
     /// history; this never creates anything.
     async fn read_history(&mut self) -> Result<Vec<Row>>;
 
+    /// Prepares the connection for work while the caller does something else (SQLite: loads
+    /// the schema, which parses every table's DDL once). Never writes.
+    async fn warm_up(&mut self) -> Result<()>;
+
     /// Whether another process may have changed the history since the last
     /// [`read_history`](Backend::read_history). Called inside a write transaction.
     async fn history_changed(&mut self) -> Result<bool>;
@@ -175,6 +179,9 @@ impl Backend for Connection {
     }
     async fn history_changed(&mut self) -> Result<bool> {
         delegate!(self, b => b.history_changed().await)
+    }
+    async fn warm_up(&mut self) -> Result<()> {
+        delegate!(self, b => b.warm_up().await)
     }
     async fn lock(&mut self) -> Result<()> {
         delegate!(self, b => b.lock().await)

@@ -22,6 +22,28 @@ const WATCHDOG_AFTER: Duration = Duration::from_secs(5);
 const WATCHDOG_EVERY: Duration = Duration::from_secs(5);
 
 const ER_LOCK_WAIT_TIMEOUT: u16 = 1205;
+
+/// Awaits a bookkeeping query on the main connection for at most the lock timeout (a row lock
+/// may legitimately make it wait that long) plus the connect timeout. No answer by then means
+/// the connection was lost: the backend marks itself broken and sends nothing more. Evaluates
+/// to `Result<T, Error>`.
+macro_rules! bounded {
+    ($self:ident, $fut:expr) => {{
+        if $self.broken {
+            Err($self.lost_error())
+        } else {
+            let limit = $self.timeouts.lock + $self.timeouts.connect;
+            match tokio::time::timeout(limit, $fut).await {
+                Ok(Ok(v)) => Ok(v),
+                Ok(Err(e)) => Err($self.db_error(&e)),
+                Err(_) => {
+                    $self.broken = true;
+                    Err($self.lost_error())
+                }
+            }
+        }
+    }};
+}
 const ER_QUERY_INTERRUPTED: u16 = 1317;
 
 /// An open MySQL/MariaDB database.
@@ -124,8 +146,15 @@ impl Mysql {
             .map_err(|e| connect_error(message(&e)))?;
         // Bounded waits: the server's default for metadata locks is a year.
         let wait = timeouts.lock.as_secs().max(1);
+        // sqlx always asks for the CLIENT_IGNORE_SPACE capability, which makes the server add
+        // IGNORE_SPACE to the session's sql_mode (built-in function names become reserved:
+        // `CREATE TABLE count (…)` fails). Take it out again unless the server's own mode has it,
+        // so migrations parse as in the `mariadb` client.
         let setup = format!(
-            "SET SESSION lock_wait_timeout = {wait}, SESSION innodb_lock_wait_timeout = {wait}"
+            "SET SESSION lock_wait_timeout = {wait}, SESSION innodb_lock_wait_timeout = {wait}, \
+             SESSION sql_mode = IF(FIND_IN_SET('IGNORE_SPACE', @@GLOBAL.sql_mode) > 0, \
+             @@SESSION.sql_mode, TRIM(BOTH ',' FROM REPLACE(CONCAT(',', @@SESSION.sql_mode, ','), \
+             ',IGNORE_SPACE,', ',')))"
         );
         sqlx::raw_sql(&setup)
             .execute(&mut conn)
@@ -155,26 +184,40 @@ impl Mysql {
         Error::Database(format!("{}: {}", self.describe, message(e)))
     }
 
+    fn lost_error(&self) -> Error {
+        Error::Database(format!(
+            "{}: the connection was lost: no answer within {}s (--lock-timeout + --connect-timeout)",
+            self.describe,
+            (self.timeouts.lock + self.timeouts.connect).as_secs()
+        ))
+    }
+
     async fn plain(&mut self, sql: &str) -> Result<()> {
-        match sqlx::raw_sql(sql).execute(&mut self.conn).await {
-            Ok(_) => Ok(()),
-            Err(e) => Err(self.db_error(&e)),
-        }
+        bounded!(self, sqlx::raw_sql(sql).execute(&mut self.conn)).map(|_| ())
     }
 
     async fn table_exists(&mut self) -> Result<bool> {
-        let n: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?",
-        )
-        .bind(self.table.as_str())
-        .fetch_one(&mut self.conn)
-        .await
-        .map_err(|e| self.db_error(&e))?;
+        let n: i64 = bounded!(
+            self,
+            sqlx::query_scalar(
+                "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?",
+            )
+            .bind(self.table.as_str())
+            .fetch_one(&mut self.conn)
+        )?;
         Ok(n > 0)
     }
 
     /// Who holds the run lock, as far as the server can tell.
     async fn lock_holder(&mut self) -> Option<String> {
+        let limit = self.timeouts.connect;
+        tokio::time::timeout(limit, self.lock_holder_unbounded())
+            .await
+            .ok()
+            .flatten()
+    }
+
+    async fn lock_holder_unbounded(&mut self) -> Option<String> {
         let id: Option<i64> = sqlx::query_scalar("SELECT CAST(IS_USED_LOCK(?) AS SIGNED)")
             .bind(&self.lock_name)
             .fetch_one(&mut self.conn)
@@ -315,10 +358,7 @@ impl Backend for Mysql {
              tool_version FROM {} ORDER BY version",
             self.table.quoted(Dialect::Mysql)
         );
-        let rows = sqlx::query(&sql)
-            .fetch_all(&mut self.conn)
-            .await
-            .map_err(|e| self.db_error(&e))?;
+        let rows = bounded!(self, sqlx::query(&sql).fetch_all(&mut self.conn))?;
         rows.iter()
             .map(|r| {
                 row_from(r).map_err(|m| {
@@ -331,6 +371,10 @@ impl Backend for Mysql {
             .collect()
     }
 
+    async fn warm_up(&mut self) -> Result<()> {
+        Ok(())
+    }
+
     async fn history_changed(&mut self) -> Result<bool> {
         // The run lock is held for the whole run and the history was read after taking it.
         Ok(false)
@@ -338,12 +382,29 @@ impl Backend for Mysql {
 
     async fn lock(&mut self) -> Result<()> {
         let seconds = self.timeouts.lock.as_secs();
-        let got: Option<i64> = sqlx::query_scalar("SELECT GET_LOCK(?, ?)")
-            .bind(&self.lock_name)
-            .bind(seconds as i64)
-            .fetch_one(&mut self.conn)
-            .await
-            .map_err(|e| self.db_error(&e))?;
+        // The server answers GET_LOCK within the lock timeout; an answer that does not come
+        // within that plus the connect timeout was lost with the connection (a network gone
+        // silent), and waiting longer would hang for ever.
+        let bound = self.timeouts.lock + self.timeouts.connect + Duration::from_secs(1);
+        let got = tokio::time::timeout(
+            bound,
+            sqlx::query_scalar::<_, Option<i64>>("SELECT GET_LOCK(?, ?)")
+                .bind(&self.lock_name)
+                .bind(seconds as i64)
+                .fetch_one(&mut self.conn),
+        )
+        .await;
+        let got = match got {
+            Ok(r) => r.map_err(|e| self.db_error(&e))?,
+            Err(_) => {
+                self.broken = true;
+                return Err(Error::Database(format!(
+                    "{}: the connection was lost while waiting for the migration lock (no answer to GET_LOCK within {}s)",
+                    self.describe,
+                    bound.as_secs()
+                )));
+            }
+        };
         match got {
             Some(1) => {
                 self.locked = true;
@@ -363,11 +424,12 @@ impl Backend for Mysql {
     async fn unlock(&mut self) -> Result<()> {
         if self.locked && !self.broken {
             self.locked = false;
-            let _: Option<i64> = sqlx::query_scalar("SELECT RELEASE_LOCK(?)")
-                .bind(&self.lock_name)
-                .fetch_one(&mut self.conn)
-                .await
-                .map_err(|e| self.db_error(&e))?;
+            let _: Option<i64> = bounded!(
+                self,
+                sqlx::query_scalar("SELECT RELEASE_LOCK(?)")
+                    .bind(&self.lock_name)
+                    .fetch_one(&mut self.conn)
+            )?;
         }
         Ok(())
     }
@@ -379,24 +441,22 @@ impl Backend for Mysql {
             self.plain(&ddl).await?;
             self.table_exists = true;
         }
-        match sqlx::raw_sql("START TRANSACTION")
-            .execute(&mut self.conn)
-            .await
-        {
-            Ok(_) => Ok(()),
-            Err(e) if error_number(&e) == Some(ER_LOCK_WAIT_TIMEOUT) => Err(Error::LockTimeout {
-                seconds: self.timeouts.lock.as_secs(),
-                holder: None,
-            }),
-            Err(e) => Err(self.db_error(&e)),
-        }
+        self.plain("START TRANSACTION").await
     }
 
     async fn commit(&mut self) -> Result<std::result::Result<(), StatementError>> {
-        match sqlx::raw_sql("COMMIT").execute(&mut self.conn).await {
-            Ok(_) => Ok(Ok(())),
-            Err(e) if is_connection_error(&e) => Err(self.db_error(&e)),
-            Err(e) => Ok(Err(StatementError::failed(message(&e)))),
+        if self.broken {
+            return Err(self.lost_error());
+        }
+        let limit = self.timeouts.lock + self.timeouts.connect;
+        match tokio::time::timeout(limit, sqlx::raw_sql("COMMIT").execute(&mut self.conn)).await {
+            Ok(Ok(_)) => Ok(Ok(())),
+            Ok(Err(e)) if is_connection_error(&e) => Err(self.db_error(&e)),
+            Ok(Err(e)) => Ok(Err(StatementError::failed(message(&e)))),
+            Err(_) => {
+                self.broken = true;
+                Err(self.lost_error())
+            }
         }
     }
 
@@ -431,23 +491,24 @@ impl Backend for Mysql {
             self.table.quoted(Dialect::Mysql),
             history::COLUMNS
         );
-        sqlx::query(&sql)
-            .bind(row.version as i64)
-            .bind(&row.description)
-            .bind(&row.checksum)
-            .bind(row.state.as_str())
-            .bind(row.statements_done as i64)
-            .bind(row.statements_total as i64)
-            .bind(row.progress_checksum.as_deref())
-            .bind(row.error.as_deref())
-            .bind(&row.applied_at)
-            .bind(&row.applied_by)
-            .bind(row.execution_ms as i64)
-            .bind(&row.tool_version)
-            .execute(&mut self.conn)
-            .await
-            .map(|_| ())
-            .map_err(|e| self.db_error(&e))
+        bounded!(
+            self,
+            sqlx::query(&sql)
+                .bind(row.version as i64)
+                .bind(&row.description)
+                .bind(&row.checksum)
+                .bind(row.state.as_str())
+                .bind(row.statements_done as i64)
+                .bind(row.statements_total as i64)
+                .bind(row.progress_checksum.as_deref())
+                .bind(row.error.as_deref())
+                .bind(&row.applied_at)
+                .bind(&row.applied_by)
+                .bind(row.execution_ms as i64)
+                .bind(&row.tool_version)
+                .execute(&mut self.conn)
+        )
+        .map(|_| ())
     }
 
     async fn update_row(&mut self, row: &Row) -> Result<()> {
@@ -455,22 +516,23 @@ impl Backend for Mysql {
             "UPDATE {} SET checksum = ?, state = ?, statements_done = ?, statements_total = ?, progress_checksum = ?, error_text = ?, applied_at = ?, applied_by = ?, execution_ms = ?, tool_version = ? WHERE version = ?",
             self.table.quoted(Dialect::Mysql)
         );
-        sqlx::query(&sql)
-            .bind(&row.checksum)
-            .bind(row.state.as_str())
-            .bind(row.statements_done as i64)
-            .bind(row.statements_total as i64)
-            .bind(row.progress_checksum.as_deref())
-            .bind(row.error.as_deref())
-            .bind(&row.applied_at)
-            .bind(&row.applied_by)
-            .bind(row.execution_ms as i64)
-            .bind(&row.tool_version)
-            .bind(row.version as i64)
-            .execute(&mut self.conn)
-            .await
-            .map(|_| ())
-            .map_err(|e| self.db_error(&e))
+        bounded!(
+            self,
+            sqlx::query(&sql)
+                .bind(&row.checksum)
+                .bind(row.state.as_str())
+                .bind(row.statements_done as i64)
+                .bind(row.statements_total as i64)
+                .bind(row.progress_checksum.as_deref())
+                .bind(row.error.as_deref())
+                .bind(&row.applied_at)
+                .bind(&row.applied_by)
+                .bind(row.execution_ms as i64)
+                .bind(&row.tool_version)
+                .bind(row.version as i64)
+                .execute(&mut self.conn)
+        )
+        .map(|_| ())
     }
 
     async fn delete_row(&mut self, version: u64) -> Result<()> {
@@ -478,19 +540,20 @@ impl Backend for Mysql {
             "DELETE FROM {} WHERE version = ?",
             self.table.quoted(Dialect::Mysql)
         );
-        sqlx::query(&sql)
-            .bind(version as i64)
-            .execute(&mut self.conn)
-            .await
-            .map(|_| ())
-            .map_err(|e| self.db_error(&e))
+        bounded!(
+            self,
+            sqlx::query(&sql)
+                .bind(version as i64)
+                .execute(&mut self.conn)
+        )
+        .map(|_| ())
     }
 
     async fn max_statement_bytes(&mut self) -> Result<Option<u64>> {
-        let v: u64 = sqlx::query_scalar("SELECT @@max_allowed_packet")
-            .fetch_one(&mut self.conn)
-            .await
-            .map_err(|e| self.db_error(&e))?;
+        let v: u64 = bounded!(
+            self,
+            sqlx::query_scalar("SELECT @@max_allowed_packet").fetch_one(&mut self.conn)
+        )?;
         Ok(Some(v))
     }
 }

@@ -4,12 +4,12 @@
 
 use std::path::{Path, PathBuf};
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteRow};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 use sqlx::{ConnectOptions, Connection, Row as _};
 
 use super::{Access, Backend, StatementError, Timeouts, TxOptions};
 use crate::error::{Error, Result};
-use crate::history::{self, Row, State, TableName};
+use crate::history::{self, Row, TableName};
 use crate::Dialect;
 
 /// An open SQLite database.
@@ -134,34 +134,6 @@ fn is_busy(e: &sqlx::Error) -> bool {
     }
 }
 
-fn row_from(r: &SqliteRow) -> std::result::Result<Row, String> {
-    let get_i64 = |c: &str| r.try_get::<i64, _>(c).map_err(|e| e.to_string());
-    let get_str = |c: &str| r.try_get::<String, _>(c).map_err(|e| e.to_string());
-    let state = get_str("state")?;
-    let nonneg = |c: &str| -> std::result::Result<u64, String> {
-        let v = get_i64(c)?;
-        u64::try_from(v).map_err(|_| format!("column {c} holds the negative value {v}"))
-    };
-    Ok(Row {
-        version: nonneg("version")?,
-        description: get_str("description")?,
-        checksum: get_str("checksum")?,
-        state: State::parse(&state).ok_or_else(|| format!("unknown state {state:?}"))?,
-        statements_done: u32::try_from(nonneg("statements_done")?).unwrap_or(u32::MAX),
-        statements_total: u32::try_from(nonneg("statements_total")?).unwrap_or(u32::MAX),
-        progress_checksum: r
-            .try_get::<Option<String>, _>("progress_checksum")
-            .map_err(|e| e.to_string())?,
-        error: r
-            .try_get::<Option<String>, _>("error_text")
-            .map_err(|e| e.to_string())?,
-        applied_at: get_str("applied_at")?,
-        applied_by: get_str("applied_by")?,
-        execution_ms: nonneg("execution_ms")?,
-        tool_version: get_str("tool_version")?,
-    })
-}
-
 impl Backend for Sqlite {
     fn dialect(&self) -> Dialect {
         Dialect::Sqlite
@@ -172,39 +144,48 @@ impl Backend for Sqlite {
     }
 
     async fn read_history(&mut self) -> Result<Vec<Row>> {
-        // data_version first: a commit between the two reads then shows as a change later,
-        // which costs one extra read and never a missed one.
-        self.data_version = self.data_version().await?;
-        let exists: Option<i64> =
-            sqlx::query_scalar("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1")
-                .bind(self.table.as_str())
-                .fetch_optional(&mut self.conn)
-                .await
-                .map_err(|e| self.db_error(&e))?;
-        self.table_exists = exists.is_some();
-        if !self.table_exists {
+        // One statement for the data version and whether the table exists, then one row for
+        // the whole history (a JSON array): sqlx hands SQLite rows over from its worker thread
+        // one at a time, so 1,000 rows would cost 1,000 wake-ups. data_version is read first:
+        // a commit between the two statements then shows as a change later, which costs one
+        // extra read and never a missed one.
+        let (data_version, exists): (i64, bool) = sqlx::query_as(
+            "SELECT (SELECT data_version FROM pragma_data_version), \
+             EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1)",
+        )
+        .bind(self.table.as_str())
+        .fetch_one(&mut self.conn)
+        .await
+        .map_err(|e| self.db_error(&e))?;
+        self.data_version = data_version;
+        self.table_exists = exists;
+        if !exists {
             return Ok(Vec::new());
         }
         let sql = format!(
-            "SELECT {} FROM {} ORDER BY version",
+            "SELECT json_group_array(json_array({})) FROM (SELECT * FROM {} ORDER BY version)",
             history::COLUMNS,
             self.table.quoted(Dialect::Sqlite)
         );
-        let rows = sqlx::query(&sql)
-            .fetch_all(&mut self.conn)
+        let json: String = sqlx::query_scalar(&sql)
+            .fetch_one(&mut self.conn)
             .await
             .map_err(|e| self.db_error(&e))?;
-        rows.iter()
-            .map(|r| {
-                row_from(r).map_err(|m| {
-                    Error::Database(format!(
-                        "{}: unreadable row in version table {}: {m}",
-                        self.path.display(),
-                        self.table
-                    ))
-                })
-            })
-            .collect()
+        history::rows_from_json(&json).map_err(|m| {
+            Error::Database(format!(
+                "{}: unreadable row in version table {}: {m}",
+                self.path.display(),
+                self.table
+            ))
+        })
+    }
+
+    async fn warm_up(&mut self) -> Result<()> {
+        let _: i64 = sqlx::query_scalar("SELECT count(*) FROM sqlite_master")
+            .fetch_one(&mut self.conn)
+            .await
+            .map_err(|e| self.db_error(&e))?;
+        Ok(())
     }
 
     async fn history_changed(&mut self) -> Result<bool> {

@@ -14,6 +14,7 @@ mod directives;
 mod downgrade;
 mod errors_json;
 mod harness;
+mod mysql;
 mod statements;
 mod status;
 mod upgrade;

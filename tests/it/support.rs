@@ -287,6 +287,32 @@ pub struct Spawned {
 }
 
 impl Spawned {
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Whether the process has exited (without collecting its output).
+    pub fn has_exited(&mut self) -> bool {
+        self.child.try_wait().expect("poll child").is_some()
+    }
+
+    /// SIGKILLs the process (no chance to clean up) and collects what it printed; the [`Run`]
+    /// has `code: None`.
+    pub fn kill(mut self) -> Run {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let elapsed = self.started.elapsed();
+        Run {
+            command: self.command,
+            cwd: self.cwd,
+            code: None,
+            stdout: String::from_utf8_lossy(&self.stdout.join().expect("stdout reader")).into(),
+            stderr: String::from_utf8_lossy(&self.stderr.join().expect("stderr reader")).into(),
+            elapsed,
+        }
+    }
+
     /// Waits for the process (at most [`RUN_DEADLINE`], then kills it and fails the test).
     #[track_caller]
     pub fn wait(mut self) -> Run {
@@ -824,6 +850,52 @@ impl<'e> Db<'e> {
         }
     }
 
+    /// MySQL: the server's address and account, as given to the harness (user and password
+    /// still percent-encoded), for tests that build their own URLs or configs.
+    #[track_caller]
+    pub fn mysql_parts(&self) -> MysqlParts {
+        match &self.kind {
+            DbKind::Mysql { server, .. } => server.parts(),
+            DbKind::Sqlite { .. } => panic!("mysql_parts() on {}: MySQL only", self.url),
+        }
+    }
+
+    /// MySQL: `KILL`s every other session whose default database is this one (a killed tool's
+    /// statement still running, a session left behind a silent proxy), and waits until they are
+    /// gone. Returns how many were killed.
+    #[track_caller]
+    pub fn kill_sessions(&self) -> usize {
+        let DbKind::Mysql { options, name, .. } = &self.kind else {
+            panic!("kill_sessions() on {}: MySQL only", self.url);
+        };
+        self.block_on(async {
+            let mut c = Self::connect_mysql(options, name).await;
+            let list = "SELECT CAST(ID AS SIGNED) FROM information_schema.PROCESSLIST \
+                        WHERE DB = DATABASE() AND ID <> CONNECTION_ID()";
+            let ids: Vec<i64> = sqlx::query_scalar(list)
+                .fetch_all(&mut c)
+                .await
+                .expect("list sessions");
+            for id in &ids {
+                // Gone in the meantime is fine.
+                let _ = sqlx::raw_sql(&format!("KILL {id}")).execute(&mut c).await;
+            }
+            let deadline = Instant::now() + Duration::from_secs(10);
+            loop {
+                let left: Vec<i64> = sqlx::query_scalar(list)
+                    .fetch_all(&mut c)
+                    .await
+                    .expect("list sessions");
+                if !left.iter().any(|id| ids.contains(id)) || Instant::now() > deadline {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            let _ = c.close().await;
+            ids.len()
+        })
+    }
+
     /// MySQL: an open connection to this database, for tests that hold locks or sessions.
     pub fn mysql_connection(&self) -> MySqlConnection {
         match &self.kind {
@@ -957,7 +1029,53 @@ pub struct MysqlServer {
     _watchdog: Option<std::process::ChildStdin>,
 }
 
+/// Where the test server is and who the tests are on it (see [`Db::mysql_parts`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MysqlParts {
+    /// As in the URL (percent-encoded).
+    pub user: String,
+    /// As in the URL (percent-encoded); `None` without a password.
+    pub password: Option<String>,
+    pub host: String,
+    pub port: u16,
+}
+
+impl MysqlParts {
+    /// `USER[:PASS]@` for a URL.
+    pub fn userinfo(&self) -> String {
+        match &self.password {
+            Some(p) => format!("{}:{p}@", self.user),
+            None => format!("{}@", self.user),
+        }
+    }
+}
+
 impl MysqlServer {
+    fn parts(&self) -> MysqlParts {
+        let authority = self
+            .base
+            .split_once("://")
+            .map_or(self.base.as_str(), |(_, a)| a);
+        let (userinfo, hostport) = authority.rsplit_once('@').unwrap_or(("", authority));
+        let (user, password) = match userinfo.split_once(':') {
+            Some((u, p)) => (u.to_string(), Some(p.to_string())),
+            None => (userinfo.to_string(), None),
+        };
+        // `HOST:PORT`, `[V6]:PORT` or a host alone.
+        let (host, port) = match hostport.rsplit_once(':') {
+            Some((h, p)) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => {
+                (h.to_string(), p.parse().expect("digits"))
+            }
+            _ => (hostport.to_string(), 3306),
+        };
+        MysqlParts {
+            user,
+            password,
+            host,
+            port,
+        }
+    }
+
     fn options_for(&self, database: &str) -> MySqlConnectOptions {
         // sqlx reads the same URL; its scheme must be mysql.
         let url = format!("{}/{database}{}", self.base, self.query);

@@ -1,0 +1,1144 @@
+//! MySQL/MariaDB only: what a server that commits DDL implicitly, kills sessions, holds named
+//! and metadata locks, limits packets and can go silent on the network does to a run. Every test
+//! looks at the database itself (tables, rows, the version table, the server's processlist), not
+//! only at exit codes. Each returns early (passing) when no server is available, like the
+//! `::mysql` halves of `each_db!` (see `support`).
+
+use std::io::{ErrorKind, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use sqlx::Connection as _;
+
+use crate::support::{int, Db, Env, HistoryRow, TABLE};
+
+/// A fresh MySQL database for this test, or `None` to skip.
+macro_rules! mysql_db {
+    ($env:expr) => {
+        match Db::mysql(&$env, module_path!()) {
+            Some(db) => db,
+            None => return,
+        }
+    };
+}
+
+/// Polls `f` every 20 ms until it holds; panics after `within` with `what`.
+#[track_caller]
+fn wait_for(what: &str, within: Duration, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + within;
+    while !f() {
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {within:?}: {what}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The history row of `version`, if any.
+fn row(db: &Db, version: i64) -> Option<HistoryRow> {
+    db.history().into_iter().find(|r| r.version == version)
+}
+
+/// `status --format json`'s entry for `version`.
+#[track_caller]
+fn status_of(db: &Db, version: i64) -> Value {
+    let doc = db.run(&["status", "--format", "json"]).ok().json();
+    doc["migrations"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no migrations in {doc:#}"))
+        .iter()
+        .find(|m| m["version"] == version)
+        .cloned()
+        .unwrap_or_else(|| panic!("no version {version} in {doc:#}"))
+}
+
+/// Sessions of this test's database whose statement text starts with `prefix`.
+fn sessions_running(db: &Db, prefix: &str) -> i64 {
+    db.scalar(&format!(
+        "SELECT COUNT(*) FROM information_schema.PROCESSLIST \
+         WHERE DB = DATABASE() AND ID <> CONNECTION_ID() AND INFO LIKE '{prefix}%'"
+    ))
+}
+
+/// Whether `line` appears as a line of `text` (surrounding blanks ignored).
+fn has_line_ending(text: &str, suffix: &str) -> bool {
+    text.lines().any(|l| l.trim_end().ends_with(suffix))
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. A migration mixing DDL with a failing statement: recorded as failed with its progress,
+//    then settled three ways.
+
+const MIXED: &str = "0001_mixed.sql";
+const MIXED_SQL: &str = "CREATE TABLE a (id INT);\n\
+CREATE TABLE b (id INT);\n\
+INSERT INTO missing VALUES (1);\n\
+CREATE TABLE c (id INT);\n";
+
+/// Runs [`MIXED_SQL`] as migration 1 and checks everything the failure leaves behind.
+fn fail_mixed(db: &Db) {
+    db.migration(MIXED, MIXED_SQL);
+    let run = db.run(&["upgrade"]);
+    run.code(4)
+        .stderr_has("0001_mixed.sql:3:")
+        .stderr_has("missing")
+        .stderr_has("aurweb-migrate resolve 1 --rolled-back")
+        .stderr_has("aurweb-migrate resolve 1 --applied")
+        .stderr_has("upgrade --resume");
+    // The committed statements, one per line, and not the failing or the later one.
+    run.check(
+        has_line_ending(&run.stderr, "0001_mixed.sql:1")
+            && has_line_ending(&run.stderr, "0001_mixed.sql:2"),
+        "stderr lists the committed statements (lines 1 and 2)",
+    );
+    run.check(
+        !has_line_ending(&run.stderr, "0001_mixed.sql:4"),
+        "line 4 never ran",
+    );
+    db.assert_tables(&["a", "b"]);
+
+    let h = row(db, 1).expect("a history row");
+    assert_eq!(h.state, "failed", "{h:#?}");
+    assert_eq!((h.statements_done, h.statements_total), (2, 4), "{h:#?}");
+    assert!(
+        h.error_text
+            .as_deref()
+            .is_some_and(|e| e.contains("missing")),
+        "{h:#?}"
+    );
+
+    let m = status_of(db, 1);
+    assert_eq!(m["state"], "failed", "{m:#}");
+    assert_eq!(m["statements_done"], 2, "{m:#}");
+    assert_eq!(m["statements_total"], 4, "{m:#}");
+    assert!(
+        m["error"].as_str().is_some_and(|e| e.contains("missing")),
+        "{m:#}"
+    );
+
+    db.run(&["upgrade"]).code(5).stderr_has("failed");
+    let doc = db.run(&["check", "--format", "json"]).code(1).json();
+    assert!(
+        doc["problems"]
+            .as_array()
+            .is_some_and(|p| p.iter().any(|p| p["kind"] == "failed" && p["version"] == 1)),
+        "{doc:#}"
+    );
+    // Refusing changed nothing.
+    db.assert_tables(&["a", "b"]);
+    assert_eq!(row(db, 1).as_ref(), Some(&h));
+}
+
+#[test]
+fn mixed_ddl_failure_then_rolled_back_by_hand() {
+    let env = Env::new();
+    let db = mysql_db!(env);
+    fail_mixed(&db);
+    // The operator undoes the committed statements, then says so.
+    db.exec("DROP TABLE a; DROP TABLE b");
+    db.run(&["resolve", "1", "--rolled-back"]).ok();
+    assert_eq!(row(&db, 1), None);
+    assert_eq!(status_of(&db, 1)["state"], "pending");
+    db.run(&["check"]).code(1);
+    // Fixed, it applies from the start.
+    db.migration(MIXED, &MIXED_SQL.replace("missing", "a"));
+    db.run(&["upgrade"]).ok();
+    db.assert_tables(&["a", "b", "c"]);
+    assert_eq!(db.count("a"), 1);
+    let h = row(&db, 1).expect("row");
+    assert_eq!(
+        (h.state.as_str(), h.statements_done, h.statements_total),
+        ("applied", 4, 4)
+    );
+    assert_eq!(h.error_text, None);
+    db.run(&["check"]).ok();
+}
+
+#[test]
+fn mixed_ddl_failure_then_completed_by_hand() {
+    let env = Env::new();
+    let db = mysql_db!(env);
+    fail_mixed(&db);
+    // The operator completes the rest by hand (statement 3 dropped, statement 4 done).
+    db.exec("CREATE TABLE c (id INT)");
+    let doc = db
+        .run(&["resolve", "1", "--applied", "--format", "json"])
+        .ok()
+        .json();
+    assert_eq!(doc["resolved"]["version"], 1, "{doc:#}");
+    assert_eq!(int(&doc, "current"), 1, "{doc:#}");
+    let h = row(&db, 1).expect("row");
+    assert_eq!(
+        (h.state.as_str(), h.statements_done, h.statements_total),
+        ("applied", 4, 4),
+        "{h:#?}"
+    );
+    assert_eq!(h.error_text, None);
+    assert_eq!(status_of(&db, 1)["state"], "applied");
+    db.run(&["check"]).ok();
+    let doc = db.run(&["upgrade", "--format", "json"]).ok().json();
+    assert_eq!(doc["changed"], false, "{doc:#}");
+    db.assert_tables(&["a", "b", "c"]);
+}
+
+#[test]
+fn mixed_ddl_failure_then_resumed() {
+    let env = Env::new();
+    let db = mysql_db!(env);
+    fail_mixed(&db);
+    // A row written after the failure: re-creating `a` would lose it.
+    db.exec("INSERT INTO a VALUES (42)");
+    let failed = row(&db, 1).expect("row");
+
+    // A committed statement changed: --resume must not continue on top of different work.
+    db.migration(
+        MIXED,
+        &MIXED_SQL
+            .replace("CREATE TABLE a (id INT)", "CREATE TABLE a (id BIGINT)")
+            .replace("missing", "a"),
+    );
+    let run = db.run(&["upgrade", "--resume"]);
+    run.code(5);
+    db.assert_tables(&["a", "b"]);
+    assert_eq!(
+        row(&db, 1).as_ref(),
+        Some(&failed),
+        "refusing wrote nothing"
+    );
+
+    // Only the failing statement fixed: without --resume still refused, with it continued.
+    db.migration(MIXED, &MIXED_SQL.replace("missing", "a"));
+    db.run(&["upgrade"]).code(5);
+    let doc = db
+        .run(&["upgrade", "--resume", "--dry-run", "--format", "json"])
+        .ok()
+        .json();
+    assert_eq!(doc["pending"][0]["resume_from"], 2, "{doc:#}");
+    let lines: Vec<i64> = doc["pending"][0]["statements"]
+        .as_array()
+        .expect("statements")
+        .iter()
+        .map(|s| s["line"].as_i64().expect("line"))
+        .collect();
+    assert_eq!(
+        lines,
+        [3, 4],
+        "the dry run shows only what is left: {doc:#}"
+    );
+
+    let doc = db
+        .run(&["upgrade", "--resume", "--format", "json"])
+        .ok()
+        .json();
+    assert_eq!(doc["changed"], true, "{doc:#}");
+    assert_eq!(doc["applied"][0]["version"], 1, "{doc:#}");
+    db.assert_tables(&["a", "b", "c"]);
+    // `a` was not re-created: the row from before is still there, with statement 3's.
+    assert_eq!(
+        db.strings("SELECT CAST(id AS CHAR) FROM a ORDER BY id"),
+        ["1", "42"]
+    );
+    let h = row(&db, 1).expect("row");
+    assert_eq!(
+        (h.state.as_str(), h.statements_done, h.statements_total),
+        ("applied", 4, 4),
+        "{h:#?}"
+    );
+    assert_eq!(h.error_text, None);
+    assert_ne!(h.checksum, failed.checksum, "the fixed file's checksum");
+    let m = status_of(&db, 1);
+    assert_eq!(m["state"], "applied", "{m:#}");
+    assert_eq!(m["checksum"], m["recorded_checksum"], "{m:#}");
+    db.run(&["check"]).ok();
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. Pure data changes are atomic, with their history row.
+
+#[test]
+fn pure_dml_migration_is_atomic() {
+    let env = Env::new();
+    let db = mysql_db!(env);
+    db.migration("0001_t.sql", "CREATE TABLE t (id INT);\n");
+    db.migration(
+        "0002_fill.sql",
+        "INSERT INTO t VALUES (1);\nINSERT INTO missing VALUES (2);\n",
+    );
+    let run = db.run(&["upgrade", "--format", "json"]);
+    run.code(4).stderr_has("0002_fill.sql:2:");
+    let doc = run.json();
+    assert_eq!(doc["error"]["kind"], "migration-failed", "{doc:#}");
+    assert_eq!(doc["error"]["version"], 2, "{doc:#}");
+    assert_eq!(doc["error"]["line"], 2, "{doc:#}");
+    assert_eq!(doc["error"]["rolled_back"], true, "{doc:#}");
+    assert_eq!(db.count("t"), 0, "the first INSERT was rolled back");
+    assert_eq!(db.states(), [(1, "applied".to_string())], "no row for 2");
+    assert_eq!(status_of(&db, 2)["state"], "pending");
+    // Nothing to settle: fixed, it simply runs.
+    db.migration(
+        "0002_fill.sql",
+        "INSERT INTO t VALUES (1);\nINSERT INTO t VALUES (2);\n",
+    );
+    db.run(&["upgrade"]).ok();
+    assert_eq!(db.count("t"), 2);
+    let h = row(&db, 2).expect("row");
+    assert_eq!((h.state.as_str(), h.statements_done), ("applied", 2));
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3 and 5b. SIGKILL in the middle of a DDL migration; the server frees the killed process's lock.
+
+#[test]
+fn sigkill_mid_ddl_leaves_it_failed_and_frees_the_lock() {
+    let env = Env::new();
+    let db = mysql_db!(env);
+    db.migration(
+        "0001_k.sql",
+        "CREATE TABLE k (id INT);\nDO SLEEP(20);\nCREATE TABLE k2 (id INT);\n",
+    );
+    let mut child = db
+        .cmd(&["upgrade", "--lock-timeout", "1", "--connect-timeout", "2"])
+        .spawn();
+    wait_for(
+        "statement 1 recorded as done",
+        Duration::from_secs(20),
+        || {
+            assert!(!child.has_exited(), "the tool exited before it was killed");
+            row(&db, 1).is_some_and(|r| r.statements_done == 1)
+        },
+    );
+    wait_for("the tool to run DO SLEEP", Duration::from_secs(10), || {
+        sessions_running(&db, "DO SLEEP") == 1
+    });
+    let killed = child.kill();
+    let killed_at = Instant::now();
+    assert_eq!(killed.code, None, "{killed:?}");
+
+    // Visibly failed, never pending, with the progress it made.
+    let m = status_of(&db, 1);
+    assert_eq!(m["state"], "failed", "{m:#}");
+    assert_eq!(m["statements_done"], 1, "{m:#}");
+    assert_eq!(m["statements_total"], 3, "{m:#}");
+    let h = row(&db, 1).expect("row");
+    assert_eq!((h.state.as_str(), h.statements_done), ("failed", 1));
+    db.run(&["check"]).code(1);
+    assert!(
+        db.has_table("k") && !db.has_table("k2"),
+        "{:?}",
+        db.tables()
+    );
+
+    // The killed process held the run lock. The server lets go of it once it notices the
+    // connection is gone (MariaDB checks a sleeping statement's client every 5 s), well
+    // before DO SLEEP(20) would end: the next upgrade gets the lock (and then refuses, 5)
+    // instead of timing out (6).
+    let run = db.run(&["upgrade", "--lock-timeout", "12"]);
+    run.code(5).stderr_has("failed");
+    run.check(
+        killed_at.elapsed() < Duration::from_secs(15),
+        "the lock was freed long before the killed statement would have ended",
+    );
+    assert_eq!(sessions_running(&db, "DO SLEEP"), 0, "the session is gone");
+    db.kill_sessions();
+    assert_eq!(row(&db, 1), Some(h), "nothing changed after the kill");
+    assert!(!db.has_table("k2"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4. Concurrent upgrades on one database.
+
+#[test]
+fn eight_concurrent_upgrades_apply_each_migration_once() {
+    const N: i64 = 15;
+    let env = Env::new();
+    let db = mysql_db!(env);
+    db.migration(
+        "0001_counter.sql",
+        "CREATE TABLE counter (v INT NOT NULL);\n",
+    );
+    for v in 2..=N {
+        // Three shapes: pure data (one transaction), DDL + data, and two DDL + data (steps).
+        let sql = match v % 3 {
+            0 => format!("INSERT INTO counter (v) VALUES ({v});\n"),
+            1 => format!("CREATE TABLE t{v} (id INT);\nINSERT INTO counter (v) VALUES ({v});\n"),
+            _ => format!(
+                "CREATE TABLE t{v} (id INT);\nCREATE INDEX i{v} ON t{v} (id);\n\
+                 INSERT INTO counter (v) VALUES ({v});\n"
+            ),
+        };
+        db.migration(&format!("{v:04}_m{v}.sql"), &sql);
+    }
+    let spawned: Vec<_> = (0..8)
+        .map(|_| {
+            db.cmd(&["upgrade", "--format", "json", "--lock-timeout", "30"])
+                .spawn()
+        })
+        .collect();
+    let mut applied = Vec::new();
+    for run in spawned.into_iter().map(|s| s.wait()) {
+        let doc = run.ok().json();
+        assert_eq!(int(&doc, "current"), N, "{doc:#}");
+        for a in doc["applied"].as_array().expect("applied") {
+            applied.push(a["version"].as_i64().expect("version"));
+        }
+    }
+    applied.sort();
+    assert_eq!(
+        applied,
+        (1..=N).collect::<Vec<_>>(),
+        "each applied by one run"
+    );
+    assert_eq!(
+        db.strings("SELECT CAST(v AS CHAR) FROM counter ORDER BY v"),
+        (2..=N).map(|v| v.to_string()).collect::<Vec<_>>(),
+        "each migration's INSERT ran exactly once"
+    );
+    let h = db.history();
+    assert_eq!(h.len(), N as usize);
+    assert!(
+        h.iter()
+            .all(|r| r.state == "applied" && r.statements_done == r.statements_total),
+        "{h:#?}"
+    );
+    let tables = (2..=N).filter(|v| v % 3 != 0).count();
+    assert_eq!(db.tables().len(), tables + 2, "{:?}", db.tables());
+}
+
+// ---------------------------------------------------------------------------------------------
+// 5. The run lock held by someone else.
+
+#[test]
+fn lock_held_elsewhere_times_out_naming_the_holder() {
+    let env = Env::new();
+    let db = mysql_db!(env);
+    db.migration("0001_one.sql", "CREATE TABLE t1 (id INT);\n");
+    let name = format!("aurweb-migrate:{}.{TABLE}", db.mysql_database());
+    assert!(name.len() <= 64, "{name} would be hashed");
+    let mut conn = db.mysql_connection();
+    let id: i64 = db.block_on(async {
+        let got: i64 = sqlx::query_scalar("SELECT GET_LOCK(?, 0)")
+            .bind(&name)
+            .fetch_one(&mut conn)
+            .await
+            .expect("GET_LOCK");
+        assert_eq!(got, 1, "the test takes the lock");
+        sqlx::query_scalar("SELECT CAST(CONNECTION_ID() AS SIGNED)")
+            .fetch_one(&mut conn)
+            .await
+            .expect("CONNECTION_ID")
+    });
+
+    let run = db.run(&["upgrade", "--lock-timeout", "1"]);
+    run.code(6)
+        .stderr_has("lock")
+        .stderr_has(&format!("connection {id}"));
+    run.check(
+        run.elapsed < Duration::from_secs(5),
+        "gave up within a few seconds",
+    );
+    let run = db.run(&["upgrade", "--lock-timeout", "1", "--format", "json"]);
+    let doc = run.code(6).json();
+    assert_eq!(doc["error"]["kind"], "lock-timeout", "{doc:#}");
+    assert_eq!(doc["error"]["exit_code"], 6, "{doc:#}");
+    assert!(
+        doc["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains(&format!("connection {id}"))),
+        "{doc:#}"
+    );
+    assert_eq!(
+        db.tables(),
+        Vec::<String>::new(),
+        "nothing ran, no version table"
+    );
+
+    db.block_on(async {
+        let released: i64 = sqlx::query_scalar("SELECT RELEASE_LOCK(?)")
+            .bind(&name)
+            .fetch_one(&mut conn)
+            .await
+            .expect("RELEASE_LOCK");
+        assert_eq!(released, 1);
+        let _ = conn.close().await;
+    });
+    db.run(&["upgrade", "--lock-timeout", "1"]).ok();
+    db.assert_tables(&["t1"]);
+    assert_eq!(db.states(), [(1, "applied".to_string())]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 6. Connection failures: exit 3, quickly, never the password.
+
+/// A port on 127.0.0.1 where nothing listens (bound, then closed).
+fn closed_port() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+    l.local_addr().expect("addr").port()
+}
+
+#[test]
+fn connection_refused_exits_3_quickly() {
+    let env = Env::new();
+    env.migration("0001_one.sql", "CREATE TABLE t1 (id INT);\n");
+    let url = format!("mysql://root:refusedsecret@127.0.0.1:{}/db", closed_port());
+    let run = env.run(&["upgrade", "--connect-timeout", "2", "--database-url", &url]);
+    run.code(3)
+        .stderr_has("cannot connect")
+        .nowhere("refusedsecret");
+    run.check(run.elapsed < Duration::from_secs(2), "refused at once");
+}
+
+#[test]
+fn silent_listener_exits_3_at_the_connect_timeout() {
+    let env = Env::new();
+    env.migration("0001_one.sql", "CREATE TABLE t1 (id INT);\n");
+    // Accepts TCP connections (the kernel's backlog does) and never says a word.
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let url = format!("mysql://root:silentsecret@127.0.0.1:{port}/db");
+    let run = env.run(&["upgrade", "--connect-timeout", "2", "--database-url", &url]);
+    run.code(3)
+        .stderr_has("cannot connect")
+        .stderr_has("connect-timeout")
+        .nowhere("silentsecret");
+    run.check(
+        run.elapsed >= Duration::from_secs(2) && run.elapsed < Duration::from_secs(4),
+        "gave up at the 2 s connect timeout",
+    );
+    // JSON: one document with the error.
+    let run = env.run(&[
+        "status",
+        "--format",
+        "json",
+        "--connect-timeout",
+        "2",
+        "--database-url",
+        &url,
+    ]);
+    let doc = run.code(3).json();
+    assert_eq!(doc["ok"], false, "{doc:#}");
+    assert_eq!(doc["format_version"], 1, "{doc:#}");
+    assert_eq!(doc["error"]["kind"], "connect", "{doc:#}");
+    assert_eq!(doc["error"]["exit_code"], 3, "{doc:#}");
+    run.nowhere("silentsecret");
+    drop(listener);
+}
+
+/// A user with a password, for this test only; dropped with the guard.
+struct TempUser<'d, 'e> {
+    db: &'d Db<'e>,
+    name: String,
+}
+
+impl Drop for TempUser<'_, '_> {
+    fn drop(&mut self) {
+        self.db
+            .exec(&format!("DROP USER IF EXISTS '{}'@'%'", self.name));
+    }
+}
+
+#[test]
+fn wrong_password_and_unknown_database_exit_3_without_the_password() {
+    let env = Env::new();
+    let db = mysql_db!(env);
+    db.migration("0001_one.sql", "CREATE TABLE t1 (id INT);\n");
+    let p = db.mysql_parts();
+    // Unique on the server: the database's name is unique per test process and handle.
+    let user = TempUser {
+        name: format!("pw_{}", &db.mysql_database()[3..]),
+        db: &db,
+    };
+    assert!(user.name.len() <= 32, "{}", user.name);
+    db.exec(&format!(
+        "CREATE USER '{0}'@'%' IDENTIFIED BY 'rightsecret'; GRANT ALL ON `{1}`.* TO '{0}'@'%'",
+        user.name,
+        db.mysql_database()
+    ));
+    let url = |password: &str, database: &str| {
+        format!(
+            "mysql://{}:{password}@{}:{}/{database}",
+            user.name, p.host, p.port
+        )
+    };
+
+    let run = env.run(&[
+        "status",
+        "--connect-timeout",
+        "2",
+        "--database-url",
+        &url("wrongsecret", db.mysql_database()),
+    ]);
+    run.code(3)
+        .stderr_has("cannot connect")
+        .stderr_has("Access denied")
+        .stderr_has(&format!("{}:***@", user.name))
+        .nowhere("wrongsecret");
+    run.check(run.elapsed < Duration::from_secs(3), "denied at once");
+    // The same from the environment, as JSON.
+    let run = env
+        .cmd(["upgrade", "--format", "json", "--connect-timeout", "2"])
+        .env(
+            "AURWEB_MIGRATE_DATABASE_URL",
+            url("wrongsecret", db.mysql_database()),
+        )
+        .run();
+    let doc = run.code(3).json();
+    assert_eq!(doc["error"]["kind"], "connect", "{doc:#}");
+    assert_eq!(doc["error"]["exit_code"], 3, "{doc:#}");
+    assert!(
+        doc["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("Access denied")),
+        "{doc:#}"
+    );
+    run.nowhere("wrongsecret");
+    assert_eq!(db.tables(), Vec::<String>::new());
+
+    // An unknown database: named in the message, nothing created.
+    let missing = format!("{}_nope", db.mysql_database());
+    let run = env.run(&[
+        "upgrade",
+        "--connect-timeout",
+        "2",
+        "--database-url",
+        &url("rightsecret", &missing),
+    ]);
+    run.code(3)
+        .stderr_has("cannot connect")
+        .stderr_has(&missing)
+        .nowhere("rightsecret");
+    let n = db.scalar(&format!(
+        "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = '{missing}'"
+    ));
+    assert_eq!(n, 0, "the tool never creates a MySQL database");
+
+    // The right password works (with a warning about passwords in arguments), and never prints.
+    let run = env.run(&[
+        "upgrade",
+        "--connect-timeout",
+        "2",
+        "--database-url",
+        &url("rightsecret", db.mysql_database()),
+    ]);
+    run.ok().nowhere("rightsecret");
+    db.assert_tables(&["t1"]);
+    drop(user);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 7. The network goes silent mid-statement: the watchdog notices.
+
+/// A TCP proxy to `upstream` that forwards until [`Proxy::go_silent`]; from then on it forwards
+/// nothing in either direction and accepts no new connection, but keeps every socket open (the
+/// kernel still completes new handshakes into the listener's backlog), like a network that
+/// drops packets. Everything closes when the proxy drops.
+struct Proxy {
+    addr: SocketAddr,
+    silent: Arc<AtomicBool>,
+    stop: Arc<AtomicBool>,
+    acceptor: Option<JoinHandle<()>>,
+}
+
+impl Proxy {
+    fn start(upstream: String) -> Proxy {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind proxy");
+        let addr = listener.local_addr().expect("proxy addr");
+        listener.set_nonblocking(true).expect("nonblocking");
+        let silent = Arc::new(AtomicBool::new(false));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (s, st) = (silent.clone(), stop.clone());
+        let acceptor = std::thread::spawn(move || {
+            let mut pumps = Vec::new();
+            while !st.load(Ordering::SeqCst) {
+                if s.load(Ordering::SeqCst) {
+                    std::thread::sleep(Duration::from_millis(10));
+                    continue;
+                }
+                match listener.accept() {
+                    Ok((client, _)) => {
+                        let Ok(server) = TcpStream::connect(&upstream) else {
+                            continue;
+                        };
+                        client.set_nonblocking(false).expect("blocking");
+                        let c2 = client.try_clone().expect("clone");
+                        let s2 = server.try_clone().expect("clone");
+                        pumps.push(pump(client, s2, s.clone(), st.clone()));
+                        pumps.push(pump(server, c2, s.clone(), st.clone()));
+                    }
+                    Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                        std::thread::sleep(Duration::from_millis(5));
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(5)),
+                }
+            }
+            for p in pumps {
+                let _ = p.join();
+            }
+            drop(listener);
+        });
+        Proxy {
+            addr,
+            silent,
+            stop,
+            acceptor: Some(acceptor),
+        }
+    }
+
+    fn go_silent(&self) {
+        self.silent.store(true, Ordering::SeqCst);
+    }
+}
+
+/// Copies `from` → `to` until EOF, an error, silence or stop; when silent, holds both sockets
+/// open (sending and reading nothing) until stop.
+fn pump(
+    mut from: TcpStream,
+    mut to: TcpStream,
+    silent: Arc<AtomicBool>,
+    stop: Arc<AtomicBool>,
+) -> JoinHandle<()> {
+    std::thread::spawn(move || {
+        from.set_read_timeout(Some(Duration::from_millis(20)))
+            .expect("read timeout");
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            if stop.load(Ordering::SeqCst) {
+                return;
+            }
+            if silent.load(Ordering::SeqCst) {
+                std::thread::sleep(Duration::from_millis(10));
+                continue;
+            }
+            match from.read(&mut buf) {
+                Ok(0) => {
+                    let _ = to.shutdown(std::net::Shutdown::Write);
+                    return;
+                }
+                Ok(n) => {
+                    // Bytes read as the network goes silent are lost with it.
+                    if silent.load(Ordering::SeqCst) || to.write_all(&buf[..n]).is_err() {
+                        continue;
+                    }
+                }
+                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+                Err(_) => return,
+            }
+        }
+    })
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(a) = self.acceptor.take() {
+            let _ = a.join();
+        }
+    }
+}
+
+#[test]
+fn watchdog_notices_a_silent_network_mid_statement() {
+    let env = Env::new();
+    let db = mysql_db!(env);
+    let p = db.mysql_parts();
+    let proxy = Proxy::start(format!("{}:{}", p.host, p.port));
+    db.migration("0001_w.sql", "CREATE TABLE w (id INT);\nDO SLEEP(8);\n");
+    let url = format!(
+        "mysql://{}{}/{}",
+        p.userinfo(),
+        proxy.addr,
+        db.mysql_database()
+    );
+    let mut child = env
+        .cmd(["upgrade", "--connect-timeout", "2", "--lock-timeout", "2"])
+        .env("AURWEB_MIGRATE_DATABASE_URL", url)
+        .spawn();
+    // Statement 1 done and recorded, and statement 2 on the server (so every answer the tool
+    // waited for before it has passed the proxy).
+    wait_for(
+        "statement 1 recorded and DO SLEEP running",
+        Duration::from_secs(20),
+        || {
+            assert!(!child.has_exited(), "the tool exited too early");
+            row(&db, 1).is_some_and(|r| r.statements_done == 1)
+                && sessions_running(&db, "DO SLEEP") == 1
+        },
+    );
+    proxy.go_silent();
+    let silent_at = Instant::now();
+    let run = child.wait();
+    // The watchdog asks after 5 s of a running statement; its second connection gets no
+    // answer within the 2 s connect timeout.
+    run.code(3).stderr_has("connection was lost");
+    run.check(
+        silent_at.elapsed() < Duration::from_secs(5 + 2 + 3),
+        "gave up soon after the watchdog's first question",
+    );
+    let h = row(&db, 1).expect("row");
+    assert_eq!(
+        (h.state.as_str(), h.statements_done, h.statements_total),
+        ("failed", 1, 2),
+        "{h:#?}"
+    );
+    assert!(db.has_table("w"));
+    db.kill_sessions();
+    drop(proxy);
+}
+
+/// Waiting for the run lock is a bounded wait on the server (`GET_LOCK(…, --lock-timeout)`),
+/// but its answer can get lost like any other: the tool must not wait for it for ever.
+#[test]
+fn silent_network_while_waiting_for_the_lock_does_not_hang() {
+    let env = Env::new();
+    let db = mysql_db!(env);
+    let p = db.mysql_parts();
+    let proxy = Proxy::start(format!("{}:{}", p.host, p.port));
+    db.migration("0001_one.sql", "CREATE TABLE t1 (id INT);\n");
+    let name = format!("aurweb-migrate:{}.{TABLE}", db.mysql_database());
+    let mut conn = db.mysql_connection();
+    db.block_on(async {
+        let got: i64 = sqlx::query_scalar("SELECT GET_LOCK(?, 0)")
+            .bind(&name)
+            .fetch_one(&mut conn)
+            .await
+            .expect("GET_LOCK");
+        assert_eq!(got, 1);
+    });
+    let url = format!(
+        "mysql://{}{}/{}",
+        p.userinfo(),
+        proxy.addr,
+        db.mysql_database()
+    );
+    let mut child = env
+        .cmd(["upgrade", "--connect-timeout", "2", "--lock-timeout", "2"])
+        .env("AURWEB_MIGRATE_DATABASE_URL", url)
+        .spawn();
+    wait_for(
+        "the tool waiting in GET_LOCK",
+        Duration::from_secs(10),
+        || {
+            assert!(!child.has_exited(), "the tool exited too early");
+            sessions_running(&db, "SELECT GET_LOCK") == 1
+        },
+    );
+    proxy.go_silent();
+    let silent_at = Instant::now();
+    let run = child.wait();
+    run.check(
+        silent_at.elapsed() < Duration::from_secs(2 + 2 + 4),
+        "gave up soon after the lock timeout and a connect timeout",
+    );
+    run.code(3).stderr_has("connection was lost");
+    assert_eq!(db.tables(), Vec::<String>::new(), "nothing ran");
+    db.block_on(async {
+        let _ = conn.close().await;
+    });
+    db.kill_sessions();
+    drop(proxy);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 8. A metadata lock held by another session: bounded by --lock-timeout.
+
+#[test]
+fn metadata_lock_fails_the_migration_at_the_lock_timeout() {
+    let env = Env::new();
+    let db = mysql_db!(env);
+    db.exec("CREATE TABLE t (x INT); INSERT INTO t VALUES (1)");
+    db.migration("0001_alter.sql", "ALTER TABLE t ADD COLUMN y INT;\n");
+    let mut conn = db.mysql_connection();
+    db.block_on(async {
+        sqlx::raw_sql("START TRANSACTION")
+            .execute(&mut conn)
+            .await
+            .expect("START TRANSACTION");
+        // Holds a shared metadata lock on t until the transaction ends.
+        let rows = sqlx::query("SELECT * FROM t")
+            .fetch_all(&mut conn)
+            .await
+            .expect("SELECT");
+        assert_eq!(rows.len(), 1);
+    });
+    let run = db.run(&["upgrade", "--lock-timeout", "1"]);
+    run.code(4)
+        .stderr_has("0001_alter.sql:1:")
+        .stderr_has("Lock wait timeout")
+        .stderr_has("lock-timeout");
+    run.check(
+        run.elapsed < Duration::from_secs(5),
+        "gave up within a few seconds, not the server's default of a day",
+    );
+    let h = row(&db, 1).expect("row");
+    assert_eq!(
+        (h.state.as_str(), h.statements_done),
+        ("failed", 0),
+        "{h:#?}"
+    );
+    assert!(
+        h.error_text
+            .as_deref()
+            .is_some_and(|e| e.contains("Lock wait")),
+        "{h:#?}"
+    );
+    let has_y = || {
+        db.scalar(
+            "SELECT COUNT(*) FROM information_schema.COLUMNS \
+             WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 't' AND COLUMN_NAME = 'y'",
+        ) == 1
+    };
+    assert!(!has_y());
+
+    db.block_on(async {
+        sqlx::raw_sql("COMMIT")
+            .execute(&mut conn)
+            .await
+            .expect("COMMIT");
+        let _ = conn.close().await;
+    });
+    db.run(&["resolve", "1", "--rolled-back"]).ok();
+    db.run(&["upgrade", "--lock-timeout", "1"]).ok();
+    assert!(has_y());
+    assert_eq!(db.states(), [(1, "applied".to_string())]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 9. --statement-timeout.
+
+#[test]
+fn statement_timeout_cancels_with_kill_query() {
+    let env = Env::new();
+    let db = mysql_db!(env);
+    // Atomic: rolled back, no row.
+    db.migration("0001_slow.sql", "DO SLEEP(10);\n");
+    let run = db.run(&["upgrade", "--statement-timeout", "1"]);
+    run.code(4)
+        .stderr_has("0001_slow.sql:1:")
+        .stderr_has("--statement-timeout");
+    run.check(
+        run.elapsed < Duration::from_secs(4),
+        "cancelled after about a second",
+    );
+    assert_eq!(
+        sessions_running(&db, "DO SLEEP"),
+        0,
+        "the statement was killed on the server"
+    );
+    assert_eq!(row(&db, 1), None);
+    assert_eq!(status_of(&db, 1)["state"], "pending");
+
+    // With DDL before it: recorded as failed after the first statement.
+    db.migration("0001_slow.sql", "CREATE TABLE s (id INT);\nDO SLEEP(10);\n");
+    let run = db.run(&["upgrade", "--statement-timeout", "1", "--format", "json"]);
+    let doc = run.code(4).json();
+    run.check(run.elapsed < Duration::from_secs(4), "cancelled in time");
+    assert_eq!(doc["error"]["line"], 2, "{doc:#}");
+    assert_eq!(doc["error"]["rolled_back"], false, "{doc:#}");
+    let h = row(&db, 1).expect("row");
+    assert_eq!(
+        (h.state.as_str(), h.statements_done),
+        ("failed", 1),
+        "{h:#?}"
+    );
+    assert!(
+        h.error_text
+            .as_deref()
+            .is_some_and(|e| e.contains("statement-timeout")),
+        "{h:#?}"
+    );
+    assert!(db.has_table("s"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// 10. A statement larger than max_allowed_packet is refused before anything runs.
+
+#[test]
+fn statement_over_max_allowed_packet_is_refused_before_anything_runs() {
+    let env = Env::new();
+    let db = mysql_db!(env);
+    let max = db.scalar("SELECT @@max_allowed_packet");
+    if max > 20 * 1024 * 1024 {
+        eprintln!("skipped: max_allowed_packet is {max} bytes, too large for a quick test");
+        return;
+    }
+    let max = usize::try_from(max).expect("size");
+    db.migration("0001_big_table.sql", "CREATE TABLE big (v LONGTEXT);\n");
+    let head = "INSERT INTO big VALUES ('";
+    let tail = "')";
+    let filler = max + 1 - head.len() - tail.len();
+    let statement = format!("{head}{}{tail}", "x".repeat(filler));
+    assert_eq!(statement.len(), max + 1);
+    db.migration(
+        "0002_big_row.sql",
+        &format!("-- one byte over the server's limit\n{statement};\n"),
+    );
+    let run = db.run(&["upgrade"]);
+    run.check(run.code.is_some_and(|c| c != 0), "refused")
+        .stderr_has("0002_big_row.sql:2")
+        .stderr_has("max_allowed_packet");
+    run.check(
+        run.code == Some(3),
+        "exit 3: a database limit, outside a migration",
+    );
+    assert_eq!(
+        db.tables(),
+        Vec::<String>::new(),
+        "nothing ran, no version table"
+    );
+
+    // Comfortably below the limit, the same kind of statement runs.
+    let filler = max - 4096 - head.len() - tail.len();
+    db.migration(
+        "0002_big_row.sql",
+        &format!("-- below the limit\n{head}{}{tail};\n", "x".repeat(filler)),
+    );
+    db.run(&["upgrade"]).ok();
+    assert_eq!(
+        db.scalar("SELECT LENGTH(v) FROM big"),
+        i64::try_from(filler).expect("size")
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// 11. The version table's engine and charset; the session the migrations run in.
+
+#[test]
+fn version_table_is_innodb_utf8mb4_and_sql_mode_is_the_servers() {
+    let env = Env::new();
+    let db = mysql_db!(env);
+    db.migration(
+        "0001_pipes.sql",
+        // Numeric strings: as OR, valid even under STRICT_TRANS_TABLES.
+        "CREATE TABLE pc AS SELECT '0' || '0' AS x;\n",
+    );
+    db.migration(
+        "0002_session.sql",
+        "CREATE TABLE sess AS SELECT @@SESSION.sql_mode AS sql_mode, \
+         @@SESSION.time_zone AS tz, @@SESSION.character_set_client AS cs, \
+         @@SESSION.lock_wait_timeout AS lwt, @@SESSION.innodb_lock_wait_timeout AS ilwt;\n",
+    );
+    // Parses as in the `mariadb` client: `count` is a table name unless the session has
+    // IGNORE_SPACE (which sqlx's handshake would turn on).
+    db.migration("0003_count.sql", "CREATE TABLE count (i INT);\n");
+    db.run(&["upgrade", "--lock-timeout", "7"]).ok();
+    assert!(db.has_table("count"));
+
+    let engine = db.strings(&format!(
+        "SELECT CAST(ENGINE AS CHAR) FROM information_schema.TABLES \
+         WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = '{TABLE}'"
+    ));
+    assert_eq!(engine, ["InnoDB"]);
+    let charset = db.strings(&format!(
+        "SELECT CAST(c.CHARACTER_SET_NAME AS CHAR) FROM information_schema.TABLES t \
+         JOIN information_schema.COLLATIONS c ON c.COLLATION_NAME = t.TABLE_COLLATION \
+         WHERE t.TABLE_SCHEMA = DATABASE() AND t.TABLE_NAME = '{TABLE}'"
+    ));
+    assert_eq!(charset, ["utf8mb4"]);
+
+    // The server's own sql_mode, nothing added (sqlx would add PIPES_AS_CONCAT,
+    // NO_ENGINE_SUBSTITUTION and, through its handshake, IGNORE_SPACE).
+    let global = db.strings("SELECT CAST(@@GLOBAL.sql_mode AS CHAR)")[0].clone();
+    let session = db.strings("SELECT CAST(sql_mode AS CHAR) FROM sess");
+    assert_eq!(session, std::slice::from_ref(&global));
+    let x = db.strings("SELECT CAST(x AS CHAR) FROM pc");
+    if global.split(',').any(|m| m == "PIPES_AS_CONCAT") {
+        assert_eq!(x, ["00"], "the server's mode concatenates");
+    } else {
+        assert_eq!(x, ["0"], "|| is OR under the server's sql_mode {global:?}");
+    }
+    assert_eq!(db.strings("SELECT CAST(tz AS CHAR) FROM sess"), ["+00:00"]);
+    assert_eq!(db.strings("SELECT CAST(cs AS CHAR) FROM sess"), ["utf8mb4"]);
+    assert_eq!(db.scalar("SELECT lwt FROM sess"), 7);
+    assert_eq!(db.scalar("SELECT ilwt FROM sess"), 7);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 12. A unix socket, and aurweb's INI config.
+
+/// The server's socket, when it is on this machine.
+fn server_socket(db: &Db) -> Option<String> {
+    let socket = db.strings("SELECT CAST(@@socket AS CHAR)").pop()?;
+    let exists = std::fs::metadata(&socket)
+        .is_ok_and(|m| std::os::unix::fs::FileTypeExt::is_socket(&m.file_type()));
+    exists.then_some(socket)
+}
+
+#[test]
+fn unix_socket_url_works() {
+    let env = Env::new();
+    let db = mysql_db!(env);
+    let Some(socket) = server_socket(&db) else {
+        eprintln!("skipped: the server's socket is not on this machine");
+        return;
+    };
+    let p = db.mysql_parts();
+    env.migration("0001_one.sql", "CREATE TABLE t1 (id INT);\n");
+    let url = format!(
+        "mysql://{}localhost/{}?socket={socket}",
+        p.userinfo(),
+        db.mysql_database()
+    );
+    env.cmd(["upgrade", "--connect-timeout", "2"])
+        .env("AURWEB_MIGRATE_DATABASE_URL", &url)
+        .run()
+        .ok();
+    // Seen over TCP by the harness: the same server and database.
+    db.assert_tables(&["t1"]);
+    assert_eq!(db.states(), [(1, "applied".to_string())]);
+    // The session really came through the socket: applied_by names the client, and the
+    // server saw a localhost connection.
+    let doc = env
+        .cmd(["status", "--format", "json"])
+        .env("AURWEB_MIGRATE_DATABASE_URL", &url)
+        .run()
+        .ok()
+        .json();
+    assert_eq!(doc["dialect"], "mysql", "{doc:#}");
+    assert_eq!(int(&doc, "current"), 1, "{doc:#}");
+}
+
+#[test]
+fn aurweb_ini_config_with_mysql_backend_works() {
+    let env = Env::new();
+    let db = mysql_db!(env);
+    let p = db.mysql_parts();
+    env.migration("0001_one.sql", "CREATE TABLE t1 (id INT);\n");
+    let mut ini = format!(
+        "[database]\nbackend = mysql\nhost = {}\nport = {}\nname = {}\nuser = {}\n",
+        p.host,
+        p.port,
+        db.mysql_database(),
+        p.user
+    );
+    if let Some(password) = &p.password {
+        ini.push_str(&format!("password = {password}\n"));
+    }
+    let config = env.write("aur/config", &ini);
+    env.cmd(["upgrade", "--connect-timeout", "2"])
+        .env("AUR_CONFIG", &config)
+        .run()
+        .ok();
+    db.assert_tables(&["t1"]);
+    assert_eq!(db.states(), [(1, "applied".to_string())]);
+    let run = env.cmd(["status", "-v"]).env("AUR_CONFIG", &config).run();
+    run.ok().stdout_has("aur/config");
+
+    // aurweb's socket form: no port, a socket.
+    if let Some(socket) = server_socket(&db) {
+        env.migration("0002_two.sql", "CREATE TABLE t2 (id INT);\n");
+        let ini = ini.replace(
+            &format!("host = {}\nport = {}\n", p.host, p.port),
+            &format!("host = localhost\nsocket = {socket}\n"),
+        );
+        env.write("aur/config", &ini);
+        env.cmd(["upgrade", "--connect-timeout", "2"])
+            .env("AUR_CONFIG", &config)
+            .run()
+            .ok();
+        db.assert_tables(&["t1", "t2"]);
+    }
+}
