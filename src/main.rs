@@ -6,7 +6,6 @@ mod cli;
 use clap::Parser;
 
 fn main() {
-    limit_malloc_arenas();
     let cli = cli::Cli::parse();
     let request = cli.into_request();
     init_logging(request.verbose);
@@ -49,22 +48,3 @@ fn init_logging(verbose: u8) {
         .with_target(false)
         .try_init();
 }
-
-/// glibc gives every thread that allocates its own malloc arena, and grows such an arena a page
-/// at a time with `mprotect`: reading 1,000 migration files on worker threads cost ~1,000
-/// system calls that way. One arena (the main one, grown by `brk` in large steps) avoids it;
-/// this program has few threads and little contention.
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn limit_malloc_arenas() {
-    const M_ARENA_MAX: std::os::raw::c_int = -8;
-    extern "C" {
-        fn mallopt(param: std::os::raw::c_int, value: std::os::raw::c_int) -> std::os::raw::c_int;
-    }
-    // SAFETY: mallopt only sets a malloc tunable; it is called before any thread starts.
-    unsafe {
-        mallopt(M_ARENA_MAX, 1);
-    }
-}
-
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn limit_malloc_arenas() {}

@@ -330,7 +330,8 @@ async fn upgrade_locked<B: Backend>(
     Ok(outcome)
 }
 
-/// Runs a script's statements from `from` on; on failure, the 0-based index and the error.
+/// Runs a script's statements from `from` on, inside the caller's transaction; on failure,
+/// the 0-based index and the error.
 async fn run_statements<B: Backend>(
     backend: &mut B,
     m: &Migration,
@@ -339,6 +340,8 @@ async fn run_statements<B: Backend>(
     observe: Observer<'_>,
 ) -> std::result::Result<(), (usize, StatementError)> {
     let total = script.statements.len();
+    let from = from.min(total);
+    let mut texts = Vec::with_capacity(total - from);
     for (i, st) in script.statements.iter().enumerate().skip(from) {
         observe(Event::Statement {
             migration: m,
@@ -346,13 +349,13 @@ async fn run_statements<B: Backend>(
             total,
             line: st.line,
         });
-        tracing::debug!(file = %script.path.display(), statement = i + 1, line = st.line, "executing");
-        backend
-            .execute(st.text(&script.text))
-            .await
-            .map_err(|e| (i, e))?;
+        texts.push(st.text(&script.text));
     }
-    Ok(())
+    tracing::debug!(file = %script.path.display(), statements = texts.len(), "executing");
+    backend
+        .execute_all(&texts)
+        .await
+        .map_err(|(i, e)| (from + i, e))
 }
 
 /// One migration and its history row in one transaction (opened by the caller).

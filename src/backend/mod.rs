@@ -109,6 +109,19 @@ pub trait Backend {
     /// Runs one statement of a migration.
     async fn execute(&mut self, sql: &str) -> std::result::Result<(), StatementError>;
 
+    /// Runs statements in order, inside the caller's transaction; on failure, the 0-based index
+    /// of the statement that failed. A backend may send them together (SQLite: one batch, one
+    /// hand-over to its worker thread instead of one per statement).
+    async fn execute_all(
+        &mut self,
+        statements: &[&str],
+    ) -> std::result::Result<(), (usize, StatementError)> {
+        for (i, sql) in statements.iter().enumerate() {
+            self.execute(sql).await.map_err(|e| (i, e))?;
+        }
+        Ok(())
+    }
+
     async fn insert_row(&mut self, row: &Row) -> Result<()>;
 
     /// Rewrites the mutable columns of an existing row (state, progress, error, timings).
@@ -203,6 +216,12 @@ impl Backend for Connection {
     }
     async fn execute(&mut self, sql: &str) -> std::result::Result<(), StatementError> {
         delegate!(self, b => b.execute(sql).await)
+    }
+    async fn execute_all(
+        &mut self,
+        statements: &[&str],
+    ) -> std::result::Result<(), (usize, StatementError)> {
+        delegate!(self, b => b.execute_all(statements).await)
     }
     async fn insert_row(&mut self, row: &Row) -> Result<()> {
         delegate!(self, b => b.insert_row(row).await)

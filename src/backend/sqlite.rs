@@ -21,6 +21,8 @@ pub struct Sqlite {
     data_version: i64,
     table_exists: bool,
     foreign_keys_off: bool,
+    /// `PRAGMA data_version` read together with the last `BEGIN IMMEDIATE`.
+    tx_data_version: Option<i64>,
     timeouts: Timeouts,
 }
 
@@ -72,6 +74,7 @@ impl Sqlite {
             data_version: 0,
             table_exists: false,
             foreign_keys_off: false,
+            tx_data_version: None,
             timeouts,
         }))
     }
@@ -189,7 +192,11 @@ impl Backend for Sqlite {
     }
 
     async fn history_changed(&mut self) -> Result<bool> {
-        Ok(self.data_version().await? != self.data_version)
+        let now = match self.tx_data_version.take() {
+            Some(v) => v,
+            None => self.data_version().await?,
+        };
+        Ok(now != self.data_version)
     }
 
     async fn lock(&mut self) -> Result<()> {
@@ -206,9 +213,21 @@ impl Backend for Sqlite {
             self.plain("PRAGMA foreign_keys = OFF").await?;
             self.foreign_keys_off = true;
         }
-        match self.plain("BEGIN IMMEDIATE").await {
-            Ok(()) => Ok(()),
+        // The data version is read in the same hand-over as BEGIN, for `history_changed`.
+        let begun: std::result::Result<i64, sqlx::Error> =
+            sqlx::raw_sql("BEGIN IMMEDIATE; SELECT data_version FROM pragma_data_version")
+                .fetch_one(&mut self.conn)
+                .await
+                .and_then(|row| row.try_get::<i64, _>(0));
+        match begun {
+            Ok(v) => {
+                self.tx_data_version = Some(v);
+                Ok(())
+            }
             Err(e) => {
+                let e = self.db_error(&e);
+                // BEGIN may have succeeded and the SELECT failed.
+                let _ = sqlx::raw_sql("ROLLBACK").execute(&mut self.conn).await;
                 self.restore_foreign_keys().await;
                 Err(e)
             }
@@ -276,6 +295,36 @@ impl Backend for Sqlite {
                 }
                 StatementError::failed(m)
             })
+    }
+
+    async fn execute_all(
+        &mut self,
+        statements: &[&str],
+    ) -> std::result::Result<(), (usize, StatementError)> {
+        use futures_util::StreamExt;
+        if statements.len() < 2 {
+            for (i, sql) in statements.iter().enumerate() {
+                self.execute(sql).await.map_err(|e| (i, e))?;
+            }
+            return Ok(());
+        }
+        // One batch; SQLite reports one result per finished statement, so the number of
+        // results before an error is the index of the statement that failed. Statements end
+        // at their last token, so a newline and `;` always close them.
+        let batch = statements.join("\n;\n");
+        let mut results = sqlx::raw_sql(&batch).execute_many(&mut self.conn);
+        let mut done = 0;
+        while let Some(r) = results.next().await {
+            if let Err(e) = r {
+                let mut m = message(&e);
+                if is_busy(&e) {
+                    m.push_str(" (waited --lock-timeout for another connection's lock)");
+                }
+                return Err((done.min(statements.len() - 1), StatementError::failed(m)));
+            }
+            done += 1;
+        }
+        Ok(())
     }
 
     async fn insert_row(&mut self, row: &Row) -> Result<()> {
