@@ -159,6 +159,16 @@ impl<'a> Overview<'a> {
             .max()
     }
 
+    /// The problems that block changing recorded history (`downgrade`, `stamp`): all but
+    /// out-of-order, which only matters when running pending versions.
+    pub fn conflicts(&self) -> Vec<Problem> {
+        self.problems
+            .iter()
+            .filter(|p| !matches!(p, Problem::OutOfOrder { .. }))
+            .cloned()
+            .collect()
+    }
+
     pub fn pending(&self) -> impl Iterator<Item = &Entry<'a>> {
         self.entries
             .iter()
@@ -355,12 +365,7 @@ pub fn downgrade<'a>(
     overview: &Overview<'a>,
     target: u64,
 ) -> Result<Vec<(&'a Migration, &'a Row)>, DowngradeRefusal> {
-    let problems: Vec<Problem> = overview
-        .problems
-        .iter()
-        .filter(|p| !matches!(p, Problem::OutOfOrder { .. }))
-        .cloned()
-        .collect();
+    let problems = overview.conflicts();
     if !problems.is_empty() {
         return Err(DowngradeRefusal::Problems(problems));
     }
@@ -387,12 +392,7 @@ pub fn downgrade<'a>(
 /// up to `target`. Refuses on problems other than out-of-order (stamping is how an operator
 /// accepts an older pending version).
 pub fn stamp<'a>(overview: &Overview<'a>, target: u64) -> Result<Vec<&'a Migration>, Vec<Problem>> {
-    let problems: Vec<Problem> = overview
-        .problems
-        .iter()
-        .filter(|p| !matches!(p, Problem::OutOfOrder { .. }))
-        .cloned()
-        .collect();
+    let problems = overview.conflicts();
     if !problems.is_empty() {
         return Err(problems);
     }

@@ -131,6 +131,37 @@ fn replan(
         .collect())
 }
 
+/// Runs `work` holding the run lock, and releases the lock whatever happened.
+async fn with_lock<B: Backend, T>(
+    backend: &mut B,
+    work: impl AsyncFnOnce(&mut B) -> Result<T>,
+) -> Result<T> {
+    backend.lock().await?;
+    let result = work(backend).await;
+    let unlocked = backend.unlock().await;
+    let value = result?;
+    unlocked?;
+    Ok(value)
+}
+
+/// Runs bookkeeping `work` in one transaction: committed when it succeeds, rolled back when not.
+async fn in_transaction<B: Backend, T>(
+    backend: &mut B,
+    work: impl AsyncFnOnce(&mut B) -> Result<T>,
+) -> Result<T> {
+    backend.begin(TxOptions::default()).await?;
+    match work(backend).await {
+        Ok(value) => match backend.commit().await? {
+            Ok(()) => Ok(value),
+            Err(e) => Err(Error::Database(e.message)),
+        },
+        Err(e) => {
+            backend.rollback().await;
+            Err(e)
+        }
+    }
+}
+
 /// Applies pending migrations.
 pub async fn upgrade<B: Backend>(
     backend: &mut B,
@@ -138,12 +169,10 @@ pub async fn upgrade<B: Backend>(
     options: UpgradeOptions,
     observe: Observer<'_>,
 ) -> Result<Outcome> {
-    backend.lock().await?;
-    let result = upgrade_locked(backend, set, options, observe).await;
-    let unlocked = backend.unlock().await;
-    let outcome = result?;
-    unlocked?;
-    Ok(outcome)
+    with_lock(backend, async |b| {
+        upgrade_locked(b, set, options, observe).await
+    })
+    .await
 }
 
 /// Refuses, before anything runs, a statement larger than the server accepts.
@@ -616,8 +645,7 @@ pub async fn downgrade<B: Backend>(
     target: u64,
     observe: Observer<'_>,
 ) -> Result<Outcome> {
-    backend.lock().await?;
-    let result = async {
+    with_lock(backend, async |backend| {
         let history = backend.read_history().await?;
         let ov = plan::overview(&set.migrations, &history, true);
         let steps =
@@ -682,12 +710,8 @@ pub async fn downgrade<B: Backend>(
         }
         outcome.current = current(&remaining);
         Ok(outcome)
-    }
-    .await;
-    let unlocked = backend.unlock().await;
-    let outcome = result?;
-    unlocked?;
-    Ok(outcome)
+    })
+    .await
 }
 
 /// A reverse file that cannot run in one transaction: the version is marked `failed` (with
@@ -761,10 +785,8 @@ pub async fn stamp<B: Backend>(
             set.dir.display()
         )));
     }
-    backend.lock().await?;
-    let result = async {
-        backend.begin(TxOptions::default()).await?;
-        let inner = async {
+    with_lock(backend, async |b| {
+        in_transaction(b, async |backend| {
             let history = backend.read_history().await?;
             if mode == StampMode::Baseline && !history.is_empty() {
                 return Err(Error::Usage(format!(
@@ -789,24 +811,10 @@ pub async fn stamp<B: Backend>(
             }
             outcome.current = current(&all);
             Ok(outcome)
-        }
-        .await;
-        match inner {
-            Ok(outcome) => match backend.commit().await? {
-                Ok(()) => Ok(outcome),
-                Err(e) => Err(Error::Database(e.message)),
-            },
-            Err(e) => {
-                backend.rollback().await;
-                Err(e)
-            }
-        }
-    }
-    .await;
-    let unlocked = backend.unlock().await;
-    let outcome = result?;
-    unlocked?;
-    Ok(outcome)
+        })
+        .await
+    })
+    .await
 }
 
 /// What the operator did with a failed migration.
@@ -818,7 +826,6 @@ pub enum Resolution {
     RolledBack,
 }
 
-/// Settles a failed migration.
 /// Settles a failed migration. `--applied` records the checksum of the file as it is now
 /// (`checksum`, when the file exists), since that is what the operator completed by hand.
 pub async fn resolve<B: Backend>(
@@ -827,10 +834,8 @@ pub async fn resolve<B: Backend>(
     resolution: Resolution,
     checksum: Option<String>,
 ) -> Result<Option<u64>> {
-    backend.lock().await?;
-    let result = async {
-        backend.begin(TxOptions::default()).await?;
-        let inner = async {
+    with_lock(backend, async |b| {
+        in_transaction(b, async |backend| {
             let history = backend.read_history().await?;
             let Some(row) = history.iter().find(|r| r.version == version) else {
                 return Err(Error::Usage(format!(
@@ -865,22 +870,8 @@ pub async fn resolve<B: Backend>(
                 }
             }
             Ok(current(&all))
-        }
-        .await;
-        match inner {
-            Ok(current) => match backend.commit().await? {
-                Ok(()) => Ok(current),
-                Err(e) => Err(Error::Database(e.message)),
-            },
-            Err(e) => {
-                backend.rollback().await;
-                Err(e)
-            }
-        }
-    }
-    .await;
-    let unlocked = backend.unlock().await;
-    let current = result?;
-    unlocked?;
-    Ok(current)
+        })
+        .await
+    })
+    .await
 }
