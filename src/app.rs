@@ -74,6 +74,11 @@ pub async fn run(request: Request) -> Result<i32> {
         for w in &settings.warnings {
             eprintln!("warning: {w}");
         }
+        if request.statement_timeout.is_some()
+            && settings.database.value.dialect() == crate::Dialect::Sqlite
+        {
+            eprintln!("warning: --statement-timeout applies to MySQL/MariaDB only; it is ignored on SQLite");
+        }
     }
     match dispatch(&request, &settings).await {
         Ok(code) => Ok(code),
