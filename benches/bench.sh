@@ -38,8 +38,9 @@
 #
 # RUN (from anywhere; needs hyperfine, GNU time, sqlite3, python3, cargo, and for
 # MariaDB a mariadb client and a server at $MYSQL_HOST:$MYSQL_PORT)
-#   bash benches/bench.sh                        # everything, one pass (~25 min)
-#   PASSES=3 bash benches/bench.sh               # three peers.sh passes: for figures
+#   bash benches/bench.sh                        # everything, all peers, one pass
+#   PASSES=3 TOOLS="floor ours sqlx" SCENARIOS="upgrade status noop heavy" \
+#     bash benches/bench.sh                      # the figures of docs/BENCHMARKS.md (~14 min)
 #   NS="100 1000" bash benches/bench.sh          # also N=100 in peers.sh
 #   STEPS="build single rss" bash benches/bench.sh   # only our own series
 #   DBS=sqlite bash benches/bench.sh             # SQLite only (no MariaDB server)

@@ -22,6 +22,7 @@ const WATCHDOG_AFTER: Duration = Duration::from_secs(5);
 const WATCHDOG_EVERY: Duration = Duration::from_secs(5);
 
 const ER_LOCK_WAIT_TIMEOUT: u16 = 1205;
+const ER_NO_SUCH_TABLE: u16 = 1146;
 
 /// Awaits a bookkeeping query on the main connection for at most the lock timeout (a row lock
 /// may legitimately make it wait that long) plus the connect timeout. No answer by then means
@@ -135,35 +136,36 @@ impl Mysql {
             target: describe.clone(),
             message,
         };
-        let mut conn = tokio::time::timeout(timeouts.connect, options.connect())
-            .await
-            .map_err(|_| {
-                connect_error(format!(
-                    "no answer within {}s (--connect-timeout)",
-                    timeouts.connect.as_secs()
-                ))
-            })?
-            .map_err(|e| connect_error(message(&e)))?;
-        // Bounded waits: the server's default for metadata locks is a year.
-        let wait = timeouts.lock.as_secs().max(1);
-        // sqlx always asks for the CLIENT_IGNORE_SPACE capability, which makes the server add
-        // IGNORE_SPACE to the session's sql_mode (built-in function names become reserved:
-        // `CREATE TABLE count (…)` fails). Take it out again unless the server's own mode has it,
-        // so migrations parse as in the `mariadb` client.
-        let setup = format!(
-            "SET SESSION lock_wait_timeout = {wait}, SESSION innodb_lock_wait_timeout = {wait}, \
-             SESSION sql_mode = IF(FIND_IN_SET('IGNORE_SPACE', @@GLOBAL.sql_mode) > 0, \
-             @@SESSION.sql_mode, TRIM(BOTH ',' FROM REPLACE(CONCAT(',', @@SESSION.sql_mode, ','), \
-             ',IGNORE_SPACE,', ',')))"
-        );
-        sqlx::raw_sql(&setup)
-            .execute(&mut conn)
-            .await
-            .map_err(|e| connect_error(message(&e)))?;
-        let connection_id: u64 = sqlx::query_scalar("SELECT CONNECTION_ID()")
-            .fetch_one(&mut conn)
-            .await
-            .map_err(|e| connect_error(message(&e)))?;
+        // Connecting and setting the session up share one bound: a server that stops
+        // answering halfway is as unreachable as one that never answered.
+        let connected = tokio::time::timeout(timeouts.connect, async {
+            let mut conn = options.connect().await?;
+            // Bounded waits: the server's default for metadata locks is a year.
+            let wait = timeouts.lock.as_secs().max(1);
+            // sqlx always asks for the CLIENT_IGNORE_SPACE capability, which makes the server
+            // add IGNORE_SPACE to the session's sql_mode (built-in function names become
+            // reserved: `CREATE TABLE count (…)` fails). Take it out again unless the server's
+            // own mode has it, so migrations parse as in the `mariadb` client. One round trip,
+            // in the text protocol (no prepare).
+            let setup = format!(
+                "SET SESSION lock_wait_timeout = {wait}, SESSION innodb_lock_wait_timeout = {wait}, \
+                 SESSION sql_mode = IF(FIND_IN_SET('IGNORE_SPACE', @@GLOBAL.sql_mode) > 0, \
+                 @@SESSION.sql_mode, TRIM(BOTH ',' FROM REPLACE(CONCAT(',', @@SESSION.sql_mode, ','), \
+                 ',IGNORE_SPACE,', ','))); SELECT CAST(CONNECTION_ID() AS SIGNED)"
+            );
+            let row = sqlx::raw_sql(&setup).fetch_one(&mut conn).await?;
+            let id: i64 = row.try_get(0)?;
+            Ok::<_, sqlx::Error>((conn, id))
+        })
+        .await
+        .map_err(|_| {
+            connect_error(format!(
+                "no answer within {}s (--connect-timeout)",
+                timeouts.connect.as_secs()
+            ))
+        })?;
+        let (conn, connection_id) = connected.map_err(|e| connect_error(message(&e)))?;
+        let connection_id = connection_id as u64;
         Ok(Mysql {
             conn,
             options,
@@ -194,18 +196,6 @@ impl Mysql {
 
     async fn plain(&mut self, sql: &str) -> Result<()> {
         bounded!(self, sqlx::raw_sql(sql).execute(&mut self.conn)).map(|_| ())
-    }
-
-    async fn table_exists(&mut self) -> Result<bool> {
-        let n: i64 = bounded!(
-            self,
-            sqlx::query_scalar(
-                "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?",
-            )
-            .bind(self.table.as_str())
-            .fetch_one(&mut self.conn)
-        )?;
-        Ok(n > 0)
     }
 
     /// Who holds the run lock, as far as the server can tell.
@@ -345,11 +335,9 @@ impl Backend for Mysql {
     }
 
     async fn read_history(&mut self) -> Result<Vec<Row>> {
-        self.table_exists = self.table_exists().await?;
-        if !self.table_exists {
-            return Ok(Vec::new());
-        }
-        // Integer columns are cast so that they decode the same whatever the column types.
+        // One round trip in the text protocol: the table name is a validated identifier, and
+        // a missing table (error 1146) is an empty history. Integer columns are cast so that
+        // they decode the same whatever the column types.
         let sql = format!(
             "SELECT CAST(version AS SIGNED) AS version, description, checksum, state, \
              CAST(statements_done AS SIGNED) AS statements_done, \
@@ -358,7 +346,25 @@ impl Backend for Mysql {
              tool_version FROM {} ORDER BY version",
             self.table.quoted(Dialect::Mysql)
         );
-        let rows = bounded!(self, sqlx::query(&sql).fetch_all(&mut self.conn))?;
+        if self.broken {
+            return Err(self.lost_error());
+        }
+        let limit = self.timeouts.lock + self.timeouts.connect;
+        let rows = match tokio::time::timeout(limit, sqlx::raw_sql(&sql).fetch_all(&mut self.conn))
+            .await
+        {
+            Ok(Ok(rows)) => rows,
+            Ok(Err(e)) if error_number(&e) == Some(ER_NO_SUCH_TABLE) => {
+                self.table_exists = false;
+                return Ok(Vec::new());
+            }
+            Ok(Err(e)) => return Err(self.db_error(&e)),
+            Err(_) => {
+                self.broken = true;
+                return Err(self.lost_error());
+            }
+        };
+        self.table_exists = true;
         rows.iter()
             .map(|r| {
                 row_from(r).map_err(|m| {

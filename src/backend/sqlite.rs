@@ -26,6 +26,9 @@ pub struct Sqlite {
     timeouts: Timeouts,
 }
 
+/// Statements are sent to SQLite in batches of at most this many bytes.
+const BATCH_BYTES: usize = 64 * 1024;
+
 const SQLITE_BUSY: i64 = 5;
 const SQLITE_LOCKED: i64 = 6;
 
@@ -301,28 +304,30 @@ impl Backend for Sqlite {
         &mut self,
         statements: &[&str],
     ) -> std::result::Result<(), (usize, StatementError)> {
-        use futures_util::StreamExt;
-        if statements.len() < 2 {
-            for (i, sql) in statements.iter().enumerate() {
-                self.execute(sql).await.map_err(|e| (i, e))?;
+        // Small statements go in batches: SQLite reports one result per finished statement,
+        // so the number of results before an error is the index of the statement that
+        // failed. Large statements (a 20 MB data migration) go one by one, so nothing is
+        // copied into a batch string.
+        let mut start = 0;
+        while start < statements.len() {
+            let mut end = start;
+            let mut bytes = 0;
+            while end < statements.len()
+                && (end == start || bytes + statements[end].len() <= BATCH_BYTES)
+            {
+                bytes += statements[end].len();
+                end += 1;
             }
-            return Ok(());
-        }
-        // One batch; SQLite reports one result per finished statement, so the number of
-        // results before an error is the index of the statement that failed. Statements end
-        // at their last token, so a newline and `;` always close them.
-        let batch = statements.join("\n;\n");
-        let mut results = sqlx::raw_sql(&batch).execute_many(&mut self.conn);
-        let mut done = 0;
-        while let Some(r) = results.next().await {
-            if let Err(e) = r {
-                let mut m = message(&e);
-                if is_busy(&e) {
-                    m.push_str(" (waited --lock-timeout for another connection's lock)");
-                }
-                return Err((done.min(statements.len() - 1), StatementError::failed(m)));
+            if end - start == 1 {
+                self.execute(statements[start])
+                    .await
+                    .map_err(|e| (start, e))?;
+            } else {
+                self.execute_batch(&statements[start..end])
+                    .await
+                    .map_err(|(i, e)| (start + i, e))?;
             }
-            done += 1;
+            start = end;
         }
         Ok(())
     }
@@ -395,6 +400,29 @@ impl Backend for Sqlite {
 }
 
 impl Sqlite {
+    /// Runs statements as one batch (see `execute_all`).
+    async fn execute_batch(
+        &mut self,
+        statements: &[&str],
+    ) -> std::result::Result<(), (usize, StatementError)> {
+        use futures_util::StreamExt;
+        // Statements end at their last token, so a newline and `;` always close them.
+        let batch = statements.join("\n;\n");
+        let mut results = sqlx::raw_sql(&batch).execute_many(&mut self.conn);
+        let mut done = 0;
+        while let Some(r) = results.next().await {
+            if let Err(e) = r {
+                let mut m = message(&e);
+                if is_busy(&e) {
+                    m.push_str(" (waited --lock-timeout for another connection's lock)");
+                }
+                return Err((done.min(statements.len() - 1), StatementError::failed(m)));
+            }
+            done += 1;
+        }
+        Ok(())
+    }
+
     async fn restore_foreign_keys(&mut self) {
         if self.foreign_keys_off {
             let _ = sqlx::raw_sql("PRAGMA foreign_keys = ON")
