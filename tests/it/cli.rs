@@ -192,3 +192,35 @@ fn missing_migrations_directory_is_a_usage_error() {
     db.run(&["upgrade"]).code(2).stderr_has("migrations");
     assert!(!db.exists());
 }
+
+/// README's first command, `cargo run -- upgrade`, runs the repository's own `migrations/`
+/// on the embedded default database: it must succeed on a fresh checkout, and a second run
+/// must have nothing to do.
+#[test]
+fn the_repository_migrations_apply_on_the_embedded_default() {
+    let env = Env::new();
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let entries =
+        std::fs::read_dir(repo.join("migrations")).expect("the repository has migrations/");
+    for entry in entries {
+        let entry = entry.expect("a directory entry");
+        let bytes = std::fs::read(entry.path()).expect("readable");
+        env.write(
+            std::path::Path::new("migrations").join(entry.file_name()),
+            bytes,
+        );
+    }
+    let run = env.run(&["upgrade", "--format", "json"]);
+    run.ok();
+    run.check(
+        env.path().join("aurweb.sqlite3").exists(),
+        "the embedded default ./aurweb.sqlite3 was created",
+    );
+    let again = env.run(&["upgrade", "--format", "json"]);
+    again.ok();
+    again.check(
+        again.json()["changed"] == false,
+        "a second run changes nothing",
+    );
+    env.run(&["check"]).ok();
+}
