@@ -175,6 +175,29 @@ pub async fn upgrade<B: Backend>(
     .await
 }
 
+/// Called right after `begin`: when another process committed since the history was read,
+/// reads it again and plans again, inside the lock. `None`: nothing changed. On an error the
+/// transaction is rolled back.
+async fn replan_if_changed<B: Backend>(
+    backend: &mut B,
+    set: &MigrationSet,
+    history: &mut Vec<Row>,
+    options: UpgradeOptions,
+) -> Result<Option<Vec<(u64, usize)>>> {
+    let fresh = async {
+        if !backend.history_changed().await? {
+            return Ok(None);
+        }
+        *history = backend.read_history().await?;
+        replan(set, history, options).map(Some)
+    }
+    .await;
+    if fresh.is_err() {
+        backend.rollback().await;
+    }
+    fresh
+}
+
 /// Refuses, before anything runs, a statement larger than the server accepts.
 async fn check_statement_sizes<B: Backend>(
     backend: &mut B,
@@ -246,20 +269,8 @@ async fn upgrade_locked<B: Backend>(
             while let Some(&(version, resume_from)) = queue.first() {
                 let m = set.get(version).expect("planned versions exist");
                 backend.begin(tx_options(&m.up)).await?;
-                if backend.history_changed().await? {
-                    // Another process committed since we looked: plan again, inside the lock.
-                    let replanned = async {
-                        history = backend.read_history().await?;
-                        replan(set, &history, options)
-                    }
-                    .await;
-                    match replanned {
-                        Ok(q) => queue = q,
-                        Err(e) => {
-                            backend.rollback().await;
-                            return Err(e);
-                        }
-                    }
+                if let Some(q) = replan_if_changed(backend, set, &mut history, options).await? {
+                    queue = q;
                     if queue.first() != Some(&(version, resume_from)) {
                         backend.rollback().await;
                         continue;
@@ -295,19 +306,8 @@ async fn upgrade_locked<B: Backend>(
                     foreign_keys_off: fk_off,
                 };
                 backend.begin(tx).await?;
-                if backend.history_changed().await? {
-                    let replanned = async {
-                        history = backend.read_history().await?;
-                        replan(set, &history, options)
-                    }
-                    .await;
-                    match replanned {
-                        Ok(q) => queue = q,
-                        Err(e) => {
-                            backend.rollback().await;
-                            return Err(e);
-                        }
-                    }
+                if let Some(q) = replan_if_changed(backend, set, &mut history, options).await? {
+                    queue = q;
                 }
                 if let Err(e) = backend.ensure_table().await {
                     backend.rollback().await;
