@@ -323,7 +323,9 @@ async fn upgrade_locked<B: Backend>(
                     });
                     if let Err((i, e)) = run_statements(backend, m, &m.up, 0, observe).await {
                         backend.rollback().await;
-                        return Err(failure(m, &m.up, i, e, true, &[]).single_transaction());
+                        return Err(
+                            failure(m, &m.up, i, e, true, &[], Way::Up).single_transaction()
+                        );
                     }
                     let ms = started.elapsed().as_millis() as u64;
                     let row = new_row(m, &m.up, State::Applied, ms);
@@ -341,8 +343,16 @@ async fn upgrade_locked<B: Backend>(
                 if let Err(e) = backend.commit().await? {
                     let last = set.get(queue.last().expect("non-empty").0).expect("exists");
                     let n = last.up.statements.len();
-                    return Err(failure(last, &last.up, n.saturating_sub(1), e, true, &[])
-                        .single_transaction());
+                    return Err(failure(
+                        last,
+                        &last.up,
+                        n.saturating_sub(1),
+                        e,
+                        true,
+                        &[],
+                        Way::Up,
+                    )
+                    .single_transaction());
                 }
                 for row in rows {
                     outcome.applied.push(Applied {
@@ -403,7 +413,7 @@ async fn run_in_transaction<B: Backend>(
             return Err(lost(m, &m.up, i, e, true));
         }
         backend.rollback().await;
-        return Err(failure(m, &m.up, i, e, true, &[]));
+        return Err(failure(m, &m.up, i, e, true, &[], Way::Up));
     }
     let ms = started.elapsed().as_millis() as u64;
     let row = new_row(m, &m.up, State::Applied, ms);
@@ -413,7 +423,15 @@ async fn run_in_transaction<B: Backend>(
     }
     if let Err(e) = backend.commit().await? {
         let n = m.up.statements.len();
-        return Err(failure(m, &m.up, n.saturating_sub(1), e, true, &[]));
+        return Err(failure(
+            m,
+            &m.up,
+            n.saturating_sub(1),
+            e,
+            true,
+            &[],
+            Way::Up,
+        ));
     }
     observe(Event::Done {
         migration: m,
@@ -489,7 +507,7 @@ async fn run_stepwise<B: Backend>(
             row.execution_ms = started.elapsed().as_millis() as u64;
             backend.update_row(&row).await?;
             let committed: Vec<u32> = script.statements[..i].iter().map(|s| s.line).collect();
-            return Err(failure(m, script, i, e, false, &committed));
+            return Err(failure(m, script, i, e, false, &committed, Way::Up));
         }
         progress.add(text);
         row.statements_done = i as u32 + 1;
@@ -545,17 +563,6 @@ enum Way {
 }
 
 fn failure(
-    m: &Migration,
-    script: &Script,
-    index: usize,
-    e: StatementError,
-    rolled_back: bool,
-    committed: &[u32],
-) -> Error {
-    failure_of(m, script, index, e, rolled_back, committed, Way::Up)
-}
-
-fn failure_of(
     m: &Migration,
     script: &Script,
     index: usize,
@@ -674,7 +681,7 @@ pub async fn downgrade<B: Backend>(
                         return Err(lost(m, down, i, e, true));
                     }
                     backend.rollback().await;
-                    return Err(failure_of(m, down, i, e, true, &[], Way::Down));
+                    return Err(failure(m, down, i, e, true, &[], Way::Down));
                 }
                 if let Err(e) = backend.delete_row(m.version).await {
                     backend.rollback().await;
@@ -682,7 +689,7 @@ pub async fn downgrade<B: Backend>(
                 }
                 if let Err(e) = backend.commit().await? {
                     let n = down.statements.len();
-                    return Err(failure_of(
+                    return Err(failure(
                         m,
                         down,
                         n.saturating_sub(1),
@@ -757,7 +764,7 @@ async fn revert_stepwise<B: Backend>(
             ));
             backend.update_row(&row).await?;
             let committed: Vec<u32> = down.statements[..i].iter().map(|s| s.line).collect();
-            return Err(failure_of(m, down, i, e, false, &committed, Way::Down));
+            return Err(failure(m, down, i, e, false, &committed, Way::Down));
         }
     }
     backend.delete_row(m.version).await

@@ -644,6 +644,19 @@ struct Proxy {
 }
 
 impl Proxy {
+    /// A proxy in front of the test's server, and the database URL that goes through it.
+    fn in_front_of(db: &Db) -> (Proxy, String) {
+        let p = db.mysql_parts();
+        let proxy = Proxy::start(format!("{}:{}", p.host, p.port));
+        let url = format!(
+            "mysql://{}{}/{}",
+            p.userinfo(),
+            proxy.addr,
+            db.mysql_database()
+        );
+        (proxy, url)
+    }
+
     fn start(upstream: String) -> Proxy {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind proxy");
         let addr = listener.local_addr().expect("proxy addr");
@@ -744,15 +757,8 @@ impl Drop for Proxy {
 fn watchdog_notices_a_silent_network_mid_statement() {
     let env = Env::new();
     let db = mysql_db!(env);
-    let p = db.mysql_parts();
-    let proxy = Proxy::start(format!("{}:{}", p.host, p.port));
+    let (proxy, url) = Proxy::in_front_of(&db);
     db.migration("0001_w.sql", "CREATE TABLE w (id INT);\nDO SLEEP(8);\n");
-    let url = format!(
-        "mysql://{}{}/{}",
-        p.userinfo(),
-        proxy.addr,
-        db.mysql_database()
-    );
     let mut child = env
         .cmd(["upgrade", "--connect-timeout", "2", "--lock-timeout", "2"])
         .env("AURWEB_MIGRATE_DATABASE_URL", url)
@@ -795,8 +801,7 @@ fn watchdog_notices_a_silent_network_mid_statement() {
 fn silent_network_while_waiting_for_the_lock_does_not_hang() {
     let env = Env::new();
     let db = mysql_db!(env);
-    let p = db.mysql_parts();
-    let proxy = Proxy::start(format!("{}:{}", p.host, p.port));
+    let (proxy, url) = Proxy::in_front_of(&db);
     db.migration("0001_one.sql", "CREATE TABLE t1 (id INT);\n");
     let name = format!("aurweb-migrate:{}.{TABLE}", db.mysql_database());
     let mut conn = db.mysql_connection();
@@ -808,12 +813,6 @@ fn silent_network_while_waiting_for_the_lock_does_not_hang() {
             .expect("GET_LOCK");
         assert_eq!(got, 1);
     });
-    let url = format!(
-        "mysql://{}{}/{}",
-        p.userinfo(),
-        proxy.addr,
-        db.mysql_database()
-    );
     let mut child = env
         .cmd(["upgrade", "--connect-timeout", "2", "--lock-timeout", "2"])
         .env("AURWEB_MIGRATE_DATABASE_URL", url)
