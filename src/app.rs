@@ -11,7 +11,9 @@ use crate::history::TableName;
 use crate::plan::{self, Target};
 use crate::report::{self, Context, Format};
 use crate::runner::{self, Event, Outcome, Resolution, RunMode, StampMode, UpgradeOptions};
+use crate::scratch::Place;
 use crate::source::{self, MigrationSet};
+use crate::survey;
 use crate::Dialect;
 
 /// One invocation of the tool, free of any argument-parser types.
@@ -41,14 +43,27 @@ pub enum Command {
         single_transaction: bool,
         allow_out_of_order: bool,
         resume: bool,
+        /// On an empty database, run the migrations instead of building it from `schema/`.
+        replay: bool,
     },
     Downgrade {
         to: u64,
     },
-    Check,
+    Check {
+        /// Also compare the live schema with the one its history says it has.
+        drift: bool,
+    },
     Baseline {
         version: u64,
+        accept_drift: bool,
     },
+    /// `adopt --from alembic`.
+    Adopt {
+        accept_drift: bool,
+    },
+    Verify,
+    SchemaDump,
+    SchemaDiff,
     Stamp {
         version: u64,
     },
@@ -265,27 +280,36 @@ async fn dispatch(request: &Request, settings: &Settings) -> std::result::Result
             }
             Ok(0)
         }
-        Command::Status | Command::Check => {
+        Command::Status | Command::Check { .. } => {
+            let drift = matches!(request.command, Command::Check { drift: true });
             let loaded = load_and_open(settings, request, Access::ReadOnly, true)
                 .await
                 .map_err(plain)?;
-            let (set, history) = (loaded.set, loaded.history);
-            if let Some(b) = loaded.conn {
+            let (set, history, mut conn) = (loaded.set, loaded.history, loaded.conn);
+            let ov = plan::overview(&set.migrations, &history, false);
+            let mut extra = Vec::new();
+            if drift {
+                let found = check_drift(settings, request, conn.as_mut(), &set, ov.current()).await;
+                if let Some(b) = conn.take() {
+                    b.close().await;
+                }
+                extra = found.map_err(plain)?;
+            }
+            if let Some(b) = conn {
                 b.close().await;
             }
-            let ov = plan::overview(&set.migrations, &history, false);
             let ctx = Context {
                 database: &database,
                 dialect,
                 table: &settings.table.value,
                 set: &set,
             };
-            if matches!(request.command, Command::Check) {
-                let ok = report::check_problems(&ov).is_empty();
+            if let Command::Check { .. } = request.command {
+                let ok = report::check_problems(&ov).is_empty() && extra.is_empty();
                 if json {
-                    print_json(&report::check_json(&ov, dialect));
+                    print_json(&report::check_json(&ov, dialect, &extra));
                 } else if !(request.quiet && ok) {
-                    print(&report::check_human(&ov, dialect));
+                    print(&report::check_human(&ov, dialect, &extra));
                 }
                 return Ok(if ok { 0 } else { 1 });
             }
@@ -310,7 +334,13 @@ async fn dispatch(request: &Request, settings: &Settings) -> std::result::Result
             single_transaction,
             allow_out_of_order,
             resume,
+            replay,
         } => {
+            let schema_file = if *replay {
+                None
+            } else {
+                load_schema_file(settings).map_err(plain)?
+            };
             let access = if *dry_run {
                 Access::ReadOnly
             } else {
@@ -344,13 +374,40 @@ async fn dispatch(request: &Request, settings: &Settings) -> std::result::Result
                 resume: *resume,
             };
             if *dry_run {
-                if let Some(b) = loaded.conn {
+                let mut conn = loaded.conn;
+                // What a real run would build from schema/: only an empty database.
+                let install = match (&schema_file, conn.as_mut()) {
+                    (Some(f), _) if !target.includes(f.version) => None,
+                    (Some(f), None) => Some(f),
+                    (Some(f), Some(b)) => runner::is_empty(b).await.map_err(plain)?.then_some(f),
+                    (None, _) => None,
+                };
+                if let Some(b) = conn {
                     b.close().await;
                 }
-                let pending = runner::pending(&set, &loaded.history, options).map_err(plain)?;
+                let mut pending = runner::pending(&set, &loaded.history, options).map_err(plain)?;
+                if let Some(f) = install {
+                    pending.retain(|s| s.migration.version > f.version);
+                }
                 if json {
-                    print_json(&report::dry_run_json(&pending, dialect));
+                    let mut doc = report::dry_run_json(&pending, dialect);
+                    if let Some(f) = install {
+                        doc["install"] = serde_json::json!({
+                            "file": f.script.path.display().to_string(),
+                            "statements": f.script.statements.len(),
+                            "baseline": set.migrations.iter().map(|m| m.version).filter(|v| *v <= f.version).collect::<Vec<_>>(),
+                        });
+                    }
+                    print_json(&doc);
                 } else {
+                    if let Some(f) = install {
+                        print(&format!(
+                            "-- the database is empty: it would be built from {} ({} statements) and versions up to {} recorded as baseline (--replay runs the migrations instead)\n",
+                            f.script.path.display(),
+                            f.script.statements.len(),
+                            f.version
+                        ));
+                    }
                     print(&report::dry_run_human(&pending, dialect));
                 }
                 return Ok(0);
@@ -363,8 +420,14 @@ async fn dispatch(request: &Request, settings: &Settings) -> std::result::Result
                     .expect("read-write access always opens"),
             };
             let mut progress = Progress::new(request);
-            let result =
-                runner::upgrade(&mut backend, &set, options, &mut |e| progress.event(e)).await;
+            let result = runner::upgrade(
+                &mut backend,
+                &set,
+                options,
+                schema_file.as_ref(),
+                &mut |e| progress.event(e),
+            )
+            .await;
             backend.close().await;
             finish(request, settings, result, progress, "applied", "applied").await
         }
@@ -380,29 +443,184 @@ async fn dispatch(request: &Request, settings: &Settings) -> std::result::Result
             backend.close().await;
             finish(request, settings, result, progress, "reverted", "reverted").await
         }
-        Command::Baseline { version } | Command::Stamp { version } => {
-            let mode = if matches!(request.command, Command::Baseline { .. }) {
-                StampMode::Baseline
-            } else {
-                StampMode::Stamp
-            };
+        Command::Baseline { version, .. } | Command::Stamp { version } => {
             let set = load(settings).map_err(plain)?;
             let mut backend = open(settings, request, Access::ReadWrite)
                 .await
                 .map_err(plain)?
                 .expect("read-write access always opens");
-            let result = runner::stamp(&mut backend, &set, *version, mode).await;
+            let result = async {
+                let mut accepted = Vec::new();
+                let mode = match request.command {
+                    Command::Baseline { accept_drift, .. } => {
+                        // A database with neither history nor Alembic's table: compare first.
+                        if set.get(*version).is_some()
+                            && backend.read_history().await?.is_empty()
+                            && backend.alembic_revisions().await?.is_none()
+                        {
+                            accepted = guard_adoption(
+                                settings,
+                                request,
+                                &mut backend,
+                                &set,
+                                *version,
+                                accept_drift,
+                                &format!("baseline {version}"),
+                            )
+                            .await?;
+                        }
+                        StampMode::Baseline
+                    }
+                    _ => StampMode::Stamp,
+                };
+                let outcome = runner::stamp(&mut backend, &set, *version, mode).await?;
+                Ok::<_, Error>((outcome, accepted))
+            }
+            .await;
             backend.close().await;
-            let outcome = result.map_err(plain)?;
-            if json {
-                print_json(&report::outcome_json(&outcome, "recorded"));
-            } else if !request.quiet {
-                for a in &outcome.applied {
-                    print(&format!("baseline  {}  {}\n", a.version, a.description));
+            let (outcome, accepted) = result.map_err(plain)?;
+            print_recorded(request, &outcome, &accepted, None);
+            Ok(0)
+        }
+        Command::Adopt { accept_drift } => {
+            let set = load(settings).map_err(plain)?;
+            let mut backend = open(settings, request, Access::ReadWrite)
+                .await
+                .map_err(plain)?
+                .expect("read-write access always opens");
+            let result = async {
+                let history = backend.read_history().await?;
+                if !history.is_empty() {
+                    return Err(Error::RefusedBecause(format!(
+                        "the database already has a history in {} ({} recorded versions); there is nothing to adopt",
+                        settings.table.value,
+                        history.len()
+                    )));
                 }
-                print(&report::outcome_human(&outcome, "recorded"));
+                let (revision, version) = survey::alembic_version(&mut backend, &set).await?;
+                let accepted = guard_adoption(
+                    settings,
+                    request,
+                    &mut backend,
+                    &set,
+                    version,
+                    *accept_drift,
+                    &format!("adopt Alembic revision {revision} as version {version}"),
+                )
+                .await?;
+                let outcome = runner::stamp(&mut backend, &set, version, StampMode::Baseline).await?;
+                Ok((outcome, accepted, revision))
+            }
+            .await;
+            backend.close().await;
+            let (outcome, accepted, revision) = result.map_err(plain)?;
+            print_recorded(request, &outcome, &accepted, Some(&revision));
+            Ok(0)
+        }
+        Command::Verify => {
+            let mut places = vec![Place::Sqlite];
+            if let config::DatabaseTarget::Mysql(t) = &settings.database.value {
+                places.insert(0, Place::Mysql(t.clone()));
+            }
+            let mut sets = Vec::new();
+            for p in &places {
+                let set = source::load(&display_path(&settings.migrations_dir.value), p.dialect())
+                    .map_err(plain)?;
+                let file =
+                    source::load_schema(&display_path(&settings.schema_dir.value), p.dialect())
+                        .map_err(plain)?;
+                sets.push((set, file));
+            }
+            let table = TableName::new(&settings.table.value).map_err(plain)?;
+            let v = survey::verify(&places, &sets, &table, timeouts(settings, request))
+                .await
+                .map_err(plain)?;
+            if json {
+                print_json(&serde_json::json!({
+                    "format_version": report::FORMAT_VERSION,
+                    "ok": v.ok(),
+                    "checks": v.checks,
+                    "skipped": v.skipped,
+                }));
+            } else if !(request.quiet && v.ok()) {
+                print(&verify_human(&v));
+            }
+            Ok(if v.ok() { 0 } else { 1 })
+        }
+        Command::SchemaDump => {
+            let mut conn = open(settings, request, Access::ReadOnly)
+                .await
+                .map_err(plain)?
+                .ok_or_else(|| {
+                    plain(Error::Connect {
+                        target: database.clone(),
+                        message: "the database file does not exist".into(),
+                    })
+                })?;
+            let found = conn.introspect().await;
+            conn.close().await;
+            let found = found.map_err(plain)?;
+            if json {
+                print_json(&serde_json::json!({
+                    "format_version": report::FORMAT_VERSION,
+                    "database": database,
+                    "dialect": dialect.name(),
+                    "tables": found.tables,
+                }));
+            } else {
+                print(&found.to_text());
             }
             Ok(0)
+        }
+        Command::SchemaDiff => {
+            let set = load(settings).map_err(plain)?;
+            let head = set.migrations.last().map(|m| m.version).ok_or_else(|| {
+                plain(Error::Usage(format!(
+                    "no migrations in {}",
+                    set.dir.display()
+                )))
+            })?;
+            let file = load_schema_file(settings).map_err(plain)?;
+            let mut conn = open(settings, request, Access::ReadOnly)
+                .await
+                .map_err(plain)?
+                .ok_or_else(|| {
+                    plain(Error::Connect {
+                        target: database.clone(),
+                        message: "the database file does not exist".into(),
+                    })
+                })?;
+            let table = TableName::new(&settings.table.value).map_err(plain)?;
+            let found = survey::drift(
+                &mut conn,
+                &place(settings),
+                head,
+                &set,
+                file.as_ref(),
+                &table,
+                timeouts(settings, request),
+            )
+            .await;
+            conn.close().await;
+            let (differences, expected) = found.map_err(plain)?;
+            if json {
+                print_json(&serde_json::json!({
+                    "format_version": report::FORMAT_VERSION,
+                    "database": database,
+                    "expected": expected,
+                    "same": differences.is_empty(),
+                    "differences": differences,
+                }));
+            } else if differences.is_empty() {
+                print(&format!("same: the database's schema equals {expected}\n"));
+            } else {
+                print(&format!(
+                    "the database's schema differs from {expected} in {} place(s):\n{}",
+                    differences.len(),
+                    crate::schema::render_differences(&differences)
+                ));
+            }
+            Ok(if differences.is_empty() { 0 } else { 1 })
         }
         Command::Resolve {
             version,
@@ -512,6 +730,156 @@ impl Progress {
             });
         }
     }
+}
+
+fn place(settings: &Settings) -> Place {
+    match &settings.database.value {
+        config::DatabaseTarget::Sqlite { .. } => Place::Sqlite,
+        config::DatabaseTarget::Mysql(t) => Place::Mysql(t.clone()),
+    }
+}
+
+fn load_schema_file(settings: &Settings) -> Result<Option<source::SchemaFile>> {
+    source::load_schema(
+        &display_path(&settings.schema_dir.value),
+        settings.database.value.dialect(),
+    )
+}
+
+/// `check --drift`: the live schema against the one the history says it has (nothing to
+/// compare when nothing is recorded).
+async fn check_drift(
+    settings: &Settings,
+    request: &Request,
+    conn: Option<&mut Connection>,
+    set: &MigrationSet,
+    current: Option<u64>,
+) -> Result<Vec<(String, u64, String)>> {
+    let (Some(conn), Some(version)) = (conn, current) else {
+        return Ok(Vec::new());
+    };
+    if set.get(version).is_none() {
+        // A missing file is already a problem of its own; there is nothing to build.
+        return Ok(Vec::new());
+    }
+    let file = load_schema_file(settings)?;
+    let table = TableName::new(&settings.table.value)?;
+    let (differences, expected) = survey::drift(
+        conn,
+        &place(settings),
+        version,
+        set,
+        file.as_ref(),
+        &table,
+        timeouts(settings, request),
+    )
+    .await?;
+    Ok(differences
+        .iter()
+        .map(|d| {
+            (
+                "drift".to_string(),
+                version,
+                format!("drift from {expected}: {d}"),
+            )
+        })
+        .collect())
+}
+
+/// Before recording versions up to `version` on a database that has no history: its schema
+/// must equal that version's. Returns the differences accepted with `--accept-drift`.
+async fn guard_adoption(
+    settings: &Settings,
+    request: &Request,
+    conn: &mut Connection,
+    set: &MigrationSet,
+    version: u64,
+    accept_drift: bool,
+    action: &str,
+) -> Result<Vec<crate::schema::Difference>> {
+    let file = load_schema_file(settings)?;
+    let table = TableName::new(&settings.table.value)?;
+    let (differences, expected) = survey::drift(
+        conn,
+        &place(settings),
+        version,
+        set,
+        file.as_ref(),
+        &table,
+        timeouts(settings, request),
+    )
+    .await?;
+    if differences.is_empty() || accept_drift {
+        return Ok(differences);
+    }
+    Err(Error::Drift {
+        action: action.to_string(),
+        expected,
+        differences,
+        hint: "fix these by hand and run the command again, or pass --accept-drift to record the versions anyway (the differences stay)".to_string(),
+    })
+}
+
+/// `baseline` and `adopt`: what was recorded, and any drift accepted.
+fn print_recorded(
+    request: &Request,
+    outcome: &Outcome,
+    accepted: &[crate::schema::Difference],
+    revision: Option<&str>,
+) {
+    if request.format == Format::Json {
+        let mut doc = report::outcome_json(outcome, "recorded");
+        doc["accepted_drift"] = serde_json::json!(accepted);
+        if let Some(r) = revision {
+            doc["alembic_revision"] = serde_json::json!(r);
+        }
+        print_json(&doc);
+        return;
+    }
+    if request.quiet {
+        return;
+    }
+    if let Some(r) = revision {
+        print(&format!(
+            "Alembic revision {r} is version {}\n",
+            outcome.current.unwrap_or(0)
+        ));
+    }
+    if !accepted.is_empty() {
+        print(&format!(
+            "accepted drift ({} difference(s), still in the database):\n{}",
+            accepted.len(),
+            crate::schema::render_differences(accepted)
+        ));
+    }
+    for a in &outcome.applied {
+        print(&format!("baseline  {}  {}\n", a.version, a.description));
+    }
+    print(&report::outcome_human(outcome, "recorded"));
+}
+
+fn verify_human(v: &survey::Verification) -> String {
+    let mut out = String::new();
+    for c in &v.checks {
+        if c.differences.is_empty() {
+            out.push_str(&format!(
+                "ok    {}: {} ({} ms)\n",
+                c.name, c.compared, c.execution_ms
+            ));
+        } else {
+            out.push_str(&format!(
+                "FAIL  {}: {}: {} difference(s)\n{}",
+                c.name,
+                c.compared,
+                c.differences.len(),
+                crate::schema::render_differences(&c.differences)
+            ));
+        }
+    }
+    for s in &v.skipped {
+        out.push_str(&format!("skip  {s}\n"));
+    }
+    out
 }
 
 fn settings_human(s: &Settings) -> String {

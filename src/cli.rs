@@ -75,6 +75,20 @@ enum OutputFormat {
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
+enum AdoptFrom {
+    /// Alembic's alembic_version table, mapped through `-- alembic-revision:` lines
+    Alembic,
+}
+
+#[derive(Debug, Subcommand)]
+enum SchemaCmd {
+    /// Print the database's schema in the canonical, diffable form
+    Dump,
+    /// Compare the database's schema with the head (exit 1 when they differ)
+    Diff,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
 enum DialectArg {
     Mysql,
     Sqlite,
@@ -113,6 +127,10 @@ enum Cmd {
         /// are unchanged in the file
         #[arg(long)]
         resume: bool,
+        /// On an empty database, run every migration instead of building the schema from
+        /// the schema directory
+        #[arg(long)]
+        replay: bool,
     },
     /// Run reverse files down to VERSION (exclusive)
     Downgrade {
@@ -121,9 +139,34 @@ enum Cmd {
         to: u64,
     },
     /// Exit 1 when anything is pending, modified, missing or failed
-    Check,
-    /// Adopt a database without history: record versions up to VERSION as applied, running nothing
-    Baseline { version: u64 },
+    Check {
+        /// Also fail when the live schema differs from the one its history says it has
+        #[arg(long)]
+        drift: bool,
+    },
+    /// Adopt a database without history: record versions up to VERSION as applied, running
+    /// nothing (a database without any version table is compared with VERSION's schema first)
+    Baseline {
+        version: u64,
+        /// Record the versions even when the schema differs, listing the differences
+        #[arg(long)]
+        accept_drift: bool,
+    },
+    /// Take over a database another tool migrated, running nothing on it
+    Adopt {
+        /// The tool whose version table to read
+        #[arg(long, value_enum)]
+        from: AdoptFrom,
+        /// Record the versions even when the schema differs, listing the differences
+        #[arg(long)]
+        accept_drift: bool,
+    },
+    /// Check the repository: schema/ equals a replay of migrations/ on scratch databases
+    /// (SQLite always; MySQL/MariaDB too when the database setting names a server)
+    Verify,
+    /// Show or compare a database's schema
+    #[command(subcommand)]
+    Schema(SchemaCmd),
     /// Record pending versions up to VERSION as applied, running nothing
     Stamp { version: u64 },
     /// Settle a failed migration after fixing it by hand
@@ -164,16 +207,31 @@ impl Cli {
                 single_transaction,
                 allow_out_of_order,
                 resume,
+                replay,
             } => Command::Upgrade {
                 to,
                 dry_run,
                 single_transaction,
                 allow_out_of_order,
                 resume,
+                replay,
             },
             Cmd::Downgrade { to } => Command::Downgrade { to },
-            Cmd::Check => Command::Check,
-            Cmd::Baseline { version } => Command::Baseline { version },
+            Cmd::Check { drift } => Command::Check { drift },
+            Cmd::Baseline {
+                version,
+                accept_drift,
+            } => Command::Baseline {
+                version,
+                accept_drift,
+            },
+            Cmd::Adopt {
+                from: AdoptFrom::Alembic,
+                accept_drift,
+            } => Command::Adopt { accept_drift },
+            Cmd::Verify => Command::Verify,
+            Cmd::Schema(SchemaCmd::Dump) => Command::SchemaDump,
+            Cmd::Schema(SchemaCmd::Diff) => Command::SchemaDiff,
             Cmd::Stamp { version } => Command::Stamp { version },
             Cmd::Resolve {
                 version, applied, ..

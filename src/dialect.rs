@@ -4,7 +4,8 @@
 use std::fmt;
 
 /// A database dialect.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Dialect {
     /// MySQL and MariaDB.
     Mysql,

@@ -57,6 +57,31 @@ pub enum Error {
     #[error("refusing to run: the database's history does not match the migration files\n{}", list_problems(.0))]
     Refused(Vec<Problem>),
 
+    /// Building a database from a schema file failed (exit 4).
+    #[error("{path}:{line}: {message}\nbuilding the database from {path} failed at statement {statement} of {total}; {cleanup}", path = .path.display())]
+    InstallFailed {
+        path: PathBuf,
+        line: u32,
+        message: String,
+        statement: usize,
+        total: usize,
+        /// What became of the tables created before the failure.
+        cleanup: String,
+    },
+
+    /// Refused for a reason other than a history conflict (exit 5).
+    #[error("refusing to run: {0}")]
+    RefusedBecause(String),
+
+    /// The live schema is not the one expected (exit 5): adoption refused.
+    #[error("refusing to {action}: the database's schema differs from {expected} in {} place(s):\n{}{hint}", .differences.len(), crate::schema::render_differences(.differences))]
+    Drift {
+        action: String,
+        expected: String,
+        differences: Vec<crate::schema::Difference>,
+        hint: String,
+    },
+
     /// The migration lock was not had in time (exit 6).
     #[error("timed out after {seconds}s waiting for the migration lock{}", holder.as_ref().map(|h| format!(" (held by {h})")).unwrap_or_default())]
     LockTimeout {
@@ -147,8 +172,8 @@ impl Error {
         match self {
             Error::Usage(_) | Error::Input(_) => 2,
             Error::Connect { .. } | Error::Database(_) => 3,
-            Error::MigrationFailed(_) => 4,
-            Error::Refused(_) => 5,
+            Error::MigrationFailed(_) | Error::InstallFailed { .. } => 4,
+            Error::Refused(_) | Error::RefusedBecause(_) | Error::Drift { .. } => 5,
             Error::LockTimeout { .. } => 6,
         }
     }

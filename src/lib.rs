@@ -14,8 +14,11 @@ pub mod history;
 pub mod plan;
 pub mod report;
 pub mod runner;
+pub mod schema;
+pub mod scratch;
 pub mod source;
 pub mod splitter;
+pub mod survey;
 
 pub use dialect::Dialect;
 pub use error::{Error, Result};

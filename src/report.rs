@@ -240,8 +240,10 @@ pub fn check_warnings(ov: &Overview, dialect: Dialect) -> Vec<String> {
         .collect()
 }
 
-pub fn check_human(ov: &Overview, dialect: Dialect) -> String {
-    let problems = check_problems(ov);
+/// `extra`: problems found beyond the history (drift), as (kind, version, message).
+pub fn check_human(ov: &Overview, dialect: Dialect, extra: &[(String, u64, String)]) -> String {
+    let mut problems = check_problems(ov);
+    problems.extend_from_slice(extra);
     let mut out = String::new();
     for w in check_warnings(ov, dialect) {
         out.push_str(&format!("warning: {w}\n"));
@@ -264,8 +266,9 @@ pub fn check_human(ov: &Overview, dialect: Dialect) -> String {
     out
 }
 
-pub fn check_json(ov: &Overview, dialect: Dialect) -> Value {
-    let problems = check_problems(ov);
+pub fn check_json(ov: &Overview, dialect: Dialect, extra: &[(String, u64, String)]) -> Value {
+    let mut problems = check_problems(ov);
+    problems.extend_from_slice(extra);
     json!({
         "format_version": FORMAT_VERSION,
         "ok": problems.is_empty(),
@@ -286,20 +289,44 @@ fn applied_json(outcome: &Outcome) -> Vec<Value> {
 
 /// `upgrade`, `downgrade`, `baseline`, `stamp`: what changed.
 pub fn outcome_json(outcome: &Outcome, key: &str) -> Value {
-    json!({
+    let mut doc = json!({
         "format_version": FORMAT_VERSION,
-        "changed": !outcome.applied.is_empty(),
+        "changed": !outcome.applied.is_empty() || outcome.installed.is_some(),
         key: applied_json(outcome),
         "current": outcome.current,
-    })
+    });
+    if let Some(i) = &outcome.installed {
+        doc["installed"] = json!({
+            "file": i.path.display().to_string(),
+            "statements": i.statements,
+            "execution_ms": i.execution_ms,
+            "baseline": i.baseline,
+        });
+    }
+    doc
 }
 
 pub fn outcome_human(outcome: &Outcome, verb: &str) -> String {
     let current = outcome
         .current
         .map_or("none".to_string(), |v| v.to_string());
-    if outcome.applied.is_empty() {
-        format!("nothing to do: database is at version {current}\n")
+    let mut out = String::new();
+    if let Some(i) = &outcome.installed {
+        out.push_str(&format!(
+            "built the database from {} ({} statements) in {} ms; recorded versions {}-{} as baseline\n",
+            i.path.display(),
+            i.statements,
+            i.execution_ms,
+            i.baseline.first().copied().unwrap_or(0),
+            i.baseline.last().copied().unwrap_or(0),
+        ));
+    }
+    out += &if outcome.applied.is_empty() {
+        if outcome.installed.is_some() {
+            format!("database is at version {current}\n")
+        } else {
+            format!("nothing to do: database is at version {current}\n")
+        }
     } else {
         let total: u64 = outcome.applied.iter().map(|a| a.execution_ms).sum();
         format!(
@@ -307,7 +334,8 @@ pub fn outcome_human(outcome: &Outcome, verb: &str) -> String {
             outcome.applied.len(),
             if outcome.applied.len() == 1 { "" } else { "s" }
         )
-    }
+    };
+    out
 }
 
 /// `upgrade --dry-run`: every statement that would run, as a script a person can read.
@@ -414,7 +442,9 @@ pub fn error_json(e: &Error, partial: Option<(&Outcome, &str)>) -> Value {
         Error::Connect { .. } => "connect",
         Error::Database(_) => "database",
         Error::MigrationFailed(_) => "migration-failed",
-        Error::Refused(_) => "refused",
+        Error::Refused(_) | Error::RefusedBecause(_) => "refused",
+        Error::InstallFailed { .. } => "install-failed",
+        Error::Drift { .. } => "drift",
         Error::LockTimeout { .. } => "lock-timeout",
     };
     let mut doc = json!({
@@ -430,6 +460,13 @@ pub fn error_json(e: &Error, partial: Option<(&Outcome, &str)>) -> Value {
         doc["error"]["file"] = json!(f.path.display().to_string());
         doc["error"]["line"] = json!(f.line);
         doc["error"]["rolled_back"] = json!(f.rolled_back);
+    }
+    if let Error::InstallFailed { path, line, .. } = e {
+        doc["error"]["file"] = json!(path.display().to_string());
+        doc["error"]["line"] = json!(line);
+    }
+    if let Error::Drift { differences, .. } = e {
+        doc["differences"] = json!(differences);
     }
     if let Some((outcome, key)) = partial {
         doc["changed"] = json!(!outcome.applied.is_empty());

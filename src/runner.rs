@@ -9,7 +9,7 @@ use crate::backend::{Backend, StatementError, StatementErrorKind, TxOptions};
 use crate::error::{Error, MigrationFailure, Result};
 use crate::history::{self, current, Row, State};
 use crate::plan::{self, DowngradeRefusal, Step, Target};
-use crate::source::{Migration, MigrationSet, ProgressHasher, Script};
+use crate::source::{Migration, MigrationSet, ProgressHasher, SchemaFile, Script};
 
 /// Progress reported while a run goes on (the report layer prints it).
 #[derive(Debug, Clone)]
@@ -62,9 +62,22 @@ pub struct Applied {
     pub execution_ms: u64,
 }
 
+/// A database built from a schema file (a fresh install).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Installed {
+    /// The schema file, as shown to the user.
+    pub path: std::path::PathBuf,
+    pub statements: usize,
+    pub execution_ms: u64,
+    /// The versions recorded as `baseline`.
+    pub baseline: Vec<u64>,
+}
+
 /// What a run did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Outcome {
+    /// Set when the run built an empty database from `schema/` first.
+    pub installed: Option<Installed>,
     pub applied: Vec<Applied>,
     /// The highest applied or baseline version afterwards.
     pub current: Option<u64>,
@@ -162,17 +175,185 @@ async fn in_transaction<B: Backend, T>(
     }
 }
 
-/// Applies pending migrations.
+/// Applies pending migrations. With `schema`, an empty database (no tables, no history) is
+/// first built from that schema file, recording the versions it equals as `baseline`, when
+/// the target is not below the schema's version.
 pub async fn upgrade<B: Backend>(
     backend: &mut B,
     set: &MigrationSet,
     options: UpgradeOptions,
+    schema: Option<&SchemaFile>,
     observe: Observer<'_>,
 ) -> Result<Outcome> {
     with_lock(backend, async |b| {
-        upgrade_locked(b, set, options, observe).await
+        upgrade_locked(b, set, options, schema, observe).await
     })
     .await
+}
+
+/// Whether the database holds nothing but (possibly) an empty history table.
+pub async fn is_empty<B: Backend>(backend: &mut B) -> Result<bool> {
+    Ok(backend.table_names().await?.is_empty() && backend.read_history().await?.is_empty())
+}
+
+/// A database without history (inside the run lock): an empty one is built from the schema
+/// file when there is one and the target is not below its version; one that holds tables is
+/// refused, since running the first migration on it would fail or, worse, half-succeed.
+async fn install_if_empty<B: Backend>(
+    backend: &mut B,
+    set: &MigrationSet,
+    schema: Option<&SchemaFile>,
+    target: Target,
+) -> Result<Option<Installed>> {
+    let tables = backend.table_names().await?;
+    if !tables.is_empty() {
+        let shown: Vec<&str> = tables.iter().take(5).map(String::as_str).collect();
+        return Err(Error::RefusedBecause(format!(
+            "the database holds {} table(s) ({}{}) but no migration history; adopt it first: `aurweb-migrate adopt --from alembic` for a database Alembic managed, `aurweb-migrate baseline VERSION` for any other (both compare its schema before recording anything)",
+            tables.len(),
+            shown.join(", "),
+            if tables.len() > 5 { ", …" } else { "" }
+        )));
+    }
+    let Some(file) = schema else {
+        return Ok(None);
+    };
+    if set.get(file.version).is_none() {
+        return Err(Error::input(
+            &file.script.path,
+            None,
+            format!(
+                "schema-version {} is not a migration in {}",
+                file.version,
+                set.dir.display()
+            ),
+        ));
+    }
+    if !target.includes(file.version) {
+        return Ok(None);
+    }
+    install(backend, set, file).await
+}
+
+/// Runs a schema file on an empty database and records every version up to its
+/// `schema-version` as `baseline`. SQLite: one transaction, which first checks that no other
+/// process filled the database meanwhile (`None` then). MySQL (called under the run lock):
+/// DDL commits as it goes, so a failure drops the tables created so far, leaving the database
+/// empty again.
+pub async fn install<B: Backend>(
+    backend: &mut B,
+    set: &MigrationSet,
+    file: &SchemaFile,
+) -> Result<Option<Installed>> {
+    let started = Instant::now();
+    let script = &file.script;
+    let rows: Vec<Row> = set
+        .migrations
+        .iter()
+        .filter(|m| m.version <= file.version)
+        .map(|m| new_row(m, &m.up, State::Baseline, 0))
+        .collect();
+    let texts: Vec<&str> = script
+        .statements
+        .iter()
+        .map(|st| st.text(&script.text))
+        .collect();
+    let failed = |i: usize, e: StatementError, cleanup: String| Error::InstallFailed {
+        path: script.path.clone(),
+        line: script.statements.get(i).map_or(1, |s| s.line),
+        message: e.message,
+        statement: i + 1,
+        total: texts.len(),
+        cleanup,
+    };
+    tracing::debug!(file = %script.path.display(), statements = texts.len(), "installing");
+    if backend.dialect() == crate::Dialect::Sqlite {
+        backend.begin(TxOptions::default()).await?;
+        if backend.history_changed().await? && !is_empty(backend).await? {
+            backend.rollback().await;
+            return Ok(None);
+        }
+        let work = async {
+            backend.ensure_table().await?;
+            if let Err((i, e)) = backend.execute_all(&texts).await {
+                return Err(failed(i, e, "nothing was changed (rolled back)".into()));
+            }
+            for row in &rows {
+                backend.insert_row(row).await?;
+            }
+            Ok(())
+        }
+        .await;
+        if let Err(e) = work {
+            backend.rollback().await;
+            return Err(e);
+        }
+        if let Err(e) = backend.commit().await? {
+            return Err(failed(
+                texts.len().saturating_sub(1),
+                e,
+                "nothing was changed (rolled back)".into(),
+            ));
+        }
+    } else {
+        for (i, sql) in texts.iter().enumerate() {
+            if let Err(e) = backend.execute(sql).await {
+                let cleanup = if e.kind == StatementErrorKind::ConnectionLost {
+                    "the connection was lost; drop the tables it created and run `aurweb-migrate upgrade` again".to_string()
+                } else {
+                    drop_all_tables(backend).await
+                };
+                return Err(failed(i, e, cleanup));
+            }
+        }
+        in_transaction(backend, async |b| {
+            b.ensure_table().await?;
+            for row in &rows {
+                b.insert_row(row).await?;
+            }
+            Ok(())
+        })
+        .await?;
+    }
+    Ok(Some(Installed {
+        path: script.path.clone(),
+        statements: texts.len(),
+        execution_ms: started.elapsed().as_millis() as u64,
+        baseline: rows.iter().map(|r| r.version).collect(),
+    }))
+}
+
+/// After a failed install on MySQL: drops every table (the database was empty before).
+async fn drop_all_tables<B: Backend>(backend: &mut B) -> String {
+    let names = match backend.table_names().await {
+        Ok(n) => n,
+        Err(e) => {
+            return format!("the tables it created could not be listed ({e}); drop them by hand")
+        }
+    };
+    if names.is_empty() {
+        return "no table had been created".to_string();
+    }
+    let mut failed = Vec::new();
+    let _ = backend.execute("SET FOREIGN_KEY_CHECKS = 0").await;
+    for n in &names {
+        let sql = format!("DROP TABLE `{}`", n.replace('`', "``"));
+        if backend.execute(&sql).await.is_err() {
+            failed.push(n.clone());
+        }
+    }
+    let _ = backend.execute("SET FOREIGN_KEY_CHECKS = 1").await;
+    if failed.is_empty() {
+        format!(
+            "the {} table(s) it had created were dropped, the database is empty again",
+            names.len()
+        )
+    } else {
+        format!(
+            "these tables it created could not be dropped: {}; drop them by hand",
+            failed.join(", ")
+        )
+    }
 }
 
 /// Called right after `begin`: when another process committed since the history was read,
@@ -235,10 +416,18 @@ async fn upgrade_locked<B: Backend>(
     backend: &mut B,
     set: &MigrationSet,
     options: UpgradeOptions,
+    schema: Option<&SchemaFile>,
     observe: Observer<'_>,
 ) -> Result<Outcome> {
     let dialect = backend.dialect();
     let mut history = backend.read_history().await?;
+    let mut installed = None;
+    if history.is_empty() {
+        installed = install_if_empty(backend, set, schema, options.target).await?;
+        if installed.is_some() {
+            history = backend.read_history().await?;
+        }
+    }
     let mut queue = replan(set, &history, options)?;
     check_statement_sizes(backend, set, &queue).await?;
     if options.mode == RunMode::SingleTransaction {
@@ -366,6 +555,7 @@ async fn upgrade_locked<B: Backend>(
         }
     }
     outcome.current = current(&history);
+    outcome.installed = installed;
     Ok(outcome)
 }
 

@@ -492,6 +492,58 @@ fn build(
     })
 }
 
+/// A dialect's full schema (`schema/mysql.sql`, `schema/sqlite.sql`): the script and the
+/// migration version it equals, declared in its header as `-- schema-version: N`.
+#[derive(Debug, Clone)]
+pub struct SchemaFile {
+    pub script: Script,
+    pub version: u64,
+}
+
+/// The schema file's name for a dialect.
+pub fn schema_file_name(dialect: Dialect) -> String {
+    format!("{}.sql", dialect.name())
+}
+
+/// Reads `<dir>/<dialect>.sql`. `Ok(None)` when the directory or the file does not exist.
+pub fn load_schema(dir: &Path, dialect: Dialect) -> Result<Option<SchemaFile>> {
+    let path = dir.join(schema_file_name(dialect));
+    let bytes = match read_file(&path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::input(&path, None, format!("cannot read: {e}"))),
+    };
+    let script = prepare(path.clone(), bytes, dialect).map_err(Error::Input)?;
+    let mut version = None;
+    for (i, line) in script.text.lines().enumerate() {
+        let t = line.trim();
+        let Some(comment) = t.strip_prefix("--") else {
+            if t.is_empty() {
+                continue;
+            }
+            break;
+        };
+        if let Some(v) = comment.trim().strip_prefix("schema-version:") {
+            let v = v.trim();
+            version = Some(v.parse::<u64>().map_err(|_| {
+                Error::input(
+                    &path,
+                    Some(i as u32 + 1),
+                    format!("schema-version {v:?} is not a migration version number"),
+                )
+            })?);
+        }
+    }
+    let Some(version) = version else {
+        return Err(Error::input(
+            &path,
+            None,
+            "no `-- schema-version: N` line in the header comment; it names the migration version this schema equals",
+        ));
+    };
+    Ok(Some(SchemaFile { script, version }))
+}
+
 /// Normalises, hashes, reads directives and splits one file.
 pub fn prepare(
     path: PathBuf,

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use crate::error::Result;
 use crate::history::Row;
+use crate::schema::{Schema, Table};
 use crate::Dialect;
 
 /// How a database is opened.
@@ -132,6 +133,18 @@ pub trait Backend {
     /// The largest statement the server accepts, in bytes, when it has a limit that a migration
     /// can plausibly hit (MySQL `max_allowed_packet`).
     async fn max_statement_bytes(&mut self) -> Result<Option<u64>>;
+
+    /// The schema of every table but the history table and Alembic's, in the canonical model.
+    async fn introspect(&mut self) -> Result<Schema>;
+
+    /// The names of all tables but the history table (Alembic's included).
+    async fn table_names(&mut self) -> Result<Vec<String>>;
+
+    /// The revisions in Alembic's `alembic_version`; `None` when there is no such table.
+    async fn alembic_revisions(&mut self) -> Result<Option<Vec<String>>>;
+
+    /// Every row of `table` as text (NULL as `None`), sorted: for comparing seed data.
+    async fn table_rows(&mut self, table: &Table) -> Result<Vec<Vec<Option<String>>>>;
 }
 
 /// An open database of either dialect: the one place that picks a backend from the target.
@@ -234,5 +247,17 @@ impl Backend for Connection {
     }
     async fn max_statement_bytes(&mut self) -> Result<Option<u64>> {
         delegate!(self, b => b.max_statement_bytes().await)
+    }
+    async fn introspect(&mut self) -> Result<Schema> {
+        delegate!(self, b => b.introspect().await)
+    }
+    async fn table_names(&mut self) -> Result<Vec<String>> {
+        delegate!(self, b => b.table_names().await)
+    }
+    async fn alembic_revisions(&mut self) -> Result<Option<Vec<String>>> {
+        delegate!(self, b => b.alembic_revisions().await)
+    }
+    async fn table_rows(&mut self, table: &Table) -> Result<Vec<Vec<Option<String>>>> {
+        delegate!(self, b => b.table_rows(table).await)
     }
 }

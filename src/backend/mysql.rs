@@ -14,7 +14,9 @@ use super::{Access, Backend, StatementError, StatementErrorKind, Timeouts, TxOpt
 use crate::config::MysqlTarget;
 use crate::error::{Error, Result};
 use crate::history::{self, Row, State, TableName};
+use crate::schema::{self, Column, ForeignKey, RawTable, Schema, Table};
 use crate::Dialect;
+use std::collections::BTreeMap;
 
 /// After a statement has run this long, the watchdog starts asking the server about it.
 const WATCHDOG_AFTER: Duration = Duration::from_secs(5);
@@ -77,6 +79,56 @@ fn lock_name(database: &str, table: &TableName) -> String {
     format!("aurweb-migrate:{hex}")
 }
 
+/// How to reach the server (no database chosen).
+fn connect_options(target: &MysqlTarget) -> MySqlConnectOptions {
+    let mut options = MySqlConnectOptions::new()
+        .username(&target.user)
+        .charset("utf8mb4")
+        // Respect the server's sql_mode: sqlx would otherwise append PIPES_AS_CONCAT and
+        // NO_ENGINE_SUBSTITUTION to it.
+        .pipes_as_concat(false)
+        .no_engine_substitution(false)
+        .timezone(Some("+00:00".to_string()))
+        .set_names(true)
+        .disable_statement_logging();
+    options = match &target.socket {
+        Some(socket) => options.socket(socket),
+        None => options.host(&target.host).port(target.port.unwrap_or(3306)),
+    };
+    if let Some(password) = &target.password {
+        options = options.password(password.expose());
+    }
+    options
+}
+
+/// Runs administrative statements (`CREATE DATABASE`, `DROP DATABASE`) on the server of
+/// `target`, connected without choosing a database, within the connect timeout.
+pub async fn administer(
+    target: &MysqlTarget,
+    statements: &[String],
+    timeout: Duration,
+) -> Result<()> {
+    let describe = crate::config::DatabaseTarget::Mysql(target.clone()).redacted();
+    let work = async {
+        let mut conn = connect_options(target).connect().await?;
+        for sql in statements {
+            sqlx::raw_sql(sql).execute(&mut conn).await?;
+        }
+        conn.close().await
+    };
+    match tokio::time::timeout(timeout, work).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(Error::Database(format!("{describe}: {}", message(&e)))),
+        Err(_) => Err(Error::Connect {
+            target: describe,
+            message: format!(
+                "no answer within {}s (--connect-timeout)",
+                timeout.as_secs()
+            ),
+        }),
+    }
+}
+
 fn error_number(e: &sqlx::Error) -> Option<u16> {
     e.as_database_error()
         .and_then(|d| d.try_downcast_ref::<MySqlDatabaseError>())
@@ -114,24 +166,7 @@ impl Mysql {
         table: TableName,
         timeouts: Timeouts,
     ) -> Result<Mysql> {
-        let mut options = MySqlConnectOptions::new()
-            .username(&target.user)
-            .database(&target.database)
-            .charset("utf8mb4")
-            // Respect the server's sql_mode: sqlx would otherwise append PIPES_AS_CONCAT and
-            // NO_ENGINE_SUBSTITUTION to it.
-            .pipes_as_concat(false)
-            .no_engine_substitution(false)
-            .timezone(Some("+00:00".to_string()))
-            .set_names(true)
-            .disable_statement_logging();
-        options = match &target.socket {
-            Some(socket) => options.socket(socket),
-            None => options.host(&target.host).port(target.port.unwrap_or(3306)),
-        };
-        if let Some(password) = &target.password {
-            options = options.password(password.expose());
-        }
+        let options = connect_options(target).database(&target.database);
         let connect_error = |message: String| Error::Connect {
             target: describe.clone(),
             message,
@@ -555,6 +590,22 @@ impl Backend for Mysql {
         .map(|_| ())
     }
 
+    async fn introspect(&mut self) -> Result<Schema> {
+        self.introspect_tables().await
+    }
+
+    async fn table_names(&mut self) -> Result<Vec<String>> {
+        self.all_table_names().await
+    }
+
+    async fn alembic_revisions(&mut self) -> Result<Option<Vec<String>>> {
+        self.read_alembic().await
+    }
+
+    async fn table_rows(&mut self, table: &Table) -> Result<Vec<Vec<Option<String>>>> {
+        self.rows_as_text(table).await
+    }
+
     async fn max_statement_bytes(&mut self) -> Result<Option<u64>> {
         let v: u64 = bounded!(
             self,
@@ -693,5 +744,246 @@ impl Mysql {
 
     pub fn database(&self) -> &str {
         &self.database
+    }
+}
+
+/// Catalogue reads for [`Backend::introspect`] and friends.
+impl Mysql {
+    async fn text_rows(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>> {
+        let rows = bounded!(self, sqlx::raw_sql(sql).fetch_all(&mut self.conn))?;
+        rows.iter()
+            .map(|r| {
+                (0..r.len())
+                    .map(|i| {
+                        r.try_get::<Option<String>, _>(i).map_err(|e| {
+                            Error::Database(format!(
+                                "{}: reading the catalogue: {e}",
+                                self.describe
+                            ))
+                        })
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    async fn introspect_tables(&mut self) -> Result<Schema> {
+        let excluded = [
+            self.table.as_str().to_string(),
+            schema::ALEMBIC_TABLE.to_string(),
+        ];
+        let keep = |name: &str| !excluded.iter().any(|e| e == name);
+        let mariadb = self
+            .text_rows("SELECT VERSION()")
+            .await?
+            .first()
+            .and_then(|r| r[0].clone())
+            .is_some_and(|v| v.contains("MariaDB"));
+        let mut tables: BTreeMap<String, RawTable> = BTreeMap::new();
+        for r in self
+            .text_rows(
+                "SELECT TABLE_NAME, ENGINE, TABLE_COLLATION FROM information_schema.TABLES \
+                 WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE'",
+            )
+            .await?
+        {
+            let name = r[0].clone().unwrap_or_default();
+            if keep(&name) {
+                tables.insert(
+                    name.clone(),
+                    RawTable {
+                        name,
+                        engine: r[1].clone(),
+                        collation: r[2].as_deref().map(schema::normalise_collation),
+                        ..RawTable::default()
+                    },
+                );
+            }
+        }
+        for r in self
+            .text_rows(
+                "SELECT TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, COLUMN_DEFAULT, EXTRA, \
+                 COLLATION_NAME, DATA_TYPE FROM information_schema.COLUMNS \
+                 WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME, ORDINAL_POSITION",
+            )
+            .await?
+        {
+            let Some(t) = tables.get_mut(r[0].as_deref().unwrap_or_default()) else {
+                continue;
+            };
+            let type_name = schema::normalise_type(Dialect::Mysql, r[2].as_deref().unwrap_or(""));
+            let extra = r[5].clone().unwrap_or_default().to_ascii_lowercase();
+            let data_type = r[7].clone().unwrap_or_default().to_ascii_lowercase();
+            // MySQL 8 shows string defaults unquoted; MariaDB shows SQL literals.
+            let raw_default = match &r[4] {
+                Some(d)
+                    if !mariadb
+                        && !extra.contains("default_generated")
+                        && matches!(
+                            data_type.as_str(),
+                            "char"
+                                | "varchar"
+                                | "text"
+                                | "tinytext"
+                                | "mediumtext"
+                                | "longtext"
+                                | "enum"
+                                | "set"
+                                | "timestamp"
+                                | "datetime"
+                                | "date"
+                                | "time"
+                        ) =>
+                {
+                    Some(format!("'{}'", d.replace('\'', "''")))
+                }
+                other => other.clone(),
+            };
+            let text = schema::type_family(&type_name) == "text";
+            t.columns.push(Column {
+                name: r[1].clone().unwrap_or_default(),
+                nullable: r[3].as_deref() == Some("YES"),
+                default: schema::normalise_default(raw_default.as_deref(), &type_name),
+                auto_increment: extra.contains("auto_increment"),
+                on_update: extra
+                    .contains("on update")
+                    .then(|| "CURRENT_TIMESTAMP".to_string()),
+                collation: if text {
+                    r[6].as_deref().map(schema::normalise_collation)
+                } else {
+                    None
+                },
+                type_name,
+            });
+        }
+        for r in self
+            .text_rows(
+                "SELECT TABLE_NAME, INDEX_NAME, CAST(NON_UNIQUE AS CHAR), COLUMN_NAME \
+                 FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() \
+                 ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX",
+            )
+            .await?
+        {
+            let Some(t) = tables.get_mut(r[0].as_deref().unwrap_or_default()) else {
+                continue;
+            };
+            let (index, column) = (
+                r[1].clone().unwrap_or_default(),
+                r[3].clone().unwrap_or_else(|| "<expression>".into()),
+            );
+            if index == "PRIMARY" {
+                t.primary_key.push(column);
+                continue;
+            }
+            let unique = r[2].as_deref() == Some("0");
+            match t.indexes.last_mut() {
+                Some((name, _, cols)) if *name == index => cols.push(column),
+                _ => t.indexes.push((index, unique, vec![column])),
+            }
+        }
+        for r in self
+            .text_rows(
+                "SELECT k.TABLE_NAME, k.CONSTRAINT_NAME, k.COLUMN_NAME, k.REFERENCED_TABLE_NAME, \
+                 k.REFERENCED_COLUMN_NAME, c.UPDATE_RULE, c.DELETE_RULE \
+                 FROM information_schema.KEY_COLUMN_USAGE k \
+                 JOIN information_schema.REFERENTIAL_CONSTRAINTS c \
+                 ON c.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND c.TABLE_NAME = k.TABLE_NAME \
+                 AND c.CONSTRAINT_NAME = k.CONSTRAINT_NAME \
+                 WHERE k.TABLE_SCHEMA = DATABASE() AND k.REFERENCED_TABLE_NAME IS NOT NULL \
+                 ORDER BY k.TABLE_NAME, k.CONSTRAINT_NAME, k.ORDINAL_POSITION",
+            )
+            .await?
+        {
+            let Some(t) = tables.get_mut(r[0].as_deref().unwrap_or_default()) else {
+                continue;
+            };
+            let name = r[1].clone();
+            let (column, ref_column) = (
+                r[2].clone().unwrap_or_default(),
+                r[4].clone().unwrap_or_default(),
+            );
+            match t.foreign_keys.last_mut() {
+                Some((n, fk)) if *n == name => {
+                    fk.columns.push(column);
+                    fk.references_columns.push(ref_column);
+                }
+                _ => t.foreign_keys.push((
+                    name,
+                    ForeignKey {
+                        columns: vec![column],
+                        references_table: r[3].clone().unwrap_or_default(),
+                        references_columns: vec![ref_column],
+                        on_update: schema::normalise_action(r[5].as_deref().unwrap_or("")),
+                        on_delete: schema::normalise_action(r[6].as_deref().unwrap_or("")),
+                    },
+                )),
+            }
+        }
+        Ok(Schema::new(
+            Dialect::Mysql,
+            tables
+                .into_values()
+                .map(|t| t.finish(Dialect::Mysql))
+                .collect(),
+        ))
+    }
+
+    async fn all_table_names(&mut self) -> Result<Vec<String>> {
+        Ok(self
+            .text_rows(
+                "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() \
+                 ORDER BY TABLE_NAME",
+            )
+            .await?
+            .into_iter()
+            .filter_map(|r| r.into_iter().next().flatten())
+            .filter(|n| !n.eq_ignore_ascii_case(self.table.as_str()))
+            .collect())
+    }
+
+    async fn read_alembic(&mut self) -> Result<Option<Vec<String>>> {
+        let names = self.all_table_names().await?;
+        if !names.iter().any(|n| n == schema::ALEMBIC_TABLE) {
+            return Ok(None);
+        }
+        Ok(Some(
+            self.text_rows("SELECT CAST(version_num AS CHAR) FROM alembic_version")
+                .await?
+                .into_iter()
+                .filter_map(|r| r.into_iter().next().flatten())
+                .collect(),
+        ))
+    }
+
+    async fn rows_as_text(&mut self, table: &Table) -> Result<Vec<Vec<Option<String>>>> {
+        let q = |n: &str| format!("`{}`", n.replace('`', "``"));
+        let columns: Vec<String> = table
+            .columns
+            .iter()
+            .map(|c| format!("CAST({} AS CHAR)", q(&c.name)))
+            .collect();
+        let sql = format!(
+            "SELECT {} FROM {} ORDER BY {}",
+            columns.join(", "),
+            q(&table.name),
+            (1..=columns.len())
+                .map(|i| i.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        self.text_rows(&sql).await
+    }
+
+    /// The database's default collation (`information_schema.SCHEMATA`).
+    pub async fn default_collation(&mut self) -> Result<Option<String>> {
+        Ok(self
+            .text_rows(
+                "SELECT DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA \
+                 WHERE SCHEMA_NAME = DATABASE()",
+            )
+            .await?
+            .into_iter()
+            .next()
+            .and_then(|r| r.into_iter().next().flatten()))
     }
 }

@@ -10,7 +10,9 @@ use sqlx::{ConnectOptions, Connection, Row as _};
 use super::{Access, Backend, StatementError, Timeouts, TxOptions};
 use crate::error::{Error, Result};
 use crate::history::{self, Row, TableName};
+use crate::schema::{self, Column, ForeignKey, RawTable, Schema, Table};
 use crate::Dialect;
+use std::collections::BTreeMap;
 
 /// An open SQLite database.
 pub struct Sqlite {
@@ -380,6 +382,22 @@ impl Backend for Sqlite {
             .map_err(|e| self.db_error(&e))
     }
 
+    async fn introspect(&mut self) -> Result<Schema> {
+        self.introspect_tables().await
+    }
+
+    async fn table_names(&mut self) -> Result<Vec<String>> {
+        self.all_table_names().await
+    }
+
+    async fn alembic_revisions(&mut self) -> Result<Option<Vec<String>>> {
+        self.read_alembic().await
+    }
+
+    async fn table_rows(&mut self, table: &Table) -> Result<Vec<Vec<Option<String>>>> {
+        self.rows_as_text(table).await
+    }
+
     async fn max_statement_bytes(&mut self) -> Result<Option<u64>> {
         // SQLITE_MAX_SQL_LENGTH is 1,000,000,000 bytes: no migration file comes close.
         Ok(None)
@@ -435,5 +453,207 @@ impl Sqlite {
     /// Closes the connection cleanly.
     pub async fn close(self) {
         let _ = self.conn.close().await;
+    }
+}
+
+/// Catalogue reads for [`Backend::introspect`] and friends. Every value is read as text.
+impl Sqlite {
+    async fn text_rows(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>> {
+        let rows = sqlx::raw_sql(sql)
+            .fetch_all(&mut self.conn)
+            .await
+            .map_err(|e| self.db_error(&e))?;
+        rows.iter()
+            .map(|r| {
+                (0..r.len())
+                    .map(|i| {
+                        r.try_get::<Option<String>, _>(i).map_err(|e| {
+                            Error::Database(format!(
+                                "{}: reading the catalogue: {e}",
+                                self.path.display()
+                            ))
+                        })
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    async fn introspect_tables(&mut self) -> Result<Schema> {
+        const TABLES: &str = "FROM sqlite_master m, ";
+        const WHERE: &str = "WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'";
+        let excluded = [
+            self.table.as_str().to_string(),
+            schema::ALEMBIC_TABLE.to_string(),
+        ];
+        let keep = |name: &str| !excluded.iter().any(|e| e.eq_ignore_ascii_case(name));
+        let mut tables: BTreeMap<String, RawTable> = BTreeMap::new();
+        let mut pk_order: BTreeMap<String, Vec<(i64, String)>> = BTreeMap::new();
+        let sql = format!(
+            "SELECT m.name, p.name, p.type, CAST(p.\"notnull\" AS TEXT), p.dflt_value, \
+             CAST(p.pk AS TEXT) {TABLES}pragma_table_info(m.name) p {WHERE} ORDER BY m.name, p.cid"
+        );
+        for r in self.text_rows(&sql).await? {
+            let table = r[0].clone().unwrap_or_default();
+            if !keep(&table) {
+                continue;
+            }
+            let t = tables.entry(table.clone()).or_insert_with(|| RawTable {
+                name: table.clone(),
+                ..RawTable::default()
+            });
+            let name = r[1].clone().unwrap_or_default();
+            let type_name = schema::normalise_type(Dialect::Sqlite, r[2].as_deref().unwrap_or(""));
+            let pk: i64 = r[5].as_deref().and_then(|s| s.parse().ok()).unwrap_or(0);
+            if pk > 0 {
+                pk_order
+                    .entry(table.clone())
+                    .or_default()
+                    .push((pk, name.clone()));
+            }
+            t.columns.push(Column {
+                name,
+                nullable: r[3].as_deref() != Some("1"),
+                default: schema::normalise_default(r[4].as_deref(), &type_name),
+                auto_increment: false,
+                on_update: None,
+                collation: None,
+                type_name,
+            });
+        }
+        for (table, mut pk) in pk_order {
+            pk.sort();
+            let t = tables.get_mut(&table).expect("columns were read for it");
+            t.primary_key = pk.into_iter().map(|(_, n)| n).collect();
+            // A single INTEGER primary key is the rowid: it numbers rows itself and is never NULL.
+            if let [only] = t.primary_key.as_slice() {
+                if let Some(c) = t.columns.iter_mut().find(|c| &c.name == only) {
+                    if c.type_name == "INTEGER" {
+                        c.auto_increment = true;
+                        c.nullable = false;
+                    }
+                }
+            }
+        }
+        let sql = format!(
+            "SELECT m.name, il.name, CAST(il.\"unique\" AS TEXT), il.origin, ii.name \
+             {TABLES}pragma_index_list(m.name) il, pragma_index_info(il.name) ii {WHERE} \
+             ORDER BY m.name, il.name, ii.seqno"
+        );
+        for r in self.text_rows(&sql).await? {
+            let Some(t) = tables.get_mut(r[0].as_deref().unwrap_or_default()) else {
+                continue;
+            };
+            if r[3].as_deref() == Some("pk") {
+                continue;
+            }
+            let index = r[1].clone().unwrap_or_default();
+            let column = r[4].clone().unwrap_or_else(|| "<expression>".into());
+            match t.indexes.last_mut() {
+                Some((name, _, cols)) if *name == index => cols.push(column),
+                _ => t
+                    .indexes
+                    .push((index, r[2].as_deref() == Some("1"), vec![column])),
+            }
+        }
+        let sql = format!(
+            "SELECT m.name, CAST(f.id AS TEXT), f.\"table\", f.\"from\", f.\"to\", f.on_update, \
+             f.on_delete {TABLES}pragma_foreign_key_list(m.name) f {WHERE} \
+             ORDER BY m.name, f.id, f.seq"
+        );
+        let mut fks: Vec<(String, Option<String>, ForeignKey)> = Vec::new();
+        for r in self.text_rows(&sql).await? {
+            let table = r[0].clone().unwrap_or_default();
+            if !tables.contains_key(&table) {
+                continue;
+            }
+            let id = r[1].clone();
+            let (column, to) = (r[3].clone().unwrap_or_default(), r[4].clone());
+            match fks.last_mut() {
+                Some((t, i, fk)) if *t == table && *i == id => {
+                    fk.columns.push(column);
+                    fk.references_columns.extend(to);
+                }
+                _ => fks.push((
+                    table,
+                    id,
+                    ForeignKey {
+                        columns: vec![column],
+                        references_table: r[2].clone().unwrap_or_default(),
+                        references_columns: to.into_iter().collect(),
+                        on_update: schema::normalise_action(r[5].as_deref().unwrap_or("")),
+                        on_delete: schema::normalise_action(r[6].as_deref().unwrap_or("")),
+                    },
+                )),
+            }
+        }
+        for (table, _, mut fk) in fks {
+            // `REFERENCES T` without columns means T's primary key.
+            if fk.references_columns.is_empty() {
+                fk.references_columns = tables
+                    .get(&fk.references_table)
+                    .map(|t| t.primary_key.clone())
+                    .unwrap_or_default();
+            }
+            if let Some(t) = tables.get_mut(&table) {
+                t.foreign_keys.push((None, fk));
+            }
+        }
+        Ok(Schema::new(
+            Dialect::Sqlite,
+            tables
+                .into_values()
+                .map(|t| t.finish(Dialect::Sqlite))
+                .collect(),
+        ))
+    }
+
+    async fn all_table_names(&mut self) -> Result<Vec<String>> {
+        Ok(self
+            .text_rows(
+                "SELECT name FROM sqlite_master WHERE type = 'table' \
+                 AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
+            )
+            .await?
+            .into_iter()
+            .filter_map(|r| r.into_iter().next().flatten())
+            .filter(|n| !n.eq_ignore_ascii_case(self.table.as_str()))
+            .collect())
+    }
+
+    async fn read_alembic(&mut self) -> Result<Option<Vec<String>>> {
+        let names = self.all_table_names().await?;
+        if !names
+            .iter()
+            .any(|n| n.eq_ignore_ascii_case(schema::ALEMBIC_TABLE))
+        {
+            return Ok(None);
+        }
+        Ok(Some(
+            self.text_rows("SELECT CAST(version_num AS TEXT) FROM alembic_version")
+                .await?
+                .into_iter()
+                .filter_map(|r| r.into_iter().next().flatten())
+                .collect(),
+        ))
+    }
+
+    async fn rows_as_text(&mut self, table: &Table) -> Result<Vec<Vec<Option<String>>>> {
+        let q = |n: &str| format!("\"{}\"", n.replace('"', "\"\""));
+        let columns: Vec<String> = table
+            .columns
+            .iter()
+            .map(|c| format!("CAST({} AS TEXT)", q(&c.name)))
+            .collect();
+        let sql = format!(
+            "SELECT {} FROM {} ORDER BY {}",
+            columns.join(", "),
+            q(&table.name),
+            (1..=columns.len())
+                .map(|i| i.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        self.text_rows(&sql).await
     }
 }

@@ -13,7 +13,25 @@ each_db!(
 fn baseline_records_without_running(db: &Db) {
     three_tables(db.env);
     db.exec("CREATE TABLE legacy (x INTEGER)");
-    db.run(&["baseline", "2"]).ok();
+    // A database without any version table is compared with version 2's schema first.
+    let run = db.run(&["baseline", "2"]);
+    run.code(5)
+        .stderr_has("differs from version 2's schema")
+        .stderr_has("table t1: missing")
+        .stderr_has("table legacy: not expected")
+        .stderr_has("--accept-drift");
+    assert!(db.history().is_empty(), "nothing recorded");
+    let doc = db
+        .run(&["baseline", "2", "--accept-drift", "--format", "json"])
+        .ok()
+        .json();
+    let accepted: Vec<&str> = doc["accepted_drift"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["table"].as_str().unwrap())
+        .collect();
+    assert_eq!(accepted, ["legacy", "t1", "t2"], "{doc:#}");
     assert_eq!(
         db.states(),
         [(1, "baseline".into()), (2, "baseline".into())]

@@ -848,8 +848,12 @@ fn silent_network_while_waiting_for_the_lock_does_not_hang() {
 fn metadata_lock_fails_the_migration_at_the_lock_timeout() {
     let env = Env::new();
     let db = mysql_db!(env);
-    db.exec("CREATE TABLE t (x INT); INSERT INTO t VALUES (1)");
-    db.migration("0001_alter.sql", "ALTER TABLE t ADD COLUMN y INT;\n");
+    db.migration(
+        "0001_create.sql",
+        "CREATE TABLE t (x INT);\nINSERT INTO t VALUES (1);\n",
+    );
+    db.run(&["upgrade"]).ok();
+    db.migration("0002_alter.sql", "ALTER TABLE t ADD COLUMN y INT;\n");
     let mut conn = db.mysql_connection();
     db.block_on(async {
         sqlx::raw_sql("START TRANSACTION")
@@ -865,14 +869,14 @@ fn metadata_lock_fails_the_migration_at_the_lock_timeout() {
     });
     let run = db.run(&["upgrade", "--lock-timeout", "1"]);
     run.code(4)
-        .stderr_has("0001_alter.sql:1:")
+        .stderr_has("0002_alter.sql:1:")
         .stderr_has("Lock wait timeout")
         .stderr_has("lock-timeout");
     run.check(
         run.elapsed < Duration::from_secs(5),
         "gave up within a few seconds, not the server's default of a day",
     );
-    let h = row(&db, 1).expect("row");
+    let h = row(&db, 2).expect("row");
     assert_eq!(
         (h.state.as_str(), h.statements_done),
         ("failed", 0),
@@ -899,10 +903,13 @@ fn metadata_lock_fails_the_migration_at_the_lock_timeout() {
             .expect("COMMIT");
         let _ = conn.close().await;
     });
-    db.run(&["resolve", "1", "--rolled-back"]).ok();
+    db.run(&["resolve", "2", "--rolled-back"]).ok();
     db.run(&["upgrade", "--lock-timeout", "1"]).ok();
     assert!(has_y());
-    assert_eq!(db.states(), [(1, "applied".to_string())]);
+    assert_eq!(
+        db.states(),
+        [(1, "applied".to_string()), (2, "applied".to_string())]
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

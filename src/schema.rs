@@ -1,0 +1,810 @@
+//! One canonical model of a database's tables for both dialects, its stable text and JSON
+//! forms, and the comparison of two models. Backends read their catalogues (MySQL:
+//! `information_schema`; SQLite: pragmas) and build the model through the normalising helpers
+//! here, so one place decides what "the same schema" means:
+//!
+//! - columns in order, with a normalised type, nullability, default, auto-increment, MySQL's
+//!   `ON UPDATE` and column collation;
+//! - the primary key; unique keys by their columns only (MySQL names an unnamed unique key after
+//!   its first column, SQLite `sqlite_autoindex_…`); other indexes by name and columns;
+//! - foreign keys by content (columns, referenced table and columns, ON DELETE, ON UPDATE),
+//!   never by generated names; `RESTRICT` counts as `NO ACTION`;
+//! - on MySQL, the engine and the table's default collation (the latter only for tables with
+//!   character columns: elsewhere it has no effect). Indexes InnoDB creates by itself for a
+//!   foreign key are left out: they are an artefact of the engine, not of the schema.
+//!
+//! Views, triggers and row data are not part of the model.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::{self, Write as _};
+
+use serde::Serialize;
+
+use crate::Dialect;
+
+/// Tables the model never includes besides the tool's own history table: Alembic's.
+pub const ALEMBIC_TABLE: &str = "alembic_version";
+
+/// A database's tables, sorted by name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Schema {
+    pub dialect: Dialect,
+    pub tables: Vec<Table>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Table {
+    pub name: String,
+    /// MySQL storage engine (`InnoDB`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub engine: Option<String>,
+    /// MySQL default collation, for tables with character columns.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub collation: Option<String>,
+    /// In table order.
+    pub columns: Vec<Column>,
+    /// Empty when the table has none.
+    pub primary_key: Vec<String>,
+    /// Column lists, sorted.
+    pub unique_keys: Vec<Vec<String>>,
+    /// Non-unique indexes, sorted by name.
+    pub indexes: Vec<Index>,
+    /// Sorted by content.
+    pub foreign_keys: Vec<ForeignKey>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Column {
+    pub name: String,
+    /// Normalised: upper case, single spaces, MySQL integer display widths dropped (but
+    /// `TINYINT(1)`, the boolean idiom, kept).
+    #[serde(rename = "type")]
+    pub type_name: String,
+    pub nullable: bool,
+    /// A normalised SQL literal or `CURRENT_TIMESTAMP`; `None` for no default and for NULL.
+    pub default: Option<String>,
+    pub auto_increment: bool,
+    /// MySQL `ON UPDATE CURRENT_TIMESTAMP`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub on_update: Option<String>,
+    /// MySQL collation of a character column.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub collation: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Index {
+    pub name: String,
+    pub columns: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct ForeignKey {
+    pub columns: Vec<String>,
+    pub references_table: String,
+    pub references_columns: Vec<String>,
+    pub on_delete: String,
+    pub on_update: String,
+}
+
+/// Indexes and foreign keys as a backend reads them, before the model's rules are applied.
+#[derive(Debug, Clone, Default)]
+pub struct RawTable {
+    pub name: String,
+    pub engine: Option<String>,
+    pub collation: Option<String>,
+    pub columns: Vec<Column>,
+    pub primary_key: Vec<String>,
+    /// Every index but the primary key: name, unique, columns.
+    pub indexes: Vec<(String, bool, Vec<String>)>,
+    /// Foreign keys with their constraint names (MySQL) where known.
+    pub foreign_keys: Vec<(Option<String>, ForeignKey)>,
+}
+
+impl RawTable {
+    /// Applies the model's rules: unique keys by content, implicit foreign-key indexes dropped
+    /// (MySQL), table collation only with character columns, stable order.
+    pub fn finish(self, dialect: Dialect) -> Table {
+        let mut unique_keys = Vec::new();
+        let mut indexes = Vec::new();
+        for (name, unique, columns) in self.indexes {
+            if unique {
+                unique_keys.push(columns);
+                continue;
+            }
+            let implicit = dialect == Dialect::Mysql
+                && self.foreign_keys.iter().any(|(fk_name, fk)| {
+                    fk.columns == columns
+                        && (fk_name.as_deref() == Some(name.as_str())
+                            || fk.columns.first() == Some(&name))
+                });
+            if !implicit {
+                indexes.push(Index { name, columns });
+            }
+        }
+        unique_keys.sort();
+        unique_keys.dedup();
+        indexes.sort();
+        let mut foreign_keys: Vec<ForeignKey> =
+            self.foreign_keys.into_iter().map(|(_, fk)| fk).collect();
+        foreign_keys.sort();
+        let has_text = self
+            .columns
+            .iter()
+            .any(|c| type_family(&c.type_name) == "text");
+        Table {
+            name: self.name,
+            engine: self.engine,
+            collation: if has_text { self.collation } else { None },
+            columns: self.columns,
+            primary_key: self.primary_key,
+            unique_keys,
+            indexes,
+            foreign_keys,
+        }
+    }
+}
+
+impl Schema {
+    pub fn new(dialect: Dialect, mut tables: Vec<Table>) -> Schema {
+        tables.sort_by(|a, b| a.name.cmp(&b.name));
+        Schema { dialect, tables }
+    }
+
+    pub fn table(&self, name: &str) -> Option<&Table> {
+        self.tables.iter().find(|t| t.name == name)
+    }
+
+    /// The model with everything that is spelt differently across dialects reduced to what
+    /// both can say: types to their family, no engine, no collation, no `ON UPDATE`.
+    pub fn portable(&self) -> Schema {
+        let tables = self
+            .tables
+            .iter()
+            .map(|t| Table {
+                engine: None,
+                collation: None,
+                columns: t
+                    .columns
+                    .iter()
+                    .map(|c| Column {
+                        type_name: type_family(&c.type_name).to_string(),
+                        on_update: None,
+                        collation: None,
+                        ..c.clone()
+                    })
+                    .collect(),
+                ..t.clone()
+            })
+            .collect();
+        Schema {
+            dialect: self.dialect,
+            tables,
+        }
+    }
+
+    /// The stable text form (`schema dump`): one line per fact, tables by name.
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        for (i, t) in self.tables.iter().enumerate() {
+            if i > 0 {
+                out.push('\n');
+            }
+            out.push_str(&t.to_text());
+        }
+        out
+    }
+}
+
+impl Table {
+    fn options_text(&self) -> String {
+        let mut s = String::new();
+        if let Some(e) = &self.engine {
+            let _ = write!(s, " engine={e}");
+        }
+        if let Some(c) = &self.collation {
+            let _ = write!(s, " collation={c}");
+        }
+        s
+    }
+
+    pub fn to_text(&self) -> String {
+        let mut out = format!("table {}{}\n", self.name, self.options_text());
+        for c in &self.columns {
+            let _ = writeln!(out, "  column {} {}", c.name, self.column_text(c));
+        }
+        for (key, text) in self.keyed_items() {
+            if text.is_empty() {
+                let _ = writeln!(out, "  {key}");
+            } else {
+                let _ = writeln!(out, "  {key} {text}");
+            }
+        }
+        out
+    }
+
+    /// A column's definition; its collation only where it differs from the table's.
+    fn column_text(&self, c: &Column) -> String {
+        let mut s = c.type_name.clone();
+        s.push_str(if c.nullable { " NULL" } else { " NOT NULL" });
+        if let Some(d) = &c.default {
+            let _ = write!(s, " DEFAULT {d}");
+        }
+        if c.auto_increment {
+            s.push_str(" AUTO_INCREMENT");
+        }
+        if let Some(u) = &c.on_update {
+            let _ = write!(s, " ON UPDATE {u}");
+        }
+        if let Some(coll) = &c.collation {
+            if self.collation.as_ref() != Some(coll) {
+                let _ = write!(s, " COLLATE {coll}");
+            }
+        }
+        s
+    }
+
+    /// Keys, indexes and foreign keys as (identity, rest) pairs: two tables have the same
+    /// object when the identities match, and the same definition when the rests match too.
+    fn keyed_items(&self) -> Vec<(String, String)> {
+        let mut items = Vec::new();
+        if !self.primary_key.is_empty() {
+            items.push(("primary key".to_string(), cols(&self.primary_key)));
+        }
+        for u in &self.unique_keys {
+            items.push((format!("unique {}", cols(u)), String::new()));
+        }
+        for i in &self.indexes {
+            items.push((format!("index {}", i.name), cols(&i.columns)));
+        }
+        for fk in &self.foreign_keys {
+            items.push((
+                format!(
+                    "foreign key {} references {} {}",
+                    cols(&fk.columns),
+                    fk.references_table,
+                    cols(&fk.references_columns)
+                ),
+                format!("on delete {} on update {}", fk.on_delete, fk.on_update),
+            ));
+        }
+        items
+    }
+}
+
+fn cols(c: &[String]) -> String {
+    format!("({})", c.join(", "))
+}
+
+/// One way a live schema differs from the expected one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Difference {
+    pub table: String,
+    /// `table`, `column Email`, `index BasesModifiedTS`, `foreign key (…) references …`, …
+    pub object: String,
+    /// What the expected schema has; `None`: it has no such object.
+    pub expected: Option<String>,
+    /// What the live schema has; `None`: it has no such object.
+    pub found: Option<String>,
+}
+
+impl fmt::Display for Difference {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = if self.object == "table" {
+            format!("table {}", self.table)
+        } else {
+            format!("{}: {}", self.table, self.object)
+        };
+        match (&self.expected, &self.found) {
+            (Some(e), None) => write!(f, "{what}: missing (expected {e})"),
+            (None, Some(x)) => write!(f, "{what}: not expected (found {x})"),
+            (Some(e), Some(x)) => write!(f, "{what}: expected {e}, found {x}"),
+            (None, None) => write!(f, "{what}"),
+        }
+    }
+}
+
+/// Every difference between `expected` and `found`, table by table in name order.
+pub fn diff(expected: &Schema, found: &Schema) -> Vec<Difference> {
+    let names: BTreeSet<&str> = expected
+        .tables
+        .iter()
+        .chain(&found.tables)
+        .map(|t| t.name.as_str())
+        .collect();
+    let mut out = Vec::new();
+    for name in names {
+        match (expected.table(name), found.table(name)) {
+            (Some(e), None) => out.push(Difference {
+                table: name.to_string(),
+                object: "table".into(),
+                expected: Some(format!("{} columns", e.columns.len())),
+                found: None,
+            }),
+            (None, Some(x)) => out.push(Difference {
+                table: name.to_string(),
+                object: "table".into(),
+                expected: None,
+                found: Some(format!("{} columns", x.columns.len())),
+            }),
+            (Some(e), Some(x)) => diff_table(e, x, &mut out),
+            (None, None) => {}
+        }
+    }
+    out
+}
+
+fn diff_table(e: &Table, x: &Table, out: &mut Vec<Difference>) {
+    let mut push = |object: String, expected: Option<String>, found: Option<String>| {
+        out.push(Difference {
+            table: e.name.clone(),
+            object,
+            expected,
+            found,
+        })
+    };
+    if e.options_text() != x.options_text() {
+        push(
+            "options".into(),
+            Some(e.options_text().trim().to_string()).filter(|s| !s.is_empty()),
+            Some(x.options_text().trim().to_string()).filter(|s| !s.is_empty()),
+        );
+    }
+    let ecols: BTreeMap<&str, &Column> = e.columns.iter().map(|c| (c.name.as_str(), c)).collect();
+    let xcols: BTreeMap<&str, &Column> = x.columns.iter().map(|c| (c.name.as_str(), c)).collect();
+    for c in &e.columns {
+        match xcols.get(c.name.as_str()) {
+            None => push(format!("column {}", c.name), Some(e.column_text(c)), None),
+            Some(xc) => {
+                let (a, b) = (e.column_text(c), x.column_text(xc));
+                // Compare definitions with the effective collation, not its elision.
+                if a != b || c.collation != xc.collation {
+                    push(
+                        format!("column {}", c.name),
+                        Some(with_collation(&a, c)),
+                        Some(with_collation(&b, xc)),
+                    );
+                }
+            }
+        }
+    }
+    for c in &x.columns {
+        if !ecols.contains_key(c.name.as_str()) {
+            push(format!("column {}", c.name), None, Some(x.column_text(c)));
+        }
+    }
+    // Order of the columns both have: name each one whose predecessor moved.
+    let common_e: Vec<&str> = e
+        .columns
+        .iter()
+        .map(|c| c.name.as_str())
+        .filter(|n| xcols.contains_key(n))
+        .collect();
+    let common_x: Vec<&str> = x
+        .columns
+        .iter()
+        .map(|c| c.name.as_str())
+        .filter(|n| ecols.contains_key(n))
+        .collect();
+    if common_e != common_x {
+        let after = |seq: &[&str], name: &str| -> String {
+            match seq.iter().position(|n| *n == name) {
+                Some(0) => "first".to_string(),
+                Some(i) => format!("after {}", seq[i - 1]),
+                None => String::new(),
+            }
+        };
+        for name in &common_e {
+            let (a, b) = (after(&common_e, name), after(&common_x, name));
+            if a != b {
+                push(format!("column {name} position"), Some(a), Some(b));
+            }
+        }
+    }
+    let ek: BTreeMap<String, String> = e.keyed_items().into_iter().collect();
+    let xk: BTreeMap<String, String> = x.keyed_items().into_iter().collect();
+    let describe = |rest: &str| {
+        if rest.is_empty() {
+            "present".to_string()
+        } else {
+            rest.to_string()
+        }
+    };
+    for (key, rest) in &ek {
+        match xk.get(key) {
+            None => push(key.clone(), Some(describe(rest)), None),
+            Some(r) if r != rest => push(key.clone(), Some(rest.clone()), Some(r.clone())),
+            Some(_) => {}
+        }
+    }
+    for (key, rest) in &xk {
+        if !ek.contains_key(key) {
+            push(key.clone(), None, Some(describe(rest)));
+        }
+    }
+}
+
+fn with_collation(text: &str, c: &Column) -> String {
+    match &c.collation {
+        Some(coll) if !text.contains(" COLLATE ") => format!("{text} COLLATE {coll}"),
+        _ => text.to_string(),
+    }
+}
+
+/// The differences as lines, for messages.
+pub fn render_differences(diffs: &[Difference]) -> String {
+    let mut s = String::new();
+    for d in diffs {
+        let _ = writeln!(s, "  {d}");
+    }
+    s
+}
+
+// ---- normalisation -------------------------------------------------------------------------
+
+/// A type's family, the part of a type both dialects agree on: `integer`, `text`, `decimal`,
+/// `real`, `time`, `blob` or `other` (SQLite's affinity rules, with times on their own).
+pub fn type_family(type_name: &str) -> &'static str {
+    let t = type_name.to_ascii_uppercase();
+    if t.contains("INT") {
+        "integer"
+    } else if t.contains("CHAR") || t.contains("CLOB") || t.contains("TEXT") {
+        "text"
+    } else if t.contains("DEC") || t.contains("NUM") {
+        "decimal"
+    } else if t.contains("REAL") || t.contains("FLOA") || t.contains("DOUB") {
+        "real"
+    } else if t.contains("TIME") || t.contains("DATE") || t.contains("YEAR") {
+        "time"
+    } else if t.contains("BLOB") || t.contains("BINARY") || t.is_empty() {
+        "blob"
+    } else {
+        "other"
+    }
+}
+
+/// Upper case, single spaces, no spaces around parentheses and commas. On MySQL, integer
+/// display widths go (`int(10) unsigned` → `INT UNSIGNED`; MySQL 8 no longer shows them) except
+/// `TINYINT(1)`, and `INTEGER` is spelt `INT`.
+pub fn normalise_type(dialect: Dialect, raw: &str) -> String {
+    let mut s = String::new();
+    for word in raw.split_whitespace() {
+        if !s.is_empty() {
+            s.push(' ');
+        }
+        s.push_str(&word.to_ascii_uppercase());
+    }
+    let s = s
+        .replace(" (", "(")
+        .replace("( ", "(")
+        .replace(" )", ")")
+        .replace(", ", ",")
+        .replace(" ,", ",");
+    if dialect == Dialect::Sqlite {
+        return s;
+    }
+    let (base, rest) = match s.find('(') {
+        Some(open) => match s[open..].find(')') {
+            Some(close) => (
+                &s[..open],
+                Some((&s[open..=open + close], &s[open + close + 1..])),
+            ),
+            None => (s.as_str(), None),
+        },
+        None => (s.as_str(), None),
+    };
+    let base = if base == "INTEGER" { "INT" } else { base };
+    let integer = matches!(
+        base,
+        "TINYINT" | "SMALLINT" | "MEDIUMINT" | "INT" | "BIGINT"
+    );
+    match rest {
+        Some((width, tail)) if integer => {
+            if base == "TINYINT" && width == "(1)" {
+                format!("TINYINT(1){tail}")
+            } else {
+                format!("{base}{tail}")
+            }
+        }
+        Some((args, tail)) => format!("{base}{args}{tail}"),
+        None => {
+            if let Some(tail) = s.strip_prefix("INTEGER") {
+                format!("INT{tail}")
+            } else {
+                s
+            }
+        }
+    }
+}
+
+/// A default as the catalogue shows it (`None`: no default) → the model's form. Both dialects
+/// show SQL text: MariaDB quotes string literals (`'en'`), SQLite keeps what was written; MySQL
+/// 8's unquoted strings are quoted by its backend before they arrive here.
+pub fn normalise_default(raw: Option<&str>, type_name: &str) -> Option<String> {
+    let mut v = raw?.trim();
+    while v.len() >= 2 && v.starts_with('(') && v.ends_with(')') {
+        v = v[1..v.len() - 1].trim();
+    }
+    if v.eq_ignore_ascii_case("null") {
+        return None;
+    }
+    let lower = v.to_ascii_lowercase();
+    if matches!(
+        lower.as_str(),
+        "current_timestamp"
+            | "current_timestamp()"
+            | "now()"
+            | "localtimestamp"
+            | "localtimestamp()"
+    ) || lower.starts_with("current_timestamp(")
+    {
+        return Some("CURRENT_TIMESTAMP".to_string());
+    }
+    let family = type_family(type_name);
+    let unquoted = unquote(v);
+    let literal = unquoted.as_deref().unwrap_or(v);
+    if matches!(family, "integer" | "decimal" | "real") {
+        if let Some(n) = canonical_number(literal) {
+            return Some(n);
+        }
+    }
+    if family == "time" {
+        let trimmed = match literal.split_once('.') {
+            Some((head, frac)) if frac.bytes().all(|b| b == b'0') => head,
+            _ => literal,
+        };
+        return Some(quote(trimmed));
+    }
+    match unquoted {
+        Some(s) => Some(quote(&s)),
+        None => match canonical_number(v) {
+            Some(n) => Some(n),
+            None => Some(v.to_string()),
+        },
+    }
+}
+
+fn unquote(v: &str) -> Option<String> {
+    let q = v.chars().next()?;
+    if (q != '\'' && q != '"') || v.len() < 2 || !v.ends_with(q) {
+        return None;
+    }
+    let inner = &v[1..v.len() - 1];
+    let doubled = format!("{q}{q}");
+    Some(inner.replace(&doubled, &q.to_string()).replace("\\'", "'"))
+}
+
+fn quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// `0.000000` → `0`, `+1.50` → `1.5`, `-0` → `0`; `None` when not a plain decimal number.
+fn canonical_number(s: &str) -> Option<String> {
+    let (neg, digits) = match s.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, s.strip_prefix('+').unwrap_or(s)),
+    };
+    let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
+    if int.is_empty() && frac.is_empty()
+        || !int.bytes().all(|b| b.is_ascii_digit())
+        || !frac.bytes().all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    let int = int.trim_start_matches('0');
+    let frac = frac.trim_end_matches('0');
+    let int = if int.is_empty() { "0" } else { int };
+    let mut out = String::new();
+    if neg && !(int == "0" && frac.is_empty()) {
+        out.push('-');
+    }
+    out.push_str(int);
+    if !frac.is_empty() {
+        out.push('.');
+        out.push_str(frac);
+    }
+    Some(out)
+}
+
+/// `restrict` and `no action` are the same to InnoDB and differ in SQLite only in when the
+/// check runs; both read `NO ACTION`.
+pub fn normalise_action(raw: &str) -> String {
+    let a = raw.trim().to_ascii_uppercase();
+    if a == "RESTRICT" || a.is_empty() {
+        "NO ACTION".to_string()
+    } else {
+        a
+    }
+}
+
+/// `utf8_general_ci` → `utf8mb3_general_ci` (MariaDB before 10.6 and MySQL 5 call utf8mb3
+/// `utf8`).
+pub fn normalise_collation(raw: &str) -> String {
+    let c = raw.trim().to_ascii_lowercase();
+    match c.strip_prefix("utf8_") {
+        Some(rest) => format!("utf8mb3_{rest}"),
+        None if c == "utf8" => "utf8mb3".to_string(),
+        None => c,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn types() {
+        let m = |s| normalise_type(Dialect::Mysql, s);
+        assert_eq!(m("int(10) unsigned"), "INT UNSIGNED");
+        assert_eq!(m("tinyint(3) unsigned"), "TINYINT UNSIGNED");
+        assert_eq!(m("tinyint(1)"), "TINYINT(1)");
+        assert_eq!(m("tinyint(4)"), "TINYINT");
+        assert_eq!(m("bigint(20) unsigned"), "BIGINT UNSIGNED");
+        assert_eq!(m("INTEGER UNSIGNED"), "INT UNSIGNED");
+        assert_eq!(m("decimal(10,6) unsigned"), "DECIMAL(10,6) UNSIGNED");
+        assert_eq!(m("varchar(32)"), "VARCHAR(32)");
+        assert_eq!(m("timestamp"), "TIMESTAMP");
+        let s = |s| normalise_type(Dialect::Sqlite, s);
+        assert_eq!(s("varchar ( 32 )"), "VARCHAR(32)");
+        assert_eq!(s("decimal(10, 6)"), "DECIMAL(10,6)");
+        assert_eq!(s("integer"), "INTEGER");
+    }
+
+    #[test]
+    fn families() {
+        assert_eq!(type_family("TINYINT UNSIGNED"), "integer");
+        assert_eq!(type_family("BIGINT"), "integer");
+        assert_eq!(type_family("VARCHAR(32)"), "text");
+        assert_eq!(type_family("CHAR(32)"), "text");
+        assert_eq!(type_family("TEXT"), "text");
+        assert_eq!(type_family("DECIMAL(10,6) UNSIGNED"), "decimal");
+        assert_eq!(type_family("TIMESTAMP"), "time");
+    }
+
+    #[test]
+    fn defaults() {
+        let d = |raw: Option<&str>, t: &str| normalise_default(raw, t);
+        assert_eq!(d(None, "INT"), None);
+        assert_eq!(d(Some("NULL"), "VARCHAR(3)"), None);
+        assert_eq!(d(Some("'en'"), "VARCHAR(6)"), Some("'en'".into()));
+        assert_eq!(d(Some("\"en\""), "VARCHAR(6)"), Some("'en'".into()));
+        assert_eq!(d(Some("''"), "VARCHAR(6)"), Some("''".into()));
+        assert_eq!(d(Some("'0'"), "INT UNSIGNED"), Some("0".into()));
+        assert_eq!(d(Some("0"), "INT UNSIGNED"), Some("0".into()));
+        assert_eq!(d(Some("0.000000"), "DECIMAL(10,6)"), Some("0".into()));
+        assert_eq!(d(Some("(0)"), "INTEGER"), Some("0".into()));
+        assert_eq!(
+            d(Some("current_timestamp()"), "TIMESTAMP"),
+            Some("CURRENT_TIMESTAMP".into())
+        );
+        assert_eq!(
+            d(Some("CURRENT_TIMESTAMP"), "TIMESTAMP"),
+            Some("CURRENT_TIMESTAMP".into())
+        );
+        assert_eq!(
+            d(Some("'1970-01-01 00:00:01.000000'"), "TIMESTAMP"),
+            Some("'1970-01-01 00:00:01'".into())
+        );
+        assert_eq!(
+            d(Some("'1970-01-01 00:00:01'"), "TIMESTAMP"),
+            Some("'1970-01-01 00:00:01'".into())
+        );
+        assert_eq!(d(Some("'it''s'"), "TEXT"), Some("'it''s'".into()));
+        assert_eq!(
+            d(Some("'/dev/null'"), "VARCHAR(8000)"),
+            Some("'/dev/null'".into())
+        );
+    }
+
+    #[test]
+    fn actions_and_collations() {
+        assert_eq!(normalise_action("restrict"), "NO ACTION");
+        assert_eq!(normalise_action("NO ACTION"), "NO ACTION");
+        assert_eq!(normalise_action("set null"), "SET NULL");
+        assert_eq!(normalise_collation("utf8_general_ci"), "utf8mb3_general_ci");
+        assert_eq!(normalise_collation("utf8mb4_bin"), "utf8mb4_bin");
+    }
+
+    fn col(name: &str, t: &str) -> Column {
+        Column {
+            name: name.into(),
+            type_name: t.into(),
+            nullable: false,
+            default: None,
+            auto_increment: false,
+            on_update: None,
+            collation: None,
+        }
+    }
+
+    fn users(columns: &[&str], fk: bool) -> Table {
+        RawTable {
+            name: "Users".into(),
+            columns: columns.iter().map(|c| col(c, "INT")).collect(),
+            primary_key: vec!["ID".into()],
+            indexes: vec![
+                ("Email".into(), true, vec!["Email".into()]),
+                ("ClosedUID".into(), false, vec!["ClosedUID".into()]),
+            ],
+            foreign_keys: if fk {
+                vec![(
+                    Some("Users_ibfk_1".into()),
+                    ForeignKey {
+                        columns: vec!["ClosedUID".into()],
+                        references_table: "Users".into(),
+                        references_columns: vec!["ID".into()],
+                        on_delete: "SET NULL".into(),
+                        on_update: "NO ACTION".into(),
+                    },
+                )]
+            } else {
+                vec![]
+            },
+            ..RawTable::default()
+        }
+        .finish(Dialect::Mysql)
+    }
+
+    #[test]
+    fn implicit_foreign_key_indexes_are_left_out() {
+        let with_fk = users(&["ID", "Email", "ClosedUID"], true);
+        assert!(with_fk.indexes.is_empty(), "{:?}", with_fk.indexes);
+        assert_eq!(with_fk.unique_keys, vec![vec!["Email".to_string()]]);
+        let without = users(&["ID", "Email", "ClosedUID"], false);
+        assert_eq!(without.indexes.len(), 1);
+    }
+
+    #[test]
+    fn diff_names_each_difference() {
+        let expected = Schema::new(
+            Dialect::Mysql,
+            vec![users(&["ID", "Email", "ClosedUID"], true)],
+        );
+        assert!(diff(&expected, &expected).is_empty());
+        let found = Schema::new(
+            Dialect::Mysql,
+            vec![users(&["ID", "ClosedUID", "Email", "Extra"], false)],
+        );
+        let lines: Vec<String> = diff(&expected, &found)
+            .iter()
+            .map(|d| d.to_string())
+            .collect();
+        assert!(
+            lines.contains(&"Users: column Extra: not expected (found INT NOT NULL)".to_string()),
+            "{lines:#?}"
+        );
+        assert!(
+            lines.contains(
+                &"Users: column Email position: expected after ID, found after ClosedUID"
+                    .to_string()
+            ),
+            "{lines:#?}"
+        );
+        assert!(
+            lines.contains(&"Users: foreign key (ClosedUID) references Users (ID): missing (expected on delete SET NULL on update NO ACTION)".to_string()),
+            "{lines:#?}"
+        );
+        assert!(
+            lines.contains(&"Users: index ClosedUID: not expected (found (ClosedUID))".to_string()),
+            "{lines:#?}"
+        );
+        let empty = Schema::new(Dialect::Mysql, vec![]);
+        let lines: Vec<String> = diff(&expected, &empty)
+            .iter()
+            .map(|d| d.to_string())
+            .collect();
+        assert_eq!(lines, vec!["table Users: missing (expected 3 columns)"]);
+    }
+
+    #[test]
+    fn text_form_is_stable() {
+        let s = Schema::new(
+            Dialect::Mysql,
+            vec![users(&["ID", "Email", "ClosedUID"], true)],
+        );
+        assert_eq!(
+            s.to_text(),
+            "table Users\n  column ID INT NOT NULL\n  column Email INT NOT NULL\n  column ClosedUID INT NOT NULL\n  primary key (ID)\n  unique (Email)\n  foreign key (ClosedUID) references Users (ID) on delete SET NULL on update NO ACTION\n"
+        );
+    }
+}

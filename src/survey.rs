@@ -1,0 +1,238 @@
+//! The commands that compare schemas: `verify` (the repository's `schema/` against a replay
+//! of its `migrations/`, per dialect and across dialects), drift (a live database against the
+//! schema its history says it has), and the comparison that guards adoption (`adopt --from
+//! alembic`, `baseline` of a database without history). The expected schemas are built in
+//! scratch databases ([`scratch`]); the comparison is [`schema::diff`].
+
+use std::time::Instant;
+
+use serde::Serialize;
+
+use crate::backend::{Backend, Connection, Timeouts};
+use crate::error::{Error, Result};
+use crate::history::TableName;
+use crate::schema::{self, Difference};
+use crate::scratch::{self, Built, Place, Road};
+use crate::source::{MigrationSet, SchemaFile};
+use crate::Dialect;
+
+/// One comparison `verify` made.
+#[derive(Debug, Clone, Serialize)]
+pub struct Check {
+    /// `sqlite`, `mysql`, or `mysql-vs-sqlite`.
+    pub name: String,
+    /// What was compared with what, for people.
+    pub compared: String,
+    pub differences: Vec<Difference>,
+    pub execution_ms: u64,
+}
+
+/// What `verify` found.
+#[derive(Debug, Clone, Serialize)]
+pub struct Verification {
+    pub checks: Vec<Check>,
+    /// Checks that could not run, with the reason.
+    pub skipped: Vec<String>,
+}
+
+impl Verification {
+    pub fn ok(&self) -> bool {
+        self.checks.iter().all(|c| c.differences.is_empty())
+    }
+}
+
+/// Rows of the two builds compared table by table (seed data).
+fn row_differences(expected: &Built, found: &Built) -> Vec<Difference> {
+    let mut out = Vec::new();
+    for (table, rows) in &expected.rows {
+        let Some((_, other)) = found.rows.iter().find(|(t, _)| t == table) else {
+            continue;
+        };
+        if rows == other {
+            continue;
+        }
+        let show = |r: Option<&Vec<Option<String>>>| match r {
+            None => "no row".to_string(),
+            Some(r) => format!(
+                "({})",
+                r.iter()
+                    .map(|v| v.clone().unwrap_or_else(|| "NULL".into()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        let first = (0..rows.len().max(other.len()))
+            .find(|&i| rows.get(i) != other.get(i))
+            .unwrap_or(0);
+        out.push(Difference {
+            table: table.clone(),
+            object: format!("rows ({} vs {})", rows.len(), other.len()),
+            expected: Some(show(rows.get(first))),
+            found: Some(show(other.get(first))),
+        });
+    }
+    out
+}
+
+/// `verify`: for each place, the schema file against a full replay; then, with both
+/// dialects, the two schema files against each other.
+pub async fn verify(
+    places: &[Place],
+    sets: &[(MigrationSet, Option<SchemaFile>)],
+    table: &TableName,
+    timeouts: Timeouts,
+) -> Result<Verification> {
+    let mut checks = Vec::new();
+    let mut heads: Vec<(Dialect, Built)> = Vec::new();
+    for (place, (set, file)) in places.iter().zip(sets) {
+        let dialect = place.dialect();
+        let started = Instant::now();
+        let Some(file) = file else {
+            return Err(Error::Usage(format!(
+                "verify: no {} in the schema directory",
+                crate::source::schema_file_name(dialect)
+            )));
+        };
+        let newest = set.migrations.last().map(|m| m.version);
+        let mut differences = Vec::new();
+        if newest != Some(file.version) {
+            differences.push(Difference {
+                table: file.script.path.display().to_string(),
+                object: "schema-version".into(),
+                expected: newest.map(|v| format!("{v} (the newest migration)")),
+                found: Some(file.version.to_string()),
+            });
+        }
+        let fresh = scratch::build(place, Road::Schema(file), set, None, table, timeouts).await?;
+        let replay = scratch::build(place, Road::Replay(None), set, None, table, timeouts).await?;
+        differences.extend(schema::diff(&fresh.schema, &replay.schema));
+        differences.extend(row_differences(&fresh, &replay));
+        checks.push(Check {
+            name: dialect.name().to_string(),
+            compared: format!(
+                "{} (expected) with a replay of {} migration(s) from {} (found)",
+                file.script.path.display(),
+                set.migrations.len(),
+                set.dir.display()
+            ),
+            differences,
+            execution_ms: started.elapsed().as_millis() as u64,
+        });
+        heads.push((dialect, fresh));
+    }
+    let mut skipped = Vec::new();
+    match heads.as_slice() {
+        [(Dialect::Sqlite, sqlite), (Dialect::Mysql, mysql)]
+        | [(Dialect::Mysql, mysql), (Dialect::Sqlite, sqlite)] => {
+            let started = Instant::now();
+            let mut differences =
+                schema::diff(&mysql.schema.portable(), &sqlite.schema.portable());
+            differences.extend(row_differences(mysql, sqlite));
+            checks.push(Check {
+                name: "mysql-vs-sqlite".into(),
+                compared: "the MySQL schema (expected) with the SQLite schema (found), types by family only".into(),
+                differences,
+                execution_ms: started.elapsed().as_millis() as u64,
+            });
+        }
+        _ => skipped.push(
+            "mysql: no MySQL/MariaDB database configured (give one with -d mysql://USER@HOST/DB; only its server is used, for scratch databases)".to_string(),
+        ),
+    }
+    Ok(Verification { checks, skipped })
+}
+
+/// The database default collation of a live MySQL database (scratch databases copy it, so
+/// tables created without a charset compare equal); `None` elsewhere.
+pub async fn live_collation(conn: &mut Connection) -> Result<Option<String>> {
+    match conn {
+        Connection::Mysql(m) => m.default_collation().await,
+        Connection::Sqlite(_) => Ok(None),
+    }
+}
+
+/// The live database against the schema expected at `version`: every difference, and the
+/// name of what it was compared with.
+#[allow(clippy::too_many_arguments)]
+pub async fn drift(
+    conn: &mut Connection,
+    place: &Place,
+    version: u64,
+    set: &MigrationSet,
+    schema_file: Option<&SchemaFile>,
+    table: &TableName,
+    timeouts: Timeouts,
+) -> Result<(Vec<Difference>, String)> {
+    let live = conn.introspect().await?;
+    let collation = live_collation(conn).await?;
+    let (expected, name) = scratch::expected_at(
+        place,
+        version,
+        set,
+        schema_file,
+        collation.as_deref(),
+        table,
+        timeouts,
+    )
+    .await?;
+    Ok((schema::diff(&expected.schema, &live), name))
+}
+
+/// The version an Alembic revision corresponds to (`-- alembic-revision:` lines).
+pub fn version_of_revision(set: &MigrationSet, revision: &str) -> Option<u64> {
+    set.migrations
+        .iter()
+        .find(|m| m.up.directives.alembic_revision.as_deref() == Some(revision))
+        .map(|m| m.version)
+}
+
+/// `adopt --from alembic`: the version the database's single Alembic revision maps to.
+pub async fn alembic_version(conn: &mut Connection, set: &MigrationSet) -> Result<(String, u64)> {
+    let revisions = match conn.alembic_revisions().await? {
+        None => {
+            return Err(Error::RefusedBecause(
+                "the database has no alembic_version table, so Alembic does not manage it; adopt it with `aurweb-migrate baseline VERSION` instead".into(),
+            ))
+        }
+        Some(r) => r,
+    };
+    let revision = match revisions.as_slice() {
+        [one] => one.trim().to_string(),
+        [] => {
+            return Err(Error::RefusedBecause(
+                "alembic_version is empty: Alembic never recorded a revision on this database".into(),
+            ))
+        }
+        many => {
+            return Err(Error::RefusedBecause(format!(
+                "alembic_version holds {} revisions ({}): a branched Alembic history has no single version to adopt",
+                many.len(),
+                many.join(", ")
+            )))
+        }
+    };
+    match version_of_revision(set, &revision) {
+        Some(v) => Ok((revision, v)),
+        None => {
+            let known: Vec<String> = set
+                .migrations
+                .iter()
+                .filter_map(|m| {
+                    m.up.directives
+                        .alembic_revision
+                        .as_ref()
+                        .map(|r| format!("{r} = {}", m.version))
+                })
+                .collect();
+            Err(Error::RefusedBecause(format!(
+                "Alembic revision {revision} is not declared by any migration in {} (known: {})",
+                set.dir.display(),
+                if known.is_empty() {
+                    "none".to_string()
+                } else {
+                    known.join(", ")
+                }
+            )))
+        }
+    }
+}
