@@ -1,0 +1,9 @@
+-- Convert the text tables to utf8mb4 (aurweb 6.0.0): nothing to do on SQLite.
+--
+-- On MySQL/MariaDB this revision converts 23 tables from utf8 (utf8mb3, which cannot store
+-- characters outside the Basic Multilingual Plane) to utf8mb4. SQLite has no per-table
+-- character sets: it stores all text as UTF-8 (or UTF-16) and can hold any Unicode character
+-- already. aurweb's own revision skips SQLite for the same reason. This file holds only
+-- comments, so it is recorded as applied without running anything.
+--
+-- alembic-revision: 56e2ce8e2ffa

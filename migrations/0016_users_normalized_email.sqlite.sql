@@ -1,0 +1,75 @@
+-- Users.NormalizedEmail (after aurweb 6.4.2): the e-mail address in a canonical form, unique,
+-- so that one address cannot register several accounts. NULL for the accounts that share a
+-- normalized address with an older account (they are grandfathered in). Steps, in aurweb's
+-- order:
+--   1. add the nullable column VARCHAR(320);
+--   2. delete suspended accounts that own no content (spam sign-ups);
+--   3. fill NormalizedEmail for every account;
+--   4. keep it only on the oldest account (lowest ID) of each group sharing one value;
+--   5. (MySQL only: make Users ROW_FORMAT=DYNAMIC for the long index key; nothing to
+--      do on SQLite);
+--   6. create the unique index UsersNormalizedEmail.
+--
+-- Differences from aurweb's revision (which is Python and cannot be rendered as SQL):
+--   * Step 2. "Content" is every row that names the user in one of these 8 tables and 14
+--     columns: PackageBases (FlaggerUID, SubmitterUID, MaintainerUID, PackagerUID),
+--     PackageComments (UsersID, EditedUsersID, DelUsersID), PackageRequests (UsersID,
+--     ClosedUID), PackageVotes (UsersID), PackageComaintainers (UsersID),
+--     PackageNotifications (UserID), VoteInfo (SubmitterID), Votes (UserID): that is every
+--     reference to Users except Sessions, SSHPubKeys and AcceptedTerms, which are account
+--     state rather than content and are removed with the account (ON DELETE CASCADE).
+--     aurweb checks 13 columns in 8 tables; its exact list is not in our notes, so this list
+--     errs on the side of keeping an account (a user who deleted someone's comment, for
+--     example, is kept: DelUsersID is ON DELETE CASCADE and would take the comment along).
+--     aurweb also prints a report of what it did; SQL cannot.
+--   * Step 3. aurweb uses its Python normalize_email(): email-validator's normalisation
+--     (IDNA/Unicode folding of the domain, Unicode normalisation of the local part),
+--     lower-casing, and per-provider rules for dots and "+tag" suffixes in the local part.
+--     SQL can do none of that faithfully, so this migration only lower-cases the whole
+--     address: NormalizedEmail = LOWER(Email). Lower-casing is justified for every address
+--     (aurweb already treats addresses case-insensitively: Users.Email is unique under
+--     utf8mb4_general_ci). Provider-specific dot and "+tag" rules are NOT applied: which
+--     providers and rules aurweb uses is not in our notes, and a rule aurweb does not apply
+--     would make distinct addresses collide and lose their value. SQLite's lower()
+--     folds only ASCII letters (unless SQLite was built with ICU), so non-ASCII capitals
+--     stay as they are. Step 4 compares with SQLite's BINARY collation, the comparison the
+--     unique index uses. (Users.Email is unique byte for byte here, so "Foo@x" and "foo@x"
+--     may both exist; the newer account gets NULL.)
+--     Consequences: addresses that aurweb's rules would merge (dots, "+tags", IDNA forms of
+--     a domain) keep distinct values here, so such duplicates are not detected and the value
+--     stored can differ from the one aurweb computes for the same address later; an address
+--     aurweb's validator rejects still gets a value here. To have exactly aurweb's values,
+--     recompute the column with aurweb's normalize_email() afterwards (outside this tool).
+--   * Step 1: aurweb skips the ADD COLUMN when the column exists; aurweb-migrate's history
+--     makes sure this runs exactly once, so there is no guard.
+--
+-- alembic-revision: b7c419f0a2d1
+
+ALTER TABLE Users ADD COLUMN NormalizedEmail VARCHAR(320) NULL DEFAULT NULL;
+
+DELETE FROM Users
+WHERE Suspended <> 0
+	AND NOT EXISTS (SELECT 1 FROM PackageBases t WHERE t.FlaggerUID = Users.ID)
+	AND NOT EXISTS (SELECT 1 FROM PackageBases t WHERE t.SubmitterUID = Users.ID)
+	AND NOT EXISTS (SELECT 1 FROM PackageBases t WHERE t.MaintainerUID = Users.ID)
+	AND NOT EXISTS (SELECT 1 FROM PackageBases t WHERE t.PackagerUID = Users.ID)
+	AND NOT EXISTS (SELECT 1 FROM PackageComments t WHERE t.UsersID = Users.ID)
+	AND NOT EXISTS (SELECT 1 FROM PackageComments t WHERE t.EditedUsersID = Users.ID)
+	AND NOT EXISTS (SELECT 1 FROM PackageComments t WHERE t.DelUsersID = Users.ID)
+	AND NOT EXISTS (SELECT 1 FROM PackageRequests t WHERE t.UsersID = Users.ID)
+	AND NOT EXISTS (SELECT 1 FROM PackageRequests t WHERE t.ClosedUID = Users.ID)
+	AND NOT EXISTS (SELECT 1 FROM PackageVotes t WHERE t.UsersID = Users.ID)
+	AND NOT EXISTS (SELECT 1 FROM PackageComaintainers t WHERE t.UsersID = Users.ID)
+	AND NOT EXISTS (SELECT 1 FROM PackageNotifications t WHERE t.UserID = Users.ID)
+	AND NOT EXISTS (SELECT 1 FROM VoteInfo t WHERE t.SubmitterID = Users.ID)
+	AND NOT EXISTS (SELECT 1 FROM Votes t WHERE t.UserID = Users.ID);
+
+UPDATE Users SET NormalizedEmail = LOWER(Email);
+
+UPDATE Users SET NormalizedEmail = NULL
+WHERE EXISTS (
+	SELECT 1 FROM Users older
+	WHERE older.NormalizedEmail = Users.NormalizedEmail AND older.ID < Users.ID
+);
+
+CREATE UNIQUE INDEX UsersNormalizedEmail ON Users (NormalizedEmail);
