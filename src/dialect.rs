@@ -51,7 +51,8 @@ impl fmt::Display for Dialect {
 /// `LOAD INDEX INTO CACHE`, `FLUSH`, `RESET`) and `INSTALL`/`UNINSTALL PLUGIN`. `CREATE` and
 /// `DROP` of a `TEMPORARY TABLE` do not commit. A statement that starts with an executable
 /// comment (`/*! … */`) cannot be classified and counts as committing: treating a statement as
-/// non-atomic is always safe, the reverse is not.
+/// non-atomic is always safe, the reverse is not; for the same reason `EXECUTE` (of a prepared
+/// statement) and `CALL` count as committing.
 pub fn mysql_commits_implicitly(statement: &str) -> bool {
     let words = crate::splitter::keywords(statement, 4);
     let w: Vec<&str> = words.iter().map(String::as_str).collect();
@@ -73,6 +74,9 @@ pub fn mysql_commits_implicitly(statement: &str) -> bool {
         ["LOAD", "INDEX", ..] => true,
         ["FLUSH" | "RESET", ..] => true,
         ["INSTALL" | "UNINSTALL", ..] => true,
+        // A prepared statement's or a procedure's text is not known here; it may be DDL
+        // (aurweb's Sessions migration runs its ALTER TABLE through EXECUTE).
+        ["EXECUTE", ..] | ["CALL", ..] => true,
         _ => false,
     }
 }
@@ -97,6 +101,8 @@ mod tests {
             "-- c\nCREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW SET NEW.x = 1",
             "OPTIMIZE TABLE t",
             "SET autocommit = 1",
+            "EXECUTE stmt",
+            "CALL p()",
         ] {
             assert!(mysql_commits_implicitly(yes), "{yes}");
         }
@@ -110,6 +116,8 @@ mod tests {
             "SELECT 1",
             "REPLACE INTO t VALUES (1)",
             "BEGIN NOT ATOMIC SELECT 1; END",
+            "PREPARE stmt FROM @sql",
+            "DEALLOCATE PREPARE stmt",
         ] {
             assert!(!mysql_commits_implicitly(no), "{no}");
         }

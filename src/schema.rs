@@ -358,12 +358,14 @@ fn diff_table(e: &Table, x: &Table, out: &mut Vec<Difference>) {
             Some(xc) => {
                 let (a, b) = (e.column_text(c), x.column_text(xc));
                 // Compare definitions with the effective collation, not its elision.
-                if a != b || c.collation != xc.collation {
+                if c.collation != xc.collation {
                     push(
                         format!("column {}", c.name),
                         Some(with_collation(&a, c)),
                         Some(with_collation(&b, xc)),
                     );
+                } else if a != b {
+                    push(format!("column {}", c.name), Some(a), Some(b));
                 }
             }
         }
