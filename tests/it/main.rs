@@ -5,6 +5,7 @@
 
 mod support;
 
+mod aurweb;
 mod baseline;
 mod cli;
 mod concurrency;

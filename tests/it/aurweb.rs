@@ -1,0 +1,302 @@
+//! aurweb's own schema as code: the repository's `migrations/` and `schema/`, copied into each
+//! test's directory. Fresh installs equal a full replay, `verify` catches a schema change
+//! without its migration, and real aurweb databases — one hand-upgraded from 4.8 and one
+//! Alembic managed at a middle revision — are adopted and brought to the head.
+
+use std::path::Path;
+
+use crate::each_db;
+use crate::support::{Db, Env};
+
+each_db!(
+    fresh_install_equals_a_full_replay,
+    alembic_era_database_is_adopted_and_upgraded,
+    unknown_alembic_revision_is_refused,
+    a_one_line_schema_change_fails_verify,
+);
+
+/// The repository's migrations/ and schema/ (their `*.sql` files) into the test's directory.
+fn copy_repository(env: &Env) {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for dir in ["migrations", "schema"] {
+        for entry in std::fs::read_dir(repo.join(dir)).expect("the repository has it") {
+            let entry = entry.expect("a directory entry");
+            let name = entry.file_name();
+            if name.to_string_lossy().ends_with(".sql") {
+                env.write(
+                    Path::new(dir).join(&name),
+                    std::fs::read(entry.path()).expect("readable"),
+                );
+            }
+        }
+    }
+}
+
+fn fixture(name: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Empties the test's database completely (tables and history).
+fn wipe(db: &Db) {
+    if db.is_sqlite() {
+        std::fs::remove_file(db.sqlite_path()).expect("remove the SQLite file");
+    } else {
+        let name = db.mysql_database().to_string();
+        db.exec(&format!(
+            "DROP DATABASE `{name}`; CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci"
+        ));
+    }
+}
+
+fn versions(doc: &serde_json::Value, key: &str) -> Vec<i64> {
+    doc[key]
+        .as_array()
+        .unwrap_or_else(|| panic!("{key} in {doc:#}"))
+        .iter()
+        .map(|a| a["version"].as_i64().expect("a version"))
+        .collect()
+}
+
+fn fresh_install_equals_a_full_replay(db: &Db) {
+    copy_repository(db.env);
+    let doc = db.run(&["upgrade", "--format", "json"]).ok().json();
+    assert_eq!(doc["changed"], true, "{doc:#}");
+    assert_eq!(doc["current"], 17, "{doc:#}");
+    let baseline: Vec<i64> = doc["installed"]["baseline"]
+        .as_array()
+        .expect("installed from schema/")
+        .iter()
+        .map(|v| v.as_i64().unwrap())
+        .collect();
+    assert_eq!(baseline, (1..=17).collect::<Vec<_>>(), "{doc:#}");
+    assert!(versions(&doc, "applied").is_empty(), "{doc:#}");
+    let tables = db.tables();
+    assert_eq!(tables.len(), 31, "aurweb's 30 tables and ours: {tables:?}");
+    assert_eq!(db.count("RequestTypes"), 4, "seed rows incl. adoption");
+    db.run(&["check", "--drift"]).ok();
+    let fresh = db.run(&["schema", "dump"]).ok().stdout.clone();
+
+    wipe(db);
+    let doc = db
+        .run(&["upgrade", "--replay", "--format", "json"])
+        .ok()
+        .json();
+    assert!(doc.get("installed").is_none(), "{doc:#}");
+    assert_eq!(versions(&doc, "applied"), (1..=17).collect::<Vec<_>>());
+    let replayed = db.run(&["schema", "dump"]).ok().stdout.clone();
+    assert_eq!(fresh, replayed, "both roads give the same schema");
+    assert!(fresh.contains("table Users"), "{fresh}");
+    assert!(
+        fresh.contains("  index BasesPopularityName (Popularity, Name)"),
+        "{fresh}"
+    );
+    db.run(&["check", "--drift"]).ok();
+    assert_eq!(
+        db.strings("SELECT Name FROM RequestTypes ORDER BY ID"),
+        ["deletion", "orphan", "merge", "adoption"]
+    );
+    assert_eq!(
+        db.strings("SELECT AccountType FROM AccountTypes ORDER BY ID"),
+        [
+            "User",
+            "Package Maintainer",
+            "Developer",
+            "Package Maintainer & Developer"
+        ]
+    );
+}
+
+/// Builds the database an Alembic-managed aurweb at v6.2.8 has: the schema at revision
+/// 7d65d35fae45 (our version 11), Alembic's version table, and no history of ours.
+fn alembic_era(db: &Db, revision: &str) {
+    copy_repository(db.env);
+    db.run(&["upgrade", "--replay", "--to", "11"]).ok();
+    db.exec("DROP TABLE aurweb_migrations");
+    db.exec("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL, CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num))");
+    db.exec(&format!(
+        "INSERT INTO alembic_version (version_num) VALUES ('{revision}')"
+    ));
+}
+
+fn alembic_era_database_is_adopted_and_upgraded(db: &Db) {
+    alembic_era(db, "7d65d35fae45");
+    db.exec("INSERT INTO Users (ID, Username, Email, Passwd) VALUES (7, 'alice', 'Alice@Example.org', 'x')");
+    // Running migrations on it without adopting it first is refused.
+    db.run(&["upgrade"])
+        .code(5)
+        .stderr_has("no migration history")
+        .stderr_has("adopt --from alembic");
+    assert!(db.history().is_empty());
+
+    let doc = db
+        .run(&["adopt", "--from", "alembic", "--format", "json"])
+        .ok()
+        .json();
+    assert_eq!(doc["alembic_revision"], "7d65d35fae45", "{doc:#}");
+    assert_eq!(doc["current"], 11, "{doc:#}");
+    assert_eq!(versions(&doc, "recorded"), (1..=11).collect::<Vec<_>>());
+    assert_eq!(doc["accepted_drift"], serde_json::json!([]), "{doc:#}");
+    assert!(db.states().iter().all(|(_, s)| s == "baseline"));
+    assert!(db.has_table("alembic_version"), "left in place");
+
+    let doc = db.run(&["upgrade", "--format", "json"]).ok().json();
+    assert_eq!(versions(&doc, "applied"), (12..=17).collect::<Vec<_>>());
+    db.run(&["check", "--drift"]).ok();
+    assert_eq!(
+        db.strings("SELECT NormalizedEmail FROM Users WHERE ID = 7"),
+        ["alice@example.org"],
+        "0016's backfill ran on the adopted data"
+    );
+    // Adopting twice is refused: the database has a history now.
+    db.run(&["adopt", "--from", "alembic"])
+        .code(5)
+        .stderr_has("already has a history");
+}
+
+fn unknown_alembic_revision_is_refused(db: &Db) {
+    alembic_era(db, "0123456789ab");
+    let run = db.run(&["adopt", "--from", "alembic", "--format", "json"]);
+    let doc = run.code(5).json();
+    assert_eq!(doc["error"]["kind"], "refused", "{doc:#}");
+    run.stderr_has("0123456789ab")
+        .stderr_has("7d65d35fae45 = 11");
+    assert!(db.history().is_empty(), "nothing recorded");
+}
+
+fn a_one_line_schema_change_fails_verify(db: &Db) {
+    copy_repository(db.env);
+    // With a MySQL target, verify checks both dialects (and across them); else SQLite only.
+    let verify = || {
+        let mut args = vec!["verify"];
+        if db.is_mysql() {
+            args.extend(["-d", db.url()]);
+        }
+        db.env.run(&args)
+    };
+    let run = verify();
+    run.ok().stdout_has("ok    sqlite:");
+    if db.is_mysql() {
+        run.stdout_has("ok    mysql:")
+            .stdout_has("ok    mysql-vs-sqlite");
+    }
+    let file = format!("schema/{}.sql", db.dialect());
+    let text = String::from_utf8(db.env.read(&file)).unwrap();
+    let changed = text.replacen(
+        "Email VARCHAR(254) NOT NULL",
+        "Email VARCHAR(255) NOT NULL",
+        1,
+    );
+    assert_ne!(text, changed, "the line exists in {file}");
+    db.env.write(&file, changed);
+    let run = verify();
+    run.code(1)
+        .stdout_has(&format!("FAIL  {}:", db.dialect()))
+        .stdout_has("Users: column Email: expected VARCHAR(255) NOT NULL");
+    if db.is_mysql() {
+        // The two schema files now disagree only in a type's spelling: same family.
+        run.stdout_has("ok    mysql-vs-sqlite");
+    }
+}
+
+/// An aurweb database created from the 4.8.0 schema file and brought to 5.0.0 by hand
+/// (upgrading/5.x.x.txt), then stamped by Alembic's first revision: its missing foreign key
+/// on PackageRequests.ClosedUID is reported, not silently accepted.
+#[test]
+fn hand_upgraded_4_8_database_reports_the_missing_closed_uid_foreign_key() {
+    let env = Env::new();
+    let Some(db) = Db::mysql(&env, module_path!()) else {
+        return;
+    };
+    copy_repository(&env);
+    let name = db.mysql_database().to_string();
+    // The Ansible role created the database with encoding=utf8.
+    db.exec(&format!(
+        "ALTER DATABASE `{name}` CHARACTER SET utf8mb3 COLLATE utf8mb3_general_ci"
+    ));
+    db.exec(&fixture("aurweb-4.8.0.mysql.sql"));
+    db.exec(&fixture("aurweb-5.x.x.mysql.sql"));
+    db.exec("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL, PRIMARY KEY (version_num)); INSERT INTO alembic_version VALUES ('f47cad5d6d03')");
+
+    let run = db.run(&["adopt", "--from", "alembic"]);
+    run.code(5)
+        .stderr_has("refusing to adopt Alembic revision f47cad5d6d03 as version 1")
+        .stderr_has(
+            "PackageRequests: foreign key (ClosedUID) references Users (ID): missing (expected on delete SET NULL",
+        )
+        .stderr_has("Users: column BackupEmail position")
+        .stderr_has("--accept-drift");
+    assert!(db.history().is_empty(), "nothing recorded");
+
+    let doc = db
+        .run(&[
+            "adopt",
+            "--from",
+            "alembic",
+            "--accept-drift",
+            "--format",
+            "json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(doc["current"], 1, "{doc:#}");
+    let accepted: Vec<String> = doc["accepted_drift"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            format!(
+                "{}: {}",
+                d["table"].as_str().unwrap(),
+                d["object"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert!(
+        accepted.contains(
+            &"PackageRequests: foreign key (ClosedUID) references Users (ID)".to_string()
+        ),
+        "{accepted:#?}"
+    );
+    // The hand-upgraded database goes through every later migration…
+    let doc = db.run(&["upgrade", "--format", "json"]).ok().json();
+    assert_eq!(versions(&doc, "applied"), (2..=17).collect::<Vec<_>>());
+    // …and the accepted drift stays visible.
+    db.run(&["check", "--drift"])
+        .code(1)
+        .stdout_has("foreign key (ClosedUID) references Users (ID): missing");
+}
+
+/// `baseline` on the same hand-upgraded database (no version table at all) compares first.
+#[test]
+fn baseline_of_a_hand_upgraded_database_compares_first() {
+    let env = Env::new();
+    let Some(db) = Db::mysql(&env, module_path!()) else {
+        return;
+    };
+    copy_repository(&env);
+    let name = db.mysql_database().to_string();
+    db.exec(&format!(
+        "ALTER DATABASE `{name}` CHARACTER SET utf8mb3 COLLATE utf8mb3_general_ci"
+    ));
+    db.exec(&fixture("aurweb-4.8.0.mysql.sql"));
+    db.exec(&fixture("aurweb-5.x.x.mysql.sql"));
+    db.run(&["baseline", "1"])
+        .code(5)
+        .stderr_has("PackageRequests: foreign key (ClosedUID) references Users (ID): missing");
+    assert!(db.history().is_empty());
+    // Adding the foreign key by hand is what the 5.x.x notes forgot; the order differences
+    // remain and are accepted knowingly.
+    db.exec("ALTER TABLE PackageRequests ADD FOREIGN KEY (ClosedUID) REFERENCES Users (ID) ON DELETE SET NULL");
+    let run = db.run(&["baseline", "1", "--accept-drift"]);
+    run.ok()
+        .stdout_has("accepted drift")
+        .stdout_has("column BackupEmail position");
+    assert!(
+        !run.stdout.contains("foreign key (ClosedUID)"),
+        "{}",
+        run.stdout
+    );
+}
