@@ -206,7 +206,9 @@ async fn install_if_empty<B: Backend>(
     target: Target,
 ) -> Result<Option<Installed>> {
     let tables = backend.table_names().await?;
-    if !tables.is_empty() {
+    // On SQLite this runs outside a transaction: another process may have applied its first
+    // migration since the history was read (its tables and history row commit together).
+    if !tables.is_empty() && backend.read_history().await?.is_empty() {
         let shown: Vec<&str> = tables.iter().take(5).map(String::as_str).collect();
         return Err(Error::RefusedBecause(format!(
             "the database holds {} table(s) ({}{}) but no migration history; adopt it first: `aurweb-migrate adopt --from alembic` for a database Alembic managed, `aurweb-migrate baseline VERSION` for any other (both compare its schema before recording anything)",
@@ -215,7 +217,7 @@ async fn install_if_empty<B: Backend>(
             if tables.len() > 5 { ", …" } else { "" }
         )));
     }
-    let Some(file) = schema else {
+    let Some(file) = schema.filter(|_| tables.is_empty()) else {
         return Ok(None);
     };
     if set.get(file.version).is_none() {
@@ -424,9 +426,8 @@ async fn upgrade_locked<B: Backend>(
     let mut installed = None;
     if history.is_empty() {
         installed = install_if_empty(backend, set, schema, options.target).await?;
-        if installed.is_some() {
-            history = backend.read_history().await?;
-        }
+        // Built here, or by another process meanwhile (SQLite): plan from what is there now.
+        history = backend.read_history().await?;
     }
     let mut queue = replan(set, &history, options)?;
     check_statement_sizes(backend, set, &queue).await?;

@@ -13,6 +13,7 @@ each_db!(
     alembic_era_database_is_adopted_and_upgraded,
     unknown_alembic_revision_is_refused,
     a_one_line_schema_change_fails_verify,
+    concurrent_fresh_installs_build_once,
 );
 
 /// The repository's migrations/ and schema/ (their `*.sql` files) into the test's directory.
@@ -299,4 +300,31 @@ fn baseline_of_a_hand_upgraded_database_compares_first() {
         "{}",
         run.stdout
     );
+}
+
+/// Eight deploys at once on one empty database: one builds it from schema/, the others find
+/// it built; all exit 0 and the baseline is recorded once.
+fn concurrent_fresh_installs_build_once(db: &Db) {
+    copy_repository(db.env);
+    let spawned: Vec<_> = (0..8)
+        .map(|_| {
+            db.cmd(&["upgrade", "--format", "json", "--lock-timeout", "30"])
+                .spawn()
+        })
+        .collect();
+    let runs: Vec<_> = spawned.into_iter().map(|s| s.wait()).collect();
+    let mut installs = 0;
+    for run in &runs {
+        let doc = run.ok().json();
+        assert_eq!(doc["current"], 17, "{doc:#}");
+        assert!(versions(&doc, "applied").is_empty(), "{doc:#}");
+        if doc.get("installed").is_some() {
+            installs += 1;
+        }
+    }
+    assert_eq!(installs, 1, "exactly one run built the database");
+    let states = db.states();
+    assert_eq!(states.len(), 17);
+    assert!(states.iter().all(|(_, s)| s == "baseline"), "{states:?}");
+    db.run(&["check", "--drift"]).ok();
 }
