@@ -147,6 +147,36 @@ pub trait Backend {
     async fn table_rows(&mut self, table: &Table) -> Result<Vec<Vec<Option<String>>>>;
 }
 
+/// The query behind [`Backend::table_rows`]: every column of `table` cast to the dialect's
+/// text type, ordered by all of them. `quote` is the dialect's identifier quote.
+pub(crate) fn rows_as_text_sql(table: &Table, quote: char, text_type: &str) -> String {
+    let q = |n: &str| {
+        format!(
+            "{quote}{}{quote}",
+            n.replace(quote, &format!("{quote}{quote}"))
+        )
+    };
+    let columns: Vec<String> = table
+        .columns
+        .iter()
+        .map(|c| format!("CAST({} AS {text_type})", q(&c.name)))
+        .collect();
+    let order: Vec<String> = (1..=columns.len()).map(|i| i.to_string()).collect();
+    format!(
+        "SELECT {} FROM {} ORDER BY {}",
+        columns.join(", "),
+        q(&table.name),
+        order.join(", ")
+    )
+}
+
+/// The first column of each catalogue row, NULLs left out.
+pub(crate) fn first_column(rows: Vec<Vec<Option<String>>>) -> Vec<String> {
+    rows.into_iter()
+        .filter_map(|r| r.into_iter().next().flatten())
+        .collect()
+}
+
 /// An open database of either dialect: the one place that picks a backend from the target.
 pub enum Connection {
     Sqlite(sqlite::Sqlite),

@@ -629,31 +629,14 @@ impl Sqlite {
         {
             return Ok(None);
         }
-        Ok(Some(
+        Ok(Some(super::first_column(
             self.text_rows("SELECT CAST(version_num AS TEXT) FROM alembic_version")
-                .await?
-                .into_iter()
-                .filter_map(|r| r.into_iter().next().flatten())
-                .collect(),
-        ))
+                .await?,
+        )))
     }
 
     async fn rows_as_text(&mut self, table: &Table) -> Result<Vec<Vec<Option<String>>>> {
-        let q = |n: &str| format!("\"{}\"", n.replace('"', "\"\""));
-        let columns: Vec<String> = table
-            .columns
-            .iter()
-            .map(|c| format!("CAST({} AS TEXT)", q(&c.name)))
-            .collect();
-        let sql = format!(
-            "SELECT {} FROM {} ORDER BY {}",
-            columns.join(", "),
-            q(&table.name),
-            (1..=columns.len())
-                .map(|i| i.to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
+        let sql = super::rows_as_text_sql(table, '"', "TEXT");
         self.text_rows(&sql).await
     }
 }
