@@ -16,6 +16,7 @@ mod downgrade;
 mod errors_json;
 mod harness;
 mod mysql;
+mod schema;
 mod statements;
 mod status;
 mod upgrade;

@@ -1442,3 +1442,35 @@ pub fn three_reversible(env: &Env) {
     env.migration("0002_two.down.sql", "DROP TABLE t2;\n");
     env.migration("0003_three.down.sql", "DROP TABLE t3;\n");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Helpers for the schema tests (`schema.rs`).
+
+impl Env {
+    /// Writes `schema/<name>` (`mysql.sql`, `sqlite.sql`).
+    pub fn schema_file(&self, name: &str, sql: &str) -> PathBuf {
+        self.write(Path::new("schema").join(name), sql)
+    }
+}
+
+impl<'e> Db<'e> {
+    /// A second, empty database of the same dialect in the same env (SQLite: `other.sqlite3`;
+    /// MySQL: another test database, dropped with the handle).
+    #[track_caller]
+    pub fn sibling(&self) -> Db<'e> {
+        match &self.kind {
+            DbKind::Sqlite { .. } => {
+                let path = self.env.join("other.sqlite3");
+                Db {
+                    env: self.env,
+                    url: format!("sqlite://{}", path.display()),
+                    kind: DbKind::Sqlite { path },
+                    rt: runtime(),
+                }
+            }
+            DbKind::Mysql { name, .. } => {
+                Db::mysql(self.env, &format!("{name}-sibling")).expect("a MySQL server")
+            }
+        }
+    }
+}
