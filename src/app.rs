@@ -518,10 +518,10 @@ async fn dispatch(request: &Request, settings: &Settings) -> std::result::Result
             Ok(0)
         }
         Command::Verify => {
-            let mut places = vec![Place::Sqlite];
-            if let config::DatabaseTarget::Mysql(t) = &settings.database.value {
-                places.insert(0, Place::Mysql(t.clone()));
-            }
+            let places = match place(settings) {
+                Place::Sqlite => vec![Place::Sqlite],
+                server => vec![server, Place::Sqlite],
+            };
             let mut sets = Vec::new();
             for p in &places {
                 let set = source::load(&display_path(&settings.migrations_dir.value), p.dialect())
@@ -548,15 +548,7 @@ async fn dispatch(request: &Request, settings: &Settings) -> std::result::Result
             Ok(if v.ok() { 0 } else { 1 })
         }
         Command::SchemaDump => {
-            let mut conn = open(settings, request, Access::ReadOnly)
-                .await
-                .map_err(plain)?
-                .ok_or_else(|| {
-                    plain(Error::Connect {
-                        target: database.clone(),
-                        message: "the database file does not exist".into(),
-                    })
-                })?;
+            let mut conn = open_existing(settings, request).await.map_err(plain)?;
             let found = conn.introspect().await;
             conn.close().await;
             let found = found.map_err(plain)?;
@@ -580,27 +572,8 @@ async fn dispatch(request: &Request, settings: &Settings) -> std::result::Result
                     set.dir.display()
                 )))
             })?;
-            let file = load_schema_file(settings).map_err(plain)?;
-            let mut conn = open(settings, request, Access::ReadOnly)
-                .await
-                .map_err(plain)?
-                .ok_or_else(|| {
-                    plain(Error::Connect {
-                        target: database.clone(),
-                        message: "the database file does not exist".into(),
-                    })
-                })?;
-            let table = TableName::new(&settings.table.value).map_err(plain)?;
-            let found = survey::drift(
-                &mut conn,
-                &place(settings),
-                head,
-                &set,
-                file.as_ref(),
-                &table,
-                timeouts(settings, request),
-            )
-            .await;
+            let mut conn = open_existing(settings, request).await.map_err(plain)?;
+            let found = drift_at(settings, request, &mut conn, &set, head).await;
             conn.close().await;
             let (differences, expected) = found.map_err(plain)?;
             if json {
@@ -746,6 +719,39 @@ fn load_schema_file(settings: &Settings) -> Result<Option<source::SchemaFile>> {
     )
 }
 
+/// The live schema against the one expected at `version` (built from the configured schema
+/// file or by replay): the differences and what was compared with.
+async fn drift_at(
+    settings: &Settings,
+    request: &Request,
+    conn: &mut Connection,
+    set: &MigrationSet,
+    version: u64,
+) -> Result<(Vec<crate::schema::Difference>, String)> {
+    let file = load_schema_file(settings)?;
+    let table = TableName::new(&settings.table.value)?;
+    survey::drift(
+        conn,
+        &place(settings),
+        version,
+        set,
+        file.as_ref(),
+        &table,
+        timeouts(settings, request),
+    )
+    .await
+}
+
+/// Opens a database that must already exist (read-only): `schema dump`, `schema diff`.
+async fn open_existing(settings: &Settings, request: &Request) -> Result<Connection> {
+    open(settings, request, Access::ReadOnly)
+        .await?
+        .ok_or_else(|| Error::Connect {
+            target: settings.database.value.redacted(),
+            message: "the database file does not exist".into(),
+        })
+}
+
 /// `check --drift`: the live schema against the one the history says it has (nothing to
 /// compare when nothing is recorded).
 async fn check_drift(
@@ -762,18 +768,7 @@ async fn check_drift(
         // A missing file is already a problem of its own; there is nothing to build.
         return Ok(Vec::new());
     }
-    let file = load_schema_file(settings)?;
-    let table = TableName::new(&settings.table.value)?;
-    let (differences, expected) = survey::drift(
-        conn,
-        &place(settings),
-        version,
-        set,
-        file.as_ref(),
-        &table,
-        timeouts(settings, request),
-    )
-    .await?;
+    let (differences, expected) = drift_at(settings, request, conn, set, version).await?;
     Ok(differences
         .iter()
         .map(|d| {
@@ -797,18 +792,7 @@ async fn guard_adoption(
     accept_drift: bool,
     action: &str,
 ) -> Result<Vec<crate::schema::Difference>> {
-    let file = load_schema_file(settings)?;
-    let table = TableName::new(&settings.table.value)?;
-    let (differences, expected) = survey::drift(
-        conn,
-        &place(settings),
-        version,
-        set,
-        file.as_ref(),
-        &table,
-        timeouts(settings, request),
-    )
-    .await?;
+    let (differences, expected) = drift_at(settings, request, conn, set, version).await?;
     if differences.is_empty() || accept_drift {
         return Ok(differences);
     }

@@ -160,18 +160,21 @@ impl Scratch {
     }
 }
 
-/// A schema built in a scratch database, with its rows (seed data) table by table.
+/// A schema built in a scratch database, with its rows (seed data) table by table when they
+/// were asked for.
 #[derive(Debug, Clone)]
 pub struct Built {
     pub schema: Schema,
     pub rows: Vec<(String, Vec<Vec<Option<String>>>)>,
 }
 
-async fn read_back(conn: &mut Connection) -> Result<Built> {
+async fn read_back(conn: &mut Connection, with_rows: bool) -> Result<Built> {
     let schema = conn.introspect().await?;
     let mut rows = Vec::new();
-    for t in &schema.tables {
-        rows.push((t.name.clone(), conn.table_rows(t).await?));
+    if with_rows {
+        for t in &schema.tables {
+            rows.push((t.name.clone(), conn.table_rows(t).await?));
+        }
     }
     Ok(Built { schema, rows })
 }
@@ -185,7 +188,9 @@ pub enum Road<'a> {
     Replay(Option<u64>),
 }
 
-/// Builds a scratch database by one road and reads its schema back, then removes it.
+/// Builds a scratch database by one road and reads its schema (and, `with_rows`, its rows)
+/// back, then removes it.
+#[allow(clippy::too_many_arguments)]
 pub async fn build(
     place: &Place,
     road: Road<'_>,
@@ -193,6 +198,7 @@ pub async fn build(
     collation: Option<&str>,
     table: &TableName,
     timeouts: Timeouts,
+    with_rows: bool,
 ) -> Result<Built> {
     let purpose = match road {
         Road::Schema(_) => "schema",
@@ -214,7 +220,7 @@ pub async fn build(
                 runner::upgrade(&mut scratch.conn, set, options, None, &mut |_| {}).await?;
             }
         }
-        read_back(&mut scratch.conn).await
+        read_back(&mut scratch.conn, with_rows).await
     }
     .await;
     scratch.dispose().await;
@@ -232,25 +238,16 @@ pub async fn expected_at(
     table: &TableName,
     timeouts: Timeouts,
 ) -> Result<(Built, String)> {
-    match schema_file {
-        Some(f) if f.version == version => Ok((
-            build(place, Road::Schema(f), set, collation, table, timeouts).await?,
-            f.script.path.display().to_string(),
-        )),
-        _ => Ok((
-            build(
-                place,
-                Road::Replay(Some(version)),
-                set,
-                collation,
-                table,
-                timeouts,
-            )
-            .await?,
+    let (road, name) = match schema_file {
+        Some(f) if f.version == version => (Road::Schema(f), f.script.path.display().to_string()),
+        _ => (
+            Road::Replay(Some(version)),
             format!(
                 "version {version}'s schema (replayed from {})",
                 set.dir.display()
             ),
-        )),
-    }
+        ),
+    };
+    let built = build(place, road, set, collation, table, timeouts, false).await?;
+    Ok((built, name))
 }

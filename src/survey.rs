@@ -103,8 +103,10 @@ pub async fn verify(
                 found: Some(file.version.to_string()),
             });
         }
-        let fresh = scratch::build(place, Road::Schema(file), set, None, table, timeouts).await?;
-        let replay = scratch::build(place, Road::Replay(None), set, None, table, timeouts).await?;
+        let fresh =
+            scratch::build(place, Road::Schema(file), set, None, table, timeouts, true).await?;
+        let replay =
+            scratch::build(place, Road::Replay(None), set, None, table, timeouts, true).await?;
         differences.extend(schema::diff(&fresh.schema, &replay.schema));
         differences.extend(row_differences(&fresh, &replay));
         checks.push(Check {

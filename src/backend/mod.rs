@@ -170,6 +170,26 @@ pub(crate) fn rows_as_text_sql(table: &Table, quote: char, text_type: &str) -> S
     )
 }
 
+/// Catalogue rows as text (NULL as `None`); `describe` names the database in errors.
+pub(crate) fn texts<R>(rows: &[R], describe: &str) -> Result<Vec<Vec<Option<String>>>>
+where
+    R: sqlx::Row,
+    usize: sqlx::ColumnIndex<R>,
+    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    rows.iter()
+        .map(|r| {
+            (0..r.len())
+                .map(|i| {
+                    r.try_get::<Option<String>, _>(i).map_err(|e| {
+                        crate::Error::Database(format!("{describe}: reading the catalogue: {e}"))
+                    })
+                })
+                .collect()
+        })
+        .collect()
+}
+
 /// The first column of each catalogue row, NULLs left out.
 pub(crate) fn first_column(rows: Vec<Vec<Option<String>>>) -> Vec<String> {
     rows.into_iter()

@@ -591,183 +591,6 @@ impl Backend for Mysql {
     }
 
     async fn introspect(&mut self) -> Result<Schema> {
-        self.introspect_tables().await
-    }
-
-    async fn table_names(&mut self) -> Result<Vec<String>> {
-        self.all_table_names().await
-    }
-
-    async fn alembic_revisions(&mut self) -> Result<Option<Vec<String>>> {
-        self.read_alembic().await
-    }
-
-    async fn table_rows(&mut self, table: &Table) -> Result<Vec<Vec<Option<String>>>> {
-        self.rows_as_text(table).await
-    }
-
-    async fn max_statement_bytes(&mut self) -> Result<Option<u64>> {
-        let v: u64 = bounded!(
-            self,
-            sqlx::query_scalar("SELECT @@max_allowed_packet").fetch_one(&mut self.conn)
-        )?;
-        Ok(Some(v))
-    }
-}
-
-impl Mysql {
-    /// Runs one statement, cancelling it at the statement timeout and, while it runs longer
-    /// than a few seconds, asking the server on a second connection whether it still runs it.
-    async fn execute_watched(&mut self, sql: &str) -> std::result::Result<(), StatementError> {
-        let started = Instant::now();
-        let deadline = self.timeouts.statement.map(|t| started + t);
-        let mut next_check = started + WATCHDOG_AFTER;
-        let mut cancelled = false;
-        // The statement runs on `conn`; the watchdog and KILL QUERY use the side connection.
-        // Disjoint field borrows let both live at once.
-        let Mysql {
-            conn,
-            side,
-            options,
-            timeouts,
-            connection_id,
-            ..
-        } = self;
-        let mut side = Side {
-            conn: side,
-            options,
-            timeout: timeouts.connect,
-            id: *connection_id,
-        };
-        let outcome = {
-            let fut = sqlx::raw_sql(sql).execute(&mut *conn);
-            tokio::pin!(fut);
-            loop {
-                let wake = match deadline {
-                    Some(d) if !cancelled && d < next_check => d,
-                    _ => next_check,
-                };
-                tokio::select! {
-                    r = &mut fut => break r.map(|_| ()),
-                    _ = tokio::time::sleep_until(wake.into()) => {}
-                }
-                if deadline.is_some_and(|d| !cancelled && Instant::now() >= d) {
-                    tracing::warn!(
-                        "statement timeout reached, cancelling the statement (KILL QUERY)"
-                    );
-                    cancelled = true;
-                    if let Err(e) = side.kill_query().await {
-                        return Err(StatementError {
-                            message: format!("could not cancel the statement: {e}"),
-                            kind: StatementErrorKind::ConnectionLost,
-                        });
-                    }
-                    continue;
-                }
-                next_check = Instant::now() + WATCHDOG_EVERY;
-                match side.still_running().await {
-                    Ok(true) => {
-                        tracing::info!(
-                            seconds = started.elapsed().as_secs(),
-                            "statement still running"
-                        );
-                    }
-                    Ok(false) => {
-                        // The answer may be on its way: give it a moment before calling it lost.
-                        match tokio::time::timeout(Duration::from_secs(2), &mut fut).await {
-                        Ok(r) => break r.map(|_| ()),
-                        Err(_) => {
-                            return Err(StatementError {
-                                message: "the server no longer runs this statement, but its answer never arrived (watchdog)".to_string(),
-                                kind: StatementErrorKind::ConnectionLost,
-                            })
-                        }
-                    }
-                    }
-                    Err(e) => {
-                        return Err(StatementError {
-                            message: format!("the server cannot be reached (watchdog): {e}"),
-                            kind: StatementErrorKind::ConnectionLost,
-                        })
-                    }
-                }
-            }
-        };
-        match outcome {
-            // SLEEP() and some others end early without an error when killed.
-            Ok(()) if cancelled => Err(StatementError::failed(format!(
-                "cancelled after {}s (--statement-timeout)",
-                self.timeouts.statement.map_or(0, |t| t.as_secs())
-            ))),
-            Ok(()) => Ok(()),
-            Err(e) => Err(self.statement_error(&e, cancelled)),
-        }
-    }
-
-    fn statement_error(&self, e: &sqlx::Error, cancelled: bool) -> StatementError {
-        if is_connection_error(e) {
-            return StatementError {
-                message: message(e),
-                kind: StatementErrorKind::ConnectionLost,
-            };
-        }
-        let mut m = message(e);
-        match error_number(e) {
-            Some(ER_QUERY_INTERRUPTED) if cancelled => {
-                m = format!(
-                    "cancelled after {}s (--statement-timeout): {m}",
-                    self.timeouts.statement.map_or(0, |t| t.as_secs())
-                );
-            }
-            Some(ER_LOCK_WAIT_TIMEOUT) => {
-                m.push_str(&format!(
-                    " (waited {}s, --lock-timeout, for a lock another session holds)",
-                    self.timeouts.lock.as_secs().max(1)
-                ));
-            }
-            _ => {}
-        }
-        StatementError::failed(m)
-    }
-
-    /// Closes the connections cleanly (the server then releases the lock); a lost connection
-    /// is just dropped, and nothing waits longer than the connect timeout.
-    pub async fn close(self) {
-        let timeout = self.timeouts.connect;
-        if !self.broken {
-            let _ = tokio::time::timeout(timeout, self.conn.close()).await;
-        }
-        if let Some(side) = self.side {
-            let _ = tokio::time::timeout(timeout, side.close()).await;
-        }
-    }
-
-    pub fn database(&self) -> &str {
-        &self.database
-    }
-}
-
-/// Catalogue reads for [`Backend::introspect`] and friends.
-impl Mysql {
-    async fn text_rows(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>> {
-        let rows = bounded!(self, sqlx::raw_sql(sql).fetch_all(&mut self.conn))?;
-        rows.iter()
-            .map(|r| {
-                (0..r.len())
-                    .map(|i| {
-                        r.try_get::<Option<String>, _>(i).map_err(|e| {
-                            Error::Database(format!(
-                                "{}: reading the catalogue: {e}",
-                                self.describe
-                            ))
-                        })
-                    })
-                    .collect()
-            })
-            .collect()
-    }
-
-    async fn introspect_tables(&mut self) -> Result<Schema> {
         let excluded = [
             self.table.as_str().to_string(),
             schema::ALEMBIC_TABLE.to_string(),
@@ -928,21 +751,21 @@ impl Mysql {
         ))
     }
 
-    async fn all_table_names(&mut self) -> Result<Vec<String>> {
+    async fn table_names(&mut self) -> Result<Vec<String>> {
         Ok(self
             .text_rows(
                 "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() \
                  ORDER BY TABLE_NAME",
             )
-            .await?
+            .await
+            .map(super::first_column)?
             .into_iter()
-            .filter_map(|r| r.into_iter().next().flatten())
             .filter(|n| !n.eq_ignore_ascii_case(self.table.as_str()))
             .collect())
     }
 
-    async fn read_alembic(&mut self) -> Result<Option<Vec<String>>> {
-        let names = self.all_table_names().await?;
+    async fn alembic_revisions(&mut self) -> Result<Option<Vec<String>>> {
+        let names = self.table_names().await?;
         if !names.iter().any(|n| n == schema::ALEMBIC_TABLE) {
             return Ok(None);
         }
@@ -952,9 +775,157 @@ impl Mysql {
         )))
     }
 
-    async fn rows_as_text(&mut self, table: &Table) -> Result<Vec<Vec<Option<String>>>> {
+    async fn table_rows(&mut self, table: &Table) -> Result<Vec<Vec<Option<String>>>> {
         let sql = super::rows_as_text_sql(table, '`', "CHAR");
         self.text_rows(&sql).await
+    }
+
+    async fn max_statement_bytes(&mut self) -> Result<Option<u64>> {
+        let v: u64 = bounded!(
+            self,
+            sqlx::query_scalar("SELECT @@max_allowed_packet").fetch_one(&mut self.conn)
+        )?;
+        Ok(Some(v))
+    }
+}
+
+impl Mysql {
+    /// Runs one statement, cancelling it at the statement timeout and, while it runs longer
+    /// than a few seconds, asking the server on a second connection whether it still runs it.
+    async fn execute_watched(&mut self, sql: &str) -> std::result::Result<(), StatementError> {
+        let started = Instant::now();
+        let deadline = self.timeouts.statement.map(|t| started + t);
+        let mut next_check = started + WATCHDOG_AFTER;
+        let mut cancelled = false;
+        // The statement runs on `conn`; the watchdog and KILL QUERY use the side connection.
+        // Disjoint field borrows let both live at once.
+        let Mysql {
+            conn,
+            side,
+            options,
+            timeouts,
+            connection_id,
+            ..
+        } = self;
+        let mut side = Side {
+            conn: side,
+            options,
+            timeout: timeouts.connect,
+            id: *connection_id,
+        };
+        let outcome = {
+            let fut = sqlx::raw_sql(sql).execute(&mut *conn);
+            tokio::pin!(fut);
+            loop {
+                let wake = match deadline {
+                    Some(d) if !cancelled && d < next_check => d,
+                    _ => next_check,
+                };
+                tokio::select! {
+                    r = &mut fut => break r.map(|_| ()),
+                    _ = tokio::time::sleep_until(wake.into()) => {}
+                }
+                if deadline.is_some_and(|d| !cancelled && Instant::now() >= d) {
+                    tracing::warn!(
+                        "statement timeout reached, cancelling the statement (KILL QUERY)"
+                    );
+                    cancelled = true;
+                    if let Err(e) = side.kill_query().await {
+                        return Err(StatementError {
+                            message: format!("could not cancel the statement: {e}"),
+                            kind: StatementErrorKind::ConnectionLost,
+                        });
+                    }
+                    continue;
+                }
+                next_check = Instant::now() + WATCHDOG_EVERY;
+                match side.still_running().await {
+                    Ok(true) => {
+                        tracing::info!(
+                            seconds = started.elapsed().as_secs(),
+                            "statement still running"
+                        );
+                    }
+                    Ok(false) => {
+                        // The answer may be on its way: give it a moment before calling it lost.
+                        match tokio::time::timeout(Duration::from_secs(2), &mut fut).await {
+                        Ok(r) => break r.map(|_| ()),
+                        Err(_) => {
+                            return Err(StatementError {
+                                message: "the server no longer runs this statement, but its answer never arrived (watchdog)".to_string(),
+                                kind: StatementErrorKind::ConnectionLost,
+                            })
+                        }
+                    }
+                    }
+                    Err(e) => {
+                        return Err(StatementError {
+                            message: format!("the server cannot be reached (watchdog): {e}"),
+                            kind: StatementErrorKind::ConnectionLost,
+                        })
+                    }
+                }
+            }
+        };
+        match outcome {
+            // SLEEP() and some others end early without an error when killed.
+            Ok(()) if cancelled => Err(StatementError::failed(format!(
+                "cancelled after {}s (--statement-timeout)",
+                self.timeouts.statement.map_or(0, |t| t.as_secs())
+            ))),
+            Ok(()) => Ok(()),
+            Err(e) => Err(self.statement_error(&e, cancelled)),
+        }
+    }
+
+    fn statement_error(&self, e: &sqlx::Error, cancelled: bool) -> StatementError {
+        if is_connection_error(e) {
+            return StatementError {
+                message: message(e),
+                kind: StatementErrorKind::ConnectionLost,
+            };
+        }
+        let mut m = message(e);
+        match error_number(e) {
+            Some(ER_QUERY_INTERRUPTED) if cancelled => {
+                m = format!(
+                    "cancelled after {}s (--statement-timeout): {m}",
+                    self.timeouts.statement.map_or(0, |t| t.as_secs())
+                );
+            }
+            Some(ER_LOCK_WAIT_TIMEOUT) => {
+                m.push_str(&format!(
+                    " (waited {}s, --lock-timeout, for a lock another session holds)",
+                    self.timeouts.lock.as_secs().max(1)
+                ));
+            }
+            _ => {}
+        }
+        StatementError::failed(m)
+    }
+
+    /// Closes the connections cleanly (the server then releases the lock); a lost connection
+    /// is just dropped, and nothing waits longer than the connect timeout.
+    pub async fn close(self) {
+        let timeout = self.timeouts.connect;
+        if !self.broken {
+            let _ = tokio::time::timeout(timeout, self.conn.close()).await;
+        }
+        if let Some(side) = self.side {
+            let _ = tokio::time::timeout(timeout, side.close()).await;
+        }
+    }
+
+    pub fn database(&self) -> &str {
+        &self.database
+    }
+}
+
+/// Catalogue queries behind [`Backend::introspect`] and friends: every value read as text.
+impl Mysql {
+    async fn text_rows(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>> {
+        let rows = bounded!(self, sqlx::raw_sql(sql).fetch_all(&mut self.conn))?;
+        super::texts(&rows, &self.describe)
     }
 
     /// The database's default collation (`information_schema.SCHEMATA`).
@@ -964,9 +935,9 @@ impl Mysql {
                 "SELECT DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA \
                  WHERE SCHEMA_NAME = DATABASE()",
             )
-            .await?
+            .await
+            .map(super::first_column)?
             .into_iter()
-            .next()
-            .and_then(|r| r.into_iter().next().flatten()))
+            .next())
     }
 }

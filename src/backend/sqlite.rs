@@ -383,103 +383,6 @@ impl Backend for Sqlite {
     }
 
     async fn introspect(&mut self) -> Result<Schema> {
-        self.introspect_tables().await
-    }
-
-    async fn table_names(&mut self) -> Result<Vec<String>> {
-        self.all_table_names().await
-    }
-
-    async fn alembic_revisions(&mut self) -> Result<Option<Vec<String>>> {
-        self.read_alembic().await
-    }
-
-    async fn table_rows(&mut self, table: &Table) -> Result<Vec<Vec<Option<String>>>> {
-        self.rows_as_text(table).await
-    }
-
-    async fn max_statement_bytes(&mut self) -> Result<Option<u64>> {
-        // SQLITE_MAX_SQL_LENGTH is 1,000,000,000 bytes: no migration file comes close.
-        Ok(None)
-    }
-
-    async fn delete_row(&mut self, version: u64) -> Result<()> {
-        let sql = format!(
-            "DELETE FROM {} WHERE version = ?1",
-            self.table.quoted(Dialect::Sqlite)
-        );
-        sqlx::query(&sql)
-            .bind(version as i64)
-            .execute(&mut self.conn)
-            .await
-            .map(|_| ())
-            .map_err(|e| self.db_error(&e))
-    }
-}
-
-impl Sqlite {
-    /// Runs statements as one batch (see `execute_all`).
-    async fn execute_batch(
-        &mut self,
-        statements: &[&str],
-    ) -> std::result::Result<(), (usize, StatementError)> {
-        use futures_util::StreamExt;
-        // Statements end at their last token, so a newline and `;` always close them.
-        let batch = statements.join("\n;\n");
-        let mut results = sqlx::raw_sql(&batch).execute_many(&mut self.conn);
-        let mut done = 0;
-        while let Some(r) = results.next().await {
-            if let Err(e) = r {
-                let mut m = message(&e);
-                if is_busy(&e) {
-                    m.push_str(" (waited --lock-timeout for another connection's lock)");
-                }
-                return Err((done.min(statements.len() - 1), StatementError::failed(m)));
-            }
-            done += 1;
-        }
-        Ok(())
-    }
-
-    async fn restore_foreign_keys(&mut self) {
-        if self.foreign_keys_off {
-            let _ = sqlx::raw_sql("PRAGMA foreign_keys = ON")
-                .execute(&mut self.conn)
-                .await;
-            self.foreign_keys_off = false;
-        }
-    }
-
-    /// Closes the connection cleanly.
-    pub async fn close(self) {
-        let _ = self.conn.close().await;
-    }
-}
-
-/// Catalogue reads for [`Backend::introspect`] and friends. Every value is read as text.
-impl Sqlite {
-    async fn text_rows(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>> {
-        let rows = sqlx::raw_sql(sql)
-            .fetch_all(&mut self.conn)
-            .await
-            .map_err(|e| self.db_error(&e))?;
-        rows.iter()
-            .map(|r| {
-                (0..r.len())
-                    .map(|i| {
-                        r.try_get::<Option<String>, _>(i).map_err(|e| {
-                            Error::Database(format!(
-                                "{}: reading the catalogue: {e}",
-                                self.path.display()
-                            ))
-                        })
-                    })
-                    .collect()
-            })
-            .collect()
-    }
-
-    async fn introspect_tables(&mut self) -> Result<Schema> {
         const TABLES: &str = "FROM sqlite_master m, ";
         const WHERE: &str = "WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'";
         let excluded = [
@@ -608,21 +511,21 @@ impl Sqlite {
         ))
     }
 
-    async fn all_table_names(&mut self) -> Result<Vec<String>> {
+    async fn table_names(&mut self) -> Result<Vec<String>> {
         Ok(self
             .text_rows(
                 "SELECT name FROM sqlite_master WHERE type = 'table' \
                  AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
             )
-            .await?
+            .await
+            .map(super::first_column)?
             .into_iter()
-            .filter_map(|r| r.into_iter().next().flatten())
             .filter(|n| !n.eq_ignore_ascii_case(self.table.as_str()))
             .collect())
     }
 
-    async fn read_alembic(&mut self) -> Result<Option<Vec<String>>> {
-        let names = self.all_table_names().await?;
+    async fn alembic_revisions(&mut self) -> Result<Option<Vec<String>>> {
+        let names = self.table_names().await?;
         if !names
             .iter()
             .any(|n| n.eq_ignore_ascii_case(schema::ALEMBIC_TABLE))
@@ -635,8 +538,76 @@ impl Sqlite {
         )))
     }
 
-    async fn rows_as_text(&mut self, table: &Table) -> Result<Vec<Vec<Option<String>>>> {
+    async fn table_rows(&mut self, table: &Table) -> Result<Vec<Vec<Option<String>>>> {
         let sql = super::rows_as_text_sql(table, '"', "TEXT");
         self.text_rows(&sql).await
+    }
+
+    async fn max_statement_bytes(&mut self) -> Result<Option<u64>> {
+        // SQLITE_MAX_SQL_LENGTH is 1,000,000,000 bytes: no migration file comes close.
+        Ok(None)
+    }
+
+    async fn delete_row(&mut self, version: u64) -> Result<()> {
+        let sql = format!(
+            "DELETE FROM {} WHERE version = ?1",
+            self.table.quoted(Dialect::Sqlite)
+        );
+        sqlx::query(&sql)
+            .bind(version as i64)
+            .execute(&mut self.conn)
+            .await
+            .map(|_| ())
+            .map_err(|e| self.db_error(&e))
+    }
+}
+
+impl Sqlite {
+    /// Runs statements as one batch (see `execute_all`).
+    async fn execute_batch(
+        &mut self,
+        statements: &[&str],
+    ) -> std::result::Result<(), (usize, StatementError)> {
+        use futures_util::StreamExt;
+        // Statements end at their last token, so a newline and `;` always close them.
+        let batch = statements.join("\n;\n");
+        let mut results = sqlx::raw_sql(&batch).execute_many(&mut self.conn);
+        let mut done = 0;
+        while let Some(r) = results.next().await {
+            if let Err(e) = r {
+                let mut m = message(&e);
+                if is_busy(&e) {
+                    m.push_str(" (waited --lock-timeout for another connection's lock)");
+                }
+                return Err((done.min(statements.len() - 1), StatementError::failed(m)));
+            }
+            done += 1;
+        }
+        Ok(())
+    }
+
+    async fn restore_foreign_keys(&mut self) {
+        if self.foreign_keys_off {
+            let _ = sqlx::raw_sql("PRAGMA foreign_keys = ON")
+                .execute(&mut self.conn)
+                .await;
+            self.foreign_keys_off = false;
+        }
+    }
+
+    /// Closes the connection cleanly.
+    pub async fn close(self) {
+        let _ = self.conn.close().await;
+    }
+}
+
+/// Catalogue queries behind [`Backend::introspect`] and friends: every value read as text.
+impl Sqlite {
+    async fn text_rows(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>> {
+        let rows = sqlx::raw_sql(sql)
+            .fetch_all(&mut self.conn)
+            .await
+            .map_err(|e| self.db_error(&e))?;
+        super::texts(&rows, &self.path.display().to_string())
     }
 }
