@@ -350,17 +350,27 @@ async fn dispatch(request: &Request, settings: &Settings) -> std::result::Result
                 .await
                 .map_err(plain)?;
             let set = loaded.set;
-            let target = match to {
-                None => Target::Latest,
-                Some(v) if set.get(*v).is_some() => Target::Version(*v),
-                Some(v) => {
+            // Input checks that need the migration set, before anything is written.
+            let checked = (|| {
+                if let Some(f) = &schema_file {
+                    f.check(&set)?;
+                }
+                match to {
+                    None => Ok(Target::Latest),
+                    Some(v) if set.get(*v).is_some() => Ok(Target::Version(*v)),
+                    Some(v) => Err(Error::Usage(format!(
+                        "--to {v}: no migration has that version in {}",
+                        set.dir.display()
+                    ))),
+                }
+            })();
+            let target = match checked {
+                Ok(t) => t,
+                Err(e) => {
                     if let Some(b) = loaded.conn {
                         b.close().await;
                     }
-                    return Err(plain(Error::Usage(format!(
-                        "--to {v}: no migration has that version in {}",
-                        set.dir.display()
-                    ))));
+                    return Err(plain(e));
                 }
             };
             let options = UpgradeOptions {
@@ -375,16 +385,22 @@ async fn dispatch(request: &Request, settings: &Settings) -> std::result::Result
             };
             if *dry_run {
                 let mut conn = loaded.conn;
-                // What a real run would build from schema/: only an empty database.
-                let install = match (&schema_file, conn.as_mut()) {
-                    (Some(f), _) if !target.includes(f.version) => None,
-                    (Some(f), None) => Some(f),
-                    (Some(f), Some(b)) => runner::is_empty(b).await.map_err(plain)?.then_some(f),
-                    (None, _) => None,
+                // As a real run: a database without history is refused when it holds tables,
+                // and built from schema/ when it is empty.
+                let empty = match conn.as_mut() {
+                    Some(b) if loaded.history.is_empty() => runner::tables_without_history(b)
+                        .await
+                        .map(|tables| tables.is_empty()),
+                    Some(_) => Ok(false),
+                    None => Ok(true),
                 };
                 if let Some(b) = conn {
                     b.close().await;
                 }
+                let empty = empty.map_err(plain)?;
+                let install = schema_file
+                    .as_ref()
+                    .filter(|f| empty && target.includes(f.version));
                 let mut pending = runner::pending(&set, &loaded.history, options).map_err(plain)?;
                 if let Some(f) = install {
                     pending.retain(|s| s.migration.version > f.version);

@@ -196,6 +196,25 @@ pub async fn is_empty<B: Backend>(backend: &mut B) -> Result<bool> {
     Ok(backend.table_names().await?.is_empty() && backend.read_history().await?.is_empty())
 }
 
+/// The tables of a database whose history was read empty: an error when it holds any (it must
+/// be adopted first, since running the first migration on it would fail or, worse,
+/// half-succeed), else the empty list.
+pub async fn tables_without_history<B: Backend>(backend: &mut B) -> Result<Vec<String>> {
+    let tables = backend.table_names().await?;
+    // On SQLite this runs outside a transaction: another process may have applied its first
+    // migration since the history was read (its tables and history row commit together).
+    if tables.is_empty() || !backend.read_history().await?.is_empty() {
+        return Ok(tables);
+    }
+    let shown: Vec<&str> = tables.iter().take(5).map(String::as_str).collect();
+    Err(Error::RefusedBecause(format!(
+        "the database holds {} table(s) ({}{}) but no migration history; adopt it first: `aurweb-migrate adopt --from alembic` for a database Alembic managed, `aurweb-migrate baseline VERSION` for any other (both compare its schema before recording anything)",
+        tables.len(),
+        shown.join(", "),
+        if tables.len() > 5 { ", …" } else { "" }
+    )))
+}
+
 /// A database without history (inside the run lock): an empty one is built from the schema
 /// file when there is one and the target is not below its version; one that holds tables is
 /// refused, since running the first migration on it would fail or, worse, half-succeed.
@@ -205,32 +224,11 @@ async fn install_if_empty<B: Backend>(
     schema: Option<&SchemaFile>,
     target: Target,
 ) -> Result<Option<Installed>> {
-    let tables = backend.table_names().await?;
-    // On SQLite this runs outside a transaction: another process may have applied its first
-    // migration since the history was read (its tables and history row commit together).
-    if !tables.is_empty() && backend.read_history().await?.is_empty() {
-        let shown: Vec<&str> = tables.iter().take(5).map(String::as_str).collect();
-        return Err(Error::RefusedBecause(format!(
-            "the database holds {} table(s) ({}{}) but no migration history; adopt it first: `aurweb-migrate adopt --from alembic` for a database Alembic managed, `aurweb-migrate baseline VERSION` for any other (both compare its schema before recording anything)",
-            tables.len(),
-            shown.join(", "),
-            if tables.len() > 5 { ", …" } else { "" }
-        )));
-    }
+    let tables = tables_without_history(backend).await?;
     let Some(file) = schema.filter(|_| tables.is_empty()) else {
         return Ok(None);
     };
-    if set.get(file.version).is_none() {
-        return Err(Error::input(
-            &file.script.path,
-            None,
-            format!(
-                "schema-version {} is not a migration in {}",
-                file.version,
-                set.dir.display()
-            ),
-        ));
-    }
+    file.check(set)?;
     if !target.includes(file.version) {
         return Ok(None);
     }

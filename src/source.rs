@@ -500,6 +500,24 @@ pub struct SchemaFile {
     pub version: u64,
 }
 
+impl SchemaFile {
+    /// Its `schema-version` must be one of the migrations it goes with.
+    pub fn check(&self, set: &MigrationSet) -> Result<()> {
+        if set.get(self.version).is_some() {
+            return Ok(());
+        }
+        Err(Error::input(
+            &self.script.path,
+            None,
+            format!(
+                "schema-version {} is not a migration in {}",
+                self.version,
+                set.dir.display()
+            ),
+        ))
+    }
+}
+
 /// The schema file's name for a dialect.
 pub fn schema_file_name(dialect: Dialect) -> String {
     format!("{}.sql", dialect.name())

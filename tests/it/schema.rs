@@ -348,7 +348,8 @@ fn tables_without_history_are_refused(db: &Db) {
     migrations(db.env, 2);
     schema_at(db.env, 2);
     db.exec("CREATE TABLE legacy (x INTEGER)");
-    for extra in [&[][..], &["--replay"][..]] {
+    // A dry run answers as the real run does.
+    for extra in [&[][..], &["--replay"][..], &["--dry-run"][..]] {
         let mut args = vec!["upgrade"];
         args.extend_from_slice(extra);
         db.run(&args)
@@ -923,9 +924,16 @@ fn bad_schema_files_are_input_errors(db: &Db) {
     let path = schema_path(db);
     // A version no migration has.
     db.env.schema_file(&name, &schema_text(db.dialect(), 9, 2));
-    db.run(&["upgrade"]).code(2).stderr_has(&format!(
-        "{path}: schema-version 9 is not a migration in migrations"
-    ));
+    for extra in [&[][..], &["--dry-run"][..]] {
+        let mut args = vec!["upgrade"];
+        args.extend_from_slice(extra);
+        db.run(&args).code(2).stderr_has(&format!(
+            "{path}: schema-version 9 is not a migration in migrations"
+        ));
+    }
+    if db.is_sqlite() {
+        assert!(!db.exists(), "an input error created the database");
+    }
     // No header line.
     db.env.schema_file(&name, &ddl(db.dialect(), 2));
     db.run(&["upgrade"]).code(2).stderr_has(&format!(

@@ -922,10 +922,25 @@ impl Drop for Db<'_> {
         }
         let dropped = self.rt.block_on(async {
             let mut c = server.try_admin().await?;
-            sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS `{name}`"))
-                .execute(&mut c)
-                .await
-                .map_err(|e| e.to_string())?;
+            // With it, any scratch database the tool left (`<db>_migrate_<pid>_…`) when a
+            // test killed it mid-run.
+            let prefix = format!("{name}_migrate_");
+            let mut names: Vec<String> = sqlx::query_scalar(
+                "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA \
+                 WHERE LEFT(SCHEMA_NAME, CHAR_LENGTH(?)) = ?",
+            )
+            .bind(&prefix)
+            .bind(&prefix)
+            .fetch_all(&mut c)
+            .await
+            .map_err(|e| e.to_string())?;
+            names.push(name.clone());
+            for n in names {
+                sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS `{n}`"))
+                    .execute(&mut c)
+                    .await
+                    .map_err(|e| e.to_string())?;
+            }
             let _ = c.close().await;
             Ok::<(), String>(())
         });
