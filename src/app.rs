@@ -8,6 +8,7 @@ use crate::backend::{Access, Backend, Connection, Timeouts};
 use crate::config::{self, Overrides, Settings};
 use crate::error::{Error, Result};
 use crate::history::TableName;
+use crate::offline;
 use crate::plan::{self, Target};
 use crate::report::{self, Context, Format};
 use crate::runner::{self, Event, Outcome, Resolution, RunMode, StampMode, UpgradeOptions};
@@ -44,6 +45,15 @@ pub enum Command {
         allow_out_of_order: bool,
         resume: bool,
         /// On an empty database, run the migrations instead of building it from `schema/`.
+        replay: bool,
+    },
+    /// `upgrade --sql`: the upgrade as an SQL script, without connecting.
+    UpgradeScript {
+        /// Default: the configured database's dialect.
+        dialect: Option<Dialect>,
+        /// The version the database is at; `None`: an empty database.
+        from: Option<u64>,
+        to: Option<u64>,
         replay: bool,
     },
     Downgrade {
@@ -269,6 +279,38 @@ async fn dispatch(request: &Request, settings: &Settings) -> std::result::Result
                     print(&format!("{}\n", f.display()));
                 }
             }
+            Ok(0)
+        }
+        Command::UpgradeScript {
+            dialect,
+            from,
+            to,
+            replay,
+        } => {
+            if json {
+                return Err(plain(Error::Usage(
+                    "--sql prints an SQL script; --format json does not apply to it".into(),
+                )));
+            }
+            let dialect = dialect.unwrap_or_else(|| settings.database.value.dialect());
+            let set = source::load(&display_path(&settings.migrations_dir.value), dialect)
+                .map_err(plain)?;
+            let schema = if *replay || from.is_some() {
+                None
+            } else {
+                source::load_schema(&display_path(&settings.schema_dir.value), dialect)
+                    .map_err(plain)?
+            };
+            let options = offline::ScriptOptions {
+                dialect,
+                from: *from,
+                target: to.map_or(Target::Latest, Target::Version),
+                replay: *replay,
+                table: TableName::new(&settings.table.value).map_err(plain)?,
+                lock_timeout: settings.lock_timeout.value.as_secs(),
+            };
+            let script = offline::upgrade_script(&set, schema.as_ref(), &options).map_err(plain)?;
+            print(&script);
             Ok(0)
         }
         Command::History => {

@@ -131,6 +131,16 @@ enum Cmd {
         /// the schema directory
         #[arg(long)]
         replay: bool,
+        /// Print the upgrade as an SQL script (history-table statements included) without
+        /// connecting to a database, for review; apply it with `mariadb` or `sqlite3`
+        #[arg(long, conflicts_with_all = ["dry_run", "single_transaction", "allow_out_of_order", "resume"])]
+        sql: bool,
+        /// With --sql: the dialect to write [default: the configured database's]
+        #[arg(long, value_enum, requires = "sql")]
+        dialect: Option<DialectArg>,
+        /// With --sql: the version the database is at [default: an empty database]
+        #[arg(long, value_name = "VERSION", requires = "sql")]
+        from: Option<u64>,
     },
     /// Run reverse files down to VERSION (exclusive)
     Downgrade {
@@ -203,11 +213,25 @@ impl Cli {
             Cmd::Status => Command::Status,
             Cmd::Upgrade {
                 to,
+                replay,
+                sql: true,
+                dialect: d,
+                from,
+                ..
+            } => Command::UpgradeScript {
+                dialect: d.map(dialect),
+                from,
+                to,
+                replay,
+            },
+            Cmd::Upgrade {
+                to,
                 dry_run,
                 single_transaction,
                 allow_out_of_order,
                 resume,
                 replay,
+                ..
             } => Command::Upgrade {
                 to,
                 dry_run,

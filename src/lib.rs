@@ -11,6 +11,7 @@ pub mod config;
 pub mod dialect;
 pub mod error;
 pub mod history;
+pub mod offline;
 pub mod plan;
 pub mod report;
 pub mod runner;

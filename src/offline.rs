@@ -1,0 +1,510 @@
+//! `upgrade --sql`: the upgrade as one SQL script, written without connecting to a database, for
+//! a DBA to review and then apply with the dialect's own client (`mariadb`, `sqlite3`).
+//!
+//! The script does what `upgrade` does, statement for statement, including the version table:
+//! the same rows with the same states, checksums and statement progress, so that after it ran
+//! every command of the tool (`status`, `check`, a later `upgrade`, `--resume` after a failure)
+//! sees the database as if `upgrade` had run. What `upgrade` checks before it writes, the script
+//! checks with guard statements that fail — and stop the client — when the database is not in
+//! the state the script was written for: a single-row `INSERT` of `NULL` into a `NOT NULL`
+//! column of a temporary table, whose column name says what did not hold
+//! (`Column 'history_matches_version_5' cannot be null`).
+//!
+//! Differences, by necessity: `applied_by` is the database account (`CURRENT_USER()`) on MySQL
+//! and `sqlite3` on SQLite rather than the operating-system user, and timings are measured by
+//! the server.
+
+use std::fmt::Write as _;
+
+use crate::error::{Error, Result};
+use crate::history::{self, TableName, State};
+use crate::plan::Target;
+use crate::source::{Migration, MigrationSet, ProgressHasher, SchemaFile, Script};
+use crate::Dialect;
+
+/// What the script is written for.
+#[derive(Debug, Clone)]
+pub struct ScriptOptions {
+    pub dialect: Dialect,
+    /// The version the database is at (its history holds exactly the versions up to this one);
+    /// `None`: an empty database.
+    pub from: Option<u64>,
+    pub target: Target,
+    /// On an empty database, run every migration instead of building the schema file.
+    pub replay: bool,
+    pub table: TableName,
+    /// Seconds to wait for the migration lock (MySQL).
+    pub lock_timeout: u64,
+}
+
+/// The temporary table whose `NOT NULL` columns carry the script's preconditions.
+const GUARD: &str = "aurweb_migrate_guard";
+/// SQLite: the temporary table holding the start time of the running migration.
+const CLOCK: &str = "aurweb_migrate_clock";
+
+/// Writes the upgrade script. Errors: a `--from` or `--to` that names no migration, a target
+/// below `--from`, a schema file that does not fit the set.
+pub fn upgrade_script(
+    set: &MigrationSet,
+    schema: Option<&SchemaFile>,
+    options: &ScriptOptions,
+) -> Result<String> {
+    let dialect = options.dialect;
+    let known = |flag: &str, v: u64| {
+        if set.get(v).is_some() {
+            Ok(())
+        } else {
+            Err(Error::Usage(format!(
+                "{flag} {v}: no migration has that version in {}",
+                set.dir.display()
+            )))
+        }
+    };
+    if let Some(from) = options.from {
+        if from == 0 {
+            return Err(Error::Usage(
+                "--from 0: leave --from out for an empty database (add --replay to run every migration instead of building the schema file)".into(),
+            ));
+        }
+        known("--from", from)?;
+    }
+    if let Target::Version(to) = options.target {
+        known("--to", to)?;
+        if let Some(from) = options.from.filter(|f| to < *f) {
+            return Err(Error::Usage(format!(
+                "--to {to} is below --from {from}: an upgrade script only goes forward (see `downgrade`)"
+            )));
+        }
+    }
+    let install = match (options.from, schema) {
+        (None, Some(file)) if !options.replay => {
+            file.check(set)?;
+            options.target.includes(file.version).then_some(file)
+        }
+        _ => None,
+    };
+    let floor = options.from.or(install.map(|f| f.version)).unwrap_or(0);
+    let pending: Vec<&Migration> = set
+        .migrations
+        .iter()
+        .filter(|m| m.version > floor && options.target.includes(m.version))
+        .collect();
+
+    let w = Writer {
+        dialect,
+        name: options.table.clone(),
+        table: options.table.quoted(dialect),
+        out: String::new(),
+    };
+    w.write(set, options, install, &pending)
+}
+
+struct Writer {
+    dialect: Dialect,
+    name: TableName,
+    /// The version table, quoted.
+    table: String,
+    out: String,
+}
+
+impl Writer {
+    fn write(
+        mut self,
+        set: &MigrationSet,
+        options: &ScriptOptions,
+        install: Option<&SchemaFile>,
+        pending: &[&Migration],
+    ) -> Result<String> {
+        self.header(set, options, install, pending);
+        let at = options.from.map(|from| {
+            (
+                from,
+                set.migrations
+                    .iter()
+                    .filter(|m| m.version <= from)
+                    .collect::<Vec<_>>(),
+            )
+        });
+        self.preconditions(options, at.as_ref().map(|(v, ms)| (*v, ms.as_slice())));
+        if let Some(file) = install {
+            self.install(set, file);
+        } else if options.from.is_none() && !pending.is_empty() {
+            self.ensure_table();
+        }
+        for m in pending {
+            if m.up.atomic(self.dialect) {
+                self.atomic(m);
+            } else {
+                self.stepwise(m);
+            }
+        }
+        self.epilogue();
+        Ok(self.out)
+    }
+
+    fn line(&mut self, s: &str) {
+        self.out.push_str(s);
+        self.out.push('\n');
+    }
+
+    fn header(
+        &mut self,
+        set: &MigrationSet,
+        options: &ScriptOptions,
+        install: Option<&SchemaFile>,
+        pending: &[&Migration],
+    ) {
+        let o = &mut self.out;
+        let _ = writeln!(
+            o,
+            "-- aurweb-migrate {} upgrade script for {} ({}), version table {}",
+            crate::VERSION,
+            self.dialect,
+            set.dir.display(),
+            options.table
+        );
+        let _ = match options.from {
+            Some(v) => writeln!(o, "-- Written for a database at version {v}."),
+            None => writeln!(o, "-- Written for an empty database."),
+        };
+        if let Some(f) = install {
+            let _ = writeln!(
+                o,
+                "-- Builds the schema from {} and records versions up to {} as baseline.",
+                f.script.path.display(),
+                f.version
+            );
+        }
+        let _ = match (pending.first(), pending.last()) {
+            (Some(a), Some(b)) if a.version == b.version => {
+                writeln!(o, "-- Applies version {}.", a.version)
+            }
+            (Some(a), Some(b)) => writeln!(
+                o,
+                "-- Applies {} migration(s), versions {} to {}.",
+                pending.len(),
+                a.version,
+                b.version
+            ),
+            _ => writeln!(o, "-- Applies no migration."),
+        };
+        let _ = match self.dialect {
+            Dialect::Mysql => writeln!(
+                o,
+                "-- Apply with the client's defaults, which stop at the first error (never --force):\n\
+                 --   mariadb DATABASE < this-file.sql\n\
+                 -- It refuses to run (a guard statement fails, naming the condition) unless the\n\
+                 -- database is in the state above, and holds the lock `aurweb-migrate upgrade` takes."
+            ),
+            Dialect::Sqlite => writeln!(
+                o,
+                "-- Apply with the sqlite3 shell (the .bail line below stops it at the first error):\n\
+                 --   sqlite3 DATABASE-FILE < this-file.sql\n\
+                 -- It refuses to run (a guard statement fails, naming the condition) unless the\n\
+                 -- database is in the state above."
+            ),
+        };
+        o.push('\n');
+    }
+
+    /// The guard table, the run lock (MySQL), and the check that the database is at the state
+    /// the script was written for.
+    fn preconditions(&mut self, options: &ScriptOptions, at: Option<(u64, &[&Migration])>) {
+        let table_name = options.table.as_str().to_string();
+        let check = match at {
+            Some((v, _)) => format!("history_matches_version_{v}"),
+            None => "database_is_empty".to_string(),
+        };
+        match self.dialect {
+            Dialect::Mysql => {
+                self.line(&format!(
+                    "CREATE TEMPORARY TABLE {GUARD} (\n  migration_lock_acquired INT NOT NULL DEFAULT 1,\n  {check} INT NOT NULL DEFAULT 1,\n  history_is_empty INT NOT NULL DEFAULT 1\n);"
+                ));
+                // The lock `aurweb-migrate upgrade` takes (backend::mysql::lock_name).
+                self.line(&format!(
+                    "SET @aurweb_migrate_lock = CONCAT('aurweb-migrate:', DATABASE(), '.{table_name}');"
+                ));
+                self.line(
+                    "SET @aurweb_migrate_lock = IF(LENGTH(@aurweb_migrate_lock) <= 64, @aurweb_migrate_lock, CONCAT('aurweb-migrate:', LEFT(SHA2(@aurweb_migrate_lock, 256), 24)));",
+                );
+                self.line(&format!(
+                    "INSERT INTO {GUARD} (migration_lock_acquired) VALUES (IF(GET_LOCK(@aurweb_migrate_lock, {}) = 1, 1, NULL));",
+                    options.lock_timeout.max(1)
+                ));
+            }
+            Dialect::Sqlite => {
+                self.line(".bail on");
+                self.line("PRAGMA foreign_keys = ON;");
+                self.line(&format!(
+                    "CREATE TEMP TABLE {GUARD} (\n  {check} INT NOT NULL DEFAULT 1,\n  history_is_empty INT NOT NULL DEFAULT 1,\n  no_foreign_key_violations INT NOT NULL DEFAULT 1\n);"
+                ));
+                self.line(&format!(
+                    "CREATE TEMP TABLE {CLOCK} (started REAL NOT NULL);\nINSERT INTO temp.{CLOCK} VALUES (julianday('now'));"
+                ));
+            }
+        }
+        let condition = match at {
+            Some((_, applied)) => {
+                let rows: Vec<String> = applied
+                    .iter()
+                    .map(|m| {
+                        format!(
+                            "version = {} AND checksum = {}",
+                            m.version,
+                            literal(&m.up.checksum)
+                        )
+                    })
+                    .collect();
+                format!(
+                    "SELECT CASE WHEN COUNT(*) = {n} AND COUNT(CASE WHEN state <> 'failed' AND (\n    {}\n  ) THEN 1 END) = {n} THEN 1 END FROM {}",
+                    rows.join("\n    OR "),
+                    self.table,
+                    n = applied.len()
+                )
+            }
+            None => match self.dialect {
+                Dialect::Mysql => format!(
+                    "SELECT CASE WHEN COUNT(*) = 0 THEN 1 END FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE <> 'TEMPORARY' AND TABLE_NAME <> {}",
+                    literal(&table_name)
+                ),
+                Dialect::Sqlite => format!(
+                    "SELECT CASE WHEN COUNT(*) = 0 THEN 1 END FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name <> {}",
+                    literal(&table_name)
+                ),
+            },
+        };
+        self.line(&format!(
+            "INSERT INTO {GUARD} ({check}) VALUES ((\n  {condition}\n));"
+        ));
+        self.out.push('\n');
+    }
+
+    /// The version table, created if missing, and a check that it holds no row (an empty
+    /// database may carry an empty version table).
+    fn ensure_table(&mut self) {
+        let ddl = history::create_table_sql(&self.name, self.dialect);
+        self.line(&format!("{ddl};"));
+        self.line(&format!(
+            "INSERT INTO {GUARD} (history_is_empty) VALUES ((SELECT CASE WHEN COUNT(*) = 0 THEN 1 END FROM {}));",
+            self.table
+        ));
+    }
+
+    /// A fresh install from the schema file, as `runner::install`: SQLite in one transaction;
+    /// MySQL runs the schema's DDL (which commits as it goes), then records the versions in one
+    /// transaction.
+    fn install(&mut self, set: &MigrationSet, file: &SchemaFile) {
+        let script = &file.script;
+        let _ = writeln!(
+            self.out,
+            "-- {}: {} statement(s)",
+            script.path.display(),
+            script.statements.len()
+        );
+        match self.dialect {
+            Dialect::Sqlite => {
+                self.line("BEGIN IMMEDIATE;");
+                self.ensure_table();
+                self.statements(script, |_, _| None);
+            }
+            Dialect::Mysql => {
+                self.line(
+                    "-- On an error, drop the tables created so far before running this again.",
+                );
+                self.statements(script, |_, _| None);
+                self.ensure_table();
+                self.line("START TRANSACTION;");
+            }
+        }
+        for m in set.migrations.iter().filter(|m| m.version <= file.version) {
+            self.insert_row(m, &m.up, State::Baseline, "0");
+        }
+        self.line("COMMIT;");
+        self.out.push('\n');
+    }
+
+    /// A migration and its history row in one transaction.
+    fn atomic(&mut self, m: &Migration) {
+        self.migration_header(m, "in one transaction with its history row");
+        let fk_off = self.dialect == Dialect::Sqlite && m.up.directives.foreign_keys_off;
+        if fk_off {
+            self.line("PRAGMA foreign_keys = OFF;");
+        }
+        self.start_clock();
+        self.line(match self.dialect {
+            Dialect::Mysql => "START TRANSACTION;",
+            Dialect::Sqlite => "BEGIN IMMEDIATE;",
+        });
+        self.statements(&m.up, |_, _| None);
+        let elapsed = self.elapsed();
+        self.insert_row(m, &m.up, State::Applied, &elapsed);
+        if fk_off {
+            self.line(&format!(
+                "INSERT INTO {GUARD} (no_foreign_key_violations) VALUES ((SELECT CASE WHEN COUNT(*) = 0 THEN 1 END FROM pragma_foreign_key_check));"
+            ));
+        }
+        self.line("COMMIT;");
+        if fk_off {
+            self.line("PRAGMA foreign_keys = ON;");
+        }
+        self.out.push('\n');
+    }
+
+    /// A migration that cannot run in one transaction, as `runner::run_stepwise`: recorded as
+    /// `failed` before it starts, its progress updated after each statement, `applied` at the
+    /// end. A failure leaves it `failed` with its progress, which `upgrade --resume` continues.
+    fn stepwise(&mut self, m: &Migration) {
+        let why = if m.up.directives.no_transaction {
+            "it declares no-transaction".to_string()
+        } else {
+            format!(
+                "{} statement(s) commit implicitly",
+                m.up.implicit_commits(self.dialect)
+            )
+        };
+        self.migration_header(
+            m,
+            &format!("statement by statement ({why}); recorded as failed until it is done"),
+        );
+        self.start_clock();
+        self.line(match self.dialect {
+            Dialect::Mysql => "START TRANSACTION;",
+            Dialect::Sqlite => "BEGIN IMMEDIATE;",
+        });
+        self.insert_row(m, &m.up, State::Failed, "0");
+        self.line("COMMIT;");
+        let total = m.up.statements.len();
+        let table = self.table.clone();
+        let mut progress = ProgressHasher::default();
+        self.statements(&m.up, |i, text| {
+            progress.add(text);
+            (i + 1 < total).then(|| {
+                format!(
+                    "UPDATE {table} SET statements_done = {}, progress_checksum = {} WHERE version = {};",
+                    i + 1,
+                    literal(&progress.checksum()),
+                    m.version
+                )
+            })
+        });
+        let elapsed = self.elapsed();
+        self.line(&format!(
+            "UPDATE {} SET state = 'applied', statements_done = {total}, progress_checksum = {}, applied_at = {}, execution_ms = {elapsed} WHERE version = {};",
+            self.table,
+            literal(&m.up.prefix_checksum(total)),
+            self.now(),
+            m.version
+        ));
+        self.out.push('\n');
+    }
+
+    fn migration_header(&mut self, m: &Migration, how: &str) {
+        let _ = writeln!(
+            self.out,
+            "-- {} {}: {} ({} statement(s), {how})",
+            m.version,
+            m.description(),
+            m.up.path.display(),
+            m.up.statements.len()
+        );
+    }
+
+    /// The script's statements, each followed by what `after(i, text)` returns. On MySQL a
+    /// statement holding `;` (a trigger or routine body) is wrapped in `DELIMITER` lines.
+    fn statements(&mut self, script: &Script, mut after: impl FnMut(usize, &str) -> Option<String>) {
+        for (i, st) in script.statements.iter().enumerate() {
+            let text = st.text(&script.text);
+            let _ = writeln!(self.out, "-- {}:{}", script.path.display(), st.line);
+            let ends_in_comment = text
+                .lines()
+                .last()
+                .is_some_and(|l| l.contains("--") || l.contains('#'));
+            if self.dialect == Dialect::Mysql && text.contains(';') {
+                let delimiter = ["//", "$$", ";;", "@@@@"]
+                    .into_iter()
+                    .find(|d| !text.contains(d))
+                    .unwrap_or("//////");
+                let _ = writeln!(self.out, "DELIMITER {delimiter}\n{text}\n{delimiter}\nDELIMITER ;");
+            } else if ends_in_comment {
+                let _ = writeln!(self.out, "{text}\n;");
+            } else {
+                let _ = writeln!(self.out, "{text};");
+            }
+            if let Some(extra) = after(i, text) {
+                self.line(&extra);
+            }
+        }
+    }
+
+    fn insert_row(&mut self, m: &Migration, script: &Script, state: State, execution_ms: &str) {
+        let total = script.statements.len();
+        let done = if state == State::Failed { 0 } else { total };
+        let applied_by = match self.dialect {
+            Dialect::Mysql => "CURRENT_USER()".to_string(),
+            Dialect::Sqlite => literal("sqlite3"),
+        };
+        self.line(&format!(
+            "INSERT INTO {} ({}) VALUES ({}, {}, {}, '{}', {done}, {total}, {}, NULL, {}, {applied_by}, {execution_ms}, {});",
+            self.table,
+            history::COLUMNS,
+            m.version,
+            literal(&m.description()),
+            literal(&script.checksum),
+            state.as_str(),
+            literal(&script.prefix_checksum(done)),
+            self.now(),
+            literal(crate::VERSION),
+        ));
+    }
+
+    /// The current UTC time as `history::now_utc` writes it (RFC 3339 with milliseconds).
+    fn now(&self) -> &'static str {
+        match self.dialect {
+            Dialect::Mysql => {
+                "CONCAT(LEFT(DATE_FORMAT(UTC_TIMESTAMP(3), '%Y-%m-%dT%H:%i:%s.%f'), 23), 'Z')"
+            }
+            Dialect::Sqlite => "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
+        }
+    }
+
+    /// Notes the time a migration starts: a user variable on MySQL, a row of a temporary
+    /// table on SQLite (which has no variables).
+    fn start_clock(&mut self) {
+        match self.dialect {
+            Dialect::Mysql => self.line("SET @aurweb_migrate_started = UNIX_TIMESTAMP(NOW(6));"),
+            Dialect::Sqlite => self.line(&format!(
+                "UPDATE temp.{CLOCK} SET started = julianday('now');"
+            )),
+        }
+    }
+
+    /// Milliseconds since `start_clock`, as an SQL expression.
+    fn elapsed(&self) -> String {
+        match self.dialect {
+            Dialect::Mysql => {
+                "CAST(ROUND((UNIX_TIMESTAMP(NOW(6)) - @aurweb_migrate_started) * 1000) AS SIGNED)"
+                    .into()
+            }
+            Dialect::Sqlite => format!(
+                "(SELECT CAST(MAX(0, (julianday('now') - started) * 86400000) AS INTEGER) FROM temp.{CLOCK})"
+            ),
+        }
+    }
+
+    fn epilogue(&mut self) {
+        if self.dialect == Dialect::Mysql {
+            self.line("DO RELEASE_LOCK(@aurweb_migrate_lock);");
+            self.line(&format!("DROP TEMPORARY TABLE {GUARD};"));
+        } else {
+            self.line(&format!("DROP TABLE temp.{GUARD};"));
+            self.line(&format!("DROP TABLE temp.{CLOCK};"));
+        }
+    }
+}
+
+/// A string literal. The values written are the tool's own (slugs, hex checksums, versions),
+/// which hold no backslash, so doubling quotes is enough under every `sql_mode`.
+fn literal(s: &str) -> String {
+    debug_assert!(!s.contains('\\'), "{s}");
+    format!("'{}'", s.replace('\'', "''"))
+}
