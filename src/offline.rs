@@ -17,7 +17,7 @@
 use std::fmt::Write as _;
 
 use crate::error::{Error, Result};
-use crate::history::{self, TableName, State};
+use crate::history::{self, State, TableName};
 use crate::plan::Target;
 use crate::source::{Migration, MigrationSet, ProgressHasher, SchemaFile, Script};
 use crate::Dialect;
@@ -411,7 +411,11 @@ impl Writer {
 
     /// The script's statements, each followed by what `after(i, text)` returns. On MySQL a
     /// statement holding `;` (a trigger or routine body) is wrapped in `DELIMITER` lines.
-    fn statements(&mut self, script: &Script, mut after: impl FnMut(usize, &str) -> Option<String>) {
+    fn statements(
+        &mut self,
+        script: &Script,
+        mut after: impl FnMut(usize, &str) -> Option<String>,
+    ) {
         for (i, st) in script.statements.iter().enumerate() {
             let text = st.text(&script.text);
             let _ = writeln!(self.out, "-- {}:{}", script.path.display(), st.line);
@@ -424,7 +428,10 @@ impl Writer {
                     .into_iter()
                     .find(|d| !text.contains(d))
                     .unwrap_or("//////");
-                let _ = writeln!(self.out, "DELIMITER {delimiter}\n{text}\n{delimiter}\nDELIMITER ;");
+                let _ = writeln!(
+                    self.out,
+                    "DELIMITER {delimiter}\n{text}\n{delimiter}\nDELIMITER ;"
+                );
             } else if ends_in_comment {
                 let _ = writeln!(self.out, "{text}\n;");
             } else {

@@ -17,7 +17,7 @@ each_db!(
 );
 
 /// The repository's migrations/ and schema/ (their `*.sql` files) into the test's directory.
-fn copy_repository(env: &Env) {
+pub(crate) fn copy_repository(env: &Env) {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
     for dir in ["migrations", "schema"] {
         for entry in std::fs::read_dir(repo.join(dir)).expect("the repository has it") {

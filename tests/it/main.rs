@@ -16,6 +16,7 @@ mod downgrade;
 mod errors_json;
 mod harness;
 mod mysql;
+mod offline;
 mod schema;
 mod statements;
 mod status;
