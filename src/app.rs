@@ -13,7 +13,7 @@ use crate::plan::{self, Target};
 use crate::report::{self, Context, Format};
 use crate::runner::{self, Event, Outcome, Resolution, RunMode, StampMode, UpgradeOptions};
 use crate::scratch::Place;
-use crate::source::{self, MigrationSet};
+use crate::source::{self, Location, MigrationSet};
 use crate::survey;
 use crate::Dialect;
 
@@ -149,10 +149,18 @@ fn timeouts(settings: &Settings, request: &Request) -> Timeouts {
 }
 
 fn load(settings: &Settings) -> Result<MigrationSet> {
-    source::load(
-        &display_path(&settings.migrations_dir.value),
+    source::load_from(
+        &shown(&settings.migrations.value),
         settings.database.value.dialect(),
     )
+}
+
+/// A location with a directory below the working directory made relative ([`display_path`]).
+fn shown(location: &Location) -> Location {
+    match location {
+        Location::Dir(dir) => Location::Dir(display_path(dir)),
+        Location::Embedded => Location::Embedded,
+    }
 }
 
 /// A path below the working directory as a relative path (`migrations/0001_init.sql:3` reads
@@ -262,13 +270,16 @@ async fn dispatch(request: &Request, settings: &Settings) -> std::result::Result
             reversible,
             dialects,
         } => {
-            let files = new_migration(
-                &display_path(&settings.migrations_dir.value),
-                description,
-                *reversible,
-                dialects,
-            )
-            .map_err(plain)?;
+            let Location::Dir(dir) = &settings.migrations.value else {
+                return Err(plain(Error::Usage(format!(
+                    "the migrations in use are the ones built into aurweb-migrate ({}); \
+                     `new` writes files, so create a migrations directory (mkdir migrations) \
+                     or pass -m DIR",
+                    settings.migrations.origin
+                ))));
+            };
+            let files = new_migration(&display_path(dir), description, *reversible, dialects)
+                .map_err(plain)?;
             if json {
                 print_json(&serde_json::json!({
                     "format_version": report::FORMAT_VERSION,
@@ -345,6 +356,7 @@ async fn dispatch(request: &Request, settings: &Settings) -> std::result::Result
                 dialect,
                 table: &settings.table.value,
                 set: &set,
+                embedded: settings.migrations.value == Location::Embedded,
             };
             if let Command::Check { .. } = request.command {
                 let ok = report::check_problems(&ov).is_empty() && extra.is_empty();
@@ -582,11 +594,10 @@ async fn dispatch(request: &Request, settings: &Settings) -> std::result::Result
             };
             let mut sets = Vec::new();
             for p in &places {
-                let set = source::load(&display_path(&settings.migrations_dir.value), p.dialect())
+                let set = source::load_from(&shown(&settings.migrations.value), p.dialect())
                     .map_err(plain)?;
-                let file =
-                    source::load_schema(&display_path(&settings.schema_dir.value), p.dialect())
-                        .map_err(plain)?;
+                let file = source::load_schema_from(&shown(&settings.schema.value), p.dialect())
+                    .map_err(plain)?;
                 sets.push((set, file));
             }
             let table = TableName::new(&settings.table.value).map_err(plain)?;
@@ -771,8 +782,8 @@ fn place(settings: &Settings) -> Place {
 }
 
 fn load_schema_file(settings: &Settings) -> Result<Option<source::SchemaFile>> {
-    source::load_schema(
-        &display_path(&settings.schema_dir.value),
+    source::load_schema_from(
+        &shown(&settings.schema.value),
         settings.database.value.dialect(),
     )
 }
@@ -929,10 +940,10 @@ fn settings_human(s: &Settings) -> String {
         "settings:\n  database        {}  (from {})\n  migrations      {}  (from {})\n  schema          {}  (from {})\n  table           {}  (from {})\n  lock timeout    {}s  (from {})\n  connect timeout {}s  (from {})\n",
         s.database.value.redacted(),
         s.database.origin,
-        s.migrations_dir.value.display(),
-        s.migrations_dir.origin,
-        s.schema_dir.value.display(),
-        s.schema_dir.origin,
+        location_human(&s.migrations.value, crate::embedded::describe()),
+        s.migrations.origin,
+        location_human(&s.schema.value, "embedded".to_string()),
+        s.schema.origin,
         s.table.value,
         s.table.origin,
         s.lock_timeout.value.as_secs(),
@@ -940,6 +951,14 @@ fn settings_human(s: &Settings) -> String {
         s.connect_timeout.value.as_secs(),
         s.connect_timeout.origin,
     )
+}
+
+/// A directory's path, or what to call the embedded files.
+fn location_human(location: &Location, embedded: String) -> String {
+    match location {
+        Location::Dir(dir) => dir.display().to_string(),
+        Location::Embedded => embedded,
+    }
 }
 
 /// `add users table!` → `add_users_table`.

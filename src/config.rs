@@ -4,7 +4,8 @@
 //! 3. a TOML file (`--config FILE`, which must exist, else `./aurweb-migrate.toml` when present);
 //! 4. aurweb's own INI config (`--aur-config FILE`, else the file named by `AUR_CONFIG`), for the
 //!    database only, read with Python `RawConfigParser` semantics and its `.defaults` companion;
-//! 5. built-in defaults (`sqlite://aurweb.sqlite3` in the working directory).
+//! 5. built-in defaults (`sqlite://aurweb.sqlite3` in the working directory; `./migrations` when
+//!    it exists, else the migrations and schema embedded in the binary, see [`crate::embedded`]).
 //!
 //! Every resolved value records its [`Origin`] so `status -v` can say where it came from.
 //! Relative paths are made absolute here: paths from flags, the environment and defaults against
@@ -21,6 +22,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::source::Location;
 use crate::{Dialect, Error, Result};
 
 /// Environment variables consulted for the database URL, in order.
@@ -47,6 +49,8 @@ pub enum Origin {
     AurConfig(PathBuf),
     /// The built-in default.
     Default,
+    /// The built-in default, for the reason given (`./migrations not found`).
+    DefaultBecause(String),
 }
 
 impl fmt::Display for Origin {
@@ -57,6 +61,7 @@ impl fmt::Display for Origin {
             Origin::ConfigFile(path) => write!(f, "config file {}", path.display()),
             Origin::AurConfig(path) => write!(f, "aurweb config {}", path.display()),
             Origin::Default => f.write_str("default"),
+            Origin::DefaultBecause(why) => write!(f, "default: {why}"),
         }
     }
 }
@@ -366,10 +371,12 @@ pub struct Overrides {
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub database: Setting<DatabaseTarget>,
-    /// Default `./migrations` (relative to the working directory).
-    pub migrations_dir: Setting<PathBuf>,
-    /// Default: the `schema` directory beside the migrations directory in use; origin Default.
-    pub schema_dir: Setting<PathBuf>,
+    /// Default `./migrations` (relative to the working directory) when it exists, else the
+    /// migrations built into the binary.
+    pub migrations: Setting<Location>,
+    /// Default: the `schema` directory beside the migrations directory in use, or the embedded
+    /// schema with the embedded migrations (never a directory on disk: the two travel together).
+    pub schema: Setting<Location>,
     /// Default `aurweb_migrations`.
     pub table: Setting<String>,
     /// Default 60 s.
@@ -531,26 +538,42 @@ pub fn resolve(
         }
     }
 
-    // Migrations and schema directories.
-    let migrations_dir = if let Some(dir) = &overrides.migrations {
-        Setting::new(cwd.join(dir), Origin::Flag)
+    // Migrations and schema: a configured directory (which must exist: that is checked when it
+    // is read), else ./migrations when it exists (even as a broken link, which then fails
+    // loudly), else the set built into the binary.
+    let migrations = if let Some(dir) = &overrides.migrations {
+        Setting::new(Location::Dir(cwd.join(dir)), Origin::Flag)
     } else if let Some((f, dir)) = file
         .as_ref()
         .and_then(|f| f.config.migrations.as_ref().map(|d| (f, d)))
     {
-        Setting::new(f.dir.join(dir), f.origin())
+        Setting::new(Location::Dir(f.dir.join(dir)), f.origin())
     } else {
-        Setting::new(cwd.join("migrations"), Origin::Default)
+        let dir = cwd.join("migrations");
+        if dir.symlink_metadata().is_ok() {
+            Setting::new(Location::Dir(dir), Origin::Default)
+        } else {
+            Setting::new(
+                Location::Embedded,
+                Origin::DefaultBecause("./migrations not found".to_string()),
+            )
+        }
     };
-    let schema_dir = if let Some(dir) = &overrides.schema {
-        Setting::new(cwd.join(dir), Origin::Flag)
+    let schema = if let Some(dir) = &overrides.schema {
+        Setting::new(Location::Dir(cwd.join(dir)), Origin::Flag)
     } else if let Some((f, dir)) = file
         .as_ref()
         .and_then(|f| f.config.schema.as_ref().map(|d| (f, d)))
     {
-        Setting::new(f.dir.join(dir), f.origin())
+        Setting::new(Location::Dir(f.dir.join(dir)), f.origin())
     } else {
-        Setting::new(schema_beside(&migrations_dir.value), Origin::Default)
+        match &migrations.value {
+            Location::Dir(dir) => Setting::new(Location::Dir(schema_beside(dir)), Origin::Default),
+            Location::Embedded => Setting::new(
+                Location::Embedded,
+                Origin::DefaultBecause("goes with the embedded migrations".to_string()),
+            ),
+        }
     };
 
     // Version table.
@@ -611,8 +634,8 @@ pub fn resolve(
 
     Ok(Settings {
         database,
-        migrations_dir,
-        schema_dir,
+        migrations,
+        schema,
         table,
         lock_timeout,
         connect_timeout,
@@ -1159,10 +1182,27 @@ mod tests {
         let s = run(&Overrides::default(), &[], cwd).unwrap();
         assert_eq!(s.database.value, sqlite(cwd.join("aurweb.sqlite3")));
         assert_eq!(s.database.origin, Origin::Default);
-        assert_eq!(s.migrations_dir.value, cwd.join("migrations"));
-        assert_eq!(s.migrations_dir.origin, Origin::Default);
-        assert_eq!(s.schema_dir.value, cwd.join("schema"));
-        assert_eq!(s.schema_dir.origin, Origin::Default);
+        // No ./migrations: the embedded set and its schema, even when ./schema exists.
+        std::fs::create_dir(cwd.join("schema")).unwrap();
+        assert_eq!(s.migrations.value, Location::Embedded);
+        assert_eq!(
+            s.migrations.origin.to_string(),
+            "default: ./migrations not found"
+        );
+        assert_eq!(s.schema.value, Location::Embedded);
+        assert_eq!(
+            s.schema.origin.to_string(),
+            "default: goes with the embedded migrations"
+        );
+        let s = run(&Overrides::default(), &[], cwd).unwrap();
+        assert_eq!(s.schema.value, Location::Embedded);
+        // With ./migrations: that directory and the schema beside it.
+        std::fs::create_dir(cwd.join("migrations")).unwrap();
+        let s = run(&Overrides::default(), &[], cwd).unwrap();
+        assert_eq!(s.migrations.value, Location::Dir(cwd.join("migrations")));
+        assert_eq!(s.migrations.origin, Origin::Default);
+        assert_eq!(s.schema.value, Location::Dir(cwd.join("schema")));
+        assert_eq!(s.schema.origin, Origin::Default);
         assert_eq!(s.table.value, "aurweb_migrations");
         assert_eq!(s.lock_timeout.value, Duration::from_secs(60));
         assert_eq!(s.connect_timeout.value, Duration::from_secs(10));
@@ -1380,10 +1420,10 @@ mod tests {
         let etc = cwd.join("etc");
         let origin = Origin::ConfigFile(toml);
         assert_eq!(s.database.value, sqlite(etc.join("db/aur.db")));
-        assert_eq!(s.migrations_dir.value, etc.join("mig"));
-        assert_eq!(s.migrations_dir.origin, origin);
-        assert_eq!(s.schema_dir.value, PathBuf::from("/abs/schema"));
-        assert_eq!(s.schema_dir.origin, origin);
+        assert_eq!(s.migrations.value, Location::Dir(etc.join("mig")));
+        assert_eq!(s.migrations.origin, origin);
+        assert_eq!(s.schema.value, Location::Dir(PathBuf::from("/abs/schema")));
+        assert_eq!(s.schema.origin, origin);
         assert_eq!(s.table.value, "alembic_like");
         assert_eq!(s.table.origin, origin);
         assert_eq!(s.lock_timeout.value, Duration::from_secs(5));
@@ -1401,9 +1441,9 @@ mod tests {
             ..Default::default()
         };
         let s = run(&o, &[], cwd).unwrap();
-        assert_eq!(s.migrations_dir.value, cwd.join("m2"));
-        assert_eq!(s.schema_dir.value, cwd.join("s2"));
-        assert_eq!(s.schema_dir.origin, Origin::Flag);
+        assert_eq!(s.migrations.value, Location::Dir(cwd.join("m2")));
+        assert_eq!(s.schema.value, Location::Dir(cwd.join("s2")));
+        assert_eq!(s.schema.origin, Origin::Flag);
         assert_eq!(s.table.value, "t2");
         assert_eq!(s.lock_timeout.value, Duration::ZERO);
         assert_eq!(s.lock_timeout.origin, Origin::Flag);
@@ -1425,8 +1465,11 @@ mod tests {
             ..Default::default()
         };
         let s = run(&o, &[], cwd).unwrap();
-        assert_eq!(s.schema_dir.value, PathBuf::from("/srv/custom/schema"));
-        assert_eq!(s.schema_dir.origin, Origin::Default);
+        assert_eq!(
+            s.schema.value,
+            Location::Dir(PathBuf::from("/srv/custom/schema"))
+        );
+        assert_eq!(s.schema.origin, Origin::Default);
 
         write(
             cwd,
@@ -1434,8 +1477,20 @@ mod tests {
             "migrations = \"db/migrations\"\n",
         );
         let s = run(&Overrides::default(), &[], cwd).unwrap();
-        assert_eq!(s.schema_dir.value, cwd.join("db/schema"));
-        assert_eq!(s.schema_dir.origin, Origin::Default);
+        assert_eq!(s.schema.value, Location::Dir(cwd.join("db/schema")));
+        assert_eq!(s.schema.origin, Origin::Default);
+
+        // A schema given with the embedded migrations is used.
+        let o = Overrides {
+            config: Some("none.toml".into()),
+            schema: Some("s".into()),
+            ..Default::default()
+        };
+        write(cwd, "none.toml", "");
+        let s = run(&o, &[], cwd).unwrap();
+        assert_eq!(s.migrations.value, Location::Embedded);
+        assert_eq!(s.schema.value, Location::Dir(cwd.join("s")));
+        assert_eq!(s.schema.origin, Origin::Flag);
 
         assert_eq!(
             schema_beside(Path::new("/a/b/..")),

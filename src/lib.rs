@@ -9,6 +9,7 @@ pub mod app;
 pub mod backend;
 pub mod config;
 pub mod dialect;
+pub mod embedded;
 pub mod error;
 pub mod history;
 pub mod offline;

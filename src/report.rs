@@ -96,6 +96,8 @@ pub struct Context<'a> {
     pub dialect: Dialect,
     pub table: &'a str,
     pub set: &'a MigrationSet,
+    /// The migrations are the ones built into the binary.
+    pub embedded: bool,
 }
 
 pub fn status_human(ctx: &Context, ov: &Overview, verbose: bool, colour: bool) -> String {
@@ -200,6 +202,8 @@ pub fn status_json(ctx: &Context, ov: &Overview) -> Value {
         "database": ctx.database,
         "dialect": ctx.dialect.name(),
         "table": ctx.table,
+        "migrations_dir": ctx.set.dir.display().to_string(),
+        "embedded": ctx.embedded,
         "current": ov.current(),
         "pending": ov.pending().count(),
         "migrations": migrations,

@@ -219,6 +219,44 @@ impl MigrationSet {
     }
 }
 
+/// Where a migration set or a schema is read from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    /// A directory on disk.
+    Dir(PathBuf),
+    /// The files built into the binary ([`crate::embedded`]).
+    Embedded,
+}
+
+impl Location {
+    /// The directory as shown in messages (`<embedded>/migrations` for the embedded set).
+    pub fn display_dir(&self, embedded: &str) -> PathBuf {
+        match self {
+            Location::Dir(d) => d.clone(),
+            Location::Embedded => PathBuf::from(embedded),
+        }
+    }
+}
+
+/// Reads the migrations of `location` for `dialect`: [`load`] for a directory, [`load_files`]
+/// on the embedded files otherwise (the same checks, splitting and checksums).
+pub fn load_from(location: &Location, dialect: Dialect) -> Result<MigrationSet> {
+    match location {
+        Location::Dir(dir) => load(dir, dialect),
+        Location::Embedded => load_files(
+            Path::new(crate::embedded::MIGRATIONS_DIR),
+            crate::embedded::migrations()
+                .iter()
+                .map(|(name, bytes)| RawFile {
+                    name: name.to_string(),
+                    bytes: bytes.to_vec(),
+                })
+                .collect(),
+            dialect,
+        ),
+    }
+}
+
 /// A file as found on disk or embedded: its name and raw bytes.
 #[derive(Debug, Clone)]
 pub struct RawFile {
@@ -531,6 +569,31 @@ pub fn load_schema(dir: &Path, dialect: Dialect) -> Result<Option<SchemaFile>> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(Error::input(&path, None, format!("cannot read: {e}"))),
     };
+    parse_schema(path, bytes, dialect).map(Some)
+}
+
+/// The schema file of `location` for `dialect`: [`load_schema`] for a directory, the embedded
+/// `<dialect>.sql` otherwise (`<embedded>/schema/<dialect>.sql` in messages).
+pub fn load_schema_from(location: &Location, dialect: Dialect) -> Result<Option<SchemaFile>> {
+    match location {
+        Location::Dir(dir) => load_schema(dir, dialect),
+        Location::Embedded => {
+            let name = schema_file_name(dialect);
+            match crate::embedded::schema_file(&name) {
+                None => Ok(None),
+                Some(bytes) => parse_schema(
+                    Path::new(crate::embedded::SCHEMA_DIR).join(name),
+                    bytes.to_vec(),
+                    dialect,
+                )
+                .map(Some),
+            }
+        }
+    }
+}
+
+/// Prepares a schema file's bytes and reads its `-- schema-version: N` header.
+fn parse_schema(path: PathBuf, bytes: Vec<u8>, dialect: Dialect) -> Result<SchemaFile> {
     let script = prepare(path.clone(), bytes, dialect).map_err(Error::Input)?;
     let mut version = None;
     for (i, line) in script.text.lines().enumerate() {
@@ -559,7 +622,7 @@ pub fn load_schema(dir: &Path, dialect: Dialect) -> Result<Option<SchemaFile>> {
             "no `-- schema-version: N` line in the header comment; it names the migration version this schema equals",
         ));
     };
-    Ok(Some(SchemaFile { script, version }))
+    Ok(SchemaFile { script, version })
 }
 
 /// Normalises, hashes, reads directives and splits one file.
@@ -961,5 +1024,48 @@ mod tests {
         )
         .unwrap();
         assert!(set.migrations[0].up.statements.is_empty());
+    }
+
+    /// The embedded set goes through the same loader: every file parses on both dialects, is
+    /// named `<embedded>/...`, and the schema files' versions are migrations of the set.
+    #[test]
+    fn embedded_set_and_schema_load() {
+        for dialect in [Dialect::Mysql, Dialect::Sqlite] {
+            let set = load_from(&Location::Embedded, dialect).unwrap();
+            assert_eq!(set.dir, Path::new("<embedded>/migrations"));
+            assert_eq!(set.migrations.len(), 17);
+            assert_eq!(
+                set.migrations[0].up.path,
+                Path::new(&format!(
+                    "<embedded>/migrations/0001_baseline.{}.sql",
+                    dialect.name()
+                ))
+            );
+            let schema = load_schema_from(&Location::Embedded, dialect)
+                .unwrap()
+                .expect("an embedded schema file");
+            assert_eq!(
+                schema.script.path,
+                Path::new("<embedded>/schema").join(schema_file_name(dialect))
+            );
+            schema.check(&set).unwrap();
+        }
+        // An error in a file under the embedded name points at its line.
+        let err = load_files(
+            Path::new(crate::embedded::MIGRATIONS_DIR),
+            vec![raw(
+                "0003_x.sql",
+                "SELECT 1;
+COMMIT;
+",
+            )],
+            Dialect::Sqlite,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.starts_with("<embedded>/migrations/0003_x.sql:2: COMMIT would break"),
+            "{err}"
+        );
     }
 }

@@ -22,9 +22,17 @@ fn file_name(printed: &str) -> String {
         .into_owned()
 }
 
+/// A test directory with an empty `./migrations` (without one, the embedded migrations are in
+/// use and `new` refuses: see `embedded`).
+fn env_with_migrations_dir() -> Env {
+    let env = Env::new();
+    std::fs::create_dir(env.join("migrations")).expect("mkdir migrations");
+    env
+}
+
 #[test]
 fn new_writes_a_timestamped_file_and_prints_its_path() {
-    let env = Env::new();
+    let env = env_with_migrations_dir();
     let before = utc_stamp();
     let run = env.run(&["new", "add foo index"]);
     let after = utc_stamp();
@@ -52,7 +60,7 @@ fn new_writes_a_timestamped_file_and_prints_its_path() {
 
 #[test]
 fn new_reversible_adds_a_down_file() {
-    let env = Env::new();
+    let env = env_with_migrations_dir();
     let run = env.run(&["new", "--reversible", "Add Users table!"]);
     run.ok();
     let names: Vec<String> = run.stdout.lines().map(file_name).collect();
@@ -72,7 +80,7 @@ fn new_reversible_adds_a_down_file() {
 
 #[test]
 fn new_with_dialects_writes_one_variant_each() {
-    let env = Env::new();
+    let env = env_with_migrations_dir();
     let run = env.run(&["new", "--dialect", "mysql", "--dialect", "sqlite", "split"]);
     run.ok();
     let files = env.ls("migrations");
@@ -104,7 +112,7 @@ fn new_continues_zero_padded_sequence_numbers() {
 
 #[test]
 fn new_json_lists_the_files() {
-    let env = Env::new();
+    let env = env_with_migrations_dir();
     let run = env.run(&["new", "--format", "json", "--reversible", "with json"]);
     run.ok();
     let doc = run.json();
@@ -128,16 +136,18 @@ fn new_json_lists_the_files() {
 
 #[test]
 fn new_rejects_a_description_without_letters() {
-    let env = Env::new();
-    env.run(&["new", "!!!"]).code(2);
-    assert!(!env.exists("migrations") || env.ls("migrations").is_empty());
+    let env = env_with_migrations_dir();
+    env.run(&["new", "!!!"])
+        .code(2)
+        .stderr_has("has no letters or digits");
+    assert!(env.ls("migrations").is_empty());
 }
 
 /// A freshly generated file holds only comments: it applies as a recorded no-op (its template
 /// comment contains a `;`, which only a real lexer ignores).
 #[test]
 fn new_file_applies_as_a_no_op() {
-    let env = Env::new();
+    let env = env_with_migrations_dir();
     let db = Db::sqlite(&env);
     env.run(&["new", "nothing yet"]).ok();
     db.run(&["upgrade"]).ok();
@@ -185,11 +195,15 @@ fn usage_errors_exit_2() {
     assert!(!env.exists("aurweb.sqlite3"));
 }
 
+/// A migrations directory that is configured but missing is an error before anything is
+/// written (without `-m`, a missing `./migrations` means the embedded set: see `embedded`).
 #[test]
 fn missing_migrations_directory_is_a_usage_error() {
     let env = Env::new();
     let db = Db::sqlite(&env);
-    db.run(&["upgrade"]).code(2).stderr_has("migrations");
+    db.run(&["-m", "migrations", "upgrade"])
+        .code(2)
+        .stderr_has("migrations directory migrations does not exist");
     assert!(!db.exists());
 }
 

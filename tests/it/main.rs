@@ -13,6 +13,7 @@ mod config;
 mod conflicts;
 mod directives;
 mod downgrade;
+mod embedded;
 mod errors_json;
 mod harness;
 mod mysql;

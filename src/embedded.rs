@@ -1,0 +1,51 @@
+//! aurweb's migrations and schema as they were in the repository when the binary was built
+//! (`build.rs` embeds every file of `migrations/` and `schema/`). They are used when no
+//! migrations directory is configured and `./migrations` does not exist (see [`crate::config`]),
+//! and are read by the same code as files on disk ([`crate::source`]). In messages their files
+//! are named `<embedded>/migrations/NAME` and `<embedded>/schema/NAME`.
+
+mod files {
+    include!(concat!(env!("OUT_DIR"), "/embedded.rs"));
+}
+
+/// The directory name the embedded migrations are shown under.
+pub const MIGRATIONS_DIR: &str = "<embedded>/migrations";
+/// The directory name the embedded schema files are shown under.
+pub const SCHEMA_DIR: &str = "<embedded>/schema";
+
+/// Every embedded file of `migrations/` (name, bytes), sorted by name.
+pub fn migrations() -> &'static [(&'static str, &'static [u8])] {
+    files::MIGRATIONS
+}
+
+/// Every embedded file of `schema/` (name, bytes), sorted by name.
+pub fn schema() -> &'static [(&'static str, &'static [u8])] {
+    files::SCHEMA
+}
+
+/// The embedded schema file called `name`.
+pub fn schema_file(name: &str) -> Option<&'static [u8]> {
+    files::SCHEMA
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, bytes)| *bytes)
+}
+
+/// One line for `status -v`: how many versions and files, and which build carries them.
+pub fn describe() -> String {
+    let mut versions: Vec<u64> = files::MIGRATIONS
+        .iter()
+        .filter_map(|(name, _)| crate::source::parse_file_name(name).ok().flatten())
+        .map(|n| n.version)
+        .collect();
+    versions.dedup();
+    format!(
+        "embedded ({} migrations in {} files, aurweb-migrate {})",
+        versions.len(),
+        files::MIGRATIONS
+            .iter()
+            .filter(|(name, _)| name.ends_with(".sql"))
+            .count(),
+        crate::VERSION
+    )
+}

@@ -1,0 +1,210 @@
+//! The migrations and schema built into the binary: used when no migrations directory is
+//! configured and `./migrations` does not exist, in a directory holding nothing else (no
+//! config file; the harness starts the tool with an empty environment, see `support`).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+
+use crate::each_db;
+use crate::support::{Db, Env};
+
+each_db!(upgrade_builds_aurweb_head_from_the_embedded_schema);
+
+/// `sha256-v1:` checksums of the repository's migration files that `dialect` uses, by version:
+/// the dialect's own variant where there is one, else the portable file.
+fn repository_checksums(dialect: &str) -> BTreeMap<i64, String> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+    let mut chosen: BTreeMap<i64, (bool, Vec<u8>)> = BTreeMap::new();
+    for entry in std::fs::read_dir(&dir).expect("the repository has migrations/") {
+        let entry = entry.expect("a directory entry");
+        let name = entry.file_name().into_string().expect("UTF-8 name");
+        let Some(stem) = name.strip_suffix(".sql") else {
+            continue;
+        };
+        let mut parts = stem.split('.');
+        let base = parts.next().unwrap();
+        let suffix: Vec<&str> = parts.collect();
+        let specific = match suffix.as_slice() {
+            [] => false,
+            [d] if *d == dialect => true,
+            _ => continue, // the other dialect's variant, or a reverse file
+        };
+        let version: i64 = base.split('_').next().unwrap().parse().expect("a version");
+        let bytes = std::fs::read(entry.path()).expect("readable");
+        assert!(
+            !bytes.contains(&b'\r') && !bytes.starts_with(b"\xEF\xBB\xBF"),
+            "{name}: the repository's files are LF without BOM, so they hash as they are"
+        );
+        if chosen.get(&version).is_none_or(|c| !c.0) {
+            chosen.insert(version, (specific, bytes));
+        }
+    }
+    chosen
+        .into_iter()
+        .map(|(v, (_, bytes))| {
+            let hex: String = Sha256::digest(&bytes)
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            (v, format!("sha256-v1:{hex}"))
+        })
+        .collect()
+}
+
+/// An empty directory: `upgrade` builds aurweb's head from the embedded schema and records
+/// 1..=17 with the checksums of the repository's files; the commands that compare with the
+/// schema or read the files work on the embedded set too.
+fn upgrade_builds_aurweb_head_from_the_embedded_schema(db: &Db) {
+    assert!(!db.env.exists("migrations") && !db.env.exists("schema"));
+    let run = db.run(&["upgrade"]);
+    run.ok().stdout_has(&format!(
+        "built the database from <embedded>/schema/{}.sql",
+        db.dialect()
+    ));
+    let history = db.history();
+    assert_eq!(
+        history.iter().map(|r| r.version).collect::<Vec<_>>(),
+        (1..=17).collect::<Vec<_>>(),
+        "{history:?}"
+    );
+    let expected = repository_checksums(db.dialect());
+    assert_eq!(expected.len(), 17);
+    for row in &history {
+        assert_eq!(
+            Some(&row.checksum),
+            expected.get(&row.version),
+            "version {}: the embedded file's checksum is the repository file's",
+            row.version
+        );
+    }
+    assert_eq!(db.tables().len(), 31, "aurweb's 30 tables and ours");
+    assert_eq!(db.count("RequestTypes"), 4, "seed rows incl. adoption");
+
+    // The same checksums through the files' own listing, and nothing left to do.
+    let doc = db.run(&["history", "--format", "json"]).ok().json();
+    let listed: BTreeMap<i64, String> = doc["migrations"]
+        .as_array()
+        .expect("migrations")
+        .iter()
+        .map(|m| {
+            assert!(
+                m["file"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("<embedded>/migrations/"),
+                "{m}"
+            );
+            (
+                m["version"].as_i64().unwrap(),
+                m["checksum"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(listed, expected);
+    let again = db.run(&["upgrade", "--format", "json"]).ok().json();
+    assert_eq!(again["changed"], false, "{again:#}");
+    db.run(&["check", "--drift"]).ok();
+    db.run(&["schema", "diff"])
+        .ok()
+        .stdout_has("same: the database's schema equals");
+
+    // A database with Alembic's table and no history of ours is adopted from the embedded set.
+    db.exec("DROP TABLE aurweb_migrations");
+    db.exec("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)");
+    db.exec("INSERT INTO alembic_version VALUES ('d9b3f27c8e51')");
+    db.run(&["adopt", "--from", "alembic"]).ok();
+    assert_eq!(db.history().len(), 17);
+}
+
+#[test]
+fn status_verbose_names_the_embedded_source() {
+    let env = Env::new();
+    let run = env.run(&["status", "-v"]);
+    run.ok()
+        .stdout_has("  migrations      embedded (17 migrations in 29 files, aurweb-migrate ")
+        .stdout_has("(from default: ./migrations not found)")
+        .stdout_has("  schema          embedded  (from default: goes with the embedded migrations)")
+        .stdout_has("pending    1  baseline  [<embedded>/migrations/0001_baseline.sqlite.sql:")
+        .stdout_has("current version: none, 17 pending");
+    let doc = env.run(&["status", "--format", "json"]).ok().json();
+    assert_eq!(doc["embedded"], true, "{doc:#}");
+    assert_eq!(doc["migrations_dir"], "<embedded>/migrations", "{doc:#}");
+    assert_eq!(doc["pending"], 17, "{doc:#}");
+    assert!(!env.exists("aurweb.sqlite3"), "status creates no database");
+}
+
+/// A `./migrations` directory is used instead of the embedded set, with `./schema` beside it;
+/// a `./schema` without `./migrations` is never used with the embedded set.
+#[test]
+fn a_migrations_directory_present_is_used_instead() {
+    let env = Env::new();
+    let db = Db::sqlite(&env);
+    // A schema that would fail if it were read.
+    env.write(
+        "schema/sqlite.sql",
+        "-- schema-version: 1\nCREATE TABLE broken (;\n",
+    );
+    db.run(&["upgrade"])
+        .ok()
+        .stdout_has("built the database from <embedded>/schema/sqlite.sql");
+    assert_eq!(db.history().len(), 17);
+
+    let env = Env::new();
+    let db = Db::sqlite(&env);
+    env.migration("0001_mine.sql", "CREATE TABLE mine (id INTEGER);\n");
+    let run = db.run(&["status", "-v"]);
+    run.ok()
+        .stdout_has(&format!(
+            "  migrations      {}  (from default)",
+            env.join("migrations").display()
+        ))
+        .stdout_has(&format!(
+            "  schema          {}  (from default)",
+            env.join("schema").display()
+        ))
+        .stdout_has("1  mine  [migrations/0001_mine.sql")
+        .nowhere("embedded");
+    db.run(&["upgrade"]).ok();
+    assert_eq!(db.tables(), ["aurweb_migrations", "mine"]);
+    let doc = db.run(&["status", "--format", "json"]).ok().json();
+    assert_eq!(doc["embedded"], false, "{doc:#}");
+    assert_eq!(doc["migrations_dir"], "migrations", "{doc:#}");
+}
+
+#[test]
+fn new_refuses_with_the_embedded_set() {
+    let env = Env::new();
+    env.run(&["new", "add foo"])
+        .code(2)
+        .stderr_has("built into aurweb-migrate")
+        .stderr_has("create a migrations directory (mkdir migrations) or pass -m DIR");
+    assert!(!env.exists("migrations"), "nothing written");
+    let doc = env
+        .run(&["new", "--format", "json", "add foo"])
+        .code(2)
+        .json();
+    assert_eq!(doc["error"]["kind"], "usage", "{doc:#}");
+    assert!(!env.exists("migrations"), "nothing written");
+    // The way out it names: -m DIR (created as before) writes there.
+    env.run(&["new", "-m", "mine", "add foo"])
+        .ok()
+        .stdout_has("mine/");
+    assert_eq!(env.ls("mine").len(), 1);
+}
+
+/// A configured migrations directory that does not exist is an error, never a silent switch to
+/// the embedded set.
+#[test]
+fn a_configured_directory_that_does_not_exist_is_still_an_error() {
+    let env = Env::new();
+    env.run(&["-m", "nope", "status"])
+        .code(2)
+        .stderr_has("migrations directory nope does not exist");
+    env.write("aurweb-migrate.toml", "migrations = \"gone\"\n");
+    env.run(&["status"])
+        .code(2)
+        .stderr_has("does not exist")
+        .stderr_has("gone");
+}
