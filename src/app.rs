@@ -304,13 +304,12 @@ async fn dispatch(request: &Request, settings: &Settings) -> std::result::Result
                 )));
             }
             let dialect = dialect.unwrap_or_else(|| settings.database.value.dialect());
-            let set = source::load(&display_path(&settings.migrations_dir.value), dialect)
-                .map_err(plain)?;
+            let set =
+                source::load_from(&shown(&settings.migrations.value), dialect).map_err(plain)?;
             let schema = if *replay || from.is_some() {
                 None
             } else {
-                source::load_schema(&display_path(&settings.schema_dir.value), dialect)
-                    .map_err(plain)?
+                source::load_schema_from(&shown(&settings.schema.value), dialect).map_err(plain)?
             };
             let options = offline::ScriptOptions {
                 dialect,
