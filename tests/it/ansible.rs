@@ -580,7 +580,9 @@ fn failed_migration_fails_the_play() {
         "INSERT INTO t1 VALUES (1);\nINSERT INTO no_such_table VALUES (1);\n",
     );
     std::fs::create_dir_all(env.join("host/bin")).expect("mkdir");
-    let vars = role_vars(&env, &aur_config, &env.join("migrations"));
+    // Extra arguments reach the command, as strings.
+    let vars = role_vars(&env, &aur_config, &env.join("migrations"))
+        + "aurweb_migrate_extra_args: [\"--statement-timeout\", 600]\n";
     let run = play(&env, &["localhost"], &vars, &[]);
     run.never_shows(&account.password);
     run.check(
@@ -590,6 +592,12 @@ fn failed_migration_fails_the_play() {
     let r = run.result(UPGRADE_TASK, "localhost");
     run.check(r.status == "fatal", "the upgrade task failed");
     assert_eq!(r.result["rc"], 4, "exit 4: a migration failed");
+    let cmd = r.result["cmd"].as_array().expect("cmd");
+    assert_eq!(
+        cmd[cmd.len() - 2..],
+        ["--statement-timeout", "600"],
+        "{cmd:?}"
+    );
     // 0001 was applied before 0002 failed: that is a change, reported as such.
     assert_eq!(r.result["changed"], true, "{:#}", r.result);
     let rescue = run.result(RESCUE_TASK, "localhost");
