@@ -486,12 +486,12 @@ fn three_hosts_at_once_apply_each_migration_once() {
     env.migration(
         "0001_log.sql",
         "CREATE TABLE migration_log (version INT NOT NULL, at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6));\n\
-         INSERT INTO migration_log (version) VALUES (1);\nSELECT SLEEP(0.75);\n",
+         INSERT INTO migration_log (version) VALUES (1);\nSELECT SLEEP(1);\n",
     );
     for v in 2..=4 {
         env.migration(
             &format!("000{v}_step.sql"),
-            &format!("INSERT INTO migration_log (version) VALUES ({v});\nSELECT SLEEP(0.75);\n"),
+            &format!("INSERT INTO migration_log (version) VALUES ({v});\nSELECT SLEEP(1);\n"),
         );
     }
     let hosts = ["host1", "host2", "host3"];
