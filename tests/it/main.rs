@@ -5,8 +5,10 @@
 
 mod support;
 
+mod ansible;
 mod aurweb;
 mod baseline;
+mod ci_check;
 mod cli;
 mod concurrency;
 mod config;

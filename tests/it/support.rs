@@ -1025,7 +1025,7 @@ fn require_mysql() -> bool {
 
 /// Writes a line to the process's stderr directly: libtest captures `eprintln!` in tests and
 /// shows it only on failure, but a skip or a server note must be seen.
-fn loud(line: &str) {
+pub fn loud(line: &str) {
     let _ = writeln!(std::io::stderr(), "aurweb-migrate tests: {line}");
 }
 
