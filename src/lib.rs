@@ -12,6 +12,7 @@ pub mod dialect;
 pub mod error;
 pub mod history;
 pub mod plan;
+pub mod progress;
 pub mod report;
 pub mod runner;
 pub mod schema;

@@ -19,5 +19,6 @@ mod mysql;
 mod schema;
 mod statements;
 mod status;
+mod terminal;
 mod upgrade;
 mod validation;
