@@ -3,7 +3,9 @@
 //! migration have taken. It is redrawn ten times a second by indicatif's own tick thread, so
 //! the clock moves while one long statement blocks, and it is cleared before the migration's
 //! result line is printed. Only on a terminal: on a pipe or a file (or `TERM=dumb`, or `-q`)
-//! nothing is drawn at all, so logs never get escape codes. Never on stdout.
+//! nothing is drawn at all, so logs never get escape codes. Never on stdout. The line is not
+//! cut to the terminal's width (the file:line is the part that matters most); indicatif wraps
+//! it and clears every row it took.
 
 use std::io::IsTerminal;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -127,9 +129,9 @@ impl LiveLine {
 
     fn style(&self) -> ProgressStyle {
         let template = if crate::report::use_colour(true) {
-            "{spinner:.cyan} {prefix:.bold}  {wide_msg}  {statement:.yellow} {migration:.dim}"
+            "{spinner:.cyan} {prefix:.bold}  {msg}  {statement:.yellow} {migration:.dim}"
         } else {
-            "{spinner} {prefix}  {wide_msg}  {statement} {migration}"
+            "{spinner} {prefix}  {msg}  {statement} {migration}"
         };
         let started = Arc::clone(&self.statement_started);
         ProgressStyle::with_template(template)
