@@ -706,10 +706,11 @@ async fn finish(
     request: &Request,
     settings: &Settings,
     result: Result<Outcome>,
-    progress: Progress,
+    mut progress: Progress,
     json_key: &'static str,
     verb: &str,
 ) -> std::result::Result<i32, Failure> {
+    progress.live.clear();
     match result {
         Ok(outcome) => {
             if request.format == Format::Json {
@@ -735,10 +736,11 @@ async fn finish(
 }
 
 /// Prints a line per finished migration (human format) and keeps what ran, so a failure can
-/// still say what changed before it.
+/// still say what changed before it. On a terminal it also draws the live progress line on stderr (either format).
 struct Progress {
     human: bool,
     partial: Outcome,
+    live: crate::progress::LiveLine,
 }
 
 impl Progress {
@@ -746,10 +748,12 @@ impl Progress {
         Progress {
             human: request.format == Format::Human && !request.quiet,
             partial: Outcome::default(),
+            live: crate::progress::LiveLine::new(crate::progress::wanted(request.quiet)),
         }
     }
 
     fn event(&mut self, e: Event<'_>) {
+        self.live.event(&e);
         if let Event::Done {
             migration,
             reverting,

@@ -8,7 +8,7 @@ use aurweb_migrate::config::Overrides;
 use aurweb_migrate::report::Format;
 use aurweb_migrate::runner::Resolution;
 use aurweb_migrate::Dialect;
-use clap::{ArgGroup, Parser, Subcommand, ValueEnum};
+use clap::{ArgGroup, CommandFactory, Parser, Subcommand, ValueEnum};
 
 /// Versioned SQL schema migrations for aurweb on MySQL/MariaDB and SQLite.
 #[derive(Debug, Parser)]
@@ -64,6 +64,10 @@ pub struct Cli {
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     quiet: bool,
 
+    /// Log format on stderr: text, or one JSON object per line
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+
     #[command(subcommand)]
     command: Cmd,
 }
@@ -71,6 +75,13 @@ pub struct Cli {
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum OutputFormat {
     Human,
+    Json,
+}
+
+/// How log lines (tracing) are written on stderr.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LogFormat {
+    Text,
     Json,
 }
 
@@ -192,9 +203,58 @@ enum Cmd {
     },
     /// List the migrations on disk (no database needed)
     History,
+    /// Print a shell completion script on stdout
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) on stdout, e.g. `aurweb-migrate man | man -l -`
+    Man {
+        /// Instead, write every page (aurweb-migrate.1, aurweb-migrate-upgrade.1, …) into DIR
+        /// (created if missing)
+        #[arg(long, value_name = "DIR")]
+        out_dir: Option<PathBuf>,
+    },
 }
 
 impl Cli {
+    /// What to print for a command that needs no settings or database (`completions`, `man`),
+    /// generated from these argument definitions.
+    pub fn standalone(&self) -> Option<aurweb_migrate::Result<String>> {
+        // The pages document the commands; `help` is the --help flag's business.
+        let command = || Cli::command().disable_help_subcommand(true);
+        match &self.command {
+            Cmd::Completions { shell } => {
+                let mut out = Vec::new();
+                clap_complete::generate(*shell, &mut Cli::command(), "aurweb-migrate", &mut out);
+                Some(Ok(String::from_utf8_lossy(&out).into_owned()))
+            }
+            Cmd::Man { out_dir: None } => {
+                let mut out = Vec::new();
+                clap_mangen::Man::new(command())
+                    .render(&mut out)
+                    .expect("rendering into memory does not fail");
+                Some(Ok(String::from_utf8_lossy(&out).into_owned()))
+            }
+            Cmd::Man { out_dir: Some(dir) } => Some(
+                std::fs::create_dir_all(dir)
+                    .and_then(|()| clap_mangen::generate_to(command(), dir))
+                    .map(|()| String::new())
+                    .map_err(|e| {
+                        aurweb_migrate::Error::Usage(format!(
+                            "cannot write the man pages into {}: {e}",
+                            dir.display()
+                        ))
+                    }),
+            ),
+            _ => None,
+        }
+    }
+
+    pub fn log_format(&self) -> LogFormat {
+        self.log_format
+    }
+
     pub fn into_request(self) -> Request {
         let dialect = |d: DialectArg| match d {
             DialectArg::Mysql => Dialect::Mysql,
@@ -268,6 +328,9 @@ impl Cli {
                 },
             },
             Cmd::History => Command::History,
+            Cmd::Completions { .. } | Cmd::Man { .. } => {
+                unreachable!("answered by Cli::standalone before a request is made")
+            }
         };
         Request {
             overrides: Overrides {

@@ -7,8 +7,25 @@ use clap::Parser;
 
 fn main() {
     let cli = cli::Cli::parse();
+    if let Some(result) = cli.standalone() {
+        // `completions` and `man`: made from the argument definitions, nothing else runs.
+        match result {
+            Ok(text) => {
+                use std::io::Write;
+                let mut out = std::io::stdout().lock();
+                let _ = out.write_all(text.as_bytes());
+                let _ = out.flush();
+                return;
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                std::process::exit(e.exit_code());
+            }
+        }
+    }
+    let log_format = cli.log_format();
     let request = cli.into_request();
-    init_logging(request.verbose);
+    init_logging(request.verbose, log_format);
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -30,8 +47,9 @@ fn main() {
     std::process::exit(code);
 }
 
-/// Logs go to stderr: warnings by default, `-vv` for debug, `RUST_LOG` to choose.
-fn init_logging(verbose: u8) {
+/// Logs go to stderr: warnings by default, `-vv` for debug, `RUST_LOG` to choose; text or one
+/// JSON object per line (`--log-format json`).
+fn init_logging(verbose: u8, format: cli::LogFormat) {
     use tracing_subscriber::EnvFilter;
     let default = match verbose {
         0 | 1 => "warn",
@@ -39,12 +57,38 @@ fn init_logging(verbose: u8) {
         _ => "aurweb_migrate=trace,debug",
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(aurweb_migrate::report::use_colour(
-            std::io::IsTerminal::is_terminal(&std::io::stderr()),
-        ))
-        .with_target(false)
-        .try_init();
+        .with_writer(|| LogWriter)
+        .with_target(false);
+    let _ = match format {
+        cli::LogFormat::Text => builder
+            .with_ansi(aurweb_migrate::report::use_colour(
+                std::io::IsTerminal::is_terminal(&std::io::stderr()),
+            ))
+            .try_init(),
+        cli::LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .with_ansi(false)
+            .try_init(),
+    };
+}
+
+/// stderr, with the live progress line (if one is drawn) cleared while a log line is written.
+struct LogWriter;
+
+impl std::io::Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        aurweb_migrate::progress::suspend(|| std::io::stderr().write(buf))
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        aurweb_migrate::progress::suspend(|| std::io::stderr().write_all(buf))
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
 }

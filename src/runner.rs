@@ -19,7 +19,8 @@ pub enum Event<'a> {
         migration: &'a Migration,
         reverting: bool,
     },
-    /// A statement starts (1-based number, total).
+    /// A statement starts now (1-based number, total, its line in the migration's file);
+    /// the progress display shows it until the next event.
     Statement {
         migration: &'a Migration,
         number: usize,
@@ -275,7 +276,7 @@ pub async fn install<B: Backend>(
         }
         let work = async {
             backend.ensure_table().await?;
-            if let Err((i, e)) = backend.execute_all(&texts).await {
+            if let Err((i, e)) = backend.execute_all(&texts, &mut |_| {}).await {
                 return Err(failed(i, e, "nothing was changed (rolled back)".into()));
             }
             for row in &rows {
@@ -569,19 +570,21 @@ async fn run_statements<B: Backend>(
 ) -> std::result::Result<(), (usize, StatementError)> {
     let total = script.statements.len();
     let from = from.min(total);
-    let mut texts = Vec::with_capacity(total - from);
-    for (i, st) in script.statements.iter().enumerate().skip(from) {
+    let texts: Vec<&str> = script.statements[from..]
+        .iter()
+        .map(|st| st.text(&script.text))
+        .collect();
+    tracing::debug!(file = %script.path.display(), statements = texts.len(), "executing");
+    let mut starting = |i: usize| {
         observe(Event::Statement {
             migration: m,
-            number: i + 1,
+            number: from + i + 1,
             total,
-            line: st.line,
-        });
-        texts.push(st.text(&script.text));
-    }
-    tracing::debug!(file = %script.path.display(), statements = texts.len(), "executing");
+            line: script.statements[from + i].line,
+        })
+    };
     backend
-        .execute_all(&texts)
+        .execute_all(&texts, &mut starting)
         .await
         .map_err(|(i, e)| (from + i, e))
 }

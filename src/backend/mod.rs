@@ -112,12 +112,16 @@ pub trait Backend {
 
     /// Runs statements in order, inside the caller's transaction; on failure, the 0-based index
     /// of the statement that failed. A backend may send them together (SQLite: one batch, one
-    /// hand-over to its worker thread instead of one per statement).
+    /// hand-over to its worker thread instead of one per statement). `starting` is called with
+    /// each statement's 0-based index as it starts (in a batch: when the one before it has
+    /// finished), for the progress display.
     async fn execute_all(
         &mut self,
         statements: &[&str],
+        starting: &mut dyn FnMut(usize),
     ) -> std::result::Result<(), (usize, StatementError)> {
         for (i, sql) in statements.iter().enumerate() {
+            starting(i);
             self.execute(sql).await.map_err(|e| (i, e))?;
         }
         Ok(())
@@ -283,8 +287,9 @@ impl Backend for Connection {
     async fn execute_all(
         &mut self,
         statements: &[&str],
+        starting: &mut dyn FnMut(usize),
     ) -> std::result::Result<(), (usize, StatementError)> {
-        delegate!(self, b => b.execute_all(statements).await)
+        delegate!(self, b => b.execute_all(statements, starting).await)
     }
     async fn insert_row(&mut self, row: &Row) -> Result<()> {
         delegate!(self, b => b.insert_row(row).await)

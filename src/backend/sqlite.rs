@@ -305,6 +305,7 @@ impl Backend for Sqlite {
     async fn execute_all(
         &mut self,
         statements: &[&str],
+        starting: &mut dyn FnMut(usize),
     ) -> std::result::Result<(), (usize, StatementError)> {
         // Small statements go in batches: SQLite reports one result per finished statement,
         // so the number of results before an error is the index of the statement that
@@ -321,11 +322,12 @@ impl Backend for Sqlite {
                 end += 1;
             }
             if end - start == 1 {
+                starting(start);
                 self.execute(statements[start])
                     .await
                     .map_err(|e| (start, e))?;
             } else {
-                self.execute_batch(&statements[start..end])
+                self.execute_batch(&statements[start..end], &mut |i| starting(start + i))
                     .await
                     .map_err(|(i, e)| (start + i, e))?;
             }
@@ -567,12 +569,14 @@ impl Sqlite {
     async fn execute_batch(
         &mut self,
         statements: &[&str],
+        starting: &mut dyn FnMut(usize),
     ) -> std::result::Result<(), (usize, StatementError)> {
         use futures_util::StreamExt;
         // Statements end at their last token, so a newline and `;` always close them.
         let batch = statements.join("\n;\n");
         let mut results = sqlx::raw_sql(&batch).execute_many(&mut self.conn);
         let mut done = 0;
+        starting(0);
         while let Some(r) = results.next().await {
             if let Err(e) = r {
                 let mut m = message(&e);
@@ -582,6 +586,9 @@ impl Sqlite {
                 return Err((done.min(statements.len() - 1), StatementError::failed(m)));
             }
             done += 1;
+            if done < statements.len() {
+                starting(done);
+            }
         }
         Ok(())
     }

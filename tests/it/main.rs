@@ -23,5 +23,6 @@ mod offline;
 mod schema;
 mod statements;
 mod status;
+mod terminal;
 mod upgrade;
 mod validation;
