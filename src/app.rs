@@ -148,11 +148,14 @@ fn timeouts(settings: &Settings, request: &Request) -> Timeouts {
     }
 }
 
+/// The migration set for the configured database's dialect.
 fn load(settings: &Settings) -> Result<MigrationSet> {
-    source::load_from(
-        &shown(&settings.migrations.value),
-        settings.database.value.dialect(),
-    )
+    load_for(settings, settings.database.value.dialect())
+}
+
+/// The migration set for `dialect` (`verify`, `upgrade --sql`).
+fn load_for(settings: &Settings, dialect: Dialect) -> Result<MigrationSet> {
+    source::load_from(&shown(&settings.migrations.value), dialect)
 }
 
 /// A location with a directory below the working directory made relative ([`display_path`]).
@@ -304,12 +307,11 @@ async fn dispatch(request: &Request, settings: &Settings) -> std::result::Result
                 )));
             }
             let dialect = dialect.unwrap_or_else(|| settings.database.value.dialect());
-            let set =
-                source::load_from(&shown(&settings.migrations.value), dialect).map_err(plain)?;
+            let set = load_for(settings, dialect).map_err(plain)?;
             let schema = if *replay || from.is_some() {
                 None
             } else {
-                source::load_schema_from(&shown(&settings.schema.value), dialect).map_err(plain)?
+                load_schema_for(settings, dialect).map_err(plain)?
             };
             let options = offline::ScriptOptions {
                 dialect,
@@ -593,10 +595,8 @@ async fn dispatch(request: &Request, settings: &Settings) -> std::result::Result
             };
             let mut sets = Vec::new();
             for p in &places {
-                let set = source::load_from(&shown(&settings.migrations.value), p.dialect())
-                    .map_err(plain)?;
-                let file = source::load_schema_from(&shown(&settings.schema.value), p.dialect())
-                    .map_err(plain)?;
+                let set = load_for(settings, p.dialect()).map_err(plain)?;
+                let file = load_schema_for(settings, p.dialect()).map_err(plain)?;
                 sets.push((set, file));
             }
             let table = TableName::new(&settings.table.value).map_err(plain)?;
@@ -785,10 +785,11 @@ fn place(settings: &Settings) -> Place {
 }
 
 fn load_schema_file(settings: &Settings) -> Result<Option<source::SchemaFile>> {
-    source::load_schema_from(
-        &shown(&settings.schema.value),
-        settings.database.value.dialect(),
-    )
+    load_schema_for(settings, settings.database.value.dialect())
+}
+
+fn load_schema_for(settings: &Settings, dialect: Dialect) -> Result<Option<source::SchemaFile>> {
+    source::load_schema_from(&shown(&settings.schema.value), dialect)
 }
 
 /// The live schema against the one expected at `version` (built from the configured schema

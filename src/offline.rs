@@ -96,7 +96,7 @@ pub fn upgrade_script(
         table: options.table.quoted(dialect),
         out: String::new(),
     };
-    w.write(set, options, install, &pending)
+    Ok(w.write(set, options, install, &pending))
 }
 
 struct Writer {
@@ -114,7 +114,7 @@ impl Writer {
         options: &ScriptOptions,
         install: Option<&SchemaFile>,
         pending: &[&Migration],
-    ) -> Result<String> {
+    ) -> String {
         self.header(set, options, install, pending);
         let at = options.from.map(|from| {
             (
@@ -139,7 +139,7 @@ impl Writer {
             }
         }
         self.epilogue();
-        Ok(self.out)
+        self.out
     }
 
     fn line(&mut self, s: &str) {
