@@ -19,11 +19,13 @@ pub struct Cli {
     #[arg(short = 'd', long, global = true, value_name = "URL")]
     database_url: Option<String>,
 
-    /// Migrations directory [default: ./migrations]
+    /// Migrations directory [default: ./migrations when it exists, else the migrations built
+    /// into the binary]
     #[arg(short = 'm', long, global = true, value_name = "DIR")]
     migrations: Option<PathBuf>,
 
-    /// Schema directory [default: `schema` beside the migrations directory]
+    /// Schema directory [default: `schema` beside the migrations directory; the built-in schema
+    /// with the built-in migrations]
     #[arg(long, global = true, value_name = "DIR")]
     schema: Option<PathBuf>,
 
