@@ -217,6 +217,13 @@ impl Writer {
         };
         match self.dialect {
             Dialect::Mysql => {
+                // The session `upgrade` sets up on connect (backend::mysql::Mysql::open).
+                let wait = options.lock_timeout.max(1);
+                self.line("SET NAMES utf8mb4;");
+                self.line("SET time_zone = '+00:00';");
+                self.line(&format!(
+                    "SET SESSION lock_wait_timeout = {wait}, SESSION innodb_lock_wait_timeout = {wait};"
+                ));
                 self.line(&format!(
                     "CREATE TEMPORARY TABLE {GUARD} (\n  migration_lock_acquired INT NOT NULL DEFAULT 1,\n  {check} INT NOT NULL DEFAULT 1,\n  history_is_empty INT NOT NULL DEFAULT 1\n);"
                 ));
@@ -235,6 +242,10 @@ impl Writer {
             Dialect::Sqlite => {
                 self.line(".bail on");
                 self.line("PRAGMA foreign_keys = ON;");
+                self.line(&format!(
+                    "PRAGMA busy_timeout = {};",
+                    options.lock_timeout.max(1) * 1000
+                ));
                 self.line(&format!(
                     "CREATE TEMP TABLE {GUARD} (\n  {check} INT NOT NULL DEFAULT 1,\n  history_is_empty INT NOT NULL DEFAULT 1,\n  no_foreign_key_violations INT NOT NULL DEFAULT 1\n);"
                 ));
