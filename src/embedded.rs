@@ -18,11 +18,6 @@ pub fn migrations() -> &'static [(&'static str, &'static [u8])] {
     files::MIGRATIONS
 }
 
-/// Every embedded file of `schema/` (name, bytes), sorted by name.
-pub fn schema() -> &'static [(&'static str, &'static [u8])] {
-    files::SCHEMA
-}
-
 /// The embedded schema file called `name`.
 pub fn schema_file(name: &str) -> Option<&'static [u8]> {
     files::SCHEMA

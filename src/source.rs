@@ -228,16 +228,6 @@ pub enum Location {
     Embedded,
 }
 
-impl Location {
-    /// The directory as shown in messages (`<embedded>/migrations` for the embedded set).
-    pub fn display_dir(&self, embedded: &str) -> PathBuf {
-        match self {
-            Location::Dir(d) => d.clone(),
-            Location::Embedded => PathBuf::from(embedded),
-        }
-    }
-}
-
 /// Reads the migrations of `location` for `dialect`: [`load`] for a directory, [`load_files`]
 /// on the embedded files otherwise (the same checks, splitting and checksums).
 pub fn load_from(location: &Location, dialect: Dialect) -> Result<MigrationSet> {

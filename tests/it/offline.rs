@@ -23,6 +23,20 @@ struct ClientRun {
     output: String,
 }
 
+impl ClientRun {
+    #[track_caller]
+    fn succeeded(&self) {
+        assert!(self.success, "the client failed: {}", self.output);
+    }
+
+    /// The script stopped at the guard for `condition` (the guard column it names).
+    #[track_caller]
+    fn refused(&self, condition: &str) {
+        assert!(!self.success, "the script must be refused: {}", self.output);
+        assert!(self.output.contains(condition), "{}", self.output);
+    }
+}
+
 /// Applies `script` to `db` with `mariadb` (the password, if any, in the environment) or
 /// `sqlite3`, as a DBA would.
 fn apply_with_client(db: &Db, script: &str) -> ClientRun {
@@ -139,21 +153,14 @@ fn empty_database_script_equals_upgrade(db: &Db) {
     copy_repository(db.env);
     let sql = script(db, &[]);
     assert!(sql.contains("-- Builds the schema from schema/"), "{sql}");
-    let applied = apply_with_client(db, &sql);
-    assert!(applied.success, "{}", applied.output);
+    apply_with_client(db, &sql).succeeded();
     let reference = db.sibling();
     reference.run(&["upgrade"]).ok();
     assert_same(db, &reference);
     db.run(&["check", "--drift"]).ok();
     // Applied again, the script refuses before it changes anything.
     let before = history(db);
-    let again = apply_with_client(db, &sql);
-    assert!(!again.success, "a second run must fail: {}", again.output);
-    assert!(
-        again.output.contains("database_is_empty"),
-        "{}",
-        again.output
-    );
+    apply_with_client(db, &sql).refused("database_is_empty");
     assert_eq!(history(db), before);
 }
 
@@ -165,8 +172,7 @@ fn script_from_a_version_equals_upgrade(db: &Db) {
     }
     let sql = script(db, &["--from", "11", "--to", "16"]);
     assert!(sql.contains("versions 12 to 16"), "{sql}");
-    let applied = apply_with_client(db, &sql);
-    assert!(applied.success, "{}", applied.output);
+    apply_with_client(db, &sql).succeeded();
     reference.run(&["upgrade", "--to", "16"]).ok();
     assert_same(db, &reference);
     // The tool takes over from there.
@@ -174,25 +180,13 @@ fn script_from_a_version_equals_upgrade(db: &Db) {
     assert_eq!(status["current"], 16, "{status:#}");
     assert_eq!(status["pending"], 1, "{status:#}");
     // The same script on a database no longer at 11 is refused, naming the condition.
-    let again = apply_with_client(db, &sql);
-    assert!(!again.success, "{}", again.output);
-    assert!(
-        again.output.contains("history_matches_version_11"),
-        "{}",
-        again.output
-    );
+    apply_with_client(db, &sql).refused("history_matches_version_11");
     db.run(&["upgrade"]).ok();
     db.run(&["check", "--drift"]).ok();
     // A history that holds versions up to 11 but not with these files' checksums is refused too.
     db.exec("DELETE FROM aurweb_migrations WHERE version > 11");
     db.exec("UPDATE aurweb_migrations SET checksum = 'sha256-v1:00' WHERE version = 5");
-    let edited = apply_with_client(db, &sql);
-    assert!(!edited.success, "{}", edited.output);
-    assert!(
-        edited.output.contains("history_matches_version_11"),
-        "{}",
-        edited.output
-    );
+    apply_with_client(db, &sql).refused("history_matches_version_11");
     assert_eq!(db.count("aurweb_migrations"), 11, "nothing was recorded");
 }
 
@@ -200,8 +194,7 @@ fn replay_script_equals_upgrade_replay(db: &Db) {
     copy_repository(db.env);
     let sql = script(db, &["--replay", "--to", "9"]);
     assert!(!sql.contains("Builds the schema"), "{sql}");
-    let applied = apply_with_client(db, &sql);
-    assert!(applied.success, "{}", applied.output);
+    apply_with_client(db, &sql).succeeded();
     let reference = db.sibling();
     reference.run(&["upgrade", "--replay", "--to", "9"]).ok();
     assert_same(db, &reference);
@@ -315,8 +308,7 @@ fn triggers_quotes_and_comments_reach_the_client_intact(db: &Db) {
             .replace('#', if db.is_mysql() { "#" } else { "--" })
             .as_str(),
     );
-    let applied = apply_with_client(db, &script(db, &[]));
-    assert!(applied.success, "{}", applied.output);
+    apply_with_client(db, &script(db, &[])).succeeded();
     assert_eq!(
         db.strings("SELECT what FROM log ORDER BY what"),
         ["a;b", "a;b", "it's", "x;y"]

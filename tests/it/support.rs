@@ -192,6 +192,26 @@ impl Env {
     }
 }
 
+/// `program` in `cwd` with an empty environment but PATH and HOME (none of [`SCRUBBED`] leaks
+/// in), stdin closed, stdout and stderr piped.
+pub fn isolated(program: impl AsRef<std::ffi::OsStr>, cwd: &Path) -> Command {
+    let mut c = Command::new(program);
+    c.current_dir(cwd)
+        .env_clear()
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for key in ["PATH", "HOME"] {
+        if let Some(v) = std::env::var_os(key) {
+            c.env(key, v);
+        }
+    }
+    for key in SCRUBBED {
+        c.env_remove(key);
+    }
+    c
+}
+
 /// A command line ready to run.
 #[derive(Clone)]
 pub struct Cmd {
@@ -230,22 +250,8 @@ impl Cmd {
 
     /// Starts the process; [`Spawned::wait`] collects it.
     pub fn spawn(&self) -> Spawned {
-        let mut c = Command::new(BIN);
-        c.current_dir(&self.cwd)
-            .args(&self.args)
-            .env_clear()
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        for key in ["PATH", "HOME"] {
-            if let Some(v) = std::env::var_os(key) {
-                c.env(key, v);
-            }
-        }
-        c.env("USER", "it-user");
-        for key in SCRUBBED {
-            c.env_remove(key);
-        }
+        let mut c = isolated(BIN, &self.cwd);
+        c.args(&self.args).env("USER", "it-user");
         for (k, v) in &self.env {
             c.env(k, v);
         }

@@ -3,13 +3,13 @@
 //! shell completions, the man pages and `contrib/install.sh`.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
 use crate::each_db;
-use crate::support::{Db, Env, BIN, SCRUBBED};
+use crate::support::{isolated, Db, Env, BIN};
 
 /// Single quotes for `sh`.
 fn quote(s: &str) -> String {
@@ -24,21 +24,8 @@ fn on_terminal(env: &Env, args: &[&str], vars: &[(&str, &str)]) -> (Option<i32>,
         line.push(' ');
         line.push_str(&quote(a));
     }
-    let mut c = Command::new("script");
-    c.args(["-qec", &line, "/dev/null"])
-        .current_dir(env.path())
-        .env_clear()
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for key in ["PATH", "HOME"] {
-        if let Some(v) = std::env::var_os(key) {
-            c.env(key, v);
-        }
-    }
-    for key in SCRUBBED {
-        c.env_remove(key);
-    }
+    let mut c = isolated("script", env.path());
+    c.args(["-qec", &line, "/dev/null"]);
     c.env("TERM", "xterm-256color");
     for (k, v) in vars {
         c.env(k, v);
