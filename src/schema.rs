@@ -375,7 +375,9 @@ fn diff_table(e: &Table, x: &Table, out: &mut Vec<Difference>) {
             push(format!("column {}", c.name), None, Some(x.column_text(c)));
         }
     }
-    // Order of the columns both have: name each one whose predecessor moved.
+    // Order of the columns both have: the fewest columns whose moves explain the difference
+    // (those outside a longest common subsequence), each with its two predecessors. A column
+    // that moved together with its predecessor (a block) is described by the block's first.
     let common_e: Vec<&str> = e
         .columns
         .iter()
@@ -396,7 +398,7 @@ fn diff_table(e: &Table, x: &Table, out: &mut Vec<Difference>) {
                 None => String::new(),
             }
         };
-        for name in &common_e {
+        for name in moved_columns(&common_e, &common_x) {
             let (a, b) = (after(&common_e, name), after(&common_x, name));
             if a != b {
                 push(format!("column {name} position"), Some(a), Some(b));
@@ -630,6 +632,37 @@ pub fn normalise_collation(raw: &str) -> String {
     }
 }
 
+/// The names of `expected` (in its order) outside one longest common subsequence of the two
+/// orders, which hold the same names: the columns that moved. Ties keep the later column of
+/// `expected` in place, so of two swapped neighbours the first is the one that moved.
+fn moved_columns<'a>(expected: &[&'a str], found: &[&str]) -> Vec<&'a str> {
+    let (n, m) = (expected.len(), found.len());
+    // lcs[i][j]: the length of a longest common subsequence of expected[i..] and found[j..].
+    let mut lcs = vec![vec![0usize; m + 1]; n + 1];
+    for i in (0..n).rev() {
+        for j in (0..m).rev() {
+            lcs[i][j] = if expected[i] == found[j] {
+                lcs[i + 1][j + 1] + 1
+            } else {
+                lcs[i + 1][j].max(lcs[i][j + 1])
+            };
+        }
+    }
+    let (mut i, mut j, mut moved) = (0, 0, Vec::new());
+    while i < n {
+        if j < m && expected[i] == found[j] {
+            i += 1;
+            j += 1;
+        } else if j == m || lcs[i + 1][j] >= lcs[i][j + 1] {
+            moved.push(expected[i]);
+            i += 1;
+        } else {
+            j += 1;
+        }
+    }
+    moved
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -796,6 +829,38 @@ mod tests {
             .map(|d| d.to_string())
             .collect();
         assert_eq!(lines, vec!["table Users: missing (expected 3 columns)"]);
+    }
+
+    #[test]
+    fn only_the_columns_that_moved_are_named() {
+        // Users of a 4.8-era database: BackupEmail was appended by hand, not after Email.
+        let expected = [
+            "ID",
+            "Email",
+            "BackupEmail",
+            "HideEmail",
+            "Notify",
+            "SSOAccountID",
+        ];
+        let found = [
+            "ID",
+            "Email",
+            "HideEmail",
+            "Notify",
+            "BackupEmail",
+            "SSOAccountID",
+        ];
+        assert_eq!(moved_columns(&expected, &found), ["BackupEmail"]);
+        // Two columns appended after the one that should follow them: that one moved.
+        let expected = ["ID", "RequestTS", "ClosedTS", "ClosedUID", "Status"];
+        let found = ["ID", "RequestTS", "Status", "ClosedTS", "ClosedUID"];
+        assert_eq!(moved_columns(&expected, &found), ["Status"]);
+        // A block of two: both are outside the common order, the caller names the first.
+        let expected = ["A", "B", "C", "D", "E"];
+        let found = ["C", "D", "E", "A", "B"];
+        assert_eq!(moved_columns(&expected, &found), ["A", "B"]);
+        let same = ["A", "B"];
+        assert!(moved_columns(&same, &same).is_empty());
     }
 
     #[test]
