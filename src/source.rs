@@ -657,10 +657,47 @@ pub fn prepare(
         directives,
         statements,
     };
+    check_database_switch(&script)?;
     if !script.directives.no_transaction {
         check_transaction_control(&script, dialect)?;
     }
     Ok(script)
+}
+
+/// `USE <db>` (also inside a MySQL executable comment, as dumps write it): on any dialect
+/// and whether or not the migration runs in a transaction, it would move every later
+/// statement, and the tool's own history row, to another database.
+fn check_database_switch(script: &Script) -> std::result::Result<(), Vec<InputError>> {
+    let errors: Vec<InputError> = script
+        .statements
+        .iter()
+        .filter(|st| switches_database(st.text(&script.text)))
+        .map(|st| InputError {
+            path: script.path.clone(),
+            line: Some(st.line),
+            message: "USE would switch the connection to another database, and every later statement and this tool's own history row would go there; name the database in the statement instead (`other_db.table`)".to_string(),
+        })
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
+}
+
+/// Whether a statement is `USE …`, bare or as the first word of a `/*!NNNNN … */` or
+/// `/*M!NNNNN … */` executable comment.
+fn switches_database(statement: &str) -> bool {
+    let is_use =
+        |text: &str| splitter::keywords(text, 1).first().map(String::as_str) == Some("USE");
+    if is_use(statement) {
+        return true;
+    }
+    let s = statement.trim_start();
+    match s.strip_prefix("/*M!").or_else(|| s.strip_prefix("/*!")) {
+        Some(inner) => is_use(inner.trim_start_matches(|c: char| c.is_ascii_digit())),
+        None => false,
+    }
 }
 
 /// Statements that would end or break the tool's own transaction around a migration.
@@ -980,6 +1017,24 @@ mod tests {
             Dialect::Sqlite,
             "m/1_a.sql:1: PRAGMA FOREIGN_KEYS",
         );
+        for (text, line, dialects) in [
+            ("SELECT 1;\nUSE other;\nSELECT 2;", 2, &Dialect::ALL[..]),
+            // An executable comment is MySQL's; SQLite reads a comment.
+            ("-- c\n\n/*!40101 use `other` */;", 3, &[Dialect::Mysql][..]),
+            (
+                "-- aurweb-migrate: no-transaction\nSELECT 1;\n  Use other",
+                3,
+                &Dialect::ALL[..],
+            ),
+        ] {
+            for &dialect in dialects {
+                load_err(
+                    vec![raw("1_a.sql", text)],
+                    dialect,
+                    &format!("m/1_a.sql:{line}: USE would switch the connection"),
+                );
+            }
+        }
         let bad_utf8 = RawFile {
             name: "1_a.sql".into(),
             bytes: b"SELECT 1;\nSELECT '\xff';".to_vec(),
@@ -1023,7 +1078,17 @@ mod tests {
         for dialect in [Dialect::Mysql, Dialect::Sqlite] {
             let set = load_from(&Location::Embedded, dialect).unwrap();
             assert_eq!(set.dir, Path::new("<embedded>/migrations"));
-            assert_eq!(set.migrations.len(), 17);
+            // The embedded files are the repository's, the same versions and checksums.
+            let on_disk = load(
+                &Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations"),
+                dialect,
+            )
+            .unwrap();
+            assert_eq!(set.migrations.len(), on_disk.migrations.len());
+            assert!(set.migrations.len() >= 18, "aurweb's chain and ours");
+            for (a, b) in set.migrations.iter().zip(&on_disk.migrations) {
+                assert_eq!((a.version, &a.up.checksum), (b.version, &b.up.checksum));
+            }
             assert_eq!(
                 set.migrations[0].up.path,
                 Path::new(&format!(

@@ -154,3 +154,45 @@ fn dialect_variant_replaces_the_portable_file() {
     db.run(&["upgrade"]).ok();
     db.assert_tables(&["specific"]);
 }
+
+#[test]
+fn use_statement_names_file_and_line() {
+    refused(
+        &[(
+            "1001_switch.sql",
+            b"CREATE TABLE a (id INTEGER);\nUSE other;\nCREATE TABLE b (id INTEGER);\n",
+        )],
+        &["migrations/1001_switch.sql:2: USE would switch the connection to another database"],
+    );
+    // Outside a transaction too: the history row would still land in the other database.
+    refused(
+        &[(
+            "1001_switch.sql",
+            b"-- aurweb-migrate: no-transaction\nSELECT 1;\n\nuse `other`;\n",
+        )],
+        &["migrations/1001_switch.sql:4: USE would switch"],
+    );
+}
+
+/// On MySQL, where `USE` really would move the session: refused before anything runs, as a
+/// plain statement and as a dump's executable comment, and the history stays as it was.
+#[test]
+fn use_statement_is_refused_on_mysql_before_anything_runs() {
+    let env = Env::new();
+    let Some(db) = Db::mysql(&env, module_path!()) else {
+        return;
+    };
+    env.migration("1_a.sql", "CREATE TABLE a (id INT);\n");
+    db.run(&["upgrade", "-q"]).ok();
+    for text in [
+        "CREATE TABLE b (id INT);\nUSE mysql;\nCREATE TABLE c (id INT);\n",
+        "CREATE TABLE b (id INT);\n/*!40101 USE mysql */;\nCREATE TABLE c (id INT);\n",
+    ] {
+        env.migration("2_b.sql", text);
+        db.run(&["upgrade"])
+            .code(2)
+            .stderr_has("migrations/2_b.sql:2: USE would switch");
+        assert_eq!(db.history().len(), 1);
+        assert!(!db.has_table("b"), "nothing of the file ran");
+    }
+}
