@@ -11,17 +11,18 @@
 --   6. create the unique index UsersNormalizedEmail.
 --
 -- Differences from aurweb's revision (which is Python and cannot be rendered as SQL):
---   * Step 2. "Content" is every row that names the user in one of these 8 tables and 14
---     columns: PackageBases (FlaggerUID, SubmitterUID, MaintainerUID, PackagerUID),
---     PackageComments (UsersID, EditedUsersID, DelUsersID), PackageRequests (UsersID,
---     ClosedUID), PackageVotes (UsersID), PackageComaintainers (UsersID),
---     PackageNotifications (UserID), VoteInfo (SubmitterID), Votes (UserID): that is every
---     reference to Users except Sessions, SSHPubKeys and AcceptedTerms, which are account
---     state rather than content and are removed with the account (ON DELETE CASCADE).
---     aurweb checks 13 columns in 8 tables; its exact list is not in our notes, so this list
---     errs on the side of keeping an account (a user who deleted someone's comment, for
---     example, is kept: DelUsersID is ON DELETE CASCADE and would take the comment along).
---     aurweb also prints a report of what it did; SQL cannot.
+--   * Step 2 is aurweb's rule, in SQL. "Content" is every row that names the user in one
+--     of these 8 tables and 14 columns: PackageBases (FlaggerUID, SubmitterUID,
+--     MaintainerUID, PackagerUID), PackageComments (UsersID, EditedUsersID, DelUsersID),
+--     PackageRequests (UsersID, ClosedUID), PackageVotes (UsersID), PackageComaintainers
+--     (UsersID), PackageNotifications (UserID), VoteInfo (SubmitterID), Votes (UserID).
+--     These are exactly the columns aurweb's revision checks (its content_columns), one
+--     EXISTS test per column as aurweb writes it: every reference to Users except
+--     Sessions, SSHPubKeys and AcceptedTerms, which registration creates before any
+--     verification and which go with the account (ON DELETE CASCADE). A user who deleted
+--     someone's comment, for example, is kept: DelUsersID is ON DELETE CASCADE and would
+--     take the comment along. aurweb tests `Suspended = 1`, this `Suspended <> 0` (the
+--     flag holds only 0 and 1). aurweb also prints a report of what it did; SQL cannot.
 --   * Step 3. aurweb uses its Python normalize_email(): email-validator's normalisation
 --     (IDNA/Unicode folding of the domain, Unicode normalisation of the local part),
 --     lower-casing, and per-provider rules for dots and "+tag" suffixes in the local part.
@@ -40,6 +41,12 @@
 --     stored can differ from the one aurweb computes for the same address later; an address
 --     aurweb's validator rejects still gets a value here. To have exactly aurweb's values,
 --     recompute the column with aurweb's normalize_email() afterwards (outside this tool).
+--   * Step 4. aurweb keeps the address on one member of each group, chosen by rank
+--     (not suspended, then verified or with content, then an address that is already in
+--     normal form, then the lowest ID), and on none when no member is verified or has
+--     content; here the lowest ID keeps it. With LOWER() as the normalisation, groups only
+--     arise where Users.Email's own comparison is stricter than the index's (on SQLite,
+--     addresses differing only in case), so in practice this rarely applies.
 --   * Step 1: aurweb skips the ADD COLUMN when the column exists; aurweb-migrate's history
 --     makes sure this runs exactly once, so there is no guard.
 --

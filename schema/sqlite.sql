@@ -1,10 +1,10 @@
 -- aurweb's database schema for SQLite: the current (head) schema, for a fresh install.
--- schema-version: 17
+-- schema-version: 18
 --
--- A database created from this file is the same as one built from migrations/ 0001..0017
+-- A database created from this file is the same as one built from migrations/ 0001..0018
 -- (same tables, columns in the same order, types, defaults, keys, indexes and foreign keys),
--- and holds the same rows in the four lookup tables. Record it as being at version 17
--- (`aurweb-migrate baseline 17`) so later migrations apply on top. Tables, columns, keys,
+-- and holds the same rows in the four lookup tables. Record it as being at version 18
+-- (`aurweb-migrate baseline 18`) so later migrations apply on top. Tables, columns, keys,
 -- indexes and foreign keys are those of schema/mysql.sql; where this schema deliberately
 -- differs from aurweb's `metadata.create_all`, see schema/README.md.
 --

@@ -33,6 +33,41 @@ pub(crate) fn copy_repository(env: &Env) {
     }
 }
 
+/// The repository's migration files (`*.sql` in migrations/).
+fn repository_files() -> Vec<String> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+    std::fs::read_dir(dir)
+        .expect("the repository has migrations/")
+        .map(|e| {
+            e.expect("a directory entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .filter(|n| n.ends_with(".sql"))
+        .collect()
+}
+
+/// The newest version in the repository's migrations/ (aurweb's head is 17; ours may be later).
+pub(crate) fn aurweb_head() -> i64 {
+    repository_files()
+        .iter()
+        .map(|n| {
+            n.split('_')
+                .next()
+                .unwrap()
+                .parse::<i64>()
+                .expect("a version")
+        })
+        .max()
+        .expect("at least one migration")
+}
+
+/// How many `*.sql` files migrations/ holds.
+pub(crate) fn aurweb_file_count() -> usize {
+    repository_files().len()
+}
+
 fn fixture(name: &str) -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
@@ -41,7 +76,7 @@ fn fixture(name: &str) -> String {
 }
 
 /// Empties the test's database completely (tables and history).
-fn wipe(db: &Db) {
+pub(crate) fn wipe(db: &Db) {
     if db.is_sqlite() {
         std::fs::remove_file(db.sqlite_path()).expect("remove the SQLite file");
     } else {
@@ -65,14 +100,14 @@ fn fresh_install_equals_a_full_replay(db: &Db) {
     copy_repository(db.env);
     let doc = db.run(&["upgrade", "--format", "json"]).ok().json();
     assert_eq!(doc["changed"], true, "{doc:#}");
-    assert_eq!(doc["current"], 17, "{doc:#}");
+    assert_eq!(doc["current"], aurweb_head(), "{doc:#}");
     let baseline: Vec<i64> = doc["installed"]["baseline"]
         .as_array()
         .expect("installed from schema/")
         .iter()
         .map(|v| v.as_i64().unwrap())
         .collect();
-    assert_eq!(baseline, (1..=17).collect::<Vec<_>>(), "{doc:#}");
+    assert_eq!(baseline, (1..=aurweb_head()).collect::<Vec<_>>(), "{doc:#}");
     assert!(versions(&doc, "applied").is_empty(), "{doc:#}");
     let tables = db.tables();
     assert_eq!(tables.len(), 31, "aurweb's 30 tables and ours: {tables:?}");
@@ -86,7 +121,10 @@ fn fresh_install_equals_a_full_replay(db: &Db) {
         .ok()
         .json();
     assert!(doc.get("installed").is_none(), "{doc:#}");
-    assert_eq!(versions(&doc, "applied"), (1..=17).collect::<Vec<_>>());
+    assert_eq!(
+        versions(&doc, "applied"),
+        (1..=aurweb_head()).collect::<Vec<_>>()
+    );
     let replayed = db.run(&["schema", "dump"]).ok().stdout.clone();
     assert_eq!(fresh, replayed, "both roads give the same schema");
     assert!(fresh.contains("table Users"), "{fresh}");
@@ -144,7 +182,10 @@ fn alembic_era_database_is_adopted_and_upgraded(db: &Db) {
     assert!(db.has_table("alembic_version"), "left in place");
 
     let doc = db.run(&["upgrade", "--format", "json"]).ok().json();
-    assert_eq!(versions(&doc, "applied"), (12..=17).collect::<Vec<_>>());
+    assert_eq!(
+        versions(&doc, "applied"),
+        (12..=aurweb_head()).collect::<Vec<_>>()
+    );
     db.run(&["check", "--drift"]).ok();
     assert_eq!(
         db.strings("SELECT NormalizedEmail FROM Users WHERE ID = 7"),
@@ -263,7 +304,10 @@ fn hand_upgraded_4_8_database_reports_the_missing_closed_uid_foreign_key() {
     );
     // The hand-upgraded database goes through every later migration…
     let doc = db.run(&["upgrade", "--format", "json"]).ok().json();
-    assert_eq!(versions(&doc, "applied"), (2..=17).collect::<Vec<_>>());
+    assert_eq!(
+        versions(&doc, "applied"),
+        (2..=aurweb_head()).collect::<Vec<_>>()
+    );
     // …and the accepted drift stays visible.
     db.run(&["check", "--drift"])
         .code(1)
@@ -316,7 +360,7 @@ fn concurrent_fresh_installs_build_once(db: &Db) {
     let mut installs = 0;
     for run in &runs {
         let doc = run.ok().json();
-        assert_eq!(doc["current"], 17, "{doc:#}");
+        assert_eq!(doc["current"], aurweb_head(), "{doc:#}");
         assert!(versions(&doc, "applied").is_empty(), "{doc:#}");
         if doc.get("installed").is_some() {
             installs += 1;
@@ -324,7 +368,291 @@ fn concurrent_fresh_installs_build_once(db: &Db) {
     }
     assert_eq!(installs, 1, "exactly one run built the database");
     let states = db.states();
-    assert_eq!(states.len(), 17);
+    assert_eq!(states.len(), aurweb_head() as usize);
     assert!(states.iter().all(|(_, s)| s == "baseline"), "{states:?}");
     db.run(&["check", "--drift"]).ok();
+}
+
+/// Which base the Alembic revisions are applied on (see tests/fixtures/alembic/README.md).
+#[derive(Clone, Copy)]
+enum AlembicRoad {
+    /// aurweb's 4.8.0 schema file, then the manual steps of upgrading/5.x.x.txt: the road
+    /// production took.
+    From4_8,
+    /// Migration 0001, the 5.0.0 baseline.
+    From5_0,
+}
+
+/// Builds, on an empty MySQL database, what aurweb's Alembic chain leaves at its head
+/// d9b3f27c8e51: the base, then the 17 revisions as MariaDB runs them (applied by the tool as
+/// a migration set of their own, whose version table is dropped afterwards), then Alembic's
+/// version table. The repository's migrations/ and schema/ are copied in for the adoption.
+fn production_at_aurweb_head(db: &Db, road: AlembicRoad) {
+    copy_repository(db.env);
+    let name = db.mysql_database().to_string();
+    // The Ansible role created production's database with encoding=utf8.
+    db.exec(&format!(
+        "ALTER DATABASE `{name}` CHARACTER SET utf8mb3 COLLATE utf8mb3_general_ci"
+    ));
+    let dir = Path::new("alembic-road/migrations");
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    match road {
+        AlembicRoad::From4_8 => {
+            db.env.write(
+                dir.join("1_aurweb_4_8_0.mysql.sql"),
+                fixture("aurweb-4.8.0.mysql.sql"),
+            );
+            db.env.write(
+                dir.join("2_manual_5_x_x.mysql.sql"),
+                fixture("aurweb-5.x.x.mysql.sql"),
+            );
+        }
+        AlembicRoad::From5_0 => {
+            db.env.write(
+                dir.join("1_baseline.mysql.sql"),
+                db.env.read("migrations/0001_baseline.mysql.sql"),
+            );
+        }
+    }
+    let mut revisions = 0;
+    for entry in std::fs::read_dir(fixtures.join("alembic")).expect("the revision fixtures") {
+        let entry = entry.expect("a directory entry");
+        let file = entry.file_name().to_string_lossy().into_owned();
+        if file.ends_with(".mysql.sql") {
+            db.env.write(
+                dir.join(&file),
+                std::fs::read(entry.path()).expect("readable"),
+            );
+            revisions += 1;
+        }
+    }
+    assert_eq!(revisions, 17, "one file per revision of aurweb's chain");
+    let m = dir.to_str().unwrap();
+    db.run(&["-m", m, "--table", "alembic_road", "upgrade", "-q"])
+        .ok();
+    db.exec("DROP TABLE alembic_road");
+    db.exec("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL, CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num))");
+    db.exec("INSERT INTO alembic_version (version_num) VALUES ('d9b3f27c8e51')");
+}
+
+/// contrib/adopt's fix-up for databases that went through the manual 5.x.x steps.
+fn fixup_sql() -> String {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("contrib/adopt/aurweb-5.x.x-fixup.mysql.sql");
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// `table: object` of each difference in a JSON list.
+fn difference_names(list: &serde_json::Value) -> Vec<String> {
+    let mut names: Vec<String> = list
+        .as_array()
+        .unwrap_or_else(|| panic!("a list of differences: {list:#}"))
+        .iter()
+        .map(|d| {
+            format!(
+                "{}: {}",
+                d["table"].as_str().unwrap(),
+                d["object"].as_str().unwrap()
+            )
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+/// Production: 4.8.0, the manual 5.x.x steps, then aurweb's 17 revisions. Adoption at aurweb's
+/// head reports exactly the documented hand-upgrade items and nothing of what the revisions
+/// did (their alter_column effects included); then `upgrade` applies our later migrations,
+/// which give the vote columns their declared definitions, data included.
+#[test]
+fn production_through_alembic_adopts_with_only_the_hand_upgrade_items() {
+    let env = Env::new();
+    let Some(db) = Db::mysql(&env, module_path!()) else {
+        return;
+    };
+    production_at_aurweb_head(&db, AlembicRoad::From4_8);
+    // What Alembic left: signed VoteTS, nullable vote counts without a default.
+    assert!(
+        db.show_create_table("PackageVotes")
+            .contains("`VoteTS` bigint(20) NOT NULL"),
+        "{}",
+        db.show_create_table("PackageVotes")
+    );
+    assert!(
+        db.show_create_table("VoteInfo")
+            .contains("`Yes` int(10) unsigned DEFAULT NULL"),
+        "{}",
+        db.show_create_table("VoteInfo")
+    );
+    // Data those definitions allow: a proposal with no counts, a vote dated by a run of
+    // d64e5571bc8d in UTC+1.
+    db.exec("INSERT INTO Users (ID, Username, Email, Passwd) VALUES (1, 'alice', 'alice@example.org', 'x')");
+    db.exec("INSERT INTO PackageBases (ID, Name, FlaggerComment, SubmittedTS, ModifiedTS) VALUES (1, 'foo', '', 0, 0)");
+    db.exec("INSERT INTO PackageVotes (UsersID, PackageBaseID, VoteTS) VALUES (1, 1, -3600)");
+    db.exec("INSERT INTO VoteInfo (ID, Agenda, User, Submitted, End, Quorum, SubmitterID) VALUES (1, 'a', 'alice', 0, 0, 0.5, 1)");
+
+    let documented = [
+        "PackageRequests: column Status position",
+        "PackageRequests: foreign key (ClosedUID) references Users (ID)",
+        "Users: column BackupEmail position",
+    ];
+    let run = db.run(&["adopt", "--from", "alembic"]);
+    run.code(5)
+        .stderr_has("refusing to adopt Alembic revision d9b3f27c8e51 as version 17")
+        .stderr_has("in 3 place(s)")
+        .stderr_has("Users: column BackupEmail position: expected after Email, found after OwnershipNotify")
+        .stderr_has("PackageRequests: column Status position: expected after ClosedUID, found after RequestTS")
+        .stderr_has("PackageRequests: foreign key (ClosedUID) references Users (ID): missing (expected on delete SET NULL on update NO ACTION)");
+    assert!(db.history().is_empty(), "nothing recorded");
+
+    let doc = db
+        .run(&[
+            "adopt",
+            "--from",
+            "alembic",
+            "--accept-drift",
+            "--format",
+            "json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(doc["current"], 17, "{doc:#}");
+    assert_eq!(versions(&doc, "recorded"), (1..=17).collect::<Vec<_>>());
+    assert_eq!(
+        difference_names(&doc["accepted_drift"]),
+        documented,
+        "{doc:#}"
+    );
+
+    let doc = db.run(&["upgrade", "--format", "json"]).ok().json();
+    assert_eq!(
+        versions(&doc, "applied"),
+        (18..=aurweb_head()).collect::<Vec<_>>()
+    );
+    assert!(
+        db.show_create_table("PackageVotes")
+            .contains("`VoteTS` bigint(20) unsigned NOT NULL"),
+        "{}",
+        db.show_create_table("PackageVotes")
+    );
+    assert!(
+        db.show_create_table("VoteInfo")
+            .contains("`Yes` int(10) unsigned NOT NULL DEFAULT 0"),
+        "{}",
+        db.show_create_table("VoteInfo")
+    );
+    assert_eq!(
+        db.strings("SELECT CAST(VoteTS AS CHAR) FROM PackageVotes"),
+        ["0"]
+    );
+    assert_eq!(
+        db.strings("SELECT CONCAT_WS(',', Yes, No, Abstain, ActiveUsers) FROM VoteInfo"),
+        ["0,0,0,0"]
+    );
+    // The accepted items stay visible, and they are all that is left.
+    let doc = db
+        .run(&["check", "--drift", "--format", "json"])
+        .code(1)
+        .json();
+    let drift: Vec<String> = doc["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            assert_eq!(p["kind"], "drift", "{doc:#}");
+            p["message"].as_str().unwrap().to_string()
+        })
+        .collect();
+    assert_eq!(drift.len(), documented.len(), "{doc:#}");
+    for item in documented {
+        assert!(drift.iter().any(|m| m.contains(item)), "{item}: {doc:#}");
+    }
+    // The fix-up README.md offers removes them: a closed request whose closer was deleted
+    // while there was no foreign key loses the dangling ID, and nothing else changes.
+    db.exec("INSERT INTO PackageRequests (ID, ReqTypeID, PackageBaseName, Comments, ClosureComment, ClosedUID, Status) VALUES (1, 1, 'foo', '', '', 99, 2), (2, 1, 'bar', '', '', 1, 2)");
+    db.exec(&fixup_sql());
+    db.run(&["check", "--drift"]).ok();
+    assert_eq!(
+        db.strings("SELECT CONCAT_WS(',', ID, IFNULL(ClosedUID, 'NULL'), Status) FROM PackageRequests ORDER BY ID"),
+        ["1,NULL,2", "2,1,2"]
+    );
+}
+
+/// The same database, put right with the fix-up before adoption: adopted with no difference.
+#[test]
+fn production_put_right_by_the_fixup_adopts_without_drift() {
+    let env = Env::new();
+    let Some(db) = Db::mysql(&env, module_path!()) else {
+        return;
+    };
+    production_at_aurweb_head(&db, AlembicRoad::From4_8);
+    db.exec(&fixup_sql());
+    let doc = db
+        .run(&["adopt", "--from", "alembic", "--format", "json"])
+        .ok()
+        .json();
+    assert_eq!(doc["accepted_drift"], serde_json::json!([]), "{doc:#}");
+    db.run(&["upgrade", "-q"]).ok();
+    db.run(&["check", "--drift"]).ok();
+}
+
+/// A database that was at 5.0.0 (migration 0001) when Alembic took over, then went through
+/// aurweb's 17 revisions: adopted at aurweb's head with no difference at all.
+#[test]
+fn alembic_managed_database_at_aurweb_head_adopts_without_drift() {
+    let env = Env::new();
+    let Some(db) = Db::mysql(&env, module_path!()) else {
+        return;
+    };
+    production_at_aurweb_head(&db, AlembicRoad::From5_0);
+    let doc = db
+        .run(&["adopt", "--from", "alembic", "--format", "json"])
+        .ok()
+        .json();
+    assert_eq!(doc["current"], 17, "{doc:#}");
+    assert_eq!(doc["accepted_drift"], serde_json::json!([]), "{doc:#}");
+    let doc = db.run(&["upgrade", "--format", "json"]).ok().json();
+    assert_eq!(
+        versions(&doc, "applied"),
+        (18..=aurweb_head()).collect::<Vec<_>>()
+    );
+    db.run(&["check", "--drift"]).ok();
+    db.run(&["schema", "diff"]).ok();
+}
+
+/// Fresh install and full replay give the same `SHOW CREATE TABLE` for every table, the
+/// options the schema comparison leaves out (row format, AUTO_INCREMENT counters) included.
+#[test]
+fn fresh_install_and_replay_agree_in_show_create_table() {
+    let env = Env::new();
+    let Some(db) = Db::mysql(&env, module_path!()) else {
+        return;
+    };
+    copy_repository(&env);
+    let show_all = |db: &Db| -> Vec<(String, String)> {
+        db.tables()
+            .into_iter()
+            .filter(|t| t != "aurweb_migrations")
+            .map(|t| {
+                let shown = db.show_create_table(&t);
+                (t, shown)
+            })
+            .collect()
+    };
+    db.run(&["upgrade", "-q"]).ok();
+    let fresh = show_all(&db);
+    assert_eq!(fresh.len(), 30, "aurweb's 30 tables");
+    assert!(
+        fresh
+            .iter()
+            .any(|(t, s)| t == "Users" && s.contains("ROW_FORMAT=DYNAMIC")),
+        "{fresh:#?}"
+    );
+    wipe(&db);
+    db.run(&["upgrade", "--replay", "-q"]).ok();
+    let replayed = show_all(&db);
+    for ((t, a), (_, b)) in fresh.iter().zip(&replayed) {
+        assert_eq!(a, b, "{t}: fresh (left) and replayed (right) differ");
+    }
+    assert_eq!(fresh.len(), replayed.len());
 }

@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use crate::aurweb::copy_repository;
+use crate::aurweb::{aurweb_head, copy_repository};
 use crate::each_db;
 use crate::support::{Db, Env};
 
@@ -178,7 +178,7 @@ fn script_from_a_version_equals_upgrade(db: &Db) {
     // The tool takes over from there.
     let status = db.run(&["status", "--format", "json"]).ok().json();
     assert_eq!(status["current"], 16, "{status:#}");
-    assert_eq!(status["pending"], 1, "{status:#}");
+    assert_eq!(status["pending"], aurweb_head() - 16, "{status:#}");
     // The same script on a database no longer at 11 is refused, naming the condition.
     apply_with_client(db, &sql).refused("history_matches_version_11");
     db.run(&["upgrade"]).ok();

@@ -713,6 +713,14 @@ impl<'e> Db<'e> {
         }
     }
 
+    /// `SHOW CREATE TABLE` of a MySQL table, as the server prints it.
+    #[track_caller]
+    pub fn show_create_table(&self, table: &str) -> String {
+        assert!(self.is_mysql(), "SHOW CREATE TABLE is MySQL's");
+        let rows = self.mysql_rows(&format!("SHOW CREATE TABLE `{table}`"));
+        mysql_string(&rows[0], 1).unwrap_or_else(|| panic!("SHOW CREATE TABLE {table}: NULL"))
+    }
+
     /// Rows in a table.
     pub fn count(&self, table: &str) -> i64 {
         self.scalar(&format!("SELECT COUNT(*) FROM {table}"))
