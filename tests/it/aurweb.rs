@@ -14,6 +14,7 @@ each_db!(
     unknown_alembic_revision_is_refused,
     a_one_line_schema_change_fails_verify,
     concurrent_fresh_installs_build_once,
+    vote_columns_get_their_declared_definitions,
 );
 
 /// The repository's migrations/ and schema/ (their `*.sql` files) into the test's directory.
@@ -647,4 +648,34 @@ fn fresh_install_and_replay_agree_in_show_create_table() {
         assert_eq!(a, b, "{t}: fresh (left) and replayed (right) differ");
     }
     assert_eq!(fresh.len(), replayed.len());
+}
+
+/// 0018 on both dialects, on data that version 17's columns allow: NULL vote counts and a
+/// negative vote timestamp become 0, votes keep their proposal, and the columns are then the
+/// head schema's (NOT NULL, defaulting to 0).
+fn vote_columns_get_their_declared_definitions(db: &Db) {
+    copy_repository(db.env);
+    db.run(&["upgrade", "--replay", "--to", "17", "-q"]).ok();
+    db.exec("INSERT INTO Users (ID, Username, Email, Passwd) VALUES (1, 'alice', 'alice@example.org', 'x')");
+    db.exec("INSERT INTO PackageBases (ID, Name, FlaggerComment, SubmittedTS, ModifiedTS) VALUES (1, 'foo', '', 0, 0)");
+    db.exec("INSERT INTO PackageVotes (UsersID, PackageBaseID, VoteTS) VALUES (1, 1, -7200)");
+    db.exec("INSERT INTO VoteInfo (ID, Agenda, User, Submitted, End, Quorum, SubmitterID, Yes) VALUES (1, 'a', 'alice', 0, 0, 0.5, 1, 3), (2, 'b', 'alice', 0, 0, 0.5, 1, NULL)");
+    db.exec("INSERT INTO Votes (VoteID, UserID) VALUES (1, 1), (2, 1)");
+    let doc = db.run(&["upgrade", "--format", "json"]).ok().json();
+    assert_eq!(
+        versions(&doc, "applied"),
+        (18..=aurweb_head()).collect::<Vec<_>>()
+    );
+    assert_eq!(db.scalar("SELECT VoteTS FROM PackageVotes"), 0);
+    // Yes, No, Abstain, ActiveUsers as digits (a NULL would fail the query).
+    let counts = |id: i64| {
+        db.scalar(&format!(
+            "SELECT Yes * 1000 + No * 100 + Abstain * 10 + ActiveUsers FROM VoteInfo WHERE ID = {id}"
+        ))
+    };
+    assert_eq!((counts(1), counts(2)), (3000, 0));
+    assert_eq!(db.count("Votes"), 2, "the votes kept their proposals");
+    db.exec("INSERT INTO VoteInfo (ID, Agenda, User, Submitted, End, Quorum, SubmitterID) VALUES (3, 'c', 'alice', 0, 0, 0.5, 1)");
+    assert_eq!(counts(3), 0, "the counts default to 0");
+    db.run(&["check", "--drift"]).ok();
 }
