@@ -219,6 +219,31 @@ enum Cmd {
     },
 }
 
+/// Whether raw arguments ask for JSON output (`--format json` or `--format=json`, anywhere
+/// before a `--`), for errors the parser reports before any argument is known.
+pub fn wants_json<I: IntoIterator<Item = std::ffi::OsString>>(args: I) -> bool {
+    let mut previous_was_flag = false;
+    for arg in args.into_iter().skip(1) {
+        let arg = arg.to_string_lossy();
+        if arg == "--" {
+            return false;
+        }
+        if previous_was_flag {
+            if arg == "json" {
+                return true;
+            }
+            previous_was_flag = false;
+        }
+        if arg == "--format=json" {
+            return true;
+        }
+        if arg == "--format" {
+            previous_was_flag = true;
+        }
+    }
+    false
+}
+
 impl Cli {
     /// What to print for a command that needs no settings or database (`completions`, `man`),
     /// generated from these argument definitions.

@@ -178,6 +178,21 @@ impl Error {
         }
     }
 
+    /// The machine-readable kind of the failure (`error.kind` in JSON output).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::Usage(_) => "usage",
+            Error::Input(_) => "input",
+            Error::Connect { .. } => "connect",
+            Error::Database(_) => "database",
+            Error::MigrationFailed(_) => "migration-failed",
+            Error::Refused(_) | Error::RefusedBecause(_) => "refused",
+            Error::InstallFailed { .. } => "install-failed",
+            Error::Drift { .. } => "drift",
+            Error::LockTimeout { .. } => "lock-timeout",
+        }
+    }
+
     /// Shorthand for a single input error.
     pub fn input(path: impl Into<PathBuf>, line: Option<u32>, message: impl Into<String>) -> Self {
         Error::Input(vec![InputError {

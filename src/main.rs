@@ -4,14 +4,17 @@
 mod cli;
 
 use clap::Parser;
+use std::io::Write;
 
 fn main() {
-    let cli = cli::Cli::parse();
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => usage_error(e),
+    };
     if let Some(result) = cli.standalone() {
         // `completions` and `man`: made from the argument definitions, nothing else runs.
         match result {
             Ok(text) => {
-                use std::io::Write;
                 let mut out = std::io::stdout().lock();
                 let _ = out.write_all(text.as_bytes());
                 let _ = out.flush();
@@ -45,6 +48,32 @@ fn main() {
     };
     drop(runtime);
     std::process::exit(code);
+}
+
+/// An argument the parser rejects: clap's message on stderr and exit 2, as always; with
+/// `--format json` on the command line, also the JSON error document on stdout, so a caller
+/// that parses stdout (`from_json` in Ansible) never meets an empty one. `--help` and
+/// `--version` print as usual.
+fn usage_error(e: clap::Error) -> ! {
+    use clap::error::ErrorKind;
+    if !matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion)
+        && cli::wants_json(std::env::args_os())
+    {
+        let rendered = e.render().to_string();
+        let message = rendered
+            .trim()
+            .trim_start_matches("error: ")
+            .split("\n\n")
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        let doc = aurweb_migrate::report::error_json(&aurweb_migrate::Error::Usage(message), None);
+        let mut out = std::io::stdout().lock();
+        let _ = serde_json::to_writer_pretty(&mut out, &doc);
+        let _ = writeln!(out);
+        let _ = out.flush();
+    }
+    e.exit()
 }
 
 /// Logs go to stderr: warnings by default, `-vv` for debug, `RUST_LOG` to choose; text or one

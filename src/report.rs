@@ -440,21 +440,10 @@ pub fn history_json(set: &MigrationSet) -> Value {
 
 /// An error as JSON, for `--format json` (the message goes to stderr too).
 pub fn error_json(e: &Error, partial: Option<(&Outcome, &str)>) -> Value {
-    let kind = match e {
-        Error::Usage(_) => "usage",
-        Error::Input(_) => "input",
-        Error::Connect { .. } => "connect",
-        Error::Database(_) => "database",
-        Error::MigrationFailed(_) => "migration-failed",
-        Error::Refused(_) | Error::RefusedBecause(_) => "refused",
-        Error::InstallFailed { .. } => "install-failed",
-        Error::Drift { .. } => "drift",
-        Error::LockTimeout { .. } => "lock-timeout",
-    };
     let mut doc = json!({
         "format_version": FORMAT_VERSION,
         "ok": false,
-        "error": {"kind": kind, "exit_code": e.exit_code(), "message": e.to_string()},
+        "error": {"kind": e.kind(), "exit_code": e.exit_code(), "message": e.to_string()},
     });
     if let Error::Refused(problems) = e {
         doc["problems"] = problems.iter().map(problem_json).collect();

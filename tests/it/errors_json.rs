@@ -62,3 +62,33 @@ fn input_error_json(db: &Db) {
         .as_str()
         .is_some_and(|m| m.contains("init.sql")));
 }
+
+/// Arguments the parser rejects, with `--format json` anywhere on the command line: the same
+/// JSON error document on stdout (kind `usage`, exit 2), clap's message on stderr. Without
+/// `--format json`, or for `--help`, stdout is what it always was.
+#[test]
+fn argument_errors_are_json_too() {
+    let env = crate::support::Env::new();
+    for (args, says) in [
+        (&["--format", "json", "upgrade", "--bogus"][..], "--bogus"),
+        (&["downgrade", "--format=json"][..], "--to"),
+        (&["--format", "json"][..], "requires a subcommand"),
+        (&["--format", "json", "upgrade", "--to", "x"][..], "'x'"),
+    ] {
+        let run = env.run(args);
+        run.code(2).stderr_has(says);
+        let doc = run.json();
+        assert_eq!(doc["ok"], false, "{args:?}: {doc:#}");
+        assert_eq!(doc["format_version"], 1, "{doc:#}");
+        assert_eq!(doc["error"]["kind"], "usage", "{doc:#}");
+        assert_eq!(doc["error"]["exit_code"], 2, "{doc:#}");
+        let message = doc["error"]["message"].as_str().unwrap();
+        assert!(message.contains(says), "{args:?}: {message}");
+        assert!(!message.starts_with("error:"), "{message}");
+    }
+    let run = env.run(&["upgrade", "--bogus"]);
+    run.code(2).stderr_has("--bogus");
+    assert!(run.stdout.is_empty(), "human format: {}", run.stdout);
+    let run = env.run(&["--format", "json", "--help"]);
+    run.ok().stdout_has("Usage: aurweb-migrate");
+}
