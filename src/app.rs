@@ -340,7 +340,19 @@ async fn dispatch(request: &Request, settings: &Settings) -> std::result::Result
                 .await
                 .map_err(plain)?;
             let (set, history, mut conn) = (loaded.set, loaded.history, loaded.conn);
-            let ov = plan::overview(&set.migrations, &history, false);
+            let mut ov = plan::overview(&set.migrations, &history, false);
+            // As `upgrade` would refuse it: a database with tables but no history.
+            if let (Some(b), true) = (conn.as_mut(), history.is_empty()) {
+                match b.table_names().await {
+                    Ok(tables) => ov.note_tables(&history, &tables),
+                    Err(e) => {
+                        if let Some(b) = conn.take() {
+                            b.close().await;
+                        }
+                        return Err(plain(e));
+                    }
+                }
+            }
             let mut extra = Vec::new();
             if drift {
                 let found = check_drift(settings, request, conn.as_mut(), &set, ov.current()).await;
@@ -360,7 +372,7 @@ async fn dispatch(request: &Request, settings: &Settings) -> std::result::Result
                 embedded: settings.migrations.value == Location::Embedded,
             };
             if let Command::Check { .. } = request.command {
-                let ok = report::check_problems(&ov).is_empty() && extra.is_empty();
+                let ok = ov.findings().is_empty() && extra.is_empty();
                 if json {
                     print_json(&report::check_json(&ov, dialect, &extra));
                 } else if !(request.quiet && ok) {
@@ -440,46 +452,22 @@ async fn dispatch(request: &Request, settings: &Settings) -> std::result::Result
             };
             if *dry_run {
                 let mut conn = loaded.conn;
-                // As a real run: a database without history is refused when it holds tables,
-                // and built from schema/ when it is empty.
-                let empty = match conn.as_mut() {
-                    Some(b) if loaded.history.is_empty() => runner::tables_without_history(b)
-                        .await
-                        .map(|tables| tables.is_empty()),
-                    Some(_) => Ok(false),
-                    None => Ok(true),
-                };
+                let preview = runner::preview(
+                    conn.as_mut(),
+                    &set,
+                    &loaded.history,
+                    schema_file.as_ref(),
+                    options,
+                )
+                .await;
                 if let Some(b) = conn {
                     b.close().await;
                 }
-                let empty = empty.map_err(plain)?;
-                let install = schema_file
-                    .as_ref()
-                    .filter(|f| empty && target.includes(f.version));
-                let mut pending = runner::pending(&set, &loaded.history, options).map_err(plain)?;
-                if let Some(f) = install {
-                    pending.retain(|s| s.migration.version > f.version);
-                }
+                let preview = preview.map_err(plain)?;
                 if json {
-                    let mut doc = report::dry_run_json(&pending, dialect);
-                    if let Some(f) = install {
-                        doc["install"] = serde_json::json!({
-                            "file": f.script.path.display().to_string(),
-                            "statements": f.script.statements.len(),
-                            "baseline": set.migrations.iter().map(|m| m.version).filter(|v| *v <= f.version).collect::<Vec<_>>(),
-                        });
-                    }
-                    print_json(&doc);
+                    print_json(&report::dry_run_json(&preview, &set, dialect));
                 } else {
-                    if let Some(f) = install {
-                        print(&format!(
-                            "-- the database is empty: it would be built from {} ({} statements) and versions up to {} recorded as baseline (--replay runs the migrations instead)\n",
-                            f.script.path.display(),
-                            f.script.statements.len(),
-                            f.version
-                        ));
-                    }
-                    print(&report::dry_run_human(&pending, dialect));
+                    print(&report::dry_run_human(&preview, dialect));
                 }
                 return Ok(0);
             }
@@ -833,7 +821,7 @@ async fn check_drift(
     conn: Option<&mut Connection>,
     set: &MigrationSet,
     current: Option<u64>,
-) -> Result<Vec<(String, u64, String)>> {
+) -> Result<Vec<plan::Finding>> {
     let (Some(conn), Some(version)) = (conn, current) else {
         return Ok(Vec::new());
     };
@@ -844,12 +832,10 @@ async fn check_drift(
     let (differences, expected) = drift_at(settings, request, conn, set, version).await?;
     Ok(differences
         .iter()
-        .map(|d| {
-            (
-                "drift".to_string(),
-                version,
-                format!("drift from {expected}: {d}"),
-            )
+        .map(|d| plan::Finding {
+            kind: "drift".to_string(),
+            version: Some(version),
+            message: format!("drift from {expected}: {d}"),
         })
         .collect())
 }

@@ -1,13 +1,15 @@
 //! The planner: a pure function from migration files × history rows to an overview (every
 //! version with its state, and every problem), and from there to what `upgrade`, `downgrade` or
 //! `stamp` would run — or to the list of reasons they refuse. `status`, `check` and `upgrade`
-//! all use [`overview`]; nothing here does I/O.
+//! all use [`overview`]; nothing here does I/O. The verdict `check` exits 1 on is
+//! [`Overview::findings`]; the road of a database without history is [`install_road`] and
+//! [`unmanaged`].
 
 use std::collections::BTreeMap;
 use std::fmt;
 
 use crate::history::{Row, State};
-use crate::source::Migration;
+use crate::source::{Migration, SchemaFile};
 
 /// The state of one version as `status` shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,6 +89,11 @@ pub enum Problem {
         description: String,
         done: u32,
     },
+    /// The database holds tables but no history: running the first migration on it would fail
+    /// or, worse, half-succeed, so it must be adopted first. `tables`: all of them, sorted.
+    Unmanaged {
+        tables: Vec<String>,
+    },
 }
 
 impl Problem {
@@ -98,16 +105,31 @@ impl Problem {
             Problem::Failed { .. } => "failed",
             Problem::OutOfOrder { .. } => "out-of-order",
             Problem::CannotResume { .. } => "failed",
+            Problem::Unmanaged { .. } => "unmanaged",
         }
     }
 
-    pub fn version(&self) -> u64 {
+    /// The version the problem is about; `None` for one about the whole database.
+    pub fn version(&self) -> Option<u64> {
         match self {
             Problem::Modified { version, .. }
             | Problem::Missing { version, .. }
             | Problem::Failed { version, .. }
             | Problem::OutOfOrder { version, .. }
-            | Problem::CannotResume { version, .. } => *version,
+            | Problem::CannotResume { version, .. } => Some(*version),
+            Problem::Unmanaged { .. } => None,
+        }
+    }
+
+    /// The message without its `kind: ` prefix (as `upgrade` states a refusal).
+    pub fn reason(&self) -> String {
+        let text = self.to_string();
+        match text
+            .strip_prefix(self.kind())
+            .and_then(|r| r.strip_prefix(": "))
+        {
+            Some(rest) => rest.to_string(),
+            None => text,
         }
     }
 }
@@ -138,6 +160,16 @@ impl fmt::Display for Problem {
                 f,
                 "out-of-order: {version} {description} is pending but older than the newest recorded version {newest}; rename it to a newer version, or run with --allow-out-of-order"
             ),
+            Problem::Unmanaged { tables } => {
+                let shown: Vec<&str> = tables.iter().take(5).map(String::as_str).collect();
+                write!(
+                    f,
+                    "unmanaged: the database holds {} table(s) ({}{}) but no migration history; adopt it first: `aurweb-migrate adopt --from alembic` for a database Alembic managed, `aurweb-migrate baseline VERSION` for any other (both compare its schema before recording anything)",
+                    tables.len(),
+                    shown.join(", "),
+                    if tables.len() > 5 { ", …" } else { "" }
+                )
+            }
         }
     }
 }
@@ -174,6 +206,75 @@ impl<'a> Overview<'a> {
             .iter()
             .filter(|e| e.state == EntryState::Pending)
     }
+
+    /// Adds the problem of a database without history that holds `tables` (see
+    /// [`unmanaged`]); `status` and `check` report it as `upgrade` would refuse on it.
+    pub fn note_tables(&mut self, history: &[Row], tables: &[String]) {
+        if let Some(p) = unmanaged(history, tables) {
+            self.problems.insert(0, p);
+        }
+    }
+
+    /// What `check` reports, in version order: every problem, and every pending version that
+    /// has no problem of its own. `check` passes only when this is empty.
+    pub fn findings(&self) -> Vec<Finding> {
+        let mut list: Vec<Finding> = self
+            .problems
+            .iter()
+            .map(|p| Finding {
+                kind: p.kind().to_string(),
+                version: p.version(),
+                message: p.to_string(),
+            })
+            .collect();
+        for e in self.pending() {
+            if !self.problems.iter().any(|p| p.version() == Some(e.version)) {
+                list.push(Finding {
+                    kind: "pending".to_string(),
+                    version: Some(e.version),
+                    message: format!(
+                        "pending: {} {} has not been applied",
+                        e.version,
+                        e.description()
+                    ),
+                });
+            }
+        }
+        list.sort_by_key(|f| f.version);
+        list
+    }
+}
+
+/// One line of `check`'s verdict: a problem, a pending version, or (added by the caller) a
+/// drift from the expected schema.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// `pending`, `drift`, or a [`Problem::kind`].
+    pub kind: String,
+    pub version: Option<u64>,
+    pub message: String,
+}
+
+/// A database whose history is empty but which holds tables is unmanaged: `upgrade` refuses
+/// it, `status` and `check` report it.
+pub fn unmanaged(history: &[Row], tables: &[String]) -> Option<Problem> {
+    if !history.is_empty() || tables.is_empty() {
+        return None;
+    }
+    let mut tables = tables.to_vec();
+    tables.sort();
+    Some(Problem::Unmanaged { tables })
+}
+
+/// The road of a database without history: built from `schema` when it is empty, a schema
+/// file is there and the target reaches the file's version (`Some(file)`); else the
+/// migrations run from the first one (`None`).
+pub fn install_road(
+    empty: bool,
+    schema: Option<&SchemaFile>,
+    target: Target,
+) -> Option<&SchemaFile> {
+    schema.filter(|f| empty && target.includes(f.version))
 }
 
 /// Compares files with history. `allow_out_of_order` keeps older pending versions from being
@@ -461,7 +562,9 @@ mod tests {
     }
 
     fn kinds(p: &[Problem]) -> Vec<(&'static str, u64)> {
-        p.iter().map(|p| (p.kind(), p.version())).collect()
+        p.iter()
+            .map(|p| (p.kind(), p.version().expect("about a version")))
+            .collect()
     }
 
     fn versions(ms: &[&Migration]) -> Vec<u64> {

@@ -7,8 +7,8 @@ use std::io::IsTerminal;
 use serde_json::{json, Value};
 
 use crate::error::Error;
-use crate::plan::{EntryState, Overview, Problem, Step};
-use crate::runner::Outcome;
+use crate::plan::{EntryState, Finding, Overview, Problem};
+use crate::runner::{Outcome, Preview};
 use crate::source::{Migration, MigrationSet};
 use crate::Dialect;
 
@@ -211,30 +211,6 @@ pub fn status_json(ctx: &Context, ov: &Overview) -> Value {
     })
 }
 
-/// The problems `check` reports: every conflict plus every pending version.
-pub fn check_problems(ov: &Overview) -> Vec<(String, u64, String)> {
-    let mut list: Vec<(String, u64, String)> = ov
-        .problems
-        .iter()
-        .map(|p| (p.kind().to_string(), p.version(), p.to_string()))
-        .collect();
-    for e in ov.pending() {
-        if !ov.problems.iter().any(|p| p.version() == e.version) {
-            list.push((
-                "pending".to_string(),
-                e.version,
-                format!(
-                    "pending: {} {} has not been applied",
-                    e.version,
-                    e.description()
-                ),
-            ));
-        }
-    }
-    list.sort_by_key(|p| p.1);
-    list
-}
-
 /// Warnings `check` prints (they do not fail it): pending migrations that cannot be atomic on
 /// the dialect.
 pub fn check_warnings(ov: &Overview, dialect: Dialect) -> Vec<String> {
@@ -245,8 +221,8 @@ pub fn check_warnings(ov: &Overview, dialect: Dialect) -> Vec<String> {
 }
 
 /// `extra`: problems found beyond the history (drift), as (kind, version, message).
-pub fn check_human(ov: &Overview, dialect: Dialect, extra: &[(String, u64, String)]) -> String {
-    let mut problems = check_problems(ov);
+pub fn check_human(ov: &Overview, dialect: Dialect, extra: &[Finding]) -> String {
+    let mut problems = ov.findings();
     problems.extend_from_slice(extra);
     let mut out = String::new();
     for w in check_warnings(ov, dialect) {
@@ -264,14 +240,14 @@ pub fn check_human(ov: &Overview, dialect: Dialect, extra: &[(String, u64, Strin
         problems.len(),
         if problems.len() == 1 { "" } else { "s" }
     ));
-    for (_, _, message) in problems {
-        out.push_str(&format!("  {message}\n"));
+    for f in problems {
+        out.push_str(&format!("  {}\n", f.message));
     }
     out
 }
 
-pub fn check_json(ov: &Overview, dialect: Dialect, extra: &[(String, u64, String)]) -> Value {
-    let mut problems = check_problems(ov);
+pub fn check_json(ov: &Overview, dialect: Dialect, extra: &[Finding]) -> Value {
+    let mut problems = ov.findings();
     problems.extend_from_slice(extra);
     json!({
         "format_version": FORMAT_VERSION,
@@ -279,7 +255,7 @@ pub fn check_json(ov: &Overview, dialect: Dialect, extra: &[(String, u64, String
         "warnings": check_warnings(ov, dialect),
         "current": ov.current(),
         "pending": ov.pending().count(),
-        "problems": problems.iter().map(|(kind, version, message)| json!({"kind": kind, "version": version, "message": message})).collect::<Vec<_>>(),
+        "problems": problems.iter().map(|f| json!({"kind": f.kind, "version": f.version, "message": f.message})).collect::<Vec<_>>(),
     })
 }
 
@@ -343,12 +319,27 @@ pub fn outcome_human(outcome: &Outcome, verb: &str) -> String {
 }
 
 /// `upgrade --dry-run`: every statement that would run, as a script a person can read.
-pub fn dry_run_human(pending: &[Step], dialect: Dialect) -> String {
-    if pending.is_empty() {
+/// `upgrade --dry-run`: the road ([`runner::preview`]) and every statement that would run.
+pub fn dry_run_human(preview: &Preview, dialect: Dialect) -> String {
+    let mut out = String::new();
+    if let Some(f) = preview.install {
+        out.push_str(&format!(
+            "-- the database is empty: it would be built from {} ({} statements) and versions up to {} recorded as baseline (--replay runs the migrations instead)\n",
+            f.script.path.display(),
+            f.script.statements.len(),
+            f.version
+        ));
+        if preview.steps.is_empty() {
+            out.push_str(&format!(
+                "-- no migration would run after it: {} is at the newest version\n",
+                f.script.path.display()
+            ));
+            return out;
+        }
+    } else if preview.steps.is_empty() {
         return "nothing to do: no pending migrations\n".to_string();
     }
-    let mut out = String::new();
-    for step in pending {
+    for step in &preview.steps {
         let m = step.migration;
         out.push_str(&format!(
             "-- {} {} ({}): {}\n",
@@ -375,8 +366,9 @@ pub fn dry_run_human(pending: &[Step], dialect: Dialect) -> String {
     out
 }
 
-pub fn dry_run_json(pending: &[Step], dialect: Dialect) -> Value {
-    let list: Vec<Value> = pending
+pub fn dry_run_json(preview: &Preview, set: &MigrationSet, dialect: Dialect) -> Value {
+    let list: Vec<Value> = preview
+        .steps
         .iter()
         .map(|step| {
             let m = step.migration;
@@ -392,12 +384,20 @@ pub fn dry_run_json(pending: &[Step], dialect: Dialect) -> Value {
             })
         })
         .collect();
-    json!({
+    let mut doc = json!({
         "format_version": FORMAT_VERSION,
         "changed": false,
         "dry_run": true,
         "pending": list,
-    })
+    });
+    if let Some(f) = preview.install {
+        doc["install"] = json!({
+            "file": f.script.path.display().to_string(),
+            "statements": f.script.statements.len(),
+            "baseline": set.migrations.iter().map(|m| m.version).filter(|v| *v <= f.version).collect::<Vec<_>>(),
+        });
+    }
+    doc
 }
 
 pub fn history_human(set: &MigrationSet) -> String {

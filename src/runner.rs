@@ -199,41 +199,51 @@ pub async fn is_empty<B: Backend>(backend: &mut B) -> Result<bool> {
 
 /// The tables of a database whose history was read empty: an error when it holds any (it must
 /// be adopted first, since running the first migration on it would fail or, worse,
-/// half-succeed), else the empty list.
+/// half-succeed: [`plan::unmanaged`]), else the empty list.
 pub async fn tables_without_history<B: Backend>(backend: &mut B) -> Result<Vec<String>> {
     let tables = backend.table_names().await?;
     // On SQLite this runs outside a transaction: another process may have applied its first
     // migration since the history was read (its tables and history row commit together).
-    if tables.is_empty() || !backend.read_history().await?.is_empty() {
+    if tables.is_empty() {
         return Ok(tables);
     }
-    let shown: Vec<&str> = tables.iter().take(5).map(String::as_str).collect();
-    Err(Error::RefusedBecause(format!(
-        "the database holds {} table(s) ({}{}) but no migration history; adopt it first: `aurweb-migrate adopt --from alembic` for a database Alembic managed, `aurweb-migrate baseline VERSION` for any other (both compare its schema before recording anything)",
-        tables.len(),
-        shown.join(", "),
-        if tables.len() > 5 { ", …" } else { "" }
-    )))
+    let history = backend.read_history().await?;
+    match plan::unmanaged(&history, &tables) {
+        Some(problem) => Err(Error::RefusedBecause(problem.reason())),
+        None => Ok(tables),
+    }
 }
 
-/// A database without history (inside the run lock): an empty one is built from the schema
-/// file when there is one and the target is not below its version; one that holds tables is
-/// refused, since running the first migration on it would fail or, worse, half-succeed.
-async fn install_if_empty<B: Backend>(
-    backend: &mut B,
-    set: &MigrationSet,
-    schema: Option<&SchemaFile>,
-    target: Target,
-) -> Result<Option<Installed>> {
-    let tables = tables_without_history(backend).await?;
-    let Some(file) = schema.filter(|_| tables.is_empty()) else {
-        return Ok(None);
+/// What `upgrade` would do on the database as it is: build it from a schema file first
+/// (`install`), then run `steps` — or refuse. Decided here once, for `--dry-run` (read-only;
+/// `backend` is `None` for a database that does not exist yet) and for the real run (inside
+/// the lock, before it acts).
+pub struct Preview<'a> {
+    pub install: Option<&'a SchemaFile>,
+    pub steps: Vec<Step<'a>>,
+}
+
+pub async fn preview<'a, B: Backend>(
+    backend: Option<&mut B>,
+    set: &'a MigrationSet,
+    history: &[Row],
+    schema: Option<&'a SchemaFile>,
+    options: UpgradeOptions,
+) -> Result<Preview<'a>> {
+    let empty = match backend {
+        Some(b) if history.is_empty() => tables_without_history(b).await?.is_empty(),
+        Some(_) => false,
+        None => true,
     };
-    file.check(set)?;
-    if !target.includes(file.version) {
-        return Ok(None);
+    let install = plan::install_road(empty, schema, options.target);
+    if let Some(file) = install {
+        file.check(set)?;
     }
-    install(backend, set, file).await
+    let mut steps = pending(set, history, options)?;
+    if let Some(file) = install {
+        steps.retain(|s| s.migration.version > file.version);
+    }
+    Ok(Preview { install, steps })
 }
 
 /// Runs a schema file on an empty database and records every version up to its
@@ -424,7 +434,10 @@ async fn upgrade_locked<B: Backend>(
     let mut history = backend.read_history().await?;
     let mut installed = None;
     if history.is_empty() {
-        installed = install_if_empty(backend, set, schema, options.target).await?;
+        let road = preview(Some(&mut *backend), set, &history, schema, options).await?;
+        if let Some(file) = road.install {
+            installed = install(backend, set, file).await?;
+        }
         // Built here, or by another process meanwhile (SQLite): plan from what is there now.
         history = backend.read_history().await?;
     }

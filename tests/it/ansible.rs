@@ -28,6 +28,7 @@ const REQUIRE_VAR: &str = "AURWEB_MIGRATE_REQUIRE_ANSIBLE";
 const UPGRADE_TASK: &str = "aurweb_migrate : Apply pending database migrations";
 const STATUS_TASK: &str = "aurweb_migrate : Look for pending database migrations (check mode)";
 const RESCUE_TASK: &str = "aurweb_migrate : Report why the migrations failed";
+const REFUSAL_TASK: &str = "aurweb_migrate : Report what upgrade would refuse on (check mode)";
 /// No playbook run may take longer than this.
 const PLAY_DEADLINE: Duration = Duration::from_secs(240);
 
@@ -621,4 +622,49 @@ fn failed_migration_fails_the_play() {
         [(1, "applied".to_string())],
         "0002 rolled back (DML only)"
     );
+}
+
+/// `--check` on a database that `upgrade` would refuse (tables, no history): the status task
+/// fails instead of reporting the migrations as pending ("changed"), and the message names the
+/// problem; nothing is written.
+#[test]
+fn check_mode_fails_where_upgrade_would_refuse() {
+    ansible!();
+    let env = Env::new();
+    let db = mysql_db!(env);
+    let account = Account::new(&db);
+    let aur_config = account.write_aur_config(&env);
+    env.migration("0001_one.sql", "CREATE TABLE t1 (id INT);\n");
+    db.exec("CREATE TABLE legacy (id INT)");
+    // Check mode asks the binary already installed on the host.
+    std::fs::create_dir_all(env.join("host/bin")).expect("mkdir");
+    std::fs::copy(BIN, env.join("host/bin/aurweb-migrate")).expect("install the binary");
+    let vars = role_vars(&env, &aur_config, &env.join("migrations"));
+    let run = play(&env, &["localhost"], &vars, &["--check"]);
+    run.never_shows(&account.password);
+    run.check(
+        run.code.is_some_and(|c| c != 0),
+        "the check-mode play fails",
+    );
+    let r = run.result(STATUS_TASK, "localhost");
+    run.check(r.status == "fatal", "the status task failed");
+    run.check(
+        r.result["changed"] != true,
+        "a run that would be refused is not reported as changed",
+    );
+    let refusal = run.result(REFUSAL_TASK, "localhost");
+    let msg = refusal.result["msg"].as_str().unwrap_or_default();
+    for needle in [
+        "would refuse",
+        "unmanaged",
+        "legacy",
+        "adopt --from alembic",
+    ] {
+        run.check(
+            msg.contains(needle),
+            &format!("the message names {needle:?}"),
+        );
+    }
+    assert!(db.history().is_empty());
+    assert!(!db.has_table("t1"), "check mode wrote to the database");
 }

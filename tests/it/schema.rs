@@ -145,6 +145,7 @@ const MISSING_INDEX: &str = "Packages: index PackagesName: missing (expected (Na
 const EXTRA_COLUMN: &str = "Users: column Extra: not expected (found ";
 
 each_db!(
+    dry_run_at_the_schema_version_says_one_thing,
     fresh_install_equals_replay,
     install_then_later_migrations_apply,
     replay_flag_runs_the_migrations,
@@ -291,6 +292,35 @@ fn to_below_the_schema_version_replays(db: &Db) {
         .json();
     assert_eq!(doc["installed"]["baseline"], json!([1, 2, 3]), "{doc:#}");
     assert_eq!(dump(db), dump(&other));
+}
+
+/// An empty database and a schema at the newest version: the dry run says it would be built
+/// and that nothing runs after it, not also "nothing to do".
+fn dry_run_at_the_schema_version_says_one_thing(db: &Db) {
+    migrations(db.env, 3);
+    schema_at(db.env, 3);
+    let path = schema_path(db);
+    let run = db.run(&["upgrade", "--dry-run"]);
+    run.ok()
+        .stdout_has(&format!(
+            "-- the database is empty: it would be built from {path}"
+        ))
+        .stdout_has(&format!(
+            "-- no migration would run after it: {path} is at the newest version"
+        ))
+        .nowhere("nothing to do");
+    let doc = db
+        .run(&["upgrade", "--dry-run", "--format", "json"])
+        .ok()
+        .json();
+    assert_eq!(doc["install"]["baseline"], json!([1, 2, 3]), "{doc:#}");
+    assert_eq!(doc["pending"], json!([]), "{doc:#}");
+    // After the real run, the dry run has nothing to do, and says only that.
+    db.run(&["upgrade", "-q"]).ok();
+    let run = db.run(&["upgrade", "--dry-run"]);
+    run.ok()
+        .stdout_has("nothing to do")
+        .nowhere("would be built");
 }
 
 fn dry_run_tells_which_road(db: &Db) {

@@ -13,6 +13,7 @@ each_db!(
     check_lists_pending_versions,
     crlf_and_bom_do_not_modify_history,
     crlf_file_applies,
+    a_database_with_tables_but_no_history_is_a_problem,
 );
 
 fn status_human_lists_every_state(db: &Db) {
@@ -174,7 +175,9 @@ fn status_and_check_on_a_database_without_history_write_nothing() {
     assert!(doc["current"].is_null());
     db.run(&["status", "-v"]).ok().stdout_has("pending");
     let doc = db.run(&["check", "--format", "json"]).code(1).json();
-    assert_eq!(doc["problems"].as_array().map(Vec::len), Some(3), "{doc:#}");
+    // The unmanaged database itself, then the three pending versions.
+    assert_eq!(doc["problems"].as_array().map(Vec::len), Some(4), "{doc:#}");
+    assert_eq!(doc["problems"][0]["kind"], "unmanaged", "{doc:#}");
     db.run(&["history"]).ok();
 
     assert_untouched(&db, &before);
@@ -236,4 +239,53 @@ fn unusable_database_exits_3() {
     let missing_dir = format!("sqlite://{}", env.join("no/such/dir/x.db").display());
     env.run(&["upgrade", "--database-url", &missing_dir])
         .code(3);
+}
+
+/// What `upgrade` refuses on, `status` and `check` report, from the same decision: a database
+/// with tables but no history is a problem (`unmanaged`) naming its tables and the commands
+/// that adopt it; `check` fails on it. An empty database is not.
+fn a_database_with_tables_but_no_history_is_a_problem(db: &Db) {
+    three_tables(db.env);
+    db.run(&["status", "--format", "json"]).ok();
+    let empty = db.run(&["check", "--format", "json"]).code(1).json();
+    assert!(
+        empty["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["kind"] == "pending"),
+        "an empty database is only behind: {empty:#}"
+    );
+    db.exec("CREATE TABLE legacy (x INTEGER)");
+    db.exec("CREATE TABLE older (x INTEGER)");
+
+    let doc = db.run(&["status", "--format", "json"]).ok().json();
+    let problems = doc["problems"].as_array().expect("problems");
+    assert_eq!(problems.len(), 1, "{doc:#}");
+    assert_eq!(problems[0]["kind"], "unmanaged", "{doc:#}");
+    assert!(problems[0]["version"].is_null(), "{doc:#}");
+    let message = problems[0]["message"].as_str().unwrap();
+    for needle in [
+        "2 table(s) (legacy, older)",
+        "adopt --from alembic",
+        "baseline VERSION",
+    ] {
+        assert!(message.contains(needle), "{needle}: {message}");
+    }
+    db.run(&["status"])
+        .ok()
+        .stdout_has("unmanaged: the database holds 2 table(s)");
+
+    let doc = db.run(&["check", "--format", "json"]).code(1).json();
+    assert_eq!(doc["ok"], false);
+    assert_eq!(doc["problems"][0]["kind"], "unmanaged", "{doc:#}");
+    db.run(&["check"]).code(1).stdout_has(
+        "unmanaged: the database holds 2 table(s) (legacy, older) but no migration history",
+    );
+    // The same reason upgrade refuses with, before anything is written.
+    db.run(&["upgrade"])
+        .code(5)
+        .stderr_has("the database holds 2 table(s) (legacy, older) but no migration history");
+    db.run(&["upgrade", "--dry-run"]).code(5);
+    assert!(db.history().is_empty());
 }
