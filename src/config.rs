@@ -559,10 +559,13 @@ pub fn resolve(
             )
         }
     };
+    // A migration set and its schema travel together: with -m on the command line, a config
+    // file's `schema` (written for its own `migrations`) does not apply.
     let schema = if let Some(dir) = &overrides.schema {
         Setting::new(Location::Dir(cwd.join(dir)), Origin::Flag)
     } else if let Some((f, dir)) = file
         .as_ref()
+        .filter(|_| overrides.migrations.is_none())
         .and_then(|f| f.config.schema.as_ref().map(|d| (f, d)))
     {
         Setting::new(Location::Dir(f.dir.join(dir)), f.origin())
@@ -1448,6 +1451,21 @@ mod tests {
         assert_eq!(s.lock_timeout.value, Duration::ZERO);
         assert_eq!(s.lock_timeout.origin, Origin::Flag);
         assert_eq!(s.connect_timeout.value, Duration::from_secs(1));
+
+        // -m alone: the schema beside it, not the file's (which goes with the file's `migrations`).
+        let o = Overrides {
+            config: Some("etc/am.toml".into()),
+            migrations: Some("elsewhere/migrations".into()),
+            ..Default::default()
+        };
+        let s = run(&o, &[], cwd).unwrap();
+        assert_eq!(
+            s.schema.value,
+            Location::Dir(cwd.join("elsewhere/schema")),
+            "{:?}",
+            s.schema
+        );
+        assert_eq!(s.schema.origin, Origin::Default);
 
         let o = Overrides {
             connect_timeout: Some(0),

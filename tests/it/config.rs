@@ -265,3 +265,53 @@ fn passwords_never_print() {
         .stderr_has("***")
         .nowhere(SECRET);
 }
+
+/// The repository's own situation: an `aurweb-migrate.toml` in the working directory names
+/// `migrations` and `schema`; `-m` on the command line names another migration set, which then
+/// goes with the schema beside it (here none), never with the file's schema.
+#[test]
+fn migrations_flag_takes_the_schema_beside_it_not_the_config_files() {
+    let env = Env::new();
+    crate::aurweb::copy_repository(&env);
+    env.write(
+        "aurweb-migrate.toml",
+        "migrations = \"migrations\"\nschema = \"schema\"\n",
+    );
+    env.write(
+        "elsewhere/migrations/0001_one.sql",
+        "CREATE TABLE one (id INTEGER);\n",
+    );
+    env.write(
+        "elsewhere/migrations/0002_two.sql",
+        "CREATE TABLE two (id INTEGER);\n",
+    );
+    let db = Db::sqlite(&env);
+    let doc = db
+        .run(&["-m", "elsewhere/migrations", "upgrade", "--format", "json"])
+        .ok()
+        .json();
+    assert!(
+        doc.get("installed").is_none(),
+        "no schema beside it: {doc:#}"
+    );
+    assert_eq!(doc["current"], 2, "{doc:#}");
+    assert!(db.has_table("one") && db.has_table("two"));
+    db.run(&["-m", "elsewhere/migrations", "status", "-v"])
+        .ok()
+        .stdout_has("elsewhere/schema");
+    // With a schema beside it, that one is used.
+    env.write(
+        "elsewhere/schema/sqlite.sql",
+        "-- schema-version: 2\nCREATE TABLE one (id INTEGER);\nCREATE TABLE two (id INTEGER);\n",
+    );
+    let other = db.sibling();
+    let doc = other
+        .run(&["-m", "elsewhere/migrations", "upgrade", "--format", "json"])
+        .ok()
+        .json();
+    assert_eq!(
+        doc["installed"]["baseline"],
+        serde_json::json!([1, 2]),
+        "{doc:#}"
+    );
+}
