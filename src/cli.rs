@@ -185,8 +185,13 @@ enum Cmd {
         accept_drift: bool,
     },
     /// Check the repository: schema/ equals a replay of migrations/ on scratch databases
-    /// (SQLite always; MySQL/MariaDB too when the database setting names a server)
-    Verify,
+    /// (SQLite always; MySQL/MariaDB on the server the database setting names, required when
+    /// schema/ holds mysql.sql)
+    Verify {
+        /// Check this dialect only, and say what was skipped
+        #[arg(long, value_enum)]
+        dialect: Option<DialectArg>,
+    },
     /// Show or compare a database's schema
     #[command(subcommand)]
     Schema(SchemaCmd),
@@ -340,7 +345,9 @@ impl Cli {
                 from: AdoptFrom::Alembic,
                 accept_drift,
             } => Command::Adopt { accept_drift },
-            Cmd::Verify => Command::Verify,
+            Cmd::Verify { dialect: d } => Command::Verify {
+                dialect: d.map(dialect),
+            },
             Cmd::Schema(SchemaCmd::Dump) => Command::SchemaDump,
             Cmd::Schema(SchemaCmd::Diff) => Command::SchemaDiff,
             Cmd::Stamp { version } => Command::Stamp { version },

@@ -2,8 +2,10 @@
 # check.sh: fail a CI build when the migrations and the database disagree.
 #
 #   1. `aurweb-migrate verify`: the repository itself (schema/ equals a replay of migrations/,
-#      on SQLite and, when the database setting names a MySQL/MariaDB server, on scratch
-#      databases there). Skip it with --skip-verify or AURWEB_MIGRATE_SKIP_VERIFY=1.
+#      on SQLite and on scratch databases on the MySQL/MariaDB server the database setting
+#      names; with schema/mysql.sql present and no such server it cannot run, exit 2, unless
+#      AURWEB_MIGRATE_VERIFY_DIALECT=sqlite restricts it). Skip it with --skip-verify or
+#      AURWEB_MIGRATE_SKIP_VERIFY=1.
 #   2. `aurweb-migrate check --drift`: the database has no pending, modified, missing or failed
 #      migration, and its live schema is the one its history says it has.
 #
@@ -16,6 +18,7 @@
 #                                (DATABASE_URL, ./aurweb-migrate.toml, AUR_CONFIG). A password
 #                                belongs there, never in these options.
 #   AURWEB_MIGRATE_SKIP_VERIFY   1: skip step 1
+#   AURWEB_MIGRATE_VERIFY_DIALECT  mysql or sqlite: step 1 checks that dialect only
 #
 # Exit: 0 clean; 1 problems found (listed, then one line saying why); 2 or more: the check
 # could not run (the tool's own exit code: 2 input error, 3 no database connection, ...).
@@ -50,7 +53,11 @@ count() {
 
 if [ "$verify" = yes ]; then
     echo "== aurweb-migrate verify"
-    "$bin" "$@" verify
+    if [ -n "${AURWEB_MIGRATE_VERIFY_DIALECT:-}" ]; then
+        "$bin" "$@" verify --dialect "$AURWEB_MIGRATE_VERIFY_DIALECT"
+    else
+        "$bin" "$@" verify
+    fi
     rc=$?
     if [ "$rc" -eq 1 ]; then
         echo "$me: FAILED: schema/ does not match a replay of migrations/ (see the differences above): update schema/ with the new migration, or fix the migration"

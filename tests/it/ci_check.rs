@@ -74,7 +74,21 @@ fn migrations_arg() -> String {
 fn clean_database_passes(db: &Db) {
     let m = migrations_arg();
     db.run(&["-m", &m, "upgrade", "-q"]).ok();
-    let out = check_sh(db, &[], &["-m", &m]);
+    let mut vars = Vec::new();
+    if db.is_sqlite() {
+        // No server to check schema/mysql.sql on: verify cannot pass by skipping it…
+        let out = check_sh(db, &[], &["-m", &m]);
+        out.expect(
+            2,
+            &[
+                "the MySQL/MariaDB half was not checked",
+                "check.sh: ERROR: aurweb-migrate verify could not run (exit 2",
+            ],
+        );
+        // …unless the job restricts it on purpose.
+        vars.push(("AURWEB_MIGRATE_VERIFY_DIALECT", "sqlite"));
+    }
+    let out = check_sh(db, &vars, &["-m", &m]);
     out.expect(
         0,
         &["== aurweb-migrate verify", "ok    sqlite:", "check.sh: OK"],
@@ -138,7 +152,7 @@ fn verify_failure_fails() {
         &format!("{:04}_extra_table.sql", aurweb_head() + 1),
         "CREATE TABLE extra_t (id INTEGER PRIMARY KEY);\n",
     );
-    let out = check_sh(&db, &[], &[]);
+    let out = check_sh(&db, &[("AURWEB_MIGRATE_VERIFY_DIALECT", "sqlite")], &[]);
     out.expect(
         1,
         &[

@@ -410,6 +410,17 @@ fn scratch_databases(db: &Db) -> Vec<String> {
     ))
 }
 
+/// `verify ARGS` as the test's dialect can run it: with a MySQL server both halves; on SQLite
+/// alone `--dialect sqlite` (without it verify refuses to pass with the MySQL half unchecked).
+fn verify(db: &Db, args: &[&str]) -> crate::support::Run {
+    let mut all = vec!["verify"];
+    if db.is_sqlite() {
+        all.extend(["--dialect", "sqlite"]);
+    }
+    all.extend(args);
+    db.run(&all)
+}
+
 /// `verify`'s checks by name.
 fn checks(doc: &Value) -> BTreeMap<String, Value> {
     doc["checks"]
@@ -423,11 +434,11 @@ fn checks(doc: &Value) -> BTreeMap<String, Value> {
 fn verify_passes_on_a_consistent_repository(db: &Db) {
     migrations(db.env, 3);
     schema_at(db.env, 3);
-    let run = db.run(&["verify"]);
+    let run = verify(db, &[]);
     run.ok().stdout_has(
         "ok    sqlite: schema/sqlite.sql (expected) with a replay of 3 migration(s) from migrations (found)",
     );
-    let doc = db.run(&["verify", "--format", "json"]).ok().json();
+    let doc = verify(db, &["--format", "json"]).ok().json();
     assert_eq!(doc["ok"], true, "{doc:#}");
     let checks = checks(&doc);
     for c in checks.values() {
@@ -448,9 +459,22 @@ fn verify_passes_on_a_consistent_repository(db: &Db) {
             scratch_databases(db)
         );
     } else {
-        run.stdout_has("skip  mysql: no MySQL/MariaDB database configured");
+        run.stdout_has("skip  mysql: not checked (--dialect sqlite)");
         assert_eq!(checks.keys().collect::<Vec<_>>(), ["sqlite"], "{doc:#}");
-        assert_eq!(doc["skipped"].as_array().map(Vec::len), Some(1), "{doc:#}");
+        assert_eq!(
+            doc["skipped"],
+            json!(["mysql: not checked (--dialect sqlite)"])
+        );
+        // Without --dialect and without a server, schema/mysql.sql is not checked: no pass.
+        let run = db.run(&["verify"]);
+        run.code(2)
+            .stderr_has("the MySQL/MariaDB half was not checked")
+            .stderr_has("--dialect sqlite");
+        let doc = db.run(&["verify", "--format", "json"]).code(2).json();
+        assert_eq!(doc["error"]["kind"], "usage", "{doc:#}");
+        // Nothing to leave unchecked: a repository with only schema/sqlite.sql passes.
+        db.env.remove("schema/mysql.sql");
+        db.run(&["verify"]).ok().stdout_has("ok    sqlite:");
     }
     // The database named on the command line is not written.
     assert!(db.tables().is_empty(), "{:?}", db.tables());
@@ -465,7 +489,7 @@ fn verify_names_a_one_line_difference(db: &Db) {
     assert_ne!(text, changed);
     db.env.schema_file(&name, &changed);
 
-    let run = db.run(&["verify"]);
+    let run = verify(db, &[]);
     run.code(1)
         .stdout_has(&format!(
             "FAIL  {}: schema/{name} (expected) with a replay of 3 migration(s) from migrations (found): 1 difference(s)\n  Users: column Email: expected VARCHAR(255) NOT NULL, found VARCHAR(254) NOT NULL\n",
@@ -481,7 +505,7 @@ fn verify_names_a_one_line_difference(db: &Db) {
             scratch_databases(db)
         );
     }
-    let doc = db.run(&["verify", "--format", "json"]).code(1).json();
+    let doc = verify(db, &["--format", "json"]).code(1).json();
     assert_eq!(doc["ok"], false, "{doc:#}");
     assert_eq!(
         checks(&doc)[db.dialect()]["differences"],
@@ -499,7 +523,7 @@ fn verify_fails_when_the_schema_version_is_behind(db: &Db) {
     migrations(db.env, 3);
     // Both files are version 2's schema and say so: migration 3 has no schema change.
     schema_at(db.env, 2);
-    let run = db.run(&["verify"]);
+    let run = verify(db, &[]);
     run.code(1)
         .stdout_has(&format!("FAIL  {}:", db.dialect()))
         .stdout_has(&format!(
@@ -509,7 +533,7 @@ fn verify_fails_when_the_schema_version_is_behind(db: &Db) {
         .stdout_has(
             "  Users: column Lang: not expected (found VARCHAR(6) NOT NULL DEFAULT 'en')\n",
         );
-    let doc = db.run(&["verify", "--format", "json"]).code(1).json();
+    let doc = verify(db, &["--format", "json"]).code(1).json();
     let diffs = checks(&doc)["sqlite"]["differences"].clone();
     assert_eq!(
         diffs[0],
@@ -527,7 +551,7 @@ fn verify_fails_when_the_schema_version_is_behind(db: &Db) {
         db.env
             .schema_file(&format!("{d}.sql"), &schema_text(d, 3, 2));
     }
-    db.run(&["verify"])
+    verify(db, &[])
         .code(1)
         .nowhere("schema-version:")
         .stdout_has("  Users: column Lang: not expected");
