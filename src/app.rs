@@ -87,6 +87,20 @@ pub enum Command {
     History,
 }
 
+impl Command {
+    /// Whether the command opens the target database (`history`, `new`, `verify` and
+    /// `upgrade --sql` do not).
+    pub fn opens_database(&self) -> bool {
+        !matches!(
+            self,
+            Command::New { .. }
+                | Command::UpgradeScript { .. }
+                | Command::History
+                | Command::Verify { .. }
+        )
+    }
+}
+
 /// Runs a request. Returns the exit code on success (0, or 1 when `check` finds problems).
 /// With `--format json`, an error's JSON document has already been printed on stdout when this
 /// returns `Err`; the caller prints the message on stderr and exits with its code.
@@ -107,6 +121,13 @@ pub async fn run(request: Request) -> Result<i32> {
         {
             eprintln!("warning: --statement-timeout applies to MySQL/MariaDB only; it is ignored on SQLite");
         }
+    }
+    if request.format == Format::Human
+        && !request.quiet
+        && request.command.opens_database()
+        && settings.migrations.value == Location::Embedded
+    {
+        eprintln!("{}", report::embedded_notice(&settings.migrations.origin));
     }
     match dispatch(&request, &settings).await {
         Ok(code) => Ok(code),

@@ -400,6 +400,22 @@ pub fn dry_run_json(preview: &Preview, set: &MigrationSet, dialect: Dialect) -> 
     doc
 }
 
+/// The one stderr line of a human-format command that touches a database with the built-in
+/// migrations because no migrations directory was found, so that running in the wrong
+/// directory shows.
+pub fn embedded_notice(why: &crate::config::Origin) -> String {
+    let reason = match why {
+        crate::config::Origin::DefaultBecause(r) if r.contains("./migrations") => {
+            "no ./migrations here".to_string()
+        }
+        other => other.to_string(),
+    };
+    format!(
+        "note: {reason}: using the migrations built into this binary, {}; -m DIR uses a directory",
+        crate::embedded::describe()
+    )
+}
+
 pub fn history_human(set: &MigrationSet) -> String {
     let mut out = String::new();
     for m in &set.migrations {

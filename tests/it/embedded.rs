@@ -219,3 +219,47 @@ fn a_configured_directory_that_does_not_exist_is_still_an_error() {
         .stderr_has("does not exist")
         .stderr_has("gone");
 }
+
+/// Running where there is no migrations directory is visible: every human-format command that
+/// touches a database says on stderr, in one line, that the built-in set is in use and why;
+/// commands that touch none, `-q`, and JSON (which has `embedded`) do not.
+#[test]
+fn the_built_in_set_is_announced_where_a_database_is_touched() {
+    let env = Env::new();
+    let note =
+        "note: no ./migrations here: using the migrations built into this binary, embedded (";
+    for args in [
+        &["status"][..],
+        &["check"],
+        &["upgrade", "--dry-run"],
+        &["upgrade"],
+        &["schema", "dump"],
+    ] {
+        let run = env.run(args);
+        let lines: Vec<&str> = run
+            .stderr
+            .lines()
+            .filter(|l| l.starts_with("note:"))
+            .collect();
+        assert_eq!(lines.len(), 1, "{args:?}: {}", run.stderr);
+        assert!(lines[0].starts_with(note), "{args:?}: {}", lines[0]);
+        assert!(
+            lines[0].contains(&format!("{} migrations", aurweb_head())),
+            "{}",
+            lines[0]
+        );
+    }
+    for args in [
+        &["history"][..],
+        &["status", "-q"],
+        &["status", "--format", "json"],
+        &["upgrade", "--sql", "--dialect", "sqlite"],
+    ] {
+        let run = env.run(args);
+        assert!(!run.stderr.contains("note:"), "{args:?}: {}", run.stderr);
+    }
+    // With a migrations directory there is nothing to announce.
+    env.migration("0001_mine.sql", "CREATE TABLE mine (id INTEGER);\n");
+    let run = env.run(&["status"]);
+    assert!(!run.stderr.contains("note:"), "{}", run.stderr);
+}
