@@ -17,6 +17,7 @@ pub mod plan;
 pub mod progress;
 pub mod report;
 pub mod runner;
+pub mod scaffold;
 pub mod schema;
 pub mod scratch;
 pub mod source;

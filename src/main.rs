@@ -4,7 +4,6 @@
 mod cli;
 
 use clap::Parser;
-use std::io::Write;
 
 fn main() {
     let cli = match cli::Cli::try_parse() {
@@ -15,13 +14,11 @@ fn main() {
         // `completions` and `man`: made from the argument definitions, nothing else runs.
         match result {
             Ok(text) => {
-                let mut out = std::io::stdout().lock();
-                let _ = out.write_all(text.as_bytes());
-                let _ = out.flush();
+                aurweb_migrate::report::print(&text);
                 return;
             }
             Err(e) => {
-                eprintln!("error: {e}");
+                aurweb_migrate::report::error_line(&e);
                 std::process::exit(e.exit_code());
             }
         }
@@ -35,14 +32,16 @@ fn main() {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            aurweb_migrate::report::error_line(&format_args!(
+                "cannot start the async runtime: {e}"
+            ));
             std::process::exit(3);
         }
     };
     let code = match runtime.block_on(aurweb_migrate::app::run(request)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e}");
+            aurweb_migrate::report::error_line(&e);
             e.exit_code()
         }
     };
@@ -68,10 +67,7 @@ fn usage_error(e: clap::Error) -> ! {
             .unwrap_or_default()
             .to_string();
         let doc = aurweb_migrate::report::error_json(&aurweb_migrate::Error::Usage(message), None);
-        let mut out = std::io::stdout().lock();
-        let _ = serde_json::to_writer_pretty(&mut out, &doc);
-        let _ = writeln!(out);
-        let _ = out.flush();
+        aurweb_migrate::report::print_json(&doc);
     }
     e.exit()
 }

@@ -50,26 +50,16 @@ pub fn upgrade_script(
     options: &ScriptOptions,
 ) -> Result<String> {
     let dialect = options.dialect;
-    let known = |flag: &str, v: u64| {
-        if set.get(v).is_some() {
-            Ok(())
-        } else {
-            Err(Error::Usage(format!(
-                "{flag} {v}: no migration has that version in {}",
-                set.dir.display()
-            )))
-        }
-    };
     if let Some(from) = options.from {
         if from == 0 {
             return Err(Error::Usage(
                 "--from 0: leave --from out for an empty database (add --replay to run every migration instead of building the schema file)".into(),
             ));
         }
-        known("--from", from)?;
+        set.known("--from", from)?;
     }
     if let Target::Version(to) = options.target {
-        known("--to", to)?;
+        set.known("--to", to)?;
         if let Some(from) = options.from.filter(|f| to < *f) {
             return Err(Error::Usage(format!(
                 "--to {to} is below --from {from}: an upgrade script only goes forward (see `downgrade`)"

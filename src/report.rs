@@ -484,3 +484,397 @@ pub fn error_json(e: &Error, partial: Option<(&Outcome, &str)>) -> Value {
     }
     doc
 }
+
+// ---------------------------------------------------------------------------------------------
+// Results as data: every command hands one of these to [`emit`], which lays it out in the
+// requested format and prints it on stdout.
+
+/// A command's result, in both formats.
+pub trait Render {
+    fn human(&self) -> String;
+    fn json(&self) -> Value;
+    /// Whether `-q` silences the human form (default: yes). `status` and `new` always print;
+    /// `check` and `verify` print only what failed.
+    fn quiet_prints(&self) -> bool {
+        false
+    }
+}
+
+/// Prints a result on stdout: the JSON document, or the human text unless `-q` silences it.
+pub fn emit(result: &impl Render, format: Format, quiet: bool) {
+    match format {
+        Format::Json => print_json(&result.json()),
+        Format::Human if quiet && !result.quiet_prints() => {}
+        Format::Human => print(&result.human()),
+    }
+}
+
+/// One JSON document on stdout.
+pub fn print_json(v: &Value) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = serde_json::to_writer_pretty(&mut out, v);
+    let _ = writeln!(out);
+}
+
+/// Text on stdout, flushed (a line per migration appears as it finishes).
+pub fn print(s: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(s.as_bytes());
+    let _ = out.flush();
+}
+
+/// A `warning: …` line on stderr.
+pub fn warn(message: &str) {
+    eprintln!("warning: {message}");
+}
+
+/// A line on stderr (notes such as [`embedded_notice`]).
+pub fn note(line: &str) {
+    eprintln!("{line}");
+}
+
+/// The final `error: …` line on stderr.
+pub fn error_line(e: &dyn std::fmt::Display) {
+    eprintln!("error: {e}");
+}
+
+/// The line printed as each migration finishes (human format).
+pub fn done_line(version: u64, description: &str, reverting: bool, execution_ms: u64) -> String {
+    format!(
+        "{}  {version}  {description}  ({execution_ms} ms)\n",
+        if reverting { "reverted" } else { "applied" },
+    )
+}
+
+/// `new`: the files written.
+pub struct NewFiles(pub Vec<std::path::PathBuf>);
+
+impl Render for NewFiles {
+    fn human(&self) -> String {
+        self.0
+            .iter()
+            .map(|f| format!("{}\n", f.display()))
+            .collect()
+    }
+    fn json(&self) -> Value {
+        json!({
+            "format_version": FORMAT_VERSION,
+            "files": self.0.iter().map(|f| f.display().to_string()).collect::<Vec<_>>(),
+        })
+    }
+    fn quiet_prints(&self) -> bool {
+        true
+    }
+}
+
+/// `history`.
+pub struct History<'a>(pub &'a MigrationSet);
+
+impl Render for History<'_> {
+    fn human(&self) -> String {
+        history_human(self.0)
+    }
+    fn json(&self) -> Value {
+        history_json(self.0)
+    }
+    fn quiet_prints(&self) -> bool {
+        true
+    }
+}
+
+/// `status`; with `-v`, the settings and where each came from.
+pub struct Status<'a> {
+    pub ctx: Context<'a>,
+    pub overview: &'a Overview<'a>,
+    pub settings: Option<&'a crate::config::Settings>,
+    pub verbose: bool,
+}
+
+impl Render for Status<'_> {
+    fn human(&self) -> String {
+        let mut out = self.settings.map(settings_human).unwrap_or_default();
+        out.push_str(&status_human(
+            &self.ctx,
+            self.overview,
+            self.verbose,
+            stdout_colour(),
+        ));
+        out
+    }
+    fn json(&self) -> Value {
+        status_json(&self.ctx, self.overview)
+    }
+    fn quiet_prints(&self) -> bool {
+        true
+    }
+}
+
+/// `check [--drift]`: the planner's findings plus the drift found.
+pub struct Check<'a> {
+    pub overview: &'a Overview<'a>,
+    pub dialect: Dialect,
+    pub drift: &'a [Finding],
+}
+
+impl Check<'_> {
+    pub fn ok(&self) -> bool {
+        self.overview.findings().is_empty() && self.drift.is_empty()
+    }
+}
+
+impl Render for Check<'_> {
+    fn human(&self) -> String {
+        check_human(self.overview, self.dialect, self.drift)
+    }
+    fn json(&self) -> Value {
+        check_json(self.overview, self.dialect, self.drift)
+    }
+    fn quiet_prints(&self) -> bool {
+        !self.ok()
+    }
+}
+
+/// `upgrade`, `downgrade`: what changed (the per-migration lines were printed as they ran).
+pub struct Changes<'a> {
+    pub outcome: &'a Outcome,
+    /// The JSON key listing the versions (`applied`, `reverted`).
+    pub key: &'a str,
+    /// The verb of the summary line.
+    pub verb: &'a str,
+}
+
+impl Render for Changes<'_> {
+    fn human(&self) -> String {
+        outcome_human(self.outcome, self.verb)
+    }
+    fn json(&self) -> Value {
+        outcome_json(self.outcome, self.key)
+    }
+}
+
+/// `upgrade --dry-run`.
+pub struct DryRun<'a> {
+    pub preview: &'a Preview<'a>,
+    pub set: &'a MigrationSet,
+    pub dialect: Dialect,
+}
+
+impl Render for DryRun<'_> {
+    fn human(&self) -> String {
+        dry_run_human(self.preview, self.dialect)
+    }
+    fn json(&self) -> Value {
+        dry_run_json(self.preview, self.set, self.dialect)
+    }
+    fn quiet_prints(&self) -> bool {
+        true
+    }
+}
+
+/// `upgrade --sql`: the script itself (the command refuses `--format json`).
+pub struct Script(pub String);
+
+impl Render for Script {
+    fn human(&self) -> String {
+        self.0.clone()
+    }
+    fn json(&self) -> Value {
+        json!({"format_version": FORMAT_VERSION, "script": self.0})
+    }
+    fn quiet_prints(&self) -> bool {
+        true
+    }
+}
+
+/// `baseline`, `stamp`, `adopt`: what was recorded, and any drift accepted.
+pub struct Recorded<'a> {
+    pub outcome: &'a Outcome,
+    pub accepted: &'a [crate::schema::Difference],
+    pub alembic_revision: Option<&'a str>,
+}
+
+impl Render for Recorded<'_> {
+    fn human(&self) -> String {
+        let mut out = String::new();
+        if let Some(r) = self.alembic_revision {
+            out.push_str(&format!(
+                "Alembic revision {r} is version {}\n",
+                self.outcome.current.unwrap_or(0)
+            ));
+        }
+        if !self.accepted.is_empty() {
+            out.push_str(&format!(
+                "accepted drift ({} difference(s), still in the database):\n{}",
+                self.accepted.len(),
+                crate::schema::render_differences(self.accepted)
+            ));
+        }
+        for a in &self.outcome.applied {
+            out.push_str(&format!("baseline  {}  {}\n", a.version, a.description));
+        }
+        out.push_str(&outcome_human(self.outcome, "recorded"));
+        out
+    }
+    fn json(&self) -> Value {
+        let mut doc = outcome_json(self.outcome, "recorded");
+        doc["accepted_drift"] = json!(self.accepted);
+        if let Some(r) = self.alembic_revision {
+            doc["alembic_revision"] = json!(r);
+        }
+        doc
+    }
+}
+
+/// `resolve`.
+pub struct Resolved {
+    pub version: u64,
+    /// `applied` or `rolled-back`.
+    pub resolution: &'static str,
+    pub current: Option<u64>,
+}
+
+impl Render for Resolved {
+    fn human(&self) -> String {
+        format!(
+            "resolved {} as {}; database is at version {}\n",
+            self.version,
+            self.resolution,
+            self.current.map_or("none".to_string(), |v| v.to_string())
+        )
+    }
+    fn json(&self) -> Value {
+        json!({
+            "format_version": FORMAT_VERSION,
+            "changed": true,
+            "resolved": {"version": self.version, "as": self.resolution},
+            "current": self.current,
+        })
+    }
+}
+
+/// `verify`.
+pub struct Verify<'a>(pub &'a crate::survey::Verification);
+
+impl Render for Verify<'_> {
+    fn human(&self) -> String {
+        let mut out = String::new();
+        for c in &self.0.checks {
+            if c.differences.is_empty() {
+                out.push_str(&format!(
+                    "ok    {}: {} ({} ms)\n",
+                    c.name, c.compared, c.execution_ms
+                ));
+            } else {
+                out.push_str(&format!(
+                    "FAIL  {}: {}: {} difference(s)\n{}",
+                    c.name,
+                    c.compared,
+                    c.differences.len(),
+                    crate::schema::render_differences(&c.differences)
+                ));
+            }
+        }
+        for s in &self.0.skipped {
+            out.push_str(&format!("skip  {s}\n"));
+        }
+        out
+    }
+    fn json(&self) -> Value {
+        json!({
+            "format_version": FORMAT_VERSION,
+            "ok": self.0.ok(),
+            "checks": self.0.checks,
+            "skipped": self.0.skipped,
+        })
+    }
+    fn quiet_prints(&self) -> bool {
+        !self.0.ok()
+    }
+}
+
+/// `schema dump`.
+pub struct SchemaDump<'a> {
+    pub database: &'a str,
+    pub dialect: Dialect,
+    pub schema: &'a crate::schema::Schema,
+}
+
+impl Render for SchemaDump<'_> {
+    fn human(&self) -> String {
+        self.schema.to_text()
+    }
+    fn json(&self) -> Value {
+        json!({
+            "format_version": FORMAT_VERSION,
+            "database": self.database,
+            "dialect": self.dialect.name(),
+            "tables": self.schema.tables,
+        })
+    }
+    fn quiet_prints(&self) -> bool {
+        true
+    }
+}
+
+/// `schema diff`: the live schema against the head.
+pub struct SchemaDiff<'a> {
+    pub database: &'a str,
+    pub expected: &'a str,
+    pub differences: &'a [crate::schema::Difference],
+}
+
+impl Render for SchemaDiff<'_> {
+    fn human(&self) -> String {
+        if self.differences.is_empty() {
+            format!("same: the database's schema equals {}\n", self.expected)
+        } else {
+            format!(
+                "the database's schema differs from {} in {} place(s):\n{}",
+                self.expected,
+                self.differences.len(),
+                crate::schema::render_differences(self.differences)
+            )
+        }
+    }
+    fn json(&self) -> Value {
+        json!({
+            "format_version": FORMAT_VERSION,
+            "database": self.database,
+            "expected": self.expected,
+            "same": self.differences.is_empty(),
+            "differences": self.differences,
+        })
+    }
+    fn quiet_prints(&self) -> bool {
+        true
+    }
+}
+
+/// `status -v`: each setting and where it came from.
+pub fn settings_human(s: &crate::config::Settings) -> String {
+    format!(
+        "settings:\n  database        {}  (from {})\n  migrations      {}  (from {})\n  schema          {}  (from {})\n  table           {}  (from {})\n  lock timeout    {}s  (from {})\n  connect timeout {}s  (from {})\n",
+        s.database.value.redacted(),
+        s.database.origin,
+        location_human(&s.migrations.value, crate::embedded::describe()),
+        s.migrations.origin,
+        location_human(&s.schema.value, "embedded".to_string()),
+        s.schema.origin,
+        s.table.value,
+        s.table.origin,
+        s.lock_timeout.value.as_secs(),
+        s.lock_timeout.origin,
+        s.connect_timeout.value.as_secs(),
+        s.connect_timeout.origin,
+    )
+}
+
+/// A directory's path, or what to call the embedded files.
+fn location_human(location: &crate::source::Location, embedded: String) -> String {
+    match location {
+        crate::source::Location::Dir(dir) => dir.display().to_string(),
+        crate::source::Location::Embedded => embedded,
+    }
+}

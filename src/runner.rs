@@ -84,6 +84,14 @@ pub struct Outcome {
     pub current: Option<u64>,
 }
 
+/// `--to V` as a target (the newest version without it); V must be a migration of the set.
+pub fn target(set: &MigrationSet, to: Option<u64>) -> Result<Target> {
+    match to {
+        None => Ok(Target::Latest),
+        Some(v) => set.known("--to", v).map(|_| Target::Version(v)),
+    }
+}
+
 /// What `upgrade` would run, read without writing anything (`--dry-run`, and the first plan
 /// of a real run).
 pub fn pending<'a>(

@@ -217,6 +217,17 @@ impl MigrationSet {
             .ok()
             .map(|i| &self.migrations[i])
     }
+
+    /// A version named by a flag (`--to`, `--from`): a usage error unless it is a migration of
+    /// the set. The one check every command's version flags go through.
+    pub fn known(&self, flag: &str, version: u64) -> Result<&Migration> {
+        self.get(version).ok_or_else(|| {
+            Error::Usage(format!(
+                "{flag} {version}: no migration has that version in {}",
+                self.dir.display()
+            ))
+        })
+    }
 }
 
 /// Where a migration set or a schema is read from.

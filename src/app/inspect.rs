@@ -1,0 +1,110 @@
+//! The commands that only look: `status`, `check`, `history` — none writes to the target
+//! database (`check --drift` builds its expected schema in scratch databases, see
+//! [`super::schema`]) — and `new`, which writes migration files.
+
+use super::schema::drift_findings;
+use super::session::{display_path, Session};
+use crate::backend::{Access, Backend};
+use crate::error::{Error, Result};
+use crate::plan;
+use crate::report::{self, Context};
+use crate::scaffold;
+use crate::source::Location;
+use crate::Dialect;
+
+/// `new`: the next migration file(s) in the migrations directory.
+pub(super) fn new(
+    s: &Session<'_>,
+    description: &str,
+    reversible: bool,
+    dialects: &[Dialect],
+) -> Result<i32> {
+    let Location::Dir(dir) = &s.settings.migrations.value else {
+        return Err(Error::Usage(format!(
+            "the migrations in use are the ones built into aurweb-migrate ({}); \
+             `new` writes files, so create a migrations directory (mkdir migrations) \
+             or pass -m DIR",
+            s.settings.migrations.origin
+        )));
+    };
+    let files = scaffold::new_migration(&display_path(dir), description, reversible, dialects)?;
+    s.emit(&report::NewFiles(files));
+    Ok(0)
+}
+
+/// `history`: the files, no database.
+pub(super) fn history(s: &Session<'_>) -> Result<i32> {
+    let set = s.load()?;
+    s.emit(&report::History(&set));
+    Ok(0)
+}
+
+/// `status`: every version with its state, and the problems `upgrade` would refuse on.
+pub(super) async fn status(s: &Session<'_>) -> Result<i32> {
+    let loaded = s.load_and_open(Access::ReadOnly, true).await?;
+    let (set, history) = (loaded.set, loaded.history);
+    let mut overview = plan::overview(&set.migrations, &history, false);
+    if let Some(conn) = loaded.conn {
+        let tables = s
+            .with_connection(conn, async |c| tables_if_unrecorded(c, &history).await)
+            .await?;
+        overview.note_tables(&history, &tables);
+    }
+    let database = s.database();
+    let verbose = s.request.verbose > 0;
+    s.emit(&report::Status {
+        ctx: Context {
+            database: &database,
+            dialect: s.dialect(),
+            table: &s.settings.table.value,
+            set: &set,
+            embedded: s.settings.migrations.value == Location::Embedded,
+        },
+        overview: &overview,
+        settings: verbose.then_some(&s.settings),
+        verbose,
+    });
+    Ok(0)
+}
+
+/// `check [--drift]`: exit 1 on any of the planner's findings, or on drift.
+pub(super) async fn check(s: &Session<'_>, drift: bool) -> Result<i32> {
+    let loaded = s.load_and_open(Access::ReadOnly, true).await?;
+    let (set, history) = (loaded.set, loaded.history);
+    let mut overview = plan::overview(&set.migrations, &history, false);
+    let mut found = Vec::new();
+    if let Some(conn) = loaded.conn {
+        let current = overview.current();
+        let (tables, drifted) = s
+            .with_connection(conn, async |c| {
+                let tables = tables_if_unrecorded(c, &history).await?;
+                let drifted = match drift {
+                    true => drift_findings(s, c, &set, current).await?,
+                    false => Vec::new(),
+                };
+                Ok((tables, drifted))
+            })
+            .await?;
+        overview.note_tables(&history, &tables);
+        found = drifted;
+    }
+    let result = report::Check {
+        overview: &overview,
+        dialect: s.dialect(),
+        drift: &found,
+    };
+    s.emit(&result);
+    Ok(if result.ok() { 0 } else { 1 })
+}
+
+/// The tables of a database whose history is empty (what [`plan::unmanaged`] needs); none
+/// are read when there is a history.
+async fn tables_if_unrecorded<B: Backend>(
+    conn: &mut B,
+    history: &[crate::history::Row],
+) -> Result<Vec<String>> {
+    match history.is_empty() {
+        true => conn.table_names().await,
+        false => Ok(Vec::new()),
+    }
+}

@@ -1,0 +1,234 @@
+//! Commands: one [`Request`] → one short arm per command in [`dispatch`], each a checklist in
+//! its family's file (`upgrade`, `record`, `inspect`, `schema`) that loads, opens, calls the
+//! library and hands a typed result to [`report`]. The binary's clap types stop at
+//! [`Request`]; the settings are resolved once into a [`session::Session`].
+
+mod inspect;
+mod record;
+mod schema;
+mod session;
+mod upgrade;
+
+use crate::config::{self, Overrides};
+use crate::error::{Error, Result};
+use crate::report::{self, Format};
+use crate::runner::{Outcome, Resolution};
+use crate::source::Location;
+use crate::Dialect;
+
+use session::Session;
+
+/// One invocation of the tool, free of any argument-parser types.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub overrides: Overrides,
+    pub format: Format,
+    /// `-v` count.
+    pub verbose: u8,
+    pub quiet: bool,
+    /// `--statement-timeout`: seconds after which a running statement is cancelled.
+    pub statement_timeout: Option<u64>,
+    pub command: Command,
+}
+
+#[derive(Debug, Clone)]
+pub enum Command {
+    New {
+        description: String,
+        reversible: bool,
+        dialects: Vec<Dialect>,
+    },
+    Status,
+    Upgrade {
+        to: Option<u64>,
+        dry_run: bool,
+        single_transaction: bool,
+        allow_out_of_order: bool,
+        resume: bool,
+        /// On an empty database, run the migrations instead of building it from `schema/`.
+        replay: bool,
+    },
+    /// `upgrade --sql`: the upgrade as an SQL script, without connecting.
+    UpgradeScript {
+        /// Default: the configured database's dialect.
+        dialect: Option<Dialect>,
+        /// The version the database is at; `None`: an empty database.
+        from: Option<u64>,
+        to: Option<u64>,
+        replay: bool,
+    },
+    Downgrade {
+        to: u64,
+    },
+    Check {
+        /// Also compare the live schema with the one its history says it has.
+        drift: bool,
+    },
+    Baseline {
+        version: u64,
+        accept_drift: bool,
+    },
+    /// `adopt --from alembic`.
+    Adopt {
+        accept_drift: bool,
+    },
+    Verify {
+        /// `--dialect`: check this dialect only.
+        dialect: Option<Dialect>,
+    },
+    SchemaDump,
+    SchemaDiff,
+    Stamp {
+        version: u64,
+    },
+    Resolve {
+        version: u64,
+        resolution: Resolution,
+    },
+    History,
+}
+
+impl Command {
+    /// Whether the command opens the target database (`history`, `new`, `verify` and
+    /// `upgrade --sql` do not).
+    pub fn opens_database(&self) -> bool {
+        !matches!(
+            self,
+            Command::New { .. }
+                | Command::UpgradeScript { .. }
+                | Command::History
+                | Command::Verify { .. }
+        )
+    }
+}
+
+/// Runs a request. Returns the exit code on success (0, or 1 when `check`, `verify` or
+/// `schema diff` find something). With `--format json`, an error's JSON document has already
+/// been printed on stdout when this returns `Err`; the caller prints the message on stderr
+/// and exits with its code.
+pub async fn run(request: Request) -> Result<i32> {
+    let cwd = std::env::current_dir()
+        .map_err(|e| Error::Usage(format!("cannot read the working directory: {e}")))?;
+    let env = |name: &str| std::env::var(name).ok();
+    let session = match config::resolve(&request.overrides, &env, &cwd)
+        .and_then(|settings| Session::new(&request, settings))
+    {
+        Ok(s) => s,
+        Err(e) => return fail(&request, e, None),
+    };
+    if !request.quiet {
+        for w in &session.settings.warnings {
+            report::warn(w);
+        }
+        if request.statement_timeout.is_some() && session.dialect() == Dialect::Sqlite {
+            report::warn(
+                "--statement-timeout applies to MySQL/MariaDB only; it is ignored on SQLite",
+            );
+        }
+    }
+    if request.format == Format::Human
+        && !request.quiet
+        && request.command.opens_database()
+        && session.settings.migrations.value == Location::Embedded
+    {
+        report::note(&report::embedded_notice(
+            &session.settings.migrations.origin,
+        ));
+    }
+    match dispatch(&session).await {
+        Ok(code) => Ok(code),
+        Err((e, partial)) => fail(&request, e, partial.as_ref().map(|(o, k)| (o, *k))),
+    }
+}
+
+/// An error, with what the run changed before it and the JSON key that lists those changes.
+type Failure = (Error, Option<(Outcome, &'static str)>);
+
+/// A failure that changed nothing.
+fn plain(e: Error) -> Failure {
+    (e, None)
+}
+
+fn fail(request: &Request, e: Error, partial: Option<(&Outcome, &str)>) -> Result<i32> {
+    if request.format == Format::Json {
+        report::print_json(&report::error_json(&e, partial));
+    }
+    Err(e)
+}
+
+/// One arm per command; the exit code on success.
+async fn dispatch(s: &Session<'_>) -> std::result::Result<i32, Failure> {
+    match &s.request.command {
+        Command::New {
+            description,
+            reversible,
+            dialects,
+        } => inspect::new(s, description, *reversible, dialects).map_err(plain),
+        Command::History => inspect::history(s).map_err(plain),
+        Command::Status => inspect::status(s).await.map_err(plain),
+        Command::Check { drift } => inspect::check(s, *drift).await.map_err(plain),
+        Command::Upgrade {
+            to,
+            dry_run: true,
+            allow_out_of_order,
+            resume,
+            replay,
+            single_transaction,
+        } => upgrade::dry_run(
+            s,
+            upgrade::Flags {
+                to: *to,
+                single_transaction: *single_transaction,
+                allow_out_of_order: *allow_out_of_order,
+                resume: *resume,
+                replay: *replay,
+            },
+        )
+        .await
+        .map_err(plain),
+        Command::Upgrade {
+            to,
+            dry_run: false,
+            allow_out_of_order,
+            resume,
+            replay,
+            single_transaction,
+        } => {
+            upgrade::upgrade(
+                s,
+                upgrade::Flags {
+                    to: *to,
+                    single_transaction: *single_transaction,
+                    allow_out_of_order: *allow_out_of_order,
+                    resume: *resume,
+                    replay: *replay,
+                },
+            )
+            .await
+        }
+        Command::UpgradeScript {
+            dialect,
+            from,
+            to,
+            replay,
+        } => upgrade::script(s, *dialect, *from, *to, *replay).map_err(plain),
+        Command::Downgrade { to } => upgrade::downgrade(s, *to).await,
+        Command::Baseline {
+            version,
+            accept_drift,
+        } => record::baseline(s, *version, *accept_drift)
+            .await
+            .map_err(plain),
+        Command::Stamp { version } => record::stamp(s, *version).await.map_err(plain),
+        Command::Adopt { accept_drift } => record::adopt(s, *accept_drift).await.map_err(plain),
+        Command::Resolve {
+            version,
+            resolution,
+        } => record::resolve(s, *version, *resolution)
+            .await
+            .map_err(plain),
+        Command::Verify { dialect } => schema::verify(s, *dialect).await.map_err(plain),
+        Command::SchemaDump => schema::dump(s).await.map_err(plain),
+        Command::SchemaDiff => schema::diff(s).await.map_err(plain),
+    }
+}

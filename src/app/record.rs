@@ -1,0 +1,120 @@
+//! The commands that record history without running migrations: `baseline`, `stamp`,
+//! `adopt --from alembic` (both compare the schema first on a database without history) and
+//! `resolve` (settle a failed migration).
+
+use super::schema::{guard_adoption, has_no_version_table};
+use super::session::Session;
+use crate::backend::Backend;
+use crate::error::{Error, Result};
+use crate::report;
+use crate::runner::{self, Resolution, StampMode};
+use crate::survey;
+
+/// `baseline V [--accept-drift]`: record 1..=V as baseline; on a database with neither
+/// version table, only after its schema compared equal to V's.
+pub(super) async fn baseline(s: &Session<'_>, version: u64, accept_drift: bool) -> Result<i32> {
+    let set = s.load()?;
+    let conn = s.open().await?;
+    let (outcome, accepted) = s
+        .with_connection(conn, async |c| {
+            let mut accepted = Vec::new();
+            if set.get(version).is_some() && has_no_version_table(c).await? {
+                accepted = guard_adoption(
+                    s,
+                    c,
+                    &set,
+                    version,
+                    accept_drift,
+                    &format!("baseline {version}"),
+                )
+                .await?;
+            }
+            let outcome = runner::stamp(c, &set, version, StampMode::Baseline).await?;
+            Ok((outcome, accepted))
+        })
+        .await?;
+    s.emit(&report::Recorded {
+        outcome: &outcome,
+        accepted: &accepted,
+        alembic_revision: None,
+    });
+    Ok(0)
+}
+
+/// `stamp V`: record the versions as applied, no comparison.
+pub(super) async fn stamp(s: &Session<'_>, version: u64) -> Result<i32> {
+    let set = s.load()?;
+    let conn = s.open().await?;
+    let outcome = s
+        .with_connection(conn, async |c| {
+            runner::stamp(c, &set, version, StampMode::Stamp).await
+        })
+        .await?;
+    s.emit(&report::Recorded {
+        outcome: &outcome,
+        accepted: &[],
+        alembic_revision: None,
+    });
+    Ok(0)
+}
+
+/// `adopt --from alembic [--accept-drift]`: map `alembic_version` onto a version, compare,
+/// record 1..=it as baseline.
+pub(super) async fn adopt(s: &Session<'_>, accept_drift: bool) -> Result<i32> {
+    let set = s.load()?;
+    let conn = s.open().await?;
+    let (outcome, accepted, revision) = s
+        .with_connection(conn, async |c| {
+            let history = c.read_history().await?;
+            if !history.is_empty() {
+                return Err(Error::RefusedBecause(format!(
+                    "the database already has a history in {} ({} recorded versions); there is nothing to adopt",
+                    s.settings.table.value,
+                    history.len()
+                )));
+            }
+            let (revision, version) = survey::alembic_version(c, &set).await?;
+            let accepted = guard_adoption(
+                s,
+                c,
+                &set,
+                version,
+                accept_drift,
+                &format!("adopt Alembic revision {revision} as version {version}"),
+            )
+            .await?;
+            let outcome = runner::stamp(c, &set, version, StampMode::Baseline).await?;
+            Ok((outcome, accepted, revision))
+        })
+        .await?;
+    s.emit(&report::Recorded {
+        outcome: &outcome,
+        accepted: &accepted,
+        alembic_revision: Some(&revision),
+    });
+    Ok(0)
+}
+
+/// `resolve V --applied|--rolled-back`.
+pub(super) async fn resolve(s: &Session<'_>, version: u64, resolution: Resolution) -> Result<i32> {
+    let conn = s.open().await?;
+    // The file, when there is one, is what the operator completed by hand.
+    let checksum = s
+        .load()
+        .ok()
+        .and_then(|set| set.get(version).map(|m| m.up.checksum.clone()));
+    let current = s
+        .with_connection(conn, async |c| {
+            runner::resolve(c, version, resolution, checksum).await
+        })
+        .await?;
+    s.emit(&report::Resolved {
+        version,
+        resolution: match resolution {
+            Resolution::Applied => "applied",
+            Resolution::RolledBack => "rolled-back",
+        },
+        current,
+    });
+    Ok(0)
+}

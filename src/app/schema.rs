@@ -1,0 +1,165 @@
+//! The commands that compare schemas: `verify`, `schema dump`, `schema diff`, the drift of
+//! `check --drift`, and the comparison that guards adoption (`adopt`, `baseline` of a
+//! database without history). The expected schemas are built by [`crate::survey`] in scratch
+//! databases; the target database is only read.
+
+use super::session::Session;
+use crate::backend::{Backend, Connection};
+use crate::error::{Error, Result};
+use crate::plan::Finding;
+use crate::report;
+use crate::schema::Difference;
+use crate::scratch::Place;
+use crate::source::MigrationSet;
+use crate::survey;
+use crate::Dialect;
+
+/// `verify [--dialect D]`: exit 1 on any difference.
+pub(super) async fn verify(s: &Session<'_>, only: Option<Dialect>) -> Result<i32> {
+    let places = verify_places(s, only)?;
+    let mut sets = Vec::new();
+    for p in &places {
+        sets.push((s.load_for(p.dialect())?, s.schema_for(p.dialect())?));
+    }
+    let mut v = survey::verify(&places, &sets, &s.table, s.timeouts).await?;
+    if let Some(d) = only {
+        // Asked for: say what was not checked instead of the missing server.
+        v.skipped = Dialect::ALL
+            .iter()
+            .filter(|x| **x != d)
+            .map(|x| format!("{x}: not checked (--dialect {d})"))
+            .collect();
+    }
+    s.emit(&report::Verify(&v));
+    Ok(if v.ok() { 0 } else { 1 })
+}
+
+/// Where `verify` builds its scratch databases. Without `--dialect`: SQLite always, and the
+/// configured MySQL/MariaDB server — which must be there when the schema directory holds
+/// `mysql.sql`, since a check that did not run is not a pass.
+fn verify_places(s: &Session<'_>, only: Option<Dialect>) -> Result<Vec<Place>> {
+    let server = match s.place() {
+        Place::Sqlite => None,
+        server => Some(server),
+    };
+    let no_server = || {
+        Error::Usage(
+            "verify: the MySQL/MariaDB half was not checked: no server is configured; give one with -d mysql://USER@HOST/DB (only its server is used, for scratch databases), or check SQLite alone with --dialect sqlite".to_string(),
+        )
+    };
+    match only {
+        Some(Dialect::Sqlite) => Ok(vec![Place::Sqlite]),
+        Some(Dialect::Mysql) => Ok(vec![server.ok_or_else(no_server)?]),
+        None => match server {
+            Some(server) => Ok(vec![server, Place::Sqlite]),
+            None if s.schema_for(Dialect::Mysql)?.is_some() => Err(no_server()),
+            None => Ok(vec![Place::Sqlite]),
+        },
+    }
+}
+
+/// `schema dump`.
+pub(super) async fn dump(s: &Session<'_>) -> Result<i32> {
+    let conn = s.open_existing().await?;
+    let found = s
+        .with_connection(conn, async |c| c.introspect().await)
+        .await?;
+    s.emit(&report::SchemaDump {
+        database: &s.database(),
+        dialect: s.dialect(),
+        schema: &found,
+    });
+    Ok(0)
+}
+
+/// `schema diff`: the live schema against the head; exit 1 when they differ.
+pub(super) async fn diff(s: &Session<'_>) -> Result<i32> {
+    let set = s.load()?;
+    let head = set
+        .migrations
+        .last()
+        .map(|m| m.version)
+        .ok_or_else(|| Error::Usage(format!("no migrations in {}", set.dir.display())))?;
+    let conn = s.open_existing().await?;
+    let (differences, expected) = s
+        .with_connection(conn, async |c| drift_at(s, c, &set, head).await)
+        .await?;
+    s.emit(&report::SchemaDiff {
+        database: &s.database(),
+        expected: &expected,
+        differences: &differences,
+    });
+    Ok(if differences.is_empty() { 0 } else { 1 })
+}
+
+/// The live schema against the one expected at `version` (built from the configured schema
+/// file or by replay): the differences and what was compared with.
+pub(super) async fn drift_at(
+    s: &Session<'_>,
+    conn: &mut Connection,
+    set: &MigrationSet,
+    version: u64,
+) -> Result<(Vec<Difference>, String)> {
+    let file = s.schema()?;
+    survey::drift(
+        conn,
+        &s.place(),
+        version,
+        set,
+        file.as_ref(),
+        &s.table,
+        s.timeouts,
+    )
+    .await
+}
+
+/// `check --drift`: the live schema against the one the history says it has (nothing to
+/// compare when nothing is recorded, or when the current version's file is missing, which is a
+/// problem of its own).
+pub(super) async fn drift_findings(
+    s: &Session<'_>,
+    conn: &mut Connection,
+    set: &MigrationSet,
+    current: Option<u64>,
+) -> Result<Vec<Finding>> {
+    let Some(version) = current.filter(|v| set.get(*v).is_some()) else {
+        return Ok(Vec::new());
+    };
+    let (differences, expected) = drift_at(s, conn, set, version).await?;
+    Ok(differences
+        .iter()
+        .map(|d| Finding {
+            kind: "drift".to_string(),
+            version: Some(version),
+            message: format!("drift from {expected}: {d}"),
+        })
+        .collect())
+}
+
+/// Before recording versions up to `version` on a database that has no history: its schema
+/// must equal that version's. Returns the differences accepted with `--accept-drift`.
+pub(super) async fn guard_adoption(
+    s: &Session<'_>,
+    conn: &mut Connection,
+    set: &MigrationSet,
+    version: u64,
+    accept_drift: bool,
+    action: &str,
+) -> Result<Vec<Difference>> {
+    let (differences, expected) = drift_at(s, conn, set, version).await?;
+    if differences.is_empty() || accept_drift {
+        return Ok(differences);
+    }
+    Err(Error::Drift {
+        action: action.to_string(),
+        expected,
+        differences,
+        hint: "fix these by hand and run the command again, or pass --accept-drift to record the versions anyway (the differences stay)".to_string(),
+    })
+}
+
+/// Whether a database has neither our history nor Alembic's table (`baseline` compares first
+/// then).
+pub(super) async fn has_no_version_table(conn: &mut Connection) -> Result<bool> {
+    Ok(conn.read_history().await?.is_empty() && conn.alembic_revisions().await?.is_none())
+}

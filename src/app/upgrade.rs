@@ -1,0 +1,223 @@
+//! The commands that run migrations: `upgrade` (with `--dry-run`, and `--sql`, which writes
+//! the script without connecting) and `downgrade`. The road (build from schema / replay /
+//! refuse) is [`runner::preview`]'s, for the dry run and the real run alike.
+
+use super::session::Session;
+use super::{plain, Failure};
+use crate::backend::Access;
+use crate::error::{Error, Result};
+use crate::offline;
+use crate::report;
+use crate::runner::{self, Event, Outcome, RunMode, UpgradeOptions};
+use crate::source::{MigrationSet, SchemaFile};
+use crate::Dialect;
+
+/// `upgrade`'s flags.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Flags {
+    pub to: Option<u64>,
+    pub single_transaction: bool,
+    pub allow_out_of_order: bool,
+    pub resume: bool,
+    pub replay: bool,
+}
+
+/// The schema file the run may build from (none with `--replay`), and the run's options —
+/// checked against the migration set before anything is written.
+fn prepare(
+    s: &Session<'_>,
+    set: &MigrationSet,
+    flags: Flags,
+) -> Result<(Option<SchemaFile>, UpgradeOptions)> {
+    let schema = if flags.replay { None } else { s.schema()? };
+    if let Some(f) = &schema {
+        f.check(set)?;
+    }
+    let options = UpgradeOptions {
+        target: runner::target(set, flags.to)?,
+        mode: if flags.single_transaction {
+            RunMode::SingleTransaction
+        } else {
+            RunMode::PerMigration
+        },
+        allow_out_of_order: flags.allow_out_of_order,
+        resume: flags.resume,
+    };
+    Ok((schema, options))
+}
+
+/// `upgrade --dry-run`: what the real run would do, read-only.
+pub(super) async fn dry_run(s: &Session<'_>, flags: Flags) -> Result<i32> {
+    let loaded = s.load_and_open(Access::ReadOnly, true).await?;
+    let (set, history) = (&loaded.set, &loaded.history);
+    let decided = async |conn: Option<&mut crate::backend::Connection>| {
+        let (schema, options) = prepare(s, set, flags)?;
+        let preview = runner::preview(conn, set, history, schema.as_ref(), options).await?;
+        s.emit(&report::DryRun {
+            preview: &preview,
+            set,
+            dialect: s.dialect(),
+        });
+        Ok(0)
+    };
+    match loaded.conn {
+        Some(conn) => {
+            s.with_connection(conn, async |c| decided(Some(c)).await)
+                .await
+        }
+        None => decided(None).await,
+    }
+}
+
+/// `upgrade`: validate, then apply (or build from the schema file), a line per migration as it
+/// finishes.
+pub(super) async fn upgrade(s: &Session<'_>, flags: Flags) -> std::result::Result<i32, Failure> {
+    let loaded = s
+        .load_and_open(Access::ReadWrite, false)
+        .await
+        .map_err(plain)?;
+    let set = loaded.set;
+    let prepared = prepare(s, &set, flags);
+    let (schema, options) = match prepared {
+        Ok(p) => p,
+        Err(e) => {
+            if let Some(conn) = loaded.conn {
+                conn.close().await;
+            }
+            return Err(plain(e));
+        }
+    };
+    let conn = match loaded.conn {
+        Some(conn) => conn,
+        None => s.open().await.map_err(plain)?,
+    };
+    let mut progress = Progress::new(s);
+    let result = s
+        .with_connection(conn, async |c| {
+            runner::upgrade(c, &set, options, schema.as_ref(), &mut |e| {
+                progress.event(e)
+            })
+            .await
+        })
+        .await;
+    finish(s, result, progress, "applied", "applied").await
+}
+
+/// `upgrade --sql`: the upgrade as an SQL script, without connecting.
+pub(super) fn script(
+    s: &Session<'_>,
+    dialect: Option<Dialect>,
+    from: Option<u64>,
+    to: Option<u64>,
+    replay: bool,
+) -> Result<i32> {
+    if s.json() {
+        return Err(Error::Usage(
+            "--sql prints an SQL script; --format json does not apply to it".into(),
+        ));
+    }
+    let dialect = dialect.unwrap_or_else(|| s.dialect());
+    let set = s.load_for(dialect)?;
+    let schema = if replay || from.is_some() {
+        None
+    } else {
+        s.schema_for(dialect)?
+    };
+    let options = offline::ScriptOptions {
+        dialect,
+        from,
+        target: runner::target(&set, to)?,
+        replay,
+        table: s.table.clone(),
+        lock_timeout: s.settings.lock_timeout.value.as_secs(),
+    };
+    let script = offline::upgrade_script(&set, schema.as_ref(), &options)?;
+    s.emit(&report::Script(script));
+    Ok(0)
+}
+
+/// `downgrade --to V`: reverse files, newest first.
+pub(super) async fn downgrade(s: &Session<'_>, to: u64) -> std::result::Result<i32, Failure> {
+    let set = s.load().map_err(plain)?;
+    let conn = s.open().await.map_err(plain)?;
+    let mut progress = Progress::new(s);
+    let result = s
+        .with_connection(conn, async |c| {
+            runner::downgrade(c, &set, to, &mut |e| progress.event(e)).await
+        })
+        .await;
+    finish(s, result, progress, "reverted", "reverted").await
+}
+
+/// The result of a run that may have changed something before it failed.
+async fn finish(
+    s: &Session<'_>,
+    result: Result<Outcome>,
+    mut progress: Progress,
+    json_key: &'static str,
+    verb: &str,
+) -> std::result::Result<i32, Failure> {
+    progress.live.clear();
+    match result {
+        Ok(outcome) => {
+            s.emit(&report::Changes {
+                outcome: &outcome,
+                key: json_key,
+                verb,
+            });
+            Ok(0)
+        }
+        Err(e) => {
+            // The run's outcome never learnt the version the database is at; read it again
+            // (read-only) so a JSON error document does not claim `current: null`.
+            let mut partial = progress.partial;
+            if let Ok(history) = s.read_history().await {
+                partial.current = crate::history::current(&history);
+            }
+            Err((e, Some((partial, json_key))))
+        }
+    }
+}
+
+/// Prints a line per finished migration (human format) and keeps what ran, so a failure can
+/// still say what changed before it. On a terminal it also draws the live progress line on
+/// stderr (either format).
+struct Progress {
+    human: bool,
+    partial: Outcome,
+    live: crate::progress::LiveLine,
+}
+
+impl Progress {
+    fn new(s: &Session<'_>) -> Self {
+        Progress {
+            human: !s.json() && !s.request.quiet,
+            partial: Outcome::default(),
+            live: crate::progress::LiveLine::new(crate::progress::wanted(s.request.quiet)),
+        }
+    }
+
+    fn event(&mut self, e: Event<'_>) {
+        self.live.event(&e);
+        if let Event::Done {
+            migration,
+            reverting,
+            execution_ms,
+        } = e
+        {
+            if self.human {
+                report::print(&report::done_line(
+                    migration.version,
+                    &migration.description(),
+                    reverting,
+                    execution_ms,
+                ));
+            }
+            self.partial.applied.push(runner::Applied {
+                version: migration.version,
+                description: migration.description(),
+                execution_ms,
+            });
+        }
+    }
+}

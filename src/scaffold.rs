@@ -1,0 +1,137 @@
+//! `new`: the next migration file(s) in a directory, beside the file scanner whose names and
+//! versions it follows ([`source::scan_dir`]).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+use crate::source;
+use crate::Dialect;
+
+/// `add users table!` → `add_users_table`.
+pub fn slugify(description: &str) -> String {
+    let mut slug = String::new();
+    for c in description.chars() {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c.to_ascii_lowercase());
+        } else if !slug.ends_with('_') && !slug.is_empty() {
+            slug.push('_');
+        }
+    }
+    while slug.ends_with('_') {
+        slug.pop();
+    }
+    slug
+}
+
+/// The next version for a directory: the UTC timestamp `YYYYMMDDHHMMSS`, or, in a directory
+/// that numbers with short zero-padded sequence numbers, the next of those. Always above every
+/// existing version.
+pub fn next_version(existing: &[(u64, String)], now_utc: &str) -> String {
+    let max = existing.iter().map(|e| e.0).max();
+    let sequential = !existing.is_empty()
+        && existing.iter().all(|(_, text)| text.len() < 14)
+        && existing.iter().any(|(_, text)| text.starts_with('0'));
+    if sequential {
+        let width = existing.iter().map(|e| e.1.len()).max().unwrap_or(4);
+        return format!("{:0width$}", max.unwrap_or(0) + 1);
+    }
+    let stamp: String = now_utc
+        .chars()
+        .filter(char::is_ascii_digit)
+        .take(14)
+        .collect();
+    let stamp_num: u64 = stamp.parse().unwrap_or(0);
+    match max {
+        Some(m) if m >= stamp_num => (m + 1).to_string(),
+        _ => stamp,
+    }
+}
+
+/// Writes the migration file (and its reverse with `reversible`), one per dialect when
+/// `dialects` are given, and returns their paths. Never overwrites a file.
+pub fn new_migration(
+    dir: &Path,
+    description: &str,
+    reversible: bool,
+    dialects: &[Dialect],
+) -> Result<Vec<PathBuf>> {
+    let slug = slugify(description);
+    if slug.is_empty() {
+        return Err(Error::Usage(format!(
+            "description {description:?} has no letters or digits to name the file with"
+        )));
+    }
+    if !dir.exists() {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Error::Usage(format!("cannot create {}: {e}", dir.display())))?;
+    }
+    let existing: Vec<(u64, String)> = source::scan_dir(dir)?
+        .into_iter()
+        .map(|(n, _)| (n.version, n.version_text))
+        .collect();
+    let version = next_version(&existing, &crate::history::now_utc());
+    let mut dialects = dialects.to_vec();
+    dialects.sort();
+    dialects.dedup();
+    let variants: Vec<Option<Dialect>> = if dialects.is_empty() {
+        vec![None]
+    } else {
+        dialects.into_iter().map(Some).collect()
+    };
+    let mut files = Vec::new();
+    for d in &variants {
+        let suffix = d.map(|d| format!(".{d}")).unwrap_or_default();
+        files.push((
+            dir.join(format!("{version}_{slug}{suffix}.sql")),
+            format!(
+                "-- {description}\n--\n-- Statements end with `;`. The file runs in one transaction with its history row;\n-- to run it outside one, start the file with the line `-- aurweb-migrate: no-transaction`.\n\n"
+            ),
+        ));
+        if reversible {
+            files.push((
+                dir.join(format!("{version}_{slug}.down{suffix}.sql")),
+                format!("-- revert: {description}\n\n"),
+            ));
+        }
+    }
+    let mut written = Vec::new();
+    for (path, text) in files {
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .map_err(|e| Error::Usage(format!("cannot create {}: {e}", path.display())))?;
+        f.write_all(text.as_bytes())
+            .map_err(|e| Error::Usage(format!("cannot write {}: {e}", path.display())))?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs() {
+        assert_eq!(slugify("add foo index"), "add_foo_index");
+        assert_eq!(slugify("Add Users table!"), "add_users_table");
+        assert_eq!(slugify("  --x--y  "), "x_y");
+        assert_eq!(slugify("ÄÖ"), "");
+    }
+
+    #[test]
+    fn versions() {
+        let now = "2026-11-26T15:04:05.123Z";
+        assert_eq!(next_version(&[], now), "20261126150405");
+        let seq = vec![(1, "0001".to_string()), (2, "0002".to_string())];
+        assert_eq!(next_version(&seq, now), "0003");
+        let ts = vec![(20240101120000, "20240101120000".to_string())];
+        assert_eq!(next_version(&ts, now), "20261126150405");
+        let future = vec![(20991231235959, "20991231235959".to_string())];
+        assert_eq!(next_version(&future, now), "20991231235960");
+        let plain = vec![(1, "1".to_string()), (2, "2".to_string())];
+        assert_eq!(next_version(&plain, now), "20261126150405");
+    }
+}
