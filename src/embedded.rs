@@ -25,22 +25,3 @@ pub fn schema_file(name: &str) -> Option<&'static [u8]> {
         .find(|(n, _)| *n == name)
         .map(|(_, bytes)| *bytes)
 }
-
-/// One line for `status -v`: how many versions and files, and which build carries them.
-pub fn describe() -> String {
-    let mut versions: Vec<u64> = files::MIGRATIONS
-        .iter()
-        .filter_map(|(name, _)| crate::source::parse_file_name(name).ok().flatten())
-        .map(|n| n.version)
-        .collect();
-    versions.dedup();
-    format!(
-        "embedded ({} migrations in {} files, aurweb-migrate {})",
-        versions.len(),
-        files::MIGRATIONS
-            .iter()
-            .filter(|(name, _)| name.ends_with(".sql"))
-            .count(),
-        crate::VERSION
-    )
-}

@@ -14,6 +14,7 @@ pub mod error;
 pub mod history;
 pub mod offline;
 pub mod plan;
+pub mod problem;
 pub mod progress;
 pub mod report;
 pub mod runner;

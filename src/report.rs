@@ -412,7 +412,7 @@ pub fn embedded_notice(why: &crate::config::Origin) -> String {
     };
     format!(
         "note: {reason}: using the migrations built into this binary, {}; -m DIR uses a directory",
-        crate::embedded::describe()
+        crate::source::describe_embedded()
     )
 }
 
@@ -858,7 +858,7 @@ pub fn settings_human(s: &crate::config::Settings) -> String {
         "settings:\n  database        {}  (from {})\n  migrations      {}  (from {})\n  schema          {}  (from {})\n  table           {}  (from {})\n  lock timeout    {}s  (from {})\n  connect timeout {}s  (from {})\n",
         s.database.value.redacted(),
         s.database.origin,
-        location_human(&s.migrations.value, crate::embedded::describe()),
+        location_human(&s.migrations.value, crate::source::describe_embedded()),
         s.migrations.origin,
         location_human(&s.schema.value, "embedded".to_string()),
         s.schema.origin,

@@ -239,6 +239,27 @@ pub enum Location {
     Embedded,
 }
 
+/// One line for `status -v` and the embedded-set note: how many versions and files the
+/// binary carries, and which build it is.
+pub fn describe_embedded() -> String {
+    let files = crate::embedded::migrations();
+    let mut versions: Vec<u64> = files
+        .iter()
+        .filter_map(|(name, _)| parse_file_name(name).ok().flatten())
+        .map(|n| n.version)
+        .collect();
+    versions.dedup();
+    format!(
+        "embedded ({} migrations in {} files, aurweb-migrate {})",
+        versions.len(),
+        files
+            .iter()
+            .filter(|(name, _)| name.ends_with(".sql"))
+            .count(),
+        crate::VERSION
+    )
+}
+
 /// Reads the migrations of `location` for `dialect`: [`load`] for a directory, [`load_files`]
 /// on the embedded files otherwise (the same checks, splitting and checksums).
 pub fn load_from(location: &Location, dialect: Dialect) -> Result<MigrationSet> {

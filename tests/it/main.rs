@@ -24,5 +24,6 @@ mod schema;
 mod statements;
 mod status;
 mod terminal;
+mod tidy;
 mod upgrade;
 mod validation;
