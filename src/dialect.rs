@@ -25,6 +25,26 @@ impl Dialect {
         }
     }
 
+    /// The dialect's name in prose (`MySQL`, `SQLite`).
+    pub fn display_name(self) -> &'static str {
+        match self {
+            Dialect::Mysql => "MySQL",
+            Dialect::Sqlite => "SQLite",
+        }
+    }
+
+    /// `name` quoted as an identifier: backticks on MySQL, double quotes on SQLite, the quote
+    /// character doubled inside. The one quoting function for every identifier the tool
+    /// interpolates (the version table, scratch databases, tables it drops, columns it reads).
+    pub fn quote_ident(self, name: &str) -> String {
+        let q = match self {
+            Dialect::Mysql => '`',
+            Dialect::Sqlite => '"',
+        };
+        let doubled: String = [q, q].iter().collect();
+        format!("{q}{}{q}", name.replace(q, &doubled))
+    }
+
     /// Parses a dialect name as used in file names and flags (`mariadb` is a synonym).
     pub fn from_name(name: &str) -> Option<Dialect> {
         match name {
@@ -84,6 +104,14 @@ pub fn mysql_commits_implicitly(statement: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn identifiers_are_quoted_per_dialect() {
+        assert_eq!(Dialect::Mysql.quote_ident("Users"), "`Users`");
+        assert_eq!(Dialect::Mysql.quote_ident("a`b"), "`a``b`");
+        assert_eq!(Dialect::Sqlite.quote_ident("Users"), "\"Users\"");
+        assert_eq!(Dialect::Sqlite.quote_ident("a\"b"), "\"a\"\"b\"");
+    }
 
     #[test]
     fn implicit_commits() {

@@ -54,10 +54,7 @@ impl TableName {
     /// The name quoted as an identifier for `dialect` (backticks on MySQL, double quotes on
     /// SQLite). Validation already excludes quote characters; quoting is belt and braces.
     pub fn quoted(&self, dialect: Dialect) -> String {
-        match dialect {
-            Dialect::Mysql => format!("`{}`", self.0.replace('`', "``")),
-            Dialect::Sqlite => format!("\"{}\"", self.0.replace('"', "\"\"")),
-        }
+        dialect.quote_ident(&self.0)
     }
 }
 

@@ -286,7 +286,7 @@ pub async fn install<B: Backend>(
         cleanup,
     };
     tracing::debug!(file = %script.path.display(), statements = texts.len(), "installing");
-    if backend.dialect() == crate::Dialect::Sqlite {
+    if backend.transactional_ddl() {
         backend.begin(TxOptions::default()).await?;
         if backend.history_changed().await? && !is_empty(backend).await? {
             backend.rollback().await;
@@ -353,15 +353,7 @@ async fn drop_all_tables<B: Backend>(backend: &mut B) -> String {
     if names.is_empty() {
         return "no table had been created".to_string();
     }
-    let mut failed = Vec::new();
-    let _ = backend.execute("SET FOREIGN_KEY_CHECKS = 0").await;
-    for n in &names {
-        let sql = format!("DROP TABLE `{}`", n.replace('`', "``"));
-        if backend.execute(&sql).await.is_err() {
-            failed.push(n.clone());
-        }
-    }
-    let _ = backend.execute("SET FOREIGN_KEY_CHECKS = 1").await;
+    let failed = backend.drop_tables(&names).await;
     if failed.is_empty() {
         format!(
             "the {} table(s) it had created were dropped, the database is empty again",

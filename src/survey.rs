@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use crate::backend::{Backend, Connection, Timeouts};
+use crate::backend::{Catalogue, Connection, Timeouts};
 use crate::error::{Error, Result};
 use crate::history::TableName;
 use crate::schema::{self, Difference};
@@ -123,16 +123,21 @@ pub async fn verify(
         heads.push((dialect, fresh));
     }
     let mut skipped = Vec::new();
+    // Both dialects built: their schemas against each other, the server's as expected.
+    heads.sort_by_key(|(d, _)| *d);
     match heads.as_slice() {
-        [(Dialect::Sqlite, sqlite), (Dialect::Mysql, mysql)]
-        | [(Dialect::Mysql, mysql), (Dialect::Sqlite, sqlite)] => {
+        [(expected_dialect, expected), (found_dialect, found)] => {
             let started = Instant::now();
             let mut differences =
-                schema::diff(&mysql.schema.portable(), &sqlite.schema.portable());
-            differences.extend(row_differences(mysql, sqlite));
+                schema::diff(&expected.schema.portable(), &found.schema.portable());
+            differences.extend(row_differences(expected, found));
             checks.push(Check {
-                name: "mysql-vs-sqlite".into(),
-                compared: "the MySQL schema (expected) with the SQLite schema (found), types by family only".into(),
+                name: format!("{expected_dialect}-vs-{found_dialect}"),
+                compared: format!(
+                    "the {} schema (expected) with the {} schema (found), types by family only",
+                    expected_dialect.display_name(),
+                    found_dialect.display_name()
+                ),
                 differences,
                 execution_ms: started.elapsed().as_millis() as u64,
             });
@@ -142,15 +147,6 @@ pub async fn verify(
         ),
     }
     Ok(Verification { checks, skipped })
-}
-
-/// The database default collation of a live MySQL database (scratch databases copy it, so
-/// tables created without a charset compare equal); `None` elsewhere.
-pub async fn live_collation(conn: &mut Connection) -> Result<Option<String>> {
-    match conn {
-        Connection::Mysql(m) => m.default_collation().await,
-        Connection::Sqlite(_) => Ok(None),
-    }
 }
 
 /// The live database against the schema expected at `version`: every difference, and the
@@ -166,7 +162,7 @@ pub async fn drift(
     timeouts: Timeouts,
 ) -> Result<(Vec<Difference>, String)> {
     let live = conn.introspect().await?;
-    let collation = live_collation(conn).await?;
+    let collation = conn.default_collation().await?;
     let (expected, name) = scratch::expected_at(
         place,
         version,

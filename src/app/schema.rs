@@ -4,7 +4,7 @@
 //! databases; the target database is only read.
 
 use super::session::Session;
-use crate::backend::{Backend, Connection};
+use crate::backend::{Backend, Catalogue, Connection};
 use crate::error::{Error, Result};
 use crate::plan::Finding;
 use crate::report;

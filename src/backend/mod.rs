@@ -3,6 +3,7 @@
 //! Backends never loop over migrations; the runner does, the same way for every dialect.
 
 pub mod mysql;
+pub mod server;
 pub mod sqlite;
 
 use std::time::Duration;
@@ -68,7 +69,7 @@ impl StatementError {
 
 /// The backend seam. Methods take `&mut self`: one connection, used by one task.
 #[allow(async_fn_in_trait)]
-pub trait Backend {
+pub trait Backend: Catalogue {
     fn dialect(&self) -> Dialect;
 
     /// The target, password redacted, for messages and JSON.
@@ -138,6 +139,20 @@ pub trait Backend {
     /// can plausibly hit (MySQL `max_allowed_packet`).
     async fn max_statement_bytes(&mut self) -> Result<Option<u64>>;
 
+    /// Whether DDL is transactional (SQLite): a schema file then builds in one transaction;
+    /// where it is not (MySQL), a failed build is undone with [`Backend::drop_tables`].
+    fn transactional_ddl(&self) -> bool;
+
+    /// Drops these tables (foreign keys do not stand in the way); returns the ones that could
+    /// not be dropped.
+    async fn drop_tables(&mut self, names: &[String]) -> Vec<String>;
+}
+
+/// What a database holds, read from its catalogue: for `status` (tables without history),
+/// schema comparison and adoption. Apart from the migration surface above; every backend
+/// has both.
+#[allow(async_fn_in_trait)]
+pub trait Catalogue {
     /// The schema of every table but the history table and Alembic's, in the canonical model.
     async fn introspect(&mut self) -> Result<Schema>;
 
@@ -149,17 +164,16 @@ pub trait Backend {
 
     /// Every row of `table` as text (NULL as `None`), sorted: for comparing seed data.
     async fn table_rows(&mut self, table: &Table) -> Result<Vec<Vec<Option<String>>>>;
+
+    /// The database's default collation (MySQL; `None` where there is no such thing):
+    /// scratch databases copy it, so tables created without a charset compare equal.
+    async fn default_collation(&mut self) -> Result<Option<String>>;
 }
 
-/// The query behind [`Backend::table_rows`]: every column of `table` cast to the dialect's
-/// text type, ordered by all of them. `quote` is the dialect's identifier quote.
-pub(crate) fn rows_as_text_sql(table: &Table, quote: char, text_type: &str) -> String {
-    let q = |n: &str| {
-        format!(
-            "{quote}{}{quote}",
-            n.replace(quote, &format!("{quote}{quote}"))
-        )
-    };
+/// The query behind [`Catalogue::table_rows`]: every column of `table` cast to the dialect's
+/// text type, ordered by all of them.
+pub(crate) fn rows_as_text_sql(table: &Table, dialect: Dialect, text_type: &str) -> String {
+    let q = |n: &str| dialect.quote_ident(n);
     let columns: Vec<String> = table
         .columns
         .iter()
@@ -202,16 +216,28 @@ pub(crate) fn first_column(rows: Vec<Vec<Option<String>>>) -> Vec<String> {
 }
 
 /// An open database of either dialect: the one place that picks a backend from the target.
-pub enum Connection {
+/// Which one it is stays inside this module: callers see [`Backend`] and [`Catalogue`].
+pub struct Connection(Open);
+
+enum Open {
     Sqlite(sqlite::Sqlite),
     Mysql(Box<mysql::Mysql>),
 }
 
 macro_rules! delegate {
     ($self:ident, $b:ident => $e:expr) => {
-        match $self {
-            Connection::Sqlite($b) => $e,
-            Connection::Mysql($b) => $e,
+        match &mut $self.0 {
+            Open::Sqlite($b) => $e,
+            Open::Mysql($b) => $e,
+        }
+    };
+}
+
+macro_rules! delegate_ref {
+    ($self:ident, $b:ident => $e:expr) => {
+        match &$self.0 {
+            Open::Sqlite($b) => $e,
+            Open::Mysql($b) => $e,
         }
     };
 }
@@ -230,29 +256,29 @@ impl Connection {
             DatabaseTarget::Sqlite { path } => {
                 Ok(sqlite::Sqlite::open(path, access, table, timeouts)
                     .await?
-                    .map(Connection::Sqlite))
+                    .map(|b| Connection(Open::Sqlite(b))))
             }
-            DatabaseTarget::Mysql(t) => Ok(Some(Connection::Mysql(Box::new(
+            DatabaseTarget::Mysql(t) => Ok(Some(Connection(Open::Mysql(Box::new(
                 mysql::Mysql::open(t, target.redacted(), access, table, timeouts).await?,
-            )))),
+            ))))),
         }
     }
 
     /// Closes the connection; never waits longer than the connect timeout.
     pub async fn close(self) {
-        match self {
-            Connection::Sqlite(b) => b.close().await,
-            Connection::Mysql(b) => b.close().await,
+        match self.0 {
+            Open::Sqlite(b) => b.close().await,
+            Open::Mysql(b) => b.close().await,
         }
     }
 }
 
 impl Backend for Connection {
     fn dialect(&self) -> Dialect {
-        delegate!(self, b => b.dialect())
+        delegate_ref!(self, b => b.dialect())
     }
     fn describe(&self) -> String {
-        delegate!(self, b => b.describe())
+        delegate_ref!(self, b => b.describe())
     }
     async fn read_history(&mut self) -> Result<Vec<Row>> {
         delegate!(self, b => b.read_history().await)
@@ -303,6 +329,15 @@ impl Backend for Connection {
     async fn max_statement_bytes(&mut self) -> Result<Option<u64>> {
         delegate!(self, b => b.max_statement_bytes().await)
     }
+    fn transactional_ddl(&self) -> bool {
+        delegate_ref!(self, b => b.transactional_ddl())
+    }
+    async fn drop_tables(&mut self, names: &[String]) -> Vec<String> {
+        delegate!(self, b => b.drop_tables(names).await)
+    }
+}
+
+impl Catalogue for Connection {
     async fn introspect(&mut self) -> Result<Schema> {
         delegate!(self, b => b.introspect().await)
     }
@@ -314,5 +349,8 @@ impl Backend for Connection {
     }
     async fn table_rows(&mut self, table: &Table) -> Result<Vec<Vec<Option<String>>>> {
         delegate!(self, b => b.table_rows(table).await)
+    }
+    async fn default_collation(&mut self) -> Result<Option<String>> {
+        delegate!(self, b => b.default_collation().await)
     }
 }

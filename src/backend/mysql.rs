@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use sqlx::mysql::{MySqlConnectOptions, MySqlConnection, MySqlDatabaseError, MySqlRow};
 use sqlx::{ConnectOptions, Connection, Row as _};
 
-use super::{Access, Backend, StatementError, StatementErrorKind, Timeouts, TxOptions};
+use super::{Access, Backend, Catalogue, StatementError, StatementErrorKind, Timeouts, TxOptions};
 use crate::config::MysqlTarget;
 use crate::error::{Error, Result};
 use crate::history::{self, Row, State, TableName};
@@ -590,6 +590,33 @@ impl Backend for Mysql {
         .map(|_| ())
     }
 
+    async fn max_statement_bytes(&mut self) -> Result<Option<u64>> {
+        let v: u64 = bounded!(
+            self,
+            sqlx::query_scalar("SELECT @@max_allowed_packet").fetch_one(&mut self.conn)
+        )?;
+        Ok(Some(v))
+    }
+
+    fn transactional_ddl(&self) -> bool {
+        false
+    }
+
+    async fn drop_tables(&mut self, names: &[String]) -> Vec<String> {
+        let _ = self.execute("SET FOREIGN_KEY_CHECKS = 0").await;
+        let mut failed = Vec::new();
+        for n in names {
+            let sql = format!("DROP TABLE {}", Dialect::Mysql.quote_ident(n));
+            if self.execute(&sql).await.is_err() {
+                failed.push(n.clone());
+            }
+        }
+        let _ = self.execute("SET FOREIGN_KEY_CHECKS = 1").await;
+        failed
+    }
+}
+
+impl Catalogue for Mysql {
     async fn introspect(&mut self) -> Result<Schema> {
         let excluded = [
             self.table.as_str().to_string(),
@@ -776,16 +803,20 @@ impl Backend for Mysql {
     }
 
     async fn table_rows(&mut self, table: &Table) -> Result<Vec<Vec<Option<String>>>> {
-        let sql = super::rows_as_text_sql(table, '`', "CHAR");
+        let sql = super::rows_as_text_sql(table, Dialect::Mysql, "CHAR");
         self.text_rows(&sql).await
     }
 
-    async fn max_statement_bytes(&mut self) -> Result<Option<u64>> {
-        let v: u64 = bounded!(
-            self,
-            sqlx::query_scalar("SELECT @@max_allowed_packet").fetch_one(&mut self.conn)
-        )?;
-        Ok(Some(v))
+    async fn default_collation(&mut self) -> Result<Option<String>> {
+        Ok(self
+            .text_rows(
+                "SELECT DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA \
+                 WHERE SCHEMA_NAME = DATABASE()",
+            )
+            .await
+            .map(super::first_column)?
+            .into_iter()
+            .next())
     }
 }
 
@@ -926,18 +957,5 @@ impl Mysql {
     async fn text_rows(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>> {
         let rows = bounded!(self, sqlx::raw_sql(sql).fetch_all(&mut self.conn))?;
         super::texts(&rows, &self.describe)
-    }
-
-    /// The database's default collation (`information_schema.SCHEMATA`).
-    pub async fn default_collation(&mut self) -> Result<Option<String>> {
-        Ok(self
-            .text_rows(
-                "SELECT DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA \
-                 WHERE SCHEMA_NAME = DATABASE()",
-            )
-            .await
-            .map(super::first_column)?
-            .into_iter()
-            .next())
     }
 }

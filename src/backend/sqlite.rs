@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 use sqlx::{ConnectOptions, Connection, Row as _};
 
-use super::{Access, Backend, StatementError, Timeouts, TxOptions};
+use super::{Access, Backend, Catalogue, StatementError, Timeouts, TxOptions};
 use crate::error::{Error, Result};
 use crate::history::{self, Row, TableName};
 use crate::schema::{self, Column, ForeignKey, RawTable, Schema, Table};
@@ -384,6 +384,44 @@ impl Backend for Sqlite {
             .map_err(|e| self.db_error(&e))
     }
 
+    async fn max_statement_bytes(&mut self) -> Result<Option<u64>> {
+        // SQLITE_MAX_SQL_LENGTH is 1,000,000,000 bytes: no migration file comes close.
+        Ok(None)
+    }
+
+    async fn delete_row(&mut self, version: u64) -> Result<()> {
+        let sql = format!(
+            "DELETE FROM {} WHERE version = ?1",
+            self.table.quoted(Dialect::Sqlite)
+        );
+        sqlx::query(&sql)
+            .bind(version as i64)
+            .execute(&mut self.conn)
+            .await
+            .map(|_| ())
+            .map_err(|e| self.db_error(&e))
+    }
+
+    fn transactional_ddl(&self) -> bool {
+        true
+    }
+
+    async fn drop_tables(&mut self, names: &[String]) -> Vec<String> {
+        // Outside a transaction, with foreign keys off for the time, so no order is needed.
+        let _ = self.execute("PRAGMA foreign_keys = OFF").await;
+        let mut failed = Vec::new();
+        for n in names {
+            let sql = format!("DROP TABLE {}", Dialect::Sqlite.quote_ident(n));
+            if self.execute(&sql).await.is_err() {
+                failed.push(n.clone());
+            }
+        }
+        let _ = self.execute("PRAGMA foreign_keys = ON").await;
+        failed
+    }
+}
+
+impl Catalogue for Sqlite {
     async fn introspect(&mut self) -> Result<Schema> {
         const TABLES: &str = "FROM sqlite_master m, ";
         const WHERE: &str = "WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'";
@@ -541,26 +579,12 @@ impl Backend for Sqlite {
     }
 
     async fn table_rows(&mut self, table: &Table) -> Result<Vec<Vec<Option<String>>>> {
-        let sql = super::rows_as_text_sql(table, '"', "TEXT");
+        let sql = super::rows_as_text_sql(table, Dialect::Sqlite, "TEXT");
         self.text_rows(&sql).await
     }
 
-    async fn max_statement_bytes(&mut self) -> Result<Option<u64>> {
-        // SQLITE_MAX_SQL_LENGTH is 1,000,000,000 bytes: no migration file comes close.
+    async fn default_collation(&mut self) -> Result<Option<String>> {
         Ok(None)
-    }
-
-    async fn delete_row(&mut self, version: u64) -> Result<()> {
-        let sql = format!(
-            "DELETE FROM {} WHERE version = ?1",
-            self.table.quoted(Dialect::Sqlite)
-        );
-        sqlx::query(&sql)
-            .bind(version as i64)
-            .execute(&mut self.conn)
-            .await
-            .map(|_| ())
-            .map_err(|e| self.db_error(&e))
     }
 }
 

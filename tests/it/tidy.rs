@@ -68,6 +68,57 @@ fn only_the_backends_talk_to_sqlx() {
 }
 
 #[test]
+fn the_engine_never_branches_on_the_dialect() {
+    // What differs between dialects is the backends' (capabilities such as
+    // `transactional_ddl`, `drop_tables`, scratch servers); the runner and the schema
+    // comparison ask them instead of naming a dialect or writing its SQL.
+    const DIALECT_SPECIFIC: [&str; 6] = [
+        "Dialect::Mysql",
+        "Dialect::Sqlite",
+        "CREATE DATABASE",
+        "DROP DATABASE",
+        "DROP TABLE",
+        "FOREIGN_KEY_CHECKS",
+    ];
+    let mut offences = Vec::new();
+    for (file, text) in sources() {
+        if !["runner.rs", "scratch.rs", "survey.rs"].contains(&file.as_str()) {
+            continue;
+        }
+        for (n, line) in code_lines(&text) {
+            if DIALECT_SPECIFIC.iter().any(|p| line.contains(p)) {
+                offences.push(format!("src/{file}:{n}: {}", line.trim()));
+            }
+        }
+    }
+    none(
+        "runner.rs, scratch.rs and survey.rs name no dialect and write no dialect's DDL",
+        offences,
+    );
+}
+
+#[test]
+fn identifiers_are_quoted_in_one_place() {
+    // Dialect::quote_ident is the one quoting function; a hand-made backtick or doubled
+    // quote elsewhere is a second one.
+    let mut offences = Vec::new();
+    for (file, text) in sources() {
+        if file == "dialect.rs" || file == "splitter.rs" {
+            continue;
+        }
+        for (n, line) in code_lines(&text) {
+            if line.contains(r#"replace('`'"#) || line.contains(r#"replace('"', "\"\"")"#) {
+                offences.push(format!("src/{file}:{n}: {}", line.trim()));
+            }
+        }
+    }
+    none(
+        "identifiers are quoted only by Dialect::quote_ident",
+        offences,
+    );
+}
+
+#[test]
 fn output_is_laid_out_only_in_report() {
     // The binary prints the final error line through report; the live progress line
     // (progress.rs) draws on stderr through indicatif.
