@@ -16,6 +16,7 @@
 
 use std::fmt::Write as _;
 
+use crate::backend::mysql;
 use crate::error::{Error, Result};
 use crate::history::{self, State, TableName};
 use crate::plan::Target;
@@ -207,23 +208,21 @@ impl Writer {
         };
         match self.dialect {
             Dialect::Mysql => {
-                // The session `upgrade` sets up on connect (backend::mysql::Mysql::open).
-                let wait = options.lock_timeout.max(1);
-                self.line("SET NAMES utf8mb4;");
-                self.line("SET time_zone = '+00:00';");
+                // The session `upgrade` sets up on connect.
+                self.line(&format!("SET NAMES {};", mysql::SESSION_CHARSET));
+                self.line(&format!("SET time_zone = '{}';", mysql::SESSION_TIME_ZONE));
                 self.line(&format!(
-                    "SET SESSION lock_wait_timeout = {wait}, SESSION innodb_lock_wait_timeout = {wait};"
+                    "{};",
+                    mysql::bounded_waits_sql(options.lock_timeout)
                 ));
                 self.line(&format!(
                     "CREATE TEMPORARY TABLE {GUARD} (\n  migration_lock_acquired INT NOT NULL DEFAULT 1,\n  {check} INT NOT NULL DEFAULT 1,\n  history_is_empty INT NOT NULL DEFAULT 1\n);"
                 ));
-                // The lock `aurweb-migrate upgrade` takes (backend::mysql::lock_name).
+                // The lock `aurweb-migrate upgrade` takes.
                 self.line(&format!(
-                    "SET @aurweb_migrate_lock = CONCAT('aurweb-migrate:', DATABASE(), '.{table_name}');"
+                    "SET @aurweb_migrate_lock = {};",
+                    mysql::lock_name_sql(&options.table)
                 ));
-                self.line(
-                    "SET @aurweb_migrate_lock = IF(LENGTH(@aurweb_migrate_lock) <= 64, @aurweb_migrate_lock, CONCAT('aurweb-migrate:', LEFT(SHA2(@aurweb_migrate_lock, 256), 24)));",
-                );
                 self.line(&format!(
                     "INSERT INTO {GUARD} (migration_lock_acquired) VALUES (IF(GET_LOCK(@aurweb_migrate_lock, {}) = 1, 1, NULL));",
                     options.lock_timeout.max(1)

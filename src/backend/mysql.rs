@@ -6,7 +6,6 @@
 
 use std::time::{Duration, Instant};
 
-use sha2::{Digest, Sha256};
 use sqlx::mysql::{MySqlConnectOptions, MySqlConnection, MySqlDatabaseError, MySqlRow};
 use sqlx::{ConnectOptions, Connection, Row as _};
 
@@ -67,28 +66,42 @@ pub struct Mysql {
     side: Option<MySqlConnection>,
 }
 
-/// The name of the run lock: server-wide, so it names the database and the table; at most 64
-/// characters, as MySQL requires.
-fn lock_name(database: &str, table: &TableName) -> String {
-    let name = format!("aurweb-migrate:{database}.{table}");
-    if name.len() <= 64 {
-        return name;
-    }
-    let digest = Sha256::digest(name.as_bytes());
-    let hex: String = digest.iter().take(12).map(|b| format!("{b:02x}")).collect();
-    format!("aurweb-migrate:{hex}")
+/// The character set and time zone of every session: `upgrade` sets them on connect and
+/// `upgrade --sql` writes them into its script.
+pub const SESSION_CHARSET: &str = "utf8mb4";
+pub const SESSION_TIME_ZONE: &str = "+00:00";
+
+/// Bounded lock waits (the server's default for metadata locks is a year): `wait` seconds,
+/// from `--lock-timeout`. Sent on connect and written by `upgrade --sql`.
+pub fn bounded_waits_sql(wait: u64) -> String {
+    let wait = wait.max(1);
+    format!("SET SESSION lock_wait_timeout = {wait}, SESSION innodb_lock_wait_timeout = {wait}")
+}
+
+/// The name of the run lock, as an SQL expression: server-wide, so it names the database
+/// (`DATABASE()`, so that a script written by `upgrade --sql` without knowing where it will
+/// run takes the same lock as `upgrade`) and the table; a name over the 64 characters MySQL
+/// allows is hashed. The table name is validated `[A-Za-z_][A-Za-z0-9_]*`, safe in a literal.
+pub fn lock_name_sql(table: &TableName) -> String {
+    let name = format!(
+        "CONCAT('aurweb-migrate:', DATABASE(), '.{}')",
+        table.as_str()
+    );
+    format!(
+        "IF(LENGTH({name}) <= 64, {name}, CONCAT('aurweb-migrate:', LEFT(SHA2({name}, 256), 24)))"
+    )
 }
 
 /// How to reach the server (no database chosen).
 fn connect_options(target: &MysqlTarget) -> MySqlConnectOptions {
     let mut options = MySqlConnectOptions::new()
         .username(&target.user)
-        .charset("utf8mb4")
+        .charset(SESSION_CHARSET)
         // Respect the server's sql_mode: sqlx would otherwise append PIPES_AS_CONCAT and
         // NO_ENGINE_SUBSTITUTION to it.
         .pipes_as_concat(false)
         .no_engine_substitution(false)
-        .timezone(Some("+00:00".to_string()))
+        .timezone(Some(SESSION_TIME_ZONE.to_string()))
         .set_names(true)
         .disable_statement_logging();
     options = match &target.socket {
@@ -175,22 +188,22 @@ impl Mysql {
         // answering halfway is as unreachable as one that never answered.
         let connected = tokio::time::timeout(timeouts.connect, async {
             let mut conn = options.connect().await?;
-            // Bounded waits: the server's default for metadata locks is a year.
-            let wait = timeouts.lock.as_secs().max(1);
             // sqlx always asks for the CLIENT_IGNORE_SPACE capability, which makes the server
             // add IGNORE_SPACE to the session's sql_mode (built-in function names become
             // reserved: `CREATE TABLE count (…)` fails). Take it out again unless the server's
             // own mode has it, so migrations parse as in the `mariadb` client. One round trip,
             // in the text protocol (no prepare).
             let setup = format!(
-                "SET SESSION lock_wait_timeout = {wait}, SESSION innodb_lock_wait_timeout = {wait}, \
-                 SESSION sql_mode = IF(FIND_IN_SET('IGNORE_SPACE', @@GLOBAL.sql_mode) > 0, \
+                "{}, SESSION sql_mode = IF(FIND_IN_SET('IGNORE_SPACE', @@GLOBAL.sql_mode) > 0, \
                  @@SESSION.sql_mode, TRIM(BOTH ',' FROM REPLACE(CONCAT(',', @@SESSION.sql_mode, ','), \
-                 ',IGNORE_SPACE,', ','))); SELECT CAST(CONNECTION_ID() AS SIGNED)"
+                 ',IGNORE_SPACE,', ','))); SELECT CAST(CONNECTION_ID() AS SIGNED), CAST({} AS CHAR)",
+                bounded_waits_sql(timeouts.lock.as_secs()),
+                lock_name_sql(&table)
             );
             let row = sqlx::raw_sql(&setup).fetch_one(&mut conn).await?;
             let id: i64 = row.try_get(0)?;
-            Ok::<_, sqlx::Error>((conn, id))
+            let lock_name: String = row.try_get(1)?;
+            Ok::<_, sqlx::Error>((conn, id, lock_name))
         })
         .await
         .map_err(|_| {
@@ -199,14 +212,14 @@ impl Mysql {
                 timeouts.connect.as_secs()
             ))
         })?;
-        let (conn, connection_id) = connected.map_err(|e| connect_error(message(&e)))?;
+        let (conn, connection_id, lock_name) = connected.map_err(|e| connect_error(message(&e)))?;
         let connection_id = connection_id as u64;
         Ok(Mysql {
             conn,
             options,
             describe,
             database: target.database.clone(),
-            lock_name: lock_name(&target.database, &table),
+            lock_name,
             table,
             table_exists: false,
             locked: false,

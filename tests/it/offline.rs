@@ -317,3 +317,34 @@ fn triggers_quotes_and_comments_reach_the_client_intact(db: &Db) {
     reference.run(&["upgrade"]).ok();
     assert_same(db, &reference);
 }
+
+/// The script takes the very lock `upgrade` holds: while an upgrade runs, a script applied
+/// with a short `--lock-timeout` is refused at its lock guard, before it changes anything.
+#[test]
+fn the_script_waits_for_the_lock_upgrade_holds() {
+    let env = Env::new();
+    let Some(db) = Db::mysql(&env, module_path!()) else {
+        return;
+    };
+    env.migration("0001_slow.sql", "DO SLEEP(4);\n");
+    let sql = script(&db, &["--lock-timeout", "1"]);
+    let upgrade = db.cmd(&["upgrade", "-q"]).spawn();
+    // Bounded wait until the upgrade runs its migration (it holds the lock from before).
+    let held = "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE '%SLEEP(4)%' AND INFO NOT LIKE '%PROCESSLIST%'";
+    let mut running = false;
+    for _ in 0..100 {
+        if db.scalar(held) > 0 {
+            running = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(running, "the upgrade started its migration");
+    apply_with_client(&db, &sql).refused("migration_lock_acquired");
+    upgrade.wait().ok();
+    assert_eq!(
+        db.history().len(),
+        1,
+        "only the upgrade recorded its migration"
+    );
+}
