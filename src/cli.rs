@@ -374,6 +374,7 @@ impl Cli {
                 table: self.table,
                 lock_timeout: self.lock_timeout,
                 connect_timeout: self.connect_timeout,
+                statement_timeout: self.statement_timeout,
                 config: self.config,
                 aur_config: self.aur_config,
             },
@@ -383,7 +384,6 @@ impl Cli {
             },
             verbose: self.verbose,
             quiet: self.quiet,
-            statement_timeout: self.statement_timeout,
             command,
         }
     }

@@ -361,6 +361,8 @@ pub struct Overrides {
     pub lock_timeout: Option<u64>,
     /// Seconds.
     pub connect_timeout: Option<u64>,
+    /// Seconds; 0 turns it off.
+    pub statement_timeout: Option<u64>,
     /// `-c/--config`.
     pub config: Option<PathBuf>,
     /// `--aur-config`.
@@ -383,6 +385,8 @@ pub struct Settings {
     pub lock_timeout: Setting<Duration>,
     /// Default 10 s.
     pub connect_timeout: Setting<Duration>,
+    /// `--statement-timeout`: cancel a statement that runs longer (MySQL). Default off (`None`).
+    pub statement_timeout: Setting<Option<Duration>>,
     /// Warnings to print on stderr, e.g. a password given inside a --database-url flag is
     /// visible to other users of the machine.
     pub warnings: Vec<String>,
@@ -398,6 +402,7 @@ struct FileConfig {
     table: Option<toml::Spanned<String>>,
     lock_timeout: Option<u64>,
     connect_timeout: Option<toml::Spanned<u64>>,
+    statement_timeout: Option<u64>,
     password_file: Option<PathBuf>,
 }
 
@@ -635,6 +640,23 @@ pub fn resolve(
         )
     };
 
+    let off_if_zero = |s: u64| (s > 0).then(|| Duration::from_secs(s));
+    let statement_timeout = if let Some(s) = overrides.statement_timeout {
+        Setting::new(off_if_zero(s), Origin::Flag)
+    } else if let Some((f, s)) = file
+        .as_ref()
+        .and_then(|f| f.config.statement_timeout.map(|s| (f, s)))
+    {
+        Setting::new(off_if_zero(s), f.origin())
+    } else {
+        Setting::new(None, Origin::Default)
+    };
+    if statement_timeout.value.is_some() && database.value.dialect() == Dialect::Sqlite {
+        warnings.push(
+            "--statement-timeout applies to MySQL/MariaDB only; it is ignored on SQLite".into(),
+        );
+    }
+
     Ok(Settings {
         database,
         migrations,
@@ -642,6 +664,7 @@ pub fn resolve(
         table,
         lock_timeout,
         connect_timeout,
+        statement_timeout,
         warnings,
     })
 }
@@ -1413,7 +1436,7 @@ mod tests {
             cwd,
             "etc/am.toml",
             "database_url = \"sqlite://db/aur.db\"\nmigrations = \"mig\"\nschema = \"/abs/schema\"\n\
-             table = \"alembic_like\"\nlock_timeout = 5\nconnect_timeout = 3\n",
+             table = \"alembic_like\"\nlock_timeout = 5\nconnect_timeout = 3\nstatement_timeout = 600\n",
         );
         let o = Overrides {
             config: Some("etc/am.toml".into()),
@@ -1432,6 +1455,8 @@ mod tests {
         assert_eq!(s.lock_timeout.value, Duration::from_secs(5));
         assert_eq!(s.connect_timeout.value, Duration::from_secs(3));
         assert_eq!(s.connect_timeout.origin, origin);
+        assert_eq!(s.statement_timeout.value, Some(Duration::from_secs(600)));
+        assert_eq!(s.statement_timeout.origin, origin);
 
         // Flags beat the file; flag paths are relative to the working directory.
         let o = Overrides {
@@ -1441,6 +1466,7 @@ mod tests {
             table: Some("t2".into()),
             lock_timeout: Some(0),
             connect_timeout: Some(1),
+            statement_timeout: Some(0),
             ..Default::default()
         };
         let s = run(&o, &[], cwd).unwrap();
@@ -1451,6 +1477,11 @@ mod tests {
         assert_eq!(s.lock_timeout.value, Duration::ZERO);
         assert_eq!(s.lock_timeout.origin, Origin::Flag);
         assert_eq!(s.connect_timeout.value, Duration::from_secs(1));
+        assert_eq!(
+            s.statement_timeout.value, None,
+            "0 on the command line turns it off"
+        );
+        assert_eq!(s.statement_timeout.origin, Origin::Flag);
 
         // -m alone: the schema beside it, not the file's (which goes with the file's `migrations`).
         let o = Overrides {

@@ -855,7 +855,7 @@ impl Render for SchemaDiff<'_> {
 /// `status -v`: each setting and where it came from.
 pub fn settings_human(s: &crate::config::Settings) -> String {
     format!(
-        "settings:\n  database        {}  (from {})\n  migrations      {}  (from {})\n  schema          {}  (from {})\n  table           {}  (from {})\n  lock timeout    {}s  (from {})\n  connect timeout {}s  (from {})\n",
+        "settings:\n  database        {}  (from {})\n  migrations      {}  (from {})\n  schema          {}  (from {})\n  table           {}  (from {})\n  lock timeout    {}s  (from {})\n  connect timeout {}s  (from {})\n  statement timeout {}  (from {})\n",
         s.database.value.redacted(),
         s.database.origin,
         location_human(&s.migrations.value, crate::source::describe_embedded()),
@@ -868,6 +868,10 @@ pub fn settings_human(s: &crate::config::Settings) -> String {
         s.lock_timeout.origin,
         s.connect_timeout.value.as_secs(),
         s.connect_timeout.origin,
+        s.statement_timeout
+            .value
+            .map_or("off".to_string(), |d| format!("{}s", d.as_secs())),
+        s.statement_timeout.origin,
     )
 }
 

@@ -26,8 +26,6 @@ pub struct Request {
     /// `-v` count.
     pub verbose: u8,
     pub quiet: bool,
-    /// `--statement-timeout`: seconds after which a running statement is cancelled.
-    pub statement_timeout: Option<u64>,
     pub command: Command,
 }
 
@@ -119,11 +117,6 @@ pub async fn run(request: Request) -> Result<i32> {
     if !request.quiet {
         for w in &session.settings.warnings {
             report::warn(w);
-        }
-        if request.statement_timeout.is_some() && session.dialect() == Dialect::Sqlite {
-            report::warn(
-                "--statement-timeout applies to MySQL/MariaDB only; it is ignored on SQLite",
-            );
         }
     }
     if request.format == Format::Human

@@ -36,10 +36,7 @@ impl<'r> Session<'r> {
         let timeouts = Timeouts {
             connect: settings.connect_timeout.value,
             lock: settings.lock_timeout.value,
-            statement: request
-                .statement_timeout
-                .filter(|s| *s > 0)
-                .map(std::time::Duration::from_secs),
+            statement: settings.statement_timeout.value,
         };
         Ok(Session {
             request,
