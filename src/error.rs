@@ -202,3 +202,17 @@ impl Error {
         }])
     }
 }
+
+/// An I/O error's message, lowercased at the start and without the `(os error N)` suffix.
+pub(crate) fn io_message(e: &std::io::Error) -> String {
+    let msg = e.to_string();
+    let msg = match msg.find(" (os error") {
+        Some(i) => msg[..i].to_string(),
+        None => msg,
+    };
+    let mut chars = msg.chars();
+    match chars.next() {
+        Some(c) => c.to_lowercase().chain(chars).collect(),
+        None => msg,
+    }
+}

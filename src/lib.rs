@@ -6,6 +6,7 @@
 //! rendering results ([`report`]). The `aurweb-migrate` binary maps commands onto these.
 
 pub mod app;
+mod aurweb_ini;
 pub mod backend;
 pub mod config;
 pub mod dialect;
@@ -24,6 +25,7 @@ pub mod scratch;
 pub mod source;
 pub mod splitter;
 pub mod survey;
+pub mod target;
 
 pub use dialect::Dialect;
 pub use error::{Error, Result};
