@@ -37,6 +37,27 @@ pub enum Error {
     #[error("{0}")]
     Usage(String),
 
+    /// A version named by a flag (`--to`, `--from`) that no migration has (exit 2).
+    #[error("{flag} {version}: no migration has that version in {}", .dir.display())]
+    UnknownVersion {
+        flag: &'static str,
+        version: u64,
+        dir: PathBuf,
+    },
+
+    /// The migrations directory does not exist (exit 2).
+    #[error("migrations directory {} does not exist (create one with `aurweb-migrate new DESCRIPTION`, or point --migrations at it)", .path.display())]
+    MissingDirectory { path: PathBuf },
+
+    /// A directory the tool must read cannot be read (exit 2). `what` names it for people
+    /// (`migrations directory `, or empty).
+    #[error("cannot read {what}{}: {message}", .path.display())]
+    Unreadable {
+        what: &'static str,
+        path: PathBuf,
+        message: String,
+    },
+
     /// One or more migration files are malformed (exit 2). Every problem found is listed.
     #[error("{}", list_input(.0))]
     Input(Vec<InputError>),
@@ -170,7 +191,11 @@ impl Error {
     /// The documented process exit code for this error.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Usage(_) | Error::Input(_) => 2,
+            Error::Usage(_)
+            | Error::UnknownVersion { .. }
+            | Error::MissingDirectory { .. }
+            | Error::Unreadable { .. }
+            | Error::Input(_) => 2,
             Error::Connect { .. } | Error::Database(_) => 3,
             Error::MigrationFailed(_) | Error::InstallFailed { .. } => 4,
             Error::Refused(_) | Error::RefusedBecause(_) | Error::Drift { .. } => 5,
@@ -181,7 +206,10 @@ impl Error {
     /// The machine-readable kind of the failure (`error.kind` in JSON output).
     pub fn kind(&self) -> &'static str {
         match self {
-            Error::Usage(_) => "usage",
+            Error::Usage(_)
+            | Error::UnknownVersion { .. }
+            | Error::MissingDirectory { .. }
+            | Error::Unreadable { .. } => "usage",
             Error::Input(_) => "input",
             Error::Connect { .. } => "connect",
             Error::Database(_) => "database",

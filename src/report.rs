@@ -464,6 +464,10 @@ pub fn error_json(e: &Error, partial: Option<(&Outcome, &str)>) -> Value {
     if let Error::Refused(problems) = e {
         doc["problems"] = problems.iter().map(problem_json).collect();
     }
+    if let Error::UnknownVersion { flag, version, .. } = e {
+        doc["error"]["flag"] = json!(flag);
+        doc["error"]["version"] = json!(version);
+    }
     if let Error::MigrationFailed(f) = e {
         doc["error"]["version"] = json!(f.version);
         doc["error"]["file"] = json!(f.path.display().to_string());

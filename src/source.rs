@@ -220,12 +220,11 @@ impl MigrationSet {
 
     /// A version named by a flag (`--to`, `--from`): a usage error unless it is a migration of
     /// the set. The one check every command's version flags go through.
-    pub fn known(&self, flag: &str, version: u64) -> Result<&Migration> {
-        self.get(version).ok_or_else(|| {
-            Error::Usage(format!(
-                "{flag} {version}: no migration has that version in {}",
-                self.dir.display()
-            ))
+    pub fn known(&self, flag: &'static str, version: u64) -> Result<&Migration> {
+        self.get(version).ok_or_else(|| Error::UnknownVersion {
+            flag,
+            version,
+            dir: self.dir.clone(),
         })
     }
 }
@@ -291,19 +290,25 @@ pub struct RawFile {
 pub fn scan_dir(dir: &Path) -> Result<Vec<(FileName, String)>> {
     let entries = std::fs::read_dir(dir).map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
-            Error::Usage(format!(
-                "migrations directory {} does not exist (create one with `aurweb-migrate new DESCRIPTION`, or point --migrations at it)",
-                dir.display()
-            ))
+            Error::MissingDirectory {
+                path: dir.to_path_buf(),
+            }
         } else {
-            Error::Usage(format!("cannot read migrations directory {}: {e}", dir.display()))
+            Error::Unreadable {
+                what: "migrations directory ",
+                path: dir.to_path_buf(),
+                message: e.to_string(),
+            }
         }
     })?;
     let mut names = Vec::new();
     let mut errors = Vec::new();
     for entry in entries {
-        let entry =
-            entry.map_err(|e| Error::Usage(format!("cannot read {}: {e}", dir.display())))?;
+        let entry = entry.map_err(|e| Error::Unreadable {
+            what: "",
+            path: dir.to_path_buf(),
+            message: e.to_string(),
+        })?;
         let Ok(name) = entry.file_name().into_string() else {
             let path = entry.path();
             if path.extension().is_some_and(|e| e == "sql") {

@@ -92,3 +92,29 @@ fn argument_errors_are_json_too() {
     let run = env.run(&["--format", "json", "--help"]);
     run.ok().stdout_has("Usage: aurweb-migrate");
 }
+
+/// A version flag naming no migration is one typed error, the same from `upgrade`,
+/// `upgrade --dry-run` and `upgrade --sql`: exit 2, and in JSON the flag and the version.
+#[test]
+fn unknown_version_flags_are_one_typed_error() {
+    let env = crate::support::Env::new();
+    env.migration("0001_one.sql", "CREATE TABLE t1 (id INTEGER);\n");
+    for args in [
+        &["upgrade", "--to", "99"][..],
+        &["upgrade", "--dry-run", "--to", "99"],
+    ] {
+        let mut all = args.to_vec();
+        all.extend(["--format", "json"]);
+        let run = env.run(&all);
+        run.code(2)
+            .stderr_has("--to 99: no migration has that version in migrations");
+        let doc = run.json();
+        assert_eq!(doc["error"]["kind"], "usage", "{doc:#}");
+        assert_eq!(doc["error"]["flag"], "--to", "{doc:#}");
+        assert_eq!(doc["error"]["version"], 99, "{doc:#}");
+    }
+    env.run(&["upgrade", "--sql", "--dialect", "sqlite", "--from", "7"])
+        .code(2)
+        .stderr_has("--from 7: no migration has that version in migrations");
+    assert!(!env.exists("aurweb.sqlite3"), "nothing was created");
+}
