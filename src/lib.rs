@@ -7,25 +7,25 @@
 
 pub mod app;
 mod aurweb_ini;
-pub mod backend;
+pub(crate) mod backend;
 pub mod config;
-pub mod dialect;
-pub mod embedded;
+pub(crate) mod dialect;
+pub(crate) mod embedded;
 pub mod error;
-pub mod history;
-pub mod offline;
-pub mod plan;
-pub mod problem;
+pub(crate) mod history;
+pub(crate) mod offline;
+pub(crate) mod plan;
+pub(crate) mod problem;
 pub mod progress;
 pub mod report;
 pub mod runner;
-pub mod scaffold;
-pub mod schema;
-pub mod scratch;
-pub mod source;
+pub(crate) mod scaffold;
+pub(crate) mod schema;
+pub(crate) mod scratch;
+pub(crate) mod source;
 pub mod splitter;
-pub mod survey;
-pub mod target;
+pub(crate) mod survey;
+pub(crate) mod target;
 
 pub use dialect::Dialect;
 pub use error::{Error, Result};

@@ -53,7 +53,6 @@ pub struct Mysql {
     conn: MySqlConnection,
     options: MySqlConnectOptions,
     describe: String,
-    database: String,
     table: TableName,
     table_exists: bool,
     lock_name: String,
@@ -218,7 +217,6 @@ impl Mysql {
             conn,
             options,
             describe,
-            database: target.database.clone(),
             lock_name,
             table,
             table_exists: false,
@@ -959,13 +957,9 @@ impl Mysql {
             let _ = tokio::time::timeout(timeout, side.close()).await;
         }
     }
-
-    pub fn database(&self) -> &str {
-        &self.database
-    }
 }
 
-/// Catalogue queries behind [`Backend::introspect`] and friends: every value read as text.
+/// Catalogue queries behind [`Catalogue::introspect`] and friends: every value read as text.
 impl Mysql {
     async fn text_rows(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>> {
         let rows = bounded!(self, sqlx::raw_sql(sql).fetch_all(&mut self.conn))?;
