@@ -162,42 +162,24 @@ async fn dispatch(s: &Session<'_>) -> std::result::Result<i32, Failure> {
         Command::Check { drift } => inspect::check(s, *drift).await.map_err(plain),
         Command::Upgrade {
             to,
-            dry_run: true,
+            dry_run,
+            single_transaction,
             allow_out_of_order,
             resume,
             replay,
-            single_transaction,
-        } => upgrade::dry_run(
-            s,
-            upgrade::Flags {
+        } => {
+            let flags = upgrade::Flags {
                 to: *to,
                 single_transaction: *single_transaction,
                 allow_out_of_order: *allow_out_of_order,
                 resume: *resume,
                 replay: *replay,
-            },
-        )
-        .await
-        .map_err(plain),
-        Command::Upgrade {
-            to,
-            dry_run: false,
-            allow_out_of_order,
-            resume,
-            replay,
-            single_transaction,
-        } => {
-            upgrade::upgrade(
-                s,
-                upgrade::Flags {
-                    to: *to,
-                    single_transaction: *single_transaction,
-                    allow_out_of_order: *allow_out_of_order,
-                    resume: *resume,
-                    replay: *replay,
-                },
-            )
-            .await
+            };
+            if *dry_run {
+                upgrade::dry_run(s, flags).await.map_err(plain)
+            } else {
+                upgrade::upgrade(s, flags).await
+            }
         }
         Command::UpgradeScript {
             dialect,

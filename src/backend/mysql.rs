@@ -545,20 +545,13 @@ impl Backend for Mysql {
         );
         bounded!(
             self,
-            sqlx::query(&sql)
-                .bind(row.version as i64)
-                .bind(&row.description)
-                .bind(&row.checksum)
-                .bind(row.state.as_str())
-                .bind(row.statements_done as i64)
-                .bind(row.statements_total as i64)
-                .bind(row.progress_checksum.as_deref())
-                .bind(row.error.as_deref())
-                .bind(&row.applied_at)
-                .bind(&row.applied_by)
-                .bind(row.execution_ms as i64)
-                .bind(&row.tool_version)
-                .execute(&mut self.conn)
+            recorded(
+                sqlx::query(&sql)
+                    .bind(row.version as i64)
+                    .bind(&row.description),
+                row
+            )
+            .execute(&mut self.conn)
         )
         .map(|_| ())
     }
@@ -570,17 +563,7 @@ impl Backend for Mysql {
         );
         bounded!(
             self,
-            sqlx::query(&sql)
-                .bind(&row.checksum)
-                .bind(row.state.as_str())
-                .bind(row.statements_done as i64)
-                .bind(row.statements_total as i64)
-                .bind(row.progress_checksum.as_deref())
-                .bind(row.error.as_deref())
-                .bind(&row.applied_at)
-                .bind(&row.applied_by)
-                .bind(row.execution_ms as i64)
-                .bind(&row.tool_version)
+            recorded(sqlx::query(&sql), row)
                 .bind(row.version as i64)
                 .execute(&mut self.conn)
         )
@@ -965,4 +948,22 @@ impl Mysql {
         let rows = bounded!(self, sqlx::raw_sql(sql).fetch_all(&mut self.conn))?;
         super::texts(&rows, &self.describe)
     }
+}
+
+/// Binds the recorded columns of a history row that both INSERT and UPDATE write, in the
+/// order of [`history::COLUMNS`] after `version` and `description`.
+fn recorded<'q>(
+    q: sqlx::query::Query<'q, sqlx::MySql, sqlx::mysql::MySqlArguments>,
+    row: &'q Row,
+) -> sqlx::query::Query<'q, sqlx::MySql, sqlx::mysql::MySqlArguments> {
+    q.bind(&row.checksum)
+        .bind(row.state.as_str())
+        .bind(row.statements_done as i64)
+        .bind(row.statements_total as i64)
+        .bind(row.progress_checksum.as_deref())
+        .bind(row.error.as_deref())
+        .bind(&row.applied_at)
+        .bind(&row.applied_by)
+        .bind(row.execution_ms as i64)
+        .bind(&row.tool_version)
 }

@@ -342,23 +342,16 @@ impl Backend for Sqlite {
             self.table.quoted(Dialect::Sqlite),
             history::COLUMNS
         );
-        sqlx::query(&sql)
-            .bind(row.version as i64)
-            .bind(&row.description)
-            .bind(&row.checksum)
-            .bind(row.state.as_str())
-            .bind(row.statements_done as i64)
-            .bind(row.statements_total as i64)
-            .bind(row.progress_checksum.as_deref())
-            .bind(row.error.as_deref())
-            .bind(&row.applied_at)
-            .bind(&row.applied_by)
-            .bind(row.execution_ms as i64)
-            .bind(&row.tool_version)
-            .execute(&mut self.conn)
-            .await
-            .map(|_| ())
-            .map_err(|e| self.db_error(&e))
+        recorded(
+            sqlx::query(&sql)
+                .bind(row.version as i64)
+                .bind(&row.description),
+            row,
+        )
+        .execute(&mut self.conn)
+        .await
+        .map(|_| ())
+        .map_err(|e| self.db_error(&e))
     }
 
     async fn update_row(&mut self, row: &Row) -> Result<()> {
@@ -366,18 +359,7 @@ impl Backend for Sqlite {
             "UPDATE {} SET checksum = ?2, state = ?3, statements_done = ?4, statements_total = ?5, progress_checksum = ?6, error_text = ?7, applied_at = ?8, applied_by = ?9, execution_ms = ?10, tool_version = ?11 WHERE version = ?1",
             self.table.quoted(Dialect::Sqlite)
         );
-        sqlx::query(&sql)
-            .bind(row.version as i64)
-            .bind(&row.checksum)
-            .bind(row.state.as_str())
-            .bind(row.statements_done as i64)
-            .bind(row.statements_total as i64)
-            .bind(row.progress_checksum.as_deref())
-            .bind(row.error.as_deref())
-            .bind(&row.applied_at)
-            .bind(&row.applied_by)
-            .bind(row.execution_ms as i64)
-            .bind(&row.tool_version)
+        recorded(sqlx::query(&sql).bind(row.version as i64), row)
             .execute(&mut self.conn)
             .await
             .map(|_| ())
@@ -641,4 +623,22 @@ impl Sqlite {
             .map_err(|e| self.db_error(&e))?;
         super::texts(&rows, &self.path.display().to_string())
     }
+}
+
+/// Binds the recorded columns of a history row that both INSERT and UPDATE write, in the
+/// order of [`history::COLUMNS`] after `version` and `description`.
+fn recorded<'q>(
+    q: sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
+    row: &'q Row,
+) -> sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>> {
+    q.bind(&row.checksum)
+        .bind(row.state.as_str())
+        .bind(row.statements_done as i64)
+        .bind(row.statements_total as i64)
+        .bind(row.progress_checksum.as_deref())
+        .bind(row.error.as_deref())
+        .bind(&row.applied_at)
+        .bind(&row.applied_by)
+        .bind(row.execution_ms as i64)
+        .bind(&row.tool_version)
 }
