@@ -44,6 +44,10 @@ fi
 command -v hyperfine >/dev/null || { echo "compare.sh: needs hyperfine (apt-get install hyperfine)" >&2; exit 2; }
 
 mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
+# Run where no aurweb-migrate.toml or ./migrations can be picked up (before the fix to -m's
+# schema, a config file in the working directory paired its schema with -m's migrations).
+cd "$OUT"
 python3 "$GEN" "$OUT/gen" "$N" >/dev/null
 M=$OUT/gen/plain
 {
