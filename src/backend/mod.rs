@@ -143,9 +143,25 @@ pub trait Backend: Catalogue {
     /// where it is not (MySQL), a failed build is undone with [`Backend::drop_tables`].
     fn transactional_ddl(&self) -> bool;
 
-    /// Drops these tables (foreign keys do not stand in the way); returns the ones that could
-    /// not be dropped.
-    async fn drop_tables(&mut self, names: &[String]) -> Vec<String>;
+    /// The statement that turns the session's foreign key checks on or off (outside a
+    /// transaction).
+    fn foreign_key_checks_sql(&self, on: bool) -> &'static str;
+
+    /// Drops these tables with foreign key checks off for the time (so no order is needed);
+    /// returns the ones that could not be dropped.
+    async fn drop_tables(&mut self, names: &[String]) -> Vec<String> {
+        let dialect = self.dialect();
+        let _ = self.execute(self.foreign_key_checks_sql(false)).await;
+        let mut failed = Vec::new();
+        for n in names {
+            let sql = format!("DROP TABLE {}", dialect.quote_ident(n));
+            if self.execute(&sql).await.is_err() {
+                failed.push(n.clone());
+            }
+        }
+        let _ = self.execute(self.foreign_key_checks_sql(true)).await;
+        failed
+    }
 }
 
 /// What a database holds, read from its catalogue: for `status` (tables without history),
@@ -331,6 +347,9 @@ impl Backend for Connection {
     }
     fn transactional_ddl(&self) -> bool {
         delegate_ref!(self, b => b.transactional_ddl())
+    }
+    fn foreign_key_checks_sql(&self, on: bool) -> &'static str {
+        delegate_ref!(self, b => b.foreign_key_checks_sql(on))
     }
     async fn drop_tables(&mut self, names: &[String]) -> Vec<String> {
         delegate!(self, b => b.drop_tables(names).await)

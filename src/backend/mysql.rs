@@ -596,17 +596,12 @@ impl Backend for Mysql {
         false
     }
 
-    async fn drop_tables(&mut self, names: &[String]) -> Vec<String> {
-        let _ = self.execute("SET FOREIGN_KEY_CHECKS = 0").await;
-        let mut failed = Vec::new();
-        for n in names {
-            let sql = format!("DROP TABLE {}", Dialect::Mysql.quote_ident(n));
-            if self.execute(&sql).await.is_err() {
-                failed.push(n.clone());
-            }
+    fn foreign_key_checks_sql(&self, on: bool) -> &'static str {
+        if on {
+            "SET FOREIGN_KEY_CHECKS = 1"
+        } else {
+            "SET FOREIGN_KEY_CHECKS = 0"
         }
-        let _ = self.execute("SET FOREIGN_KEY_CHECKS = 1").await;
-        failed
     }
 }
 

@@ -388,18 +388,12 @@ impl Backend for Sqlite {
         true
     }
 
-    async fn drop_tables(&mut self, names: &[String]) -> Vec<String> {
-        // Outside a transaction, with foreign keys off for the time, so no order is needed.
-        let _ = self.execute("PRAGMA foreign_keys = OFF").await;
-        let mut failed = Vec::new();
-        for n in names {
-            let sql = format!("DROP TABLE {}", Dialect::Sqlite.quote_ident(n));
-            if self.execute(&sql).await.is_err() {
-                failed.push(n.clone());
-            }
+    fn foreign_key_checks_sql(&self, on: bool) -> &'static str {
+        if on {
+            "PRAGMA foreign_keys = ON"
+        } else {
+            "PRAGMA foreign_keys = OFF"
         }
-        let _ = self.execute("PRAGMA foreign_keys = ON").await;
-        failed
     }
 }
 
