@@ -99,6 +99,13 @@ enum SchemaCmd {
     Dump,
     /// Compare the database's schema with the head (exit 1 when they differ)
     Diff,
+    /// Print the SQLite schema file rendered from the MySQL one (needs a MySQL/MariaDB server,
+    /// -d mysql://…, for a scratch database)
+    Render {
+        /// The dialect to render (sqlite: from schema/mysql.sql)
+        #[arg(long, value_enum)]
+        dialect: DialectArg,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -350,6 +357,9 @@ impl Cli {
             },
             Cmd::Schema(SchemaCmd::Dump) => Command::SchemaDump,
             Cmd::Schema(SchemaCmd::Diff) => Command::SchemaDiff,
+            Cmd::Schema(SchemaCmd::Render { dialect: d }) => Command::SchemaRender {
+                dialect: dialect(d),
+            },
             Cmd::Stamp { version } => Command::Stamp { version },
             Cmd::Resolve {
                 version, applied, ..

@@ -17,6 +17,7 @@ pub(crate) mod offline;
 pub(crate) mod plan;
 pub(crate) mod problem;
 pub mod progress;
+pub(crate) mod render;
 pub mod report;
 pub mod runner;
 pub(crate) mod scaffold;

@@ -76,6 +76,10 @@ pub enum Command {
     },
     SchemaDump,
     SchemaDiff,
+    /// `schema render --dialect D`: D's schema file from the MySQL one.
+    SchemaRender {
+        dialect: Dialect,
+    },
     Stamp {
         version: u64,
     },
@@ -96,6 +100,7 @@ impl Command {
                 | Command::UpgradeScript { .. }
                 | Command::History
                 | Command::Verify { .. }
+                | Command::SchemaRender { .. }
         )
     }
 }
@@ -205,5 +210,6 @@ async fn dispatch(s: &Session<'_>) -> std::result::Result<i32, Failure> {
         Command::Verify { dialect } => schema::verify(s, *dialect).await.map_err(plain),
         Command::SchemaDump => schema::dump(s).await.map_err(plain),
         Command::SchemaDiff => schema::diff(s).await.map_err(plain),
+        Command::SchemaRender { dialect } => schema::render(s, *dialect).await.map_err(plain),
     }
 }

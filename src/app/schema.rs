@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::plan::Finding;
 use crate::report;
 use crate::schema::Difference;
-use crate::scratch::Place;
+use crate::scratch::{self, Place};
 use crate::source::MigrationSet;
 use crate::survey;
 use crate::Dialect;
@@ -56,6 +56,50 @@ fn verify_places(s: &Session<'_>, only: Option<Dialect>) -> Result<Vec<Place>> {
             None => Ok(vec![Place::Sqlite]),
         },
     }
+}
+
+/// `schema render --dialect sqlite`: SQLite's schema file rendered from the model of the MySQL
+/// one, as MariaDB reads it in a scratch database on the configured server.
+pub(super) async fn render(s: &Session<'_>, dialect: Dialect) -> Result<i32> {
+    if dialect != Dialect::Sqlite {
+        return Err(Error::Usage(
+            "schema render: schema/mysql.sql is the source; render --dialect sqlite from it".into(),
+        ));
+    }
+    let Place::Mysql(server) = s.place() else {
+        return Err(Error::Usage(
+            "schema render --dialect sqlite reads schema/mysql.sql into a scratch database on a MySQL/MariaDB server: give one with -d mysql://USER@HOST/DB (only its server is used)".into(),
+        ));
+    };
+    let set = s.load_for(Dialect::Mysql)?;
+    let Some(file) = s.schema_for(Dialect::Mysql)? else {
+        return Err(Error::Usage(format!(
+            "schema render: no {} in the schema directory",
+            crate::source::schema_file_name(Dialect::Mysql)
+        )));
+    };
+    let built = scratch::build(
+        &Place::Mysql(server),
+        scratch::Road::Schema(&file),
+        &set,
+        None,
+        &s.table,
+        s.timeouts,
+        true,
+    )
+    .await?;
+    let header = format!(
+        "-- aurweb's database schema for SQLite: the current (head) schema, for a fresh install.\n\
+         -- schema-version: {}\n\
+         --\n\
+         -- Generated from {} by `aurweb-migrate schema render --dialect sqlite` (the rules are\n\
+         -- in src/render.rs); edit the MySQL file and render again instead of editing this one.\n",
+        file.version,
+        file.script.path.display()
+    );
+    let text = crate::render::sqlite_schema(&built.schema, &built.rows, &header)?;
+    s.emit(&report::Script(text));
+    Ok(0)
 }
 
 /// `schema dump`.

@@ -1,0 +1,293 @@
+//! DDL from the canonical schema model: `schema render --dialect sqlite` writes SQLite's
+//! schema file from the model of the MySQL one (as MariaDB itself read it into a scratch
+//! database), so that `schema/sqlite.sql` follows `schema/mysql.sql` instead of being edited
+//! by hand. Every MySQL construct has a rule below; one without a rule is an error naming the
+//! table and column, never dropped silently.
+//!
+//! | MySQL (in the model) | SQLite | why |
+//! |---|---|---|
+//! | auto-increment integer column (the whole primary key) | `INTEGER NOT NULL PRIMARY KEY` | exactly INTEGER, so it is the rowid alias SQLite fills in |
+//! | `INT UNSIGNED` | `INTEGER` | aurweb spells its IDs and foreign keys `INTEGER UNSIGNED` |
+//! | `INT` (signed); `TINYINT`, `SMALLINT`, `MEDIUMINT`, `BIGINT` [UNSIGNED] | the name without UNSIGNED | display widths are already gone from the model |
+//! | `TINYINT(1)` | `TINYINT(1)` | the boolean idiom |
+//! | a single-column integer primary key, not auto-increment | `INT`, never `INTEGER` | INTEGER would make it a rowid alias, filled in when NULL is inserted |
+//! | `DECIMAL(p,s)` [UNSIGNED] | `DECIMAL(p,s)` | precision kept (NUMERIC affinity) |
+//! | `CHAR(n)`, `VARCHAR(n)` | the same | SQLite does not enforce the length; family and size stay visible |
+//! | `TINYTEXT`, `TEXT`, `MEDIUMTEXT`, `LONGTEXT` | `TEXT` | one text type |
+//! | `TIMESTAMP`, `DATETIME`, `DATE` | the same | TEXT affinity, values as MySQL writes them |
+//! | column collation (`utf8mb4_bin`, `…_general_ci`) | none (BINARY) | NOCASE folds ASCII only, so no SQLite collation equals a MySQL `_ci` one |
+//! | `NULL`/`NOT NULL`, `DEFAULT` literal or `CURRENT_TIMESTAMP` | the same | defaults in the model's normalised form |
+//! | `ON UPDATE CURRENT_TIMESTAMP` | no rule: an error | SQLite would need a trigger |
+//! | `ENGINE`, table charset/collation, `ROW_FORMAT` | nothing | storage options SQLite does not have |
+//! | primary key, unique keys, foreign keys with `ON DELETE`/`ON UPDATE` | table constraints | unique keys compare by columns, so a unique index becomes `UNIQUE (…)` |
+//! | other indexes | `CREATE INDEX`, same name and columns | |
+//! | rows (seed data) | `INSERT … VALUES`, in the order the comparison reads them | |
+//! | any other type | no rule: an error | |
+
+use crate::error::{Error, Result};
+use crate::schema::{Column, Schema, Table};
+use crate::Dialect;
+
+/// The types the rules know, for an error that lists them.
+const KNOWN_TYPES: &str = "TINYINT(1), TINYINT, SMALLINT, MEDIUMINT, INT, BIGINT [UNSIGNED], DECIMAL(p,s) [UNSIGNED], CHAR(n), VARCHAR(n), TINYTEXT, TEXT, MEDIUMTEXT, LONGTEXT, TIMESTAMP, DATETIME, DATE";
+
+/// The SQLite type of a column of `table`, by the rules in this module's table.
+fn sqlite_type(table: &Table, c: &Column) -> Result<String> {
+    let no_rule = |what: &str| {
+        Error::Usage(format!(
+            "cannot render {}.{} for SQLite: {what} has no rule (known: {KNOWN_TYPES})",
+            table.name, c.name
+        ))
+    };
+    let t = c.type_name.as_str();
+    let (base, unsigned) = match t.strip_suffix(" UNSIGNED") {
+        Some(b) => (b, true),
+        None => (t, false),
+    };
+    let single_integer_key = table.primary_key.len() == 1 && table.primary_key[0] == c.name;
+    let name = match base {
+        "TINYINT(1)" => "TINYINT(1)".to_string(),
+        "INT" if single_integer_key => "INT".to_string(),
+        "INT" if unsigned => "INTEGER".to_string(),
+        "TINYINT" | "SMALLINT" | "MEDIUMINT" | "INT" | "BIGINT" => base.to_string(),
+        "TINYTEXT" | "TEXT" | "MEDIUMTEXT" | "LONGTEXT" if !unsigned => "TEXT".to_string(),
+        "TIMESTAMP" | "DATETIME" | "DATE" if !unsigned => base.to_string(),
+        b if b.starts_with("DECIMAL(") => b.to_string(),
+        b if (b.starts_with("VARCHAR(") || b.starts_with("CHAR(")) && !unsigned => b.to_string(),
+        _ => return Err(no_rule(&format!("type {t}"))),
+    };
+    Ok(name)
+}
+
+/// A value read back as text ([`crate::backend::Catalogue::table_rows`]) as an SQL literal:
+/// integers bare, everything else quoted.
+fn literal(v: &Option<String>) -> String {
+    match v {
+        None => "NULL".to_string(),
+        Some(s)
+            if !s.is_empty()
+                && s.trim_start_matches('-')
+                    .bytes()
+                    .all(|b| b.is_ascii_digit())
+                && s != "-" =>
+        {
+            s.clone()
+        }
+        Some(s) => format!("'{}'", s.replace('\'', "''")),
+    }
+}
+
+/// SQLite's schema file for `schema` (a MySQL model) and its rows, starting with `header`
+/// (comment lines). Tables come in the model's order (by name): SQLite does not check a
+/// foreign key's table when it is created.
+pub fn sqlite_schema(
+    schema: &Schema,
+    rows: &[(String, Vec<Vec<Option<String>>>)],
+    header: &str,
+) -> Result<String> {
+    if schema.dialect != Dialect::Mysql {
+        return Err(Error::Usage(
+            "schema render --dialect sqlite renders a MySQL schema".into(),
+        ));
+    }
+    let q = |n: &str| n.to_string();
+    let mut out = String::from(header);
+    for t in &schema.tables {
+        let mut lines = Vec::new();
+        let rowid = t
+            .columns
+            .iter()
+            .find(|c| c.auto_increment)
+            .map(|c| c.name.clone());
+        for c in &t.columns {
+            if let Some(on_update) = &c.on_update {
+                return Err(Error::Usage(format!(
+                    "cannot render {}.{} for SQLite: ON UPDATE {on_update} has no rule (SQLite needs a trigger for it)",
+                    t.name, c.name
+                )));
+            }
+            if c.auto_increment {
+                if t.primary_key != [c.name.clone()] {
+                    return Err(Error::Usage(format!(
+                        "cannot render {}.{} for SQLite: an auto-increment column that is not the whole primary key has no rule",
+                        t.name, c.name
+                    )));
+                }
+                lines.push(format!("\t{} INTEGER NOT NULL PRIMARY KEY", q(&c.name)));
+                continue;
+            }
+            let mut line = format!("\t{} {}", q(&c.name), sqlite_type(t, c)?);
+            line.push_str(if c.nullable { " NULL" } else { " NOT NULL" });
+            if let Some(d) = &c.default {
+                line.push_str(&format!(" DEFAULT {d}"));
+            }
+            lines.push(line);
+        }
+        if !t.primary_key.is_empty() && rowid.is_none() {
+            lines.push(format!("\tPRIMARY KEY ({})", t.primary_key.join(", ")));
+        }
+        for u in &t.unique_keys {
+            lines.push(format!("\tUNIQUE ({})", u.join(", ")));
+        }
+        for fk in &t.foreign_keys {
+            let mut line = format!(
+                "\tFOREIGN KEY ({}) REFERENCES {} ({}) ON DELETE {}",
+                fk.columns.join(", "),
+                fk.references_table,
+                fk.references_columns.join(", "),
+                fk.on_delete
+            );
+            if fk.on_update != "NO ACTION" {
+                line.push_str(&format!(" ON UPDATE {}", fk.on_update));
+            }
+            lines.push(line);
+        }
+        out.push_str(&format!(
+            "\nCREATE TABLE {} (\n{}\n);\n",
+            q(&t.name),
+            lines.join(",\n")
+        ));
+        for i in &t.indexes {
+            out.push_str(&format!(
+                "CREATE INDEX {} ON {} ({});\n",
+                i.name,
+                t.name,
+                i.columns.join(", ")
+            ));
+        }
+    }
+    for (table, table_rows) in rows {
+        let Some(t) = schema.table(table) else {
+            continue;
+        };
+        if table_rows.is_empty() {
+            continue;
+        }
+        let columns: Vec<&str> = t.columns.iter().map(|c| c.name.as_str()).collect();
+        let values: Vec<String> = table_rows
+            .iter()
+            .map(|r| {
+                format!(
+                    "\t({})",
+                    r.iter().map(literal).collect::<Vec<_>>().join(", ")
+                )
+            })
+            .collect();
+        out.push_str(&format!(
+            "\nINSERT INTO {table} ({}) VALUES\n{};\n",
+            columns.join(", "),
+            values.join(",\n")
+        ));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::{ForeignKey, Index};
+
+    fn column(name: &str, type_name: &str) -> Column {
+        Column {
+            name: name.into(),
+            type_name: type_name.into(),
+            nullable: false,
+            default: None,
+            auto_increment: false,
+            on_update: None,
+            collation: None,
+        }
+    }
+
+    fn table(name: &str, columns: Vec<Column>, primary_key: &[&str]) -> Table {
+        Table {
+            name: name.into(),
+            engine: Some("InnoDB".into()),
+            collation: Some("utf8mb4_general_ci".into()),
+            columns,
+            primary_key: primary_key.iter().map(|s| s.to_string()).collect(),
+            unique_keys: vec![],
+            indexes: vec![],
+            foreign_keys: vec![],
+        }
+    }
+
+    #[test]
+    fn types_follow_the_rules() {
+        let t = table(
+            "T",
+            vec![
+                column("K", "INT UNSIGNED"),
+                column("A", "INT UNSIGNED"),
+                column("B", "INT"),
+                column("C", "TINYINT(1)"),
+                column("D", "DECIMAL(10,6) UNSIGNED"),
+                column("E", "MEDIUMTEXT"),
+                column("F", "BIGINT UNSIGNED"),
+            ],
+            &["K"],
+        );
+        let got: Vec<String> = t
+            .columns
+            .iter()
+            .map(|c| sqlite_type(&t, c).unwrap())
+            .collect();
+        assert_eq!(
+            got,
+            [
+                "INT",
+                "INTEGER",
+                "INT",
+                "TINYINT(1)",
+                "DECIMAL(10,6)",
+                "TEXT",
+                "BIGINT"
+            ]
+        );
+        let bad = table("T", vec![column("G", "GEOMETRY")], &[]);
+        let e = sqlite_type(&bad, &bad.columns[0]).unwrap_err().to_string();
+        assert!(e.contains("T.G") && e.contains("GEOMETRY"), "{e}");
+    }
+
+    #[test]
+    fn a_table_renders_with_its_keys_indexes_and_rows() {
+        let mut id = column("ID", "INT UNSIGNED");
+        id.auto_increment = true;
+        let mut name = column("Name", "VARCHAR(32)");
+        name.default = Some("''".into());
+        let mut owner = column("OwnerID", "INT UNSIGNED");
+        owner.nullable = true;
+        let mut t = table("Things", vec![id, name, owner], &["ID"]);
+        t.unique_keys = vec![vec!["Name".into()]];
+        t.indexes = vec![Index {
+            name: "ThingsOwner".into(),
+            columns: vec!["OwnerID".into()],
+        }];
+        t.foreign_keys = vec![ForeignKey {
+            columns: vec!["OwnerID".into()],
+            references_table: "Users".into(),
+            references_columns: vec!["ID".into()],
+            on_delete: "SET NULL".into(),
+            on_update: "NO ACTION".into(),
+        }];
+        let schema = Schema::new(Dialect::Mysql, vec![t]);
+        let rows = vec![(
+            "Things".to_string(),
+            vec![vec![Some("1".into()), Some("it's".into()), None]],
+        )];
+        let text = sqlite_schema(&schema, &rows, "-- header\n").unwrap();
+        assert_eq!(
+            text,
+            "-- header\n\nCREATE TABLE Things (\n\tID INTEGER NOT NULL PRIMARY KEY,\n\tName VARCHAR(32) NOT NULL DEFAULT '',\n\tOwnerID INTEGER NULL,\n\tUNIQUE (Name),\n\tFOREIGN KEY (OwnerID) REFERENCES Users (ID) ON DELETE SET NULL\n);\nCREATE INDEX ThingsOwner ON Things (OwnerID);\n\nINSERT INTO Things (ID, Name, OwnerID) VALUES\n\t(1, 'it''s', NULL);\n"
+        );
+    }
+
+    #[test]
+    fn on_update_has_no_rule() {
+        let mut ts = column("Changed", "TIMESTAMP");
+        ts.on_update = Some("CURRENT_TIMESTAMP".into());
+        let schema = Schema::new(Dialect::Mysql, vec![table("T", vec![ts], &[])]);
+        let e = sqlite_schema(&schema, &[], "").unwrap_err().to_string();
+        assert!(e.contains("T.Changed") && e.contains("ON UPDATE"), "{e}");
+    }
+}
