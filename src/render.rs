@@ -28,6 +28,63 @@ use crate::error::{Error, Result};
 use crate::schema::{Column, Schema, Table};
 use crate::Dialect;
 
+/// The line that marks a schema file as a rendering (`verify` then checks that it still is
+/// one); the source is the MySQL file beside it.
+pub const GENERATED: &str =
+    "-- Generated from mysql.sql beside this file by `aurweb-migrate schema render --dialect sqlite`";
+
+/// Whether a schema file's text says it is a rendering.
+pub fn is_generated(text: &str) -> bool {
+    text.lines()
+        .take_while(|l| l.starts_with("--"))
+        .any(|l| l.trim_end() == GENERATED)
+}
+
+/// The header of a rendered SQLite schema file at `version`.
+pub fn sqlite_header(version: u64) -> String {
+    format!(
+        "-- The database schema for SQLite: the current (head) schema, for a fresh install.\n\
+         -- schema-version: {version}\n\
+         --\n\
+         {GENERATED}\n\
+         -- (the rules are in src/render.rs): edit mysql.sql and render again instead of editing\n\
+         -- this file; `verify` fails while it is not the rendering.\n"
+    )
+}
+
+/// A rendering of `dialect`'s schema file from `model` (another dialect's), or `None` when
+/// there is no renderer for that pair.
+pub fn render_for(
+    dialect: Dialect,
+    model: &Schema,
+    rows: &[(String, Vec<Vec<Option<String>>>)],
+    version: u64,
+) -> Option<Result<String>> {
+    match (model.dialect, dialect) {
+        (Dialect::Mysql, Dialect::Sqlite) => {
+            Some(sqlite_schema(model, rows, &sqlite_header(version)))
+        }
+        _ => None,
+    }
+}
+
+/// The first line where `found` differs from `expected`: (1-based line, expected, found), a
+/// missing line as `None`.
+pub fn first_difference(
+    expected: &str,
+    found: &str,
+) -> Option<(usize, Option<String>, Option<String>)> {
+    let (mut e, mut f) = (expected.lines(), found.lines());
+    for n in 1.. {
+        match (e.next(), f.next()) {
+            (None, None) => return None,
+            (a, b) if a == b => continue,
+            (a, b) => return Some((n, a.map(str::to_string), b.map(str::to_string))),
+        }
+    }
+    None
+}
+
 /// The types the rules know, for an error that lists them.
 const KNOWN_TYPES: &str = "TINYINT(1), TINYINT, SMALLINT, MEDIUMINT, INT, BIGINT [UNSIGNED], DECIMAL(p,s) [UNSIGNED], CHAR(n), VARCHAR(n), TINYTEXT, TEXT, MEDIUMTEXT, LONGTEXT, TIMESTAMP, DATETIME, DATE";
 

@@ -74,6 +74,14 @@ fn row_differences(expected: &Built, found: &Built) -> Vec<Difference> {
     out
 }
 
+/// A line of a file in a message: trimmed and in backticks, or the end of the file.
+fn shown_line(line: Option<String>) -> String {
+    match line {
+        Some(l) => format!("`{}`", l.trim()),
+        None => "the end of the file".to_string(),
+    }
+}
+
 /// `verify`: for each place, the schema file against a full replay; then, with both
 /// dialects, the two schema files against each other.
 pub async fn verify(
@@ -121,6 +129,42 @@ pub async fn verify(
             execution_ms: started.elapsed().as_millis() as u64,
         });
         heads.push((dialect, fresh));
+    }
+    // A schema file that says it is a rendering of another dialect's must still be one.
+    for (dialect, file) in places
+        .iter()
+        .zip(sets)
+        .filter_map(|(p, (_, f))| f.as_ref().map(|f| (p.dialect(), f)))
+        .filter(|(_, f)| crate::render::is_generated(&f.script.text))
+    {
+        for (source, built) in heads.iter().filter(|(d, _)| *d != dialect) {
+            let Some(rendered) =
+                crate::render::render_for(dialect, &built.schema, &built.rows, file.version)
+            else {
+                continue;
+            };
+            let started = Instant::now();
+            let rendered = rendered?;
+            let path = file.script.path.display().to_string();
+            let differences = crate::render::first_difference(&rendered, &file.script.text)
+                .map(|(line, expected, found)| Difference {
+                    table: path.clone(),
+                    object: format!("line {line}"),
+                    expected: Some(shown_line(expected)),
+                    found: Some(shown_line(found)),
+                })
+                .into_iter()
+                .collect();
+            checks.push(Check {
+                name: format!("{dialect}-rendering"),
+                compared: format!(
+                    "the rendering of the {} schema (expected) with {path} (found); update it with `aurweb-migrate schema render --dialect {dialect}`",
+                    source.display_name()
+                ),
+                differences,
+                execution_ms: started.elapsed().as_millis() as u64,
+            });
+        }
     }
     let mut skipped = Vec::new();
     // Both dialects built: their schemas against each other, the server's as expected.

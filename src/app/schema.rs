@@ -88,15 +88,7 @@ pub(super) async fn render(s: &Session<'_>, dialect: Dialect) -> Result<i32> {
         true,
     )
     .await?;
-    let header = format!(
-        "-- aurweb's database schema for SQLite: the current (head) schema, for a fresh install.\n\
-         -- schema-version: {}\n\
-         --\n\
-         -- Generated from {} by `aurweb-migrate schema render --dialect sqlite` (the rules are\n\
-         -- in src/render.rs); edit the MySQL file and render again instead of editing this one.\n",
-        file.version,
-        file.script.path.display()
-    );
+    let header = crate::render::sqlite_header(file.version);
     let text = crate::render::sqlite_schema(&built.schema, &built.rows, &header)?;
     s.emit(&report::Script(text));
     Ok(0)
