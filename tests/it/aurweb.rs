@@ -276,17 +276,7 @@ fn hand_upgraded_4_8_database_reports_the_missing_closed_uid_foreign_key() {
         .stderr_has("--accept-drift");
     assert!(db.history().is_empty(), "nothing recorded");
 
-    let doc = db
-        .run(&[
-            "adopt",
-            "--from",
-            "alembic",
-            "--accept-drift",
-            "--format",
-            "json",
-        ])
-        .ok()
-        .json();
+    let doc = adopt_accepting_drift(&db);
     assert_eq!(doc["current"], 1, "{doc:#}");
     // At version 1 the same three hand-upgrade items as at aurweb's head.
     assert_eq!(
@@ -442,6 +432,20 @@ fn fixup_sql() -> String {
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
+/// `adopt --from alembic --accept-drift --format json`, which must succeed.
+fn adopt_accepting_drift(db: &Db) -> serde_json::Value {
+    db.run(&[
+        "adopt",
+        "--from",
+        "alembic",
+        "--accept-drift",
+        "--format",
+        "json",
+    ])
+    .ok()
+    .json()
+}
+
 /// `table: object` of each difference in a JSON list.
 fn difference_names(list: &serde_json::Value) -> Vec<String> {
     let mut names: Vec<String> = list
@@ -501,17 +505,7 @@ fn production_through_alembic_adopts_with_only_the_hand_upgrade_items() {
         .stderr_has("PackageRequests: foreign key (ClosedUID) references Users (ID): missing (expected on delete SET NULL on update NO ACTION)");
     assert!(db.history().is_empty(), "nothing recorded");
 
-    let doc = db
-        .run(&[
-            "adopt",
-            "--from",
-            "alembic",
-            "--accept-drift",
-            "--format",
-            "json",
-        ])
-        .ok()
-        .json();
+    let doc = adopt_accepting_drift(&db);
     assert_eq!(doc["current"], 17, "{doc:#}");
     assert_eq!(versions(&doc, "recorded"), (1..=17).collect::<Vec<_>>());
     assert_eq!(
