@@ -75,14 +75,15 @@ pub fn first_difference(
     found: &str,
 ) -> Option<(usize, Option<String>, Option<String>)> {
     let (mut e, mut f) = (expected.lines(), found.lines());
-    for n in 1.. {
+    let mut line = 0;
+    loop {
+        line += 1;
         match (e.next(), f.next()) {
             (None, None) => return None,
-            (a, b) if a == b => continue,
-            (a, b) => return Some((n, a.map(str::to_string), b.map(str::to_string))),
+            (a, b) if a == b => {}
+            (a, b) => return Some((line, a.map(str::to_string), b.map(str::to_string))),
         }
     }
-    None
 }
 
 /// The types the rules know, for an error that lists them.
@@ -121,15 +122,7 @@ fn sqlite_type(table: &Table, c: &Column) -> Result<String> {
 fn literal(v: &Option<String>) -> String {
     match v {
         None => "NULL".to_string(),
-        Some(s)
-            if !s.is_empty()
-                && s.trim_start_matches('-')
-                    .bytes()
-                    .all(|b| b.is_ascii_digit())
-                && s != "-" =>
-        {
-            s.clone()
-        }
+        Some(s) if s.parse::<i64>().is_ok() => s.clone(),
         Some(s) => format!("'{}'", s.replace('\'', "''")),
     }
 }
@@ -147,15 +140,10 @@ pub fn sqlite_schema(
             "schema render --dialect sqlite renders a MySQL schema".into(),
         ));
     }
-    let q = |n: &str| n.to_string();
     let mut out = String::from(header);
     for t in &schema.tables {
         let mut lines = Vec::new();
-        let rowid = t
-            .columns
-            .iter()
-            .find(|c| c.auto_increment)
-            .map(|c| c.name.clone());
+        let rowid = t.columns.iter().any(|c| c.auto_increment);
         for c in &t.columns {
             if let Some(on_update) = &c.on_update {
                 return Err(Error::Usage(format!(
@@ -170,17 +158,17 @@ pub fn sqlite_schema(
                         t.name, c.name
                     )));
                 }
-                lines.push(format!("\t{} INTEGER NOT NULL PRIMARY KEY", q(&c.name)));
+                lines.push(format!("\t{} INTEGER NOT NULL PRIMARY KEY", c.name));
                 continue;
             }
-            let mut line = format!("\t{} {}", q(&c.name), sqlite_type(t, c)?);
+            let mut line = format!("\t{} {}", c.name, sqlite_type(t, c)?);
             line.push_str(if c.nullable { " NULL" } else { " NOT NULL" });
             if let Some(d) = &c.default {
                 line.push_str(&format!(" DEFAULT {d}"));
             }
             lines.push(line);
         }
-        if !t.primary_key.is_empty() && rowid.is_none() {
+        if !t.primary_key.is_empty() && !rowid {
             lines.push(format!("\tPRIMARY KEY ({})", t.primary_key.join(", ")));
         }
         for u in &t.unique_keys {
@@ -201,7 +189,7 @@ pub fn sqlite_schema(
         }
         out.push_str(&format!(
             "\nCREATE TABLE {} (\n{}\n);\n",
-            q(&t.name),
+            t.name,
             lines.join(",\n")
         ));
         for i in &t.indexes {

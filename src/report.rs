@@ -220,15 +220,13 @@ pub fn check_warnings(ov: &Overview, dialect: Dialect) -> Vec<String> {
         .collect()
 }
 
-/// `extra`: problems found beyond the history (drift), as (kind, version, message).
-pub fn check_human(ov: &Overview, dialect: Dialect, extra: &[Finding]) -> String {
-    let mut problems = ov.findings();
-    problems.extend_from_slice(extra);
+/// `check`'s verdict: `findings` are the planner's plus any drift ([`Check::new`]).
+fn check_human(ov: &Overview, dialect: Dialect, findings: &[Finding]) -> String {
     let mut out = String::new();
     for w in check_warnings(ov, dialect) {
         out.push_str(&format!("warning: {w}\n"));
     }
-    if problems.is_empty() {
+    if findings.is_empty() {
         out.push_str(&format!(
             "ok: database is up to date at version {}\n",
             ov.current().map_or("none".to_string(), |v| v.to_string())
@@ -237,25 +235,23 @@ pub fn check_human(ov: &Overview, dialect: Dialect, extra: &[Finding]) -> String
     }
     out.push_str(&format!(
         "check failed: {} problem{}\n",
-        problems.len(),
-        if problems.len() == 1 { "" } else { "s" }
+        findings.len(),
+        if findings.len() == 1 { "" } else { "s" }
     ));
-    for f in problems {
+    for f in findings {
         out.push_str(&format!("  {}\n", f.message));
     }
     out
 }
 
-pub fn check_json(ov: &Overview, dialect: Dialect, extra: &[Finding]) -> Value {
-    let mut problems = ov.findings();
-    problems.extend_from_slice(extra);
+fn check_json(ov: &Overview, dialect: Dialect, findings: &[Finding]) -> Value {
     json!({
         "format_version": FORMAT_VERSION,
-        "ok": problems.is_empty(),
+        "ok": findings.is_empty(),
         "warnings": check_warnings(ov, dialect),
         "current": ov.current(),
         "pending": ov.pending().count(),
-        "problems": problems.iter().map(|f| json!({"kind": f.kind, "version": f.version, "message": f.message})).collect::<Vec<_>>(),
+        "problems": findings.iter().map(|f| json!({"kind": f.kind, "version": f.version, "message": f.message})).collect::<Vec<_>>(),
     })
 }
 
@@ -617,23 +613,33 @@ impl Render for Status<'_> {
 
 /// `check [--drift]`: the planner's findings plus the drift found.
 pub struct Check<'a> {
-    pub overview: &'a Overview<'a>,
-    pub dialect: Dialect,
-    pub drift: &'a [Finding],
+    overview: &'a Overview<'a>,
+    dialect: Dialect,
+    findings: Vec<Finding>,
 }
 
-impl Check<'_> {
+impl<'a> Check<'a> {
+    pub fn new(overview: &'a Overview<'a>, dialect: Dialect, drift: Vec<Finding>) -> Self {
+        let mut findings = overview.findings();
+        findings.extend(drift);
+        Check {
+            overview,
+            dialect,
+            findings,
+        }
+    }
+
     pub fn ok(&self) -> bool {
-        self.overview.findings().is_empty() && self.drift.is_empty()
+        self.findings.is_empty()
     }
 }
 
 impl Render for Check<'_> {
     fn human(&self) -> String {
-        check_human(self.overview, self.dialect, self.drift)
+        check_human(self.overview, self.dialect, &self.findings)
     }
     fn json(&self) -> Value {
-        check_json(self.overview, self.dialect, self.drift)
+        check_json(self.overview, self.dialect, &self.findings)
     }
     fn quiet_prints(&self) -> bool {
         !self.ok()

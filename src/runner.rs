@@ -222,6 +222,27 @@ pub async fn tables_without_history<B: Backend>(backend: &mut B) -> Result<Vec<S
     }
 }
 
+/// The road of a run: the schema file to build the database from first, or `None` to run the
+/// migrations; an error for a database with tables but no history.
+async fn road<'a, B: Backend>(
+    backend: Option<&mut B>,
+    set: &MigrationSet,
+    history: &[Row],
+    schema: Option<&'a SchemaFile>,
+    target: Target,
+) -> Result<Option<&'a SchemaFile>> {
+    let empty = match backend {
+        Some(b) if history.is_empty() => tables_without_history(b).await?.is_empty(),
+        Some(_) => false,
+        None => true,
+    };
+    let install = plan::install_road(empty, schema, target);
+    if let Some(file) = install {
+        file.check(set)?;
+    }
+    Ok(install)
+}
+
 /// What `upgrade` would do on the database as it is: build it from a schema file first
 /// (`install`), then run `steps` — or refuse. Decided here once, for `--dry-run` (read-only;
 /// `backend` is `None` for a database that does not exist yet) and for the real run (inside
@@ -238,15 +259,7 @@ pub async fn preview<'a, B: Backend>(
     schema: Option<&'a SchemaFile>,
     options: UpgradeOptions,
 ) -> Result<Preview<'a>> {
-    let empty = match backend {
-        Some(b) if history.is_empty() => tables_without_history(b).await?.is_empty(),
-        Some(_) => false,
-        None => true,
-    };
-    let install = plan::install_road(empty, schema, options.target);
-    if let Some(file) = install {
-        file.check(set)?;
-    }
+    let install = road(backend, set, history, schema, options.target).await?;
     let mut steps = pending(set, history, options)?;
     if let Some(file) = install {
         steps.retain(|s| s.migration.version > file.version);
@@ -434,8 +447,8 @@ async fn upgrade_locked<B: Backend>(
     let mut history = backend.read_history().await?;
     let mut installed = None;
     if history.is_empty() {
-        let road = preview(Some(&mut *backend), set, &history, schema, options).await?;
-        if let Some(file) = road.install {
+        if let Some(file) = road(Some(&mut *backend), set, &history, schema, options.target).await?
+        {
             installed = install(backend, set, file).await?;
         }
         // Built here, or by another process meanwhile (SQLite): plan from what is there now.

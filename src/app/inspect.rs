@@ -88,11 +88,7 @@ pub(super) async fn check(s: &Session<'_>, drift: bool) -> Result<i32> {
         overview.note_tables(&history, &tables);
         found = drifted;
     }
-    let result = report::Check {
-        overview: &overview,
-        dialect: s.dialect(),
-        drift: &found,
-    };
+    let result = report::Check::new(&overview, s.dialect(), found);
     s.emit(&result);
     Ok(if result.ok() { 0 } else { 1 })
 }

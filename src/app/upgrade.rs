@@ -1,6 +1,7 @@
 //! The commands that run migrations: `upgrade` (with `--dry-run`, and `--sql`, which writes
 //! the script without connecting) and `downgrade`. The road (build from schema / replay /
-//! refuse) is [`runner::preview`]'s, for the dry run and the real run alike.
+//! refuse) is the runner's one decision (`runner::road`), which the dry run reads through
+//! [`runner::preview`] and the real run takes inside its lock.
 
 use super::session::Session;
 use super::{plain, Failure};
