@@ -254,6 +254,7 @@ mod tests {
             unique_keys: vec![],
             indexes: vec![],
             foreign_keys: vec![],
+            names: Default::default(),
         }
     }
 

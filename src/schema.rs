@@ -51,6 +51,54 @@ pub struct Table {
     pub indexes: Vec<Index>,
     /// Sorted by content.
     pub foreign_keys: Vec<ForeignKey>,
+    /// What the catalogue calls the objects compared by content; never compared.
+    #[serde(skip)]
+    pub names: CatalogueNames,
+}
+
+/// The names a catalogue gave the objects the model compares by content: unique keys,
+/// foreign keys, and the indexes InnoDB made for foreign keys by itself. Generated DDL needs
+/// them to drop those objects; they are never compared (every two values are equal), so two
+/// tables that differ only here are the same table.
+#[derive(Debug, Clone, Default)]
+pub struct CatalogueNames {
+    /// Unique key columns → index name.
+    pub unique_keys: Vec<(Vec<String>, String)>,
+    /// Foreign key → constraint name (MySQL).
+    pub foreign_keys: Vec<(ForeignKey, String)>,
+    /// Foreign key → the index InnoDB created for it (MySQL).
+    pub implicit_indexes: Vec<(ForeignKey, String)>,
+}
+
+impl PartialEq for CatalogueNames {
+    fn eq(&self, _: &CatalogueNames) -> bool {
+        true
+    }
+}
+
+impl Eq for CatalogueNames {}
+
+impl CatalogueNames {
+    pub fn unique_key(&self, columns: &[String]) -> Option<&str> {
+        self.unique_keys
+            .iter()
+            .find(|(c, _)| c == columns)
+            .map(|(_, n)| n.as_str())
+    }
+
+    pub fn foreign_key(&self, fk: &ForeignKey) -> Option<&str> {
+        self.foreign_keys
+            .iter()
+            .find(|(f, _)| f == fk)
+            .map(|(_, n)| n.as_str())
+    }
+
+    pub fn implicit_index(&self, fk: &ForeignKey) -> Option<&str> {
+        self.implicit_indexes
+            .iter()
+            .find(|(f, _)| f == fk)
+            .map(|(_, n)| n.as_str())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -107,26 +155,37 @@ impl RawTable {
     pub fn finish(self, dialect: Dialect) -> Table {
         let mut unique_keys = Vec::new();
         let mut indexes = Vec::new();
+        let mut names = CatalogueNames::default();
         for (name, unique, columns) in self.indexes {
             if unique {
+                names.unique_keys.push((columns.clone(), name));
                 unique_keys.push(columns);
                 continue;
             }
-            let implicit = dialect == Dialect::Mysql
-                && self.foreign_keys.iter().any(|(fk_name, fk)| {
+            let implicit = if dialect == Dialect::Mysql {
+                self.foreign_keys.iter().find(|(fk_name, fk)| {
                     fk.columns == columns
                         && (fk_name.as_deref() == Some(name.as_str())
                             || fk.columns.first() == Some(&name))
-                });
-            if !implicit {
-                indexes.push(Index { name, columns });
+                })
+            } else {
+                None
+            };
+            match implicit {
+                Some((_, fk)) => names.implicit_indexes.push((fk.clone(), name)),
+                None => indexes.push(Index { name, columns }),
             }
         }
         unique_keys.sort();
         unique_keys.dedup();
         indexes.sort();
-        let mut foreign_keys: Vec<ForeignKey> =
-            self.foreign_keys.into_iter().map(|(_, fk)| fk).collect();
+        let mut foreign_keys = Vec::new();
+        for (name, fk) in self.foreign_keys {
+            if let Some(name) = name {
+                names.foreign_keys.push((fk.clone(), name));
+            }
+            foreign_keys.push(fk);
+        }
         foreign_keys.sort();
         let has_text = self
             .columns
@@ -141,6 +200,7 @@ impl RawTable {
             unique_keys,
             indexes,
             foreign_keys,
+            names,
         }
     }
 }
@@ -224,7 +284,7 @@ impl Table {
     }
 
     /// A column's definition; its collation only where it differs from the table's.
-    fn column_text(&self, c: &Column) -> String {
+    pub(crate) fn column_text(&self, c: &Column) -> String {
         let mut s = c.type_name.clone();
         s.push_str(if c.nullable { " NULL" } else { " NOT NULL" });
         if let Some(d) = &c.default {
@@ -635,7 +695,7 @@ pub fn normalise_collation(raw: &str) -> String {
 /// The names of `expected` (in its order) outside one longest common subsequence of the two
 /// orders, which hold the same names: the columns that moved. Ties keep the later column of
 /// `expected` in place, so of two swapped neighbours the first is the one that moved.
-fn moved_columns<'a>(expected: &[&'a str], found: &[&str]) -> Vec<&'a str> {
+pub(crate) fn moved_columns<'a>(expected: &[&'a str], found: &[&str]) -> Vec<&'a str> {
     let (n, m) = (expected.len(), found.len());
     // lcs[i][j]: the length of a longest common subsequence of expected[i..] and found[j..].
     let mut lcs = vec![vec![0usize; m + 1]; n + 1];

@@ -184,6 +184,22 @@ pub trait Catalogue {
     /// The database's default collation (MySQL; `None` where there is no such thing):
     /// scratch databases copy it, so tables created without a charset compare equal.
     async fn default_collation(&mut self) -> Result<Option<String>>;
+
+    /// The stored definitions of objects outside the model or needed verbatim: on SQLite every
+    /// table, index, view and trigger with its SQL (from `sqlite_master`); on MySQL views,
+    /// triggers and CHECK constraints. The history table's are left out.
+    async fn definitions(&mut self) -> Result<Vec<Definition>>;
+}
+
+/// One stored definition ([`Catalogue::definitions`]).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Definition {
+    /// `table`, `index`, `view`, `trigger` or `check`.
+    pub kind: String,
+    pub name: String,
+    /// The table it belongs to (its own name for a table or view).
+    pub table: String,
+    pub sql: String,
 }
 
 /// The query behind [`Catalogue::table_rows`]: every column of `table` cast to the dialect's
@@ -371,5 +387,8 @@ impl Catalogue for Connection {
     }
     async fn default_collation(&mut self) -> Result<Option<String>> {
         delegate!(self, b => b.default_collation().await)
+    }
+    async fn definitions(&mut self) -> Result<Vec<Definition>> {
+        delegate!(self, b => b.definitions().await)
     }
 }

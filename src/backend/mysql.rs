@@ -807,6 +807,31 @@ impl Catalogue for Mysql {
             .into_iter()
             .next())
     }
+
+    async fn definitions(&mut self) -> Result<Vec<super::Definition>> {
+        let rows = self
+            .text_rows(
+                "SELECT 'view', TABLE_NAME, TABLE_NAME, VIEW_DEFINITION FROM information_schema.VIEWS \
+                 WHERE TABLE_SCHEMA = DATABASE() \
+                 UNION ALL SELECT 'trigger', TRIGGER_NAME, EVENT_OBJECT_TABLE, \
+                 CONCAT(ACTION_TIMING, ' ', EVENT_MANIPULATION, ' ', ACTION_STATEMENT) \
+                 FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE() \
+                 UNION ALL SELECT 'check', CONSTRAINT_NAME, TABLE_NAME, CHECK_CLAUSE \
+                 FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE() \
+                 ORDER BY 1, 2",
+            )
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| super::Definition {
+                kind: r[0].clone().unwrap_or_default(),
+                name: r[1].clone().unwrap_or_default(),
+                table: r[2].clone().unwrap_or_default(),
+                sql: r[3].clone().unwrap_or_default(),
+            })
+            .filter(|d| d.table != self.table.as_str())
+            .collect())
+    }
 }
 
 impl Mysql {

@@ -562,6 +562,27 @@ impl Catalogue for Sqlite {
     async fn default_collation(&mut self) -> Result<Option<String>> {
         Ok(None)
     }
+
+    async fn definitions(&mut self) -> Result<Vec<super::Definition>> {
+        let history = self.table.as_str().to_string();
+        let rows = self
+            .text_rows(
+                "SELECT type, name, tbl_name, sql FROM sqlite_master \
+                 WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' \
+                 ORDER BY type, name",
+            )
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| super::Definition {
+                kind: r[0].clone().unwrap_or_default(),
+                name: r[1].clone().unwrap_or_default(),
+                table: r[2].clone().unwrap_or_default(),
+                sql: r[3].clone().unwrap_or_default(),
+            })
+            .filter(|d| !d.table.eq_ignore_ascii_case(&history))
+            .collect())
+    }
 }
 
 impl Sqlite {
