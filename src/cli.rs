@@ -124,8 +124,16 @@ enum Cmd {
         #[arg(long)]
         reversible: bool,
         /// Write a dialect-specific variant instead of a portable file (repeatable)
-        #[arg(long, value_enum)]
+        #[arg(long, value_enum, conflicts_with = "autogenerate")]
         dialect: Vec<DialectArg>,
+        /// Write the statements too: what turns a replay of the migrations into schema/
+        /// (edit schema/mysql.sql first), proved in scratch databases before writing
+        #[arg(long)]
+        autogenerate: bool,
+        /// With --autogenerate: a rename instead of a drop and an add (TABLE.OLD=NEW for a
+        /// column, OLD=NEW for a table; repeatable)
+        #[arg(long, value_name = "OLD=NEW", requires = "autogenerate")]
+        rename: Vec<String>,
     },
     /// Show every migration with its state
     Status,
@@ -304,10 +312,14 @@ impl Cli {
                 description,
                 reversible,
                 dialect: dialects,
+                autogenerate,
+                rename,
             } => Command::New {
                 description,
                 reversible,
                 dialects: dialects.into_iter().map(dialect).collect(),
+                autogenerate,
+                renames: rename,
             },
             Cmd::Status => Command::Status,
             Cmd::Upgrade {

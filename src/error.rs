@@ -103,6 +103,16 @@ pub enum Error {
         hint: String,
     },
 
+    /// `new --autogenerate`'s drafts do not produce the schema they were made for (exit 1):
+    /// a bug in the generator; nothing was written.
+    #[error("the generated {dialect} migration does not produce {expected}: {} difference(s) remain after applying it; nothing was written (this is a bug in aurweb-migrate's generator: please report it with the draft below)\n{}the draft:\n{draft}", .differences.len(), crate::schema::render_differences(.differences))]
+    SelfCheck {
+        dialect: crate::Dialect,
+        expected: String,
+        differences: Vec<crate::schema::Difference>,
+        draft: String,
+    },
+
     /// The migration lock was not had in time (exit 6).
     #[error("timed out after {seconds}s waiting for the migration lock{}", holder.as_ref().map(|h| format!(" (held by {h})")).unwrap_or_default())]
     LockTimeout {
@@ -200,6 +210,7 @@ impl Error {
             Error::MigrationFailed(_) | Error::InstallFailed { .. } => 4,
             Error::Refused(_) | Error::RefusedBecause(_) | Error::Drift { .. } => 5,
             Error::LockTimeout { .. } => 6,
+            Error::SelfCheck { .. } => 1,
         }
     }
 
@@ -218,6 +229,7 @@ impl Error {
             Error::InstallFailed { .. } => "install-failed",
             Error::Drift { .. } => "drift",
             Error::LockTimeout { .. } => "lock-timeout",
+            Error::SelfCheck { .. } => "self-check",
         }
     }
 

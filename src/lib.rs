@@ -7,6 +7,7 @@
 
 pub mod app;
 mod aurweb_ini;
+pub(crate) mod autogen;
 pub(crate) mod backend;
 pub mod config;
 pub(crate) mod dialect;

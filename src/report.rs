@@ -2,6 +2,7 @@
 //! JSON values; the caller decides where they go (results on stdout, progress and logs on
 //! stderr). JSON documents carry `"format_version": 1`; versions are integers.
 
+use std::fmt::Write as _;
 use std::io::IsTerminal;
 
 use serde_json::{json, Value};
@@ -562,6 +563,67 @@ impl Render for NewFiles {
         json!({
             "format_version": FORMAT_VERSION,
             "files": self.0.iter().map(|f| f.display().to_string()).collect::<Vec<_>>(),
+        })
+    }
+    fn quiet_prints(&self) -> bool {
+        true
+    }
+}
+
+/// `new --autogenerate`.
+pub struct Generated<'a>(pub &'a crate::autogen::Generated);
+
+impl Render for Generated<'_> {
+    fn human(&self) -> String {
+        let g = self.0;
+        let mut out = String::new();
+        let Some(version) = &g.version else {
+            out.push_str("no changes: replaying the migrations already gives the schema files\n");
+            return out;
+        };
+        for f in &g.files {
+            let _ = writeln!(out, "{}", f.display());
+        }
+        for f in &g.schema_files {
+            let _ = writeln!(out, "{} (schema-version {version})", f.display());
+        }
+        // One list when the dialects agree on the changes, else one per dialect.
+        let lists: Vec<&Vec<String>> = g.drafts.iter().map(|d| &d.changes).collect();
+        let same = lists.windows(2).all(|w| w[0] == w[1]);
+        for d in &g.drafts {
+            if d.changes.is_empty() {
+                continue;
+            }
+            if same {
+                out.push_str("changes:\n");
+            } else {
+                let _ = writeln!(out, "changes ({}):", d.dialect);
+            }
+            for c in &d.changes {
+                let _ = writeln!(out, "  {c}");
+            }
+            if same {
+                break;
+            }
+        }
+        if !g.review.is_empty() {
+            out.push_str("review: upgrade, check and verify refuse these files until each marker line is deleted:\n");
+            for r in &g.review {
+                let _ = writeln!(out, "  {r}");
+            }
+        }
+        out
+    }
+    fn json(&self) -> Value {
+        let g = self.0;
+        json!({
+            "format_version": FORMAT_VERSION,
+            "changed": g.version.is_some(),
+            "version": g.version,
+            "files": g.files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>(),
+            "schema_files": g.schema_files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>(),
+            "drafts": g.drafts,
+            "review": g.review,
         })
     }
     fn quiet_prints(&self) -> bool {

@@ -48,14 +48,9 @@ pub fn next_version(existing: &[(u64, String)], now_utc: &str) -> String {
     }
 }
 
-/// Writes the migration file (and its reverse with `reversible`), one per dialect when
-/// `dialects` are given, and returns their paths. Never overwrites a file.
-pub fn new_migration(
-    dir: &Path,
-    description: &str,
-    reversible: bool,
-    dialects: &[Dialect],
-) -> Result<Vec<PathBuf>> {
+/// The slug of `description` and the next version of `dir` (created when missing): the name
+/// parts of a new migration.
+pub fn next_name(dir: &Path, description: &str) -> Result<(String, String)> {
     let slug = slugify(description);
     if slug.is_empty() {
         return Err(Error::Usage(format!(
@@ -70,7 +65,18 @@ pub fn new_migration(
         .into_iter()
         .map(|(n, _)| (n.version, n.version_text))
         .collect();
-    let version = next_version(&existing, &crate::history::now_utc());
+    Ok((next_version(&existing, &crate::history::now_utc()), slug))
+}
+
+/// Writes the migration file (and its reverse with `reversible`), one per dialect when
+/// `dialects` are given, and returns their paths. Never overwrites a file.
+pub fn new_migration(
+    dir: &Path,
+    description: &str,
+    reversible: bool,
+    dialects: &[Dialect],
+) -> Result<Vec<PathBuf>> {
+    let (version, slug) = next_name(dir, description)?;
     let mut dialects = dialects.to_vec();
     dialects.sort();
     dialects.dedup();
@@ -95,18 +101,46 @@ pub fn new_migration(
             ));
         }
     }
-    let mut written = Vec::new();
+    write_new(files)
+}
+
+/// Creates each file (never overwriting one); on a failure the ones already created are
+/// removed again, so that nothing is left half-written.
+pub fn write_new(files: Vec<(PathBuf, String)>) -> Result<Vec<PathBuf>> {
+    let mut written: Vec<PathBuf> = Vec::new();
     for (path, text) in files {
-        let mut f = std::fs::OpenOptions::new()
+        let opened = std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
             .open(&path)
-            .map_err(|e| Error::Usage(format!("cannot create {}: {e}", path.display())))?;
-        f.write_all(text.as_bytes())
-            .map_err(|e| Error::Usage(format!("cannot write {}: {e}", path.display())))?;
+            .map_err(|e| Error::Usage(format!("cannot create {}: {e}", path.display())));
+        let result = opened.and_then(|mut f| {
+            f.write_all(text.as_bytes()).map_err(|e| {
+                // Created here, so it goes again.
+                let _ = std::fs::remove_file(&path);
+                Error::Usage(format!("cannot write {}: {e}", path.display()))
+            })
+        });
+        if let Err(e) = result {
+            for p in &written {
+                let _ = std::fs::remove_file(p);
+            }
+            return Err(e);
+        }
         written.push(path);
     }
     Ok(written)
+}
+
+/// Replaces a file's contents atomically (a sibling temporary file renamed over it).
+pub fn replace(path: &Path, text: &str) -> Result<()> {
+    let tmp = path.with_extension("sql.aurweb-migrate-tmp");
+    std::fs::write(&tmp, text)
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            Error::Usage(format!("cannot write {}: {e}", path.display()))
+        })
 }
 
 #[cfg(test)]

@@ -52,6 +52,23 @@ pub async fn build(
     timeouts: Timeouts,
     with_rows: bool,
 ) -> Result<Built> {
+    let (scratch, built) = hold(place, road, set, collation, table, timeouts, with_rows).await?;
+    scratch.dispose().await;
+    Ok(built)
+}
+
+/// [`build`], keeping the scratch database for more work (the caller disposes of it); on an
+/// error it is removed here.
+#[allow(clippy::too_many_arguments)]
+pub async fn hold(
+    place: &Place,
+    road: Road<'_>,
+    set: &MigrationSet,
+    collation: Option<&str>,
+    table: &TableName,
+    timeouts: Timeouts,
+    with_rows: bool,
+) -> Result<(Scratch, Built)> {
     let purpose = match road {
         Road::Schema(_) => "schema",
         Road::Replay(_) => "replay",
@@ -75,8 +92,33 @@ pub async fn build(
         read_back(&mut scratch.conn, with_rows).await
     }
     .await;
-    scratch.dispose().await;
-    result
+    match result {
+        Ok(built) => Ok((scratch, built)),
+        Err(e) => {
+            scratch.dispose().await;
+            Err(e)
+        }
+    }
+}
+
+/// Applies the migrations of `set` the scratch database has not had yet (the real runner,
+/// as `upgrade` runs them), then reads its schema back.
+pub async fn apply(scratch: &mut Scratch, set: &MigrationSet) -> Result<Schema> {
+    let options = UpgradeOptions {
+        target: Target::Latest,
+        mode: RunMode::PerMigration,
+        allow_out_of_order: false,
+        resume: false,
+    };
+    runner::upgrade(&mut scratch.conn, set, options, None, &mut |_| {}).await?;
+    scratch.conn.introspect().await
+}
+
+/// Reverts the scratch database's migrations above `target` with their reverse files (the
+/// real runner, as `downgrade` runs them), then reads its schema back.
+pub async fn revert(scratch: &mut Scratch, set: &MigrationSet, target: u64) -> Result<Schema> {
+    runner::downgrade(&mut scratch.conn, set, target, &mut |_| {}).await?;
+    scratch.conn.introspect().await
 }
 
 /// The schema expected at `version`: built from the schema file when it is that version's,

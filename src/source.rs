@@ -118,6 +118,9 @@ pub struct Directives {
     pub foreign_keys_off: bool,
     /// `-- alembic-revision: <id>`
     pub alembic_revision: Option<String>,
+    /// `-- aurweb-migrate: review <kind> <object>: <reason>` lines (from `new
+    /// --autogenerate`), with their line numbers: the file must not run while one is left.
+    pub review: Vec<(u32, String)>,
 }
 
 /// One migration file, read, normalised, hashed and split for the dialect in use.
@@ -220,6 +223,30 @@ impl MigrationSet {
 
     /// A version named by a flag (`--to`, `--from`): a usage error unless it is a migration of
     /// the set. The one check every command's version flags go through.
+    /// Refuses a set in which a file still carries a review marker (exit 2, `file:line` for
+    /// each): deleting the marker line is the review.
+    pub fn refuse_unreviewed(&self) -> Result<()> {
+        let errors: Vec<InputError> = self
+            .migrations
+            .iter()
+            .flat_map(|m| std::iter::once(&m.up).chain(&m.down))
+            .flat_map(|script| {
+                script.directives.review.iter().map(|(line, what)| InputError {
+                    path: script.path.clone(),
+                    line: Some(*line),
+                    message: format!(
+                        "not reviewed yet: {what} (written by `new --autogenerate`; check the statements, then delete this line)"
+                    ),
+                })
+            })
+            .collect();
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Input(errors))
+        }
+    }
+
     pub fn known(&self, flag: &'static str, version: u64) -> Result<&Migration> {
         self.get(version).ok_or_else(|| Error::UnknownVersion {
             flag,
@@ -619,6 +646,11 @@ pub fn load_schema_from(location: &Location, dialect: Dialect) -> Result<Option<
     }
 }
 
+/// A schema file from text that is not on disk (yet): `new --autogenerate`'s rendering.
+pub fn schema_from_text(path: PathBuf, text: String, dialect: Dialect) -> Result<SchemaFile> {
+    parse_schema(path, text.into_bytes(), dialect)
+}
+
 /// Prepares a schema file's bytes and reads its `-- schema-version: N` header.
 fn parse_schema(path: PathBuf, bytes: Vec<u8>, dialect: Dialect) -> Result<SchemaFile> {
     let script = prepare(path.clone(), bytes, dialect).map_err(Error::Input)?;
@@ -833,11 +865,12 @@ fn parse_directives(text: &str) -> std::result::Result<Directives, (u32, String)
             match rest.trim() {
                 "no-transaction" => d.no_transaction = true,
                 "foreign-keys off" => d.foreign_keys_off = true,
+                r if r.starts_with("review ") => d.review.push((line_no, r["review ".len()..].trim().to_string())),
                 other => {
                     return Err((
                         line_no,
                         format!(
-                            "unknown directive {other:?} (known: no-transaction, foreign-keys off)"
+                            "unknown directive {other:?} (known: no-transaction, foreign-keys off, review …)"
                         ),
                     ))
                 }

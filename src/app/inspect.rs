@@ -70,6 +70,12 @@ pub(super) async fn status(s: &Session<'_>) -> Result<i32> {
 /// `check [--drift]`: exit 1 on any of the planner's findings, or on drift.
 pub(super) async fn check(s: &Session<'_>, drift: bool) -> Result<i32> {
     let loaded = s.load_and_open(Access::ReadOnly, true).await?;
+    if let Err(e) = loaded.set.refuse_unreviewed() {
+        if let Some(conn) = loaded.conn {
+            conn.close().await;
+        }
+        return Err(e);
+    }
     let (set, history) = (loaded.set, loaded.history);
     let mut overview = plan::overview(&set.migrations, &history, false);
     let mut found = Vec::new();

@@ -3,6 +3,7 @@
 //! library and hands a typed result to [`report`]. The binary's clap types stop at
 //! [`Request`]; the settings are resolved once into a [`session::Session`].
 
+mod generate;
 mod inspect;
 mod record;
 mod schema;
@@ -35,6 +36,10 @@ pub enum Command {
         description: String,
         reversible: bool,
         dialects: Vec<Dialect>,
+        /// Write the statements from the difference between `schema/` and a replay.
+        autogenerate: bool,
+        /// `--rename` arguments (with `autogenerate`).
+        renames: Vec<String>,
     },
     Status,
     Upgrade {
@@ -160,7 +165,17 @@ async fn dispatch(s: &Session<'_>) -> std::result::Result<i32, Failure> {
         Command::New {
             description,
             reversible,
+            autogenerate: true,
+            renames,
+            ..
+        } => generate::autogenerate(s, description, *reversible, renames)
+            .await
+            .map_err(plain),
+        Command::New {
+            description,
+            reversible,
             dialects,
+            ..
         } => inspect::new(s, description, *reversible, dialects).map_err(plain),
         Command::History => inspect::history(s).map_err(plain),
         Command::Status => inspect::status(s).await.map_err(plain),

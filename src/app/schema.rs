@@ -19,7 +19,9 @@ pub(super) async fn verify(s: &Session<'_>, only: Option<Dialect>) -> Result<i32
     let places = verify_places(s, only)?;
     let mut sets = Vec::new();
     for p in &places {
-        sets.push((s.load_for(p.dialect())?, s.schema_for(p.dialect())?));
+        let set = s.load_for(p.dialect())?;
+        set.refuse_unreviewed()?;
+        sets.push((set, s.schema_for(p.dialect())?));
     }
     let mut v = survey::verify(&places, &sets, &s.table, s.timeouts).await?;
     if let Some(d) = only {

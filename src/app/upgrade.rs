@@ -30,6 +30,7 @@ fn prepare(
     set: &MigrationSet,
     flags: Flags,
 ) -> Result<(Option<SchemaFile>, UpgradeOptions)> {
+    set.refuse_unreviewed()?;
     let schema = if flags.replay { None } else { s.schema()? };
     if let Some(f) = &schema {
         f.check(set)?;
@@ -119,6 +120,7 @@ pub(super) fn script(
     }
     let dialect = dialect.unwrap_or_else(|| s.dialect());
     let set = s.load_for(dialect)?;
+    set.refuse_unreviewed()?;
     let schema = if replay || from.is_some() {
         None
     } else {
@@ -140,6 +142,7 @@ pub(super) fn script(
 /// `downgrade --to V`: reverse files, newest first.
 pub(super) async fn downgrade(s: &Session<'_>, to: u64) -> std::result::Result<i32, Failure> {
     let set = s.load().map_err(plain)?;
+    set.refuse_unreviewed().map_err(plain)?;
     let conn = s.open().await.map_err(plain)?;
     let mut progress = Progress::new(s);
     let result = s

@@ -7,6 +7,7 @@ mod support;
 
 mod ansible;
 mod aurweb;
+mod autogen;
 mod baseline;
 mod ci_check;
 mod cli;

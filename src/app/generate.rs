@@ -1,0 +1,376 @@
+//! `new --autogenerate`: the migrations that bring a replay of `migrations/` to the schema
+//! `schema/` declares, for each dialect, proved before anything is written. Per dialect:
+//! scratch A from the schema file (SQLite's is the rendering of the edited `mysql.sql` when
+//! it is generated), scratch B by replaying the migrations, both built at once and read back
+//! by the code behind `schema dump`; [`crate::autogen`] writes the draft from B to A; the
+//! draft is applied to B with the real runner and B must then equal A (with `--reversible`,
+//! the reverse is applied too and must give B back). Only then are the files written and the
+//! schema files' `schema-version` lines moved to the new version.
+
+use std::path::{Path, PathBuf};
+
+use super::session::{display_path, Session};
+use crate::autogen::{self, Draft, Generated, Renames};
+use crate::backend::{Catalogue, Definition};
+use crate::error::{Error, Result};
+use crate::report;
+use crate::scaffold;
+use crate::schema;
+use crate::scratch::{self, Built, Place, Road, Scratch};
+use crate::source::{self, Location, Migration, MigrationSet, SchemaFile};
+use crate::Dialect;
+
+/// One dialect's generated migration before it is written.
+struct Planned {
+    draft: Draft,
+    up: String,
+    down: Option<String>,
+}
+
+/// `new --autogenerate DESCRIPTION [--rename …] [--reversible]`.
+pub(super) async fn autogenerate(
+    s: &Session<'_>,
+    description: &str,
+    reversible: bool,
+    renames: &[String],
+) -> Result<i32> {
+    let renames = Renames::parse(renames)?;
+    let Location::Dir(dir) = &s.settings.migrations.value else {
+        return Err(Error::Usage(format!(
+            "new --autogenerate writes files, but the migrations in use are the ones built into aurweb-migrate ({}); pass -m DIR",
+            s.settings.migrations.origin
+        )));
+    };
+    let Location::Dir(schema_dir) = &s.settings.schema.value else {
+        return Err(Error::Usage(
+            "new --autogenerate reads and writes the schema directory, but the schema in use is the built-in one; pass --schema DIR".into(),
+        ));
+    };
+    let (dir, schema_dir) = (display_path(dir), display_path(schema_dir));
+    let mysql_file = s.schema_for(Dialect::Mysql)?;
+    let sqlite_file = s.schema_for(Dialect::Sqlite)?;
+    if mysql_file.is_none() && sqlite_file.is_none() {
+        return Err(Error::Usage(format!(
+            "new --autogenerate compares the schema files with the migrations, and {} has neither mysql.sql nor sqlite.sql",
+            schema_dir.display()
+        )));
+    }
+    let server = match (&mysql_file, s.place()) {
+        (None, _) => None,
+        (Some(_), Place::Mysql(server)) => Some(Place::Mysql(server)),
+        (Some(f), Place::Sqlite) => {
+            return Err(Error::Usage(format!(
+                "new --autogenerate reads {} into scratch databases on a MySQL/MariaDB server: give one with -d mysql://USER@HOST/DB (only its server is used, as for verify)",
+                f.script.path.display()
+            )))
+        }
+    };
+    let (version, slug) = scaffold::next_name(&dir, description)?;
+    let version_number: u64 = version
+        .parse()
+        .map_err(|_| Error::Usage(format!("the next version {version} is not a number")))?;
+    let name = |dialect: Option<Dialect>, down: bool| {
+        let d = dialect.map(|d| format!(".{d}")).unwrap_or_default();
+        let down = if down { ".down" } else { "" };
+        dir.join(format!("{version}_{slug}{down}{d}.sql"))
+    };
+    let mut planned: Vec<Planned> = Vec::new();
+    let mut schema_writes: Vec<(PathBuf, String)> = Vec::new();
+    // MySQL, from the edited mysql.sql.
+    let mut mysql_head: Option<Built> = None;
+    if let (Some(file), Some(place)) = (&mysql_file, &server) {
+        let set = s.load_for(Dialect::Mysql)?;
+        let source = file.script.path.display().to_string();
+        let (head, plan) = generate(
+            s,
+            place,
+            &set,
+            file,
+            &renames,
+            reversible,
+            Target {
+                version: version_number,
+                up: name(Some(Dialect::Mysql), false),
+                down: name(Some(Dialect::Mysql), true),
+                description,
+                source: &source,
+            },
+        )
+        .await?;
+        schema_writes.push((
+            file.script.path.clone(),
+            with_version(&file.script.text, version_number),
+        ));
+        mysql_head = Some(head);
+        planned.push(plan);
+    }
+    // SQLite, from the rendering of the MySQL head, or from sqlite.sql itself when it is the
+    // source (hand-written, or the only schema file).
+    let sqlite_path = schema_dir.join(source::schema_file_name(Dialect::Sqlite));
+    let sqlite_source = match (&mysql_head, &sqlite_file) {
+        (Some(head), f)
+            if f.as_ref()
+                .is_none_or(|f| crate::render::is_generated(&f.script.text)) =>
+        {
+            let header = crate::render::sqlite_header(version_number);
+            let text = crate::render::sqlite_schema(&head.schema, &head.rows, &header)?;
+            Some((
+                text,
+                format!(
+                    "the rendering of {}",
+                    mysql_file
+                        .as_ref()
+                        .map(|f| f.script.path.display().to_string())
+                        .unwrap_or_default()
+                ),
+            ))
+        }
+        (_, Some(f)) => Some((
+            with_version(&f.script.text, version_number),
+            f.script.path.display().to_string(),
+        )),
+        (_, None) => None,
+    };
+    if let Some((text, source)) = sqlite_source {
+        let set = s.load_for(Dialect::Sqlite)?;
+        let file = source::schema_from_text(sqlite_path.clone(), text.clone(), Dialect::Sqlite)?;
+        let portable = mysql_file.is_none();
+        let variant = (!portable).then_some(Dialect::Sqlite);
+        let (_, plan) = generate(
+            s,
+            &Place::Sqlite,
+            &set,
+            &file,
+            &renames,
+            reversible,
+            Target {
+                version: version_number,
+                up: name(variant, false),
+                down: name(variant, true),
+                description,
+                source: &source,
+            },
+        )
+        .await?;
+        planned.push(plan);
+        schema_writes.push((sqlite_path, text));
+    }
+    let drafts: Vec<Draft> = planned.iter().map(|p| p.draft.clone()).collect();
+    if planned.iter().all(|p| p.draft.is_empty()) {
+        s.emit(&report::Generated(&Generated {
+            version: None,
+            files: Vec::new(),
+            schema_files: Vec::new(),
+            drafts,
+            review: Vec::new(),
+        }));
+        return Ok(0);
+    }
+    // Every dialect needs a file for the version, even one with nothing to do.
+    let mut files = Vec::new();
+    let mut review = Vec::new();
+    for p in &planned {
+        let variant = mysql_file.is_some().then_some(p.draft.dialect);
+        let mut pair = vec![(name(variant, false), p.up.clone())];
+        if let Some(down) = &p.down {
+            pair.push((name(variant, true), down.clone()));
+        }
+        for (path, text) in pair {
+            for (i, line) in text.lines().enumerate() {
+                if let Some(marker) = line.strip_prefix(autogen::MARKER_PREFIX) {
+                    review.push(format!("{}:{}: {marker}", path.display(), i + 1));
+                }
+            }
+            files.push((path, text));
+        }
+    }
+    let written = scaffold::write_new(files)?;
+    let mut schema_files = Vec::new();
+    for (path, text) in schema_writes {
+        scaffold::replace(&path, &text)?;
+        schema_files.push(path);
+    }
+    s.emit(&report::Generated(&Generated {
+        version: Some(version_number),
+        files: written,
+        schema_files,
+        drafts,
+        review,
+    }));
+    Ok(0)
+}
+
+/// The names and provenance of the migration being generated.
+struct Target<'a> {
+    version: u64,
+    up: PathBuf,
+    down: PathBuf,
+    description: &'a str,
+    source: &'a str,
+}
+
+/// One dialect: build A (the schema file) and B (a replay) at once, draft B→A, prove the
+/// draft on B. Returns A as built (with its rows) and the planned file(s).
+async fn generate(
+    s: &Session<'_>,
+    place: &Place,
+    set: &MigrationSet,
+    file: &SchemaFile,
+    renames: &Renames,
+    reversible: bool,
+    target: Target<'_>,
+) -> Result<(Built, Planned)> {
+    let dialect = place.dialect();
+    let (a, b) = tokio::join!(
+        held(place, Road::Schema(file), set, s),
+        held(place, Road::Replay(None), set, s),
+    );
+    let (a, b) = match (a, b) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Ok((sa, ..)), Err(e)) | (Err(e), Ok((sa, ..))) => {
+            sa.dispose().await;
+            return Err(e);
+        }
+        (Err(e), Err(_)) => return Err(e),
+    };
+    let (scratch_a, head, head_defs) = a;
+    scratch_a.dispose().await;
+    let (mut scratch_b, replayed, replayed_defs) = b;
+    let result = async {
+        let mut draft = match dialect {
+            Dialect::Mysql => autogen::mysql(&replayed.schema, &head.schema, renames)?,
+            Dialect::Sqlite => {
+                autogen::sqlite(&replayed.schema, &head.schema, &head_defs, renames)?
+            }
+        };
+        draft.markers.extend(autogen::unsupported(
+            &replayed_defs,
+            &head_defs,
+            &replayed.rows,
+            &head.rows,
+        ));
+        let up = draft.text(target.description, target.source);
+        if draft.is_empty() {
+            return Ok(Planned {
+                draft,
+                up,
+                down: None,
+            });
+        }
+        let with_up = extended(set, &target, &up, None, dialect)?;
+        let after = scratch::apply(&mut scratch_b, &with_up).await?;
+        let left = schema::diff(&head.schema, &after);
+        if !left.is_empty() {
+            return Err(Error::SelfCheck {
+                dialect,
+                expected: file.script.path.display().to_string(),
+                differences: left,
+                draft: up,
+            });
+        }
+        let down = if reversible {
+            let back = match dialect {
+                Dialect::Mysql => autogen::mysql(&after, &replayed.schema, &renames.reversed())?,
+                Dialect::Sqlite => autogen::sqlite(
+                    &after,
+                    &replayed.schema,
+                    &replayed_defs,
+                    &renames.reversed(),
+                )?,
+            };
+            let text = back.text(
+                &format!("revert: {}", target.description),
+                &format!("the migrations before version {}", target.version),
+            );
+            let with_down = extended(set, &target, &up, Some(&text), dialect)?;
+            let previous = set.migrations.last().map_or(0, |m| m.version);
+            let reverted = scratch::revert(&mut scratch_b, &with_down, previous).await?;
+            let left = schema::diff(&replayed.schema, &reverted);
+            if !left.is_empty() {
+                return Err(Error::SelfCheck {
+                    dialect,
+                    expected: format!("the schema before version {}", target.version),
+                    differences: left,
+                    draft: text,
+                });
+            }
+            Some(text)
+        } else {
+            None
+        };
+        Ok(Planned { draft, up, down })
+    }
+    .await;
+    scratch_b.dispose().await;
+    Ok((head, result?))
+}
+
+/// A scratch database built by `road`, with its rows and stored definitions.
+async fn held(
+    place: &Place,
+    road: Road<'_>,
+    set: &MigrationSet,
+    s: &Session<'_>,
+) -> Result<(Scratch, Built, Vec<Definition>)> {
+    let (mut scratch, built) =
+        scratch::hold(place, road, set, None, &s.table, s.timeouts, true).await?;
+    match scratch.conn.definitions().await {
+        Ok(defs) => Ok((scratch, built, defs)),
+        Err(e) => {
+            scratch.dispose().await;
+            Err(e)
+        }
+    }
+}
+
+/// `set` with the new migration added (and its reverse), as the runner will read it.
+fn extended(
+    set: &MigrationSet,
+    target: &Target<'_>,
+    up: &str,
+    down: Option<&str>,
+    dialect: Dialect,
+) -> Result<MigrationSet> {
+    let script = |path: &Path, text: &str| {
+        source::prepare(path.to_path_buf(), text.as_bytes().to_vec(), dialect).map_err(Error::Input)
+    };
+    let mut out = set.clone();
+    out.migrations.push(Migration {
+        version: target.version,
+        slug: String::new(),
+        up: script(&target.up, up)?,
+        down: down.map(|d| script(&target.down, d)).transpose()?,
+    });
+    Ok(out)
+}
+
+/// A schema file's text with its `-- schema-version:` line set to `version`.
+fn with_version(text: &str, version: u64) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut done = false;
+    for line in text.split_inclusive('\n') {
+        let t = line.trim_start();
+        if !done && t.starts_with("--") && t[2..].trim_start().starts_with("schema-version:") {
+            let end = if line.ends_with('\n') { "\n" } else { "" };
+            out.push_str(&format!("-- schema-version: {version}{end}"));
+            done = true;
+        } else {
+            out.push_str(line);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_version_line_moves() {
+        let text = "-- The schema.\n-- schema-version: 18\n\nCREATE TABLE t (a INT);\n";
+        assert_eq!(
+            with_version(text, 19),
+            "-- The schema.\n-- schema-version: 19\n\nCREATE TABLE t (a INT);\n"
+        );
+    }
+}

@@ -1,0 +1,1421 @@
+//! The generator behind `new --autogenerate`: from two canonical models of one dialect — the
+//! schema the migrations leave (`from`, a replay) and the one `schema/` declares (`to`) — the
+//! DDL that turns the first into the second, one line per change for people, and the review
+//! markers a person must clear before the migration may run. It only writes text; the caller
+//! proves the text by applying it in a scratch database and comparing again.
+//!
+//! - Both dialects: tables created and dropped, columns added, dropped, changed and moved,
+//!   primary keys, unique keys, indexes and foreign keys, renames only when asked for
+//!   ([`Renames`]); a drop and an add that look like a rename are flagged, never guessed.
+//! - MySQL: the foreign keys that go are dropped first (their names come from the catalogue,
+//!   [`crate::schema::CatalogueNames`]), then one `ALTER TABLE` per table whose `MODIFY`
+//!   always restates the whole column (a partial one silently drops `NOT NULL` and
+//!   `DEFAULT`), placing moved and new columns with `FIRST`/`AFTER`. A foreign key whose name
+//!   the server made up (`<table>_ibfk_<n>`) is added without a name.
+//! - SQLite: native `RENAME`, `ADD COLUMN` (last, and only where sqlite.org allows it),
+//!   `DROP COLUMN` and indexes; everything else rebuilds the table the way sqlite.org
+//!   describes (new table under a fresh name from the target's own `CREATE TABLE`, copy,
+//!   drop the old one, rename the new one to the old name — never the other way round — then
+//!   its indexes, triggers and the views that name it) under `-- aurweb-migrate:
+//!   foreign-keys off`.
+//! - Review markers (`-- aurweb-migrate: review <kind> <object>: <reason>`): destructive
+//!   changes, narrowing types, rename candidates, `NOT NULL` without a default, and what the
+//!   generator does not write (the caller adds those for views, triggers, checks and rows).
+//!   `upgrade`, `check` and `verify` refuse a file that still carries one.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::backend::Definition;
+use crate::error::{Error, Result};
+use crate::schema::{self, Column, ForeignKey, Schema, Table};
+use crate::Dialect;
+
+/// How a review marker line starts.
+pub const MARKER_PREFIX: &str = "-- aurweb-migrate: review ";
+
+/// Renames asked for with `--rename`: `T.old=new` (a column of table T, named by its new or
+/// its old name) and `old=new` (a table).
+#[derive(Debug, Clone, Default)]
+pub struct Renames {
+    pub tables: Vec<(String, String)>,
+    pub columns: Vec<(String, String, String)>,
+}
+
+impl Renames {
+    pub fn parse(args: &[String]) -> Result<Renames> {
+        let mut r = Renames::default();
+        for a in args {
+            let bad = || {
+                Error::Usage(format!(
+                    "--rename {a:?}: expected TABLE.OLD=NEW (a column) or OLD=NEW (a table)"
+                ))
+            };
+            let (lhs, new) = a.split_once('=').ok_or_else(bad)?;
+            let plain = |s: &str| !s.is_empty() && !s.contains(['.', '=', ' ']);
+            if !plain(new) {
+                return Err(bad());
+            }
+            match lhs.split_once('.') {
+                Some((t, old)) if plain(t) && plain(old) => {
+                    r.columns.push((t.into(), old.into(), new.into()))
+                }
+                None if plain(lhs) => r.tables.push((lhs.into(), new.into())),
+                _ => return Err(bad()),
+            }
+        }
+        Ok(r)
+    }
+
+    /// The renames the other way round, for the reverse migration.
+    pub fn reversed(&self) -> Renames {
+        let table_new = |t: &str| {
+            self.tables
+                .iter()
+                .find(|(old, _)| old == t)
+                .map_or(t.to_string(), |(_, n)| n.clone())
+        };
+        Renames {
+            tables: self
+                .tables
+                .iter()
+                .map(|(o, n)| (n.clone(), o.clone()))
+                .collect(),
+            columns: self
+                .columns
+                .iter()
+                .map(|(t, o, n)| (table_new(t), n.clone(), o.clone()))
+                .collect(),
+        }
+    }
+}
+
+/// A line a person must delete before the migration runs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Marker {
+    /// `drop-table`, `drop-column`, `narrowing`, `rename-candidate`, `not-null`, `unsupported`.
+    pub kind: String,
+    /// `Users`, `Users.Email`.
+    pub object: String,
+    pub reason: String,
+}
+
+impl Marker {
+    pub fn new(kind: &str, object: impl Into<String>, reason: impl Into<String>) -> Marker {
+        Marker {
+            kind: kind.to_string(),
+            object: object.into(),
+            reason: reason.into(),
+        }
+    }
+
+    /// The header line (`-- aurweb-migrate: review drop-column Users.Foo: …`).
+    pub fn line(&self) -> String {
+        format!(
+            "{MARKER_PREFIX}{} {}: {}",
+            self.kind, self.object, self.reason
+        )
+    }
+}
+
+/// The generated migration for one dialect.
+#[derive(Debug, Clone, Serialize)]
+pub struct Draft {
+    pub dialect: Dialect,
+    /// One line per change, for people.
+    pub changes: Vec<String>,
+    pub markers: Vec<Marker>,
+    /// The file needs `-- aurweb-migrate: foreign-keys off` (SQLite rebuilds).
+    pub foreign_keys_off: bool,
+    #[serde(skip)]
+    pub statements: Vec<String>,
+}
+
+impl Draft {
+    fn new(dialect: Dialect) -> Draft {
+        Draft {
+            dialect,
+            changes: Vec::new(),
+            markers: Vec::new(),
+            foreign_keys_off: false,
+            statements: Vec::new(),
+        }
+    }
+
+    /// Nothing to do and nothing to review.
+    pub fn is_empty(&self) -> bool {
+        self.statements.is_empty() && self.markers.is_empty()
+    }
+
+    /// The statements, the way the file holds them (the body after the header).
+    pub fn body(&self) -> String {
+        let mut out = String::new();
+        for s in &self.statements {
+            out.push_str(s.trim_end());
+            out.push_str(";\n\n");
+        }
+        out
+    }
+
+    /// The whole file: a header naming what it does and where it came from, the directives
+    /// and review markers, then the statements.
+    pub fn text(&self, description: &str, source: &str) -> String {
+        let mut out = format!(
+            "-- {description}\n--\n-- Written by `aurweb-migrate new --autogenerate` from {source}; proofread it.\n"
+        );
+        if !self.changes.is_empty() {
+            out.push_str("-- Changes:\n");
+            for c in &self.changes {
+                let _ = writeln!(out, "--   {c}");
+            }
+        }
+        if self.foreign_keys_off {
+            out.push_str("-- aurweb-migrate: foreign-keys off\n");
+        }
+        for m in &self.markers {
+            out.push_str(&m.line());
+            out.push('\n');
+        }
+        if self.statements.is_empty() && self.markers.is_empty() {
+            let _ = writeln!(
+                out,
+                "-- Nothing changes on {}: the change is one this dialect does not have.",
+                self.dialect.display_name()
+            );
+        } else if self.statements.is_empty() {
+            out.push_str("-- (no statements: only what the markers above say)\n");
+        } else {
+            out.push('\n');
+            out.push_str(&self.body());
+        }
+        out
+    }
+}
+
+/// What `new --autogenerate` did, for the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct Generated {
+    /// The new migration's version; `None`: nothing changed, nothing was written.
+    pub version: Option<u64>,
+    /// Migration files written.
+    pub files: Vec<std::path::PathBuf>,
+    /// Schema files whose version line moved (or that were rendered again).
+    pub schema_files: Vec<std::path::PathBuf>,
+    pub drafts: Vec<Draft>,
+    /// The file each marker is in, with its line: `path:line`.
+    pub review: Vec<String>,
+}
+
+// ---- comparing two tables -----------------------------------------------------------------
+
+/// How one table that both models have differs (after renames).
+struct TableDiff<'a> {
+    from: &'a Table,
+    to: &'a Table,
+    dropped: Vec<&'a Column>,
+    /// New columns with their index in `to`.
+    added: Vec<(usize, &'a Column)>,
+    /// Columns whose definition changed: (from, to).
+    changed: Vec<(&'a Column, &'a Column)>,
+    /// Columns both have that must move.
+    moved: BTreeSet<String>,
+    pk_changed: bool,
+    unique_dropped: Vec<&'a Vec<String>>,
+    unique_added: Vec<&'a Vec<String>>,
+    index_dropped: Vec<&'a schema::Index>,
+    index_added: Vec<&'a schema::Index>,
+    fk_dropped: Vec<&'a ForeignKey>,
+    fk_added: Vec<&'a ForeignKey>,
+    engine_changed: bool,
+    collation_changed: bool,
+}
+
+impl<'a> TableDiff<'a> {
+    fn new(from: &'a Table, to: &'a Table) -> TableDiff<'a> {
+        let from_cols: BTreeMap<&str, &Column> =
+            from.columns.iter().map(|c| (c.name.as_str(), c)).collect();
+        let to_names: BTreeSet<&str> = to.columns.iter().map(|c| c.name.as_str()).collect();
+        let dropped = from
+            .columns
+            .iter()
+            .filter(|c| !to_names.contains(c.name.as_str()))
+            .collect();
+        let mut added = Vec::new();
+        let mut changed = Vec::new();
+        for (i, c) in to.columns.iter().enumerate() {
+            match from_cols.get(c.name.as_str()) {
+                None => added.push((i, c)),
+                Some(f) if *f != c => changed.push((*f, c)),
+                Some(_) => {}
+            }
+        }
+        let common_to: Vec<&str> = to
+            .columns
+            .iter()
+            .map(|c| c.name.as_str())
+            .filter(|n| from_cols.contains_key(n))
+            .collect();
+        let common_from: Vec<&str> = from
+            .columns
+            .iter()
+            .map(|c| c.name.as_str())
+            .filter(|n| to_names.contains(n))
+            .collect();
+        let moved = schema::moved_columns(&common_to, &common_from)
+            .into_iter()
+            .map(str::to_string)
+            .collect();
+        let minus = |a: &'a [schema::Index], b: &[schema::Index]| -> Vec<&'a schema::Index> {
+            a.iter().filter(|i| !b.contains(i)).collect()
+        };
+        TableDiff {
+            from,
+            to,
+            dropped,
+            added,
+            changed,
+            moved,
+            pk_changed: from.primary_key != to.primary_key,
+            unique_dropped: from
+                .unique_keys
+                .iter()
+                .filter(|u| !to.unique_keys.contains(u))
+                .collect(),
+            unique_added: to
+                .unique_keys
+                .iter()
+                .filter(|u| !from.unique_keys.contains(u))
+                .collect(),
+            index_dropped: minus(&from.indexes, &to.indexes),
+            index_added: minus(&to.indexes, &from.indexes),
+            fk_dropped: from
+                .foreign_keys
+                .iter()
+                .filter(|f| !to.foreign_keys.contains(f))
+                .collect(),
+            fk_added: to
+                .foreign_keys
+                .iter()
+                .filter(|f| !from.foreign_keys.contains(f))
+                .collect(),
+            engine_changed: to.engine.is_some() && to.engine != from.engine,
+            collation_changed: to.collation.is_some() && to.collation != from.collation,
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.dropped.is_empty()
+            && self.added.is_empty()
+            && self.changed.is_empty()
+            && self.moved.is_empty()
+            && !self.pk_changed
+            && self.unique_dropped.is_empty()
+            && self.unique_added.is_empty()
+            && self.index_dropped.is_empty()
+            && self.index_added.is_empty()
+            && self.fk_dropped.is_empty()
+            && self.fk_added.is_empty()
+            && !self.engine_changed
+            && !self.collation_changed
+    }
+
+    /// Whether `name` is the predecessor-less first column of `to` or follows another.
+    fn position(&self, index: usize, q: impl Fn(&str) -> String) -> String {
+        match index {
+            0 => "FIRST".to_string(),
+            i => format!("AFTER {}", q(&self.to.columns[i - 1].name)),
+        }
+    }
+
+    /// One line per change, and the review markers the changes call for.
+    fn describe(&self, draft: &mut Draft) {
+        let t = &self.to.name;
+        for c in &self.added {
+            draft.changes.push(format!(
+                "{t}: add column {} {}",
+                c.1.name,
+                self.to.column_text(c.1)
+            ));
+            if !c.1.nullable && c.1.default.is_none() && !c.1.auto_increment {
+                draft.markers.push(Marker::new(
+                    "not-null",
+                    format!("{t}.{}", c.1.name),
+                    format!(
+                        "added NOT NULL without a default: existing rows get {}",
+                        fill_value(c.1)
+                    ),
+                ));
+            }
+        }
+        for c in &self.dropped {
+            draft.changes.push(format!("{t}: drop column {}", c.name));
+            draft.markers.push(Marker::new(
+                "drop-column",
+                format!("{t}.{}", c.name),
+                "its values are lost",
+            ));
+        }
+        // A dropped and an added column of the same definition: probably a rename.
+        for d in &self.dropped {
+            if let Some((_, a)) = self.added.iter().find(|(_, a)| {
+                self.from.column_text(d) == self.to.column_text(a) && a.collation == d.collation
+            }) {
+                draft.markers.push(Marker::new(
+                    "rename-candidate",
+                    format!("{t}.{}", d.name),
+                    format!(
+                        "dropped while {} of the same definition is added; to keep its values pass --rename {t}.{}={} instead",
+                        a.name, d.name, a.name
+                    ),
+                ));
+            }
+        }
+        for (f, c) in &self.changed {
+            draft.changes.push(format!(
+                "{t}: column {}: {} -> {}",
+                c.name,
+                with_collation(self.from, f),
+                with_collation(self.to, c)
+            ));
+            if f.type_name != c.type_name && !widens(&f.type_name, &c.type_name) {
+                draft.markers.push(Marker::new(
+                    "narrowing",
+                    format!("{t}.{}", c.name),
+                    format!(
+                        "{} -> {} can change or refuse existing values",
+                        f.type_name, c.type_name
+                    ),
+                ));
+            }
+            if f.nullable && !c.nullable && c.default.is_none() {
+                draft.markers.push(Marker::new(
+                    "not-null",
+                    format!("{t}.{}", c.name),
+                    format!(
+                        "NOT NULL without a default: existing NULLs become {}",
+                        fill_value(c)
+                    ),
+                ));
+            }
+        }
+        for name in &self.moved {
+            let i = self
+                .to
+                .columns
+                .iter()
+                .position(|c| &c.name == name)
+                .unwrap_or(0);
+            let place = match i {
+                0 => "first".to_string(),
+                i => format!("after {}", self.to.columns[i - 1].name),
+            };
+            draft
+                .changes
+                .push(format!("{t}: move column {name} {place}"));
+        }
+        if self.pk_changed {
+            draft.changes.push(format!(
+                "{t}: primary key ({}) -> ({})",
+                self.from.primary_key.join(", "),
+                self.to.primary_key.join(", ")
+            ));
+        }
+        for u in &self.unique_dropped {
+            draft
+                .changes
+                .push(format!("{t}: drop unique ({})", u.join(", ")));
+        }
+        for u in &self.unique_added {
+            draft
+                .changes
+                .push(format!("{t}: add unique ({})", u.join(", ")));
+        }
+        for i in &self.index_dropped {
+            draft.changes.push(format!("{t}: drop index {}", i.name));
+        }
+        for i in &self.index_added {
+            draft.changes.push(format!(
+                "{t}: add index {} ({})",
+                i.name,
+                i.columns.join(", ")
+            ));
+        }
+        for fk in &self.fk_dropped {
+            draft
+                .changes
+                .push(format!("{t}: drop foreign key {}", fk_text(fk)));
+        }
+        for fk in &self.fk_added {
+            draft
+                .changes
+                .push(format!("{t}: add foreign key {}", fk_text(fk)));
+        }
+        if self.engine_changed || self.collation_changed {
+            let opts = |x: &Table| {
+                [
+                    x.engine.as_ref().map(|e| format!("engine={e}")),
+                    x.collation.as_ref().map(|c| format!("collation={c}")),
+                ]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" ")
+            };
+            draft.changes.push(format!(
+                "{t}: options {} -> {}",
+                opts(self.from),
+                opts(self.to)
+            ));
+        }
+    }
+}
+
+fn with_collation(t: &Table, c: &Column) -> String {
+    let text = t.column_text(c);
+    match &c.collation {
+        Some(coll) if !text.contains(" COLLATE ") => format!("{text} COLLATE {coll}"),
+        _ => text,
+    }
+}
+
+fn fk_text(fk: &ForeignKey) -> String {
+    format!(
+        "({}) references {} ({}) on delete {} on update {}",
+        fk.columns.join(", "),
+        fk.references_table,
+        fk.references_columns.join(", "),
+        fk.on_delete,
+        fk.on_update
+    )
+}
+
+/// The value existing rows get when a column becomes NOT NULL: its default, else the zero
+/// of its type.
+fn fill_value(c: &Column) -> String {
+    if let Some(d) = &c.default {
+        if d != "CURRENT_TIMESTAMP" {
+            return d.clone();
+        }
+    }
+    match schema::type_family(&c.type_name) {
+        "integer" | "decimal" | "real" => "0".to_string(),
+        "time" if c.default.is_some() => "CURRENT_TIMESTAMP".to_string(),
+        "time" => "'1970-01-01 00:00:01'".to_string(),
+        _ => "''".to_string(),
+    }
+}
+
+/// Whether a type change keeps every value: larger integers (signedness kept, or unsigned to
+/// a strictly larger signed type), longer strings, more decimal digits. Anything else counts
+/// as narrowing.
+pub fn widens(from: &str, to: &str) -> bool {
+    fn split(t: &str) -> (&str, bool) {
+        match t.strip_suffix(" UNSIGNED") {
+            Some(b) => (b, true),
+            None => (t, false),
+        }
+    }
+    fn int_rank(base: &str) -> Option<u8> {
+        Some(match base {
+            "TINYINT" | "TINYINT(1)" => 1,
+            "SMALLINT" => 2,
+            "MEDIUMINT" => 3,
+            "INT" | "INTEGER" => 4,
+            "BIGINT" => 5,
+            _ => return None,
+        })
+    }
+    fn args(base: &str, name: &str) -> Option<Vec<u64>> {
+        let inner = base
+            .strip_prefix(name)?
+            .strip_prefix('(')?
+            .strip_suffix(')')?;
+        inner.split(',').map(|n| n.trim().parse().ok()).collect()
+    }
+    /// Characters a string type holds.
+    fn text_capacity(base: &str) -> Option<u64> {
+        if let Some(a) = args(base, "VARCHAR").or_else(|| args(base, "CHAR")) {
+            return a.first().copied();
+        }
+        Some(match base {
+            "TINYTEXT" => 255,
+            "TEXT" => 65_535,
+            "MEDIUMTEXT" => 16_777_215,
+            "LONGTEXT" => 4_294_967_295,
+            _ => return None,
+        })
+    }
+    let ((fb, fu), (tb, tu)) = (split(from), split(to));
+    if let (Some(a), Some(b)) = (int_rank(fb), int_rank(tb)) {
+        return (fu == tu && b >= a) || (fu && !tu && b > a);
+    }
+    if let (Some(a), Some(b)) = (text_capacity(fb), text_capacity(tb)) {
+        return b >= a && !(fb.starts_with("VARCHAR") && tb.starts_with("CHAR("));
+    }
+    if let (Some(a), Some(b)) = (args(fb, "DECIMAL"), args(tb, "DECIMAL")) {
+        let (p1, s1) = (a[0], a.get(1).copied().unwrap_or(0));
+        let (p2, s2) = (b[0], b.get(1).copied().unwrap_or(0));
+        return s2 >= s1 && p2 - s2.min(p2) >= p1 - s1.min(p1) && (fu == tu || !tu);
+    }
+    false
+}
+
+// ---- renames ------------------------------------------------------------------------------
+
+/// `from` with the renames applied, so that the comparison sees the objects under their new
+/// names; also checks that each rename names something that exists on one side and not on
+/// the other.
+fn apply_renames(from: &Schema, to: &Schema, r: &Renames) -> Result<Schema> {
+    let mut s = from.clone();
+    for (old, new) in &r.tables {
+        if from.table(old).is_none() || from.table(new).is_some() || to.table(new).is_none() {
+            return Err(Error::Usage(format!(
+                "--rename {old}={new}: the migrations leave a table {old} and schema/ has {new} instead (today: {old} {}, {new} {} in the migrations, {new} {} in schema/)",
+                present(from.table(old).is_some()),
+                present(from.table(new).is_some()),
+                present(to.table(new).is_some())
+            )));
+        }
+        for t in &mut s.tables {
+            if t.name == *old {
+                t.name = new.clone();
+            }
+            let retarget = |fk: &mut ForeignKey| {
+                if fk.references_table == *old {
+                    fk.references_table = new.clone();
+                }
+            };
+            t.foreign_keys.iter_mut().for_each(retarget);
+            t.names
+                .foreign_keys
+                .iter_mut()
+                .chain(t.names.implicit_indexes.iter_mut())
+                .for_each(|(fk, _)| retarget(fk));
+            t.foreign_keys.sort();
+        }
+    }
+    for (table, old, new) in &r.columns {
+        let table_now = r
+            .tables
+            .iter()
+            .find(|(o, _)| o == table)
+            .map_or(table.clone(), |(_, n)| n.clone());
+        let (Some(ft), Some(tt)) = (
+            s.tables.iter().find(|t| t.name == table_now),
+            to.table(&table_now),
+        ) else {
+            return Err(Error::Usage(format!(
+                "--rename {table}.{old}={new}: no table {table} on both sides"
+            )));
+        };
+        let has = |t: &Table, c: &str| t.columns.iter().any(|x| x.name == c);
+        if !has(ft, old) || has(ft, new) || !has(tt, new) {
+            return Err(Error::Usage(format!(
+                "--rename {table}.{old}={new}: the migrations leave {table}.{old} and schema/ has {table}.{new} instead (today: {old} {}, {new} {} in the migrations, {new} {} in schema/)",
+                present(has(ft, old)),
+                present(has(ft, new)),
+                present(has(tt, new))
+            )));
+        }
+        let rename = |cols: &mut Vec<String>| {
+            for c in cols.iter_mut() {
+                if c == old {
+                    *c = new.clone();
+                }
+            }
+        };
+        for t in &mut s.tables {
+            let own = t.name == table_now;
+            let fix_fk = |fk: &mut ForeignKey| {
+                if own {
+                    rename(&mut fk.columns);
+                }
+                if fk.references_table == table_now {
+                    rename(&mut fk.references_columns);
+                }
+            };
+            t.foreign_keys.iter_mut().for_each(fix_fk);
+            t.names
+                .foreign_keys
+                .iter_mut()
+                .chain(t.names.implicit_indexes.iter_mut())
+                .for_each(|(fk, _)| fix_fk(fk));
+            t.foreign_keys.sort();
+            if !own {
+                continue;
+            }
+            for c in &mut t.columns {
+                if c.name == *old {
+                    c.name = new.clone();
+                }
+            }
+            rename(&mut t.primary_key);
+            t.unique_keys.iter_mut().for_each(rename);
+            t.unique_keys.sort();
+            t.names.unique_keys.iter_mut().for_each(|(c, _)| rename(c));
+            t.indexes.iter_mut().for_each(|i| rename(&mut i.columns));
+        }
+    }
+    s.tables.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(s)
+}
+
+fn present(yes: bool) -> &'static str {
+    if yes {
+        "exists"
+    } else {
+        "does not exist"
+    }
+}
+
+/// Changes and markers common to both dialects for whole tables.
+fn describe_tables(from: &Schema, to: &Schema, r: &Renames, draft: &mut Draft) {
+    for (old, new) in &r.tables {
+        draft.changes.push(format!("rename table {old} -> {new}"));
+    }
+    for (t, old, new) in &r.columns {
+        draft
+            .changes
+            .push(format!("{t}: rename column {old} -> {new}"));
+    }
+    let dropped: Vec<&Table> = from
+        .tables
+        .iter()
+        .filter(|t| to.table(&t.name).is_none())
+        .collect();
+    let created: Vec<&Table> = to
+        .tables
+        .iter()
+        .filter(|t| from.table(&t.name).is_none())
+        .collect();
+    for t in &created {
+        draft.changes.push(format!("create table {}", t.name));
+    }
+    for t in &dropped {
+        draft.changes.push(format!("drop table {}", t.name));
+        draft
+            .markers
+            .push(Marker::new("drop-table", &t.name, "its rows are lost"));
+        if let Some(c) = created.iter().find(|c| c.columns == t.columns) {
+            draft.markers.push(Marker::new(
+                "rename-candidate",
+                &t.name,
+                format!(
+                    "dropped while {} with the same columns is created; to keep its rows pass --rename {}={} instead",
+                    c.name, t.name, c.name
+                ),
+            ));
+        }
+    }
+}
+
+/// Dropped tables, those referenced by other dropped tables last.
+fn drop_order<'a>(from: &'a Schema, to: &Schema) -> Vec<&'a Table> {
+    let mut left: Vec<&Table> = from
+        .tables
+        .iter()
+        .filter(|t| to.table(&t.name).is_none())
+        .collect();
+    let mut out = Vec::new();
+    while !left.is_empty() {
+        let referenced = |name: &str, among: &[&Table]| {
+            among.iter().any(|o| {
+                o.name != name && o.foreign_keys.iter().any(|f| f.references_table == name)
+            })
+        };
+        let i = (0..left.len())
+            .find(|&i| !referenced(&left[i].name, &left))
+            .unwrap_or(0);
+        out.push(left.remove(i));
+    }
+    out
+}
+
+// ---- MySQL --------------------------------------------------------------------------------
+
+/// A MySQL column definition from the model: the whole column, always.
+fn mysql_column(c: &Column) -> String {
+    let q = |n: &str| Dialect::Mysql.quote_ident(n);
+    let mut s = format!("{} {}", q(&c.name), c.type_name);
+    if let Some(coll) = &c.collation {
+        let _ = write!(s, " COLLATE {coll}");
+    }
+    s.push_str(if c.nullable { " NULL" } else { " NOT NULL" });
+    if let Some(d) = &c.default {
+        let _ = write!(s, " DEFAULT {d}");
+    }
+    if c.auto_increment {
+        s.push_str(" AUTO_INCREMENT");
+    }
+    if let Some(u) = &c.on_update {
+        let _ = write!(s, " ON UPDATE {u}");
+    }
+    s
+}
+
+fn mysql_cols(cols: &[String]) -> String {
+    cols.iter()
+        .map(|c| Dialect::Mysql.quote_ident(c))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Whether a constraint name is one the server made up (`Users_ibfk_1`).
+fn generated_fk_name(table: &str, name: &str) -> bool {
+    name.strip_prefix(table)
+        .and_then(|r| r.strip_prefix("_ibfk_"))
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+fn mysql_fk(table: &Table, fk: &ForeignKey) -> String {
+    let q = |n: &str| Dialect::Mysql.quote_ident(n);
+    let mut s = String::new();
+    if let Some(name) = table.names.foreign_key(fk) {
+        if !generated_fk_name(&table.name, name) {
+            let _ = write!(s, "CONSTRAINT {} ", q(name));
+        }
+    }
+    let _ = write!(
+        s,
+        "FOREIGN KEY ({}) REFERENCES {} ({})",
+        mysql_cols(&fk.columns),
+        q(&fk.references_table),
+        mysql_cols(&fk.references_columns)
+    );
+    if fk.on_delete != "NO ACTION" {
+        let _ = write!(s, " ON DELETE {}", fk.on_delete);
+    }
+    if fk.on_update != "NO ACTION" {
+        let _ = write!(s, " ON UPDATE {}", fk.on_update);
+    }
+    s
+}
+
+fn mysql_unique(table: &Table, cols: &[String]) -> String {
+    match table.names.unique_key(cols) {
+        Some(name) => format!(
+            "UNIQUE KEY {} ({})",
+            Dialect::Mysql.quote_ident(name),
+            mysql_cols(cols)
+        ),
+        None => format!("UNIQUE KEY ({})", mysql_cols(cols)),
+    }
+}
+
+fn mysql_options(t: &Table) -> Vec<String> {
+    let mut o = Vec::new();
+    if let Some(e) = &t.engine {
+        o.push(format!("ENGINE={e}"));
+    }
+    if let Some(c) = &t.collation {
+        let charset = c.split('_').next().unwrap_or(c);
+        o.push(format!("DEFAULT CHARSET={charset} COLLATE={c}"));
+    }
+    o
+}
+
+fn mysql_create(
+    t: &Table,
+    deferred: &mut Vec<(String, String)>,
+    created: &BTreeSet<&str>,
+) -> String {
+    let q = |n: &str| Dialect::Mysql.quote_ident(n);
+    let mut lines: Vec<String> = t.columns.iter().map(mysql_column).collect();
+    if !t.primary_key.is_empty() {
+        lines.push(format!("PRIMARY KEY ({})", mysql_cols(&t.primary_key)));
+    }
+    for u in &t.unique_keys {
+        lines.push(mysql_unique(t, u));
+    }
+    for i in &t.indexes {
+        lines.push(format!("KEY {} ({})", q(&i.name), mysql_cols(&i.columns)));
+    }
+    for fk in &t.foreign_keys {
+        // A table that does not exist yet is referenced once it does.
+        if fk.references_table != t.name && !created.contains(fk.references_table.as_str()) {
+            deferred.push((t.name.clone(), mysql_fk(t, fk)));
+        } else {
+            lines.push(mysql_fk(t, fk));
+        }
+    }
+    format!(
+        "CREATE TABLE {} (\n  {}\n) {}",
+        q(&t.name),
+        lines.join(",\n  "),
+        mysql_options(t).join(" ")
+    )
+    .trim_end()
+    .to_string()
+}
+
+/// The MySQL migration from `from` to `to`.
+pub fn mysql(from: &Schema, to: &Schema, renames: &Renames) -> Result<Draft> {
+    let q = |n: &str| Dialect::Mysql.quote_ident(n);
+    let mut draft = Draft::new(Dialect::Mysql);
+    let s = apply_renames(from, to, renames)?;
+    describe_tables(&s, to, renames, &mut draft);
+    for (old, new) in &renames.tables {
+        draft
+            .statements
+            .push(format!("RENAME TABLE {} TO {}", q(old), q(new)));
+    }
+    let pairs: Vec<TableDiff> = to
+        .tables
+        .iter()
+        .filter_map(|t| s.table(&t.name).map(|f| TableDiff::new(f, t)))
+        .filter(|d| !d.is_empty())
+        .collect();
+    // Foreign keys that go, first: an index or column they use cannot go while they exist.
+    let doomed: Vec<&Table> = drop_order(&s, to);
+    for d in &pairs {
+        if d.fk_dropped.is_empty() {
+            continue;
+        }
+        let mut clauses = Vec::new();
+        for fk in &d.fk_dropped {
+            let name = d.from.names.foreign_key(fk).ok_or_else(|| {
+                Error::Usage(format!(
+                    "cannot drop the foreign key {} of {}: the catalogue shows no name for it",
+                    fk_text(fk),
+                    d.from.name
+                ))
+            })?;
+            clauses.push(format!("DROP FOREIGN KEY {}", q(name)));
+        }
+        draft.statements.push(format!(
+            "ALTER TABLE {}\n  {}",
+            q(&d.from.name),
+            clauses.join(",\n  ")
+        ));
+    }
+    for t in &doomed {
+        draft.statements.push(format!("DROP TABLE {}", q(&t.name)));
+    }
+    // New tables, referenced ones first where possible.
+    let mut created: BTreeSet<&str> = s.tables.iter().map(|t| t.name.as_str()).collect();
+    let mut left: Vec<&Table> = to
+        .tables
+        .iter()
+        .filter(|t| s.table(&t.name).is_none())
+        .collect();
+    let mut deferred = Vec::new();
+    while !left.is_empty() {
+        let ready = |t: &Table| {
+            t.foreign_keys.iter().all(|f| {
+                f.references_table == t.name || created.contains(f.references_table.as_str())
+            })
+        };
+        let i = left.iter().position(|t| ready(t)).unwrap_or(0);
+        let t = left.remove(i);
+        draft
+            .statements
+            .push(mysql_create(t, &mut deferred, &created));
+        created.insert(t.name.as_str());
+    }
+    // One ALTER per changed table; tables whose new foreign keys point at another changed
+    // table come after it.
+    let mut order: Vec<&TableDiff> = Vec::new();
+    let mut left: Vec<&TableDiff> = pairs.iter().collect();
+    while !left.is_empty() {
+        let waits = |d: &TableDiff, among: &[&TableDiff]| {
+            d.fk_added.iter().any(|f| {
+                f.references_table != d.to.name
+                    && among.iter().any(|o| o.to.name == f.references_table)
+            })
+        };
+        let i = (0..left.len())
+            .find(|&i| !waits(left[i], &left))
+            .unwrap_or(0);
+        order.push(left.remove(i));
+    }
+    for d in order {
+        d.describe(&mut draft);
+        let t = &d.to.name;
+        let old_name = |c: &str| {
+            renames
+                .columns
+                .iter()
+                .find(|(tb, _, new)| (tb == t || tb == &d.from.name) && new == c)
+                .map(|(_, old, _)| old.clone())
+        };
+        // Rows first get a value where a column becomes NOT NULL.
+        for (f, c) in &d.changed {
+            if f.nullable && !c.nullable {
+                let col = old_name(&c.name).unwrap_or_else(|| c.name.clone());
+                draft.statements.push(format!(
+                    "UPDATE {} SET {} = {} WHERE {} IS NULL",
+                    q(t),
+                    q(&col),
+                    fill_value(c),
+                    q(&col)
+                ));
+            }
+        }
+        let mut clauses = Vec::new();
+        if d.pk_changed && !d.from.primary_key.is_empty() {
+            clauses.push("DROP PRIMARY KEY".to_string());
+        }
+        for u in &d.unique_dropped {
+            let name = d.from.names.unique_key(u).ok_or_else(|| {
+                Error::Usage(format!(
+                    "cannot drop the unique key ({}) of {t}: the catalogue shows no name for it",
+                    u.join(", ")
+                ))
+            })?;
+            clauses.push(format!("DROP INDEX {}", q(name)));
+        }
+        for i in &d.index_dropped {
+            clauses.push(format!("DROP INDEX {}", q(&i.name)));
+        }
+        for fk in &d.fk_dropped {
+            // The index InnoDB made for the key goes with it (a new key makes its own).
+            if let Some(name) = d.from.names.implicit_index(fk) {
+                let still_used =
+                    d.to.foreign_keys
+                        .iter()
+                        .any(|f| f.columns == fk.columns && !d.fk_added.contains(&f));
+                if !still_used {
+                    clauses.push(format!("DROP INDEX {}", q(name)));
+                }
+            }
+        }
+        for c in &d.dropped {
+            clauses.push(format!("DROP COLUMN {}", q(&c.name)));
+        }
+        let changed: BTreeMap<&str, &Column> = d
+            .changed
+            .iter()
+            .map(|(_, c)| (c.name.as_str(), *c))
+            .collect();
+        let last = d.to.columns.len().saturating_sub(1);
+        for (i, c) in d.to.columns.iter().enumerate() {
+            let new = d.added.iter().any(|(j, _)| *j == i);
+            let moved = d.moved.contains(&c.name);
+            let renamed = old_name(&c.name);
+            let redefined = changed.contains_key(c.name.as_str());
+            if new {
+                let place = if i == last {
+                    String::new()
+                } else {
+                    format!(" {}", d.position(i, q))
+                };
+                clauses.push(format!("ADD COLUMN {}{place}", mysql_column(c)));
+            } else if moved || redefined || renamed.is_some() {
+                let place = if moved {
+                    format!(" {}", d.position(i, q))
+                } else {
+                    String::new()
+                };
+                match &renamed {
+                    Some(old) => clauses.push(format!(
+                        "CHANGE COLUMN {} {}{place}",
+                        q(old),
+                        mysql_column(c)
+                    )),
+                    None => clauses.push(format!("MODIFY COLUMN {}{place}", mysql_column(c))),
+                }
+            }
+        }
+        if d.pk_changed && !d.to.primary_key.is_empty() {
+            clauses.push(format!(
+                "ADD PRIMARY KEY ({})",
+                mysql_cols(&d.to.primary_key)
+            ));
+        }
+        for u in &d.unique_added {
+            clauses.push(format!("ADD {}", mysql_unique(d.to, u)));
+        }
+        for i in &d.index_added {
+            clauses.push(format!(
+                "ADD INDEX {} ({})",
+                q(&i.name),
+                mysql_cols(&i.columns)
+            ));
+        }
+        for fk in &d.fk_added {
+            clauses.push(format!("ADD {}", mysql_fk(d.to, fk)));
+        }
+        if d.engine_changed {
+            if let Some(e) = &d.to.engine {
+                clauses.push(format!("ENGINE={e}"));
+            }
+        }
+        if d.collation_changed {
+            if let Some(c) = &d.to.collation {
+                let charset = c.split('_').next().unwrap_or(c);
+                clauses.push(format!("DEFAULT CHARACTER SET {charset} COLLATE {c}"));
+            }
+        }
+        // Renamed columns with nothing else to say still get their CHANGE above.
+        if !clauses.is_empty() {
+            draft
+                .statements
+                .push(format!("ALTER TABLE {}\n  {}", q(t), clauses.join(",\n  ")));
+        }
+    }
+    for (table, fk) in deferred {
+        draft
+            .statements
+            .push(format!("ALTER TABLE {}\n  ADD {fk}", q(&table)));
+    }
+    // Column renames of tables that changed in nothing else.
+    for (t, old, new) in &renames.columns {
+        let table_now = renames
+            .tables
+            .iter()
+            .find(|(o, _)| o == t)
+            .map_or(t.clone(), |(_, n)| n.clone());
+        if pairs.iter().any(|d| d.to.name == table_now) {
+            continue;
+        }
+        if let Some(c) = to
+            .table(&table_now)
+            .and_then(|x| x.columns.iter().find(|c| &c.name == new))
+        {
+            draft.statements.push(format!(
+                "ALTER TABLE {}\n  CHANGE COLUMN {} {}",
+                q(&table_now),
+                q(old),
+                mysql_column(c)
+            ));
+        }
+    }
+    Ok(draft)
+}
+
+// ---- SQLite -------------------------------------------------------------------------------
+
+/// A column as SQLite's `ADD COLUMN` takes it.
+fn sqlite_column(c: &Column) -> String {
+    let mut s = format!("{} {}", Dialect::Sqlite.quote_ident(&c.name), c.type_name);
+    s.push_str(if c.nullable { " NULL" } else { " NOT NULL" });
+    if let Some(d) = &c.default {
+        let _ = write!(s, " DEFAULT {d}");
+    }
+    s
+}
+
+fn sqlite_cols(cols: &[String]) -> String {
+    cols.iter()
+        .map(|c| Dialect::Sqlite.quote_ident(c))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Whether a definition's SQL names `table` as a word (a view's dependency).
+fn names_table(sql: &str, table: &str) -> bool {
+    let lower = sql.to_ascii_lowercase();
+    let t = table.to_ascii_lowercase();
+    let bytes = lower.as_bytes();
+    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    lower.match_indices(&t).any(|(i, _)| {
+        let before = i == 0 || !word(bytes[i - 1]);
+        let after = i + t.len() >= bytes.len() || !word(bytes[i + t.len()]);
+        before && after
+    })
+}
+
+/// Whether SQLite can make the change without rebuilding the table: only appended columns
+/// it accepts in `ADD COLUMN`, dropped columns no key uses, and index changes.
+fn sqlite_native(d: &TableDiff) -> bool {
+    if !d.changed.is_empty()
+        || !d.moved.is_empty()
+        || d.pk_changed
+        || !d.unique_dropped.is_empty()
+        || !d.unique_added.is_empty()
+        || !d.fk_dropped.is_empty()
+        || !d.fk_added.is_empty()
+    {
+        return false;
+    }
+    // Added columns: all at the end, each one `ADD COLUMN` accepts.
+    let first_added = d.to.columns.len() - d.added.len();
+    let appended = d.added.iter().all(|(i, _)| *i >= first_added);
+    let addable = d.added.iter().all(|(_, c)| {
+        let keyed = d.to.primary_key.contains(&c.name)
+            || d.to.unique_keys.iter().any(|u| u.contains(&c.name))
+            || d.to
+                .foreign_keys
+                .iter()
+                .any(|f| f.columns.contains(&c.name));
+        !keyed
+            && !c.auto_increment
+            && (c.nullable || c.default.is_some())
+            && c.default.as_deref() != Some("CURRENT_TIMESTAMP")
+    });
+    // Dropped columns: no key or kept index may use them.
+    let droppable = d.dropped.iter().all(|c| {
+        let n = &c.name;
+        !d.from.primary_key.contains(n)
+            && !d.from.unique_keys.iter().any(|u| u.contains(n))
+            && !d.from.foreign_keys.iter().any(|f| f.columns.contains(n))
+            && !d
+                .from
+                .indexes
+                .iter()
+                .any(|i| i.columns.contains(n) && !d.index_dropped.contains(&i))
+    });
+    appended && addable && droppable
+}
+
+/// The SQLite migration from `from` to `to`; `to_definitions` are the target's stored
+/// `CREATE` statements (a scratch database built from its schema file), which new and
+/// rebuilt tables and their indexes are made from verbatim.
+pub fn sqlite(
+    from: &Schema,
+    to: &Schema,
+    to_definitions: &[Definition],
+    renames: &Renames,
+) -> Result<Draft> {
+    let q = |n: &str| Dialect::Sqlite.quote_ident(n);
+    let mut draft = Draft::new(Dialect::Sqlite);
+    let s = apply_renames(from, to, renames)?;
+    describe_tables(&s, to, renames, &mut draft);
+    let def = |kind: &str, table: &str| -> Vec<&Definition> {
+        to_definitions
+            .iter()
+            .filter(|d| d.kind == kind && d.table.eq_ignore_ascii_case(table))
+            .collect()
+    };
+    let table_sql = |name: &str| -> Result<&str> {
+        def("table", name)
+            .first()
+            .map(|d| d.sql.as_str())
+            .ok_or_else(|| Error::Usage(format!("no CREATE TABLE for {name} in the target")))
+    };
+    for (old, new) in &renames.tables {
+        draft
+            .statements
+            .push(format!("ALTER TABLE {} RENAME TO {}", q(old), q(new)));
+    }
+    for (t, old, new) in &renames.columns {
+        let table_now = renames
+            .tables
+            .iter()
+            .find(|(o, _)| o == t)
+            .map_or(t.clone(), |(_, n)| n.clone());
+        draft.statements.push(format!(
+            "ALTER TABLE {} RENAME COLUMN {} TO {}",
+            q(&table_now),
+            q(old),
+            q(new)
+        ));
+    }
+    for t in drop_order(&s, to) {
+        draft.statements.push(format!("DROP TABLE {}", q(&t.name)));
+    }
+    for t in to.tables.iter().filter(|t| s.table(&t.name).is_none()) {
+        draft.statements.push(table_sql(&t.name)?.to_string());
+        for i in def("index", &t.name) {
+            draft.statements.push(i.sql.clone());
+        }
+        for tr in def("trigger", &t.name) {
+            draft.statements.push(tr.sql.clone());
+        }
+    }
+    let pairs: Vec<TableDiff> = to
+        .tables
+        .iter()
+        .filter_map(|t| s.table(&t.name).map(|f| TableDiff::new(f, t)))
+        .filter(|d| !d.is_empty())
+        .collect();
+    for d in &pairs {
+        d.describe(&mut draft);
+        let t = &d.to.name;
+        if sqlite_native(d) {
+            for i in &d.index_dropped {
+                draft.statements.push(format!("DROP INDEX {}", q(&i.name)));
+            }
+            for c in &d.dropped {
+                draft
+                    .statements
+                    .push(format!("ALTER TABLE {} DROP COLUMN {}", q(t), q(&c.name)));
+            }
+            for (_, c) in &d.added {
+                draft.statements.push(format!(
+                    "ALTER TABLE {} ADD COLUMN {}",
+                    q(t),
+                    sqlite_column(c)
+                ));
+            }
+            for i in &d.index_added {
+                match def("index", t).into_iter().find(|x| x.name == i.name) {
+                    Some(x) => draft.statements.push(x.sql.clone()),
+                    None => draft.statements.push(format!(
+                        "CREATE INDEX {} ON {} ({})",
+                        q(&i.name),
+                        q(t),
+                        sqlite_cols(&i.columns)
+                    )),
+                }
+            }
+            continue;
+        }
+        // The rebuild, as sqlite.org's "Making Other Kinds Of Table Schema Changes" says.
+        draft.foreign_keys_off = true;
+        let fresh = format!("aurweb_migrate_new_{t}");
+        let create = table_sql(t)?;
+        let open = create
+            .find('(')
+            .ok_or_else(|| Error::Usage(format!("unexpected CREATE TABLE for {t}: {create}")))?;
+        let views: Vec<&Definition> = to_definitions
+            .iter()
+            .filter(|v| v.kind == "view" && names_table(&v.sql, t))
+            .collect();
+        for v in &views {
+            draft.statements.push(format!("DROP VIEW {}", q(&v.name)));
+        }
+        draft
+            .statements
+            .push(format!("CREATE TABLE {} {}", q(&fresh), &create[open..]));
+        let from_cols: BTreeMap<&str, &Column> = d
+            .from
+            .columns
+            .iter()
+            .map(|c| (c.name.as_str(), c))
+            .collect();
+        let mut names = Vec::new();
+        let mut values = Vec::new();
+        for c in &d.to.columns {
+            match from_cols.get(c.name.as_str()) {
+                Some(f) if f.nullable && !c.nullable => {
+                    names.push(q(&c.name));
+                    values.push(format!("IFNULL({}, {})", q(&c.name), fill_value(c)));
+                }
+                Some(_) => {
+                    names.push(q(&c.name));
+                    values.push(q(&c.name));
+                }
+                None if !c.nullable && c.default.is_none() && !c.auto_increment => {
+                    names.push(q(&c.name));
+                    values.push(fill_value(c));
+                }
+                None => {}
+            }
+        }
+        draft.statements.push(format!(
+            "INSERT INTO {} ({})\n  SELECT {} FROM {}",
+            q(&fresh),
+            names.join(", "),
+            values.join(", "),
+            q(t)
+        ));
+        draft.statements.push(format!("DROP TABLE {}", q(t)));
+        draft
+            .statements
+            .push(format!("ALTER TABLE {} RENAME TO {}", q(&fresh), q(t)));
+        for i in def("index", t) {
+            draft.statements.push(i.sql.clone());
+        }
+        for tr in def("trigger", t) {
+            draft.statements.push(tr.sql.clone());
+        }
+        for v in &views {
+            draft.statements.push(v.sql.clone());
+        }
+    }
+    Ok(draft)
+}
+
+/// Review markers for what the generator does not write: views, triggers and CHECK
+/// constraints that differ, and rows (seed data) that differ.
+pub fn unsupported(
+    from_definitions: &[Definition],
+    to_definitions: &[Definition],
+    from_rows: &[(String, Vec<Vec<Option<String>>>)],
+    to_rows: &[(String, Vec<Vec<Option<String>>>)],
+) -> Vec<Marker> {
+    let mut out = Vec::new();
+    let others = |defs: &[Definition]| -> BTreeMap<(String, String), String> {
+        defs.iter()
+            .filter(|d| matches!(d.kind.as_str(), "view" | "trigger" | "check"))
+            .map(|d| ((d.kind.clone(), d.name.clone()), d.sql.clone()))
+            .collect()
+    };
+    let (a, b) = (others(from_definitions), others(to_definitions));
+    for key in a.keys().chain(b.keys()).collect::<BTreeSet<_>>() {
+        let what = match (a.get(key), b.get(key)) {
+            (Some(x), Some(y)) if x == y => continue,
+            (Some(_), Some(_)) => "changed",
+            (None, _) => "added",
+            (_, None) => "dropped",
+        };
+        out.push(Marker::new(
+            "unsupported",
+            &key.1,
+            format!(
+                "{} {what} in schema/: the generator does not write {}s; add the statements by hand",
+                key.0, key.0
+            ),
+        ));
+    }
+    for (table, rows) in to_rows {
+        let before = from_rows.iter().find(|(t, _)| t == table).map(|(_, r)| r);
+        if let Some(before) = before {
+            if before != rows {
+                out.push(Marker::new(
+                    "unsupported",
+                    table,
+                    format!(
+                        "its rows (seed data) differ ({} in schema/, {} after the migrations): the generator does not write rows; add INSERT/UPDATE/DELETE statements by hand",
+                        rows.len(),
+                        before.len()
+                    ),
+                ));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renames_parse() {
+        let r = Renames::parse(&["Users.Old=New".into(), "A=B".into()]).unwrap();
+        assert_eq!(r.columns, [("Users".into(), "Old".into(), "New".into())]);
+        assert_eq!(r.tables, [("A".into(), "B".into())]);
+        for bad in ["nothing", "A.B.C=D", "=B", "A=", "A.=B", "A=B.C"] {
+            let e = Renames::parse(&[bad.into()]).unwrap_err().to_string();
+            assert!(e.contains("--rename"), "{bad}: {e}");
+        }
+        let back = r.reversed();
+        assert_eq!(back.tables, [("B".into(), "A".into())]);
+        assert_eq!(back.columns, [("Users".into(), "New".into(), "Old".into())]);
+    }
+
+    #[test]
+    fn widening() {
+        assert!(widens("INT UNSIGNED", "BIGINT UNSIGNED"));
+        assert!(widens("INT UNSIGNED", "BIGINT"));
+        assert!(!widens("INT UNSIGNED", "INT"));
+        assert!(!widens("BIGINT", "INT"));
+        assert!(widens("VARCHAR(32)", "VARCHAR(64)"));
+        assert!(widens("VARCHAR(255)", "TEXT"));
+        assert!(!widens("VARCHAR(64)", "VARCHAR(32)"));
+        assert!(!widens("TEXT", "VARCHAR(255)"));
+        assert!(widens("DECIMAL(10,2)", "DECIMAL(12,4)"));
+        assert!(!widens("DECIMAL(10,2)", "DECIMAL(10,4)"));
+        assert!(!widens("TIMESTAMP", "DATE"));
+    }
+
+    #[test]
+    fn generated_names() {
+        assert!(generated_fk_name("Users", "Users_ibfk_1"));
+        assert!(generated_fk_name("Users", "Users_ibfk_12"));
+        assert!(!generated_fk_name("Users", "Users_ibfk_"));
+        assert!(!generated_fk_name("Users", "fk_users_closed"));
+        assert!(!generated_fk_name("Users", "Sessions_ibfk_1"));
+    }
+
+    #[test]
+    fn view_dependencies_are_whole_words() {
+        assert!(names_table("CREATE VIEW v AS SELECT * FROM Users", "Users"));
+        assert!(names_table("select * from \"users\" u", "Users"));
+        assert!(!names_table("SELECT * FROM UsersArchive", "Users"));
+    }
+}

@@ -1,0 +1,576 @@
+//! `new --autogenerate`: one edit to schema/mysql.sql, one command, and the migrations for
+//! both dialects. Every change type is a round trip on aurweb's own repository: databases of
+//! both dialects at the head with rows in them, the edit, the generator (its scratch
+//! databases on the tests' MariaDB server), then `verify` (schema/ equals a replay, and
+//! sqlite.sql is the rendering), `upgrade` of both databases to a schema equal to the new
+//! head with their rows, SQLite's `foreign_key_check` clean, and a second run that says "no
+//! changes" and writes nothing.
+
+use crate::aurweb::{aurweb_head, copy_repository};
+use crate::support::{Db, Env};
+
+/// Rows in tables the edits touch, valid on both dialects.
+const SEED: &str = "
+INSERT INTO Users (ID, AccountTypeID, Username, Email, Passwd, BackupEmail, RealName, IRCNick)
+    VALUES (1, 1, 'alice', 'alice@example.org', 'x', NULL, 'Alice', 'al'),
+           (2, 1, 'bob', 'bob@example.org', 'y', 'b@example.org', 'Bob', 'bo');
+INSERT INTO SSHPubKeys (UserID, Fingerprint, PubKey) VALUES (1, 'fp1', 'ssh-ed25519 AAAA');
+INSERT INTO Sessions (UsersID, SessionID, LastUpdateTS) VALUES (1, 's1', 0);
+INSERT INTO Bans (IPAddress, BanTS) VALUES ('192.0.2.1', '2026-01-01 00:00:00');
+INSERT INTO Terms (ID, Description, URL) VALUES (1, 'ToS', 'https://example.org/tos');
+INSERT INTO AcceptedTerms (UsersID, TermsID) VALUES (1, 1);
+INSERT INTO ApiRateLimit (IP, Requests, WindowStart) VALUES ('192.0.2.2', 3, 100);
+INSERT INTO PackageBlacklist (ID, Name) VALUES (1, 'evil');
+INSERT INTO OfficialProviders (ID, Name, Repo, Provides) VALUES (1, 'a', 'core', 'a');
+";
+
+/// Seeded tables and their row counts.
+const SEEDED: &[(&str, i64)] = &[
+    ("Users", 2),
+    ("SSHPubKeys", 1),
+    ("Sessions", 1),
+    ("Bans", 1),
+    ("Terms", 1),
+    ("AcceptedTerms", 1),
+    ("ApiRateLimit", 1),
+    ("PackageBlacklist", 1),
+    ("OfficialProviders", 1),
+];
+
+/// One change type.
+struct Case {
+    /// The test's name, also the migration's description.
+    name: &'static str,
+    /// `(old, new)` replacements in schema/mysql.sql; each `old` must occur.
+    edits: &'static [(&'static str, &'static str)],
+    renames: &'static [&'static str],
+    /// Lines the generator prints.
+    changes: &'static [&'static str],
+    /// Review markers (`<kind> <object>`) the drafts carry; cleared by the test before
+    /// upgrading, after showing that upgrade, check and verify refuse them.
+    markers: &'static [&'static str],
+    /// Text the SQLite draft has (`ADD COLUMN`: native) or must not have.
+    sqlite_has: &'static [&'static str],
+    sqlite_lacks: &'static [&'static str],
+    mysql_has: &'static [&'static str],
+    /// Tables whose rows go (dropped) or move (renamed: `(old, new)`).
+    dropped: &'static [&'static str],
+    renamed: &'static [(&'static str, &'static str)],
+    /// SQL whose single value must be 1 on both databases after the upgrade.
+    holds: &'static [&'static str],
+}
+
+const NONE: Case = Case {
+    name: "",
+    edits: &[],
+    renames: &[],
+    changes: &[],
+    markers: &[],
+    sqlite_has: &[],
+    sqlite_lacks: &[],
+    mysql_has: &[],
+    dropped: &[],
+    renamed: &[],
+    holds: &[],
+};
+
+const BANS: &str = "CREATE TABLE Bans (
+\tIPAddress VARCHAR(45) NOT NULL,
+\tBanTS TIMESTAMP NOT NULL,
+\tPRIMARY KEY (IPAddress)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+";
+
+fn migration_files(env: &Env, version: i64) -> Vec<String> {
+    env.ls("migrations")
+        .into_iter()
+        .filter(|n| n.starts_with(&format!("{version:04}_")))
+        .collect()
+}
+
+fn text(env: &Env, rel: &str) -> String {
+    String::from_utf8(env.read(rel)).expect("UTF-8")
+}
+
+fn run_case(case: &Case) {
+    let env = Env::new();
+    let Some(server) = Db::mysql(&env, &format!("autogen_{}", case.name)) else {
+        return;
+    };
+    copy_repository(&env);
+    let sqlite = Db::sqlite(&env);
+    for db in [&sqlite, &server] {
+        db.run(&["upgrade"]).ok();
+        db.exec(SEED);
+    }
+    let mut schema = text(&env, "schema/mysql.sql");
+    for (old, new) in case.edits {
+        assert!(
+            schema.contains(old),
+            "{}: schema/mysql.sql has {old:?}",
+            case.name
+        );
+        schema = schema.replacen(old, new, 1);
+    }
+    env.write("schema/mysql.sql", &schema);
+    let version = aurweb_head() + 1;
+
+    let mut args = vec!["-d", server.url(), "new", "--autogenerate", case.name];
+    for r in case.renames {
+        args.push("--rename");
+        args.push(r);
+    }
+    let run = env.run(&args);
+    run.ok();
+    for c in case.changes {
+        run.stdout_has(c);
+    }
+    let files = migration_files(&env, version);
+    let mysql_file = format!("migrations/{version:04}_{}.mysql.sql", case.name);
+    let sqlite_file = format!("migrations/{version:04}_{}.sqlite.sql", case.name);
+    assert_eq!(
+        files.len(),
+        2,
+        "{}: one file per dialect: {files:?}\n{}",
+        case.name,
+        run.stdout
+    );
+    let (mysql_sql, sqlite_sql) = (text(&env, &mysql_file), text(&env, &sqlite_file));
+    for s in case.sqlite_has {
+        assert!(
+            sqlite_sql.contains(s),
+            "{}: {s:?} in\n{sqlite_sql}",
+            case.name
+        );
+    }
+    for s in case.sqlite_lacks {
+        assert!(
+            !sqlite_sql.contains(s),
+            "{}: no {s:?} in\n{sqlite_sql}",
+            case.name
+        );
+    }
+    for s in case.mysql_has {
+        assert!(
+            mysql_sql.contains(s),
+            "{}: {s:?} in\n{mysql_sql}",
+            case.name
+        );
+    }
+    for f in ["schema/mysql.sql", "schema/sqlite.sql"] {
+        assert!(
+            text(&env, f).contains(&format!("-- schema-version: {version}\n")),
+            "{}: {f} is at the new version",
+            case.name
+        );
+    }
+
+    // Markers: named in the output, refused until deleted.
+    let marked: Vec<String> = [&mysql_file, &sqlite_file]
+        .iter()
+        .flat_map(|f| {
+            text(&env, f)
+                .lines()
+                .filter(|l| l.starts_with("-- aurweb-migrate: review "))
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    for m in case.markers {
+        assert!(
+            marked.iter().any(|l| l.contains(&format!("review {m}:"))),
+            "{}: marker {m:?} in {marked:#?}",
+            case.name
+        );
+        run.stdout_has(m);
+    }
+    if marked.is_empty() {
+        assert!(case.markers.is_empty(), "{}: no markers written", case.name);
+    } else {
+        assert!(
+            !case.markers.is_empty(),
+            "{}: unexpected markers {marked:#?}",
+            case.name
+        );
+        let line = text(&env, &mysql_file)
+            .lines()
+            .position(|l| l.starts_with("-- aurweb-migrate: review "))
+            .map(|i| i + 1);
+        for refused in [
+            server.run(&["upgrade"]),
+            server.run(&["check"]),
+            env.run(&["-d", server.url(), "verify"]),
+        ] {
+            refused.code(2).stderr_has("not reviewed yet");
+            if let Some(line) = line {
+                refused.stderr_has(&format!("{mysql_file}:{line}:"));
+            }
+        }
+        for f in [&mysql_file, &sqlite_file] {
+            let cleared: String = text(&env, f)
+                .split_inclusive('\n')
+                .filter(|l| !l.starts_with("-- aurweb-migrate: review "))
+                .collect();
+            env.write(f, cleared);
+        }
+    }
+
+    env.run(&["-d", server.url(), "verify"])
+        .ok()
+        .stdout_has("ok    sqlite-rendering:");
+    for db in [&sqlite, &server] {
+        db.run(&["upgrade"]).ok();
+        db.run(&["schema", "diff"]).ok();
+        for (table, n) in SEEDED {
+            if case.dropped.contains(table) {
+                assert!(!db.has_table(table), "{}: {table} dropped", case.name);
+                continue;
+            }
+            let table = case
+                .renamed
+                .iter()
+                .find(|(old, _)| old == table)
+                .map_or(*table, |(_, new)| *new);
+            assert_eq!(
+                db.count(table),
+                *n,
+                "{} on {}: the rows of {table} survive",
+                case.name,
+                db.dialect()
+            );
+        }
+        for sql in case.holds {
+            assert_eq!(
+                db.scalar(sql),
+                1,
+                "{} on {}: {sql}",
+                case.name,
+                db.dialect()
+            );
+        }
+    }
+    assert!(
+        sqlite.strings("PRAGMA foreign_key_check").is_empty(),
+        "{}: foreign keys hold on SQLite",
+        case.name
+    );
+
+    // Done: a second run finds nothing and writes nothing.
+    let again = env.run(&["-d", server.url(), "new", "--autogenerate", "again"]);
+    again.ok().stdout_has("no changes");
+    assert_eq!(migration_files(&env, version + 1), Vec::<String>::new());
+}
+
+macro_rules! cases {
+    ($($name:ident: $case:expr;)*) => {
+        $(
+            #[test]
+            fn $name() {
+                run_case(&Case { name: stringify!($name), ..$case });
+            }
+        )*
+    };
+}
+
+cases! {
+    add_table: Case {
+        edits: &[("INSERT INTO AccountTypes", "CREATE TABLE Widgets (
+\tID INTEGER UNSIGNED NOT NULL AUTO_INCREMENT,
+\tUsersID INTEGER UNSIGNED NULL,
+\tName VARCHAR(32) NOT NULL DEFAULT '',
+\tPRIMARY KEY (ID),
+\tFOREIGN KEY (UsersID) REFERENCES Users (ID) ON DELETE SET NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+
+CREATE INDEX WidgetsName ON Widgets (Name);
+
+INSERT INTO AccountTypes")],
+        changes: &["create table Widgets"],
+        sqlite_has: &["CREATE TABLE Widgets", "CREATE INDEX WidgetsName"],
+        mysql_has: &["CREATE TABLE `Widgets`", "FOREIGN KEY (`UsersID`) REFERENCES `Users` (`ID`) ON DELETE SET NULL"],
+        ..NONE
+    };
+    drop_table: Case {
+        edits: &[(BANS, "")],
+        changes: &["drop table Bans"],
+        markers: &["drop-table Bans"],
+        dropped: &["Bans"],
+        ..NONE
+    };
+    add_column: Case {
+        edits: &[("\tBackupEmail VARCHAR(254) NULL DEFAULT NULL,\n", "\tBackupEmail VARCHAR(254) NULL DEFAULT NULL,\n\tFooNote VARCHAR(100) NOT NULL DEFAULT 'x',\n")],
+        changes: &["Users: add column FooNote VARCHAR(100) NOT NULL DEFAULT 'x'"],
+        mysql_has: &["ADD COLUMN `FooNote` VARCHAR(100) COLLATE utf8mb4_general_ci NOT NULL DEFAULT 'x' AFTER `BackupEmail`"],
+        sqlite_has: &["aurweb_migrate_new_Users", "-- aurweb-migrate: foreign-keys off"],
+        holds: &["SELECT COUNT(*) FROM Users WHERE ID = 1 AND FooNote = 'x' AND Username = 'alice'"],
+        ..NONE
+    };
+    add_column_last_is_native_on_sqlite: Case {
+        edits: &[("\tRevision INTEGER UNSIGNED NOT NULL DEFAULT 1,\n", "\tRevision INTEGER UNSIGNED NOT NULL DEFAULT 1,\n\tExtra VARCHAR(32) NULL,\n")],
+        changes: &["Terms: add column Extra VARCHAR(32) NULL"],
+        sqlite_has: &["ALTER TABLE \"Terms\" ADD COLUMN \"Extra\" VARCHAR(32) NULL"],
+        sqlite_lacks: &["aurweb_migrate_new_", "foreign-keys off"],
+        ..NONE
+    };
+    add_not_null_column_without_default: Case {
+        edits: &[("\tRevision INTEGER UNSIGNED NOT NULL DEFAULT 1,\n", "\tRevision INTEGER UNSIGNED NOT NULL DEFAULT 1,\n\tWeight INTEGER UNSIGNED NOT NULL,\n")],
+        changes: &["Terms: add column Weight INT UNSIGNED NOT NULL"],
+        markers: &["not-null Terms.Weight"],
+        holds: &["SELECT COUNT(*) FROM Terms WHERE Weight = 0"],
+        ..NONE
+    };
+    drop_column: Case {
+        edits: &[("\tRevision INTEGER UNSIGNED NOT NULL DEFAULT 1,\n\tPRIMARY KEY (ID)", "\tPRIMARY KEY (ID)")],
+        changes: &["Terms: drop column Revision"],
+        markers: &["drop-column Terms.Revision"],
+        sqlite_has: &["ALTER TABLE \"Terms\" DROP COLUMN \"Revision\""],
+        sqlite_lacks: &["aurweb_migrate_new_"],
+        mysql_has: &["DROP COLUMN `Revision`"],
+        ..NONE
+    };
+    column_type_widened: Case {
+        edits: &[("\tIRCNick VARCHAR(32) NOT NULL DEFAULT '',\n", "\tIRCNick VARCHAR(64) NOT NULL DEFAULT '',\n")],
+        changes: &["Users: column IRCNick: VARCHAR(32) NOT NULL DEFAULT ''"],
+        mysql_has: &["MODIFY COLUMN `IRCNick` VARCHAR(64) COLLATE utf8mb4_general_ci NOT NULL DEFAULT ''"],
+        holds: &["SELECT COUNT(*) FROM Users WHERE IRCNick = 'al'"],
+        ..NONE
+    };
+    column_type_narrowed: Case {
+        edits: &[("\tRealName VARCHAR(64) NOT NULL DEFAULT '',\n", "\tRealName VARCHAR(32) NOT NULL DEFAULT '',\n")],
+        changes: &["Users: column RealName"],
+        markers: &["narrowing Users.RealName"],
+        ..NONE
+    };
+    null_to_not_null: Case {
+        edits: &[("\tBackupEmail VARCHAR(254) NULL DEFAULT NULL,\n", "\tBackupEmail VARCHAR(254) NOT NULL DEFAULT '',\n")],
+        changes: &["Users: column BackupEmail"],
+        mysql_has: &["UPDATE `Users` SET `BackupEmail` = '' WHERE `BackupEmail` IS NULL"],
+        sqlite_has: &["IFNULL(\"BackupEmail\", '')"],
+        holds: &["SELECT COUNT(*) FROM Users WHERE ID = 1 AND BackupEmail = ''", "SELECT COUNT(*) FROM Users WHERE ID = 2 AND BackupEmail = 'b@example.org'"],
+        ..NONE
+    };
+    null_to_not_null_without_default: Case {
+        edits: &[("\tPGPKey VARCHAR(40) NULL DEFAULT NULL,\n", "\tPGPKey VARCHAR(40) NOT NULL,\n")],
+        changes: &["Users: column PGPKey"],
+        markers: &["not-null Users.PGPKey"],
+        holds: &["SELECT COUNT(*) FROM Users WHERE ID = 1 AND PGPKey = ''"],
+        ..NONE
+    };
+    not_null_to_null: Case {
+        edits: &[("\tRealName VARCHAR(64) NOT NULL DEFAULT '',\n", "\tRealName VARCHAR(64) NULL DEFAULT NULL,\n")],
+        changes: &["Users: column RealName: VARCHAR(64) NOT NULL DEFAULT ''"],
+        holds: &["SELECT COUNT(*) FROM Users WHERE RealName = 'Alice'"],
+        ..NONE
+    };
+    default_changed: Case {
+        edits: &[("\tLangPreference VARCHAR(6) NOT NULL DEFAULT 'en',\n", "\tLangPreference VARCHAR(6) NOT NULL DEFAULT 'de',\n")],
+        changes: &["Users: column LangPreference"],
+        mysql_has: &["MODIFY COLUMN `LangPreference` VARCHAR(6) COLLATE utf8mb4_general_ci NOT NULL DEFAULT 'de'"],
+        ..NONE
+    };
+    auto_increment_removed: Case {
+        edits: &[("CREATE TABLE PackageBlacklist (\n\tID INTEGER UNSIGNED NOT NULL AUTO_INCREMENT,", "CREATE TABLE PackageBlacklist (\n\tID INTEGER UNSIGNED NOT NULL,")],
+        changes: &["PackageBlacklist: column ID"],
+        mysql_has: &["MODIFY COLUMN `ID` INT UNSIGNED NOT NULL"],
+        sqlite_has: &["aurweb_migrate_new_PackageBlacklist"],
+        ..NONE
+    };
+    column_moved: Case {
+        edits: &[("\tHideEmail TINYINT UNSIGNED NOT NULL DEFAULT 0,\n\tPasswd VARCHAR(255) NOT NULL,\n", "\tPasswd VARCHAR(255) NOT NULL,\n\tHideEmail TINYINT UNSIGNED NOT NULL DEFAULT 0,\n")],
+        changes: &["Users: move column"],
+        mysql_has: &[" AFTER `"],
+        sqlite_has: &["aurweb_migrate_new_Users"],
+        ..NONE
+    };
+    column_collation: Case {
+        edits: &[("\tUsername VARCHAR(32) NOT NULL,\n", "\tUsername VARCHAR(32) COLLATE utf8mb4_bin NOT NULL,\n")],
+        changes: &["Users: column Username"],
+        mysql_has: &["MODIFY COLUMN `Username` VARCHAR(32) COLLATE utf8mb4_bin NOT NULL"],
+        sqlite_has: &["Nothing changes on SQLite"],
+        ..NONE
+    };
+    index_added_dropped_and_changed: Case {
+        edits: &[
+            ("CREATE INDEX ApiRateLimitWindowStart ON ApiRateLimit (WindowStart);", "CREATE INDEX ApiRateLimitWindowStart ON ApiRateLimit (WindowStart, Requests);"),
+            ("CREATE INDEX UsersAccountTypeID ON Users (AccountTypeID);", "CREATE INDEX UsersAccountTypeID ON Users (AccountTypeID);\nCREATE INDEX UsersRealName ON Users (RealName);"),
+        ],
+        changes: &["ApiRateLimit: drop index ApiRateLimitWindowStart", "ApiRateLimit: add index ApiRateLimitWindowStart (WindowStart, Requests)", "Users: add index UsersRealName (RealName)"],
+        sqlite_has: &["DROP INDEX \"ApiRateLimitWindowStart\"", "CREATE INDEX UsersRealName ON Users (RealName)"],
+        sqlite_lacks: &["aurweb_migrate_new_"],
+        ..NONE
+    };
+    unique_key_added_and_dropped: Case {
+        edits: &[
+            ("CREATE TABLE PackageBlacklist (\n\tID INTEGER UNSIGNED NOT NULL AUTO_INCREMENT,\n\tName VARCHAR(64) NOT NULL,\n\tPRIMARY KEY (ID),\n\tUNIQUE (Name)\n", "CREATE TABLE PackageBlacklist (\n\tID INTEGER UNSIGNED NOT NULL AUTO_INCREMENT,\n\tName VARCHAR(64) NOT NULL,\n\tPRIMARY KEY (ID)\n"),
+            ("\tProvides VARCHAR(64) NOT NULL,\n\tPRIMARY KEY (ID)\n", "\tProvides VARCHAR(64) NOT NULL,\n\tPRIMARY KEY (ID),\n\tUNIQUE (Repo, Name)\n"),
+        ],
+        changes: &["PackageBlacklist: drop unique (Name)", "OfficialProviders: add unique (Repo, Name)"],
+        mysql_has: &["DROP INDEX `Name`", "ADD UNIQUE KEY"],
+        ..NONE
+    };
+    primary_key_changed: Case {
+        edits: &[("\tBanTS TIMESTAMP NOT NULL,\n\tPRIMARY KEY (IPAddress)\n", "\tBanTS TIMESTAMP NOT NULL,\n\tPRIMARY KEY (IPAddress, BanTS)\n")],
+        changes: &["Bans: primary key (IPAddress) -> (IPAddress, BanTS)"],
+        mysql_has: &["DROP PRIMARY KEY", "ADD PRIMARY KEY (`IPAddress`, `BanTS`)"],
+        ..NONE
+    };
+    foreign_key_added_with_its_column: Case {
+        edits: &[("\tRevision INTEGER UNSIGNED NOT NULL DEFAULT 1,\n\tPRIMARY KEY (ID)", "\tRevision INTEGER UNSIGNED NOT NULL DEFAULT 1,\n\tAuthorID INTEGER UNSIGNED NULL,\n\tPRIMARY KEY (ID),\n\tFOREIGN KEY (AuthorID) REFERENCES Users (ID) ON DELETE SET NULL")],
+        changes: &["Terms: add column AuthorID", "Terms: add foreign key (AuthorID) references Users (ID)"],
+        sqlite_has: &["aurweb_migrate_new_Terms"],
+        ..NONE
+    };
+    foreign_key_changed: Case {
+        edits: &[("\tFOREIGN KEY (UserID) REFERENCES Users (ID) ON DELETE CASCADE\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;\n\nCREATE TABLE Sessions", "\tFOREIGN KEY (UserID) REFERENCES Users (ID) ON DELETE NO ACTION\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;\n\nCREATE TABLE Sessions")],
+        changes: &["SSHPubKeys: drop foreign key (UserID) references Users (ID) on delete CASCADE", "SSHPubKeys: add foreign key (UserID) references Users (ID) on delete NO ACTION"],
+        mysql_has: &["DROP FOREIGN KEY `SSHPubKeys_ibfk_1`"],
+        ..NONE
+    };
+    foreign_key_dropped: Case {
+        edits: &[("\tUNIQUE (SessionID),\n\tFOREIGN KEY (UsersID) REFERENCES Users (ID) ON DELETE CASCADE\n", "\tUNIQUE (SessionID)\n")],
+        changes: &["Sessions: drop foreign key (UsersID) references Users (ID)"],
+        ..NONE
+    };
+    table_options: Case {
+        edits: &[
+            ("\tPRIMARY KEY (ID)\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;\n\nCREATE UNIQUE INDEX ProviderNameProvides", "\tPRIMARY KEY (ID)\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;\n\nCREATE UNIQUE INDEX ProviderNameProvides"),
+            ("\tPRIMARY KEY (IPAddress)\n) ENGINE=InnoDB", "\tPRIMARY KEY (IPAddress)\n) ENGINE=Aria"),
+        ],
+        changes: &["OfficialProviders: options engine=InnoDB collation=utf8mb4_bin -> engine=InnoDB collation=utf8mb4_general_ci", "Bans: options engine=InnoDB"],
+        mysql_has: &["DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci", "ENGINE=Aria", "MODIFY COLUMN `Repo` VARCHAR(64) COLLATE utf8mb4_general_ci NOT NULL"],
+        sqlite_has: &["Nothing changes on SQLite"],
+        ..NONE
+    };
+    column_renamed_when_asked: Case {
+        edits: &[("\tIRCNick VARCHAR(32) NOT NULL DEFAULT '',\n", "\tChatNick VARCHAR(32) NOT NULL DEFAULT '',\n")],
+        renames: &["Users.IRCNick=ChatNick"],
+        changes: &["Users: rename column IRCNick -> ChatNick"],
+        mysql_has: &["CHANGE COLUMN `IRCNick` `ChatNick` VARCHAR(32)"],
+        sqlite_has: &["ALTER TABLE \"Users\" RENAME COLUMN \"IRCNick\" TO \"ChatNick\""],
+        sqlite_lacks: &["aurweb_migrate_new_"],
+        holds: &["SELECT COUNT(*) FROM Users WHERE ChatNick = 'al'"],
+        ..NONE
+    };
+    column_rename_candidate_is_flagged: Case {
+        edits: &[("\tIRCNick VARCHAR(32) NOT NULL DEFAULT '',\n", "\tChatNick VARCHAR(32) NOT NULL DEFAULT '',\n")],
+        changes: &["Users: drop column IRCNick", "Users: add column ChatNick"],
+        markers: &["rename-candidate Users.IRCNick", "drop-column Users.IRCNick"],
+        ..NONE
+    };
+    table_renamed_when_asked: Case {
+        edits: &[("CREATE TABLE Bans (", "CREATE TABLE IPBans (")],
+        renames: &["Bans=IPBans"],
+        changes: &["rename table Bans -> IPBans"],
+        mysql_has: &["RENAME TABLE `Bans` TO `IPBans`"],
+        sqlite_has: &["ALTER TABLE \"Bans\" RENAME TO \"IPBans\""],
+        renamed: &[("Bans", "IPBans")],
+        ..NONE
+    };
+}
+
+/// Without a server and with schema/mysql.sql as the source: exit 2 saying what to pass, and
+/// nothing written.
+#[test]
+fn without_a_server_nothing_is_written() {
+    let env = Env::new();
+    copy_repository(&env);
+    let before = env.ls("migrations");
+    let schema = text(&env, "schema/mysql.sql");
+    env.write(
+        "schema/mysql.sql",
+        schema.replace("\tIRCNick VARCHAR(32)", "\tIRCNick VARCHAR(64)"),
+    );
+    env.run(&["new", "--autogenerate", "wider nick"])
+        .code(2)
+        .stderr_has("-d mysql://USER@HOST/DB");
+    assert_eq!(env.ls("migrations"), before);
+    assert!(text(&env, "schema/sqlite.sql")
+        .contains(&format!("-- schema-version: {}\n", aurweb_head())));
+    // --rename only with --autogenerate; a malformed one is a usage error.
+    env.run(&["new", "x", "--rename", "A=B"]).code(2);
+    env.run(&["new", "--autogenerate", "x", "--rename", "nonsense"])
+        .code(2)
+        .stderr_has("TABLE.OLD=NEW");
+    assert_eq!(env.ls("migrations"), before);
+}
+
+/// A SQLite-only project: sqlite.sql is the source, no server is needed, and the migration is
+/// one portable file; `--reversible` writes its reverse, proved by a downgrade; JSON lists the
+/// files, changes and markers.
+#[test]
+fn sqlite_only_projects_need_no_server() {
+    let env = Env::new();
+    env.migration(
+        "0001_init.sql",
+        "CREATE TABLE t (id INTEGER NOT NULL PRIMARY KEY, name VARCHAR(10) NOT NULL);\n",
+    );
+    env.write(
+        "schema/sqlite.sql",
+        "-- schema-version: 1\nCREATE TABLE t (id INTEGER NOT NULL PRIMARY KEY, name VARCHAR(10) NOT NULL);\n",
+    );
+    let db = Db::sqlite(&env);
+    db.run(&["upgrade"]).ok();
+    db.exec("INSERT INTO t (id, name) VALUES (1, 'one')");
+    env.write(
+        "schema/sqlite.sql",
+        "-- schema-version: 1\nCREATE TABLE t (id INTEGER NOT NULL PRIMARY KEY, name VARCHAR(10) NOT NULL, gone INTEGER NULL);\nCREATE INDEX t_name ON t (name);\n",
+    );
+    let run = env.run(&[
+        "--format",
+        "json",
+        "new",
+        "--autogenerate",
+        "--reversible",
+        "add gone",
+    ]);
+    let doc = run.ok().json();
+    assert_eq!(doc["changed"], true, "{doc:#}");
+    assert_eq!(doc["version"], 2, "{doc:#}");
+    let files: Vec<&str> = doc["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        files,
+        [
+            "migrations/0002_add_gone.sql",
+            "migrations/0002_add_gone.down.sql"
+        ],
+        "{doc:#}"
+    );
+    let changes = doc["drafts"][0]["changes"].as_array().unwrap();
+    assert!(
+        changes
+            .iter()
+            .any(|c| c == "t: add column gone INTEGER NULL"),
+        "{doc:#}"
+    );
+    assert_eq!(doc["drafts"][0]["markers"], serde_json::json!([]));
+    assert!(text(&env, "schema/sqlite.sql").starts_with("-- schema-version: 2\n"));
+    let down = text(&env, "migrations/0002_add_gone.down.sql");
+    assert!(down.contains("DROP COLUMN \"gone\""), "{down}");
+    assert!(down.contains("review drop-column t.gone"), "{down}");
+    // The reverse carries its own marker, and the pair does not run until it is deleted.
+    db.run(&["upgrade"])
+        .code(2)
+        .stderr_has("migrations/0002_add_gone.down.sql:")
+        .stderr_has("not reviewed yet: drop-column t.gone");
+    let cleared: String = down
+        .split_inclusive('\n')
+        .filter(|l| !l.starts_with("-- aurweb-migrate: review "))
+        .collect();
+    env.write("migrations/0002_add_gone.down.sql", cleared);
+    db.run(&["upgrade"]).ok();
+    assert_eq!(db.count("t"), 1);
+    db.run(&["downgrade", "--to", "1"]).ok();
+    assert_eq!(
+        db.strings("SELECT name FROM pragma_table_info('t')"),
+        ["id", "name"]
+    );
+    assert_eq!(db.count("t"), 1);
+    env.run(&["new", "--autogenerate", "again"])
+        .ok()
+        .stdout_has("no changes");
+}
