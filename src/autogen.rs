@@ -206,6 +206,20 @@ pub struct Generated {
     pub drafts: Vec<Draft>,
     /// The file each marker is in, with its line: `path:line`.
     pub review: Vec<String>,
+    /// Where the time went, per dialect.
+    pub timings: Vec<Timing>,
+}
+
+/// Where one dialect's time went, in milliseconds: building the two scratch databases (the
+/// server's DDL; they are built at once), the tool's own share (reading both back, comparing,
+/// writing the draft), and the self-check (applying the draft and reading the result back).
+#[derive(Debug, Clone, Serialize)]
+pub struct Timing {
+    pub dialect: Dialect,
+    pub scratch_ms: f64,
+    pub introspect_ms: f64,
+    pub generate_ms: f64,
+    pub self_check_ms: f64,
 }
 
 // ---- comparing two tables -----------------------------------------------------------------

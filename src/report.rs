@@ -624,6 +624,7 @@ impl Render for Generated<'_> {
             "schema_files": g.schema_files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>(),
             "drafts": g.drafts,
             "review": g.review,
+            "timings": g.timings,
         })
     }
     fn quiet_prints(&self) -> bool {

@@ -18,9 +18,12 @@ use crate::source::{MigrationSet, SchemaFile};
 pub struct Built {
     pub schema: Schema,
     pub rows: Vec<(String, Vec<Vec<Option<String>>>)>,
+    /// How long reading it back took (the catalogue queries and the rows).
+    pub read_ms: f64,
 }
 
 async fn read_back(conn: &mut Connection, with_rows: bool) -> Result<Built> {
+    let started = std::time::Instant::now();
     let schema = conn.introspect().await?;
     let mut rows = Vec::new();
     if with_rows {
@@ -28,7 +31,11 @@ async fn read_back(conn: &mut Connection, with_rows: bool) -> Result<Built> {
             rows.push((t.name.clone(), conn.table_rows(t).await?));
         }
     }
-    Ok(Built { schema, rows })
+    Ok(Built {
+        schema,
+        rows,
+        read_ms: started.elapsed().as_secs_f64() * 1000.0,
+    })
 }
 
 /// How a scratch database is filled.

@@ -8,9 +8,10 @@
 //! schema files' `schema-version` lines moved to the new version.
 
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use super::session::{display_path, Session};
-use crate::autogen::{self, Draft, Generated, Renames};
+use crate::autogen::{self, Draft, Generated, Renames, Timing};
 use crate::backend::{Catalogue, Definition};
 use crate::error::{Error, Result};
 use crate::report;
@@ -22,6 +23,7 @@ use crate::Dialect;
 
 /// One dialect's generated migration before it is written.
 struct Planned {
+    timing: Timing,
     draft: Draft,
     up: String,
     down: Option<String>,
@@ -156,6 +158,7 @@ pub(super) async fn autogenerate(
         schema_writes.push((sqlite_path, text));
     }
     let drafts: Vec<Draft> = planned.iter().map(|p| p.draft.clone()).collect();
+    let timings: Vec<Timing> = planned.iter().map(|p| p.timing.clone()).collect();
     if planned.iter().all(|p| p.draft.is_empty()) {
         s.emit(&report::Generated(&Generated {
             version: None,
@@ -163,6 +166,7 @@ pub(super) async fn autogenerate(
             schema_files: Vec::new(),
             drafts,
             review: Vec::new(),
+            timings,
         }));
         return Ok(0);
     }
@@ -196,6 +200,7 @@ pub(super) async fn autogenerate(
         schema_files,
         drafts,
         review,
+        timings,
     }));
     Ok(0)
 }
@@ -221,6 +226,8 @@ async fn generate(
     target: Target<'_>,
 ) -> Result<(Built, Planned)> {
     let dialect = place.dialect();
+    let ms = |t: Instant| (t.elapsed().as_secs_f64() * 100_000.0).round() / 100.0;
+    let started = Instant::now();
     let (a, b) = tokio::join!(
         held(place, Road::Schema(file), set, s),
         held(place, Road::Replay(None), set, s),
@@ -236,7 +243,15 @@ async fn generate(
     let (scratch_a, head, head_defs) = a;
     scratch_a.dispose().await;
     let (mut scratch_b, replayed, replayed_defs) = b;
+    let mut timing = Timing {
+        dialect,
+        scratch_ms: ms(started) - head.read_ms.max(replayed.read_ms),
+        introspect_ms: head.read_ms + replayed.read_ms,
+        generate_ms: 0.0,
+        self_check_ms: 0.0,
+    };
     let result = async {
+        let started = Instant::now();
         let mut draft = match dialect {
             Dialect::Mysql => autogen::mysql(&replayed.schema, &head.schema, renames)?,
             Dialect::Sqlite => {
@@ -250,8 +265,11 @@ async fn generate(
             &head.rows,
         ));
         let up = draft.text(target.description, target.source);
+        timing.generate_ms = ms(started);
+        let started = Instant::now();
         if draft.is_empty() {
             return Ok(Planned {
+                timing: timing.clone(),
                 draft,
                 up,
                 down: None,
@@ -298,7 +316,13 @@ async fn generate(
         } else {
             None
         };
-        Ok(Planned { draft, up, down })
+        timing.self_check_ms = ms(started);
+        Ok(Planned {
+            timing: timing.clone(),
+            draft,
+            up,
+            down,
+        })
     }
     .await;
     scratch_b.dispose().await;
@@ -312,10 +336,14 @@ async fn held(
     set: &MigrationSet,
     s: &Session<'_>,
 ) -> Result<(Scratch, Built, Vec<Definition>)> {
-    let (mut scratch, built) =
+    let (mut scratch, mut built) =
         scratch::hold(place, road, set, None, &s.table, s.timeouts, true).await?;
+    let started = Instant::now();
     match scratch.conn.definitions().await {
-        Ok(defs) => Ok((scratch, built, defs)),
+        Ok(defs) => {
+            built.read_ms += started.elapsed().as_secs_f64() * 1000.0;
+            Ok((scratch, built, defs))
+        }
         Err(e) => {
             scratch.dispose().await;
             Err(e)
