@@ -881,14 +881,16 @@ pub fn mysql(from: &Schema, to: &Schema, renames: &Renames) -> Result<Draft> {
         .filter_map(|t| s.table(&t.name).map(|f| TableDiff::new(f, t)))
         .filter(|d| !d.is_empty())
         .collect();
-    // Foreign keys that go, first: an index or column they use cannot go while they exist.
+    // Foreign keys that go (or go and come back), first: an index or column they use cannot
+    // go or change while they exist.
     let doomed: Vec<&Table> = drop_order(&s, to);
-    for d in &pairs {
-        if d.fk_dropped.is_empty() {
+    let rebuilt = rebuilt_foreign_keys(&pairs);
+    for (d, again) in pairs.iter().zip(&rebuilt) {
+        if d.fk_dropped.is_empty() && again.is_empty() {
             continue;
         }
         let mut clauses = Vec::new();
-        for fk in &d.fk_dropped {
+        for fk in d.fk_dropped.iter().chain(again) {
             let name = d.from.names.foreign_key(fk).ok_or_else(|| {
                 Error::Usage(format!(
                     "cannot drop the foreign key {} of {}: the catalogue shows no name for it",
@@ -930,13 +932,14 @@ pub fn mysql(from: &Schema, to: &Schema, renames: &Renames) -> Result<Draft> {
     }
     // One ALTER per changed table; tables whose new foreign keys point at another changed
     // table come after it.
-    let mut order: Vec<&TableDiff> = Vec::new();
-    let mut left: Vec<&TableDiff> = pairs.iter().collect();
+    let mut order: Vec<(&TableDiff, &Vec<&ForeignKey>)> = Vec::new();
+    let mut left: Vec<(&TableDiff, &Vec<&ForeignKey>)> = pairs.iter().zip(&rebuilt).collect();
     while !left.is_empty() {
-        let waits = |d: &TableDiff, among: &[&TableDiff]| {
-            d.fk_added.iter().any(|f| {
+        let waits = |(d, again): (&TableDiff, &Vec<&ForeignKey>),
+                     among: &[(&TableDiff, &Vec<&ForeignKey>)]| {
+            d.fk_added.iter().chain(again.iter()).any(|f| {
                 f.references_table != d.to.name
-                    && among.iter().any(|o| o.to.name == f.references_table)
+                    && among.iter().any(|(o, _)| o.to.name == f.references_table)
             })
         };
         let i = (0..left.len())
@@ -944,7 +947,7 @@ pub fn mysql(from: &Schema, to: &Schema, renames: &Renames) -> Result<Draft> {
             .unwrap_or(0);
         order.push(left.remove(i));
     }
-    for d in order {
+    for (d, again) in order {
         d.describe(&mut draft);
         let t = &d.to.name;
         let old_name = |c: &str| {
@@ -1048,7 +1051,7 @@ pub fn mysql(from: &Schema, to: &Schema, renames: &Renames) -> Result<Draft> {
                 mysql_cols(&i.columns)
             ));
         }
-        for fk in &d.fk_added {
+        for fk in d.fk_added.iter().chain(again) {
             clauses.push(format!("ADD {}", mysql_fk(d.to, fk)));
         }
         if d.engine_changed {
@@ -1097,6 +1100,61 @@ pub fn mysql(from: &Schema, to: &Schema, renames: &Renames) -> Result<Draft> {
         }
     }
     Ok(draft)
+}
+
+/// The foreign keys a MySQL migration keeps but must drop and add again, per changed table
+/// (parallel to `pairs`): those with a column, on either side, whose type or collation changes
+/// (InnoDB refuses to change it under the key: error 1833), and those whose only index goes
+/// (InnoDB refuses that drop: error 1553; added again, the key gets the index InnoDB makes
+/// for it, which is also what a fresh `CREATE TABLE` of the schema gets).
+fn rebuilt_foreign_keys<'a>(pairs: &[TableDiff<'a>]) -> Vec<Vec<&'a ForeignKey>> {
+    let retyped: BTreeSet<(&str, &str)> = pairs
+        .iter()
+        .flat_map(|d| {
+            d.changed
+                .iter()
+                .filter(|(f, c)| f.type_name != c.type_name || f.collation != c.collation)
+                .map(|(_, c)| (d.to.name.as_str(), c.name.as_str()))
+        })
+        .collect();
+    let leads =
+        |index: &[String], fk: &[String]| index.len() >= fk.len() && index[..fk.len()] == *fk;
+    pairs
+        .iter()
+        .map(|d| {
+            let mut dropped: Vec<&[String]> = d
+                .index_dropped
+                .iter()
+                .map(|i| i.columns.as_slice())
+                .collect();
+            dropped.extend(d.unique_dropped.iter().map(|u| u.as_slice()));
+            if d.pk_changed {
+                dropped.push(&d.from.primary_key);
+            }
+            let mut kept: Vec<&[String]> =
+                d.to.indexes.iter().map(|i| i.columns.as_slice()).collect();
+            kept.extend(d.to.unique_keys.iter().map(|u| u.as_slice()));
+            kept.push(&d.to.primary_key);
+            d.to.foreign_keys
+                .iter()
+                .filter(|f| d.from.foreign_keys.contains(f))
+                .filter(|fk| {
+                    let retyped_here = fk
+                        .columns
+                        .iter()
+                        .any(|c| retyped.contains(&(d.to.name.as_str(), c.as_str())));
+                    let retyped_there = fk
+                        .references_columns
+                        .iter()
+                        .any(|c| retyped.contains(&(fk.references_table.as_str(), c.as_str())));
+                    let unindexed = dropped.iter().any(|i| leads(i, &fk.columns))
+                        && !kept.iter().any(|i| leads(i, &fk.columns))
+                        && d.from.names.implicit_index(fk).is_none();
+                    retyped_here || retyped_there || unindexed
+                })
+                .collect()
+        })
+        .collect()
 }
 
 // ---- SQLite -------------------------------------------------------------------------------

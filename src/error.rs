@@ -113,6 +113,15 @@ pub enum Error {
         draft: String,
     },
 
+    /// `new --autogenerate`'s draft failed when applied to the replay (exit 1): a bug in the
+    /// generator; nothing was written.
+    #[error("the generated {dialect} migration failed when applied to a replay of the migrations in a scratch database: {message}; nothing was written. Either the change needs statements the generator does not write (the review markers in the draft say which), or this is a bug in aurweb-migrate's generator (please report it with the draft below)\nthe draft:\n{draft}")]
+    SelfCheckFailed {
+        dialect: crate::Dialect,
+        message: String,
+        draft: String,
+    },
+
     /// The migration lock was not had in time (exit 6).
     #[error("timed out after {seconds}s waiting for the migration lock{}", holder.as_ref().map(|h| format!(" (held by {h})")).unwrap_or_default())]
     LockTimeout {
@@ -210,7 +219,7 @@ impl Error {
             Error::MigrationFailed(_) | Error::InstallFailed { .. } => 4,
             Error::Refused(_) | Error::RefusedBecause(_) | Error::Drift { .. } => 5,
             Error::LockTimeout { .. } => 6,
-            Error::SelfCheck { .. } => 1,
+            Error::SelfCheck { .. } | Error::SelfCheckFailed { .. } => 1,
         }
     }
 
@@ -229,7 +238,7 @@ impl Error {
             Error::InstallFailed { .. } => "install-failed",
             Error::Drift { .. } => "drift",
             Error::LockTimeout { .. } => "lock-timeout",
-            Error::SelfCheck { .. } => "self-check",
+            Error::SelfCheck { .. } | Error::SelfCheckFailed { .. } => "self-check",
         }
     }
 

@@ -276,7 +276,9 @@ async fn generate(
             });
         }
         let with_up = extended(set, &target, &up, None, dialect)?;
-        let after = scratch::apply(&mut scratch_b, &with_up).await?;
+        let after = scratch::apply(&mut scratch_b, &with_up)
+            .await
+            .map_err(|e| failed(dialect, e, &up))?;
         let left = schema::diff(&head.schema, &after);
         if !left.is_empty() {
             return Err(Error::SelfCheck {
@@ -302,7 +304,9 @@ async fn generate(
             );
             let with_down = extended(set, &target, &up, Some(&text), dialect)?;
             let previous = set.migrations.last().map_or(0, |m| m.version);
-            let reverted = scratch::revert(&mut scratch_b, &with_down, previous).await?;
+            let reverted = scratch::revert(&mut scratch_b, &with_down, previous)
+                .await
+                .map_err(|e| failed(dialect, e, &text))?;
             let left = schema::diff(&replayed.schema, &reverted);
             if !left.is_empty() {
                 return Err(Error::SelfCheck {
@@ -327,6 +331,19 @@ async fn generate(
     .await;
     scratch_b.dispose().await;
     Ok((head, result?))
+}
+
+/// A draft that the runner could not apply: the database's words, with the draft's line.
+fn failed(dialect: Dialect, e: Error, draft: &str) -> Error {
+    let message = match e {
+        Error::MigrationFailed(f) => format!("line {} of the draft: {}", f.line, f.message),
+        other => other.to_string(),
+    };
+    Error::SelfCheckFailed {
+        dialect,
+        message,
+        draft: draft.to_string(),
+    }
 }
 
 /// A scratch database built by `road`, with its rows and stored definitions.

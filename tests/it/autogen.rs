@@ -58,6 +58,8 @@ struct Case {
     renamed: &'static [(&'static str, &'static str)],
     /// SQL whose single value must be 1 on both databases after the upgrade.
     holds: &'static [&'static str],
+    /// Also write and prove the reverse: `downgrade` gives the schema before back.
+    reversible: bool,
 }
 
 const NONE: Case = Case {
@@ -72,6 +74,7 @@ const NONE: Case = Case {
     dropped: &[],
     renamed: &[],
     holds: &[],
+    reversible: false,
 };
 
 const BANS: &str = "CREATE TABLE Bans (
@@ -115,7 +118,14 @@ fn run_case(case: &Case) {
     env.write("schema/mysql.sql", &schema);
     let version = aurweb_head() + 1;
 
+    let dumps_before: Vec<String> = [&sqlite, &server]
+        .iter()
+        .map(|db| db.run(&["schema", "dump"]).ok().stdout.clone())
+        .collect();
     let mut args = vec!["-d", server.url(), "new", "--autogenerate", case.name];
+    if case.reversible {
+        args.push("--reversible");
+    }
     for r in case.renames {
         args.push("--rename");
         args.push(r);
@@ -130,8 +140,8 @@ fn run_case(case: &Case) {
     let sqlite_file = format!("migrations/{version:04}_{}.sqlite.sql", case.name);
     assert_eq!(
         files.len(),
-        2,
-        "{}: one file per dialect: {files:?}\n{}",
+        if case.reversible { 4 } else { 2 },
+        "{}: one file per dialect (and its reverse): {files:?}\n{}",
         case.name,
         run.stdout
     );
@@ -166,6 +176,7 @@ fn run_case(case: &Case) {
     }
 
     // Markers: named in the output, refused until deleted.
+    let all_files: Vec<String> = files.iter().map(|f| format!("migrations/{f}")).collect();
     let marked: Vec<String> = [&mysql_file, &sqlite_file]
         .iter()
         .flat_map(|f| {
@@ -206,7 +217,10 @@ fn run_case(case: &Case) {
                 refused.stderr_has(&format!("{mysql_file}:{line}:"));
             }
         }
-        for f in [&mysql_file, &sqlite_file] {
+    }
+    // A reverse file's markers (a reverse of an add drops) are cleared too.
+    if case.reversible || !marked.is_empty() {
+        for f in &all_files {
             let cleared: String = text(&env, f)
                 .split_inclusive('\n')
                 .filter(|l| !l.starts_with("-- aurweb-migrate: review "))
@@ -254,11 +268,34 @@ fn run_case(case: &Case) {
         "{}: foreign keys hold on SQLite",
         case.name
     );
+    if case.reversible {
+        for (db, before) in [&sqlite, &server].iter().zip(&dumps_before) {
+            db.run(&["downgrade", "--to", &aurweb_head().to_string()])
+                .ok();
+            let after = db.run(&["schema", "dump"]).ok().stdout.clone();
+            assert_eq!(
+                &after,
+                before,
+                "{} on {}: the reverse gives the old schema back",
+                case.name,
+                db.dialect()
+            );
+        }
+        db_upgrade_again(&sqlite, &server);
+    }
 
     // Done: a second run finds nothing and writes nothing.
     let again = env.run(&["-d", server.url(), "new", "--autogenerate", "again"]);
     again.ok().stdout_has("no changes");
     assert_eq!(migration_files(&env, version + 1), Vec::<String>::new());
+}
+
+/// After a proved reverse, the forward migration applies again.
+fn db_upgrade_again(sqlite: &Db, server: &Db) {
+    for db in [sqlite, server] {
+        db.run(&["upgrade"]).ok();
+        db.run(&["schema", "diff"]).ok();
+    }
 }
 
 macro_rules! cases {
@@ -298,6 +335,7 @@ INSERT INTO AccountTypes")],
         ..NONE
     };
     add_column: Case {
+        reversible: true,
         edits: &[("\tBackupEmail VARCHAR(254) NULL DEFAULT NULL,\n", "\tBackupEmail VARCHAR(254) NULL DEFAULT NULL,\n\tFooNote VARCHAR(100) NOT NULL DEFAULT 'x',\n")],
         changes: &["Users: add column FooNote VARCHAR(100) NOT NULL DEFAULT 'x'"],
         mysql_has: &["ADD COLUMN `FooNote` VARCHAR(100) COLLATE utf8mb4_general_ci NOT NULL DEFAULT 'x' AFTER `BackupEmail`"],
@@ -342,6 +380,7 @@ INSERT INTO AccountTypes")],
         ..NONE
     };
     null_to_not_null: Case {
+        reversible: true,
         edits: &[("\tBackupEmail VARCHAR(254) NULL DEFAULT NULL,\n", "\tBackupEmail VARCHAR(254) NOT NULL DEFAULT '',\n")],
         changes: &["Users: column BackupEmail"],
         mysql_has: &["UPDATE `Users` SET `BackupEmail` = '' WHERE `BackupEmail` IS NULL"],
@@ -376,6 +415,7 @@ INSERT INTO AccountTypes")],
         ..NONE
     };
     column_moved: Case {
+        reversible: true,
         edits: &[("\tHideEmail TINYINT UNSIGNED NOT NULL DEFAULT 0,\n\tPasswd VARCHAR(255) NOT NULL,\n", "\tPasswd VARCHAR(255) NOT NULL,\n\tHideEmail TINYINT UNSIGNED NOT NULL DEFAULT 0,\n")],
         changes: &["Users: move column"],
         mysql_has: &[" AFTER `"],
@@ -421,6 +461,7 @@ INSERT INTO AccountTypes")],
         ..NONE
     };
     foreign_key_changed: Case {
+        reversible: true,
         edits: &[("\tFOREIGN KEY (UserID) REFERENCES Users (ID) ON DELETE CASCADE\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;\n\nCREATE TABLE Sessions", "\tFOREIGN KEY (UserID) REFERENCES Users (ID) ON DELETE NO ACTION\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;\n\nCREATE TABLE Sessions")],
         changes: &["SSHPubKeys: drop foreign key (UserID) references Users (ID) on delete CASCADE", "SSHPubKeys: add foreign key (UserID) references Users (ID) on delete NO ACTION"],
         mysql_has: &["DROP FOREIGN KEY `SSHPubKeys_ibfk_1`"],
@@ -429,6 +470,25 @@ INSERT INTO AccountTypes")],
     foreign_key_dropped: Case {
         edits: &[("\tUNIQUE (SessionID),\n\tFOREIGN KEY (UsersID) REFERENCES Users (ID) ON DELETE CASCADE\n", "\tUNIQUE (SessionID)\n")],
         changes: &["Sessions: drop foreign key (UsersID) references Users (ID)"],
+        ..NONE
+    };
+    index_on_a_foreign_key_dropped: Case {
+        edits: &[("CREATE INDEX UsersAccountTypeID ON Users (AccountTypeID);\n", "")],
+        changes: &["Users: drop index UsersAccountTypeID"],
+        mysql_has: &["DROP FOREIGN KEY `Users_ibfk_1`", "DROP INDEX `UsersAccountTypeID`", "ADD FOREIGN KEY (`AccountTypeID`) REFERENCES `AccountTypes` (`ID`)"],
+        sqlite_has: &["DROP INDEX \"UsersAccountTypeID\""],
+        reversible: true,
+        ..NONE
+    };
+    referenced_column_type_changed: Case {
+        edits: &[
+            ("CREATE TABLE AccountTypes (\n\tID TINYINT UNSIGNED NOT NULL AUTO_INCREMENT,", "CREATE TABLE AccountTypes (\n\tID SMALLINT UNSIGNED NOT NULL AUTO_INCREMENT,"),
+            ("\tAccountTypeID TINYINT UNSIGNED NOT NULL DEFAULT 1,", "\tAccountTypeID SMALLINT UNSIGNED NOT NULL DEFAULT 1,"),
+        ],
+        changes: &["AccountTypes: column ID: TINYINT UNSIGNED", "Users: column AccountTypeID"],
+        mysql_has: &["DROP FOREIGN KEY `Users_ibfk_1`", "MODIFY COLUMN `ID` SMALLINT UNSIGNED NOT NULL AUTO_INCREMENT", "ADD FOREIGN KEY (`AccountTypeID`) REFERENCES `AccountTypes` (`ID`)"],
+        reversible: true,
+        holds: &["SELECT COUNT(*) FROM Users WHERE ID = 1 AND AccountTypeID = 1"],
         ..NONE
     };
     table_options: Case {
@@ -442,6 +502,7 @@ INSERT INTO AccountTypes")],
         ..NONE
     };
     column_renamed_when_asked: Case {
+        reversible: true,
         edits: &[("\tIRCNick VARCHAR(32) NOT NULL DEFAULT '',\n", "\tChatNick VARCHAR(32) NOT NULL DEFAULT '',\n")],
         renames: &["Users.IRCNick=ChatNick"],
         changes: &["Users: rename column IRCNick -> ChatNick"],
@@ -466,6 +527,50 @@ INSERT INTO AccountTypes")],
         renamed: &[("Bans", "IPBans")],
         ..NONE
     };
+}
+
+/// A draft the server refuses: the seed rows change (which the generator does not write, so
+/// it flags them) and the column narrows to fit only the new ones; on the replay the old
+/// rows do not fit. The self-check fails with the server's words and the draft, exit 1, and
+/// nothing is written — no migration file, no schema-version line moved.
+#[test]
+fn a_draft_that_fails_writes_nothing() {
+    let env = Env::new();
+    let Some(server) = Db::mysql(&env, module_path!()) else {
+        return;
+    };
+    copy_repository(&env);
+    let before = env.ls("migrations");
+    let mut schema = text(&env, "schema/mysql.sql");
+    for (old, new) in [
+        (
+            "CREATE TABLE RequestTypes (\n\tID TINYINT UNSIGNED NOT NULL AUTO_INCREMENT,\n\tName VARCHAR(32) NOT NULL DEFAULT '',",
+            "CREATE TABLE RequestTypes (\n\tID TINYINT UNSIGNED NOT NULL AUTO_INCREMENT,\n\tName VARCHAR(6) NOT NULL DEFAULT '',",
+        ),
+        ("\t(1, 'deletion'),", "\t(1, 'delete'),"),
+        ("\t(4, 'adoption');", "\t(4, 'adopt');"),
+    ] {
+        assert!(schema.contains(old), "{old}");
+        schema = schema.replacen(old, new, 1);
+    }
+    env.write("schema/mysql.sql", &schema);
+    let sqlite_before = text(&env, "schema/sqlite.sql");
+    env.run(&[
+        "-d",
+        server.url(),
+        "new",
+        "--autogenerate",
+        "short request types",
+    ])
+    .code(1)
+    .stderr_has("the generated mysql migration failed when applied to a replay")
+    .stderr_has("Data truncated for column 'Name'")
+    .stderr_has("nothing was written")
+    .stderr_has("review unsupported RequestTypes: its rows (seed data) differ")
+    .stderr_has("MODIFY COLUMN `Name` VARCHAR(6)");
+    assert_eq!(env.ls("migrations"), before);
+    assert_eq!(text(&env, "schema/mysql.sql"), schema);
+    assert_eq!(text(&env, "schema/sqlite.sql"), sqlite_before);
 }
 
 /// Without a server and with schema/mysql.sql as the source: exit 2 saying what to pass, and
@@ -781,7 +886,7 @@ impl Doc {
                 let line = pick(&free, b)?;
                 let at = line.find(" DEFAULT ")?;
                 let rest = &line[at + 9..];
-                let new = if rest.starts_with('\'') {
+                let new = if rest.starts_with('\'') && line.contains("CHAR(") {
                     format!("{} DEFAULT 'q{n}',", &line[..at])
                 } else if rest.starts_with(|c: char| c.is_ascii_digit()) {
                     format!("{} DEFAULT {n},", &line[..at])
