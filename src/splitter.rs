@@ -474,6 +474,13 @@ impl<'a> Splitter<'a> {
                 i += self.delimiter.len();
                 continue;
             }
+            // Before a statement's first token the mysql client drops `--` to the end of the
+            // line whatever follows it (`--#2274`, `--DROP INDEX …`); inside a statement it
+            // sends it, and the server's rule (a space after `--`) applies.
+            if self.mysql && src[i] == b'-' && src.get(i + 1) == Some(&b'-') {
+                i = line_end(src, i);
+                continue;
+            }
             match self.comment_at(i) {
                 Some(Comment::Line) => i = line_end(src, i),
                 Some(Comment::Block) => i = self.skip_block_comment(i)?,
@@ -973,6 +980,25 @@ mod tests {
         check(M, "SELECT 1 --\t;\n;", &[(1, "SELECT 1")]);
         check(M, "SELECT 1 --\n;", &[(1, "SELECT 1")]);
         check(M, "SELECT 1 --", &[(1, "SELECT 1")]);
+    }
+
+    #[test]
+    fn dash_dash_before_a_statement_is_the_clients_comment() {
+        // As the mariadb client: dropped before a statement's first token, whatever follows.
+        check(M, "--#2274\nSELECT 1;", &[(2, "SELECT 1")]);
+        check(M, "  --indented\nSELECT 1;", &[(2, "SELECT 1")]);
+        check(
+            M,
+            "SELECT 1; --x\nSELECT 2;",
+            &[(1, "SELECT 1"), (2, "SELECT 2")],
+        );
+        check(
+            M,
+            "/* c */\n--DROP INDEX i ON t;\nSELECT 9;",
+            &[(3, "SELECT 9")],
+        );
+        // Inside a statement it is sent, and the server reads `--foo` as two minus signs.
+        check(M, "SELECT 2\n--foo\n, 3;", &[(1, "SELECT 2\n--foo\n, 3")]);
     }
 
     #[test]

@@ -5,9 +5,29 @@ use crate::each_db;
 use crate::support::{Db, Env};
 
 each_db!(
+    dash_dash_lines_before_a_statement_are_comments,
     semicolons_inside_quotes_and_comments,
     failing_statement_line_counts_comments_and_multiline_statements,
 );
+
+/// `--` with no space after it, before a statement's first token, is a comment as the mariadb
+/// client reads it (Icinga 2.0.0's schema has `--#2274`, a hydra reverse file `--DROP INDEX
+/// …`); the server alone would fail on it. On SQLite `--` is always a comment.
+fn dash_dash_lines_before_a_statement_are_comments(db: &Db) {
+    db.migration(
+        "0001_icinga.sql",
+        "--#2274\nCREATE TABLE t (x INTEGER);\nCREATE INDEX t_x ON t (x); --no space here either\n  --indented\nINSERT INTO t (x) VALUES (1);\n",
+    );
+    db.migration(
+        "0001_icinga.down.sql",
+        "--DROP INDEX t_x ON t;\nDROP TABLE t;\n",
+    );
+    db.run(&["upgrade"]).ok();
+    assert_eq!(db.count("t"), 1);
+    assert_eq!(db.history()[0].statements_total, 3);
+    db.run(&["downgrade", "--to", "0"]).ok();
+    assert!(!db.has_table("t"));
+}
 
 fn semicolons_inside_quotes_and_comments(db: &Db) {
     // A quoted identifier: ANSI double quotes on SQLite, backticks on MySQL (where double
