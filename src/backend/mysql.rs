@@ -101,7 +101,9 @@ fn connect_options(target: &MysqlTarget) -> MySqlConnectOptions {
         .pipes_as_concat(false)
         .no_engine_substitution(false)
         .timezone(Some(SESSION_TIME_ZONE.to_string()))
-        .set_names(true)
+        // sqlx's SET NAMES names a collation (utf8mb4_unicode_ci); the session setup sends
+        // the client's plain `SET NAMES utf8mb4` instead (see `Mysql::connect`).
+        .set_names(false)
         .disable_statement_logging();
     options = match &target.socket {
         Some(socket) => options.socket(socket),
@@ -192,8 +194,11 @@ impl Mysql {
             // reserved: `CREATE TABLE count (…)` fails). Take it out again unless the server's
             // own mode has it, so migrations parse as in the `mariadb` client. One round trip,
             // in the text protocol (no prepare).
+            // `SET NAMES utf8mb4` with no COLLATE, as the mariadb client sends it: the session
+            // collation is then the server's default for utf8mb4, so routines, triggers and
+            // views record it and string literals carry it, as they do from the client.
             let setup = format!(
-                "{}, SESSION sql_mode = IF(FIND_IN_SET('IGNORE_SPACE', @@GLOBAL.sql_mode) > 0, \
+                "SET NAMES {SESSION_CHARSET}; {}, SESSION sql_mode = IF(FIND_IN_SET('IGNORE_SPACE', @@GLOBAL.sql_mode) > 0, \
                  @@SESSION.sql_mode, TRIM(BOTH ',' FROM REPLACE(CONCAT(',', @@SESSION.sql_mode, ','), \
                  ',IGNORE_SPACE,', ','))); SELECT CAST(CONNECTION_ID() AS SIGNED), CAST({} AS CHAR)",
                 bounded_waits_sql(timeouts.lock.as_secs()),

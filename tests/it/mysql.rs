@@ -1148,3 +1148,34 @@ fn aurweb_ini_config_with_mysql_backend_works() {
         db.assert_tables(&["t1", "t2"]);
     }
 }
+
+/// Objects created through the tool are the ones the `mariadb` client would create: the
+/// session collation is the server's default for utf8mb4 (`SET NAMES utf8mb4`, no COLLATE),
+/// recorded by routines, triggers and views and carried by string literals.
+#[test]
+fn session_collation_is_the_servers_default() {
+    let env = Env::new();
+    let db = mysql_db!(env);
+    db.migration(
+        "0001_objects.sql",
+        "CREATE TABLE c AS SELECT 'x' AS v;\n\
+         CREATE TABLE t (x INT);\n\
+         CREATE PROCEDURE p() SELECT 1;\n\
+         CREATE VIEW w AS SELECT 'y' AS v;\n\
+         CREATE TRIGGER g BEFORE INSERT ON t FOR EACH ROW SET NEW.x = NEW.x;\n",
+    );
+    db.run(&["upgrade"]).ok();
+    let default = db.strings(
+        "SELECT DEFAULT_COLLATE_NAME FROM information_schema.CHARACTER_SETS WHERE CHARACTER_SET_NAME = 'utf8mb4'",
+    );
+    let recorded = |sql: &str| db.strings(sql);
+    let name = db.mysql_database().to_string();
+    for (what, sql) in [
+        ("the literal's column", format!("SELECT COLLATION_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = '{name}' AND TABLE_NAME = 'c'")),
+        ("the procedure", format!("SELECT COLLATION_CONNECTION FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = '{name}'")),
+        ("the view", format!("SELECT COLLATION_CONNECTION FROM information_schema.VIEWS WHERE TABLE_SCHEMA = '{name}'")),
+        ("the trigger", format!("SELECT COLLATION_CONNECTION FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = '{name}'")),
+    ] {
+        assert_eq!(recorded(&sql), default, "{what}");
+    }
+}
