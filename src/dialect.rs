@@ -70,10 +70,23 @@ impl fmt::Display for Dialect {
 /// administration (`ANALYZE`, `CHECK`, `OPTIMIZE`, `REPAIR` table, `CACHE INDEX`,
 /// `LOAD INDEX INTO CACHE`, `FLUSH`, `RESET`) and `INSTALL`/`UNINSTALL PLUGIN`. `CREATE` and
 /// `DROP` of a `TEMPORARY TABLE` do not commit. A statement that starts with an executable
-/// comment (`/*! … */`) cannot be classified and counts as committing: treating a statement as
-/// non-atomic is always safe, the reverse is not; for the same reason `EXECUTE` (of a prepared
-/// statement) and `CALL` count as committing.
+/// comment (`/*! … */`) is classified by its content when the comment is the whole statement,
+/// and otherwise counts as committing: treating a statement as non-atomic is always safe, the
+/// reverse is not; for the same reason `EXECUTE` (of a prepared statement) and `CALL` count as
+/// committing.
 pub fn mysql_commits_implicitly(statement: &str) -> bool {
+    // A statement that is one executable comment (`/*!40101 SET NAMES utf8 */`, as dumps
+    // write their session settings) is classified by what it holds.
+    let t = statement.trim();
+    if let Some(rest) = t.strip_prefix("/*M!").or_else(|| t.strip_prefix("/*!")) {
+        let inner = rest.trim_start_matches(|c: char| c.is_ascii_digit());
+        return match inner.strip_suffix("*/") {
+            Some(inner) if !inner.contains("*/") && !inner.contains("/*") => {
+                mysql_commits_implicitly(inner)
+            }
+            _ => true,
+        };
+    }
     let words = crate::splitter::keywords(statement, 4);
     let w: Vec<&str> = words.iter().map(String::as_str).collect();
     match w.as_slice() {
@@ -126,6 +139,8 @@ mod tests {
             "LOCK TABLES t WRITE",
             "CREATE USER u",
             "/*!50001 CREATE VIEW v AS SELECT 1 */",
+            "/*!40000 ALTER TABLE t DISABLE KEYS */",
+            "/*!50001 CREATE VIEW v AS SELECT '*/' */",
             "-- c\nCREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW SET NEW.x = 1",
             "OPTIMIZE TABLE t",
             "SET autocommit = 1",
@@ -146,6 +161,9 @@ mod tests {
             "BEGIN NOT ATOMIC SELECT 1; END",
             "PREPARE stmt FROM @sql",
             "DEALLOCATE PREPARE stmt",
+            "/*!40101 SET NAMES utf8mb4 */",
+            "/*!40014 SET @OLD_FOREIGN_KEY_CHECKS=@@FOREIGN_KEY_CHECKS, FOREIGN_KEY_CHECKS=0 */",
+            "/*M!100616 SET @OLD_NOTE_VERBOSITY=@@NOTE_VERBOSITY, NOTE_VERBOSITY=0 */",
         ] {
             assert!(!mysql_commits_implicitly(no), "{no}");
         }

@@ -146,8 +146,9 @@ pub struct MigrationFailure {
     pub rolled_back: bool,
     /// The failing script was a reverse (`.down.sql`) file run by `downgrade`.
     pub reverting: bool,
-    /// `path:line` of statements that were committed before the failure (non-atomic migrations).
-    pub committed: Vec<u32>,
+    /// The statements (1-based number, line) that were committed before the failure
+    /// (non-atomic migrations), in order.
+    pub committed: Vec<(usize, u32)>,
     /// What to do next, one line each.
     pub next_steps: Vec<String>,
 }
@@ -177,17 +178,44 @@ impl fmt::Display for MigrationFailure {
         } else {
             write!(
                 f,
-                "; these statements were already committed and stay in effect:"
+                "; these statements were already committed and stay in effect: {}",
+                statement_ranges(&self.committed, &self.path)
             )?;
-            for line in &self.committed {
-                write!(f, "\n  {}:{}", self.path.display(), line)?;
-            }
         }
         for step in &self.next_steps {
             write!(f, "\n{step}")?;
         }
         Ok(())
     }
+}
+
+/// Committed statements as ranges: `statements 1–176 (…/x.sql lines 9–1567)`, one range per
+/// run of consecutive statement numbers (the full list is in the JSON error).
+pub(crate) fn statement_ranges(committed: &[(usize, u32)], path: &std::path::Path) -> String {
+    let mut runs: Vec<((usize, u32), (usize, u32))> = Vec::new();
+    for &c in committed {
+        match runs.last_mut() {
+            Some((_, last)) if last.0 + 1 == c.0 => *last = c,
+            _ => runs.push((c, c)),
+        }
+    }
+    runs.iter()
+        .map(|(a, b)| {
+            if a == b {
+                format!("statement {} ({}:{})", a.0, path.display(), a.1)
+            } else {
+                format!(
+                    "statements {}–{} ({} lines {}–{})",
+                    a.0,
+                    b.0,
+                    path.display(),
+                    a.1,
+                    b.1
+                )
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn list_input(errors: &[InputError]) -> String {

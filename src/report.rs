@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use crate::error::Error;
 use crate::plan::{EntryState, Finding, Overview, Problem};
 use crate::runner::{Outcome, Preview};
-use crate::source::{Migration, MigrationSet};
+use crate::source::{Migration, MigrationSet, Segment};
 use crate::Dialect;
 
 /// The JSON format version; bumped on incompatible changes.
@@ -49,21 +49,59 @@ fn state_colour(state: EntryState) -> &'static str {
     }
 }
 
-/// How a migration will run on a dialect: "1 transaction", or on MySQL "N implicit-commit
-/// steps" when its statements cannot share a transaction.
+/// How a migration will run on a dialect: "1 transaction", or, when its statements cannot
+/// share one, its steps in order ("3 steps: 1 DDL, 1 transaction of 20000 statements, 1 DDL").
 pub fn execution_note(m: &Migration, dialect: Dialect) -> String {
     let n = m.up.statements.len();
     let statements = format!("{n} statement{}", if n == 1 { "" } else { "s" });
     if m.up.directives.no_transaction {
         return format!("{statements}, no transaction: each statement commits on its own");
     }
-    match m.up.implicit_commits(dialect) {
-        0 => format!("{statements}, 1 transaction"),
-        k => format!(
-            "{statements}, {k} implicit-commit step{}: not atomic, progress is recorded after each statement",
-            if k == 1 { "" } else { "s" }
-        ),
+    if m.up.atomic(dialect) {
+        return format!("{statements}, 1 transaction");
     }
+    let segments = m.up.steps(dialect, 0);
+    // Consecutive steps of one kind are told together.
+    let mut parts: Vec<(&str, usize, usize)> = Vec::new(); // (kind, steps, statements)
+    for seg in &segments {
+        let (kind, count) = match seg {
+            Segment::Group(r) => ("transaction", r.len()),
+            Segment::Alone(_) => ("DDL", 1),
+            Segment::Boundary(_) => ("COMMIT", 1),
+            Segment::Locked(r) => ("LOCK TABLES", r.len()),
+        };
+        match parts.last_mut() {
+            Some((k, steps, st)) if *k == kind && kind != "transaction" => {
+                *steps += 1;
+                *st += count;
+            }
+            _ => parts.push((kind, 1, count)),
+        }
+    }
+    let described: Vec<String> = parts
+        .iter()
+        .map(|(kind, steps, st)| match *kind {
+            "transaction" => format!(
+                "1 transaction of {st} statement{}",
+                if *st == 1 { "" } else { "s" }
+            ),
+            "LOCK TABLES" => format!(
+                "{steps} LOCK TABLES region{} ({st} statements, no transaction)",
+                if *steps == 1 { "" } else { "s" }
+            ),
+            "COMMIT" => format!(
+                "{steps} COMMIT{} of the file's own (a group boundary)",
+                if *steps == 1 { "" } else { "s" }
+            ),
+            _ => format!("{steps} DDL"),
+        })
+        .collect();
+    format!(
+        "{statements} in {} step{}: {}; not atomic, progress is recorded after each step",
+        segments.len(),
+        if segments.len() == 1 { "" } else { "s" },
+        described.join(", ")
+    )
 }
 
 /// Warnings for a migration on MySQL/MariaDB that cannot be atomic there: it mixes data
@@ -194,7 +232,8 @@ pub fn status_json(ctx: &Context, ov: &Overview) -> Value {
                 "error": e.row.and_then(|r| r.error.clone()),
                 "out_of_order": e.out_of_order,
                 "file": e.migration.map(|m| m.up.path.display().to_string()),
-                "transactional": e.migration.map(|m| !m.up.directives.no_transaction),
+                "atomic": e.migration.map(|m| m.up.atomic(ctx.dialect)),
+                "no_transaction": e.migration.map(|m| m.up.directives.no_transaction),
             })
         })
         .collect();
@@ -375,7 +414,8 @@ pub fn dry_run_json(preview: &Preview, set: &MigrationSet, dialect: Dialect) -> 
                 "description": m.description(),
                 "file": m.up.path.display().to_string(),
                 "checksum": m.up.checksum,
-                "transactional": !m.up.directives.no_transaction,
+                "atomic": m.up.atomic(dialect),
+                "no_transaction": m.up.directives.no_transaction,
                 "execution": execution_note(m, dialect),
                 "statements": m.up.statements.iter().enumerate().skip(step.resume_from).map(|(i, st)| json!({"line": st.line, "sql": m.up.statement_text(i)})).collect::<Vec<_>>(),
             })
@@ -444,7 +484,8 @@ pub fn history_json(set: &MigrationSet) -> Value {
             "file": m.up.path.display().to_string(),
             "checksum": m.up.checksum,
             "statements": m.up.statements.len(),
-            "transactional": !m.up.directives.no_transaction,
+            "atomic": m.up.atomic(set.dialect),
+            "no_transaction": m.up.directives.no_transaction,
             "reversible": m.down.is_some(),
             "alembic_revision": m.up.directives.alembic_revision,
         })).collect::<Vec<_>>(),
@@ -470,6 +511,11 @@ pub fn error_json(e: &Error, partial: Option<(&Outcome, &str)>) -> Value {
         doc["error"]["file"] = json!(f.path.display().to_string());
         doc["error"]["line"] = json!(f.line);
         doc["error"]["rolled_back"] = json!(f.rolled_back);
+        doc["error"]["committed"] = f
+            .committed
+            .iter()
+            .map(|(statement, line)| json!({"statement": statement, "line": line}))
+            .collect();
     }
     if let Error::InstallFailed { path, line, .. } = e {
         doc["error"]["file"] = json!(path.display().to_string());

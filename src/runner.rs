@@ -9,7 +9,7 @@ use crate::backend::{Backend, StatementError, StatementErrorKind, TxOptions};
 use crate::error::{Error, MigrationFailure, Result};
 use crate::history::{self, current, Row, State};
 use crate::plan::{self, DowngradeRefusal, Step, Target};
-use crate::source::{Migration, MigrationSet, ProgressHasher, SchemaFile, Script};
+use crate::source::{Migration, MigrationSet, ProgressHasher, SchemaFile, Script, Segment};
 
 /// Progress reported while a run goes on (the report layer prints it).
 #[derive(Debug, Clone)]
@@ -495,12 +495,20 @@ async fn upgrade_locked<B: Backend>(
                     backend.rollback().await;
                     return Err(e);
                 }
-                let row = if resume_from > 0 || !m.up.atomic(dialect) {
+                let ran = if resume_from > 0 || !m.up.atomic(dialect) {
                     let existing = history.iter().find(|r| r.version == version).cloned();
-                    run_stepwise(backend, m, resume_from, existing, observe).await?
+                    run_stepwise(backend, m, resume_from, existing, observe).await
                 } else {
-                    run_in_transaction(backend, m, observe).await?
+                    run_in_transaction(backend, m, observe).await
                 };
+                // Its session settings do not reach the next migration.
+                if m.up.may_change_session(dialect) {
+                    let reset = backend.reset_session().await;
+                    if ran.is_ok() {
+                        reset?;
+                    }
+                }
+                let row = ran?;
                 outcome.applied.push(Applied {
                     version,
                     description: m.description(),
@@ -536,7 +544,9 @@ async fn upgrade_locked<B: Backend>(
                         migration: m,
                         reverting: false,
                     });
-                    if let Err((i, e)) = run_statements(backend, m, &m.up, 0, observe).await {
+                    if let Err((i, e)) =
+                        run_statements(backend, m, &m.up, 0, usize::MAX, observe).await
+                    {
                         backend.rollback().await;
                         return Err(
                             failure(m, &m.up, i, e, true, &[], Way::Up).single_transaction()
@@ -592,11 +602,13 @@ async fn run_statements<B: Backend>(
     m: &Migration,
     script: &Script,
     from: usize,
+    to: usize,
     observe: Observer<'_>,
 ) -> std::result::Result<(), (usize, StatementError)> {
     let total = script.statements.len();
-    let from = from.min(total);
-    let texts: Vec<&str> = script.statements[from..]
+    let to = to.min(total);
+    let from = from.min(to);
+    let texts: Vec<&str> = script.statements[from..to]
         .iter()
         .map(|st| st.text(&script.text))
         .collect();
@@ -626,7 +638,7 @@ async fn run_in_transaction<B: Backend>(
         migration: m,
         reverting: false,
     });
-    if let Err((i, e)) = run_statements(backend, m, &m.up, 0, observe).await {
+    if let Err((i, e)) = run_statements(backend, m, &m.up, 0, usize::MAX, observe).await {
         if e.kind == StatementErrorKind::ConnectionLost {
             return Err(lost(m, &m.up, i, e, true));
         }
@@ -661,10 +673,14 @@ async fn run_in_transaction<B: Backend>(
 
 /// A migration that cannot run in one transaction (it opts out, or on MySQL it holds
 /// statements that commit implicitly): recorded as `failed` with its progress before it starts
-/// (inside the caller's transaction, which this commits), its statements-done and progress
-/// checksum updated after each statement, and marked `applied` at the end. A crash leaves it
-/// visibly `failed`, never silently pending. `from > 0` resumes an earlier failed run whose
-/// row is `existing`.
+/// (inside the caller's transaction, which this commits), then run step by step
+/// ([`Script::steps`]): a group of statements in one transaction together with the progress
+/// update that closes it, a statement that commits by itself followed by its own, a `LOCK
+/// TABLES` region without a transaction and its progress after `UNLOCK TABLES`; marked
+/// `applied` at the end. Progress is exact at step boundaries: a failure rolls back the step's
+/// open transaction, and `--resume` restarts at the failed step's first statement. A crash
+/// leaves it visibly `failed`, never silently pending. `from > 0` resumes an earlier failed
+/// run whose row is `existing`.
 async fn run_stepwise<B: Backend>(
     backend: &mut B,
     m: &Migration,
@@ -674,6 +690,7 @@ async fn run_stepwise<B: Backend>(
 ) -> Result<Row> {
     let started = Instant::now();
     let script = &m.up;
+    let dialect = backend.dialect();
     let mut progress = ProgressHasher::default();
     for i in 0..from {
         progress.add(script.statement_text(i));
@@ -708,44 +725,124 @@ async fn run_stepwise<B: Backend>(
         reverting: false,
     });
     let total = script.statements.len();
-    for (i, st) in script.statements.iter().enumerate().skip(from) {
-        observe(Event::Statement {
-            migration: m,
-            number: i + 1,
-            total,
-            line: st.line,
-        });
-        tracing::debug!(file = %script.path.display(), statement = i + 1, line = st.line, "executing");
-        let text = st.text(&script.text);
-        if let Err(e) = backend.execute(text).await {
+    let session = script.may_change_session(dialect);
+    for step in script.steps(dialect, from) {
+        let (range, transaction) = match &step {
+            Segment::Group(r) => (r.clone(), true),
+            Segment::Alone(i) => (*i..*i + 1, false),
+            Segment::Boundary(i) => (*i..*i + 1, false),
+            Segment::Locked(r) => (r.clone(), false),
+        };
+        if transaction {
+            backend.begin(TxOptions::default()).await?;
+        }
+        let failed = match &step {
+            // The file's own COMMIT: the transaction around each group takes its place.
+            Segment::Boundary(_) => None,
+            Segment::Group(_) => {
+                run_statements(backend, m, script, range.start, range.end, observe)
+                    .await
+                    .err()
+            }
+            Segment::Alone(_) | Segment::Locked(_) => {
+                let mut failed = None;
+                for i in range.clone() {
+                    if let Err(e) = run_statements(backend, m, script, i, i + 1, observe).await {
+                        failed = Some(e);
+                        break;
+                    }
+                }
+                failed
+            }
+        };
+        if let Some((i, e)) = failed {
             if e.kind == StatementErrorKind::ConnectionLost {
                 return Err(lost(m, script, i, e, false));
             }
+            // What ran before `i` in a transaction is undone; a LOCK TABLES region's
+            // statements before `i` ran on their own and stay.
+            backend.rollback().await;
+            let done = if transaction { range.start } else { i };
+            let mut progress = ProgressHasher::default();
+            for k in 0..done {
+                progress.add(script.statement_text(k));
+            }
+            if session {
+                backend.reset_session().await?;
+            }
+            row.statements_done = done as u32;
+            row.progress_checksum = Some(progress.checksum());
             row.error = Some(e.message.clone());
             row.execution_ms = started.elapsed().as_millis() as u64;
-            backend.update_row(&row).await?;
-            let committed: Vec<u32> = script.statements[..i].iter().map(|s| s.line).collect();
+            record(backend, &row).await?;
+            let committed: Vec<(usize, u32)> = script.statements[..done]
+                .iter()
+                .enumerate()
+                .map(|(k, s)| (k + 1, s.line))
+                .collect();
             return Err(failure(m, script, i, e, false, &committed, Way::Up));
         }
-        progress.add(text);
-        row.statements_done = i as u32 + 1;
-        row.progress_checksum = Some(progress.checksum());
-        // The last statement's progress is recorded together with the final state below.
-        if i + 1 < total {
-            backend.update_row(&row).await?;
+        for i in range.clone() {
+            progress.add(script.statement_text(i));
         }
+        row.statements_done = range.end as u32;
+        row.progress_checksum = Some(progress.checksum());
+        if range.end == total {
+            // The last step's progress is recorded together with the final state below.
+            if transaction {
+                if let Err(e) = backend.commit().await? {
+                    return Err(failure(m, script, range.end - 1, e, false, &[], Way::Up));
+                }
+            }
+            break;
+        }
+        if transaction {
+            if let Err(e) = backend.update_row(&row).await {
+                backend.rollback().await;
+                return Err(e);
+            }
+            if let Err(e) = backend.commit().await? {
+                return Err(failure(m, script, range.end - 1, e, false, &[], Way::Up));
+            }
+        } else {
+            if matches!(step, Segment::Locked(_)) && session {
+                // A region that never unlocked: the tool's own table is not locked for it.
+                backend.reset_session().await?;
+            }
+            record(backend, &row).await?;
+        }
+    }
+    if session {
+        backend.reset_session().await?;
     }
     row.state = State::Applied;
     row.statements_done = total as u32;
     row.execution_ms = started.elapsed().as_millis() as u64;
     row.applied_at = history::now_utc();
-    backend.update_row(&row).await?;
+    record(backend, &row).await?;
     observe(Event::Done {
         migration: m,
         reverting: false,
         execution_ms: row.execution_ms,
     });
     Ok(row)
+}
+
+/// Writes a history row in a transaction of its own: whatever the migration did to the
+/// session (`SET autocommit = 0`), the row is committed.
+async fn record<B: Backend>(backend: &mut B, row: &Row) -> Result<()> {
+    backend.begin(TxOptions::default()).await?;
+    if let Err(e) = backend.update_row(row).await {
+        backend.rollback().await;
+        return Err(e);
+    }
+    match backend.commit().await? {
+        Ok(()) => Ok(()),
+        Err(e) => Err(Error::Database(format!(
+            "recording the progress of migration {}: {}",
+            row.version, e.message
+        ))),
+    }
 }
 
 /// The connection went away during statement `index`: nothing more can be recorded.
@@ -786,7 +883,7 @@ fn failure(
     index: usize,
     e: StatementError,
     rolled_back: bool,
-    committed: &[u32],
+    committed: &[(usize, u32)],
     way: Way,
 ) -> Error {
     let line = script.statements.get(index).map_or(1, |s| s.line);
@@ -894,7 +991,8 @@ pub async fn downgrade<B: Backend>(
                 reverting: true,
             });
             if down.atomic(dialect) {
-                if let Err((i, e)) = run_statements(backend, m, down, 0, observe).await {
+                if let Err((i, e)) = run_statements(backend, m, down, 0, usize::MAX, observe).await
+                {
                     if e.kind == StatementErrorKind::ConnectionLost {
                         return Err(lost(m, down, i, e, true));
                     }
@@ -981,7 +1079,11 @@ async fn revert_stepwise<B: Backend>(
                 e.message
             ));
             backend.update_row(&row).await?;
-            let committed: Vec<u32> = down.statements[..i].iter().map(|s| s.line).collect();
+            let committed: Vec<(usize, u32)> = down.statements[..i]
+                .iter()
+                .enumerate()
+                .map(|(k, s)| (k + 1, s.line))
+                .collect();
             return Err(failure(m, down, i, e, false, &committed, Way::Down));
         }
     }

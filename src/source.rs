@@ -123,6 +123,21 @@ pub struct Directives {
     pub review: Vec<(u32, String)>,
 }
 
+/// One segment of a script that is not atomic ([`Script::steps`]): statement indexes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Segment {
+    /// Statements sharing one transaction with the progress update after them.
+    Group(std::ops::Range<usize>),
+    /// A statement that commits by itself; its progress is recorded after it.
+    Alone(usize),
+    /// The file's own `COMMIT` (or `BEGIN`, `START TRANSACTION`): it ends a group and is not
+    /// sent, since the tool's transaction around each group takes its place.
+    Boundary(usize),
+    /// `LOCK TABLES` up to and including `UNLOCK TABLES` (or the end of the file): one
+    /// statement at a time, no transaction, progress recorded after it.
+    Locked(std::ops::Range<usize>),
+}
+
 /// One migration file, read, normalised, hashed and split for the dialect in use.
 #[derive(Debug, Clone)]
 pub struct Script {
@@ -159,6 +174,90 @@ impl Script {
     /// not opt out, and (MySQL) none of its statements commits implicitly.
     pub fn atomic(&self, dialect: Dialect) -> bool {
         !self.directives.no_transaction && self.implicit_commits(dialect) == 0
+    }
+
+    /// How a script that is not atomic runs, from statement `from` on. SQLite, and any file
+    /// that opts out of transactions: each statement alone. MySQL: the statements between two
+    /// that commit implicitly share one transaction with the progress update after them (a
+    /// group); the file's own `COMMIT`/`BEGIN`/`START TRANSACTION` only end a group; `LOCK
+    /// TABLES … UNLOCK TABLES` runs without a transaction (starting one would release the
+    /// locks) and records its progress after `UNLOCK TABLES`.
+    pub fn steps(&self, dialect: Dialect, from: usize) -> Vec<Segment> {
+        let n = self.statements.len();
+        if dialect == Dialect::Sqlite || self.directives.no_transaction {
+            return (from..n).map(Segment::Alone).collect();
+        }
+        let words = |i: usize| splitter::keywords(self.statement_text(i), 2);
+        let mut out = Vec::new();
+        let mut group: Option<usize> = None;
+        let mut i = from;
+        let close = |group: &mut Option<usize>, out: &mut Vec<Segment>, end: usize| {
+            if let Some(start) = group.take() {
+                out.push(Segment::Group(start..end));
+            }
+        };
+        while i < n {
+            let w = words(i);
+            let w: Vec<&str> = w.iter().map(String::as_str).collect();
+            match w.as_slice() {
+                ["LOCK", "TABLE" | "TABLES"] => {
+                    close(&mut group, &mut out, i);
+                    let end = (i + 1..n)
+                        .find(|&j| {
+                            matches!(
+                                words(j)
+                                    .iter()
+                                    .map(String::as_str)
+                                    .collect::<Vec<_>>()
+                                    .as_slice(),
+                                ["UNLOCK", "TABLE" | "TABLES"]
+                            )
+                        })
+                        .map_or(n, |j| j + 1);
+                    out.push(Segment::Locked(i..end));
+                    i = end;
+                    continue;
+                }
+                ["COMMIT", ..] | ["START", "TRANSACTION"] => {
+                    close(&mut group, &mut out, i);
+                    out.push(Segment::Boundary(i));
+                }
+                ["BEGIN", second] if *second != "NOT" => {
+                    close(&mut group, &mut out, i);
+                    out.push(Segment::Boundary(i));
+                }
+                ["BEGIN"] => {
+                    close(&mut group, &mut out, i);
+                    out.push(Segment::Boundary(i));
+                }
+                _ if crate::dialect::mysql_commits_implicitly(self.statement_text(i)) => {
+                    close(&mut group, &mut out, i);
+                    out.push(Segment::Alone(i));
+                }
+                _ => {
+                    group.get_or_insert(i);
+                }
+            }
+            i += 1;
+        }
+        close(&mut group, &mut out, n);
+        out
+    }
+
+    /// Whether running the script may leave session state behind on `dialect` (MySQL: a `SET`,
+    /// `LOCK TABLES`, or an executable comment, as dumps write their `SET`s): the runner then
+    /// restores the session before its own bookkeeping and the next migration.
+    pub fn may_change_session(&self, dialect: Dialect) -> bool {
+        dialect == Dialect::Mysql
+            && self.statements.iter().any(|st| {
+                let text = st.text(&self.text).trim_start();
+                text.starts_with("/*!")
+                    || text.starts_with("/*M!")
+                    || matches!(
+                        splitter::keywords(text, 1).first().map(String::as_str),
+                        Some("SET" | "LOCK")
+                    )
+            })
     }
 
     /// `sha256-v1:` checksum of the first `n` statements (each statement's text followed by a
@@ -727,8 +826,25 @@ pub fn prepare(
         statements,
     };
     check_database_switch(&script)?;
+    // On MySQL a file that commits implicitly anyway runs in steps, where its own COMMITs
+    // only end a group (a plain mysqldump output loads unchanged); elsewhere they would
+    // break the tool's transaction.
+    let stepwise = dialect == Dialect::Mysql
+        && script.statements.iter().any(|st| {
+            let text = st.text(&script.text);
+            let words = splitter::keywords(text, 2);
+            let control = matches!(
+                words
+                    .iter()
+                    .map(String::as_str)
+                    .collect::<Vec<_>>()
+                    .as_slice(),
+                ["BEGIN", ..] | ["START", "TRANSACTION"] | ["COMMIT", ..]
+            );
+            !control && crate::dialect::mysql_commits_implicitly(text)
+        });
     if !script.directives.no_transaction {
-        check_transaction_control(&script, dialect)?;
+        check_transaction_control(&script, dialect, stepwise)?;
     }
     Ok(script)
 }
@@ -773,6 +889,7 @@ fn switches_database(statement: &str) -> bool {
 fn check_transaction_control(
     script: &Script,
     dialect: Dialect,
+    stepwise: bool,
 ) -> std::result::Result<(), Vec<InputError>> {
     let mut errors = Vec::new();
     for st in &script.statements {
@@ -780,6 +897,7 @@ fn check_transaction_control(
         let w: Vec<&str> = words.iter().map(String::as_str).collect();
         let bad = match w.as_slice() {
             ["BEGIN", "NOT", "ATOMIC", ..] => false, // MariaDB compound statement
+            ["BEGIN", ..] | ["COMMIT", ..] | ["START", "TRANSACTION", ..] if stepwise => false,
             ["BEGIN", ..]
             | ["COMMIT", ..]
             | ["ROLLBACK", ..]

@@ -489,6 +489,22 @@ impl<'a> Splitter<'a> {
         }
     }
 
+    /// Given `/*!` or `/*M!` at `i`, the index just past the comment's end: its content is SQL
+    /// to the server, so a `*/` inside a quoted string there does not end it (mariadb-dump
+    /// writes views whose text holds `'*/'`).
+    fn skip_executable_comment(&mut self, i: usize) -> Result<usize, SplitError> {
+        let src = self.src;
+        let mut j = i + 3;
+        while j < src.len() {
+            match src[j] {
+                b'\'' | b'"' | b'`' => j = self.skip_quoted(j)?,
+                b'*' if src.get(j + 1) == Some(&b'/') => return Ok(j + 2),
+                _ => j += 1,
+            }
+        }
+        Err(self.error(i, "unterminated comment starting here"))
+    }
+
     fn skip_block_comment(&mut self, i: usize) -> Result<usize, SplitError> {
         match find_comment_end(self.src, i) {
             Some(e) => Ok(e),
@@ -587,7 +603,7 @@ impl<'a> Splitter<'a> {
                         i = self.skip_block_comment(i)?;
                         token = false;
                     }
-                    Some(Comment::Executable) => i = self.skip_block_comment(i)?,
+                    Some(Comment::Executable) => i = self.skip_executable_comment(i)?,
                     None => i += 1,
                 },
                 _ if TRIGGER && is_word_byte(b) => {
@@ -999,6 +1015,24 @@ mod tests {
         );
         // Inside a statement it is sent, and the server reads `--foo` as two minus signs.
         check(M, "SELECT 2\n--foo\n, 3;", &[(1, "SELECT 2\n--foo\n, 3")]);
+    }
+
+    #[test]
+    fn executable_comments_hold_quoted_comment_ends() {
+        check(
+            M,
+            "/*!50001 VIEW v AS SELECT 1 FROM t WHERE x <> '*/' */;\nSELECT 2;",
+            &[
+                (1, "/*!50001 VIEW v AS SELECT 1 FROM t WHERE x <> '*/' */"),
+                (2, "SELECT 2"),
+            ],
+        );
+        check(
+            M,
+            "/*!40101 SET @x = 'a;b' */;",
+            &[(1, "/*!40101 SET @x = 'a;b' */")],
+        );
+        check_err(M, "/*!50001 SELECT '*/ ;", 1, "unterminated");
     }
 
     #[test]

@@ -111,6 +111,14 @@ pub trait Backend: Catalogue {
     /// Runs one statement of a migration.
     async fn execute(&mut self, sql: &str) -> std::result::Result<(), StatementError>;
 
+    /// Puts the session back as it was opened, after a migration that may have changed it
+    /// ([`crate::source::Script::may_change_session`]): its settings must not reach the
+    /// tool's bookkeeping or the next migration. MySQL: table locks released, `autocommit`,
+    /// `sql_mode`, check flags, `NAMES` and time zone restored. Outside a transaction.
+    async fn reset_session(&mut self) -> Result<()> {
+        Ok(())
+    }
+
     /// Runs statements in order, inside the caller's transaction; on failure, the 0-based index
     /// of the statement that failed. A backend may send them together (SQLite: one batch, one
     /// hand-over to its worker thread instead of one per statement). `starting` is called with
@@ -341,6 +349,9 @@ impl Backend for Connection {
     }
     async fn execute(&mut self, sql: &str) -> std::result::Result<(), StatementError> {
         delegate!(self, b => b.execute(sql).await)
+    }
+    async fn reset_session(&mut self) -> Result<()> {
+        delegate!(self, b => b.reset_session().await)
     }
     async fn execute_all(
         &mut self,

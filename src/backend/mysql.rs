@@ -63,12 +63,45 @@ pub struct Mysql {
     timeouts: Timeouts,
     /// A second connection for the watchdog and `KILL QUERY`, opened when first needed.
     side: Option<MySqlConnection>,
+    /// Puts the session back as it was set up (see `Backend::reset_session`).
+    reset_sql: String,
 }
 
 /// The character set and time zone of every session: `upgrade` sets them on connect and
 /// `upgrade --sql` writes them into its script.
 pub const SESSION_CHARSET: &str = "utf8mb4";
 pub const SESSION_TIME_ZONE: &str = "+00:00";
+
+/// The statements that put a session back as the tool set it up, after a migration that may
+/// have changed it (`SET autocommit = 0`, `FOREIGN_KEY_CHECKS`, `sql_mode`, `NAMES`, a time
+/// zone, `LOCK TABLES`): from the values read on connect. A `sql_mode` with anything but
+/// letters, digits, `_` and `,` is not interpolated (the mode is then left as it is).
+fn reset_sql(sql_mode: &str, flags: &[i64]) -> String {
+    let mut sets = vec![
+        "SESSION autocommit = 1".to_string(),
+        format!("SESSION time_zone = '{SESSION_TIME_ZONE}'"),
+    ];
+    let names = [
+        "foreign_key_checks",
+        "unique_checks",
+        "sql_notes",
+        "lock_wait_timeout",
+        "innodb_lock_wait_timeout",
+    ];
+    for (name, value) in names.iter().zip(flags) {
+        sets.push(format!("SESSION {name} = {value}"));
+    }
+    if sql_mode
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b',')
+    {
+        sets.push(format!("SESSION sql_mode = '{sql_mode}'"));
+    }
+    format!(
+        "UNLOCK TABLES; SET NAMES {SESSION_CHARSET}; SET {}",
+        sets.join(", ")
+    )
+}
 
 /// Bounded lock waits (the server's default for metadata locks is a year): `wait` seconds,
 /// from `--lock-timeout`. Sent on connect and written by `upgrade --sql`.
@@ -200,14 +233,19 @@ impl Mysql {
             let setup = format!(
                 "SET NAMES {SESSION_CHARSET}; {}, SESSION sql_mode = IF(FIND_IN_SET('IGNORE_SPACE', @@GLOBAL.sql_mode) > 0, \
                  @@SESSION.sql_mode, TRIM(BOTH ',' FROM REPLACE(CONCAT(',', @@SESSION.sql_mode, ','), \
-                 ',IGNORE_SPACE,', ','))); SELECT CAST(CONNECTION_ID() AS SIGNED), CAST({} AS CHAR)",
+                 ',IGNORE_SPACE,', ','))); SELECT CAST(CONNECTION_ID() AS SIGNED), CAST({} AS CHAR), \
+                 @@SESSION.sql_mode, CAST(@@SESSION.foreign_key_checks AS SIGNED), \
+                 CAST(@@SESSION.unique_checks AS SIGNED), CAST(@@SESSION.sql_notes AS SIGNED), \
+                 CAST(@@SESSION.lock_wait_timeout AS SIGNED), CAST(@@SESSION.innodb_lock_wait_timeout AS SIGNED)",
                 bounded_waits_sql(timeouts.lock.as_secs()),
                 lock_name_sql(&table)
             );
             let row = sqlx::raw_sql(&setup).fetch_one(&mut conn).await?;
             let id: i64 = row.try_get(0)?;
             let lock_name: String = row.try_get(1)?;
-            Ok::<_, sqlx::Error>((conn, id, lock_name))
+            let sql_mode: String = row.try_get(2)?;
+            let flags: Vec<i64> = (3..8).map(|i| row.try_get(i)).collect::<Result<_, _>>()?;
+            Ok::<_, sqlx::Error>((conn, id, lock_name, reset_sql(&sql_mode, &flags)))
         })
         .await
         .map_err(|_| {
@@ -216,7 +254,8 @@ impl Mysql {
                 timeouts.connect.as_secs()
             ))
         })?;
-        let (conn, connection_id, lock_name) = connected.map_err(|e| connect_error(message(&e)))?;
+        let (conn, connection_id, lock_name, reset_sql) =
+            connected.map_err(|e| connect_error(message(&e)))?;
         let connection_id = connection_id as u64;
         Ok(Mysql {
             conn,
@@ -230,6 +269,7 @@ impl Mysql {
             connection_id,
             timeouts,
             side: None,
+            reset_sql,
         })
     }
 
@@ -540,6 +580,11 @@ impl Backend for Mysql {
             }
         }
         result
+    }
+
+    async fn reset_session(&mut self) -> Result<()> {
+        let sql = self.reset_sql.clone();
+        self.plain(&sql).await
     }
 
     async fn insert_row(&mut self, row: &Row) -> Result<()> {

@@ -50,9 +50,18 @@ fn transaction_control_in_a_transactional_migration_is_an_input_error(db: &Db) {
     }
     let run = db.run(&["upgrade"]);
     run.code(2);
-    // Every offending file is listed, with the statement's line.
+    // Every offending file is listed, with the statement's line. On MySQL a file holding DDL
+    // runs in steps anyway, so its BEGIN and COMMIT only end a group there (0001, 0002).
     for (name, _, line) in cases {
-        run.stderr_has(&format!("{name}:{line}"));
+        let stepwise_on_mysql = name.starts_with("0001") || name.starts_with("0002");
+        if db.is_mysql() && stepwise_on_mysql {
+            run.check(
+                !run.stderr.contains(name),
+                "a stepwise MySQL file may COMMIT",
+            );
+        } else {
+            run.stderr_has(&format!("{name}:{line}"));
+        }
     }
     assert!(db.tables().is_empty(), "{:?}", db.tables());
 }

@@ -90,11 +90,9 @@ fn fail_mixed(db: &Db) {
         .stderr_has("aurweb-migrate resolve 1 --rolled-back")
         .stderr_has("aurweb-migrate resolve 1 --applied")
         .stderr_has("upgrade --resume");
-    // The committed statements, one per line, and not the failing or the later one.
-    run.check(
-        has_line_ending(&run.stderr, "0001_mixed.sql:1")
-            && has_line_ending(&run.stderr, "0001_mixed.sql:2"),
-        "stderr lists the committed statements (lines 1 and 2)",
+    // The committed statements as a range, and not the failing or the later one.
+    run.stderr_has(
+        "already committed and stay in effect: statements 1–2 (migrations/0001_mixed.sql lines 1–2)",
     );
     run.check(
         !has_line_ending(&run.stderr, "0001_mixed.sql:4"),
@@ -1178,4 +1176,141 @@ fn session_collation_is_the_servers_default() {
     ] {
         assert_eq!(recorded(&sql), default, "{what}");
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dumps and session state: what the `mariadb` client loads, the tool loads, and one
+// migration's session settings never reach the tool's bookkeeping or the next migration.
+
+fn fixture(name: &str) -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/dump")
+        .join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// `mariadb-dump` output (LOCK TABLES around the data, `/*!…*/` session settings, a view
+/// whose text holds `*/`, a trigger and a procedure in DELIMITER blocks), and the same with
+/// `--no-autocommit` (`SET AUTOCOMMIT=0` … `COMMIT`), load unchanged as migrations: the rows
+/// are there, the history row is `applied`, and a no-op upgrade follows.
+#[test]
+fn dumps_load_unchanged() {
+    for name in ["library.sql", "library-no-autocommit.sql"] {
+        let env = Env::new();
+        let db = mysql_db!(env);
+        db.migration("0001_library.sql", &fixture(name));
+        db.migration(
+            "0002_after.sql",
+            "INSERT INTO books (author_id, title) VALUES (2, 'Five');\n",
+        );
+        db.run(&["upgrade"]).ok();
+        assert_eq!(db.count("authors"), 3, "{name}");
+        assert_eq!(db.count("books"), 5, "{name}");
+        // The trigger came with the dump; it fired for migration 2's row only.
+        assert_eq!(
+            db.strings("SELECT what FROM audit"),
+            ["book Five"],
+            "{name}"
+        );
+        assert_eq!(
+            db.strings("SELECT note FROM authors WHERE id = 1"),
+            ["it's; a */ note"],
+            "{name}"
+        );
+        assert_eq!(db.count("book_titles"), 5, "{name}");
+        let states: Vec<String> = db.history().into_iter().map(|r| r.state).collect();
+        assert_eq!(states, ["applied", "applied"], "{name}");
+        db.run(&["upgrade"]).ok().stdout_has("nothing to do");
+    }
+}
+
+/// A failure inside a LOCK TABLES region: the error names the file and line, the version is
+/// recorded as failed with the database's message (the tool's own table is not locked for its
+/// bookkeeping), and the statements before it in the region stay.
+#[test]
+fn a_failure_under_lock_tables_is_recorded() {
+    let env = Env::new();
+    let db = mysql_db!(env);
+    db.migration(
+        "0001_locked.sql",
+        "CREATE TABLE t (x INT PRIMARY KEY);\nLOCK TABLES t WRITE;\nINSERT INTO t VALUES (1);\nINSERT INTO t VALUES (1);\nUNLOCK TABLES;\n",
+    );
+    db.run(&["upgrade"])
+        .code(4)
+        .stderr_has("0001_locked.sql:4:")
+        .stderr_has("Duplicate entry");
+    let h = row(&db, 1).expect("a history row");
+    assert_eq!(h.state, "failed", "{h:#?}");
+    assert!(
+        h.error_text
+            .as_deref()
+            .is_some_and(|e| e.contains("Duplicate entry")),
+        "{h:#?}"
+    );
+    assert_eq!(h.statements_done, 3, "{h:#?}");
+    assert_eq!(db.count("t"), 1);
+}
+
+/// Session settings stay in their migration: `FOREIGN_KEY_CHECKS=0` in one does not switch
+/// the checks off for the next, and `SET AUTOCOMMIT=0` with no final COMMIT is committed (the
+/// tool commits what a migration file leaves open; the client would roll it back) without
+/// leaving the tool's own rows uncommitted.
+#[test]
+fn session_settings_do_not_leak() {
+    let env = Env::new();
+    let db = mysql_db!(env);
+    db.migration(
+        "0001_parents.sql",
+        "CREATE TABLE p (id INT PRIMARY KEY) ENGINE=InnoDB;\nCREATE TABLE c (p INT, FOREIGN KEY (p) REFERENCES p (id)) ENGINE=InnoDB;\n",
+    );
+    db.migration(
+        "0002_unchecked.sql",
+        "SET FOREIGN_KEY_CHECKS = 0;\nINSERT INTO c VALUES (1);\n",
+    );
+    db.migration("0003_checked.sql", "INSERT INTO c VALUES (2);\n");
+    db.run(&["upgrade"])
+        .code(4)
+        .stderr_has("0003_checked.sql:1:")
+        .stderr_has("foreign key constraint fails");
+    assert_eq!(db.count("c"), 1);
+
+    let env = Env::new();
+    let db = mysql_db!(env);
+    db.migration(
+        "0001_open.sql",
+        "CREATE TABLE t (x INT);\nSET AUTOCOMMIT = 0;\nINSERT INTO t VALUES (1);\n",
+    );
+    db.migration("0002_next.sql", "INSERT INTO t VALUES (2);\n");
+    db.run(&["upgrade"]).ok();
+    assert_eq!(db.count("t"), 2);
+    let states: Vec<String> = db.history().into_iter().map(|r| r.state).collect();
+    assert_eq!(states, ["applied", "applied"]);
+}
+
+/// Statements between two that commit implicitly are one transaction: a failure mid-group
+/// rolls the whole group back, progress stays at the group's start, and `--resume` after a
+/// fix runs the group from its first statement (each row once).
+#[test]
+fn a_group_fails_and_resumes_as_a_whole() {
+    let env = Env::new();
+    let db = mysql_db!(env);
+    db.migration(
+        "0001_group.sql",
+        "CREATE TABLE t (x INT PRIMARY KEY);\nINSERT INTO t VALUES (1);\nINSERT INTO t VALUES (2);\nINSERT INTO nowhere VALUES (3);\nCREATE TABLE u (x INT);\n",
+    );
+    db.run(&["upgrade"]).code(4).stderr_has("0001_group.sql:4:");
+    assert_eq!(db.count("t"), 0, "the group was rolled back");
+    let h = row(&db, 1).expect("a history row");
+    assert_eq!(
+        (h.state.as_str(), h.statements_done),
+        ("failed", 1),
+        "{h:#?}"
+    );
+    db.migration(
+        "0001_group.sql",
+        "CREATE TABLE t (x INT PRIMARY KEY);\nINSERT INTO t VALUES (1);\nINSERT INTO t VALUES (2);\nINSERT INTO t VALUES (3);\nCREATE TABLE u (x INT);\n",
+    );
+    db.run(&["upgrade", "--resume"]).ok();
+    assert_eq!(db.count("t"), 3);
+    assert!(db.has_table("u"));
 }
