@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
+use libsqlite3_sys as ffi;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 use sqlx::{ConnectOptions, Connection, Row as _};
 
@@ -27,9 +28,6 @@ pub struct Sqlite {
     tx_data_version: Option<i64>,
     timeouts: Timeouts,
 }
-
-/// Statements are sent to SQLite in batches of at most this many bytes.
-const BATCH_BYTES: usize = 64 * 1024;
 
 const SQLITE_BUSY: i64 = 5;
 const SQLITE_LOCKED: i64 = 6;
@@ -130,6 +128,69 @@ fn message(e: &sqlx::Error) -> String {
         sqlx::Error::Database(d) => d.message().to_string(),
         other => other.to_string(),
     }
+}
+
+/// Runs each statement with `sqlite3_prepare_v2`, `sqlite3_step` until done and
+/// `sqlite3_finalize`, in order; on failure, the 0-based index of the statement and the
+/// database's message. `db` must be a handle the caller has to itself for the call (sqlx's
+/// `LockedSqliteHandle`); every statement prepared here is finalized before returning.
+fn run_on_handle(
+    db: *mut ffi::sqlite3,
+    statements: &[&str],
+    starting: &mut dyn FnMut(usize),
+) -> std::result::Result<(), (usize, StatementError)> {
+    use std::os::raw::{c_char, c_int};
+    let failed = |rc: c_int| {
+        // SAFETY: `db` is a valid open handle; the message is copied at once.
+        let text = unsafe { std::ffi::CStr::from_ptr(ffi::sqlite3_errmsg(db)) };
+        let mut m = text.to_string_lossy().into_owned();
+        if matches!(i64::from(rc) & 0xff, SQLITE_BUSY | SQLITE_LOCKED) {
+            m.push_str(" (waited --lock-timeout for another connection's lock)");
+        }
+        StatementError::failed(m)
+    };
+    for (i, sql) in statements.iter().enumerate() {
+        starting(i);
+        let mut rest = sql.as_bytes();
+        while !rest.iter().all(u8::is_ascii_whitespace) {
+            let Ok(len) = c_int::try_from(rest.len()) else {
+                return Err((i, StatementError::failed("statement too large for SQLite")));
+            };
+            let mut stmt: *mut ffi::sqlite3_stmt = std::ptr::null_mut();
+            let mut tail: *const c_char = std::ptr::null();
+            // SAFETY: `rest` is valid for `len` bytes and outlives the call; `stmt` and `tail`
+            // are out-parameters.
+            let rc = unsafe {
+                ffi::sqlite3_prepare_v2(db, rest.as_ptr().cast(), len, &mut stmt, &mut tail)
+            };
+            if rc != ffi::SQLITE_OK {
+                return Err((i, failed(rc)));
+            }
+            let used = if tail.is_null() {
+                rest.len()
+            } else {
+                (tail as usize - rest.as_ptr() as usize).min(rest.len())
+            };
+            rest = &rest[used..];
+            if stmt.is_null() {
+                continue; // only a comment was left
+            }
+            let rc = loop {
+                // SAFETY: `stmt` was prepared above and is not finalized yet.
+                let rc = unsafe { ffi::sqlite3_step(stmt) };
+                if rc != ffi::SQLITE_ROW {
+                    break rc;
+                }
+            };
+            let error = (rc != ffi::SQLITE_DONE).then(|| failed(rc));
+            // SAFETY: finalized once, after its last use.
+            unsafe { ffi::sqlite3_finalize(stmt) };
+            if let Some(e) = error {
+                return Err((i, e));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn is_busy(e: &sqlx::Error) -> bool {
@@ -307,33 +368,13 @@ impl Backend for Sqlite {
         statements: &[&str],
         starting: &mut dyn FnMut(usize),
     ) -> std::result::Result<(), (usize, StatementError)> {
-        // Small statements go in batches: SQLite reports one result per finished statement,
-        // so the number of results before an error is the index of the statement that
-        // failed. Large statements (a 20 MB data migration) go one by one, so nothing is
-        // copied into a batch string.
-        let mut start = 0;
-        while start < statements.len() {
-            let mut end = start;
-            let mut bytes = 0;
-            while end < statements.len()
-                && (end == start || bytes + statements[end].len() <= BATCH_BYTES)
-            {
-                bytes += statements[end].len();
-                end += 1;
-            }
-            if end - start == 1 {
-                starting(start);
-                self.execute(statements[start])
-                    .await
-                    .map_err(|e| (start, e))?;
-            } else {
-                self.execute_batch(&statements[start..end], &mut |i| starting(start + i))
-                    .await
-                    .map_err(|(i, e)| (start + i, e))?;
-            }
-            start = end;
-        }
-        Ok(())
+        // On the connection's own handle, on this thread: sqlx would hand each statement's
+        // result over from its worker thread, which costs more than a small INSERT itself.
+        let mut handle = match self.conn.lock_handle().await {
+            Ok(h) => h,
+            Err(e) => return Err((0, StatementError::failed(message(&e)))),
+        };
+        run_on_handle(handle.as_raw_handle().as_ptr(), statements, starting)
     }
 
     async fn insert_row(&mut self, row: &Row) -> Result<()> {
@@ -586,34 +627,6 @@ impl Catalogue for Sqlite {
 }
 
 impl Sqlite {
-    /// Runs statements as one batch (see `execute_all`).
-    async fn execute_batch(
-        &mut self,
-        statements: &[&str],
-        starting: &mut dyn FnMut(usize),
-    ) -> std::result::Result<(), (usize, StatementError)> {
-        use futures_util::StreamExt;
-        // Statements end at their last token, so a newline and `;` always close them.
-        let batch = statements.join("\n;\n");
-        let mut results = sqlx::raw_sql(&batch).execute_many(&mut self.conn);
-        let mut done = 0;
-        starting(0);
-        while let Some(r) = results.next().await {
-            if let Err(e) = r {
-                let mut m = message(&e);
-                if is_busy(&e) {
-                    m.push_str(" (waited --lock-timeout for another connection's lock)");
-                }
-                return Err((done.min(statements.len() - 1), StatementError::failed(m)));
-            }
-            done += 1;
-            if done < statements.len() {
-                starting(done);
-            }
-        }
-        Ok(())
-    }
-
     async fn restore_foreign_keys(&mut self) {
         if self.foreign_keys_off {
             let _ = sqlx::raw_sql("PRAGMA foreign_keys = ON")
