@@ -774,7 +774,7 @@ async fn run_stepwise<B: Backend>(
             row.progress_checksum = Some(progress.checksum());
             row.error = Some(e.message.clone());
             row.execution_ms = started.elapsed().as_millis() as u64;
-            record(backend, &row).await?;
+            record(backend, &row, session).await?;
             let committed: Vec<(usize, u32)> = script.statements[..done]
                 .iter()
                 .enumerate()
@@ -809,7 +809,7 @@ async fn run_stepwise<B: Backend>(
                 // A region that never unlocked: the tool's own table is not locked for it.
                 backend.reset_session().await?;
             }
-            record(backend, &row).await?;
+            record(backend, &row, session).await?;
         }
     }
     if session {
@@ -819,7 +819,7 @@ async fn run_stepwise<B: Backend>(
     row.statements_done = total as u32;
     row.execution_ms = started.elapsed().as_millis() as u64;
     row.applied_at = history::now_utc();
-    record(backend, &row).await?;
+    record(backend, &row, session).await?;
     observe(Event::Done {
         migration: m,
         reverting: false,
@@ -828,9 +828,13 @@ async fn run_stepwise<B: Backend>(
     Ok(row)
 }
 
-/// Writes a history row in a transaction of its own: whatever the migration did to the
-/// session (`SET autocommit = 0`), the row is committed.
-async fn record<B: Backend>(backend: &mut B, row: &Row) -> Result<()> {
+/// Writes a history row outside a group. For a migration that may have changed the session
+/// (`session`), in a transaction of its own, so that the row is committed whatever the file
+/// did (`SET autocommit = 0`); otherwise as one autocommitted statement.
+async fn record<B: Backend>(backend: &mut B, row: &Row, session: bool) -> Result<()> {
+    if !session {
+        return backend.update_row(row).await;
+    }
     backend.begin(TxOptions::default()).await?;
     if let Err(e) = backend.update_row(row).await {
         backend.rollback().await;

@@ -1314,3 +1314,35 @@ fn a_group_fails_and_resumes_as_a_whole() {
     assert_eq!(db.count("t"), 3);
     assert!(db.has_table("u"));
 }
+
+/// SIGKILL inside a group: the server rolls the open transaction back when the connection
+/// goes, so no part of the group is left; the row stays `failed` at the group's start, and
+/// `--resume` runs the whole group again, each row once.
+#[test]
+fn kill_inside_a_group_leaves_none_of_it() {
+    let env = Env::new();
+    let db = mysql_db!(env);
+    db.migration(
+        "0001_g.sql",
+        "CREATE TABLE g (id INT PRIMARY KEY);\nINSERT INTO g VALUES (1);\nDO SLEEP(3);\nINSERT INTO g VALUES (2);\n",
+    );
+    let mut child = db.cmd(&["upgrade"]).spawn();
+    wait_for("the tool to run DO SLEEP", Duration::from_secs(20), || {
+        assert!(!child.has_exited(), "the tool exited before it was killed");
+        sessions_running(&db, "DO SLEEP") == 1
+    });
+    assert_eq!(child.kill().code, None);
+    // The server notices the dead connection once the sleep ends; then the group is undone.
+    wait_for("the killed session to go", Duration::from_secs(15), || {
+        sessions_running(&db, "") == 0
+    });
+    assert_eq!(db.count("g"), 0, "no part of the group is committed");
+    let h = row(&db, 1).expect("row");
+    assert_eq!(
+        (h.state.as_str(), h.statements_done),
+        ("failed", 1),
+        "{h:#?}"
+    );
+    db.run(&["upgrade", "--resume"]).ok();
+    assert_eq!(db.count("g"), 2);
+}

@@ -5,10 +5,46 @@ use crate::each_db;
 use crate::support::{Db, Env};
 
 each_db!(
+    many_statements_fail_at_the_right_line,
     dash_dash_lines_before_a_statement_are_comments,
     semicolons_inside_quotes_and_comments,
     failing_statement_line_counts_comments_and_multiline_statements,
 );
+
+/// A migration of many small statements (SQLite runs those on its handle directly, MySQL as one
+/// group after the CREATE TABLE): all of them apply, and one that fails is named by its own
+/// line, with nothing of its transaction left.
+fn many_statements_fail_at_the_right_line(db: &Db) {
+    let mut sql = String::from("CREATE TABLE m (x INTEGER PRIMARY KEY);\n");
+    for i in 0..40 {
+        sql.push_str(&format!("INSERT INTO m (x) VALUES ({i});\n"));
+    }
+    db.migration("0001_many.sql", &sql);
+    let mut bad = sql.clone();
+    bad.push_str(
+        "-- a comment line\nINSERT INTO m (x) VALUES (7);\nINSERT INTO m (x) VALUES (99);\n",
+    );
+    db.migration(
+        "0002_bad.sql",
+        &bad.replace("CREATE TABLE m", "CREATE TABLE n")
+            .replace("INTO m", "INTO n"),
+    );
+    db.run(&["upgrade", "--to", "1"]).ok();
+    assert_eq!(db.count("m"), 40);
+    db.run(&["upgrade"])
+        .code(4)
+        .stderr_has("0002_bad.sql:43:")
+        .stderr_has(if db.is_sqlite() {
+            "UNIQUE constraint failed"
+        } else {
+            "Duplicate entry"
+        });
+    if db.is_sqlite() {
+        assert!(!db.has_table("n"), "rolled back as a whole");
+    } else {
+        assert_eq!(db.count("n"), 0, "the group of INSERTs was rolled back");
+    }
+}
 
 /// `--` with no space after it, before a statement's first token, is a comment as the mariadb
 /// client reads it (Icinga 2.0.0's schema has `--#2274`, a hydra reverse file `--DROP INDEX
