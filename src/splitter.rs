@@ -403,6 +403,12 @@ impl<'a> Splitter<'a> {
         let mut out = Vec::new();
         let mut i = 0;
         while let Some(p) = self.skip_to_first_token(i)? {
+            if self.mysql && !self.is_delimiter_command(p) && self.is_delimiter_word(p) {
+                return Err(self.error(
+                    p,
+                    "DELIMITER must start a line: the mariadb client reads it as a command only there (elsewhere it sends it to the server)",
+                ));
+            }
             if self.is_delimiter_command(p) {
                 if !self.mysql {
                     return Err(self.error(p, "DELIMITER is a mysql client command"));
@@ -643,6 +649,14 @@ impl<'a> Splitter<'a> {
         }
     }
 
+    /// Whether the word `DELIMITER` followed by whitespace is at `p`, wherever it stands.
+    fn is_delimiter_word(&self, p: usize) -> bool {
+        self.src
+            .get(p..p + 9)
+            .is_some_and(|w| w.eq_ignore_ascii_case(b"DELIMITER"))
+            && self.src.get(p + 9).is_some_and(|&b| is_hspace(b))
+    }
+
     /// Whether the first token of a statement, at `p`, is a `DELIMITER` client command: the word
     /// `DELIMITER` at the start of a line, followed by whitespace or end of input.
     fn is_delimiter_command(&self, p: usize) -> bool {
@@ -675,7 +689,12 @@ impl<'a> Splitter<'a> {
         if j == start {
             return Err(self.error(p, "DELIMITER command without a delimiter"));
         }
-        self.delimiter = &src[start..j];
+        // The client takes a quoted argument without its quotes (`DELIMITER '$$'` sets `$$`).
+        let mut arg = &src[start..j];
+        if arg.len() > 2 && matches!(arg[0], b'\'' | b'"' | b'`') && arg[arg.len() - 1] == arg[0] {
+            arg = &arg[1..arg.len() - 1];
+        }
+        self.delimiter = arg;
         self.class = build_class(self.mysql, self.delimiter, false);
         // Like the mysql client, ignore anything else on the line.
         Ok((line_end(src, j) + 1).min(n))
@@ -1018,6 +1037,21 @@ mod tests {
     }
 
     #[test]
+    fn delimiter_as_the_client_reads_it() {
+        check(
+            M,
+            "DELIMITER '$$'\nSELECT 1$$\nDELIMITER ;\nSELECT 2;",
+            &[(2, "SELECT 1"), (4, "SELECT 2")],
+        );
+        check_err(
+            M,
+            "SELECT 1; DELIMITER $$\nSELECT 2$$",
+            1,
+            "DELIMITER must start a line",
+        );
+    }
+
+    #[test]
     fn executable_comments_hold_quoted_comment_ends() {
         check(
             M,
@@ -1175,10 +1209,12 @@ mod tests {
             "SELECT 1, DELIMITER $$;",
             &[(1, "SELECT 1, DELIMITER $$")],
         );
-        check(
+        // Not at the start of a line: the client would send it to the server, which fails.
+        check_err(
             M,
             "SELECT 1; DELIMITER $$;",
-            &[(1, "SELECT 1"), (1, "DELIMITER $$")],
+            1,
+            "DELIMITER must start a line",
         );
         check(M, "DELIMITERS $$;", &[(1, "DELIMITERS $$")]);
     }

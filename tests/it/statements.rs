@@ -199,3 +199,28 @@ fn failing_statement_line_counts_comments_and_multiline_statements(db: &Db) {
         assert_eq!((h[0].statements_done, h[0].statements_total), (1, 3));
     }
 }
+
+/// MySQL: `DELIMITER '$$'` sets `$$`, as in the mariadb client; `DELIMITER` anywhere but at
+/// the start of a line is an input error naming the line (the client would send it to the
+/// server and fail there).
+#[test]
+fn mysql_delimiter_quoted_and_misplaced() {
+    let env = Env::new();
+    let Some(db) = Db::mysql(&env, module_path!()) else {
+        return;
+    };
+    db.migration(
+        "0001_proc.sql",
+        "DELIMITER '$$'\nCREATE PROCEDURE p() BEGIN SELECT 1; SELECT 2; END$$\nDELIMITER ;\nCREATE TABLE after_proc (x INT);\n",
+    );
+    db.run(&["upgrade"]).ok();
+    assert!(db.has_table("after_proc"));
+    assert_eq!(db.history()[0].statements_total, 2);
+    db.migration(
+        "0002_misplaced.sql",
+        "SELECT 1;\nSELECT 2; DELIMITER $$\nSELECT 3$$\n",
+    );
+    db.run(&["upgrade"])
+        .code(2)
+        .stderr_has("0002_misplaced.sql:2: DELIMITER must start a line");
+}
