@@ -341,6 +341,7 @@ fn build_class(mysql: bool, delimiter: &[u8], words: bool) -> [bool; 256] {
     }
     if mysql {
         class[b'#' as usize] = true;
+        class[b'\\' as usize] = true;
     } else {
         class[b'[' as usize] = true;
     }
@@ -600,6 +601,23 @@ impl<'a> Splitter<'a> {
             match b {
                 b'\'' | b'"' | b'`' => i = self.skip_quoted(i)?,
                 b'[' if !self.mysql => i = self.skip_bracketed(i)?,
+                // The mariadb client's commands outside quotes: `\g` (and `\G`) end a statement
+                // like `;`; any other would be run by the client, not sent: an input error.
+                b'\\' if self.mysql => match src.get(i + 1) {
+                    Some(b'g' | b'G') if !(TRIGGER && trigger.in_body) => {
+                        return Ok((end, i + 2));
+                    }
+                    Some(c) if c.is_ascii_alphabetic() || *c == b'?' => {
+                        return Err(self.error(
+                            i,
+                            &format!(
+                                "\\{} is a mariadb client command, which the server never sees; end statements with `;` (or `\\g`) and leave client commands out of migration files",
+                                *c as char
+                            ),
+                        ));
+                    }
+                    _ => i += 1,
+                },
                 b'-' | b'#' | b'/' => match self.comment_at(i) {
                     Some(Comment::Line) => {
                         i = line_end(src, i);
@@ -1034,6 +1052,18 @@ mod tests {
         );
         // Inside a statement it is sent, and the server reads `--foo` as two minus signs.
         check(M, "SELECT 2\n--foo\n, 3;", &[(1, "SELECT 2\n--foo\n, 3")]);
+    }
+
+    #[test]
+    fn client_backslash_commands() {
+        check(
+            M,
+            "SELECT 1\\g\nSELECT 2\\G\nSELECT 3;",
+            &[(1, "SELECT 1"), (2, "SELECT 2"), (3, "SELECT 3")],
+        );
+        check(M, "SELECT 'a\\gb';", &[(1, "SELECT 'a\\gb'")]);
+        check_err(M, "SELECT 1;\n\\c\n", 2, "mariadb client command");
+        check_err(M, "SELECT 1 \\q", 1, "\\q is a mariadb client command");
     }
 
     #[test]

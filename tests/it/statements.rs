@@ -224,3 +224,24 @@ fn mysql_delimiter_quoted_and_misplaced() {
         .code(2)
         .stderr_has("0002_misplaced.sql:2: DELIMITER must start a line");
 }
+
+/// MySQL: the client's `\g` ends a statement like `;`; any other client command (`\q`, `\c`)
+/// is an input error naming the line, never sent to the server.
+#[test]
+fn mysql_client_backslash_commands() {
+    let env = Env::new();
+    let Some(db) = Db::mysql(&env, module_path!()) else {
+        return;
+    };
+    db.migration(
+        "0001_g.sql",
+        "CREATE TABLE g (x INT)\\g\nINSERT INTO g VALUES (1)\\g\n",
+    );
+    db.run(&["upgrade"]).ok();
+    assert_eq!(db.count("g"), 1);
+    db.migration("0002_q.sql", "INSERT INTO g VALUES (2);\n\\q\n");
+    db.run(&["upgrade"])
+        .code(2)
+        .stderr_has("0002_q.sql:2: \\q is a mariadb client command");
+    assert_eq!(db.count("g"), 1);
+}
