@@ -377,6 +377,11 @@ struct Splitter<'a> {
     /// SQLite only: the class table for trigger statements (stops at word bytes too).
     word_class: [bool; 256],
     lines: Lines<'a>,
+    /// MySQL: a `SET sql_mode` earlier in the file turned on `ANSI_QUOTES` (double quotes
+    /// delimit identifiers) or `NO_BACKSLASH_ESCAPES` (a backslash is an ordinary character);
+    /// the rest of the file is lexed so, as the server does.
+    ansi_quotes: bool,
+    no_backslash_escapes: bool,
 }
 
 impl<'a> Splitter<'a> {
@@ -390,6 +395,50 @@ impl<'a> Splitter<'a> {
             class: build_class(mysql, delimiter, false),
             word_class: build_class(mysql, delimiter, true),
             lines: Lines::new(src),
+            ansi_quotes: false,
+            no_backslash_escapes: false,
+        }
+    }
+
+    /// Follows `SET [SESSION] sql_mode = …` (also inside an executable comment, as dumps write
+    /// it): a literal or `DEFAULT` sets both flags from the modes named (`ANSI` includes
+    /// `ANSI_QUOTES`); a user variable (`@OLD_SQL_MODE`, a dump restoring the mode it saved)
+    /// goes back to the file's start; another expression can only add the modes it names.
+    fn note_sql_mode(&mut self, statement: &[u8]) {
+        let text = String::from_utf8_lossy(statement).to_ascii_uppercase();
+        let t = text.trim_start();
+        let t = match t.strip_prefix("/*M!").or_else(|| t.strip_prefix("/*!")) {
+            Some(rest) => rest.trim_start_matches(|c: char| c.is_ascii_digit()),
+            None => t,
+        };
+        let words = keywords(t, 3);
+        if words.first().map(String::as_str) != Some("SET") {
+            return;
+        }
+        let Some(at) = t.find("SQL_MODE") else {
+            return;
+        };
+        if t[..at].contains("GLOBAL") {
+            return;
+        }
+        let Some(value) = t[at + 8..].trim_start().strip_prefix('=') else {
+            return;
+        };
+        let value = value.trim_start();
+        let named = |mode: &str| {
+            value
+                .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .any(|w| w == mode)
+        };
+        let ansi = named("ANSI_QUOTES") || named("ANSI");
+        let nbe = named("NO_BACKSLASH_ESCAPES");
+        let restored = value.starts_with('@') && !value.starts_with("@@");
+        if value.starts_with(['\'', '"']) || value.starts_with("DEFAULT") || restored {
+            self.ansi_quotes = ansi && !restored;
+            self.no_backslash_escapes = nbe && !restored;
+        } else {
+            self.ansi_quotes |= ansi;
+            self.no_backslash_escapes |= nbe;
         }
     }
 
@@ -428,6 +477,9 @@ impl<'a> Splitter<'a> {
                 end,
                 line,
             });
+            if self.mysql {
+                self.note_sql_mode(&self.src[p..end]);
+            }
             i = next;
         }
         Ok(out)
@@ -523,7 +575,10 @@ impl<'a> Splitter<'a> {
     fn skip_quoted(&mut self, i: usize) -> Result<usize, SplitError> {
         let src = self.src;
         let q = src[i];
-        let backslash = self.mysql && q != b'`';
+        let backslash = self.mysql
+            && q != b'`'
+            && !self.no_backslash_escapes
+            && !(q == b'"' && self.ansi_quotes);
         let mut j = i + 1;
         loop {
             let found = if backslash {
@@ -1052,6 +1107,45 @@ mod tests {
         );
         // Inside a statement it is sent, and the server reads `--foo` as two minus signs.
         check(M, "SELECT 2\n--foo\n, 3;", &[(1, "SELECT 2\n--foo\n, 3")]);
+    }
+
+    #[test]
+    fn sql_mode_changes_the_lexing_of_the_rest() {
+        // NO_BACKSLASH_ESCAPES: 'a\' is a whole string, so the `;` after it ends the statement.
+        check(
+            M,
+            "SET sql_mode = 'NO_BACKSLASH_ESCAPES';\nSELECT 'a\\';\nSELECT 2;",
+            &[
+                (1, "SET sql_mode = 'NO_BACKSLASH_ESCAPES'"),
+                (2, "SELECT 'a\\'"),
+                (3, "SELECT 2"),
+            ],
+        );
+        // Without it, the backslash escapes the quote and the string runs on.
+        check_err(M, "SELECT 'a\\';\nSELECT 2;", 1, "unterminated string");
+        // ANSI_QUOTES: "a\" is an identifier, where a backslash escapes nothing.
+        check(
+            M,
+            "SET SESSION sql_mode = 'ANSI';\nSELECT \"a\\\";\nSELECT 2;",
+            &[
+                (1, "SET SESSION sql_mode = 'ANSI'"),
+                (2, "SELECT \"a\\\""),
+                (3, "SELECT 2"),
+            ],
+        );
+        // A dump restoring its saved mode goes back to the start; GLOBAL changes no session.
+        check_err(
+            M,
+            "/*!40101 SET SQL_MODE='NO_BACKSLASH_ESCAPES' */;\n/*!40101 SET SQL_MODE=@OLD_SQL_MODE */;\nSELECT 'a\\';",
+            3,
+            "unterminated string",
+        );
+        check_err(
+            M,
+            "SET GLOBAL sql_mode = 'NO_BACKSLASH_ESCAPES';\nSELECT 'a\\';",
+            2,
+            "unterminated string",
+        );
     }
 
     #[test]

@@ -1346,3 +1346,21 @@ fn kill_inside_a_group_leaves_none_of_it() {
     db.run(&["upgrade", "--resume"]).ok();
     assert_eq!(db.count("g"), 2);
 }
+
+/// `SET sql_mode = 'NO_BACKSLASH_ESCAPES'` in a file changes how the rest of it is split, as
+/// it changes how the server reads it: `'C:\'` is a whole string there. The next migration
+/// runs in the session's own mode again (backslash escapes work).
+#[test]
+fn sql_mode_in_a_file_changes_its_lexing_only() {
+    let env = Env::new();
+    let db = mysql_db!(env);
+    db.migration(
+        "0001_paths.sql",
+        "CREATE TABLE paths (p VARCHAR(20));\nSET sql_mode = 'NO_BACKSLASH_ESCAPES';\nINSERT INTO paths VALUES ('C:\\');\n",
+    );
+    db.migration("0002_escaped.sql", "INSERT INTO paths VALUES ('it\\'s');\n");
+    db.run(&["upgrade"]).ok();
+    let mut got = db.strings("SELECT p FROM paths");
+    got.sort();
+    assert_eq!(got, ["C:\\", "it's"]);
+}
