@@ -67,6 +67,9 @@ pub struct Mysql {
     reset_sql: String,
 }
 
+/// A multi-statement batch is at most this big.
+const BATCH_BYTES: usize = 64 * 1024;
+
 /// The character set and time zone of every session: `upgrade` sets them on connect and
 /// `upgrade --sql` writes them into its script.
 pub const SESSION_CHARSET: &str = "utf8mb4";
@@ -582,6 +585,52 @@ impl Backend for Mysql {
         result
     }
 
+    async fn execute_all(
+        &mut self,
+        statements: &[&str],
+        starting: &mut dyn FnMut(usize),
+    ) -> std::result::Result<(), (usize, StatementError)> {
+        // Runs of small data statements go as multi-statement batches: one round trip for many,
+        // and the server stops at a failing one, so the results before it count its index.
+        // Anything else (which may send no result or several: CALL, a SELECT of a procedure)
+        // goes alone.
+        let batchable = |sql: &str| {
+            sql.len() <= BATCH_BYTES
+                && matches!(
+                    crate::splitter::keywords(sql, 1)
+                        .first()
+                        .map(String::as_str),
+                    Some("INSERT" | "UPDATE" | "DELETE" | "REPLACE")
+                )
+        };
+        let mut start = 0;
+        while start < statements.len() {
+            let mut end = start + 1;
+            if batchable(statements[start]) {
+                let mut bytes = statements[start].len();
+                while end < statements.len()
+                    && batchable(statements[end])
+                    && bytes + statements[end].len() <= BATCH_BYTES
+                {
+                    bytes += statements[end].len();
+                    end += 1;
+                }
+            }
+            let result = self
+                .batch_watched(&statements[start..end], &mut |i| starting(start + i))
+                .await
+                .map_err(|(i, e)| (start + i, e));
+            if let Err((_, e)) = &result {
+                if e.kind == StatementErrorKind::ConnectionLost {
+                    self.broken = true;
+                }
+            }
+            result?;
+            start = end;
+        }
+        Ok(())
+    }
+
     async fn reset_session(&mut self) -> Result<()> {
         let sql = self.reset_sql.clone();
         self.plain(&sql).await
@@ -888,6 +937,32 @@ impl Mysql {
     /// Runs one statement, cancelling it at the statement timeout and, while it runs longer
     /// than a few seconds, asking the server on a second connection whether it still runs it.
     async fn execute_watched(&mut self, sql: &str) -> std::result::Result<(), StatementError> {
+        self.batch_watched(&[sql], &mut |_| {})
+            .await
+            .map_err(|(_, e)| e)
+    }
+
+    /// Runs `statements` as one multi-statement batch (one of them alone: as it is) under the
+    /// watchdog and `--statement-timeout` (for the batch as a whole); on failure, the index of
+    /// the statement that failed: the server stops at it, and each statement before it has
+    /// sent exactly one result. `starting` is called as each statement starts.
+    async fn batch_watched(
+        &mut self,
+        statements: &[&str],
+        starting: &mut dyn FnMut(usize),
+    ) -> std::result::Result<(), (usize, StatementError)> {
+        use futures_util::StreamExt;
+        let joined;
+        let sql = match statements {
+            [one] => *one,
+            many => {
+                // Statements end at their last token, so a newline and `;` always close them.
+                joined = many.join("\n;\n");
+                joined.as_str()
+            }
+        };
+        let total = statements.len();
+        let done = std::cell::Cell::new(0usize);
         let started = Instant::now();
         let deadline = self.timeouts.statement.map(|t| started + t);
         let mut next_check = started + WATCHDOG_AFTER;
@@ -909,7 +984,18 @@ impl Mysql {
             id: *connection_id,
         };
         let outcome = {
-            let fut = sqlx::raw_sql(sql).execute(&mut *conn);
+            let fut = async {
+                starting(0);
+                let mut results = sqlx::raw_sql(sql).execute_many(&mut *conn);
+                while let Some(r) = results.next().await {
+                    r?;
+                    done.set(done.get() + 1);
+                    if done.get() < total {
+                        starting(done.get());
+                    }
+                }
+                Ok::<(), sqlx::Error>(())
+            };
             tokio::pin!(fut);
             loop {
                 let wake = match deadline {
@@ -926,10 +1012,13 @@ impl Mysql {
                     );
                     cancelled = true;
                     if let Err(e) = side.kill_query().await {
-                        return Err(StatementError {
-                            message: format!("could not cancel the statement: {e}"),
-                            kind: StatementErrorKind::ConnectionLost,
-                        });
+                        return Err((
+                            done.get().min(total - 1),
+                            StatementError {
+                                message: format!("could not cancel the statement: {e}"),
+                                kind: StatementErrorKind::ConnectionLost,
+                            },
+                        ));
                     }
                     continue;
                 }
@@ -946,30 +1035,37 @@ impl Mysql {
                         match tokio::time::timeout(Duration::from_secs(2), &mut fut).await {
                         Ok(r) => break r.map(|_| ()),
                         Err(_) => {
-                            return Err(StatementError {
+                            return Err((done.get().min(total - 1), StatementError {
                                 message: "the server no longer runs this statement, but its answer never arrived (watchdog)".to_string(),
                                 kind: StatementErrorKind::ConnectionLost,
-                            })
+                            }))
                         }
                     }
                     }
                     Err(e) => {
-                        return Err(StatementError {
-                            message: format!("the server cannot be reached (watchdog): {e}"),
-                            kind: StatementErrorKind::ConnectionLost,
-                        })
+                        return Err((
+                            done.get().min(total - 1),
+                            StatementError {
+                                message: format!("the server cannot be reached (watchdog): {e}"),
+                                kind: StatementErrorKind::ConnectionLost,
+                            },
+                        ))
                     }
                 }
             }
         };
+        let at = done.get().min(total - 1);
         match outcome {
             // SLEEP() and some others end early without an error when killed.
-            Ok(()) if cancelled => Err(StatementError::failed(format!(
-                "cancelled after {}s (--statement-timeout)",
-                self.timeouts.statement.map_or(0, |t| t.as_secs())
-            ))),
+            Ok(()) if cancelled => Err((
+                at,
+                StatementError::failed(format!(
+                    "cancelled after {}s (--statement-timeout)",
+                    self.timeouts.statement.map_or(0, |t| t.as_secs())
+                )),
+            )),
             Ok(()) => Ok(()),
-            Err(e) => Err(self.statement_error(&e, cancelled)),
+            Err(e) => Err((at, self.statement_error(&e, cancelled))),
         }
     }
 
