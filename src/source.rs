@@ -1006,11 +1006,15 @@ fn parse_directives(text: &str) -> std::result::Result<Directives, (u32, String)
 
 /// Maps `f` over `items` on up to four threads (the calling one included), keeping order.
 fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    // A small set is read here: asking for the parallelism reads cgroup files first.
+    if items.len() < 32 {
+        return items.iter().map(&f).collect();
+    }
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
         .min(4);
-    if threads <= 1 || items.len() < 32 {
+    if threads <= 1 {
         return items.iter().map(&f).collect();
     }
     let chunk = items.len().div_ceil(threads);
