@@ -59,10 +59,10 @@ impl Scratch {
         let pid = std::process::id();
         match place {
             Place::Sqlite => {
-                let dir = std::env::temp_dir().join(format!("aurweb-migrate-{pid}-{n}"));
-                std::fs::create_dir_all(&dir).map_err(|e| {
-                    Error::Database(format!("cannot create {}: {e}", dir.display()))
-                })?;
+                let nanos = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.subsec_nanos());
+                let dir = fresh_dir(&std::env::temp_dir(), &format!("{pid}-{n}-{nanos:x}"))?;
                 let target = DatabaseTarget::Sqlite {
                     path: dir.join(format!("{purpose}.sqlite3")),
                 };
@@ -152,6 +152,30 @@ impl Scratch {
     }
 }
 
+/// A new, empty private directory for SQLite scratch files. Created exclusively: a directory
+/// of the same name left by an earlier process with the same pid (killed before it removed
+/// its scratch files) is never reused, since its files would be read as this run's.
+fn fresh_dir(base: &std::path::Path, stamp: &str) -> Result<PathBuf> {
+    let mut last = None;
+    for attempt in 0..16u32 {
+        let dir = base.join(format!("aurweb-migrate-{stamp}-{attempt}"));
+        match std::fs::create_dir(&dir) {
+            Ok(()) => return Ok(dir),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last = Some(dir),
+            Err(e) => {
+                return Err(Error::Database(format!(
+                    "cannot create {}: {e}",
+                    dir.display()
+                )))
+            }
+        }
+    }
+    Err(Error::Database(format!(
+        "cannot create a scratch directory: {} and 15 others exist",
+        last.map_or_else(String::new, |d| d.display().to_string())
+    )))
+}
+
 /// Opens a scratch database for writing.
 async fn open_scratch(
     target: &DatabaseTarget,
@@ -164,4 +188,25 @@ async fn open_scratch(
             target: target.redacted(),
             message: "the scratch database could not be opened for writing".into(),
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stale_scratch_directory_is_never_reused() {
+        let base = std::env::temp_dir().join(format!("aurweb-migrate-unit-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&base);
+        std::fs::create_dir_all(base.join("aurweb-migrate-7-0-0")).unwrap();
+        std::fs::write(base.join("aurweb-migrate-7-0-0/schema.sqlite3"), b"stale").unwrap();
+        let dir = fresh_dir(&base, "7-0").unwrap();
+        assert_eq!(dir, base.join("aurweb-migrate-7-0-1"));
+        assert_eq!(
+            std::fs::read_dir(&dir).unwrap().count(),
+            0,
+            "a new, empty directory"
+        );
+        std::fs::remove_dir_all(&base).unwrap();
+    }
 }
