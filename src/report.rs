@@ -252,11 +252,24 @@ pub fn status_json(ctx: &Context, ov: &Overview) -> Value {
 }
 
 /// Warnings `check` prints (they do not fail it): pending migrations that cannot be atomic on
-/// the dialect.
+/// the dialect, and (MySQL) constructs the mariadb client reads differently from the server.
 pub fn check_warnings(ov: &Overview, dialect: Dialect) -> Vec<String> {
+    let quirks = |m: &Migration| -> Vec<String> {
+        if dialect != Dialect::Mysql {
+            return Vec::new();
+        }
+        crate::splitter::client_quirks(&m.up.text)
+            .into_iter()
+            .map(|(line, what)| format!("{}:{line}: {what}", m.up.path.display()))
+            .collect()
+    };
     ov.pending()
         .filter_map(|e| e.migration)
-        .flat_map(|m| atomicity_warnings(m, dialect))
+        .flat_map(|m| {
+            let mut w = atomicity_warnings(m, dialect);
+            w.extend(quirks(m));
+            w
+        })
         .collect()
 }
 

@@ -417,3 +417,25 @@ proptest::proptest! {
         proptest::prop_assert_eq!(ours, theirs, "file:\n{}", file);
     }
 }
+
+/// MySQL: where the mariadb client has a quirk (nested comments, a tab after a DELIMITER
+/// argument), the tool keeps the server's rule and `check` warns with `file:line`.
+#[test]
+fn mysql_check_warns_on_client_quirks() {
+    let env = Env::new();
+    let Some(db) = Db::mysql(&env, module_path!()) else {
+        return;
+    };
+    db.migration(
+        "0001_quirks.sql",
+        "SELECT 1;\n/* outer /* inner */\nSELECT 2;\nDELIMITER $$\t\nSELECT 3$$\nDELIMITER ;\n",
+    );
+    let run = db.run(&["check"]);
+    run.code(1)
+        .stdout_has("warning: migrations/0001_quirks.sql:2: a `/*` inside a comment")
+        .stdout_has(
+            "warning: migrations/0001_quirks.sql:4: a tab right after the DELIMITER argument",
+        );
+    // The tool itself runs the file by the server's rules.
+    db.run(&["upgrade"]).ok();
+}
