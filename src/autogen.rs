@@ -69,14 +69,16 @@ impl Renames {
         Ok(r)
     }
 
+    /// A table's name after the table renames (`--rename old=new`): the new name of `t`.
+    fn table_now(&self, t: &str) -> String {
+        self.tables
+            .iter()
+            .find(|(old, _)| old == t)
+            .map_or_else(|| t.to_string(), |(_, n)| n.clone())
+    }
+
     /// The renames the other way round, for the reverse migration.
     pub fn reversed(&self) -> Renames {
-        let table_new = |t: &str| {
-            self.tables
-                .iter()
-                .find(|(old, _)| old == t)
-                .map_or(t.to_string(), |(_, n)| n.clone())
-        };
         Renames {
             tables: self
                 .tables
@@ -86,7 +88,7 @@ impl Renames {
             columns: self
                 .columns
                 .iter()
-                .map(|(t, o, n)| (table_new(t), n.clone(), o.clone()))
+                .map(|(t, o, n)| (self.table_now(t), n.clone(), o.clone()))
                 .collect(),
         }
     }
@@ -487,11 +489,7 @@ impl<'a> TableDiff<'a> {
 }
 
 fn with_collation(t: &Table, c: &Column) -> String {
-    let text = t.column_text(c);
-    match &c.collation {
-        Some(coll) if !text.contains(" COLLATE ") => format!("{text} COLLATE {coll}"),
-        _ => text,
-    }
+    schema::with_collation(&t.column_text(c), c)
 }
 
 fn fk_text(fk: &ForeignKey) -> String {
@@ -611,11 +609,7 @@ fn apply_renames(from: &Schema, to: &Schema, r: &Renames) -> Result<Schema> {
         }
     }
     for (table, old, new) in &r.columns {
-        let table_now = r
-            .tables
-            .iter()
-            .find(|(o, _)| o == table)
-            .map_or(table.clone(), |(_, n)| n.clone());
+        let table_now = r.table_now(table);
         let (Some(ft), Some(tt)) = (
             s.tables.iter().find(|t| t.name == table_now),
             to.table(&table_now),
@@ -769,11 +763,16 @@ fn mysql_column(c: &Column) -> String {
     s
 }
 
-fn mysql_cols(cols: &[String]) -> String {
+/// Column names quoted for `dialect`, comma-separated.
+fn quoted_list(dialect: Dialect, cols: &[String]) -> String {
     cols.iter()
-        .map(|c| Dialect::Mysql.quote_ident(c))
+        .map(|c| dialect.quote_ident(c))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+fn mysql_cols(cols: &[String]) -> String {
+    quoted_list(Dialect::Mysql, cols)
 }
 
 /// Whether a constraint name is one the server made up (`Users_ibfk_1`).
@@ -1079,11 +1078,7 @@ pub fn mysql(from: &Schema, to: &Schema, renames: &Renames) -> Result<Draft> {
     }
     // Column renames of tables that changed in nothing else.
     for (t, old, new) in &renames.columns {
-        let table_now = renames
-            .tables
-            .iter()
-            .find(|(o, _)| o == t)
-            .map_or(t.clone(), |(_, n)| n.clone());
+        let table_now = renames.table_now(t);
         if pairs.iter().any(|d| d.to.name == table_now) {
             continue;
         }
@@ -1167,13 +1162,6 @@ fn sqlite_column(c: &Column) -> String {
         let _ = write!(s, " DEFAULT {d}");
     }
     s
-}
-
-fn sqlite_cols(cols: &[String]) -> String {
-    cols.iter()
-        .map(|c| Dialect::Sqlite.quote_ident(c))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// Whether a definition's SQL names `table` as a word (a view's dependency).
@@ -1263,11 +1251,7 @@ pub fn sqlite(
             .push(format!("ALTER TABLE {} RENAME TO {}", q(old), q(new)));
     }
     for (t, old, new) in &renames.columns {
-        let table_now = renames
-            .tables
-            .iter()
-            .find(|(o, _)| o == t)
-            .map_or(t.clone(), |(_, n)| n.clone());
+        let table_now = renames.table_now(t);
         draft.statements.push(format!(
             "ALTER TABLE {} RENAME COLUMN {} TO {}",
             q(&table_now),
@@ -1319,7 +1303,7 @@ pub fn sqlite(
                         "CREATE INDEX {} ON {} ({})",
                         q(&i.name),
                         q(t),
-                        sqlite_cols(&i.columns)
+                        quoted_list(Dialect::Sqlite, &i.columns)
                     )),
                 }
             }

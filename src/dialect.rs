@@ -77,10 +77,8 @@ impl fmt::Display for Dialect {
 pub fn mysql_commits_implicitly(statement: &str) -> bool {
     // A statement that is one executable comment (`/*!40101 SET NAMES utf8 */`, as dumps
     // write their session settings) is classified by what it holds.
-    let t = statement.trim();
-    if let Some(rest) = t.strip_prefix("/*M!").or_else(|| t.strip_prefix("/*!")) {
-        let inner = rest.trim_start_matches(|c: char| c.is_ascii_digit());
-        return match inner.strip_suffix("*/") {
+    if let Some(inner) = crate::splitter::executable_comment_body(statement) {
+        return match inner.trim_end().strip_suffix("*/") {
             Some(inner) if !inner.contains("*/") && !inner.contains("/*") => {
                 mysql_commits_implicitly(inner)
             }

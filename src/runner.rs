@@ -495,14 +495,16 @@ async fn upgrade_locked<B: Backend>(
                     backend.rollback().await;
                     return Err(e);
                 }
-                let ran = if resume_from > 0 || !m.up.atomic(dialect) {
+                let stepwise = resume_from > 0 || !m.up.atomic(dialect);
+                let ran = if stepwise {
                     let existing = history.iter().find(|r| r.version == version).cloned();
                     run_stepwise(backend, m, resume_from, existing, observe).await
                 } else {
                     run_in_transaction(backend, m, observe).await
                 };
-                // Its session settings do not reach the next migration.
-                if m.up.may_change_session(dialect) {
+                // Its session settings do not reach the next migration (a stepwise run that
+                // succeeded has put them back before its last row).
+                if m.up.may_change_session(dialect) && !(stepwise && ran.is_ok()) {
                     let reset = backend.reset_session().await;
                     if ran.is_ok() {
                         reset?;
@@ -763,23 +765,15 @@ async fn run_stepwise<B: Backend>(
             // statements before `i` ran on their own and stay.
             backend.rollback().await;
             let done = if transaction { range.start } else { i };
-            let mut progress = ProgressHasher::default();
-            for k in 0..done {
-                progress.add(script.statement_text(k));
-            }
             if session {
                 backend.reset_session().await?;
             }
             row.statements_done = done as u32;
-            row.progress_checksum = Some(progress.checksum());
+            row.progress_checksum = Some(script.prefix_checksum(done));
             row.error = Some(e.message.clone());
             row.execution_ms = started.elapsed().as_millis() as u64;
             record(backend, &row, session).await?;
-            let committed: Vec<(usize, u32)> = script.statements[..done]
-                .iter()
-                .enumerate()
-                .map(|(k, s)| (k + 1, s.line))
-                .collect();
+            let committed = numbered(&script.statements[..done]);
             return Err(failure(m, script, i, e, false, &committed, Way::Up));
         }
         for i in range.clone() {
@@ -826,6 +820,15 @@ async fn run_stepwise<B: Backend>(
         execution_ms: row.execution_ms,
     });
     Ok(row)
+}
+
+/// Statements as (1-based number, line) pairs, for a failure's list of committed ones.
+fn numbered(statements: &[crate::splitter::Statement]) -> Vec<(usize, u32)> {
+    statements
+        .iter()
+        .enumerate()
+        .map(|(k, s)| (k + 1, s.line))
+        .collect()
 }
 
 /// Writes a history row outside a group. For a migration that may have changed the session
@@ -1083,11 +1086,7 @@ async fn revert_stepwise<B: Backend>(
                 e.message
             ));
             backend.update_row(&row).await?;
-            let committed: Vec<(usize, u32)> = down.statements[..i]
-                .iter()
-                .enumerate()
-                .map(|(k, s)| (k + 1, s.line))
-                .collect();
+            let committed = numbered(&down.statements[..i]);
             return Err(failure(m, down, i, e, false, &committed, Way::Down));
         }
     }

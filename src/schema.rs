@@ -488,7 +488,8 @@ fn diff_table(e: &Table, x: &Table, out: &mut Vec<Difference>) {
     }
 }
 
-fn with_collation(text: &str, c: &Column) -> String {
+/// A column's text with its collation named when the text elides it (the table's own).
+pub(crate) fn with_collation(text: &str, c: &Column) -> String {
     match &c.collation {
         Some(coll) if !text.contains(" COLLATE ") => format!("{text} COLLATE {coll}"),
         _ => text.to_string(),

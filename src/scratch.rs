@@ -38,6 +38,16 @@ async fn read_back(conn: &mut Connection, with_rows: bool) -> Result<Built> {
     })
 }
 
+/// How the migrations run in a scratch database: as `upgrade` runs them, up to `target`.
+fn replay(target: Target) -> UpgradeOptions {
+    UpgradeOptions {
+        target,
+        mode: RunMode::PerMigration,
+        allow_out_of_order: false,
+        resume: false,
+    }
+}
+
 /// How a scratch database is filled.
 #[derive(Debug, Clone, Copy)]
 pub enum Road<'a> {
@@ -87,13 +97,8 @@ pub async fn hold(
                 runner::install(&mut scratch.conn, set, file).await?;
             }
             Road::Replay(upto) => {
-                let options = UpgradeOptions {
-                    target: upto.map_or(Target::Latest, Target::Version),
-                    mode: RunMode::PerMigration,
-                    allow_out_of_order: false,
-                    resume: false,
-                };
-                runner::upgrade(&mut scratch.conn, set, options, None, &mut |_| {}).await?;
+                let target = upto.map_or(Target::Latest, Target::Version);
+                runner::upgrade(&mut scratch.conn, set, replay(target), None, &mut |_| {}).await?;
             }
         }
         read_back(&mut scratch.conn, with_rows).await
@@ -111,13 +116,14 @@ pub async fn hold(
 /// Applies the migrations of `set` the scratch database has not had yet (the real runner,
 /// as `upgrade` runs them), then reads its schema back.
 pub async fn apply(scratch: &mut Scratch, set: &MigrationSet) -> Result<Schema> {
-    let options = UpgradeOptions {
-        target: Target::Latest,
-        mode: RunMode::PerMigration,
-        allow_out_of_order: false,
-        resume: false,
-    };
-    runner::upgrade(&mut scratch.conn, set, options, None, &mut |_| {}).await?;
+    runner::upgrade(
+        &mut scratch.conn,
+        set,
+        replay(Target::Latest),
+        None,
+        &mut |_| {},
+    )
+    .await?;
     scratch.conn.introspect().await
 }
 

@@ -123,6 +123,25 @@ pub struct Directives {
     pub review: Vec<(u32, String)>,
 }
 
+/// A statement's first two keywords, uppercased (empty when missing).
+fn two_words(statement: &str) -> (String, String) {
+    let mut w = splitter::keywords(statement, 2).into_iter();
+    (w.next().unwrap_or_default(), w.next().unwrap_or_default())
+}
+
+/// The file's own transaction control, which a stepwise MySQL file may hold as a group
+/// boundary: `COMMIT`, `START TRANSACTION`, `BEGIN` (not `BEGIN NOT ATOMIC`, a compound
+/// statement).
+fn is_transaction_boundary(statement: &str) -> bool {
+    let (first, second) = two_words(statement);
+    match first.as_str() {
+        "COMMIT" => true,
+        "START" => second == "TRANSACTION",
+        "BEGIN" => second != "NOT",
+        _ => false,
+    }
+}
+
 /// One segment of a script that is not atomic ([`Script::steps`]): statement indexes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Segment {
@@ -187,7 +206,7 @@ impl Script {
         if dialect == Dialect::Sqlite || self.directives.no_transaction {
             return (from..n).map(Segment::Alone).collect();
         }
-        let words = |i: usize| splitter::keywords(self.statement_text(i), 2);
+        let words = |i: usize| two_words(self.statement_text(i));
         let mut out = Vec::new();
         let mut group: Option<usize> = None;
         let mut i = from;
@@ -197,46 +216,28 @@ impl Script {
             }
         };
         while i < n {
-            let w = words(i);
-            let w: Vec<&str> = w.iter().map(String::as_str).collect();
-            match w.as_slice() {
-                ["LOCK", "TABLE" | "TABLES"] => {
-                    close(&mut group, &mut out, i);
-                    let end = (i + 1..n)
-                        .find(|&j| {
-                            matches!(
-                                words(j)
-                                    .iter()
-                                    .map(String::as_str)
-                                    .collect::<Vec<_>>()
-                                    .as_slice(),
-                                ["UNLOCK", "TABLE" | "TABLES"]
-                            )
-                        })
-                        .map_or(n, |j| j + 1);
-                    out.push(Segment::Locked(i..end));
-                    i = end;
-                    continue;
-                }
-                ["COMMIT", ..] | ["START", "TRANSACTION"] => {
-                    close(&mut group, &mut out, i);
-                    out.push(Segment::Boundary(i));
-                }
-                ["BEGIN", second] if *second != "NOT" => {
-                    close(&mut group, &mut out, i);
-                    out.push(Segment::Boundary(i));
-                }
-                ["BEGIN"] => {
-                    close(&mut group, &mut out, i);
-                    out.push(Segment::Boundary(i));
-                }
-                _ if crate::dialect::mysql_commits_implicitly(self.statement_text(i)) => {
-                    close(&mut group, &mut out, i);
-                    out.push(Segment::Alone(i));
-                }
-                _ => {
-                    group.get_or_insert(i);
-                }
+            let text = self.statement_text(i);
+            let (first, second) = words(i);
+            if first == "LOCK" && matches!(second.as_str(), "TABLE" | "TABLES") {
+                close(&mut group, &mut out, i);
+                let end = (i + 1..n)
+                    .find(|&j| {
+                        let (a, b) = words(j);
+                        a == "UNLOCK" && matches!(b.as_str(), "TABLE" | "TABLES")
+                    })
+                    .map_or(n, |j| j + 1);
+                out.push(Segment::Locked(i..end));
+                i = end;
+                continue;
+            }
+            if is_transaction_boundary(text) {
+                close(&mut group, &mut out, i);
+                out.push(Segment::Boundary(i));
+            } else if crate::dialect::mysql_commits_implicitly(text) {
+                close(&mut group, &mut out, i);
+                out.push(Segment::Alone(i));
+            } else {
+                group.get_or_insert(i);
             }
             i += 1;
         }
@@ -250,9 +251,8 @@ impl Script {
     pub fn may_change_session(&self, dialect: Dialect) -> bool {
         dialect == Dialect::Mysql
             && self.statements.iter().any(|st| {
-                let text = st.text(&self.text).trim_start();
-                text.starts_with("/*!")
-                    || text.starts_with("/*M!")
+                let text = st.text(&self.text);
+                splitter::executable_comment_body(text).is_some()
                     || matches!(
                         splitter::keywords(text, 1).first().map(String::as_str),
                         Some("SET" | "LOCK")
@@ -832,16 +832,7 @@ pub fn prepare(
     let stepwise = dialect == Dialect::Mysql
         && script.statements.iter().any(|st| {
             let text = st.text(&script.text);
-            let words = splitter::keywords(text, 2);
-            let control = matches!(
-                words
-                    .iter()
-                    .map(String::as_str)
-                    .collect::<Vec<_>>()
-                    .as_slice(),
-                ["BEGIN", ..] | ["START", "TRANSACTION"] | ["COMMIT", ..]
-            );
-            !control && crate::dialect::mysql_commits_implicitly(text)
+            !is_transaction_boundary(text) && crate::dialect::mysql_commits_implicitly(text)
         });
     if !script.directives.no_transaction {
         check_transaction_control(&script, dialect, stepwise)?;
@@ -878,11 +869,7 @@ fn switches_database(statement: &str) -> bool {
     if is_use(statement) {
         return true;
     }
-    let s = statement.trim_start();
-    match s.strip_prefix("/*M!").or_else(|| s.strip_prefix("/*!")) {
-        Some(inner) => is_use(inner.trim_start_matches(|c: char| c.is_ascii_digit())),
-        None => false,
-    }
+    splitter::executable_comment_body(statement).is_some_and(is_use)
 }
 
 /// Statements that would end or break the tool's own transaction around a migration.
@@ -897,7 +884,7 @@ fn check_transaction_control(
         let w: Vec<&str> = words.iter().map(String::as_str).collect();
         let bad = match w.as_slice() {
             ["BEGIN", "NOT", "ATOMIC", ..] => false, // MariaDB compound statement
-            ["BEGIN", ..] | ["COMMIT", ..] | ["START", "TRANSACTION", ..] if stepwise => false,
+            _ if stepwise && is_transaction_boundary(st.text(&script.text)) => false,
             ["BEGIN", ..]
             | ["COMMIT", ..]
             | ["ROLLBACK", ..]

@@ -56,6 +56,15 @@ pub fn split(source: &str, dialect: Dialect) -> Result<Vec<Statement>, SplitErro
     Splitter::new(source.as_bytes(), dialect).run()
 }
 
+/// What follows the opening of a MySQL executable comment that starts `statement`
+/// (`/*!40101 SET … */`, `/*M!100616 … */`: after the version digits, up to the end of the
+/// statement, closing `*/` included); `None` when it does not start with one.
+pub fn executable_comment_body(statement: &str) -> Option<&str> {
+    let s = statement.trim_start();
+    let rest = s.strip_prefix("/*M!").or_else(|| s.strip_prefix("/*!"))?;
+    Some(rest.trim_start_matches(|c: char| c.is_ascii_digit()))
+}
+
 /// Constructs in a MySQL file that the `mariadb` client reads differently from the server,
 /// where the tool keeps the server's rule: a `/*` inside a comment (the client tracks nested
 /// comments, the server ends the comment at the first `*/`), and a tab right after a
@@ -485,11 +494,7 @@ impl<'a> Splitter<'a> {
     /// goes back to the file's start; another expression can only add the modes it names.
     fn note_sql_mode(&mut self, statement: &[u8]) {
         let text = String::from_utf8_lossy(statement).to_ascii_uppercase();
-        let t = text.trim_start();
-        let t = match t.strip_prefix("/*M!").or_else(|| t.strip_prefix("/*!")) {
-            Some(rest) => rest.trim_start_matches(|c: char| c.is_ascii_digit()),
-            None => t,
-        };
+        let t = executable_comment_body(&text).unwrap_or(text.trim_start());
         let words = keywords(t, 3);
         if words.first().map(String::as_str) != Some("SET") {
             return;

@@ -25,8 +25,9 @@ use crate::Dialect;
 struct Planned {
     timing: Timing,
     draft: Draft,
-    up: String,
-    down: Option<String>,
+    /// The file and its text.
+    up: (PathBuf, String),
+    down: Option<(PathBuf, String)>,
 }
 
 /// `new --autogenerate DESCRIPTION [--rename …] [--reversible]`.
@@ -79,7 +80,7 @@ pub(super) async fn autogenerate(
     let mut planned: Vec<Planned> = Vec::new();
     let mut schema_writes: Vec<(PathBuf, String)> = Vec::new();
     // MySQL, from the edited mysql.sql.
-    let mut mysql_head: Option<Built> = None;
+    let mut mysql_head: Option<(Built, String)> = None;
     if let (Some(file), Some(place)) = (&mysql_file, &server) {
         let set = s.load_for(Dialect::Mysql)?;
         let source = file.script.path.display().to_string();
@@ -103,29 +104,20 @@ pub(super) async fn autogenerate(
             file.script.path.clone(),
             with_version(&file.script.text, version_number),
         ));
-        mysql_head = Some(head);
+        mysql_head = Some((head, source));
         planned.push(plan);
     }
     // SQLite, from the rendering of the MySQL head, or from sqlite.sql itself when it is the
     // source (hand-written, or the only schema file).
     let sqlite_path = schema_dir.join(source::schema_file_name(Dialect::Sqlite));
     let sqlite_source = match (&mysql_head, &sqlite_file) {
-        (Some(head), f)
+        (Some((head, mysql_source)), f)
             if f.as_ref()
                 .is_none_or(|f| crate::render::is_generated(&f.script.text)) =>
         {
             let header = crate::render::sqlite_header(version_number);
             let text = crate::render::sqlite_schema(&head.schema, &head.rows, &header)?;
-            Some((
-                text,
-                format!(
-                    "the rendering of {}",
-                    mysql_file
-                        .as_ref()
-                        .map(|f| f.script.path.display().to_string())
-                        .unwrap_or_default()
-                ),
-            ))
+            Some((text, format!("the rendering of {mysql_source}")))
         }
         (_, Some(f)) => Some((
             with_version(&f.script.text, version_number),
@@ -159,49 +151,37 @@ pub(super) async fn autogenerate(
     }
     let drafts: Vec<Draft> = planned.iter().map(|p| p.draft.clone()).collect();
     let timings: Vec<Timing> = planned.iter().map(|p| p.timing.clone()).collect();
-    if planned.iter().all(|p| p.draft.is_empty()) {
-        s.emit(&report::Generated(&Generated {
-            version: None,
-            files: Vec::new(),
-            schema_files: Vec::new(),
-            drafts,
-            review: Vec::new(),
-            timings,
-        }));
-        return Ok(0);
-    }
-    // Every dialect needs a file for the version, even one with nothing to do.
-    let mut files = Vec::new();
-    let mut review = Vec::new();
-    for p in &planned {
-        let variant = mysql_file.is_some().then_some(p.draft.dialect);
-        let mut pair = vec![(name(variant, false), p.up.clone())];
-        if let Some(down) = &p.down {
-            pair.push((name(variant, true), down.clone()));
-        }
-        for (path, text) in pair {
-            for (i, line) in text.lines().enumerate() {
-                if let Some(marker) = line.strip_prefix(autogen::MARKER_PREFIX) {
-                    review.push(format!("{}:{}: {marker}", path.display(), i + 1));
-                }
-            }
-            files.push((path, text));
-        }
-    }
-    let written = scaffold::write_new(files)?;
-    let mut schema_files = Vec::new();
-    for (path, text) in schema_writes {
-        scaffold::replace(&path, &text)?;
-        schema_files.push(path);
-    }
-    s.emit(&report::Generated(&Generated {
-        version: Some(version_number),
-        files: written,
-        schema_files,
+    let mut generated = Generated {
+        version: None,
+        files: Vec::new(),
+        schema_files: Vec::new(),
         drafts,
-        review,
+        review: Vec::new(),
         timings,
-    }));
+    };
+    // Every dialect needs a file for the version, even one with nothing to do.
+    if !planned.iter().all(|p| p.draft.is_empty()) {
+        let mut files = Vec::new();
+        for p in planned {
+            for (path, text) in std::iter::once(p.up).chain(p.down) {
+                for (i, line) in text.lines().enumerate() {
+                    if let Some(marker) = line.strip_prefix(autogen::MARKER_PREFIX) {
+                        generated
+                            .review
+                            .push(format!("{}:{}: {marker}", path.display(), i + 1));
+                    }
+                }
+                files.push((path, text));
+            }
+        }
+        generated.files = scaffold::write_new(files)?;
+        for (path, text) in schema_writes {
+            scaffold::replace(&path, &text)?;
+            generated.schema_files.push(path);
+        }
+        generated.version = Some(version_number);
+    }
+    s.emit(&report::Generated(&generated));
     Ok(0)
 }
 
@@ -271,11 +251,11 @@ async fn generate(
             return Ok(Planned {
                 timing: timing.clone(),
                 draft,
-                up,
+                up: (target.up.clone(), up),
                 down: None,
             });
         }
-        let with_up = extended(set, &target, &up, None, dialect)?;
+        let with_up = extended(set, &target, &up, dialect)?;
         let after = scratch::apply(&mut scratch_b, &with_up)
             .await
             .map_err(|e| failed(dialect, e, &up))?;
@@ -302,7 +282,10 @@ async fn generate(
                 &format!("revert: {}", target.description),
                 &format!("the migrations before version {}", target.version),
             );
-            let with_down = extended(set, &target, &up, Some(&text), dialect)?;
+            let mut with_down = with_up.clone();
+            if let Some(m) = with_down.migrations.last_mut() {
+                m.down = Some(prepared(&target.down, &text, dialect)?);
+            }
             let previous = set.migrations.last().map_or(0, |m| m.version);
             let reverted = scratch::revert(&mut scratch_b, &with_down, previous)
                 .await
@@ -324,8 +307,8 @@ async fn generate(
         Ok(Planned {
             timing: timing.clone(),
             draft,
-            up,
-            down,
+            up: (target.up.clone(), up),
+            down: down.map(|d| (target.down.clone(), d)),
         })
     }
     .await;
@@ -368,25 +351,26 @@ async fn held(
     }
 }
 
-/// `set` with the new migration added (and its reverse), as the runner will read it.
+/// `set` with the new migration added, as the runner will read it.
 fn extended(
     set: &MigrationSet,
     target: &Target<'_>,
     up: &str,
-    down: Option<&str>,
     dialect: Dialect,
 ) -> Result<MigrationSet> {
-    let script = |path: &Path, text: &str| {
-        source::prepare(path.to_path_buf(), text.as_bytes().to_vec(), dialect).map_err(Error::Input)
-    };
     let mut out = set.clone();
     out.migrations.push(Migration {
         version: target.version,
         slug: String::new(),
-        up: script(&target.up, up)?,
-        down: down.map(|d| script(&target.down, d)).transpose()?,
+        up: prepared(&target.up, up, dialect)?,
+        down: None,
     });
     Ok(out)
+}
+
+/// A draft read as the runner reads a file.
+fn prepared(path: &Path, text: &str, dialect: Dialect) -> Result<crate::source::Script> {
+    source::prepare(path.to_path_buf(), text.as_bytes().to_vec(), dialect).map_err(Error::Input)
 }
 
 /// A schema file's text with its `-- schema-version:` line set to `version`.

@@ -199,6 +199,27 @@ pub trait Catalogue {
     async fn definitions(&mut self) -> Result<Vec<Definition>>;
 }
 
+/// Catalogue rows `(kind, name, table, sql)` as definitions, leaving out those of the tables
+/// `history` says are the tool's own.
+pub(crate) fn definitions_from(
+    rows: Vec<Vec<Option<String>>>,
+    history: impl Fn(&str) -> bool,
+) -> Vec<Definition> {
+    rows.into_iter()
+        .map(|r| {
+            let mut r = r.into_iter().map(Option::unwrap_or_default);
+            let mut next = || r.next().unwrap_or_default();
+            Definition {
+                kind: next(),
+                name: next(),
+                table: next(),
+                sql: next(),
+            }
+        })
+        .filter(|d| !history(&d.table))
+        .collect()
+}
+
 /// One stored definition ([`Catalogue::definitions`]).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Definition {

@@ -920,16 +920,7 @@ impl Catalogue for Mysql {
                  ORDER BY 1, 2",
             )
             .await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| super::Definition {
-                kind: r[0].clone().unwrap_or_default(),
-                name: r[1].clone().unwrap_or_default(),
-                table: r[2].clone().unwrap_or_default(),
-                sql: r[3].clone().unwrap_or_default(),
-            })
-            .filter(|d| d.table != self.table.as_str())
-            .collect())
+        Ok(super::definitions_from(rows, |t| t == self.table.as_str()))
     }
 }
 

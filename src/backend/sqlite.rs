@@ -149,11 +149,10 @@ fn run_on_handle(
     let failed = |rc: c_int| {
         // SAFETY: `db` is a valid open handle; the message is copied at once.
         let text = unsafe { std::ffi::CStr::from_ptr(ffi::sqlite3_errmsg(db)) };
-        let mut m = text.to_string_lossy().into_owned();
-        if matches!(i64::from(rc) & 0xff, SQLITE_BUSY | SQLITE_LOCKED) {
-            m.push_str(" (waited --lock-timeout for another connection's lock)");
-        }
-        StatementError::failed(m)
+        statement_failed(
+            text.to_string_lossy().into_owned(),
+            matches!(i64::from(rc) & 0xff, SQLITE_BUSY | SQLITE_LOCKED),
+        )
     };
     for (i, sql) in statements.iter().enumerate() {
         starting(i);
@@ -197,6 +196,15 @@ fn run_on_handle(
         }
     }
     Ok(())
+}
+
+/// A failed statement's error: the database's message, and when it waited for another
+/// connection's lock, what it waited.
+fn statement_failed(mut message: String, busy: bool) -> StatementError {
+    if busy {
+        message.push_str(" (waited --lock-timeout for another connection's lock)");
+    }
+    StatementError::failed(message)
 }
 
 fn is_busy(e: &sqlx::Error) -> bool {
@@ -360,13 +368,7 @@ impl Backend for Sqlite {
             .execute(&mut self.conn)
             .await
             .map(|_| ())
-            .map_err(|e| {
-                let mut m = message(&e);
-                if is_busy(&e) {
-                    m.push_str(" (waited --lock-timeout for another connection's lock)");
-                }
-                StatementError::failed(m)
-            })
+            .map_err(|e| statement_failed(message(&e), is_busy(&e)))
     }
 
     async fn execute_all(
@@ -632,16 +634,9 @@ impl Catalogue for Sqlite {
                  ORDER BY type, name",
             )
             .await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| super::Definition {
-                kind: r[0].clone().unwrap_or_default(),
-                name: r[1].clone().unwrap_or_default(),
-                table: r[2].clone().unwrap_or_default(),
-                sql: r[3].clone().unwrap_or_default(),
-            })
-            .filter(|d| !d.table.eq_ignore_ascii_case(&history))
-            .collect())
+        Ok(super::definitions_from(rows, |t| {
+            t.eq_ignore_ascii_case(&history)
+        }))
     }
 }
 
@@ -660,11 +655,8 @@ impl Sqlite {
         starting(0);
         while let Some(r) = results.next().await {
             if let Err(e) = r {
-                let mut m = message(&e);
-                if is_busy(&e) {
-                    m.push_str(" (waited --lock-timeout for another connection's lock)");
-                }
-                return Err((done.min(statements.len() - 1), StatementError::failed(m)));
+                let failed = statement_failed(message(&e), is_busy(&e));
+                return Err((done.min(statements.len() - 1), failed));
             }
             done += 1;
             if done < statements.len() {

@@ -95,6 +95,15 @@ fn text(env: &Env, rel: &str) -> String {
     String::from_utf8(env.read(rel)).expect("UTF-8")
 }
 
+/// The review: the file without its review marker lines.
+fn clear_markers(env: &Env, rel: &str) {
+    let cleared: String = text(env, rel)
+        .split_inclusive('\n')
+        .filter(|l| !l.starts_with("-- aurweb-migrate: review "))
+        .collect();
+    env.write(rel, cleared);
+}
+
 fn run_case(case: &Case) {
     let env = Env::new();
     let Some(server) = Db::mysql(&env, &format!("autogen_{}", case.name)) else {
@@ -221,11 +230,7 @@ fn run_case(case: &Case) {
     // A reverse file's markers (a reverse of an add drops) are cleared too.
     if case.reversible || !marked.is_empty() {
         for f in &all_files {
-            let cleared: String = text(&env, f)
-                .split_inclusive('\n')
-                .filter(|l| !l.starts_with("-- aurweb-migrate: review "))
-                .collect();
-            env.write(f, cleared);
+            clear_markers(&env, f);
         }
     }
 
@@ -662,11 +667,7 @@ fn sqlite_only_projects_need_no_server() {
         .code(2)
         .stderr_has("migrations/0002_add_gone.down.sql:")
         .stderr_has("not reviewed yet: drop-column t.gone");
-    let cleared: String = down
-        .split_inclusive('\n')
-        .filter(|l| !l.starts_with("-- aurweb-migrate: review "))
-        .collect();
-    env.write("migrations/0002_add_gone.down.sql", cleared);
+    clear_markers(&env, "migrations/0002_add_gone.down.sql");
     db.run(&["upgrade"]).ok();
     assert_eq!(db.count("t"), 1);
     db.run(&["downgrade", "--to", "1"]).ok();
@@ -964,12 +965,7 @@ fn random_sequence(ops: &[(u8, usize, usize)]) -> Result<(), String> {
     }
     let version = aurweb_head() + 1;
     for f in migration_files(&env, version) {
-        let path = format!("migrations/{f}");
-        let cleared: String = text(&env, &path)
-            .split_inclusive('\n')
-            .filter(|l| !l.starts_with("-- aurweb-migrate: review "))
-            .collect();
-        env.write(&path, cleared);
+        clear_markers(&env, &format!("migrations/{f}"));
     }
     let verify = env.cmd(["-d", server.url(), "verify"]).run();
     if verify.code != Some(0) && !done.is_empty() {
