@@ -493,6 +493,13 @@ impl<'a> Splitter<'a> {
     /// `ANSI_QUOTES`); a user variable (`@OLD_SQL_MODE`, a dump restoring the mode it saved)
     /// goes back to the file's start; another expression can only add the modes it names.
     fn note_sql_mode(&mut self, statement: &[u8]) {
+        // Most statements never name the mode: look for it before copying anything.
+        if !statement
+            .windows(8)
+            .any(|w| w.eq_ignore_ascii_case(b"sql_mode"))
+        {
+            return;
+        }
         let text = String::from_utf8_lossy(statement).to_ascii_uppercase();
         let t = executable_comment_body(&text).unwrap_or(text.trim_start());
         let words = keywords(t, 3);

@@ -136,7 +136,9 @@ fn connect_options(target: &MysqlTarget) -> MySqlConnectOptions {
         // NO_ENGINE_SUBSTITUTION to it.
         .pipes_as_concat(false)
         .no_engine_substitution(false)
-        .timezone(Some(SESSION_TIME_ZONE.to_string()))
+        // The time zone is set by the session setup (`Mysql::open`), in the same round trip
+        // as the rest; sqlx would spend one of its own on it.
+        .timezone(None)
         // sqlx's SET NAMES names a collation (utf8mb4_unicode_ci); the session setup sends
         // the client's plain `SET NAMES utf8mb4` instead (see `Mysql::connect`).
         .set_names(false)
@@ -234,7 +236,7 @@ impl Mysql {
             // collation is then the server's default for utf8mb4, so routines, triggers and
             // views record it and string literals carry it, as they do from the client.
             let setup = format!(
-                "SET NAMES {SESSION_CHARSET}; {}, SESSION sql_mode = IF(FIND_IN_SET('IGNORE_SPACE', @@GLOBAL.sql_mode) > 0, \
+                "SET NAMES {SESSION_CHARSET}; {}, SESSION time_zone = '{SESSION_TIME_ZONE}', SESSION sql_mode = IF(FIND_IN_SET('IGNORE_SPACE', @@GLOBAL.sql_mode) > 0, \
                  @@SESSION.sql_mode, TRIM(BOTH ',' FROM REPLACE(CONCAT(',', @@SESSION.sql_mode, ','), \
                  ',IGNORE_SPACE,', ','))); SELECT CAST(CONNECTION_ID() AS SIGNED), CAST({} AS CHAR), \
                  @@SESSION.sql_mode, CAST(@@SESSION.foreign_key_checks AS SIGNED), \
