@@ -229,7 +229,7 @@ pub(crate) fn aur_database(path: &Path, defaults: &Path, cwd: &Path) -> Result<D
                 port,
                 socket,
                 user: user.value.clone(),
-                password: get("password").map(|v| Password::new(v.value.clone())),
+                password: get("password").and_then(|v| Password::non_empty(v.value.clone())),
                 database: name.value.clone(),
             }))
         }

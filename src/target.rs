@@ -16,6 +16,14 @@ impl Password {
         Password(s.into())
     }
 
+    /// `None` for an empty password: `password =` in an INI file or `USER:@HOST` in a URL
+    /// means no password at all, as for `mariadb --password=` (a server account without a
+    /// password refuses a login that sends an empty one).
+    pub fn non_empty(s: impl Into<String>) -> Option<Self> {
+        let s = s.into();
+        (!s.is_empty()).then_some(Password(s))
+    }
+
     /// The secret itself, for handing to the database driver only.
     pub fn expose(&self) -> &str {
         &self.0
@@ -103,11 +111,10 @@ impl DatabaseTarget {
                     return Err(fail("missing user name (USER@HOST)"));
                 }
                 let password = match password {
-                    Some(p) => {
-                        Some(Password::new(percent_decode(p).ok_or_else(|| {
-                            fail("invalid percent-encoding in the password")
-                        })?))
-                    }
+                    Some(p) => Password::non_empty(
+                        percent_decode(p)
+                            .ok_or_else(|| fail("invalid percent-encoding in the password"))?,
+                    ),
                     None => None,
                 };
                 let (hostport, path) = hostpart

@@ -1147,6 +1147,58 @@ fn aurweb_ini_config_with_mysql_backend_works() {
     }
 }
 
+/// An empty password means no password, as for `mariadb --password=`: `USER:@HOST` in a URL,
+/// and `password =` in a local aurweb config that blanks out the defaults' `password = aur`.
+/// The account here has no password, so a login that sends an empty one is refused
+/// ("using password: YES").
+#[test]
+fn an_empty_password_is_no_password() {
+    let env = Env::new();
+    let db = mysql_db!(env);
+    let p = db.mysql_parts();
+    let user = format!("nopw_{}", &db.mysql_database()[..db.mysql_database().len().min(20)]);
+    let host_of_account = if p.host == "localhost" { "localhost" } else { "%" };
+    db.exec(&format!(
+        "DROP USER IF EXISTS '{user}'@'{host_of_account}'; \
+         CREATE USER '{user}'@'{host_of_account}'; \
+         GRANT ALL ON `{}`.* TO '{user}'@'{host_of_account}'",
+        db.mysql_database()
+    ));
+    env.migration("0001_one.sql", "CREATE TABLE t1 (id INT);\n");
+    let url = format!("mysql://{user}:@{}:{}/{}", p.host, p.port, db.mysql_database());
+    env.cmd(["upgrade", "--connect-timeout", "5"])
+        .env("AURWEB_MIGRATE_DATABASE_URL", &url)
+        .run()
+        .ok();
+    db.assert_tables(&["t1"]);
+
+    // aurweb's layout: the defaults give a password, the site config blanks it out.
+    env.migration("0002_two.sql", "CREATE TABLE t2 (id INT);\n");
+    env.write(
+        "aur/config.defaults",
+        format!(
+            "[database]\nbackend = mysql\nhost = {}\nport = {}\nname = {}\nuser = {user}\npassword = aur\n",
+            p.host,
+            p.port,
+            db.mysql_database()
+        ),
+    );
+    let config = env.write("aur/config", "[database]\npassword =\n");
+    env.cmd(["upgrade", "--connect-timeout", "5"])
+        .env("AUR_CONFIG", &config)
+        .run()
+        .ok();
+    db.assert_tables(&["t1", "t2"]);
+    // Without the blank, the defaults' password is sent and refused: the blank mattered.
+    env.write("aur/config", "[database]\n");
+    env.cmd(["status", "--connect-timeout", "5"])
+        .env("AUR_CONFIG", &config)
+        .run()
+        .code(3)
+        .stderr_has("Access denied");
+    db.exec(&format!("DROP USER '{user}'@'{host_of_account}'"));
+}
+
 /// Objects created through the tool are the ones the `mariadb` client would create: the
 /// session collation is the server's default for utf8mb4 (`SET NAMES utf8mb4`, no COLLATE),
 /// recorded by routines, triggers and views and carried by string literals.
