@@ -505,7 +505,7 @@ async fn upgrade_locked<B: Backend>(
                 // Its session settings do not reach the next migration (a stepwise run that
                 // succeeded has put them back before its last row).
                 if m.up.may_change_session(dialect) && !(stepwise && ran.is_ok()) {
-                    let reset = backend.reset_session().await;
+                    let reset = backend.reset_session(&m.up.user_variables(dialect)).await;
                     if ran.is_ok() {
                         reset?;
                     }
@@ -766,7 +766,9 @@ async fn run_stepwise<B: Backend>(
             backend.rollback().await;
             let done = if transaction { range.start } else { i };
             if session {
-                backend.reset_session().await?;
+                backend
+                    .reset_session(&script.user_variables(dialect))
+                    .await?;
             }
             row.statements_done = done as u32;
             row.progress_checksum = Some(script.prefix_checksum(done));
@@ -801,13 +803,16 @@ async fn run_stepwise<B: Backend>(
         } else {
             if matches!(step, Segment::Locked(_)) && session {
                 // A region that never unlocked: the tool's own table is not locked for it.
-                backend.reset_session().await?;
+                // The migration goes on, so its user variables stay.
+                backend.reset_session(&[]).await?;
             }
             record(backend, &row, session).await?;
         }
     }
     if session {
-        backend.reset_session().await?;
+        backend
+            .reset_session(&script.user_variables(dialect))
+            .await?;
     }
     row.state = State::Applied;
     row.statements_done = total as u32;

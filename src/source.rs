@@ -257,7 +257,26 @@ impl Script {
                         splitter::keywords(text, 1).first().map(String::as_str),
                         Some("SET" | "LOCK")
                     )
+                    || text.contains('@')
             })
+    }
+
+    /// The user variables the script's statements name on `dialect` (MySQL only; see
+    /// [`splitter::user_variables`]): the runner sets them back to NULL after it, so no value
+    /// reaches the next migration.
+    pub fn user_variables(&self, dialect: Dialect) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        if dialect != Dialect::Mysql {
+            return out;
+        }
+        for st in &self.statements {
+            for name in splitter::user_variables(st.text(&self.text)) {
+                if !out.iter().any(|n| n.eq_ignore_ascii_case(&name)) {
+                    out.push(name);
+                }
+            }
+        }
+        out
     }
 
     /// `sha256-v1:` checksum of the first `n` statements (each statement's text followed by a

@@ -165,6 +165,89 @@ pub fn keywords(statement_text: &str, max: usize) -> Vec<String> {
     out
 }
 
+/// The MySQL user variables (`@name`, `@`quoted``, `@'quoted'`) a statement names, outside
+/// strings and comments (an executable comment's body is code), without the `@`: what the
+/// runner forgets after the migration, so that none reaches the next one. `@@system` variables
+/// and the host part of an account (`'user'@'host'`, `user@localhost`) are not user variables.
+/// Backslash escapes are assumed on (the server's default); a statement lexed differently only
+/// ever adds or misses a name, which costs one needless `SET @x = NULL` or leaves one variable.
+pub fn user_variables(statement: &str) -> Vec<String> {
+    let src = statement.as_bytes();
+    let mut out: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < src.len() {
+        let b = src[i];
+        match b {
+            b'\'' | b'"' | b'`' => {
+                let mut j = i + 1;
+                while j < src.len() && src[j] != b {
+                    j += if src[j] == b'\\' && b != b'`' { 2 } else { 1 };
+                }
+                i = j + 1;
+            }
+            b'#' => i = line_end(src, i),
+            b'-' if src.get(i + 1) == Some(&b'-')
+                && src
+                    .get(i + 2)
+                    .is_none_or(|c| c.is_ascii_whitespace() || c.is_ascii_control()) =>
+            {
+                i = line_end(src, i)
+            }
+            b'/' if src.get(i + 1) == Some(&b'*') && !is_executable(src, i) => {
+                i = find_comment_end(src, i).unwrap_or(src.len());
+            }
+            b'@' if src.get(i + 1) == Some(&b'@') => {
+                // A system variable: skip its name.
+                i += 2;
+                while i < src.len() && (is_word_byte(src[i]) || src[i] == b'.') {
+                    i += 1;
+                }
+            }
+            b'@' => {
+                let after_name = i > 0
+                    && (is_word_byte(src[i - 1]) || matches!(src[i - 1], b'\'' | b'"' | b'`'));
+                let start = i + 1;
+                let (name, next) = match src.get(start) {
+                    Some(&q @ (b'\'' | b'"' | b'`')) => {
+                        let mut j = start + 1;
+                        let mut name = Vec::new();
+                        while j < src.len() {
+                            if src[j] == q {
+                                if src.get(j + 1) == Some(&q) {
+                                    name.push(q);
+                                    j += 2;
+                                    continue;
+                                }
+                                break;
+                            }
+                            name.push(src[j]);
+                            j += 1;
+                        }
+                        (name, j + 1)
+                    }
+                    _ => {
+                        let mut j = start;
+                        while j < src.len() && (is_word_byte(src[j]) || src[j] == b'.') {
+                            j += 1;
+                        }
+                        (src[start..j].to_vec(), j)
+                    }
+                };
+                if !after_name && !name.is_empty() {
+                    let name = String::from_utf8_lossy(&name).into_owned();
+                    // Names are case-insensitive.
+                    if !out.iter().any(|n| n.eq_ignore_ascii_case(&name)) {
+                        out.push(name);
+                    }
+                }
+                i = next;
+            }
+            _ => i += 1,
+        }
+    }
+    out
+}
+
 // ---------------------------------------------------------------------------------------------
 // Byte classes and small scanning helpers.
 
@@ -905,6 +988,32 @@ mod tests {
     }
 
     #[track_caller]
+    #[test]
+    fn user_variables_outside_strings_and_comments() {
+        let cases: &[(&str, &[&str])] = &[
+            ("SET @x = 1, @Y := 2", &["x", "Y"]),
+            ("SELECT @a := 1, @@session.sql_mode, @@GLOBAL.x, @A", &["a"]),
+            (
+                "SET @`odd name` = 1, @'q' = 2, @\"d\" = 3",
+                &["odd name", "q", "d"],
+            ),
+            ("SELECT '@no', \"@no\", `@no` -- @no\n# @no\n/* @no */", &[]),
+            (
+                "/*!40101 SET @OLD_SQL_MODE=@@SQL_MODE */",
+                &["OLD_SQL_MODE"],
+            ),
+            (
+                "CREATE USER 'u'@'localhost'; GRANT ALL ON *.* TO u@localhost",
+                &[],
+            ),
+            ("SELECT 'it\\'s @no', @yes", &["yes"]),
+            ("SET @v.w = 1", &["v.w"]),
+        ];
+        for (text, want) in cases {
+            assert_eq!(user_variables(text), *want, "{text}");
+        }
+    }
+
     fn check_kw(text: &str, max: usize, expect: &[&str]) {
         assert_eq!(keywords(text, max), expect, "keywords of {text:?}");
     }

@@ -114,8 +114,10 @@ pub trait Backend: Catalogue {
     /// Puts the session back as it was opened, after a migration that may have changed it
     /// ([`crate::source::Script::may_change_session`]): its settings must not reach the
     /// tool's bookkeeping or the next migration. MySQL: table locks released, `autocommit`,
-    /// `sql_mode`, check flags, `NAMES` and time zone restored. Outside a transaction.
-    async fn reset_session(&mut self) -> Result<()> {
+    /// `sql_mode`, check flags, `NAMES` and time zone restored, and the user variables in
+    /// `forget` set to NULL (the value of one never set). Outside a transaction.
+    async fn reset_session(&mut self, forget: &[String]) -> Result<()> {
+        let _ = forget;
         Ok(())
     }
 
@@ -371,8 +373,8 @@ impl Backend for Connection {
     async fn execute(&mut self, sql: &str) -> std::result::Result<(), StatementError> {
         delegate!(self, b => b.execute(sql).await)
     }
-    async fn reset_session(&mut self) -> Result<()> {
-        delegate!(self, b => b.reset_session().await)
+    async fn reset_session(&mut self, forget: &[String]) -> Result<()> {
+        delegate!(self, b => b.reset_session(forget).await)
     }
     async fn execute_all(
         &mut self,

@@ -633,8 +633,16 @@ impl Backend for Mysql {
         Ok(())
     }
 
-    async fn reset_session(&mut self) -> Result<()> {
-        let sql = self.reset_sql.clone();
+    async fn reset_session(&mut self, forget: &[String]) -> Result<()> {
+        let mut sql = self.reset_sql.clone();
+        if !forget.is_empty() {
+            let vars: Vec<String> = forget
+                .iter()
+                .map(|name| format!("@{} = NULL", Dialect::Mysql.quote_ident(name)))
+                .collect();
+            sql.push_str("; SET ");
+            sql.push_str(&vars.join(", "));
+        }
         self.plain(&sql).await
     }
 

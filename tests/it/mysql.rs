@@ -1156,8 +1156,15 @@ fn an_empty_password_is_no_password() {
     let env = Env::new();
     let db = mysql_db!(env);
     let p = db.mysql_parts();
-    let user = format!("nopw_{}", &db.mysql_database()[..db.mysql_database().len().min(20)]);
-    let host_of_account = if p.host == "localhost" { "localhost" } else { "%" };
+    let user = format!(
+        "nopw_{}",
+        &db.mysql_database()[..db.mysql_database().len().min(20)]
+    );
+    let host_of_account = if p.host == "localhost" {
+        "localhost"
+    } else {
+        "%"
+    };
     db.exec(&format!(
         "DROP USER IF EXISTS '{user}'@'{host_of_account}'; \
          CREATE USER '{user}'@'{host_of_account}'; \
@@ -1165,7 +1172,12 @@ fn an_empty_password_is_no_password() {
         db.mysql_database()
     ));
     env.migration("0001_one.sql", "CREATE TABLE t1 (id INT);\n");
-    let url = format!("mysql://{user}:@{}:{}/{}", p.host, p.port, db.mysql_database());
+    let url = format!(
+        "mysql://{user}:@{}:{}/{}",
+        p.host,
+        p.port,
+        db.mysql_database()
+    );
     env.cmd(["upgrade", "--connect-timeout", "5"])
         .env("AURWEB_MIGRATE_DATABASE_URL", &url)
         .run()
@@ -1337,6 +1349,32 @@ fn session_settings_do_not_leak() {
     assert_eq!(db.count("t"), 2);
     let states: Vec<String> = db.history().into_iter().map(|r| r.state).collect();
     assert_eq!(states, ["applied", "applied"]);
+
+    // User variables: set by one migration (atomic, and stepwise), read as NULL by the next.
+    let env = Env::new();
+    let db = mysql_db!(env);
+    db.migration(
+        "0001_sets.sql",
+        "SET @answer = 42, @`odd name` = 'x';\nSELECT @tally := 7;\n",
+    );
+    db.migration(
+        "0002_stepwise_sets.sql",
+        "CREATE TABLE seen (n INT);\nSET @later = 5;\nINSERT INTO seen VALUES (@later);\n",
+    );
+    db.migration(
+        "0003_reads.sql",
+        "CREATE TABLE got AS SELECT @answer AS a, @`odd name` AS o, @tally AS t, @later AS l;\n",
+    );
+    db.run(&["upgrade"]).ok();
+    assert_eq!(
+        db.scalar(
+            "SELECT COUNT(*) FROM got WHERE a IS NULL AND o IS NULL AND t IS NULL AND l IS NULL"
+        ),
+        1,
+        "a user variable reached the next migration"
+    );
+    // Within its migration a variable keeps its value.
+    assert_eq!(db.scalar("SELECT n FROM seen"), 5);
 }
 
 /// Statements between two that commit implicitly are one transaction: a failure mid-group
