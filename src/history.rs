@@ -141,6 +141,25 @@ pub struct Row {
     pub tool_version: String,
 }
 
+/// How the error text of a row that a stepwise revert left `failed` begins (the runner writes
+/// it; [`Row::is_revert`] reads it back).
+pub const REVERT_STARTED: &str = "being reverted with ";
+pub const REVERT_FAILED: &str = "reverting with ";
+
+impl Row {
+    /// A `failed` row left by a reverse file that ran in steps (MySQL): its reverse statements,
+    /// not its forward ones, ran in part, so `upgrade --resume` cannot continue it; it is
+    /// settled with `resolve`.
+    pub fn is_revert(&self) -> bool {
+        self.state == State::Failed
+            && self.progress_checksum.is_none()
+            && self
+                .error
+                .as_deref()
+                .is_some_and(|e| e.starts_with(REVERT_STARTED) || e.starts_with(REVERT_FAILED))
+    }
+}
+
 /// Decodes rows from a JSON array of arrays in [`COLUMNS`] order (how the SQLite backend reads
 /// the whole history in one row).
 pub fn rows_from_json(json: &str) -> std::result::Result<Vec<Row>, String> {

@@ -190,6 +190,7 @@ pub fn overview<'a>(
                     done: r.statements_done,
                     total: r.statements_total,
                     error: r.error.clone(),
+                    reverting: r.is_revert(),
                 });
                 EntryState::Failed
             }
@@ -229,6 +230,7 @@ pub fn overview<'a>(
                 done: r.statements_done,
                 total: r.statements_total,
                 error: r.error.clone(),
+                reverting: r.is_revert(),
             });
         }
         problems.push(Problem::Missing {
@@ -288,7 +290,11 @@ pub fn upgrade<'a>(
     let mut steps = Vec::new();
     for p in &overview.problems {
         let resumable = match p {
-            Problem::Failed { version, .. } if resume => overview
+            Problem::Failed {
+                version,
+                reverting: false,
+                ..
+            } if resume => overview
                 .entries
                 .iter()
                 .find(|e| e.version == *version)

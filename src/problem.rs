@@ -23,6 +23,8 @@ pub enum Problem {
         done: u32,
         total: u32,
         error: Option<String>,
+        /// Left by a reverse file that ran in steps: settled with `resolve`, never resumed.
+        reverting: bool,
     },
     OutOfOrder {
         version: u64,
@@ -91,16 +93,23 @@ impl fmt::Display for Problem {
                 f,
                 "missing: {version} {description} is recorded in the database but has no file: the database is ahead of this code"
             ),
-            Problem::Failed { version, description, done, total, error } => {
+            Problem::Failed { version, description, reverting: true, error, .. } => {
+                write!(f, "failed: {version} {description}: its revert stopped part way")?;
+                if let Some(e) = error {
+                    write!(f, " ({e})")?;
+                }
+                write!(f, "; finish the revert by hand and run `aurweb-migrate resolve {version} --rolled-back`, or restore what it undid and run `aurweb-migrate resolve {version} --applied`")
+            }
+            Problem::Failed { version, description, done, total, error, .. } => {
                 write!(f, "failed: {version} {description} stopped after {done} of {total} statements")?;
                 if let Some(e) = error {
                     write!(f, " ({e})")?;
                 }
-                write!(f, "; settle it with `aurweb-migrate resolve {version} --applied` or `--rolled-back`, or continue it with `aurweb-migrate upgrade --resume`")
+                write!(f, "; settle it with `aurweb-migrate resolve {version} --applied` or `aurweb-migrate resolve {version} --rolled-back`, or continue it with `aurweb-migrate upgrade --resume`")
             }
             Problem::CannotResume { version, description, done } => write!(
                 f,
-                "failed: {version} {description} cannot be resumed: its first {done} statements, which already ran, differ from the file's; restore them, or settle it with `aurweb-migrate resolve {version} --applied` or `--rolled-back`"
+                "failed: {version} {description} cannot be resumed: its first {done} statements, which already ran, differ from the file's; restore them, or settle it with `aurweb-migrate resolve {version} --applied` or `aurweb-migrate resolve {version} --rolled-back`"
             ),
             Problem::OutOfOrder { version, description, newest } => write!(
                 f,

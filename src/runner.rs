@@ -865,10 +865,11 @@ fn lost(m: &Migration, script: &Script, index: usize, e: StatementError, atomic:
             .to_string()
     } else {
         format!(
-            "it is recorded as failed with {index} of {} statements done; check whether statement {} took effect, then settle it with `aurweb-migrate resolve {} --applied|--rolled-back` or `upgrade --resume`",
+            "it is recorded as failed with {index} of {} statements done; check whether statement {} took effect, then settle it: finish it by hand and run `aurweb-migrate resolve {v} --applied`, undo it by hand and run `aurweb-migrate resolve {v} --rolled-back`, or (statement {} had no effect) run `aurweb-migrate upgrade --resume`",
             script.statements.len(),
             index + 1,
-            m.version
+            index + 1,
+            v = m.version
         )
     };
     Error::Database(format!(
@@ -886,7 +887,8 @@ the connection was lost while migration {} ran statement {} of {}; {state}",
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Way {
     Up,
-    Down,
+    /// Reverting, in a `downgrade --to` this version.
+    Down(u64),
 }
 
 fn failure(
@@ -905,10 +907,13 @@ fn failure(
             "fix {} and run `aurweb-migrate upgrade` again",
             script.path.display()
         )],
-        (true, Way::Down) => vec![format!(
-            "fix {} and run `aurweb-migrate downgrade` again",
-            script.path.display()
-        )],
+        (true, Way::Down(to)) => vec![
+            format!("nothing of the revert was committed: {v} is still applied"),
+            format!(
+                "fix {} and run `aurweb-migrate downgrade --to {to}` again",
+                script.path.display()
+            ),
+        ],
         (false, Way::Up) if committed.is_empty() => vec![
             "it is recorded as failed, with none of its statements committed".to_string(),
             format!(
@@ -927,7 +932,7 @@ fn failure(
             format!("  aurweb-migrate resolve {v} --applied       (you completed the rest by hand)"),
             format!("or fix statement {} in the file and run `aurweb-migrate upgrade --resume`", index + 1),
         ],
-        (false, Way::Down) => vec![
+        (false, Way::Down(_)) => vec![
             format!(
                 "it is recorded as failed after {} of {} reverse statements; finish or undo the revert by hand, then record what you did:",
                 committed.len(),
@@ -945,7 +950,7 @@ fn failure(
         statement: index + 1,
         total: script.statements.len(),
         rolled_back,
-        reverting: way == Way::Down,
+        reverting: matches!(way, Way::Down(_)),
         committed: committed.to_vec(),
         next_steps,
     }))
@@ -1009,7 +1014,7 @@ pub async fn downgrade<B: Backend>(
                         return Err(lost(m, down, i, e, true));
                     }
                     backend.rollback().await;
-                    return Err(failure(m, down, i, e, true, &[], Way::Down));
+                    return Err(failure(m, down, i, e, true, &[], Way::Down(target)));
                 }
                 if let Err(e) = backend.delete_row(m.version).await {
                     backend.rollback().await;
@@ -1024,11 +1029,11 @@ pub async fn downgrade<B: Backend>(
                         e,
                         true,
                         &[],
-                        Way::Down,
+                        Way::Down(target),
                     ));
                 }
             } else {
-                revert_stepwise(backend, m, down, recorded.clone(), observe).await?;
+                revert_stepwise(backend, m, down, recorded.clone(), target, observe).await?;
             }
             let ms = started.elapsed().as_millis() as u64;
             observe(Event::Done {
@@ -1056,14 +1061,17 @@ async fn revert_stepwise<B: Backend>(
     backend: &mut B,
     m: &Migration,
     down: &Script,
-    mut row: Row,
+    recorded: Row,
+    target: u64,
     observe: Observer<'_>,
 ) -> Result<()> {
     let total = down.statements.len();
+    let mut row = recorded.clone();
     row.state = State::Failed;
     row.progress_checksum = None;
     row.error = Some(format!(
-        "being reverted with {} (0 of {total} reverse statements done)",
+        "{}{} (0 of {total} reverse statements done)",
+        history::REVERT_STARTED,
         down.path.display()
     ));
     if let Err(e) = backend.update_row(&row).await {
@@ -1084,15 +1092,22 @@ async fn revert_stepwise<B: Backend>(
             if e.kind == StatementErrorKind::ConnectionLost {
                 return Err(lost(m, down, i, e, false));
             }
+            if i == 0 {
+                // A failed statement takes no effect: nothing of the revert is committed, so
+                // the version is applied as before and `downgrade` can simply run again.
+                backend.update_row(&recorded).await?;
+                return Err(failure(m, down, i, e, true, &[], Way::Down(target)));
+            }
             row.error = Some(format!(
-                "reverting with {}:{} failed after {i} of {total} reverse statements: {}",
+                "{}{}:{} failed after {i} of {total} reverse statements: {}",
+                history::REVERT_FAILED,
                 down.path.display(),
                 st.line,
                 e.message
             ));
             backend.update_row(&row).await?;
             let committed = numbered(&down.statements[..i]);
-            return Err(failure(m, down, i, e, false, &committed, Way::Down));
+            return Err(failure(m, down, i, e, false, &committed, Way::Down(target)));
         }
     }
     backend.delete_row(m.version).await
@@ -1123,13 +1138,23 @@ pub async fn stamp<B: Backend>(
     with_lock(backend, async |b| {
         in_transaction(b, async |backend| {
             let history = backend.read_history().await?;
+            let ov = plan::overview(&set.migrations, &history, true);
             if mode == StampMode::Baseline && !history.is_empty() {
+                // Advice that works as printed: `stamp` only when it has something to record.
+                let pending = ov.pending().filter(|e| e.version <= target).count();
+                let next = if pending == 0 {
+                    format!(
+                        "every version up to {target} is already recorded (current version: {}); there is nothing to baseline",
+                        current(&history).unwrap_or_default()
+                    )
+                } else {
+                    format!("use `aurweb-migrate stamp {target}` to record the {pending} pending version(s) up to {target}")
+                };
                 return Err(Error::Usage(format!(
-                    "the database already has a history ({} recorded versions); `baseline` adopts a database without one, use `stamp {target}` to record pending versions",
+                    "the database already has a history ({} recorded versions); `baseline` adopts a database without one; {next}",
                     history.len()
                 )));
             }
-            let ov = plan::overview(&set.migrations, &history, true);
             let todo = plan::stamp(&ov, target).map_err(Error::Refused)?;
             backend.ensure_table().await?;
             let mut outcome = Outcome::default();

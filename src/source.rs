@@ -40,12 +40,19 @@ pub struct FileName {
 /// Parses a file name. `Ok(None)`: not a migration file (not `*.sql`, or a dot-file);
 /// `Err`: a `*.sql` file that does not follow the rules, with the reason.
 pub fn parse_file_name(name: &str) -> std::result::Result<Option<FileName>, String> {
-    let Some(stem) = name.strip_suffix(".sql") else {
-        return Ok(None);
-    };
     if name.starts_with('.') {
         return Ok(None);
     }
+    let Some(stem) = name.strip_suffix(".sql") else {
+        // `0004_x.SQL` would otherwise be skipped without a word.
+        if name.to_ascii_lowercase().ends_with(".sql") {
+            return Err(format!(
+                "the extension must be `.sql` in lower case (rename it to {}.sql)",
+                &name[..name.len() - 4]
+            ));
+        }
+        return Ok(None);
+    };
     const EXPECTED: &str =
         "expected <VERSION>_<slug>[.down][.mysql|.sqlite].sql with VERSION of 1-18 digits and slug of [a-z0-9_]";
     let Some((version_text, rest)) = stem.split_once('_') else {
@@ -982,7 +989,7 @@ fn parse_directives(text: &str) -> std::result::Result<Directives, (u32, String)
             continue;
         }
         let Some(comment) = t.strip_prefix("--") else {
-            break;
+            return directive_after_header(text, i).map(|()| d);
         };
         let comment = comment.trim();
         if let Some(rest) = comment.strip_prefix("aurweb-migrate:") {
@@ -1008,6 +1015,26 @@ fn parse_directives(text: &str) -> std::result::Result<Directives, (u32, String)
         }
     }
     Ok(d)
+}
+
+/// A `-- aurweb-migrate:` line after the first statement would be ignored, so it is an error
+/// naming its line (the header is lines `..first`, 0-based).
+fn directive_after_header(text: &str, first: usize) -> std::result::Result<(), (u32, String)> {
+    for (i, line) in text.lines().enumerate().skip(first) {
+        let Some(comment) = line.trim_start().strip_prefix("--") else {
+            continue;
+        };
+        if let Some(rest) = comment.trim_start().strip_prefix("aurweb-migrate:") {
+            return Err((
+                i as u32 + 1,
+                format!(
+                    "the directive {:?} comes after the first statement, where it would be ignored; move it into the comment lines before the first statement",
+                    rest.trim()
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Maps `f` over `items` on up to four threads (the calling one included), keeping order.

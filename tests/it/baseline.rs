@@ -64,8 +64,17 @@ fn baseline_records_without_running(db: &Db) {
 fn baseline_refuses_a_database_with_history(db: &Db) {
     three_tables(db.env);
     db.run(&["upgrade", "--to", "1"]).ok();
-    db.run(&["baseline", "2"]).code(2).stderr_has("stamp");
+    // Pending versions up to 2: the advice is `stamp 2`, and it works as printed.
+    let run = db.run(&["baseline", "2"]);
+    run.code(2).stderr_has("stamp 2");
     assert_eq!(db.states(), [(1, "applied".into())]);
+    db.run_advised(&run.stderr, &["stamp"]).ok().stdout_has("2");
+    assert_eq!(db.states(), [(1, "applied".into()), (2, "baseline".into())]);
+    // Already past 1: no command to run, and no `stamp` advice that would do nothing.
+    db.run(&["baseline", "1"])
+        .code(2)
+        .stderr_has("already recorded")
+        .nowhere("stamp");
 }
 
 fn stamp_records_pending_versions(db: &Db) {

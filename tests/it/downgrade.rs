@@ -1,7 +1,7 @@
 //! `downgrade --to V`: runs reverse files newest first, or refuses when one is missing.
 
 use crate::each_db;
-use crate::support::{Db, Env};
+use crate::support::{advised, Db, Env};
 
 /// Appends to the log; `n` counts up by hand (no AUTO_INCREMENT/rowid: portable).
 fn log_insert(what: &str) -> String {
@@ -88,15 +88,23 @@ fn downgrade_failure_rolls_back_that_step(db: &Db) {
         ),
     );
     // The edited reverse file is not part of the checksum: only the forward file is.
-    db.run(&["downgrade", "--to", "1"])
-        .code(4)
+    let run = db.run(&["downgrade", "--to", "1"]);
+    run.code(4)
         .stderr_has("0002_two.down.sql:2")
         // 2 is still applied, not pending, and the way on is another downgrade.
+        .stderr_has("2 is still applied")
         .nowhere("still pending")
         .nowhere("aurweb-migrate upgrade");
     assert_eq!(db.strings("SELECT what FROM log ORDER BY n"), ["down 3"]);
     db.assert_tables(&["log", "t2"]);
     assert_eq!(db.states(), [(1, "applied".into()), (2, "applied".into())]);
+    // The advice, fixed file and all, works as printed.
+    db.migration(
+        "0002_two.down.sql",
+        &format!("{}DELETE FROM log WHERE n < 0;\n", log_insert("down 2")),
+    );
+    db.run_advised(&run.stderr, &["downgrade"]).ok();
+    assert_eq!(db.states(), [(1, "applied".into())]);
 }
 
 /// MySQL: a reverse file with DDL cannot be rolled back. When it fails after committing
@@ -124,4 +132,76 @@ fn mysql_downgrade_failure_after_committed_statements_says_so() {
     // What did happen: the log row and the DROP of t3 are committed.
     assert_eq!(db.strings("SELECT what FROM log"), ["down 3"]);
     db.assert_tables(&["log", "t2"]);
+}
+
+/// MySQL: a stepwise reverse file whose first statement fails committed nothing: the version
+/// stays applied (not `failed`), nothing needs settling, and the advised `downgrade --to`
+/// works once the file is fixed.
+#[test]
+fn mysql_downgrade_failing_at_its_first_statement_keeps_the_version_applied() {
+    let env = Env::new();
+    let Some(db) = Db::mysql(&env, module_path!()) else {
+        return;
+    };
+    logged(&db, true);
+    db.migration(
+        "0003_three.down.sql",
+        "DROP TABLE no_such_table;\nDROP TABLE t3;\n",
+    );
+    let run = db.run(&["downgrade", "--to", "2"]);
+    run.code(4)
+        .stderr_has("0003_three.down.sql:1")
+        .stderr_has("3 is still applied")
+        .nowhere("resolve");
+    assert_eq!(
+        db.states(),
+        [
+            (1, "applied".into()),
+            (2, "applied".into()),
+            (3, "applied".into())
+        ]
+    );
+    db.run(&["check"]).ok();
+    db.migration("0003_three.down.sql", "DROP TABLE t3;\n");
+    db.run_advised(&run.stderr, &["downgrade", "--to"]).ok();
+    assert_eq!(db.states(), [(1, "applied".into()), (2, "applied".into())]);
+    db.assert_tables(&["log", "t2"]);
+}
+
+/// MySQL: a revert that stopped part way is settled with `resolve`, and every command the tool
+/// advises for it (at the failure, in `status`, in `check`) works as printed; `upgrade --resume`
+/// is never advised and refuses with the real reason.
+#[test]
+fn mysql_a_half_done_revert_is_advised_commands_that_work() {
+    let env = Env::new();
+    let Some(db) = Db::mysql(&env, module_path!()) else {
+        return;
+    };
+    logged(&db, true);
+    db.migration(
+        "0003_three.down.sql",
+        &format!(
+            "{}DROP TABLE t3;\nDROP TABLE no_such_table;\n",
+            log_insert("down 3")
+        ),
+    );
+    let run = db.run(&["downgrade", "--to", "2"]);
+    run.code(4).nowhere("--resume");
+    for advice in advised(&run.stderr) {
+        assert_eq!(advice[0], "resolve", "{advice:?} in {}", run.stderr);
+    }
+    let status = db.run(&["status"]);
+    status.nowhere("--resume").stdout_has("revert");
+    db.run(&["check"]).code(1).nowhere("--resume");
+    db.run(&["upgrade", "--resume"])
+        .code(5)
+        .stderr_has("revert")
+        .nowhere("differ");
+    // The revert's DROP TABLE t3 is in effect: it is finished, so --rolled-back.
+    let text = format!("{}{}", status.stdout, status.stderr);
+    db.run_advised(&text, &["resolve", "3", "--rolled-back"])
+        .ok();
+    assert_eq!(db.states(), [(1, "applied".into()), (2, "applied".into())]);
+    // Settled: 3 is an ordinary pending migration again.
+    db.run(&["check"]).code(1).stdout_has("pending: 3");
 }

@@ -1429,6 +1429,36 @@ fn try_start_private_server(
     Ok(server)
 }
 
+/// The commands a message advises, in order: every `` `aurweb-migrate …` `` span of `text`,
+/// as the arguments after the program name (so a test can run what the tool told it to).
+pub fn advised(text: &str) -> Vec<Vec<String>> {
+    text.split('`')
+        .skip(1)
+        .step_by(2)
+        .filter_map(|span| span.strip_prefix("aurweb-migrate "))
+        .map(|args| args.split_whitespace().map(str::to_string).collect())
+        .collect()
+}
+
+impl Db<'_> {
+    /// Runs the first command `text` advises that starts with `words` (e.g. `["resolve"]`),
+    /// failing when there is none.
+    #[track_caller]
+    pub fn run_advised(&self, text: &str, words: &[&str]) -> Run {
+        let Some(args) = advised(text)
+            .into_iter()
+            .find(|a| a.len() >= words.len() && a.iter().zip(words).all(|(x, w)| x == w))
+        else {
+            panic!(
+                "no advice starting `aurweb-migrate {}` in:\n{text}",
+                words.join(" ")
+            )
+        };
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        self.run(&args)
+    }
+}
+
 /// `n` as a JSON integer in `v[key]`, failing with the document when it is not.
 #[track_caller]
 pub fn int(v: &Value, key: &str) -> i64 {

@@ -1,6 +1,7 @@
 //! Every migration file is validated before any database work: a bad file is exit 2 naming the
 //! file (and line, where there is one), and the database is not even created.
 
+use crate::each_db;
 use crate::support::{Db, Env};
 
 /// Writes `files` (plus a good migration 1000), runs `upgrade`, and asserts exit 2 with every
@@ -119,6 +120,47 @@ fn unknown_directive() {
         )],
         &["1_a.sql:1"],
     );
+}
+
+/// A file name with `.SQL` is a mistake, not another kind of file: never skipped silently.
+#[test]
+fn uppercase_extension_is_an_input_error() {
+    refused(
+        &[("0004_add_x.SQL", b"CREATE TABLE x (id INTEGER);\n")],
+        &["0004_add_x.SQL", "lower case", "0004_add_x.sql"],
+    );
+    refused(
+        &[("0005_y.mysql.Sql", b"SELECT 1;\n")],
+        &["0005_y.mysql.Sql"],
+    );
+}
+
+/// A directive after the first statement would be ignored: an input error naming its line.
+#[test]
+fn directive_after_the_first_statement() {
+    refused(
+        &[(
+            "1_a.sql",
+            b"-- header\nCREATE TABLE a (id INTEGER);\n  -- aurweb-migrate: no-transaction\nCREATE TABLE b (id INTEGER);\n",
+        )],
+        &["1_a.sql:3", "after the first statement"],
+    );
+}
+
+each_db!(late_input_mistakes_refused_on_every_dialect);
+
+fn late_input_mistakes_refused_on_every_dialect(db: &Db) {
+    db.migration("0001_a.sql", "CREATE TABLE a (id INTEGER);\n");
+    db.env
+        .write("migrations/0002_b.SQL", "CREATE TABLE b (id INTEGER);\n");
+    db.run(&["upgrade"]).code(2).stderr_has("0002_b.SQL");
+    db.env.remove("migrations/0002_b.SQL");
+    db.migration(
+        "0002_b.sql",
+        "CREATE TABLE b (id INTEGER);\n-- aurweb-migrate: no-transaction\n",
+    );
+    db.run(&["upgrade"]).code(2).stderr_has("0002_b.sql:2");
+    db.assert_tables(&[]);
 }
 
 #[test]
