@@ -231,10 +231,8 @@ impl Writer {
             Dialect::Sqlite => {
                 self.line(".bail on");
                 self.line("PRAGMA foreign_keys = ON;");
-                self.line(&format!(
-                    "PRAGMA busy_timeout = {};",
-                    options.lock_timeout.max(1) * 1000
-                ));
+                // The shell's own command: `PRAGMA busy_timeout` would print its value.
+                self.line(&format!(".timeout {}", options.lock_timeout.max(1) * 1000));
                 self.line(&format!(
                     "CREATE TEMP TABLE {GUARD} (\n  {check} INT NOT NULL DEFAULT 1,\n  history_is_empty INT NOT NULL DEFAULT 1,\n  no_foreign_key_violations INT NOT NULL DEFAULT 1\n);"
                 ));
@@ -419,24 +417,7 @@ impl Writer {
         for (i, st) in script.statements.iter().enumerate() {
             let text = st.text(&script.text);
             let _ = writeln!(self.out, "-- {}:{}", script.path.display(), st.line);
-            let ends_in_comment = text
-                .lines()
-                .last()
-                .is_some_and(|l| l.contains("--") || l.contains('#'));
-            if self.dialect == Dialect::Mysql && text.contains(';') {
-                let delimiter = ["//", "$$", ";;", "@@@@"]
-                    .into_iter()
-                    .find(|d| !text.contains(d))
-                    .unwrap_or("//////");
-                let _ = writeln!(
-                    self.out,
-                    "DELIMITER {delimiter}\n{text}\n{delimiter}\nDELIMITER ;"
-                );
-            } else if ends_in_comment {
-                let _ = writeln!(self.out, "{text}\n;");
-            } else {
-                let _ = writeln!(self.out, "{text};");
-            }
+            let _ = writeln!(self.out, "{}", for_the_client(text, self.dialect));
             if let Some(extra) = after(i, text) {
                 self.line(&extra);
             }
@@ -514,4 +495,26 @@ impl Writer {
 fn literal(s: &str) -> String {
     debug_assert!(!s.contains('\\'), "{s}");
     format!("'{}'", s.replace('\'', "''"))
+}
+
+/// One statement as the dialect's client takes it from a script, terminator included: on
+/// MySQL a statement holding `;` (a trigger or routine body) goes between `DELIMITER` lines
+/// (with a delimiter the text does not hold); one whose last line holds a comment gets its
+/// terminator on a line of its own.
+pub fn for_the_client(text: &str, dialect: Dialect) -> String {
+    let ends_in_comment = text
+        .lines()
+        .last()
+        .is_some_and(|l| l.contains("--") || l.contains('#'));
+    if dialect == Dialect::Mysql && text.contains(';') {
+        let delimiter = ["//", "$$", ";;", "@@@@"]
+            .into_iter()
+            .find(|d| !text.contains(d))
+            .unwrap_or("//////");
+        format!("DELIMITER {delimiter}\n{text}\n{delimiter}\nDELIMITER ;")
+    } else if ends_in_comment {
+        format!("{text}\n;")
+    } else {
+        format!("{text};")
+    }
 }

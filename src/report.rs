@@ -405,9 +405,9 @@ pub fn dry_run_human(preview: &Preview, dialect: Dialect) -> String {
         }
         for (i, st) in m.up.statements.iter().enumerate().skip(step.resume_from) {
             out.push_str(&format!(
-                "-- line {}\n{};\n",
+                "-- line {}\n{}\n",
                 st.line,
-                m.up.statement_text(i)
+                crate::offline::for_the_client(m.up.statement_text(i), dialect)
             ));
         }
         out.push('\n');

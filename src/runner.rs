@@ -900,7 +900,9 @@ fn failure(
     committed: &[(usize, u32)],
     way: Way,
 ) -> Error {
-    let line = script.statements.get(index).map_or(1, |s| s.line);
+    // The file's line: the statement's first line, moved down to the line the database named
+    // within it (a syntax error deep in a DELIMITER block).
+    let line = script.statements.get(index).map_or(1, |s| s.line) + e.line.map_or(0, |l| l - 1);
     let v = m.version;
     let next_steps = match (rolled_back, way) {
         (true, Way::Up) => vec![format!(

@@ -45,6 +45,9 @@ pub struct StatementError {
     /// The database's own message (or the tool's, for a cancelled or lost statement).
     pub message: String,
     pub kind: StatementErrorKind,
+    /// The line within the statement's text that the database names (MySQL: "… at line 3"
+    /// of a syntax error), 1-based; the runner turns it into the file's line.
+    pub line: Option<u32>,
 }
 
 /// Why a statement did not complete.
@@ -63,6 +66,7 @@ impl StatementError {
         StatementError {
             message: message.into(),
             kind: StatementErrorKind::Failed,
+            line: None,
         }
     }
 }

@@ -181,6 +181,17 @@ pub async fn administer(
     }
 }
 
+/// The line a server message names within the statement it got ("… near 'x' at line 3"):
+/// counted from the statement's first byte, as sent.
+fn server_line(message: &str) -> Option<u32> {
+    let at = message.rfind(" at line ")?;
+    let digits: String = message[at + 9..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok().filter(|&n| n >= 1)
+}
+
 fn error_number(e: &sqlx::Error) -> Option<u16> {
     e.as_database_error()
         .and_then(|d| d.try_downcast_ref::<MySqlDatabaseError>())
@@ -1018,6 +1029,7 @@ impl Mysql {
                             StatementError {
                                 message: format!("could not cancel the statement: {e}"),
                                 kind: StatementErrorKind::ConnectionLost,
+                                line: None,
                             },
                         ));
                     }
@@ -1039,6 +1051,7 @@ impl Mysql {
                             return Err((done.get().min(total - 1), StatementError {
                                 message: "the server no longer runs this statement, but its answer never arrived (watchdog)".to_string(),
                                 kind: StatementErrorKind::ConnectionLost,
+                                line: None,
                             }))
                         }
                     }
@@ -1049,6 +1062,7 @@ impl Mysql {
                             StatementError {
                                 message: format!("the server cannot be reached (watchdog): {e}"),
                                 kind: StatementErrorKind::ConnectionLost,
+                                line: None,
                             },
                         ))
                     }
@@ -1075,6 +1089,7 @@ impl Mysql {
             return StatementError {
                 message: message(e),
                 kind: StatementErrorKind::ConnectionLost,
+                line: None,
             };
         }
         let mut m = message(e);
@@ -1093,7 +1108,11 @@ impl Mysql {
             }
             _ => {}
         }
-        StatementError::failed(m)
+        let line = server_line(&m);
+        StatementError {
+            line,
+            ..StatementError::failed(m)
+        }
     }
 
     /// Closes the connections cleanly (the server then releases the lock); a lost connection

@@ -1454,3 +1454,30 @@ fn sql_mode_in_a_file_changes_its_lexing_only() {
     got.sort();
     assert_eq!(got, ["C:\\", "it's"]);
 }
+
+/// A syntax error deep inside a statement (a procedure in a DELIMITER block, a multi-line
+/// INSERT sent in a batch) is reported at the file's line the server names, not at the
+/// statement's first line.
+#[test]
+fn syntax_errors_point_at_the_broken_line() {
+    let env = Env::new();
+    let db = mysql_db!(env);
+    db.migration(
+        "0001_p.sql",
+        "-- a procedure\nDELIMITER //\nCREATE PROCEDURE p()\nBEGIN\n  SELECT 1;\n  SELEC 2;\nEND //\nDELIMITER ;\n",
+    );
+    let doc = db
+        .run(&["upgrade", "--format", "json"])
+        .code(4)
+        .stderr_has("0001_p.sql:6:")
+        .json();
+    assert_eq!(doc["error"]["line"], 6, "{doc:#}");
+
+    let env = Env::new();
+    let db = mysql_db!(env);
+    db.migration(
+        "0001_t.sql",
+        "CREATE TABLE t (a INT, b INT);\nINSERT INTO t VALUES (1, 1);\nINSERT INTO t VALUES (2, 2);\nINSERT INTO t\n  VALUES (3,\n  3 3);\n",
+    );
+    db.run(&["upgrade"]).code(4).stderr_has("0001_t.sql:6:");
+}

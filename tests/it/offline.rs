@@ -308,7 +308,20 @@ fn triggers_quotes_and_comments_reach_the_client_intact(db: &Db) {
             .replace('#', if db.is_mysql() { "#" } else { "--" })
             .as_str(),
     );
-    apply_with_client(db, &script(db, &[])).succeeded();
+    // `upgrade --dry-run` prints the same statements in a form the client takes too.
+    let pasted = db.sibling();
+    let preview = pasted.run(&["upgrade", "--dry-run"]).ok().stdout.clone();
+    let by_paste = apply_with_client(&pasted, &preview);
+    by_paste.succeeded();
+    assert_eq!(
+        pasted.strings("SELECT what FROM log ORDER BY what"),
+        ["a;b", "a;b", "it's", "x;y"]
+    );
+
+    let applied = apply_with_client(db, &script(db, &[]));
+    applied.succeeded();
+    // The script prints nothing of its own (the SQLite busy timeout used to echo `60000`).
+    assert_eq!(applied.output.trim(), "", "the client printed something");
     assert_eq!(
         db.strings("SELECT what FROM log ORDER BY what"),
         ["a;b", "a;b", "it's", "x;y"]

@@ -1513,13 +1513,15 @@ impl Env {
 }
 
 impl<'e> Db<'e> {
-    /// A second, empty database of the same dialect in the same env (SQLite: `other.sqlite3`;
-    /// MySQL: another test database, dropped with the handle).
+    /// Another empty database of the same dialect in the same env, a new one each call
+    /// (SQLite: `other-N.sqlite3`; MySQL: another test database, dropped with the handle).
     #[track_caller]
     pub fn sibling(&self) -> Db<'e> {
+        static SIBLINGS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         match &self.kind {
             DbKind::Sqlite { .. } => {
-                let path = self.env.join("other.sqlite3");
+                let n = SIBLINGS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let path = self.env.join(format!("other-{n}.sqlite3"));
                 Db {
                     env: self.env,
                     url: format!("sqlite://{}", path.display()),
