@@ -824,17 +824,18 @@ impl Render for Script {
 pub struct Recorded<'a> {
     pub outcome: &'a Outcome,
     pub accepted: &'a [crate::schema::Difference],
-    pub alembic_revision: Option<&'a str>,
+    /// `adopt`: the Alembic revision and the version it maps to.
+    pub alembic_revision: Option<(&'a str, u64)>,
 }
 
 impl Render for Recorded<'_> {
     fn human(&self) -> String {
         let mut out = String::new();
-        if let Some(r) = self.alembic_revision {
-            out.push_str(&format!(
-                "Alembic revision {r} is version {}\n",
-                self.outcome.current.unwrap_or(0)
-            ));
+        if let Some((r, v)) = self.alembic_revision {
+            out.push_str(&format!("Alembic revision {r} is version {v}\n"));
+            if self.outcome.applied.is_empty() {
+                out.push_str("adopted before: its baseline already ends at that version\n");
+            }
         }
         if !self.accepted.is_empty() {
             out.push_str(&format!(
@@ -852,7 +853,7 @@ impl Render for Recorded<'_> {
     fn json(&self) -> Value {
         let mut doc = outcome_json(self.outcome, "recorded");
         doc["accepted_drift"] = json!(self.accepted);
-        if let Some(r) = self.alembic_revision {
+        if let Some((r, _)) = self.alembic_revision {
             doc["alembic_revision"] = json!(r);
         }
         doc

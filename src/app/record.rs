@@ -4,7 +4,7 @@
 
 use super::schema::{guard_adoption, has_no_version_table};
 use super::session::Session;
-use crate::backend::Backend;
+use crate::backend::{Backend, Catalogue};
 use crate::error::{Error, Result};
 use crate::report;
 use crate::runner::{self, Resolution, StampMode};
@@ -63,15 +63,11 @@ pub(super) async fn stamp(s: &Session<'_>, version: u64) -> Result<i32> {
 pub(super) async fn adopt(s: &Session<'_>, accept_drift: bool) -> Result<i32> {
     let set = s.load()?;
     let conn = s.open().await?;
-    let (outcome, accepted, revision) = s
+    let (outcome, accepted, revision, version) = s
         .with_connection(conn, async |c| {
             let history = c.read_history().await?;
             if !history.is_empty() {
-                return Err(Error::RefusedBecause(format!(
-                    "the database already has a history in {} ({} recorded versions); there is nothing to adopt",
-                    s.settings.table.value,
-                    history.len()
-                )));
+                return adopted_before(s, c, &set, &history, accept_drift).await;
             }
             let (revision, version) = survey::alembic_version(c, &set).await?;
             let accepted = guard_adoption(
@@ -84,15 +80,72 @@ pub(super) async fn adopt(s: &Session<'_>, accept_drift: bool) -> Result<i32> {
             )
             .await?;
             let outcome = runner::stamp(c, &set, version, StampMode::Baseline).await?;
-            Ok((outcome, accepted, revision))
+            Ok((outcome, accepted, revision, version))
         })
         .await?;
     s.emit(&report::Recorded {
         outcome: &outcome,
         accepted: &accepted,
-        alembic_revision: Some(&revision),
+        alembic_revision: Some((&revision, version)),
     });
     Ok(0)
+}
+
+/// `adopt` on a database it adopted before (an "adopt, then upgrade" deploy run again): when
+/// the Alembic revision still names the version its baseline ends at, and the live schema is
+/// the one the history says (the current version's, drift accepted with `--accept-drift`),
+/// nothing is recorded and the run succeeds unchanged. Anything else is refused.
+async fn adopted_before(
+    s: &Session<'_>,
+    c: &mut crate::backend::Connection,
+    set: &crate::source::MigrationSet,
+    history: &[crate::history::Row],
+    accept_drift: bool,
+) -> Result<(runner::Outcome, Vec<crate::schema::Difference>, String, u64)> {
+    let refuse = |why: String| {
+        Error::RefusedBecause(format!(
+            "the database already has a history in {} ({} recorded versions){why}; there is nothing to adopt",
+            s.settings.table.value,
+            history.len()
+        ))
+    };
+    if c.alembic_revisions().await?.is_none() {
+        return Err(refuse(String::new()));
+    }
+    let (revision, version) = survey::alembic_version(c, set).await?;
+    let baseline_end = history
+        .iter()
+        .filter(|r| r.state == crate::history::State::Baseline)
+        .map(|r| r.version)
+        .max();
+    if baseline_end != Some(version) {
+        return Err(refuse(format!(
+            ", and it was not adopted from Alembic revision {revision} (version {version}): its baseline ends at {}",
+            baseline_end.map_or("no version".to_string(), |v| v.to_string())
+        )));
+    }
+    let current = crate::history::current(history);
+    let accepted =
+        match current {
+            Some(now) => guard_adoption(
+                s,
+                c,
+                set,
+                now,
+                accept_drift,
+                &format!(
+                    "adopt Alembic revision {revision} again (the database is at version {now})"
+                ),
+            )
+            .await?,
+            None => Vec::new(),
+        };
+    let outcome = runner::Outcome {
+        installed: None,
+        applied: Vec::new(),
+        current,
+    };
+    Ok((outcome, accepted, revision, version))
 }
 
 /// `resolve V --applied|--rolled-back`.

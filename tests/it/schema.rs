@@ -746,10 +746,35 @@ fn adopt_alembic_records_up_to_its_revision(db: &Db) {
         states(&[(1, "baseline"), (2, "baseline"), (3, "applied")])
     );
     db.run(&["check", "--drift"]).ok();
-    // Adopted once: there is nothing to adopt any more.
+    // Adopted once, then upgraded: adopting again (a deploy run a second time) succeeds and
+    // records nothing.
+    let doc = db
+        .run(&["adopt", "--from", "alembic", "--format", "json"])
+        .ok()
+        .json();
+    assert_eq!(doc["changed"], false, "{doc:#}");
+    assert_eq!(versions(&doc["recorded"]), Vec::<i64>::new(), "{doc:#}");
+    assert_eq!(int(&doc, "current"), 3, "{doc:#}");
+    db.run(&["adopt", "--from", "alembic"])
+        .ok()
+        .stdout_has("Alembic revision bbb222 is version 2")
+        .stdout_has("adopted before");
+    assert_eq!(
+        db.states(),
+        states(&[(1, "baseline"), (2, "baseline"), (3, "applied")])
+    );
+    // A schema that drifted since is refused, as on the first adoption.
+    db.exec("CREATE TABLE by_hand (id INTEGER)");
     db.run(&["adopt", "--from", "alembic"])
         .code(5)
-        .stderr_has("already has a history");
+        .stderr_has("by_hand");
+    db.exec("DROP TABLE by_hand");
+    // Another revision than the one adopted is refused.
+    db.exec("UPDATE alembic_version SET version_num = 'aaa111'");
+    db.run(&["adopt", "--from", "alembic"])
+        .code(5)
+        .stderr_has("already has a history")
+        .stderr_has("aaa111");
 
     // The human form, on a database at the schema file's own version.
     let other = db.sibling();
