@@ -135,7 +135,24 @@ struct FileConfig {
     connect_timeout: Option<toml::Spanned<u64>>,
     statement_timeout: Option<u64>,
     password_file: Option<PathBuf>,
+    /// Output options are per invocation, not settings: named here only to say so.
+    format: Option<toml::Spanned<toml::Value>>,
+    log_format: Option<toml::Spanned<toml::Value>>,
+    verbose: Option<toml::Spanned<toml::Value>>,
+    quiet: Option<toml::Spanned<toml::Value>>,
 }
+
+/// The TOML keys the file takes (README, "Configuration").
+pub const FILE_KEYS: &[&str] = &[
+    "database_url",
+    "password_file",
+    "migrations",
+    "schema",
+    "table",
+    "lock_timeout",
+    "connect_timeout",
+    "statement_timeout",
+];
 
 /// A TOML file that was read, with what is needed to point at its lines.
 struct LoadedFile {
@@ -451,8 +468,31 @@ fn load_toml(overrides: &Overrides, cwd: &Path) -> Result<Option<LoadedFile>> {
             Some(span) => format!("{}:{}", path.display(), line_of(&text, span.start)),
             None => path.display().to_string(),
         };
-        Error::Usage(format!("{at}: {}", e.message().trim_end()))
+        let mut message = e.message().trim_end().to_string();
+        if message.starts_with("unknown field") {
+            message = format!(
+                "{}; the file takes {}",
+                message.lines().next().unwrap_or_default(),
+                FILE_KEYS.join(", ")
+            );
+        }
+        Error::Usage(format!("{at}: {message}"))
     })?;
+    let per_invocation = [
+        ("format", &config.format, "--format"),
+        ("log_format", &config.log_format, "--log-format"),
+        ("verbose", &config.verbose, "-v"),
+        ("quiet", &config.quiet, "-q"),
+    ];
+    for (key, value, flag) in per_invocation {
+        if let Some(v) = value {
+            return Err(Error::Usage(format!(
+                "{}:{}: {key} is not a config file setting: output options are chosen per command (pass {flag}), so that a shared config cannot change what a script or a person reads",
+                path.display(),
+                line_of(&text, v.span().start)
+            )));
+        }
+    }
     let dir = path
         .parent()
         .map(Path::to_path_buf)

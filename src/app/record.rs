@@ -125,9 +125,9 @@ async fn adopted_before(
         )));
     }
     let current = crate::history::current(history);
-    let accepted =
-        match current {
-            Some(now) => guard_adoption(
+    let accepted = match current {
+        Some(now) => {
+            guard_adoption(
                 s,
                 c,
                 set,
@@ -137,9 +137,10 @@ async fn adopted_before(
                     "adopt Alembic revision {revision} again (the database is at version {now})"
                 ),
             )
-            .await?,
-            None => Vec::new(),
-        };
+            .await?
+        }
+        None => Vec::new(),
+    };
     let outcome = runner::Outcome {
         installed: None,
         applied: Vec::new(),

@@ -315,3 +315,76 @@ fn migrations_flag_takes_the_schema_beside_it_not_the_config_files() {
         "{doc:#}"
     );
 }
+
+/// The README's TOML example is a file the tool takes: every key it shows is a setting, and
+/// `status -v` says the values came from the file.
+#[test]
+fn every_key_the_readme_shows_is_taken() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let block = readme
+        .split("```toml\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("a ```toml block in README.md");
+    let env = Env::new();
+    one(&env, "migrations");
+    env.write("db-password", "unused\n");
+    // The example's values, pointed at this directory and a SQLite file.
+    let toml: String = block
+        .lines()
+        .map(|line| match line.split('=').next().map(str::trim) {
+            Some("database_url") => "database_url = \"sqlite://x.sqlite3\"".to_string(),
+            Some("password_file") => "password_file = \"db-password\"".to_string(),
+            _ => line.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let keys: Vec<&str> = block
+        .lines()
+        .filter_map(|l| l.split_once('=').map(|(k, _)| k.trim()))
+        .collect();
+    let mut shown = keys.clone();
+    shown.sort_unstable();
+    let mut taken = aurweb_migrate::config::FILE_KEYS.to_vec();
+    taken.sort_unstable();
+    assert_eq!(
+        shown, taken,
+        "the README's example shows exactly the keys the file takes"
+    );
+    env.write("aurweb-migrate.toml", &toml);
+    let run = env.run(&["status", "-v"]);
+    run.ok();
+    for key in ["table", "lock_timeout", "connect_timeout", "migrations"] {
+        if keys.contains(&key) {
+            run.stdout_has("aurweb-migrate.toml");
+        }
+    }
+}
+
+/// Output options are per command: in the file they are an error naming the line and the
+/// flag to use, never silently ignored; an unknown key lists the keys the file takes.
+#[test]
+fn output_options_in_the_file_name_the_flag() {
+    let env = Env::new();
+    one(&env, "migrations");
+    for (line, flag) in [
+        ("format = \"json\"", "--format"),
+        ("log_format = \"json\"", "--log-format"),
+        ("verbose = 1", "-v"),
+        ("quiet = true", "-q"),
+    ] {
+        env.write("aurweb-migrate.toml", format!("table = \"t\"\n{line}\n"));
+        env.run(&["status"])
+            .code(2)
+            .stderr_has("aurweb-migrate.toml:2")
+            .stderr_has("not a config file setting")
+            .stderr_has(&format!("pass {flag}"));
+    }
+    env.write("aurweb-migrate.toml", "tabel = \"t\"\n");
+    env.run(&["status"])
+        .code(2)
+        .stderr_has("aurweb-migrate.toml:1")
+        .stderr_has("tabel")
+        .stderr_has("statement_timeout");
+}
