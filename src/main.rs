@@ -26,6 +26,7 @@ fn main() {
     let log_format = cli.log_format();
     let request = cli.into_request();
     init_logging(request.verbose, log_format);
+    aurweb_migrate::report::set_json_logs(matches!(log_format, cli::LogFormat::Json));
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -41,7 +42,7 @@ fn main() {
     let code = match runtime.block_on(aurweb_migrate::app::run(request)) {
         Ok(code) => code,
         Err(e) => {
-            aurweb_migrate::report::error_line(&e);
+            aurweb_migrate::report::final_error(&e);
             e.exit_code()
         }
     };

@@ -585,19 +585,57 @@ pub fn print(s: &str) {
     let _ = out.flush();
 }
 
+static JSON_LOGS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// `--log-format json`: the tool's own stderr lines (warnings, notes, the final error) become
+/// log objects like the tracing lines, so every stderr line parses as JSON.
+pub fn set_json_logs(on: bool) {
+    JSON_LOGS.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// One stderr line: `text` as it is, or with `--log-format json` an object with the log
+/// lines' `timestamp`, `level` and `message`, plus `fields`.
+fn stderr_line(level: &str, text: &str, message: &str, fields: Value) {
+    if JSON_LOGS.load(std::sync::atomic::Ordering::Relaxed) {
+        let mut line = json!({
+            "timestamp": crate::history::now_utc(),
+            "level": level,
+            "message": message,
+        });
+        if let (Some(line), Value::Object(extra)) = (line.as_object_mut(), fields) {
+            line.extend(extra);
+        }
+        eprintln!("{line}");
+    } else {
+        eprintln!("{text}");
+    }
+}
+
 /// A `warning: …` line on stderr.
 pub fn warn(message: &str) {
-    eprintln!("warning: {message}");
+    stderr_line("WARN", &format!("warning: {message}"), message, json!({}));
 }
 
 /// A line on stderr (notes such as [`embedded_notice`]).
 pub fn note(line: &str) {
-    eprintln!("{line}");
+    stderr_line("INFO", line, line, json!({}));
 }
 
 /// The final `error: …` line on stderr.
 pub fn error_line(e: &dyn std::fmt::Display) {
-    eprintln!("error: {e}");
+    let message = e.to_string();
+    stderr_line("ERROR", &format!("error: {message}"), &message, json!({}));
+}
+
+/// The final error of a run on stderr, with its exit code and kind in the JSON form.
+pub fn final_error(e: &crate::Error) {
+    let message = e.to_string();
+    stderr_line(
+        "ERROR",
+        &format!("error: {message}"),
+        &message,
+        json!({"exit_code": e.exit_code(), "kind": e.kind()}),
+    );
 }
 
 /// The line printed as each migration finishes (human format).
@@ -706,24 +744,16 @@ impl Render for History<'_> {
     }
 }
 
-/// `status`; with `-v`, the settings and where each came from.
+/// `status` (with `-v` the settings are printed before connecting: [`settings_human`]).
 pub struct Status<'a> {
     pub ctx: Context<'a>,
     pub overview: &'a Overview<'a>,
-    pub settings: Option<&'a crate::config::Settings>,
     pub verbose: bool,
 }
 
 impl Render for Status<'_> {
     fn human(&self) -> String {
-        let mut out = self.settings.map(settings_human).unwrap_or_default();
-        out.push_str(&status_human(
-            &self.ctx,
-            self.overview,
-            self.verbose,
-            stdout_colour(),
-        ));
-        out
+        status_human(&self.ctx, self.overview, self.verbose, stdout_colour())
     }
     fn json(&self) -> Value {
         status_json(&self.ctx, self.overview)

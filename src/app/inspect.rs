@@ -41,6 +41,11 @@ pub(super) fn history(s: &Session<'_>) -> Result<i32> {
 
 /// `status`: every version with its state, and the problems `upgrade` would refuse on.
 pub(super) async fn status(s: &Session<'_>) -> Result<i32> {
+    let verbose = s.request.verbose > 0;
+    // The settings first: when the connection then fails, they are what the reader needs.
+    if verbose && s.request.format == crate::report::Format::Human && !s.request.quiet {
+        report::print(&report::settings_human(&s.settings));
+    }
     let loaded = s.load_and_open(Access::ReadOnly, true).await?;
     let (set, history) = (loaded.set, loaded.history);
     let mut overview = plan::overview(&set.migrations, &history, false);
@@ -51,7 +56,6 @@ pub(super) async fn status(s: &Session<'_>) -> Result<i32> {
         overview.note_tables(&history, &tables);
     }
     let database = s.database();
-    let verbose = s.request.verbose > 0;
     s.emit(&report::Status {
         ctx: Context {
             database: &database,
@@ -61,7 +65,6 @@ pub(super) async fn status(s: &Session<'_>) -> Result<i32> {
             embedded: s.settings.migrations.value == Location::Embedded,
         },
         overview: &overview,
-        settings: verbose.then_some(&s.settings),
         verbose,
     });
     Ok(0)

@@ -388,3 +388,27 @@ fn output_options_in_the_file_name_the_flag() {
         .stderr_has("tabel")
         .stderr_has("statement_timeout");
 }
+
+/// `status -v` shows the settings, and where each came from, even when the connection then
+/// fails: that is when they are needed.
+#[test]
+fn status_verbose_shows_the_settings_when_the_connection_fails() {
+    let env = Env::new();
+    one(&env, "migrations");
+    env.write("aurweb-migrate.toml", "lock_timeout = 7\n");
+    // Port 1 on loopback: refused at once.
+    let run = env.run(&[
+        "status",
+        "-v",
+        "--connect-timeout",
+        "2",
+        "--database-url",
+        "mysql://nobody@127.0.0.1:1/db",
+    ]);
+    run.code(3)
+        .stdout_has("settings:")
+        .stdout_has("mysql://nobody@127.0.0.1:1/db")
+        .stdout_has("lock timeout    7s  (from ")
+        .stdout_has("aurweb-migrate.toml")
+        .stderr_has("cannot connect");
+}

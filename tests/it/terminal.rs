@@ -167,6 +167,39 @@ fn json_logs_are_one_object_per_line_on_stderr() {
     }
     assert!(messages.iter().any(|m| m == "executing"), "{messages:?}");
 
+    // The final error is a log object too (stdout's JSON document is unchanged), as are the
+    // tool's warnings: every stderr line parses.
+    db.migration("0002_bad.sql", "CREATE TABLE t2 (id INT;\n");
+    let run = db.run(&[
+        "--log-format",
+        "json",
+        "--format",
+        "json",
+        // Ignored next to a database URL: a warning.
+        "--aur-config",
+        "no-such-config",
+        "upgrade",
+    ]);
+    let doc = run.code(4).json();
+    assert_eq!(doc["error"]["kind"], "migration-failed", "{doc:#}");
+    let lines: Vec<Value> = run
+        .stderr
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    let last = lines.last().expect("the final error");
+    assert_eq!(last["level"], "ERROR", "{last}");
+    assert_eq!(last["exit_code"], 4, "{last}");
+    assert!(
+        last["message"].as_str().unwrap().contains("0002_bad.sql:1"),
+        "{last}"
+    );
+    assert!(
+        lines.iter().any(|l| l["level"] == "WARN"),
+        "the --aur-config warning: {lines:?}"
+    );
+
     // Text logs on stderr by default; stdout is the same report either way.
     let run = db.run(&["-vv", "--log-format", "text", "status"]);
     run.ok().check(!run.stderr.contains('{'), "text, not JSON");
