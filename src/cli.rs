@@ -140,7 +140,7 @@ enum Cmd {
     /// Validate, then apply pending migrations
     Upgrade {
         /// Apply pending migrations up to and including this version
-        #[arg(long, value_name = "VERSION")]
+        #[arg(long, value_name = "VERSION", value_parser = version_number)]
         to: Option<u64>,
         /// Print the statements that would run, without running them
         #[arg(long)]
@@ -167,14 +167,18 @@ enum Cmd {
         #[arg(long, value_enum, requires = "sql")]
         dialect: Option<DialectArg>,
         /// With --sql: the version the database is at [default: an empty database]
-        #[arg(long, value_name = "VERSION", requires = "sql")]
+        #[arg(long, value_name = "VERSION", requires = "sql", value_parser = version_number)]
         from: Option<u64>,
     },
-    /// Run reverse files down to VERSION (exclusive)
+    /// Revert the newest applied migration, or with --to every one above VERSION, newest first
     Downgrade {
-        /// The version to stay at (0 reverts everything)
-        #[arg(long, value_name = "VERSION")]
-        to: u64,
+        /// The version to stay at (0 reverts everything) [default: the one below the newest
+        /// applied version: exactly one migration is reverted]
+        #[arg(long, value_name = "VERSION", value_parser = version_number)]
+        to: Option<u64>,
+        /// Print the reverse statements that would run, without running them
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Exit 1 when anything is pending, modified, missing or failed
     Check {
@@ -185,6 +189,8 @@ enum Cmd {
     /// Adopt a database without history: record versions up to VERSION as applied, running
     /// nothing (a database without any version table is compared with VERSION's schema first)
     Baseline {
+        /// The version the database's schema is at
+        #[arg(value_parser = version_number)]
         version: u64,
         /// Record the versions even when the schema differs, listing the differences
         #[arg(long)]
@@ -211,10 +217,16 @@ enum Cmd {
     #[command(subcommand)]
     Schema(SchemaCmd),
     /// Record pending versions up to VERSION as applied, running nothing
-    Stamp { version: u64 },
+    Stamp {
+        /// The newest version to record
+        #[arg(value_parser = version_number)]
+        version: u64,
+    },
     /// Settle a failed migration after fixing it by hand
     #[command(group(ArgGroup::new("how").required(true).args(["applied", "rolled_back"])))]
     Resolve {
+        /// The failed version
+        #[arg(value_parser = version_number)]
         version: u64,
         /// You completed the migration by hand
         #[arg(long)]
@@ -351,7 +363,7 @@ impl Cli {
                 resume,
                 replay,
             },
-            Cmd::Downgrade { to } => Command::Downgrade { to },
+            Cmd::Downgrade { to, dry_run } => Command::Downgrade { to, dry_run },
             Cmd::Check { drift } => Command::Check { drift },
             Cmd::Baseline {
                 version,
@@ -409,4 +421,16 @@ impl Cli {
             command,
         }
     }
+}
+
+/// A version number as written in file names: digits only. `+1` or `-1` (a relative step, as
+/// in Alembic) is refused rather than read as version 1.
+fn version_number(text: &str) -> Result<u64, String> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!(
+            "{text:?} is not a version number (digits only; relative steps such as +1 or -1 are not versions)"
+        ));
+    }
+    text.parse()
+        .map_err(|_| format!("{text:?} is too large for a version number"))
 }

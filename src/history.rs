@@ -205,6 +205,19 @@ pub fn rows_from_json(json: &str) -> std::result::Result<Vec<Row>, String> {
 }
 
 /// The highest version recorded as applied or baseline (failed ones do not count).
+/// The version `downgrade` without `--to` stays at: the recorded version below the newest one
+/// (0 when only one is recorded), so that exactly one migration is reverted.
+pub fn below_current(rows: &[Row]) -> u64 {
+    let mut versions: Vec<u64> = rows
+        .iter()
+        .filter(|r| r.state != State::Failed)
+        .map(|r| r.version)
+        .collect();
+    versions.sort_unstable();
+    versions.pop();
+    versions.pop().unwrap_or(0)
+}
+
 pub fn current(rows: &[Row]) -> Option<u64> {
     rows.iter()
         .filter(|r| r.state != State::Failed)

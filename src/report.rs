@@ -450,6 +450,72 @@ pub fn dry_run_json(preview: &Preview, set: &MigrationSet, dialect: Dialect) -> 
     doc
 }
 
+/// `downgrade --dry-run`: the reverse files that would run, newest first.
+pub struct DowngradePreview<'a> {
+    pub steps: &'a [&'a crate::source::Migration],
+    /// The version the database would be at afterwards.
+    pub target: u64,
+    pub dialect: Dialect,
+}
+
+impl Render for DowngradePreview<'_> {
+    fn human(&self) -> String {
+        if self.steps.is_empty() {
+            return format!(
+                "nothing to do: nothing is recorded above version {}\n",
+                self.target
+            );
+        }
+        let mut out = String::new();
+        for m in self.steps {
+            let Some(down) = &m.down else { continue };
+            out.push_str(&format!(
+                "-- revert {} {} ({}): {} statement(s)\n",
+                m.version,
+                m.description(),
+                down.path.display(),
+                down.statements.len()
+            ));
+            for (i, st) in down.statements.iter().enumerate() {
+                out.push_str(&format!(
+                    "-- line {}\n{}\n",
+                    st.line,
+                    crate::offline::for_the_client(down.statement_text(i), self.dialect)
+                ));
+            }
+            out.push('\n');
+        }
+        out.push_str(&format!(
+            "-- the database would be at version {}\n",
+            self.target
+        ));
+        out
+    }
+    fn json(&self) -> Value {
+        let list: Vec<Value> = self
+            .steps
+            .iter()
+            .filter_map(|m| m.down.as_ref().map(|down| (m, down)))
+            .map(|(m, down)| {
+                json!({
+                    "version": m.version,
+                    "description": m.description(),
+                    "file": down.path.display().to_string(),
+                    "atomic": down.atomic(self.dialect),
+                    "statements": down.statements.iter().enumerate().map(|(i, st)| json!({"line": st.line, "sql": down.statement_text(i)})).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        json!({
+            "format_version": FORMAT_VERSION,
+            "changed": false,
+            "dry_run": true,
+            "reverted": list,
+            "current": self.target,
+        })
+    }
+}
+
 /// The one stderr line of a human-format command that touches a database with the built-in
 /// migrations because no migrations directory was found, so that running in the wrong
 /// directory shows.

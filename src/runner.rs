@@ -983,11 +983,13 @@ impl SingleTransaction for Error {
 pub async fn downgrade<B: Backend>(
     backend: &mut B,
     set: &MigrationSet,
-    target: u64,
+    target: Option<u64>,
     observe: Observer<'_>,
 ) -> Result<Outcome> {
     with_lock(backend, async |backend| {
         let history = backend.read_history().await?;
+        // Without --to: the newest one only, decided under the lock.
+        let target = target.unwrap_or_else(|| history::below_current(&history));
         let ov = plan::overview(&set.migrations, &history, true);
         let steps =
             plan::downgrade(&ov, target).map_err(|r| match r {

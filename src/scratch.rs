@@ -130,7 +130,7 @@ pub async fn apply(scratch: &mut Scratch, set: &MigrationSet) -> Result<Schema> 
 /// Reverts the scratch database's migrations above `target` with their reverse files (the
 /// real runner, as `downgrade` runs them), then reads its schema back.
 pub async fn revert(scratch: &mut Scratch, set: &MigrationSet, target: u64) -> Result<Schema> {
-    runner::downgrade(&mut scratch.conn, set, target, &mut |_| {}).await?;
+    runner::downgrade(&mut scratch.conn, set, Some(target), &mut |_| {}).await?;
     scratch.conn.introspect().await
 }
 

@@ -61,7 +61,9 @@ pub enum Command {
         replay: bool,
     },
     Downgrade {
-        to: u64,
+        /// `None`: revert the newest applied migration only.
+        to: Option<u64>,
+        dry_run: bool,
     },
     Check {
         /// Also compare the live schema with the one its history says it has.
@@ -207,7 +209,7 @@ async fn dispatch(s: &Session<'_>) -> std::result::Result<i32, Failure> {
             to,
             replay,
         } => upgrade::script(s, *dialect, *from, *to, *replay).map_err(plain),
-        Command::Downgrade { to } => upgrade::downgrade(s, *to).await,
+        Command::Downgrade { to, dry_run } => upgrade::downgrade(s, *to, *dry_run).await,
         Command::Baseline {
             version,
             accept_drift,

@@ -140,9 +140,19 @@ pub(super) fn script(
 }
 
 /// `downgrade --to V`: reverse files, newest first.
-pub(super) async fn downgrade(s: &Session<'_>, to: u64) -> std::result::Result<i32, Failure> {
+pub(super) async fn downgrade(
+    s: &Session<'_>,
+    to: Option<u64>,
+    dry_run: bool,
+) -> std::result::Result<i32, Failure> {
     let set = s.load().map_err(plain)?;
     set.refuse_unreviewed().map_err(plain)?;
+    if let Some(v) = to.filter(|&v| v > 0) {
+        set.known("--to", v).map_err(plain)?;
+    }
+    if dry_run {
+        return downgrade_preview(s, &set, to).await.map_err(plain);
+    }
     let conn = s.open().await.map_err(plain)?;
     let mut progress = Progress::new(s);
     let result = s
@@ -151,6 +161,35 @@ pub(super) async fn downgrade(s: &Session<'_>, to: u64) -> std::result::Result<i
         })
         .await;
     finish(s, result, progress, "reverted", "reverted").await
+}
+
+/// `downgrade --dry-run`: the reverse files that would run, newest first, nothing written.
+async fn downgrade_preview(
+    s: &Session<'_>,
+    set: &crate::source::MigrationSet,
+    to: Option<u64>,
+) -> Result<i32> {
+    let history = s.read_history().await?;
+    let target = to.unwrap_or_else(|| crate::history::below_current(&history));
+    let ov = crate::plan::overview(&set.migrations, &history, true);
+    let steps = crate::plan::downgrade(&ov, target).map_err(|r| match r {
+        crate::plan::DowngradeRefusal::Problems(p) => Error::Refused(p),
+        crate::plan::DowngradeRefusal::NoReverse(versions) => Error::Usage(format!(
+            "cannot downgrade: no reverse file (<VERSION>_<slug>.down.sql) for version(s) {}",
+            versions
+                .iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    })?;
+    let migrations: Vec<&crate::source::Migration> = steps.iter().map(|(m, _)| *m).collect();
+    s.emit(&report::DowngradePreview {
+        steps: &migrations,
+        target,
+        dialect: s.dialect(),
+    });
+    Ok(0)
 }
 
 /// The result of a run that may have changed something before it failed.

@@ -32,6 +32,8 @@ fn logged(db: &Db, down_for_two: bool) {
 }
 
 each_db!(
+    downgrade_without_to_reverts_exactly_one,
+    downgrade_dry_run_writes_nothing,
     downgrade_runs_reverse_files_newest_first,
     downgrade_refuses_without_a_reverse_file,
     downgrade_failure_rolls_back_that_step,
@@ -204,4 +206,52 @@ fn mysql_a_half_done_revert_is_advised_commands_that_work() {
     assert_eq!(db.states(), [(1, "applied".into()), (2, "applied".into())]);
     // Settled: 3 is an ordinary pending migration again.
     db.run(&["check"]).code(1).stdout_has("pending: 3");
+}
+
+/// `downgrade` alone undoes the newest migration only (sqlx `migrate revert`, dbmate
+/// `rollback`); a relative `--to +1` is a usage error, never read as version 1.
+fn downgrade_without_to_reverts_exactly_one(db: &Db) {
+    logged(db, true);
+    db.run(&["downgrade", "--to", "+1"])
+        .code(2)
+        .stderr_has("not a version number");
+    db.run(&["downgrade", "--to", "-1"]).code(2);
+    assert_eq!(db.history().len(), 3, "nothing reverted by a refused flag");
+    let doc = db.run(&["downgrade", "--format", "json"]).ok().json();
+    assert_eq!(doc["current"], 2, "{doc:#}");
+    assert_eq!(doc["reverted"].as_array().map(Vec::len), Some(1), "{doc:#}");
+    db.assert_tables(&["log", "t2"]);
+    assert_eq!(db.strings("SELECT what FROM log ORDER BY n"), ["down 3"]);
+    db.run(&["downgrade"]).ok().stdout_has("2  two");
+    db.run(&["downgrade"]).ok();
+    assert!(db.history().is_empty());
+    db.run(&["downgrade"]).ok().stdout_has("nothing to do");
+}
+
+/// `downgrade --dry-run` prints the reverse statements, in a form the client takes, and
+/// changes nothing; its JSON lists them.
+fn downgrade_dry_run_writes_nothing(db: &Db) {
+    logged(db, true);
+    let run = db.run(&["downgrade", "--to", "1", "--dry-run"]);
+    run.ok()
+        .stdout_has("revert 3 three")
+        .stdout_has("DROP TABLE t3;")
+        .stdout_has("revert 2 two")
+        .stdout_has("would be at version 1");
+    let three = run.stdout.find("revert 3").unwrap();
+    let two = run.stdout.find("revert 2").unwrap();
+    assert!(three < two, "newest first: {}", run.stdout);
+    db.assert_tables(&["log", "t2", "t3"]);
+    assert_eq!(db.count("log"), 0);
+    assert_eq!(db.history().len(), 3);
+    let doc = db
+        .run(&["downgrade", "--dry-run", "--format", "json"])
+        .ok()
+        .json();
+    assert_eq!(doc["dry_run"], true, "{doc:#}");
+    assert_eq!(doc["changed"], false, "{doc:#}");
+    assert_eq!(doc["reverted"][0]["version"], 3, "{doc:#}");
+    assert_eq!(doc["reverted"].as_array().map(Vec::len), Some(1), "{doc:#}");
+    assert_eq!(doc["current"], 2, "{doc:#}");
+    assert_eq!(db.history().len(), 3);
 }
