@@ -94,6 +94,19 @@ enum AdoptFrom {
 }
 
 #[derive(Debug, Subcommand)]
+enum DatabaseCmd {
+    /// Create the database when it does not exist (utf8mb4 on MySQL/MariaDB); nothing changes
+    /// when it does
+    Create,
+    /// Drop the database, with everything in it
+    Drop {
+        /// Required: say that the database and all its data are to go
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 enum SchemaCmd {
     /// Print the database's schema in the canonical, diffable form
     Dump,
@@ -136,7 +149,20 @@ enum Cmd {
         rename: Vec<String>,
     },
     /// Show every migration with its state
-    Status,
+    Status {
+        /// List only the pending migrations (and any problem)
+        #[arg(long)]
+        pending: bool,
+    },
+    /// Create or drop the configured database (MySQL/MariaDB: on its server; SQLite: the file)
+    #[command(subcommand)]
+    Database(DatabaseCmd),
+    /// Block until the database server accepts a connection (exit 0), or exit 3 after --timeout
+    Wait {
+        /// Seconds to keep trying
+        #[arg(long, value_name = "SECS", default_value_t = 60)]
+        timeout: u64,
+    },
     /// Validate, then apply pending migrations
     Upgrade {
         /// Apply pending migrations up to and including this version
@@ -333,7 +359,10 @@ impl Cli {
                 autogenerate,
                 renames: rename,
             },
-            Cmd::Status => Command::Status,
+            Cmd::Status { pending } => Command::Status { pending },
+            Cmd::Database(DatabaseCmd::Create) => Command::DatabaseCreate,
+            Cmd::Database(DatabaseCmd::Drop { yes }) => Command::DatabaseDrop { yes },
+            Cmd::Wait { timeout } => Command::Wait { timeout },
             Cmd::Upgrade {
                 to,
                 replay,

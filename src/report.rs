@@ -139,7 +139,15 @@ pub struct Context<'a> {
     pub embedded: bool,
 }
 
-pub fn status_human(ctx: &Context, ov: &Overview, verbose: bool, colour: bool) -> String {
+/// `pending_only` (`status --pending`): list only the pending migrations; the summary and the
+/// problems stay whole.
+pub fn status_human(
+    ctx: &Context,
+    ov: &Overview,
+    verbose: bool,
+    colour: bool,
+    pending_only: bool,
+) -> String {
     let mut out = String::new();
     out.push_str(&format!(
         "database {} ({}), version table {}\n",
@@ -151,7 +159,11 @@ pub fn status_human(ctx: &Context, ov: &Overview, verbose: bool, colour: bool) -
         .map(|e| e.version.to_string().len())
         .max()
         .unwrap_or(1);
-    for e in &ov.entries {
+    for e in ov
+        .entries
+        .iter()
+        .filter(|e| !pending_only || e.state == EntryState::Pending)
+    {
         let state = e.state.as_str();
         let mut line = format!(
             "{}  {:>width$}  {}",
@@ -212,10 +224,11 @@ fn problem_json(p: &Problem) -> Value {
     json!({"kind": p.kind(), "version": p.version(), "message": p.to_string()})
 }
 
-pub fn status_json(ctx: &Context, ov: &Overview) -> Value {
+pub fn status_json(ctx: &Context, ov: &Overview, pending_only: bool) -> Value {
     let migrations: Vec<Value> = ov
         .entries
         .iter()
+        .filter(|e| !pending_only || e.state == EntryState::Pending)
         .map(|e| {
             json!({
                 "version": e.version,
@@ -448,6 +461,58 @@ pub fn dry_run_json(preview: &Preview, set: &MigrationSet, dialect: Dialect) -> 
         });
     }
     doc
+}
+
+/// `database create|drop`.
+pub struct DatabaseChange<'a> {
+    pub database: &'a str,
+    /// `created` or `dropped`.
+    pub action: &'static str,
+    pub changed: bool,
+}
+
+impl Render for DatabaseChange<'_> {
+    fn human(&self) -> String {
+        match (self.action, self.changed) {
+            (action, true) => format!("{action} {}\n", self.database),
+            ("created", false) => format!("nothing to do: {} already exists\n", self.database),
+            (_, false) => format!("nothing to do: {} does not exist\n", self.database),
+        }
+    }
+    fn json(&self) -> Value {
+        json!({
+            "format_version": FORMAT_VERSION,
+            "changed": self.changed,
+            "database": self.database,
+            "action": self.action,
+        })
+    }
+}
+
+/// `wait`: the server answered.
+pub struct Ready<'a> {
+    pub database: &'a str,
+    pub attempts: u32,
+    pub waited_ms: u64,
+}
+
+impl Render for Ready<'_> {
+    fn human(&self) -> String {
+        format!(
+            "{} accepts connections (after {} attempt(s), {} ms)\n",
+            self.database, self.attempts, self.waited_ms
+        )
+    }
+    fn json(&self) -> Value {
+        json!({
+            "format_version": FORMAT_VERSION,
+            "changed": false,
+            "database": self.database,
+            "ready": true,
+            "attempts": self.attempts,
+            "waited_ms": self.waited_ms,
+        })
+    }
 }
 
 /// `downgrade --dry-run`: the reverse files that would run, newest first.
@@ -815,14 +880,22 @@ pub struct Status<'a> {
     pub ctx: Context<'a>,
     pub overview: &'a Overview<'a>,
     pub verbose: bool,
+    /// `status --pending`.
+    pub pending_only: bool,
 }
 
 impl Render for Status<'_> {
     fn human(&self) -> String {
-        status_human(&self.ctx, self.overview, self.verbose, stdout_colour())
+        status_human(
+            &self.ctx,
+            self.overview,
+            self.verbose,
+            stdout_colour(),
+            self.pending_only,
+        )
     }
     fn json(&self) -> Value {
-        status_json(&self.ctx, self.overview)
+        status_json(&self.ctx, self.overview, self.pending_only)
     }
     fn quiet_prints(&self) -> bool {
         true

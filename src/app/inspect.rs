@@ -40,7 +40,7 @@ pub(super) fn history(s: &Session<'_>) -> Result<i32> {
 }
 
 /// `status`: every version with its state, and the problems `upgrade` would refuse on.
-pub(super) async fn status(s: &Session<'_>) -> Result<i32> {
+pub(super) async fn status(s: &Session<'_>, pending_only: bool) -> Result<i32> {
     let verbose = s.request.verbose > 0;
     // The settings first: when the connection then fails, they are what the reader needs.
     if verbose && s.request.format == crate::report::Format::Human && !s.request.quiet {
@@ -66,6 +66,7 @@ pub(super) async fn status(s: &Session<'_>) -> Result<i32> {
         },
         overview: &overview,
         verbose,
+        pending_only,
     });
     Ok(0)
 }

@@ -41,7 +41,19 @@ pub enum Command {
         /// `--rename` arguments (with `autogenerate`).
         renames: Vec<String>,
     },
-    Status,
+    Status {
+        /// Only the pending migrations.
+        pending: bool,
+    },
+    DatabaseCreate,
+    DatabaseDrop {
+        /// `--yes` was given.
+        yes: bool,
+    },
+    /// Seconds to keep trying.
+    Wait {
+        timeout: u64,
+    },
     Upgrade {
         to: Option<u64>,
         dry_run: bool,
@@ -108,6 +120,9 @@ impl Command {
                 | Command::History
                 | Command::Verify { .. }
                 | Command::SchemaRender { .. }
+                | Command::DatabaseCreate
+                | Command::DatabaseDrop { .. }
+                | Command::Wait { .. }
         )
     }
 }
@@ -180,7 +195,10 @@ async fn dispatch(s: &Session<'_>) -> std::result::Result<i32, Failure> {
             ..
         } => inspect::new(s, description, *reversible, dialects).map_err(plain),
         Command::History => inspect::history(s).map_err(plain),
-        Command::Status => inspect::status(s).await.map_err(plain),
+        Command::Status { pending } => inspect::status(s, *pending).await.map_err(plain),
+        Command::DatabaseCreate => record::database_create(s).await.map_err(plain),
+        Command::DatabaseDrop { yes } => record::database_drop(s, *yes).await.map_err(plain),
+        Command::Wait { timeout } => record::wait(s, *timeout).await.map_err(plain),
         Command::Check { drift } => inspect::check(s, *drift).await.map_err(plain),
         Command::Upgrade {
             to,

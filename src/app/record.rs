@@ -1,6 +1,7 @@
 //! The commands that record history without running migrations: `baseline`, `stamp`,
 //! `adopt --from alembic` (both compare the schema first on a database without history) and
-//! `resolve` (settle a failed migration).
+//! `resolve` (settle a failed migration); and the commands about the database itself:
+//! `database create|drop` and `wait`.
 
 use super::schema::{guard_adoption, has_no_version_table};
 use super::session::Session;
@@ -169,6 +170,56 @@ pub(super) async fn resolve(s: &Session<'_>, version: u64, resolution: Resolutio
             Resolution::RolledBack => "rolled-back",
         },
         current,
+    });
+    Ok(0)
+}
+
+/// `database create`: the configured database, unless it exists.
+pub(super) async fn database_create(s: &Session<'_>) -> Result<i32> {
+    let created = crate::backend::server::create_database(
+        &s.settings.database.value,
+        s.table.clone(),
+        s.timeouts,
+    )
+    .await?;
+    s.emit(&report::DatabaseChange {
+        database: &s.database(),
+        action: "created",
+        changed: created,
+    });
+    Ok(0)
+}
+
+/// `database drop --yes`.
+pub(super) async fn database_drop(s: &Session<'_>, yes: bool) -> Result<i32> {
+    if !yes {
+        return Err(Error::Usage(format!(
+            "`database drop` removes {} with all its data: pass --yes to say so",
+            s.database()
+        )));
+    }
+    let dropped =
+        crate::backend::server::drop_database(&s.settings.database.value, s.timeouts).await?;
+    s.emit(&report::DatabaseChange {
+        database: &s.database(),
+        action: "dropped",
+        changed: dropped,
+    });
+    Ok(0)
+}
+
+/// `wait --timeout SECS`: until the server accepts a connection.
+pub(super) async fn wait(s: &Session<'_>, timeout: u64) -> Result<i32> {
+    let started = std::time::Instant::now();
+    let attempts = crate::backend::server::wait_for(
+        &s.settings.database.value,
+        std::time::Duration::from_secs(timeout),
+    )
+    .await?;
+    s.emit(&report::Ready {
+        database: &s.database(),
+        attempts,
+        waited_ms: started.elapsed().as_millis() as u64,
     });
     Ok(0)
 }

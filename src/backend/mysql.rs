@@ -192,6 +192,48 @@ fn server_line(message: &str) -> Option<u32> {
     digits.parse().ok().filter(|&n| n >= 1)
 }
 
+/// Whether `target`'s database exists on its server (connected without choosing one).
+pub async fn database_exists(target: &MysqlTarget, timeout: Duration) -> Result<bool> {
+    let describe = crate::config::DatabaseTarget::Mysql(target.clone()).redacted();
+    let work = async {
+        let mut conn = connect_options(target).connect().await?;
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?",
+        )
+        .bind(&target.database)
+        .fetch_one(&mut conn)
+        .await?;
+        conn.close().await?;
+        Ok::<_, sqlx::Error>(n > 0)
+    };
+    match tokio::time::timeout(timeout, work).await {
+        Ok(Ok(exists)) => Ok(exists),
+        Ok(Err(e)) => Err(Error::Connect {
+            target: describe,
+            message: message(&e),
+        }),
+        Err(_) => Err(Error::Connect {
+            target: describe,
+            message: format!(
+                "no answer within {}s (--connect-timeout)",
+                timeout.as_secs()
+            ),
+        }),
+    }
+}
+
+/// One attempt to reach `target`'s server (no database chosen): `Err` with the reason.
+pub async fn reachable(target: &MysqlTarget, timeout: Duration) -> std::result::Result<(), String> {
+    match tokio::time::timeout(timeout, connect_options(target).connect()).await {
+        Ok(Ok(conn)) => {
+            let _ = conn.close().await;
+            Ok(())
+        }
+        Ok(Err(e)) => Err(message(&e)),
+        Err(_) => Err(format!("no answer within {}s", timeout.as_secs().max(1))),
+    }
+}
+
 fn error_number(e: &sqlx::Error) -> Option<u16> {
     e.as_database_error()
         .and_then(|d| d.try_downcast_ref::<MySqlDatabaseError>())

@@ -190,6 +190,114 @@ async fn open_scratch(
         })
 }
 
+/// `database create`: makes the configured database (MySQL: `utf8mb4`, the server's default
+/// collation; SQLite: an empty file). `Ok(false)` when it already existed: nothing changed.
+pub async fn create_database(
+    target: &DatabaseTarget,
+    table: TableName,
+    timeouts: Timeouts,
+) -> Result<bool> {
+    match target {
+        DatabaseTarget::Sqlite { path } => {
+            if path.exists() {
+                return Ok(false);
+            }
+            if let Some(conn) = Connection::open(target, Access::ReadWrite, table, timeouts).await?
+            {
+                conn.close().await;
+            }
+            Ok(true)
+        }
+        DatabaseTarget::Mysql(server) => {
+            if super::mysql::database_exists(server, timeouts.connect).await? {
+                return Ok(false);
+            }
+            let quoted = Dialect::Mysql.quote_ident(&server.database);
+            super::mysql::administer(
+                server,
+                &[format!(
+                    "CREATE DATABASE IF NOT EXISTS {quoted} CHARACTER SET utf8mb4"
+                )],
+                timeouts.connect,
+            )
+            .await?;
+            Ok(true)
+        }
+    }
+}
+
+/// `database drop --yes`: removes the configured database (SQLite: the file and its `-wal`,
+/// `-shm` and `-journal` companions). `Ok(false)` when there was none.
+pub async fn drop_database(target: &DatabaseTarget, timeouts: Timeouts) -> Result<bool> {
+    match target {
+        DatabaseTarget::Sqlite { path } => {
+            let existed = path.exists();
+            for suffix in ["", "-wal", "-shm", "-journal"] {
+                let mut p = path.clone().into_os_string();
+                p.push(suffix);
+                let p = PathBuf::from(p);
+                match std::fs::remove_file(&p) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => {
+                        return Err(Error::Database(format!(
+                            "cannot remove {}: {e}",
+                            p.display()
+                        )))
+                    }
+                }
+            }
+            Ok(existed)
+        }
+        DatabaseTarget::Mysql(server) => {
+            if !super::mysql::database_exists(server, timeouts.connect).await? {
+                return Ok(false);
+            }
+            let quoted = Dialect::Mysql.quote_ident(&server.database);
+            super::mysql::administer(
+                server,
+                &[format!("DROP DATABASE IF EXISTS {quoted}")],
+                timeouts.connect,
+            )
+            .await?;
+            Ok(true)
+        }
+    }
+}
+
+/// `wait`: polls until the server accepts a connection (MySQL; a SQLite file needs no server)
+/// or `within` has passed: then a connection error with the last reason. Returns how many
+/// attempts it took.
+pub async fn wait_for(target: &DatabaseTarget, within: std::time::Duration) -> Result<u32> {
+    let DatabaseTarget::Mysql(server) = target else {
+        return Ok(1);
+    };
+    let deadline = std::time::Instant::now() + within;
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let attempt = left
+            .min(std::time::Duration::from_secs(2))
+            .max(std::time::Duration::from_millis(100));
+        match super::mysql::reachable(server, attempt).await {
+            Ok(()) => return Ok(attempts),
+            Err(why) => {
+                if std::time::Instant::now() + std::time::Duration::from_millis(250) >= deadline {
+                    return Err(Error::Connect {
+                        target: target.redacted(),
+                        message: format!(
+                            "the server did not accept a connection within {}s (--timeout; {attempts} attempts); last: {why}",
+                            within.as_secs()
+                        ),
+                    });
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,6 +14,7 @@ mod cli;
 mod concurrency;
 mod config;
 mod conflicts;
+mod database;
 mod directives;
 mod downgrade;
 mod embedded;
