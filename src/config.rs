@@ -671,6 +671,8 @@ mod tests {
             ("mysql:u:s3cret@h/db", "expected mysql://"),
             ("u:s3cret@h/db", "unknown scheme"),
             ("mysql:u:a//s3cret@h/db", "expected mysql://"),
+            // A mistyped `//` keeps the user visible, so the typo shows.
+            ("mysql:/root:s3cret@h/db", "\"mysql:/root:***@h/db\""),
             ("sqlite://", "missing database file path"),
             ("nonsense", "expected sqlite://PATH"),
         ];

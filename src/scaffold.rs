@@ -11,7 +11,10 @@ use crate::Dialect;
 /// `add users table!` → `add_users_table`.
 pub fn slugify(description: &str) -> String {
     let mut slug = String::new();
-    for c in description.chars() {
+    // Letters beyond ASCII are transliterated (`Ünïcode` → `unicode`, `Straße` → `strasse`)
+    // rather than dropped.
+    let ascii = deunicode::deunicode(description);
+    for c in ascii.chars() {
         if c.is_ascii_alphanumeric() {
             slug.push(c.to_ascii_lowercase());
         } else if !slug.ends_with('_') && !slug.is_empty() {
@@ -152,7 +155,10 @@ mod tests {
         assert_eq!(slugify("add foo index"), "add_foo_index");
         assert_eq!(slugify("Add Users table!"), "add_users_table");
         assert_eq!(slugify("  --x--y  "), "x_y");
-        assert_eq!(slugify("ÄÖ"), "");
+        assert_eq!(slugify("ÄÖ"), "ao");
+        assert_eq!(slugify("Ünïcode names"), "unicode_names");
+        assert_eq!(slugify("Straße"), "strasse");
+        assert_eq!(slugify("— …"), "");
     }
 
     #[test]

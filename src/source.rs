@@ -82,6 +82,18 @@ pub fn parse_file_name(name: &str) -> std::result::Result<Option<FileName>, Stri
     let mut direction = Direction::Up;
     let mut dialect = None;
     let suffixes: Vec<&str> = parts.collect();
+    if suffixes.first() == Some(&"up") {
+        // sqlx and golang-migrate name forward files `.up.sql`; here they carry no suffix.
+        let rest: Vec<&str> = suffixes[1..].to_vec();
+        let right = if rest.is_empty() {
+            format!("{version_text}_{slug}.sql")
+        } else {
+            format!("{version_text}_{slug}.{}.sql", rest.join("."))
+        };
+        return Err(format!(
+            "a forward migration has no `.up` suffix: rename it to {right} (reverse files are `.down.sql`)"
+        ));
+    }
     match suffixes.as_slice() {
         [] => {}
         ["down"] => direction = Direction::Down,

@@ -218,7 +218,15 @@ impl DatabaseTarget {
 /// (the same split [`DatabaseTarget::parse_url`] uses), for error messages about URLs that did
 /// not parse.
 fn redact_url(url: &str) -> String {
-    let start = url.find("://").map(|i| i + 3).unwrap_or(0);
+    // After the scheme, also when its slashes are mistyped (`mysql:/root:pw@…`): the user
+    // stays visible so the typo shows, only the password goes.
+    let start = match (url.find("://"), url.find(':')) {
+        (Some(i), _) => i + 3,
+        (None, Some(i)) if url[i + 1..].starts_with('/') => {
+            i + 1 + url[i + 1..].bytes().take_while(|&b| b == b'/').count()
+        }
+        _ => 0,
+    };
     let after = &url[start..];
     if let Some(at) = after.rfind('@') {
         if let Some(colon) = after[..at].find(':') {

@@ -67,6 +67,9 @@ pub struct Mysql {
     reset_sql: String,
 }
 
+/// `Unknown database '…'`.
+const ER_BAD_DB_ERROR: u16 = 1049;
+
 /// A multi-statement batch is at most this big.
 const BATCH_BYTES: usize = 64 * 1024;
 
@@ -312,8 +315,13 @@ impl Mysql {
                 timeouts.connect.as_secs()
             ))
         })?;
-        let (conn, connection_id, lock_name, reset_sql) =
-            connected.map_err(|e| connect_error(message(&e)))?;
+        let (conn, connection_id, lock_name, reset_sql) = connected.map_err(|e| {
+            let mut m = message(&e);
+            if error_number(&e) == Some(ER_BAD_DB_ERROR) {
+                m.push_str("; create it with `aurweb-migrate database create`");
+            }
+            connect_error(m)
+        })?;
         let connection_id = connection_id as u64;
         Ok(Mysql {
             conn,

@@ -75,7 +75,10 @@ impl Sqlite {
                 target: path.display().to_string(),
                 message: format!("timed out after {}s", timeouts.connect.as_secs()),
             })?
-            .map_err(|e| connect_error(path, &e))?;
+            .map_err(|e| match unwritable_directory(path, exists) {
+                Some(why) => connect_error(path, &why),
+                None => connect_error(path, &e),
+            })?;
         Ok(Some(Sqlite {
             conn,
             path: path.to_path_buf(),
@@ -119,6 +122,41 @@ impl Sqlite {
             .await
             .map_err(|e| self.db_error(&e))?;
         Ok(v)
+    }
+}
+
+/// Why a new database file cannot be made in its directory, in words (SQLite itself only says
+/// "unable to open database file", code 14): the directory is missing, or this user may not
+/// create files in it. `None` when neither is the reason.
+fn unwritable_directory(path: &Path, exists: bool) -> Option<String> {
+    if exists {
+        return None;
+    }
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    if !dir.is_dir() {
+        return Some(format!(
+            "the directory {} does not exist; create it first (the database file is created, its directory is not)",
+            dir.display()
+        ));
+    }
+    // A probe file, gone again at once: the only test that is right for every user and ACL.
+    let probe = dir.join(format!(".aurweb-migrate-probe-{}", std::process::id()));
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+    {
+        Ok(_) => {
+            let _ = std::fs::remove_file(&probe);
+            None
+        }
+        Err(e) => Some(format!(
+            "cannot create the database file in {}: {e} (the user running the tool needs write permission on the directory, for the file and its journal)",
+            dir.display()
+        )),
     }
 }
 

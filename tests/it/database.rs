@@ -102,3 +102,56 @@ fn wait_gives_up_after_its_timeout() {
         "{took:?}"
     );
 }
+
+/// Messages that name the fix (issue 14 item 15).
+#[test]
+fn messages_name_the_fix() {
+    let env = Env::new();
+    env.migration("0001_t.sql", "CREATE TABLE t (id INTEGER);\n");
+    // A new SQLite file in a directory that does not exist: the directory, not SQLite's code 14.
+    env.run(&[
+        "upgrade",
+        "--database-url",
+        "sqlite://no/such/dir/x.sqlite3",
+    ])
+    .code(3)
+    .stderr_has("no/such/dir does not exist; create it first")
+    .nowhere("code: 14");
+    // A mistyped `//` shows the user part, so the typo is visible; never the password.
+    env.run(&[
+        "status",
+        "--database-url",
+        "mysql:/root:s3cret@127.0.0.1/db",
+    ])
+    .code(2)
+    .stderr_has("mysql:/root:***@127.0.0.1/db")
+    .nowhere("s3cret");
+    // sqlx's `.up.sql` names the file to rename to.
+    env.write("migrations/0002_u.up.sql", "SELECT 1;\n");
+    env.run(&["history"])
+        .code(2)
+        .stderr_has("0002_u.up.sql")
+        .stderr_has("rename it to 0002_u.sql");
+    env.remove("migrations/0002_u.up.sql");
+    // A description beyond ASCII gives a readable slug.
+    env.run(&["new", "Ünïcode Straße"])
+        .ok()
+        .stdout_has("_unicode_strasse.sql");
+}
+
+/// MySQL: a database that does not exist is met with the command that makes it.
+#[test]
+fn unknown_database_hints_database_create() {
+    let env = Env::new();
+    let Some(db) = Db::mysql(&env, module_path!()) else {
+        return;
+    };
+    db.migration("0001_t.sql", "CREATE TABLE t (id INTEGER);\n");
+    db.run(&["database", "drop", "--yes"]).ok();
+    db.run(&["status"])
+        .code(3)
+        .stderr_has("Unknown database")
+        .stderr_has("aurweb-migrate database create");
+    db.run(&["database", "create"]).ok();
+    db.run(&["upgrade"]).ok();
+}
