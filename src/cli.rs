@@ -265,6 +265,7 @@ enum Cmd {
     History,
     /// Print a shell completion script on stdout
     Completions {
+        /// The shell to write the script for
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
@@ -314,16 +315,16 @@ impl Cli {
                 clap_complete::generate(*shell, &mut Cli::command(), "aurweb-migrate", &mut out);
                 Some(Ok(String::from_utf8_lossy(&out).into_owned()))
             }
-            Cmd::Man { out_dir: None } => {
-                let mut out = Vec::new();
-                clap_mangen::Man::new(command())
-                    .render(&mut out)
-                    .expect("rendering into memory does not fail");
-                Some(Ok(String::from_utf8_lossy(&out).into_owned()))
-            }
+            Cmd::Man { out_dir: None } => Some(Ok(
+                String::from_utf8_lossy(&man_page(command())).into_owned()
+            )),
             Cmd::Man { out_dir: Some(dir) } => Some(
                 std::fs::create_dir_all(dir)
                     .and_then(|()| clap_mangen::generate_to(command(), dir))
+                    // The main page with the sections clap_mangen does not write.
+                    .and_then(|()| {
+                        std::fs::write(dir.join("aurweb-migrate.1"), man_page(command()))
+                    })
                     .map(|()| String::new())
                     .map_err(|e| {
                         aurweb_migrate::Error::Usage(format!(
@@ -462,4 +463,151 @@ fn version_number(text: &str) -> Result<u64, String> {
     }
     text.parse()
         .map_err(|_| format!("{text:?} is too large for a version number"))
+}
+
+/// The main man page: clap_mangen's sections, then EXIT STATUS, ENVIRONMENT, FILES and EXAMPLES
+/// (what README.md says about them, in short), then the version.
+fn man_page(command: clap::Command) -> Vec<u8> {
+    use clap_mangen::roff::{bold, roman, Roff};
+    let man = clap_mangen::Man::new(command);
+    let mut out = Vec::new();
+    let render = |out: &mut Vec<u8>, f: &dyn Fn(&mut Vec<u8>) -> std::io::Result<()>| {
+        f(out).expect("rendering into memory does not fail")
+    };
+    render(&mut out, &|w| man.render_title(w));
+    render(&mut out, &|w| man.render_name_section(w));
+    render(&mut out, &|w| man.render_synopsis_section(w));
+    render(&mut out, &|w| man.render_description_section(w));
+    render(&mut out, &|w| man.render_options_section(w));
+    render(&mut out, &|w| man.render_subcommands_section(w));
+    let mut roff = Roff::new();
+    let mut section = |title: &str, items: &[(&str, &str)]| {
+        roff.control("SH", [title]);
+        for (term, text) in items {
+            roff.control("TP", []);
+            roff.text([bold(*term)]);
+            roff.text([roman(*text)]);
+        }
+    };
+    section(
+        "EXIT STATUS",
+        &[
+            ("0", "success; also a run with nothing to do"),
+            ("1", "check found problems; verify or schema diff found differences"),
+            ("2", "usage or input error: arguments, configuration, migration files (with file and line)"),
+            ("3", "cannot connect, or a database error outside a migration; wait timed out"),
+            ("4", "a migration failed (rolled back where the dialect allows, else recorded as failed)"),
+            ("5", "refused: the history conflicts with the files, tables without history, a drifted schema on adoption"),
+            ("6", "the migration lock was not obtained within --lock-timeout"),
+        ],
+    );
+    section(
+        "ENVIRONMENT",
+        &[
+            (
+                "AURWEB_MIGRATE_DATABASE_URL",
+                "the database URL (before DATABASE_URL); the place for a URL with a password",
+            ),
+            (
+                "DATABASE_URL",
+                "the database URL when AURWEB_MIGRATE_DATABASE_URL is not set",
+            ),
+            (
+                "AUR_CONFIG",
+                "aurweb's INI config, read for [database] when nothing else names a database",
+            ),
+            (
+                "AUR_CONFIG_DEFAULTS",
+                "the defaults read before AUR_CONFIG (default: $AUR_CONFIG.defaults)",
+            ),
+            ("RUST_LOG", "which log lines go to stderr (wins over -v)"),
+            ("NO_COLOR, TERM=dumb", "no colour on a terminal"),
+        ],
+    );
+    section(
+        "FILES",
+        &[
+            ("./aurweb-migrate.toml", "the config file when --config is not given"),
+            ("./migrations/", "<VERSION>_<slug>[.down][.mysql|.sqlite].sql; without it, the migrations built into the binary"),
+            ("./schema/", "mysql.sql and sqlite.sql, the full current schema a fresh database is built from"),
+            ("/etc/aurweb/config", "aurweb's config, through AUR_CONFIG or --aur-config"),
+        ],
+    );
+    section(
+        "EXAMPLES",
+        &[
+            ("aurweb-migrate status", "every migration with its state"),
+            (
+                "aurweb-migrate upgrade --format json",
+                "apply what is pending, as an Ansible task does (changed in the JSON)",
+            ),
+            (
+                "aurweb-migrate upgrade --sql --dialect mysql --from 17",
+                "the upgrade as a script for review, without connecting",
+            ),
+            ("aurweb-migrate downgrade", "revert the newest migration"),
+            (
+                "aurweb-migrate new --reversible \"add a column\"",
+                "write the next migration and its reverse file",
+            ),
+            (
+                "aurweb-migrate check --drift",
+                "fail a CI build with pending migrations or schema drift",
+            ),
+            (
+                "aurweb-migrate wait --timeout 60 && aurweb-migrate upgrade",
+                "wait for the server, then migrate",
+            ),
+        ],
+    );
+    roff.to_writer(&mut out)
+        .expect("rendering into memory does not fail");
+    render(&mut out, &|w| man.render_version_section(w));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every argument of every command has help text, so the man page and --help explain each.
+    #[test]
+    fn every_argument_has_help() {
+        fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for arg in cmd.get_arguments() {
+                if arg.get_help().is_none() && arg.get_long_help().is_none() {
+                    missing.push(format!("{path} {}", arg.get_id()));
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                if sub.get_about().is_none() {
+                    missing.push(format!("{path} {} (no about)", sub.get_name()));
+                }
+                walk(sub, &format!("{path} {}", sub.get_name()), missing);
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&Cli::command(), "aurweb-migrate", &mut missing);
+        assert!(missing.is_empty(), "arguments without help: {missing:?}");
+    }
+
+    #[test]
+    fn the_man_page_has_the_usual_sections() {
+        let page = String::from_utf8(man_page(Cli::command())).unwrap();
+        for section in [
+            "EXIT STATUS",
+            "ENVIRONMENT",
+            "FILES",
+            "EXAMPLES",
+            "OPTIONS",
+            "SUBCOMMANDS",
+        ] {
+            assert!(
+                page.contains(&format!(".SH \"{section}\""))
+                    || page.contains(&format!(".SH {section}")),
+                "no {section} section"
+            );
+        }
+        assert!(page.contains("AURWEB_MIGRATE_DATABASE_URL"));
+    }
 }

@@ -93,9 +93,7 @@ pub fn new_migration(
         let suffix = d.map(|d| format!(".{d}")).unwrap_or_default();
         files.push((
             dir.join(format!("{version}_{slug}{suffix}.sql")),
-            format!(
-                "-- {description}\n--\n-- Statements end with `;`. The file runs in one transaction with its history row;\n-- to run it outside one, start the file with the line `-- aurweb-migrate: no-transaction`.\n\n"
-            ),
+            format!("-- {description}\n--\n{}\n", header_for(*d)),
         ));
         if reversible {
             files.push((
@@ -105,6 +103,27 @@ pub fn new_migration(
         }
     }
     write_new(files)
+}
+
+/// What the header of a new forward file says about how it runs: on SQLite (and in a portable
+/// file, which SQLite runs as well) one transaction with its history row; on MySQL/MariaDB only
+/// while the file holds no statement that commits implicitly.
+fn header_for(dialect: Option<Dialect>) -> &'static str {
+    match dialect {
+        Some(Dialect::Mysql) => {
+            "-- Statements end with `;`; a trigger or routine body goes between `DELIMITER //` and\n\
+             -- `DELIMITER ;` lines. MySQL/MariaDB commit DDL (CREATE, ALTER, DROP, RENAME,\n\
+             -- TRUNCATE) implicitly, so a file holding any runs in steps: each DDL statement alone,\n\
+             -- the statements between them as one transaction with the progress row, and a failure\n\
+             -- leaves the earlier steps committed (`status -v` and `upgrade --dry-run` show the\n\
+             -- steps). A file of data statements only runs in one transaction with its history row.\n"
+        }
+        Some(Dialect::Sqlite) | None => {
+            "-- Statements end with `;`. The file runs in one transaction with its history row\n\
+             -- (SQLite; on MySQL/MariaDB a file holding DDL runs in steps, since DDL commits there);\n\
+             -- to run it outside one, start the file with the line `-- aurweb-migrate: no-transaction`.\n"
+        }
+    }
 }
 
 /// Creates each file (never overwriting one); on a failure the ones already created are

@@ -95,6 +95,18 @@ fn new_with_dialects_writes_one_variant_each() {
     for f in &files {
         run.stdout_has(f);
     }
+    // Each header tells how its dialect runs the file: MySQL commits DDL implicitly and takes
+    // trigger bodies between DELIMITER lines; SQLite runs the file in one transaction.
+    let mysql = String::from_utf8(env.read(format!("migrations/{v}_split.mysql.sql"))).unwrap();
+    assert!(mysql.contains("DELIMITER //"), "{mysql}");
+    assert!(mysql.contains("commit DDL"), "{mysql}");
+    assert!(mysql.contains("runs in steps"), "{mysql}");
+    let sqlite = String::from_utf8(env.read(format!("migrations/{v}_split.sqlite.sql"))).unwrap();
+    assert!(
+        sqlite.contains("one transaction with its history row"),
+        "{sqlite}"
+    );
+    assert!(!sqlite.contains("DELIMITER"), "{sqlite}");
 }
 
 #[test]
