@@ -3,9 +3,10 @@
 //! migration have taken. It is redrawn ten times a second by indicatif's own tick thread, so
 //! the clock moves while one long statement blocks, and it is cleared before the migration's
 //! result line is printed. Only on a terminal: on a pipe or a file (or `TERM=dumb`, or `-q`)
-//! nothing is drawn at all, so logs never get escape codes. Never on stdout. The line is not
-//! cut to the terminal's width (the file:line is the part that matters most); indicatif wraps
-//! it and clears every row it took.
+//! nothing is drawn at all, so logs never get escape codes. Never on stdout. The line never
+//! wraps: the clocks come first, then the statement's number and file:line, then the migration;
+//! what does not fit the terminal's width is cut from the end, so a long description goes
+//! before the file:line does.
 
 use std::io::IsTerminal;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -51,6 +52,8 @@ pub struct LiveLine {
     statement_started: Arc<Mutex<Instant>>,
     /// The file the running migration's statements come from (up or reverse file).
     file: String,
+    /// `applying 3 description`.
+    what: String,
 }
 
 impl LiveLine {
@@ -61,6 +64,7 @@ impl LiveLine {
             bar: None,
             statement_started: Arc::new(Mutex::new(Instant::now())),
             file: String::new(),
+            what: String::new(),
         }
     }
 
@@ -81,16 +85,16 @@ impl LiveLine {
                     &migration.up
                 };
                 self.file = script.path.display().to_string();
-                *self.started() = Instant::now();
-                let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-                bar.set_style(self.style());
-                bar.set_prefix(format!(
+                self.what = format!(
                     "{} {} {}",
                     if reverting { "reverting" } else { "applying" },
                     migration.version,
                     migration.description()
-                ));
-                bar.set_message("starting");
+                );
+                *self.started() = Instant::now();
+                let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+                bar.set_style(self.style());
+                bar.set_message(format!("starting · {}", self.what));
                 bar.enable_steady_tick(TICK);
                 *ACTIVE.lock().unwrap_or_else(PoisonError::into_inner) = Some(bar.clone());
                 self.bar = Some(bar);
@@ -103,10 +107,12 @@ impl LiveLine {
             } => {
                 *self.started() = Instant::now();
                 if let Some(bar) = &self.bar {
-                    bar.set_message(format!(
-                        "statement {number}/{total} at {}:{line}",
-                        self.file
-                    ));
+                    let at = fit_left(
+                        &format!("statement {number}/{total} at "),
+                        &format!("{}:{line}", self.file),
+                        room(),
+                    );
+                    bar.set_message(format!("{at} · {}", self.what));
                 }
             }
             Event::Done { .. } => self.clear(),
@@ -128,10 +134,11 @@ impl LiveLine {
     }
 
     fn style(&self) -> ProgressStyle {
+        // `wide_msg` takes what is left of the terminal's width and is cut to it.
         let template = if crate::report::use_colour(true) {
-            "{spinner:.cyan} {prefix:.bold}  {msg}  {statement:.yellow} {migration:.dim}"
+            "{spinner:.cyan} {statement:.yellow} {migration:.dim}  {wide_msg:.bold}"
         } else {
-            "{spinner} {prefix}  {msg}  {statement} {migration}"
+            "{spinner} {statement} {migration}  {wide_msg}"
         };
         let started = Arc::clone(&self.statement_started);
         ProgressStyle::with_template(template)
@@ -158,6 +165,27 @@ impl Drop for LiveLine {
     }
 }
 
+/// The columns left for the message on stderr's terminal after the spinner and the two
+/// clocks (`⠁ 12m 05.1s (migration 12m 05.1s)  ` takes at most 36).
+fn room() -> usize {
+    let cols = console::Term::stderr()
+        .size_checked()
+        .map_or(80, |(_, cols)| cols as usize);
+    cols.saturating_sub(36).max(20)
+}
+
+/// `head` followed by `tail`, within `room` columns: what does not fit goes from the start of
+/// `tail` (a path's directories), marked `…`, so its end (`file.sql:12`) stays.
+fn fit_left(head: &str, tail: &str, room: usize) -> String {
+    let len = head.chars().count() + tail.chars().count();
+    if len <= room {
+        return format!("{head}{tail}");
+    }
+    let keep = room.saturating_sub(head.chars().count() + 1);
+    let skip = tail.chars().count().saturating_sub(keep);
+    format!("{head}…{}", tail.chars().skip(skip).collect::<String>())
+}
+
 /// `2.3s`, `12m 05.1s`.
 fn seconds(d: Duration) -> String {
     let s = d.as_secs_f64();
@@ -172,6 +200,15 @@ fn seconds(d: Duration) -> String {
 mod tests {
     use super::seconds;
     use std::time::Duration;
+
+    #[test]
+    fn the_end_of_a_path_stays() {
+        assert_eq!(super::fit_left("at ", "a/b.sql:3", 40), "at a/b.sql:3");
+        assert_eq!(
+            super::fit_left("at ", "dir/long_name.sql:12", 14),
+            "at …ame.sql:12"
+        );
+    }
 
     #[test]
     fn seconds_read_well() {

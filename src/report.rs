@@ -25,7 +25,9 @@ pub enum Format {
 
 /// Whether to colour human output on this stream: only on a terminal, never with `NO_COLOR`.
 pub fn use_colour(stream_is_terminal: bool) -> bool {
-    stream_is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+    stream_is_terminal
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
 }
 
 /// Colour for stdout.

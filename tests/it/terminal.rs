@@ -19,7 +19,17 @@ fn quote(s: &str) -> String {
 /// Runs the binary on a pseudo-terminal (200 columns) through `script`; its exit code and
 /// everything the terminal received (stdout and stderr together, escape codes included).
 fn on_terminal(env: &Env, args: &[&str], vars: &[(&str, &str)]) -> (Option<i32>, String) {
-    let mut line = format!("stty rows 50 cols 200; exec {}", quote(BIN));
+    on_terminal_of(200, env, args, vars)
+}
+
+/// [`on_terminal`] with a terminal `cols` wide.
+fn on_terminal_of(
+    cols: u16,
+    env: &Env,
+    args: &[&str],
+    vars: &[(&str, &str)],
+) -> (Option<i32>, String) {
+    let mut line = format!("stty rows 50 cols {cols}; exec {}", quote(BIN));
     for a in args {
         line.push(' ');
         line.push_str(&quote(a));
@@ -68,13 +78,15 @@ fn plain(s: &str) -> String {
 }
 
 /// The first `N.Ns` time after `after` in each redraw of the line that shows `after`.
-fn times_after(terminal: &str, after: &str) -> Vec<f64> {
+/// The statement clock (the first time on the line) of every frame showing `showing`.
+fn times_after(terminal: &str, showing: &str) -> Vec<f64> {
     terminal
         .split(['\r', '\n'])
         .map(plain)
+        .filter(|frame| frame.contains(showing))
         .filter_map(|frame| {
-            let rest = &frame[frame.find(after)? + after.len()..];
-            rest.split_whitespace()
+            frame
+                .split_whitespace()
                 .find_map(|w| w.strip_suffix('s')?.parse::<f64>().ok())
         })
         .collect()
@@ -90,6 +102,38 @@ fn slow_statement(db: &Db) -> &'static str {
 }
 
 each_db!(progress_line_on_a_terminal_only);
+
+/// On an 80-column terminal the line never wraps: a long description is cut, the clocks and
+/// the statement's file:line stay.
+#[test]
+fn the_progress_line_fits_an_80_column_terminal() {
+    let env = Env::new();
+    let db = Db::sqlite(&env);
+    let slow = slow_statement(&db);
+    db.migration(
+        "0001_a_very_long_description_that_goes_on_and_on_well_past_the_edge_of_any_terminal.sql",
+        &format!("CREATE TABLE t (x INTEGER);\n{slow}\n"),
+    );
+    let (code, terminal) =
+        on_terminal_of(80, db.env, &["--database-url", db.url(), "upgrade"], &[]);
+    assert_eq!(code, Some(0), "{terminal}");
+    let frames: Vec<String> = terminal
+        .split(['\r', '\n'])
+        .map(plain)
+        .filter(|f| f.contains("statement 2/2"))
+        .collect();
+    assert!(!frames.is_empty(), "drawn: {terminal:?}");
+    for f in &frames {
+        assert!(
+            f.chars().count() <= 80,
+            "{} columns: {f:?}",
+            f.chars().count()
+        );
+        assert!(f.contains(".sql:2"), "the file:line stays: {f:?}");
+    }
+    // indicatif moves up a row to clear a line that wrapped; a line that fits never does.
+    assert!(!terminal.contains("\x1b[1A"), "{terminal:?}");
+}
 
 fn progress_line_on_a_terminal_only(db: &Db) {
     let slow = slow_statement(db);
@@ -423,4 +467,25 @@ fn install_script_installs_binary_completions_and_man_pages() {
         .expect("run the installed binary");
     assert!(out.status.success(), "{out:?}");
     assert!(db.has_table("t1"));
+}
+
+/// `status` colours the states on a terminal, never with `NO_COLOR`, `TERM=dumb` or a pipe.
+#[test]
+fn status_colours_states_on_a_terminal_only() {
+    let env = Env::new();
+    let db = Db::sqlite(&env);
+    db.migration("0001_one.sql", "CREATE TABLE t1 (id INT);\n");
+    db.migration("0002_two.sql", "CREATE TABLE t2 (id INT);\n");
+    db.run(&["upgrade", "--to", "1"]).ok();
+    let args = ["--database-url", db.url(), "status"];
+    let (code, coloured) = on_terminal(db.env, &args, &[]);
+    assert_eq!(code, Some(0), "{coloured}");
+    assert!(coloured.contains("\x1b["), "colour on a terminal: {coloured:?}");
+    assert!(plain(&coloured).contains("pending   2  two"), "{coloured:?}");
+    for vars in [[("NO_COLOR", "1")], [("TERM", "dumb")]] {
+        let (code, text) = on_terminal(db.env, &args, &vars);
+        assert_eq!(code, Some(0), "{text}");
+        assert!(!text.contains("\x1b["), "{vars:?}: {text:?}");
+    }
+    db.run(&["status"]).ok().nowhere("\x1b[");
 }
