@@ -719,6 +719,21 @@ pub fn print(s: &str) {
 }
 
 static JSON_LOGS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// `-q`: [`waiting`] says nothing.
+pub fn set_quiet(on: bool) {
+    QUIET.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Said once when a run has to wait for the migration lock, naming who holds it (not with
+/// `-q`): a deploy that seems to hang shows why.
+pub fn waiting(message: &str) {
+    if !QUIET.load(std::sync::atomic::Ordering::Relaxed) {
+        // Before any migration of the run starts: no progress line is drawn yet.
+        stderr_line("INFO", message, message, json!({}));
+    }
+}
 
 /// `--log-format json`: the tool's own stderr lines (warnings, notes, the final error) become
 /// log objects like the tracing lines, so every stderr line parses as JSON.

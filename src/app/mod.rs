@@ -135,6 +135,8 @@ pub async fn run(request: Request) -> Result<i32> {
     let cwd = std::env::current_dir()
         .map_err(|e| Error::Usage(format!("cannot read the working directory: {e}")))?;
     let env = |name: &str| std::env::var(name).ok();
+    report::set_quiet(request.quiet);
+    crate::backend::on_lock_wait(report::waiting);
     let session = match config::resolve(&request.overrides, &env, &cwd)
         .and_then(|settings| Session::new(&request, settings))
     {

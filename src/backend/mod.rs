@@ -71,6 +71,22 @@ impl StatementError {
     }
 }
 
+/// Where a backend says, once, that it waits for the migration lock and who holds it: set by
+/// the application to its stderr notice (the backend itself prints nothing).
+static WAIT_NOTICE: std::sync::OnceLock<fn(&str)> = std::sync::OnceLock::new();
+
+/// Sets what [`wait_notice`] calls; the first setting stays.
+pub fn on_lock_wait(notice: fn(&str)) {
+    let _ = WAIT_NOTICE.set(notice);
+}
+
+/// Says that the run waits for the lock (nothing when no notice is set).
+pub(crate) fn wait_notice(message: &str) {
+    if let Some(notice) = WAIT_NOTICE.get() {
+        notice(message);
+    }
+}
+
 /// The backend seam. Methods take `&mut self`: one connection, used by one task.
 #[allow(async_fn_in_trait)]
 pub trait Backend: Catalogue {

@@ -549,6 +549,30 @@ impl Backend for Mysql {
         // within that plus the connect timeout was lost with the connection (a network gone
         // silent), and waiting longer would hang for ever.
         let bound = self.timeouts.lock + self.timeouts.connect + Duration::from_secs(1);
+        // Free (the usual case): taken at once, in the one round trip the wait would cost.
+        let at_once = bounded!(
+            self,
+            sqlx::query_scalar::<_, Option<i64>>("SELECT GET_LOCK(?, 0)")
+                .bind(&self.lock_name)
+                .fetch_one(&mut self.conn)
+        )?;
+        if at_once == Some(1) {
+            self.locked = true;
+            return Ok(());
+        }
+        if seconds == 0 {
+            return Err(Error::LockTimeout {
+                seconds,
+                holder: self.lock_holder().await,
+            });
+        }
+        let holder = self
+            .lock_holder()
+            .await
+            .unwrap_or_else(|| "another session".to_string());
+        super::wait_notice(&format!(
+            "waiting up to {seconds}s (--lock-timeout) for the migration lock, held by {holder}"
+        ));
         let got = tokio::time::timeout(
             bound,
             sqlx::query_scalar::<_, Option<i64>>("SELECT GET_LOCK(?, ?)")

@@ -71,7 +71,10 @@ fn argument_errors_are_json_too() {
     let env = crate::support::Env::new();
     for (args, says) in [
         (&["--format", "json", "upgrade", "--bogus"][..], "--bogus"),
-        (&["downgrade", "--format=json"][..], "--to"),
+        (
+            &["downgrade", "--format=json", "--to", "+1"][..],
+            "not a version number",
+        ),
         (&["--format", "json"][..], "requires a subcommand"),
         (&["--format", "json", "upgrade", "--to", "x"][..], "'x'"),
     ] {

@@ -439,6 +439,13 @@ fn lock_held_elsewhere_times_out_naming_the_holder() {
         run.elapsed < Duration::from_secs(5),
         "gave up within a few seconds",
     );
+    // The wait is said once, up front, naming the holder; -q keeps it quiet.
+    let said = run.stderr.matches("waiting up to 1s").count();
+    run.check(said == 1, "the wait is announced once")
+        .stderr_has(&format!("held by connection {id}"));
+    db.run(&["-q", "upgrade", "--lock-timeout", "1"])
+        .code(6)
+        .nowhere("waiting up to");
     let run = db.run(&["upgrade", "--lock-timeout", "1", "--format", "json"]);
     let doc = run.code(6).json();
     assert_eq!(doc["error"]["kind"], "lock-timeout", "{doc:#}");

@@ -480,8 +480,14 @@ fn status_colours_states_on_a_terminal_only() {
     let args = ["--database-url", db.url(), "status"];
     let (code, coloured) = on_terminal(db.env, &args, &[]);
     assert_eq!(code, Some(0), "{coloured}");
-    assert!(coloured.contains("\x1b["), "colour on a terminal: {coloured:?}");
-    assert!(plain(&coloured).contains("pending   2  two"), "{coloured:?}");
+    assert!(
+        coloured.contains("\x1b["),
+        "colour on a terminal: {coloured:?}"
+    );
+    assert!(
+        plain(&coloured).contains("pending   2  two"),
+        "{coloured:?}"
+    );
     for vars in [[("NO_COLOR", "1")], [("TERM", "dumb")]] {
         let (code, text) = on_terminal(db.env, &args, &vars);
         assert_eq!(code, Some(0), "{text}");
