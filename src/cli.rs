@@ -499,6 +499,7 @@ fn man_page(command: clap::Command) -> Vec<u8> {
             ("4", "a migration failed (rolled back where the dialect allows, else recorded as failed)"),
             ("5", "refused: the history conflicts with the files, tables without history, a drifted schema on adoption"),
             ("6", "the migration lock was not obtained within --lock-timeout"),
+            ("130, 143", "interrupted by SIGINT or SIGTERM; the message says what state the database is left in"),
         ],
     );
     section(

@@ -122,6 +122,11 @@ pub enum Error {
         draft: String,
     },
 
+    /// SIGINT or SIGTERM stopped the run (exit 130 or 143): `state` says what the database was
+    /// left in.
+    #[error("interrupted by {signal}: {state}")]
+    Interrupted { signal: &'static str, state: String },
+
     /// The migration lock was not had in time (exit 6).
     #[error("timed out after {seconds}s waiting for the migration lock{}", holder.as_ref().map(|h| format!(" (held by {h})")).unwrap_or_default())]
     LockTimeout {
@@ -248,6 +253,13 @@ impl Error {
             Error::Refused(_) | Error::RefusedBecause(_) | Error::Drift { .. } => 5,
             Error::LockTimeout { .. } => 6,
             Error::SelfCheck { .. } | Error::SelfCheckFailed { .. } => 1,
+            Error::Interrupted { signal, .. } => {
+                if *signal == "SIGINT" {
+                    130
+                } else {
+                    143
+                }
+            }
         }
     }
 
@@ -267,6 +279,7 @@ impl Error {
             Error::Drift { .. } => "drift",
             Error::LockTimeout { .. } => "lock-timeout",
             Error::SelfCheck { .. } | Error::SelfCheckFailed { .. } => "self-check",
+            Error::Interrupted { .. } => "interrupted",
         }
     }
 

@@ -94,14 +94,17 @@ pub(super) async fn upgrade(s: &Session<'_>, flags: Flags) -> std::result::Resul
         None => s.open().await.map_err(plain)?,
     };
     let mut progress = Progress::new(s);
-    let result = s
-        .with_connection(conn, async |c| {
+    let result = interruptible(
+        s,
+        &set,
+        s.with_connection(conn, async |c| {
             runner::upgrade(c, &set, options, schema.as_ref(), &mut |e| {
                 progress.event(e)
             })
             .await
-        })
-        .await;
+        }),
+    )
+    .await;
     finish(s, result, progress, "applied", "applied").await
 }
 
@@ -155,12 +158,59 @@ pub(super) async fn downgrade(
     }
     let conn = s.open().await.map_err(plain)?;
     let mut progress = Progress::new(s);
-    let result = s
-        .with_connection(conn, async |c| {
+    let result = interruptible(
+        s,
+        &set,
+        s.with_connection(conn, async |c| {
             runner::downgrade(c, &set, to, &mut |e| progress.event(e)).await
-        })
-        .await;
+        }),
+    )
+    .await;
     finish(s, result, progress, "reverted", "reverted").await
+}
+
+/// Runs `work` (which holds the run's connection) until it ends or SIGINT/SIGTERM arrives.
+/// On a signal the work is dropped with its connection — SQLite rolls the open transaction
+/// back as the connection goes; on MySQL the server is told to end the connection, which
+/// cancels the running statement, rolls back its transaction and releases the run lock — and
+/// the error says, from the history read again, what state the database is in.
+async fn interruptible<T>(
+    s: &Session<'_>,
+    set: &crate::source::MigrationSet,
+    work: impl std::future::Future<Output = Result<T>>,
+) -> Result<T> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut int), Ok(mut term)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) else {
+        return work.await;
+    };
+    let which = tokio::select! {
+        r = work => return r,
+        _ = int.recv() => "SIGINT",
+        _ = term.recv() => "SIGTERM",
+    };
+    crate::backend::interrupt(s.timeouts.connect).await;
+    let state = match s.read_history().await {
+        Ok(history) => {
+            let ov = crate::plan::overview(&set.migrations, &history, true);
+            let mut state = format!(
+                "the running statement was stopped and its open transaction rolled back, and the migration lock is released; the database is at version {}, {} pending",
+                crate::history::current(&history).map_or("none".to_string(), |v| v.to_string()),
+                ov.pending().count()
+            );
+            for p in &ov.problems {
+                state.push_str(&format!("\n  {p}"));
+            }
+            state
+        }
+        Err(e) => format!("the history could not be read afterwards: {e}"),
+    };
+    Err(Error::Interrupted {
+        signal: which,
+        state,
+    })
 }
 
 /// `downgrade --dry-run`: the reverse files that would run, newest first, nothing written.

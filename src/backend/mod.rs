@@ -75,6 +75,12 @@ impl StatementError {
 /// the application to its stderr notice (the backend itself prints nothing).
 static WAIT_NOTICE: std::sync::OnceLock<fn(&str)> = std::sync::OnceLock::new();
 
+/// After an interrupted run dropped its connections: ends what the server may still run for
+/// them (MySQL; a SQLite connection rolls back as it closes).
+pub async fn interrupt(timeout: Duration) {
+    mysql::kill_open_sessions(timeout).await;
+}
+
 /// Sets what [`wait_notice`] calls; the first setting stays.
 pub fn on_lock_wait(notice: fn(&str)) {
     let _ = WAIT_NOTICE.set(notice);

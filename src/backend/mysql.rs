@@ -67,6 +67,38 @@ pub struct Mysql {
     reset_sql: String,
 }
 
+/// The main connections open now (server, connection id): what [`kill_open_sessions`] ends
+/// when the run is interrupted.
+static OPEN: std::sync::Mutex<Vec<(MysqlTarget, u64)>> = std::sync::Mutex::new(Vec::new());
+
+fn open_sessions() -> std::sync::MutexGuard<'static, Vec<(MysqlTarget, u64)>> {
+    OPEN.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Ends every main connection this process has open, from a new connection each
+/// (`KILL CONNECTION`): the server cancels the running statement, rolls back the open
+/// transaction and releases the run lock at once, whatever the statement was doing. For an
+/// interrupted run, whose own connection can no longer be used.
+pub async fn kill_open_sessions(timeout: Duration) {
+    let open: Vec<(MysqlTarget, u64)> = std::mem::take(&mut *open_sessions());
+    for (target, id) in open {
+        let work = async {
+            let mut conn = connect_options(&target).connect().await?;
+            sqlx::raw_sql(&format!("KILL CONNECTION {id}"))
+                .execute(&mut conn)
+                .await?;
+            conn.close().await
+        };
+        if let Ok(Err(e)) | Err(e) = tokio::time::timeout(timeout, work)
+            .await
+            .map_err(|_| sqlx::Error::PoolTimedOut)
+        {
+            tracing::warn!("could not end connection {id} after the interruption: {e}");
+        }
+    }
+}
+
 /// `Unknown database '…'`.
 const ER_BAD_DB_ERROR: u16 = 1049;
 
@@ -323,6 +355,7 @@ impl Mysql {
             connect_error(m)
         })?;
         let connection_id = connection_id as u64;
+        open_sessions().push((target.clone(), connection_id));
         Ok(Mysql {
             conn,
             options,
@@ -1192,6 +1225,7 @@ impl Mysql {
     /// Closes the connections cleanly (the server then releases the lock); a lost connection
     /// is just dropped, and nothing waits longer than the connect timeout.
     pub async fn close(self) {
+        open_sessions().retain(|(_, id)| *id != self.connection_id);
         let timeout = self.timeouts.connect;
         if !self.broken {
             let _ = tokio::time::timeout(timeout, self.conn.close()).await;

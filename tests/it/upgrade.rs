@@ -36,6 +36,7 @@ fn third_fails(db: &Db) {
 }
 
 each_db!(
+    interrupted_mid_migration_rolls_back_and_says_so,
     applies_everything_and_records_it,
     second_run_is_a_no_op,
     to_stops_at_the_version,
@@ -303,4 +304,68 @@ fn single_transaction_with_ddl_is_refused_on_mysql() {
         .stderr_has("0001_one.sql")
         .stderr_has("implicit");
     assert!(db.tables().is_empty(), "{:?}", db.tables());
+}
+
+/// SIGTERM (and SIGINT, exit 130) in the middle of a migration: the tool stops the statement,
+/// rolls its transaction back, releases the lock, says what state the database is in, and
+/// exits 143; the next run applies the migration from the start.
+fn interrupted_mid_migration_rolls_back_and_says_so(db: &Db) {
+    db.migration("0001_log.sql", "CREATE TABLE log (n INTEGER);\n");
+    db.run(&["upgrade"]).ok();
+    let slow = if db.is_sqlite() {
+        "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 30000000) SELECT count(*) FROM c;"
+    } else {
+        "SELECT SLEEP(20);"
+    };
+    db.migration(
+        "0002_slow.sql",
+        &format!("INSERT INTO log VALUES (1);\n{slow}\nINSERT INTO log VALUES (2);\n"),
+    );
+    for (signal, code) in [("TERM", 143), ("INT", 130)] {
+        let mut child = db.cmd(&["upgrade"]).spawn();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            assert!(!child.has_exited(), "the tool finished before the signal");
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the slow statement never ran"
+            );
+            let running = if db.is_mysql() {
+                db.scalar(
+                    "SELECT COUNT(*) FROM information_schema.PROCESSLIST \
+                     WHERE DB = DATABASE() AND INFO LIKE 'SELECT SLEEP%'",
+                ) > 0
+            } else {
+                std::thread::sleep(std::time::Duration::from_millis(700));
+                true
+            };
+            if running {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let sent = std::process::Command::new("kill")
+            .args([format!("-{signal}"), child.pid().to_string()])
+            .status()
+            .expect("kill");
+        assert!(sent.success());
+        let run = child.wait();
+        run.code(code)
+            .stderr_has(&format!("interrupted by SIG{signal}"))
+            .stderr_has("rolled back")
+            .stderr_has("at version 1, 1 pending");
+        run.check(
+            run.elapsed < std::time::Duration::from_secs(15),
+            "stopped without waiting for the statement",
+        );
+        assert_eq!(db.count("log"), 0, "nothing of the migration is left");
+        assert_eq!(db.states(), [(1, "applied".to_string())]);
+    }
+    // The lock is free again and the migration runs from its start.
+    db.migration(
+        "0002_slow.sql",
+        "INSERT INTO log VALUES (1);\nINSERT INTO log VALUES (2);\n",
+    );
+    db.run(&["upgrade", "--lock-timeout", "1"]).ok();
+    assert_eq!(db.count("log"), 2);
 }
