@@ -205,6 +205,16 @@ enum Cmd {
         /// Print the reverse statements that would run, without running them
         #[arg(long)]
         dry_run: bool,
+        /// Print the downgrade as an SQL script (version-table statements included) without
+        /// connecting; needs --from
+        #[arg(long, conflicts_with = "dry_run", requires = "from")]
+        sql: bool,
+        /// With --sql: the dialect to write [default: the configured database's]
+        #[arg(long, value_enum, requires = "sql")]
+        dialect: Option<DialectArg>,
+        /// With --sql: the version the database is at
+        #[arg(long, value_name = "VERSION", requires = "sql", value_parser = version_number)]
+        from: Option<u64>,
     },
     /// Exit 1 when anything is pending, modified, missing or failed
     Check {
@@ -393,7 +403,18 @@ impl Cli {
                 resume,
                 replay,
             },
-            Cmd::Downgrade { to, dry_run } => Command::Downgrade { to, dry_run },
+            Cmd::Downgrade {
+                to,
+                sql: true,
+                dialect: d,
+                from,
+                ..
+            } => Command::DowngradeScript {
+                dialect: d.map(dialect),
+                from: from.unwrap_or_default(),
+                to,
+            },
+            Cmd::Downgrade { to, dry_run, .. } => Command::Downgrade { to, dry_run },
             Cmd::Check { drift } => Command::Check { drift },
             Cmd::Baseline {
                 version,

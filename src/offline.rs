@@ -90,6 +90,74 @@ pub fn upgrade_script(
     Ok(w.write(set, options, install, &pending))
 }
 
+/// Writes the downgrade script: the database is at `options.from` (required), and the script
+/// reverts every version above `target`, newest first, as `downgrade --to target` would (each
+/// reverse file with the deletion of its row, in one transaction where the dialect allows;
+/// a MySQL reverse file with DDL marks its row `failed` first, as the runner does).
+pub fn downgrade_script(
+    set: &MigrationSet,
+    options: &ScriptOptions,
+    target: u64,
+) -> Result<String> {
+    let Some(from) = options.from else {
+        return Err(Error::Usage(
+            "downgrade --sql needs --from VERSION: the version the database is at (a script is written without connecting)".into(),
+        ));
+    };
+    set.known("--from", from)?;
+    if target > 0 {
+        set.known("--to", target)?;
+    }
+    if target >= from {
+        return Err(Error::Usage(format!(
+            "--to {target} is not below --from {from}: a downgrade script only goes back"
+        )));
+    }
+    let reverting: Vec<&Migration> = set
+        .migrations
+        .iter()
+        .rev()
+        .filter(|m| m.version > target && m.version <= from)
+        .collect();
+    let missing: Vec<String> = reverting
+        .iter()
+        .filter(|m| m.down.is_none())
+        .map(|m| m.version.to_string())
+        .collect();
+    if !missing.is_empty() {
+        return Err(Error::Usage(format!(
+            "cannot downgrade: no reverse file (<VERSION>_<slug>.down.sql) for version(s) {}",
+            missing.join(", ")
+        )));
+    }
+    let mut w = Writer {
+        dialect: options.dialect,
+        name: options.table.clone(),
+        table: options.table.quoted(options.dialect),
+        out: String::new(),
+    };
+    let _ = writeln!(
+        w.out,
+        "-- aurweb-migrate {} downgrade script for {} ({}), version table {}\n-- Written for a database at version {from}; it leaves it at version {target}, reverting {} migration(s), newest first.\n-- The script refuses to run on a database in any other state.\n",
+        crate::VERSION,
+        options.dialect,
+        set.dir.display(),
+        options.table,
+        reverting.len()
+    );
+    let at: Vec<&Migration> = set
+        .migrations
+        .iter()
+        .filter(|m| m.version <= from)
+        .collect();
+    w.preconditions(options, Some((from, &at)));
+    for m in reverting {
+        w.revert(m);
+    }
+    w.epilogue();
+    Ok(w.out)
+}
+
 struct Writer {
     dialect: Dialect,
     name: TableName,
@@ -393,6 +461,56 @@ impl Writer {
             self.now(),
             m.version
         ));
+        self.out.push('\n');
+    }
+
+    /// One reverse file and the deletion of its row.
+    fn revert(&mut self, m: &Migration) {
+        let down = m
+            .down
+            .as_ref()
+            .expect("checked: every reverted version has a reverse file");
+        let _ = writeln!(
+            self.out,
+            "-- revert {} {} ({}, {} statement(s))",
+            m.version,
+            m.description(),
+            down.path.display(),
+            down.statements.len()
+        );
+        let begin = match self.dialect {
+            Dialect::Mysql => "START TRANSACTION;",
+            Dialect::Sqlite => "BEGIN IMMEDIATE;",
+        };
+        let fk_off = self.dialect == Dialect::Sqlite && down.directives.foreign_keys_off;
+        if fk_off {
+            self.line("PRAGMA foreign_keys = OFF;");
+        }
+        let delete = format!("DELETE FROM {} WHERE version = {};", self.table, m.version);
+        if down.atomic(self.dialect) {
+            self.line(begin);
+            self.statements(down, |_, _| None);
+            self.line(&delete);
+            self.line("COMMIT;");
+        } else {
+            // As `runner::revert_stepwise`: visibly failed while the reverse statements run.
+            self.line(&format!(
+                "UPDATE {} SET state = 'failed', progress_checksum = NULL, error_text = {} WHERE version = {};",
+                self.table,
+                literal(&format!(
+                    "{}{} (0 of {} reverse statements done)",
+                    history::REVERT_STARTED,
+                    down.path.display(),
+                    down.statements.len()
+                )),
+                m.version
+            ));
+            self.statements(down, |_, _| None);
+            self.line(&delete);
+        }
+        if fk_off {
+            self.line("PRAGMA foreign_keys = ON;");
+        }
         self.out.push('\n');
     }
 

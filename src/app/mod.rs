@@ -77,6 +77,14 @@ pub enum Command {
         to: Option<u64>,
         dry_run: bool,
     },
+    /// `downgrade --sql`: the downgrade as an SQL script, without connecting.
+    DowngradeScript {
+        dialect: Option<Dialect>,
+        /// The version the database is at.
+        from: u64,
+        /// `None`: the version below `from` (one migration).
+        to: Option<u64>,
+    },
     Check {
         /// Also compare the live schema with the one its history says it has.
         drift: bool,
@@ -117,6 +125,7 @@ impl Command {
             self,
             Command::New { .. }
                 | Command::UpgradeScript { .. }
+                | Command::DowngradeScript { .. }
                 | Command::History
                 | Command::Verify { .. }
                 | Command::SchemaRender { .. }
@@ -230,6 +239,9 @@ async fn dispatch(s: &Session<'_>) -> std::result::Result<i32, Failure> {
             replay,
         } => upgrade::script(s, *dialect, *from, *to, *replay).map_err(plain),
         Command::Downgrade { to, dry_run } => upgrade::downgrade(s, *to, *dry_run).await,
+        Command::DowngradeScript { dialect, from, to } => {
+            upgrade::downgrade_script(s, *dialect, *from, *to).map_err(plain)
+        }
         Command::Baseline {
             version,
             accept_drift,

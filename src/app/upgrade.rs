@@ -142,6 +142,43 @@ pub(super) fn script(
     Ok(0)
 }
 
+/// `downgrade --sql --from V [--to T]`: the downgrade as an SQL script, without connecting.
+pub(super) fn downgrade_script(
+    s: &Session<'_>,
+    dialect: Option<Dialect>,
+    from: u64,
+    to: Option<u64>,
+) -> Result<i32> {
+    if s.json() {
+        return Err(Error::Usage(
+            "--sql prints an SQL script; --format json does not apply to it".into(),
+        ));
+    }
+    let dialect = dialect.unwrap_or_else(|| s.dialect());
+    let set = s.load_for(dialect)?;
+    set.refuse_unreviewed()?;
+    // Without --to: the version below --from among the files (one migration).
+    let target = to.unwrap_or_else(|| {
+        set.migrations
+            .iter()
+            .map(|m| m.version)
+            .filter(|&v| v < from)
+            .max()
+            .unwrap_or(0)
+    });
+    let options = offline::ScriptOptions {
+        dialect,
+        from: Some(from),
+        target: crate::plan::Target::Latest,
+        replay: false,
+        table: s.table.clone(),
+        lock_timeout: s.settings.lock_timeout.value.as_secs(),
+    };
+    let script = offline::downgrade_script(&set, &options, target)?;
+    s.emit(&report::Script(script));
+    Ok(0)
+}
+
 /// `downgrade --to V`: reverse files, newest first.
 pub(super) async fn downgrade(
     s: &Session<'_>,

@@ -15,6 +15,7 @@ each_db!(
     replay_script_equals_upgrade_replay,
     failed_script_is_resumed_by_upgrade,
     triggers_quotes_and_comments_reach_the_client_intact,
+    downgrade_script_equals_downgrade,
 );
 
 /// What a client run printed and how it ended.
@@ -360,4 +361,66 @@ fn the_script_waits_for_the_lock_upgrade_holds() {
         1,
         "only the upgrade recorded its migration"
     );
+}
+
+/// `downgrade --sql --from V --to T`, applied with the client, leaves the database as
+/// `downgrade --to T` does (schema and history), DDL and all; applied again, it refuses.
+fn downgrade_script_equals_downgrade(db: &Db) {
+    let env: &Env = db.env;
+    env.migration(
+        "0001_log.sql",
+        "CREATE TABLE log (n INTEGER, what VARCHAR(20));\n",
+    );
+    env.migration("0001_log.down.sql", "DROP TABLE log;\n");
+    env.migration(
+        "0002_rows.sql",
+        "INSERT INTO log VALUES (1, 'a;b');\nINSERT INTO log VALUES (2, 'it''s');\n",
+    );
+    env.migration("0002_rows.down.sql", "DELETE FROM log WHERE n IN (1, 2);\n");
+    env.migration("0003_table.sql", "CREATE TABLE t3 (id INTEGER);\n");
+    env.migration(
+        "0003_table.down.sql",
+        "INSERT INTO log VALUES (3, 'down 3');\nDROP TABLE t3;\n",
+    );
+    db.run(&["upgrade"]).ok();
+    let reference = db.sibling();
+    reference.run(&["upgrade"]).ok();
+    reference.run(&["downgrade", "--to", "1"]).ok();
+
+    // Written without a database: the database setting points nowhere.
+    let run = env
+        .cmd(&[
+            "downgrade",
+            "--sql",
+            "--dialect",
+            db.dialect(),
+            "--from",
+            "3",
+            "--to",
+            "1",
+        ])
+        .env(
+            "AURWEB_MIGRATE_DATABASE_URL",
+            "mysql://nobody@127.0.0.1:9/nowhere",
+        )
+        .run();
+    run.ok()
+        .stdout_has("revert 3 table")
+        .stdout_has("DELETE FROM");
+    let sql = run.stdout.clone();
+    apply_with_client(db, &sql).succeeded();
+    assert_same(db, &reference);
+    assert_eq!(db.strings("SELECT what FROM log"), ["down 3"]);
+    // Applied again, the database is no longer at version 3: refused, nothing changes.
+    let before = history(db);
+    apply_with_client(db, &sql).refused("history_matches_version_3");
+    assert_eq!(history(db), before);
+    // Without --to, one migration; without --from, a usage error.
+    env.run(&["downgrade", "--sql", "--from", "3"])
+        .ok()
+        .stdout_has("revert 3 table")
+        .nowhere("revert 2 rows");
+    env.run(&["downgrade", "--sql"])
+        .code(2)
+        .stderr_has("--from");
 }
