@@ -389,7 +389,7 @@ fn downgrade_script_equals_downgrade(db: &Db) {
 
     // Written without a database: the database setting points nowhere.
     let run = env
-        .cmd(&[
+        .cmd([
             "downgrade",
             "--sql",
             "--dialect",
