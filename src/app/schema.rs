@@ -14,6 +14,18 @@ use crate::source::MigrationSet;
 use crate::survey;
 use crate::Dialect;
 
+/// Where the schema files were looked for, as messages name it.
+fn schema_place(s: &Session<'_>) -> String {
+    match &s.settings.schema.value {
+        crate::source::Location::Dir(dir) => format!(
+            "{}/ (from {})",
+            super::session::display_path(dir).display(),
+            s.settings.schema.origin
+        ),
+        crate::source::Location::Embedded => "the schema built into this binary".to_string(),
+    }
+}
+
 /// `verify [--dialect D]`: exit 1 on any difference.
 pub(super) async fn verify(s: &Session<'_>, only: Option<Dialect>) -> Result<i32> {
     let places = verify_places(s, only)?;
@@ -21,7 +33,16 @@ pub(super) async fn verify(s: &Session<'_>, only: Option<Dialect>) -> Result<i32
     for p in &places {
         let set = s.load_for(p.dialect())?;
         set.refuse_unreviewed()?;
-        sets.push((set, s.schema_for(p.dialect())?));
+        let file = s.schema_for(p.dialect())?;
+        if file.is_none() {
+            return Err(Error::Usage(format!(
+                "verify: no {} in {}: verify compares that file (the full current schema, headed `-- schema-version: N`) with a replay of {}; write it, or point --schema at the directory holding it",
+                crate::source::schema_file_name(p.dialect()),
+                schema_place(s),
+                set.dir.display()
+            )));
+        }
+        sets.push((set, file));
     }
     let mut v = survey::verify(&places, &sets, &s.table, s.timeouts).await?;
     if let Some(d) = only {
@@ -76,8 +97,9 @@ pub(super) async fn render(s: &Session<'_>, dialect: Dialect) -> Result<i32> {
     let set = s.load_for(Dialect::Mysql)?;
     let Some(file) = s.schema_for(Dialect::Mysql)? else {
         return Err(Error::Usage(format!(
-            "schema render: no {} in the schema directory",
-            crate::source::schema_file_name(Dialect::Mysql)
+            "schema render: no {} in {}",
+            crate::source::schema_file_name(Dialect::Mysql),
+            schema_place(s)
         )));
     };
     let built = scratch::build(

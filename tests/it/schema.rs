@@ -1073,3 +1073,19 @@ fn verify_compares_the_dialects_with_each_other() {
         scratch_databases(&db)
     );
 }
+
+/// `verify` names the directory it looked in (and where that setting came from) when a schema
+/// file is missing.
+#[test]
+fn verify_names_the_schema_directory_it_looked_in() {
+    let env = Env::new();
+    env.migration("0001_t.sql", "CREATE TABLE t (id INTEGER);\n");
+    std::fs::create_dir_all(env.join("elsewhere")).unwrap();
+    env.run(&["verify", "--dialect", "sqlite"])
+        .code(2)
+        .stderr_has("no sqlite.sql in schema/ (from default)");
+    env.run(&["verify", "--dialect", "sqlite", "--schema", "elsewhere"])
+        .code(2)
+        .stderr_has("no sqlite.sql in elsewhere/ (from command line)")
+        .stderr_has("replay of migrations");
+}
