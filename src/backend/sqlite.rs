@@ -27,6 +27,8 @@ pub struct Sqlite {
     /// `PRAGMA data_version` read together with the last `BEGIN IMMEDIATE`.
     tx_data_version: Option<i64>,
     timeouts: Timeouts,
+    /// The wait for the write lock was announced (once a run).
+    wait_announced: bool,
 }
 
 /// From this many statements on, a call runs them on the handle directly (below it, locking
@@ -37,6 +39,9 @@ const BATCH_BYTES: usize = 64 * 1024;
 
 const SQLITE_BUSY: i64 = 5;
 const SQLITE_LOCKED: i64 = 6;
+
+/// How long a `BEGIN IMMEDIATE` may wait for another writer before the run says it waits.
+const WAIT_NOTICE_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
 
 impl Sqlite {
     /// Opens the database at `path`. With [`Access::ReadOnly`] a missing file gives `Ok(None)`
@@ -88,6 +93,7 @@ impl Sqlite {
             foreign_keys_off: false,
             tx_data_version: None,
             timeouts,
+            wait_announced: false,
         }))
     }
 
@@ -332,11 +338,32 @@ impl Backend for Sqlite {
             self.foreign_keys_off = true;
         }
         // The data version is read in the same hand-over as BEGIN, for `history_changed`.
+        // A BEGIN that waits longer than a second for another writer says so, once a run.
+        let notice = (!self.wait_announced && self.timeouts.lock > WAIT_NOTICE_AFTER).then(|| {
+            format!(
+                "waiting up to {}s (--lock-timeout) for the write lock on {}, held by another connection writing to it",
+                self.timeouts.lock.as_secs(),
+                self.path.display()
+            )
+        });
+        let begin = sqlx::raw_sql("BEGIN IMMEDIATE; SELECT data_version FROM pragma_data_version")
+            .fetch_one(&mut self.conn);
+        let begun = match notice {
+            None => begin.await,
+            Some(message) => {
+                tokio::pin!(begin);
+                tokio::select! {
+                    r = &mut begin => r,
+                    _ = tokio::time::sleep(WAIT_NOTICE_AFTER) => {
+                        super::wait_notice(&message);
+                        self.wait_announced = true;
+                        begin.await
+                    }
+                }
+            }
+        };
         let begun: std::result::Result<i64, sqlx::Error> =
-            sqlx::raw_sql("BEGIN IMMEDIATE; SELECT data_version FROM pragma_data_version")
-                .fetch_one(&mut self.conn)
-                .await
-                .and_then(|row| row.try_get::<i64, _>(0));
+            begun.and_then(|row| row.try_get::<i64, _>(0));
         match begun {
             Ok(v) => {
                 self.tx_data_version = Some(v);

@@ -97,8 +97,24 @@ fn upgrade_waits_for_a_short_lock() {
     db.exec("PRAGMA user_version = 7");
     let lock = db.hold_write_lock();
     let waiting = db.cmd(&["upgrade", "--lock-timeout", "20"]).spawn();
-    std::thread::sleep(Duration::from_millis(500));
+    // Past a second, the wait is said once on stderr.
+    std::thread::sleep(Duration::from_millis(1800));
     lock.release();
-    waiting.wait().ok();
+    let run = waiting.wait();
+    run.ok()
+        .stderr_has("waiting up to 20s (--lock-timeout) for the write lock");
+    run.check(
+        run.stderr.matches("waiting up to").count() == 1,
+        "said once",
+    );
     db.assert_tables(&["t1"]);
+
+    // -q: nothing said.
+    env.migration("0002_two.sql", "CREATE TABLE t2 (id INTEGER);\n");
+    let lock = db.hold_write_lock();
+    let waiting = db.cmd(&["-q", "upgrade", "--lock-timeout", "20"]).spawn();
+    std::thread::sleep(Duration::from_millis(1500));
+    lock.release();
+    waiting.wait().ok().nowhere("waiting up to");
+    db.assert_tables(&["t1", "t2"]);
 }
