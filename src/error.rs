@@ -283,6 +283,19 @@ impl Error {
         }
     }
 
+    /// `downgrade` needs reverse files that `versions` do not have (exit 2).
+    pub fn no_reverse(versions: &[u64]) -> Self {
+        Error::Usage(format!(
+            "cannot downgrade: no reverse file (<VERSION>_<slug>.down.sql) for version{} {}",
+            if versions.len() == 1 { "" } else { "s" },
+            versions
+                .iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+    }
+
     /// Shorthand for a single input error.
     pub fn input(path: impl Into<PathBuf>, line: Option<u32>, message: impl Into<String>) -> Self {
         Error::Input(vec![InputError {

@@ -91,14 +91,16 @@ pub fn upgrade_script(
 }
 
 /// Writes the downgrade script: the database is at `options.from` (required), and the script
-/// reverts every version above `target`, newest first, as `downgrade --to target` would (each
-/// reverse file with the deletion of its row, in one transaction where the dialect allows;
-/// a MySQL reverse file with DDL marks its row `failed` first, as the runner does).
-pub fn downgrade_script(
-    set: &MigrationSet,
-    options: &ScriptOptions,
-    target: u64,
-) -> Result<String> {
+/// reverts every version above `options.target` (`Target::Version`), newest first, as
+/// `downgrade --to` would (each reverse file with the deletion of its row, in one transaction
+/// where the dialect allows; a MySQL reverse file with DDL marks its row `failed` first, as the
+/// runner does).
+pub fn downgrade_script(set: &MigrationSet, options: &ScriptOptions) -> Result<String> {
+    let Target::Version(target) = options.target else {
+        return Err(Error::Usage(
+            "downgrade --sql needs the version to go back to".into(),
+        ));
+    };
     let Some(from) = options.from else {
         return Err(Error::Usage(
             "downgrade --sql needs --from VERSION: the version the database is at (a script is written without connecting)".into(),
@@ -119,16 +121,13 @@ pub fn downgrade_script(
         .rev()
         .filter(|m| m.version > target && m.version <= from)
         .collect();
-    let missing: Vec<String> = reverting
+    let missing: Vec<u64> = reverting
         .iter()
         .filter(|m| m.down.is_none())
-        .map(|m| m.version.to_string())
+        .map(|m| m.version)
         .collect();
     if !missing.is_empty() {
-        return Err(Error::Usage(format!(
-            "cannot downgrade: no reverse file (<VERSION>_<slug>.down.sql) for version(s) {}",
-            missing.join(", ")
-        )));
+        return Err(Error::no_reverse(&missing));
     }
     let mut w = Writer {
         dialect: options.dialect,

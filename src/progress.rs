@@ -54,6 +54,8 @@ pub struct LiveLine {
     file: String,
     /// `applying 3 description`.
     what: String,
+    /// Columns for the message, read from the terminal as the migration starts.
+    room: usize,
 }
 
 impl LiveLine {
@@ -65,6 +67,7 @@ impl LiveLine {
             statement_started: Arc::new(Mutex::new(Instant::now())),
             file: String::new(),
             what: String::new(),
+            room: 0,
         }
     }
 
@@ -85,6 +88,8 @@ impl LiveLine {
                     &migration.up
                 };
                 self.file = script.path.display().to_string();
+                // Once a migration, not once a statement (an ioctl each).
+                self.room = room();
                 self.what = format!(
                     "{} {} {}",
                     if reverting { "reverting" } else { "applying" },
@@ -110,7 +115,7 @@ impl LiveLine {
                     let at = fit_left(
                         &format!("statement {number}/{total} at "),
                         &format!("{}:{line}", self.file),
-                        room(),
+                        self.room,
                     );
                     bar.set_message(format!("{at} · {}", self.what));
                 }

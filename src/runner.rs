@@ -979,6 +979,23 @@ impl SingleTransaction for Error {
     }
 }
 
+/// What `downgrade [--to T]` reverts on `history`: the version it stays at (without `--to`,
+/// the one below the newest recorded, so that exactly one is reverted) and the steps, newest
+/// first; or the refusal. Shared by `downgrade` and `downgrade --dry-run`.
+pub fn downgrade_plan<'a>(
+    set: &'a MigrationSet,
+    history: &'a [Row],
+    to: Option<u64>,
+) -> Result<(u64, Vec<(&'a Migration, &'a Row)>)> {
+    let target = to.unwrap_or_else(|| history::below_current(history));
+    let ov = plan::overview(&set.migrations, history, true);
+    let steps = plan::downgrade(&ov, target).map_err(|r| match r {
+        DowngradeRefusal::Problems(p) => Error::Refused(p),
+        DowngradeRefusal::NoReverse(versions) => Error::no_reverse(&versions),
+    })?;
+    Ok((target, steps))
+}
+
 /// Reverts applied migrations above `target`, newest first, each with its row in one transaction.
 pub async fn downgrade<B: Backend>(
     backend: &mut B,
@@ -989,17 +1006,7 @@ pub async fn downgrade<B: Backend>(
     with_lock(backend, async |backend| {
         let history = backend.read_history().await?;
         // Without --to: the newest one only, decided under the lock.
-        let target = target.unwrap_or_else(|| history::below_current(&history));
-        let ov = plan::overview(&set.migrations, &history, true);
-        let steps =
-            plan::downgrade(&ov, target).map_err(|r| match r {
-                DowngradeRefusal::Problems(p) => Error::Refused(p),
-                DowngradeRefusal::NoReverse(versions) => Error::Usage(format!(
-                "cannot downgrade: no reverse file (<VERSION>_<slug>.down.sql) for version{} {}",
-                if versions.len() == 1 { "" } else { "s" },
-                versions.iter().map(u64::to_string).collect::<Vec<_>>().join(", ")
-            )),
-            })?;
+        let (target, steps) = downgrade_plan(set, &history, target)?;
         let mut outcome = Outcome::default();
         let mut remaining: Vec<Row> = history.clone();
         let dialect = backend.dialect();

@@ -116,6 +116,21 @@ pub(super) fn script(
     to: Option<u64>,
     replay: bool,
 ) -> Result<i32> {
+    let (dialect, set) = script_set(s, dialect)?;
+    let schema = if replay || from.is_some() {
+        None
+    } else {
+        s.schema_for(dialect)?
+    };
+    let options = script_options(s, dialect, from, runner::target(&set, to)?, replay);
+    let script = offline::upgrade_script(&set, schema.as_ref(), &options)?;
+    s.emit(&report::Script(script));
+    Ok(0)
+}
+
+/// What both `--sql` commands start from: no JSON (the output is a script), and the migrations
+/// of the dialect written for, reviewed.
+fn script_set(s: &Session<'_>, dialect: Option<Dialect>) -> Result<(Dialect, MigrationSet)> {
     if s.json() {
         return Err(Error::Usage(
             "--sql prints an SQL script; --format json does not apply to it".into(),
@@ -124,22 +139,24 @@ pub(super) fn script(
     let dialect = dialect.unwrap_or_else(|| s.dialect());
     let set = s.load_for(dialect)?;
     set.refuse_unreviewed()?;
-    let schema = if replay || from.is_some() {
-        None
-    } else {
-        s.schema_for(dialect)?
-    };
-    let options = offline::ScriptOptions {
+    Ok((dialect, set))
+}
+
+fn script_options(
+    s: &Session<'_>,
+    dialect: Dialect,
+    from: Option<u64>,
+    target: crate::plan::Target,
+    replay: bool,
+) -> offline::ScriptOptions {
+    offline::ScriptOptions {
         dialect,
         from,
-        target: runner::target(&set, to)?,
+        target,
         replay,
         table: s.table.clone(),
         lock_timeout: s.settings.lock_timeout.value.as_secs(),
-    };
-    let script = offline::upgrade_script(&set, schema.as_ref(), &options)?;
-    s.emit(&report::Script(script));
-    Ok(0)
+    }
 }
 
 /// `downgrade --sql --from V [--to T]`: the downgrade as an SQL script, without connecting.
@@ -149,14 +166,7 @@ pub(super) fn downgrade_script(
     from: u64,
     to: Option<u64>,
 ) -> Result<i32> {
-    if s.json() {
-        return Err(Error::Usage(
-            "--sql prints an SQL script; --format json does not apply to it".into(),
-        ));
-    }
-    let dialect = dialect.unwrap_or_else(|| s.dialect());
-    let set = s.load_for(dialect)?;
-    set.refuse_unreviewed()?;
+    let (dialect, set) = script_set(s, dialect)?;
     // Without --to: the version below --from among the files (one migration).
     let target = to.unwrap_or_else(|| {
         set.migrations
@@ -166,15 +176,14 @@ pub(super) fn downgrade_script(
             .max()
             .unwrap_or(0)
     });
-    let options = offline::ScriptOptions {
+    let options = script_options(
+        s,
         dialect,
-        from: Some(from),
-        target: crate::plan::Target::Latest,
-        replay: false,
-        table: s.table.clone(),
-        lock_timeout: s.settings.lock_timeout.value.as_secs(),
-    };
-    let script = offline::downgrade_script(&set, &options, target)?;
+        Some(from),
+        crate::plan::Target::Version(target),
+        false,
+    );
+    let script = offline::downgrade_script(&set, &options)?;
     s.emit(&report::Script(script));
     Ok(0)
 }
@@ -257,19 +266,7 @@ async fn downgrade_preview(
     to: Option<u64>,
 ) -> Result<i32> {
     let history = s.read_history().await?;
-    let target = to.unwrap_or_else(|| crate::history::below_current(&history));
-    let ov = crate::plan::overview(&set.migrations, &history, true);
-    let steps = crate::plan::downgrade(&ov, target).map_err(|r| match r {
-        crate::plan::DowngradeRefusal::Problems(p) => Error::Refused(p),
-        crate::plan::DowngradeRefusal::NoReverse(versions) => Error::Usage(format!(
-            "cannot downgrade: no reverse file (<VERSION>_<slug>.down.sql) for version(s) {}",
-            versions
-                .iter()
-                .map(u64::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
-        )),
-    })?;
+    let (target, steps) = runner::downgrade_plan(set, &history, to)?;
     let migrations: Vec<&crate::source::Migration> = steps.iter().map(|(m, _)| *m).collect();
     s.emit(&report::DowngradePreview {
         steps: &migrations,

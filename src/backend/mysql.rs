@@ -90,11 +90,15 @@ pub async fn kill_open_sessions(timeout: Duration) {
                 .await?;
             conn.close().await
         };
-        if let Ok(Err(e)) | Err(e) = tokio::time::timeout(timeout, work)
-            .await
-            .map_err(|_| sqlx::Error::PoolTimedOut)
-        {
-            tracing::warn!("could not end connection {id} after the interruption: {e}");
+        match tokio::time::timeout(timeout, work).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                tracing::warn!("could not end connection {id} after the interruption: {e}")
+            }
+            Err(_) => tracing::warn!(
+                "could not end connection {id} after the interruption: no answer within {}s",
+                timeout.as_secs()
+            ),
         }
     }
 }
