@@ -109,6 +109,7 @@ impl<'a> Overview<'a> {
                 kind: p.kind().to_string(),
                 version: p.version(),
                 message: p.to_string(),
+                difference: None,
             })
             .collect();
         for e in self.pending() {
@@ -121,6 +122,7 @@ impl<'a> Overview<'a> {
                         e.version,
                         e.description()
                     ),
+                    difference: None,
                 });
             }
         }
@@ -137,6 +139,9 @@ pub struct Finding {
     pub kind: String,
     pub version: Option<u64>,
     pub message: String,
+    /// A drift finding's difference, so JSON gives its parts (`table`, `object`, `expected`,
+    /// `found`) as `adopt` does.
+    pub difference: Option<crate::schema::Difference>,
 }
 
 /// A database whose history is empty but which holds tables is unmanaged: `upgrade` refuses

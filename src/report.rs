@@ -222,8 +222,27 @@ pub fn status_human(
     out
 }
 
+/// One entry of a `problems` list, the same shape everywhere (`status`, `check`, a refusal):
+/// the parts of a drift difference are `null` for the other kinds.
+fn problem_doc(
+    kind: &str,
+    version: Option<u64>,
+    message: &str,
+    difference: Option<&crate::schema::Difference>,
+) -> Value {
+    json!({
+        "kind": kind,
+        "version": version,
+        "message": message,
+        "table": difference.map(|d| &d.table),
+        "object": difference.map(|d| &d.object),
+        "expected": difference.and_then(|d| d.expected.as_ref()),
+        "found": difference.and_then(|d| d.found.as_ref()),
+    })
+}
+
 fn problem_json(p: &Problem) -> Value {
-    json!({"kind": p.kind(), "version": p.version(), "message": p.to_string()})
+    problem_doc(p.kind(), p.version(), &p.to_string(), None)
 }
 
 pub fn status_json(ctx: &Context, ov: &Overview, pending_only: bool) -> Value {
@@ -319,7 +338,10 @@ fn check_json(ov: &Overview, dialect: Dialect, findings: &[Finding]) -> Value {
         "warnings": check_warnings(ov, dialect),
         "current": ov.current(),
         "pending": ov.pending().count(),
-        "problems": findings.iter().map(|f| json!({"kind": f.kind, "version": f.version, "message": f.message})).collect::<Vec<_>>(),
+        "problems": findings
+            .iter()
+            .map(|f| problem_doc(&f.kind, f.version, &f.message, f.difference.as_ref()))
+            .collect::<Vec<_>>(),
     })
 }
 
@@ -333,21 +355,18 @@ fn applied_json(outcome: &Outcome) -> Vec<Value> {
 
 /// `upgrade`, `downgrade`, `baseline`, `stamp`: what changed.
 pub fn outcome_json(outcome: &Outcome, key: &str) -> Value {
-    let mut doc = json!({
+    json!({
         "format_version": FORMAT_VERSION,
         "changed": !outcome.applied.is_empty() || outcome.installed.is_some(),
         key: applied_json(outcome),
         "current": outcome.current,
-    });
-    if let Some(i) = &outcome.installed {
-        doc["installed"] = json!({
+        "installed": outcome.installed.as_ref().map(|i| json!({
             "file": i.path.display().to_string(),
             "statements": i.statements,
             "execution_ms": i.execution_ms,
             "baseline": i.baseline,
-        });
-    }
-    doc
+        })),
+    })
 }
 
 pub fn outcome_human(outcome: &Outcome, verb: &str) -> String {
@@ -449,20 +468,17 @@ pub fn dry_run_json(preview: &Preview, set: &MigrationSet, dialect: Dialect) -> 
             })
         })
         .collect();
-    let mut doc = json!({
+    json!({
         "format_version": FORMAT_VERSION,
         "changed": false,
         "dry_run": true,
         "pending": list,
-    });
-    if let Some(f) = preview.install {
-        doc["install"] = json!({
+        "install": preview.install.map(|f| json!({
             "file": f.script.path.display().to_string(),
             "statements": f.script.statements.len(),
             "baseline": set.migrations.iter().map(|m| m.version).filter(|v| *v <= f.version).collect::<Vec<_>>(),
-        });
-    }
-    doc
+        })),
+    })
 }
 
 /// `database create|drop`.
@@ -638,42 +654,66 @@ pub fn history_json(set: &MigrationSet) -> Value {
     })
 }
 
-/// An error as JSON, for `--format json` (the message goes to stderr too).
+/// An error as JSON, for `--format json` (the message goes to stderr too). Every key is
+/// always present: `null` (or an empty list) where this error has no such part. `partial` is
+/// what the command changed before it failed and the key that lists it (`applied`, `reverted`,
+/// `recorded`); the commands that record versions always pass one.
 pub fn error_json(e: &Error, partial: Option<(&Outcome, &str)>) -> Value {
+    let failure = match e {
+        Error::MigrationFailed(f) => Some(f),
+        _ => None,
+    };
+    let (file, line) = match e {
+        Error::MigrationFailed(f) => (Some(f.path.display().to_string()), Some(f.line)),
+        Error::InstallFailed { path, line, .. } => (Some(path.display().to_string()), Some(*line)),
+        Error::Input(list) => list.first().map_or((None, None), |i| {
+            (Some(i.path.display().to_string()), i.line)
+        }),
+        _ => (None, None),
+    };
+    let (flag, version) = match e {
+        Error::UnknownVersion { flag, version, .. } => (Some(*flag), Some(*version)),
+        Error::MigrationFailed(f) => (None, Some(f.version)),
+        _ => (None, None),
+    };
     let mut doc = json!({
         "format_version": FORMAT_VERSION,
         "ok": false,
-        "error": {"kind": e.kind(), "exit_code": e.exit_code(), "message": e.to_string()},
+        "changed": partial.is_some_and(|(o, _)| !o.applied.is_empty()),
+        "current": partial.and_then(|(o, _)| o.current),
+        "error": {
+            "kind": e.kind(),
+            "exit_code": e.exit_code(),
+            "message": e.to_string(),
+            "file": file,
+            "line": line,
+            "version": version,
+            "flag": flag,
+            "rolled_back": failure.map(|f| f.rolled_back),
+            "committed": failure.map_or(Vec::new(), |f| f
+                .committed
+                .iter()
+                .map(|(statement, line)| json!({"statement": statement, "line": line}))
+                .collect()),
+        },
+        "inputs": match e {
+            Error::Input(list) => list
+                .iter()
+                .map(|i| json!({"file": i.path.display().to_string(), "line": i.line, "message": i.message}))
+                .collect(),
+            _ => Vec::new(),
+        },
+        "problems": match e {
+            Error::Refused(problems) => problems.iter().map(problem_json).collect(),
+            _ => Vec::new(),
+        },
+        "differences": match e {
+            Error::Drift { differences, .. } => json!(differences),
+            _ => json!([]),
+        },
     });
-    if let Error::Refused(problems) = e {
-        doc["problems"] = problems.iter().map(problem_json).collect();
-    }
-    if let Error::UnknownVersion { flag, version, .. } = e {
-        doc["error"]["flag"] = json!(flag);
-        doc["error"]["version"] = json!(version);
-    }
-    if let Error::MigrationFailed(f) = e {
-        doc["error"]["version"] = json!(f.version);
-        doc["error"]["file"] = json!(f.path.display().to_string());
-        doc["error"]["line"] = json!(f.line);
-        doc["error"]["rolled_back"] = json!(f.rolled_back);
-        doc["error"]["committed"] = f
-            .committed
-            .iter()
-            .map(|(statement, line)| json!({"statement": statement, "line": line}))
-            .collect();
-    }
-    if let Error::InstallFailed { path, line, .. } = e {
-        doc["error"]["file"] = json!(path.display().to_string());
-        doc["error"]["line"] = json!(line);
-    }
-    if let Error::Drift { differences, .. } = e {
-        doc["differences"] = json!(differences);
-    }
     if let Some((outcome, key)) = partial {
-        doc["changed"] = json!(!outcome.applied.is_empty());
         doc[key] = json!(applied_json(outcome));
-        doc["current"] = json!(outcome.current);
     }
     doc
 }
@@ -1039,9 +1079,7 @@ impl Render for Recorded<'_> {
     fn json(&self) -> Value {
         let mut doc = outcome_json(self.outcome, "recorded");
         doc["accepted_drift"] = json!(self.accepted);
-        if let Some((r, _)) = self.alembic_revision {
-            doc["alembic_revision"] = json!(r);
-        }
+        doc["alembic_revision"] = json!(self.alembic_revision.map(|(r, _)| r));
         doc
     }
 }

@@ -36,10 +36,8 @@ pub struct Schema {
 pub struct Table {
     pub name: String,
     /// MySQL storage engine (`InnoDB`).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub engine: Option<String>,
     /// MySQL default collation, for tables with character columns.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub collation: Option<String>,
     /// In table order.
     pub columns: Vec<Column>,
@@ -113,10 +111,8 @@ pub struct Column {
     pub default: Option<String>,
     pub auto_increment: bool,
     /// MySQL `ON UPDATE CURRENT_TIMESTAMP`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub on_update: Option<String>,
     /// MySQL collation of a character column.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub collation: Option<String>,
 }
 

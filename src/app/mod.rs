@@ -134,6 +134,19 @@ impl Command {
                 | Command::Wait { .. }
         )
     }
+
+    /// The JSON key that lists the versions a command records (and so its error document
+    /// lists, empty when it failed before recording any); `None` for the other commands.
+    pub fn records_key(&self) -> Option<&'static str> {
+        match self {
+            Command::Upgrade { dry_run: false, .. } => Some("applied"),
+            Command::Downgrade { dry_run: false, .. } => Some("reverted"),
+            Command::Baseline { .. } | Command::Stamp { .. } | Command::Adopt { .. } => {
+                Some("recorded")
+            }
+            _ => None,
+        }
+    }
 }
 
 /// Runs a request. Returns the exit code on success (0, or 1 when `check`, `verify` or
@@ -182,6 +195,8 @@ fn plain(e: Error) -> Failure {
 
 fn fail(request: &Request, e: Error, partial: Option<(&Outcome, &str)>) -> Result<i32> {
     if request.format == Format::Json {
+        let nothing = Outcome::default();
+        let partial = partial.or(request.command.records_key().map(|k| (&nothing, k)));
         report::print_json(&report::error_json(&e, partial));
     }
     Err(e)

@@ -192,6 +192,7 @@ pub(super) async fn drift_findings(
             kind: "drift".to_string(),
             version: Some(version),
             message: format!("drift from {expected}: {d}"),
+            difference: Some(d.clone()),
         })
         .collect())
 }

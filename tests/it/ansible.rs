@@ -361,8 +361,12 @@ fn upgrade_doc(play: &Play, r: &TaskResult) -> Value {
     let stdout = r.result["stdout"]
         .as_str()
         .unwrap_or_else(|| play.fail(&format!("no stdout in the result on {}", r.host)));
-    serde_json::from_str(stdout)
-        .unwrap_or_else(|e| play.fail(&format!("the tool's stdout on {} is not JSON: {e}", r.host)))
+    let doc: Value = serde_json::from_str(stdout).unwrap_or_else(|e| {
+        play.fail(&format!("the tool's stdout on {} is not JSON: {e}", r.host))
+    });
+    let kind = if doc["ok"] == false { "error" } else { "upgrade" };
+    crate::json_schema::assert_valid(kind, &doc);
+    doc
 }
 
 /// Role variables for a host-local install of the binary under test.
@@ -463,6 +467,7 @@ fn upgrade_reports_changed_then_ok() {
     );
     let status: Value = serde_json::from_str(r.result["stdout"].as_str().unwrap_or_default())
         .unwrap_or_else(|e| check.fail(&format!("status output: {e}")));
+    crate::json_schema::assert_valid("status", &status);
     assert_eq!(status["pending"], 1, "{status:#}");
     check.check(
         check

@@ -20,6 +20,7 @@ mod downgrade;
 mod embedded;
 mod errors_json;
 mod harness;
+mod json_schema;
 mod mysql;
 mod offline;
 mod schema;

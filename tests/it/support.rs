@@ -262,6 +262,11 @@ impl Cmd {
             child,
             stdout,
             stderr,
+            args: self
+                .args
+                .iter()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect(),
             command: self.describe(),
             cwd: self.cwd.clone(),
             started: Instant::now(),
@@ -287,6 +292,7 @@ pub struct Spawned {
     child: Child,
     stdout: JoinHandle<Vec<u8>>,
     stderr: JoinHandle<Vec<u8>>,
+    args: Vec<String>,
     command: String,
     cwd: PathBuf,
     started: Instant,
@@ -310,6 +316,7 @@ impl Spawned {
         let _ = self.child.wait();
         let elapsed = self.started.elapsed();
         Run {
+            args: self.args,
             command: self.command,
             cwd: self.cwd,
             code: None,
@@ -335,6 +342,7 @@ impl Spawned {
         };
         let elapsed = self.started.elapsed();
         let run = Run {
+            args: self.args,
             command: self.command,
             cwd: self.cwd,
             code: status.and_then(|s| s.code()),
@@ -345,6 +353,10 @@ impl Spawned {
         if status.is_none() {
             run.fail(&format!("killed after {RUN_DEADLINE:?}: the command hung"));
         }
+        // Every JSON document the suite makes the binary print is checked against its schema.
+        if run.code.is_some() {
+            crate::json_schema::check_run(&run);
+        }
         run
     }
 }
@@ -352,6 +364,8 @@ impl Spawned {
 /// A finished run of the binary.
 #[derive(Debug, Clone)]
 pub struct Run {
+    /// The arguments the binary was given (which document its JSON output is).
+    pub args: Vec<String>,
     pub command: String,
     pub cwd: PathBuf,
     /// `None` when killed by a signal.
