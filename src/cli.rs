@@ -258,10 +258,10 @@ enum Cmd {
         #[arg(value_parser = version_number)]
         version: u64,
     },
-    /// Settle a failed migration after fixing it by hand
-    #[command(group(ArgGroup::new("how").required(true).args(["applied", "rolled_back"])))]
+    /// Settle a failed migration after fixing it by hand, or accept an edit of an applied file
+    #[command(group(ArgGroup::new("how").required(true).args(["applied", "rolled_back", "accept_edit"])))]
     Resolve {
-        /// The failed version
+        /// The failed (or, with --accept-edit, the edited) version
         #[arg(value_parser = version_number)]
         version: u64,
         /// You completed the migration by hand
@@ -270,6 +270,10 @@ enum Cmd {
         /// You undid what the migration had committed
         #[arg(long)]
         rolled_back: bool,
+        /// The applied file was edited: record its current checksum, knowingly (the database
+        /// keeps what the file did when it ran; the output says whether its statements changed)
+        #[arg(long)]
+        accept_edit: bool,
     },
     /// List the migrations on disk (no database needed)
     History,
@@ -437,11 +441,16 @@ impl Cli {
             },
             Cmd::Stamp { version } => Command::Stamp { version },
             Cmd::Resolve {
-                version, applied, ..
+                version,
+                applied,
+                accept_edit,
+                ..
             } => Command::Resolve {
                 version,
                 resolution: if applied {
                     Resolution::Applied
+                } else if accept_edit {
+                    Resolution::AcceptEdit
                 } else {
                     Resolution::RolledBack
                 },

@@ -14,9 +14,13 @@
 //!   applied_at       VARCHAR(32)  NOT NULL,             -- UTC, RFC 3339 with milliseconds
 //!   applied_by       VARCHAR(255) NOT NULL,             -- user@host
 //!   execution_ms     BIGINT       NOT NULL,
-//!   tool_version     VARCHAR(32)  NOT NULL              -- aurweb-migrate version
+//!   tool_version     VARCHAR(32)  NOT NULL,             -- aurweb-migrate version
+//!   statements_checksum VARCHAR(80) NULL                -- of the canonical statements
 //! )
 //! ```
+//! A table written by 0.1.0 lacks `statements_checksum`: it is read as it is (the column reads
+//! as NULL, [`COLUMNS_0_1`]) and gains the column, under the migration lock, from the first
+//! command that writes to it ([`add_column_sql`]).
 //! On MySQL/MariaDB the table is InnoDB with `utf8mb4`. Rows are written with bound parameters;
 //! the table name is the only formatted identifier, validated by [`TableName`].
 
@@ -83,14 +87,31 @@ pub fn create_table_sql(table: &TableName, dialect: Dialect) -> String {
          \x20 applied_at VARCHAR(32) NOT NULL,\n\
          \x20 applied_by VARCHAR(255) NOT NULL,\n\
          \x20 execution_ms BIGINT NOT NULL,\n\
-         \x20 tool_version VARCHAR(32) NOT NULL\n)\
+         \x20 tool_version VARCHAR(32) NOT NULL,\n\
+         \x20 statements_checksum VARCHAR(80) NULL\n)\
          {suffix}",
         table.quoted(dialect)
     )
 }
 
 /// The columns in the order [`Row`] lists them, for SELECT and INSERT.
-pub const COLUMNS: &str = "version, description, checksum, state, statements_done, statements_total, progress_checksum, error_text, applied_at, applied_by, execution_ms, tool_version";
+pub const COLUMNS: &str = "version, description, checksum, state, statements_done, statements_total, progress_checksum, error_text, applied_at, applied_by, execution_ms, tool_version, statements_checksum";
+
+/// [`COLUMNS`] for SELECT from a table written by 0.1.0, which has no `statements_checksum`.
+pub const COLUMNS_0_1: &str = "version, description, checksum, state, statements_done, statements_total, progress_checksum, error_text, applied_at, applied_by, execution_ms, tool_version, NULL";
+
+/// The columns 0.1.0 wrote, for INSERTs that must work on its table too (`--sql` scripts,
+/// which cannot know which table they will meet).
+pub const COLUMNS_WRITTEN_BY_0_1: &str = "version, description, checksum, state, statements_done, statements_total, progress_checksum, error_text, applied_at, applied_by, execution_ms, tool_version";
+
+/// Brings a table written by 0.1.0 to this release's shape (the one column it lacks; the same
+/// DDL on both dialects).
+pub fn add_column_sql(table: &TableName, dialect: Dialect) -> String {
+    format!(
+        "ALTER TABLE {} ADD COLUMN statements_checksum VARCHAR(80) NULL",
+        table.quoted(dialect)
+    )
+}
 
 /// The state of a recorded version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -139,6 +160,9 @@ pub struct Row {
     pub applied_by: String,
     pub execution_ms: u64,
     pub tool_version: String,
+    /// [`crate::source::Script::statements_checksum`] of the file that ran; `None` in rows
+    /// written by 0.1.0 or by a `--sql` script.
+    pub statements_checksum: Option<String>,
 }
 
 /// How the error text of a row that a stepwise revert left `failed` begins (the runner writes
@@ -176,6 +200,7 @@ pub fn rows_from_json(json: &str) -> std::result::Result<Vec<Row>, String> {
         String,
         i64,
         String,
+        Option<String>,
     );
     let raw: Vec<Raw> = serde_json::from_str(json).map_err(|e| e.to_string())?;
     raw.into_iter()
@@ -199,6 +224,7 @@ pub fn rows_from_json(json: &str) -> std::result::Result<Vec<Row>, String> {
                 applied_by: r.9,
                 execution_ms: nonneg("execution_ms", r.10)?,
                 tool_version: r.11,
+                statements_checksum: r.12,
             })
         })
         .collect()

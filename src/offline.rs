@@ -551,7 +551,9 @@ impl Writer {
         self.line(&format!(
             "INSERT INTO {} ({}) VALUES ({}, {}, {}, '{}', {done}, {total}, {}, NULL, {}, {applied_by}, {execution_ms}, {});",
             self.table,
-            history::COLUMNS,
+            // The columns of 0.1.0's table too: the script cannot know which table it meets
+            // (its rows carry no statement checksum; see `history`).
+            history::COLUMNS_WRITTEN_BY_0_1,
             m.version,
             literal(&m.description()),
             literal(&script.checksum),

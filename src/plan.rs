@@ -19,6 +19,9 @@ pub enum EntryState {
     Pending,
     /// Recorded, but the file's checksum differs.
     Modified,
+    /// Recorded, and the file differs only in comments and whitespace outside quotes: its
+    /// statement checksum equals the recorded one. Warned about, not refused.
+    Edited,
     /// Recorded, but there is no file: the database is ahead of this code.
     Missing,
     Failed,
@@ -31,6 +34,7 @@ impl EntryState {
             EntryState::Baseline => "baseline",
             EntryState::Pending => "pending",
             EntryState::Modified => "modified",
+            EntryState::Edited => "edited",
             EntryState::Missing => "missing",
             EntryState::Failed => "failed",
         }
@@ -200,13 +204,23 @@ pub fn overview<'a>(
                 EntryState::Failed
             }
             Some(r) if r.checksum != m.up.checksum => {
-                problems.push(Problem::Modified {
-                    version: m.version,
-                    description: m.description(),
-                    recorded: r.checksum.clone(),
-                    file: m.up.checksum.clone(),
-                });
-                EntryState::Modified
+                // Only now is the statement checksum worth its second lexing of the file.
+                let statements_changed = r
+                    .statements_checksum
+                    .as_ref()
+                    .map(|recorded| *recorded != m.up.statements_checksum());
+                if statements_changed == Some(false) {
+                    EntryState::Edited
+                } else {
+                    problems.push(Problem::Modified {
+                        version: m.version,
+                        description: m.description(),
+                        recorded: r.checksum.clone(),
+                        file: m.up.checksum.clone(),
+                        statements_changed,
+                    });
+                    EntryState::Modified
+                }
             }
             Some(r) if r.state == State::Baseline => EntryState::Baseline,
             Some(_) => EntryState::Applied,
@@ -446,6 +460,7 @@ mod tests {
             applied_by: String::new(),
             execution_ms: 0,
             tool_version: String::new(),
+            statements_checksum: None,
         }
     }
 
@@ -471,6 +486,62 @@ mod tests {
             .iter()
             .map(|s| (s.migration.version, s.resume_from))
             .collect()
+    }
+
+    /// The recorded checksums of `text` as migration `version`, as the runner writes them.
+    fn recorded_as(version: u64, text: &str) -> (String, String) {
+        let files = vec![RawFile {
+            name: format!("{version}_m{version}.sql"),
+            bytes: text.as_bytes().to_vec(),
+        }];
+        let m = load_files(Path::new("m"), files, Dialect::Sqlite).unwrap();
+        let up = &m.migrations[0].up;
+        (up.checksum.clone(), up.statements_checksum())
+    }
+
+    #[test]
+    fn comments_only_edit_is_edited_not_modified() {
+        let m = set(&[1, 2]);
+        let mut r = row(&m, 1, State::Applied);
+        (r.checksum, _) = recorded_as(1, "-- was\nSELECT   1 ;");
+        // Without a statement checksum (a row of 0.1.0) it cannot be told: modified.
+        let o = overview(&m, std::slice::from_ref(&r), false);
+        assert_eq!(states(&o)[0], (1, "modified"));
+        assert!(matches!(
+            o.problems[0],
+            Problem::Modified {
+                statements_changed: None,
+                ..
+            }
+        ));
+        // With it: edited, and no problem: the pending one runs.
+        r.statements_checksum = Some(recorded_as(1, "-- was\nSELECT   1 ;").1);
+        let o = overview(&m, std::slice::from_ref(&r), false);
+        assert_eq!(states(&o), [(1, "edited"), (2, "pending")]);
+        assert!(o.problems.is_empty());
+        assert_eq!(upgrade(&o, Target::Latest, false).unwrap().len(), 1);
+        // A statement changed: modified, saying so.
+        (r.checksum, _) = recorded_as(1, "SELECT 11;");
+        r.statements_checksum = Some(recorded_as(1, "SELECT 11;").1);
+        let o = overview(&m, std::slice::from_ref(&r), false);
+        assert!(matches!(
+            o.problems[0],
+            Problem::Modified {
+                statements_changed: Some(true),
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn statement_checksum_covers_directives() {
+        let plain = recorded_as(1, "SELECT 1;").1;
+        assert_eq!(plain, recorded_as(1, "SELECT 1; -- done").1);
+        assert_ne!(
+            plain,
+            recorded_as(1, "-- aurweb-migrate: no-transaction\nSELECT 1;").1
+        );
+        assert!(plain.starts_with("sha256-stmts-v1:") && plain.len() == 80);
     }
 
     #[test]

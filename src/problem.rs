@@ -12,6 +12,9 @@ pub enum Problem {
         description: String,
         recorded: String,
         file: String,
+        /// Whether its statements changed too: `None` when its row has no statement checksum
+        /// (written by 0.1.0 or a `--sql` script), so that cannot be told.
+        statements_changed: Option<bool>,
     },
     Missing {
         version: u64,
@@ -85,9 +88,14 @@ impl Problem {
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Problem::Modified { version, description, recorded, file } => write!(
+            Problem::Modified { version, description, recorded, file, statements_changed } => write!(
                 f,
-                "modified: {version} {description}: the file's checksum {file} differs from the recorded {recorded}; restore the file as it was applied, and put the change in a new migration"
+                "modified: {version} {description}: the file's checksum {file} differs from the recorded {recorded}{}; restore the file as it was applied, and put the change in a new migration (or accept the edit knowingly: `aurweb-migrate resolve {version} --accept-edit`)",
+                match statements_changed {
+                    Some(true) => ", and so do its statements",
+                    Some(false) => "",
+                    None => " (its row has no statement checksum, so whether only comments changed cannot be told)",
+                }
             ),
             Problem::Missing { version, description } => write!(
                 f,

@@ -77,6 +77,7 @@ impl LiveLine {
             return;
         }
         match *e {
+            Event::Edited { .. } => {}
             Event::Start {
                 migration,
                 reverting,

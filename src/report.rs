@@ -46,6 +46,7 @@ fn paint(colour: bool, code: &str, text: &str) -> String {
 fn state_colour(state: EntryState) -> &'static str {
     match state {
         EntryState::Applied | EntryState::Baseline => "32",
+        EntryState::Edited => "33",
         EntryState::Pending => "33",
         EntryState::Modified | EntryState::Missing | EntryState::Failed => "31",
     }
@@ -188,6 +189,9 @@ pub fn status_human(
         if e.out_of_order {
             line.push_str("  [out of order]");
         }
+        if e.state == EntryState::Edited {
+            line.push_str("  [edited (comments only)]");
+        }
         if verbose && e.state == EntryState::Pending {
             if let Some(m) = e.migration {
                 line.push_str(&format!(
@@ -285,8 +289,18 @@ pub fn status_json(ctx: &Context, ov: &Overview, pending_only: bool) -> Value {
     })
 }
 
-/// Warnings `check` prints (they do not fail it): pending migrations that cannot be atomic on
-/// the dialect, and (MySQL) constructs the mariadb client reads differently from the server.
+/// The warning about an applied file edited in comments and whitespace only.
+pub fn edited_warning(m: &Migration) -> String {
+    format!(
+        "{}: edited (comments only) after it was applied: its statements are those that ran; `aurweb-migrate resolve {} --accept-edit` records the new checksum",
+        m.up.path.display(),
+        m.version
+    )
+}
+
+/// Warnings `check` prints (they do not fail it): applied files edited in comments only,
+/// pending migrations that cannot be atomic on the dialect, and (MySQL) constructs the mariadb
+/// client reads differently from the server.
 pub fn check_warnings(ov: &Overview, dialect: Dialect) -> Vec<String> {
     let quirks = |m: &Migration| -> Vec<String> {
         if dialect != Dialect::Mysql {
@@ -297,13 +311,18 @@ pub fn check_warnings(ov: &Overview, dialect: Dialect) -> Vec<String> {
             .map(|(line, what)| format!("{}:{line}: {what}", m.up.path.display()))
             .collect()
     };
-    ov.pending()
+    let edited = ov
+        .entries
+        .iter()
+        .filter(|e| e.state == EntryState::Edited)
         .filter_map(|e| e.migration)
-        .flat_map(|m| {
+        .map(edited_warning);
+    edited
+        .chain(ov.pending().filter_map(|e| e.migration).flat_map(|m| {
             let mut w = atomicity_warnings(m, dialect);
             w.extend(quirks(m));
             w
-        })
+        }))
         .collect()
 }
 
@@ -1085,28 +1104,58 @@ impl Render for Recorded<'_> {
 }
 
 /// `resolve`.
-pub struct Resolved {
+pub struct Resolved<'a> {
     pub version: u64,
-    /// `applied` or `rolled-back`.
+    /// `applied`, `rolled-back` or `accepted-edit`.
     pub resolution: &'static str,
-    pub current: Option<u64>,
+    pub settled: &'a crate::runner::Settled,
+    /// The version's file, when there is one.
+    pub file: Option<&'a str>,
 }
 
-impl Render for Resolved {
+impl Render for Resolved<'_> {
     fn human(&self) -> String {
+        let current = self
+            .settled
+            .current
+            .map_or("none".to_string(), |v| v.to_string());
+        if !self.settled.changed {
+            return format!(
+                "nothing to do: the recorded checksum of version {} is its file's; database is at version {current}\n",
+                self.version
+            );
+        }
+        let Some(edit) = &self.settled.edit else {
+            return format!(
+                "resolved {} as {}; database is at version {current}\n",
+                self.version, self.resolution
+            );
+        };
+        let meaning = match edit.statements {
+            "unchanged" => "only comments and whitespace changed: its statements are those that ran",
+            "changed" => "its statements differ from those that ran: the database keeps what the old file did and the new statements will not run (a change belongs in a new migration)",
+            _ => "whether its statements changed cannot be told (its row had no statement checksum): the database keeps what the file did when it ran",
+        };
         format!(
-            "resolved {} as {}; database is at version {}\n",
+            "accepted the edit of {} (version {}): recorded checksum {} -> {}\n{meaning}\ndatabase is at version {current}\n",
+            self.file.unwrap_or("its file"),
             self.version,
-            self.resolution,
-            self.current.map_or("none".to_string(), |v| v.to_string())
+            edit.recorded,
+            edit.checksum
         )
     }
     fn json(&self) -> Value {
         json!({
             "format_version": FORMAT_VERSION,
-            "changed": true,
+            "changed": self.settled.changed,
             "resolved": {"version": self.version, "as": self.resolution},
-            "current": self.current,
+            "current": self.settled.current,
+            "edit": self.settled.edit.as_ref().map(|e| json!({
+                "file": self.file,
+                "recorded_checksum": e.recorded,
+                "checksum": e.checksum,
+                "statements": e.statements,
+            })),
         })
     }
 }

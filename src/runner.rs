@@ -33,6 +33,9 @@ pub enum Event<'a> {
         reverting: bool,
         execution_ms: u64,
     },
+    /// An applied migration's file was edited in comments and whitespace only (the run goes
+    /// on; said once per run, before anything runs).
+    Edited { migration: &'a Migration },
 }
 
 /// Receives [`Event`]s.
@@ -132,6 +135,7 @@ fn new_row(m: &Migration, script: &Script, state: State, execution_ms: u64) -> R
         applied_by: history::whoami(),
         execution_ms,
         tool_version: crate::VERSION.to_string(),
+        statements_checksum: Some(script.statements_checksum()),
     }
 }
 
@@ -455,6 +459,11 @@ async fn upgrade_locked<B: Backend>(
         history = backend.read_history().await?;
     }
     let mut queue = replan(set, &history, options)?;
+    for e in &plan::overview(&set.migrations, &history, true).entries {
+        if let (plan::EntryState::Edited, Some(m)) = (e.state, e.migration) {
+            observe(Event::Edited { migration: m });
+        }
+    }
     check_statement_sizes(backend, set, &queue).await?;
     if options.mode == RunMode::SingleTransaction {
         if let Some((m, from)) = queue
@@ -701,6 +710,7 @@ async fn run_stepwise<B: Backend>(
         Some(mut row) => {
             row.state = State::Failed;
             row.checksum = script.checksum.clone();
+            row.statements_checksum = Some(script.statements_checksum());
             row.statements_done = from as u32;
             row.statements_total = script.statements.len() as u32;
             row.progress_checksum = Some(progress.checksum());
@@ -1188,23 +1198,55 @@ pub async fn stamp<B: Backend>(
     .await
 }
 
-/// What the operator did with a failed migration.
+/// What the operator did with a failed migration, or (`AcceptEdit`) decided about an edited
+/// applied one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Resolution {
     /// Completed by hand: record it as applied.
     Applied,
     /// Undone by hand: forget it, so it is pending again.
     RolledBack,
+    /// The applied file was edited: record its current checksums, knowingly (Flyway's
+    /// `repair`). The database keeps what the file did when it ran.
+    AcceptEdit,
 }
 
-/// Settles a failed migration. `--applied` records the checksum of the file as it is now
-/// (`checksum`, when the file exists), since that is what the operator completed by hand.
+/// The file of the version being resolved, as it is now.
+#[derive(Debug, Clone)]
+pub struct FileNow {
+    pub checksum: String,
+    pub statements_checksum: String,
+}
+
+/// An edit `resolve --accept-edit` recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AcceptedEdit {
+    /// The checksum the row held.
+    pub recorded: String,
+    /// The file's, now recorded.
+    pub checksum: String,
+    /// `unchanged` (comments and whitespace only), `changed`, or `unknown` (the row had no
+    /// statement checksum).
+    pub statements: &'static str,
+}
+
+/// What `resolve` did.
+#[derive(Debug, Clone)]
+pub struct Settled {
+    pub changed: bool,
+    pub current: Option<u64>,
+    pub edit: Option<AcceptedEdit>,
+}
+
+/// Settles a failed migration. `--applied` records the checksums of the file as it is now
+/// (`file`, when the file exists), since that is what the operator completed by hand;
+/// `--accept-edit` records them for an applied or baseline version whose file changed.
 pub async fn resolve<B: Backend>(
     backend: &mut B,
     version: u64,
     resolution: Resolution,
-    checksum: Option<String>,
-) -> Result<Option<u64>> {
+    file: Option<FileNow>,
+) -> Result<Settled> {
     with_lock(backend, async |b| {
         in_transaction(b, async |backend| {
             let history = backend.read_history().await?;
@@ -1213,20 +1255,35 @@ pub async fn resolve<B: Backend>(
                     "version {version} is not recorded in the database; nothing to resolve"
                 )));
             };
+            let mut all = history.clone();
+            if resolution == Resolution::AcceptEdit {
+                let edit = accept_edit(backend, row, file).await?;
+                if let Some(e) = &edit {
+                    all.retain(|r| r.version != version);
+                    let mut row = row.clone();
+                    row.checksum = e.checksum.clone();
+                    all.push(row);
+                }
+                return Ok(Settled {
+                    changed: edit.is_some(),
+                    current: current(&all),
+                    edit,
+                });
+            }
             if row.state != State::Failed {
                 return Err(Error::Usage(format!(
                     "version {version} is {}, not failed; nothing to resolve",
                     row.state.as_str()
                 )));
             }
-            let mut all = history.clone();
             match resolution {
                 Resolution::Applied => {
                     let mut row = row.clone();
                     row.state = State::Applied;
                     row.statements_done = row.statements_total;
-                    if let Some(c) = &checksum {
-                        row.checksum = c.clone();
+                    if let Some(f) = &file {
+                        row.checksum = f.checksum.clone();
+                        row.statements_checksum = Some(f.statements_checksum.clone());
                     }
                     row.error = None;
                     row.applied_at = history::now_utc();
@@ -1239,10 +1296,52 @@ pub async fn resolve<B: Backend>(
                     backend.delete_row(version).await?;
                     all.retain(|r| r.version != version);
                 }
+                Resolution::AcceptEdit => unreachable!("handled above"),
             }
-            Ok(current(&all))
+            Ok(Settled {
+                changed: true,
+                current: current(&all),
+                edit: None,
+            })
         })
         .await
     })
     .await
+}
+
+/// `resolve V --accept-edit` on `row`: records the file's checksums; `None` when they are
+/// recorded already (nothing to do).
+async fn accept_edit<B: Backend>(
+    backend: &mut B,
+    row: &Row,
+    file: Option<FileNow>,
+) -> Result<Option<AcceptedEdit>> {
+    let version = row.version;
+    if row.state == State::Failed {
+        return Err(Error::Usage(format!(
+            "version {version} failed; settle it with `resolve {version} --applied` or `--rolled-back` (--accept-edit is for an applied file that was edited)"
+        )));
+    }
+    let Some(file) = file else {
+        return Err(Error::Usage(format!(
+            "version {version} has no file in the migrations directory: there is no edit to accept"
+        )));
+    };
+    if row.checksum == file.checksum {
+        return Ok(None);
+    }
+    let statements = match &row.statements_checksum {
+        None => "unknown",
+        Some(c) if *c == file.statements_checksum => "unchanged",
+        Some(_) => "changed",
+    };
+    let mut updated = row.clone();
+    updated.checksum = file.checksum.clone();
+    updated.statements_checksum = Some(file.statements_checksum);
+    backend.update_row(&updated).await?;
+    Ok(Some(AcceptedEdit {
+        recorded: row.checksum.clone(),
+        checksum: file.checksum,
+        statements,
+    }))
 }

@@ -188,7 +188,14 @@ pub struct Script {
     pub directives: Directives,
     /// The statements of `text`, split for the dialect in use.
     pub statements: Vec<Statement>,
+    /// The dialect the statements were split for.
+    pub dialect: Dialect,
 }
+
+/// The prefix of a statement checksum ([`Script::statements_checksum`]): SHA-256 over the
+/// directives and the canonical statements (16 + 64 characters, the version table's column
+/// width).
+pub const STATEMENTS_CHECKSUM_PREFIX: &str = "sha256-stmts-v1:";
 
 impl Script {
     /// The text of statement `i`.
@@ -296,6 +303,30 @@ impl Script {
             }
         }
         out
+    }
+
+    /// The checksum of what the file makes the server do: its directives and its statements in
+    /// canonical form ([`splitter::canonical_statements`]: comments and layout outside quotes
+    /// dropped). Two files with the same statement checksum differ only in comments and
+    /// whitespace; the version table stores it beside the file checksum, so such an edit of an
+    /// applied file is told apart exactly. Computed on demand (it lexes the file again).
+    pub fn statements_checksum(&self) -> String {
+        let mut hasher = Sha256::new();
+        let d = &self.directives;
+        hasher.update(format!(
+            "no-transaction={}\nforeign-keys-off={}\nalembic-revision={}\n",
+            d.no_transaction,
+            d.foreign_keys_off,
+            d.alembic_revision.as_deref().unwrap_or("")
+        ));
+        // The file was split before, so it splits again.
+        for statement in
+            splitter::canonical_statements(&self.text, self.dialect).unwrap_or_default()
+        {
+            hasher.update(statement.as_bytes());
+            hasher.update([0u8]);
+        }
+        prefixed_hex(STATEMENTS_CHECKSUM_PREFIX, &hasher.finalize())
     }
 
     /// `sha256-v1:` checksum of the first `n` statements (each statement's text followed by a
@@ -862,6 +893,7 @@ pub fn prepare(
         checksum,
         directives,
         statements,
+        dialect,
     };
     check_database_switch(&script)?;
     // On MySQL a file that commits implicitly anyway runs in steps, where its own COMMITs
@@ -981,9 +1013,13 @@ pub fn checksum(normalised: &[u8]) -> String {
 }
 
 fn hex_checksum(digest: &[u8]) -> String {
+    prefixed_hex(CHECKSUM_PREFIX, digest)
+}
+
+fn prefixed_hex(prefix: &str, digest: &[u8]) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(CHECKSUM_PREFIX.len() + 2 * digest.len());
-    out.push_str(CHECKSUM_PREFIX);
+    let mut out = String::with_capacity(prefix.len() + 2 * digest.len());
+    out.push_str(prefix);
     for &b in digest {
         out.push(HEX[usize::from(b >> 4)] as char);
         out.push(HEX[usize::from(b & 0xf)] as char);

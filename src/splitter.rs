@@ -53,7 +53,24 @@ impl std::error::Error for SplitError {}
 /// Empty statements (only whitespace and comments between delimiters) are dropped; text after
 /// the last delimiter that holds a token is a final statement.
 pub fn split(source: &str, dialect: Dialect) -> Result<Vec<Statement>, SplitError> {
-    Splitter::new(source.as_bytes(), dialect).run()
+    let mut out = Vec::new();
+    Splitter::new(source.as_bytes(), dialect).run(|_, st| out.push(st))?;
+    Ok(out)
+}
+
+/// The statements of `source` as [`split`] finds them, each in a canonical form that keeps
+/// what the server acts on and drops what it ignores: every comment (but MySQL executable
+/// comments `/*! */` and optimizer hints `/*+ */`, which are content) becomes a space, runs of
+/// whitespace become one space, and the ends are trimmed; quoted strings and identifiers stay
+/// byte for byte. Lexed with exactly the splitter's rules, in its state at each statement (a
+/// `SET sql_mode` earlier in the file that changes quoting applies), so two files with equal
+/// canonical statements send the server the same tokens: what the version table's statement
+/// checksum is taken over.
+pub fn canonical_statements(source: &str, dialect: Dialect) -> Result<Vec<String>, SplitError> {
+    let mut out = Vec::new();
+    Splitter::new(source.as_bytes(), dialect)
+        .run(|splitter, st| out.push(splitter.canonical(st.start, st.end)))?;
+    Ok(out)
 }
 
 /// What follows the opening of a MySQL executable comment that starts `statement`
@@ -623,8 +640,9 @@ impl<'a> Splitter<'a> {
         }
     }
 
-    fn run(mut self) -> Result<Vec<Statement>, SplitError> {
-        let mut out = Vec::new();
+    /// Finds every statement and hands each to `each` with the splitter as it is at that
+    /// statement (before the statement's own `SET sql_mode` takes effect).
+    fn run(mut self, mut each: impl FnMut(&mut Self, Statement)) -> Result<(), SplitError> {
         let mut i = 0;
         while let Some(p) = self.skip_to_first_token(i)? {
             if self.mysql && !self.is_delimiter_command(p) && self.is_delimiter_word(p) {
@@ -646,17 +664,70 @@ impl<'a> Splitter<'a> {
             } else {
                 self.scan::<false>(p)?
             };
-            out.push(Statement {
-                start: p,
-                end,
-                line,
-            });
+            each(
+                &mut self,
+                Statement {
+                    start: p,
+                    end,
+                    line,
+                },
+            );
             if self.mysql {
                 self.note_sql_mode(&self.src[p..end]);
             }
             i = next;
         }
-        Ok(out)
+        Ok(())
+    }
+
+    /// The canonical form of the statement at `p..end` (see [`canonical_statements`]). The
+    /// statement was split already, so its quotes and comments are terminated; the fallbacks
+    /// only keep this total.
+    fn canonical(&mut self, p: usize, end: usize) -> String {
+        let src = self.src;
+        let mut out: Vec<u8> = Vec::with_capacity(end - p);
+        let mut gap = false;
+        let mut i = p;
+        while i < end {
+            let b = src[i];
+            if is_ws(b) {
+                gap = true;
+                i += 1;
+                continue;
+            }
+            let next = match b {
+                b'\'' | b'"' | b'`' => self.skip_quoted(i).unwrap_or(end),
+                b'[' if !self.mysql => self.skip_bracketed(i).unwrap_or(end),
+                b'-' | b'#' | b'/' => match self.comment_at(i) {
+                    Some(Comment::Line) => {
+                        gap = true;
+                        i = line_end(src, i);
+                        continue;
+                    }
+                    // An optimizer hint is read by the server.
+                    Some(Comment::Block) if !(self.mysql && src.get(i + 2) == Some(&b'+')) => {
+                        gap = true;
+                        i = self.skip_block_comment(i).unwrap_or(end);
+                        continue;
+                    }
+                    Some(Comment::Executable) => self.skip_executable_comment(i).unwrap_or(end),
+                    _ => i + 1,
+                },
+                _ => i + 1,
+            }
+            .min(end);
+            // Whitespace after `(` or `,` and before `)` or `,` never matters (no token of
+            // either dialect holds those bytes); before `(` it can (MySQL's `COUNT (x)`).
+            let tight = matches!(out.last(), Some(b'(' | b',')) || matches!(b, b')' | b',');
+            if gap && !out.is_empty() && !tight {
+                out.push(b' ');
+            }
+            gap = false;
+            out.extend_from_slice(&src[i..next]);
+            i = next;
+        }
+        // Every range boundary is at an ASCII byte, so this is the source's valid UTF-8.
+        String::from_utf8_lossy(&out).into_owned()
     }
 
     /// What comment, if any, starts at `i`.
@@ -1909,5 +1980,44 @@ mod tests {
             },
         );
         (prefix, body, suffix)
+    }
+
+    #[test]
+    fn canonical_drops_comments_and_layout_only() {
+        let c = |d, src: &str| canonical_statements(src, d).unwrap();
+        let a = "CREATE TABLE t (\n  id INT, -- the key\n  name VARCHAR(5) /* short */ DEFAULT 'a  -- b'\n);\n";
+        let b = "-- header\nCREATE   TABLE t (id INT,\n\tname VARCHAR(5) DEFAULT 'a  -- b');";
+        for d in [M, S] {
+            assert_eq!(c(d, a), c(d, b), "{d:?}");
+            assert_eq!(
+                c(d, a),
+                ["CREATE TABLE t (id INT,name VARCHAR(5) DEFAULT 'a  -- b')"]
+            );
+            // Inside a string every byte counts.
+            assert_ne!(c(d, a), c(d, &a.replace("'a  -- b'", "'a -- b'")));
+            // A comment between two tokens keeps them apart.
+            assert_eq!(c(d, "SELECT 1/*x*/+2"), ["SELECT 1 +2"]);
+            assert_ne!(c(d, "SELECT 1;"), c(d, "SELECT 2;"));
+            // Before `(` a space is kept: MySQL reads `COUNT (x)` differently.
+            assert_ne!(c(d, "SELECT COUNT(x);"), c(d, "SELECT COUNT (x);"));
+        }
+        // MySQL: executable comments and optimizer hints are content; `--x` is no comment;
+        // `#` is one.
+        assert_ne!(c(M, "/*!40101 SET a=1 */;"), c(M, "/*!40101 SET a=2 */;"));
+        assert_ne!(
+            c(M, "SELECT /*+ BKA(t) */ 1;"),
+            c(M, "SELECT /*+ NO_BKA(t) */ 1;")
+        );
+        assert_eq!(c(M, "SELECT 1 --x\n;"), ["SELECT 1 --x"]);
+        assert_eq!(c(M, "SELECT 1 # note\n;"), ["SELECT 1"]);
+        assert_eq!(c(S, "SELECT [a b]  -- c\n;"), ["SELECT [a b]"]);
+        // Lexed in the file's state: after NO_BACKSLASH_ESCAPES a backslash ends nothing.
+        let nbe = "SET sql_mode = 'NO_BACKSLASH_ESCAPES';\nSELECT 'a\\' -- c\n;";
+        assert_eq!(c(M, nbe)[1], "SELECT 'a\\'");
+        // The same statements however the client delimits them.
+        assert_eq!(
+            c(M, "DELIMITER //\nCREATE TRIGGER x BEFORE INSERT ON t FOR EACH ROW BEGIN SET @a = 1; END//\nDELIMITER ;\n"),
+            c(M, "DELIMITER $$\nCREATE TRIGGER x BEFORE INSERT ON t FOR EACH ROW\nBEGIN\n  SET @a = 1; -- one\nEND$$\nDELIMITER ;\n"),
+        );
     }
 }

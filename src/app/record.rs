@@ -152,15 +152,25 @@ async fn adopted_before(
 
 /// `resolve V --applied|--rolled-back`.
 pub(super) async fn resolve(s: &Session<'_>, version: u64, resolution: Resolution) -> Result<i32> {
+    // The file, when there is one, is what the operator completed by hand (or accepts).
+    let set = match resolution {
+        // The edit to accept must be read; a broken migrations directory is an error then.
+        Resolution::AcceptEdit => Some(s.load()?),
+        _ => s.load().ok(),
+    };
+    let file = set.as_ref().and_then(|set| {
+        set.get(version).map(|m| runner::FileNow {
+            checksum: m.up.checksum.clone(),
+            statements_checksum: m.up.statements_checksum(),
+        })
+    });
+    let path = set
+        .as_ref()
+        .and_then(|set| set.get(version).map(|m| m.up.path.display().to_string()));
     let conn = s.open().await?;
-    // The file, when there is one, is what the operator completed by hand.
-    let checksum = s
-        .load()
-        .ok()
-        .and_then(|set| set.get(version).map(|m| m.up.checksum.clone()));
-    let current = s
+    let settled = s
         .with_connection(conn, async |c| {
-            runner::resolve(c, version, resolution, checksum).await
+            runner::resolve(c, version, resolution, file).await
         })
         .await?;
     s.emit(&report::Resolved {
@@ -168,8 +178,10 @@ pub(super) async fn resolve(s: &Session<'_>, version: u64, resolution: Resolutio
         resolution: match resolution {
             Resolution::Applied => "applied",
             Resolution::RolledBack => "rolled-back",
+            Resolution::AcceptEdit => "accepted-edit",
         },
-        current,
+        settled: &settled,
+        file: path.as_deref(),
     });
     Ok(0)
 }

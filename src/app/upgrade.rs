@@ -311,6 +311,8 @@ async fn finish(
 /// stderr (either format).
 struct Progress {
     human: bool,
+    /// `-q`: no warnings either.
+    quiet: bool,
     partial: Outcome,
     live: crate::progress::LiveLine,
 }
@@ -319,6 +321,7 @@ impl Progress {
     fn new(s: &Session<'_>) -> Self {
         Progress {
             human: !s.json() && !s.request.quiet,
+            quiet: s.request.quiet,
             partial: Outcome::default(),
             live: crate::progress::LiveLine::new(crate::progress::wanted(s.request.quiet)),
         }
@@ -326,6 +329,11 @@ impl Progress {
 
     fn event(&mut self, e: Event<'_>) {
         self.live.event(&e);
+        if let Event::Edited { migration } = e {
+            if !self.quiet {
+                report::warn(&report::edited_warning(migration));
+            }
+        }
         if let Event::Done {
             migration,
             reverting,

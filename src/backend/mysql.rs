@@ -24,6 +24,10 @@ const WATCHDOG_EVERY: Duration = Duration::from_secs(5);
 
 const ER_LOCK_WAIT_TIMEOUT: u16 = 1205;
 const ER_NO_SUCH_TABLE: u16 = 1146;
+/// Unknown column: a version table written by 0.1.0 has no `statements_checksum`.
+const ER_BAD_FIELD_ERROR: u16 = 1054;
+/// Duplicate column name: another runner added the column first.
+const ER_DUP_FIELDNAME: u16 = 1060;
 
 /// Awaits a bookkeeping query on the main connection for at most the lock timeout (a row lock
 /// may legitimately make it wait that long) plus the connect timeout. No answer by then means
@@ -55,6 +59,9 @@ pub struct Mysql {
     describe: String,
     table: TableName,
     table_exists: bool,
+    /// The table was written by 0.1.0 (no `statements_checksum`): the next write adds the
+    /// column first ([`Mysql::bring_table_forward`]).
+    table_old: bool,
     lock_name: String,
     locked: bool,
     /// The connection was lost mid-statement: nothing more is sent on it.
@@ -367,6 +374,7 @@ impl Mysql {
             lock_name,
             table,
             table_exists: false,
+            table_old: false,
             locked: false,
             broken: false,
             connection_id,
@@ -386,6 +394,30 @@ impl Mysql {
             self.describe,
             (self.timeouts.lock + self.timeouts.connect).as_secs()
         ))
+    }
+
+    /// Adds the column a table written by 0.1.0 lacks. DDL commits implicitly, so this runs
+    /// before a transaction opens (from `begin`, or from a row write outside one), under the
+    /// migration lock; a runner without the lock that added it first makes "duplicate column"
+    /// success.
+    async fn bring_table_forward(&mut self) -> Result<()> {
+        if !self.table_old {
+            return Ok(());
+        }
+        let ddl = history::add_column_sql(&self.table, Dialect::Mysql);
+        let limit = self.timeouts.lock + self.timeouts.connect;
+        match tokio::time::timeout(limit, sqlx::raw_sql(&ddl).execute(&mut self.conn)).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) if error_number(&e) == Some(ER_DUP_FIELDNAME) => {}
+            Ok(Err(e)) => return Err(self.db_error(&e)),
+            Err(_) => {
+                self.broken = true;
+                return Err(self.lost_error());
+            }
+        }
+        tracing::info!(table = %self.table, "added the column statements_checksum to the version table");
+        self.table_old = false;
+        Ok(())
     }
 
     async fn plain(&mut self, sql: &str) -> Result<()> {
@@ -516,6 +548,7 @@ fn row_from(r: &MySqlRow) -> std::result::Result<Row, String> {
         applied_by: get_str("applied_by")?,
         execution_ms: nonneg("execution_ms")?,
         tool_version: get_str("tool_version")?,
+        statements_checksum: get_opt("statements_checksum")?,
     })
 }
 
@@ -532,32 +565,42 @@ impl Backend for Mysql {
         // One round trip in the text protocol: the table name is a validated identifier, and
         // a missing table (error 1146) is an empty history. Integer columns are cast so that
         // they decode the same whatever the column types.
-        let sql = format!(
-            "SELECT CAST(version AS SIGNED) AS version, description, checksum, state, \
-             CAST(statements_done AS SIGNED) AS statements_done, \
-             CAST(statements_total AS SIGNED) AS statements_total, progress_checksum, \
-             error_text, applied_at, applied_by, CAST(execution_ms AS SIGNED) AS execution_ms, \
-             tool_version FROM {} ORDER BY version",
-            self.table.quoted(Dialect::Mysql)
-        );
+        let select = |last: &str| {
+            format!(
+                "SELECT CAST(version AS SIGNED) AS version, description, checksum, state, \
+                 CAST(statements_done AS SIGNED) AS statements_done, \
+                 CAST(statements_total AS SIGNED) AS statements_total, progress_checksum, \
+                 error_text, applied_at, applied_by, CAST(execution_ms AS SIGNED) AS execution_ms, \
+                 tool_version, {last} FROM {} ORDER BY version",
+                self.table.quoted(Dialect::Mysql)
+            )
+        };
         if self.broken {
             return Err(self.lost_error());
         }
         let limit = self.timeouts.lock + self.timeouts.connect;
-        let rows = match tokio::time::timeout(limit, sqlx::raw_sql(&sql).fetch_all(&mut self.conn))
-            .await
-        {
-            Ok(Ok(rows)) => rows,
-            Ok(Err(e)) if error_number(&e) == Some(ER_NO_SUCH_TABLE) => {
-                self.table_exists = false;
-                return Ok(Vec::new());
-            }
-            Ok(Err(e)) => return Err(self.db_error(&e)),
-            Err(_) => {
-                self.broken = true;
-                return Err(self.lost_error());
+        let mut sql = select("statements_checksum");
+        let mut old = false;
+        let rows = loop {
+            match tokio::time::timeout(limit, sqlx::raw_sql(&sql).fetch_all(&mut self.conn)).await {
+                Ok(Ok(rows)) => break rows,
+                Ok(Err(e)) if error_number(&e) == Some(ER_NO_SUCH_TABLE) => {
+                    self.table_exists = false;
+                    return Ok(Vec::new());
+                }
+                // A table written by 0.1.0: read as it is; the next write adds the column.
+                Ok(Err(e)) if error_number(&e) == Some(ER_BAD_FIELD_ERROR) && !old => {
+                    old = true;
+                    sql = select("NULL AS statements_checksum");
+                }
+                Ok(Err(e)) => return Err(self.db_error(&e)),
+                Err(_) => {
+                    self.broken = true;
+                    return Err(self.lost_error());
+                }
             }
         };
+        self.table_old = old;
         self.table_exists = true;
         rows.iter()
             .map(|r| {
@@ -665,6 +708,7 @@ impl Backend for Mysql {
             self.plain(&ddl).await?;
             self.table_exists = true;
         }
+        self.bring_table_forward().await?;
         self.plain("START TRANSACTION").await
     }
 
@@ -769,8 +813,9 @@ impl Backend for Mysql {
     }
 
     async fn insert_row(&mut self, row: &Row) -> Result<()> {
+        self.bring_table_forward().await?;
         let sql = format!(
-            "INSERT INTO {} ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO {} ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             self.table.quoted(Dialect::Mysql),
             history::COLUMNS
         );
@@ -788,8 +833,9 @@ impl Backend for Mysql {
     }
 
     async fn update_row(&mut self, row: &Row) -> Result<()> {
+        self.bring_table_forward().await?;
         let sql = format!(
-            "UPDATE {} SET checksum = ?, state = ?, statements_done = ?, statements_total = ?, progress_checksum = ?, error_text = ?, applied_at = ?, applied_by = ?, execution_ms = ?, tool_version = ? WHERE version = ?",
+            "UPDATE {} SET checksum = ?, state = ?, statements_done = ?, statements_total = ?, progress_checksum = ?, error_text = ?, applied_at = ?, applied_by = ?, execution_ms = ?, tool_version = ?, statements_checksum = ? WHERE version = ?",
             self.table.quoted(Dialect::Mysql)
         );
         bounded!(
@@ -1264,4 +1310,5 @@ fn recorded<'q>(
         .bind(&row.applied_by)
         .bind(row.execution_ms as i64)
         .bind(&row.tool_version)
+        .bind(row.statements_checksum.as_deref())
 }

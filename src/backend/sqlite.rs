@@ -23,6 +23,11 @@ pub struct Sqlite {
     /// `PRAGMA data_version` as of the last history read.
     data_version: i64,
     table_exists: bool,
+    /// The table was written by 0.1.0 (no `statements_checksum`): the next write transaction
+    /// adds the column first ([`Sqlite::bring_table_forward`]).
+    table_old: bool,
+    /// The column was added in the open transaction (a rollback takes it away again).
+    table_altered_in_tx: bool,
     foreign_keys_off: bool,
     /// `PRAGMA data_version` read together with the last `BEGIN IMMEDIATE`.
     tx_data_version: Option<i64>,
@@ -90,11 +95,69 @@ impl Sqlite {
             table,
             data_version: 0,
             table_exists: false,
+            table_old: false,
+            table_altered_in_tx: false,
             foreign_keys_off: false,
             tx_data_version: None,
             timeouts,
             wait_announced: false,
         }))
+    }
+
+    /// COMMIT, after the deferred foreign key check of a `foreign-keys off` transaction.
+    async fn commit_work(&mut self) -> Result<std::result::Result<(), StatementError>> {
+        if self.foreign_keys_off {
+            let violations = sqlx::query("PRAGMA foreign_key_check")
+                .fetch_all(&mut self.conn)
+                .await
+                .map_err(|e| self.db_error(&e))?;
+            if !violations.is_empty() {
+                let mut list: Vec<String> = violations
+                    .iter()
+                    .take(5)
+                    .map(|r| {
+                        let table: String = r.try_get(0).unwrap_or_default();
+                        let rowid: Option<i64> = r.try_get(1).unwrap_or_default();
+                        let parent: String = r.try_get(2).unwrap_or_default();
+                        format!(
+                            "{table} rowid {} references a missing row of {parent}",
+                            rowid.map_or("?".to_string(), |r| r.to_string())
+                        )
+                    })
+                    .collect();
+                if violations.len() > 5 {
+                    list.push(format!("and {} more", violations.len() - 5));
+                }
+                self.rollback().await;
+                return Ok(Err(StatementError::failed(format!(
+                    "foreign key check failed: {}",
+                    list.join("; ")
+                ))));
+            }
+        }
+        let result = self.plain("COMMIT").await;
+        self.restore_foreign_keys().await;
+        result.map(Ok)
+    }
+
+    /// Adds the column a table written by 0.1.0 lacks, inside the write transaction just
+    /// begun (SQLite's DDL is transactional: a rollback undoes it, and the next transaction
+    /// adds it again). Another process may have added it since the history was read: its
+    /// "duplicate column" is success.
+    async fn bring_table_forward(&mut self) -> Result<()> {
+        if !self.table_old {
+            return Ok(());
+        }
+        let ddl = history::add_column_sql(&self.table, Dialect::Sqlite);
+        match sqlx::raw_sql(&ddl).execute(&mut self.conn).await {
+            Ok(_) => {}
+            Err(e) if message(&e).contains("duplicate column name") => {}
+            Err(e) => return Err(self.db_error(&e)),
+        }
+        tracing::info!(table = %self.table, "added the column statements_checksum to the version table");
+        self.table_old = false;
+        self.table_altered_in_tx = true;
+        Ok(())
     }
 
     async fn plain(&mut self, sql: &str) -> Result<()> {
@@ -289,15 +352,30 @@ impl Backend for Sqlite {
         if !exists {
             return Ok(Vec::new());
         }
-        let sql = format!(
-            "SELECT json_group_array(json_array({})) FROM (SELECT * FROM {} ORDER BY version)",
-            history::COLUMNS,
-            self.table.quoted(Dialect::Sqlite)
-        );
-        let json: String = sqlx::query_scalar(&sql)
+        let select = |columns: &str| {
+            format!(
+                "SELECT json_group_array(json_array({columns})) FROM (SELECT * FROM {} ORDER BY version)",
+                self.table.quoted(Dialect::Sqlite)
+            )
+        };
+        let json: String = match sqlx::query_scalar(&select(history::COLUMNS))
             .fetch_one(&mut self.conn)
             .await
-            .map_err(|e| self.db_error(&e))?;
+        {
+            Ok(json) => {
+                self.table_old = false;
+                json
+            }
+            // A table written by 0.1.0: read as it is; the next write adds the column.
+            Err(e) if message(&e).contains("no such column: statements_checksum") => {
+                self.table_old = true;
+                sqlx::query_scalar(&select(history::COLUMNS_0_1))
+                    .fetch_one(&mut self.conn)
+                    .await
+                    .map_err(|e| self.db_error(&e))?
+            }
+            Err(e) => return Err(self.db_error(&e)),
+        };
         history::rows_from_json(&json).map_err(|m| {
             Error::Database(format!(
                 "{}: unreadable row in version table {}: {m}",
@@ -367,6 +445,10 @@ impl Backend for Sqlite {
         match begun {
             Ok(v) => {
                 self.tx_data_version = Some(v);
+                if let Err(e) = self.bring_table_forward().await {
+                    self.rollback().await;
+                    return Err(e);
+                }
                 Ok(())
             }
             Err(e) => {
@@ -380,43 +462,21 @@ impl Backend for Sqlite {
     }
 
     async fn commit(&mut self) -> Result<std::result::Result<(), StatementError>> {
-        if self.foreign_keys_off {
-            let violations = sqlx::query("PRAGMA foreign_key_check")
-                .fetch_all(&mut self.conn)
-                .await
-                .map_err(|e| self.db_error(&e))?;
-            if !violations.is_empty() {
-                let mut list: Vec<String> = violations
-                    .iter()
-                    .take(5)
-                    .map(|r| {
-                        let table: String = r.try_get(0).unwrap_or_default();
-                        let rowid: Option<i64> = r.try_get(1).unwrap_or_default();
-                        let parent: String = r.try_get(2).unwrap_or_default();
-                        format!(
-                            "{table} rowid {} references a missing row of {parent}",
-                            rowid.map_or("?".to_string(), |r| r.to_string())
-                        )
-                    })
-                    .collect();
-                if violations.len() > 5 {
-                    list.push(format!("and {} more", violations.len() - 5));
-                }
-                self.rollback().await;
-                return Ok(Err(StatementError::failed(format!(
-                    "foreign key check failed: {}",
-                    list.join("; ")
-                ))));
-            }
+        let result = self.commit_work().await;
+        if !matches!(result, Ok(Ok(()))) && self.table_altered_in_tx {
+            // Rolled back with the rest.
+            self.table_old = true;
         }
-        let result = self.plain("COMMIT").await;
-        self.restore_foreign_keys().await;
-        result.map(Ok)
+        self.table_altered_in_tx = false;
+        result
     }
 
     async fn rollback(&mut self) {
         let _ = sqlx::raw_sql("ROLLBACK").execute(&mut self.conn).await;
         self.restore_foreign_keys().await;
+        if std::mem::take(&mut self.table_altered_in_tx) {
+            self.table_old = true;
+        }
     }
 
     async fn ensure_table(&mut self) -> Result<()> {
@@ -464,8 +524,9 @@ impl Backend for Sqlite {
     }
 
     async fn insert_row(&mut self, row: &Row) -> Result<()> {
+        self.bring_table_forward().await?;
         let sql = format!(
-            "INSERT INTO {} ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            "INSERT INTO {} ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
             self.table.quoted(Dialect::Sqlite),
             history::COLUMNS
         );
@@ -482,8 +543,9 @@ impl Backend for Sqlite {
     }
 
     async fn update_row(&mut self, row: &Row) -> Result<()> {
+        self.bring_table_forward().await?;
         let sql = format!(
-            "UPDATE {} SET checksum = ?2, state = ?3, statements_done = ?4, statements_total = ?5, progress_checksum = ?6, error_text = ?7, applied_at = ?8, applied_by = ?9, execution_ms = ?10, tool_version = ?11 WHERE version = ?1",
+            "UPDATE {} SET checksum = ?2, state = ?3, statements_done = ?4, statements_total = ?5, progress_checksum = ?6, error_text = ?7, applied_at = ?8, applied_by = ?9, execution_ms = ?10, tool_version = ?11, statements_checksum = ?12 WHERE version = ?1",
             self.table.quoted(Dialect::Sqlite)
         );
         recorded(sqlx::query(&sql).bind(row.version as i64), row)
@@ -773,4 +835,5 @@ fn recorded<'q>(
         .bind(&row.applied_by)
         .bind(row.execution_ms as i64)
         .bind(&row.tool_version)
+        .bind(row.statements_checksum.as_deref())
 }

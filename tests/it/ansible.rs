@@ -364,7 +364,11 @@ fn upgrade_doc(play: &Play, r: &TaskResult) -> Value {
     let doc: Value = serde_json::from_str(stdout).unwrap_or_else(|e| {
         play.fail(&format!("the tool's stdout on {} is not JSON: {e}", r.host))
     });
-    let kind = if doc["ok"] == false { "error" } else { "upgrade" };
+    let kind = if doc["ok"] == false {
+        "error"
+    } else {
+        "upgrade"
+    };
     crate::json_schema::assert_valid(kind, &doc);
     doc
 }

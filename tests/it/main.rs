@@ -17,6 +17,7 @@ mod conflicts;
 mod database;
 mod directives;
 mod downgrade;
+mod edits;
 mod embedded;
 mod errors_json;
 mod harness;
