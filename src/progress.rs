@@ -78,38 +78,41 @@ impl LiveLine {
         }
         match *e {
             Event::Edited { .. } => {}
+            Event::Building { script } => {
+                self.begin(
+                    script.path.display().to_string(),
+                    "building the database".to_string(),
+                );
+            }
             Event::Start {
                 migration,
                 reverting,
             } => {
-                self.clear();
                 let script = if reverting {
                     migration.down.as_ref().unwrap_or(&migration.up)
                 } else {
                     &migration.up
                 };
-                self.file = script.path.display().to_string();
-                // Once a migration, not once a statement (an ioctl each).
-                self.room = room();
-                self.what = format!(
-                    "{} {} {}",
-                    if reverting { "reverting" } else { "applying" },
-                    migration.version,
-                    migration.description()
+                self.begin(
+                    script.path.display().to_string(),
+                    format!(
+                        "{} {} {}",
+                        if reverting { "reverting" } else { "applying" },
+                        migration.version,
+                        migration.description()
+                    ),
                 );
-                *self.started() = Instant::now();
-                let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-                bar.set_style(self.style());
-                bar.set_message(format!("starting · {}", self.what));
-                bar.enable_steady_tick(TICK);
-                *ACTIVE.lock().unwrap_or_else(PoisonError::into_inner) = Some(bar.clone());
-                self.bar = Some(bar);
             }
             Event::Statement {
                 number,
                 total,
                 line,
                 ..
+            }
+            | Event::BuildStatement {
+                number,
+                total,
+                line,
             } => {
                 *self.started() = Instant::now();
                 if let Some(bar) = &self.bar {
@@ -121,8 +124,24 @@ impl LiveLine {
                     bar.set_message(format!("{at} · {}", self.what));
                 }
             }
-            Event::Done { .. } => self.clear(),
+            Event::Done { .. } | Event::Built => self.clear(),
         }
+    }
+
+    /// Starts the line for a migration or an install of `file`, described by `what`.
+    fn begin(&mut self, file: String, what: String) {
+        self.clear();
+        self.file = file;
+        // Once a migration, not once a statement (an ioctl each).
+        self.room = room();
+        self.what = what;
+        *self.started() = Instant::now();
+        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+        bar.set_style(self.style());
+        bar.set_message(format!("starting · {}", self.what));
+        bar.enable_steady_tick(TICK);
+        *ACTIVE.lock().unwrap_or_else(PoisonError::into_inner) = Some(bar.clone());
+        self.bar = Some(bar);
     }
 
     /// Removes the line from the terminal (a migration finished or the run stopped).

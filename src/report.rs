@@ -1180,6 +1180,9 @@ impl Render for Verify<'_> {
                     c.differences.len(),
                     crate::schema::render_differences(&c.differences)
                 ));
+                for h in &c.hints {
+                    out.push_str(&format!("  hint: {h}\n"));
+                }
             }
         }
         for s in &self.0.skipped {

@@ -33,6 +33,17 @@ pub enum Event<'a> {
         reverting: bool,
         execution_ms: u64,
     },
+    /// A fresh install from a schema file starts (`upgrade` on an empty database, and the
+    /// scratch builds of `verify`).
+    Building { script: &'a Script },
+    /// A statement of the schema file starts now (1-based number, total, its line).
+    BuildStatement {
+        number: usize,
+        total: usize,
+        line: u32,
+    },
+    /// The install finished (or stopped).
+    Built,
     /// An applied migration's file was edited in comments and whitespace only (the run goes
     /// on; said once per run, before anything runs).
     Edited { migration: &'a Migration },
@@ -280,6 +291,21 @@ pub async fn install<B: Backend>(
     backend: &mut B,
     set: &MigrationSet,
     file: &SchemaFile,
+    observe: Observer<'_>,
+) -> Result<Option<Installed>> {
+    observe(Event::Building {
+        script: &file.script,
+    });
+    let result = install_observed(backend, set, file, observe).await;
+    observe(Event::Built);
+    result
+}
+
+async fn install_observed<B: Backend>(
+    backend: &mut B,
+    set: &MigrationSet,
+    file: &SchemaFile,
+    observe: Observer<'_>,
 ) -> Result<Option<Installed>> {
     let started = Instant::now();
     let script = &file.script;
@@ -311,7 +337,15 @@ pub async fn install<B: Backend>(
         }
         let work = async {
             backend.ensure_table().await?;
-            if let Err((i, e)) = backend.execute_all(&texts, &mut |_| {}).await {
+            let total = texts.len();
+            let mut starting = |i: usize| {
+                observe(Event::BuildStatement {
+                    number: i + 1,
+                    total,
+                    line: script.statements[i].line,
+                })
+            };
+            if let Err((i, e)) = backend.execute_all(&texts, &mut starting).await {
                 return Err(failed(i, e, "nothing was changed (rolled back)".into()));
             }
             for row in &rows {
@@ -333,6 +367,11 @@ pub async fn install<B: Backend>(
         }
     } else {
         for (i, sql) in texts.iter().enumerate() {
+            observe(Event::BuildStatement {
+                number: i + 1,
+                total: texts.len(),
+                line: script.statements[i].line,
+            });
             if let Err(e) = backend.execute(sql).await {
                 let cleanup = if e.kind == StatementErrorKind::ConnectionLost {
                     "the connection was lost; drop the tables it created and run `aurweb-migrate upgrade` again".to_string()
@@ -453,7 +492,7 @@ async fn upgrade_locked<B: Backend>(
     if history.is_empty() {
         if let Some(file) = road(Some(&mut *backend), set, &history, schema, options.target).await?
         {
-            installed = install(backend, set, file).await?;
+            installed = install(backend, set, file, observe).await?;
         }
         // Built here, or by another process meanwhile (SQLite): plan from what is there now.
         history = backend.read_history().await?;

@@ -344,6 +344,40 @@ pub struct Difference {
     pub found: Option<String>,
 }
 
+/// `verify`'s explanation of a MySQL-vs-SQLite difference in numbering rows: in SQLite a lone `INTEGER
+/// PRIMARY KEY` column is the rowid, which numbers rows itself (shown as `AUTO_INCREMENT`), so a
+/// portable `id INTEGER PRIMARY KEY` numbers rows on SQLite and not on MySQL, and `INT PRIMARY
+/// KEY` or a composite key numbers them on neither.
+/// Also: SQLite lets a primary key column other than the rowid hold NULL unless it says NOT
+/// NULL (`sqlite`: the SQLite schema, to tell key columns).
+pub fn cross_dialect_hint(d: &Difference, sqlite: &Schema) -> Option<String> {
+    let column = d.object.strip_prefix("column ")?;
+    let in_key = sqlite
+        .tables
+        .iter()
+        .any(|t| t.name == d.table && t.primary_key.iter().any(|c| c == column));
+    let not_null = |side: &Option<String>| side.as_deref().map(|t| t.contains("NOT NULL"));
+    if in_key && not_null(&d.expected) == Some(true) && not_null(&d.found) == Some(false) {
+        return Some(format!(
+            "{}.{column}: SQLite lets a PRIMARY KEY column hold NULL unless it is declared NOT NULL (a legacy quirk; only the INTEGER PRIMARY KEY rowid alias is never NULL): write {column} ... NOT NULL PRIMARY KEY",
+            d.table
+        ));
+    }
+    let numbers = |side: &Option<String>| side.as_deref().map(|t| t.contains("AUTO_INCREMENT"));
+    let (mysql, sqlite) = (numbers(&d.expected)?, numbers(&d.found)?);
+    match (mysql, sqlite) {
+        (false, true) => Some(format!(
+            "{}.{column}: in SQLite a lone INTEGER PRIMARY KEY column is an alias of the rowid, which numbers rows itself when an INSERT gives none (AUTO_INCREMENT here); the MySQL column does not: add AUTO_INCREMENT on MySQL (a .mysql.sql file) if it should number rows, or declare it INT PRIMARY KEY (not INTEGER) so that SQLite does not",
+            d.table
+        )),
+        (true, false) => Some(format!(
+            "{}.{column}: SQLite numbers rows only in a column declared exactly INTEGER PRIMARY KEY (the rowid alias; not INT, BIGINT or part of a composite key): declare it so in the .sqlite.sql file to match MySQL's AUTO_INCREMENT",
+            d.table
+        )),
+        _ => None,
+    }
+}
+
 impl fmt::Display for Difference {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let what = if self.object == "table" {

@@ -68,8 +68,12 @@ pub async fn build(
     table: &TableName,
     timeouts: Timeouts,
     with_rows: bool,
+    observe: runner::Observer<'_>,
 ) -> Result<Built> {
-    let (scratch, built) = hold(place, road, set, collation, table, timeouts, with_rows).await?;
+    let (scratch, built) = hold(
+        place, road, set, collation, table, timeouts, with_rows, observe,
+    )
+    .await?;
     scratch.dispose().await;
     Ok(built)
 }
@@ -85,6 +89,7 @@ pub async fn hold(
     table: &TableName,
     timeouts: Timeouts,
     with_rows: bool,
+    observe: runner::Observer<'_>,
 ) -> Result<(Scratch, Built)> {
     let purpose = match road {
         Road::Schema(_) => "schema",
@@ -94,11 +99,11 @@ pub async fn hold(
     let result = async {
         match road {
             Road::Schema(file) => {
-                runner::install(&mut scratch.conn, set, file).await?;
+                runner::install(&mut scratch.conn, set, file, observe).await?;
             }
             Road::Replay(upto) => {
                 let target = upto.map_or(Target::Latest, Target::Version);
-                runner::upgrade(&mut scratch.conn, set, replay(target), None, &mut |_| {}).await?;
+                runner::upgrade(&mut scratch.conn, set, replay(target), None, observe).await?;
             }
         }
         read_back(&mut scratch.conn, with_rows).await
@@ -155,6 +160,16 @@ pub async fn expected_at(
             ),
         ),
     };
-    let built = build(place, road, set, collation, table, timeouts, false).await?;
+    let built = build(
+        place,
+        road,
+        set,
+        collation,
+        table,
+        timeouts,
+        false,
+        &mut |_| {},
+    )
+    .await?;
     Ok((built, name))
 }

@@ -24,6 +24,8 @@ pub struct Check {
     /// What was compared with what, for people.
     pub compared: String,
     pub differences: Vec<Difference>,
+    /// What a difference means and how to fix it, where the tool knows (one line each).
+    pub hints: Vec<String>,
     pub execution_ms: u64,
 }
 
@@ -89,6 +91,7 @@ pub async fn verify(
     sets: &[(MigrationSet, Option<SchemaFile>)],
     table: &TableName,
     timeouts: Timeouts,
+    observe: crate::runner::Observer<'_>,
 ) -> Result<Verification> {
     let mut checks = Vec::new();
     let mut heads: Vec<(Dialect, Built)> = Vec::new();
@@ -111,10 +114,28 @@ pub async fn verify(
                 found: Some(file.version.to_string()),
             });
         }
-        let fresh =
-            scratch::build(place, Road::Schema(file), set, None, table, timeouts, true).await?;
-        let replay =
-            scratch::build(place, Road::Replay(None), set, None, table, timeouts, true).await?;
+        let fresh = scratch::build(
+            place,
+            Road::Schema(file),
+            set,
+            None,
+            table,
+            timeouts,
+            true,
+            observe,
+        )
+        .await?;
+        let replay = scratch::build(
+            place,
+            Road::Replay(None),
+            set,
+            None,
+            table,
+            timeouts,
+            true,
+            observe,
+        )
+        .await?;
         differences.extend(schema::diff(&fresh.schema, &replay.schema));
         differences.extend(row_differences(&fresh, &replay));
         checks.push(Check {
@@ -125,6 +146,7 @@ pub async fn verify(
                 set.migrations.len(),
                 set.dir.display()
             ),
+            hints: Vec::new(),
             differences,
             execution_ms: started.elapsed().as_millis() as u64,
         });
@@ -162,6 +184,7 @@ pub async fn verify(
                     source.display_name()
                 ),
                 differences,
+                hints: Vec::new(),
                 execution_ms: started.elapsed().as_millis() as u64,
             });
         }
@@ -175,7 +198,12 @@ pub async fn verify(
             let mut differences =
                 schema::diff(&expected.schema.portable(), &found.schema.portable());
             differences.extend(row_differences(expected, found));
+            let hints = differences
+                .iter()
+                .filter_map(|d| schema::cross_dialect_hint(d, &found.schema))
+                .collect();
             checks.push(Check {
+                hints,
                 name: format!("{expected_dialect}-vs-{found_dialect}"),
                 compared: format!(
                     "the {} schema (expected) with the {} schema (found), types by family only",

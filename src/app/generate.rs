@@ -336,8 +336,17 @@ async fn held(
     set: &MigrationSet,
     s: &Session<'_>,
 ) -> Result<(Scratch, Built, Vec<Definition>)> {
-    let (mut scratch, mut built) =
-        scratch::hold(place, road, set, None, &s.table, s.timeouts, true).await?;
+    let (mut scratch, mut built) = scratch::hold(
+        place,
+        road,
+        set,
+        None,
+        &s.table,
+        s.timeouts,
+        true,
+        &mut |_| {},
+    )
+    .await?;
     let started = Instant::now();
     match scratch.conn.definitions().await {
         Ok(defs) => {

@@ -44,7 +44,14 @@ pub(super) async fn verify(s: &Session<'_>, only: Option<Dialect>) -> Result<i32
         }
         sets.push((set, file));
     }
-    let mut v = survey::verify(&places, &sets, &s.table, s.timeouts).await?;
+    // On a terminal the scratch builds show their progress as `upgrade` does.
+    let mut live = crate::progress::LiveLine::new(crate::progress::wanted(s.request.quiet));
+    let verified = survey::verify(&places, &sets, &s.table, s.timeouts, &mut |e| {
+        live.event(&e)
+    })
+    .await;
+    live.clear();
+    let mut v = verified?;
     if let Some(d) = only {
         // Asked for: say what was not checked instead of the missing server.
         v.skipped = Dialect::ALL
@@ -110,6 +117,7 @@ pub(super) async fn render(s: &Session<'_>, dialect: Dialect) -> Result<i32> {
         &s.table,
         s.timeouts,
         true,
+        &mut |_| {},
     )
     .await?;
     let header = crate::render::sqlite_header(file.version);

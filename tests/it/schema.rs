@@ -1092,3 +1092,56 @@ fn verify_names_the_schema_directory_it_looked_in() {
         .stderr_has("no sqlite.sql in elsewhere/ (from command line)")
         .stderr_has("replay of migrations");
 }
+
+/// A portable `INTEGER PRIMARY KEY` numbers rows on SQLite (the rowid) and not on MySQL: the
+/// cross-dialect difference comes with the explanation and both fixes.
+#[test]
+fn verify_explains_the_rowid_alias() {
+    let env = Env::new();
+    let Some(db) = Db::mysql(&env, module_path!()) else {
+        return;
+    };
+    let ddl = "CREATE TABLE Things (ID INTEGER PRIMARY KEY, Name VARCHAR(20) NOT NULL);\n";
+    env.migration("0001_things.sql", ddl);
+    for d in ["mysql", "sqlite"] {
+        env.schema_file(
+            &format!("{d}.sql"),
+            &format!("-- schema-version: 1\n\n{ddl}"),
+        );
+    }
+    let run = db.run(&["verify"]);
+    run.code(1)
+        .stdout_has("ok    mysql:")
+        .stdout_has("ok    sqlite:")
+        .stdout_has("FAIL  mysql-vs-sqlite:")
+        .stdout_has(
+            "hint: Things.ID: in SQLite a lone INTEGER PRIMARY KEY column is an alias of the rowid",
+        )
+        .stdout_has("declare it INT PRIMARY KEY (not INTEGER)");
+    let doc = db.run(&["verify", "--format", "json"]).code(1).json();
+    let hints = &checks(&doc)["mysql-vs-sqlite"]["hints"];
+    assert_eq!(hints.as_array().map(Vec::len), Some(1), "{doc:#}");
+    assert_eq!(checks(&doc)["sqlite"]["hints"], json!([]), "{doc:#}");
+    // The fix it names: INT PRIMARY KEY numbers rows on neither, but SQLite's key may then hold
+    // NULL, which the next hint explains.
+    let fixed = ddl.replace("ID INTEGER", "ID INT");
+    env.migration("0001_things.sql", &fixed);
+    for d in ["mysql", "sqlite"] {
+        env.schema_file(
+            &format!("{d}.sql"),
+            &format!("-- schema-version: 1\n\n{fixed}"),
+        );
+    }
+    db.run(&["verify"])
+        .code(1)
+        .stdout_has("hint: Things.ID: SQLite lets a PRIMARY KEY column hold NULL unless it is declared NOT NULL");
+    let fixed = ddl.replace("ID INTEGER", "ID INT NOT NULL");
+    env.migration("0001_things.sql", &fixed);
+    for d in ["mysql", "sqlite"] {
+        env.schema_file(
+            &format!("{d}.sql"),
+            &format!("-- schema-version: 1\n\n{fixed}"),
+        );
+    }
+    db.run(&["verify"]).ok().stdout_has("ok    mysql-vs-sqlite");
+}

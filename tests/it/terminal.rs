@@ -135,6 +135,56 @@ fn the_progress_line_fits_an_80_column_terminal() {
     assert!(!terminal.contains("\x1b[1A"), "{terminal:?}");
 }
 
+/// A fresh install from `schema/` and `verify`'s scratch builds show the same live line on a
+/// terminal: the schema file's statement running, its file:line.
+#[test]
+fn fresh_install_and_verify_show_progress_on_a_terminal() {
+    let env = Env::new();
+    let db = Db::sqlite(&env);
+    let slow = slow_statement(&db);
+    db.migration(
+        "0001_t.sql",
+        &format!("CREATE TABLE t (x INTEGER);\n{slow}\n"),
+    );
+    env.schema_file(
+        "sqlite.sql",
+        &format!("-- schema-version: 1\n\nCREATE TABLE t (x INTEGER);\n{slow}\n"),
+    );
+    let (code, terminal) = on_terminal(db.env, &["--database-url", db.url(), "upgrade"], &[]);
+    assert_eq!(code, Some(0), "{terminal}");
+    let shown = plain(&terminal);
+    assert!(shown.contains("building the database"), "{terminal:?}");
+    assert!(
+        !times_after(&terminal, "statement 2/2 at schema/sqlite.sql:4").is_empty(),
+        "{terminal:?}"
+    );
+    assert!(
+        shown.contains("built the database from schema/sqlite.sql"),
+        "{shown}"
+    );
+
+    let (code, terminal) = on_terminal(
+        db.env,
+        &["--database-url", db.url(), "verify", "--dialect", "sqlite"],
+        &[],
+    );
+    assert_eq!(code, Some(0), "{terminal}");
+    let shown = plain(&terminal);
+    assert!(
+        shown.contains("schema/sqlite.sql:4"),
+        "the install: {terminal:?}"
+    );
+    assert!(
+        shown.contains("migrations/0001_t.sql:2") && shown.contains("applying 1 t"),
+        "the replay: {terminal:?}"
+    );
+    assert!(shown.contains("ok    sqlite:"), "{shown}");
+    // Piped: nothing drawn.
+    db.run(&["verify", "--dialect", "sqlite"])
+        .ok()
+        .nowhere("statement 2/2");
+}
+
 fn progress_line_on_a_terminal_only(db: &Db) {
     let slow = slow_statement(db);
     db.migration(
