@@ -22,6 +22,39 @@ const TICK: Duration = Duration::from_millis(100);
 /// The line being drawn now, if any; log output goes around it (see [`suspend`]).
 static ACTIVE: Mutex<Option<ProgressBar>> = Mutex::new(None);
 
+/// The line drawn while a run waits for the migration lock.
+static WAITING: Mutex<Option<ProgressBar>> = Mutex::new(None);
+
+/// On a terminal (see [`wanted`]), a line that shows the wait for the lock and how long it
+/// has lasted, until [`wait_over`]: `⠁ 3.2s waiting up to 60s (--lock-timeout) for the
+/// migration lock, held by …`.
+pub fn show_wait(message: &str, quiet: bool) {
+    if !wanted(quiet) {
+        return;
+    }
+    let template = if crate::report::use_colour(true) {
+        "{spinner:.cyan} {elapsed_precise:.yellow}  {wide_msg}"
+    } else {
+        "{spinner} {elapsed_precise}  {wide_msg}"
+    };
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    bar.set_style(ProgressStyle::with_template(template).expect("a valid template"));
+    bar.set_message(message.to_string());
+    bar.enable_steady_tick(TICK);
+    *WAITING.lock().unwrap_or_else(PoisonError::into_inner) = Some(bar);
+}
+
+/// Erases the line of [`show_wait`]: the lock was taken or given up.
+pub fn wait_over() {
+    if let Some(bar) = WAITING
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .take()
+    {
+        bar.finish_and_clear();
+    }
+}
+
 /// Runs `f` (which writes to stderr) with the progress line cleared, and redraws it after.
 /// The binary's log writer goes through this, so a log line never lands inside the progress
 /// line.

@@ -785,6 +785,11 @@ pub fn set_quiet(on: bool) {
     QUIET.store(on, std::sync::atomic::Ordering::Relaxed);
 }
 
+/// Whether `-q` was given ([`set_quiet`]).
+pub fn quiet() -> bool {
+    QUIET.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// Said once when a run has to wait for the migration lock, naming who holds it (not with
 /// `-q`): a deploy that seems to hang shows why.
 pub fn waiting(message: &str) {

@@ -158,7 +158,7 @@ pub async fn run(request: Request) -> Result<i32> {
         .map_err(|e| Error::Usage(format!("cannot read the working directory: {e}")))?;
     let env = |name: &str| std::env::var(name).ok();
     report::set_quiet(request.quiet);
-    crate::backend::on_lock_wait(report::waiting);
+    crate::backend::on_lock_wait(lock_wait, crate::progress::wait_over);
     let session = match config::resolve(&request.overrides, &env, &cwd)
         .and_then(|settings| Session::new(&request, settings))
     {
@@ -183,6 +183,13 @@ pub async fn run(request: Request) -> Result<i32> {
         Ok(code) => Ok(code),
         Err((e, partial)) => fail(&request, e, partial.as_ref().map(|(o, k)| (o, *k))),
     }
+}
+
+/// A run waits for the migration lock: said once on stderr, and on a terminal shown by a line
+/// that keeps its clock running until the wait is over.
+fn lock_wait(message: &str) {
+    report::waiting(message);
+    crate::progress::show_wait(message, report::quiet());
 }
 
 /// An error, with what the run changed before it and the JSON key that lists those changes.

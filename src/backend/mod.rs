@@ -73,7 +73,8 @@ impl StatementError {
 
 /// Where a backend says, once, that it waits for the migration lock and who holds it: set by
 /// the application to its stderr notice (the backend itself prints nothing).
-static WAIT_NOTICE: std::sync::OnceLock<fn(&str)> = std::sync::OnceLock::new();
+#[allow(clippy::type_complexity)]
+static WAIT_NOTICE: std::sync::OnceLock<(fn(&str), fn())> = std::sync::OnceLock::new();
 
 /// After an interrupted run dropped its connections: ends what the server may still run for
 /// them (MySQL; a SQLite connection rolls back as it closes).
@@ -81,15 +82,23 @@ pub async fn interrupt(timeout: Duration) {
     mysql::kill_open_sessions(timeout).await;
 }
 
-/// Sets what [`wait_notice`] calls; the first setting stays.
-pub fn on_lock_wait(notice: fn(&str)) {
-    let _ = WAIT_NOTICE.set(notice);
+/// Sets what [`wait_notice`] calls when a wait for the lock starts, and what is called when
+/// it ends (taken, or given up); the first setting stays.
+pub fn on_lock_wait(notice: fn(&str), over: fn()) {
+    let _ = WAIT_NOTICE.set((notice, over));
 }
 
 /// Says that the run waits for the lock (nothing when no notice is set).
 pub(crate) fn wait_notice(message: &str) {
-    if let Some(notice) = WAIT_NOTICE.get() {
+    if let Some((notice, _)) = WAIT_NOTICE.get() {
         notice(message);
+    }
+}
+
+/// Says that a wait [`wait_notice`] announced is over.
+pub(crate) fn wait_over() {
+    if let Some((_, over)) = WAIT_NOTICE.get() {
+        over();
     }
 }
 

@@ -661,6 +661,7 @@ impl Backend for Mysql {
                 .fetch_one(&mut self.conn),
         )
         .await;
+        super::wait_over();
         let got = match got {
             Ok(r) => r.map_err(|e| self.db_error(&e))?,
             Err(_) => {

@@ -435,7 +435,9 @@ impl Backend for Sqlite {
                     _ = tokio::time::sleep(WAIT_NOTICE_AFTER) => {
                         super::wait_notice(&message);
                         self.wait_announced = true;
-                        begin.await
+                        let r = begin.await;
+                        super::wait_over();
+                        r
                     }
                 }
             }

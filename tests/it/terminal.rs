@@ -185,6 +185,50 @@ fn fresh_install_and_verify_show_progress_on_a_terminal() {
         .nowhere("statement 2/2");
 }
 
+/// A run that waits for the lock shows the wait on a terminal, with a clock that moves, and
+/// erases it once the lock is taken.
+#[test]
+fn the_wait_for_the_lock_is_shown_on_a_terminal() {
+    let env = Env::new();
+    let db = Db::sqlite(&env);
+    db.migration("0001_t.sql", "CREATE TABLE t (x INTEGER);\n");
+    let lock = db.hold_write_lock();
+    let (code, terminal) = std::thread::scope(|scope| {
+        let run = scope.spawn(|| {
+            on_terminal(
+                &env,
+                &[
+                    "--database-url",
+                    db.url(),
+                    "--lock-timeout",
+                    "20",
+                    "upgrade",
+                ],
+                &[],
+            )
+        });
+        std::thread::sleep(Duration::from_millis(2600));
+        lock.release();
+        run.join().expect("the terminal run")
+    });
+    assert_eq!(code, Some(0), "{terminal}");
+    let shown = plain(&terminal);
+    assert!(
+        shown.contains("waiting up to 20s (--lock-timeout) for the write lock"),
+        "{terminal:?}"
+    );
+    let frames: Vec<&str> = terminal
+        .split(['\r', '\n'])
+        .filter(|f| plain(f).contains("waiting up to 20s"))
+        .collect();
+    assert!(
+        frames.iter().any(|f| plain(f).contains("00:00:01")),
+        "the clock moves while it waits: {terminal:?}"
+    );
+    assert!(shown.contains("applied  1  t"), "{shown}");
+    assert_eq!(db.count("t"), 0);
+}
+
 fn progress_line_on_a_terminal_only(db: &Db) {
     let slow = slow_statement(db);
     db.migration(
