@@ -127,6 +127,11 @@ pub enum Error {
     #[error("interrupted by {signal}: {state}")]
     Interrupted { signal: &'static str, state: String },
 
+    /// The database cannot take the run's writes: a read-only server (a replica), or an
+    /// account that may not write the version table (exit 3). Said before anything is written.
+    #[error("{0}")]
+    NotWritable(String),
+
     /// The migration lock was not had in time (exit 6).
     #[error("timed out after {seconds}s waiting for the migration lock{}", holder.as_ref().map(|h| format!(" (held by {h})")).unwrap_or_default())]
     LockTimeout {
@@ -252,6 +257,7 @@ impl Error {
             Error::MigrationFailed(_) | Error::InstallFailed { .. } => 4,
             Error::Refused(_) | Error::RefusedBecause(_) | Error::Drift { .. } => 5,
             Error::LockTimeout { .. } => 6,
+            Error::NotWritable(_) => 3,
             Error::SelfCheck { .. } | Error::SelfCheckFailed { .. } => 1,
             Error::Interrupted { signal, .. } => {
                 if *signal == "SIGINT" {
@@ -280,6 +286,7 @@ impl Error {
             Error::LockTimeout { .. } => "lock-timeout",
             Error::SelfCheck { .. } | Error::SelfCheckFailed { .. } => "self-check",
             Error::Interrupted { .. } => "interrupted",
+            Error::NotWritable(_) => "not-writable",
         }
     }
 

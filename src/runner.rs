@@ -492,12 +492,16 @@ async fn upgrade_locked<B: Backend>(
     if history.is_empty() {
         if let Some(file) = road(Some(&mut *backend), set, &history, schema, options.target).await?
         {
+            backend.check_writable().await?;
             installed = install(backend, set, file, observe).await?;
         }
         // Built here, or by another process meanwhile (SQLite): plan from what is there now.
         history = backend.read_history().await?;
     }
     let mut queue = replan(set, &history, options)?;
+    if !queue.is_empty() && installed.is_none() {
+        backend.check_writable().await?;
+    }
     for e in &plan::overview(&set.migrations, &history, true).entries {
         if let (plan::EntryState::Edited, Some(m)) = (e.state, e.migration) {
             observe(Event::Edited { migration: m });
@@ -1056,6 +1060,9 @@ pub async fn downgrade<B: Backend>(
         let history = backend.read_history().await?;
         // Without --to: the newest one only, decided under the lock.
         let (target, steps) = downgrade_plan(set, &history, target)?;
+        if !steps.is_empty() {
+            backend.check_writable().await?;
+        }
         let mut outcome = Outcome::default();
         let mut remaining: Vec<Row> = history.clone();
         let dialect = backend.dialect();

@@ -129,6 +129,13 @@ pub trait Backend: Catalogue {
     /// Releases the run lock.
     async fn unlock(&mut self) -> Result<()>;
 
+    /// Before the first write of a run that has something to do: `Error::NotWritable` when the
+    /// database cannot take it (MySQL: a read-only server, an account that may not write the
+    /// version table), so that nothing is written and no migration statement runs.
+    async fn check_writable(&mut self) -> Result<()> {
+        Ok(())
+    }
+
     /// Starts a write transaction, waiting at most the lock timeout (then `Error::LockTimeout`).
     async fn begin(&mut self, options: TxOptions) -> Result<()>;
 
@@ -341,6 +348,16 @@ macro_rules! delegate_ref {
 }
 
 impl Connection {
+    /// A scratch database of the tool's own: [`Backend::check_writable`] passes (a scratch
+    /// database on a read-only server is written by an account allowed to, or its creation
+    /// already failed, saying why).
+    pub(crate) fn for_scratch(mut self) -> Connection {
+        if let Open::Mysql(m) = &mut self.0 {
+            m.skip_write_check();
+        }
+        self
+    }
+
     /// Opens the target. `Ok(None)`: read-only access to a SQLite file that does not exist
     /// (nothing to read, and nothing is created).
     pub async fn open(
@@ -402,6 +419,10 @@ impl Backend for Connection {
     async fn rollback(&mut self) {
         delegate!(self, b => b.rollback().await)
     }
+    async fn check_writable(&mut self) -> Result<()> {
+        delegate!(self, b => b.check_writable().await)
+    }
+
     async fn ensure_table(&mut self) -> Result<()> {
         delegate!(self, b => b.ensure_table().await)
     }

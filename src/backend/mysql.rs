@@ -26,6 +26,11 @@ const ER_LOCK_WAIT_TIMEOUT: u16 = 1205;
 const ER_NO_SUCH_TABLE: u16 = 1146;
 /// Unknown column: a version table written by 0.1.0 has no `statements_checksum`.
 const ER_BAD_FIELD_ERROR: u16 = 1054;
+/// Privilege refusals: database access (1044), a command on a table (1142), a column
+/// (1143), a missing privilege such as SUPER (1227).
+const DENIED: [u16; 4] = [1044, 1142, 1143, 1227];
+/// "The MariaDB server is running with the --read-only option".
+const ER_OPTION_PREVENTS_STATEMENT: u16 = 1290;
 /// Duplicate column name: another runner added the column first.
 const ER_DUP_FIELDNAME: u16 = 1060;
 
@@ -62,6 +67,8 @@ pub struct Mysql {
     /// The table was written by 0.1.0 (no `statements_checksum`): the next write adds the
     /// column first ([`Mysql::bring_table_forward`]).
     table_old: bool,
+    /// [`Backend::check_writable`] asks the server (off for scratch databases).
+    write_check: bool,
     lock_name: String,
     locked: bool,
     /// The connection was lost mid-statement: nothing more is sent on it.
@@ -375,6 +382,7 @@ impl Mysql {
             table,
             table_exists: false,
             table_old: false,
+            write_check: true,
             locked: false,
             broken: false,
             connection_id,
@@ -394,6 +402,43 @@ impl Mysql {
             self.describe,
             (self.timeouts.lock + self.timeouts.connect).as_secs()
         ))
+    }
+
+    /// See [`super::Connection::for_scratch`].
+    pub(super) fn skip_write_check(&mut self) {
+        self.write_check = false;
+    }
+
+    /// Runs `sql`; a privilege refusal becomes `Error::NotWritable` naming `account` and what
+    /// to grant.
+    async fn denied_is_not_writable(&mut self, sql: &str, account: &str) -> Result<()> {
+        if self.broken {
+            return Err(self.lost_error());
+        }
+        let limit = self.timeouts.lock + self.timeouts.connect;
+        match tokio::time::timeout(limit, sqlx::raw_sql(sql).execute(&mut self.conn)).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) if error_number(&e).is_some_and(|n| DENIED.contains(&n)) => {
+                Err(Error::NotWritable(format!(
+                    "{}: {account} may not write the version table {}: {}; nothing was written: grant it CREATE, INSERT, UPDATE and DELETE on the database (and what the migrations need), or run as an account that has them",
+                    self.describe,
+                    self.table,
+                    message(&e)
+                )))
+            }
+            Ok(Err(e)) if error_number(&e) == Some(ER_OPTION_PREVENTS_STATEMENT) => {
+                Err(Error::NotWritable(format!(
+                    "{}: the server refuses writes ({}); nothing was written: run the upgrade against the primary",
+                    self.describe,
+                    message(&e)
+                )))
+            }
+            Ok(Err(e)) => Err(self.db_error(&e)),
+            Err(_) => {
+                self.broken = true;
+                Err(self.lost_error())
+            }
+        }
     }
 
     /// Adds the column a table written by 0.1.0 lacks. DDL commits implicitly, so this runs
@@ -702,11 +747,46 @@ impl Backend for Mysql {
         Ok(())
     }
 
+    async fn check_writable(&mut self) -> Result<()> {
+        if !self.write_check {
+            return Ok(());
+        }
+        let (read_only, innodb_read_only, account): (i64, i64, String) = bounded!(
+            self,
+            sqlx::query_as(
+                "SELECT CAST(@@read_only AS SIGNED), CAST(@@innodb_read_only AS SIGNED), CURRENT_USER()"
+            )
+            .fetch_one(&mut self.conn)
+        )?;
+        if read_only != 0 || innodb_read_only != 0 {
+            let which = if read_only != 0 {
+                "read_only=ON"
+            } else {
+                "innodb_read_only=ON"
+            };
+            return Err(Error::NotWritable(format!(
+                "{}: the server is read-only ({which}: a replica?); nothing was written: run the upgrade against the primary",
+                self.describe
+            )));
+        }
+        // The account may write the version table: each kind of write on no row (a missing
+        // table is created by `begin`, whose refusal is told the same way).
+        if self.table_exists {
+            let t = self.table.quoted(Dialect::Mysql);
+            let probe = format!(
+                "INSERT INTO {t} SELECT * FROM {t} WHERE 1 = 0; UPDATE {t} SET version = version WHERE 1 = 0; DELETE FROM {t} WHERE 1 = 0"
+            );
+            self.denied_is_not_writable(&probe, &format!("the account {account}"))
+                .await?;
+        }
+        Ok(())
+    }
+
     async fn begin(&mut self, _options: TxOptions) -> Result<()> {
         // CREATE TABLE commits implicitly, so the table is made before the transaction opens.
         if !self.table_exists {
             let ddl = history::create_table_sql(&self.table, Dialect::Mysql);
-            self.plain(&ddl).await?;
+            self.denied_is_not_writable(&ddl, "the account").await?;
             self.table_exists = true;
         }
         self.bring_table_forward().await?;

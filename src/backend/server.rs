@@ -184,6 +184,7 @@ async fn open_scratch(
 ) -> Result<Connection> {
     Connection::open(target, Access::ReadWrite, table.clone(), timeouts)
         .await?
+        .map(Connection::for_scratch)
         .ok_or_else(|| Error::Connect {
             target: target.redacted(),
             message: "the scratch database could not be opened for writing".into(),

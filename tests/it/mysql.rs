@@ -1488,3 +1488,88 @@ fn syntax_errors_point_at_the_broken_line() {
     );
     db.run(&["upgrade"]).code(4).stderr_has("0001_t.sql:6:");
 }
+
+/// A read-only server (a replica, `read_only=ON`; the test's own server, so no other test sees
+/// it): every reading command works, `upgrade` with nothing pending exits 0, and with something
+/// pending it is refused before any write, exit 3, saying so and where to run it.
+#[test]
+fn read_only_server_reads_and_refuses_writes() {
+    let env = Env::new();
+    let Some(server) = crate::support::own_mysql_server() else {
+        return;
+    };
+    server.admin_exec("CREATE DATABASE replica");
+    let url = server.url("replica");
+    let run = |args: &[&str]| env.cmd(args).arg("--database-url").arg(&url).run();
+    env.migration("0001_one.sql", "CREATE TABLE one (id INT PRIMARY KEY);\n");
+    run(&["upgrade"]).ok();
+    server.admin_exec("SET GLOBAL read_only = ON");
+
+    run(&["upgrade"]).ok().stdout_has("nothing to do");
+    env.migration("0002_two.sql", "CREATE TABLE two (id INT PRIMARY KEY);\n");
+    let doc = run(&["--format", "json", "status"]).ok().json();
+    assert_eq!(doc["pending"], 1, "{doc:#}");
+    run(&["check"]).code(1).stdout_has("pending");
+    run(&["schema", "dump"]).ok().stdout_has("one");
+    run(&["check", "--drift"]).code(1).stdout_has("pending");
+    run(&["upgrade", "--dry-run"]).ok();
+    let refused = run(&["upgrade"]);
+    refused
+        .code(3)
+        .stderr_has("the server is read-only (read_only=ON")
+        .stderr_has("nothing was written")
+        .stderr_has("against the primary");
+    let doc = run(&["--format", "json", "upgrade"]).code(3).json();
+    assert_eq!(doc["error"]["kind"], "not-writable", "{doc:#}");
+    assert_eq!(doc["applied"], serde_json::json!([]), "{doc:#}");
+    // Nothing was written: the history and the tables are as before.
+    server.admin_exec("SET GLOBAL read_only = OFF");
+    let doc = run(&["--format", "json", "status"]).ok().json();
+    assert_eq!(doc["current"], 1, "{doc:#}");
+    assert_eq!(doc["pending"], 1, "{doc:#}");
+    let dump = run(&["schema", "dump"]);
+    dump.ok()
+        .check(!dump.stdout.contains("two"), "table two not made");
+    run(&["upgrade"]).ok();
+}
+
+/// An account that may read but not write: told before any migration statement runs (exit 3),
+/// naming the account and what to grant; nothing is written.
+#[test]
+fn account_without_write_privileges_is_told_before_anything_runs() {
+    let env = Env::new();
+    let db = mysql_db!(env);
+    db.migration("0001_one.sql", "CREATE TABLE one (id INT PRIMARY KEY);\n");
+    db.run(&["upgrade"]).ok();
+    db.migration(
+        "0002_two.sql",
+        "CREATE TABLE two (id INT PRIMARY KEY);\nINSERT INTO two VALUES (1);\n",
+    );
+    let p = db.mysql_parts();
+    let user = TempUser {
+        name: format!("ro_{}", &db.mysql_database()[3..]),
+        db: &db,
+    };
+    assert!(user.name.len() <= 32, "{}", user.name);
+    db.exec(&format!(
+        "CREATE USER '{0}'@'%' IDENTIFIED BY 'readersecret'; GRANT SELECT ON `{1}`.* TO '{0}'@'%'",
+        user.name,
+        db.mysql_database()
+    ));
+    let url = format!(
+        "mysql://{}:readersecret@{}:{}/{}",
+        user.name,
+        p.host,
+        p.port,
+        db.mysql_database()
+    );
+    env.run(&["status", "--database-url", &url]).ok();
+    let run = env.run(&["upgrade", "--database-url", &url]);
+    run.code(3)
+        .stderr_has(&format!("the account {}@", user.name))
+        .stderr_has("may not write the version table aurweb_migrations")
+        .stderr_has("nothing was written")
+        .nowhere("readersecret");
+    assert!(!db.has_table("two"), "no migration statement ran");
+    assert_eq!(db.history().len(), 1);
+}

@@ -1093,7 +1093,40 @@ impl MysqlParts {
     }
 }
 
+/// A private MySQL/MariaDB server of the test's own (for a server setting no other test may
+/// see, such as `read_only`), stopped when the handle drops. `None` (the test returns) where
+/// no `mariadbd` is installed, said loudly; with `AURWEB_MIGRATE_REQUIRE_MYSQL=1` a failure.
+#[track_caller]
+pub fn own_mysql_server() -> Option<MysqlServer> {
+    let Some(mariadbd) = find_program(&["mariadbd", "mysqld"]) else {
+        if require_mysql() {
+            panic!("AURWEB_MIGRATE_REQUIRE_MYSQL=1 but no mariadbd to start a private server");
+        }
+        loud("SKIPPED: a test's own MySQL server: no mariadbd installed");
+        return None;
+    };
+    Some(start_private_server(&mariadbd).unwrap_or_else(|e| panic!("private server: {e}")))
+}
+
 impl MysqlServer {
+    /// The URL of `database` on this server, as the tool gets it.
+    pub fn url(&self, database: &str) -> String {
+        format!("{}/{database}{}", self.base, self.query)
+    }
+
+    /// Runs `sql` (statements separated by `;`) as the administrator.
+    #[track_caller]
+    pub fn admin_exec(&self, sql: &str) {
+        runtime().block_on(async {
+            let mut c = self.try_admin().await.expect("admin connection");
+            sqlx::raw_sql(sql)
+                .execute(&mut c)
+                .await
+                .unwrap_or_else(|e| panic!("{sql}: {e}"));
+            let _ = c.close().await;
+        })
+    }
+
     fn parts(&self) -> MysqlParts {
         let authority = self
             .base
