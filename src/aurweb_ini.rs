@@ -231,6 +231,8 @@ pub(crate) fn aur_database(path: &Path, defaults: &Path, cwd: &Path) -> Result<D
                 user: user.value.clone(),
                 password: get("password").and_then(|v| Password::non_empty(v.value.clone())),
                 database: name.value.clone(),
+                // aurweb's config has no TLS settings: the TOML file's, or the default.
+                tls: Default::default(),
             }))
         }
         other => Err(Error::Usage(format!(

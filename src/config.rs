@@ -24,7 +24,7 @@ use serde::Deserialize;
 use crate::aurweb_ini::aur_database;
 use crate::error::io_message;
 use crate::source::Location;
-pub use crate::target::{DatabaseTarget, MysqlTarget, Password};
+pub use crate::target::{DatabaseTarget, MysqlTarget, Password, SslMode};
 use crate::{Dialect, Error, Result};
 
 /// Environment variables consulted for the database URL, in order.
@@ -135,6 +135,15 @@ struct FileConfig {
     connect_timeout: Option<toml::Spanned<u64>>,
     statement_timeout: Option<u64>,
     password_file: Option<PathBuf>,
+    /// TLS for MySQL, as the URL's `ssl-mode`, `ssl-ca`, `ssl-cert`, `ssl-key` (which win).
+    #[serde(alias = "ssl-mode")]
+    ssl_mode: Option<toml::Spanned<String>>,
+    #[serde(alias = "ssl-ca")]
+    ssl_ca: Option<PathBuf>,
+    #[serde(alias = "ssl-cert")]
+    ssl_cert: Option<PathBuf>,
+    #[serde(alias = "ssl-key")]
+    ssl_key: Option<PathBuf>,
     /// Output options are per invocation, not settings: named here only to say so.
     format: Option<toml::Spanned<toml::Value>>,
     log_format: Option<toml::Spanned<toml::Value>>,
@@ -152,6 +161,10 @@ pub const FILE_KEYS: &[&str] = &[
     "lock_timeout",
     "connect_timeout",
     "statement_timeout",
+    "ssl_mode",
+    "ssl_ca",
+    "ssl_cert",
+    "ssl_key",
 ];
 
 /// A TOML file that was read, with what is needed to point at its lines.
@@ -288,6 +301,44 @@ pub fn resolve(
                     m.password = Some(read_password_file(&f.path, &pw_path)?);
                 }
             }
+        }
+    }
+
+    // TLS from the file fills in what the URL did not say (paths are relative to the file).
+    if let (Some(f), DatabaseTarget::Mysql(m)) = (&file, &mut database.value) {
+        let c = &f.config;
+        if m.tls.mode.is_none() {
+            if let Some(mode) = &c.ssl_mode {
+                m.tls.mode = Some(SslMode::parse(mode.get_ref()).ok_or_else(|| {
+                    Error::Usage(format!(
+                        "{}:{}: ssl_mode {:?}: expected one of {}",
+                        f.path.display(),
+                        f.line(mode.span().start),
+                        mode.get_ref(),
+                        SslMode::NAMES.join(", ")
+                    ))
+                })?);
+            }
+        }
+        for (slot, from_file) in [
+            (&mut m.tls.ca, &c.ssl_ca),
+            (&mut m.tls.cert, &c.ssl_cert),
+            (&mut m.tls.key, &c.ssl_key),
+        ] {
+            if slot.is_none() {
+                *slot = from_file.as_ref().map(|p| f.dir.join(p));
+            }
+        }
+        if m.tls.cert.is_some() != m.tls.key.is_some() {
+            return Err(Error::Usage(format!(
+                "{}: ssl_cert and ssl_key go together",
+                f.path.display()
+            )));
+        }
+    }
+    if let DatabaseTarget::Mysql(m) = &database.value {
+        if let Some(key) = &m.tls.key {
+            refuse_open_key(key)?;
         }
     }
 
@@ -505,6 +556,27 @@ fn load_toml(overrides: &Overrides, cwd: &Path) -> Result<Option<LoadedFile>> {
     }))
 }
 
+/// A TLS client key must be readable by its owner only, as ssh insists for its keys.
+fn refuse_open_key(key: &Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let meta = std::fs::metadata(key).map_err(|e| {
+        Error::Usage(format!(
+            "ssl-key {}: cannot read it: {}",
+            key.display(),
+            io_message(&e)
+        ))
+    })?;
+    let mode = meta.permissions().mode() & 0o777;
+    if mode & 0o077 != 0 {
+        return Err(Error::Usage(format!(
+            "ssl-key {}: the key is readable by others (mode {mode:03o}); allow its owner only: chmod 600 {}",
+            key.display(),
+            key.display()
+        )));
+    }
+    Ok(())
+}
+
 fn read_password_file(config: &Path, path: &Path) -> Result<Password> {
     let content = std::fs::read_to_string(path).map_err(|e| {
         Error::Usage(format!(
@@ -563,6 +635,7 @@ mod tests {
             user: user.into(),
             password: pw.map(Password::new),
             database: db.into(),
+            tls: Default::default(),
         }
     }
 

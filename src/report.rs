@@ -1266,6 +1266,11 @@ impl Render for SchemaDiff<'_> {
     }
 }
 
+/// `status -v`: how the connection travels (MySQL).
+pub fn transport_human(transport: &str) -> String {
+    format!("connection: {transport}\n")
+}
+
 /// `status -v`: each setting and where it came from.
 pub fn settings_human(s: &crate::config::Settings) -> String {
     format!(

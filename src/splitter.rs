@@ -664,14 +664,17 @@ impl<'a> Splitter<'a> {
             } else {
                 self.scan::<false>(p)?
             };
-            each(
-                &mut self,
-                Statement {
-                    start: p,
-                    end,
-                    line,
-                },
-            );
+            // `\g` with nothing before it ends an empty statement: nothing to run.
+            if end > p {
+                each(
+                    &mut self,
+                    Statement {
+                        start: p,
+                        end,
+                        line,
+                    },
+                );
+            }
             if self.mysql {
                 self.note_sql_mode(&self.src[p..end]);
             }
@@ -1980,6 +1983,12 @@ mod tests {
             },
         );
         (prefix, body, suffix)
+    }
+
+    #[test]
+    fn a_lone_go_command_is_no_statement() {
+        assert_eq!(split("\\G", M).unwrap(), []);
+        check(M, "\\g SELECT 1;", &[(1, "SELECT 1")]);
     }
 
     #[test]

@@ -3,6 +3,8 @@
 //! with its [`Password`] that never prints. A leaf: it depends only on the error type.
 
 use std::fmt;
+#[cfg(test)]
+use std::path::Path;
 use std::path::PathBuf;
 
 use crate::{Dialect, Error, Result};
@@ -42,6 +44,83 @@ impl fmt::Display for Password {
     }
 }
 
+/// How a MySQL connection uses TLS (`ssl-mode=` in the URL, `ssl_mode` in the TOML file), as
+/// the `mariadb`/`mysql` clients name the modes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SslMode {
+    /// Never: plain text.
+    Disabled,
+    /// TLS when the server offers it, else plain text.
+    Preferred,
+    /// TLS, not verified: a server without TLS is refused.
+    Required,
+    /// TLS with a certificate signed by a trusted CA (`ssl-ca`, else the bundled roots).
+    VerifyCa,
+    /// As `verify-ca`, and the certificate names the host connected to.
+    VerifyIdentity,
+}
+
+impl SslMode {
+    pub const NAMES: [&'static str; 5] = [
+        "disabled",
+        "preferred",
+        "required",
+        "verify-ca",
+        "verify-identity",
+    ];
+
+    pub fn parse(s: &str) -> Option<SslMode> {
+        Some(match s.to_ascii_lowercase().replace('_', "-").as_str() {
+            "disabled" => SslMode::Disabled,
+            "preferred" => SslMode::Preferred,
+            "required" => SslMode::Required,
+            "verify-ca" => SslMode::VerifyCa,
+            "verify-identity" => SslMode::VerifyIdentity,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            SslMode::Disabled => "disabled",
+            SslMode::Preferred => "preferred",
+            SslMode::Required => "required",
+            SslMode::VerifyCa => "verify-ca",
+            SslMode::VerifyIdentity => "verify-identity",
+        }
+    }
+
+    /// The mode when none is given: a unix socket or a loopback host needs no TLS (`preferred`:
+    /// used when the server offers it); any other host is reached over a network, where the
+    /// server must prove who it is (`verify-identity`).
+    pub fn default_for(host: &str, socket: bool) -> SslMode {
+        if socket || is_loopback(host) {
+            SslMode::Preferred
+        } else {
+            SslMode::VerifyIdentity
+        }
+    }
+}
+
+/// `localhost`, 127.0.0.0/8, `::1`.
+fn is_loopback(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// The TLS settings of a MySQL target; `mode: None` means [`SslMode::default_for`].
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Tls {
+    pub mode: Option<SslMode>,
+    /// CA certificate(s) to verify the server with (PEM).
+    pub ca: Option<PathBuf>,
+    /// Client certificate and key (PEM), for an account created `REQUIRE X509`.
+    pub cert: Option<PathBuf>,
+    pub key: Option<PathBuf>,
+}
+
 /// A MySQL/MariaDB server and database.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MysqlTarget {
@@ -53,6 +132,17 @@ pub struct MysqlTarget {
     pub user: String,
     pub password: Option<Password>,
     pub database: String,
+    /// Boxed: most targets have none, and the enums that carry a target stay small.
+    pub tls: Box<Tls>,
+}
+
+impl MysqlTarget {
+    /// The TLS mode in effect: the one given, else the default for the host.
+    pub fn ssl_mode(&self) -> SslMode {
+        self.tls
+            .mode
+            .unwrap_or_else(|| SslMode::default_for(&self.host, self.socket.is_some()))
+    }
 }
 
 /// The database to migrate.
@@ -134,6 +224,7 @@ impl DatabaseTarget {
                     return Err(fail("a database name cannot contain \"/\""));
                 }
                 let mut socket = None;
+                let mut tls = Tls::default();
                 for pair in query.into_iter().flat_map(|q| q.split('&')) {
                     if pair.is_empty() {
                         continue;
@@ -148,15 +239,37 @@ impl DatabaseTarget {
                             }
                             socket = Some(PathBuf::from(value));
                         }
+                        "ssl-mode" => {
+                            tls.mode = Some(SslMode::parse(value).ok_or_else(|| {
+                                fail(&format!(
+                                    "unknown ssl-mode \"{value}\" (one of {})",
+                                    SslMode::NAMES.join(", ")
+                                ))
+                            })?);
+                        }
+                        "ssl-ca" | "ssl-cert" | "ssl-key" => {
+                            let value = percent_decode(value)
+                                .filter(|v| !v.is_empty())
+                                .ok_or_else(|| fail(&format!("{key} needs a file path")))?;
+                            let slot = match key {
+                                "ssl-ca" => &mut tls.ca,
+                                "ssl-cert" => &mut tls.cert,
+                                _ => &mut tls.key,
+                            };
+                            *slot = Some(PathBuf::from(value));
+                        }
                         _ => {
                             return Err(fail(&format!(
-                                "unknown parameter \"{key}\" (only \"socket\" is supported)"
+                                "unknown parameter \"{key}\" (the parameters are socket, ssl-mode, ssl-ca, ssl-cert and ssl-key)"
                             )))
                         }
                     }
                 }
                 if socket.is_some() && port.is_some() {
                     return Err(fail("give either a port or a socket, not both"));
+                }
+                if tls.cert.is_some() != tls.key.is_some() {
+                    return Err(fail("ssl-cert and ssl-key go together"));
                 }
                 Ok(DatabaseTarget::Mysql(MysqlTarget {
                     host: if host.is_empty() {
@@ -169,6 +282,7 @@ impl DatabaseTarget {
                     user,
                     password,
                     database,
+                    tls: Box::new(tls),
                 }))
             }
             _ => Err(fail(&format!(
@@ -204,9 +318,31 @@ impl DatabaseTarget {
                 }
                 s.push('/');
                 s.push_str(&percent_encode(&m.database, ""));
+                let mut params: Vec<String> = Vec::new();
                 if let Some(socket) = &m.socket {
-                    s.push_str("?socket=");
-                    s.push_str(&percent_encode(&socket.to_string_lossy(), "/"));
+                    params.push(format!(
+                        "socket={}",
+                        percent_encode(&socket.to_string_lossy(), "/")
+                    ));
+                }
+                if let Some(mode) = m.tls.mode {
+                    params.push(format!("ssl-mode={}", mode.name()));
+                }
+                for (key, path) in [
+                    ("ssl-ca", &m.tls.ca),
+                    ("ssl-cert", &m.tls.cert),
+                    ("ssl-key", &m.tls.key),
+                ] {
+                    if let Some(p) = path {
+                        params.push(format!(
+                            "{key}={}",
+                            percent_encode(&p.to_string_lossy(), "/")
+                        ));
+                    }
+                }
+                if !params.is_empty() {
+                    s.push('?');
+                    s.push_str(&params.join("&"));
                 }
                 s
             }
@@ -291,4 +427,93 @@ fn percent_encode(s: &str, keep: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mysql(url: &str) -> MysqlTarget {
+        match DatabaseTarget::parse_url(url) {
+            Ok(DatabaseTarget::Mysql(m)) => m,
+            other => panic!("{url}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn tls_default_policy_by_where_the_server_is() {
+        // A socket or a loopback host: TLS when offered.
+        assert_eq!(SslMode::default_for("db.example", true), SslMode::Preferred);
+        for host in ["localhost", "LOCALHOST", "127.0.0.1", "127.3.2.1", "::1"] {
+            assert_eq!(
+                SslMode::default_for(host, false),
+                SslMode::Preferred,
+                "{host}"
+            );
+        }
+        // Anything else is over a network: the server must prove its name.
+        for host in [
+            "db.example",
+            "10.0.0.5",
+            "192.168.1.2",
+            "2001:db8::1",
+            "localhost.example",
+        ] {
+            assert_eq!(
+                SslMode::default_for(host, false),
+                SslMode::VerifyIdentity,
+                "{host}"
+            );
+        }
+        assert_eq!(
+            mysql("mysql://u@db.example/aur").ssl_mode(),
+            SslMode::VerifyIdentity
+        );
+        assert_eq!(
+            mysql("mysql://u@127.0.0.1:3306/aur").ssl_mode(),
+            SslMode::Preferred
+        );
+        assert_eq!(
+            mysql("mysql://u@localhost/aur?socket=/run/mysqld/mysqld.sock").ssl_mode(),
+            SslMode::Preferred
+        );
+        // Given explicitly, it is what counts.
+        assert_eq!(
+            mysql("mysql://u@db.example/aur?ssl-mode=disabled").ssl_mode(),
+            SslMode::Disabled
+        );
+    }
+
+    #[test]
+    fn tls_parameters_parse_and_show() {
+        let m = mysql(
+            "mysql://u:pw@db.example/aur?ssl-mode=verify-ca&ssl-ca=/etc/ca.pem&ssl-cert=/c.pem&ssl-key=/k%20x.pem",
+        );
+        assert_eq!(m.tls.mode, Some(SslMode::VerifyCa));
+        assert_eq!(m.tls.ca.as_deref(), Some(Path::new("/etc/ca.pem")));
+        assert_eq!(m.tls.key.as_deref(), Some(Path::new("/k x.pem")));
+        let shown = DatabaseTarget::Mysql(m).redacted();
+        assert_eq!(
+            shown,
+            "mysql://u:***@db.example/aur?ssl-mode=verify-ca&ssl-ca=/etc/ca.pem&ssl-cert=/c.pem&ssl-key=/k%20x.pem"
+        );
+        for (url, says) in [
+            (
+                "mysql://u@h/aur?ssl-mode=maybe",
+                "unknown ssl-mode \"maybe\"",
+            ),
+            (
+                "mysql://u@h/aur?ssl-cert=/c.pem",
+                "ssl-cert and ssl-key go together",
+            ),
+            ("mysql://u@h/aur?ssl-ca=", "ssl-ca needs a file path"),
+            (
+                "mysql://u@h/aur?sslmode=required",
+                "unknown parameter \"sslmode\"",
+            ),
+        ] {
+            let e = DatabaseTarget::parse_url(url).unwrap_err().to_string();
+            assert!(e.contains(says), "{url}: {e}");
+        }
+    }
 }

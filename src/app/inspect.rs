@@ -50,10 +50,21 @@ pub(super) async fn status(s: &Session<'_>, pending_only: bool) -> Result<i32> {
     let (set, history) = (loaded.set, loaded.history);
     let mut overview = plan::overview(&set.migrations, &history, false);
     if let Some(conn) = loaded.conn {
-        let tables = s
-            .with_connection(conn, async |c| tables_if_unrecorded(c, &history).await)
+        let (tables, transport) = s
+            .with_connection(conn, async |c| {
+                let transport = match verbose {
+                    true => c.transport().await?,
+                    false => None,
+                };
+                Ok((tables_if_unrecorded(c, &history).await?, transport))
+            })
             .await?;
         overview.note_tables(&history, &tables);
+        if let Some(t) = transport
+            .filter(|_| s.request.format == crate::report::Format::Human && !s.request.quiet)
+        {
+            report::print(&report::transport_human(&t));
+        }
     }
     let database = s.database();
     s.emit(&report::Status {

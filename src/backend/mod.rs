@@ -129,6 +129,12 @@ pub trait Backend: Catalogue {
     /// Releases the run lock.
     async fn unlock(&mut self) -> Result<()>;
 
+    /// How the connection travels, for `status -v` (MySQL: whether TLS is in use, its version
+    /// and cipher; `None` where there is no network, SQLite).
+    async fn transport(&mut self) -> Result<Option<String>> {
+        Ok(None)
+    }
+
     /// Before the first write of a run that has something to do: `Error::NotWritable` when the
     /// database cannot take it (MySQL: a read-only server, an account that may not write the
     /// version table), so that nothing is written and no migration statement runs.
@@ -421,6 +427,9 @@ impl Backend for Connection {
     }
     async fn check_writable(&mut self) -> Result<()> {
         delegate!(self, b => b.check_writable().await)
+    }
+    async fn transport(&mut self) -> Result<Option<String>> {
+        delegate!(self, b => b.transport().await)
     }
 
     async fn ensure_table(&mut self) -> Result<()> {

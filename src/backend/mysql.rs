@@ -6,11 +6,13 @@
 
 use std::time::{Duration, Instant};
 
-use sqlx::mysql::{MySqlConnectOptions, MySqlConnection, MySqlDatabaseError, MySqlRow};
+use sqlx::mysql::{
+    MySqlConnectOptions, MySqlConnection, MySqlDatabaseError, MySqlRow, MySqlSslMode,
+};
 use sqlx::{ConnectOptions, Connection, Row as _};
 
 use super::{Access, Backend, Catalogue, StatementError, StatementErrorKind, Timeouts, TxOptions};
-use crate::config::MysqlTarget;
+use crate::config::{MysqlTarget, SslMode};
 use crate::error::{Error, Result};
 use crate::history::{self, Row, State, TableName};
 use crate::schema::{self, Column, ForeignKey, RawTable, Schema, Table};
@@ -69,6 +71,8 @@ pub struct Mysql {
     table_old: bool,
     /// [`Backend::check_writable`] asks the server (off for scratch databases).
     write_check: bool,
+    /// The TLS mode the connection was opened with (for `status -v`).
+    ssl_mode: SslMode,
     lock_name: String,
     locked: bool,
     /// The connection was lost mid-statement: nothing more is sent on it.
@@ -203,7 +207,54 @@ fn connect_options(target: &MysqlTarget) -> MySqlConnectOptions {
     if let Some(password) = &target.password {
         options = options.password(password.expose());
     }
+    options = options.ssl_mode(match target.ssl_mode() {
+        SslMode::Disabled => MySqlSslMode::Disabled,
+        SslMode::Preferred => MySqlSslMode::Preferred,
+        SslMode::Required => MySqlSslMode::Required,
+        SslMode::VerifyCa => MySqlSslMode::VerifyCa,
+        SslMode::VerifyIdentity => MySqlSslMode::VerifyIdentity,
+    });
+    if let Some(ca) = &target.tls.ca {
+        options = options.ssl_ca(ca);
+    }
+    if let (Some(cert), Some(key)) = (&target.tls.cert, &target.tls.key) {
+        options = options.ssl_client_cert(cert).ssl_client_key(key);
+    }
     options
+}
+
+/// What a failed connection's message means for TLS, when it is about TLS: which check failed
+/// and what to do (`None` for other failures).
+pub(crate) fn tls_hint(target: &MysqlTarget, message: &str) -> Option<String> {
+    let m = message.to_ascii_lowercase();
+    let mode = target.ssl_mode();
+    let chosen = if target.tls.mode.is_some() {
+        format!("ssl-mode={}", mode.name())
+    } else {
+        format!("ssl-mode={} (the default for {})", mode.name(), target.host)
+    };
+    if m.contains("notvalidforname") || m.contains("not valid for name") {
+        return Some(format!(
+            "{chosen}: the server's certificate is not for the name {}; connect by a name it holds (the message lists them)",
+            target.host
+        ));
+    }
+    if m.contains("unknownissuer")
+        || m.contains("unknown issuer")
+        || m.contains("invalid peer certificate")
+    {
+        return Some(format!(
+            "{chosen}: the server's certificate is not signed by a trusted CA; give its CA with ssl-ca=FILE"
+        ));
+    }
+    if (m.contains("tls") || m.contains("ssl"))
+        && (m.contains("not support") || m.contains("unavailable") || m.contains("upgrade"))
+    {
+        return Some(format!(
+            "{chosen}: the server does not offer TLS, and this mode requires it; to connect without encryption, knowingly, pass ssl-mode=disabled"
+        ));
+    }
+    None
 }
 
 /// Runs administrative statements (`CREATE DATABASE`, `DROP DATABASE`) on the server of
@@ -370,6 +421,9 @@ impl Mysql {
             if error_number(&e) == Some(ER_BAD_DB_ERROR) {
                 m.push_str("; create it with `aurweb-migrate database create`");
             }
+            if let Some(hint) = tls_hint(target, &m) {
+                m.push_str(&format!(" ({hint})"));
+            }
             connect_error(m)
         })?;
         let connection_id = connection_id as u64;
@@ -389,6 +443,7 @@ impl Mysql {
             timeouts,
             side: None,
             reset_sql,
+            ssl_mode: target.ssl_mode(),
         })
     }
 
@@ -745,6 +800,30 @@ impl Backend for Mysql {
             )?;
         }
         Ok(())
+    }
+
+    async fn transport(&mut self) -> Result<Option<String>> {
+        let rows: Vec<(String, String)> = bounded!(
+            self,
+            sqlx::query_as(
+                "SELECT UPPER(VARIABLE_NAME), VARIABLE_VALUE FROM information_schema.SESSION_STATUS \
+                 WHERE VARIABLE_NAME IN ('Ssl_version', 'Ssl_cipher')"
+            )
+            .fetch_all(&mut self.conn)
+        )?;
+        let get = |name: &str| {
+            rows.iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.clone())
+                .filter(|v| !v.is_empty())
+        };
+        let mode = self.ssl_mode.name();
+        Ok(Some(match (get("SSL_VERSION"), get("SSL_CIPHER")) {
+            (Some(version), Some(cipher)) => {
+                format!("encrypted, {version}, cipher {cipher} (ssl-mode={mode})")
+            }
+            _ => format!("not encrypted (ssl-mode={mode})"),
+        }))
     }
 
     async fn check_writable(&mut self) -> Result<()> {

@@ -218,7 +218,8 @@ const SECRET: &str = "s3cr3tpw";
 fn passwords_never_print() {
     let env = Env::new();
     one(&env, "migrations");
-    let url = format!("mysql://u:{SECRET}@db.example/aur");
+    // A closed loopback port: the runs fail to connect without reaching beyond this machine.
+    let url = format!("mysql://u:{SECRET}@127.0.0.1:1/aur");
     for args in [
         &["status"][..],
         &["status", "-v"],
@@ -408,4 +409,48 @@ fn status_verbose_shows_the_settings_when_the_connection_fails() {
         .stdout_has("lock timeout    7s  (from ")
         .stdout_has("aurweb-migrate.toml")
         .stderr_has("cannot connect");
+}
+
+/// The file's TLS keys: a wrong mode names the line; a key readable by others is refused
+/// before connecting; the URL's own parameters win over the file's.
+#[test]
+fn tls_keys_in_the_file() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = Env::new();
+    one(&env, "migrations");
+    // A closed loopback port: nothing is reached but this machine.
+    let url = "mysql://aur@127.0.0.1:1/aur";
+    env.write(
+        "aurweb-migrate.toml",
+        format!("database_url = \"{url}\"\nssl_mode = \"maybe\"\n"),
+    );
+    env.run(&["status", "-v"])
+        .code(2)
+        .stderr_has("aurweb-migrate.toml:2")
+        .stderr_has("verify-identity");
+    let key = env.write("client.key", "not really a key\n");
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o640)).expect("chmod");
+    env.write(
+        "aurweb-migrate.toml",
+        format!(
+            "database_url = \"{url}\"\nssl_mode = \"required\"\nssl_cert = \"client.pem\"\nssl_key = \"client.key\"\n"
+        ),
+    );
+    env.run(&["status"])
+        .code(2)
+        .stderr_has("client.key: the key is readable by others (mode 640)");
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    // The settings show what is in effect (the URL's ssl-mode wins); the connection to an
+    // closed port then fails, exit 3, after the settings were printed.
+    let run = env.run(&[
+        "status",
+        "-v",
+        "--connect-timeout",
+        "2",
+        "--database-url",
+        &format!("{url}?ssl-mode=verify-ca"),
+    ]);
+    run.code(3)
+        .stdout_has("ssl-mode=verify-ca&ssl-cert=")
+        .stdout_has("client.key");
 }

@@ -29,5 +29,6 @@ mod statements;
 mod status;
 mod terminal;
 mod tidy;
+mod tls;
 mod upgrade;
 mod validation;

@@ -1098,6 +1098,12 @@ impl MysqlParts {
 /// no `mariadbd` is installed, said loudly; with `AURWEB_MIGRATE_REQUIRE_MYSQL=1` a failure.
 #[track_caller]
 pub fn own_mysql_server() -> Option<MysqlServer> {
+    own_mysql_server_with(&[])
+}
+
+/// [`own_mysql_server`] started with more options (e.g. `--ssl-cert=FILE`).
+#[track_caller]
+pub fn own_mysql_server_with(extra: &[String]) -> Option<MysqlServer> {
     let Some(mariadbd) = find_program(&["mariadbd", "mysqld"]) else {
         if require_mysql() {
             panic!("AURWEB_MIGRATE_REQUIRE_MYSQL=1 but no mariadbd to start a private server");
@@ -1105,10 +1111,18 @@ pub fn own_mysql_server() -> Option<MysqlServer> {
         loud("SKIPPED: a test's own MySQL server: no mariadbd installed");
         return None;
     };
-    Some(start_private_server(&mariadbd).unwrap_or_else(|e| panic!("private server: {e}")))
+    Some(
+        start_private_server_with(&mariadbd, extra)
+            .unwrap_or_else(|e| panic!("private server: {e}")),
+    )
 }
 
 impl MysqlServer {
+    /// The TCP port the server listens on.
+    pub fn port(&self) -> u16 {
+        self.parts().port
+    }
+
     /// The URL of `database` on this server, as the tool gets it.
     pub fn url(&self, database: &str) -> String {
         format!("{}/{database}{}", self.base, self.query)
@@ -1328,6 +1342,11 @@ rm -rf "$dir"
 /// a new directory and port, in case another process takes the port between our probe and the
 /// server's bind.
 fn start_private_server(mariadbd: &Path) -> Result<MysqlServer, String> {
+    start_private_server_with(mariadbd, &[])
+}
+
+/// [`start_private_server`] with more server options (`--ssl-cert=…`).
+fn start_private_server_with(mariadbd: &Path, extra: &[String]) -> Result<MysqlServer, String> {
     let install = find_program(&["mariadb-install-db", "mysql_install_db"]).ok_or_else(|| {
         format!(
             "found {} but no mariadb-install-db to initialise a datadir",
@@ -1339,7 +1358,7 @@ fn start_private_server(mariadbd: &Path) -> Result<MysqlServer, String> {
     let as_root = std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0);
     let mut last_error = String::new();
     for _attempt in 0..3 {
-        match try_start_private_server(mariadbd, &install, as_root) {
+        match try_start_private_server(mariadbd, &install, as_root, extra) {
             Ok(server) => return Ok(server),
             Err(e) => last_error = e,
         }
@@ -1351,6 +1370,7 @@ fn try_start_private_server(
     mariadbd: &Path,
     install: &Path,
     as_root: bool,
+    extra: &[String],
 ) -> Result<MysqlServer, String> {
     let started = Instant::now();
     let dir = tempfile::Builder::new()
@@ -1416,6 +1436,7 @@ fn try_start_private_server(
         ])
         .args(user)
         .args(&common)
+        .args(extra)
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(log.try_clone().map_err(|e| format!("log file: {e}"))?)
