@@ -74,6 +74,46 @@ impl fmt::Display for Dialect {
 /// and otherwise counts as committing: treating a statement as non-atomic is always safe, the
 /// reverse is not; for the same reason `EXECUTE` (of a prepared statement) and `CALL` count as
 /// committing.
+/// What a statement does that a Galera cluster handles badly or not at all, for `check` and
+/// `upgrade --dry-run` on a cluster node: a table in an engine other than InnoDB (not
+/// replicated), a table without a primary key, `LOCK TABLES`, `GET_LOCK`. `None`: nothing.
+pub fn galera_lint(statement: &str) -> Option<String> {
+    let words = crate::splitter::keywords(statement, 3);
+    let upper = statement.to_ascii_uppercase();
+    let first = words.first().map(String::as_str);
+    let second = words.get(1).map(String::as_str);
+    if first == Some("LOCK") && matches!(second, Some("TABLE" | "TABLES")) {
+        return Some("LOCK TABLES is not supported on a Galera cluster (it locks one node only, and Galera rejects explicit table locks in multi-master use)".into());
+    }
+    if upper.contains("GET_LOCK(") || upper.contains("GET_LOCK (") {
+        return Some("GET_LOCK is node-local on a Galera cluster: it does not exclude a session on another node".into());
+    }
+    let creates = first == Some("CREATE") && second == Some("TABLE");
+    let alters = first == Some("ALTER") && second == Some("TABLE");
+    if creates || alters {
+        if let Some(at) = upper.find("ENGINE") {
+            let engine: String = upper[at + 6..]
+                .trim_start_matches([' ', '\t', '\n', '='])
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            if !engine.is_empty() && engine != "INNODB" {
+                return Some(format!(
+                    "a {engine} table is not replicated by Galera (only InnoDB is): use ENGINE=InnoDB"
+                ));
+            }
+        }
+    }
+    if creates
+        && !upper.contains("PRIMARY KEY")
+        && !upper.contains(" LIKE ")
+        && !upper.contains("SELECT ")
+    {
+        return Some("a table without a primary key: Galera needs one on every table (its rows replicate badly, and innodb_force_primary_key refuses it)".into());
+    }
+    None
+}
+
 pub fn mysql_commits_implicitly(statement: &str) -> bool {
     // A statement that is one executable comment (`/*!40101 SET NAMES utf8 */`, as dumps
     // write their session settings) is classified by what it holds.

@@ -140,6 +140,8 @@ pub struct Context<'a> {
     pub set: &'a MigrationSet,
     /// The migrations are the ones built into the binary.
     pub embedded: bool,
+    /// The Galera cluster the server is a node of.
+    pub cluster: Option<crate::backend::ClusterInfo>,
 }
 
 /// `pending_only` (`status --pending`): list only the pending migrations; the summary and the
@@ -282,6 +284,11 @@ pub fn status_json(ctx: &Context, ov: &Overview, pending_only: bool) -> Value {
         "table": ctx.table,
         "migrations_dir": ctx.set.dir.display().to_string(),
         "embedded": ctx.embedded,
+        "cluster": ctx.cluster.as_ref().map(|c| json!({
+            "size": c.size,
+            "state": c.state,
+            "osu_method": c.osu_method,
+        })),
         "current": ov.current(),
         "pending": ov.pending().count(),
         "migrations": migrations,
@@ -327,9 +334,9 @@ pub fn check_warnings(ov: &Overview, dialect: Dialect) -> Vec<String> {
 }
 
 /// `check`'s verdict: `findings` are the planner's plus any drift ([`Check::new`]).
-fn check_human(ov: &Overview, dialect: Dialect, findings: &[Finding]) -> String {
+fn check_human(ov: &Overview, dialect: Dialect, findings: &[Finding], extra: &[String]) -> String {
     let mut out = String::new();
-    for w in check_warnings(ov, dialect) {
+    for w in check_warnings(ov, dialect).iter().chain(extra) {
         out.push_str(&format!("warning: {w}\n"));
     }
     if findings.is_empty() {
@@ -350,11 +357,13 @@ fn check_human(ov: &Overview, dialect: Dialect, findings: &[Finding]) -> String 
     out
 }
 
-fn check_json(ov: &Overview, dialect: Dialect, findings: &[Finding]) -> Value {
+fn check_json(ov: &Overview, dialect: Dialect, findings: &[Finding], extra: &[String]) -> Value {
+    let mut warnings = check_warnings(ov, dialect);
+    warnings.extend(extra.iter().cloned());
     json!({
         "format_version": FORMAT_VERSION,
         "ok": findings.is_empty(),
-        "warnings": check_warnings(ov, dialect),
+        "warnings": warnings,
         "current": ov.current(),
         "pending": ov.pending().count(),
         "problems": findings
@@ -988,6 +997,8 @@ pub struct Check<'a> {
     overview: &'a Overview<'a>,
     dialect: Dialect,
     findings: Vec<Finding>,
+    /// More warnings found by the caller (a cluster's lints).
+    pub warnings: Vec<String>,
 }
 
 impl<'a> Check<'a> {
@@ -998,6 +1009,7 @@ impl<'a> Check<'a> {
             overview,
             dialect,
             findings,
+            warnings: Vec::new(),
         }
     }
 
@@ -1008,10 +1020,10 @@ impl<'a> Check<'a> {
 
 impl Render for Check<'_> {
     fn human(&self) -> String {
-        check_human(self.overview, self.dialect, &self.findings)
+        check_human(self.overview, self.dialect, &self.findings, &self.warnings)
     }
     fn json(&self) -> Value {
-        check_json(self.overview, self.dialect, &self.findings)
+        check_json(self.overview, self.dialect, &self.findings, &self.warnings)
     }
     fn quiet_prints(&self) -> bool {
         !self.ok()
@@ -1264,6 +1276,14 @@ impl Render for SchemaDiff<'_> {
     fn quiet_prints(&self) -> bool {
         true
     }
+}
+
+/// `status -v`: the Galera cluster the server is a node of.
+pub fn cluster_human(c: &crate::backend::ClusterInfo) -> String {
+    format!(
+        "cluster: Galera, {} nodes, this node {}, DDL replicated by {}\n",
+        c.size, c.state, c.osu_method
+    )
 }
 
 /// `status -v`: how the connection travels (MySQL).

@@ -461,6 +461,26 @@ async fn check_statement_sizes<B: Backend>(
                 .map(move |st| (m, st))
         })
         .max_by_key(|(_, st)| st.end - st.start);
+    // A migration that runs as one transaction is replicated as one write set, at least as
+    // big as its statements' text.
+    if !queue.is_empty() {
+        if let Some((limit, setting)) = backend.max_transaction_bytes().await? {
+            let dialect = backend.dialect();
+            for m in queue.iter().filter_map(|(v, _)| set.get(*v)) {
+                let bytes: u64 =
+                    m.up.statements
+                        .iter()
+                        .map(|st| (st.end - st.start) as u64)
+                        .sum();
+                if m.up.atomic(dialect) && bytes > limit {
+                    return Err(Error::Database(format!(
+                        "{}: this migration runs as one transaction of at least {bytes} bytes of statements, more than the cluster's {setting} of {limit}; split it into several migrations, or raise {setting} (nothing was run)",
+                        m.up.path.display()
+                    )));
+                }
+            }
+        }
+    }
     let Some((m, st)) = largest else {
         return Ok(());
     };

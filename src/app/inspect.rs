@@ -49,7 +49,9 @@ pub(super) async fn status(s: &Session<'_>, pending_only: bool) -> Result<i32> {
     let loaded = s.load_and_open(Access::ReadOnly, true).await?;
     let (set, history) = (loaded.set, loaded.history);
     let mut overview = plan::overview(&set.migrations, &history, false);
+    let mut cluster = None;
     if let Some(conn) = loaded.conn {
+        cluster = conn.cluster();
         let (tables, transport) = s
             .with_connection(conn, async |c| {
                 let transport = match verbose {
@@ -60,10 +62,13 @@ pub(super) async fn status(s: &Session<'_>, pending_only: bool) -> Result<i32> {
             })
             .await?;
         overview.note_tables(&history, &tables);
-        if let Some(t) = transport
-            .filter(|_| s.request.format == crate::report::Format::Human && !s.request.quiet)
-        {
-            report::print(&report::transport_human(&t));
+        if verbose && s.request.format == crate::report::Format::Human && !s.request.quiet {
+            if let Some(t) = transport {
+                report::print(&report::transport_human(&t));
+            }
+            if let Some(c) = &cluster {
+                report::print(&report::cluster_human(c));
+            }
         }
     }
     let database = s.database();
@@ -74,6 +79,7 @@ pub(super) async fn status(s: &Session<'_>, pending_only: bool) -> Result<i32> {
             table: &s.settings.table.value,
             set: &set,
             embedded: s.settings.migrations.value == Location::Embedded,
+            cluster,
         },
         overview: &overview,
         verbose,
@@ -94,7 +100,11 @@ pub(super) async fn check(s: &Session<'_>, drift: bool) -> Result<i32> {
     let (set, history) = (loaded.set, loaded.history);
     let mut overview = plan::overview(&set.migrations, &history, false);
     let mut found = Vec::new();
+    let mut lints = Vec::new();
     if let Some(conn) = loaded.conn {
+        if conn.cluster().is_some() {
+            lints = cluster_lints(&overview);
+        }
         let current = overview.current();
         let (tables, drifted) = s
             .with_connection(conn, async |c| {
@@ -109,9 +119,30 @@ pub(super) async fn check(s: &Session<'_>, drift: bool) -> Result<i32> {
         overview.note_tables(&history, &tables);
         found = drifted;
     }
-    let result = report::Check::new(&overview, s.dialect(), found);
+    let mut result = report::Check::new(&overview, s.dialect(), found);
+    result.warnings = lints;
     s.emit(&result);
     Ok(if result.ok() { 0 } else { 1 })
+}
+
+/// On a Galera node: what the pending migrations do that the cluster handles badly, as
+/// `path:line: why` ([`crate::dialect::galera_lint`]).
+pub(super) fn cluster_lints(overview: &plan::Overview) -> Vec<String> {
+    overview
+        .pending()
+        .filter_map(|e| e.migration)
+        .flat_map(|m| {
+            (0..m.up.statements.len()).filter_map(move |i| {
+                crate::dialect::galera_lint(m.up.statement_text(i)).map(|why| {
+                    format!(
+                        "{}:{}: on a Galera cluster: {why}",
+                        m.up.path.display(),
+                        m.up.statements[i].line
+                    )
+                })
+            })
+        })
+        .collect()
 }
 
 /// The tables of a database whose history is empty (what [`plan::unmanaged`] needs); none

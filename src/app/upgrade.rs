@@ -5,7 +5,7 @@
 
 use super::session::Session;
 use super::{plain, Failure};
-use crate::backend::Access;
+use crate::backend::{Access, Backend};
 use crate::error::{Error, Result};
 use crate::offline;
 use crate::report;
@@ -54,6 +54,13 @@ pub(super) async fn dry_run(s: &Session<'_>, flags: Flags) -> Result<i32> {
     let (set, history) = (&loaded.set, &loaded.history);
     let decided = async |conn: Option<&mut crate::backend::Connection>| {
         let (schema, options) = prepare(s, set, flags)?;
+        // On a cluster node, what the pending files do that Galera handles badly.
+        if conn.as_ref().is_some_and(|c| c.cluster().is_some()) && !s.request.quiet {
+            let ov = crate::plan::overview(&set.migrations, history, true);
+            for w in super::inspect::cluster_lints(&ov) {
+                report::warn(&w);
+            }
+        }
         let preview = runner::preview(conn, set, history, schema.as_ref(), options).await?;
         s.emit(&report::DryRun {
             preview: &preview,

@@ -2,6 +2,7 @@
 //! the runner uses: lock, read and write history rows, transactions, execute one statement.
 //! Backends never loop over migrations; the runner does, the same way for every dialect.
 
+pub mod lease;
 pub mod mysql;
 pub mod server;
 pub mod sqlite;
@@ -102,6 +103,17 @@ pub(crate) fn wait_over() {
     }
 }
 
+/// A Galera cluster as one of its nodes sees it (`status -v`, the status JSON).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterInfo {
+    /// `wsrep_cluster_size`.
+    pub size: u32,
+    /// `wsrep_local_state_comment`: `Synced`, `Joining`, `Donor/Desynced`, …
+    pub state: String,
+    /// How DDL is replicated: `TOI` (total order, the default) or `RSU`.
+    pub osu_method: String,
+}
+
 /// The backend seam. Methods take `&mut self`: one connection, used by one task.
 #[allow(async_fn_in_trait)]
 pub trait Backend: Catalogue {
@@ -128,6 +140,11 @@ pub trait Backend: Catalogue {
 
     /// Releases the run lock.
     async fn unlock(&mut self) -> Result<()>;
+
+    /// The Galera cluster the server is a node of (`None`: a single server, or SQLite).
+    fn cluster(&self) -> Option<ClusterInfo> {
+        None
+    }
 
     /// How the connection travels, for `status -v` (MySQL: whether TLS is in use, its version
     /// and cipher; `None` where there is no network, SQLite).
@@ -196,6 +213,12 @@ pub trait Backend: Catalogue {
     /// The largest statement the server accepts, in bytes, when it has a limit that a migration
     /// can plausibly hit (MySQL `max_allowed_packet`).
     async fn max_statement_bytes(&mut self) -> Result<Option<u64>>;
+
+    /// The largest transaction the server replicates, with the setting's name (a Galera
+    /// node: `wsrep_max_ws_size`); `None` where there is no such limit.
+    async fn max_transaction_bytes(&mut self) -> Result<Option<(u64, &'static str)>> {
+        Ok(None)
+    }
 
     /// Whether DDL is transactional (SQLite): a schema file then builds in one transaction;
     /// where it is not (MySQL), a failed build is undone with [`Backend::drop_tables`].
@@ -431,6 +454,9 @@ impl Backend for Connection {
     async fn transport(&mut self) -> Result<Option<String>> {
         delegate!(self, b => b.transport().await)
     }
+    fn cluster(&self) -> Option<ClusterInfo> {
+        delegate_ref!(self, b => b.cluster())
+    }
 
     async fn ensure_table(&mut self) -> Result<()> {
         delegate!(self, b => b.ensure_table().await)
@@ -456,6 +482,9 @@ impl Backend for Connection {
     }
     async fn delete_row(&mut self, version: u64) -> Result<()> {
         delegate!(self, b => b.delete_row(version).await)
+    }
+    async fn max_transaction_bytes(&mut self) -> Result<Option<(u64, &'static str)>> {
+        delegate!(self, b => b.max_transaction_bytes().await)
     }
     async fn max_statement_bytes(&mut self) -> Result<Option<u64>> {
         delegate!(self, b => b.max_statement_bytes().await)

@@ -26,6 +26,8 @@ const WATCHDOG_EVERY: Duration = Duration::from_secs(5);
 
 const ER_LOCK_WAIT_TIMEOUT: u16 = 1205;
 const ER_NO_SUCH_TABLE: u16 = 1146;
+/// Unknown system variable: a MariaDB built without wsrep has no `wsrep_on`.
+const ER_UNKNOWN_SYSTEM_VARIABLE: u16 = 1193;
 /// Unknown column: a version table written by 0.1.0 has no `statements_checksum`.
 const ER_BAD_FIELD_ERROR: u16 = 1054;
 /// Privilege refusals: database access (1044), a command on a table (1142), a column
@@ -73,6 +75,10 @@ pub struct Mysql {
     write_check: bool,
     /// The TLS mode the connection was opened with (for `status -v`).
     ssl_mode: SslMode,
+    /// A Galera node: the cluster as the node saw it when connected.
+    cluster: Option<super::ClusterInfo>,
+    /// On a cluster, the migration lock held: a lease row ([`super::lease`]).
+    lease: Option<super::lease::Lease>,
     lock_name: String,
     locked: bool,
     /// The connection was lost mid-statement: nothing more is sent on it.
@@ -182,6 +188,33 @@ pub fn lock_name_sql(table: &TableName) -> String {
     format!(
         "IF(LENGTH({name}) <= 64, {name}, CONCAT('aurweb-migrate:', LEFT(SHA2({name}, 256), 24)))"
     )
+}
+
+/// The cluster a Galera node is in, read once at connect; the session's reads then wait for
+/// the write sets the node has received (`wsrep_sync_wait = 1`, causal reads), so a node that
+/// is behind never reports the previous holder's migrations as pending.
+async fn cluster_of(
+    conn: &mut MySqlConnection,
+) -> std::result::Result<super::ClusterInfo, sqlx::Error> {
+    let rows = sqlx::raw_sql(
+        "SET SESSION wsrep_sync_wait = 1; \
+         SELECT UPPER(VARIABLE_NAME), VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS \
+         WHERE VARIABLE_NAME IN ('wsrep_cluster_size', 'wsrep_local_state_comment') \
+         UNION ALL SELECT 'OSU', @@SESSION.wsrep_OSU_method",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let get = |name: &str| {
+        rows.iter()
+            .find(|r| r.try_get::<String, _>(0).is_ok_and(|n| n == name))
+            .and_then(|r| r.try_get::<String, _>(1).ok())
+            .unwrap_or_default()
+    };
+    Ok(super::ClusterInfo {
+        size: get("WSREP_CLUSTER_SIZE").parse().unwrap_or(0),
+        state: get("WSREP_LOCAL_STATE_COMMENT"),
+        osu_method: get("OSU"),
+    })
 }
 
 /// How to reach the server (no database chosen).
@@ -392,22 +425,41 @@ impl Mysql {
             // `SET NAMES utf8mb4` with no COLLATE, as the mariadb client sends it: the session
             // collation is then the server's default for utf8mb4, so routines, triggers and
             // views record it and string literals carry it, as they do from the client.
-            let setup = format!(
-                "SET NAMES {SESSION_CHARSET}; {}, SESSION time_zone = '{SESSION_TIME_ZONE}', SESSION sql_mode = IF(FIND_IN_SET('IGNORE_SPACE', @@GLOBAL.sql_mode) > 0, \
-                 @@SESSION.sql_mode, TRIM(BOTH ',' FROM REPLACE(CONCAT(',', @@SESSION.sql_mode, ','), \
-                 ',IGNORE_SPACE,', ','))); SELECT CAST(CONNECTION_ID() AS SIGNED), CAST({} AS CHAR), \
-                 @@SESSION.sql_mode, CAST(@@SESSION.foreign_key_checks AS SIGNED), \
-                 CAST(@@SESSION.unique_checks AS SIGNED), CAST(@@SESSION.sql_notes AS SIGNED), \
-                 CAST(@@SESSION.lock_wait_timeout AS SIGNED), CAST(@@SESSION.innodb_lock_wait_timeout AS SIGNED)",
-                bounded_waits_sql(timeouts.lock.as_secs()),
-                lock_name_sql(&table)
-            );
-            let row = sqlx::raw_sql(&setup).fetch_one(&mut conn).await?;
+            // MariaDB only (an executable comment MySQL skips): whether this is a Galera node.
+            // A MariaDB built without wsrep has no such variable: asked again without it.
+            let setup = |probe_wsrep: bool| {
+                format!(
+                    "SET NAMES {SESSION_CHARSET}; {}, SESSION time_zone = '{SESSION_TIME_ZONE}', SESSION sql_mode = IF(FIND_IN_SET('IGNORE_SPACE', @@GLOBAL.sql_mode) > 0, \
+                     @@SESSION.sql_mode, TRIM(BOTH ',' FROM REPLACE(CONCAT(',', @@SESSION.sql_mode, ','), \
+                     ',IGNORE_SPACE,', ','))); SELECT CAST(CONNECTION_ID() AS SIGNED), CAST({} AS CHAR), \
+                     @@SESSION.sql_mode, CAST(@@SESSION.foreign_key_checks AS SIGNED), \
+                     CAST(@@SESSION.unique_checks AS SIGNED), CAST(@@SESSION.sql_notes AS SIGNED), \
+                     CAST(@@SESSION.lock_wait_timeout AS SIGNED), CAST(@@SESSION.innodb_lock_wait_timeout AS SIGNED){}",
+                    bounded_waits_sql(timeouts.lock.as_secs()),
+                    lock_name_sql(&table),
+                    if probe_wsrep {
+                        " /*M!100100 , CAST(@@GLOBAL.wsrep_on AS SIGNED) */"
+                    } else {
+                        ""
+                    }
+                )
+            };
+            let row = match sqlx::raw_sql(&setup(true)).fetch_one(&mut conn).await {
+                Err(e) if error_number(&e) == Some(ER_UNKNOWN_SYSTEM_VARIABLE) => {
+                    sqlx::raw_sql(&setup(false)).fetch_one(&mut conn).await?
+                }
+                other => other?,
+            };
             let id: i64 = row.try_get(0)?;
             let lock_name: String = row.try_get(1)?;
             let sql_mode: String = row.try_get(2)?;
             let flags: Vec<i64> = (3..8).map(|i| row.try_get(i)).collect::<Result<_, _>>()?;
-            Ok::<_, sqlx::Error>((conn, id, lock_name, reset_sql(&sql_mode, &flags)))
+            let galera = row.try_get::<i64, _>(8).is_ok_and(|on| on != 0);
+            let cluster = match galera {
+                true => Some(cluster_of(&mut conn).await?),
+                false => None,
+            };
+            Ok::<_, sqlx::Error>((conn, id, lock_name, reset_sql(&sql_mode, &flags), cluster))
         })
         .await
         .map_err(|_| {
@@ -416,7 +468,7 @@ impl Mysql {
                 timeouts.connect.as_secs()
             ))
         })?;
-        let (conn, connection_id, lock_name, reset_sql) = connected.map_err(|e| {
+        let (conn, connection_id, lock_name, reset_sql, cluster) = connected.map_err(|e| {
             let mut m = message(&e);
             if error_number(&e) == Some(ER_BAD_DB_ERROR) {
                 m.push_str("; create it with `aurweb-migrate database create`");
@@ -426,6 +478,13 @@ impl Mysql {
             }
             connect_error(m)
         })?;
+        if let Some(c) = cluster.as_ref().filter(|c| c.state != "Synced") {
+            let _ = conn.close().await;
+            return Err(connect_error(format!(
+                "this Galera node is {} (one of {} nodes), not Synced: it may not have the cluster's latest writes and cannot take part in a run; wait until it is Synced, or connect to another node",
+                c.state, c.size
+            )));
+        }
         let connection_id = connection_id as u64;
         open_sessions().push((target.clone(), connection_id));
         Ok(Mysql {
@@ -444,6 +503,8 @@ impl Mysql {
             side: None,
             reset_sql,
             ssl_mode: target.ssl_mode(),
+            cluster,
+            lease: None,
         })
     }
 
@@ -457,6 +518,88 @@ impl Mysql {
             self.describe,
             (self.timeouts.lock + self.timeouts.connect).as_secs()
         ))
+    }
+
+    /// The name of the cluster's lock table beside the version table.
+    fn lock_table_name(&self) -> String {
+        format!("{}_lock", self.table.as_str())
+    }
+
+    /// The tool's own tables (the version table, the cluster lock table): never part of the
+    /// schema, and a database holding only them is empty.
+    fn own_table(&self, name: &str) -> bool {
+        name.eq_ignore_ascii_case(self.table.as_str())
+            || name.eq_ignore_ascii_case(&self.lock_table_name())
+    }
+
+    /// The migration lock on a Galera cluster: the lease row beside the version table.
+    async fn lock_cluster(&mut self) -> Result<()> {
+        let name = self.lock_table_name();
+        let table = TableName::new(&name).map_err(|_| {
+            Error::Usage(format!(
+                "on a cluster the lock table is named after the version table ({name}), which makes it longer than 64 characters: choose a shorter --table"
+            ))
+        })?;
+        let me = super::lease::Holder {
+            who: format!("{} (pid {})", history::whoami(), std::process::id()),
+            since: history::now_utc(),
+        };
+        let mut waited = false;
+        let mut notice = |m: &str| {
+            waited = true;
+            super::wait_notice(m);
+        };
+        let got = super::lease::acquire(
+            &mut self.conn,
+            &self.options,
+            &table.quoted(Dialect::Mysql),
+            &me,
+            super::lease::lease_period(),
+            self.timeouts.lock,
+            &self.describe,
+            &mut notice,
+        )
+        .await;
+        if waited {
+            super::wait_over();
+        }
+        match got? {
+            Ok(lease) => {
+                self.lease = Some(lease);
+                self.locked = true;
+                Ok(())
+            }
+            Err(holder) => Err(Error::LockTimeout {
+                seconds: self.timeouts.lock.as_secs(),
+                holder,
+            }),
+        }
+    }
+
+    /// Before a history write on a cluster: the lease is still this runner's (see
+    /// [`super::lease::Lease::fence`]); an error when it is not.
+    async fn fence(&mut self) -> Result<()> {
+        let Some(lease) = &self.lease else {
+            return Ok(());
+        };
+        match lease.fence(&mut self.conn).await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(super::lease::lost_error(&self.describe)),
+            Err(e) => Err(self.db_error(&e)),
+        }
+    }
+
+    /// A statement error when the lease was lost: checked before each statement. When the
+    /// renewal is overdue (this runner was paused), the row is read first.
+    async fn lease_lost(&mut self) -> Option<StatementError> {
+        let lease = self.lease.as_ref()?;
+        let lost = lease.lost()
+            || (lease.overdue() && !lease.still_ours(&mut self.conn).await.unwrap_or(false));
+        lost.then(|| {
+            StatementError::failed(
+                "the cluster's migration lock was taken over by another runner: stopped before this statement".to_string(),
+            )
+        })
     }
 
     /// See [`super::Connection::for_scratch`].
@@ -724,6 +867,9 @@ impl Backend for Mysql {
     }
 
     async fn lock(&mut self) -> Result<()> {
+        if self.cluster.is_some() {
+            return self.lock_cluster().await;
+        }
         let seconds = self.timeouts.lock.as_secs();
         // The server answers GET_LOCK within the lock timeout; an answer that does not come
         // within that plus the connect timeout was lost with the connection (a network gone
@@ -790,6 +936,13 @@ impl Backend for Mysql {
     }
 
     async fn unlock(&mut self) -> Result<()> {
+        if let Some(lease) = self.lease.take() {
+            self.locked = false;
+            if !self.broken {
+                bounded!(self, lease.release(&mut self.conn))?;
+            }
+            return Ok(());
+        }
         if self.locked && !self.broken {
             self.locked = false;
             let _: Option<i64> = bounded!(
@@ -800,6 +953,10 @@ impl Backend for Mysql {
             )?;
         }
         Ok(())
+    }
+
+    fn cluster(&self) -> Option<super::ClusterInfo> {
+        self.cluster.clone()
     }
 
     async fn transport(&mut self) -> Result<Option<String>> {
@@ -904,6 +1061,9 @@ impl Backend for Mysql {
     }
 
     async fn execute(&mut self, sql: &str) -> std::result::Result<(), StatementError> {
+        if let Some(e) = self.lease_lost().await {
+            return Err(e);
+        }
         let result = self.execute_watched(sql).await;
         if let Err(e) = &result {
             if e.kind == StatementErrorKind::ConnectionLost {
@@ -944,6 +1104,9 @@ impl Backend for Mysql {
                     end += 1;
                 }
             }
+            if let Some(e) = self.lease_lost().await {
+                return Err((start, e));
+            }
             let result = self
                 .batch_watched(&statements[start..end], &mut |i| starting(start + i))
                 .await
@@ -974,6 +1137,7 @@ impl Backend for Mysql {
 
     async fn insert_row(&mut self, row: &Row) -> Result<()> {
         self.bring_table_forward().await?;
+        self.fence().await?;
         let sql = format!(
             "INSERT INTO {} ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             self.table.quoted(Dialect::Mysql),
@@ -994,6 +1158,7 @@ impl Backend for Mysql {
 
     async fn update_row(&mut self, row: &Row) -> Result<()> {
         self.bring_table_forward().await?;
+        self.fence().await?;
         let sql = format!(
             "UPDATE {} SET checksum = ?, state = ?, statements_done = ?, statements_total = ?, progress_checksum = ?, error_text = ?, applied_at = ?, applied_by = ?, execution_ms = ?, tool_version = ?, statements_checksum = ? WHERE version = ?",
             self.table.quoted(Dialect::Mysql)
@@ -1008,6 +1173,7 @@ impl Backend for Mysql {
     }
 
     async fn delete_row(&mut self, version: u64) -> Result<()> {
+        self.fence().await?;
         let sql = format!(
             "DELETE FROM {} WHERE version = ?",
             self.table.quoted(Dialect::Mysql)
@@ -1019,6 +1185,18 @@ impl Backend for Mysql {
                 .execute(&mut self.conn)
         )
         .map(|_| ())
+    }
+
+    async fn max_transaction_bytes(&mut self) -> Result<Option<(u64, &'static str)>> {
+        if self.cluster.is_none() {
+            return Ok(None);
+        }
+        let limit: i64 = bounded!(
+            self,
+            sqlx::query_scalar("SELECT CAST(@@wsrep_max_ws_size AS SIGNED)")
+                .fetch_one(&mut self.conn)
+        )?;
+        Ok(u64::try_from(limit).ok().map(|l| (l, "wsrep_max_ws_size")))
     }
 
     async fn max_statement_bytes(&mut self) -> Result<Option<u64>> {
@@ -1044,11 +1222,12 @@ impl Backend for Mysql {
 
 impl Catalogue for Mysql {
     async fn introspect(&mut self) -> Result<Schema> {
-        let excluded = [
-            self.table.as_str().to_string(),
-            schema::ALEMBIC_TABLE.to_string(),
-        ];
-        let keep = |name: &str| !excluded.iter().any(|e| e == name);
+        let (own, lock) = (self.table.as_str().to_string(), self.lock_table_name());
+        let keep = |name: &str| {
+            !name.eq_ignore_ascii_case(&own)
+                && !name.eq_ignore_ascii_case(&lock)
+                && name != schema::ALEMBIC_TABLE
+        };
         let mariadb = self
             .text_rows("SELECT VERSION()")
             .await?
@@ -1213,7 +1392,7 @@ impl Catalogue for Mysql {
             .await
             .map(super::first_column)?
             .into_iter()
-            .filter(|n| !n.eq_ignore_ascii_case(self.table.as_str()))
+            .filter(|n| !self.own_table(n))
             .collect())
     }
 
@@ -1258,7 +1437,7 @@ impl Catalogue for Mysql {
                  ORDER BY 1, 2",
             )
             .await?;
-        Ok(super::definitions_from(rows, |t| t == self.table.as_str()))
+        Ok(super::definitions_from(rows, |t| self.own_table(t)))
     }
 }
 

@@ -20,6 +20,7 @@ mod downgrade;
 mod edits;
 mod embedded;
 mod errors_json;
+mod galera;
 mod harness;
 mod json_schema;
 mod mysql;

@@ -1117,7 +1117,146 @@ pub fn own_mysql_server_with(extra: &[String]) -> Option<MysqlServer> {
     )
 }
 
+/// A 3-node Galera cluster on loopback, for the cluster tests: three `mariadbd` with the
+/// `galera-4` provider, each with its own client, group communication, IST and SST port on
+/// 127.0.0.1; node 0 bootstraps, 1 and 2 join by rsync SST. Started once per test process and
+/// stopped with it (each node is under the private servers' watchdog). Cluster tests take
+/// [`GaleraCluster::exclusive`] so that one that changes a node's state runs alone.
+pub struct GaleraCluster {
+    pub nodes: Vec<MysqlServer>,
+    lock: std::sync::Mutex<()>,
+}
+
+impl GaleraCluster {
+    /// Serialises the cluster tests.
+    pub fn exclusive(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.lock
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// The cluster, or `None` (skipped loudly) where no `mariadbd` or Galera provider is
+/// installed; under `AURWEB_MIGRATE_REQUIRE_MYSQL=1` a cluster that cannot start fails the test.
+#[track_caller]
+pub fn galera_cluster() -> Option<&'static GaleraCluster> {
+    static CLUSTER: OnceLock<Result<Option<GaleraCluster>, String>> = OnceLock::new();
+    match CLUSTER.get_or_init(start_galera_cluster) {
+        Ok(Some(c)) => Some(c),
+        Ok(None) if require_mysql() => {
+            panic!("AURWEB_MIGRATE_REQUIRE_MYSQL=1 but no mariadbd and galera-4 provider for the cluster tests")
+        }
+        Ok(None) => None,
+        Err(e) => panic!("the Galera test cluster did not start: {e}"),
+    }
+}
+
+fn free_port() -> Result<u16, String> {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .map_err(|e| format!("find a free port: {e}"))
+}
+
+fn start_galera_cluster() -> Result<Option<GaleraCluster>, String> {
+    let provider = [
+        "/usr/lib/galera/libgalera_smm.so",
+        "/usr/lib/libgalera_smm.so",
+        "/usr/lib64/galera-4/libgalera_smm.so",
+    ]
+    .into_iter()
+    .map(PathBuf::from)
+    .find(|p| p.exists());
+    let (Some(mariadbd), Some(provider)) = (find_program(&["mariadbd", "mysqld"]), provider) else {
+        loud("SKIPPED: Galera cluster tests: no mariadbd or galera-4 provider (libgalera_smm.so)");
+        return Ok(None);
+    };
+    let started = Instant::now();
+    let ports: Vec<(u16, u16, u16)> = (0..3)
+        .map(|_| Ok((free_port()?, free_port()?, free_port()?)))
+        .collect::<Result<_, String>>()?;
+    let address = format!(
+        "gcomm://{}",
+        ports
+            .iter()
+            .map(|(g, _, _)| format!("127.0.0.1:{g}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    let mut nodes = Vec::new();
+    for (i, (gcomm, ist, sst)) in ports.iter().enumerate() {
+        let mut extra = vec![
+            "--wsrep-on=ON".to_string(),
+            format!("--wsrep-provider={}", provider.display()),
+            "--wsrep-cluster-name=aurweb-migrate-it".to_string(),
+            format!("--wsrep-cluster-address={address}"),
+            "--wsrep-node-address=127.0.0.1".to_string(),
+            format!("--wsrep-node-name=node{i}"),
+            format!(
+                "--wsrep-provider-options=gmcast.listen_addr=tcp://127.0.0.1:{gcomm};ist.recv_addr=127.0.0.1:{ist};gcache.size=32M"
+            ),
+            "--wsrep-sst-method=rsync".to_string(),
+            format!("--wsrep-sst-receive-address=127.0.0.1:{sst}"),
+            "--binlog-format=ROW".to_string(),
+            "--innodb-autoinc-lock-mode=2".to_string(),
+            "--default-storage-engine=InnoDB".to_string(),
+        ];
+        if i == 0 {
+            extra.push("--wsrep-new-cluster".to_string());
+        }
+        let node = start_private_server_with(&mariadbd, &extra)?;
+        // Joined: the node is Synced and counts the others.
+        let deadline = Instant::now() + MYSQL_START_DEADLINE;
+        loop {
+            let state = node.admin_strings(
+                "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME IN ('WSREP_LOCAL_STATE_COMMENT', 'WSREP_CLUSTER_SIZE') ORDER BY VARIABLE_NAME",
+            );
+            if state == [(i + 1).to_string(), "Synced".to_string()] {
+                break;
+            }
+            if Instant::now() > deadline {
+                return Err(format!("node{i} not Synced in a cluster of {} after {MYSQL_START_DEADLINE:?}: {state:?}", i + 1));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        nodes.push(node);
+    }
+    loud(&format!(
+        "Galera cluster tests on 3 loopback nodes (client ports {}), up in {:.1?}",
+        nodes
+            .iter()
+            .map(|n| n.port().to_string())
+            .collect::<Vec<_>>()
+            .join(", "),
+        started.elapsed()
+    ));
+    Ok(Some(GaleraCluster {
+        nodes,
+        lock: std::sync::Mutex::new(()),
+    }))
+}
+
 impl MysqlServer {
+    /// The first column of `sql`'s rows, as text, run as the administrator.
+    #[track_caller]
+    pub fn admin_strings(&self, sql: &str) -> Vec<String> {
+        runtime().block_on(async {
+            let mut c = self.try_admin().await.expect("admin connection");
+            let rows = sqlx::raw_sql(sql)
+                .fetch_all(&mut c)
+                .await
+                .unwrap_or_else(|e| panic!("{sql}: {e}"));
+            let _ = c.close().await;
+            rows.iter()
+                .map(|r| {
+                    r.try_get::<String, _>(0)
+                        .or_else(|_| r.try_get::<i64, _>(0).map(|n| n.to_string()))
+                        .unwrap_or_default()
+                })
+                .collect()
+        })
+    }
+
     /// The TCP port the server listens on.
     pub fn port(&self) -> u16 {
         self.parts().port
@@ -1407,6 +1546,14 @@ fn try_start_private_server(
         ));
     }
 
+    if extra.iter().any(|a| a == "--wsrep-on=ON") {
+        // A Galera node receives its state by rsync, whose daemon (started by the server as
+        // root) writes as `nobody`: the throw-away datadir must let it.
+        let _ = Command::new("chmod")
+            .args(["-R", "a+rwX"])
+            .arg(&dir)
+            .status();
+    }
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map_err(|e| format!("find a free port: {e}"))?
