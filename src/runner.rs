@@ -199,6 +199,15 @@ async fn in_transaction<B: Backend, T>(
     }
 }
 
+/// Tells `observe` about every applied file edited in comments only (before anything runs).
+fn announce_edited(set: &MigrationSet, history: &[Row], observe: Observer<'_>) {
+    for e in &plan::overview(&set.migrations, history, true).entries {
+        if let (plan::EntryState::Edited, Some(m)) = (e.state, e.migration) {
+            observe(Event::Edited { migration: m });
+        }
+    }
+}
+
 /// Applies pending migrations. With `schema`, an empty database (no tables, no history) is
 /// first built from that schema file, recording the versions it equals as `baseline`, when
 /// the target is not below the schema's version.
@@ -209,6 +218,19 @@ pub async fn upgrade<B: Backend>(
     schema: Option<&SchemaFile>,
     observe: Observer<'_>,
 ) -> Result<Outcome> {
+    // Nothing to do is decided without the lock (the common deploy: every host runs this
+    // and all but one find the work done): a history that already has every planned version
+    // cannot gain pending ones from another runner. Anything else, including a refusal, is
+    // decided again under the lock.
+    let history = backend.read_history().await?;
+    if !history.is_empty() && pending(set, &history, options).is_ok_and(|s| s.is_empty()) {
+        announce_edited(set, &history, observe);
+        return Ok(Outcome {
+            installed: None,
+            applied: Vec::new(),
+            current: current(&history),
+        });
+    }
     with_lock(backend, async |b| {
         upgrade_locked(b, set, options, schema, observe).await
     })
@@ -522,11 +544,7 @@ async fn upgrade_locked<B: Backend>(
     if !queue.is_empty() && installed.is_none() {
         backend.check_writable().await?;
     }
-    for e in &plan::overview(&set.migrations, &history, true).entries {
-        if let (plan::EntryState::Edited, Some(m)) = (e.state, e.migration) {
-            observe(Event::Edited { migration: m });
-        }
-    }
+    announce_edited(set, &history, observe);
     check_statement_sizes(backend, set, &queue).await?;
     if options.mode == RunMode::SingleTransaction {
         if let Some((m, from)) = queue

@@ -469,11 +469,32 @@ fn lock_held_elsewhere_times_out_naming_the_holder() {
             .await
             .expect("RELEASE_LOCK");
         assert_eq!(released, 1);
-        let _ = conn.close().await;
     });
     db.run(&["upgrade", "--lock-timeout", "1"]).ok();
     db.assert_tables(&["t1"]);
     assert_eq!(db.states(), [(1, "applied".to_string())]);
+
+    // Up to date: a no-op upgrade (every host but one on a deploy) decides so without the
+    // lock, so a held lock does not make it wait.
+    db.block_on(async {
+        let got: i64 = sqlx::query_scalar("SELECT GET_LOCK(?, 0)")
+            .bind(&name)
+            .fetch_one(&mut conn)
+            .await
+            .expect("GET_LOCK");
+        assert_eq!(got, 1);
+    });
+    let run = db.run(&["upgrade", "--lock-timeout", "5"]);
+    run.ok()
+        .stdout_has("nothing to do")
+        .nowhere("waiting up to")
+        .check(
+            run.elapsed < Duration::from_secs(3),
+            "did not wait for the lock",
+        );
+    db.block_on(async {
+        let _ = conn.close().await;
+    });
 }
 
 // ---------------------------------------------------------------------------------------------
