@@ -326,3 +326,61 @@ fn cluster_lints_and_the_write_set_limit() {
     run(&["upgrade"]).ok();
     node.admin_exec(&format!("DROP DATABASE {db}"));
 }
+
+/// A node shut down mid-run: the runner on it exits with a clear error (exit 3), and a runner
+/// on another node takes the lease over once it has been silent and finishes; every migration
+/// is applied once.
+#[test]
+fn a_node_shut_down_mid_run() {
+    let Some(cluster) = galera_cluster() else {
+        return;
+    };
+    let _alone = cluster.exclusive();
+    let extra = cluster.join_another();
+    let env = Env::new();
+    let db = format!("it_galera_down_{}", std::process::id());
+    cluster.nodes[0].admin_exec(&format!("CREATE DATABASE {db}"));
+    env.migration("0001_t.sql", "CREATE TABLE t (id INT PRIMARY KEY);\n");
+    env.migration(
+        "0002_slow.sql",
+        "SELECT SLEEP(4);\nINSERT INTO t VALUES (1);\n",
+    );
+    let on_extra = env
+        .cmd(["upgrade", "--lock-timeout", "60"])
+        .env("AURWEB_MIGRATE_LOCK_LEASE", "3")
+        .arg("--database-url")
+        .arg(extra.url(&db))
+        .spawn();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while extra.admin_strings(
+        "SELECT CAST(COUNT(*) AS CHAR) FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT SLEEP(4)%'",
+    ) != ["1"]
+    {
+        assert!(std::time::Instant::now() < deadline, "the slow statement never ran");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let other = upgrade_on(&env, cluster, 0, &db);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    extra.admin_exec("SHUTDOWN");
+    let stopped = on_extra.wait();
+    stopped
+        .code(3)
+        .stderr_has("the connection was lost while migration 2 ran")
+        .stderr_has("stays pending");
+    other.wait().ok();
+    for (n, node) in cluster.nodes.iter().enumerate() {
+        assert_eq!(
+            node.admin_strings(&format!("SELECT CAST(COUNT(*) AS CHAR) FROM {db}.t")),
+            ["1"],
+            "node{n}"
+        );
+        assert_eq!(
+            node.admin_strings(&format!(
+                "SELECT state FROM {db}.aurweb_migrations ORDER BY version"
+            )),
+            ["applied", "applied"],
+            "node{n}"
+        );
+    }
+    cluster.nodes[0].admin_exec(&format!("DROP DATABASE {db}"));
+}

@@ -1125,9 +1125,36 @@ pub fn own_mysql_server_with(extra: &[String]) -> Option<MysqlServer> {
 pub struct GaleraCluster {
     pub nodes: Vec<MysqlServer>,
     lock: std::sync::Mutex<()>,
+    /// What another node needs to join: the provider and a member's group address.
+    provider: PathBuf,
+    member: String,
 }
 
 impl GaleraCluster {
+    /// Starts a fourth node that joins the cluster (by rsync SST) and is Synced; a test's own,
+    /// stopped when dropped (shut down by the test, the cluster goes back to three).
+    #[track_caller]
+    pub fn join_another(&self) -> MysqlServer {
+        let mariadbd = find_program(&["mariadbd", "mysqld"]).expect("mariadbd");
+        let (gcomm, ist, sst) = (
+            free_port().expect("port"),
+            free_port().expect("port"),
+            free_port().expect("port"),
+        );
+        let extra = galera_args(
+            &self.provider,
+            &format!("gcomm://{}", self.member),
+            3,
+            gcomm,
+            ist,
+            sst,
+        );
+        let node = start_private_server_with(&mariadbd, &extra)
+            .unwrap_or_else(|e| panic!("a fourth node: {e}"));
+        wait_synced(&node, 3).unwrap_or_else(|e| panic!("{e}"));
+        node
+    }
+
     /// Serialises the cluster tests.
     pub fn exclusive(&self) -> std::sync::MutexGuard<'_, ()> {
         self.lock
@@ -1185,40 +1212,12 @@ fn start_galera_cluster() -> Result<Option<GaleraCluster>, String> {
     );
     let mut nodes = Vec::new();
     for (i, (gcomm, ist, sst)) in ports.iter().enumerate() {
-        let mut extra = vec![
-            "--wsrep-on=ON".to_string(),
-            format!("--wsrep-provider={}", provider.display()),
-            "--wsrep-cluster-name=aurweb-migrate-it".to_string(),
-            format!("--wsrep-cluster-address={address}"),
-            "--wsrep-node-address=127.0.0.1".to_string(),
-            format!("--wsrep-node-name=node{i}"),
-            format!(
-                "--wsrep-provider-options=gmcast.listen_addr=tcp://127.0.0.1:{gcomm};ist.recv_addr=127.0.0.1:{ist};gcache.size=32M"
-            ),
-            "--wsrep-sst-method=rsync".to_string(),
-            format!("--wsrep-sst-receive-address=127.0.0.1:{sst}"),
-            "--binlog-format=ROW".to_string(),
-            "--innodb-autoinc-lock-mode=2".to_string(),
-            "--default-storage-engine=InnoDB".to_string(),
-        ];
+        let mut extra = galera_args(&provider, &address, i, *gcomm, *ist, *sst);
         if i == 0 {
             extra.push("--wsrep-new-cluster".to_string());
         }
         let node = start_private_server_with(&mariadbd, &extra)?;
-        // Joined: the node is Synced and counts the others.
-        let deadline = Instant::now() + MYSQL_START_DEADLINE;
-        loop {
-            let state = node.admin_strings(
-                "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME IN ('WSREP_LOCAL_STATE_COMMENT', 'WSREP_CLUSTER_SIZE') ORDER BY VARIABLE_NAME",
-            );
-            if state == [(i + 1).to_string(), "Synced".to_string()] {
-                break;
-            }
-            if Instant::now() > deadline {
-                return Err(format!("node{i} not Synced in a cluster of {} after {MYSQL_START_DEADLINE:?}: {state:?}", i + 1));
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        wait_synced(&node, i)?;
         nodes.push(node);
     }
     loud(&format!(
@@ -1233,7 +1232,58 @@ fn start_galera_cluster() -> Result<Option<GaleraCluster>, String> {
     Ok(Some(GaleraCluster {
         nodes,
         lock: std::sync::Mutex::new(()),
+        member: format!("127.0.0.1:{}", ports[0].0),
+        provider,
     }))
+}
+
+/// The server options of Galera node `i` (named `node{i}`) with its group communication, IST
+/// and SST ports on 127.0.0.1.
+fn galera_args(
+    provider: &Path,
+    address: &str,
+    i: usize,
+    gcomm: u16,
+    ist: u16,
+    sst: u16,
+) -> Vec<String> {
+    vec![
+        "--wsrep-on=ON".to_string(),
+        format!("--wsrep-provider={}", provider.display()),
+        "--wsrep-cluster-name=aurweb-migrate-it".to_string(),
+        format!("--wsrep-cluster-address={address}"),
+        "--wsrep-node-address=127.0.0.1".to_string(),
+        format!("--wsrep-node-name=node{i}"),
+        format!(
+            "--wsrep-provider-options=gmcast.listen_addr=tcp://127.0.0.1:{gcomm};ist.recv_addr=127.0.0.1:{ist};gcache.size=32M"
+        ),
+        "--wsrep-sst-method=rsync".to_string(),
+        format!("--wsrep-sst-receive-address=127.0.0.1:{sst}"),
+        "--binlog-format=ROW".to_string(),
+        "--innodb-autoinc-lock-mode=2".to_string(),
+        "--default-storage-engine=InnoDB".to_string(),
+    ]
+}
+
+/// Waits until `node` (the cluster's `i`th) is Synced in a cluster of at least `i + 1` nodes.
+fn wait_synced(node: &MysqlServer, i: usize) -> Result<(), String> {
+    let deadline = Instant::now() + MYSQL_START_DEADLINE;
+    loop {
+        let state = node.admin_strings(
+            "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME IN ('WSREP_LOCAL_STATE_COMMENT', 'WSREP_CLUSTER_SIZE') ORDER BY VARIABLE_NAME",
+        );
+        let size: usize = state.first().and_then(|s| s.parse().ok()).unwrap_or(0);
+        if size > i && state.get(1).is_some_and(|s| s == "Synced") {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            return Err(format!(
+                "node{i} not Synced in a cluster of {} after {MYSQL_START_DEADLINE:?}: {state:?}",
+                i + 1
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 impl MysqlServer {
