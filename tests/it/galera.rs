@@ -85,6 +85,36 @@ fn upgrade_on(
         .spawn()
 }
 
+/// Waits (at most 30 s) until `node` runs a statement starting with `sql`.
+fn wait_running(node: &crate::support::MysqlServer, sql: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let query = format!(
+        "SELECT CAST(COUNT(*) AS CHAR) FROM information_schema.PROCESSLIST WHERE INFO LIKE '{sql}%'"
+    );
+    while node.admin_strings(&query) != ["1"] {
+        assert!(std::time::Instant::now() < deadline, "{sql} never ran");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// Every node of `cluster` has table `t` with one row and versions 1 and 2 applied once.
+fn assert_two_applied_once(cluster: &crate::support::GaleraCluster, db: &str) {
+    for (n, node) in cluster.nodes.iter().enumerate() {
+        assert_eq!(
+            node.admin_strings(&format!("SELECT CAST(COUNT(*) AS CHAR) FROM {db}.t")),
+            ["1"],
+            "node{n}"
+        );
+        assert_eq!(
+            node.admin_strings(&format!(
+                "SELECT state FROM {db}.aurweb_migrations ORDER BY version"
+            )),
+            ["applied", "applied"],
+            "node{n}"
+        );
+    }
+}
+
 /// Six runners spread over the three nodes, on an empty database and then with five pending
 /// migrations that insert rows: each migration runs exactly once, every runner exits 0, and
 /// every node has the same history and rows. `GET_LOCK` alone (node-local) would let runners
@@ -162,20 +192,7 @@ fn a_killed_holder_is_taken_over_after_the_lease() {
     );
     let holder = upgrade_on(&env, cluster, 0, &db);
     // Wait until it holds the lease and runs the slow statement.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    loop {
-        let sleeping = cluster.nodes[0].admin_strings(
-            "SELECT CAST(COUNT(*) AS CHAR) FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT SLEEP(3)%'",
-        );
-        if sleeping == ["1"] {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the slow statement never ran"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    wait_running(&cluster.nodes[0], "SELECT SLEEP(3)");
     let waiter = upgrade_on(&env, cluster, 1, &db);
     std::thread::sleep(std::time::Duration::from_millis(800));
     let killed_at = std::time::Instant::now();
@@ -190,20 +207,7 @@ fn a_killed_holder_is_taken_over_after_the_lease() {
         took < std::time::Duration::from_secs(3 + 2 + 3 + 4),
         "taken over {took:?} after the kill"
     );
-    for (n, node) in cluster.nodes.iter().enumerate() {
-        assert_eq!(
-            node.admin_strings(&format!("SELECT CAST(COUNT(*) AS CHAR) FROM {db}.t")),
-            ["1"],
-            "node{n}"
-        );
-        assert_eq!(
-            node.admin_strings(&format!(
-                "SELECT state FROM {db}.aurweb_migrations ORDER BY version"
-            )),
-            ["applied", "applied"],
-            "node{n}"
-        );
-    }
+    assert_two_applied_once(cluster, &db);
     cluster.nodes[0].admin_exec(&format!("DROP DATABASE {db}"));
 }
 
@@ -225,14 +229,7 @@ fn a_paused_holder_is_fenced_off() {
         "-- aurweb-migrate: no-transaction\nINSERT INTO t VALUES (1);\nSELECT SLEEP(2);\nINSERT INTO t VALUES (2);\n",
     );
     let holder = upgrade_on(&env, cluster, 0, &db);
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while cluster.nodes[0].admin_strings(
-        "SELECT CAST(COUNT(*) AS CHAR) FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT SLEEP(2)%'",
-    ) != ["1"]
-    {
-        assert!(std::time::Instant::now() < deadline, "the slow statement never ran");
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    wait_running(&cluster.nodes[0], "SELECT SLEEP(2)");
     let signal = |sig: &str| {
         let ok = std::process::Command::new("kill")
             .args([format!("-{sig}"), holder.pid().to_string()])
@@ -351,14 +348,7 @@ fn a_node_shut_down_mid_run() {
         .arg("--database-url")
         .arg(extra.url(&db))
         .spawn();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while extra.admin_strings(
-        "SELECT CAST(COUNT(*) AS CHAR) FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT SLEEP(4)%'",
-    ) != ["1"]
-    {
-        assert!(std::time::Instant::now() < deadline, "the slow statement never ran");
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    wait_running(&extra, "SELECT SLEEP(4)");
     let other = upgrade_on(&env, cluster, 0, &db);
     std::thread::sleep(std::time::Duration::from_millis(500));
     extra.admin_exec("SHUTDOWN");
@@ -368,19 +358,6 @@ fn a_node_shut_down_mid_run() {
         .stderr_has("the connection was lost while migration 2 ran")
         .stderr_has("stays pending");
     other.wait().ok();
-    for (n, node) in cluster.nodes.iter().enumerate() {
-        assert_eq!(
-            node.admin_strings(&format!("SELECT CAST(COUNT(*) AS CHAR) FROM {db}.t")),
-            ["1"],
-            "node{n}"
-        );
-        assert_eq!(
-            node.admin_strings(&format!(
-                "SELECT state FROM {db}.aurweb_migrations ORDER BY version"
-            )),
-            ["applied", "applied"],
-            "node{n}"
-        );
-    }
+    assert_two_applied_once(cluster, &db);
     cluster.nodes[0].admin_exec(&format!("DROP DATABASE {db}"));
 }
