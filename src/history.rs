@@ -94,15 +94,22 @@ pub fn create_table_sql(table: &TableName, dialect: Dialect) -> String {
     )
 }
 
+/// The columns 0.1.0's table has, in [`Row`]'s order (the base of the lists below).
+macro_rules! columns_0_1 {
+    () => {
+        "version, description, checksum, state, statements_done, statements_total, progress_checksum, error_text, applied_at, applied_by, execution_ms, tool_version"
+    };
+}
+
 /// The columns in the order [`Row`] lists them, for SELECT and INSERT.
-pub const COLUMNS: &str = "version, description, checksum, state, statements_done, statements_total, progress_checksum, error_text, applied_at, applied_by, execution_ms, tool_version, statements_checksum";
+pub const COLUMNS: &str = concat!(columns_0_1!(), ", statements_checksum");
 
 /// [`COLUMNS`] for SELECT from a table written by 0.1.0, which has no `statements_checksum`.
-pub const COLUMNS_0_1: &str = "version, description, checksum, state, statements_done, statements_total, progress_checksum, error_text, applied_at, applied_by, execution_ms, tool_version, NULL";
+pub const COLUMNS_0_1: &str = concat!(columns_0_1!(), ", NULL");
 
 /// The columns 0.1.0 wrote, for INSERTs that must work on its table too (`--sql` scripts,
 /// which cannot know which table they will meet).
-pub const COLUMNS_WRITTEN_BY_0_1: &str = "version, description, checksum, state, statements_done, statements_total, progress_checksum, error_text, applied_at, applied_by, execution_ms, tool_version";
+pub const COLUMNS_WRITTEN_BY_0_1: &str = columns_0_1!();
 
 /// Brings a table written by 0.1.0 to this release's shape (the one column it lacks; the same
 /// DDL on both dialects).

@@ -200,8 +200,8 @@ async fn in_transaction<B: Backend, T>(
 }
 
 /// Tells `observe` about every applied file edited in comments only (before anything runs).
-fn announce_edited(set: &MigrationSet, history: &[Row], observe: Observer<'_>) {
-    for e in &plan::overview(&set.migrations, history, true).entries {
+fn announce_edited(overview: &plan::Overview<'_>, observe: Observer<'_>) {
+    for e in &overview.entries {
         if let (plan::EntryState::Edited, Some(m)) = (e.state, e.migration) {
             observe(Event::Edited { migration: m });
         }
@@ -223,8 +223,11 @@ pub async fn upgrade<B: Backend>(
     // cannot gain pending ones from another runner. Anything else, including a refusal, is
     // decided again under the lock.
     let history = backend.read_history().await?;
-    if !history.is_empty() && pending(set, &history, options).is_ok_and(|s| s.is_empty()) {
-        announce_edited(set, &history, observe);
+    let overview = plan::overview(&set.migrations, &history, options.allow_out_of_order);
+    if !history.is_empty()
+        && plan::upgrade(&overview, options.target, options.resume).is_ok_and(|s| s.is_empty())
+    {
+        announce_edited(&overview, observe);
         return Ok(Outcome {
             installed: None,
             applied: Vec::new(),
@@ -544,7 +547,7 @@ async fn upgrade_locked<B: Backend>(
     if !queue.is_empty() && installed.is_none() {
         backend.check_writable().await?;
     }
-    announce_edited(set, &history, observe);
+    announce_edited(&plan::overview(&set.migrations, &history, true), observe);
     check_statement_sizes(backend, set, &queue).await?;
     if options.mode == RunMode::SingleTransaction {
         if let Some((m, from)) = queue

@@ -319,10 +319,11 @@ impl Script {
             d.foreign_keys_off,
             d.alembic_revision.as_deref().unwrap_or("")
         ));
-        // The file was split before, so it splits again.
-        for statement in
-            splitter::canonical_statements(&self.text, self.dialect).unwrap_or_default()
-        {
+        // The file was split before, so it splits again; were it not to, the whole text
+        // stands in (never an empty list, which any two such files would share).
+        let statements = splitter::canonical_statements(&self.text, self.dialect)
+            .unwrap_or_else(|_| vec![self.text.clone()]);
+        for statement in statements {
             hasher.update(statement.as_bytes());
             hasher.update([0u8]);
         }

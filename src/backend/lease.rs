@@ -26,6 +26,7 @@ use std::time::{Duration, Instant};
 use sqlx::mysql::{MySqlConnectOptions, MySqlConnection};
 use sqlx::ConnectOptions;
 
+use super::mysql::{error_number as number, ER_NO_SUCH_TABLE};
 use crate::error::{Error, Result};
 
 /// The documented default lease: a holder silent this long is presumed dead.
@@ -40,16 +41,8 @@ pub fn lease_period() -> Duration {
         .map_or(DEFAULT_LEASE, Duration::from_secs)
 }
 
-const ER_NO_SUCH_TABLE: u16 = 1146;
-
 /// Deadlock (a certification failure), duplicate key, lock wait timeout: another runner won.
 const LOST_RACE: [u16; 3] = [1213, 1062, 1205];
-
-fn number(e: &sqlx::Error) -> Option<u16> {
-    e.as_database_error()
-        .and_then(|d| d.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>())
-        .map(|d| d.number())
-}
 
 /// A lease held.
 pub struct Lease {
@@ -246,29 +239,29 @@ async fn renew(
         if conn.is_none() {
             conn = options.connect().await.ok();
         }
+        // `None`: no connection, or the bump failed: try again next time, within the lease.
         let bumped = match conn.as_mut() {
-            Some(c) => {
-                sqlx::query(&format!(
-                    "UPDATE {table} SET beat = beat + 1 WHERE id = 1 AND token = ?"
-                ))
-                .bind(&token)
-                .execute(&mut *c)
-                .await
-            }
-            None => Err(sqlx::Error::PoolClosed),
+            Some(c) => sqlx::query(&format!(
+                "UPDATE {table} SET beat = beat + 1 WHERE id = 1 AND token = ?"
+            ))
+            .bind(&token)
+            .execute(&mut *c)
+            .await
+            .ok(),
+            None => None,
         };
         match bumped {
-            Ok(r) if r.rows_affected() == 1 => {
+            Some(r) if r.rows_affected() == 1 => {
                 last_ok = Instant::now();
                 *renewed
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner) = last_ok;
             }
-            Ok(_) => {
+            Some(_) => {
                 lost.store(true, Ordering::SeqCst);
                 return;
             }
-            Err(_) => {
+            None => {
                 conn = None;
                 if last_ok.elapsed() >= lease {
                     lost.store(true, Ordering::SeqCst);

@@ -25,7 +25,7 @@ const WATCHDOG_AFTER: Duration = Duration::from_secs(5);
 const WATCHDOG_EVERY: Duration = Duration::from_secs(5);
 
 const ER_LOCK_WAIT_TIMEOUT: u16 = 1205;
-const ER_NO_SUCH_TABLE: u16 = 1146;
+pub(super) const ER_NO_SUCH_TABLE: u16 = 1146;
 /// Unknown system variable: a MariaDB built without wsrep has no `wsrep_on`.
 const ER_UNKNOWN_SYSTEM_VARIABLE: u16 = 1193;
 /// Unknown column: a version table written by 0.1.0 has no `statements_checksum`.
@@ -371,7 +371,7 @@ pub async fn reachable(target: &MysqlTarget, timeout: Duration) -> std::result::
     }
 }
 
-fn error_number(e: &sqlx::Error) -> Option<u16> {
+pub(super) fn error_number(e: &sqlx::Error) -> Option<u16> {
     e.as_database_error()
         .and_then(|d| d.try_downcast_ref::<MySqlDatabaseError>())
         .map(|d| d.number())

@@ -101,47 +101,30 @@ fn kind_of(args: &[String], doc: &Value) -> Result<&'static str, String> {
     }
     let words: Vec<&str> = args.iter().map(String::as_str).collect();
     let has = |flag: &str| words.contains(&flag);
-    let commands = [
-        "status",
-        "check",
-        "upgrade",
-        "downgrade",
-        "baseline",
-        "stamp",
-        "adopt",
-        "resolve",
-        "history",
-        "new",
-        "verify",
-        "schema",
-        "database",
-        "wait",
-    ];
-    let Some(at) = words.iter().position(|w| commands.contains(w)) else {
-        return Err("no command among the arguments".to_string());
-    };
-    Ok(match words[at] {
-        "upgrade" if has("--dry-run") => "upgrade-dry-run",
-        "downgrade" if has("--dry-run") => "downgrade-dry-run",
-        "new" if has("--autogenerate") => "new-autogenerate",
-        "baseline" | "stamp" | "adopt" => "record",
-        "schema" => match words.get(at + 1) {
-            Some(&"dump") => "schema-dump",
-            Some(&"diff") => "schema-diff",
-            other => return Err(format!("no JSON document for `schema {other:?}`")),
-        },
-        "status" => "status",
-        "check" => "check",
-        "upgrade" => "upgrade",
-        "downgrade" => "downgrade",
-        "resolve" => "resolve",
-        "history" => "history",
-        "new" => "new",
-        "verify" => "verify",
-        "database" => "database",
-        "wait" => "wait",
-        _ => unreachable!("listed above"),
-    })
+    // The first word that is a command, and the flags or word after it that change its
+    // document.
+    words
+        .iter()
+        .enumerate()
+        .find_map(|(at, word)| {
+            Some(match *word {
+                "upgrade" if has("--dry-run") => Ok("upgrade-dry-run"),
+                "downgrade" if has("--dry-run") => Ok("downgrade-dry-run"),
+                "new" if has("--autogenerate") => Ok("new-autogenerate"),
+                "baseline" | "stamp" | "adopt" => Ok("record"),
+                "schema" => match words.get(at + 1) {
+                    Some(&"dump") => Ok("schema-dump"),
+                    Some(&"diff") => Ok("schema-diff"),
+                    other => Err(format!("no JSON document for `schema {other:?}`")),
+                },
+                "status" | "check" | "upgrade" | "downgrade" | "resolve" | "history" | "new"
+                | "verify" | "database" | "wait" => {
+                    Ok(KINDS.iter().copied().find(|k| k == word).expect("a kind"))
+                }
+                _ => return None,
+            })
+        })
+        .unwrap_or_else(|| Err("no command among the arguments".to_string()))
 }
 
 /// The schema's complaints about one document (empty: valid).

@@ -560,6 +560,24 @@ struct TempUser<'d, 'e> {
     name: String,
 }
 
+impl<'d, 'e> TempUser<'d, 'e> {
+    /// `PREFIX_<the database's suffix>`, unique on the server, with `password` and the
+    /// privileges `grant` (`ALL`, `SELECT`) on the test's database.
+    fn create(db: &'d Db<'e>, prefix: &str, password: &str, grant: &str) -> Self {
+        let user = TempUser {
+            name: format!("{prefix}_{}", &db.mysql_database()[3..]),
+            db,
+        };
+        assert!(user.name.len() <= 32, "{}", user.name);
+        db.exec(&format!(
+            "CREATE USER '{0}'@'%' IDENTIFIED BY '{password}'; GRANT {grant} ON `{1}`.* TO '{0}'@'%'",
+            user.name,
+            db.mysql_database()
+        ));
+        user
+    }
+}
+
 impl Drop for TempUser<'_, '_> {
     fn drop(&mut self) {
         self.db
@@ -574,16 +592,7 @@ fn wrong_password_and_unknown_database_exit_3_without_the_password() {
     db.migration("0001_one.sql", "CREATE TABLE t1 (id INT);\n");
     let p = db.mysql_parts();
     // Unique on the server: the database's name is unique per test process and handle.
-    let user = TempUser {
-        name: format!("pw_{}", &db.mysql_database()[3..]),
-        db: &db,
-    };
-    assert!(user.name.len() <= 32, "{}", user.name);
-    db.exec(&format!(
-        "CREATE USER '{0}'@'%' IDENTIFIED BY 'rightsecret'; GRANT ALL ON `{1}`.* TO '{0}'@'%'",
-        user.name,
-        db.mysql_database()
-    ));
+    let user = TempUser::create(&db, "pw", "rightsecret", "ALL");
     let url = |password: &str, database: &str| {
         format!(
             "mysql://{}:{password}@{}:{}/{database}",
@@ -1567,16 +1576,7 @@ fn account_without_write_privileges_is_told_before_anything_runs() {
         "CREATE TABLE two (id INT PRIMARY KEY);\nINSERT INTO two VALUES (1);\n",
     );
     let p = db.mysql_parts();
-    let user = TempUser {
-        name: format!("ro_{}", &db.mysql_database()[3..]),
-        db: &db,
-    };
-    assert!(user.name.len() <= 32, "{}", user.name);
-    db.exec(&format!(
-        "CREATE USER '{0}'@'%' IDENTIFIED BY 'readersecret'; GRANT SELECT ON `{1}`.* TO '{0}'@'%'",
-        user.name,
-        db.mysql_database()
-    ));
+    let user = TempUser::create(&db, "ro", "readersecret", "SELECT");
     let url = format!(
         "mysql://{}:readersecret@{}:{}/{}",
         user.name,
