@@ -5,34 +5,16 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::error::io_message;
+use crate::ini_doc::Doc;
 use crate::target::{DatabaseTarget, MysqlTarget, Password};
 use crate::{Error, Result};
 
-// ---------------------------------------------------------------------------------------------
-// aurweb's INI config.
-//
-// aurweb reads its config with Python's `configparser.RawConfigParser` (identity optionxform).
-// This is a small parser with the same rules, written instead of using rust-ini 0.21 because
-// rust-ini cannot be configured to match them:
-// - in rust-ini a `\` at the end of a value joins the next line into it even with escapes
-//   disabled, so `password = ab\` followed by `name = aur` yields the password `abname = aur`;
-//   RawConfigParser keeps the backslash and reads `name` as its own key;
-// - rust-ini reads an indented `; comment` line as a key named `; comment` and rejects a comment
-//   after a section header, where RawConfigParser skips the former and ignores the latter;
-// - rust-ini drops indented continuation lines, which RawConfigParser appends to the value.
-//
-// The rules implemented (those of RawConfigParser with default arguments):
-// - a line whose first non-blank character is `#` or `;` is a comment, wherever it is indented;
-//   there are no inline comments (`password = a;b #c` is the value `a;b #c`);
-// - no interpolation and no escapes: values are taken literally, `%` and `\` included;
-// - `[NAME]` opens a section; `KEY = VALUE` or `KEY : VALUE` (split at the first `=` or `:`)
-//   sets a key; key and value are stripped of surrounding whitespace; keys are case-sensitive;
-// - a line indented deeper than its key's line continues that key's value (joined with `\n`);
-//   blank lines inside such a value are kept, trailing ones dropped;
-// - a key before any section, a line that is neither, or the same section or key twice in one
-//   file is an error (RawConfigParser's strict mode); across the two files the later one wins;
-// - keys of the `[DEFAULT]` section apply to every section that lacks them.
-// ---------------------------------------------------------------------------------------------
+// aurweb's INI config is read with [`crate::ini_doc`], which follows Python's
+// `configparser.RawConfigParser` (see there for the rules). rust-ini was not used because it
+// cannot be configured to match them: it joins a line ending in `\` with the next even with
+// escapes off, reads an indented `; comment` as a key, rejects a comment after a section
+// header, and drops indented continuation lines. Across the two files the later one wins per
+// key, and keys of `[DEFAULT]` apply to every section that lacks them.
 
 /// One value and where it was set.
 #[derive(Debug, Clone)]
@@ -46,16 +28,6 @@ impl IniValue {
     fn at(&self) -> String {
         format!("{}:{}", self.path.display(), self.line)
     }
-}
-
-/// A key being read, whose value may continue on deeper-indented lines.
-struct PendingKey {
-    section: String,
-    key: String,
-    lines: Vec<String>,
-    /// Where the key is set, and how deep its line is indented.
-    line: usize,
-    indent: usize,
 }
 
 /// Sections of one or more INI files, later files overriding earlier ones per key.
@@ -74,85 +46,20 @@ impl Ini {
 
     /// Reads `text` (from `path`) on top of what was read so far.
     fn read(&mut self, text: &str, path: &Path) -> Result<()> {
-        let err = |line: usize, msg: String| {
-            Error::Usage(format!("{}:{}: {}", path.display(), line, msg))
-        };
-        let mut seen_sections: Vec<String> = Vec::new();
-        let mut seen_keys: Vec<(String, String)> = Vec::new();
-        let mut section: Option<String> = None;
-        let mut current: Option<PendingKey> = None;
-        let mut finished: Vec<PendingKey> = Vec::new();
-
-        for (index, raw) in text.lines().enumerate() {
-            let lineno = index + 1;
-            let stripped = raw.trim();
-            if stripped.starts_with('#') || stripped.starts_with(';') {
-                continue;
+        let doc = Doc::parse(text)
+            .map_err(|e| Error::Usage(format!("{}:{}: {}", path.display(), e.line, e.message)))?;
+        for section in doc.sections() {
+            let values = self.sections.entry(section.name.clone()).or_default();
+            for e in &section.entries {
+                values.insert(
+                    e.key.clone(),
+                    IniValue {
+                        value: e.value.clone(),
+                        path: path.to_path_buf(),
+                        line: e.first + 1,
+                    },
+                );
             }
-            if stripped.is_empty() {
-                if let Some(key) = &mut current {
-                    key.lines.push(String::new());
-                }
-                continue;
-            }
-            let indent = raw.len() - raw.trim_start().len();
-            if let Some(key) = &mut current {
-                if indent > key.indent {
-                    key.lines.push(stripped.to_string());
-                    continue;
-                }
-            }
-            finished.extend(current.take());
-            if stripped.starts_with('[') && stripped.len() > 2 {
-                if let Some(close) = stripped.rfind(']').filter(|&i| i > 1) {
-                    let name = stripped[1..close].to_string();
-                    if seen_sections.contains(&name) {
-                        return Err(err(lineno, format!("section [{name}] appears twice")));
-                    }
-                    seen_sections.push(name.clone());
-                    section = Some(name);
-                    continue;
-                }
-            }
-            let Some(sec) = &section else {
-                return Err(err(lineno, "a key before the first [section]".into()));
-            };
-            let Some(delim) = stripped.find(['=', ':']) else {
-                return Err(err(lineno, "expected KEY = VALUE or [SECTION]".into()));
-            };
-            let key = stripped[..delim].trim_end().to_string();
-            if key.is_empty() {
-                return Err(err(lineno, "missing key before \"=\"".into()));
-            }
-            if seen_keys.contains(&(sec.clone(), key.clone())) {
-                return Err(err(
-                    lineno,
-                    format!("key \"{key}\" appears twice in section [{sec}]"),
-                ));
-            }
-            seen_keys.push((sec.clone(), key.clone()));
-            current = Some(PendingKey {
-                section: sec.clone(),
-                key,
-                lines: vec![stripped[delim + 1..].trim().to_string()],
-                line: lineno,
-                indent,
-            });
-        }
-        finished.extend(current.take());
-        for name in seen_sections {
-            self.sections.entry(name).or_default();
-        }
-        for key in finished {
-            let value = key.lines.join("\n").trim_end().to_string();
-            self.sections.entry(key.section).or_default().insert(
-                key.key,
-                IniValue {
-                    value,
-                    path: path.to_path_buf(),
-                    line: key.line,
-                },
-            );
         }
         Ok(())
     }

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use aurweb_migrate::app::{Command, Request};
+use aurweb_migrate::app::{Command, ConfigAction, Request};
 use aurweb_migrate::config::Overrides;
 use aurweb_migrate::report::Format;
 use aurweb_migrate::runner::Resolution;
@@ -118,6 +118,33 @@ enum SchemaCmd {
         /// The dialect to render (sqlite: from schema/mysql.sql)
         #[arg(long, value_enum)]
         dialect: DialectArg,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ConfigCmd {
+    /// Show the config migrations and what each would change in the file
+    Status {
+        /// The site config file [default: --aur-config, else $AUR_CONFIG]
+        #[arg(long, value_name = "PATH")]
+        file: Option<PathBuf>,
+    },
+    /// Exit 1 when an operation would change the file, is ambiguous, or when a renamed or
+    /// removed name is present again (works on any file, e.g. a rendered template)
+    Check {
+        /// The config file to check [default: --aur-config, else $AUR_CONFIG]
+        #[arg(long, value_name = "PATH")]
+        file: Option<PathBuf>,
+    },
+    /// Apply pending config migrations to the file in place (atomic; everything else stays
+    /// byte for byte)
+    Upgrade {
+        /// The site config file [default: --aur-config, else $AUR_CONFIG]
+        #[arg(long, value_name = "PATH")]
+        file: Option<PathBuf>,
+        /// Print the change as a unified diff, writing nothing
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 
@@ -277,6 +304,10 @@ enum Cmd {
     },
     /// List the migrations on disk (no database needed)
     History,
+    /// Migrate aurweb's site config file with the config migrations (<VERSION>_<slug>.config.toml;
+    /// no database needed)
+    #[command(subcommand)]
+    Config(ConfigCmd),
     /// Print a shell completion script on stdout
     Completions {
         /// The shell to write the script for
@@ -456,6 +487,16 @@ impl Cli {
                 },
             },
             Cmd::History => Command::History,
+            Cmd::Config(c) => {
+                let (action, file) = match c {
+                    ConfigCmd::Status { file } => (ConfigAction::Status, file),
+                    ConfigCmd::Check { file } => (ConfigAction::Check, file),
+                    ConfigCmd::Upgrade { file, dry_run } => {
+                        (ConfigAction::Upgrade { dry_run }, file)
+                    }
+                };
+                Command::Config { action, file }
+            }
             Cmd::Completions { .. } | Cmd::Man { .. } => {
                 unreachable!("answered by Cli::standalone before a request is made")
             }

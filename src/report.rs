@@ -1321,3 +1321,192 @@ fn location_human(location: &crate::source::Location, embedded: String) -> Strin
         crate::source::Location::Embedded => embedded,
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// `config status|check|upgrade`: one result type, one JSON document kind (`config`).
+
+/// A `config` command's result.
+pub struct ConfigResult<'a> {
+    pub report: &'a crate::config_migration::ConfigReport,
+    /// `status`, `check` or `upgrade`.
+    pub command: &'static str,
+    pub dry_run: bool,
+    /// The file was rewritten.
+    pub written: bool,
+}
+
+impl ConfigResult<'_> {
+    /// `check`'s verdict (status and upgrade: always true once they got this far).
+    pub fn ok(&self) -> bool {
+        self.command != "check" || !self.report.problems()
+    }
+
+    fn version_text(&self) -> String {
+        match self.report.version {
+            Some(v) => format!("config version {v} of {}", self.report.head),
+            None => format!(
+                "no aurweb-migrate line: nothing recorded as applied (newest config version {})",
+                self.report.head
+            ),
+        }
+    }
+}
+
+fn config_change_human(out: &mut String, c: &crate::config_migration::Change) {
+    let _ = writeln!(out, "    {:>4}  line {}: {}", c.version, c.line, c.message);
+}
+
+fn config_problems_human(r: &crate::config_migration::ConfigReport) -> String {
+    let mut out = String::new();
+    if let Some(c) = &r.conflict {
+        let _ = writeln!(out, "conflict: {c}");
+    }
+    for a in &r.ambiguous {
+        let _ = writeln!(out, "ambiguous: {} {}: {}", a.version, a.op, a.message);
+        for (line, text) in &a.lines {
+            let _ = writeln!(out, "    line {line}: {text}");
+        }
+    }
+    if !r.stale.is_empty() {
+        let _ = writeln!(
+            out,
+            "renamed or removed by an applied config migration, but present again (not re-applied; fix by hand):"
+        );
+        for c in &r.stale {
+            config_change_human(&mut out, c);
+        }
+    }
+    if !r.hand_edits.is_empty() {
+        let _ = writeln!(
+            out,
+            "edited by hand since aurweb-migrate last wrote the file (kept as they are):"
+        );
+        for h in &r.hand_edits {
+            match &h.now {
+                Some((line, text)) => {
+                    let _ = writeln!(out, "    [{}] {}  line {line}: {text}", h.section, h.key);
+                }
+                None => {
+                    let _ = writeln!(out, "    [{}] {}  (removed)", h.section, h.key);
+                }
+            }
+        }
+    }
+    out
+}
+
+impl Render for ConfigResult<'_> {
+    fn human(&self) -> String {
+        let r = self.report;
+        let mut out = String::new();
+        if self.command == "upgrade" && self.dry_run {
+            if r.changed() {
+                out.push_str(&r.diff());
+            } else {
+                let _ = writeln!(
+                    out,
+                    "{}: nothing to change ({})",
+                    r.file.display(),
+                    self.version_text()
+                );
+            }
+            out.push_str(&config_problems_human(r));
+            return out;
+        }
+        if self.command == "upgrade" {
+            if self.written {
+                let _ = writeln!(
+                    out,
+                    "{}: upgraded to config version {}, {} change{}",
+                    r.file.display(),
+                    r.head,
+                    r.pending_changes(),
+                    if r.pending_changes() == 1 { "" } else { "s" }
+                );
+                for m in r.pending() {
+                    for c in &m.changes {
+                        config_change_human(&mut out, c);
+                    }
+                }
+            } else {
+                let _ = writeln!(
+                    out,
+                    "{}: nothing to upgrade ({})",
+                    r.file.display(),
+                    self.version_text()
+                );
+            }
+            out.push_str(&config_problems_human(r));
+            return out;
+        }
+        let _ = writeln!(out, "{}: {}", r.file.display(), self.version_text());
+        for m in &r.migrations {
+            let state = if m.applied {
+                "applied"
+            } else if m.changes.is_empty() {
+                "pending (changes nothing here)"
+            } else {
+                "pending"
+            };
+            if self.command == "check" && (m.applied || m.changes.is_empty()) {
+                continue;
+            }
+            let _ = writeln!(out, "  {:>4}  {state:<8}  {}", m.version, m.description);
+            for c in &m.changes {
+                let _ = writeln!(out, "          line {}: {}", c.line, c.message);
+            }
+        }
+        out.push_str(&config_problems_human(r));
+        if self.command == "check" {
+            out.push_str(if self.ok() {
+                "ok: nothing to migrate in this file\n"
+            } else {
+                "check failed: run `aurweb-migrate config upgrade` (or fix what is listed above)\n"
+            });
+        }
+        out
+    }
+
+    fn json(&self) -> Value {
+        let r = self.report;
+        let change = |c: &crate::config_migration::Change| json!({"version": c.version, "op": c.op, "line": c.line, "message": c.message});
+        json!({
+            "format_version": FORMAT_VERSION,
+            "command": self.command,
+            "file": r.file.display().to_string(),
+            "ok": self.ok(),
+            "changed": self.written,
+            "would_change": r.changed() && !self.written,
+            "dry_run": self.dry_run,
+            "version": r.version,
+            "head": r.head,
+            "migrations": r.migrations.iter().map(|m| json!({
+                "version": m.version,
+                "description": m.description,
+                "file": m.path.display().to_string(),
+                "state": if m.applied { "applied" } else { "pending" },
+                "changes": m.changes.iter().map(change).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
+            "ambiguous": r.ambiguous.iter().map(|a| json!({
+                "version": a.version,
+                "op": a.op,
+                "message": a.message,
+                "lines": a.lines.iter().map(|(l, t)| json!({"line": l, "text": t})).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
+            "stale": r.stale.iter().map(change).collect::<Vec<_>>(),
+            "hand_edits": r.hand_edits.iter().map(|h| json!({
+                "section": h.section,
+                "key": h.key,
+                "line": h.now.as_ref().map(|n| n.0),
+                "text": h.now.as_ref().map(|n| n.1.clone()),
+            })).collect::<Vec<_>>(),
+            "conflict": r.conflict,
+            "warnings": r.warnings,
+            "diff": if self.dry_run && r.changed() { Some(r.diff()) } else { None },
+        })
+    }
+
+    fn quiet_prints(&self) -> bool {
+        self.command == "status" || (self.command == "check" && !self.ok())
+    }
+}

@@ -3,6 +3,7 @@
 //! library and hands a typed result to [`report`]. The binary's clap types stop at
 //! [`Request`]; the settings are resolved once into a [`session::Session`].
 
+mod config_file;
 mod generate;
 mod inspect;
 mod record;
@@ -17,6 +18,7 @@ use crate::runner::{Outcome, Resolution};
 use crate::source::Location;
 use crate::Dialect;
 
+pub use config_file::ConfigAction;
 use session::Session;
 
 /// One invocation of the tool, free of any argument-parser types.
@@ -115,6 +117,12 @@ pub enum Command {
         resolution: Resolution,
     },
     History,
+    /// `config status|check|upgrade`: the site config file; `file`: `--file` [default: the
+    /// `--aur-config` flag, else `AUR_CONFIG`].
+    Config {
+        action: ConfigAction,
+        file: Option<std::path::PathBuf>,
+    },
 }
 
 impl Command {
@@ -132,6 +140,7 @@ impl Command {
                 | Command::DatabaseCreate
                 | Command::DatabaseDrop { .. }
                 | Command::Wait { .. }
+                | Command::Config { .. }
         )
     }
 
@@ -159,7 +168,37 @@ pub async fn run(request: Request) -> Result<i32> {
     let env = |name: &str| std::env::var(name).ok();
     report::set_quiet(request.quiet);
     crate::backend::on_lock_wait(lock_wait, crate::progress::wait_over);
-    let session = match config::resolve(&request.overrides, &env, &cwd)
+    // A `config` command works on the file it names and never on a database: aurweb's config
+    // is not read for [database] (a template may have none), and AUR_CONFIG names the file.
+    let config_file = match &request.command {
+        Command::Config { file, .. } => match file
+            .clone()
+            .or_else(|| request.overrides.aur_config.clone())
+            .or_else(|| env("AUR_CONFIG").filter(|v| !v.is_empty()).map(Into::into))
+        {
+            Some(f) => Some(cwd.join(f)),
+            None => {
+                let e = Error::Usage(
+                    "no config file: give --file PATH (or --aur-config, or set AUR_CONFIG)".into(),
+                );
+                return fail(&request, e, None);
+            }
+        },
+        _ => None,
+    };
+    let mut overrides = request.overrides.clone();
+    let hide_aur = config_file.is_some();
+    if hide_aur {
+        overrides.aur_config = None;
+    }
+    let env = |name: &str| {
+        if hide_aur && name == "AUR_CONFIG" {
+            None
+        } else {
+            env(name)
+        }
+    };
+    let session = match config::resolve(&overrides, &env, &cwd)
         .and_then(|settings| Session::new(&request, settings))
     {
         Ok(s) => s,
@@ -178,6 +217,9 @@ pub async fn run(request: Request) -> Result<i32> {
         report::note(&report::embedded_notice(
             &session.settings.migrations.origin,
         ));
+    }
+    if let (Some(file), Command::Config { action, .. }) = (&config_file, &request.command) {
+        return config_file::run(&session, file, *action).or_else(|e| fail(&request, e, None));
     }
     match dispatch(&session).await {
         Ok(code) => Ok(code),
@@ -282,5 +324,6 @@ async fn dispatch(s: &Session<'_>) -> std::result::Result<i32, Failure> {
         Command::SchemaDump => schema::dump(s).await.map_err(plain),
         Command::SchemaDiff => schema::diff(s).await.map_err(plain),
         Command::SchemaRender { dialect } => schema::render(s, *dialect).await.map_err(plain),
+        Command::Config { .. } => unreachable!("run handles `config` before dispatch"),
     }
 }

@@ -36,6 +36,7 @@ const KINDS: &[&str] = &[
     "schema-diff",
     "database",
     "wait",
+    "config",
     "error",
     // Not a stdout document: each stderr line of `--log-format json`, open on purpose.
     "log-line",
@@ -118,7 +119,7 @@ fn kind_of(args: &[String], doc: &Value) -> Result<&'static str, String> {
                     other => Err(format!("no JSON document for `schema {other:?}`")),
                 },
                 "status" | "check" | "upgrade" | "downgrade" | "resolve" | "history" | "new"
-                | "verify" | "database" | "wait" => {
+                | "verify" | "database" | "wait" | "config" => {
                     Ok(KINDS.iter().copied().find(|k| k == word).expect("a kind"))
                 }
                 _ => return None,

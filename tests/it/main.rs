@@ -13,6 +13,7 @@ mod ci_check;
 mod cli;
 mod concurrency;
 mod config;
+mod config_file;
 mod conflicts;
 mod database;
 mod directives;

@@ -1,0 +1,72 @@
+//! `config status|check|upgrade`: aurweb's site config file brought forward by the config
+//! migrations beside the SQL ones ([`crate::config_migration`]). No database is opened.
+
+use std::path::Path;
+
+use super::session::Session;
+use crate::config_migration::{self, ConfigReport};
+use crate::error::{Error, Result};
+use crate::report::{self, ConfigResult};
+
+/// Which `config` command runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConfigAction {
+    Status,
+    Check,
+    Upgrade { dry_run: bool },
+}
+
+/// Loads the config migrations and evaluates them on `file`.
+fn evaluate(s: &Session<'_>, file: &Path) -> Result<ConfigReport> {
+    let migrations = config_migration::load(&s.settings.migrations.value)?;
+    let bytes = config_migration::read_file(file)?;
+    config_migration::evaluate(file, &bytes, &migrations)
+}
+
+pub(super) fn run(s: &Session<'_>, file: &Path, action: ConfigAction) -> Result<i32> {
+    let report = evaluate(s, file)?;
+    if !s.request.quiet {
+        for w in &report.warnings {
+            report::warn(w);
+        }
+    }
+    let (command, dry_run) = match action {
+        ConfigAction::Status => ("status", false),
+        ConfigAction::Check => ("check", false),
+        ConfigAction::Upgrade { dry_run } => ("upgrade", dry_run),
+    };
+    let mut written = false;
+    if let ConfigAction::Upgrade { dry_run } = action {
+        if let Some(why) = &report.conflict {
+            return Err(Error::RefusedBecause(format!("{why}; nothing was written")));
+        }
+        if !report.ambiguous.is_empty() && !dry_run {
+            let mut message = format!(
+                "{}: {} operation{} with an ambiguous target; nothing was written",
+                report.file.display(),
+                report.ambiguous.len(),
+                if report.ambiguous.len() == 1 { "" } else { "s" }
+            );
+            for a in &report.ambiguous {
+                message.push_str(&format!("\n  {} {}: {}", a.version, a.op, a.message));
+                for (line, text) in &a.lines {
+                    message.push_str(&format!("\n    line {line}: {text}"));
+                }
+            }
+            return Err(Error::RefusedBecause(message));
+        }
+        if !dry_run && report.changed() {
+            config_migration::check_writable(file)?;
+            config_migration::write_atomic(file, &report.after)?;
+            written = true;
+        }
+    }
+    let result = ConfigResult {
+        report: &report,
+        command,
+        dry_run,
+        written,
+    };
+    s.emit(&result);
+    Ok(if result.ok() { 0 } else { 1 })
+}
