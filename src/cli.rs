@@ -564,11 +564,11 @@ fn man_page(command: clap::Command) -> Vec<u8> {
         "EXIT STATUS",
         &[
             ("0", "success; also a run with nothing to do"),
-            ("1", "check found problems; verify or schema diff found differences"),
+            ("1", "check found problems; verify or schema diff found differences; config check: the file has something to migrate"),
             ("2", "usage or input error: arguments, configuration, migration files (with file and line)"),
             ("3", "cannot connect, or a database error outside a migration; wait timed out"),
             ("4", "a migration failed (rolled back where the dialect allows, else recorded as failed)"),
-            ("5", "refused: the history conflicts with the files, tables without history, a drifted schema on adoption"),
+            ("5", "refused: the history conflicts with the files, tables without history, a drifted schema on adoption; config upgrade: an ambiguous target"),
             ("6", "the migration lock was not obtained within --lock-timeout"),
             ("130, 143", "interrupted by SIGINT or SIGTERM; the message says what state the database is left in"),
         ],
@@ -586,7 +586,7 @@ fn man_page(command: clap::Command) -> Vec<u8> {
             ),
             (
                 "AUR_CONFIG",
-                "aurweb's INI config, read for [database] when nothing else names a database",
+                "aurweb's INI config, read for [database] when nothing else names a database; the file the config commands migrate",
             ),
             (
                 "AUR_CONFIG_DEFAULTS",
@@ -602,6 +602,7 @@ fn man_page(command: clap::Command) -> Vec<u8> {
             ("./aurweb-migrate.toml", "the config file when --config is not given"),
             ("./migrations/", "<VERSION>_<slug>[.down][.mysql|.sqlite].sql; without it, the migrations built into the binary"),
             ("./schema/", "mysql.sql and sqlite.sql, the full current schema a fresh database is built from"),
+            ("./migrations/<VERSION>_<slug>.config.toml", "config migrations: operations on aurweb's site config, applied by config upgrade"),
             ("/etc/aurweb/config", "aurweb's config, through AUR_CONFIG or --aur-config"),
         ],
     );
@@ -625,6 +626,14 @@ fn man_page(command: clap::Command) -> Vec<u8> {
             (
                 "aurweb-migrate check --drift",
                 "fail a CI build with pending migrations or schema drift",
+            ),
+            (
+                "aurweb-migrate config upgrade --dry-run --file /etc/aurweb/config",
+                "the site config's pending config migrations as a unified diff",
+            ),
+            (
+                "aurweb-migrate config check --file rendered-config",
+                "fail a CI build when a config template still uses renamed or removed options",
             ),
             (
                 "aurweb-migrate wait --timeout 60 && aurweb-migrate upgrade",

@@ -201,7 +201,7 @@ impl Op {
 
     /// Applies the operation to `doc` when it has something to change and nothing conflicts.
     fn apply(&self, doc: &mut Doc) -> Effect {
-        let line_of = |doc: &Doc, i: usize| (i + 1, doc.line(i).to_string());
+        let line_of = |doc: &Doc, i: usize| (i + 1, doc.shown_line(i));
         match self {
             Op::RenameSection { section, to } => {
                 let Some(old) = doc.section(section).cloned() else {
@@ -748,12 +748,19 @@ impl ConfigReport {
             || self.conflict.is_some()
     }
 
-    /// The unified diff from the file to its upgraded form.
+    /// The unified diff from the file to its upgraded form, secrets redacted (a context line
+    /// may be a password's).
     pub fn diff(&self) -> String {
-        let before = String::from_utf8_lossy(&self.before);
-        let after = String::from_utf8_lossy(&self.after);
+        let shown = |bytes: &[u8]| {
+            std::str::from_utf8(bytes)
+                .ok()
+                .and_then(|t| Doc::parse(t).ok())
+                .map(|d| d.shown_text())
+                .unwrap_or_default()
+        };
+        let (before, after) = (shown(&self.before), shown(&self.after));
         let name = self.file.display().to_string();
-        similar::TextDiff::from_lines(before.as_ref(), after.as_ref())
+        similar::TextDiff::from_lines(&before, &after)
             .unified_diff()
             .context_radius(3)
             .header(&name, &name)

@@ -117,13 +117,48 @@ impl Doc {
         &self.lines[index].0
     }
 
-    /// The lines of an entry as they are in the file, joined with `\n`.
+    /// The lines of an entry as messages show them ([`Doc::shown_line`]), joined with `\n`.
     pub fn entry_text(&self, e: &Entry) -> String {
-        self.lines[e.first..=e.last]
-            .iter()
-            .map(|(l, _)| l.as_str())
+        (e.first..=e.last)
+            .map(|i| self.shown_line(i))
             .collect::<Vec<_>>()
             .join("\n")
+    }
+
+    /// Line `index` as output may show it: the value of a secret (a key whose name contains
+    /// `password` or `secret`, any case) replaced by `***`.
+    pub fn shown_line(&self, index: usize) -> String {
+        let line = &self.lines[index].0;
+        let secret = self.sections.iter().flat_map(|s| &s.entries).find(|e| {
+            (e.first..=e.last).contains(&index) && {
+                let k = e.key.to_ascii_lowercase();
+                k.contains("password") || k.contains("secret")
+            }
+        });
+        let Some(e) = secret else {
+            return line.clone();
+        };
+        let start = line.len() - line.trim_start().len();
+        if index != e.first {
+            return format!("{}***", &line[..start]);
+        }
+        let delim = start
+            + line[start..]
+                .find(['=', ':'])
+                .expect("a key line has a delimiter");
+        let after = &line[delim + 1..];
+        let spaces = after.len() - after.trim_start().len();
+        format!("{}***", &line[..delim + 1 + spaces])
+    }
+
+    /// The whole file as output may show it (secrets redacted, [`Doc::shown_line`]), LF-ended.
+    pub fn shown_text(&self) -> String {
+        let mut out = String::new();
+        for i in 0..self.lines.len() {
+            out.push_str(&self.shown_line(i));
+            out.push('\n');
+        }
+        out
     }
 
     /// The file's line terminator: CRLF when most lines end so, else LF.
@@ -465,6 +500,16 @@ mod tests {
         assert_eq!(
             text(&d),
             "; top\r\n[new]  ; note\r\n  key2 :   w\r\nother=2\r\n\r\n"
+        );
+    }
+
+    #[test]
+    fn secrets_are_never_shown() {
+        let d =
+            doc("[database]\npassword =  hunter2\n    more\nuser = aur\n[sso]\nClient_Secret:x\n");
+        assert_eq!(
+            d.shown_text(),
+            "[database]\npassword =  ***\n    ***\nuser = aur\n[sso]\nClient_Secret:***\n"
         );
     }
 

@@ -27,6 +27,8 @@ const REQUIRE_VAR: &str = "AURWEB_MIGRATE_REQUIRE_ANSIBLE";
 /// The role's task that runs `upgrade`.
 const UPGRADE_TASK: &str = "aurweb_migrate : Apply pending database migrations";
 const STATUS_TASK: &str = "aurweb_migrate : Look for pending database migrations (check mode)";
+const CONFIG_TASK: &str =
+    "aurweb_migrate : Apply pending config migrations to the site config file";
 const RESCUE_TASK: &str = "aurweb_migrate : Report why the migrations failed";
 const REFUSAL_TASK: &str = "aurweb_migrate : Report what upgrade would refuse on (check mode)";
 /// No playbook run may take longer than this.
@@ -482,6 +484,97 @@ fn upgrade_reports_changed_then_ok() {
     );
     assert!(!db.has_table("extra_t"), "check mode wrote to the database");
     assert_eq!(db.history().len() as i64, aurweb_head());
+}
+
+/// The per-host `config upgrade` task on aurweb's config written for an old release: the first
+/// run migrates the file (changed; the database task runs too), the second reports ok and
+/// leaves the file byte for byte; `--check` on an old file again reports changed from
+/// `--dry-run` and writes nothing.
+#[test]
+fn config_upgrade_task_reports_changed_then_ok() {
+    ansible!();
+    let env = Env::new();
+    let db = mysql_db!(env);
+    let account = Account::new(&db);
+    let aur_config = account.write_aur_config(&env);
+    let database_section = String::from_utf8(std::fs::read(&aur_config).expect("read")).unwrap();
+    let old = format!(
+        "{database_section}\n[options]\nmax_sessions_per_user = 8\n\n[cache]\nexpiry_time = 90\n\n\
+         [tuvotereminder]\nrange_start = 600\n"
+    );
+    std::fs::write(&aur_config, &old).expect("write");
+    std::fs::create_dir_all(env.join("host/bin")).expect("mkdir");
+    for dir in ["migrations", "schema"] {
+        for entry in std::fs::read_dir(repo().join(dir)).expect("read repo dir") {
+            let path = entry.expect("dir entry").path();
+            let name = path.file_name().expect("name").to_str().expect("utf-8");
+            env.write(format!("{dir}/{name}"), std::fs::read(&path).expect("read"));
+        }
+    }
+    let vars = role_vars(&env, &aur_config, &env.join("migrations"));
+
+    let first = play(&env, &["localhost"], &vars, &[]);
+    first.code(0).never_shows(&account.password);
+    let r = first.result(CONFIG_TASK, "localhost");
+    first.check(
+        r.status == "changed",
+        "the first run migrates the config file",
+    );
+    let doc: Value = serde_json::from_str(r.result["stdout"].as_str().unwrap_or_default())
+        .unwrap_or_else(|e| first.fail(&format!("config upgrade output: {e}")));
+    crate::json_schema::assert_valid("config", &doc);
+    assert_eq!(doc["changed"], true);
+    let migrated = String::from_utf8(std::fs::read(&aur_config).expect("read")).unwrap();
+    assert!(
+        migrated.contains("[votereminder]\nrange_start = 600\n"),
+        "{migrated}"
+    );
+    assert!(migrated.contains("expiry_time_search = 90\nexpiry_time_statistics = 90\n"));
+    assert!(!migrated.contains("max_sessions_per_user"));
+    assert!(
+        migrated.contains(&database_section),
+        "[database] stays as written"
+    );
+    assert_eq!(first.result(UPGRADE_TASK, "localhost").status, "changed");
+
+    let second = play(&env, &["localhost"], &vars, &[]);
+    second.code(0).never_shows(&account.password);
+    second.check(
+        second.result(CONFIG_TASK, "localhost").status == "ok",
+        "the second run has nothing to migrate in the file",
+    );
+    second.check(
+        second.recap_of("localhost", "changed") == 0,
+        "nothing changed",
+    );
+    assert_eq!(
+        std::fs::read(&aur_config).expect("read"),
+        migrated.as_bytes()
+    );
+
+    std::fs::write(&aur_config, &old).expect("write");
+    let check = play(&env, &["localhost"], &vars, &["--check"]);
+    check.code(0).never_shows(&account.password);
+    let r = check.result(CONFIG_TASK, "localhost");
+    check.check(
+        r.status == "changed",
+        "check mode reports the file's pending changes",
+    );
+    let doc: Value = serde_json::from_str(r.result["stdout"].as_str().unwrap_or_default())
+        .unwrap_or_else(|e| check.fail(&format!("config upgrade --dry-run output: {e}")));
+    assert_eq!(
+        (doc["changed"].clone(), doc["would_change"].clone()),
+        (false.into(), true.into())
+    );
+    assert!(doc["diff"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("+[votereminder]"));
+    assert_eq!(
+        std::fs::read(&aur_config).expect("read"),
+        old.as_bytes(),
+        "check mode wrote"
+    );
 }
 
 /// Three hosts (aliases of localhost, `--forks 3`) run the role at once against one database:

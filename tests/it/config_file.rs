@@ -322,6 +322,26 @@ fn the_shipped_history_brings_an_old_site_config_forward() {
     );
     env.run(&["config", "check", "--file", "config"]).code(1);
 
+    // A diff's context line may be a password's: it is shown redacted, everywhere.
+    env.write(
+        "near",
+        "[database]\npassword = s3cret%\n[options]\nmax_sessions_per_user = 1\n",
+    );
+    for format in ["human", "json"] {
+        env.run(&[
+            "config",
+            "upgrade",
+            "--dry-run",
+            "--file",
+            "near",
+            "--format",
+            format,
+        ])
+        .ok()
+        .stdout_has("password = ***")
+        .nowhere("s3cret");
+    }
+
     // AUR_CONFIG names the file, as for aurweb; no database is involved (one that cannot be
     // reached is named, and never contacted).
     let run = env
@@ -637,4 +657,85 @@ fn an_applied_config_migration_edited_afterwards_is_refused() {
     env.run(&["config", "check", "--file", "config"])
         .code(1)
         .stdout_has("conflict");
+}
+
+/// Each operation alone, on the awkward file in LF and CRLF: configparser's parse after the
+/// upgrade is the parse before with exactly that operation's change.
+#[test]
+fn each_operation_alone_matches_configparser() {
+    type Edit = fn(&mut Parsed);
+    let ops: [(&str, Edit); 7] = [
+        ("op = \"rename-section\"\nsection = \"old\"\nto = \"new\"", |p| {
+            let s = p.remove("old").unwrap();
+            p.insert("new".into(), s);
+        }),
+        ("op = \"rename-key\"\nsection = \"old\"\nkey = \"Colour\"\nto = \"colour\"", |p| {
+            let s = p.get_mut("old").unwrap();
+            let v = s.remove("Colour").unwrap();
+            s.insert("colour".into(), v);
+        }),
+        (
+            "op = \"rename-key\"\nsection = \"old\"\nkey = \"moved\"\nto_section = \"options\"",
+            |p| {
+                let v = p.get_mut("old").unwrap().remove("moved").unwrap();
+                p.get_mut("options").unwrap().insert("moved".into(), v);
+            },
+        ),
+        ("op = \"remove-key\"\nsection = \"options\"\nkey = \"gone\"", |p| {
+            p.get_mut("options").unwrap().remove("gone").unwrap();
+        }),
+        (
+            "op = \"rewrite-value\"\nsection = \"options\"\nkey = \"path\"\nfrom = \"/usr/local/bin/x\"\nto = \"/usr/bin/x\"",
+            |p| {
+                p.get_mut("options").unwrap().insert("path".into(), "/usr/bin/x".into());
+            },
+        ),
+        (
+            "op = \"rewrite-items\"\nsection = \"options\"\nkey = \"list\"\nremove = [\"a\", \"d\"]",
+            |p| {
+                p.get_mut("options").unwrap().insert("list".into(), "b c".into());
+            },
+        ),
+        (
+            "op = \"split-key\"\nsection = \"old\"\nkey = \"moved\"\ninto = [\"m1\", \"m2\", \"m3\"]",
+            |p| {
+                let s = p.get_mut("old").unwrap();
+                let v = s.remove("moved").unwrap();
+                for k in ["m1", "m2", "m3"] {
+                    s.insert(k.into(), v.clone());
+                }
+            },
+        ),
+    ];
+    for (op, edit) in ops {
+        for crlf in [false, true] {
+            let env = Env::new();
+            with_config_migration(&env, &format!("[[operation]]\n{op}\n"));
+            let text = if crlf {
+                AWKWARD.replace('\n', "\r\n")
+            } else {
+                AWKWARD.to_string()
+            };
+            let file = env.write("config", &text);
+            let mut want = configparser(&file);
+            edit(&mut want);
+            let run = env.run(&["config", "upgrade", "--file", "config", "--format", "json"]);
+            assert_eq!(run.ok().json()["changed"], true, "{op}");
+            assert_eq!(configparser(&file), want, "{op} (CRLF: {crlf})");
+            let after = String::from_utf8(env.read("config")).unwrap();
+            let crlf_ends = after.matches("\r\n").count();
+            let want_crlf = if crlf { after.matches('\n').count() } else { 0 };
+            assert_eq!(
+                crlf_ends, want_crlf,
+                "{op}: every line keeps the file's line ending"
+            );
+            // Every comment line of the original is still there.
+            for line in text
+                .lines()
+                .filter(|l| l.trim_start().starts_with([';', '#']))
+            {
+                assert!(after.contains(line), "{op}: comment {line:?} lost");
+            }
+        }
+    }
 }
