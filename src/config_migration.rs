@@ -992,7 +992,9 @@ fn parent_dir(path: &Path) -> PathBuf {
 /// Replaces the file atomically: a temporary file in the same directory with the same mode and
 /// (when permitted) owner, written and fsynced, renamed over the file, the directory fsynced.
 /// Killed at any point, the file is the old one or the new one, never a mix.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+/// `expected` is the content the new bytes were made from: a file that no longer holds it is
+/// left alone.
+pub fn write_atomic(path: &Path, expected: &[u8], bytes: &[u8]) -> Result<()> {
     use std::io::Write;
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
     let fail = |what: &str, e: std::io::Error| {
@@ -1011,6 +1013,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let temp = dir.join(format!(".{name}.aurweb-migrate.{}.tmp", std::process::id()));
+    // A temporary file of this name is a killed run's (its pid was ours): remove it.
+    let _ = std::fs::remove_file(&temp);
     let result = (|| -> std::result::Result<(), (&'static str, std::io::Error)> {
         let mut file = std::fs::OpenOptions::new()
             .write(true)
@@ -1027,6 +1031,13 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         }
         file.write_all(bytes).map_err(|e| ("write", e))?;
         file.sync_all().map_err(|e| ("fsync", e))?;
+        // Someone else's edit since the file was read would be lost: refuse instead.
+        if std::fs::read(&target).map_err(|e| ("read it again", e))? != expected {
+            return Err((
+                "it changed while the upgrade ran; run it again",
+                std::io::Error::other("modified concurrently"),
+            ));
+        }
         std::fs::rename(&temp, &target).map_err(|e| ("rename", e))?;
         std::fs::File::open(&dir)
             .and_then(|d| d.sync_all())

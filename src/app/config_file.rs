@@ -57,7 +57,7 @@ pub(super) fn run(s: &Session<'_>, file: &Path, action: ConfigAction) -> Result<
         }
         if !dry_run && report.changed() {
             config_migration::check_writable(file)?;
-            config_migration::write_atomic(file, &report.after)?;
+            config_migration::write_atomic(file, &report.before, &report.after)?;
             written = true;
         }
     }

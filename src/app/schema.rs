@@ -29,6 +29,9 @@ fn schema_place(s: &Session<'_>) -> String {
 /// `verify [--dialect D]`: exit 1 on any difference.
 pub(super) async fn verify(s: &Session<'_>, only: Option<Dialect>) -> Result<i32> {
     let places = verify_places(s, only)?;
+    // The repository's config migrations are checked too (names, TOML, operations, versions):
+    // a malformed one fails here, in CI, not on a host's `config upgrade`.
+    crate::config_migration::load(&s.settings.migrations.value)?;
     let mut sets = Vec::new();
     for p in &places {
         let set = s.load_for(p.dialect())?;

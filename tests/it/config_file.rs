@@ -619,6 +619,17 @@ fn malformed_config_migrations_are_input_errors_before_anything_is_read() {
         env.run(&["history"]).ok();
     }
 
+    // `verify`, the repository's CI check, refuses a malformed config migration too.
+    let env = Env::new();
+    env.migration("0001_base.sql", "CREATE TABLE t (id INTEGER);\n");
+    env.migration(
+        "0001_x.config.toml",
+        "[[operation]]\nop = \"drop-everything\"\n",
+    );
+    env.run(&["verify", "--dialect", "sqlite"])
+        .code(2)
+        .stderr_has("0001_x.config.toml:2: unknown variant `drop-everything`");
+
     // Two files for one version.
     let env = Env::new();
     with_config_migration(&env, EVERY_OP);
@@ -738,4 +749,24 @@ fn each_operation_alone_matches_configparser() {
             }
         }
     }
+}
+
+/// The config migration README.md shows is one the tool takes, and does what it says.
+#[test]
+fn the_readme_example_is_a_working_config_migration() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let block = readme
+        .split("```toml\n")
+        .skip(1)
+        .filter_map(|rest| rest.split("```").next())
+        .find(|b| b.contains("[[operation]]"))
+        .expect("a config migration example in README.md");
+    let env = Env::new();
+    env.migration("0001_base.sql", "CREATE TABLE t (id INTEGER);\n");
+    env.migration("0001_example.config.toml", block);
+    env.write("config", "[tuvotereminder]\nrange_start = 1\n");
+    env.run(&["config", "upgrade", "--file", "config"]).ok();
+    let parsed = configparser(&env.join("config"));
+    assert_eq!(parsed.keys().collect::<Vec<_>>(), ["votereminder"]);
 }
