@@ -40,7 +40,8 @@ pub(super) fn run(s: &Session<'_>, file: &Path, action: ConfigAction) -> Result<
         if let Some(why) = &report.conflict {
             return Err(Error::RefusedBecause(format!("{why}; nothing was written")));
         }
-        if !report.ambiguous.is_empty() && !dry_run {
+        // --dry-run refuses too: it says what upgrade would do (Ansible's --check fails on it).
+        if !report.ambiguous.is_empty() {
             let mut message = format!(
                 "{}: {} operation{} with an ambiguous target; nothing was written",
                 report.file.display(),

@@ -455,6 +455,10 @@ fn an_ambiguous_target_is_refused_with_both_lines_and_nothing_written() {
         .stderr_has("line 9: expiry_time_search = 6")
         .stderr_has("nothing was written");
     assert_eq!(env.read("config"), text.as_bytes());
+    // --dry-run refuses as upgrade would.
+    env.run(&["config", "upgrade", "--dry-run", "--file", "config"])
+        .code(5)
+        .stderr_has("line 4: [votereminder]");
     let doc = env
         .run(&["config", "check", "--file", "config", "--format", "json"])
         .code(1)
