@@ -774,3 +774,65 @@ fn the_readme_example_is_a_working_config_migration() {
     let parsed = configparser(&env.join("config"));
     assert_eq!(parsed.keys().collect::<Vec<_>>(), ["votereminder"]);
 }
+
+/// A later release adds a config migration: the file moves to its version (even when the new
+/// operations change nothing in it), and only then has nothing pending. One inserted below the
+/// recorded version is refused, as an out-of-order SQL migration would be.
+#[test]
+fn a_new_release_moves_the_file_forward_and_an_inserted_migration_is_refused() {
+    let env = Env::new();
+    env.migration("0001_base.sql", "CREATE TABLE t (id INTEGER);\n");
+    env.migration("0003_more.sql", "CREATE TABLE u (id INTEGER);\n");
+    env.migration(
+        "0001_a.config.toml",
+        "[[operation]]\nop = \"remove-key\"\nsection = \"s\"\nkey = \"old\"\n",
+    );
+    env.write("config", "[s]\nold = 1\nkeep = 2\n");
+    env.run(&["config", "upgrade", "--file", "config"]).ok();
+    let at_one = env.read("config");
+
+    env.migration(
+        "0003_b.config.toml",
+        "[[operation]]\nop = \"rename-key\"\nsection = \"s\"\nkey = \"absent\"\nto = \"present\"\n",
+    );
+    let doc = env
+        .run(&["config", "status", "--file", "config", "--format", "json"])
+        .ok()
+        .json();
+    assert_eq!(doc["version"], 1);
+    assert_eq!(doc["migrations"][1]["state"], "pending");
+    assert_eq!(
+        doc["would_change"], true,
+        "the managed line moves to version 3"
+    );
+    env.run(&["config", "status", "--file", "config"])
+        .ok()
+        .stdout_has("pending (changes nothing here)");
+    // Nothing in the file is stale: check passes although the line is behind.
+    env.run(&["config", "check", "--file", "config"]).ok();
+    let run = env.run(&["config", "upgrade", "--file", "config", "--format", "json"]);
+    assert_eq!(run.ok().json()["changed"], true);
+    let at_three = String::from_utf8(env.read("config")).unwrap();
+    assert!(
+        at_three.starts_with("# aurweb-migrate: config-version=3 "),
+        "{at_three}"
+    );
+    assert_eq!(
+        at_three.split_once('\n').unwrap().1.as_bytes(),
+        at_one.splitn(2, |&b| b == b'\n').nth(1).unwrap(),
+        "only the managed line changed"
+    );
+    let run = env.run(&["config", "upgrade", "--file", "config", "--format", "json"]);
+    assert_eq!(run.ok().json()["changed"], false);
+
+    // A config migration inserted at version 1's SQL migration, below the recorded 3.
+    env.remove("migrations/0001_a.config.toml");
+    env.migration(
+        "0001_other.config.toml",
+        "[[operation]]\nop = \"remove-key\"\nsection = \"s\"\nkey = \"keep\"\n",
+    );
+    env.run(&["config", "upgrade", "--file", "config"])
+        .code(5)
+        .stderr_has("not those applied");
+    assert_eq!(env.read("config"), at_three.as_bytes());
+}
