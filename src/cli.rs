@@ -690,5 +690,14 @@ mod tests {
             );
         }
         assert!(page.contains("AURWEB_MIGRATE_DATABASE_URL"));
+        // The config migrations: their files and the command that applies them.
+        assert!(
+            page.contains("config.toml"),
+            "FILES names the config migrations"
+        );
+        assert!(
+            page.contains("config upgrade"),
+            "EXAMPLES shows config upgrade"
+        );
     }
 }
