@@ -79,6 +79,13 @@ impl Doc {
                 Some(i) => (&rest[..i], "\n", &rest[i + 1..]),
                 None => (rest, "", ""),
             };
+            if line.contains('\r') {
+                // Python reads the file with universal newlines: a lone CR ends a line there.
+                return Err(ParseError {
+                    line: lines.len() + 1,
+                    message: "a carriage return without a line feed, which aurweb's parser reads as a line break; use LF or CRLF line endings".into(),
+                });
+            }
             lines.push((line.to_string(), end));
             rest = next;
         }
@@ -462,6 +469,13 @@ mod tests {
         ] {
             assert_eq!(text(&doc(t)), t);
         }
+    }
+
+    #[test]
+    fn a_lone_carriage_return_is_refused() {
+        let e = Doc::parse("[a]\r\nk = v\rj = w\n").unwrap_err();
+        assert_eq!(e.line, 2);
+        assert!(e.message.contains("carriage return"), "{}", e.message);
     }
 
     #[test]
