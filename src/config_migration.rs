@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
+use crate::config::line_of;
 use crate::error::{io_message, Error, InputError, Result};
 use crate::ini_doc::Doc;
 use crate::source::{self, Location};
@@ -440,17 +441,7 @@ pub fn load(location: &Location) -> Result<Vec<ConfigMigration>> {
                 .collect(),
         ),
         Location::Dir(dir) => {
-            let entries = std::fs::read_dir(dir).map_err(|e| {
-                if e.kind() == std::io::ErrorKind::NotFound {
-                    Error::MissingDirectory { path: dir.clone() }
-                } else {
-                    Error::Unreadable {
-                        what: "migrations directory ",
-                        path: dir.clone(),
-                        message: io_message(&e),
-                    }
-                }
-            })?;
+            let entries = source::read_migrations_dir(dir)?;
             let mut files = Vec::new();
             for entry in entries.flatten() {
                 let Ok(name) = entry.file_name().into_string() else {
@@ -558,14 +549,6 @@ pub fn load(location: &Location) -> Result<Vec<ConfigMigration>> {
     }
     out.sort_by_key(|m| m.version);
     Ok(out)
-}
-
-fn line_of(text: &str, offset: usize) -> usize {
-    text.as_bytes()[..offset.min(text.len())]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        + 1
 }
 
 /// The managed line's contents.

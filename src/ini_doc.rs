@@ -145,17 +145,10 @@ impl Doc {
         let Some(e) = secret else {
             return line.clone();
         };
-        let start = line.len() - line.trim_start().len();
         if index != e.first {
-            return format!("{}***", &line[..start]);
+            return format!("{}***", &line[..indent(line)]);
         }
-        let delim = start
-            + line[start..]
-                .find(['=', ':'])
-                .expect("a key line has a delimiter");
-        let after = &line[delim + 1..];
-        let spaces = after.len() - after.trim_start().len();
-        format!("{}***", &line[..delim + 1 + spaces])
+        format!("{}***", &line[..value_start(line)])
     }
 
     /// The whole file as output may show it (secrets redacted, [`Doc::shown_line`]), LF-ended.
@@ -231,7 +224,7 @@ impl Doc {
         };
         let first = e.first;
         let line = &mut self.lines[first].0;
-        let start = line.len() - line.trim_start().len();
+        let start = indent(line);
         line.replace_range(start..start + key.len(), to);
         self.reparse();
     }
@@ -269,15 +262,9 @@ impl Doc {
         let (first, last) = (e.first, e.last);
         let end = self.lines[last].1;
         let line = &self.lines[first].0;
-        let start = line.len() - line.trim_start().len();
-        let delim = start
-            + line[start..]
-                .find(['=', ':'])
-                .expect("a key line has a delimiter");
-        let after = &line[delim + 1..];
-        let spaces = after.len() - after.trim_start().len();
-        let mut head = line[..delim + 1 + spaces].to_string();
-        if spaces == 0 && after.is_empty() && !value.is_empty() {
+        let mut head = line[..value_start(line)].to_string();
+        // `k =` with the value on continuation lines: a space before the new value.
+        if head.len() == line.len() && head.ends_with(['=', ':']) && !value.is_empty() {
             head.push(' ');
         }
         let new = format!("{head}{value}");
@@ -295,7 +282,7 @@ impl Doc {
             .iter()
             .map(|(l, _)| l.clone())
             .collect();
-        let start = out[0].len() - out[0].trim_start().len();
+        let start = indent(&out[0]);
         out[0].replace_range(start..start + key.len(), to);
         out
     }
@@ -346,6 +333,18 @@ impl Doc {
     }
 }
 
+/// How many bytes of blanks `line` starts with.
+fn indent(line: &str) -> usize {
+    line.len() - line.trim_start().len()
+}
+
+/// Where the value starts on a key's line: after the first `=` or `:` and the blanks after it.
+fn value_start(line: &str) -> usize {
+    let delim = line.find(['=', ':']).expect("a key line has a delimiter");
+    let after = &line[delim + 1..];
+    delim + 1 + indent(after)
+}
+
 /// A key being read, whose value may continue on deeper-indented lines.
 struct Pending {
     key: String,
@@ -384,7 +383,7 @@ fn structure(lines: &[(String, &'static str)]) -> Result<Vec<Section>, ParseErro
             }
             continue;
         }
-        let indent = raw.len() - raw.trim_start().len();
+        let indent = indent(raw);
         if let Some(key) = &mut current {
             if indent > key.indent {
                 key.parts.push(stripped.to_string());

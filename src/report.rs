@@ -1399,22 +1399,10 @@ impl Render for ConfigResult<'_> {
     fn human(&self) -> String {
         let r = self.report;
         let mut out = String::new();
-        if self.command == "upgrade" && self.dry_run {
-            if r.changed() {
-                out.push_str(&r.diff());
-            } else {
-                let _ = writeln!(
-                    out,
-                    "{}: nothing to change ({})",
-                    r.file.display(),
-                    self.version_text()
-                );
-            }
-            out.push_str(&config_problems_human(r));
-            return out;
-        }
         if self.command == "upgrade" {
-            if self.written {
+            if self.dry_run && r.changed() {
+                out.push_str(&r.diff());
+            } else if self.written {
                 let _ = writeln!(
                     out,
                     "{}: upgraded to config version {}, {} change{}",
@@ -1423,15 +1411,14 @@ impl Render for ConfigResult<'_> {
                     r.pending_changes(),
                     if r.pending_changes() == 1 { "" } else { "s" }
                 );
-                for m in r.pending() {
-                    for c in &m.changes {
-                        config_change_human(&mut out, c);
-                    }
+                for c in r.pending().flat_map(|m| &m.changes) {
+                    config_change_human(&mut out, c);
                 }
             } else {
+                let what = if self.dry_run { "change" } else { "upgrade" };
                 let _ = writeln!(
                     out,
-                    "{}: nothing to upgrade ({})",
+                    "{}: nothing to {what} ({})",
                     r.file.display(),
                     self.version_text()
                 );

@@ -481,10 +481,10 @@ pub struct RawFile {
     pub bytes: Vec<u8>,
 }
 
-/// The names of every migration file in `dir`, parsed and checked, without reading contents.
-/// Used by `new` and as the first step of [`load`].
-pub fn scan_dir(dir: &Path) -> Result<Vec<(FileName, String)>> {
-    let entries = std::fs::read_dir(dir).map_err(|e| {
+/// Lists a migrations directory: a missing one is [`Error::MissingDirectory`], an unreadable
+/// one [`Error::Unreadable`].
+pub fn read_migrations_dir(dir: &Path) -> Result<std::fs::ReadDir> {
+    std::fs::read_dir(dir).map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
             Error::MissingDirectory {
                 path: dir.to_path_buf(),
@@ -496,7 +496,13 @@ pub fn scan_dir(dir: &Path) -> Result<Vec<(FileName, String)>> {
                 message: e.to_string(),
             }
         }
-    })?;
+    })
+}
+
+/// The names of every migration file in `dir`, parsed and checked, without reading contents.
+/// Used by `new` and as the first step of [`load`].
+pub fn scan_dir(dir: &Path) -> Result<Vec<(FileName, String)>> {
+    let entries = read_migrations_dir(dir)?;
     let mut names = Vec::new();
     let mut errors = Vec::new();
     for entry in entries {

@@ -375,6 +375,19 @@ fn upgrade_doc(play: &Play, r: &TaskResult) -> Value {
     doc
 }
 
+/// The repository's `migrations/` and `schema/` into the test's directory, and the host's
+/// `bin/` to install the binary into.
+fn copy_repo_migrations(env: &Env) {
+    std::fs::create_dir_all(env.join("host/bin")).expect("mkdir");
+    for dir in ["migrations", "schema"] {
+        for entry in std::fs::read_dir(repo().join(dir)).expect("read repo dir") {
+            let path = entry.expect("dir entry").path();
+            let name = path.file_name().expect("name").to_str().expect("utf-8");
+            env.write(format!("{dir}/{name}"), std::fs::read(&path).expect("read"));
+        }
+    }
+}
+
 /// Role variables for a host-local install of the binary under test.
 fn role_vars(env: &Env, aur_config: &Path, migrations: &Path) -> String {
     format!(
@@ -401,14 +414,7 @@ fn upgrade_reports_changed_then_ok() {
     let db = mysql_db!(env);
     let account = Account::new(&db);
     let aur_config = account.write_aur_config(&env);
-    std::fs::create_dir_all(env.join("host/bin")).expect("mkdir");
-    for dir in ["migrations", "schema"] {
-        for entry in std::fs::read_dir(repo().join(dir)).expect("read repo dir") {
-            let path = entry.expect("dir entry").path();
-            let name = path.file_name().expect("name").to_str().expect("utf-8");
-            env.write(format!("{dir}/{name}"), std::fs::read(&path).expect("read"));
-        }
-    }
+    copy_repo_migrations(&env);
     let vars = role_vars(&env, &aur_config, &env.join("migrations"));
 
     let first = play(&env, &["localhost"], &vars, &[]);
@@ -503,14 +509,7 @@ fn config_upgrade_task_reports_changed_then_ok() {
          [tuvotereminder]\nrange_start = 600\n"
     );
     std::fs::write(&aur_config, &old).expect("write");
-    std::fs::create_dir_all(env.join("host/bin")).expect("mkdir");
-    for dir in ["migrations", "schema"] {
-        for entry in std::fs::read_dir(repo().join(dir)).expect("read repo dir") {
-            let path = entry.expect("dir entry").path();
-            let name = path.file_name().expect("name").to_str().expect("utf-8");
-            env.write(format!("{dir}/{name}"), std::fs::read(&path).expect("read"));
-        }
-    }
+    copy_repo_migrations(&env);
     let vars = role_vars(&env, &aur_config, &env.join("migrations"));
 
     let first = play(&env, &["localhost"], &vars, &[]);

@@ -318,15 +318,9 @@ fn migrations_flag_takes_the_schema_beside_it_not_the_config_files() {
 /// `status -v` says the values came from the file.
 #[test]
 fn every_key_the_readme_shows_is_taken() {
-    let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
     // The settings file's example (README.md also shows a config migration in TOML).
-    let block = readme
-        .split("```toml\n")
-        .skip(1)
-        .filter_map(|rest| rest.split("```").next())
-        .find(|b| b.contains("database_url"))
-        .expect("a ```toml block with database_url in README.md");
+    let block = crate::support::readme_toml_block("database_url");
+    let block = block.as_str();
     let env = Env::new();
     one(&env, "migrations");
     env.write("db-password", "unused\n");

@@ -758,17 +758,10 @@ fn each_operation_alone_matches_configparser() {
 /// The config migration README.md shows is one the tool takes, and does what it says.
 #[test]
 fn the_readme_example_is_a_working_config_migration() {
-    let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
-    let block = readme
-        .split("```toml\n")
-        .skip(1)
-        .filter_map(|rest| rest.split("```").next())
-        .find(|b| b.contains("[[operation]]"))
-        .expect("a config migration example in README.md");
+    let block = crate::support::readme_toml_block("[[operation]]");
     let env = Env::new();
     env.migration("0001_base.sql", "CREATE TABLE t (id INTEGER);\n");
-    env.migration("0001_example.config.toml", block);
+    env.migration("0001_example.config.toml", &block);
     env.write("config", "[tuvotereminder]\nrange_start = 1\n");
     env.run(&["config", "upgrade", "--file", "config"]).ok();
     let parsed = configparser(&env.join("config"));

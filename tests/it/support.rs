@@ -1800,3 +1800,16 @@ impl<'e> Db<'e> {
         }
     }
 }
+
+/// The first ```toml block of README.md that contains `needle`.
+pub fn readme_toml_block(needle: &str) -> String {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    readme
+        .split("```toml\n")
+        .skip(1)
+        .filter_map(|rest| rest.split("```").next())
+        .find(|b| b.contains(needle))
+        .unwrap_or_else(|| panic!("no ```toml block with {needle:?} in README.md"))
+        .to_string()
+}
