@@ -5,7 +5,7 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use aurweb_migrate::splitter::split;
+use aurweb_migrate::source::splitter::split;
 use aurweb_migrate::Dialect;
 
 const ROWS_PER_STATEMENT: usize = 1_000;

@@ -4,9 +4,9 @@
 use std::path::PathBuf;
 
 use aurweb_migrate::app::{Command, ConfigAction, Request};
-use aurweb_migrate::config::Overrides;
 use aurweb_migrate::report::Format;
-use aurweb_migrate::runner::Resolution;
+use aurweb_migrate::run::Resolution;
+use aurweb_migrate::settings::Overrides;
 use aurweb_migrate::Dialect;
 use clap::{ArgGroup, CommandFactory, Parser, Subcommand, ValueEnum};
 

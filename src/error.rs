@@ -37,6 +37,10 @@ pub enum Error {
     #[error("{0}")]
     Usage(String),
 
+    /// What the schema tooling refuses to do with a model (exit 2).
+    #[error(transparent)]
+    Schema(#[from] crate::schema::SchemaError),
+
     /// A version named by a flag (`--to`, `--from`) that no migration has (exit 2).
     #[error("{flag} {version}: no migration has that version in {}", .dir.display())]
     UnknownVersion {
@@ -107,7 +111,7 @@ pub enum Error {
     /// a bug in the generator; nothing was written.
     #[error("the generated {dialect} migration does not produce {expected}: {} difference(s) remain after applying it; nothing was written (this is a bug in aurweb-migrate's generator: please report it with the draft below)\n{}the draft:\n{draft}", .differences.len(), crate::schema::render_differences(.differences))]
     SelfCheck {
-        dialect: crate::Dialect,
+        dialect: crate::dialect::Dialect,
         expected: String,
         differences: Vec<crate::schema::Difference>,
         draft: String,
@@ -117,7 +121,7 @@ pub enum Error {
     /// generator; nothing was written.
     #[error("the generated {dialect} migration failed when applied to a replay of the migrations in a scratch database: {message}; nothing was written. Either the change needs statements the generator does not write (the review markers in the draft say which), or this is a bug in aurweb-migrate's generator (please report it with the draft below)\nthe draft:\n{draft}")]
     SelfCheckFailed {
-        dialect: crate::Dialect,
+        dialect: crate::dialect::Dialect,
         message: String,
         draft: String,
     },
@@ -252,7 +256,8 @@ impl Error {
             | Error::UnknownVersion { .. }
             | Error::MissingDirectory { .. }
             | Error::Unreadable { .. }
-            | Error::Input(_) => 2,
+            | Error::Input(_)
+            | Error::Schema(_) => 2,
             Error::Connect { .. } | Error::Database(_) => 3,
             Error::MigrationFailed(_) | Error::InstallFailed { .. } => 4,
             Error::Refused(_) | Error::RefusedBecause(_) | Error::Drift { .. } => 5,
@@ -275,7 +280,8 @@ impl Error {
             Error::Usage(_)
             | Error::UnknownVersion { .. }
             | Error::MissingDirectory { .. }
-            | Error::Unreadable { .. } => "usage",
+            | Error::Unreadable { .. }
+            | Error::Schema(_) => "usage",
             Error::Input(_) => "input",
             Error::Connect { .. } => "connect",
             Error::Database(_) => "database",

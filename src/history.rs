@@ -26,8 +26,8 @@
 
 use std::fmt;
 
+use crate::dialect::Dialect;
 use crate::error::{Error, Result};
-use crate::Dialect;
 
 /// The default version-table name.
 pub const DEFAULT_TABLE: &str = "aurweb_migrations";

@@ -1,35 +1,28 @@
 //! aurweb-migrate: versioned SQL schema migrations for aurweb on MySQL/MariaDB and SQLite.
 //!
-//! The library owns everything but argument parsing and printing: finding and checking
-//! migration files ([`source`]), splitting them into statements ([`splitter`]), deciding what
-//! runs ([`plan`]), talking to a database ([`backend`]), running a plan ([`runner`]) and
-//! rendering results ([`report`]). The `aurweb-migrate` binary maps commands onto these.
+//! The library owns everything but argument parsing and printing. Its folders are the stages
+//! of a run, in the order a run takes them: the tool's own [`settings`], the migration files
+//! ([`source`]: finding, checking, splitting), deciding what runs ([`plan`]), running it
+//! ([`run`]) against a database ([`backend`]), and laying out the result ([`report`]). The
+//! commands of [`app`] are checklists over these stages. Beside the pipeline stand the schema
+//! tooling ([`schema`]: the canonical model, rendering, the generator), the comparison of a
+//! database with the files ([`compare`]) and aurweb's site config file ([`site_config`]),
+//! which never meets the database.
 
 pub mod app;
-mod aurweb_ini;
-pub(crate) mod autogen;
 pub(crate) mod backend;
-pub mod config;
-pub(crate) mod config_migration;
-pub(crate) mod dialect;
-pub(crate) mod embedded;
+pub(crate) mod compare;
+pub mod dialect;
 pub mod error;
 pub(crate) mod history;
-pub(crate) mod ini_doc;
-pub(crate) mod offline;
 pub(crate) mod plan;
 pub(crate) mod problem;
-pub mod progress;
-pub(crate) mod render;
 pub mod report;
-pub mod runner;
-pub(crate) mod scaffold;
+pub mod run;
 pub(crate) mod schema;
-pub(crate) mod scratch;
-pub(crate) mod source;
-pub mod splitter;
-pub(crate) mod survey;
-pub(crate) mod target;
+pub mod settings;
+pub(crate) mod site_config;
+pub mod source;
 
 pub use dialect::Dialect;
 pub use error::{Error, Result};

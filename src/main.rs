@@ -107,11 +107,11 @@ struct LogWriter;
 
 impl std::io::Write for LogWriter {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        aurweb_migrate::progress::suspend(|| std::io::stderr().write(buf))
+        aurweb_migrate::report::progress::suspend(|| std::io::stderr().write(buf))
     }
 
     fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
-        aurweb_migrate::progress::suspend(|| std::io::stderr().write_all(buf))
+        aurweb_migrate::report::progress::suspend(|| std::io::stderr().write_all(buf))
     }
 
     fn flush(&mut self) -> std::io::Result<()> {

@@ -416,8 +416,8 @@ pub fn stamp<'a>(overview: &Overview<'a>, target: u64) -> Result<Vec<&'a Migrati
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dialect::Dialect;
     use crate::source::{load_files, RawFile};
-    use crate::Dialect;
     use std::path::Path;
 
     fn set(versions: &[u64]) -> Vec<Migration> {

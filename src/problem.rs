@@ -1,5 +1,5 @@
 //! [`Problem`]: a conflict between the history and the files, found by the planner
-//! ([`crate::plan`]) and carried by [`crate::Error::Refused`]. A leaf: it depends on nothing
+//! ([`crate::plan`]) and carried by [`crate::error::Error::Refused`]. A leaf: it depends on nothing
 //! in the crate, so the error type does not depend on the planner.
 
 use std::fmt;

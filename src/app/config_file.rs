@@ -1,12 +1,12 @@
 //! `config status|check|upgrade`: aurweb's site config file brought forward by the config
-//! migrations beside the SQL ones ([`crate::config_migration`]). No database is opened.
+//! migrations beside the SQL ones ([`crate::site_config`]). No database is opened.
 
 use std::path::Path;
 
 use super::session::Session;
-use crate::config_migration::{self, ConfigReport};
 use crate::error::{Error, Result};
 use crate::report::{self, ConfigResult};
+use crate::site_config::{self, ConfigReport};
 
 /// Which `config` command runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,9 +18,9 @@ pub enum ConfigAction {
 
 /// Loads the config migrations and evaluates them on `file`.
 fn evaluate(s: &Session<'_>, file: &Path) -> Result<ConfigReport> {
-    let migrations = config_migration::load(&s.settings.migrations.value)?;
-    let bytes = config_migration::read_file(file)?;
-    config_migration::evaluate(file, &bytes, &migrations)
+    let migrations = site_config::load(&s.settings.migrations.value)?;
+    let bytes = site_config::read_file(file)?;
+    site_config::evaluate(file, &bytes, &migrations)
 }
 
 pub(super) fn run(s: &Session<'_>, file: &Path, action: ConfigAction) -> Result<i32> {
@@ -57,8 +57,8 @@ pub(super) fn run(s: &Session<'_>, file: &Path, action: ConfigAction) -> Result<
             return Err(Error::RefusedBecause(message));
         }
         if !dry_run && report.changed() {
-            config_migration::check_writable(file)?;
-            config_migration::write_atomic(file, &report.before, &report.after)?;
+            site_config::check_writable(file)?;
+            site_config::write_atomic(file, &report.before, &report.after)?;
             written = true;
         }
     }

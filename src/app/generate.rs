@@ -2,7 +2,7 @@
 //! `schema/` declares, for each dialect, proved before anything is written. Per dialect:
 //! scratch A from the schema file (SQLite's is the rendering of the edited `mysql.sql` when
 //! it is generated), scratch B by replaying the migrations, both built at once and read back
-//! by the code behind `schema dump`; [`crate::autogen`] writes the draft from B to A; the
+//! by the code behind `schema dump`; [`crate::schema::autogen`] writes the draft from B to A; the
 //! draft is applied to B with the real runner and B must then equal A (with `--reversible`,
 //! the reverse is applied too and must give B back). Only then are the files written and the
 //! schema files' `schema-version` lines moved to the new version.
@@ -11,15 +11,16 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use super::session::{display_path, Session};
-use crate::autogen::{self, Draft, Generated, Renames, Timing};
-use crate::backend::{Catalogue, Definition};
+use crate::backend::Catalogue;
+use crate::compare::scratch::{self, Built, Place, Road, Scratch};
+use crate::dialect::Dialect;
 use crate::error::{Error, Result};
 use crate::report;
-use crate::scaffold;
 use crate::schema;
-use crate::scratch::{self, Built, Place, Road, Scratch};
+use crate::schema::autogen::{self, Draft, Generated, Renames, Timing};
+use crate::schema::Definition;
+use crate::source::scaffold;
 use crate::source::{self, Location, Migration, MigrationSet, SchemaFile};
-use crate::Dialect;
 
 /// One dialect's generated migration before it is written.
 struct Planned {
@@ -113,10 +114,10 @@ pub(super) async fn autogenerate(
     let sqlite_source = match (&mysql_head, &sqlite_file) {
         (Some((head, mysql_source)), f)
             if f.as_ref()
-                .is_none_or(|f| crate::render::is_generated(&f.script.text)) =>
+                .is_none_or(|f| crate::schema::render::is_generated(&f.script.text)) =>
         {
-            let header = crate::render::sqlite_header(version_number);
-            let text = crate::render::sqlite_schema(&head.schema, &head.rows, &header)?;
+            let header = crate::schema::render::sqlite_header(version_number);
+            let text = crate::schema::render::sqlite_schema(&head.schema, &head.rows, &header)?;
             Some((text, format!("the rendering of {mysql_source}")))
         }
         (_, Some(f)) => Some((

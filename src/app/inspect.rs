@@ -5,12 +5,12 @@
 use super::schema::drift_findings;
 use super::session::{display_path, Session};
 use crate::backend::{Access, Backend};
+use crate::dialect::Dialect;
 use crate::error::{Error, Result};
 use crate::plan;
 use crate::report::{self, Context};
-use crate::scaffold;
+use crate::source::scaffold;
 use crate::source::Location;
-use crate::Dialect;
 
 /// `new`: the next migration file(s) in the migrations directory.
 pub(super) fn new(
@@ -126,14 +126,14 @@ pub(super) async fn check(s: &Session<'_>, drift: bool) -> Result<i32> {
 }
 
 /// On a Galera node: what the pending migrations do that the cluster handles badly, as
-/// `path:line: why` ([`crate::dialect::galera_lint`]).
+/// `path:line: why` ([`crate::source::lint::galera_lint`]).
 pub(super) fn cluster_lints(overview: &plan::Overview) -> Vec<String> {
     overview
         .pending()
         .filter_map(|e| e.migration)
         .flat_map(|m| {
             (0..m.up.statements.len()).filter_map(move |i| {
-                crate::dialect::galera_lint(m.up.statement_text(i)).map(|why| {
+                crate::source::lint::galera_lint(m.up.statement_text(i)).map(|why| {
                     format!(
                         "{}:{}: on a Galera cluster: {why}",
                         m.up.path.display(),

@@ -11,12 +11,12 @@ mod schema;
 mod session;
 mod upgrade;
 
-use crate::config::{self, Overrides};
+use crate::dialect::Dialect;
 use crate::error::{Error, Result};
 use crate::report::{self, Format};
-use crate::runner::{Outcome, Resolution};
+use crate::run::{Outcome, Resolution};
+use crate::settings::{self, Overrides};
 use crate::source::Location;
-use crate::Dialect;
 
 pub use config_file::ConfigAction;
 use session::Session;
@@ -167,7 +167,7 @@ pub async fn run(request: Request) -> Result<i32> {
         .map_err(|e| Error::Usage(format!("cannot read the working directory: {e}")))?;
     let env = |name: &str| std::env::var(name).ok();
     report::set_quiet(request.quiet);
-    crate::backend::on_lock_wait(lock_wait, crate::progress::wait_over);
+    crate::backend::on_lock_wait(lock_wait, crate::report::progress::wait_over);
     // A `config` command works on the file it names and never on a database: aurweb's config
     // is not read for [database] (a template may have none), and AUR_CONFIG names the file.
     let config_file = match &request.command {
@@ -198,7 +198,7 @@ pub async fn run(request: Request) -> Result<i32> {
             env(name)
         }
     };
-    let session = match config::resolve(&overrides, &env, &cwd)
+    let session = match settings::resolve(&overrides, &env, &cwd)
         .and_then(|settings| Session::new(&request, settings))
     {
         Ok(s) => s,
@@ -231,7 +231,7 @@ pub async fn run(request: Request) -> Result<i32> {
 /// that keeps its clock running until the wait is over.
 fn lock_wait(message: &str) {
     report::waiting(message);
-    crate::progress::show_wait(message, report::quiet());
+    crate::report::progress::show_wait(message, report::quiet());
 }
 
 /// An error, with what the run changed before it and the JSON key that lists those changes.

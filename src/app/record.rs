@@ -6,10 +6,10 @@
 use super::schema::{guard_adoption, has_no_version_table};
 use super::session::Session;
 use crate::backend::{Backend, Catalogue};
+use crate::compare;
 use crate::error::{Error, Result};
 use crate::report;
-use crate::runner::{self, Resolution, StampMode};
-use crate::survey;
+use crate::run::{self, Resolution, StampMode};
 
 /// `baseline V [--accept-drift]`: record 1..=V as baseline; on a database with neither
 /// version table, only after its schema compared equal to V's.
@@ -30,7 +30,7 @@ pub(super) async fn baseline(s: &Session<'_>, version: u64, accept_drift: bool) 
                 )
                 .await?;
             }
-            let outcome = runner::stamp(c, &set, version, StampMode::Baseline).await?;
+            let outcome = run::stamp(c, &set, version, StampMode::Baseline).await?;
             Ok((outcome, accepted))
         })
         .await?;
@@ -48,7 +48,7 @@ pub(super) async fn stamp(s: &Session<'_>, version: u64) -> Result<i32> {
     let conn = s.open().await?;
     let outcome = s
         .with_connection(conn, async |c| {
-            runner::stamp(c, &set, version, StampMode::Stamp).await
+            run::stamp(c, &set, version, StampMode::Stamp).await
         })
         .await?;
     s.emit(&report::Recorded {
@@ -70,7 +70,7 @@ pub(super) async fn adopt(s: &Session<'_>, accept_drift: bool) -> Result<i32> {
             if !history.is_empty() {
                 return adopted_before(s, c, &set, &history, accept_drift).await;
             }
-            let (revision, version) = survey::alembic_version(c, &set).await?;
+            let (revision, version) = compare::alembic_version(c, &set).await?;
             let accepted = guard_adoption(
                 s,
                 c,
@@ -80,7 +80,7 @@ pub(super) async fn adopt(s: &Session<'_>, accept_drift: bool) -> Result<i32> {
                 &format!("adopt Alembic revision {revision} as version {version}"),
             )
             .await?;
-            let outcome = runner::stamp(c, &set, version, StampMode::Baseline).await?;
+            let outcome = run::stamp(c, &set, version, StampMode::Baseline).await?;
             Ok((outcome, accepted, revision, version))
         })
         .await?;
@@ -102,7 +102,7 @@ async fn adopted_before(
     set: &crate::source::MigrationSet,
     history: &[crate::history::Row],
     accept_drift: bool,
-) -> Result<(runner::Outcome, Vec<crate::schema::Difference>, String, u64)> {
+) -> Result<(run::Outcome, Vec<crate::schema::Difference>, String, u64)> {
     let refuse = |why: String| {
         Error::RefusedBecause(format!(
             "the database already has a history in {} ({} recorded versions){why}; there is nothing to adopt",
@@ -113,7 +113,7 @@ async fn adopted_before(
     if c.alembic_revisions().await?.is_none() {
         return Err(refuse(String::new()));
     }
-    let (revision, version) = survey::alembic_version(c, set).await?;
+    let (revision, version) = compare::alembic_version(c, set).await?;
     let baseline_end = history
         .iter()
         .filter(|r| r.state == crate::history::State::Baseline)
@@ -142,7 +142,7 @@ async fn adopted_before(
         }
         None => Vec::new(),
     };
-    let outcome = runner::Outcome {
+    let outcome = run::Outcome {
         installed: None,
         applied: Vec::new(),
         current,
@@ -159,7 +159,7 @@ pub(super) async fn resolve(s: &Session<'_>, version: u64, resolution: Resolutio
         _ => s.load().ok(),
     };
     let file = set.as_ref().and_then(|set| {
-        set.get(version).map(|m| runner::FileNow {
+        set.get(version).map(|m| run::FileNow {
             checksum: m.up.checksum.clone(),
             statements_checksum: m.up.statements_checksum(),
         })
@@ -170,7 +170,7 @@ pub(super) async fn resolve(s: &Session<'_>, version: u64, resolution: Resolutio
     let conn = s.open().await?;
     let settled = s
         .with_connection(conn, async |c| {
-            runner::resolve(c, version, resolution, file).await
+            run::resolve(c, version, resolution, file).await
         })
         .await?;
     s.emit(&report::Resolved {

@@ -1,18 +1,18 @@
 //! The commands that compare schemas: `verify`, `schema dump`, `schema diff`, the drift of
 //! `check --drift`, and the comparison that guards adoption (`adopt`, `baseline` of a
-//! database without history). The expected schemas are built by [`crate::survey`] in scratch
+//! database without history). The expected schemas are built by [`crate::compare`] in scratch
 //! databases; the target database is only read.
 
 use super::session::Session;
 use crate::backend::{Backend, Catalogue, Connection};
+use crate::compare;
+use crate::compare::scratch::{self, Place};
+use crate::dialect::Dialect;
 use crate::error::{Error, Result};
 use crate::plan::Finding;
 use crate::report;
 use crate::schema::Difference;
-use crate::scratch::{self, Place};
 use crate::source::MigrationSet;
-use crate::survey;
-use crate::Dialect;
 
 /// Where the schema files were looked for, as messages name it.
 fn schema_place(s: &Session<'_>) -> String {
@@ -31,7 +31,7 @@ pub(super) async fn verify(s: &Session<'_>, only: Option<Dialect>) -> Result<i32
     let places = verify_places(s, only)?;
     // The repository's config migrations are checked too (names, TOML, operations, versions):
     // a malformed one fails here, in CI, not on a host's `config upgrade`.
-    crate::config_migration::load(&s.settings.migrations.value)?;
+    crate::site_config::load(&s.settings.migrations.value)?;
     let mut sets = Vec::new();
     for p in &places {
         let set = s.load_for(p.dialect())?;
@@ -48,8 +48,9 @@ pub(super) async fn verify(s: &Session<'_>, only: Option<Dialect>) -> Result<i32
         sets.push((set, file));
     }
     // On a terminal the scratch builds show their progress as `upgrade` does.
-    let mut live = crate::progress::LiveLine::new(crate::progress::wanted(s.request.quiet));
-    let verified = survey::verify(&places, &sets, &s.table, s.timeouts, &mut |e| {
+    let mut live =
+        crate::report::progress::LiveLine::new(crate::report::progress::wanted(s.request.quiet));
+    let verified = compare::verify(&places, &sets, &s.table, s.timeouts, &mut |e| {
         live.event(&e)
     })
     .await;
@@ -123,8 +124,8 @@ pub(super) async fn render(s: &Session<'_>, dialect: Dialect) -> Result<i32> {
         &mut |_| {},
     )
     .await?;
-    let header = crate::render::sqlite_header(file.version);
-    let text = crate::render::sqlite_schema(&built.schema, &built.rows, &header)?;
+    let header = crate::schema::render::sqlite_header(file.version);
+    let text = crate::schema::render::sqlite_schema(&built.schema, &built.rows, &header)?;
     s.emit(&report::Script(text));
     Ok(0)
 }
@@ -172,7 +173,7 @@ pub(super) async fn drift_at(
     version: u64,
 ) -> Result<(Vec<Difference>, String)> {
     let file = s.schema()?;
-    survey::drift(
+    compare::drift(
         conn,
         &s.place(),
         version,

@@ -7,13 +7,13 @@ use std::path::{Path, PathBuf};
 
 use super::Request;
 use crate::backend::{Access, Backend, Connection, Timeouts};
-use crate::config::{DatabaseTarget, Settings};
+use crate::compare::scratch::Place;
+use crate::dialect::Dialect;
 use crate::error::{Error, Result};
 use crate::history::{Row, TableName};
 use crate::report::{self, Format, Render};
-use crate::scratch::Place;
+use crate::settings::{DatabaseTarget, Settings};
 use crate::source::{self, Location, MigrationSet, SchemaFile};
-use crate::Dialect;
 
 pub(super) struct Session<'r> {
     pub request: &'r Request,

@@ -1,17 +1,17 @@
 //! The commands that run migrations: `upgrade` (with `--dry-run`, and `--sql`, which writes
 //! the script without connecting) and `downgrade`. The road (build from schema / replay /
-//! refuse) is the runner's one decision (`runner::road`), which the dry run reads through
-//! [`runner::preview`] and the real run takes inside its lock.
+//! refuse) is the runner's one decision (`run::road`), which the dry run reads through
+//! [`run::preview`] and the real run takes inside its lock.
 
 use super::session::Session;
 use super::{plain, Failure};
 use crate::backend::{Access, Backend};
+use crate::dialect::Dialect;
 use crate::error::{Error, Result};
-use crate::offline;
 use crate::report;
-use crate::runner::{self, Event, Outcome, RunMode, UpgradeOptions};
+use crate::run::script;
+use crate::run::{self, Event, Outcome, RunMode, UpgradeOptions};
 use crate::source::{MigrationSet, SchemaFile};
-use crate::Dialect;
 
 /// `upgrade`'s flags.
 #[derive(Debug, Clone, Copy)]
@@ -36,7 +36,7 @@ fn prepare(
         f.check(set)?;
     }
     let options = UpgradeOptions {
-        target: runner::target(set, flags.to)?,
+        target: run::target(set, flags.to)?,
         mode: if flags.single_transaction {
             RunMode::SingleTransaction
         } else {
@@ -61,7 +61,7 @@ pub(super) async fn dry_run(s: &Session<'_>, flags: Flags) -> Result<i32> {
                 report::warn(&w);
             }
         }
-        let preview = runner::preview(conn, set, history, schema.as_ref(), options).await?;
+        let preview = run::preview(conn, set, history, schema.as_ref(), options).await?;
         s.emit(&report::DryRun {
             preview: &preview,
             set,
@@ -105,7 +105,7 @@ pub(super) async fn upgrade(s: &Session<'_>, flags: Flags) -> std::result::Resul
         s,
         &set,
         s.with_connection(conn, async |c| {
-            runner::upgrade(c, &set, options, schema.as_ref(), &mut |e| {
+            run::upgrade(c, &set, options, schema.as_ref(), &mut |e| {
                 progress.event(e)
             })
             .await
@@ -129,8 +129,8 @@ pub(super) fn script(
     } else {
         s.schema_for(dialect)?
     };
-    let options = script_options(s, dialect, from, runner::target(&set, to)?, replay);
-    let script = offline::upgrade_script(&set, schema.as_ref(), &options)?;
+    let options = script_options(s, dialect, from, run::target(&set, to)?, replay);
+    let script = script::upgrade_script(&set, schema.as_ref(), &options)?;
     s.emit(&report::Script(script));
     Ok(0)
 }
@@ -155,8 +155,8 @@ fn script_options(
     from: Option<u64>,
     target: crate::plan::Target,
     replay: bool,
-) -> offline::ScriptOptions {
-    offline::ScriptOptions {
+) -> script::ScriptOptions {
+    script::ScriptOptions {
         dialect,
         from,
         target,
@@ -190,7 +190,7 @@ pub(super) fn downgrade_script(
         crate::plan::Target::Version(target),
         false,
     );
-    let script = offline::downgrade_script(&set, &options)?;
+    let script = script::downgrade_script(&set, &options)?;
     s.emit(&report::Script(script));
     Ok(0)
 }
@@ -215,7 +215,7 @@ pub(super) async fn downgrade(
         s,
         &set,
         s.with_connection(conn, async |c| {
-            runner::downgrade(c, &set, to, &mut |e| progress.event(e)).await
+            run::downgrade(c, &set, to, &mut |e| progress.event(e)).await
         }),
     )
     .await;
@@ -273,7 +273,7 @@ async fn downgrade_preview(
     to: Option<u64>,
 ) -> Result<i32> {
     let history = s.read_history().await?;
-    let (target, steps) = runner::downgrade_plan(set, &history, to)?;
+    let (target, steps) = run::downgrade_plan(set, &history, to)?;
     let migrations: Vec<&crate::source::Migration> = steps.iter().map(|(m, _)| *m).collect();
     s.emit(&report::DowngradePreview {
         steps: &migrations,
@@ -321,7 +321,7 @@ struct Progress {
     /// `-q`: no warnings either.
     quiet: bool,
     partial: Outcome,
-    live: crate::progress::LiveLine,
+    live: crate::report::progress::LiveLine,
 }
 
 impl Progress {
@@ -330,7 +330,9 @@ impl Progress {
             human: !s.json() && !s.request.quiet,
             quiet: s.request.quiet,
             partial: Outcome::default(),
-            live: crate::progress::LiveLine::new(crate::progress::wanted(s.request.quiet)),
+            live: crate::report::progress::LiveLine::new(crate::report::progress::wanted(
+                s.request.quiet,
+            )),
         }
     }
 
@@ -355,7 +357,7 @@ impl Progress {
                     execution_ms,
                 ));
             }
-            self.partial.applied.push(runner::Applied {
+            self.partial.applied.push(run::Applied {
                 version: migration.version,
                 description: migration.description(),
                 execution_ms,

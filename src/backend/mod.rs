@@ -2,17 +2,16 @@
 //! the runner uses: lock, read and write history rows, transactions, execute one statement.
 //! Backends never loop over migrations; the runner does, the same way for every dialect.
 
-pub mod lease;
 pub mod mysql;
 pub mod server;
 pub mod sqlite;
 
 use std::time::Duration;
 
+use crate::dialect::Dialect;
 use crate::error::Result;
 use crate::history::Row;
-use crate::schema::{Schema, Table};
-use crate::Dialect;
+use crate::schema::{Definition, Schema, Table};
 
 /// How a database is opened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -293,17 +292,6 @@ pub(crate) fn definitions_from(
         .collect()
 }
 
-/// One stored definition ([`Catalogue::definitions`]).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Definition {
-    /// `table`, `index`, `view`, `trigger` or `check`.
-    pub kind: String,
-    pub name: String,
-    /// The table it belongs to (its own name for a table or view).
-    pub table: String,
-    pub sql: String,
-}
-
 /// The query behind [`Catalogue::table_rows`]: every column of `table` cast to the dialect's
 /// text type, ordered by all of them.
 pub(crate) fn rows_as_text_sql(table: &Table, dialect: Dialect, text_type: &str) -> String {
@@ -334,7 +322,9 @@ where
             (0..r.len())
                 .map(|i| {
                     r.try_get::<Option<String>, _>(i).map_err(|e| {
-                        crate::Error::Database(format!("{describe}: reading the catalogue: {e}"))
+                        crate::error::Error::Database(format!(
+                            "{describe}: reading the catalogue: {e}"
+                        ))
                     })
                 })
                 .collect()
@@ -390,12 +380,12 @@ impl Connection {
     /// Opens the target. `Ok(None)`: read-only access to a SQLite file that does not exist
     /// (nothing to read, and nothing is created).
     pub async fn open(
-        target: &crate::config::DatabaseTarget,
+        target: &crate::settings::DatabaseTarget,
         access: Access,
         table: crate::history::TableName,
         timeouts: Timeouts,
     ) -> Result<Option<Connection>> {
-        use crate::config::DatabaseTarget;
+        use crate::settings::DatabaseTarget;
         match target {
             DatabaseTarget::Sqlite { path } => {
                 Ok(sqlite::Sqlite::open(path, access, table, timeouts)

@@ -9,10 +9,10 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use super::{Access, Connection, Timeouts};
-use crate::config::{DatabaseTarget, MysqlTarget};
+use crate::dialect::Dialect;
 use crate::error::{Error, Result};
 use crate::history::TableName;
-use crate::Dialect;
+use crate::settings::{DatabaseTarget, MysqlTarget};
 
 /// Where scratch databases are made: SQLite files, or databases on a MySQL server.
 #[derive(Debug, Clone)]

@@ -9,10 +9,10 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 use sqlx::{ConnectOptions, Connection, Row as _};
 
 use super::{Access, Backend, Catalogue, StatementError, Timeouts, TxOptions};
+use crate::dialect::Dialect;
 use crate::error::{Error, Result};
 use crate::history::{self, Row, TableName};
 use crate::schema::{self, Column, ForeignKey, RawTable, Schema, Table};
-use crate::Dialect;
 use std::collections::BTreeMap;
 
 /// An open SQLite database.

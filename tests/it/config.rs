@@ -340,7 +340,7 @@ fn every_key_the_readme_shows_is_taken() {
         .collect();
     let mut shown = keys.clone();
     shown.sort_unstable();
-    let mut taken = aurweb_migrate::config::FILE_KEYS.to_vec();
+    let mut taken = aurweb_migrate::settings::FILE_KEYS.to_vec();
     taken.sort_unstable();
     assert_eq!(
         shown, taken,

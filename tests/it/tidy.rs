@@ -82,7 +82,8 @@ fn the_engine_never_branches_on_the_dialect() {
     ];
     let mut offences = Vec::new();
     for (file, text) in sources() {
-        if !["runner.rs", "scratch.rs", "survey.rs"].contains(&file.as_str()) {
+        // run/script.rs writes the offline SQL script, whose guard is each dialect's own SQL.
+        if !(file.starts_with("run/") || file.starts_with("compare/")) || file == "run/script.rs" {
             continue;
         }
         for (n, line) in code_lines(&text) {
@@ -92,7 +93,7 @@ fn the_engine_never_branches_on_the_dialect() {
         }
     }
     none(
-        "runner.rs, scratch.rs and survey.rs name no dialect and write no dialect's DDL",
+        "run/ and compare/ name no dialect and write no dialect's DDL",
         offences,
     );
 }
@@ -103,7 +104,7 @@ fn identifiers_are_quoted_in_one_place() {
     // quote elsewhere is a second one.
     let mut offences = Vec::new();
     for (file, text) in sources() {
-        if file == "dialect.rs" || file == "splitter.rs" {
+        if file == "dialect.rs" || file == "source/splitter.rs" {
             continue;
         }
         for (n, line) in code_lines(&text) {
@@ -132,7 +133,7 @@ fn output_is_laid_out_only_in_report() {
     ];
     let mut offences = Vec::new();
     for (file, text) in sources() {
-        if file == "report.rs" {
+        if file.starts_with("report/") {
             continue;
         }
         for (n, line) in code_lines(&text) {
@@ -141,7 +142,7 @@ fn output_is_laid_out_only_in_report() {
             }
         }
     }
-    none("no printing or JSON layout outside src/report.rs", offences);
+    none("no printing or JSON layout outside src/report/", offences);
 }
 
 #[test]
@@ -212,7 +213,7 @@ fn no_module_imports_cycle() {
     let graph = module_graph();
     assert!(graph.len() > 10, "the scan found the modules: {graph:?}");
     assert!(
-        graph["app"].contains("runner") && graph["runner"].contains("backend"),
+        graph["app"].contains("run") && graph["run"].contains("backend"),
         "the scan reads imports: {graph:?}"
     );
     // Depth-first search for a back edge; the path of the first one found is the cycle.

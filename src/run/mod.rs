@@ -3,6 +3,8 @@
 //! changed it → run its statements → record it → commit. Every dialect goes through the same
 //! loop; what differs is behind [`Backend`].
 
+pub(crate) mod script;
+
 use std::time::Instant;
 
 use crate::backend::{Backend, StatementError, StatementErrorKind, TxOptions};
@@ -922,7 +924,7 @@ async fn run_stepwise<B: Backend>(
 }
 
 /// Statements as (1-based number, line) pairs, for a failure's list of committed ones.
-fn numbered(statements: &[crate::splitter::Statement]) -> Vec<(usize, u32)> {
+fn numbered(statements: &[crate::source::splitter::Statement]) -> Vec<(usize, u32)> {
     statements
         .iter()
         .enumerate()

@@ -4,9 +4,9 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use crate::dialect::Dialect;
 use crate::error::{Error, Result};
 use crate::source;
-use crate::Dialect;
 
 /// `add users table!` → `add_users_table`.
 pub fn slugify(description: &str) -> String {

@@ -4,6 +4,11 @@
 //! `innodb_lock_wait_timeout` follow `--lock-timeout`, and a watchdog on a second connection
 //! notices a connection that went silent mid-statement.
 
+mod errno;
+pub(crate) mod lease;
+
+use errno::*;
+
 use std::time::{Duration, Instant};
 
 use sqlx::mysql::{
@@ -12,31 +17,17 @@ use sqlx::mysql::{
 use sqlx::{ConnectOptions, Connection, Row as _};
 
 use super::{Access, Backend, Catalogue, StatementError, StatementErrorKind, Timeouts, TxOptions};
-use crate::config::{MysqlTarget, SslMode};
+use crate::dialect::Dialect;
 use crate::error::{Error, Result};
 use crate::history::{self, Row, State, TableName};
 use crate::schema::{self, Column, ForeignKey, RawTable, Schema, Table};
-use crate::Dialect;
+use crate::settings::{MysqlTarget, SslMode};
 use std::collections::BTreeMap;
 
 /// After a statement has run this long, the watchdog starts asking the server about it.
 const WATCHDOG_AFTER: Duration = Duration::from_secs(5);
 /// How often the watchdog asks after that.
 const WATCHDOG_EVERY: Duration = Duration::from_secs(5);
-
-const ER_LOCK_WAIT_TIMEOUT: u16 = 1205;
-pub(super) const ER_NO_SUCH_TABLE: u16 = 1146;
-/// Unknown system variable: a MariaDB built without wsrep has no `wsrep_on`.
-const ER_UNKNOWN_SYSTEM_VARIABLE: u16 = 1193;
-/// Unknown column: a version table written by 0.1.0 has no `statements_checksum`.
-const ER_BAD_FIELD_ERROR: u16 = 1054;
-/// Privilege refusals: database access (1044), a command on a table (1142), a column
-/// (1143), a missing privilege such as SUPER (1227).
-const DENIED: [u16; 4] = [1044, 1142, 1143, 1227];
-/// "The MariaDB server is running with the --read-only option".
-const ER_OPTION_PREVENTS_STATEMENT: u16 = 1290;
-/// Duplicate column name: another runner added the column first.
-const ER_DUP_FIELDNAME: u16 = 1060;
 
 /// Awaits a bookkeeping query on the main connection for at most the lock timeout (a row lock
 /// may legitimately make it wait that long) plus the connect timeout. No answer by then means
@@ -59,7 +50,6 @@ macro_rules! bounded {
         }
     }};
 }
-const ER_QUERY_INTERRUPTED: u16 = 1317;
 
 /// An open MySQL/MariaDB database.
 pub struct Mysql {
@@ -77,8 +67,8 @@ pub struct Mysql {
     ssl_mode: SslMode,
     /// A Galera node: the cluster as the node saw it when connected.
     cluster: Option<super::ClusterInfo>,
-    /// On a cluster, the migration lock held: a lease row ([`super::lease`]).
-    lease: Option<super::lease::Lease>,
+    /// On a cluster, the migration lock held: a lease row ([`lease`]).
+    lease: Option<lease::Lease>,
     lock_name: String,
     locked: bool,
     /// The connection was lost mid-statement: nothing more is sent on it.
@@ -126,9 +116,6 @@ pub async fn kill_open_sessions(timeout: Duration) {
         }
     }
 }
-
-/// `Unknown database '…'`.
-const ER_BAD_DB_ERROR: u16 = 1049;
 
 /// A multi-statement batch is at most this big.
 const BATCH_BYTES: usize = 64 * 1024;
@@ -297,7 +284,7 @@ pub async fn administer(
     statements: &[String],
     timeout: Duration,
 ) -> Result<()> {
-    let describe = crate::config::DatabaseTarget::Mysql(target.clone()).redacted();
+    let describe = crate::settings::DatabaseTarget::Mysql(target.clone()).redacted();
     let work = async {
         let mut conn = connect_options(target).connect().await?;
         for sql in statements {
@@ -331,7 +318,7 @@ fn server_line(message: &str) -> Option<u32> {
 
 /// Whether `target`'s database exists on its server (connected without choosing one).
 pub async fn database_exists(target: &MysqlTarget, timeout: Duration) -> Result<bool> {
-    let describe = crate::config::DatabaseTarget::Mysql(target.clone()).redacted();
+    let describe = crate::settings::DatabaseTarget::Mysql(target.clone()).redacted();
     let work = async {
         let mut conn = connect_options(target).connect().await?;
         let n: i64 = sqlx::query_scalar(
@@ -369,12 +356,6 @@ pub async fn reachable(target: &MysqlTarget, timeout: Duration) -> std::result::
         Ok(Err(e)) => Err(message(&e)),
         Err(_) => Err(format!("no answer within {}s", timeout.as_secs().max(1))),
     }
-}
-
-pub(super) fn error_number(e: &sqlx::Error) -> Option<u16> {
-    e.as_database_error()
-        .and_then(|d| d.try_downcast_ref::<MySqlDatabaseError>())
-        .map(|d| d.number())
 }
 
 fn message(e: &sqlx::Error) -> String {
@@ -540,7 +521,7 @@ impl Mysql {
                 "on a cluster the lock table is named after the version table ({name}), which makes it longer than 64 characters: choose a shorter --table"
             ))
         })?;
-        let me = super::lease::Holder {
+        let me = lease::Holder {
             who: format!("{} (pid {})", history::whoami(), std::process::id()),
             since: history::now_utc(),
         };
@@ -549,12 +530,12 @@ impl Mysql {
             waited = true;
             super::wait_notice(m);
         };
-        let got = super::lease::acquire(
+        let got = lease::acquire(
             &mut self.conn,
             &self.options,
             &table.quoted(Dialect::Mysql),
             &me,
-            super::lease::lease_period(),
+            lease::lease_period(),
             self.timeouts.lock,
             &self.describe,
             &mut notice,
@@ -577,14 +558,14 @@ impl Mysql {
     }
 
     /// Before a history write on a cluster: the lease is still this runner's (see
-    /// [`super::lease::Lease::fence`]); an error when it is not.
+    /// [`lease::Lease::fence`]); an error when it is not.
     async fn fence(&mut self) -> Result<()> {
         let Some(lease) = &self.lease else {
             return Ok(());
         };
         match lease.fence(&mut self.conn).await {
             Ok(true) => Ok(()),
-            Ok(false) => Err(super::lease::lost_error(&self.describe)),
+            Ok(false) => Err(lease::lost_error(&self.describe)),
             Err(e) => Err(self.db_error(&e)),
         }
     }
@@ -1085,7 +1066,7 @@ impl Backend for Mysql {
         let batchable = |sql: &str| {
             sql.len() <= BATCH_BYTES
                 && matches!(
-                    crate::splitter::keywords(sql, 1)
+                    crate::source::splitter::keywords(sql, 1)
                         .first()
                         .map(String::as_str),
                     Some("INSERT" | "UPDATE" | "DELETE" | "REPLACE")

@@ -9,7 +9,7 @@
 
 use std::fmt;
 
-use crate::Dialect;
+use crate::dialect::Dialect;
 
 /// One statement: a byte range of the source (trimmed: starts at its first token, ends after
 /// its last token, never including the delimiter) and the 1-based line of its first token.

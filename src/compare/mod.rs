@@ -4,17 +4,19 @@
 //! alembic`, `baseline` of a database without history). The expected schemas are built in
 //! scratch databases ([`scratch`]); the comparison is [`schema::diff`].
 
+pub(crate) mod scratch;
+
 use std::time::Instant;
 
 use serde::Serialize;
 
 use crate::backend::{Catalogue, Connection, Timeouts};
+use crate::dialect::Dialect;
 use crate::error::{Error, Result};
 use crate::history::TableName;
 use crate::schema::{self, Difference};
-use crate::scratch::{self, Built, Place, Road};
 use crate::source::{MigrationSet, SchemaFile};
-use crate::Dialect;
+use scratch::{Built, Place, Road};
 
 /// One comparison `verify` made.
 #[derive(Debug, Clone, Serialize)]
@@ -91,7 +93,7 @@ pub async fn verify(
     sets: &[(MigrationSet, Option<SchemaFile>)],
     table: &TableName,
     timeouts: Timeouts,
-    observe: crate::runner::Observer<'_>,
+    observe: crate::run::Observer<'_>,
 ) -> Result<Verification> {
     let mut checks = Vec::new();
     let mut heads: Vec<(Dialect, Built)> = Vec::new();
@@ -157,18 +159,21 @@ pub async fn verify(
         .iter()
         .zip(sets)
         .filter_map(|(p, (_, f))| f.as_ref().map(|f| (p.dialect(), f)))
-        .filter(|(_, f)| crate::render::is_generated(&f.script.text))
+        .filter(|(_, f)| crate::schema::render::is_generated(&f.script.text))
     {
         for (source, built) in heads.iter().filter(|(d, _)| *d != dialect) {
-            let Some(rendered) =
-                crate::render::render_for(dialect, &built.schema, &built.rows, file.version)
-            else {
+            let Some(rendered) = crate::schema::render::render_for(
+                dialect,
+                &built.schema,
+                &built.rows,
+                file.version,
+            ) else {
                 continue;
             };
             let started = Instant::now();
             let rendered = rendered?;
             let path = file.script.path.display().to_string();
-            let differences = crate::render::first_difference(&rendered, &file.script.text)
+            let differences = crate::schema::render::first_difference(&rendered, &file.script.text)
                 .map(|(line, expected, found)| Difference {
                     table: path.clone(),
                     object: format!("line {line}"),

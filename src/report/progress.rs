@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 
-use crate::runner::Event;
+use crate::run::Event;
 
 /// How often the line is redrawn while nothing else happens.
 const TICK: Duration = Duration::from_millis(100);

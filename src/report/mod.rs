@@ -2,16 +2,18 @@
 //! JSON values; the caller decides where they go (results on stdout, progress and logs on
 //! stderr). JSON documents carry `"format_version": 1`; versions are integers.
 
+pub mod progress;
+
 use std::fmt::Write as _;
 use std::io::IsTerminal;
 
 use serde_json::{json, Value};
 
+use crate::dialect::Dialect;
 use crate::error::Error;
 use crate::plan::{EntryState, Finding, Overview, Problem};
-use crate::runner::{Outcome, Preview};
+use crate::run::{Outcome, Preview};
 use crate::source::{Migration, MigrationSet, Segment};
-use crate::Dialect;
 
 /// The JSON format version; bumped on incompatible changes.
 pub const FORMAT_VERSION: u32 = 1;
@@ -313,7 +315,7 @@ pub fn check_warnings(ov: &Overview, dialect: Dialect) -> Vec<String> {
         if dialect != Dialect::Mysql {
             return Vec::new();
         }
-        crate::splitter::client_quirks(&m.up.text)
+        crate::source::splitter::client_quirks(&m.up.text)
             .into_iter()
             .map(|(line, what)| format!("{}:{line}: {what}", m.up.path.display()))
             .collect()
@@ -469,7 +471,7 @@ pub fn dry_run_human(preview: &Preview, dialect: Dialect) -> String {
             out.push_str(&format!(
                 "-- line {}\n{}\n",
                 st.line,
-                crate::offline::for_the_client(m.up.statement_text(i), dialect)
+                crate::run::script::for_the_client(m.up.statement_text(i), dialect)
             ));
         }
         out.push('\n');
@@ -591,7 +593,7 @@ impl Render for DowngradePreview<'_> {
                 out.push_str(&format!(
                     "-- line {}\n{}\n",
                     st.line,
-                    crate::offline::for_the_client(down.statement_text(i), self.dialect)
+                    crate::run::script::for_the_client(down.statement_text(i), self.dialect)
                 ));
             }
             out.push('\n');
@@ -630,9 +632,9 @@ impl Render for DowngradePreview<'_> {
 /// The one stderr line of a human-format command that touches a database with the built-in
 /// migrations because no migrations directory was found, so that running in the wrong
 /// directory shows.
-pub fn embedded_notice(why: &crate::config::Origin) -> String {
+pub fn embedded_notice(why: &crate::settings::Origin) -> String {
     let reason = match why {
-        crate::config::Origin::DefaultBecause(r) if r.contains("./migrations") => {
+        crate::settings::Origin::DefaultBecause(r) if r.contains("./migrations") => {
             "no ./migrations here".to_string()
         }
         other => other.to_string(),
@@ -849,7 +851,7 @@ pub fn error_line(e: &dyn std::fmt::Display) {
 }
 
 /// The final error of a run on stderr, with its exit code and kind in the JSON form.
-pub fn final_error(e: &crate::Error) {
+pub fn final_error(e: &crate::error::Error) {
     let message = e.to_string();
     stderr_line(
         "ERROR",
@@ -889,7 +891,7 @@ impl Render for NewFiles {
 }
 
 /// `new --autogenerate`.
-pub struct Generated<'a>(pub &'a crate::autogen::Generated);
+pub struct Generated<'a>(pub &'a crate::schema::autogen::Generated);
 
 impl Render for Generated<'_> {
     fn human(&self) -> String {
@@ -1125,7 +1127,7 @@ pub struct Resolved<'a> {
     pub version: u64,
     /// `applied`, `rolled-back` or `accepted-edit`.
     pub resolution: &'static str,
-    pub settled: &'a crate::runner::Settled,
+    pub settled: &'a crate::run::Settled,
     /// The version's file, when there is one.
     pub file: Option<&'a str>,
 }
@@ -1178,7 +1180,7 @@ impl Render for Resolved<'_> {
 }
 
 /// `verify`.
-pub struct Verify<'a>(pub &'a crate::survey::Verification);
+pub struct Verify<'a>(pub &'a crate::compare::Verification);
 
 impl Render for Verify<'_> {
     fn human(&self) -> String {
@@ -1292,7 +1294,7 @@ pub fn transport_human(transport: &str) -> String {
 }
 
 /// `status -v`: each setting and where it came from.
-pub fn settings_human(s: &crate::config::Settings) -> String {
+pub fn settings_human(s: &crate::settings::Settings) -> String {
     format!(
         "settings:\n  database        {}  (from {})\n  migrations      {}  (from {})\n  schema          {}  (from {})\n  table           {}  (from {})\n  lock timeout    {}s  (from {})\n  connect timeout {}s  (from {})\n  statement timeout {}  (from {})\n",
         s.database.value.redacted(),
@@ -1327,7 +1329,7 @@ fn location_human(location: &crate::source::Location, embedded: String) -> Strin
 
 /// A `config` command's result.
 pub struct ConfigResult<'a> {
-    pub report: &'a crate::config_migration::ConfigReport,
+    pub report: &'a crate::site_config::ConfigReport,
     /// `status`, `check` or `upgrade`.
     pub command: &'static str,
     pub dry_run: bool,
@@ -1352,11 +1354,11 @@ impl ConfigResult<'_> {
     }
 }
 
-fn config_change_human(out: &mut String, c: &crate::config_migration::Change) {
+fn config_change_human(out: &mut String, c: &crate::site_config::Change) {
     let _ = writeln!(out, "    {:>4}  line {}: {}", c.version, c.line, c.message);
 }
 
-fn config_problems_human(r: &crate::config_migration::ConfigReport) -> String {
+fn config_problems_human(r: &crate::site_config::ConfigReport) -> String {
     let mut out = String::new();
     if let Some(c) = &r.conflict {
         let _ = writeln!(out, "conflict: {c}");
@@ -1456,7 +1458,7 @@ impl Render for ConfigResult<'_> {
 
     fn json(&self) -> Value {
         let r = self.report;
-        let change = |c: &crate::config_migration::Change| json!({"version": c.version, "op": c.op, "line": c.line, "message": c.message});
+        let change = |c: &crate::site_config::Change| json!({"version": c.version, "op": c.op, "line": c.line, "message": c.message});
         json!({
             "format_version": FORMAT_VERSION,
             "command": self.command,

@@ -28,10 +28,11 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::backend::Definition;
-use crate::error::{Error, Result};
-use crate::schema::{self, Column, ForeignKey, Schema, Table};
-use crate::Dialect;
+use crate::dialect::Dialect;
+use crate::schema::Definition;
+use crate::schema::{self, Column, ForeignKey, Schema, SchemaError, Table};
+
+type Result<T, E = SchemaError> = std::result::Result<T, E>;
 
 /// How a review marker line starts.
 pub const MARKER_PREFIX: &str = "-- aurweb-migrate: review ";
@@ -48,11 +49,7 @@ impl Renames {
     pub fn parse(args: &[String]) -> Result<Renames> {
         let mut r = Renames::default();
         for a in args {
-            let bad = || {
-                Error::Usage(format!(
-                    "--rename {a:?}: expected TABLE.OLD=NEW (a column) or OLD=NEW (a table)"
-                ))
-            };
+            let bad = || SchemaError::RenameSyntax { arg: a.clone() };
             let (lhs, new) = a.split_once('=').ok_or_else(bad)?;
             let plain = |s: &str| !s.is_empty() && !s.contains(['.', '=', ' ']);
             if !plain(new) {
@@ -583,12 +580,13 @@ fn apply_renames(from: &Schema, to: &Schema, r: &Renames) -> Result<Schema> {
     let mut s = from.clone();
     for (old, new) in &r.tables {
         if from.table(old).is_none() || from.table(new).is_some() || to.table(new).is_none() {
-            return Err(Error::Usage(format!(
-                "--rename {old}={new}: the migrations leave a table {old} and schema/ has {new} instead (today: {old} {}, {new} {} in the migrations, {new} {} in schema/)",
-                present(from.table(old).is_some()),
-                present(from.table(new).is_some()),
-                present(to.table(new).is_some())
-            )));
+            return Err(SchemaError::RenameTable {
+                old: old.clone(),
+                new: new.clone(),
+                old_in_from: from.table(old).is_some(),
+                new_in_from: from.table(new).is_some(),
+                new_in_to: to.table(new).is_some(),
+            });
         }
         for t in &mut s.tables {
             if t.name == *old {
@@ -614,18 +612,22 @@ fn apply_renames(from: &Schema, to: &Schema, r: &Renames) -> Result<Schema> {
             s.tables.iter().find(|t| t.name == table_now),
             to.table(&table_now),
         ) else {
-            return Err(Error::Usage(format!(
-                "--rename {table}.{old}={new}: no table {table} on both sides"
-            )));
+            return Err(SchemaError::RenameNoTable {
+                table: table.clone(),
+                old: old.clone(),
+                new: new.clone(),
+            });
         };
         let has = |t: &Table, c: &str| t.columns.iter().any(|x| x.name == c);
         if !has(ft, old) || has(ft, new) || !has(tt, new) {
-            return Err(Error::Usage(format!(
-                "--rename {table}.{old}={new}: the migrations leave {table}.{old} and schema/ has {table}.{new} instead (today: {old} {}, {new} {} in the migrations, {new} {} in schema/)",
-                present(has(ft, old)),
-                present(has(ft, new)),
-                present(has(tt, new))
-            )));
+            return Err(SchemaError::RenameColumn {
+                table: table.clone(),
+                old: old.clone(),
+                new: new.clone(),
+                old_in_from: has(ft, old),
+                new_in_from: has(ft, new),
+                new_in_to: has(tt, new),
+            });
         }
         let rename = |cols: &mut Vec<String>| {
             for c in cols.iter_mut() {
@@ -668,14 +670,6 @@ fn apply_renames(from: &Schema, to: &Schema, r: &Renames) -> Result<Schema> {
     }
     s.tables.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(s)
-}
-
-fn present(yes: bool) -> &'static str {
-    if yes {
-        "exists"
-    } else {
-        "does not exist"
-    }
 }
 
 /// Changes and markers common to both dialects for whole tables.
@@ -890,13 +884,14 @@ pub fn mysql(from: &Schema, to: &Schema, renames: &Renames) -> Result<Draft> {
         }
         let mut clauses = Vec::new();
         for fk in d.fk_dropped.iter().chain(again) {
-            let name = d.from.names.foreign_key(fk).ok_or_else(|| {
-                Error::Usage(format!(
-                    "cannot drop the foreign key {} of {}: the catalogue shows no name for it",
-                    fk_text(fk),
-                    d.from.name
-                ))
-            })?;
+            let name = d
+                .from
+                .names
+                .foreign_key(fk)
+                .ok_or_else(|| SchemaError::UnnamedKey {
+                    what: format!("foreign key {}", fk_text(fk)),
+                    table: d.from.name.clone(),
+                })?;
             clauses.push(format!("DROP FOREIGN KEY {}", q(name)));
         }
         draft.statements.push(format!(
@@ -974,12 +969,14 @@ pub fn mysql(from: &Schema, to: &Schema, renames: &Renames) -> Result<Draft> {
             clauses.push("DROP PRIMARY KEY".to_string());
         }
         for u in &d.unique_dropped {
-            let name = d.from.names.unique_key(u).ok_or_else(|| {
-                Error::Usage(format!(
-                    "cannot drop the unique key ({}) of {t}: the catalogue shows no name for it",
-                    u.join(", ")
-                ))
-            })?;
+            let name = d
+                .from
+                .names
+                .unique_key(u)
+                .ok_or_else(|| SchemaError::UnnamedKey {
+                    what: format!("unique key ({})", u.join(", ")),
+                    table: t.to_string(),
+                })?;
             clauses.push(format!("DROP INDEX {}", q(name)));
         }
         for i in &d.index_dropped {
@@ -1243,7 +1240,9 @@ pub fn sqlite(
         def("table", name)
             .first()
             .map(|d| d.sql.as_str())
-            .ok_or_else(|| Error::Usage(format!("no CREATE TABLE for {name} in the target")))
+            .ok_or_else(|| SchemaError::NoCreateTable {
+                table: name.to_string(),
+            })
     };
     for (old, new) in &renames.tables {
         draft
@@ -1315,7 +1314,10 @@ pub fn sqlite(
         let create = table_sql(t)?;
         let open = create
             .find('(')
-            .ok_or_else(|| Error::Usage(format!("unexpected CREATE TABLE for {t}: {create}")))?;
+            .ok_or_else(|| SchemaError::UnexpectedCreateTable {
+                table: t.to_string(),
+                sql: create.to_string(),
+            })?;
         let views: Vec<&Definition> = to_definitions
             .iter()
             .filter(|v| v.kind == "view" && names_table(&v.sql, t))

@@ -7,7 +7,8 @@ use std::fmt;
 use std::path::Path;
 use std::path::PathBuf;
 
-use crate::{Dialect, Error, Result};
+use crate::dialect::Dialect;
+use crate::error::{Error, Result};
 
 /// A password that never prints: Debug and Display show `***`.
 #[derive(Clone, PartialEq, Eq)]

@@ -15,12 +15,15 @@
 //!
 //! Views, triggers and row data are not part of the model.
 
+pub(crate) mod autogen;
+pub(crate) mod render;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::{self, Write as _};
 
 use serde::Serialize;
 
-use crate::Dialect;
+use crate::dialect::Dialect;
 
 /// Tables the model never includes besides the tool's own history table: Alembic's.
 pub const ALEMBIC_TABLE: &str = "alembic_version";
@@ -752,6 +755,94 @@ pub(crate) fn moved_columns<'a>(expected: &[&'a str], found: &[&str]) -> Vec<&'a
         }
     }
     moved
+}
+
+/// One stored definition as the catalogue keeps it (`Catalogue::definitions` of the backend):
+/// a plain record, so that the generator reads it without knowing where it came from.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Definition {
+    /// `table`, `index`, `view`, `trigger` or `check`.
+    pub kind: String,
+    pub name: String,
+    /// The table it belongs to (its own name for a table or view).
+    pub table: String,
+    pub sql: String,
+}
+
+/// What the schema tooling refuses to do with a model: a column SQLite has no rendering rule
+/// for, a `--rename` the two schemas do not bear out, a change the generator cannot draft. The
+/// user's to resolve (exit 2); the messages live here so that the schema tooling raises them
+/// without knowing the library's [`crate::error::Error`], which wraps this type.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SchemaError {
+    /// A `--rename` argument that is neither `TABLE.OLD=NEW` nor `OLD=NEW`.
+    #[error("--rename {arg:?}: expected TABLE.OLD=NEW (a column) or OLD=NEW (a table)")]
+    RenameSyntax { arg: String },
+
+    /// A table rename the two schemas do not bear out.
+    #[error("--rename {old}={new}: the migrations leave a table {old} and schema/ has {new} instead (today: {old} {}, {new} {} in the migrations, {new} {} in schema/)", present(*.old_in_from), present(*.new_in_from), present(*.new_in_to))]
+    RenameTable {
+        old: String,
+        new: String,
+        old_in_from: bool,
+        new_in_from: bool,
+        new_in_to: bool,
+    },
+
+    /// A column rename of a table that is not on both sides.
+    #[error("--rename {table}.{old}={new}: no table {table} on both sides")]
+    RenameNoTable {
+        table: String,
+        old: String,
+        new: String,
+    },
+
+    /// A column rename the two schemas do not bear out.
+    #[error("--rename {table}.{old}={new}: the migrations leave {table}.{old} and schema/ has {table}.{new} instead (today: {old} {}, {new} {} in the migrations, {new} {} in schema/)", present(*.old_in_from), present(*.new_in_from), present(*.new_in_to))]
+    RenameColumn {
+        table: String,
+        old: String,
+        new: String,
+        old_in_from: bool,
+        new_in_from: bool,
+        new_in_to: bool,
+    },
+
+    /// A key to drop whose name the catalogue does not give (`what`: `foreign key …`,
+    /// `unique key (…)`).
+    #[error("cannot drop the {what} of {table}: the catalogue shows no name for it")]
+    UnnamedKey { what: String, table: String },
+
+    /// The target's catalogue has no `CREATE TABLE` for a table the draft rebuilds.
+    #[error("no CREATE TABLE for {table} in the target")]
+    NoCreateTable { table: String },
+
+    /// A `CREATE TABLE` the generator cannot take apart.
+    #[error("unexpected CREATE TABLE for {table}: {sql}")]
+    UnexpectedCreateTable { table: String, sql: String },
+
+    /// A MySQL column with no SQLite rendering rule (`what`: the type or clause).
+    #[error("cannot render {table}.{column} for SQLite: {what} has no rule{hint}")]
+    NoSqliteRule {
+        table: String,
+        column: String,
+        what: String,
+        /// The rest of the message: the rules there are, or what SQLite would need.
+        hint: String,
+    },
+
+    /// `schema render --dialect sqlite` given a schema that is not MySQL's.
+    #[error("schema render --dialect sqlite renders a MySQL schema")]
+    RenderNeedsMysql,
+}
+
+/// `exists` or `does not exist`, for the rename refusals.
+fn present(yes: bool) -> &'static str {
+    if yes {
+        "exists"
+    } else {
+        "does not exist"
+    }
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 //! 4. aurweb's own INI config (`--aur-config FILE`, else the file named by `AUR_CONFIG`), for the
 //!    database only, read with Python `RawConfigParser` semantics and its `.defaults` companion;
 //! 5. built-in defaults (`sqlite://aurweb.sqlite3` in the working directory; `./migrations` when
-//!    it exists, else the migrations and schema embedded in the binary, see [`crate::embedded`]).
+//!    it exists, else the migrations and schema embedded in the binary, see [`crate::source::embedded`]).
 //!
 //! Every resolved value records its [`Origin`] so `status -v` can say where it came from.
 //! Relative paths are made absolute here: paths from flags, the environment and defaults against
@@ -15,17 +15,22 @@
 //! [`DatabaseTarget::redacted`]. Bad configuration is an [`Error::Usage`] (exit 2) naming the
 //! file, and the line where one is known.
 
+pub(crate) mod aurweb_ini;
+pub(crate) mod ini_doc;
+pub mod target;
+
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::aurweb_ini::aur_database;
+use crate::dialect::Dialect;
 use crate::error::io_message;
+use crate::error::{Error, Result};
+use crate::settings::aurweb_ini::aur_database;
+pub use crate::settings::target::{DatabaseTarget, MysqlTarget, Password, SslMode};
 use crate::source::Location;
-pub use crate::target::{DatabaseTarget, MysqlTarget, Password, SslMode};
-use crate::{Dialect, Error, Result};
 
 /// Environment variables consulted for the database URL, in order.
 const URL_ENV_VARS: [&str; 2] = ["AURWEB_MIGRATE_DATABASE_URL", "DATABASE_URL"];

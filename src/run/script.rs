@@ -17,11 +17,11 @@
 use std::fmt::Write as _;
 
 use crate::backend::mysql;
+use crate::dialect::Dialect;
 use crate::error::{Error, Result};
 use crate::history::{self, State, TableName};
 use crate::plan::Target;
 use crate::source::{Migration, MigrationSet, ProgressHasher, SchemaFile, Script};
-use crate::Dialect;
 
 /// What the script is written for.
 #[derive(Debug, Clone)]

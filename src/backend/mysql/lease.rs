@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 use sqlx::mysql::{MySqlConnectOptions, MySqlConnection};
 use sqlx::ConnectOptions;
 
-use super::mysql::{error_number as number, ER_NO_SUCH_TABLE};
+use super::errno::{error_number as number, ER_NO_SUCH_TABLE};
 use crate::error::{Error, Result};
 
 /// The documented default lease: a holder silent this long is presumed dead.

@@ -6,14 +6,19 @@
 //! directory must parse as one; other files (a README) and dot-files are ignored. Errors are
 //! collected for every file and reported together, before any database work.
 
+pub(crate) mod embedded;
+pub(crate) mod lint;
+pub(crate) mod scaffold;
+pub mod splitter;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
+use crate::dialect::Dialect;
 use crate::error::{Error, InputError, Result};
-use crate::splitter::{self, Statement};
-use crate::Dialect;
+use splitter::Statement;
 
 /// The prefix naming the checksum algorithm and normalisation (BOM removed, CRLF → LF).
 pub const CHECKSUM_PREFIX: &str = "sha256-v1:";
@@ -210,7 +215,7 @@ impl Script {
             Dialect::Mysql => self
                 .statements
                 .iter()
-                .filter(|s| crate::dialect::mysql_commits_implicitly(s.text(&self.text)))
+                .filter(|s| crate::source::lint::mysql_commits_implicitly(s.text(&self.text)))
                 .count(),
         }
     }
@@ -259,7 +264,7 @@ impl Script {
             if is_transaction_boundary(text) {
                 close(&mut group, &mut out, i);
                 out.push(Segment::Boundary(i));
-            } else if crate::dialect::mysql_commits_implicitly(text) {
+            } else if crate::source::lint::mysql_commits_implicitly(text) {
                 close(&mut group, &mut out, i);
                 out.push(Segment::Alone(i));
             } else {
@@ -430,14 +435,14 @@ impl MigrationSet {
 pub enum Location {
     /// A directory on disk.
     Dir(PathBuf),
-    /// The files built into the binary ([`crate::embedded`]).
+    /// The files built into the binary ([`crate::source::embedded`]).
     Embedded,
 }
 
 /// One line for `status -v` and the embedded-set note: how many versions and files the
 /// binary carries, and which build it is.
 pub fn describe_embedded() -> String {
-    let files = crate::embedded::migrations();
+    let files = crate::source::embedded::migrations();
     let mut versions: Vec<u64> = files
         .iter()
         .filter_map(|(name, _)| parse_file_name(name).ok().flatten())
@@ -461,8 +466,8 @@ pub fn load_from(location: &Location, dialect: Dialect) -> Result<MigrationSet> 
     match location {
         Location::Dir(dir) => load(dir, dialect),
         Location::Embedded => load_files(
-            Path::new(crate::embedded::MIGRATIONS_DIR),
-            crate::embedded::migrations()
+            Path::new(crate::source::embedded::MIGRATIONS_DIR),
+            crate::source::embedded::migrations()
                 .iter()
                 .map(|(name, bytes)| RawFile {
                     name: name.to_string(),
@@ -808,10 +813,10 @@ pub fn load_schema_from(location: &Location, dialect: Dialect) -> Result<Option<
         Location::Dir(dir) => load_schema(dir, dialect),
         Location::Embedded => {
             let name = schema_file_name(dialect);
-            match crate::embedded::schema_file(&name) {
+            match crate::source::embedded::schema_file(&name) {
                 None => Ok(None),
                 Some(bytes) => parse_schema(
-                    Path::new(crate::embedded::SCHEMA_DIR).join(name),
+                    Path::new(crate::source::embedded::SCHEMA_DIR).join(name),
                     bytes.to_vec(),
                     dialect,
                 )
@@ -909,7 +914,7 @@ pub fn prepare(
     let stepwise = dialect == Dialect::Mysql
         && script.statements.iter().any(|st| {
             let text = st.text(&script.text);
-            !is_transaction_boundary(text) && crate::dialect::mysql_commits_implicitly(text)
+            !is_transaction_boundary(text) && crate::source::lint::mysql_commits_implicitly(text)
         });
     if !script.directives.no_transaction {
         check_transaction_control(&script, dialect, stepwise)?;
@@ -1387,7 +1392,7 @@ mod tests {
         }
         // An error in a file under the embedded name points at its line.
         let err = load_files(
-            Path::new(crate::embedded::MIGRATIONS_DIR),
+            Path::new(crate::source::embedded::MIGRATIONS_DIR),
             vec![raw(
                 "0003_x.sql",
                 "SELECT 1;

@@ -24,9 +24,10 @@
 //! | rows (seed data) | `INSERT … VALUES`, in the order the comparison reads them | |
 //! | any other type | no rule: an error | |
 
-use crate::error::{Error, Result};
-use crate::schema::{Column, Schema, Table};
-use crate::Dialect;
+use crate::dialect::Dialect;
+use crate::schema::{Column, Schema, SchemaError, Table};
+
+type Result<T, E = SchemaError> = std::result::Result<T, E>;
 
 /// The line that marks a schema file as a rendering (`verify` then checks that it still is
 /// one); the source is the MySQL file beside it.
@@ -91,11 +92,11 @@ const KNOWN_TYPES: &str = "TINYINT(1), TINYINT, SMALLINT, MEDIUMINT, INT, BIGINT
 
 /// The SQLite type of a column of `table`, by the rules in this module's table.
 fn sqlite_type(table: &Table, c: &Column) -> Result<String> {
-    let no_rule = |what: &str| {
-        Error::Usage(format!(
-            "cannot render {}.{} for SQLite: {what} has no rule (known: {KNOWN_TYPES})",
-            table.name, c.name
-        ))
+    let no_rule = |what: String| SchemaError::NoSqliteRule {
+        table: table.name.clone(),
+        column: c.name.clone(),
+        what,
+        hint: format!(" (known: {KNOWN_TYPES})"),
     };
     let t = c.type_name.as_str();
     let (base, unsigned) = match t.strip_suffix(" UNSIGNED") {
@@ -112,7 +113,7 @@ fn sqlite_type(table: &Table, c: &Column) -> Result<String> {
         "TIMESTAMP" | "DATETIME" | "DATE" if !unsigned => base.to_string(),
         b if b.starts_with("DECIMAL(") => b.to_string(),
         b if (b.starts_with("VARCHAR(") || b.starts_with("CHAR(")) && !unsigned => b.to_string(),
-        _ => return Err(no_rule(&format!("type {t}"))),
+        _ => return Err(no_rule(format!("type {t}"))),
     };
     Ok(name)
 }
@@ -136,9 +137,7 @@ pub fn sqlite_schema(
     header: &str,
 ) -> Result<String> {
     if schema.dialect != Dialect::Mysql {
-        return Err(Error::Usage(
-            "schema render --dialect sqlite renders a MySQL schema".into(),
-        ));
+        return Err(SchemaError::RenderNeedsMysql);
     }
     let mut out = String::from(header);
     for t in &schema.tables {
@@ -146,17 +145,21 @@ pub fn sqlite_schema(
         let rowid = t.columns.iter().any(|c| c.auto_increment);
         for c in &t.columns {
             if let Some(on_update) = &c.on_update {
-                return Err(Error::Usage(format!(
-                    "cannot render {}.{} for SQLite: ON UPDATE {on_update} has no rule (SQLite needs a trigger for it)",
-                    t.name, c.name
-                )));
+                return Err(SchemaError::NoSqliteRule {
+                    table: t.name.clone(),
+                    column: c.name.clone(),
+                    what: format!("ON UPDATE {on_update}"),
+                    hint: " (SQLite needs a trigger for it)".into(),
+                });
             }
             if c.auto_increment {
                 if t.primary_key != [c.name.clone()] {
-                    return Err(Error::Usage(format!(
-                        "cannot render {}.{} for SQLite: an auto-increment column that is not the whole primary key has no rule",
-                        t.name, c.name
-                    )));
+                    return Err(SchemaError::NoSqliteRule {
+                        table: t.name.clone(),
+                        column: c.name.clone(),
+                        what: "an auto-increment column that is not the whole primary key".into(),
+                        hint: String::new(),
+                    });
                 }
                 lines.push(format!("\t{} INTEGER NOT NULL PRIMARY KEY", c.name));
                 continue;

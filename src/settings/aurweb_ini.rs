@@ -1,15 +1,15 @@
 //! aurweb's own INI config (`/etc/aurweb/config` and its `.defaults`), read the way aurweb
-//! reads it, for the `[database]` section only: the last layer of [`crate::config`].
+//! reads it, for the `[database]` section only: the last layer of [`crate::settings`].
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::error::io_message;
-use crate::ini_doc::Doc;
-use crate::target::{DatabaseTarget, MysqlTarget, Password};
-use crate::{Error, Result};
+use crate::error::{Error, Result};
+use crate::settings::ini_doc::Doc;
+use crate::settings::target::{DatabaseTarget, MysqlTarget, Password};
 
-// aurweb's INI config is read with [`crate::ini_doc`], which follows Python's
+// aurweb's INI config is read with [`crate::settings::ini_doc`], which follows Python's
 // `configparser.RawConfigParser` (see there for the rules). rust-ini was not used because it
 // cannot be configured to match them: it joins a line ending in `\` with the next even with
 // escapes off, reads an indented `; comment` as a key, rejects a comment after a section

@@ -8,7 +8,7 @@ use crate::backend::{Catalogue, Connection, Timeouts};
 use crate::error::Result;
 use crate::history::TableName;
 use crate::plan::Target;
-use crate::runner::{self, RunMode, UpgradeOptions};
+use crate::run::{self, RunMode, UpgradeOptions};
 use crate::schema::Schema;
 use crate::source::{MigrationSet, SchemaFile};
 
@@ -68,7 +68,7 @@ pub async fn build(
     table: &TableName,
     timeouts: Timeouts,
     with_rows: bool,
-    observe: runner::Observer<'_>,
+    observe: run::Observer<'_>,
 ) -> Result<Built> {
     let (scratch, built) = hold(
         place, road, set, collation, table, timeouts, with_rows, observe,
@@ -89,7 +89,7 @@ pub async fn hold(
     table: &TableName,
     timeouts: Timeouts,
     with_rows: bool,
-    observe: runner::Observer<'_>,
+    observe: run::Observer<'_>,
 ) -> Result<(Scratch, Built)> {
     let purpose = match road {
         Road::Schema(_) => "schema",
@@ -99,11 +99,11 @@ pub async fn hold(
     let result = async {
         match road {
             Road::Schema(file) => {
-                runner::install(&mut scratch.conn, set, file, observe).await?;
+                run::install(&mut scratch.conn, set, file, observe).await?;
             }
             Road::Replay(upto) => {
                 let target = upto.map_or(Target::Latest, Target::Version);
-                runner::upgrade(&mut scratch.conn, set, replay(target), None, observe).await?;
+                run::upgrade(&mut scratch.conn, set, replay(target), None, observe).await?;
             }
         }
         read_back(&mut scratch.conn, with_rows).await
@@ -121,7 +121,7 @@ pub async fn hold(
 /// Applies the migrations of `set` the scratch database has not had yet (the real runner,
 /// as `upgrade` runs them), then reads its schema back.
 pub async fn apply(scratch: &mut Scratch, set: &MigrationSet) -> Result<Schema> {
-    runner::upgrade(
+    run::upgrade(
         &mut scratch.conn,
         set,
         replay(Target::Latest),
@@ -135,7 +135,7 @@ pub async fn apply(scratch: &mut Scratch, set: &MigrationSet) -> Result<Schema> 
 /// Reverts the scratch database's migrations above `target` with their reverse files (the
 /// real runner, as `downgrade` runs them), then reads its schema back.
 pub async fn revert(scratch: &mut Scratch, set: &MigrationSet, target: u64) -> Result<Schema> {
-    runner::downgrade(&mut scratch.conn, set, Some(target), &mut |_| {}).await?;
+    run::downgrade(&mut scratch.conn, set, Some(target), &mut |_| {}).await?;
     scratch.conn.introspect().await
 }
 

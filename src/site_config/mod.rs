@@ -1,7 +1,7 @@
 //! Config migrations: `<VERSION>_<slug>.config.toml` files beside the SQL ones, each a list of
 //! declarative, idempotent operations on aurweb's site config (rename a section, rename or move
 //! a key, remove a key, rewrite a value or items of a list value, split a key), applied to the
-//! file in place through [`crate::ini_doc`].
+//! file in place through [`crate::settings::ini_doc`].
 //!
 //! The file's state lives in the file: one managed comment line,
 //! `# aurweb-migrate: config-version=V migrations=… keys=…`, records the newest config version
@@ -17,9 +17,9 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use crate::config::line_of;
 use crate::error::{io_message, Error, InputError, Result};
-use crate::ini_doc::Doc;
+use crate::settings::ini_doc::Doc;
+use crate::settings::line_of;
 use crate::source::{self, Location};
 
 /// The managed comment line starts with this.
@@ -434,8 +434,8 @@ fn parse_name(name: &str) -> std::result::Result<Option<(u64, String)>, String> 
 pub fn load(location: &Location) -> Result<Vec<ConfigMigration>> {
     let (dir, files): (PathBuf, Vec<(String, Vec<u8>)>) = match location {
         Location::Embedded => (
-            PathBuf::from(crate::embedded::MIGRATIONS_DIR),
-            crate::embedded::migrations()
+            PathBuf::from(crate::source::embedded::MIGRATIONS_DIR),
+            crate::source::embedded::migrations()
                 .iter()
                 .map(|(n, b)| (n.to_string(), b.to_vec()))
                 .collect(),

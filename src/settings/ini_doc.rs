@@ -1,7 +1,7 @@
 //! aurweb's INI config as a lossless document: every line kept as it was (comments, blank
 //! lines, spacing, CRLF or LF per line, a byte-order mark), with the structure Python's
-//! `configparser.RawConfigParser` would read from it laid over the lines. [`crate::aurweb_ini`]
-//! reads the database settings through it, and [`crate::config_migration`] edits it in place:
+//! `configparser.RawConfigParser` would read from it laid over the lines. [`crate::settings::aurweb_ini`]
+//! reads the database settings through it, and [`crate::site_config`] edits it in place:
 //! an edit touches only the lines of the section or key it changes.
 //!
 //! The rules are RawConfigParser's with default arguments and identity `optionxform`:
