@@ -1477,3 +1477,6 @@ mod tests {
         assert!(!names_table("SELECT * FROM UsersArchive", "Users"));
     }
 }
+
+#[cfg(test)]
+mod renderer_tests;
