@@ -1092,3 +1092,6 @@ mod tests {
         assert!(!r.changed());
     }
 }
+
+#[cfg(test)]
+mod evaluate_tests;
