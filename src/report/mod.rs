@@ -3,6 +3,8 @@
 //! stderr). JSON documents carry `"format_version": 1`; versions are integers.
 
 pub mod progress;
+#[cfg(test)]
+mod tests;
 
 use std::fmt::Write as _;
 use std::io::IsTerminal;
