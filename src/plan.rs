@@ -5,6 +5,8 @@
 //! [`Overview::findings`]; the road of a database without history is [`install_road`] and
 //! [`unmanaged`].
 
+pub mod warnings;
+
 use std::collections::BTreeMap;
 
 use crate::history::{Row, State};

@@ -100,11 +100,9 @@ pub(super) async fn check(s: &Session<'_>, drift: bool) -> Result<i32> {
     let (set, history) = (loaded.set, loaded.history);
     let mut overview = plan::overview(&set.migrations, &history, false);
     let mut found = Vec::new();
-    let mut lints = Vec::new();
+    let mut cluster = false;
     if let Some(conn) = loaded.conn {
-        if conn.cluster().is_some() {
-            lints = cluster_lints(&overview);
-        }
+        cluster = conn.cluster().is_some();
         let current = overview.current();
         let (tables, drifted) = s
             .with_connection(conn, async |c| {
@@ -119,30 +117,13 @@ pub(super) async fn check(s: &Session<'_>, drift: bool) -> Result<i32> {
         overview.note_tables(&history, &tables);
         found = drifted;
     }
-    let mut result = report::Check::new(&overview, s.dialect(), found);
-    result.warnings = lints;
+    let mut warnings = overview.warnings(s.dialect());
+    if cluster {
+        warnings.extend(overview.cluster_warnings());
+    }
+    let result = report::Check::new(&overview, warnings, found);
     s.emit(&result);
     Ok(if result.ok() { 0 } else { 1 })
-}
-
-/// On a Galera node: what the pending migrations do that the cluster handles badly, as
-/// `path:line: why` ([`crate::source::lint::galera_lint`]).
-pub(super) fn cluster_lints(overview: &plan::Overview) -> Vec<String> {
-    overview
-        .pending()
-        .filter_map(|e| e.migration)
-        .flat_map(|m| {
-            (0..m.up.statements.len()).filter_map(move |i| {
-                crate::source::lint::galera_lint(m.up.statement_text(i)).map(|why| {
-                    format!(
-                        "{}:{}: on a Galera cluster: {why}",
-                        m.up.path.display(),
-                        m.up.statements[i].line
-                    )
-                })
-            })
-        })
-        .collect()
 }
 
 /// The tables of a database whose history is empty (what [`plan::unmanaged`] needs); none

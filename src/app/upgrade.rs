@@ -57,7 +57,7 @@ pub(super) async fn dry_run(s: &Session<'_>, flags: Flags) -> Result<i32> {
         // On a cluster node, what the pending files do that Galera handles badly.
         if conn.as_ref().is_some_and(|c| c.cluster().is_some()) && !s.request.quiet {
             let ov = crate::plan::overview(&set.migrations, history, true);
-            for w in super::inspect::cluster_lints(&ov) {
+            for w in ov.cluster_warnings() {
                 report::warn(&w);
             }
         }
@@ -340,7 +340,7 @@ impl Progress {
         self.live.event(&e);
         if let Event::Edited { migration } = e {
             if !self.quiet {
-                report::warn(&report::edited_warning(migration));
+                report::warn(crate::plan::warnings::Warning::edited(migration));
             }
         }
         if let Event::Done {

@@ -3,6 +3,8 @@
 //! stderr). JSON documents carry `"format_version": 1`; versions are integers.
 
 pub mod progress;
+#[cfg(test)]
+mod tests;
 
 use std::fmt::Write as _;
 use std::io::IsTerminal;
@@ -11,6 +13,7 @@ use serde_json::{json, Value};
 
 use crate::dialect::Dialect;
 use crate::error::Error;
+use crate::plan::warnings::Warning;
 use crate::plan::{EntryState, Finding, Overview, Problem};
 use crate::run::{Outcome, Preview};
 use crate::source::{Migration, MigrationSet, Segment};
@@ -107,31 +110,6 @@ pub fn execution_note(m: &Migration, dialect: Dialect) -> String {
         if segments.len() == 1 { "" } else { "s" },
         described.join(", ")
     )
-}
-
-/// Warnings for a migration on MySQL/MariaDB that cannot be atomic there: it mixes data
-/// changes with DDL, or holds several DDL statements (a failure midway leaves part of it done).
-pub fn atomicity_warnings(m: &Migration, dialect: Dialect) -> Vec<String> {
-    if dialect != Dialect::Mysql || m.up.directives.no_transaction {
-        return Vec::new();
-    }
-    let script = &m.up;
-    let implicit = script.implicit_commits(dialect);
-    let total = script.statements.len();
-    let mut out = Vec::new();
-    if implicit > 0 && implicit < total {
-        out.push(format!(
-            "{}: mixes {} data statement(s) with {implicit} implicit-commit statement(s); on MySQL/MariaDB it cannot be atomic, consider splitting it",
-            script.path.display(),
-            total - implicit
-        ));
-    } else if implicit > 1 {
-        out.push(format!(
-            "{}: holds {implicit} statements that commit implicitly; on MySQL/MariaDB a failure midway leaves the earlier ones applied",
-            script.path.display()
-        ));
-    }
-    out
 }
 
 /// Where the run's settings and files come from, for `status` headers.
@@ -298,47 +276,10 @@ pub fn status_json(ctx: &Context, ov: &Overview, pending_only: bool) -> Value {
     })
 }
 
-/// The warning about an applied file edited in comments and whitespace only.
-pub fn edited_warning(m: &Migration) -> String {
-    format!(
-        "{}: edited (comments only) after it was applied: its statements are those that ran; `aurweb-migrate resolve {} --accept-edit` records the new checksum",
-        m.up.path.display(),
-        m.version
-    )
-}
-
-/// Warnings `check` prints (they do not fail it): applied files edited in comments only,
-/// pending migrations that cannot be atomic on the dialect, and (MySQL) constructs the mariadb
-/// client reads differently from the server.
-pub fn check_warnings(ov: &Overview, dialect: Dialect) -> Vec<String> {
-    let quirks = |m: &Migration| -> Vec<String> {
-        if dialect != Dialect::Mysql {
-            return Vec::new();
-        }
-        crate::source::splitter::client_quirks(&m.up.text)
-            .into_iter()
-            .map(|(line, what)| format!("{}:{line}: {what}", m.up.path.display()))
-            .collect()
-    };
-    let edited = ov
-        .entries
-        .iter()
-        .filter(|e| e.state == EntryState::Edited)
-        .filter_map(|e| e.migration)
-        .map(edited_warning);
-    edited
-        .chain(ov.pending().filter_map(|e| e.migration).flat_map(|m| {
-            let mut w = atomicity_warnings(m, dialect);
-            w.extend(quirks(m));
-            w
-        }))
-        .collect()
-}
-
 /// `check`'s verdict: `findings` are the planner's plus any drift ([`Check::new`]).
-fn check_human(ov: &Overview, dialect: Dialect, findings: &[Finding], extra: &[String]) -> String {
+fn check_human(ov: &Overview, findings: &[Finding], warnings: &[Warning]) -> String {
     let mut out = String::new();
-    for w in check_warnings(ov, dialect).iter().chain(extra) {
+    for w in warnings {
         out.push_str(&format!("warning: {w}\n"));
     }
     if findings.is_empty() {
@@ -359,13 +300,11 @@ fn check_human(ov: &Overview, dialect: Dialect, findings: &[Finding], extra: &[S
     out
 }
 
-fn check_json(ov: &Overview, dialect: Dialect, findings: &[Finding], extra: &[String]) -> Value {
-    let mut warnings = check_warnings(ov, dialect);
-    warnings.extend(extra.iter().cloned());
+fn check_json(ov: &Overview, findings: &[Finding], warnings: &[Warning]) -> Value {
     json!({
         "format_version": FORMAT_VERSION,
         "ok": findings.is_empty(),
-        "warnings": warnings,
+        "warnings": warnings.iter().map(Warning::to_string).collect::<Vec<_>>(),
         "current": ov.current(),
         "pending": ov.pending().count(),
         "problems": findings
@@ -834,9 +773,10 @@ fn stderr_line(level: &str, text: &str, message: &str, fields: Value) {
     }
 }
 
-/// A `warning: …` line on stderr.
-pub fn warn(message: &str) {
-    stderr_line("WARN", &format!("warning: {message}"), message, json!({}));
+/// A `warning: …` line on stderr (a settings warning, or a [`Warning`]).
+pub fn warn(message: impl std::fmt::Display) {
+    let message = message.to_string();
+    stderr_line("WARN", &format!("warning: {message}"), &message, json!({}));
 }
 
 /// A line on stderr (notes such as [`embedded_notice`]).
@@ -994,24 +934,22 @@ impl Render for Status<'_> {
     }
 }
 
-/// `check [--drift]`: the planner's findings plus the drift found.
+/// `check [--drift]`: the planner's findings plus the drift found, and the warnings (which
+/// do not fail it: [`Overview::warnings`], and a cluster's lints).
 pub struct Check<'a> {
     overview: &'a Overview<'a>,
-    dialect: Dialect,
     findings: Vec<Finding>,
-    /// More warnings found by the caller (a cluster's lints).
-    pub warnings: Vec<String>,
+    warnings: Vec<Warning>,
 }
 
 impl<'a> Check<'a> {
-    pub fn new(overview: &'a Overview<'a>, dialect: Dialect, drift: Vec<Finding>) -> Self {
+    pub fn new(overview: &'a Overview<'a>, warnings: Vec<Warning>, drift: Vec<Finding>) -> Self {
         let mut findings = overview.findings();
         findings.extend(drift);
         Check {
             overview,
-            dialect,
             findings,
-            warnings: Vec::new(),
+            warnings,
         }
     }
 
@@ -1022,10 +960,10 @@ impl<'a> Check<'a> {
 
 impl Render for Check<'_> {
     fn human(&self) -> String {
-        check_human(self.overview, self.dialect, &self.findings, &self.warnings)
+        check_human(self.overview, &self.findings, &self.warnings)
     }
     fn json(&self) -> Value {
-        check_json(self.overview, self.dialect, &self.findings, &self.warnings)
+        check_json(self.overview, &self.findings, &self.warnings)
     }
     fn quiet_prints(&self) -> bool {
         !self.ok()

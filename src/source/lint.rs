@@ -1,22 +1,114 @@
-//! Statement-level lints: what a single statement does that the runner or an operator must
-//! know before it runs (an implicit commit on MySQL, a Galera hazard). Each reads the
-//! statement through the splitter's keyword scanner; none opens a database.
+//! Statement-level lints: what a statement or a file does that the runner or an operator must
+//! know before it runs (an implicit commit on MySQL, a construct the mariadb client reads
+//! differently, a Galera hazard). Each lint is a [`Lint`] value, found by reading the text
+//! through the splitter's keyword scanner (none opens a database); its wording is its
+//! `Display`, here beside it, so every place that reports a lint says it the same way.
+//! [`Located`] adds the file and line; `source::Script::lints` and `Script::galera_lints` say
+//! which lints apply to a file on a dialect.
+
+use std::fmt;
+use std::path::PathBuf;
 
 use super::splitter;
+
+/// What a statement or a file does that deserves a warning (it never fails a command).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lint {
+    /// MySQL: a file that is not `no-transaction` mixes `data` statements with `implicit`
+    /// statements that commit implicitly, so it cannot run in one transaction.
+    MixedImplicitCommits { data: usize, implicit: usize },
+    /// MySQL: a file of `count` (more than one) statements that commit implicitly: a failure
+    /// midway leaves the earlier ones applied.
+    ImplicitCommits { count: usize },
+    /// MySQL: a `/*` inside a comment (the mariadb client nests comments, the server does not).
+    NestedComment,
+    /// MySQL: a tab right after a `DELIMITER` argument (the mariadb client takes it into the
+    /// delimiter).
+    DelimiterTab,
+    /// Galera: `LOCK TABLES`.
+    GaleraLockTables,
+    /// Galera: `GET_LOCK`, which is node-local.
+    GaleraGetLock,
+    /// Galera: a table in an engine other than InnoDB (uppercased as written), not replicated.
+    NonInnodb { engine: String },
+    /// Galera: `CREATE TABLE` without a primary key.
+    NoPrimaryKey,
+}
+
+impl fmt::Display for Lint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const GALERA: &str = "on a Galera cluster: ";
+        match self {
+            Lint::MixedImplicitCommits { data, implicit } => write!(
+                f,
+                "mixes {data} data statement(s) with {implicit} implicit-commit statement(s); on MySQL/MariaDB it cannot be atomic, consider splitting it"
+            ),
+            Lint::ImplicitCommits { count } => write!(
+                f,
+                "holds {count} statements that commit implicitly; on MySQL/MariaDB a failure midway leaves the earlier ones applied"
+            ),
+            Lint::NestedComment => f.write_str("a `/*` inside a comment: the mariadb client reads nested comments, the server (and the tool) end the comment at the first `*/`; remove the inner `/*`"),
+            Lint::DelimiterTab => f.write_str("a tab right after the DELIMITER argument: the mariadb client would take it into the delimiter, the tool does not; remove it"),
+            Lint::GaleraLockTables => write!(f, "{GALERA}LOCK TABLES is not supported on a Galera cluster (it locks one node only, and Galera rejects explicit table locks in multi-master use)"),
+            Lint::GaleraGetLock => write!(f, "{GALERA}GET_LOCK is node-local on a Galera cluster: it does not exclude a session on another node"),
+            Lint::NonInnodb { engine } => write!(
+                f,
+                "{GALERA}a {engine} table is not replicated by Galera (only InnoDB is): use ENGINE=InnoDB"
+            ),
+            Lint::NoPrimaryKey => write!(f, "{GALERA}a table without a primary key: Galera needs one on every table (its rows replicate badly, and innodb_force_primary_key refuses it)"),
+        }
+    }
+}
+
+/// A lint with where it was found: the file, and the line of the statement or construct when
+/// there is one (a lint of the whole file has none). Shown as `path:line: lint` or
+/// `path: lint`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Located {
+    pub path: PathBuf,
+    pub line: Option<u32>,
+    pub lint: Lint,
+}
+
+impl fmt::Display for Located {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "{}:{line}: {}", self.path.display(), self.lint),
+            None => write!(f, "{}: {}", self.path.display(), self.lint),
+        }
+    }
+}
+
+/// The atomicity lint of a MySQL file that runs in a transaction, from its number of
+/// statements and of those that commit implicitly ([`mysql_commits_implicitly`]): a mix of
+/// both cannot be atomic; several implicit commits leave part of the file applied on a
+/// failure. `None`: one implicit commit at most and nothing else, or none at all.
+pub fn atomicity(statements: usize, implicit: usize) -> Option<Lint> {
+    if implicit > 0 && implicit < statements {
+        Some(Lint::MixedImplicitCommits {
+            data: statements - implicit,
+            implicit,
+        })
+    } else if implicit > 1 {
+        Some(Lint::ImplicitCommits { count: implicit })
+    } else {
+        None
+    }
+}
 
 /// What a statement does that a Galera cluster handles badly or not at all, for `check` and
 /// `upgrade --dry-run` on a cluster node: a table in an engine other than InnoDB (not
 /// replicated), a table without a primary key, `LOCK TABLES`, `GET_LOCK`. `None`: nothing.
-pub fn galera_lint(statement: &str) -> Option<String> {
+pub fn galera(statement: &str) -> Option<Lint> {
     let words = splitter::keywords(statement, 3);
     let upper = statement.to_ascii_uppercase();
     let first = words.first().map(String::as_str);
     let second = words.get(1).map(String::as_str);
     if first == Some("LOCK") && matches!(second, Some("TABLE" | "TABLES")) {
-        return Some("LOCK TABLES is not supported on a Galera cluster (it locks one node only, and Galera rejects explicit table locks in multi-master use)".into());
+        return Some(Lint::GaleraLockTables);
     }
     if upper.contains("GET_LOCK(") || upper.contains("GET_LOCK (") {
-        return Some("GET_LOCK is node-local on a Galera cluster: it does not exclude a session on another node".into());
+        return Some(Lint::GaleraGetLock);
     }
     let creates = first == Some("CREATE") && second == Some("TABLE");
     let alters = first == Some("ALTER") && second == Some("TABLE");
@@ -28,9 +120,7 @@ pub fn galera_lint(statement: &str) -> Option<String> {
                 .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
                 .collect();
             if !engine.is_empty() && engine != "INNODB" {
-                return Some(format!(
-                    "a {engine} table is not replicated by Galera (only InnoDB is): use ENGINE=InnoDB"
-                ));
+                return Some(Lint::NonInnodb { engine });
             }
         }
     }
@@ -39,9 +129,88 @@ pub fn galera_lint(statement: &str) -> Option<String> {
         && !upper.contains(" LIKE ")
         && !upper.contains("SELECT ")
     {
-        return Some("a table without a primary key: Galera needs one on every table (its rows replicate badly, and innodb_force_primary_key refuses it)".into());
+        return Some(Lint::NoPrimaryKey);
     }
     None
+}
+
+/// Constructs in a MySQL file that the `mariadb` client reads differently from the server,
+/// where the tool keeps the server's rule: a `/*` inside a comment (the client tracks nested
+/// comments, the server ends the comment at the first `*/`), and a tab right after a
+/// `DELIMITER` argument (the client swallows it into the delimiter). Each with its 1-based
+/// line, for `check` to warn about.
+pub fn client_quirks(source: &str) -> Vec<(u32, Lint)> {
+    let b = source.as_bytes();
+    let mut out = Vec::new();
+    let mut line = 1u32;
+    let mut i = 0;
+    let mut line_start = true;
+    while i < b.len() {
+        let c = b[i];
+        if line_start {
+            let rest = &source[i..];
+            let trimmed = rest.trim_start_matches([' ', '\t']);
+            let head: String = trimmed
+                .chars()
+                .take(10)
+                .collect::<String>()
+                .to_ascii_uppercase();
+            if head.starts_with("DELIMITER ") || head.starts_with("DELIMITER\t") {
+                let arg_line = trimmed[9..].lines().next().unwrap_or("");
+                let arg = arg_line.trim_start_matches([' ', '\t']);
+                let end = arg.find([' ', '\t']).unwrap_or(arg.len());
+                if arg[end..].starts_with('\t') {
+                    out.push((line, Lint::DelimiterTab));
+                }
+            }
+        }
+        line_start = false;
+        match c {
+            b'\n' => {
+                line += 1;
+                line_start = true;
+                i += 1;
+            }
+            b'\'' | b'"' | b'`' => {
+                i += 1;
+                while i < b.len() && b[i] != c {
+                    if b[i] == b'\\' && c != b'`' {
+                        i += 1;
+                    }
+                    if i < b.len() && b[i] == b'\n' {
+                        line += 1;
+                    }
+                    i += 1;
+                }
+                i += 1;
+            }
+            b'#' => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'-' if b.get(i + 1) == Some(&b'-') => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if b.get(i + 1) == Some(&b'*') => {
+                i += 2;
+                while i + 1 < b.len() && !(b[i] == b'*' && b[i + 1] == b'/') {
+                    if b[i] == b'/' && b[i + 1] == b'*' {
+                        out.push((line, Lint::NestedComment));
+                    }
+                    if b[i] == b'\n' {
+                        line += 1;
+                    }
+                    i += 1;
+                }
+                i += 2;
+            }
+            _ => i += 1,
+        }
+    }
+    out
 }
 
 /// Whether a MySQL/MariaDB statement commits the current transaction implicitly, following
@@ -98,6 +267,143 @@ pub fn mysql_commits_implicitly(statement: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use expect_test::{expect, Expect};
+
+    /// `statement` → what [`galera`] finds (`None` or the lint).
+    fn check_galera(statement: &str, expected: Expect) {
+        expected.assert_eq(&format!("{:?}", galera(statement)));
+    }
+
+    #[test]
+    fn galera_lints() {
+        check_galera("LOCK TABLES t WRITE", expect!["Some(GaleraLockTables)"]);
+        check_galera("lock table t read", expect!["Some(GaleraLockTables)"]);
+        check_galera("SELECT GET_LOCK('x', 1)", expect!["Some(GaleraGetLock)"]);
+        check_galera("DO get_lock ('x', 1)", expect!["Some(GaleraGetLock)"]);
+        check_galera(
+            "CREATE TABLE t (id INT PRIMARY KEY) ENGINE=MyISAM",
+            expect![[r#"Some(NonInnodb { engine: "MYISAM" })"#]],
+        );
+        check_galera(
+            "ALTER TABLE t ENGINE = Aria",
+            expect![[r#"Some(NonInnodb { engine: "ARIA" })"#]],
+        );
+        check_galera(
+            "CREATE TABLE t (id INT PRIMARY KEY) ENGINE=InnoDB",
+            expect!["None"],
+        );
+        check_galera("CREATE TABLE t (x INT)", expect!["Some(NoPrimaryKey)"]);
+        check_galera("CREATE TABLE t LIKE u", expect!["None"]);
+        check_galera("CREATE TABLE t AS SELECT 1", expect!["None"]);
+        check_galera("ALTER TABLE t ADD COLUMN y INT", expect!["None"]);
+        check_galera("INSERT INTO t VALUES (1)", expect!["None"]);
+    }
+
+    /// A MySQL file → the client quirks found in it, one `line: lint` each.
+    fn check_quirks(source: &str, expected: Expect) {
+        let found: Vec<String> = client_quirks(source)
+            .iter()
+            .map(|(line, lint)| format!("{line}: {lint:?}"))
+            .collect();
+        expected.assert_eq(&found.join("\n"));
+    }
+
+    #[test]
+    fn client_quirks_are_found_with_their_lines() {
+        check_quirks(
+            "SELECT 1;\n/* outer /* inner */\nSELECT '/* not a comment';\nDELIMITER $$\t\nSELECT 2$$\n",
+            expect![[r#"
+                2: NestedComment
+                4: DelimiterTab"#]],
+        );
+        check_quirks("DELIMITER $$\nSELECT 1$$\n/* plain */", expect![""]);
+        check_quirks(
+            "-- /* in a line comment\n# /* too\nSELECT '\n/*'",
+            expect![""],
+        );
+        check_quirks("SELECT 1;\n/* a\n   b /* c */", expect!["3: NestedComment"]);
+    }
+
+    /// (statements, implicit commits) → the atomicity lint.
+    fn check_atomicity(statements: usize, implicit: usize, expected: Expect) {
+        expected.assert_eq(&format!("{:?}", atomicity(statements, implicit)));
+    }
+
+    #[test]
+    fn atomicity_lints() {
+        check_atomicity(3, 0, expect!["None"]);
+        check_atomicity(1, 1, expect!["None"]);
+        check_atomicity(
+            3,
+            1,
+            expect!["Some(MixedImplicitCommits { data: 2, implicit: 1 })"],
+        );
+        check_atomicity(2, 2, expect!["Some(ImplicitCommits { count: 2 })"]);
+        check_atomicity(
+            5,
+            2,
+            expect!["Some(MixedImplicitCommits { data: 3, implicit: 2 })"],
+        );
+    }
+
+    /// A lint at a place → the text every report of it prints.
+    fn check_wording(line: Option<u32>, lint: Lint, expected: Expect) {
+        let at = Located {
+            path: "migrations/0001_x.sql".into(),
+            line,
+            lint,
+        };
+        expected.assert_eq(&at.to_string());
+    }
+
+    #[test]
+    fn wording() {
+        check_wording(
+            None,
+            Lint::MixedImplicitCommits {
+                data: 2,
+                implicit: 1,
+            },
+            expect!["migrations/0001_x.sql: mixes 2 data statement(s) with 1 implicit-commit statement(s); on MySQL/MariaDB it cannot be atomic, consider splitting it"],
+        );
+        check_wording(
+            None,
+            Lint::ImplicitCommits { count: 3 },
+            expect!["migrations/0001_x.sql: holds 3 statements that commit implicitly; on MySQL/MariaDB a failure midway leaves the earlier ones applied"],
+        );
+        check_wording(
+            Some(2),
+            Lint::NestedComment,
+            expect!["migrations/0001_x.sql:2: a `/*` inside a comment: the mariadb client reads nested comments, the server (and the tool) end the comment at the first `*/`; remove the inner `/*`"],
+        );
+        check_wording(
+            Some(4),
+            Lint::DelimiterTab,
+            expect!["migrations/0001_x.sql:4: a tab right after the DELIMITER argument: the mariadb client would take it into the delimiter, the tool does not; remove it"],
+        );
+        check_wording(
+            Some(3),
+            Lint::GaleraLockTables,
+            expect!["migrations/0001_x.sql:3: on a Galera cluster: LOCK TABLES is not supported on a Galera cluster (it locks one node only, and Galera rejects explicit table locks in multi-master use)"],
+        );
+        check_wording(
+            Some(5),
+            Lint::GaleraGetLock,
+            expect!["migrations/0001_x.sql:5: on a Galera cluster: GET_LOCK is node-local on a Galera cluster: it does not exclude a session on another node"],
+        );
+        check_wording(
+            Some(2),
+            Lint::NonInnodb {
+                engine: "MYISAM".into(),
+            },
+            expect!["migrations/0001_x.sql:2: on a Galera cluster: a MYISAM table is not replicated by Galera (only InnoDB is): use ENGINE=InnoDB"],
+        );
+        check_wording(
+            Some(1),
+            Lint::NoPrimaryKey,
+            expect!["migrations/0001_x.sql:1: on a Galera cluster: a table without a primary key: Galera needs one on every table (its rows replicate badly, and innodb_force_primary_key refuses it)"],
+        );
+    }
 
     #[test]
     fn implicit_commits() {

@@ -215,9 +215,49 @@ impl Script {
             Dialect::Mysql => self
                 .statements
                 .iter()
-                .filter(|s| crate::source::lint::mysql_commits_implicitly(s.text(&self.text)))
+                .filter(|s| lint::mysql_commits_implicitly(s.text(&self.text)))
                 .count(),
         }
+    }
+
+    /// What `check` warns about in this file, when it is pending, on `dialect` (only
+    /// MySQL/MariaDB has any): the atomicity lint of a file that runs in a transaction
+    /// ([`lint::atomicity`]), then the constructs the mariadb client reads differently
+    /// ([`lint::client_quirks`]), each with its line.
+    pub fn lints(&self, dialect: Dialect) -> Vec<lint::Located> {
+        if dialect != Dialect::Mysql {
+            return Vec::new();
+        }
+        let at = |line, lint| lint::Located {
+            path: self.path.clone(),
+            line,
+            lint,
+        };
+        let atomicity = match self.directives.no_transaction {
+            true => None,
+            false => lint::atomicity(self.statements.len(), self.implicit_commits(dialect)),
+        };
+        let quirks = lint::client_quirks(&self.text);
+        atomicity
+            .map(|l| at(None, l))
+            .into_iter()
+            .chain(quirks.into_iter().map(|(line, l)| at(Some(line), l)))
+            .collect()
+    }
+
+    /// What this file's statements do that a Galera cluster handles badly ([`lint::galera`]),
+    /// each with the statement's line: for `check` and `upgrade --dry-run` on a cluster node.
+    pub fn galera_lints(&self) -> Vec<lint::Located> {
+        self.statements
+            .iter()
+            .filter_map(|st| {
+                lint::galera(st.text(&self.text)).map(|lint| lint::Located {
+                    path: self.path.clone(),
+                    line: Some(st.line),
+                    lint,
+                })
+            })
+            .collect()
     }
 
     /// Whether the script runs in one transaction with its history row on `dialect`: it does
@@ -264,7 +304,7 @@ impl Script {
             if is_transaction_boundary(text) {
                 close(&mut group, &mut out, i);
                 out.push(Segment::Boundary(i));
-            } else if crate::source::lint::mysql_commits_implicitly(text) {
+            } else if lint::mysql_commits_implicitly(text) {
                 close(&mut group, &mut out, i);
                 out.push(Segment::Alone(i));
             } else {

@@ -82,85 +82,6 @@ pub fn executable_comment_body(statement: &str) -> Option<&str> {
     Some(rest.trim_start_matches(|c: char| c.is_ascii_digit()))
 }
 
-/// Constructs in a MySQL file that the `mariadb` client reads differently from the server,
-/// where the tool keeps the server's rule: a `/*` inside a comment (the client tracks nested
-/// comments, the server ends the comment at the first `*/`), and a tab right after a
-/// `DELIMITER` argument (the client swallows it into the delimiter). Each with its 1-based
-/// line and what to do, for `check` to warn about.
-pub fn client_quirks(source: &str) -> Vec<(u32, String)> {
-    let b = source.as_bytes();
-    let mut out = Vec::new();
-    let mut line = 1u32;
-    let mut i = 0;
-    let mut line_start = true;
-    while i < b.len() {
-        let c = b[i];
-        if line_start {
-            let rest = &source[i..];
-            let trimmed = rest.trim_start_matches([' ', '\t']);
-            let head: String = trimmed
-                .chars()
-                .take(10)
-                .collect::<String>()
-                .to_ascii_uppercase();
-            if head.starts_with("DELIMITER ") || head.starts_with("DELIMITER\t") {
-                let arg_line = trimmed[9..].lines().next().unwrap_or("");
-                let arg = arg_line.trim_start_matches([' ', '\t']);
-                let end = arg.find([' ', '\t']).unwrap_or(arg.len());
-                if arg[end..].starts_with('\t') {
-                    out.push((line, "a tab right after the DELIMITER argument: the mariadb client would take it into the delimiter, the tool does not; remove it".to_string()));
-                }
-            }
-        }
-        line_start = false;
-        match c {
-            b'\n' => {
-                line += 1;
-                line_start = true;
-                i += 1;
-            }
-            b'\'' | b'"' | b'`' => {
-                i += 1;
-                while i < b.len() && b[i] != c {
-                    if b[i] == b'\\' && c != b'`' {
-                        i += 1;
-                    }
-                    if i < b.len() && b[i] == b'\n' {
-                        line += 1;
-                    }
-                    i += 1;
-                }
-                i += 1;
-            }
-            b'#' => {
-                while i < b.len() && b[i] != b'\n' {
-                    i += 1;
-                }
-            }
-            b'-' if b.get(i + 1) == Some(&b'-') => {
-                while i < b.len() && b[i] != b'\n' {
-                    i += 1;
-                }
-            }
-            b'/' if b.get(i + 1) == Some(&b'*') => {
-                i += 2;
-                while i + 1 < b.len() && !(b[i] == b'*' && b[i + 1] == b'/') {
-                    if b[i] == b'/' && b[i + 1] == b'*' {
-                        out.push((line, "a `/*` inside a comment: the mariadb client reads nested comments, the server (and the tool) end the comment at the first `*/`; remove the inner `/*`".to_string()));
-                    }
-                    if b[i] == b'\n' {
-                        line += 1;
-                    }
-                    i += 1;
-                }
-                i += 2;
-            }
-            _ => i += 1,
-        }
-    }
-    out
-}
-
 /// The first `max` bare words of a statement, uppercased.
 ///
 /// Skips leading whitespace and comments (`/* */`, `--` and `#` to end of line) but stops at a
@@ -1420,15 +1341,6 @@ mod tests {
             2,
             "unterminated string",
         );
-    }
-
-    #[test]
-    fn client_quirks_are_found_with_their_lines() {
-        let q = client_quirks("SELECT 1;\n/* outer /* inner */\nSELECT '/* not a comment';\nDELIMITER $$\t\nSELECT 2$$\n");
-        let lines: Vec<u32> = q.iter().map(|(l, _)| *l).collect();
-        assert_eq!(lines, [2, 4], "{q:?}");
-        assert!(q[0].1.contains("nested") && q[1].1.contains("tab"), "{q:?}");
-        assert!(client_quirks("DELIMITER $$\nSELECT 1$$\n/* plain */").is_empty());
     }
 
     #[test]
