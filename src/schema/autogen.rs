@@ -944,11 +944,13 @@ pub fn mysql(from: &Schema, to: &Schema, renames: &Renames) -> Result<Draft> {
     for (d, again) in order {
         d.describe(&mut draft);
         let t = &d.to.name;
+        // A column rename names its table by the old or the new name (`d.from` already
+        // carries the new one, as `apply_renames` left it).
         let old_name = |c: &str| {
             renames
                 .columns
                 .iter()
-                .find(|(tb, _, new)| (tb == t || tb == &d.from.name) && new == c)
+                .find(|(tb, _, new)| renames.table_now(tb) == *t && new == c)
                 .map(|(_, old, _)| old.clone())
         };
         // Rows first get a value where a column becomes NOT NULL.

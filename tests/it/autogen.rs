@@ -532,6 +532,18 @@ INSERT INTO AccountTypes")],
         renamed: &[("Bans", "IPBans")],
         ..NONE
     };
+    column_renamed_in_a_renamed_table_that_changes_otherwise: Case {
+        reversible: true,
+        edits: &[("CREATE TABLE Bans (\n\tIPAddress VARCHAR(45) NOT NULL,\n\tBanTS TIMESTAMP NOT NULL,\n\tPRIMARY KEY (IPAddress)\n", "CREATE TABLE IPBans (\n\tAddress VARCHAR(45) NOT NULL,\n\tBanTS TIMESTAMP NOT NULL,\n\tReason VARCHAR(64) NULL,\n\tPRIMARY KEY (Address)\n")],
+        // The column named by the table's old name, as `--rename`'s help allows.
+        renames: &["Bans=IPBans", "Bans.IPAddress=Address"],
+        changes: &["rename table Bans -> IPBans", "Bans: rename column IPAddress -> Address", "IPBans: add column Reason VARCHAR(64) NULL"],
+        mysql_has: &["RENAME TABLE `Bans` TO `IPBans`", "CHANGE COLUMN `IPAddress` `Address` VARCHAR(45)", "ADD COLUMN `Reason` VARCHAR(64)"],
+        sqlite_has: &["ALTER TABLE \"IPBans\" RENAME COLUMN \"IPAddress\" TO \"Address\""],
+        renamed: &[("Bans", "IPBans")],
+        holds: &["SELECT COUNT(*) FROM IPBans WHERE Address = '192.0.2.1' AND Reason IS NULL"],
+        ..NONE
+    };
 }
 
 /// A draft the server refuses: the seed rows change (which the generator does not write, so

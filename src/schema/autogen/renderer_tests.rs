@@ -704,11 +704,9 @@ fn mysql_renames() {
 #[test]
 fn mysql_column_rename_in_a_renamed_table_that_changes_otherwise() {
     // The column rename named by the table's old name (`--rename Users.Username=Login`, which
-    // `Renames` documents as allowed) in a table that is renamed and gains a column.
-    // Pinned as it is today, which is a bug: the draft has no `CHANGE COLUMN` for Login, as
-    // `mysql` looks the rename up (`old_name`) by the table's new name only; named by the new
-    // name (below) it is there. The SQLite renderer resolves the name (`table_now`) and is
-    // right either way. `new --autogenerate`'s self-check refuses such a draft.
+    // `Renames` documents as allowed) in a table that is renamed and gains a column: its
+    // `CHANGE COLUMN` joins the table's one ALTER, as when it is named by the new name
+    // (below). The reverse (`--reversible`) always names it by the reverse's old name.
     let from = table("Users", vec![id(), nn(col("Username", "VARCHAR(32)"))]);
     let to = table(
         "Accounts",
@@ -729,6 +727,7 @@ fn mysql_column_rename_in_a_renamed_table_that_changes_otherwise() {
             RENAME TABLE `Users` TO `Accounts`;
 
             ALTER TABLE `Accounts`
+              CHANGE COLUMN `Username` `Login` VARCHAR(32) NOT NULL,
               ADD COLUMN `Email` VARCHAR(254) NULL;
 
         "#]],
@@ -736,13 +735,36 @@ fn mysql_column_rename_in_a_renamed_table_that_changes_otherwise() {
     // The same named by the new table name.
     check_mysql(
         vec![from],
-        vec![to],
+        vec![to.clone()],
         &["Users=Accounts", "Accounts.Username=Login"],
         expect![[r#"
             change: rename table Users -> Accounts
             change: Accounts: rename column Username -> Login
             change: Accounts: add column Email VARCHAR(254) NULL
             RENAME TABLE `Users` TO `Accounts`;
+
+            ALTER TABLE `Accounts`
+              CHANGE COLUMN `Username` `Login` VARCHAR(32) NOT NULL,
+              ADD COLUMN `Email` VARCHAR(254) NULL;
+
+        "#]],
+    );
+    // A column that becomes NOT NULL too: the rows are filled under its old name, in the
+    // table under its new name (the RENAME TABLE comes first, the CHANGE after the UPDATE).
+    let nullable = table("Users", vec![id(), col("Username", "VARCHAR(32)")]);
+    check_mysql(
+        vec![nullable],
+        vec![to],
+        &["Users=Accounts", "Users.Username=Login"],
+        expect![[r#"
+            change: rename table Users -> Accounts
+            change: Users: rename column Username -> Login
+            change: Accounts: add column Email VARCHAR(254) NULL
+            change: Accounts: column Login: VARCHAR(32) NULL -> VARCHAR(32) NOT NULL
+            -- aurweb-migrate: review not-null Accounts.Login: NOT NULL without a default: existing NULLs become ''
+            RENAME TABLE `Users` TO `Accounts`;
+
+            UPDATE `Accounts` SET `Username` = '' WHERE `Username` IS NULL;
 
             ALTER TABLE `Accounts`
               CHANGE COLUMN `Username` `Login` VARCHAR(32) NOT NULL,
