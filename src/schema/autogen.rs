@@ -1380,12 +1380,14 @@ pub fn sqlite(
 }
 
 /// Review markers for what the generator does not write: views, triggers and CHECK
-/// constraints that differ, and rows (seed data) that differ.
+/// constraints that differ, rows (seed data) that differ, and the rows of a table the
+/// migration creates (empty). A renamed table's rows are compared with its old name's.
 pub fn unsupported(
     from_definitions: &[Definition],
     to_definitions: &[Definition],
     from_rows: &[(String, Vec<Vec<Option<String>>>)],
     to_rows: &[(String, Vec<Vec<Option<String>>>)],
+    renames: &Renames,
 ) -> Vec<Marker> {
     let mut out = Vec::new();
     let others = |defs: &[Definition]| -> BTreeMap<(String, String), String> {
@@ -1412,9 +1414,12 @@ pub fn unsupported(
         ));
     }
     for (table, rows) in to_rows {
-        let before = from_rows.iter().find(|(t, _)| t == table).map(|(_, r)| r);
-        if let Some(before) = before {
-            if before != rows {
+        let before = from_rows
+            .iter()
+            .find(|(t, _)| renames.table_now(t) == *table)
+            .map(|(_, r)| r);
+        match before {
+            Some(before) if before != rows => {
                 out.push(Marker::new(
                     "unsupported",
                     table,
@@ -1425,6 +1430,18 @@ pub fn unsupported(
                     ),
                 ));
             }
+            // A new table: the migration creates it empty.
+            None if !rows.is_empty() => {
+                out.push(Marker::new(
+                    "unsupported",
+                    table,
+                    format!(
+                        "its rows (seed data) are missing ({} in schema/, the migration creates the table empty): the generator does not write rows; add INSERT statements by hand",
+                        rows.len()
+                    ),
+                ));
+            }
+            _ => {}
         }
     }
     out
