@@ -244,6 +244,7 @@ async fn generate(
             &head_defs,
             &replayed.rows,
             &head.rows,
+            renames,
         ));
         let up = draft.text(target.description, target.source);
         timing.generate_ms = ms(started);

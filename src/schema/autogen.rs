@@ -944,11 +944,13 @@ pub fn mysql(from: &Schema, to: &Schema, renames: &Renames) -> Result<Draft> {
     for (d, again) in order {
         d.describe(&mut draft);
         let t = &d.to.name;
+        // A column rename names its table by the old or the new name (`d.from` already
+        // carries the new one, as `apply_renames` left it).
         let old_name = |c: &str| {
             renames
                 .columns
                 .iter()
-                .find(|(tb, _, new)| (tb == t || tb == &d.from.name) && new == c)
+                .find(|(tb, _, new)| renames.table_now(tb) == *t && new == c)
                 .map(|(_, old, _)| old.clone())
         };
         // Rows first get a value where a column becomes NOT NULL.
@@ -1378,12 +1380,14 @@ pub fn sqlite(
 }
 
 /// Review markers for what the generator does not write: views, triggers and CHECK
-/// constraints that differ, and rows (seed data) that differ.
+/// constraints that differ, rows (seed data) that differ, and the rows of a table the
+/// migration creates (empty). A renamed table's rows are compared with its old name's.
 pub fn unsupported(
     from_definitions: &[Definition],
     to_definitions: &[Definition],
     from_rows: &[(String, Vec<Vec<Option<String>>>)],
     to_rows: &[(String, Vec<Vec<Option<String>>>)],
+    renames: &Renames,
 ) -> Vec<Marker> {
     let mut out = Vec::new();
     let others = |defs: &[Definition]| -> BTreeMap<(String, String), String> {
@@ -1410,9 +1414,12 @@ pub fn unsupported(
         ));
     }
     for (table, rows) in to_rows {
-        let before = from_rows.iter().find(|(t, _)| t == table).map(|(_, r)| r);
-        if let Some(before) = before {
-            if before != rows {
+        let before = from_rows
+            .iter()
+            .find(|(t, _)| renames.table_now(t) == *table)
+            .map(|(_, r)| r);
+        match before {
+            Some(before) if before != rows => {
                 out.push(Marker::new(
                     "unsupported",
                     table,
@@ -1423,6 +1430,18 @@ pub fn unsupported(
                     ),
                 ));
             }
+            // A new table: the migration creates it empty.
+            None if !rows.is_empty() => {
+                out.push(Marker::new(
+                    "unsupported",
+                    table,
+                    format!(
+                        "its rows (seed data) are missing ({} in schema/, the migration creates the table empty): the generator does not write rows; add INSERT statements by hand",
+                        rows.len()
+                    ),
+                ));
+            }
+            _ => {}
         }
     }
     out

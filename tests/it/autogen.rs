@@ -53,6 +53,9 @@ struct Case {
     sqlite_has: &'static [&'static str],
     sqlite_lacks: &'static [&'static str],
     mysql_has: &'static [&'static str],
+    /// Statements the review adds at the end of both dialects' files, with the markers
+    /// deleted: what the markers leave to a person (seed rows).
+    review: &'static [&'static str],
     /// Tables whose rows go (dropped) or move (renamed: `(old, new)`).
     dropped: &'static [&'static str],
     renamed: &'static [(&'static str, &'static str)],
@@ -68,6 +71,7 @@ const NONE: Case = Case {
     renames: &[],
     changes: &[],
     markers: &[],
+    review: &[],
     sqlite_has: &[],
     sqlite_lacks: &[],
     mysql_has: &[],
@@ -231,6 +235,16 @@ fn run_case(case: &Case) {
     if case.reversible || !marked.is_empty() {
         for f in &all_files {
             clear_markers(&env, f);
+        }
+    }
+    if !case.review.is_empty() {
+        for f in [&mysql_file, &sqlite_file] {
+            let mut reviewed = text(&env, f);
+            for statement in case.review {
+                reviewed.push_str(statement);
+                reviewed.push('\n');
+            }
+            env.write(f, reviewed);
         }
     }
 
@@ -523,6 +537,28 @@ INSERT INTO AccountTypes")],
         markers: &["rename-candidate Users.IRCNick", "drop-column Users.IRCNick"],
         ..NONE
     };
+    // The draft creates the table empty: a marker in both dialects' files, and the review
+    // adds the rows (`verify` compares them with schema/'s).
+    add_table_with_seed_rows: Case {
+        edits: &[("INSERT INTO AccountTypes", "CREATE TABLE Widgets (
+\tID INTEGER UNSIGNED NOT NULL AUTO_INCREMENT,
+\tName VARCHAR(32) NOT NULL DEFAULT '',
+\tPRIMARY KEY (ID)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+
+INSERT INTO Widgets (ID, Name) VALUES
+\t(1, 'gear'),
+\t(2, 'sprocket');
+
+INSERT INTO AccountTypes")],
+        changes: &["create table Widgets"],
+        markers: &["unsupported Widgets"],
+        mysql_has: &["review unsupported Widgets: its rows (seed data) are missing (2 in schema/"],
+        sqlite_has: &["review unsupported Widgets: its rows (seed data) are missing (2 in schema/"],
+        review: &["INSERT INTO Widgets (ID, Name) VALUES (1, 'gear'), (2, 'sprocket');"],
+        holds: &["SELECT COUNT(*) FROM Widgets WHERE ID = 2 AND Name = 'sprocket'"],
+        ..NONE
+    };
     table_renamed_when_asked: Case {
         edits: &[("CREATE TABLE Bans (", "CREATE TABLE IPBans (")],
         renames: &["Bans=IPBans"],
@@ -530,6 +566,18 @@ INSERT INTO AccountTypes")],
         mysql_has: &["RENAME TABLE `Bans` TO `IPBans`"],
         sqlite_has: &["ALTER TABLE \"Bans\" RENAME TO \"IPBans\""],
         renamed: &[("Bans", "IPBans")],
+        ..NONE
+    };
+    column_renamed_in_a_renamed_table_that_changes_otherwise: Case {
+        reversible: true,
+        edits: &[("CREATE TABLE Bans (\n\tIPAddress VARCHAR(45) NOT NULL,\n\tBanTS TIMESTAMP NOT NULL,\n\tPRIMARY KEY (IPAddress)\n", "CREATE TABLE IPBans (\n\tAddress VARCHAR(45) NOT NULL,\n\tBanTS TIMESTAMP NOT NULL,\n\tReason VARCHAR(64) NULL,\n\tPRIMARY KEY (Address)\n")],
+        // The column named by the table's old name, as `--rename`'s help allows.
+        renames: &["Bans=IPBans", "Bans.IPAddress=Address"],
+        changes: &["rename table Bans -> IPBans", "Bans: rename column IPAddress -> Address", "IPBans: add column Reason VARCHAR(64) NULL"],
+        mysql_has: &["RENAME TABLE `Bans` TO `IPBans`", "CHANGE COLUMN `IPAddress` `Address` VARCHAR(45)", "ADD COLUMN `Reason` VARCHAR(64)"],
+        sqlite_has: &["ALTER TABLE \"IPBans\" RENAME COLUMN \"IPAddress\" TO \"Address\""],
+        renamed: &[("Bans", "IPBans")],
+        holds: &["SELECT COUNT(*) FROM IPBans WHERE Address = '192.0.2.1' AND Reason IS NULL"],
         ..NONE
     };
 }
