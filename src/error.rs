@@ -41,6 +41,123 @@ pub enum Error {
     #[error(transparent)]
     Schema(#[from] crate::schema::SchemaError),
 
+    // -----------------------------------------------------------------------------------------
+    // The tool's settings: flags, the TOML config file, aurweb's INI file (exit 2, kind usage).
+    // A value that can be pointed at says `path:line`.
+    /// The TOML config file or aurweb's INI file does not parse: the parser's message, at the
+    /// line it names (exit 2).
+    #[error("{0}")]
+    Syntax(InputError),
+
+    /// A database URL that does not parse (exit 2). `url` has its password replaced by `***`;
+    /// `context` names where the URL came from (`--database-url`, `file:line`, …).
+    #[error("{}invalid database URL \"{url}\": {why}", Context(.context))]
+    InvalidUrl {
+        context: Option<String>,
+        url: String,
+        why: String,
+    },
+
+    /// A version-table name that is not an identifier the tool accepts (exit 2). `context`
+    /// names where it came from (`--table`, `file:line`).
+    #[error("{}invalid table name {name:?}: it must be 1 to 64 characters, letters, digits and underscores, not starting with a digit", Context(.context))]
+    InvalidTableName {
+        context: Option<String>,
+        name: String,
+    },
+
+    /// The cluster lock table's name (the version table's plus `_lock`) is too long (exit 2).
+    #[error("on a cluster the lock table is named after the version table ({name}), which makes it longer than 64 characters: choose a shorter --table")]
+    LockTableNameTooLong { name: String },
+
+    /// An output option (`format`, `-v`, …) in the config file: they are chosen per command
+    /// (exit 2).
+    #[error("{}:{line}: {key} is not a config file setting: output options are chosen per command (pass {flag}), so that a shared config cannot change what a script or a person reads", .path.display())]
+    NotAFileSetting {
+        path: PathBuf,
+        line: usize,
+        key: &'static str,
+        flag: &'static str,
+    },
+
+    /// The config file's `ssl_mode` is none of the modes (exit 2).
+    #[error("{}:{line}: ssl_mode {value:?}: expected one of {}", .path.display(), .expected.join(", "))]
+    BadSslMode {
+        path: PathBuf,
+        line: usize,
+        value: String,
+        expected: &'static [&'static str],
+    },
+
+    /// The config file gives one of `ssl_cert` and `ssl_key` without the other (exit 2).
+    #[error("{}: ssl_cert and ssl_key go together", .path.display())]
+    CertWithoutKey { path: PathBuf },
+
+    /// `--connect-timeout 0` (exit 2).
+    #[error("--connect-timeout: must be at least 1 second")]
+    ZeroConnectTimeout,
+
+    /// `connect_timeout = 0` in the config file (exit 2).
+    #[error("{}:{line}: connect_timeout must be at least 1 second", .path.display())]
+    ZeroConnectTimeoutInFile { path: PathBuf, line: usize },
+
+    /// The TLS client key cannot be read (exit 2).
+    #[error("ssl-key {}: cannot read it: {message}", .path.display())]
+    UnreadableKey { path: PathBuf, message: String },
+
+    /// The TLS client key is readable by others than its owner (exit 2); `mode` is its
+    /// permission bits.
+    #[error("ssl-key {}: the key is readable by others (mode {mode:03o}); allow its owner only: chmod 600 {}", .path.display(), .path.display())]
+    OpenKey { path: PathBuf, mode: u32 },
+
+    /// The config file's `password_file` cannot be read (exit 2).
+    #[error("{}: cannot read password_file {}: {message}", .config.display(), .path.display())]
+    UnreadablePasswordFile {
+        config: PathBuf,
+        path: PathBuf,
+        message: String,
+    },
+
+    /// The config file's `password_file` is empty (exit 2).
+    #[error("{}: password_file {} is empty", .config.display(), .path.display())]
+    EmptyPasswordFile { config: PathBuf, path: PathBuf },
+
+    /// aurweb's config file is not UTF-8 (exit 2).
+    #[error("{}: not valid UTF-8", .path.display())]
+    NotUtf8 { path: PathBuf },
+
+    /// aurweb's config (`path`, over `defaults` when that file exists) has no `[database]`
+    /// section (exit 2).
+    #[error("{}: no [database] section", IniFiles(.path, .defaults))]
+    NoDatabaseSection {
+        path: PathBuf,
+        defaults: Option<PathBuf>,
+    },
+
+    /// aurweb's config lacks a `[database]` key the target needs, or leaves it empty (exit 2).
+    #[error("{}: [database] has no \"{key}\"", IniFiles(.path, .defaults))]
+    MissingDatabaseKey {
+        path: PathBuf,
+        defaults: Option<PathBuf>,
+        key: &'static str,
+    },
+
+    /// aurweb's config has a `[database] port` that is not 1-65535 (exit 2).
+    #[error("{}:{line}: invalid port \"{value}\" (expected 1-65535)", .path.display())]
+    BadPort {
+        path: PathBuf,
+        line: usize,
+        value: String,
+    },
+
+    /// aurweb's config names a `[database] backend` other than mysql and sqlite (exit 2).
+    #[error("{}:{line}: unknown database backend \"{value}\" (expected mysql or sqlite)", .path.display())]
+    UnknownBackend {
+        path: PathBuf,
+        line: usize,
+        value: String,
+    },
+
     /// A version named by a flag (`--to`, `--from`) that no migration has (exit 2).
     #[error("{flag} {version}: no migration has that version in {}", .dir.display())]
     UnknownVersion {
@@ -232,6 +349,30 @@ pub(crate) fn statement_ranges(committed: &[(usize, u32)], path: &std::path::Pat
         .join(", ")
 }
 
+/// Where a setting came from, then `: `; nothing when that is not known.
+struct Context<'a>(&'a Option<String>);
+
+impl fmt::Display for Context<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(context) => write!(f, "{context}: "),
+            None => Ok(()),
+        }
+    }
+}
+
+/// aurweb's config file, and the `.defaults` file read under it when there is one.
+struct IniFiles<'a>(&'a PathBuf, &'a Option<PathBuf>);
+
+impl fmt::Display for IniFiles<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.1 {
+            Some(defaults) => write!(f, "{} (with {})", self.0.display(), defaults.display()),
+            None => write!(f, "{}", self.0.display()),
+        }
+    }
+}
+
 fn list_input(errors: &[InputError]) -> String {
     errors
         .iter()
@@ -252,6 +393,24 @@ impl Error {
     /// The documented process exit code for this error.
     pub fn exit_code(&self) -> i32 {
         match self {
+            Error::Syntax(_)
+            | Error::InvalidUrl { .. }
+            | Error::InvalidTableName { .. }
+            | Error::LockTableNameTooLong { .. }
+            | Error::NotAFileSetting { .. }
+            | Error::BadSslMode { .. }
+            | Error::CertWithoutKey { .. }
+            | Error::ZeroConnectTimeout
+            | Error::ZeroConnectTimeoutInFile { .. }
+            | Error::UnreadableKey { .. }
+            | Error::OpenKey { .. }
+            | Error::UnreadablePasswordFile { .. }
+            | Error::EmptyPasswordFile { .. }
+            | Error::NotUtf8 { .. }
+            | Error::NoDatabaseSection { .. }
+            | Error::MissingDatabaseKey { .. }
+            | Error::BadPort { .. }
+            | Error::UnknownBackend { .. } => 2,
             Error::Usage(_)
             | Error::UnknownVersion { .. }
             | Error::MissingDirectory { .. }
@@ -277,6 +436,24 @@ impl Error {
     /// The machine-readable kind of the failure (`error.kind` in JSON output).
     pub fn kind(&self) -> &'static str {
         match self {
+            Error::Syntax(_)
+            | Error::InvalidUrl { .. }
+            | Error::InvalidTableName { .. }
+            | Error::LockTableNameTooLong { .. }
+            | Error::NotAFileSetting { .. }
+            | Error::BadSslMode { .. }
+            | Error::CertWithoutKey { .. }
+            | Error::ZeroConnectTimeout
+            | Error::ZeroConnectTimeoutInFile { .. }
+            | Error::UnreadableKey { .. }
+            | Error::OpenKey { .. }
+            | Error::UnreadablePasswordFile { .. }
+            | Error::EmptyPasswordFile { .. }
+            | Error::NotUtf8 { .. }
+            | Error::NoDatabaseSection { .. }
+            | Error::MissingDatabaseKey { .. }
+            | Error::BadPort { .. }
+            | Error::UnknownBackend { .. } => "usage",
             Error::Usage(_)
             | Error::UnknownVersion { .. }
             | Error::MissingDirectory { .. }

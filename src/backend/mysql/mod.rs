@@ -516,11 +516,8 @@ impl Mysql {
     /// The migration lock on a Galera cluster: the lease row beside the version table.
     async fn lock_cluster(&mut self) -> Result<()> {
         let name = self.lock_table_name();
-        let table = TableName::new(&name).map_err(|_| {
-            Error::Usage(format!(
-                "on a cluster the lock table is named after the version table ({name}), which makes it longer than 64 characters: choose a shorter --table"
-            ))
-        })?;
+        let table = TableName::new(&name)
+            .map_err(|_| Error::LockTableNameTooLong { name: name.clone() })?;
         let me = lease::Holder {
             who: format!("{} (pid {})", history::whoami(), std::process::id()),
             since: history::now_utc(),
