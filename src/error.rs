@@ -42,6 +42,89 @@ pub enum Error {
     Schema(#[from] crate::schema::SchemaError),
 
     // -----------------------------------------------------------------------------------------
+    // Files and directories a command reads or writes, and what a command needs that the
+    // invocation does not give (exit 2, kind usage).
+    /// A file or directory the tool creates cannot be created (exit 2).
+    #[error("cannot create {}: {error}", .path.display())]
+    CannotCreate {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+
+    /// A file the tool writes cannot be written (exit 2).
+    #[error("cannot write {}: {error}", .path.display())]
+    CannotWrite {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+
+    /// The thread that reads the migrations stopped without an answer (exit 2).
+    #[error("reading the migrations failed")]
+    ReadingMigrationsFailed,
+
+    /// A directory of migrations that holds none (exit 2).
+    #[error("no migrations in {}", .dir.display())]
+    NoMigrations { dir: PathBuf },
+
+    /// `new`'s description gives nothing to name the file with (exit 2).
+    #[error("description {description:?} has no letters or digits to name the file with")]
+    NoNameInDescription { description: String },
+
+    /// `new` with the embedded migrations, which are not files (exit 2). `origin` says why
+    /// they are the ones in use.
+    #[error("the migrations in use are the ones built into aurweb-migrate ({origin}); `new` writes files, so create a migrations directory (mkdir migrations) or pass -m DIR")]
+    NewWithEmbedded { origin: String },
+
+    /// `new --autogenerate` with the embedded migrations (exit 2).
+    #[error("new --autogenerate writes files, but the migrations in use are the ones built into aurweb-migrate ({origin}); pass -m DIR")]
+    AutogenerateWithEmbedded { origin: String },
+
+    /// `new --autogenerate` with the embedded schema (exit 2).
+    #[error("new --autogenerate reads and writes the schema directory, but the schema in use is the built-in one; pass --schema DIR")]
+    AutogenerateWithEmbeddedSchema,
+
+    /// `new --autogenerate` with a schema directory that holds no schema file (exit 2).
+    #[error("new --autogenerate compares the schema files with the migrations, and {} has neither mysql.sql nor sqlite.sql", .dir.display())]
+    AutogenerateWithoutSchema { dir: PathBuf },
+
+    /// `new --autogenerate` with a MySQL schema file and no server to read it on (exit 2).
+    #[error("new --autogenerate reads {} into scratch databases on a MySQL/MariaDB server: give one with -d mysql://USER@HOST/DB (only its server is used, as for verify)", .path.display())]
+    AutogenerateNeedsServer { path: PathBuf },
+
+    /// The version `new` would write is not a number (exit 2).
+    #[error("the next version {version} is not a number")]
+    VersionNotNumber { version: String },
+
+    /// `verify` without the schema file of a dialect it checks (exit 2). `place` names the
+    /// schema directory, or the embedded schema.
+    #[error("verify: no {file} in {place}: verify compares that file (the full current schema, headed `-- schema-version: N`) with a replay of {}; write it, or point --schema at the directory holding it", .migrations.display())]
+    VerifyWithoutSchema {
+        file: String,
+        place: String,
+        migrations: PathBuf,
+    },
+
+    /// `verify` of MySQL/MariaDB without a server to build it on (exit 2).
+    #[error("verify: the MySQL/MariaDB half was not checked: no server is configured; give one with -d mysql://USER@HOST/DB (only its server is used, for scratch databases), or check SQLite alone with --dialect sqlite")]
+    VerifyNeedsServer,
+
+    /// A schema file `command` reads is not in `place` (exit 2).
+    #[error("{command}: no {file} in {place}")]
+    NoSchemaFile {
+        command: &'static str,
+        file: String,
+        place: String,
+    },
+
+    /// `schema render` of MySQL, which is the source the SQLite file is rendered from (exit 2).
+    #[error("schema render: schema/mysql.sql is the source; render --dialect sqlite from it")]
+    RenderFromMysqlOnly,
+
+    /// `schema render` without a server to read the MySQL schema on (exit 2).
+    #[error("schema render --dialect sqlite reads schema/mysql.sql into a scratch database on a MySQL/MariaDB server: give one with -d mysql://USER@HOST/DB (only its server is used)")]
+    RenderNeedsServer,
+
+    // -----------------------------------------------------------------------------------------
     // The tool's settings: flags, the TOML config file, aurweb's INI file (exit 2, kind usage).
     // A value that can be pointed at says `path:line`.
     /// The TOML config file or aurweb's INI file does not parse: the parser's message, at the
@@ -393,6 +476,22 @@ impl Error {
     /// The documented process exit code for this error.
     pub fn exit_code(&self) -> i32 {
         match self {
+            Error::CannotCreate { .. }
+            | Error::CannotWrite { .. }
+            | Error::ReadingMigrationsFailed
+            | Error::NoMigrations { .. }
+            | Error::NoNameInDescription { .. }
+            | Error::NewWithEmbedded { .. }
+            | Error::AutogenerateWithEmbedded { .. }
+            | Error::AutogenerateWithEmbeddedSchema
+            | Error::AutogenerateWithoutSchema { .. }
+            | Error::AutogenerateNeedsServer { .. }
+            | Error::VersionNotNumber { .. }
+            | Error::VerifyWithoutSchema { .. }
+            | Error::VerifyNeedsServer
+            | Error::NoSchemaFile { .. }
+            | Error::RenderFromMysqlOnly
+            | Error::RenderNeedsServer => 2,
             Error::Syntax(_)
             | Error::InvalidUrl { .. }
             | Error::InvalidTableName { .. }
@@ -436,6 +535,22 @@ impl Error {
     /// The machine-readable kind of the failure (`error.kind` in JSON output).
     pub fn kind(&self) -> &'static str {
         match self {
+            Error::CannotCreate { .. }
+            | Error::CannotWrite { .. }
+            | Error::ReadingMigrationsFailed
+            | Error::NoMigrations { .. }
+            | Error::NoNameInDescription { .. }
+            | Error::NewWithEmbedded { .. }
+            | Error::AutogenerateWithEmbedded { .. }
+            | Error::AutogenerateWithEmbeddedSchema
+            | Error::AutogenerateWithoutSchema { .. }
+            | Error::AutogenerateNeedsServer { .. }
+            | Error::VersionNotNumber { .. }
+            | Error::VerifyWithoutSchema { .. }
+            | Error::VerifyNeedsServer
+            | Error::NoSchemaFile { .. }
+            | Error::RenderFromMysqlOnly
+            | Error::RenderNeedsServer => "usage",
             Error::Syntax(_)
             | Error::InvalidUrl { .. }
             | Error::InvalidTableName { .. }

@@ -101,10 +101,11 @@ pub async fn verify(
         let dialect = place.dialect();
         let started = Instant::now();
         let Some(file) = file else {
-            return Err(Error::Usage(format!(
-                "verify: no {} in the schema directory",
-                crate::source::schema_file_name(dialect)
-            )));
+            return Err(Error::NoSchemaFile {
+                command: "verify",
+                file: crate::source::schema_file_name(dialect),
+                place: "the schema directory".to_string(),
+            });
         };
         let newest = set.migrations.last().map(|m| m.version);
         let mut differences = Vec::new();

@@ -753,12 +753,10 @@ impl ConfigReport {
 
 /// Reads the site config a `config` command works on.
 pub fn read_file(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|e| {
-        Error::Usage(format!(
-            "cannot read the config file {}: {}",
-            path.display(),
-            io_message(&e)
-        ))
+    std::fs::read(path).map_err(|e| Error::Unreadable {
+        what: "the config file ",
+        path: path.to_path_buf(),
+        message: io_message(&e),
     })
 }
 
