@@ -125,6 +125,73 @@ pub enum Error {
     RenderNeedsServer,
 
     // -----------------------------------------------------------------------------------------
+    // Database errors outside a migration (exit 3, kind database). `target` names the
+    // database: a file's path, or a redacted URL.
+    /// The database answered with an error (exit 3). `action` says what the tool was doing,
+    /// where it helps (`reading the catalogue`).
+    #[error("database error: {target}: {}{message}", Context(.action))]
+    DatabaseFailed {
+        target: String,
+        action: Option<&'static str>,
+        message: String,
+    },
+
+    /// A row of the version table that the tool cannot read (exit 3).
+    #[error("database error: {target}: unreadable row in version table {table}: {message}")]
+    UnreadableRow {
+        target: String,
+        table: String,
+        message: String,
+    },
+
+    /// The server went silent (exit 3): no answer within the lock and connect timeouts.
+    #[error("database error: {target}: the connection was lost: no answer within {seconds}s (--lock-timeout + --connect-timeout)")]
+    ConnectionLost { target: String, seconds: u64 },
+
+    /// The server went silent while the tool waited for the migration lock (exit 3).
+    #[error("database error: {target}: the connection was lost while waiting for the migration lock (no answer to GET_LOCK within {seconds}s)")]
+    LostWaitingForLock { target: String, seconds: u64 },
+
+    /// `GET_LOCK` answered NULL (exit 3).
+    #[error("database error: {target}: GET_LOCK({name:?}) failed")]
+    GetLockFailed { target: String, name: String },
+
+    /// Another runner took the cluster's lease over from this silent one (exit 3).
+    #[error("database error: {target}: the cluster's migration lock was taken over by another runner (this one was silent for longer than the lease): stopped before writing anything more")]
+    LeaseTakenOver { target: String },
+
+    /// A scratch database was asked for with a collation that is not a plain name (exit 3).
+    #[error("database error: unexpected collation name {name:?}")]
+    BadCollation { name: String },
+
+    /// A scratch database cannot be made on the server (exit 3); `database` is the configured
+    /// one, whose name prefixes the scratch databases'.
+    #[error("database error: cannot create the scratch database {name} (the tool builds the expected schema there; the user needs CREATE and DROP on `{database}\\_migrate\\_%`): {error}")]
+    ScratchDatabase {
+        name: String,
+        database: String,
+        error: Box<Error>,
+    },
+
+    /// A directory for SQLite scratch files cannot be made (exit 3).
+    #[error("database error: cannot create {}: {error}", .path.display())]
+    ScratchDirectory {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+
+    /// Every name tried for a scratch directory is taken (exit 3); `last` is the last one.
+    #[error("database error: cannot create a scratch directory: {} and 15 others exist", .last.display())]
+    ScratchDirectoriesTaken { last: PathBuf },
+
+    /// A database file (or a companion: `-wal`, …) cannot be removed (exit 3).
+    #[error("database error: cannot remove {}: {error}", .path.display())]
+    CannotRemove {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+
+    // -----------------------------------------------------------------------------------------
     // The tool's settings: flags, the TOML config file, aurweb's INI file (exit 2, kind usage).
     // A value that can be pointed at says `path:line`.
     /// The TOML config file or aurweb's INI file does not parse: the parser's message, at the
@@ -432,10 +499,11 @@ pub(crate) fn statement_ranges(committed: &[(usize, u32)], path: &std::path::Pat
         .join(", ")
 }
 
-/// Where a setting came from, then `: `; nothing when that is not known.
-struct Context<'a>(&'a Option<String>);
+/// A context (where a setting came from, what the tool was doing), then `: `; nothing
+/// without one.
+struct Context<'a, T>(&'a Option<T>);
 
-impl fmt::Display for Context<'_> {
+impl<T: fmt::Display> fmt::Display for Context<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.0 {
             Some(context) => write!(f, "{context}: "),
@@ -476,6 +544,17 @@ impl Error {
     /// The documented process exit code for this error.
     pub fn exit_code(&self) -> i32 {
         match self {
+            Error::DatabaseFailed { .. }
+            | Error::UnreadableRow { .. }
+            | Error::ConnectionLost { .. }
+            | Error::LostWaitingForLock { .. }
+            | Error::GetLockFailed { .. }
+            | Error::LeaseTakenOver { .. }
+            | Error::BadCollation { .. }
+            | Error::ScratchDatabase { .. }
+            | Error::ScratchDirectory { .. }
+            | Error::ScratchDirectoriesTaken { .. }
+            | Error::CannotRemove { .. } => 3,
             Error::CannotCreate { .. }
             | Error::CannotWrite { .. }
             | Error::ReadingMigrationsFailed
@@ -535,6 +614,17 @@ impl Error {
     /// The machine-readable kind of the failure (`error.kind` in JSON output).
     pub fn kind(&self) -> &'static str {
         match self {
+            Error::DatabaseFailed { .. }
+            | Error::UnreadableRow { .. }
+            | Error::ConnectionLost { .. }
+            | Error::LostWaitingForLock { .. }
+            | Error::GetLockFailed { .. }
+            | Error::LeaseTakenOver { .. }
+            | Error::BadCollation { .. }
+            | Error::ScratchDatabase { .. }
+            | Error::ScratchDirectory { .. }
+            | Error::ScratchDirectoriesTaken { .. }
+            | Error::CannotRemove { .. } => "database",
             Error::CannotCreate { .. }
             | Error::CannotWrite { .. }
             | Error::ReadingMigrationsFailed

@@ -322,9 +322,11 @@ where
             (0..r.len())
                 .map(|i| {
                     r.try_get::<Option<String>, _>(i).map_err(|e| {
-                        crate::error::Error::Database(format!(
-                            "{describe}: reading the catalogue: {e}"
-                        ))
+                        crate::error::Error::DatabaseFailed {
+                            target: describe.to_string(),
+                            action: Some("reading the catalogue"),
+                            message: e.to_string(),
+                        }
                     })
                 })
                 .collect()

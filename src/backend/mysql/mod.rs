@@ -294,7 +294,11 @@ pub async fn administer(
     };
     match tokio::time::timeout(timeout, work).await {
         Ok(Ok(())) => Ok(()),
-        Ok(Err(e)) => Err(Error::Database(format!("{describe}: {}", message(&e)))),
+        Ok(Err(e)) => Err(Error::DatabaseFailed {
+            target: describe,
+            action: None,
+            message: message(&e),
+        }),
         Err(_) => Err(Error::Connect {
             target: describe,
             message: format!(
@@ -490,15 +494,18 @@ impl Mysql {
     }
 
     fn db_error(&self, e: &sqlx::Error) -> Error {
-        Error::Database(format!("{}: {}", self.describe, message(e)))
+        Error::DatabaseFailed {
+            target: self.describe.clone(),
+            action: None,
+            message: message(e),
+        }
     }
 
     fn lost_error(&self) -> Error {
-        Error::Database(format!(
-            "{}: the connection was lost: no answer within {}s (--lock-timeout + --connect-timeout)",
-            self.describe,
-            (self.timeouts.lock + self.timeouts.connect).as_secs()
-        ))
+        Error::ConnectionLost {
+            target: self.describe.clone(),
+            seconds: (self.timeouts.lock + self.timeouts.connect).as_secs(),
+        }
     }
 
     /// The name of the cluster's lock table beside the version table.
@@ -825,11 +832,10 @@ impl Backend for Mysql {
         self.table_exists = true;
         rows.iter()
             .map(|r| {
-                row_from(r).map_err(|m| {
-                    Error::Database(format!(
-                        "{}: unreadable row in version table {}: {m}",
-                        self.describe, self.table
-                    ))
+                row_from(r).map_err(|message| Error::UnreadableRow {
+                    target: self.describe.clone(),
+                    table: self.table.to_string(),
+                    message,
                 })
             })
             .collect()
@@ -890,11 +896,10 @@ impl Backend for Mysql {
             Ok(r) => r.map_err(|e| self.db_error(&e))?,
             Err(_) => {
                 self.broken = true;
-                return Err(Error::Database(format!(
-                    "{}: the connection was lost while waiting for the migration lock (no answer to GET_LOCK within {}s)",
-                    self.describe,
-                    bound.as_secs()
-                )));
+                return Err(Error::LostWaitingForLock {
+                    target: self.describe.clone(),
+                    seconds: bound.as_secs(),
+                });
             }
         };
         match got {
@@ -906,10 +911,10 @@ impl Backend for Mysql {
                 seconds,
                 holder: self.lock_holder().await,
             }),
-            None => Err(Error::Database(format!(
-                "{}: GET_LOCK({:?}) failed",
-                self.describe, self.lock_name
-            ))),
+            None => Err(Error::GetLockFailed {
+                target: self.describe.clone(),
+                name: self.lock_name.clone(),
+            }),
         }
     }
 
