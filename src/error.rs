@@ -125,6 +125,58 @@ pub enum Error {
     RenderNeedsServer,
 
     // -----------------------------------------------------------------------------------------
+    // Writes that cannot be made, said with everything left as it was (exit 3, kind
+    // not-writable): the database cannot take the run's writes (a read-only server, a replica;
+    // an account that may not write the version table), or `config upgrade` cannot replace the
+    // site config file.
+    /// The server is read-only (a replica?): `setting` (`read_only`, `innodb_read_only`) is ON
+    /// (exit 3).
+    #[error("{target}: the server is read-only ({setting}=ON: a replica?); nothing was written: run the upgrade against the primary")]
+    ServerReadOnly {
+        target: String,
+        setting: &'static str,
+    },
+
+    /// The server refused a probe write with `ER_OPTION_PREVENTS_STATEMENT` (exit 3).
+    #[error("{target}: the server refuses writes ({message}); nothing was written: run the upgrade against the primary")]
+    ServerRefusesWrites { target: String, message: String },
+
+    /// The account may not write the version table (exit 3).
+    #[error("{target}: {account} may not write the version table {table}: {message}; nothing was written: grant it CREATE, INSERT, UPDATE and DELETE on the database (and what the migrations need), or run as an account that has them")]
+    AccountMayNotWrite {
+        target: String,
+        account: String,
+        table: String,
+        message: String,
+    },
+
+    /// `config upgrade`: the site config file (or its directory) cannot be looked at (exit 3).
+    #[error("cannot write {}: {message}; nothing was written", .path.display())]
+    SiteConfigUnwritable { path: PathBuf, message: String },
+
+    /// `config upgrade`: the site config file has no write permission bit (exit 3).
+    #[error("cannot write {}: the file is read-only (mode {mode:04o}); nothing was written", .path.display())]
+    SiteConfigReadOnly { path: PathBuf, mode: u32 },
+
+    /// `config upgrade`: the site config file's directory, where its replacement is written
+    /// first, is read-only (exit 3).
+    #[error("cannot write {}: its directory {} is read-only (mode {mode:04o}), and the file is replaced through a temporary file there; nothing was written", .path.display(), .dir.display())]
+    SiteConfigDirectoryReadOnly {
+        path: PathBuf,
+        dir: PathBuf,
+        mode: u32,
+    },
+
+    /// `config upgrade`: replacing the site config file failed at `step` (exit 3); the file is
+    /// unchanged.
+    #[error("cannot write {} ({step}: {message}); the file is unchanged", .path.display())]
+    SiteConfigWriteFailed {
+        path: PathBuf,
+        step: &'static str,
+        message: String,
+    },
+
+    // -----------------------------------------------------------------------------------------
     // Database errors outside a migration (exit 3, kind database). `target` names the
     // database: a file's path, or a redacted URL.
     /// The database answered with an error (exit 3). `action` says what the tool was doing,
@@ -398,11 +450,6 @@ pub enum Error {
     #[error("interrupted by {signal}: {state}")]
     Interrupted { signal: &'static str, state: String },
 
-    /// The database cannot take the run's writes: a read-only server (a replica), or an
-    /// account that may not write the version table (exit 3). Said before anything is written.
-    #[error("{0}")]
-    NotWritable(String),
-
     /// The migration lock was not had in time (exit 6).
     #[error("timed out after {seconds}s waiting for the migration lock{}", holder.as_ref().map(|h| format!(" (held by {h})")).unwrap_or_default())]
     LockTimeout {
@@ -544,6 +591,13 @@ impl Error {
     /// The documented process exit code for this error.
     pub fn exit_code(&self) -> i32 {
         match self {
+            Error::ServerReadOnly { .. }
+            | Error::ServerRefusesWrites { .. }
+            | Error::AccountMayNotWrite { .. }
+            | Error::SiteConfigUnwritable { .. }
+            | Error::SiteConfigReadOnly { .. }
+            | Error::SiteConfigDirectoryReadOnly { .. }
+            | Error::SiteConfigWriteFailed { .. } => 3,
             Error::DatabaseFailed { .. }
             | Error::UnreadableRow { .. }
             | Error::ConnectionLost { .. }
@@ -599,7 +653,6 @@ impl Error {
             Error::MigrationFailed(_) | Error::InstallFailed { .. } => 4,
             Error::Refused(_) | Error::RefusedBecause(_) | Error::Drift { .. } => 5,
             Error::LockTimeout { .. } => 6,
-            Error::NotWritable(_) => 3,
             Error::SelfCheck { .. } | Error::SelfCheckFailed { .. } => 1,
             Error::Interrupted { signal, .. } => {
                 if *signal == "SIGINT" {
@@ -614,6 +667,13 @@ impl Error {
     /// The machine-readable kind of the failure (`error.kind` in JSON output).
     pub fn kind(&self) -> &'static str {
         match self {
+            Error::ServerReadOnly { .. }
+            | Error::ServerRefusesWrites { .. }
+            | Error::AccountMayNotWrite { .. }
+            | Error::SiteConfigUnwritable { .. }
+            | Error::SiteConfigReadOnly { .. }
+            | Error::SiteConfigDirectoryReadOnly { .. }
+            | Error::SiteConfigWriteFailed { .. } => "not-writable",
             Error::DatabaseFailed { .. }
             | Error::UnreadableRow { .. }
             | Error::ConnectionLost { .. }
@@ -674,7 +734,6 @@ impl Error {
             Error::LockTimeout { .. } => "lock-timeout",
             Error::SelfCheck { .. } | Error::SelfCheckFailed { .. } => "self-check",
             Error::Interrupted { .. } => "interrupted",
-            Error::NotWritable(_) => "not-writable",
         }
     }
 

@@ -151,7 +151,7 @@ pub trait Backend: Catalogue {
         Ok(None)
     }
 
-    /// Before the first write of a run that has something to do: `Error::NotWritable` when the
+    /// Before the first write of a run that has something to do: a `not-writable` error when the
     /// database cannot take it (MySQL: a read-only server, an account that may not write the
     /// version table), so that nothing is written and no migration statement runs.
     async fn check_writable(&mut self) -> Result<()> {

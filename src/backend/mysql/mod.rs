@@ -592,8 +592,8 @@ impl Mysql {
         self.write_check = false;
     }
 
-    /// Runs `sql`; a privilege refusal becomes `Error::NotWritable` naming `account` and what
-    /// to grant.
+    /// Runs `sql`; a privilege refusal becomes `Error::AccountMayNotWrite` naming `account` and
+    /// what to grant.
     async fn denied_is_not_writable(&mut self, sql: &str, account: &str) -> Result<()> {
         if self.broken {
             return Err(self.lost_error());
@@ -602,19 +602,18 @@ impl Mysql {
         match tokio::time::timeout(limit, sqlx::raw_sql(sql).execute(&mut self.conn)).await {
             Ok(Ok(_)) => Ok(()),
             Ok(Err(e)) if error_number(&e).is_some_and(|n| DENIED.contains(&n)) => {
-                Err(Error::NotWritable(format!(
-                    "{}: {account} may not write the version table {}: {}; nothing was written: grant it CREATE, INSERT, UPDATE and DELETE on the database (and what the migrations need), or run as an account that has them",
-                    self.describe,
-                    self.table,
-                    message(&e)
-                )))
+                Err(Error::AccountMayNotWrite {
+                    target: self.describe.clone(),
+                    account: account.to_string(),
+                    table: self.table.to_string(),
+                    message: message(&e),
+                })
             }
             Ok(Err(e)) if error_number(&e) == Some(ER_OPTION_PREVENTS_STATEMENT) => {
-                Err(Error::NotWritable(format!(
-                    "{}: the server refuses writes ({}); nothing was written: run the upgrade against the primary",
-                    self.describe,
-                    message(&e)
-                )))
+                Err(Error::ServerRefusesWrites {
+                    target: self.describe.clone(),
+                    message: message(&e),
+                })
             }
             Ok(Err(e)) => Err(self.db_error(&e)),
             Err(_) => {
@@ -978,15 +977,14 @@ impl Backend for Mysql {
             .fetch_one(&mut self.conn)
         )?;
         if read_only != 0 || innodb_read_only != 0 {
-            let which = if read_only != 0 {
-                "read_only=ON"
-            } else {
-                "innodb_read_only=ON"
-            };
-            return Err(Error::NotWritable(format!(
-                "{}: the server is read-only ({which}: a replica?); nothing was written: run the upgrade against the primary",
-                self.describe
-            )));
+            return Err(Error::ServerReadOnly {
+                target: self.describe.clone(),
+                setting: if read_only != 0 {
+                    "read_only"
+                } else {
+                    "innodb_read_only"
+                },
+            });
         }
         // The account may write the version table: each kind of write on no row (a missing
         // table is created by `begin`, whose refusal is told the same way).
