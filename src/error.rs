@@ -125,6 +125,41 @@ pub enum Error {
     RenderNeedsServer,
 
     // -----------------------------------------------------------------------------------------
+    // Refusals other than a history conflict (exit 5, kind refused).
+    /// `adopt --from alembic` on a database without `alembic_version` (exit 5).
+    #[error("refusing to run: the database has no alembic_version table, so Alembic does not manage it; adopt it with `aurweb-migrate baseline VERSION` instead")]
+    NotAlembic,
+
+    /// `adopt --from alembic` on an empty `alembic_version` (exit 5).
+    #[error("refusing to run: alembic_version is empty: Alembic never recorded a revision on this database")]
+    AlembicEmpty,
+
+    /// `adopt --from alembic` on a branched Alembic history (exit 5).
+    #[error("refusing to run: alembic_version holds {} revisions ({}): a branched Alembic history has no single version to adopt", .revisions.len(), .revisions.join(", "))]
+    AlembicBranched { revisions: Vec<String> },
+
+    /// `adopt --from alembic` on a revision no migration declares (exit 5). `known` lists the
+    /// declared revisions and their versions.
+    #[error("refusing to run: Alembic revision {revision} is not declared by any migration in {} (known: {})", .dir.display(), list_revisions(.known))]
+    UnknownAlembicRevision {
+        revision: String,
+        dir: PathBuf,
+        known: Vec<(String, u64)>,
+    },
+
+    /// `config upgrade`: the file's recorded state cannot be trusted, for the reason given
+    /// (exit 5).
+    #[error("refusing to run: {why}; nothing was written")]
+    SiteConfigConflict { why: String },
+
+    /// `config upgrade` (or its dry run): operations whose target is ambiguous (exit 5).
+    #[error("refusing to run: {}: {} operation{} with an ambiguous target; nothing was written{}", .file.display(), .ambiguous.len(), if .ambiguous.len() == 1 { "" } else { "s" }, list_ambiguous(.ambiguous))]
+    SiteConfigAmbiguous {
+        file: PathBuf,
+        ambiguous: Vec<Ambiguity>,
+    },
+
+    // -----------------------------------------------------------------------------------------
     // Writes that cannot be made, said with everything left as it was (exit 3, kind
     // not-writable): the database cannot take the run's writes (a read-only server, a replica;
     // an account that may not write the version table), or `config upgrade` cannot replace the
@@ -458,6 +493,16 @@ pub enum Error {
     },
 }
 
+/// A `config upgrade` operation refused because its target is ambiguous.
+#[derive(Debug, Clone)]
+pub struct Ambiguity {
+    pub version: u64,
+    pub op: &'static str,
+    pub message: String,
+    /// 1-based line and text of each conflicting line.
+    pub lines: Vec<(usize, String)>,
+}
+
 /// What the user needs to know about a failed migration.
 #[derive(Debug)]
 pub struct MigrationFailure {
@@ -571,6 +616,30 @@ impl fmt::Display for IniFiles<'_> {
     }
 }
 
+/// Declared Alembic revisions as `revision = version`, or `none`.
+fn list_revisions(known: &[(String, u64)]) -> String {
+    if known.is_empty() {
+        return "none".to_string();
+    }
+    known
+        .iter()
+        .map(|(revision, version)| format!("{revision} = {version}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Each ambiguous operation and its conflicting lines, one line each.
+fn list_ambiguous(ambiguous: &[Ambiguity]) -> String {
+    let mut out = String::new();
+    for a in ambiguous {
+        out.push_str(&format!("\n  {} {}: {}", a.version, a.op, a.message));
+        for (line, text) in &a.lines {
+            out.push_str(&format!("\n    line {line}: {text}"));
+        }
+    }
+    out
+}
+
 fn list_input(errors: &[InputError]) -> String {
     errors
         .iter()
@@ -591,6 +660,12 @@ impl Error {
     /// The documented process exit code for this error.
     pub fn exit_code(&self) -> i32 {
         match self {
+            Error::NotAlembic
+            | Error::AlembicEmpty
+            | Error::AlembicBranched { .. }
+            | Error::UnknownAlembicRevision { .. }
+            | Error::SiteConfigConflict { .. }
+            | Error::SiteConfigAmbiguous { .. } => 5,
             Error::ServerReadOnly { .. }
             | Error::ServerRefusesWrites { .. }
             | Error::AccountMayNotWrite { .. }
@@ -667,6 +742,12 @@ impl Error {
     /// The machine-readable kind of the failure (`error.kind` in JSON output).
     pub fn kind(&self) -> &'static str {
         match self {
+            Error::NotAlembic
+            | Error::AlembicEmpty
+            | Error::AlembicBranched { .. }
+            | Error::UnknownAlembicRevision { .. }
+            | Error::SiteConfigConflict { .. }
+            | Error::SiteConfigAmbiguous { .. } => "refused",
             Error::ServerReadOnly { .. }
             | Error::ServerRefusesWrites { .. }
             | Error::AccountMayNotWrite { .. }

@@ -656,15 +656,9 @@ pub struct Change {
     pub message: String,
 }
 
-/// An operation refused because its target is ambiguous.
-#[derive(Debug, Clone)]
-pub struct Ambiguity {
-    pub version: u64,
-    pub op: &'static str,
-    pub message: String,
-    /// 1-based line and text of each conflicting line.
-    pub lines: Vec<(usize, String)>,
-}
+/// An operation refused because its target is ambiguous (defined beside the error that
+/// carries it, [`Error::SiteConfigAmbiguous`]).
+pub use crate::error::Ambiguity;
 
 /// A managed key whose value differs from the one recorded when the tool last wrote the file.
 #[derive(Debug, Clone)]
