@@ -424,6 +424,11 @@ pub enum Error {
     #[error("cannot connect to {target}: {message}")]
     Connect { target: String, message: String },
 
+    /// The MySQL/MariaDB server did not answer within `--connect-timeout` (exit 3, kind
+    /// connect).
+    #[error("cannot connect to {target}: no answer within {seconds}s (--connect-timeout)")]
+    ConnectTimedOut { target: String, seconds: u64 },
+
     /// A database error outside a migration (exit 3).
     #[error("database error: {0}")]
     Database(String),
@@ -724,7 +729,7 @@ impl Error {
             | Error::Unreadable { .. }
             | Error::Input(_)
             | Error::Schema(_) => 2,
-            Error::Connect { .. } | Error::Database(_) => 3,
+            Error::Connect { .. } | Error::ConnectTimedOut { .. } | Error::Database(_) => 3,
             Error::MigrationFailed(_) | Error::InstallFailed { .. } => 4,
             Error::Refused(_) | Error::RefusedBecause(_) | Error::Drift { .. } => 5,
             Error::LockTimeout { .. } => 6,
@@ -806,7 +811,7 @@ impl Error {
             | Error::Unreadable { .. }
             | Error::Schema(_) => "usage",
             Error::Input(_) => "input",
-            Error::Connect { .. } => "connect",
+            Error::Connect { .. } | Error::ConnectTimedOut { .. } => "connect",
             Error::Database(_) => "database",
             Error::MigrationFailed(_) => "migration-failed",
             Error::Refused(_) | Error::RefusedBecause(_) => "refused",

@@ -299,12 +299,9 @@ pub async fn administer(
             action: None,
             message: message(&e),
         }),
-        Err(_) => Err(Error::Connect {
+        Err(_) => Err(Error::ConnectTimedOut {
             target: describe,
-            message: format!(
-                "no answer within {}s (--connect-timeout)",
-                timeout.as_secs()
-            ),
+            seconds: timeout.as_secs(),
         }),
     }
 }
@@ -340,12 +337,9 @@ pub async fn database_exists(target: &MysqlTarget, timeout: Duration) -> Result<
             target: describe,
             message: message(&e),
         }),
-        Err(_) => Err(Error::Connect {
+        Err(_) => Err(Error::ConnectTimedOut {
             target: describe,
-            message: format!(
-                "no answer within {}s (--connect-timeout)",
-                timeout.as_secs()
-            ),
+            seconds: timeout.as_secs(),
         }),
     }
 }
@@ -447,11 +441,9 @@ impl Mysql {
             Ok::<_, sqlx::Error>((conn, id, lock_name, reset_sql(&sql_mode, &flags), cluster))
         })
         .await
-        .map_err(|_| {
-            connect_error(format!(
-                "no answer within {}s (--connect-timeout)",
-                timeouts.connect.as_secs()
-            ))
+        .map_err(|_| Error::ConnectTimedOut {
+            target: describe.clone(),
+            seconds: timeouts.connect.as_secs(),
         })?;
         let (conn, connection_id, lock_name, reset_sql, cluster) = connected.map_err(|e| {
             let mut m = message(&e);
