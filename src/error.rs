@@ -859,3 +859,301 @@ pub(crate) fn io_message(e: &std::io::Error) -> String {
         None => msg,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(path: &str) -> PathBuf {
+        PathBuf::from(path)
+    }
+
+    fn ambiguity(version: u64, lines: &[(usize, &str)]) -> Ambiguity {
+        Ambiguity {
+            version,
+            op: "rename-section",
+            message: "both sections exist".into(),
+            lines: lines.iter().map(|(n, t)| (*n, t.to_string())).collect(),
+        }
+    }
+
+    /// The typed errors render the text their call sites used to build, with the exit code
+    /// and JSON kind of the string variant they replace (the helpers' cases: a context or
+    /// none, a `.defaults` file or none, lists empty, one, several).
+    #[test]
+    fn typed_errors_render_their_messages() {
+        let denied = || std::io::Error::from_raw_os_error(13);
+        let cases: Vec<(Error, &str, i32, &str)> = vec![
+            (
+                Error::InvalidUrl {
+                    context: Some("--database-url".into()),
+                    url: "mysql://u:***@h/".into(),
+                    why: "missing database name (/DATABASE)".into(),
+                },
+                "--database-url: invalid database URL \"mysql://u:***@h/\": missing database name (/DATABASE)",
+                2,
+                "usage",
+            ),
+            (
+                Error::InvalidUrl {
+                    context: None,
+                    url: "x".into(),
+                    why: "w".into(),
+                },
+                "invalid database URL \"x\": w",
+                2,
+                "usage",
+            ),
+            (
+                Error::InvalidTableName {
+                    context: Some("c.toml:3".into()),
+                    name: "1x".into(),
+                },
+                "c.toml:3: invalid table name \"1x\": it must be 1 to 64 characters, letters, digits and underscores, not starting with a digit",
+                2,
+                "usage",
+            ),
+            (
+                Error::Syntax(InputError {
+                    path: p("c.toml"),
+                    line: Some(2),
+                    message: "m".into(),
+                }),
+                "c.toml:2: m",
+                2,
+                "usage",
+            ),
+            (
+                Error::Syntax(InputError {
+                    path: p("c.toml"),
+                    line: None,
+                    message: "m".into(),
+                }),
+                "c.toml: m",
+                2,
+                "usage",
+            ),
+            (
+                Error::BadSslMode {
+                    path: p("c.toml"),
+                    line: 4,
+                    value: "x".into(),
+                    expected: &["a", "b"],
+                },
+                "c.toml:4: ssl_mode \"x\": expected one of a, b",
+                2,
+                "usage",
+            ),
+            (
+                Error::OpenKey {
+                    path: p("k.pem"),
+                    mode: 0o644,
+                },
+                "ssl-key k.pem: the key is readable by others (mode 644); allow its owner only: chmod 600 k.pem",
+                2,
+                "usage",
+            ),
+            (
+                Error::NoDatabaseSection {
+                    path: p("config"),
+                    defaults: Some(p("config.defaults")),
+                },
+                "config (with config.defaults): no [database] section",
+                2,
+                "usage",
+            ),
+            (
+                Error::MissingDatabaseKey {
+                    path: p("config"),
+                    defaults: None,
+                    key: "user",
+                },
+                "config: [database] has no \"user\"",
+                2,
+                "usage",
+            ),
+            (
+                Error::BadPort {
+                    path: p("config"),
+                    line: 5,
+                    value: "0".into(),
+                },
+                "config:5: invalid port \"0\" (expected 1-65535)",
+                2,
+                "usage",
+            ),
+            (
+                Error::CannotCreate {
+                    path: p("m/1_a.sql"),
+                    error: denied(),
+                },
+                "cannot create m/1_a.sql: Permission denied (os error 13)",
+                2,
+                "usage",
+            ),
+            (
+                Error::NoSchemaFile {
+                    command: "verify",
+                    file: "mysql.sql".into(),
+                    place: "the schema directory".into(),
+                },
+                "verify: no mysql.sql in the schema directory",
+                2,
+                "usage",
+            ),
+            (
+                Error::DatabaseFailed {
+                    target: "t".into(),
+                    action: None,
+                    message: "m".into(),
+                },
+                "database error: t: m",
+                3,
+                "database",
+            ),
+            (
+                Error::DatabaseFailed {
+                    target: "t".into(),
+                    action: Some("the cluster lock"),
+                    message: "m".into(),
+                },
+                "database error: t: the cluster lock: m",
+                3,
+                "database",
+            ),
+            (
+                Error::ScratchDatabase {
+                    name: "aur_migrate_1".into(),
+                    database: "aur".into(),
+                    error: Box::new(Error::ConnectTimedOut {
+                        target: "t".into(),
+                        seconds: 10,
+                    }),
+                },
+                "database error: cannot create the scratch database aur_migrate_1 (the tool builds the expected schema there; the user needs CREATE and DROP on `aur\\_migrate\\_%`): cannot connect to t: no answer within 10s (--connect-timeout)",
+                3,
+                "database",
+            ),
+            (
+                Error::ScratchDirectoriesTaken {
+                    last: p("/tmp/x-15"),
+                },
+                "database error: cannot create a scratch directory: /tmp/x-15 and 15 others exist",
+                3,
+                "database",
+            ),
+            (
+                Error::CannotRemove {
+                    path: p("a.sqlite3-wal"),
+                    error: denied(),
+                },
+                "database error: cannot remove a.sqlite3-wal: Permission denied (os error 13)",
+                3,
+                "database",
+            ),
+            (
+                Error::ConnectTimedOut {
+                    target: "mysql://u@h/db".into(),
+                    seconds: 10,
+                },
+                "cannot connect to mysql://u@h/db: no answer within 10s (--connect-timeout)",
+                3,
+                "connect",
+            ),
+            (
+                Error::ServerReadOnly {
+                    target: "t".into(),
+                    setting: "innodb_read_only",
+                },
+                "t: the server is read-only (innodb_read_only=ON: a replica?); nothing was written: run the upgrade against the primary",
+                3,
+                "not-writable",
+            ),
+            (
+                Error::SiteConfigReadOnly {
+                    path: p("config"),
+                    mode: 0o444,
+                },
+                "cannot write config: the file is read-only (mode 0444); nothing was written",
+                3,
+                "not-writable",
+            ),
+            (
+                Error::SiteConfigDirectoryReadOnly {
+                    path: p("d/config"),
+                    dir: p("d"),
+                    mode: 0o555,
+                },
+                "cannot write d/config: its directory d is read-only (mode 0555), and the file is replaced through a temporary file there; nothing was written",
+                3,
+                "not-writable",
+            ),
+            (
+                Error::SiteConfigWriteFailed {
+                    path: p("config"),
+                    step: "rename",
+                    message: "m".into(),
+                },
+                "cannot write config (rename: m); the file is unchanged",
+                3,
+                "not-writable",
+            ),
+            (
+                Error::AlembicBranched {
+                    revisions: vec!["a".into(), "b".into()],
+                },
+                "refusing to run: alembic_version holds 2 revisions (a, b): a branched Alembic history has no single version to adopt",
+                5,
+                "refused",
+            ),
+            (
+                Error::UnknownAlembicRevision {
+                    revision: "r".into(),
+                    dir: p("m"),
+                    known: vec![],
+                },
+                "refusing to run: Alembic revision r is not declared by any migration in m (known: none)",
+                5,
+                "refused",
+            ),
+            (
+                Error::UnknownAlembicRevision {
+                    revision: "r".into(),
+                    dir: p("m"),
+                    known: vec![("a".into(), 1), ("b".into(), 2)],
+                },
+                "refusing to run: Alembic revision r is not declared by any migration in m (known: a = 1, b = 2)",
+                5,
+                "refused",
+            ),
+            (
+                Error::SiteConfigConflict { why: "w".into() },
+                "refusing to run: w; nothing was written",
+                5,
+                "refused",
+            ),
+            (
+                Error::SiteConfigAmbiguous {
+                    file: p("config"),
+                    ambiguous: vec![ambiguity(11, &[(3, "[a]"), (7, "[b]")])],
+                },
+                "refusing to run: config: 1 operation with an ambiguous target; nothing was written\n  11 rename-section: both sections exist\n    line 3: [a]\n    line 7: [b]",
+                5,
+                "refused",
+            ),
+            (
+                Error::SiteConfigAmbiguous {
+                    file: p("config"),
+                    ambiguous: vec![ambiguity(11, &[]), ambiguity(12, &[(1, "[c]")])],
+                },
+                "refusing to run: config: 2 operations with an ambiguous target; nothing was written\n  11 rename-section: both sections exist\n  12 rename-section: both sections exist\n    line 1: [c]",
+                5,
+                "refused",
+            ),
+        ];
+        for (error, message, exit, kind) in cases {
+            assert_eq!(error.to_string(), message);
+            assert_eq!((error.exit_code(), error.kind()), (exit, kind), "{message}");
+        }
+    }
+}
