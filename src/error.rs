@@ -42,243 +42,6 @@ pub enum Error {
     Schema(#[from] crate::schema::SchemaError),
 
     // -----------------------------------------------------------------------------------------
-    // Files and directories a command reads or writes, and what a command needs that the
-    // invocation does not give (exit 2, kind usage).
-    /// A file or directory the tool creates cannot be created (exit 2).
-    #[error("cannot create {}: {error}", .path.display())]
-    CannotCreate {
-        path: PathBuf,
-        error: std::io::Error,
-    },
-
-    /// A file the tool writes cannot be written (exit 2).
-    #[error("cannot write {}: {error}", .path.display())]
-    CannotWrite {
-        path: PathBuf,
-        error: std::io::Error,
-    },
-
-    /// The thread that reads the migrations stopped without an answer (exit 2).
-    #[error("reading the migrations failed")]
-    ReadingMigrationsFailed,
-
-    /// A directory of migrations that holds none (exit 2).
-    #[error("no migrations in {}", .dir.display())]
-    NoMigrations { dir: PathBuf },
-
-    /// `new`'s description gives nothing to name the file with (exit 2).
-    #[error("description {description:?} has no letters or digits to name the file with")]
-    NoNameInDescription { description: String },
-
-    /// `new` with the embedded migrations, which are not files (exit 2). `origin` says why
-    /// they are the ones in use.
-    #[error("the migrations in use are the ones built into aurweb-migrate ({origin}); `new` writes files, so create a migrations directory (mkdir migrations) or pass -m DIR")]
-    NewWithEmbedded { origin: String },
-
-    /// `new --autogenerate` with the embedded migrations (exit 2).
-    #[error("new --autogenerate writes files, but the migrations in use are the ones built into aurweb-migrate ({origin}); pass -m DIR")]
-    AutogenerateWithEmbedded { origin: String },
-
-    /// `new --autogenerate` with the embedded schema (exit 2).
-    #[error("new --autogenerate reads and writes the schema directory, but the schema in use is the built-in one; pass --schema DIR")]
-    AutogenerateWithEmbeddedSchema,
-
-    /// `new --autogenerate` with a schema directory that holds no schema file (exit 2).
-    #[error("new --autogenerate compares the schema files with the migrations, and {} has neither mysql.sql nor sqlite.sql", .dir.display())]
-    AutogenerateWithoutSchema { dir: PathBuf },
-
-    /// `new --autogenerate` with a MySQL schema file and no server to read it on (exit 2).
-    #[error("new --autogenerate reads {} into scratch databases on a MySQL/MariaDB server: give one with -d mysql://USER@HOST/DB (only its server is used, as for verify)", .path.display())]
-    AutogenerateNeedsServer { path: PathBuf },
-
-    /// The version `new` would write is not a number (exit 2).
-    #[error("the next version {version} is not a number")]
-    VersionNotNumber { version: String },
-
-    /// `verify` without the schema file of a dialect it checks (exit 2). `place` names the
-    /// schema directory, or the embedded schema.
-    #[error("verify: no {file} in {place}: verify compares that file (the full current schema, headed `-- schema-version: N`) with a replay of {}; write it, or point --schema at the directory holding it", .migrations.display())]
-    VerifyWithoutSchema {
-        file: String,
-        place: String,
-        migrations: PathBuf,
-    },
-
-    /// `verify` of MySQL/MariaDB without a server to build it on (exit 2).
-    #[error("verify: the MySQL/MariaDB half was not checked: no server is configured; give one with -d mysql://USER@HOST/DB (only its server is used, for scratch databases), or check SQLite alone with --dialect sqlite")]
-    VerifyNeedsServer,
-
-    /// A schema file `command` reads is not in `place` (exit 2).
-    #[error("{command}: no {file} in {place}")]
-    NoSchemaFile {
-        command: &'static str,
-        file: String,
-        place: String,
-    },
-
-    /// `schema render` of MySQL, which is the source the SQLite file is rendered from (exit 2).
-    #[error("schema render: schema/mysql.sql is the source; render --dialect sqlite from it")]
-    RenderFromMysqlOnly,
-
-    /// `schema render` without a server to read the MySQL schema on (exit 2).
-    #[error("schema render --dialect sqlite reads schema/mysql.sql into a scratch database on a MySQL/MariaDB server: give one with -d mysql://USER@HOST/DB (only its server is used)")]
-    RenderNeedsServer,
-
-    // -----------------------------------------------------------------------------------------
-    // Refusals other than a history conflict (exit 5, kind refused).
-    /// `adopt --from alembic` on a database without `alembic_version` (exit 5).
-    #[error("refusing to run: the database has no alembic_version table, so Alembic does not manage it; adopt it with `aurweb-migrate baseline VERSION` instead")]
-    NotAlembic,
-
-    /// `adopt --from alembic` on an empty `alembic_version` (exit 5).
-    #[error("refusing to run: alembic_version is empty: Alembic never recorded a revision on this database")]
-    AlembicEmpty,
-
-    /// `adopt --from alembic` on a branched Alembic history (exit 5).
-    #[error("refusing to run: alembic_version holds {} revisions ({}): a branched Alembic history has no single version to adopt", .revisions.len(), .revisions.join(", "))]
-    AlembicBranched { revisions: Vec<String> },
-
-    /// `adopt --from alembic` on a revision no migration declares (exit 5). `known` lists the
-    /// declared revisions and their versions.
-    #[error("refusing to run: Alembic revision {revision} is not declared by any migration in {} (known: {})", .dir.display(), list_revisions(.known))]
-    UnknownAlembicRevision {
-        revision: String,
-        dir: PathBuf,
-        known: Vec<(String, u64)>,
-    },
-
-    /// `config upgrade`: the file's recorded state cannot be trusted, for the reason given
-    /// (exit 5).
-    #[error("refusing to run: {why}; nothing was written")]
-    SiteConfigConflict { why: String },
-
-    /// `config upgrade` (or its dry run): operations whose target is ambiguous (exit 5).
-    #[error("refusing to run: {}: {} operation{} with an ambiguous target; nothing was written{}", .file.display(), .ambiguous.len(), if .ambiguous.len() == 1 { "" } else { "s" }, list_ambiguous(.ambiguous))]
-    SiteConfigAmbiguous {
-        file: PathBuf,
-        ambiguous: Vec<Ambiguity>,
-    },
-
-    // -----------------------------------------------------------------------------------------
-    // Writes that cannot be made, said with everything left as it was (exit 3, kind
-    // not-writable): the database cannot take the run's writes (a read-only server, a replica;
-    // an account that may not write the version table), or `config upgrade` cannot replace the
-    // site config file.
-    /// The server is read-only (a replica?): `setting` (`read_only`, `innodb_read_only`) is ON
-    /// (exit 3).
-    #[error("{target}: the server is read-only ({setting}=ON: a replica?); nothing was written: run the upgrade against the primary")]
-    ServerReadOnly {
-        target: String,
-        setting: &'static str,
-    },
-
-    /// The server refused a probe write with `ER_OPTION_PREVENTS_STATEMENT` (exit 3).
-    #[error("{target}: the server refuses writes ({message}); nothing was written: run the upgrade against the primary")]
-    ServerRefusesWrites { target: String, message: String },
-
-    /// The account may not write the version table (exit 3).
-    #[error("{target}: {account} may not write the version table {table}: {message}; nothing was written: grant it CREATE, INSERT, UPDATE and DELETE on the database (and what the migrations need), or run as an account that has them")]
-    AccountMayNotWrite {
-        target: String,
-        account: String,
-        table: String,
-        message: String,
-    },
-
-    /// `config upgrade`: the site config file (or its directory) cannot be looked at (exit 3).
-    #[error("cannot write {}: {message}; nothing was written", .path.display())]
-    SiteConfigUnwritable { path: PathBuf, message: String },
-
-    /// `config upgrade`: the site config file has no write permission bit (exit 3).
-    #[error("cannot write {}: the file is read-only (mode {mode:04o}); nothing was written", .path.display())]
-    SiteConfigReadOnly { path: PathBuf, mode: u32 },
-
-    /// `config upgrade`: the site config file's directory, where its replacement is written
-    /// first, is read-only (exit 3).
-    #[error("cannot write {}: its directory {} is read-only (mode {mode:04o}), and the file is replaced through a temporary file there; nothing was written", .path.display(), .dir.display())]
-    SiteConfigDirectoryReadOnly {
-        path: PathBuf,
-        dir: PathBuf,
-        mode: u32,
-    },
-
-    /// `config upgrade`: replacing the site config file failed at `step` (exit 3); the file is
-    /// unchanged.
-    #[error("cannot write {} ({step}: {message}); the file is unchanged", .path.display())]
-    SiteConfigWriteFailed {
-        path: PathBuf,
-        step: &'static str,
-        message: String,
-    },
-
-    // -----------------------------------------------------------------------------------------
-    // Database errors outside a migration (exit 3, kind database). `target` names the
-    // database: a file's path, or a redacted URL.
-    /// The database answered with an error (exit 3). `action` says what the tool was doing,
-    /// where it helps (`reading the catalogue`).
-    #[error("database error: {target}: {}{message}", Context(.action))]
-    DatabaseFailed {
-        target: String,
-        action: Option<&'static str>,
-        message: String,
-    },
-
-    /// A row of the version table that the tool cannot read (exit 3).
-    #[error("database error: {target}: unreadable row in version table {table}: {message}")]
-    UnreadableRow {
-        target: String,
-        table: String,
-        message: String,
-    },
-
-    /// The server went silent (exit 3): no answer within the lock and connect timeouts.
-    #[error("database error: {target}: the connection was lost: no answer within {seconds}s (--lock-timeout + --connect-timeout)")]
-    ConnectionLost { target: String, seconds: u64 },
-
-    /// The server went silent while the tool waited for the migration lock (exit 3).
-    #[error("database error: {target}: the connection was lost while waiting for the migration lock (no answer to GET_LOCK within {seconds}s)")]
-    LostWaitingForLock { target: String, seconds: u64 },
-
-    /// `GET_LOCK` answered NULL (exit 3).
-    #[error("database error: {target}: GET_LOCK({name:?}) failed")]
-    GetLockFailed { target: String, name: String },
-
-    /// Another runner took the cluster's lease over from this silent one (exit 3).
-    #[error("database error: {target}: the cluster's migration lock was taken over by another runner (this one was silent for longer than the lease): stopped before writing anything more")]
-    LeaseTakenOver { target: String },
-
-    /// A scratch database was asked for with a collation that is not a plain name (exit 3).
-    #[error("database error: unexpected collation name {name:?}")]
-    BadCollation { name: String },
-
-    /// A scratch database cannot be made on the server (exit 3); `database` is the configured
-    /// one, whose name prefixes the scratch databases'.
-    #[error("database error: cannot create the scratch database {name} (the tool builds the expected schema there; the user needs CREATE and DROP on `{database}\\_migrate\\_%`): {error}")]
-    ScratchDatabase {
-        name: String,
-        database: String,
-        error: Box<Error>,
-    },
-
-    /// A directory for SQLite scratch files cannot be made (exit 3).
-    #[error("database error: cannot create {}: {error}", .path.display())]
-    ScratchDirectory {
-        path: PathBuf,
-        error: std::io::Error,
-    },
-
-    /// Every name tried for a scratch directory is taken (exit 3); `last` is the last one.
-    #[error("database error: cannot create a scratch directory: {} and 15 others exist", .last.display())]
-    ScratchDirectoriesTaken { last: PathBuf },
-
-    /// A database file (or a companion: `-wal`, …) cannot be removed (exit 3).
-    #[error("database error: cannot remove {}: {error}", .path.display())]
-    CannotRemove {
-        path: PathBuf,
-        error: std::io::Error,
-    },
-
-    // -----------------------------------------------------------------------------------------
     // The tool's settings: flags, the TOML config file, aurweb's INI file (exit 2, kind usage).
     // A value that can be pointed at says `path:line`.
     /// The TOML config file or aurweb's INI file does not parse: the parser's message, at the
@@ -395,6 +158,245 @@ pub enum Error {
         value: String,
     },
 
+    // -----------------------------------------------------------------------------------------
+    // Files and directories a command reads or writes, and what a command needs that the
+    // invocation does not give (exit 2, kind usage).
+    /// A file or directory the tool creates cannot be created (exit 2).
+    #[error("cannot create {}: {error}", .path.display())]
+    CannotCreate {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+
+    /// A file the tool writes cannot be written (exit 2).
+    #[error("cannot write {}: {error}", .path.display())]
+    CannotWrite {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+
+    /// The thread that reads the migrations stopped without an answer (exit 2).
+    #[error("reading the migrations failed")]
+    ReadingMigrationsFailed,
+
+    /// A directory of migrations that holds none (exit 2).
+    #[error("no migrations in {}", .dir.display())]
+    NoMigrations { dir: PathBuf },
+
+    /// `new`'s description gives nothing to name the file with (exit 2).
+    #[error("description {description:?} has no letters or digits to name the file with")]
+    NoNameInDescription { description: String },
+
+    /// `new` with the embedded migrations, which are not files (exit 2). `origin` says why
+    /// they are the ones in use.
+    #[error("the migrations in use are the ones built into aurweb-migrate ({origin}); `new` writes files, so create a migrations directory (mkdir migrations) or pass -m DIR")]
+    NewWithEmbedded { origin: String },
+
+    /// `new --autogenerate` with the embedded migrations (exit 2).
+    #[error("new --autogenerate writes files, but the migrations in use are the ones built into aurweb-migrate ({origin}); pass -m DIR")]
+    AutogenerateWithEmbedded { origin: String },
+
+    /// `new --autogenerate` with the embedded schema (exit 2).
+    #[error("new --autogenerate reads and writes the schema directory, but the schema in use is the built-in one; pass --schema DIR")]
+    AutogenerateWithEmbeddedSchema,
+
+    /// `new --autogenerate` with a schema directory that holds no schema file (exit 2).
+    #[error("new --autogenerate compares the schema files with the migrations, and {} has neither mysql.sql nor sqlite.sql", .dir.display())]
+    AutogenerateWithoutSchema { dir: PathBuf },
+
+    /// `new --autogenerate` with a MySQL schema file and no server to read it on (exit 2).
+    #[error("new --autogenerate reads {} into scratch databases on a MySQL/MariaDB server: give one with -d mysql://USER@HOST/DB (only its server is used, as for verify)", .path.display())]
+    AutogenerateNeedsServer { path: PathBuf },
+
+    /// The version `new` would write is not a number (exit 2).
+    #[error("the next version {version} is not a number")]
+    VersionNotNumber { version: String },
+
+    /// `verify` without the schema file of a dialect it checks (exit 2). `place` names the
+    /// schema directory, or the embedded schema.
+    #[error("verify: no {file} in {place}: verify compares that file (the full current schema, headed `-- schema-version: N`) with a replay of {}; write it, or point --schema at the directory holding it", .migrations.display())]
+    VerifyWithoutSchema {
+        file: String,
+        place: String,
+        migrations: PathBuf,
+    },
+
+    /// `verify` of MySQL/MariaDB without a server to build it on (exit 2).
+    #[error("verify: the MySQL/MariaDB half was not checked: no server is configured; give one with -d mysql://USER@HOST/DB (only its server is used, for scratch databases), or check SQLite alone with --dialect sqlite")]
+    VerifyNeedsServer,
+
+    /// A schema file `command` reads is not in `place` (exit 2).
+    #[error("{command}: no {file} in {place}")]
+    NoSchemaFile {
+        command: &'static str,
+        file: String,
+        place: String,
+    },
+
+    /// `schema render` of MySQL, which is the source the SQLite file is rendered from (exit 2).
+    #[error("schema render: schema/mysql.sql is the source; render --dialect sqlite from it")]
+    RenderFromMysqlOnly,
+
+    /// `schema render` without a server to read the MySQL schema on (exit 2).
+    #[error("schema render --dialect sqlite reads schema/mysql.sql into a scratch database on a MySQL/MariaDB server: give one with -d mysql://USER@HOST/DB (only its server is used)")]
+    RenderNeedsServer,
+
+    // -----------------------------------------------------------------------------------------
+    // Database errors outside a migration (exit 3, kind database). `target` names the
+    // database: a file's path, or a redacted URL.
+    /// The database answered with an error (exit 3). `action` says what the tool was doing,
+    /// where it helps (`reading the catalogue`).
+    #[error("database error: {target}: {}{message}", Context(.action))]
+    DatabaseFailed {
+        target: String,
+        action: Option<&'static str>,
+        message: String,
+    },
+
+    /// A row of the version table that the tool cannot read (exit 3).
+    #[error("database error: {target}: unreadable row in version table {table}: {message}")]
+    UnreadableRow {
+        target: String,
+        table: String,
+        message: String,
+    },
+
+    /// The server went silent (exit 3): no answer within the lock and connect timeouts.
+    #[error("database error: {target}: the connection was lost: no answer within {seconds}s (--lock-timeout + --connect-timeout)")]
+    ConnectionLost { target: String, seconds: u64 },
+
+    /// The server went silent while the tool waited for the migration lock (exit 3).
+    #[error("database error: {target}: the connection was lost while waiting for the migration lock (no answer to GET_LOCK within {seconds}s)")]
+    LostWaitingForLock { target: String, seconds: u64 },
+
+    /// `GET_LOCK` answered NULL (exit 3).
+    #[error("database error: {target}: GET_LOCK({name:?}) failed")]
+    GetLockFailed { target: String, name: String },
+
+    /// Another runner took the cluster's lease over from this silent one (exit 3).
+    #[error("database error: {target}: the cluster's migration lock was taken over by another runner (this one was silent for longer than the lease): stopped before writing anything more")]
+    LeaseTakenOver { target: String },
+
+    /// A scratch database was asked for with a collation that is not a plain name (exit 3).
+    #[error("database error: unexpected collation name {name:?}")]
+    BadCollation { name: String },
+
+    /// A scratch database cannot be made on the server (exit 3); `database` is the configured
+    /// one, whose name prefixes the scratch databases'.
+    #[error("database error: cannot create the scratch database {name} (the tool builds the expected schema there; the user needs CREATE and DROP on `{database}\\_migrate\\_%`): {error}")]
+    ScratchDatabase {
+        name: String,
+        database: String,
+        error: Box<Error>,
+    },
+
+    /// A directory for SQLite scratch files cannot be made (exit 3).
+    #[error("database error: cannot create {}: {error}", .path.display())]
+    ScratchDirectory {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+
+    /// Every name tried for a scratch directory is taken (exit 3); `last` is the last one.
+    #[error("database error: cannot create a scratch directory: {} and 15 others exist", .last.display())]
+    ScratchDirectoriesTaken { last: PathBuf },
+
+    /// A database file (or a companion: `-wal`, …) cannot be removed (exit 3).
+    #[error("database error: cannot remove {}: {error}", .path.display())]
+    CannotRemove {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+
+    // -----------------------------------------------------------------------------------------
+    // Writes that cannot be made, said with everything left as it was (exit 3, kind
+    // not-writable): the database cannot take the run's writes (a read-only server, a replica;
+    // an account that may not write the version table), or `config upgrade` cannot replace the
+    // site config file.
+    /// The server is read-only (a replica?): `setting` (`read_only`, `innodb_read_only`) is ON
+    /// (exit 3).
+    #[error("{target}: the server is read-only ({setting}=ON: a replica?); nothing was written: run the upgrade against the primary")]
+    ServerReadOnly {
+        target: String,
+        setting: &'static str,
+    },
+
+    /// The server refused a probe write with `ER_OPTION_PREVENTS_STATEMENT` (exit 3).
+    #[error("{target}: the server refuses writes ({message}); nothing was written: run the upgrade against the primary")]
+    ServerRefusesWrites { target: String, message: String },
+
+    /// The account may not write the version table (exit 3).
+    #[error("{target}: {account} may not write the version table {table}: {message}; nothing was written: grant it CREATE, INSERT, UPDATE and DELETE on the database (and what the migrations need), or run as an account that has them")]
+    AccountMayNotWrite {
+        target: String,
+        account: String,
+        table: String,
+        message: String,
+    },
+
+    /// `config upgrade`: the site config file (or its directory) cannot be looked at (exit 3).
+    #[error("cannot write {}: {message}; nothing was written", .path.display())]
+    SiteConfigUnwritable { path: PathBuf, message: String },
+
+    /// `config upgrade`: the site config file has no write permission bit (exit 3).
+    #[error("cannot write {}: the file is read-only (mode {mode:04o}); nothing was written", .path.display())]
+    SiteConfigReadOnly { path: PathBuf, mode: u32 },
+
+    /// `config upgrade`: the site config file's directory, where its replacement is written
+    /// first, is read-only (exit 3).
+    #[error("cannot write {}: its directory {} is read-only (mode {mode:04o}), and the file is replaced through a temporary file there; nothing was written", .path.display(), .dir.display())]
+    SiteConfigDirectoryReadOnly {
+        path: PathBuf,
+        dir: PathBuf,
+        mode: u32,
+    },
+
+    /// `config upgrade`: replacing the site config file failed at `step` (exit 3); the file is
+    /// unchanged.
+    #[error("cannot write {} ({step}: {message}); the file is unchanged", .path.display())]
+    SiteConfigWriteFailed {
+        path: PathBuf,
+        step: &'static str,
+        message: String,
+    },
+
+    // -----------------------------------------------------------------------------------------
+    // Refusals other than a history conflict (exit 5, kind refused).
+    /// `adopt --from alembic` on a database without `alembic_version` (exit 5).
+    #[error("refusing to run: the database has no alembic_version table, so Alembic does not manage it; adopt it with `aurweb-migrate baseline VERSION` instead")]
+    NotAlembic,
+
+    /// `adopt --from alembic` on an empty `alembic_version` (exit 5).
+    #[error("refusing to run: alembic_version is empty: Alembic never recorded a revision on this database")]
+    AlembicEmpty,
+
+    /// `adopt --from alembic` on a branched Alembic history (exit 5).
+    #[error("refusing to run: alembic_version holds {} revisions ({}): a branched Alembic history has no single version to adopt", .revisions.len(), .revisions.join(", "))]
+    AlembicBranched { revisions: Vec<String> },
+
+    /// `adopt --from alembic` on a revision no migration declares (exit 5). `known` lists the
+    /// declared revisions and their versions.
+    #[error("refusing to run: Alembic revision {revision} is not declared by any migration in {} (known: {})", .dir.display(), list_revisions(.known))]
+    UnknownAlembicRevision {
+        revision: String,
+        dir: PathBuf,
+        known: Vec<(String, u64)>,
+    },
+
+    /// `config upgrade`: the file's recorded state cannot be trusted, for the reason given
+    /// (exit 5).
+    #[error("refusing to run: {why}; nothing was written")]
+    SiteConfigConflict { why: String },
+
+    /// `config upgrade` (or its dry run): operations whose target is ambiguous (exit 5).
+    #[error("refusing to run: {}: {} operation{} with an ambiguous target; nothing was written{}", .file.display(), .ambiguous.len(), if .ambiguous.len() == 1 { "" } else { "s" }, list_ambiguous(.ambiguous))]
+    SiteConfigAmbiguous {
+        file: PathBuf,
+        ambiguous: Vec<Ambiguity>,
+    },
+
+    // -----------------------------------------------------------------------------------------
+    // Migration files, the connection, the run.
     /// A version named by a flag (`--to`, `--from`) that no migration has (exit 2).
     #[error("{flag} {version}: no migration has that version in {}", .dir.display())]
     UnknownVersion {
@@ -665,46 +667,6 @@ impl Error {
     /// The documented process exit code for this error.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::NotAlembic
-            | Error::AlembicEmpty
-            | Error::AlembicBranched { .. }
-            | Error::UnknownAlembicRevision { .. }
-            | Error::SiteConfigConflict { .. }
-            | Error::SiteConfigAmbiguous { .. } => 5,
-            Error::ServerReadOnly { .. }
-            | Error::ServerRefusesWrites { .. }
-            | Error::AccountMayNotWrite { .. }
-            | Error::SiteConfigUnwritable { .. }
-            | Error::SiteConfigReadOnly { .. }
-            | Error::SiteConfigDirectoryReadOnly { .. }
-            | Error::SiteConfigWriteFailed { .. } => 3,
-            Error::DatabaseFailed { .. }
-            | Error::UnreadableRow { .. }
-            | Error::ConnectionLost { .. }
-            | Error::LostWaitingForLock { .. }
-            | Error::GetLockFailed { .. }
-            | Error::LeaseTakenOver { .. }
-            | Error::BadCollation { .. }
-            | Error::ScratchDatabase { .. }
-            | Error::ScratchDirectory { .. }
-            | Error::ScratchDirectoriesTaken { .. }
-            | Error::CannotRemove { .. } => 3,
-            Error::CannotCreate { .. }
-            | Error::CannotWrite { .. }
-            | Error::ReadingMigrationsFailed
-            | Error::NoMigrations { .. }
-            | Error::NoNameInDescription { .. }
-            | Error::NewWithEmbedded { .. }
-            | Error::AutogenerateWithEmbedded { .. }
-            | Error::AutogenerateWithEmbeddedSchema
-            | Error::AutogenerateWithoutSchema { .. }
-            | Error::AutogenerateNeedsServer { .. }
-            | Error::VersionNotNumber { .. }
-            | Error::VerifyWithoutSchema { .. }
-            | Error::VerifyNeedsServer
-            | Error::NoSchemaFile { .. }
-            | Error::RenderFromMysqlOnly
-            | Error::RenderNeedsServer => 2,
             Error::Syntax(_)
             | Error::InvalidUrl { .. }
             | Error::InvalidTableName { .. }
@@ -723,6 +685,46 @@ impl Error {
             | Error::MissingDatabaseKey { .. }
             | Error::BadPort { .. }
             | Error::UnknownBackend { .. } => 2,
+            Error::CannotCreate { .. }
+            | Error::CannotWrite { .. }
+            | Error::ReadingMigrationsFailed
+            | Error::NoMigrations { .. }
+            | Error::NoNameInDescription { .. }
+            | Error::NewWithEmbedded { .. }
+            | Error::AutogenerateWithEmbedded { .. }
+            | Error::AutogenerateWithEmbeddedSchema
+            | Error::AutogenerateWithoutSchema { .. }
+            | Error::AutogenerateNeedsServer { .. }
+            | Error::VersionNotNumber { .. }
+            | Error::VerifyWithoutSchema { .. }
+            | Error::VerifyNeedsServer
+            | Error::NoSchemaFile { .. }
+            | Error::RenderFromMysqlOnly
+            | Error::RenderNeedsServer => 2,
+            Error::DatabaseFailed { .. }
+            | Error::UnreadableRow { .. }
+            | Error::ConnectionLost { .. }
+            | Error::LostWaitingForLock { .. }
+            | Error::GetLockFailed { .. }
+            | Error::LeaseTakenOver { .. }
+            | Error::BadCollation { .. }
+            | Error::ScratchDatabase { .. }
+            | Error::ScratchDirectory { .. }
+            | Error::ScratchDirectoriesTaken { .. }
+            | Error::CannotRemove { .. } => 3,
+            Error::ServerReadOnly { .. }
+            | Error::ServerRefusesWrites { .. }
+            | Error::AccountMayNotWrite { .. }
+            | Error::SiteConfigUnwritable { .. }
+            | Error::SiteConfigReadOnly { .. }
+            | Error::SiteConfigDirectoryReadOnly { .. }
+            | Error::SiteConfigWriteFailed { .. } => 3,
+            Error::NotAlembic
+            | Error::AlembicEmpty
+            | Error::AlembicBranched { .. }
+            | Error::UnknownAlembicRevision { .. }
+            | Error::SiteConfigConflict { .. }
+            | Error::SiteConfigAmbiguous { .. } => 5,
             Error::Usage(_)
             | Error::UnknownVersion { .. }
             | Error::MissingDirectory { .. }
@@ -747,46 +749,6 @@ impl Error {
     /// The machine-readable kind of the failure (`error.kind` in JSON output).
     pub fn kind(&self) -> &'static str {
         match self {
-            Error::NotAlembic
-            | Error::AlembicEmpty
-            | Error::AlembicBranched { .. }
-            | Error::UnknownAlembicRevision { .. }
-            | Error::SiteConfigConflict { .. }
-            | Error::SiteConfigAmbiguous { .. } => "refused",
-            Error::ServerReadOnly { .. }
-            | Error::ServerRefusesWrites { .. }
-            | Error::AccountMayNotWrite { .. }
-            | Error::SiteConfigUnwritable { .. }
-            | Error::SiteConfigReadOnly { .. }
-            | Error::SiteConfigDirectoryReadOnly { .. }
-            | Error::SiteConfigWriteFailed { .. } => "not-writable",
-            Error::DatabaseFailed { .. }
-            | Error::UnreadableRow { .. }
-            | Error::ConnectionLost { .. }
-            | Error::LostWaitingForLock { .. }
-            | Error::GetLockFailed { .. }
-            | Error::LeaseTakenOver { .. }
-            | Error::BadCollation { .. }
-            | Error::ScratchDatabase { .. }
-            | Error::ScratchDirectory { .. }
-            | Error::ScratchDirectoriesTaken { .. }
-            | Error::CannotRemove { .. } => "database",
-            Error::CannotCreate { .. }
-            | Error::CannotWrite { .. }
-            | Error::ReadingMigrationsFailed
-            | Error::NoMigrations { .. }
-            | Error::NoNameInDescription { .. }
-            | Error::NewWithEmbedded { .. }
-            | Error::AutogenerateWithEmbedded { .. }
-            | Error::AutogenerateWithEmbeddedSchema
-            | Error::AutogenerateWithoutSchema { .. }
-            | Error::AutogenerateNeedsServer { .. }
-            | Error::VersionNotNumber { .. }
-            | Error::VerifyWithoutSchema { .. }
-            | Error::VerifyNeedsServer
-            | Error::NoSchemaFile { .. }
-            | Error::RenderFromMysqlOnly
-            | Error::RenderNeedsServer => "usage",
             Error::Syntax(_)
             | Error::InvalidUrl { .. }
             | Error::InvalidTableName { .. }
@@ -805,6 +767,46 @@ impl Error {
             | Error::MissingDatabaseKey { .. }
             | Error::BadPort { .. }
             | Error::UnknownBackend { .. } => "usage",
+            Error::CannotCreate { .. }
+            | Error::CannotWrite { .. }
+            | Error::ReadingMigrationsFailed
+            | Error::NoMigrations { .. }
+            | Error::NoNameInDescription { .. }
+            | Error::NewWithEmbedded { .. }
+            | Error::AutogenerateWithEmbedded { .. }
+            | Error::AutogenerateWithEmbeddedSchema
+            | Error::AutogenerateWithoutSchema { .. }
+            | Error::AutogenerateNeedsServer { .. }
+            | Error::VersionNotNumber { .. }
+            | Error::VerifyWithoutSchema { .. }
+            | Error::VerifyNeedsServer
+            | Error::NoSchemaFile { .. }
+            | Error::RenderFromMysqlOnly
+            | Error::RenderNeedsServer => "usage",
+            Error::DatabaseFailed { .. }
+            | Error::UnreadableRow { .. }
+            | Error::ConnectionLost { .. }
+            | Error::LostWaitingForLock { .. }
+            | Error::GetLockFailed { .. }
+            | Error::LeaseTakenOver { .. }
+            | Error::BadCollation { .. }
+            | Error::ScratchDatabase { .. }
+            | Error::ScratchDirectory { .. }
+            | Error::ScratchDirectoriesTaken { .. }
+            | Error::CannotRemove { .. } => "database",
+            Error::ServerReadOnly { .. }
+            | Error::ServerRefusesWrites { .. }
+            | Error::AccountMayNotWrite { .. }
+            | Error::SiteConfigUnwritable { .. }
+            | Error::SiteConfigReadOnly { .. }
+            | Error::SiteConfigDirectoryReadOnly { .. }
+            | Error::SiteConfigWriteFailed { .. } => "not-writable",
+            Error::NotAlembic
+            | Error::AlembicEmpty
+            | Error::AlembicBranched { .. }
+            | Error::UnknownAlembicRevision { .. }
+            | Error::SiteConfigConflict { .. }
+            | Error::SiteConfigAmbiguous { .. } => "refused",
             Error::Usage(_)
             | Error::UnknownVersion { .. }
             | Error::MissingDirectory { .. }
