@@ -41,6 +41,362 @@ pub enum Error {
     #[error(transparent)]
     Schema(#[from] crate::schema::SchemaError),
 
+    // -----------------------------------------------------------------------------------------
+    // The tool's settings: flags, the TOML config file, aurweb's INI file (exit 2, kind usage).
+    // A value that can be pointed at says `path:line`.
+    /// The TOML config file or aurweb's INI file does not parse: the parser's message, at the
+    /// line it names (exit 2).
+    #[error("{0}")]
+    Syntax(InputError),
+
+    /// A database URL that does not parse (exit 2). `url` has its password replaced by `***`;
+    /// `context` names where the URL came from (`--database-url`, `file:line`, …).
+    #[error("{}invalid database URL \"{url}\": {why}", Context(.context))]
+    InvalidUrl {
+        context: Option<String>,
+        url: String,
+        why: String,
+    },
+
+    /// A version-table name that is not an identifier the tool accepts (exit 2). `context`
+    /// names where it came from (`--table`, `file:line`).
+    #[error("{}invalid table name {name:?}: it must be 1 to 64 characters, letters, digits and underscores, not starting with a digit", Context(.context))]
+    InvalidTableName {
+        context: Option<String>,
+        name: String,
+    },
+
+    /// The cluster lock table's name (the version table's plus `_lock`) is too long (exit 2).
+    #[error("on a cluster the lock table is named after the version table ({name}), which makes it longer than 64 characters: choose a shorter --table")]
+    LockTableNameTooLong { name: String },
+
+    /// An output option (`format`, `-v`, …) in the config file: they are chosen per command
+    /// (exit 2).
+    #[error("{}:{line}: {key} is not a config file setting: output options are chosen per command (pass {flag}), so that a shared config cannot change what a script or a person reads", .path.display())]
+    NotAFileSetting {
+        path: PathBuf,
+        line: usize,
+        key: &'static str,
+        flag: &'static str,
+    },
+
+    /// The config file's `ssl_mode` is none of the modes (exit 2).
+    #[error("{}:{line}: ssl_mode {value:?}: expected one of {}", .path.display(), .expected.join(", "))]
+    BadSslMode {
+        path: PathBuf,
+        line: usize,
+        value: String,
+        expected: &'static [&'static str],
+    },
+
+    /// The config file gives one of `ssl_cert` and `ssl_key` without the other (exit 2).
+    #[error("{}: ssl_cert and ssl_key go together", .path.display())]
+    CertWithoutKey { path: PathBuf },
+
+    /// `--connect-timeout 0` (exit 2).
+    #[error("--connect-timeout: must be at least 1 second")]
+    ZeroConnectTimeout,
+
+    /// `connect_timeout = 0` in the config file (exit 2).
+    #[error("{}:{line}: connect_timeout must be at least 1 second", .path.display())]
+    ZeroConnectTimeoutInFile { path: PathBuf, line: usize },
+
+    /// The TLS client key cannot be read (exit 2).
+    #[error("ssl-key {}: cannot read it: {message}", .path.display())]
+    UnreadableKey { path: PathBuf, message: String },
+
+    /// The TLS client key is readable by others than its owner (exit 2); `mode` is its
+    /// permission bits.
+    #[error("ssl-key {}: the key is readable by others (mode {mode:03o}); allow its owner only: chmod 600 {}", .path.display(), .path.display())]
+    OpenKey { path: PathBuf, mode: u32 },
+
+    /// The config file's `password_file` cannot be read (exit 2).
+    #[error("{}: cannot read password_file {}: {message}", .config.display(), .path.display())]
+    UnreadablePasswordFile {
+        config: PathBuf,
+        path: PathBuf,
+        message: String,
+    },
+
+    /// The config file's `password_file` is empty (exit 2).
+    #[error("{}: password_file {} is empty", .config.display(), .path.display())]
+    EmptyPasswordFile { config: PathBuf, path: PathBuf },
+
+    /// aurweb's config file is not UTF-8 (exit 2).
+    #[error("{}: not valid UTF-8", .path.display())]
+    NotUtf8 { path: PathBuf },
+
+    /// aurweb's config (`path`, over `defaults` when that file exists) has no `[database]`
+    /// section (exit 2).
+    #[error("{}: no [database] section", IniFiles(.path, .defaults))]
+    NoDatabaseSection {
+        path: PathBuf,
+        defaults: Option<PathBuf>,
+    },
+
+    /// aurweb's config lacks a `[database]` key the target needs, or leaves it empty (exit 2).
+    #[error("{}: [database] has no \"{key}\"", IniFiles(.path, .defaults))]
+    MissingDatabaseKey {
+        path: PathBuf,
+        defaults: Option<PathBuf>,
+        key: &'static str,
+    },
+
+    /// aurweb's config has a `[database] port` that is not 1-65535 (exit 2).
+    #[error("{}:{line}: invalid port \"{value}\" (expected 1-65535)", .path.display())]
+    BadPort {
+        path: PathBuf,
+        line: usize,
+        value: String,
+    },
+
+    /// aurweb's config names a `[database] backend` other than mysql and sqlite (exit 2).
+    #[error("{}:{line}: unknown database backend \"{value}\" (expected mysql or sqlite)", .path.display())]
+    UnknownBackend {
+        path: PathBuf,
+        line: usize,
+        value: String,
+    },
+
+    // -----------------------------------------------------------------------------------------
+    // Files and directories a command reads or writes, and what a command needs that the
+    // invocation does not give (exit 2, kind usage).
+    /// A file or directory the tool creates cannot be created (exit 2).
+    #[error("cannot create {}: {error}", .path.display())]
+    CannotCreate {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+
+    /// A file the tool writes cannot be written (exit 2).
+    #[error("cannot write {}: {error}", .path.display())]
+    CannotWrite {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+
+    /// The thread that reads the migrations stopped without an answer (exit 2).
+    #[error("reading the migrations failed")]
+    ReadingMigrationsFailed,
+
+    /// A directory of migrations that holds none (exit 2).
+    #[error("no migrations in {}", .dir.display())]
+    NoMigrations { dir: PathBuf },
+
+    /// `new`'s description gives nothing to name the file with (exit 2).
+    #[error("description {description:?} has no letters or digits to name the file with")]
+    NoNameInDescription { description: String },
+
+    /// `new` with the embedded migrations, which are not files (exit 2). `origin` says why
+    /// they are the ones in use.
+    #[error("the migrations in use are the ones built into aurweb-migrate ({origin}); `new` writes files, so create a migrations directory (mkdir migrations) or pass -m DIR")]
+    NewWithEmbedded { origin: String },
+
+    /// `new --autogenerate` with the embedded migrations (exit 2).
+    #[error("new --autogenerate writes files, but the migrations in use are the ones built into aurweb-migrate ({origin}); pass -m DIR")]
+    AutogenerateWithEmbedded { origin: String },
+
+    /// `new --autogenerate` with the embedded schema (exit 2).
+    #[error("new --autogenerate reads and writes the schema directory, but the schema in use is the built-in one; pass --schema DIR")]
+    AutogenerateWithEmbeddedSchema,
+
+    /// `new --autogenerate` with a schema directory that holds no schema file (exit 2).
+    #[error("new --autogenerate compares the schema files with the migrations, and {} has neither mysql.sql nor sqlite.sql", .dir.display())]
+    AutogenerateWithoutSchema { dir: PathBuf },
+
+    /// `new --autogenerate` with a MySQL schema file and no server to read it on (exit 2).
+    #[error("new --autogenerate reads {} into scratch databases on a MySQL/MariaDB server: give one with -d mysql://USER@HOST/DB (only its server is used, as for verify)", .path.display())]
+    AutogenerateNeedsServer { path: PathBuf },
+
+    /// The version `new` would write is not a number (exit 2).
+    #[error("the next version {version} is not a number")]
+    VersionNotNumber { version: String },
+
+    /// `verify` without the schema file of a dialect it checks (exit 2). `place` names the
+    /// schema directory, or the embedded schema.
+    #[error("verify: no {file} in {place}: verify compares that file (the full current schema, headed `-- schema-version: N`) with a replay of {}; write it, or point --schema at the directory holding it", .migrations.display())]
+    VerifyWithoutSchema {
+        file: String,
+        place: String,
+        migrations: PathBuf,
+    },
+
+    /// `verify` of MySQL/MariaDB without a server to build it on (exit 2).
+    #[error("verify: the MySQL/MariaDB half was not checked: no server is configured; give one with -d mysql://USER@HOST/DB (only its server is used, for scratch databases), or check SQLite alone with --dialect sqlite")]
+    VerifyNeedsServer,
+
+    /// A schema file `command` reads is not in `place` (exit 2).
+    #[error("{command}: no {file} in {place}")]
+    NoSchemaFile {
+        command: &'static str,
+        file: String,
+        place: String,
+    },
+
+    /// `schema render` of MySQL, which is the source the SQLite file is rendered from (exit 2).
+    #[error("schema render: schema/mysql.sql is the source; render --dialect sqlite from it")]
+    RenderFromMysqlOnly,
+
+    /// `schema render` without a server to read the MySQL schema on (exit 2).
+    #[error("schema render --dialect sqlite reads schema/mysql.sql into a scratch database on a MySQL/MariaDB server: give one with -d mysql://USER@HOST/DB (only its server is used)")]
+    RenderNeedsServer,
+
+    // -----------------------------------------------------------------------------------------
+    // Database errors outside a migration (exit 3, kind database). `target` names the
+    // database: a file's path, or a redacted URL.
+    /// The database answered with an error (exit 3). `action` says what the tool was doing,
+    /// where it helps (`reading the catalogue`).
+    #[error("database error: {target}: {}{message}", Context(.action))]
+    DatabaseFailed {
+        target: String,
+        action: Option<&'static str>,
+        message: String,
+    },
+
+    /// A row of the version table that the tool cannot read (exit 3).
+    #[error("database error: {target}: unreadable row in version table {table}: {message}")]
+    UnreadableRow {
+        target: String,
+        table: String,
+        message: String,
+    },
+
+    /// The server went silent (exit 3): no answer within the lock and connect timeouts.
+    #[error("database error: {target}: the connection was lost: no answer within {seconds}s (--lock-timeout + --connect-timeout)")]
+    ConnectionLost { target: String, seconds: u64 },
+
+    /// The server went silent while the tool waited for the migration lock (exit 3).
+    #[error("database error: {target}: the connection was lost while waiting for the migration lock (no answer to GET_LOCK within {seconds}s)")]
+    LostWaitingForLock { target: String, seconds: u64 },
+
+    /// `GET_LOCK` answered NULL (exit 3).
+    #[error("database error: {target}: GET_LOCK({name:?}) failed")]
+    GetLockFailed { target: String, name: String },
+
+    /// Another runner took the cluster's lease over from this silent one (exit 3).
+    #[error("database error: {target}: the cluster's migration lock was taken over by another runner (this one was silent for longer than the lease): stopped before writing anything more")]
+    LeaseTakenOver { target: String },
+
+    /// A scratch database was asked for with a collation that is not a plain name (exit 3).
+    #[error("database error: unexpected collation name {name:?}")]
+    BadCollation { name: String },
+
+    /// A scratch database cannot be made on the server (exit 3); `database` is the configured
+    /// one, whose name prefixes the scratch databases'.
+    #[error("database error: cannot create the scratch database {name} (the tool builds the expected schema there; the user needs CREATE and DROP on `{database}\\_migrate\\_%`): {error}")]
+    ScratchDatabase {
+        name: String,
+        database: String,
+        error: Box<Error>,
+    },
+
+    /// A directory for SQLite scratch files cannot be made (exit 3).
+    #[error("database error: cannot create {}: {error}", .path.display())]
+    ScratchDirectory {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+
+    /// Every name tried for a scratch directory is taken (exit 3); `last` is the last one.
+    #[error("database error: cannot create a scratch directory: {} and 15 others exist", .last.display())]
+    ScratchDirectoriesTaken { last: PathBuf },
+
+    /// A database file (or a companion: `-wal`, …) cannot be removed (exit 3).
+    #[error("database error: cannot remove {}: {error}", .path.display())]
+    CannotRemove {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+
+    // -----------------------------------------------------------------------------------------
+    // Writes that cannot be made, said with everything left as it was (exit 3, kind
+    // not-writable): the database cannot take the run's writes (a read-only server, a replica;
+    // an account that may not write the version table), or `config upgrade` cannot replace the
+    // site config file.
+    /// The server is read-only (a replica?): `setting` (`read_only`, `innodb_read_only`) is ON
+    /// (exit 3).
+    #[error("{target}: the server is read-only ({setting}=ON: a replica?); nothing was written: run the upgrade against the primary")]
+    ServerReadOnly {
+        target: String,
+        setting: &'static str,
+    },
+
+    /// The server refused a probe write with `ER_OPTION_PREVENTS_STATEMENT` (exit 3).
+    #[error("{target}: the server refuses writes ({message}); nothing was written: run the upgrade against the primary")]
+    ServerRefusesWrites { target: String, message: String },
+
+    /// The account may not write the version table (exit 3).
+    #[error("{target}: {account} may not write the version table {table}: {message}; nothing was written: grant it CREATE, INSERT, UPDATE and DELETE on the database (and what the migrations need), or run as an account that has them")]
+    AccountMayNotWrite {
+        target: String,
+        account: String,
+        table: String,
+        message: String,
+    },
+
+    /// `config upgrade`: the site config file (or its directory) cannot be looked at (exit 3).
+    #[error("cannot write {}: {message}; nothing was written", .path.display())]
+    SiteConfigUnwritable { path: PathBuf, message: String },
+
+    /// `config upgrade`: the site config file has no write permission bit (exit 3).
+    #[error("cannot write {}: the file is read-only (mode {mode:04o}); nothing was written", .path.display())]
+    SiteConfigReadOnly { path: PathBuf, mode: u32 },
+
+    /// `config upgrade`: the site config file's directory, where its replacement is written
+    /// first, is read-only (exit 3).
+    #[error("cannot write {}: its directory {} is read-only (mode {mode:04o}), and the file is replaced through a temporary file there; nothing was written", .path.display(), .dir.display())]
+    SiteConfigDirectoryReadOnly {
+        path: PathBuf,
+        dir: PathBuf,
+        mode: u32,
+    },
+
+    /// `config upgrade`: replacing the site config file failed at `step` (exit 3); the file is
+    /// unchanged.
+    #[error("cannot write {} ({step}: {message}); the file is unchanged", .path.display())]
+    SiteConfigWriteFailed {
+        path: PathBuf,
+        step: &'static str,
+        message: String,
+    },
+
+    // -----------------------------------------------------------------------------------------
+    // Refusals other than a history conflict (exit 5, kind refused).
+    /// `adopt --from alembic` on a database without `alembic_version` (exit 5).
+    #[error("refusing to run: the database has no alembic_version table, so Alembic does not manage it; adopt it with `aurweb-migrate baseline VERSION` instead")]
+    NotAlembic,
+
+    /// `adopt --from alembic` on an empty `alembic_version` (exit 5).
+    #[error("refusing to run: alembic_version is empty: Alembic never recorded a revision on this database")]
+    AlembicEmpty,
+
+    /// `adopt --from alembic` on a branched Alembic history (exit 5).
+    #[error("refusing to run: alembic_version holds {} revisions ({}): a branched Alembic history has no single version to adopt", .revisions.len(), .revisions.join(", "))]
+    AlembicBranched { revisions: Vec<String> },
+
+    /// `adopt --from alembic` on a revision no migration declares (exit 5). `known` lists the
+    /// declared revisions and their versions.
+    #[error("refusing to run: Alembic revision {revision} is not declared by any migration in {} (known: {})", .dir.display(), list_revisions(.known))]
+    UnknownAlembicRevision {
+        revision: String,
+        dir: PathBuf,
+        known: Vec<(String, u64)>,
+    },
+
+    /// `config upgrade`: the file's recorded state cannot be trusted, for the reason given
+    /// (exit 5).
+    #[error("refusing to run: {why}; nothing was written")]
+    SiteConfigConflict { why: String },
+
+    /// `config upgrade` (or its dry run): operations whose target is ambiguous (exit 5).
+    #[error("refusing to run: {}: {} operation{} with an ambiguous target; nothing was written{}", .file.display(), .ambiguous.len(), if .ambiguous.len() == 1 { "" } else { "s" }, list_ambiguous(.ambiguous))]
+    SiteConfigAmbiguous {
+        file: PathBuf,
+        ambiguous: Vec<Ambiguity>,
+    },
+
+    // -----------------------------------------------------------------------------------------
+    // Migration files, the connection, the run.
     /// A version named by a flag (`--to`, `--from`) that no migration has (exit 2).
     #[error("{flag} {version}: no migration has that version in {}", .dir.display())]
     UnknownVersion {
@@ -69,6 +425,11 @@ pub enum Error {
     /// The database cannot be reached or opened (exit 3).
     #[error("cannot connect to {target}: {message}")]
     Connect { target: String, message: String },
+
+    /// The MySQL/MariaDB server did not answer within `--connect-timeout` (exit 3, kind
+    /// connect).
+    #[error("cannot connect to {target}: no answer within {seconds}s (--connect-timeout)")]
+    ConnectTimedOut { target: String, seconds: u64 },
 
     /// A database error outside a migration (exit 3).
     #[error("database error: {0}")]
@@ -131,17 +492,22 @@ pub enum Error {
     #[error("interrupted by {signal}: {state}")]
     Interrupted { signal: &'static str, state: String },
 
-    /// The database cannot take the run's writes: a read-only server (a replica), or an
-    /// account that may not write the version table (exit 3). Said before anything is written.
-    #[error("{0}")]
-    NotWritable(String),
-
     /// The migration lock was not had in time (exit 6).
     #[error("timed out after {seconds}s waiting for the migration lock{}", holder.as_ref().map(|h| format!(" (held by {h})")).unwrap_or_default())]
     LockTimeout {
         seconds: u64,
         holder: Option<String>,
     },
+}
+
+/// A `config upgrade` operation refused because its target is ambiguous.
+#[derive(Debug, Clone)]
+pub struct Ambiguity {
+    pub version: u64,
+    pub op: &'static str,
+    pub message: String,
+    /// 1-based line and text of each conflicting line.
+    pub lines: Vec<(usize, String)>,
 }
 
 /// What the user needs to know about a failed migration.
@@ -232,6 +598,55 @@ pub(crate) fn statement_ranges(committed: &[(usize, u32)], path: &std::path::Pat
         .join(", ")
 }
 
+/// A context (where a setting came from, what the tool was doing), then `: `; nothing
+/// without one.
+struct Context<'a, T>(&'a Option<T>);
+
+impl<T: fmt::Display> fmt::Display for Context<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(context) => write!(f, "{context}: "),
+            None => Ok(()),
+        }
+    }
+}
+
+/// aurweb's config file, and the `.defaults` file read under it when there is one.
+struct IniFiles<'a>(&'a PathBuf, &'a Option<PathBuf>);
+
+impl fmt::Display for IniFiles<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.1 {
+            Some(defaults) => write!(f, "{} (with {})", self.0.display(), defaults.display()),
+            None => write!(f, "{}", self.0.display()),
+        }
+    }
+}
+
+/// Declared Alembic revisions as `revision = version`, or `none`.
+fn list_revisions(known: &[(String, u64)]) -> String {
+    if known.is_empty() {
+        return "none".to_string();
+    }
+    known
+        .iter()
+        .map(|(revision, version)| format!("{revision} = {version}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Each ambiguous operation and its conflicting lines, one line each.
+fn list_ambiguous(ambiguous: &[Ambiguity]) -> String {
+    let mut out = String::new();
+    for a in ambiguous {
+        out.push_str(&format!("\n  {} {}: {}", a.version, a.op, a.message));
+        for (line, text) in &a.lines {
+            out.push_str(&format!("\n    line {line}: {text}"));
+        }
+    }
+    out
+}
+
 fn list_input(errors: &[InputError]) -> String {
     errors
         .iter()
@@ -252,17 +667,74 @@ impl Error {
     /// The documented process exit code for this error.
     pub fn exit_code(&self) -> i32 {
         match self {
+            Error::Syntax(_)
+            | Error::InvalidUrl { .. }
+            | Error::InvalidTableName { .. }
+            | Error::LockTableNameTooLong { .. }
+            | Error::NotAFileSetting { .. }
+            | Error::BadSslMode { .. }
+            | Error::CertWithoutKey { .. }
+            | Error::ZeroConnectTimeout
+            | Error::ZeroConnectTimeoutInFile { .. }
+            | Error::UnreadableKey { .. }
+            | Error::OpenKey { .. }
+            | Error::UnreadablePasswordFile { .. }
+            | Error::EmptyPasswordFile { .. }
+            | Error::NotUtf8 { .. }
+            | Error::NoDatabaseSection { .. }
+            | Error::MissingDatabaseKey { .. }
+            | Error::BadPort { .. }
+            | Error::UnknownBackend { .. } => 2,
+            Error::CannotCreate { .. }
+            | Error::CannotWrite { .. }
+            | Error::ReadingMigrationsFailed
+            | Error::NoMigrations { .. }
+            | Error::NoNameInDescription { .. }
+            | Error::NewWithEmbedded { .. }
+            | Error::AutogenerateWithEmbedded { .. }
+            | Error::AutogenerateWithEmbeddedSchema
+            | Error::AutogenerateWithoutSchema { .. }
+            | Error::AutogenerateNeedsServer { .. }
+            | Error::VersionNotNumber { .. }
+            | Error::VerifyWithoutSchema { .. }
+            | Error::VerifyNeedsServer
+            | Error::NoSchemaFile { .. }
+            | Error::RenderFromMysqlOnly
+            | Error::RenderNeedsServer => 2,
+            Error::DatabaseFailed { .. }
+            | Error::UnreadableRow { .. }
+            | Error::ConnectionLost { .. }
+            | Error::LostWaitingForLock { .. }
+            | Error::GetLockFailed { .. }
+            | Error::LeaseTakenOver { .. }
+            | Error::BadCollation { .. }
+            | Error::ScratchDatabase { .. }
+            | Error::ScratchDirectory { .. }
+            | Error::ScratchDirectoriesTaken { .. }
+            | Error::CannotRemove { .. } => 3,
+            Error::ServerReadOnly { .. }
+            | Error::ServerRefusesWrites { .. }
+            | Error::AccountMayNotWrite { .. }
+            | Error::SiteConfigUnwritable { .. }
+            | Error::SiteConfigReadOnly { .. }
+            | Error::SiteConfigDirectoryReadOnly { .. }
+            | Error::SiteConfigWriteFailed { .. } => 3,
+            Error::NotAlembic
+            | Error::AlembicEmpty
+            | Error::AlembicBranched { .. }
+            | Error::UnknownAlembicRevision { .. }
+            | Error::SiteConfigConflict { .. }
+            | Error::SiteConfigAmbiguous { .. } => 5,
             Error::Usage(_)
             | Error::UnknownVersion { .. }
             | Error::MissingDirectory { .. }
             | Error::Unreadable { .. }
             | Error::Input(_)
             | Error::Schema(_) => 2,
-            Error::Connect { .. } | Error::Database(_) => 3,
+            Error::Connect { .. } | Error::ConnectTimedOut { .. } | Error::Database(_) => 3,
             Error::MigrationFailed(_) | Error::InstallFailed { .. } => 4,
             Error::Refused(_) | Error::RefusedBecause(_) | Error::Drift { .. } => 5,
             Error::LockTimeout { .. } => 6,
-            Error::NotWritable(_) => 3,
             Error::SelfCheck { .. } | Error::SelfCheckFailed { .. } => 1,
             Error::Interrupted { signal, .. } => {
                 if *signal == "SIGINT" {
@@ -277,13 +749,71 @@ impl Error {
     /// The machine-readable kind of the failure (`error.kind` in JSON output).
     pub fn kind(&self) -> &'static str {
         match self {
+            Error::Syntax(_)
+            | Error::InvalidUrl { .. }
+            | Error::InvalidTableName { .. }
+            | Error::LockTableNameTooLong { .. }
+            | Error::NotAFileSetting { .. }
+            | Error::BadSslMode { .. }
+            | Error::CertWithoutKey { .. }
+            | Error::ZeroConnectTimeout
+            | Error::ZeroConnectTimeoutInFile { .. }
+            | Error::UnreadableKey { .. }
+            | Error::OpenKey { .. }
+            | Error::UnreadablePasswordFile { .. }
+            | Error::EmptyPasswordFile { .. }
+            | Error::NotUtf8 { .. }
+            | Error::NoDatabaseSection { .. }
+            | Error::MissingDatabaseKey { .. }
+            | Error::BadPort { .. }
+            | Error::UnknownBackend { .. } => "usage",
+            Error::CannotCreate { .. }
+            | Error::CannotWrite { .. }
+            | Error::ReadingMigrationsFailed
+            | Error::NoMigrations { .. }
+            | Error::NoNameInDescription { .. }
+            | Error::NewWithEmbedded { .. }
+            | Error::AutogenerateWithEmbedded { .. }
+            | Error::AutogenerateWithEmbeddedSchema
+            | Error::AutogenerateWithoutSchema { .. }
+            | Error::AutogenerateNeedsServer { .. }
+            | Error::VersionNotNumber { .. }
+            | Error::VerifyWithoutSchema { .. }
+            | Error::VerifyNeedsServer
+            | Error::NoSchemaFile { .. }
+            | Error::RenderFromMysqlOnly
+            | Error::RenderNeedsServer => "usage",
+            Error::DatabaseFailed { .. }
+            | Error::UnreadableRow { .. }
+            | Error::ConnectionLost { .. }
+            | Error::LostWaitingForLock { .. }
+            | Error::GetLockFailed { .. }
+            | Error::LeaseTakenOver { .. }
+            | Error::BadCollation { .. }
+            | Error::ScratchDatabase { .. }
+            | Error::ScratchDirectory { .. }
+            | Error::ScratchDirectoriesTaken { .. }
+            | Error::CannotRemove { .. } => "database",
+            Error::ServerReadOnly { .. }
+            | Error::ServerRefusesWrites { .. }
+            | Error::AccountMayNotWrite { .. }
+            | Error::SiteConfigUnwritable { .. }
+            | Error::SiteConfigReadOnly { .. }
+            | Error::SiteConfigDirectoryReadOnly { .. }
+            | Error::SiteConfigWriteFailed { .. } => "not-writable",
+            Error::NotAlembic
+            | Error::AlembicEmpty
+            | Error::AlembicBranched { .. }
+            | Error::UnknownAlembicRevision { .. }
+            | Error::SiteConfigConflict { .. }
+            | Error::SiteConfigAmbiguous { .. } => "refused",
             Error::Usage(_)
             | Error::UnknownVersion { .. }
             | Error::MissingDirectory { .. }
             | Error::Unreadable { .. }
             | Error::Schema(_) => "usage",
             Error::Input(_) => "input",
-            Error::Connect { .. } => "connect",
+            Error::Connect { .. } | Error::ConnectTimedOut { .. } => "connect",
             Error::Database(_) => "database",
             Error::MigrationFailed(_) => "migration-failed",
             Error::Refused(_) | Error::RefusedBecause(_) => "refused",
@@ -292,7 +822,6 @@ impl Error {
             Error::LockTimeout { .. } => "lock-timeout",
             Error::SelfCheck { .. } | Error::SelfCheckFailed { .. } => "self-check",
             Error::Interrupted { .. } => "interrupted",
-            Error::NotWritable(_) => "not-writable",
         }
     }
 
@@ -330,5 +859,303 @@ pub(crate) fn io_message(e: &std::io::Error) -> String {
     match chars.next() {
         Some(c) => c.to_lowercase().chain(chars).collect(),
         None => msg,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(path: &str) -> PathBuf {
+        PathBuf::from(path)
+    }
+
+    fn ambiguity(version: u64, lines: &[(usize, &str)]) -> Ambiguity {
+        Ambiguity {
+            version,
+            op: "rename-section",
+            message: "both sections exist".into(),
+            lines: lines.iter().map(|(n, t)| (*n, t.to_string())).collect(),
+        }
+    }
+
+    /// The typed errors render the text their call sites used to build, with the exit code
+    /// and JSON kind of the string variant they replace (the helpers' cases: a context or
+    /// none, a `.defaults` file or none, lists empty, one, several).
+    #[test]
+    fn typed_errors_render_their_messages() {
+        let denied = || std::io::Error::from_raw_os_error(13);
+        let cases: Vec<(Error, &str, i32, &str)> = vec![
+            (
+                Error::InvalidUrl {
+                    context: Some("--database-url".into()),
+                    url: "mysql://u:***@h/".into(),
+                    why: "missing database name (/DATABASE)".into(),
+                },
+                "--database-url: invalid database URL \"mysql://u:***@h/\": missing database name (/DATABASE)",
+                2,
+                "usage",
+            ),
+            (
+                Error::InvalidUrl {
+                    context: None,
+                    url: "x".into(),
+                    why: "w".into(),
+                },
+                "invalid database URL \"x\": w",
+                2,
+                "usage",
+            ),
+            (
+                Error::InvalidTableName {
+                    context: Some("c.toml:3".into()),
+                    name: "1x".into(),
+                },
+                "c.toml:3: invalid table name \"1x\": it must be 1 to 64 characters, letters, digits and underscores, not starting with a digit",
+                2,
+                "usage",
+            ),
+            (
+                Error::Syntax(InputError {
+                    path: p("c.toml"),
+                    line: Some(2),
+                    message: "m".into(),
+                }),
+                "c.toml:2: m",
+                2,
+                "usage",
+            ),
+            (
+                Error::Syntax(InputError {
+                    path: p("c.toml"),
+                    line: None,
+                    message: "m".into(),
+                }),
+                "c.toml: m",
+                2,
+                "usage",
+            ),
+            (
+                Error::BadSslMode {
+                    path: p("c.toml"),
+                    line: 4,
+                    value: "x".into(),
+                    expected: &["a", "b"],
+                },
+                "c.toml:4: ssl_mode \"x\": expected one of a, b",
+                2,
+                "usage",
+            ),
+            (
+                Error::OpenKey {
+                    path: p("k.pem"),
+                    mode: 0o644,
+                },
+                "ssl-key k.pem: the key is readable by others (mode 644); allow its owner only: chmod 600 k.pem",
+                2,
+                "usage",
+            ),
+            (
+                Error::NoDatabaseSection {
+                    path: p("config"),
+                    defaults: Some(p("config.defaults")),
+                },
+                "config (with config.defaults): no [database] section",
+                2,
+                "usage",
+            ),
+            (
+                Error::MissingDatabaseKey {
+                    path: p("config"),
+                    defaults: None,
+                    key: "user",
+                },
+                "config: [database] has no \"user\"",
+                2,
+                "usage",
+            ),
+            (
+                Error::BadPort {
+                    path: p("config"),
+                    line: 5,
+                    value: "0".into(),
+                },
+                "config:5: invalid port \"0\" (expected 1-65535)",
+                2,
+                "usage",
+            ),
+            (
+                Error::CannotCreate {
+                    path: p("m/1_a.sql"),
+                    error: denied(),
+                },
+                "cannot create m/1_a.sql: Permission denied (os error 13)",
+                2,
+                "usage",
+            ),
+            (
+                Error::NoSchemaFile {
+                    command: "verify",
+                    file: "mysql.sql".into(),
+                    place: "the schema directory".into(),
+                },
+                "verify: no mysql.sql in the schema directory",
+                2,
+                "usage",
+            ),
+            (
+                Error::DatabaseFailed {
+                    target: "t".into(),
+                    action: None,
+                    message: "m".into(),
+                },
+                "database error: t: m",
+                3,
+                "database",
+            ),
+            (
+                Error::DatabaseFailed {
+                    target: "t".into(),
+                    action: Some("the cluster lock"),
+                    message: "m".into(),
+                },
+                "database error: t: the cluster lock: m",
+                3,
+                "database",
+            ),
+            (
+                Error::ScratchDatabase {
+                    name: "aur_migrate_1".into(),
+                    database: "aur".into(),
+                    error: Box::new(Error::ConnectTimedOut {
+                        target: "t".into(),
+                        seconds: 10,
+                    }),
+                },
+                "database error: cannot create the scratch database aur_migrate_1 (the tool builds the expected schema there; the user needs CREATE and DROP on `aur\\_migrate\\_%`): cannot connect to t: no answer within 10s (--connect-timeout)",
+                3,
+                "database",
+            ),
+            (
+                Error::ScratchDirectoriesTaken {
+                    last: p("/tmp/x-15"),
+                },
+                "database error: cannot create a scratch directory: /tmp/x-15 and 15 others exist",
+                3,
+                "database",
+            ),
+            (
+                Error::CannotRemove {
+                    path: p("a.sqlite3-wal"),
+                    error: denied(),
+                },
+                "database error: cannot remove a.sqlite3-wal: Permission denied (os error 13)",
+                3,
+                "database",
+            ),
+            (
+                Error::ConnectTimedOut {
+                    target: "mysql://u@h/db".into(),
+                    seconds: 10,
+                },
+                "cannot connect to mysql://u@h/db: no answer within 10s (--connect-timeout)",
+                3,
+                "connect",
+            ),
+            (
+                Error::ServerReadOnly {
+                    target: "t".into(),
+                    setting: "innodb_read_only",
+                },
+                "t: the server is read-only (innodb_read_only=ON: a replica?); nothing was written: run the upgrade against the primary",
+                3,
+                "not-writable",
+            ),
+            (
+                Error::SiteConfigReadOnly {
+                    path: p("config"),
+                    mode: 0o444,
+                },
+                "cannot write config: the file is read-only (mode 0444); nothing was written",
+                3,
+                "not-writable",
+            ),
+            (
+                Error::SiteConfigDirectoryReadOnly {
+                    path: p("d/config"),
+                    dir: p("d"),
+                    mode: 0o555,
+                },
+                "cannot write d/config: its directory d is read-only (mode 0555), and the file is replaced through a temporary file there; nothing was written",
+                3,
+                "not-writable",
+            ),
+            (
+                Error::SiteConfigWriteFailed {
+                    path: p("config"),
+                    step: "rename",
+                    message: "m".into(),
+                },
+                "cannot write config (rename: m); the file is unchanged",
+                3,
+                "not-writable",
+            ),
+            (
+                Error::AlembicBranched {
+                    revisions: vec!["a".into(), "b".into()],
+                },
+                "refusing to run: alembic_version holds 2 revisions (a, b): a branched Alembic history has no single version to adopt",
+                5,
+                "refused",
+            ),
+            (
+                Error::UnknownAlembicRevision {
+                    revision: "r".into(),
+                    dir: p("m"),
+                    known: vec![],
+                },
+                "refusing to run: Alembic revision r is not declared by any migration in m (known: none)",
+                5,
+                "refused",
+            ),
+            (
+                Error::UnknownAlembicRevision {
+                    revision: "r".into(),
+                    dir: p("m"),
+                    known: vec![("a".into(), 1), ("b".into(), 2)],
+                },
+                "refusing to run: Alembic revision r is not declared by any migration in m (known: a = 1, b = 2)",
+                5,
+                "refused",
+            ),
+            (
+                Error::SiteConfigConflict { why: "w".into() },
+                "refusing to run: w; nothing was written",
+                5,
+                "refused",
+            ),
+            (
+                Error::SiteConfigAmbiguous {
+                    file: p("config"),
+                    ambiguous: vec![ambiguity(11, &[(3, "[a]"), (7, "[b]")])],
+                },
+                "refusing to run: config: 1 operation with an ambiguous target; nothing was written\n  11 rename-section: both sections exist\n    line 3: [a]\n    line 7: [b]",
+                5,
+                "refused",
+            ),
+            (
+                Error::SiteConfigAmbiguous {
+                    file: p("config"),
+                    ambiguous: vec![ambiguity(11, &[]), ambiguity(12, &[(1, "[c]")])],
+                },
+                "refusing to run: config: 2 operations with an ambiguous target; nothing was written\n  11 rename-section: both sections exist\n  12 rename-section: both sections exist\n    line 1: [c]",
+                5,
+                "refused",
+            ),
+        ];
+        for (error, message, exit, kind) in cases {
+            assert_eq!(error.to_string(), message);
+            assert_eq!((error.exit_code(), error.kind()), (exit, kind), "{message}");
+        }
     }
 }

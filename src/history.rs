@@ -45,9 +45,10 @@ impl TableName {
         if ok {
             Ok(TableName(name.to_string()))
         } else {
-            Err(Error::Usage(format!(
-                "invalid table name {name:?}: it must be 1 to 64 characters, letters, digits and underscores, not starting with a digit"
-            )))
+            Err(Error::InvalidTableName {
+                context: None,
+                name: name.to_string(),
+            })
         }
     }
 

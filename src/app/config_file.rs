@@ -38,23 +38,14 @@ pub(super) fn run(s: &Session<'_>, file: &Path, action: ConfigAction) -> Result<
     let mut written = false;
     if let ConfigAction::Upgrade { dry_run } = action {
         if let Some(why) = &report.conflict {
-            return Err(Error::RefusedBecause(format!("{why}; nothing was written")));
+            return Err(Error::SiteConfigConflict { why: why.clone() });
         }
         // --dry-run refuses too: it says what upgrade would do (Ansible's --check fails on it).
         if !report.ambiguous.is_empty() {
-            let mut message = format!(
-                "{}: {} operation{} with an ambiguous target; nothing was written",
-                report.file.display(),
-                report.ambiguous.len(),
-                if report.ambiguous.len() == 1 { "" } else { "s" }
-            );
-            for a in &report.ambiguous {
-                message.push_str(&format!("\n  {} {}: {}", a.version, a.op, a.message));
-                for (line, text) in &a.lines {
-                    message.push_str(&format!("\n    line {line}: {text}"));
-                }
-            }
-            return Err(Error::RefusedBecause(message));
+            return Err(Error::SiteConfigAmbiguous {
+                file: report.file.clone(),
+                ambiguous: report.ambiguous.clone(),
+            });
         }
         if !dry_run && report.changed() {
             site_config::check_writable(file)?;

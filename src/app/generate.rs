@@ -40,39 +40,32 @@ pub(super) async fn autogenerate(
 ) -> Result<i32> {
     let renames = Renames::parse(renames)?;
     let Location::Dir(dir) = &s.settings.migrations.value else {
-        return Err(Error::Usage(format!(
-            "new --autogenerate writes files, but the migrations in use are the ones built into aurweb-migrate ({}); pass -m DIR",
-            s.settings.migrations.origin
-        )));
+        return Err(Error::AutogenerateWithEmbedded {
+            origin: s.settings.migrations.origin.to_string(),
+        });
     };
     let Location::Dir(schema_dir) = &s.settings.schema.value else {
-        return Err(Error::Usage(
-            "new --autogenerate reads and writes the schema directory, but the schema in use is the built-in one; pass --schema DIR".into(),
-        ));
+        return Err(Error::AutogenerateWithEmbeddedSchema);
     };
     let (dir, schema_dir) = (display_path(dir), display_path(schema_dir));
     let mysql_file = s.schema_for(Dialect::Mysql)?;
     let sqlite_file = s.schema_for(Dialect::Sqlite)?;
     if mysql_file.is_none() && sqlite_file.is_none() {
-        return Err(Error::Usage(format!(
-            "new --autogenerate compares the schema files with the migrations, and {} has neither mysql.sql nor sqlite.sql",
-            schema_dir.display()
-        )));
+        return Err(Error::AutogenerateWithoutSchema { dir: schema_dir });
     }
     let server = match (&mysql_file, s.place()) {
         (None, _) => None,
         (Some(_), Place::Mysql(server)) => Some(Place::Mysql(server)),
         (Some(f), Place::Sqlite) => {
-            return Err(Error::Usage(format!(
-                "new --autogenerate reads {} into scratch databases on a MySQL/MariaDB server: give one with -d mysql://USER@HOST/DB (only its server is used, as for verify)",
-                f.script.path.display()
-            )))
+            return Err(Error::AutogenerateNeedsServer {
+                path: f.script.path.clone(),
+            })
         }
     };
     let (version, slug) = scaffold::next_name(&dir, description)?;
-    let version_number: u64 = version
-        .parse()
-        .map_err(|_| Error::Usage(format!("the next version {version} is not a number")))?;
+    let version_number: u64 = version.parse().map_err(|_| Error::VersionNotNumber {
+        version: version.clone(),
+    })?;
     let name = |dialect: Option<Dialect>, down: bool| {
         let d = dialect.map(|d| format!(".{d}")).unwrap_or_default();
         let down = if down { ".down" } else { "" };

@@ -20,12 +20,9 @@ pub(super) fn new(
     dialects: &[Dialect],
 ) -> Result<i32> {
     let Location::Dir(dir) = &s.settings.migrations.value else {
-        return Err(Error::Usage(format!(
-            "the migrations in use are the ones built into aurweb-migrate ({}); \
-             `new` writes files, so create a migrations directory (mkdir migrations) \
-             or pass -m DIR",
-            s.settings.migrations.origin
-        )));
+        return Err(Error::NewWithEmbedded {
+            origin: s.settings.migrations.origin.to_string(),
+        });
     };
     let files = scaffold::new_migration(&display_path(dir), description, reversible, dialects)?;
     s.emit(&report::NewFiles(files));

@@ -38,12 +38,11 @@ pub(super) async fn verify(s: &Session<'_>, only: Option<Dialect>) -> Result<i32
         set.refuse_unreviewed()?;
         let file = s.schema_for(p.dialect())?;
         if file.is_none() {
-            return Err(Error::Usage(format!(
-                "verify: no {} in {}: verify compares that file (the full current schema, headed `-- schema-version: N`) with a replay of {}; write it, or point --schema at the directory holding it",
-                crate::source::schema_file_name(p.dialect()),
-                schema_place(s),
-                set.dir.display()
-            )));
+            return Err(Error::VerifyWithoutSchema {
+                file: crate::source::schema_file_name(p.dialect()),
+                place: schema_place(s),
+                migrations: set.dir.clone(),
+            });
         }
         sets.push((set, file));
     }
@@ -76,11 +75,7 @@ fn verify_places(s: &Session<'_>, only: Option<Dialect>) -> Result<Vec<Place>> {
         Place::Sqlite => None,
         server => Some(server),
     };
-    let no_server = || {
-        Error::Usage(
-            "verify: the MySQL/MariaDB half was not checked: no server is configured; give one with -d mysql://USER@HOST/DB (only its server is used, for scratch databases), or check SQLite alone with --dialect sqlite".to_string(),
-        )
-    };
+    let no_server = || Error::VerifyNeedsServer;
     match only {
         Some(Dialect::Sqlite) => Ok(vec![Place::Sqlite]),
         Some(Dialect::Mysql) => Ok(vec![server.ok_or_else(no_server)?]),
@@ -96,22 +91,18 @@ fn verify_places(s: &Session<'_>, only: Option<Dialect>) -> Result<Vec<Place>> {
 /// one, as MariaDB reads it in a scratch database on the configured server.
 pub(super) async fn render(s: &Session<'_>, dialect: Dialect) -> Result<i32> {
     if dialect != Dialect::Sqlite {
-        return Err(Error::Usage(
-            "schema render: schema/mysql.sql is the source; render --dialect sqlite from it".into(),
-        ));
+        return Err(Error::RenderFromMysqlOnly);
     }
     let Place::Mysql(server) = s.place() else {
-        return Err(Error::Usage(
-            "schema render --dialect sqlite reads schema/mysql.sql into a scratch database on a MySQL/MariaDB server: give one with -d mysql://USER@HOST/DB (only its server is used)".into(),
-        ));
+        return Err(Error::RenderNeedsServer);
     };
     let set = s.load_for(Dialect::Mysql)?;
     let Some(file) = s.schema_for(Dialect::Mysql)? else {
-        return Err(Error::Usage(format!(
-            "schema render: no {} in {}",
-            crate::source::schema_file_name(Dialect::Mysql),
-            schema_place(s)
-        )));
+        return Err(Error::NoSchemaFile {
+            command: "schema render",
+            file: crate::source::schema_file_name(Dialect::Mysql),
+            place: schema_place(s),
+        });
     };
     let built = scratch::build(
         &Place::Mysql(server),
@@ -151,7 +142,9 @@ pub(super) async fn diff(s: &Session<'_>) -> Result<i32> {
         .migrations
         .last()
         .map(|m| m.version)
-        .ok_or_else(|| Error::Usage(format!("no migrations in {}", set.dir.display())))?;
+        .ok_or_else(|| Error::NoMigrations {
+            dir: set.dir.clone(),
+        })?;
     let conn = s.open_existing().await?;
     let (differences, expected) = s
         .with_connection(conn, async |c| drift_at(s, c, &set, head).await)

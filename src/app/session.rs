@@ -165,9 +165,7 @@ impl<'r> Session<'r> {
             }
             .await
         };
-        let set = loader
-            .join()
-            .unwrap_or_else(|_| Err(Error::Usage("reading the migrations failed".to_string())));
+        let set = loader.join().unwrap_or(Err(Error::ReadingMigrationsFailed));
         match (set, opened) {
             (Ok(set), Ok((conn, history))) => Ok(Loaded { set, conn, history }),
             (Err(e), Ok((conn, _))) => {

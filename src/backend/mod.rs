@@ -151,7 +151,7 @@ pub trait Backend: Catalogue {
         Ok(None)
     }
 
-    /// Before the first write of a run that has something to do: `Error::NotWritable` when the
+    /// Before the first write of a run that has something to do: a `not-writable` error when the
     /// database cannot take it (MySQL: a read-only server, an account that may not write the
     /// version table), so that nothing is written and no migration statement runs.
     async fn check_writable(&mut self) -> Result<()> {
@@ -322,9 +322,11 @@ where
             (0..r.len())
                 .map(|i| {
                     r.try_get::<Option<String>, _>(i).map_err(|e| {
-                        crate::error::Error::Database(format!(
-                            "{describe}: reading the catalogue: {e}"
-                        ))
+                        crate::error::Error::DatabaseFailed {
+                            target: describe.to_string(),
+                            action: Some("reading the catalogue"),
+                            message: e.to_string(),
+                        }
                     })
                 })
                 .collect()

@@ -86,9 +86,9 @@ impl Scratch {
                 let quoted = Dialect::Mysql.quote_ident(&name);
                 let valid = |s: &str| s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
                 if !valid(collation) {
-                    return Err(Error::Database(format!(
-                        "unexpected collation name {collation:?}"
-                    )));
+                    return Err(Error::BadCollation {
+                        name: collation.to_string(),
+                    });
                 }
                 super::mysql::administer(
                     server,
@@ -101,11 +101,10 @@ impl Scratch {
                     timeouts.connect,
                 )
                 .await
-                .map_err(|e| {
-                    Error::Database(format!(
-                        "cannot create the scratch database {name} (the tool builds the expected schema there; the user needs CREATE and DROP on `{}\\_migrate\\_%`): {e}",
-                        server.database
-                    ))
+                .map_err(|e| Error::ScratchDatabase {
+                    name: name.clone(),
+                    database: server.database.clone(),
+                    error: Box::new(e),
                 })?;
                 let target = MysqlTarget {
                     database: name.clone(),
@@ -162,18 +161,12 @@ fn fresh_dir(base: &std::path::Path, stamp: &str) -> Result<PathBuf> {
         match std::fs::create_dir(&dir) {
             Ok(()) => return Ok(dir),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last = Some(dir),
-            Err(e) => {
-                return Err(Error::Database(format!(
-                    "cannot create {}: {e}",
-                    dir.display()
-                )))
-            }
+            Err(error) => return Err(Error::ScratchDirectory { path: dir, error }),
         }
     }
-    Err(Error::Database(format!(
-        "cannot create a scratch directory: {} and 15 others exist",
-        last.map_or_else(String::new, |d| d.display().to_string())
-    )))
+    Err(Error::ScratchDirectoriesTaken {
+        last: last.unwrap_or_default(),
+    })
 }
 
 /// Opens a scratch database for writing.
@@ -240,12 +233,7 @@ pub async fn drop_database(target: &DatabaseTarget, timeouts: Timeouts) -> Resul
                 match std::fs::remove_file(&p) {
                     Ok(()) => {}
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                    Err(e) => {
-                        return Err(Error::Database(format!(
-                            "cannot remove {}: {e}",
-                            p.display()
-                        )))
-                    }
+                    Err(error) => return Err(Error::CannotRemove { path: p, error }),
                 }
             }
             Ok(existed)

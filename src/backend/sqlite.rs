@@ -172,7 +172,11 @@ impl Sqlite {
         if is_busy(e) {
             return self.lock_timeout();
         }
-        Error::Database(format!("{}: {}", self.path.display(), message(e)))
+        Error::DatabaseFailed {
+            target: self.path.display().to_string(),
+            action: None,
+            message: message(e),
+        }
     }
 
     fn lock_timeout(&self) -> Error {
@@ -376,12 +380,10 @@ impl Backend for Sqlite {
             }
             Err(e) => return Err(self.db_error(&e)),
         };
-        history::rows_from_json(&json).map_err(|m| {
-            Error::Database(format!(
-                "{}: unreadable row in version table {}: {m}",
-                self.path.display(),
-                self.table
-            ))
+        history::rows_from_json(&json).map_err(|message| Error::UnreadableRow {
+            target: self.path.display().to_string(),
+            table: self.table.to_string(),
+            message,
         })
     }
 

@@ -101,10 +101,11 @@ pub async fn verify(
         let dialect = place.dialect();
         let started = Instant::now();
         let Some(file) = file else {
-            return Err(Error::Usage(format!(
-                "verify: no {} in the schema directory",
-                crate::source::schema_file_name(dialect)
-            )));
+            return Err(Error::NoSchemaFile {
+                command: "verify",
+                file: crate::source::schema_file_name(dialect),
+                place: "the schema directory".to_string(),
+            });
         };
         let newest = set.migrations.last().map(|m| m.version);
         let mut differences = Vec::new();
@@ -264,50 +265,36 @@ pub fn version_of_revision(set: &MigrationSet, revision: &str) -> Option<u64> {
 /// `adopt --from alembic`: the version the database's single Alembic revision maps to.
 pub async fn alembic_version(conn: &mut Connection, set: &MigrationSet) -> Result<(String, u64)> {
     let revisions = match conn.alembic_revisions().await? {
-        None => {
-            return Err(Error::RefusedBecause(
-                "the database has no alembic_version table, so Alembic does not manage it; adopt it with `aurweb-migrate baseline VERSION` instead".into(),
-            ))
-        }
+        None => return Err(Error::NotAlembic),
         Some(r) => r,
     };
     let revision = match revisions.as_slice() {
         [one] => one.trim().to_string(),
-        [] => {
-            return Err(Error::RefusedBecause(
-                "alembic_version is empty: Alembic never recorded a revision on this database".into(),
-            ))
-        }
+        [] => return Err(Error::AlembicEmpty),
         many => {
-            return Err(Error::RefusedBecause(format!(
-                "alembic_version holds {} revisions ({}): a branched Alembic history has no single version to adopt",
-                many.len(),
-                many.join(", ")
-            )))
+            return Err(Error::AlembicBranched {
+                revisions: many.to_vec(),
+            })
         }
     };
     match version_of_revision(set, &revision) {
         Some(v) => Ok((revision, v)),
         None => {
-            let known: Vec<String> = set
+            let known = set
                 .migrations
                 .iter()
                 .filter_map(|m| {
                     m.up.directives
                         .alembic_revision
-                        .as_ref()
-                        .map(|r| format!("{r} = {}", m.version))
+                        .clone()
+                        .map(|r| (r, m.version))
                 })
                 .collect();
-            Err(Error::RefusedBecause(format!(
-                "Alembic revision {revision} is not declared by any migration in {} (known: {})",
-                set.dir.display(),
-                if known.is_empty() {
-                    "none".to_string()
-                } else {
-                    known.join(", ")
-                }
-            )))
+            Err(Error::UnknownAlembicRevision {
+                revision,
+                dir: set.dir.clone(),
+                known,
+            })
         }
     }
 }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::error::io_message;
-use crate::error::{Error, Result};
+use crate::error::{Error, InputError, Result};
 use crate::settings::ini_doc::Doc;
 use crate::settings::target::{DatabaseTarget, MysqlTarget, Password};
 
@@ -24,12 +24,6 @@ struct IniValue {
     line: usize,
 }
 
-impl IniValue {
-    fn at(&self) -> String {
-        format!("{}:{}", self.path.display(), self.line)
-    }
-}
-
 /// Sections of one or more INI files, later files overriding earlier ones per key.
 #[derive(Debug, Default)]
 pub(crate) struct Ini {
@@ -46,8 +40,13 @@ impl Ini {
 
     /// Reads `text` (from `path`) on top of what was read so far.
     fn read(&mut self, text: &str, path: &Path) -> Result<()> {
-        let doc = Doc::parse(text)
-            .map_err(|e| Error::Usage(format!("{}:{}: {}", path.display(), e.line, e.message)))?;
+        let doc = Doc::parse(text).map_err(|e| {
+            Error::Syntax(InputError {
+                path: path.to_path_buf(),
+                line: Some(e.line as u32),
+                message: e.message,
+            })
+        })?;
         for section in doc.sections() {
             let values = self.sections.entry(section.name.clone()).or_default();
             for e in &section.entries {
@@ -66,15 +65,14 @@ impl Ini {
 }
 
 fn read_ini_file(ini: &mut Ini, path: &Path) -> Result<()> {
-    let bytes = std::fs::read(path).map_err(|e| {
-        Error::Usage(format!(
-            "cannot read aurweb config {}: {}",
-            path.display(),
-            io_message(&e)
-        ))
+    let bytes = std::fs::read(path).map_err(|e| Error::Unreadable {
+        what: "aurweb config ",
+        path: path.to_path_buf(),
+        message: io_message(&e),
     })?;
-    let text = String::from_utf8(bytes)
-        .map_err(|_| Error::Usage(format!("{}: not valid UTF-8", path.display())))?;
+    let text = String::from_utf8(bytes).map_err(|_| Error::NotUtf8 {
+        path: path.to_path_buf(),
+    })?;
     ini.read(&text, path)
 }
 
@@ -85,19 +83,22 @@ pub(crate) fn aur_database(path: &Path, defaults: &Path, cwd: &Path) -> Result<D
         read_ini_file(&mut ini, defaults)?;
     }
     read_ini_file(&mut ini, path)?;
-    let files = if defaults.is_file() {
-        format!("{} (with {})", path.display(), defaults.display())
-    } else {
-        path.display().to_string()
-    };
+    let defaults = defaults.is_file().then(|| defaults.to_path_buf());
     if !ini.sections.contains_key("database") {
-        return Err(Error::Usage(format!("{files}: no [database] section")));
+        return Err(Error::NoDatabaseSection {
+            path: path.to_path_buf(),
+            defaults,
+        });
     }
     let get = |key: &str| ini.get("database", key);
-    let required = |key: &str| {
+    let required = |key: &'static str| {
         get(key)
             .filter(|v| !v.value.is_empty())
-            .ok_or_else(|| Error::Usage(format!("{files}: [database] has no \"{key}\"")))
+            .ok_or_else(|| Error::MissingDatabaseKey {
+                path: path.to_path_buf(),
+                defaults: defaults.clone(),
+                key,
+            })
     };
     let backend = required("backend")?;
     match backend.value.as_str() {
@@ -116,11 +117,11 @@ pub(crate) fn aur_database(path: &Path, defaults: &Path, cwd: &Path) -> Result<D
                 Some(p) => match p.value.parse::<u16>() {
                     Ok(n) if n > 0 => Some(n),
                     _ => {
-                        return Err(Error::Usage(format!(
-                            "{}: invalid port \"{}\" (expected 1-65535)",
-                            p.at(),
-                            p.value
-                        )))
+                        return Err(Error::BadPort {
+                            path: p.path.clone(),
+                            line: p.line,
+                            value: p.value.clone(),
+                        })
                     }
                 },
             };
@@ -142,10 +143,11 @@ pub(crate) fn aur_database(path: &Path, defaults: &Path, cwd: &Path) -> Result<D
                 tls: Default::default(),
             }))
         }
-        other => Err(Error::Usage(format!(
-            "{}: unknown database backend \"{other}\" (expected mysql or sqlite)",
-            backend.at()
-        ))),
+        other => Err(Error::UnknownBackend {
+            path: backend.path.clone(),
+            line: backend.line,
+            value: other.to_string(),
+        }),
     }
 }
 

@@ -12,8 +12,8 @@
 //! the working directory, paths inside the TOML file against that file's directory, and a relative
 //! SQLite `name` in aurweb's config against the working directory (as aurweb itself does).
 //! Passwords are wrapped in [`Password`] and never printed; URLs are shown with
-//! [`DatabaseTarget::redacted`]. Bad configuration is an [`Error::Usage`] (exit 2) naming the
-//! file, and the line where one is known.
+//! [`DatabaseTarget::redacted`]. Bad configuration is an error of kind `usage` (exit 2; its
+//! variants are in error.rs's settings block) naming the file, and the line where one is known.
 
 pub(crate) mod aurweb_ini;
 pub(crate) mod ini_doc;
@@ -27,7 +27,7 @@ use serde::Deserialize;
 
 use crate::dialect::Dialect;
 use crate::error::io_message;
-use crate::error::{Error, Result};
+use crate::error::{Error, InputError, Result};
 use crate::settings::aurweb_ini::aur_database;
 pub use crate::settings::target::{DatabaseTarget, MysqlTarget, Password, SslMode};
 use crate::source::Location;
@@ -315,15 +315,13 @@ pub fn resolve(
         let c = &f.config;
         if m.tls.mode.is_none() {
             if let Some(mode) = &c.ssl_mode {
-                m.tls.mode = Some(SslMode::parse(mode.get_ref()).ok_or_else(|| {
-                    Error::Usage(format!(
-                        "{}:{}: ssl_mode {:?}: expected one of {}",
-                        f.path.display(),
-                        f.line(mode.span().start),
-                        mode.get_ref(),
-                        SslMode::NAMES.join(", ")
-                    ))
-                })?);
+                let parsed = SslMode::parse(mode.get_ref()).ok_or_else(|| Error::BadSslMode {
+                    path: f.path.clone(),
+                    line: f.line(mode.span().start),
+                    value: mode.get_ref().clone(),
+                    expected: &SslMode::NAMES,
+                })?;
+                m.tls.mode = Some(parsed);
             }
         }
         for (slot, from_file) in [
@@ -336,10 +334,9 @@ pub fn resolve(
             }
         }
         if m.tls.cert.is_some() != m.tls.key.is_some() {
-            return Err(Error::Usage(format!(
-                "{}: ssl_cert and ssl_key go together",
-                f.path.display()
-            )));
+            return Err(Error::CertWithoutKey {
+                path: f.path.clone(),
+            });
         }
     }
     if let DatabaseTarget::Mysql(m) = &database.value {
@@ -421,9 +418,7 @@ pub fn resolve(
     };
     let connect_timeout = if let Some(s) = overrides.connect_timeout {
         if s == 0 {
-            return Err(Error::Usage(
-                "--connect-timeout: must be at least 1 second".into(),
-            ));
+            return Err(Error::ZeroConnectTimeout);
         }
         Setting::new(Duration::from_secs(s), Origin::Flag)
     } else if let Some((f, s)) = file
@@ -431,11 +426,10 @@ pub fn resolve(
         .and_then(|f| f.config.connect_timeout.as_ref().map(|s| (f, s)))
     {
         if *s.get_ref() == 0 {
-            return Err(Error::Usage(format!(
-                "{}:{}: connect_timeout must be at least 1 second",
-                f.path.display(),
-                f.line(s.span().start)
-            )));
+            return Err(Error::ZeroConnectTimeoutInFile {
+                path: f.path.clone(),
+                line: f.line(s.span().start),
+            });
         }
         Setting::new(Duration::from_secs(*s.get_ref()), f.origin())
     } else {
@@ -482,12 +476,14 @@ fn schema_beside(migrations: &Path) -> PathBuf {
     }
 }
 
-/// Puts context (a flag, variable or `file:line`) in front of a usage error.
-fn prefix(context: &str, err: Error) -> Error {
-    match err {
-        Error::Usage(msg) => Error::Usage(format!("{context}: {msg}")),
-        other => other,
+/// Says where a bad URL or table name came from (a flag, variable or `file:line`).
+fn prefix(context: &str, mut err: Error) -> Error {
+    if let Error::InvalidUrl { context: c, .. } | Error::InvalidTableName { context: c, .. } =
+        &mut err
+    {
+        *c = Some(context.to_string());
     }
+    err
 }
 
 /// Makes a relative SQLite path absolute against `base`.
@@ -513,18 +509,13 @@ fn load_toml(overrides: &Overrides, cwd: &Path) -> Result<Option<LoadedFile>> {
             p
         }
     };
-    let text = std::fs::read_to_string(&path).map_err(|e| {
-        Error::Usage(format!(
-            "cannot read config file {}: {}",
-            path.display(),
-            io_message(&e)
-        ))
+    let text = std::fs::read_to_string(&path).map_err(|e| Error::Unreadable {
+        what: "config file ",
+        path: path.clone(),
+        message: io_message(&e),
     })?;
     let config: FileConfig = toml::from_str(&text).map_err(|e| {
-        let at = match e.span() {
-            Some(span) => format!("{}:{}", path.display(), line_of(&text, span.start)),
-            None => path.display().to_string(),
-        };
+        let line = e.span().map(|span| line_of(&text, span.start) as u32);
         let mut message = e.message().trim_end().to_string();
         if message.starts_with("unknown field") {
             message = format!(
@@ -533,7 +524,11 @@ fn load_toml(overrides: &Overrides, cwd: &Path) -> Result<Option<LoadedFile>> {
                 FILE_KEYS.join(", ")
             );
         }
-        Error::Usage(format!("{at}: {message}"))
+        Error::Syntax(InputError {
+            path: path.clone(),
+            line,
+            message,
+        })
     })?;
     let per_invocation = [
         ("format", &config.format, "--format"),
@@ -543,11 +538,12 @@ fn load_toml(overrides: &Overrides, cwd: &Path) -> Result<Option<LoadedFile>> {
     ];
     for (key, value, flag) in per_invocation {
         if let Some(v) = value {
-            return Err(Error::Usage(format!(
-                "{}:{}: {key} is not a config file setting: output options are chosen per command (pass {flag}), so that a shared config cannot change what a script or a person reads",
-                path.display(),
-                line_of(&text, v.span().start)
-            )));
+            return Err(Error::NotAFileSetting {
+                line: line_of(&text, v.span().start),
+                path,
+                key,
+                flag,
+            });
         }
     }
     let dir = path
@@ -565,40 +561,32 @@ fn load_toml(overrides: &Overrides, cwd: &Path) -> Result<Option<LoadedFile>> {
 /// A TLS client key must be readable by its owner only, as ssh insists for its keys.
 fn refuse_open_key(key: &Path) -> Result<()> {
     use std::os::unix::fs::PermissionsExt;
-    let meta = std::fs::metadata(key).map_err(|e| {
-        Error::Usage(format!(
-            "ssl-key {}: cannot read it: {}",
-            key.display(),
-            io_message(&e)
-        ))
+    let meta = std::fs::metadata(key).map_err(|e| Error::UnreadableKey {
+        path: key.to_path_buf(),
+        message: io_message(&e),
     })?;
     let mode = meta.permissions().mode() & 0o777;
     if mode & 0o077 != 0 {
-        return Err(Error::Usage(format!(
-            "ssl-key {}: the key is readable by others (mode {mode:03o}); allow its owner only: chmod 600 {}",
-            key.display(),
-            key.display()
-        )));
+        return Err(Error::OpenKey {
+            path: key.to_path_buf(),
+            mode,
+        });
     }
     Ok(())
 }
 
 fn read_password_file(config: &Path, path: &Path) -> Result<Password> {
-    let content = std::fs::read_to_string(path).map_err(|e| {
-        Error::Usage(format!(
-            "{}: cannot read password_file {}: {}",
-            config.display(),
-            path.display(),
-            io_message(&e)
-        ))
+    let content = std::fs::read_to_string(path).map_err(|e| Error::UnreadablePasswordFile {
+        config: config.to_path_buf(),
+        path: path.to_path_buf(),
+        message: io_message(&e),
     })?;
     let password = content.trim_end_matches(['\n', '\r']);
     if password.is_empty() {
-        return Err(Error::Usage(format!(
-            "{}: password_file {} is empty",
-            config.display(),
-            path.display()
-        )));
+        return Err(Error::EmptyPasswordFile {
+            config: config.to_path_buf(),
+            path: path.to_path_buf(),
+        });
     }
     Ok(Password::new(password))
 }
@@ -628,7 +616,7 @@ mod tests {
 
     fn usage(r: Result<impl fmt::Debug>) -> String {
         match r {
-            Err(Error::Usage(msg)) => msg,
+            Err(e) if e.kind() == "usage" => e.to_string(),
             other => panic!("expected a usage error, got {other:?}"),
         }
     }

@@ -162,13 +162,12 @@ impl DatabaseTarget {
     ///   *last* `@`, so a password may contain `@`, `/`, `:` or `?` unencoded (but `%` must be
     ///   written `%25`). `HOST` may be empty (meaning `localhost`) or a bracketed IPv6 address.
     ///
-    /// Errors are [`Error::Usage`] showing the URL with any password replaced by `***`.
+    /// Errors are [`Error::InvalidUrl`] showing the URL with any password replaced by `***`.
     pub fn parse_url(url: &str) -> Result<Self> {
-        let fail = |why: &str| {
-            Error::Usage(format!(
-                "invalid database URL \"{}\": {why}",
-                redact_url(url)
-            ))
+        let fail = |why: &str| Error::InvalidUrl {
+            context: None,
+            url: redact_url(url),
+            why: why.to_string(),
         };
         let Some((scheme, rest)) = url.split_once(':') else {
             return Err(fail(

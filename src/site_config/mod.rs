@@ -656,15 +656,9 @@ pub struct Change {
     pub message: String,
 }
 
-/// An operation refused because its target is ambiguous.
-#[derive(Debug, Clone)]
-pub struct Ambiguity {
-    pub version: u64,
-    pub op: &'static str,
-    pub message: String,
-    /// 1-based line and text of each conflicting line.
-    pub lines: Vec<(usize, String)>,
-}
+/// An operation refused because its target is ambiguous (defined beside the error that
+/// carries it, [`Error::SiteConfigAmbiguous`]).
+pub use crate::error::Ambiguity;
 
 /// A managed key whose value differs from the one recorded when the tool last wrote the file.
 #[derive(Debug, Clone)]
@@ -753,12 +747,10 @@ impl ConfigReport {
 
 /// Reads the site config a `config` command works on.
 pub fn read_file(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|e| {
-        Error::Usage(format!(
-            "cannot read the config file {}: {}",
-            path.display(),
-            io_message(&e)
-        ))
+    std::fs::read(path).map_err(|e| Error::Unreadable {
+        what: "the config file ",
+        path: path.to_path_buf(),
+        message: io_message(&e),
     })
 }
 
@@ -940,27 +932,25 @@ pub fn evaluate(path: &Path, bytes: &[u8], migrations: &[ConfigMigration]) -> Re
 /// take the temporary file.
 pub fn check_writable(path: &Path) -> Result<()> {
     use std::os::unix::fs::PermissionsExt;
-    let refuse = |why: String| {
-        Error::NotWritable(format!(
-            "cannot write {}: {why}; nothing was written",
-            path.display()
-        ))
+    let unwritable = |e: std::io::Error| Error::SiteConfigUnwritable {
+        path: path.to_path_buf(),
+        message: io_message(&e),
     };
-    let meta = std::fs::metadata(path).map_err(|e| refuse(io_message(&e)))?;
+    let meta = std::fs::metadata(path).map_err(unwritable)?;
     if meta.permissions().mode() & 0o222 == 0 {
-        return Err(refuse(format!(
-            "the file is read-only (mode {:04o})",
-            meta.permissions().mode() & 0o7777
-        )));
+        return Err(Error::SiteConfigReadOnly {
+            path: path.to_path_buf(),
+            mode: meta.permissions().mode() & 0o7777,
+        });
     }
     let dir = parent_dir(path);
-    let dir_meta = std::fs::metadata(&dir).map_err(|e| refuse(io_message(&e)))?;
+    let dir_meta = std::fs::metadata(&dir).map_err(unwritable)?;
     if dir_meta.permissions().mode() & 0o222 == 0 {
-        return Err(refuse(format!(
-            "its directory {} is read-only (mode {:04o}), and the file is replaced through a temporary file there",
-            dir.display(),
-            dir_meta.permissions().mode() & 0o7777
-        )));
+        return Err(Error::SiteConfigDirectoryReadOnly {
+            path: path.to_path_buf(),
+            mode: dir_meta.permissions().mode() & 0o7777,
+            dir,
+        });
     }
     Ok(())
 }
@@ -980,12 +970,10 @@ fn parent_dir(path: &Path) -> PathBuf {
 pub fn write_atomic(path: &Path, expected: &[u8], bytes: &[u8]) -> Result<()> {
     use std::io::Write;
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
-    let fail = |what: &str, e: std::io::Error| {
-        Error::NotWritable(format!(
-            "cannot write {} ({what}: {}); the file is unchanged",
-            path.display(),
-            io_message(&e)
-        ))
+    let fail = |step: &'static str, e: std::io::Error| Error::SiteConfigWriteFailed {
+        path: path.to_path_buf(),
+        step,
+        message: io_message(&e),
     };
     // Follow a symlink: the file it points to is replaced, the link stays.
     let target = std::fs::canonicalize(path).map_err(|e| fail("resolve", e))?;

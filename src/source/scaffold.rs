@@ -56,13 +56,15 @@ pub fn next_version(existing: &[(u64, String)], now_utc: &str) -> String {
 pub fn next_name(dir: &Path, description: &str) -> Result<(String, String)> {
     let slug = slugify(description);
     if slug.is_empty() {
-        return Err(Error::Usage(format!(
-            "description {description:?} has no letters or digits to name the file with"
-        )));
+        return Err(Error::NoNameInDescription {
+            description: description.to_string(),
+        });
     }
     if !dir.exists() {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| Error::Usage(format!("cannot create {}: {e}", dir.display())))?;
+        std::fs::create_dir_all(dir).map_err(|error| Error::CannotCreate {
+            path: dir.to_path_buf(),
+            error,
+        })?;
     }
     let existing: Vec<(u64, String)> = source::scan_dir(dir)?
         .into_iter()
@@ -135,12 +137,18 @@ pub fn write_new(files: Vec<(PathBuf, String)>) -> Result<Vec<PathBuf>> {
             .write(true)
             .create_new(true)
             .open(&path)
-            .map_err(|e| Error::Usage(format!("cannot create {}: {e}", path.display())));
+            .map_err(|error| Error::CannotCreate {
+                path: path.clone(),
+                error,
+            });
         let result = opened.and_then(|mut f| {
-            f.write_all(text.as_bytes()).map_err(|e| {
+            f.write_all(text.as_bytes()).map_err(|error| {
                 // Created here, so it goes again.
                 let _ = std::fs::remove_file(&path);
-                Error::Usage(format!("cannot write {}: {e}", path.display()))
+                Error::CannotWrite {
+                    path: path.clone(),
+                    error,
+                }
             })
         });
         if let Err(e) = result {
@@ -159,9 +167,12 @@ pub fn replace(path: &Path, text: &str) -> Result<()> {
     let tmp = path.with_extension("sql.aurweb-migrate-tmp");
     std::fs::write(&tmp, text)
         .and_then(|()| std::fs::rename(&tmp, path))
-        .map_err(|e| {
+        .map_err(|error| {
             let _ = std::fs::remove_file(&tmp);
-            Error::Usage(format!("cannot write {}: {e}", path.display()))
+            Error::CannotWrite {
+                path: path.to_path_buf(),
+                error,
+            }
         })
 }
 

@@ -122,7 +122,11 @@ pub async fn acquire(
     describe: &str,
     notice: &mut dyn FnMut(&str),
 ) -> Result<std::result::Result<Lease, Option<String>>> {
-    let db = |e: sqlx::Error| Error::Database(format!("{describe}: the cluster lock: {e}"));
+    let db = |e: sqlx::Error| Error::DatabaseFailed {
+        target: describe.to_string(),
+        action: Some("the cluster lock"),
+        message: e.to_string(),
+    };
     let token = new_token();
     let deadline = Instant::now() + timeout;
     let mut watching: Option<(Seen, Instant)> = None;
@@ -346,7 +350,7 @@ impl Drop for Lease {
 
 /// The error of a holder that lost its lease.
 pub fn lost_error(describe: &str) -> Error {
-    Error::Database(format!(
-        "{describe}: the cluster's migration lock was taken over by another runner (this one was silent for longer than the lease): stopped before writing anything more"
-    ))
+    Error::LeaseTakenOver {
+        target: describe.to_string(),
+    }
 }

@@ -294,13 +294,14 @@ pub async fn administer(
     };
     match tokio::time::timeout(timeout, work).await {
         Ok(Ok(())) => Ok(()),
-        Ok(Err(e)) => Err(Error::Database(format!("{describe}: {}", message(&e)))),
-        Err(_) => Err(Error::Connect {
+        Ok(Err(e)) => Err(Error::DatabaseFailed {
             target: describe,
-            message: format!(
-                "no answer within {}s (--connect-timeout)",
-                timeout.as_secs()
-            ),
+            action: None,
+            message: message(&e),
+        }),
+        Err(_) => Err(Error::ConnectTimedOut {
+            target: describe,
+            seconds: timeout.as_secs(),
         }),
     }
 }
@@ -336,12 +337,9 @@ pub async fn database_exists(target: &MysqlTarget, timeout: Duration) -> Result<
             target: describe,
             message: message(&e),
         }),
-        Err(_) => Err(Error::Connect {
+        Err(_) => Err(Error::ConnectTimedOut {
             target: describe,
-            message: format!(
-                "no answer within {}s (--connect-timeout)",
-                timeout.as_secs()
-            ),
+            seconds: timeout.as_secs(),
         }),
     }
 }
@@ -443,11 +441,9 @@ impl Mysql {
             Ok::<_, sqlx::Error>((conn, id, lock_name, reset_sql(&sql_mode, &flags), cluster))
         })
         .await
-        .map_err(|_| {
-            connect_error(format!(
-                "no answer within {}s (--connect-timeout)",
-                timeouts.connect.as_secs()
-            ))
+        .map_err(|_| Error::ConnectTimedOut {
+            target: describe.clone(),
+            seconds: timeouts.connect.as_secs(),
         })?;
         let (conn, connection_id, lock_name, reset_sql, cluster) = connected.map_err(|e| {
             let mut m = message(&e);
@@ -490,15 +486,18 @@ impl Mysql {
     }
 
     fn db_error(&self, e: &sqlx::Error) -> Error {
-        Error::Database(format!("{}: {}", self.describe, message(e)))
+        Error::DatabaseFailed {
+            target: self.describe.clone(),
+            action: None,
+            message: message(e),
+        }
     }
 
     fn lost_error(&self) -> Error {
-        Error::Database(format!(
-            "{}: the connection was lost: no answer within {}s (--lock-timeout + --connect-timeout)",
-            self.describe,
-            (self.timeouts.lock + self.timeouts.connect).as_secs()
-        ))
+        Error::ConnectionLost {
+            target: self.describe.clone(),
+            seconds: (self.timeouts.lock + self.timeouts.connect).as_secs(),
+        }
     }
 
     /// The name of the cluster's lock table beside the version table.
@@ -516,11 +515,8 @@ impl Mysql {
     /// The migration lock on a Galera cluster: the lease row beside the version table.
     async fn lock_cluster(&mut self) -> Result<()> {
         let name = self.lock_table_name();
-        let table = TableName::new(&name).map_err(|_| {
-            Error::Usage(format!(
-                "on a cluster the lock table is named after the version table ({name}), which makes it longer than 64 characters: choose a shorter --table"
-            ))
-        })?;
+        let table = TableName::new(&name)
+            .map_err(|_| Error::LockTableNameTooLong { name: name.clone() })?;
         let me = lease::Holder {
             who: format!("{} (pid {})", history::whoami(), std::process::id()),
             since: history::now_utc(),
@@ -588,8 +584,8 @@ impl Mysql {
         self.write_check = false;
     }
 
-    /// Runs `sql`; a privilege refusal becomes `Error::NotWritable` naming `account` and what
-    /// to grant.
+    /// Runs `sql`; a privilege refusal becomes `Error::AccountMayNotWrite` naming `account` and
+    /// what to grant.
     async fn denied_is_not_writable(&mut self, sql: &str, account: &str) -> Result<()> {
         if self.broken {
             return Err(self.lost_error());
@@ -598,19 +594,18 @@ impl Mysql {
         match tokio::time::timeout(limit, sqlx::raw_sql(sql).execute(&mut self.conn)).await {
             Ok(Ok(_)) => Ok(()),
             Ok(Err(e)) if error_number(&e).is_some_and(|n| DENIED.contains(&n)) => {
-                Err(Error::NotWritable(format!(
-                    "{}: {account} may not write the version table {}: {}; nothing was written: grant it CREATE, INSERT, UPDATE and DELETE on the database (and what the migrations need), or run as an account that has them",
-                    self.describe,
-                    self.table,
-                    message(&e)
-                )))
+                Err(Error::AccountMayNotWrite {
+                    target: self.describe.clone(),
+                    account: account.to_string(),
+                    table: self.table.to_string(),
+                    message: message(&e),
+                })
             }
             Ok(Err(e)) if error_number(&e) == Some(ER_OPTION_PREVENTS_STATEMENT) => {
-                Err(Error::NotWritable(format!(
-                    "{}: the server refuses writes ({}); nothing was written: run the upgrade against the primary",
-                    self.describe,
-                    message(&e)
-                )))
+                Err(Error::ServerRefusesWrites {
+                    target: self.describe.clone(),
+                    message: message(&e),
+                })
             }
             Ok(Err(e)) => Err(self.db_error(&e)),
             Err(_) => {
@@ -828,11 +823,10 @@ impl Backend for Mysql {
         self.table_exists = true;
         rows.iter()
             .map(|r| {
-                row_from(r).map_err(|m| {
-                    Error::Database(format!(
-                        "{}: unreadable row in version table {}: {m}",
-                        self.describe, self.table
-                    ))
+                row_from(r).map_err(|message| Error::UnreadableRow {
+                    target: self.describe.clone(),
+                    table: self.table.to_string(),
+                    message,
                 })
             })
             .collect()
@@ -893,11 +887,10 @@ impl Backend for Mysql {
             Ok(r) => r.map_err(|e| self.db_error(&e))?,
             Err(_) => {
                 self.broken = true;
-                return Err(Error::Database(format!(
-                    "{}: the connection was lost while waiting for the migration lock (no answer to GET_LOCK within {}s)",
-                    self.describe,
-                    bound.as_secs()
-                )));
+                return Err(Error::LostWaitingForLock {
+                    target: self.describe.clone(),
+                    seconds: bound.as_secs(),
+                });
             }
         };
         match got {
@@ -909,10 +902,10 @@ impl Backend for Mysql {
                 seconds,
                 holder: self.lock_holder().await,
             }),
-            None => Err(Error::Database(format!(
-                "{}: GET_LOCK({:?}) failed",
-                self.describe, self.lock_name
-            ))),
+            None => Err(Error::GetLockFailed {
+                target: self.describe.clone(),
+                name: self.lock_name.clone(),
+            }),
         }
     }
 
@@ -976,15 +969,14 @@ impl Backend for Mysql {
             .fetch_one(&mut self.conn)
         )?;
         if read_only != 0 || innodb_read_only != 0 {
-            let which = if read_only != 0 {
-                "read_only=ON"
-            } else {
-                "innodb_read_only=ON"
-            };
-            return Err(Error::NotWritable(format!(
-                "{}: the server is read-only ({which}: a replica?); nothing was written: run the upgrade against the primary",
-                self.describe
-            )));
+            return Err(Error::ServerReadOnly {
+                target: self.describe.clone(),
+                setting: if read_only != 0 {
+                    "read_only"
+                } else {
+                    "innodb_read_only"
+                },
+            });
         }
         // The account may write the version table: each kind of write on no row (a missing
         // table is created by `begin`, whose refusal is told the same way).
