@@ -8,7 +8,8 @@
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use super::{Access, Connection, Timeouts};
+use super::seam::{Access, Timeouts};
+use super::Connection;
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
 use crate::history::TableName;

@@ -8,7 +8,7 @@ use libsqlite3_sys as ffi;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 use sqlx::{ConnectOptions, Connection, Row as _};
 
-use super::{Access, Backend, Catalogue, StatementError, Timeouts, TxOptions};
+use super::seam::{Access, Backend, Catalogue, StatementError, Timeouts, TxOptions};
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
 use crate::history::{self, Row, TableName};
@@ -435,10 +435,10 @@ impl Backend for Sqlite {
                 tokio::select! {
                     r = &mut begin => r,
                     _ = tokio::time::sleep(WAIT_NOTICE_AFTER) => {
-                        super::wait_notice(&message);
+                        super::seam::wait_notice(&message);
                         self.wait_announced = true;
                         let r = begin.await;
-                        super::wait_over();
+                        super::seam::wait_over();
                         r
                     }
                 }
@@ -727,7 +727,7 @@ impl Catalogue for Sqlite {
                  AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
             )
             .await
-            .map(super::first_column)?
+            .map(super::seam::first_column)?
             .into_iter()
             .filter(|n| !n.eq_ignore_ascii_case(self.table.as_str()))
             .collect())
@@ -741,14 +741,14 @@ impl Catalogue for Sqlite {
         {
             return Ok(None);
         }
-        Ok(Some(super::first_column(
+        Ok(Some(super::seam::first_column(
             self.text_rows("SELECT CAST(version_num AS TEXT) FROM alembic_version")
                 .await?,
         )))
     }
 
     async fn table_rows(&mut self, table: &Table) -> Result<Vec<Vec<Option<String>>>> {
-        let sql = super::rows_as_text_sql(table, Dialect::Sqlite, "TEXT");
+        let sql = super::seam::rows_as_text_sql(table, Dialect::Sqlite, "TEXT");
         self.text_rows(&sql).await
     }
 
@@ -756,7 +756,7 @@ impl Catalogue for Sqlite {
         Ok(None)
     }
 
-    async fn definitions(&mut self) -> Result<Vec<super::Definition>> {
+    async fn definitions(&mut self) -> Result<Vec<crate::schema::Definition>> {
         let history = self.table.as_str().to_string();
         let rows = self
             .text_rows(
@@ -765,7 +765,7 @@ impl Catalogue for Sqlite {
                  ORDER BY type, name",
             )
             .await?;
-        Ok(super::definitions_from(rows, |t| {
+        Ok(super::seam::definitions_from(rows, |t| {
             t.eq_ignore_ascii_case(&history)
         }))
     }
@@ -819,7 +819,7 @@ impl Sqlite {
             .fetch_all(&mut self.conn)
             .await
             .map_err(|e| self.db_error(&e))?;
-        super::texts(&rows, &self.path.display().to_string())
+        super::seam::texts(&rows, &self.path.display().to_string())
     }
 }
 

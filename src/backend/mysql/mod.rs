@@ -16,7 +16,9 @@ use sqlx::mysql::{
 };
 use sqlx::{ConnectOptions, Connection, Row as _};
 
-use super::{Access, Backend, Catalogue, StatementError, StatementErrorKind, Timeouts, TxOptions};
+use super::seam::{
+    Access, Backend, Catalogue, StatementError, StatementErrorKind, Timeouts, TxOptions,
+};
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
 use crate::history::{self, Row, State, TableName};
@@ -66,7 +68,7 @@ pub struct Mysql {
     /// The TLS mode the connection was opened with (for `status -v`).
     ssl_mode: SslMode,
     /// A Galera node: the cluster as the node saw it when connected.
-    cluster: Option<super::ClusterInfo>,
+    cluster: Option<super::seam::ClusterInfo>,
     /// On a cluster, the migration lock held: a lease row ([`lease`]).
     lease: Option<lease::Lease>,
     lock_name: String,
@@ -182,7 +184,7 @@ pub fn lock_name_sql(table: &TableName) -> String {
 /// is behind never reports the previous holder's migrations as pending.
 async fn cluster_of(
     conn: &mut MySqlConnection,
-) -> std::result::Result<super::ClusterInfo, sqlx::Error> {
+) -> std::result::Result<super::seam::ClusterInfo, sqlx::Error> {
     let rows = sqlx::raw_sql(
         "SET SESSION wsrep_sync_wait = 1; \
          SELECT UPPER(VARIABLE_NAME), VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS \
@@ -197,7 +199,7 @@ async fn cluster_of(
             .and_then(|r| r.try_get::<String, _>(1).ok())
             .unwrap_or_default()
     };
-    Ok(super::ClusterInfo {
+    Ok(super::seam::ClusterInfo {
         size: get("WSREP_CLUSTER_SIZE").parse().unwrap_or(0),
         state: get("WSREP_LOCAL_STATE_COMMENT"),
         osu_method: get("OSU"),
@@ -524,7 +526,7 @@ impl Mysql {
         let mut waited = false;
         let mut notice = |m: &str| {
             waited = true;
-            super::wait_notice(m);
+            super::seam::wait_notice(m);
         };
         let got = lease::acquire(
             &mut self.conn,
@@ -538,7 +540,7 @@ impl Mysql {
         )
         .await;
         if waited {
-            super::wait_over();
+            super::seam::wait_over();
         }
         match got? {
             Ok(lease) => {
@@ -871,7 +873,7 @@ impl Backend for Mysql {
             .lock_holder()
             .await
             .unwrap_or_else(|| "another session".to_string());
-        super::wait_notice(&format!(
+        super::seam::wait_notice(&format!(
             "waiting up to {seconds}s (--lock-timeout) for the migration lock, held by {holder}"
         ));
         let got = tokio::time::timeout(
@@ -882,7 +884,7 @@ impl Backend for Mysql {
                 .fetch_one(&mut self.conn),
         )
         .await;
-        super::wait_over();
+        super::seam::wait_over();
         let got = match got {
             Ok(r) => r.map_err(|e| self.db_error(&e))?,
             Err(_) => {
@@ -929,7 +931,7 @@ impl Backend for Mysql {
         Ok(())
     }
 
-    fn cluster(&self) -> Option<super::ClusterInfo> {
+    fn cluster(&self) -> Option<super::seam::ClusterInfo> {
         self.cluster.clone()
     }
 
@@ -1363,7 +1365,7 @@ impl Catalogue for Mysql {
                  ORDER BY TABLE_NAME",
             )
             .await
-            .map(super::first_column)?
+            .map(super::seam::first_column)?
             .into_iter()
             .filter(|n| !self.own_table(n))
             .collect())
@@ -1374,14 +1376,14 @@ impl Catalogue for Mysql {
         if !names.iter().any(|n| n == schema::ALEMBIC_TABLE) {
             return Ok(None);
         }
-        Ok(Some(super::first_column(
+        Ok(Some(super::seam::first_column(
             self.text_rows("SELECT CAST(version_num AS CHAR) FROM alembic_version")
                 .await?,
         )))
     }
 
     async fn table_rows(&mut self, table: &Table) -> Result<Vec<Vec<Option<String>>>> {
-        let sql = super::rows_as_text_sql(table, Dialect::Mysql, "CHAR");
+        let sql = super::seam::rows_as_text_sql(table, Dialect::Mysql, "CHAR");
         self.text_rows(&sql).await
     }
 
@@ -1392,12 +1394,12 @@ impl Catalogue for Mysql {
                  WHERE SCHEMA_NAME = DATABASE()",
             )
             .await
-            .map(super::first_column)?
+            .map(super::seam::first_column)?
             .into_iter()
             .next())
     }
 
-    async fn definitions(&mut self) -> Result<Vec<super::Definition>> {
+    async fn definitions(&mut self) -> Result<Vec<crate::schema::Definition>> {
         let rows = self
             .text_rows(
                 "SELECT 'view', TABLE_NAME, TABLE_NAME, VIEW_DEFINITION FROM information_schema.VIEWS \
@@ -1410,7 +1412,7 @@ impl Catalogue for Mysql {
                  ORDER BY 1, 2",
             )
             .await?;
-        Ok(super::definitions_from(rows, |t| self.own_table(t)))
+        Ok(super::seam::definitions_from(rows, |t| self.own_table(t)))
     }
 }
 
@@ -1602,7 +1604,7 @@ impl Mysql {
 impl Mysql {
     async fn text_rows(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>> {
         let rows = bounded!(self, sqlx::raw_sql(sql).fetch_all(&mut self.conn))?;
-        super::texts(&rows, &self.describe)
+        super::seam::texts(&rows, &self.describe)
     }
 }
 

@@ -1,0 +1,334 @@
+//! The seam between the engine and the databases: the [`Backend`] and [`Catalogue`] traits
+//! every backend implements, the values they exchange (access modes, timeouts, statement
+//! errors, cluster facts), the hook through which a backend says it waits for the lock, and
+//! the catalogue helpers both backends share. A leaf of `backend/`: the backends and
+//! [`super::Connection`] build on it; it knows none of them.
+
+use std::time::Duration;
+
+use crate::dialect::Dialect;
+use crate::error::Result;
+use crate::history::Row;
+use crate::schema::{Definition, Schema, Table};
+
+/// How a database is opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// `status`, `check`, `upgrade --dry-run`: never write, never create.
+    ReadOnly,
+    /// Commands that record or run migrations.
+    ReadWrite,
+}
+
+/// Options of one write transaction.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TxOptions {
+    /// SQLite: turn foreign-key enforcement off for the transaction and run
+    /// `PRAGMA foreign_key_check` before committing (`-- aurweb-migrate: foreign-keys off`).
+    pub foreign_keys_off: bool,
+}
+
+/// Timeouts every backend honours; none is unbounded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    pub connect: Duration,
+    pub lock: Duration,
+    /// `--statement-timeout`: cancel a statement that runs longer (off by default).
+    pub statement: Option<Duration>,
+}
+
+/// A statement that did not complete.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatementError {
+    /// The database's own message (or the tool's, for a cancelled or lost statement).
+    pub message: String,
+    pub kind: StatementErrorKind,
+    /// The line within the statement's text that the database names (MySQL: "… at line 3"
+    /// of a syntax error), 1-based; the runner turns it into the file's line.
+    pub line: Option<u32>,
+}
+
+/// Why a statement did not complete.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatementErrorKind {
+    /// The database rejected it (including lock waits that timed out and statements cancelled
+    /// by `--statement-timeout`): the migration failed.
+    Failed,
+    /// The connection is gone or the server stopped running the statement (watchdog): the
+    /// outcome is unknown to the tool and nothing more can be recorded on this connection.
+    ConnectionLost,
+}
+
+impl StatementError {
+    pub fn failed(message: impl Into<String>) -> Self {
+        StatementError {
+            message: message.into(),
+            kind: StatementErrorKind::Failed,
+            line: None,
+        }
+    }
+}
+
+/// Where a backend says, once, that it waits for the migration lock and who holds it: set by
+/// the application to its stderr notice (the backend itself prints nothing).
+#[allow(clippy::type_complexity)]
+static WAIT_NOTICE: std::sync::OnceLock<(fn(&str), fn())> = std::sync::OnceLock::new();
+
+/// Sets what [`wait_notice`] calls when a wait for the lock starts, and what is called when
+/// it ends (taken, or given up); the first setting stays.
+pub fn on_lock_wait(notice: fn(&str), over: fn()) {
+    let _ = WAIT_NOTICE.set((notice, over));
+}
+
+/// Says that the run waits for the lock (nothing when no notice is set).
+pub(crate) fn wait_notice(message: &str) {
+    if let Some((notice, _)) = WAIT_NOTICE.get() {
+        notice(message);
+    }
+}
+
+/// Says that a wait [`wait_notice`] announced is over.
+pub(crate) fn wait_over() {
+    if let Some((_, over)) = WAIT_NOTICE.get() {
+        over();
+    }
+}
+
+/// A Galera cluster as one of its nodes sees it (`status -v`, the status JSON).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterInfo {
+    /// `wsrep_cluster_size`.
+    pub size: u32,
+    /// `wsrep_local_state_comment`: `Synced`, `Joining`, `Donor/Desynced`, …
+    pub state: String,
+    /// How DDL is replicated: `TOI` (total order, the default) or `RSU`.
+    pub osu_method: String,
+}
+
+/// The backend seam. Methods take `&mut self`: one connection, used by one task.
+#[allow(async_fn_in_trait)]
+pub trait Backend: Catalogue {
+    fn dialect(&self) -> Dialect;
+
+    /// The target, password redacted, for messages and JSON.
+    fn describe(&self) -> String;
+
+    /// Every history row, in version order. A database without the table has an empty
+    /// history; this never creates anything.
+    async fn read_history(&mut self) -> Result<Vec<Row>>;
+
+    /// Prepares the connection for work while the caller does something else (SQLite: loads
+    /// the schema, which parses every table's DDL once). Never writes.
+    async fn warm_up(&mut self) -> Result<()>;
+
+    /// Whether another process may have changed the history since the last
+    /// [`read_history`](Backend::read_history). Called inside a write transaction.
+    async fn history_changed(&mut self) -> Result<bool>;
+
+    /// Takes the lock held for a whole run (MySQL `GET_LOCK`). SQLite's lock is its write
+    /// transaction, so this does nothing there.
+    async fn lock(&mut self) -> Result<()>;
+
+    /// Releases the run lock.
+    async fn unlock(&mut self) -> Result<()>;
+
+    /// The Galera cluster the server is a node of (`None`: a single server, or SQLite).
+    fn cluster(&self) -> Option<ClusterInfo> {
+        None
+    }
+
+    /// How the connection travels, for `status -v` (MySQL: whether TLS is in use, its version
+    /// and cipher; `None` where there is no network, SQLite).
+    async fn transport(&mut self) -> Result<Option<String>> {
+        Ok(None)
+    }
+
+    /// Before the first write of a run that has something to do: a `not-writable` error when the
+    /// database cannot take it (MySQL: a read-only server, an account that may not write the
+    /// version table), so that nothing is written and no migration statement runs.
+    async fn check_writable(&mut self) -> Result<()> {
+        Ok(())
+    }
+
+    /// Starts a write transaction, waiting at most the lock timeout (then `Error::LockTimeout`).
+    async fn begin(&mut self, options: TxOptions) -> Result<()>;
+
+    /// Commits. A failed deferred check (SQLite `foreign_key_check`) rolls back and is returned as
+    /// a [`StatementError`].
+    async fn commit(&mut self) -> Result<std::result::Result<(), StatementError>>;
+
+    /// Rolls back; never fails loudly (the connection may already be broken).
+    async fn rollback(&mut self);
+
+    /// Creates the history table when it does not exist. Called inside the first write
+    /// transaction of a run.
+    async fn ensure_table(&mut self) -> Result<()>;
+
+    /// Runs one statement of a migration.
+    async fn execute(&mut self, sql: &str) -> std::result::Result<(), StatementError>;
+
+    /// Puts the session back as it was opened, after a migration that may have changed it
+    /// ([`crate::source::Script::may_change_session`]): its settings must not reach the
+    /// tool's bookkeeping or the next migration. MySQL: table locks released, `autocommit`,
+    /// `sql_mode`, check flags, `NAMES` and time zone restored, and the user variables in
+    /// `forget` set to NULL (the value of one never set). Outside a transaction.
+    async fn reset_session(&mut self, forget: &[String]) -> Result<()> {
+        let _ = forget;
+        Ok(())
+    }
+
+    /// Runs statements in order, inside the caller's transaction; on failure, the 0-based index
+    /// of the statement that failed. A backend may send them together (SQLite: one batch, one
+    /// hand-over to its worker thread instead of one per statement). `starting` is called with
+    /// each statement's 0-based index as it starts (in a batch: when the one before it has
+    /// finished), for the progress display.
+    async fn execute_all(
+        &mut self,
+        statements: &[&str],
+        starting: &mut dyn FnMut(usize),
+    ) -> std::result::Result<(), (usize, StatementError)> {
+        for (i, sql) in statements.iter().enumerate() {
+            starting(i);
+            self.execute(sql).await.map_err(|e| (i, e))?;
+        }
+        Ok(())
+    }
+
+    async fn insert_row(&mut self, row: &Row) -> Result<()>;
+
+    /// Rewrites the mutable columns of an existing row (state, progress, error, timings).
+    async fn update_row(&mut self, row: &Row) -> Result<()>;
+
+    async fn delete_row(&mut self, version: u64) -> Result<()>;
+
+    /// The largest statement the server accepts, in bytes, when it has a limit that a migration
+    /// can plausibly hit (MySQL `max_allowed_packet`).
+    async fn max_statement_bytes(&mut self) -> Result<Option<u64>>;
+
+    /// The largest transaction the server replicates, with the setting's name (a Galera
+    /// node: `wsrep_max_ws_size`); `None` where there is no such limit.
+    async fn max_transaction_bytes(&mut self) -> Result<Option<(u64, &'static str)>> {
+        Ok(None)
+    }
+
+    /// Whether DDL is transactional (SQLite): a schema file then builds in one transaction;
+    /// where it is not (MySQL), a failed build is undone with [`Backend::drop_tables`].
+    fn transactional_ddl(&self) -> bool;
+
+    /// The statement that turns the session's foreign key checks on or off (outside a
+    /// transaction).
+    fn foreign_key_checks_sql(&self, on: bool) -> &'static str;
+
+    /// Drops these tables with foreign key checks off for the time (so no order is needed);
+    /// returns the ones that could not be dropped.
+    async fn drop_tables(&mut self, names: &[String]) -> Vec<String> {
+        let dialect = self.dialect();
+        let _ = self.execute(self.foreign_key_checks_sql(false)).await;
+        let mut failed = Vec::new();
+        for n in names {
+            let sql = format!("DROP TABLE {}", dialect.quote_ident(n));
+            if self.execute(&sql).await.is_err() {
+                failed.push(n.clone());
+            }
+        }
+        let _ = self.execute(self.foreign_key_checks_sql(true)).await;
+        failed
+    }
+}
+
+/// What a database holds, read from its catalogue: for `status` (tables without history),
+/// schema comparison and adoption. Apart from the migration surface above; every backend
+/// has both.
+#[allow(async_fn_in_trait)]
+pub trait Catalogue {
+    /// The schema of every table but the history table and Alembic's, in the canonical model.
+    async fn introspect(&mut self) -> Result<Schema>;
+
+    /// The names of all tables but the history table (Alembic's included).
+    async fn table_names(&mut self) -> Result<Vec<String>>;
+
+    /// The revisions in Alembic's `alembic_version`; `None` when there is no such table.
+    async fn alembic_revisions(&mut self) -> Result<Option<Vec<String>>>;
+
+    /// Every row of `table` as text (NULL as `None`), sorted: for comparing seed data.
+    async fn table_rows(&mut self, table: &Table) -> Result<Vec<Vec<Option<String>>>>;
+
+    /// The database's default collation (MySQL; `None` where there is no such thing):
+    /// scratch databases copy it, so tables created without a charset compare equal.
+    async fn default_collation(&mut self) -> Result<Option<String>>;
+
+    /// The stored definitions of objects outside the model or needed verbatim: on SQLite every
+    /// table, index, view and trigger with its SQL (from `sqlite_master`); on MySQL views,
+    /// triggers and CHECK constraints. The history table's are left out.
+    async fn definitions(&mut self) -> Result<Vec<Definition>>;
+}
+
+/// Catalogue rows `(kind, name, table, sql)` as definitions, leaving out those of the tables
+/// `history` says are the tool's own.
+pub(crate) fn definitions_from(
+    rows: Vec<Vec<Option<String>>>,
+    history: impl Fn(&str) -> bool,
+) -> Vec<Definition> {
+    rows.into_iter()
+        .map(|r| {
+            let mut r = r.into_iter().map(Option::unwrap_or_default);
+            let mut next = || r.next().unwrap_or_default();
+            Definition {
+                kind: next(),
+                name: next(),
+                table: next(),
+                sql: next(),
+            }
+        })
+        .filter(|d| !history(&d.table))
+        .collect()
+}
+
+/// The query behind [`Catalogue::table_rows`]: every column of `table` cast to the dialect's
+/// text type, ordered by all of them.
+pub(crate) fn rows_as_text_sql(table: &Table, dialect: Dialect, text_type: &str) -> String {
+    let q = |n: &str| dialect.quote_ident(n);
+    let columns: Vec<String> = table
+        .columns
+        .iter()
+        .map(|c| format!("CAST({} AS {text_type})", q(&c.name)))
+        .collect();
+    let order: Vec<String> = (1..=columns.len()).map(|i| i.to_string()).collect();
+    format!(
+        "SELECT {} FROM {} ORDER BY {}",
+        columns.join(", "),
+        q(&table.name),
+        order.join(", ")
+    )
+}
+
+/// Catalogue rows as text (NULL as `None`); `describe` names the database in errors.
+pub(crate) fn texts<R>(rows: &[R], describe: &str) -> Result<Vec<Vec<Option<String>>>>
+where
+    R: sqlx::Row,
+    usize: sqlx::ColumnIndex<R>,
+    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    rows.iter()
+        .map(|r| {
+            (0..r.len())
+                .map(|i| {
+                    r.try_get::<Option<String>, _>(i).map_err(|e| {
+                        crate::error::Error::DatabaseFailed {
+                            target: describe.to_string(),
+                            action: Some("reading the catalogue"),
+                            message: e.to_string(),
+                        }
+                    })
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// The first column of each catalogue row, NULLs left out.
+pub(crate) fn first_column(rows: Vec<Vec<Option<String>>>) -> Vec<String> {
+    rows.into_iter()
+        .filter_map(|r| r.into_iter().next().flatten())
+        .collect()
+}
