@@ -10,7 +10,8 @@ use crate::dialect::Dialect;
 use crate::error::{Error, Result};
 use crate::report;
 use crate::run::script;
-use crate::run::{self, Event, Outcome, RunMode, UpgradeOptions};
+use crate::plan::{RunMode, UpgradeOptions};
+use crate::run::{self, Event, Outcome};
 use crate::source::{MigrationSet, SchemaFile};
 
 /// `upgrade`'s flags.

@@ -970,7 +970,7 @@ impl Render for History<'_> {
 /// `status` (with `-v` the settings are printed before connecting: [`settings_human`]).
 pub struct Status<'a> {
     pub ctx: Context<'a>,
-    pub overview: &'a Overview<'a>,
+    pub overview: &'a Overview<'a, 'a>,
     pub verbose: bool,
     /// `status --pending`.
     pub pending_only: bool,
@@ -996,7 +996,7 @@ impl Render for Status<'_> {
 
 /// `check [--drift]`: the planner's findings plus the drift found.
 pub struct Check<'a> {
-    overview: &'a Overview<'a>,
+    overview: &'a Overview<'a, 'a>,
     dialect: Dialect,
     findings: Vec<Finding>,
     /// More warnings found by the caller (a cluster's lints).
@@ -1004,7 +1004,7 @@ pub struct Check<'a> {
 }
 
 impl<'a> Check<'a> {
-    pub fn new(overview: &'a Overview<'a>, dialect: Dialect, drift: Vec<Finding>) -> Self {
+    pub fn new(overview: &'a Overview<'a, 'a>, dialect: Dialect, drift: Vec<Finding>) -> Self {
         let mut findings = overview.findings();
         findings.extend(drift);
         Check {

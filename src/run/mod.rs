@@ -10,7 +10,7 @@ use std::time::Instant;
 use crate::backend::{Backend, StatementError, StatementErrorKind, TxOptions};
 use crate::error::{Error, MigrationFailure, Result};
 use crate::history::{self, current, Row, State};
-use crate::plan::{self, DowngradeRefusal, Step, Target};
+use crate::plan::{self, DowngradeRefusal, RunMode, Step, Target, UpgradeOptions};
 use crate::source::{Migration, MigrationSet, ProgressHasher, SchemaFile, Script, Segment};
 
 /// Progress reported while a run goes on (the report layer prints it).
@@ -54,23 +54,6 @@ pub enum Event<'a> {
 /// Receives [`Event`]s.
 pub type Observer<'o> = &'o mut dyn FnMut(Event<'_>);
 
-/// How `upgrade` runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct UpgradeOptions {
-    pub target: Target,
-    pub mode: RunMode,
-    pub allow_out_of_order: bool,
-    /// Continue failed migrations after their committed statements (`--resume`).
-    pub resume: bool,
-}
-
-/// One transaction per migration, or one for the whole run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RunMode {
-    PerMigration,
-    SingleTransaction,
-}
-
 /// One migration that ran.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Applied {
@@ -108,30 +91,6 @@ pub fn target(set: &MigrationSet, to: Option<u64>) -> Result<Target> {
     }
 }
 
-/// What `upgrade` would run, read without writing anything (`--dry-run`, and the first plan
-/// of a real run).
-pub fn pending<'a>(
-    set: &'a MigrationSet,
-    history: &[Row],
-    options: UpgradeOptions,
-) -> Result<Vec<Step<'a>>> {
-    let ov = plan::overview(&set.migrations, history, options.allow_out_of_order);
-    let steps: Vec<(u64, usize)> = plan::upgrade(&ov, options.target, options.resume)
-        .map_err(Error::Refused)?
-        .iter()
-        .map(|s| (s.migration.version, s.resume_from))
-        .collect();
-    Ok(steps
-        .into_iter()
-        .filter_map(|(v, resume_from)| {
-            set.get(v).map(|migration| Step {
-                migration,
-                resume_from,
-            })
-        })
-        .collect())
-}
-
 fn new_row(m: &Migration, script: &Script, state: State, execution_ms: u64) -> Row {
     let total = script.statements.len() as u32;
     let done = if state == State::Failed { 0 } else { total };
@@ -158,16 +117,13 @@ fn tx_options(script: &Script) -> TxOptions {
     }
 }
 
-/// The steps to run, as (version, resume_from), planned from a history.
-fn replan(
-    set: &MigrationSet,
-    history: &[Row],
+/// What `upgrade` runs on `history`, or the refusal.
+fn plan_upgrade<'f, 'h>(
+    set: &'f MigrationSet,
+    history: &'h [Row],
     options: UpgradeOptions,
-) -> Result<Vec<(u64, usize)>> {
-    Ok(pending(set, history, options)?
-        .into_iter()
-        .map(|s| (s.migration.version, s.resume_from))
-        .collect())
+) -> Result<plan::Plan<'f, 'h>> {
+    plan::for_upgrade(set, history, options).map_err(Error::Refused)
 }
 
 /// Runs `work` holding the run lock, and releases the lock whatever happened.
@@ -202,7 +158,7 @@ async fn in_transaction<B: Backend, T>(
 }
 
 /// Tells `observe` about every applied file edited in comments only (before anything runs).
-fn announce_edited(overview: &plan::Overview<'_>, observe: Observer<'_>) {
+fn announce_edited(overview: &plan::Overview<'_, '_>, observe: Observer<'_>) {
     for e in &overview.entries {
         if let (plan::EntryState::Edited, Some(m)) = (e.state, e.migration) {
             observe(Event::Edited { migration: m });
@@ -225,10 +181,11 @@ pub async fn upgrade<B: Backend>(
     // cannot gain pending ones from another runner. Anything else, including a refusal, is
     // decided again under the lock.
     let history = backend.read_history().await?;
-    let overview = plan::overview(&set.migrations, &history, options.allow_out_of_order);
-    if !history.is_empty()
-        && plan::upgrade(&overview, options.target, options.resume).is_ok_and(|s| s.is_empty())
-    {
+    let nothing_to_do = match plan::for_upgrade(set, &history, options) {
+        Ok(plan) if !history.is_empty() && plan.steps.is_empty() => Some(plan.overview),
+        _ => None,
+    };
+    if let Some(overview) = nothing_to_do {
         announce_edited(&overview, observe);
         return Ok(Outcome {
             installed: None,
@@ -302,7 +259,7 @@ pub async fn preview<'a, B: Backend>(
     options: UpgradeOptions,
 ) -> Result<Preview<'a>> {
     let install = road(backend, set, history, schema, options.target).await?;
-    let mut steps = pending(set, history, options)?;
+    let mut steps = plan_upgrade(set, history, options)?.steps;
     if let Some(file) = install {
         steps.retain(|s| s.migration.version > file.version);
     }
@@ -453,18 +410,18 @@ async fn drop_all_tables<B: Backend>(backend: &mut B) -> String {
 /// Called right after `begin`: when another process committed since the history was read,
 /// reads it again and plans again, inside the lock. `None`: nothing changed. On an error the
 /// transaction is rolled back.
-async fn replan_if_changed<B: Backend>(
+async fn replan_if_changed<'f, B: Backend>(
     backend: &mut B,
-    set: &MigrationSet,
+    set: &'f MigrationSet,
     history: &mut Vec<Row>,
     options: UpgradeOptions,
-) -> Result<Option<Vec<(u64, usize)>>> {
+) -> Result<Option<Vec<Step<'f>>>> {
     let fresh = async {
         if !backend.history_changed().await? {
             return Ok(None);
         }
         *history = backend.read_history().await?;
-        replan(set, history, options).map(Some)
+        plan_upgrade(set, history, options).map(|p| Some(p.steps))
     }
     .await;
     if fresh.is_err() {
@@ -474,16 +431,12 @@ async fn replan_if_changed<B: Backend>(
 }
 
 /// Refuses, before anything runs, a statement larger than the server accepts.
-async fn check_statement_sizes<B: Backend>(
-    backend: &mut B,
-    set: &MigrationSet,
-    queue: &[(u64, usize)],
-) -> Result<()> {
+async fn check_statement_sizes<B: Backend>(backend: &mut B, queue: &[Step<'_>]) -> Result<()> {
     let largest = queue
         .iter()
-        .filter_map(|(v, from)| set.get(*v).map(|m| (m, *from)))
-        .flat_map(|(m, from)| {
-            m.up.statements[from.min(m.up.statements.len())..]
+        .flat_map(|s| {
+            let m = s.migration;
+            m.up.statements[s.resume_from.min(m.up.statements.len())..]
                 .iter()
                 .map(move |st| (m, st))
         })
@@ -493,7 +446,7 @@ async fn check_statement_sizes<B: Backend>(
     if !queue.is_empty() {
         if let Some((limit, setting)) = backend.max_transaction_bytes().await? {
             let dialect = backend.dialect();
-            for m in queue.iter().filter_map(|(v, _)| set.get(*v)) {
+            for m in queue.iter().map(|s| s.migration) {
                 let bytes: u64 =
                     m.up.statements
                         .iter()
@@ -545,16 +498,17 @@ async fn upgrade_locked<B: Backend>(
         // Built here, or by another process meanwhile (SQLite): plan from what is there now.
         history = backend.read_history().await?;
     }
-    let mut queue = replan(set, &history, options)?;
+    let plan = plan_upgrade(set, &history, options)?;
+    let mut queue = plan.steps;
     if !queue.is_empty() && installed.is_none() {
         backend.check_writable().await?;
     }
-    announce_edited(&plan::overview(&set.migrations, &history, true), observe);
-    check_statement_sizes(backend, set, &queue).await?;
+    announce_edited(&plan.overview, observe);
+    check_statement_sizes(backend, &queue).await?;
     if options.mode == RunMode::SingleTransaction {
         if let Some((m, from)) = queue
             .iter()
-            .filter_map(|(v, from)| set.get(*v).map(|m| (m, *from)))
+            .map(|s| (s.migration, s.resume_from))
             .find(|(m, from)| *from > 0 || !m.up.atomic(dialect))
         {
             let why = if from > 0 {
@@ -576,12 +530,13 @@ async fn upgrade_locked<B: Backend>(
     let mut outcome = Outcome::default();
     match options.mode {
         RunMode::PerMigration => {
-            while let Some(&(version, resume_from)) = queue.first() {
-                let m = set.get(version).expect("planned versions exist");
+            while let Some(&step) = queue.first() {
+                let (m, version, resume_from) =
+                    (step.migration, step.migration.version, step.resume_from);
                 backend.begin(tx_options(&m.up)).await?;
                 if let Some(q) = replan_if_changed(backend, set, &mut history, options).await? {
                     queue = q;
-                    if queue.first() != Some(&(version, resume_from)) {
+                    if queue.first() != Some(&step) {
                         backend.rollback().await;
                         continue;
                     }
@@ -620,8 +575,7 @@ async fn upgrade_locked<B: Backend>(
             if !queue.is_empty() {
                 let fk_off = queue
                     .iter()
-                    .filter_map(|(v, _)| set.get(*v))
-                    .any(|m| m.up.directives.foreign_keys_off);
+                    .any(|s| s.migration.up.directives.foreign_keys_off);
                 let tx = TxOptions {
                     foreign_keys_off: fk_off,
                 };
@@ -634,8 +588,8 @@ async fn upgrade_locked<B: Backend>(
                     return Err(e);
                 }
                 let mut rows = Vec::new();
-                for &(version, _) in &queue {
-                    let m = set.get(version).expect("planned versions exist");
+                for step in &queue {
+                    let m = step.migration;
                     let started = Instant::now();
                     observe(Event::Start {
                         migration: m,
@@ -663,7 +617,7 @@ async fn upgrade_locked<B: Backend>(
                     rows.push(row);
                 }
                 if let Err(e) = backend.commit().await? {
-                    let last = set.get(queue.last().expect("non-empty").0).expect("exists");
+                    let last = queue.last().expect("non-empty").migration;
                     let n = last.up.statements.len();
                     return Err(failure(
                         last,
