@@ -91,7 +91,7 @@ pub enum Error {
         statement: usize,
         total: usize,
         /// What became of the tables created before the failure.
-        cleanup: String,
+        cleanup: Cleanup,
     },
 
     /// Refused for a reason other than a history conflict (exit 5).
@@ -142,6 +142,148 @@ pub enum Error {
         seconds: u64,
         holder: Option<String>,
     },
+
+    // run/ and plan: the runner, `upgrade --sql`, and the commands around them (app's upgrade,
+    // record and mod, cli.rs, main.rs).
+    /// A database with tables but no history (exit 5): it must be adopted first.
+    #[error("refusing to run: {}", .0.reason())]
+    Unmanaged(Problem),
+
+    /// A migration that runs as one transaction is larger than the cluster replicates
+    /// (exit 3); nothing was run.
+    #[error("database error: {}: this migration runs as one transaction of at least {bytes} bytes of statements, more than the cluster's {setting} of {limit}; split it into several migrations, or raise {setting} (nothing was run)", .path.display())]
+    TransactionTooLarge {
+        path: PathBuf,
+        bytes: u64,
+        setting: &'static str,
+        limit: u64,
+    },
+
+    /// A statement larger than the server accepts (exit 3); nothing was run.
+    #[error("database error: {}:{line}: this statement is {size} bytes, more than the server's max_allowed_packet of {limit}; raise max_allowed_packet on the server, or split the statement (nothing was run)", .path.display())]
+    StatementTooLarge {
+        path: PathBuf,
+        line: u32,
+        size: u64,
+        limit: u64,
+    },
+
+    /// `--single-transaction` with a migration that cannot run inside it (exit 2).
+    #[error("{} {why} and cannot run under --single-transaction", .path.display())]
+    NotInOneTransaction {
+        path: PathBuf,
+        why: OutsideTransaction,
+    },
+
+    /// A history row written outside a migration's own transaction was not committed (exit 3).
+    #[error("database error: recording the progress of migration {version}: {message}")]
+    ProgressNotRecorded { version: u64, message: String },
+
+    /// The connection went away while statement `statement` of a migration ran (exit 3):
+    /// nothing more can be recorded, and the message says what is known of its state.
+    #[error("database error: {}:{line}: {message}\nthe connection was lost while migration {version} ran statement {statement} of {total}; {}", .path.display(), lost_state(*.version, *.statement, *.total, *.in_transaction))]
+    LostDuringMigration {
+        path: PathBuf,
+        line: u32,
+        message: String,
+        version: u64,
+        statement: usize,
+        total: usize,
+        /// The statement ran in the migration's transaction (the server rolls it back), not
+        /// after its progress was recorded.
+        in_transaction: bool,
+    },
+
+    /// `downgrade` needs reverse files that `versions` do not have (exit 2).
+    #[error("cannot downgrade: no reverse file (<VERSION>_<slug>.down.sql) for version{} {}", if .versions.len() == 1 { "" } else { "s" }, list_versions(.versions))]
+    NoReverse { versions: Vec<u64> },
+
+    /// `stamp` or `baseline` of a version no migration has (exit 2).
+    #[error("version {version} is not a migration in {}", .dir.display())]
+    NotAMigration { version: u64, dir: PathBuf },
+
+    /// `baseline` on a database that has a history (exit 2): `pending` versions up to
+    /// `version` are not recorded yet, the history is at `current`.
+    #[error("the database already has a history ({recorded} recorded versions); `baseline` adopts a database without one; {}", baseline_advice(*.version, *.pending, *.current))]
+    HasHistory {
+        recorded: usize,
+        version: u64,
+        pending: usize,
+        current: u64,
+    },
+
+    /// `resolve` of a version the history does not hold (exit 2).
+    #[error("version {version} is not recorded in the database; nothing to resolve")]
+    NotRecorded { version: u64 },
+
+    /// `resolve --applied|--rolled-back` of a version that did not fail (exit 2).
+    #[error("version {version} is {state}, not failed; nothing to resolve")]
+    NotFailed { version: u64, state: &'static str },
+
+    /// `resolve --accept-edit` of a failed version (exit 2).
+    #[error("version {version} failed; settle it with `resolve {version} --applied` or `--rolled-back` (--accept-edit is for an applied file that was edited)")]
+    AcceptEditOfFailed { version: u64 },
+
+    /// `resolve --accept-edit` of a version without a file (exit 2).
+    #[error(
+        "version {version} has no file in the migrations directory: there is no edit to accept"
+    )]
+    NoEditToAccept { version: u64 },
+
+    /// `upgrade --sql --from 0` (exit 2).
+    #[error("--from 0: leave --from out for an empty database (add --replay to run every migration instead of building the schema file)")]
+    ScriptFromZero,
+
+    /// `upgrade --sql` with `--to` below `--from` (exit 2).
+    #[error(
+        "--to {to} is below --from {from}: an upgrade script only goes forward (see `downgrade`)"
+    )]
+    ScriptGoesForward { to: u64, from: u64 },
+
+    /// `downgrade --sql` without the version to go back to (exit 2).
+    #[error("downgrade --sql needs the version to go back to")]
+    ScriptNeedsTarget,
+
+    /// `downgrade --sql` without `--from` (exit 2).
+    #[error("downgrade --sql needs --from VERSION: the version the database is at (a script is written without connecting)")]
+    ScriptNeedsFrom,
+
+    /// `downgrade --sql` with `--to` not below `--from` (exit 2).
+    #[error("--to {to} is not below --from {from}: a downgrade script only goes back")]
+    ScriptGoesBack { to: u64, from: u64 },
+
+    /// `--sql` with `--format json` (exit 2).
+    #[error("--sql prints an SQL script; --format json does not apply to it")]
+    ScriptAsJson,
+
+    /// The working directory cannot be read (exit 2).
+    #[error("cannot read the working directory: {message}")]
+    WorkingDirectory { message: String },
+
+    /// A `config` command that names no site config file (exit 2).
+    #[error("no config file: give --file PATH (or --aur-config, or set AUR_CONFIG)")]
+    NoSiteConfigFile,
+
+    /// `adopt` on a database with a history that it cannot have adopted before (exit 5).
+    #[error("refusing to run: the database already has a history in {table} ({recorded} recorded versions){}; there is nothing to adopt", .other.as_ref().map(ToString::to_string).unwrap_or_default())]
+    AlreadyAdopted {
+        table: String,
+        recorded: usize,
+        /// Set when the database was adopted, but not from the Alembic revision it holds.
+        other: Option<OtherAdoption>,
+    },
+
+    /// `database drop` without `--yes` (exit 2).
+    #[error("`database drop` removes {database} with all its data: pass --yes to say so")]
+    DropNeedsYes { database: String },
+
+    /// `man --out-dir` could not write the pages (exit 2).
+    #[error("cannot write the man pages into {}: {message}", .dir.display())]
+    ManPages { dir: PathBuf, message: String },
+
+    /// The binary could not start its async runtime (exit 3).
+    #[error("cannot start the async runtime: {message}")]
+    AsyncRuntime { message: String },
 }
 
 /// What the user needs to know about a failed migration.
@@ -156,15 +298,28 @@ pub struct MigrationFailure {
     /// 1-based number of the failing statement and the total.
     pub statement: usize,
     pub total: usize,
-    /// Whether the migration's changes were rolled back (else they stay recorded as failed).
-    pub rolled_back: bool,
+    /// What of the migration stays: nothing (rolled back), or what it committed before the
+    /// failure, recorded as failed.
+    pub aftermath: Aftermath,
     /// The failing script was a reverse (`.down.sql`) file run by `downgrade`.
     pub reverting: bool,
-    /// The statements (1-based number, line) that were committed before the failure
-    /// (non-atomic migrations), in order.
-    pub committed: Vec<(usize, u32)>,
     /// What to do next, one line each.
     pub next_steps: Vec<String>,
+}
+
+impl MigrationFailure {
+    /// Whether the migration's changes were rolled back (else they stay recorded as failed).
+    pub fn rolled_back(&self) -> bool {
+        self.aftermath == Aftermath::RolledBack
+    }
+
+    /// The statements (1-based number, line) committed before the failure, in order.
+    pub fn committed(&self) -> &[(usize, u32)] {
+        match &self.aftermath {
+            Aftermath::RolledBack => &[],
+            Aftermath::Committed(statements) => statements,
+        }
+    }
 }
 
 impl fmt::Display for MigrationFailure {
@@ -184,17 +339,19 @@ impl fmt::Display for MigrationFailure {
             self.statement,
             self.total
         )?;
-        if self.rolled_back {
-            let state = if self.reverting { "applied" } else { "pending" };
-            write!(f, "; its changes were rolled back and it is still {state}")?;
-        } else if self.committed.is_empty() {
-            write!(f, "; nothing of it was committed, it is recorded as failed")?;
-        } else {
-            write!(
+        match &self.aftermath {
+            Aftermath::RolledBack => {
+                let state = if self.reverting { "applied" } else { "pending" };
+                write!(f, "; its changes were rolled back and it is still {state}")?;
+            }
+            Aftermath::Committed(committed) if committed.is_empty() => {
+                write!(f, "; nothing of it was committed, it is recorded as failed")?;
+            }
+            Aftermath::Committed(committed) => write!(
                 f,
                 "; these statements were already committed and stay in effect: {}",
-                statement_ranges(&self.committed, &self.path)
-            )?;
+                statement_ranges(committed, &self.path)
+            )?,
         }
         for step in &self.next_steps {
             write!(f, "\n{step}")?;
@@ -264,6 +421,31 @@ impl Error {
             Error::LockTimeout { .. } => 6,
             Error::NotWritable(_) => 3,
             Error::SelfCheck { .. } | Error::SelfCheckFailed { .. } => 1,
+            // run/ and plan
+            Error::NotInOneTransaction { .. }
+            | Error::NoReverse { .. }
+            | Error::NotAMigration { .. }
+            | Error::HasHistory { .. }
+            | Error::NotRecorded { .. }
+            | Error::NotFailed { .. }
+            | Error::AcceptEditOfFailed { .. }
+            | Error::NoEditToAccept { .. }
+            | Error::ScriptFromZero
+            | Error::ScriptGoesForward { .. }
+            | Error::ScriptNeedsTarget
+            | Error::ScriptNeedsFrom
+            | Error::ScriptGoesBack { .. }
+            | Error::ScriptAsJson
+            | Error::WorkingDirectory { .. }
+            | Error::NoSiteConfigFile
+            | Error::DropNeedsYes { .. }
+            | Error::ManPages { .. } => 2,
+            Error::TransactionTooLarge { .. }
+            | Error::StatementTooLarge { .. }
+            | Error::ProgressNotRecorded { .. }
+            | Error::LostDuringMigration { .. }
+            | Error::AsyncRuntime { .. } => 3,
+            Error::Unmanaged(_) | Error::AlreadyAdopted { .. } => 5,
             Error::Interrupted { signal, .. } => {
                 if *signal == "SIGINT" {
                     130
@@ -293,20 +475,32 @@ impl Error {
             Error::SelfCheck { .. } | Error::SelfCheckFailed { .. } => "self-check",
             Error::Interrupted { .. } => "interrupted",
             Error::NotWritable(_) => "not-writable",
+            // run/ and plan
+            Error::NotInOneTransaction { .. }
+            | Error::NoReverse { .. }
+            | Error::NotAMigration { .. }
+            | Error::HasHistory { .. }
+            | Error::NotRecorded { .. }
+            | Error::NotFailed { .. }
+            | Error::AcceptEditOfFailed { .. }
+            | Error::NoEditToAccept { .. }
+            | Error::ScriptFromZero
+            | Error::ScriptGoesForward { .. }
+            | Error::ScriptNeedsTarget
+            | Error::ScriptNeedsFrom
+            | Error::ScriptGoesBack { .. }
+            | Error::ScriptAsJson
+            | Error::WorkingDirectory { .. }
+            | Error::NoSiteConfigFile
+            | Error::DropNeedsYes { .. }
+            | Error::ManPages { .. } => "usage",
+            Error::TransactionTooLarge { .. }
+            | Error::StatementTooLarge { .. }
+            | Error::ProgressNotRecorded { .. }
+            | Error::LostDuringMigration { .. }
+            | Error::AsyncRuntime { .. } => "database",
+            Error::Unmanaged(_) | Error::AlreadyAdopted { .. } => "refused",
         }
-    }
-
-    /// `downgrade` needs reverse files that `versions` do not have (exit 2).
-    pub fn no_reverse(versions: &[u64]) -> Self {
-        Error::Usage(format!(
-            "cannot downgrade: no reverse file (<VERSION>_<slug>.down.sql) for version{} {}",
-            if versions.len() == 1 { "" } else { "s" },
-            versions
-                .iter()
-                .map(u64::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
-        ))
     }
 
     /// Shorthand for a single input error.
@@ -331,4 +525,140 @@ pub(crate) fn io_message(e: &std::io::Error) -> String {
         Some(c) => c.to_lowercase().chain(chars).collect(),
         None => msg,
     }
+}
+
+// run/ and plan: the parts of their errors.
+
+/// What of a failed migration stays in effect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Aftermath {
+    /// Its transaction was rolled back: nothing of it stays.
+    RolledBack,
+    /// It is recorded as failed; these statements (1-based number, line), in order, were
+    /// committed before the failure and stay in effect (none: nothing of it was committed).
+    Committed(Vec<(usize, u32)>),
+}
+
+/// Why a migration cannot run under `--single-transaction`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutsideTransaction {
+    /// `--resume` continues it after its committed statements.
+    Resumed,
+    /// It declares `no-transaction`.
+    NoTransaction,
+    /// It holds `count` statements that commit implicitly on `dialect`.
+    ImplicitCommits {
+        count: usize,
+        dialect: crate::dialect::Dialect,
+    },
+}
+
+impl fmt::Display for OutsideTransaction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            OutsideTransaction::Resumed => f.write_str("is being resumed"),
+            OutsideTransaction::NoTransaction => f.write_str("declares no-transaction"),
+            OutsideTransaction::ImplicitCommits { count, dialect } => write!(
+                f,
+                "holds {count} statement(s) that commit implicitly on {dialect}"
+            ),
+        }
+    }
+}
+
+/// What became of the tables a failed install had created.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cleanup {
+    /// The install ran in one transaction, rolled back.
+    RolledBack,
+    /// The connection was lost: nothing could be dropped.
+    ConnectionLost,
+    /// The tables could not be listed (the error's message).
+    NotListed(String),
+    /// The failure came before any table.
+    NoneCreated,
+    /// All `n` tables were dropped.
+    Dropped(usize),
+    /// These could not be dropped.
+    NotDropped(Vec<String>),
+}
+
+impl fmt::Display for Cleanup {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Cleanup::RolledBack => f.write_str("nothing was changed (rolled back)"),
+            Cleanup::ConnectionLost => f.write_str(
+                "the connection was lost; drop the tables it created and run `aurweb-migrate upgrade` again",
+            ),
+            Cleanup::NotListed(e) => write!(
+                f,
+                "the tables it created could not be listed ({e}); drop them by hand"
+            ),
+            Cleanup::NoneCreated => f.write_str("no table had been created"),
+            Cleanup::Dropped(n) => write!(
+                f,
+                "the {n} table(s) it had created were dropped, the database is empty again"
+            ),
+            Cleanup::NotDropped(names) => write!(
+                f,
+                "these tables it created could not be dropped: {}; drop them by hand",
+                names.join(", ")
+            ),
+        }
+    }
+}
+
+/// A database adopted from another Alembic revision than the one it holds: `adopt` refuses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OtherAdoption {
+    pub revision: String,
+    /// The version the revision maps to.
+    pub version: u64,
+    /// Where the recorded baseline ends.
+    pub baseline_end: Option<u64>,
+}
+
+impl fmt::Display for OtherAdoption {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            ", and it was not adopted from Alembic revision {} (version {}): its baseline ends at {}",
+            self.revision,
+            self.version,
+            self.baseline_end
+                .map_or("no version".to_string(), |v| v.to_string())
+        )
+    }
+}
+
+/// What is known of a migration whose connection was lost during statement `statement`.
+fn lost_state(version: u64, statement: usize, total: usize, in_transaction: bool) -> String {
+    if in_transaction {
+        return "its transaction was not committed, so the server rolls it back and it stays pending"
+            .to_string();
+    }
+    format!(
+        "it is recorded as failed with {} of {total} statements done; check whether statement {statement} took effect, then settle it: finish it by hand and run `aurweb-migrate resolve {version} --applied`, undo it by hand and run `aurweb-migrate resolve {version} --rolled-back`, or (statement {statement} had no effect) run `aurweb-migrate upgrade --resume`",
+        statement - 1
+    )
+}
+
+/// `baseline`'s advice on a database with a history, that works as printed: `stamp` only
+/// when it has something to record.
+fn baseline_advice(version: u64, pending: usize, current: u64) -> String {
+    if pending == 0 {
+        format!(
+            "every version up to {version} is already recorded (current version: {current}); there is nothing to baseline"
+        )
+    } else {
+        format!("use `aurweb-migrate stamp {version}` to record the {pending} pending version(s) up to {version}")
+    }
+}
+
+fn list_versions(versions: &[u64]) -> String {
+    versions
+        .iter()
+        .map(u64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use crate::history::{Row, State};
 pub use crate::problem::Problem;
-use crate::source::{Migration, MigrationSet, SchemaFile};
+use crate::source::{Migration, MigrationSet, SchemaFile, Script};
 
 /// The state of one version as `status` shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -419,11 +419,19 @@ pub enum DowngradeRefusal {
     NoReverse(Vec<u64>),
 }
 
+/// One version `downgrade` reverts: its migration, its reverse file and its row.
+#[derive(Debug, Clone, Copy)]
+pub struct Revert<'f, 'h> {
+    pub migration: &'f Migration,
+    pub down: &'f Script,
+    pub row: &'h Row,
+}
+
 /// What `downgrade --to target` reverts, newest first: every recorded version above `target`.
 pub fn downgrade<'f, 'h>(
     overview: &Overview<'f, 'h>,
     target: u64,
-) -> Result<Vec<(&'f Migration, &'h Row)>, DowngradeRefusal> {
+) -> Result<Vec<Revert<'f, 'h>>, DowngradeRefusal> {
     let problems = overview.conflicts();
     if !problems.is_empty() {
         return Err(DowngradeRefusal::Problems(problems));
@@ -434,11 +442,15 @@ pub fn downgrade<'f, 'h>(
         if e.version <= target {
             break;
         }
-        if let (Some(m), Some(r)) = (e.migration, e.row) {
-            if m.down.is_none() {
-                no_reverse.push(m.version);
+        if let (Some(m), Some(row)) = (e.migration, e.row) {
+            match &m.down {
+                Some(down) => steps.push(Revert {
+                    migration: m,
+                    down,
+                    row,
+                }),
+                None => no_reverse.push(m.version),
             }
-            steps.push((m, r));
         }
     }
     if !no_reverse.is_empty() {
@@ -756,7 +768,10 @@ mod tests {
         let o = overview(&m, &h, false);
         let steps = downgrade(&o, 1).unwrap();
         assert_eq!(
-            steps.iter().map(|s| s.0.version).collect::<Vec<_>>(),
+            steps
+                .iter()
+                .map(|s| s.migration.version)
+                .collect::<Vec<_>>(),
             [3, 2]
         );
         assert!(downgrade(&o, 3).unwrap().is_empty());
@@ -804,6 +819,7 @@ mod tests {
     fn for_upgrade_plans_or_refuses() {
         use State::{Applied, Baseline, Failed};
         type Expected = Result<&'static [(u64, usize)], &'static [(&'static str, u64)]>;
+        type Case = (&'static str, &'static [(u64, State)], UpgradeOptions, Expected);
         let up_to_2 = UpgradeOptions {
             target: Target::Version(2),
             ..LATEST
@@ -816,7 +832,7 @@ mod tests {
             mode: RunMode::SingleTransaction,
             ..LATEST
         };
-        let cases: [(&str, &[(u64, State)], UpgradeOptions, Expected); 9] = [
+        let cases: [Case; 9] = [
             ("empty history", &[], LATEST, Ok(&[(1, 0), (2, 0), (3, 0)])),
             ("up to --to", &[], up_to_2, Ok(&[(1, 0), (2, 0)])),
             (

@@ -8,9 +8,9 @@ use super::{plain, Failure};
 use crate::backend::{Access, Backend};
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
+use crate::plan::{RunMode, UpgradeOptions};
 use crate::report;
 use crate::run::script;
-use crate::plan::{RunMode, UpgradeOptions};
 use crate::run::{self, Event, Outcome};
 use crate::source::{MigrationSet, SchemaFile};
 
@@ -275,7 +275,7 @@ async fn downgrade_preview(
 ) -> Result<i32> {
     let history = s.read_history().await?;
     let (target, steps) = run::downgrade_plan(set, &history, to)?;
-    let migrations: Vec<&crate::source::Migration> = steps.iter().map(|(m, _)| *m).collect();
+    let migrations: Vec<&crate::source::Migration> = steps.iter().map(|s| s.migration).collect();
     s.emit(&report::DowngradePreview {
         steps: &migrations,
         target,

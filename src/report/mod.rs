@@ -719,9 +719,9 @@ pub fn error_json(e: &Error, partial: Option<(&Outcome, &str)>) -> Value {
             "line": line,
             "version": version,
             "flag": flag,
-            "rolled_back": failure.map(|f| f.rolled_back),
+            "rolled_back": failure.map(|f| f.rolled_back()),
             "committed": failure.map_or(Vec::new(), |f| f
-                .committed
+                .committed()
                 .iter()
                 .map(|(statement, line)| json!({"statement": statement, "line": line}))
                 .collect()),

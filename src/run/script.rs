@@ -127,7 +127,7 @@ pub fn downgrade_script(set: &MigrationSet, options: &ScriptOptions) -> Result<S
         .map(|m| m.version)
         .collect();
     if !missing.is_empty() {
-        return Err(Error::no_reverse(&missing));
+        return Err(Error::NoReverse { versions: missing });
     }
     let mut w = Writer {
         dialect: options.dialect,
