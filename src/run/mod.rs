@@ -22,6 +22,8 @@ mod record;
 mod road;
 pub(crate) mod script;
 mod stepwise;
+#[cfg(test)]
+mod tests;
 mod upgrade;
 
 pub use downgrade::{downgrade, downgrade_plan};
