@@ -14,13 +14,15 @@ use crate::run::script;
 use crate::run::{self, Event, Outcome};
 use crate::source::{MigrationSet, SchemaFile};
 
-/// `upgrade`'s flags.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Flags {
+/// `upgrade`'s flags (the real run and `--dry-run` take the same).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UpgradeFlags {
+    /// `--to`: apply pending versions up to and including this one.
     pub to: Option<u64>,
     pub single_transaction: bool,
     pub allow_out_of_order: bool,
     pub resume: bool,
+    /// On an empty database, run the migrations instead of building it from `schema/`.
     pub replay: bool,
 }
 
@@ -29,7 +31,7 @@ pub(super) struct Flags {
 fn prepare(
     s: &Session<'_>,
     set: &MigrationSet,
-    flags: Flags,
+    flags: UpgradeFlags,
 ) -> Result<(Option<SchemaFile>, UpgradeOptions)> {
     set.refuse_unreviewed()?;
     let schema = if flags.replay { None } else { s.schema()? };
@@ -50,7 +52,7 @@ fn prepare(
 }
 
 /// `upgrade --dry-run`: what the real run would do, read-only.
-pub(super) async fn dry_run(s: &Session<'_>, flags: Flags) -> Result<i32> {
+pub(super) async fn dry_run(s: &Session<'_>, flags: UpgradeFlags) -> Result<i32> {
     let loaded = s.load_and_open(Access::ReadOnly, true).await?;
     let (set, history) = (&loaded.set, &loaded.history);
     let decided = async |conn: Option<&mut crate::backend::Connection>| {
@@ -81,7 +83,10 @@ pub(super) async fn dry_run(s: &Session<'_>, flags: Flags) -> Result<i32> {
 
 /// `upgrade`: validate, then apply (or build from the schema file), a line per migration as it
 /// finishes.
-pub(super) async fn upgrade(s: &Session<'_>, flags: Flags) -> std::result::Result<i32, Failure> {
+pub(super) async fn upgrade(
+    s: &Session<'_>,
+    flags: UpgradeFlags,
+) -> std::result::Result<i32, Failure> {
     let loaded = s
         .load_and_open(Access::ReadWrite, false)
         .await
@@ -140,9 +145,7 @@ pub(super) fn script(
 /// of the dialect written for, reviewed.
 fn script_set(s: &Session<'_>, dialect: Option<Dialect>) -> Result<(Dialect, MigrationSet)> {
     if s.json() {
-        return Err(Error::Usage(
-            "--sql prints an SQL script; --format json does not apply to it".into(),
-        ));
+        return Err(Error::ScriptAsJson);
     }
     let dialect = dialect.unwrap_or_else(|| s.dialect());
     let set = s.load_for(dialect)?;
