@@ -662,3 +662,273 @@ fn list_versions(versions: &[u64]) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
+
+/// The messages of the variants of `run/` and `plan` (and of the commands around them), each
+/// against the text the code built with `format!` before they were variants: they must stay
+/// byte for byte what they were, with the same exit codes and kinds.
+#[cfg(test)]
+mod run_messages {
+    use super::*;
+
+    #[test]
+    fn messages_exit_codes_and_kinds_are_as_before() {
+        let p = || PathBuf::from("migrations/3_c.sql");
+        let unmanaged = Problem::Unmanaged {
+            tables: vec!["a".into(), "b".into()],
+        };
+        let cases: Vec<(Error, String, i32, &str)> = vec![
+            (
+                Error::Unmanaged(unmanaged.clone()),
+                format!("refusing to run: {}", unmanaged.reason()),
+                5,
+                "refused",
+            ),
+            (
+                Error::TransactionTooLarge { path: p(), bytes: 9, setting: "wsrep_max_ws_size", limit: 8 },
+                "database error: migrations/3_c.sql: this migration runs as one transaction of at least 9 bytes of statements, more than the cluster's wsrep_max_ws_size of 8; split it into several migrations, or raise wsrep_max_ws_size (nothing was run)".into(),
+                3,
+                "database",
+            ),
+            (
+                Error::StatementTooLarge { path: p(), line: 4, size: 9, limit: 8 },
+                "database error: migrations/3_c.sql:4: this statement is 9 bytes, more than the server's max_allowed_packet of 8; raise max_allowed_packet on the server, or split the statement (nothing was run)".into(),
+                3,
+                "database",
+            ),
+            (
+                Error::NotInOneTransaction { path: p(), why: OutsideTransaction::Resumed },
+                "migrations/3_c.sql is being resumed and cannot run under --single-transaction".into(),
+                2,
+                "usage",
+            ),
+            (
+                Error::NotInOneTransaction { path: p(), why: OutsideTransaction::NoTransaction },
+                "migrations/3_c.sql declares no-transaction and cannot run under --single-transaction".into(),
+                2,
+                "usage",
+            ),
+            (
+                Error::NotInOneTransaction {
+                    path: p(),
+                    why: OutsideTransaction::ImplicitCommits { count: 2, dialect: crate::dialect::Dialect::Mysql },
+                },
+                format!(
+                    "migrations/3_c.sql holds 2 statement(s) that commit implicitly on {} and cannot run under --single-transaction",
+                    crate::dialect::Dialect::Mysql
+                ),
+                2,
+                "usage",
+            ),
+            (
+                Error::ProgressNotRecorded { version: 3, message: "disk full".into() },
+                "database error: recording the progress of migration 3: disk full".into(),
+                3,
+                "database",
+            ),
+            (
+                Error::LostDuringMigration {
+                    path: p(), line: 4, message: "gone".into(), version: 3, statement: 2, total: 5, in_transaction: true,
+                },
+                "database error: migrations/3_c.sql:4: gone\nthe connection was lost while migration 3 ran statement 2 of 5; its transaction was not committed, so the server rolls it back and it stays pending".into(),
+                3,
+                "database",
+            ),
+            (
+                Error::LostDuringMigration {
+                    path: p(), line: 4, message: "gone".into(), version: 3, statement: 2, total: 5, in_transaction: false,
+                },
+                "database error: migrations/3_c.sql:4: gone\nthe connection was lost while migration 3 ran statement 2 of 5; it is recorded as failed with 1 of 5 statements done; check whether statement 2 took effect, then settle it: finish it by hand and run `aurweb-migrate resolve 3 --applied`, undo it by hand and run `aurweb-migrate resolve 3 --rolled-back`, or (statement 2 had no effect) run `aurweb-migrate upgrade --resume`".into(),
+                3,
+                "database",
+            ),
+            (
+                Error::NoReverse { versions: vec![2] },
+                "cannot downgrade: no reverse file (<VERSION>_<slug>.down.sql) for version 2".into(),
+                2,
+                "usage",
+            ),
+            (
+                Error::NoReverse { versions: vec![2, 3] },
+                "cannot downgrade: no reverse file (<VERSION>_<slug>.down.sql) for versions 2, 3".into(),
+                2,
+                "usage",
+            ),
+            (
+                Error::NotAMigration { version: 9, dir: "migrations".into() },
+                "version 9 is not a migration in migrations".into(),
+                2,
+                "usage",
+            ),
+            (
+                Error::HasHistory { recorded: 2, version: 4, pending: 0, current: 2 },
+                "the database already has a history (2 recorded versions); `baseline` adopts a database without one; every version up to 4 is already recorded (current version: 2); there is nothing to baseline".into(),
+                2,
+                "usage",
+            ),
+            (
+                Error::HasHistory { recorded: 2, version: 4, pending: 2, current: 2 },
+                "the database already has a history (2 recorded versions); `baseline` adopts a database without one; use `aurweb-migrate stamp 4` to record the 2 pending version(s) up to 4".into(),
+                2,
+                "usage",
+            ),
+            (
+                Error::NotRecorded { version: 3 },
+                "version 3 is not recorded in the database; nothing to resolve".into(),
+                2,
+                "usage",
+            ),
+            (
+                Error::NotFailed { version: 3, state: "applied" },
+                "version 3 is applied, not failed; nothing to resolve".into(),
+                2,
+                "usage",
+            ),
+            (
+                Error::AcceptEditOfFailed { version: 3 },
+                "version 3 failed; settle it with `resolve 3 --applied` or `--rolled-back` (--accept-edit is for an applied file that was edited)".into(),
+                2,
+                "usage",
+            ),
+            (
+                Error::NoEditToAccept { version: 3 },
+                "version 3 has no file in the migrations directory: there is no edit to accept".into(),
+                2,
+                "usage",
+            ),
+            (
+                Error::ScriptFromZero,
+                "--from 0: leave --from out for an empty database (add --replay to run every migration instead of building the schema file)".into(),
+                2,
+                "usage",
+            ),
+            (
+                Error::ScriptGoesForward { to: 2, from: 3 },
+                "--to 2 is below --from 3: an upgrade script only goes forward (see `downgrade`)".into(),
+                2,
+                "usage",
+            ),
+            (
+                Error::ScriptNeedsTarget,
+                "downgrade --sql needs the version to go back to".into(),
+                2,
+                "usage",
+            ),
+            (
+                Error::ScriptNeedsFrom,
+                "downgrade --sql needs --from VERSION: the version the database is at (a script is written without connecting)".into(),
+                2,
+                "usage",
+            ),
+            (
+                Error::ScriptGoesBack { to: 3, from: 3 },
+                "--to 3 is not below --from 3: a downgrade script only goes back".into(),
+                2,
+                "usage",
+            ),
+            (
+                Error::ScriptAsJson,
+                "--sql prints an SQL script; --format json does not apply to it".into(),
+                2,
+                "usage",
+            ),
+            (
+                Error::WorkingDirectory { message: "No such file or directory (os error 2)".into() },
+                "cannot read the working directory: No such file or directory (os error 2)".into(),
+                2,
+                "usage",
+            ),
+            (
+                Error::NoSiteConfigFile,
+                "no config file: give --file PATH (or --aur-config, or set AUR_CONFIG)".into(),
+                2,
+                "usage",
+            ),
+            (
+                Error::AlreadyAdopted { table: "aurweb_migrations".into(), recorded: 2, other: None },
+                "refusing to run: the database already has a history in aurweb_migrations (2 recorded versions); there is nothing to adopt".into(),
+                5,
+                "refused",
+            ),
+            (
+                Error::AlreadyAdopted {
+                    table: "aurweb_migrations".into(),
+                    recorded: 2,
+                    other: Some(OtherAdoption { revision: "abc".into(), version: 5, baseline_end: None }),
+                },
+                "refusing to run: the database already has a history in aurweb_migrations (2 recorded versions), and it was not adopted from Alembic revision abc (version 5): its baseline ends at no version; there is nothing to adopt".into(),
+                5,
+                "refused",
+            ),
+            (
+                Error::DropNeedsYes { database: "sqlite://x.db".into() },
+                "`database drop` removes sqlite://x.db with all its data: pass --yes to say so".into(),
+                2,
+                "usage",
+            ),
+            (
+                Error::ManPages { dir: "out".into(), message: "denied".into() },
+                "cannot write the man pages into out: denied".into(),
+                2,
+                "usage",
+            ),
+            (
+                Error::AsyncRuntime { message: "no threads".into() },
+                "cannot start the async runtime: no threads".into(),
+                3,
+                "database",
+            ),
+        ];
+        for (e, text, code, kind) in cases {
+            assert_eq!(e.to_string(), text);
+            assert_eq!((e.exit_code(), e.kind()), (code, kind), "{text}");
+        }
+    }
+
+    #[test]
+    fn an_install_says_what_became_of_its_tables() {
+        let cleanups = [
+            (Cleanup::RolledBack, "nothing was changed (rolled back)"),
+            (Cleanup::ConnectionLost, "the connection was lost; drop the tables it created and run `aurweb-migrate upgrade` again"),
+            (Cleanup::NotListed("database error: x".into()), "the tables it created could not be listed (database error: x); drop them by hand"),
+            (Cleanup::NoneCreated, "no table had been created"),
+            (Cleanup::Dropped(3), "the 3 table(s) it had created were dropped, the database is empty again"),
+            (Cleanup::NotDropped(vec!["a".into(), "b".into()]), "these tables it created could not be dropped: a, b; drop them by hand"),
+        ];
+        for (cleanup, text) in cleanups {
+            assert_eq!(cleanup.to_string(), text);
+        }
+    }
+
+    #[test]
+    fn a_failed_migration_says_what_stays() {
+        let failure = |aftermath| MigrationFailure {
+            version: 3,
+            path: "migrations/3_c.sql".into(),
+            line: 4,
+            message: "boom".into(),
+            statement: 3,
+            total: 4,
+            aftermath,
+            reverting: false,
+            next_steps: vec!["next".into()],
+        };
+        let head = "migrations/3_c.sql:4: boom\nmigration 3 failed at statement 3 of 4";
+        let cases = [
+            (Aftermath::RolledBack, "; its changes were rolled back and it is still pending"),
+            (Aftermath::Committed(vec![]), "; nothing of it was committed, it is recorded as failed"),
+            (
+                Aftermath::Committed(vec![(1, 2), (2, 3)]),
+                "; these statements were already committed and stay in effect: statements 1–2 (migrations/3_c.sql lines 2–3)",
+            ),
+        ];
+        for (aftermath, tail) in cases {
+            let f = failure(aftermath);
+            assert_eq!(f.to_string(), format!("{head}{tail}\nnext"));
+            assert_eq!(f.rolled_back(), f.aftermath == Aftermath::RolledBack);
+        }
+        assert_eq!(
+            failure(Aftermath::Committed(vec![(1, 2)])).committed(),
+            [(1, 2)]
+        );
+    }
+}

@@ -11,7 +11,7 @@ use crate::source::MigrationSet;
 
 use super::apply::run_statements;
 use super::failure::{atomic_failure, failure, lost, numbered, Running};
-use super::guard::{commit_after, tx_options, with_lock};
+use super::guard::{commit_after, commit_refused, tx_options, with_lock};
 use super::outcome::{Applied, Event, Observer, Outcome};
 
 /// What `downgrade [--to T]` reverts on `history`: the version it stays at (without `--to`,
@@ -124,12 +124,7 @@ async fn revert_stepwise<B: Backend>(
         history::REVERT_STARTED,
         down.path.display()
     ));
-    commit_after(
-        backend,
-        async |b| b.update_row(&row).await,
-        |e| Error::Database(e.message),
-    )
-    .await?;
+    commit_after(backend, async |b| b.update_row(&row).await, commit_refused).await?;
     for (i, st) in down.statements.iter().enumerate() {
         observe(Event::Statement {
             migration: run.migration,

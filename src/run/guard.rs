@@ -53,7 +53,12 @@ pub(super) async fn in_transaction<B: Backend, T>(
     work: impl AsyncFnOnce(&mut B) -> Result<T>,
 ) -> Result<T> {
     backend.begin(TxOptions::default()).await?;
-    commit_after(backend, work, |e| Error::Database(e.message)).await
+    commit_after(backend, work, commit_refused).await
+}
+
+/// A commit of the tool's own bookkeeping that the database refused: its message.
+pub(super) fn commit_refused(e: StatementError) -> Error {
+    Error::Database(e.message)
 }
 
 pub(super) fn tx_options(script: &Script) -> TxOptions {

@@ -10,7 +10,7 @@ use crate::source::{Migration, ProgressHasher, Segment};
 
 use super::apply::run_statements;
 use super::failure::{failure, lost, numbered, Running};
-use super::guard::{commit_after, or_roll_back};
+use super::guard::{commit_after, commit_refused, or_roll_back};
 use super::outcome::{Event, Observer};
 use super::record::{new_row, record};
 
@@ -46,7 +46,7 @@ pub(super) async fn run_stepwise<B: Backend>(
             true => b.update_row(&row).await,
             false => b.insert_row(&row).await,
         },
-        |e| Error::Database(e.message),
+        commit_refused,
     )
     .await?;
     observe(Event::Start {

@@ -13,7 +13,7 @@ use crate::source::{MigrationSet, SchemaFile};
 use super::apply::{apply_atomic, run_statements};
 use super::checks::{announce_edited, checked_plan};
 use super::failure::{failure, whole_run_rolled_back, Running};
-use super::guard::{commit_after, or_roll_back, tx_options, with_lock};
+use super::guard::{commit_after, commit_refused, or_roll_back, tx_options, with_lock};
 use super::install::install;
 use super::outcome::{Applied, Event, Observer, Outcome};
 use super::record::new_row;
@@ -212,7 +212,7 @@ async fn single_transaction<'f, B: Backend>(
             let index = run.script.statements.len().saturating_sub(1);
             whole_run_rolled_back(failure(run, index, e, Aftermath::RolledBack))
         }
-        None => Error::Database(e.message),
+        None => commit_refused(e),
     };
     let rows = commit_after(
         backend,
