@@ -3,7 +3,7 @@
 //! library and hands a typed result to [`report`]. The binary's clap types stop at
 //! [`Request`]; the settings are resolved once into a [`session::Session`]. The two families
 //! of commands are two types: a [`SqlCommand`] (the migration files and the database) and the
-//! `config` command on the site config file ([`config_file`]), which never opens a database.
+//! `config` command on the site config file (`config_file.rs`), which never opens a database.
 
 mod config_file;
 mod generate;
@@ -219,7 +219,7 @@ async fn sql(request: &Request, command: &SqlCommand, cwd: &Path) -> Result<i32>
 }
 
 /// A `config` command works on the file it names and never on a database: aurweb's config
-/// is not read for [database] (a template may have none), and AUR_CONFIG names the file.
+/// is not read for `[database]` (a template may have none), and `AUR_CONFIG` names the file.
 fn config(request: &Request, action: ConfigAction, file: Option<&Path>, cwd: &Path) -> Result<i32> {
     let env = |name: &str| std::env::var(name).ok();
     let file = file

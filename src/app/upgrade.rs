@@ -1,6 +1,6 @@
 //! The commands that run migrations: `upgrade` (with `--dry-run`, and `--sql`, which writes
 //! the script without connecting) and `downgrade`. The road (build from schema / replay /
-//! refuse) is the runner's one decision (`run::road`), which the dry run reads through
+//! refuse) is the runner's one decision (`run/road.rs`), which the dry run reads through
 //! [`run::preview`] and the real run takes inside its lock.
 
 use super::session::Session;

@@ -61,6 +61,7 @@ pub(super) fn commit_refused(e: StatementError) -> Error {
     Error::Database(e.message)
 }
 
+/// The transaction a script runs in: foreign-key checks off when its directive says so.
 pub(super) fn tx_options(script: &Script) -> TxOptions {
     TxOptions {
         foreign_keys_off: script.directives.foreign_keys_off,
