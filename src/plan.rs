@@ -819,7 +819,12 @@ mod tests {
     fn for_upgrade_plans_or_refuses() {
         use State::{Applied, Baseline, Failed};
         type Expected = Result<&'static [(u64, usize)], &'static [(&'static str, u64)]>;
-        type Case = (&'static str, &'static [(u64, State)], UpgradeOptions, Expected);
+        type Case = (
+            &'static str,
+            &'static [(u64, State)],
+            UpgradeOptions,
+            Expected,
+        );
         let up_to_2 = UpgradeOptions {
             target: Target::Version(2),
             ..LATEST
