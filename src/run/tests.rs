@@ -139,70 +139,71 @@ struct Case {
     tables: &'static [&'static str],
 }
 
+const UPGRADES: [Case; 7] = [
+    Case {
+        name: "every pending migration, in order, each with its row",
+        files: &[A, B, C_STEPWISE],
+        options: LATEST,
+        outcome: Ok(&[1, 2, 3]),
+        rows: &[(1, "applied", 1, 1), (2, "applied", 2, 2), (3, "applied", 2, 2)],
+        tables: &["a", "b", "c"],
+    },
+    Case {
+        name: "--to stops at its version",
+        files: &[A, B, C_STEPWISE],
+        options: UpgradeOptions {
+            target: Target::Version(2),
+            ..LATEST
+        },
+        outcome: Ok(&[1, 2]),
+        rows: &[(1, "applied", 1, 1), (2, "applied", 2, 2)],
+        tables: &["a", "b"],
+    },
+    Case {
+        name: "an atomic failure rolls back that migration only",
+        files: &[A, B_FAILS],
+        options: LATEST,
+        outcome: Err("failed 2 at 2 of 2, rolled back"),
+        rows: &[(1, "applied", 1, 1)],
+        tables: &["a"],
+    },
+    Case {
+        name: "a stepwise failure is recorded as failed with its progress",
+        files: &[A, C_STEPWISE_FAILS],
+        options: LATEST,
+        outcome: Err("failed 3 at 2 of 2, committed [(1, 2)]"),
+        rows: &[(1, "applied", 1, 1), (3, "failed", 1, 2)],
+        tables: &["a", "c"],
+    },
+    Case {
+        name: "one transaction: all together",
+        files: &[A, B],
+        options: SINGLE,
+        outcome: Ok(&[1, 2]),
+        rows: &[(1, "applied", 1, 1), (2, "applied", 2, 2)],
+        tables: &["a", "b"],
+    },
+    Case {
+        name: "one transaction: a failure rolls back the whole run",
+        files: &[A, B_FAILS],
+        options: SINGLE,
+        outcome: Err("failed 2 at 2 of 2, rolled back, whole run"),
+        rows: &[],
+        tables: &[],
+    },
+    Case {
+        name: "one transaction refuses a no-transaction migration before anything runs",
+        files: &[A, C_STEPWISE],
+        options: SINGLE,
+        outcome: Err("usage: migrations/3_c.sql declares no-transaction and cannot run under --single-transaction"),
+        rows: &[],
+        tables: &[],
+    },
+];
+
 #[tokio::test]
 async fn upgrade_applies_the_plan_or_leaves_a_known_state() {
-    let cases = [
-        Case {
-            name: "every pending migration, in order, each with its row",
-            files: &[A, B, C_STEPWISE],
-            options: LATEST,
-            outcome: Ok(&[1, 2, 3]),
-            rows: &[(1, "applied", 1, 1), (2, "applied", 2, 2), (3, "applied", 2, 2)],
-            tables: &["a", "b", "c"],
-        },
-        Case {
-            name: "--to stops at its version",
-            files: &[A, B, C_STEPWISE],
-            options: UpgradeOptions {
-                target: Target::Version(2),
-                ..LATEST
-            },
-            outcome: Ok(&[1, 2]),
-            rows: &[(1, "applied", 1, 1), (2, "applied", 2, 2)],
-            tables: &["a", "b"],
-        },
-        Case {
-            name: "an atomic failure rolls back that migration only",
-            files: &[A, B_FAILS],
-            options: LATEST,
-            outcome: Err("failed 2 at 2 of 2, rolled back"),
-            rows: &[(1, "applied", 1, 1)],
-            tables: &["a"],
-        },
-        Case {
-            name: "a stepwise failure is recorded as failed with its progress",
-            files: &[A, C_STEPWISE_FAILS],
-            options: LATEST,
-            outcome: Err("failed 3 at 2 of 2, committed [(1, 2)]"),
-            rows: &[(1, "applied", 1, 1), (3, "failed", 1, 2)],
-            tables: &["a", "c"],
-        },
-        Case {
-            name: "one transaction: all together",
-            files: &[A, B],
-            options: SINGLE,
-            outcome: Ok(&[1, 2]),
-            rows: &[(1, "applied", 1, 1), (2, "applied", 2, 2)],
-            tables: &["a", "b"],
-        },
-        Case {
-            name: "one transaction: a failure rolls back the whole run",
-            files: &[A, B_FAILS],
-            options: SINGLE,
-            outcome: Err("failed 2 at 2 of 2, rolled back, whole run"),
-            rows: &[],
-            tables: &[],
-        },
-        Case {
-            name: "one transaction refuses a no-transaction migration before anything runs",
-            files: &[A, C_STEPWISE],
-            options: SINGLE,
-            outcome: Err("usage: migrations/3_c.sql declares no-transaction and cannot run under --single-transaction"),
-            rows: &[],
-            tables: &[],
-        },
-    ];
-    for case in cases {
+    for case in UPGRADES {
         let dir = tempfile::tempdir().unwrap();
         let mut conn = open(dir.path()).await;
         let files = set(&conn, case.files);
@@ -255,53 +256,56 @@ async fn events_follow_the_run() {
     conn.close().await;
 }
 
+/// A second run: (name, the first run's files, the second run's files, its options, its
+/// outcome, the rows after it).
+type Rerun = (
+    &'static str,
+    &'static [(&'static str, &'static str)],
+    &'static [(&'static str, &'static str)],
+    UpgradeOptions,
+    Result<&'static [u64], &'static str>,
+    &'static [RowSummary],
+);
+
+const RERUNS: [Rerun; 4] = [
+    (
+        "nothing to do",
+        &[A, B],
+        &[A, B],
+        LATEST,
+        Ok(&[]),
+        &[(1, "applied", 1, 1), (2, "applied", 2, 2)],
+    ),
+    (
+        "a new file runs alone",
+        &[A],
+        &[A, B],
+        LATEST,
+        Ok(&[2]),
+        &[(1, "applied", 1, 1), (2, "applied", 2, 2)],
+    ),
+    (
+        "a failed migration blocks the next run",
+        &[A, C_STEPWISE_FAILS],
+        &[A, C_STEPWISE],
+        LATEST,
+        Err("refused: failed 3"),
+        &[(1, "applied", 1, 1), (3, "failed", 1, 2)],
+    ),
+    (
+        "--resume continues after the committed statement",
+        &[A, C_STEPWISE_FAILS],
+        &[A, C_STEPWISE],
+        RESUME,
+        Ok(&[3]),
+        &[(1, "applied", 1, 1), (3, "applied", 2, 2)],
+    ),
+];
+
 /// A run after another: resume, an edited file, nothing to do.
 #[tokio::test]
 async fn a_second_run_continues_from_the_history() {
-    // (first files, second files, second options, second outcome, rows after the second run)
-    type Rerun = (
-        &'static str,
-        &'static [(&'static str, &'static str)],
-        &'static [(&'static str, &'static str)],
-        UpgradeOptions,
-        Result<&'static [u64], &'static str>,
-        &'static [RowSummary],
-    );
-    let cases: [Rerun; 4] = [
-        (
-            "nothing to do",
-            &[A, B],
-            &[A, B],
-            LATEST,
-            Ok(&[]),
-            &[(1, "applied", 1, 1), (2, "applied", 2, 2)],
-        ),
-        (
-            "a new file runs alone",
-            &[A],
-            &[A, B],
-            LATEST,
-            Ok(&[2]),
-            &[(1, "applied", 1, 1), (2, "applied", 2, 2)],
-        ),
-        (
-            "a failed migration blocks the next run",
-            &[A, C_STEPWISE_FAILS],
-            &[A, C_STEPWISE],
-            LATEST,
-            Err("refused: failed 3"),
-            &[(1, "applied", 1, 1), (3, "failed", 1, 2)],
-        ),
-        (
-            "--resume continues after the committed statement",
-            &[A, C_STEPWISE_FAILS],
-            &[A, C_STEPWISE],
-            RESUME,
-            Ok(&[3]),
-            &[(1, "applied", 1, 1), (3, "applied", 2, 2)],
-        ),
-    ];
-    for (name, first, second, options, outcome, rows) in cases {
+    for (name, first, second, options, outcome, rows) in RERUNS {
         let dir = tempfile::tempdir().unwrap();
         let mut conn = open(dir.path()).await;
         let files = set(&conn, first);
@@ -329,52 +333,55 @@ const C_DOWN_STEPWISE_FAILS: (&str, &str) = (
     "-- aurweb-migrate: no-transaction\nDELETE FROM c;\nDELETE FROM nowhere;",
 );
 
+/// A downgrade after an upgrade: (name, files, --to, the versions reverted or the error's
+/// summary, the rows and tables after it).
+type Revert = (
+    &'static str,
+    &'static [(&'static str, &'static str)],
+    Option<u64>,
+    Result<&'static [u64], &'static str>,
+    &'static [RowSummary],
+    &'static [&'static str],
+);
+
+const REVERTS: [Revert; 4] = [
+    (
+        "without --to: the newest one",
+        &[A, A_DOWN, B, B_DOWN],
+        None,
+        Ok(&[2]),
+        &[(1, "applied", 1, 1)],
+        &["a", "b_reverted"],
+    ),
+    (
+        "--to 0: everything, newest first",
+        &[A, A_DOWN, B, B_DOWN],
+        Some(0),
+        Ok(&[2, 1]),
+        &[],
+        &["a_reverted", "b_reverted"],
+    ),
+    (
+        "a failing reverse file is rolled back: still applied",
+        &[A, A_DOWN, B, B_DOWN_FAILS],
+        Some(0),
+        Err("failed 2 at 1 of 1, rolled back"),
+        &[(1, "applied", 1, 1), (2, "applied", 2, 2)],
+        &["a", "b"],
+    ),
+    (
+        "a stepwise reverse file that fails later is recorded as failed",
+        &[A, C_STEPWISE, C_DOWN_STEPWISE_FAILS],
+        None,
+        Err("failed 3 at 2 of 2, committed [(1, 2)]"),
+        &[(1, "applied", 1, 1), (3, "failed", 2, 2)],
+        &["a", "c"],
+    ),
+];
+
 #[tokio::test]
 async fn downgrade_reverts_newest_first_or_says_what_stays() {
-    // (name, files, --to, outcome: reverted versions or the error's summary, rows, tables)
-    type Revert = (
-        &'static str,
-        &'static [(&'static str, &'static str)],
-        Option<u64>,
-        Result<&'static [u64], &'static str>,
-        &'static [RowSummary],
-        &'static [&'static str],
-    );
-    let cases: [Revert; 4] = [
-        (
-            "without --to: the newest one",
-            &[A, A_DOWN, B, B_DOWN],
-            None,
-            Ok(&[2]),
-            &[(1, "applied", 1, 1)],
-            &["a", "b_reverted"],
-        ),
-        (
-            "--to 0: everything, newest first",
-            &[A, A_DOWN, B, B_DOWN],
-            Some(0),
-            Ok(&[2, 1]),
-            &[],
-            &["a_reverted", "b_reverted"],
-        ),
-        (
-            "a failing reverse file is rolled back: still applied",
-            &[A, A_DOWN, B, B_DOWN_FAILS],
-            Some(0),
-            Err("failed 2 at 1 of 1, rolled back"),
-            &[(1, "applied", 1, 1), (2, "applied", 2, 2)],
-            &["a", "b"],
-        ),
-        (
-            "a stepwise reverse file that fails later is recorded as failed",
-            &[A, C_STEPWISE, C_DOWN_STEPWISE_FAILS],
-            None,
-            Err("failed 3 at 2 of 2, committed [(1, 2)]"),
-            &[(1, "applied", 1, 1), (3, "failed", 2, 2)],
-            &["a", "c"],
-        ),
-    ];
-    for (name, files, to, outcome, rows, tables) in cases {
+    for (name, files, to, outcome, rows, tables) in REVERTS {
         let dir = tempfile::tempdir().unwrap();
         let mut conn = open(dir.path()).await;
         let files = set(&conn, files);
@@ -469,73 +476,78 @@ async fn tables_without_history_are_refused() {
     conn.close().await;
 }
 
+/// `stamp` (or `baseline`) and `resolve`.
+#[derive(Clone, Copy)]
+enum Recording {
+    Stamp(u64, StampMode),
+    Resolve(u64, Resolution),
+}
+
+/// A command that records without running: (name, the version upgraded to first, the
+/// command, its outcome, the rows after it).
+type Record = (
+    &'static str,
+    Option<u64>,
+    Recording,
+    Result<(), &'static str>,
+    &'static [RowSummary],
+);
+
+const RECORDS: [Record; 7] = [
+    (
+        "stamp records pending versions as baseline",
+        None,
+        Recording::Stamp(2, StampMode::Stamp),
+        Ok(()),
+        &[(1, "baseline", 1, 1), (2, "baseline", 2, 2)],
+    ),
+    (
+        "stamp of a version no file has",
+        None,
+        Recording::Stamp(9, StampMode::Stamp),
+        Err("usage: version 9 is not a migration in migrations"),
+        &[],
+    ),
+    (
+        "baseline on a database with a history",
+        Some(1),
+        Recording::Stamp(2, StampMode::Baseline),
+        Err("usage: the database already has a history (1 recorded versions); `baseline` adopts a database without one; use `aurweb-migrate stamp 2` to record the 1 pending version(s) up to 2"),
+        &[(1, "applied", 1, 1)],
+    ),
+    (
+        "resolve of a version not recorded",
+        Some(1),
+        Recording::Resolve(2, Resolution::RolledBack),
+        Err("usage: version 2 is not recorded in the database; nothing to resolve"),
+        &[(1, "applied", 1, 1)],
+    ),
+    (
+        "resolve of an applied version",
+        Some(1),
+        Recording::Resolve(1, Resolution::Applied),
+        Err("usage: version 1 is applied, not failed; nothing to resolve"),
+        &[(1, "applied", 1, 1)],
+    ),
+    (
+        "resolve --rolled-back forgets the failed version",
+        Some(3),
+        Recording::Resolve(3, Resolution::RolledBack),
+        Ok(()),
+        &[(1, "applied", 1, 1), (2, "applied", 2, 2)],
+    ),
+    (
+        "resolve --applied completes it",
+        Some(3),
+        Recording::Resolve(3, Resolution::Applied),
+        Ok(()),
+        &[(1, "applied", 1, 1), (2, "applied", 2, 2), (3, "applied", 2, 2)],
+    ),
+];
+
 #[tokio::test]
 async fn history_is_recorded_without_running() {
-    // (name, setup: versions applied first, the command, outcome, rows)
-    type Record = (
-        &'static str,
-        Option<u64>,
-        Command,
-        Result<(), &'static str>,
-        &'static [RowSummary],
-    );
-    #[derive(Clone, Copy)]
-    enum Command {
-        Stamp(u64, StampMode),
-        Resolve(u64, Resolution),
-    }
-    let cases: [Record; 7] = [
-        (
-            "stamp records pending versions as baseline",
-            None,
-            Command::Stamp(2, StampMode::Stamp),
-            Ok(()),
-            &[(1, "baseline", 1, 1), (2, "baseline", 2, 2)],
-        ),
-        (
-            "stamp of a version no file has",
-            None,
-            Command::Stamp(9, StampMode::Stamp),
-            Err("usage: version 9 is not a migration in migrations"),
-            &[],
-        ),
-        (
-            "baseline on a database with a history",
-            Some(1),
-            Command::Stamp(2, StampMode::Baseline),
-            Err("usage: the database already has a history (1 recorded versions); `baseline` adopts a database without one; use `aurweb-migrate stamp 2` to record the 1 pending version(s) up to 2"),
-            &[(1, "applied", 1, 1)],
-        ),
-        (
-            "resolve of a version not recorded",
-            Some(1),
-            Command::Resolve(2, Resolution::RolledBack),
-            Err("usage: version 2 is not recorded in the database; nothing to resolve"),
-            &[(1, "applied", 1, 1)],
-        ),
-        (
-            "resolve of an applied version",
-            Some(1),
-            Command::Resolve(1, Resolution::Applied),
-            Err("usage: version 1 is applied, not failed; nothing to resolve"),
-            &[(1, "applied", 1, 1)],
-        ),
-        (
-            "resolve --rolled-back forgets the failed version",
-            Some(3),
-            Command::Resolve(3, Resolution::RolledBack),
-            Ok(()),
-            &[(1, "applied", 1, 1), (2, "applied", 2, 2)],
-        ),
-        (
-            "resolve --applied completes it",
-            Some(3),
-            Command::Resolve(3, Resolution::Applied),
-            Ok(()),
-            &[(1, "applied", 1, 1), (2, "applied", 2, 2), (3, "applied", 2, 2)],
-        ),
-    ];
-    for (name, applied, command, outcome, rows) in cases {
+    for (name, applied, command, outcome, rows) in RECORDS {
         let dir = tempfile::tempdir().unwrap();
         let mut conn = open(dir.path()).await;
         // Version 3 fails at its second statement, recorded as failed.
@@ -548,8 +560,8 @@ async fn history_is_recorded_without_running() {
             let _ = upgrade(&mut conn, &files, to, None, &mut |_| {}).await;
         }
         let ran = match command {
-            Command::Stamp(v, mode) => stamp(&mut conn, &files, v, mode).await.map(drop),
-            Command::Resolve(v, resolution) => {
+            Recording::Stamp(v, mode) => stamp(&mut conn, &files, v, mode).await.map(drop),
+            Recording::Resolve(v, resolution) => {
                 let file = files.get(v).map(|m| FileNow {
                     checksum: m.up.checksum.clone(),
                     statements_checksum: m.up.statements_checksum(),
