@@ -1,9 +1,11 @@
-//! Command-line arguments (clap derive only). Converted into an [`aurweb_migrate::app::Request`];
-//! nothing past that boundary sees clap.
+//! Command-line arguments (clap derive only). Converted into an [`Invocation`]: the text of
+//! `completions` and `man`, made from these definitions alone, or an
+//! [`aurweb_migrate::app::Request`]; nothing past that boundary sees clap.
 
 use std::path::PathBuf;
 
-use aurweb_migrate::app::{Command, ConfigAction, Request};
+use aurweb_migrate::app::Command::{self, Sql};
+use aurweb_migrate::app::{ConfigAction, Request, SqlCommand, UpgradeFlags};
 use aurweb_migrate::report::Format;
 use aurweb_migrate::run::Resolution;
 use aurweb_migrate::settings::Overrides;
@@ -348,45 +350,46 @@ pub fn wants_json<I: IntoIterator<Item = std::ffi::OsString>>(args: I) -> bool {
     false
 }
 
-impl Cli {
-    /// What to print for a command that needs no settings or database (`completions`, `man`),
-    /// generated from these argument definitions.
-    pub fn standalone(&self) -> Option<aurweb_migrate::Result<String>> {
-        // The pages document the commands; `help` is the --help flag's business.
-        let command = || Cli::command().disable_help_subcommand(true);
-        match &self.command {
-            Cmd::Completions { shell } => {
-                let mut out = Vec::new();
-                clap_complete::generate(*shell, &mut Cli::command(), "aurweb-migrate", &mut out);
-                Some(Ok(String::from_utf8_lossy(&out).into_owned()))
-            }
-            Cmd::Man { out_dir: None } => Some(Ok(
-                String::from_utf8_lossy(&man_page(command())).into_owned()
-            )),
-            Cmd::Man { out_dir: Some(dir) } => Some(
-                std::fs::create_dir_all(dir)
-                    .and_then(|()| clap_mangen::generate_to(command(), dir))
-                    // The main page with the sections clap_mangen does not write.
-                    .and_then(|()| {
-                        std::fs::write(dir.join("aurweb-migrate.1"), man_page(command()))
-                    })
-                    .map(|()| String::new())
-                    .map_err(|e| {
-                        aurweb_migrate::Error::Usage(format!(
-                            "cannot write the man pages into {}: {e}",
-                            dir.display()
-                        ))
-                    }),
-            ),
-            _ => None,
-        }
-    }
+/// What the command line asks for.
+pub enum Invocation {
+    /// `completions` and `man`: text made from the argument definitions alone (no settings,
+    /// no database), or why it could not be written.
+    Generated(aurweb_migrate::Result<String>),
+    /// Everything else: a request for the library.
+    Run(Request),
+}
 
+/// The shell completion script for `shell`.
+fn completions(shell: clap_complete::Shell) -> String {
+    let mut out = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "aurweb-migrate", &mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The main man page (`None`), or every page written into `out_dir` (nothing printed).
+fn man(out_dir: Option<&std::path::Path>) -> aurweb_migrate::Result<String> {
+    // The pages document the commands; `help` is the --help flag's business.
+    let command = || Cli::command().disable_help_subcommand(true);
+    let Some(dir) = out_dir else {
+        return Ok(String::from_utf8_lossy(&man_page(command())).into_owned());
+    };
+    std::fs::create_dir_all(dir)
+        .and_then(|()| clap_mangen::generate_to(command(), dir))
+        // The main page with the sections clap_mangen does not write.
+        .and_then(|()| std::fs::write(dir.join("aurweb-migrate.1"), man_page(command())))
+        .map(|()| String::new())
+        .map_err(|e| aurweb_migrate::Error::ManPages {
+            dir: dir.to_path_buf(),
+            message: e.to_string(),
+        })
+}
+
+impl Cli {
     pub fn log_format(&self) -> LogFormat {
         self.log_format
     }
 
-    pub fn into_request(self) -> Request {
+    pub fn into_invocation(self) -> Invocation {
         let dialect = |d: DialectArg| match d {
             DialectArg::Mysql => Dialect::Mysql,
             DialectArg::Sqlite => Dialect::Sqlite,
@@ -398,17 +401,17 @@ impl Cli {
                 dialect: dialects,
                 autogenerate,
                 rename,
-            } => Command::New {
+            } => Sql(SqlCommand::New {
                 description,
                 reversible,
                 dialects: dialects.into_iter().map(dialect).collect(),
                 autogenerate,
                 renames: rename,
-            },
-            Cmd::Status { pending } => Command::Status { pending },
-            Cmd::Database(DatabaseCmd::Create) => Command::DatabaseCreate,
-            Cmd::Database(DatabaseCmd::Drop { yes }) => Command::DatabaseDrop { yes },
-            Cmd::Wait { timeout } => Command::Wait { timeout },
+            }),
+            Cmd::Status { pending } => Sql(SqlCommand::Status { pending }),
+            Cmd::Database(DatabaseCmd::Create) => Sql(SqlCommand::DatabaseCreate),
+            Cmd::Database(DatabaseCmd::Drop { yes }) => Sql(SqlCommand::DatabaseDrop { yes }),
+            Cmd::Wait { timeout } => Sql(SqlCommand::Wait { timeout }),
             Cmd::Upgrade {
                 to,
                 replay,
@@ -416,12 +419,12 @@ impl Cli {
                 dialect: d,
                 from,
                 ..
-            } => Command::UpgradeScript {
+            } => Sql(SqlCommand::UpgradeScript {
                 dialect: d.map(dialect),
                 from,
                 to,
                 replay,
-            },
+            }),
             Cmd::Upgrade {
                 to,
                 dry_run,
@@ -430,53 +433,55 @@ impl Cli {
                 resume,
                 replay,
                 ..
-            } => Command::Upgrade {
-                to,
+            } => Sql(SqlCommand::Upgrade {
                 dry_run,
-                single_transaction,
-                allow_out_of_order,
-                resume,
-                replay,
-            },
+                flags: UpgradeFlags {
+                    to,
+                    single_transaction,
+                    allow_out_of_order,
+                    resume,
+                    replay,
+                },
+            }),
             Cmd::Downgrade {
                 to,
                 sql: true,
                 dialect: d,
                 from,
                 ..
-            } => Command::DowngradeScript {
+            } => Sql(SqlCommand::DowngradeScript {
                 dialect: d.map(dialect),
                 from: from.unwrap_or_default(),
                 to,
-            },
-            Cmd::Downgrade { to, dry_run, .. } => Command::Downgrade { to, dry_run },
-            Cmd::Check { drift } => Command::Check { drift },
+            }),
+            Cmd::Downgrade { to, dry_run, .. } => Sql(SqlCommand::Downgrade { to, dry_run }),
+            Cmd::Check { drift } => Sql(SqlCommand::Check { drift }),
             Cmd::Baseline {
                 version,
                 accept_drift,
-            } => Command::Baseline {
+            } => Sql(SqlCommand::Baseline {
                 version,
                 accept_drift,
-            },
+            }),
             Cmd::Adopt {
                 from: AdoptFrom::Alembic,
                 accept_drift,
-            } => Command::Adopt { accept_drift },
-            Cmd::Verify { dialect: d } => Command::Verify {
+            } => Sql(SqlCommand::Adopt { accept_drift }),
+            Cmd::Verify { dialect: d } => Sql(SqlCommand::Verify {
                 dialect: d.map(dialect),
-            },
-            Cmd::Schema(SchemaCmd::Dump) => Command::SchemaDump,
-            Cmd::Schema(SchemaCmd::Diff) => Command::SchemaDiff,
-            Cmd::Schema(SchemaCmd::Render { dialect: d }) => Command::SchemaRender {
+            }),
+            Cmd::Schema(SchemaCmd::Dump) => Sql(SqlCommand::SchemaDump),
+            Cmd::Schema(SchemaCmd::Diff) => Sql(SqlCommand::SchemaDiff),
+            Cmd::Schema(SchemaCmd::Render { dialect: d }) => Sql(SqlCommand::SchemaRender {
                 dialect: dialect(d),
-            },
-            Cmd::Stamp { version } => Command::Stamp { version },
+            }),
+            Cmd::Stamp { version } => Sql(SqlCommand::Stamp { version }),
             Cmd::Resolve {
                 version,
                 applied,
                 accept_edit,
                 ..
-            } => Command::Resolve {
+            } => Sql(SqlCommand::Resolve {
                 version,
                 resolution: if applied {
                     Resolution::Applied
@@ -485,8 +490,8 @@ impl Cli {
                 } else {
                     Resolution::RolledBack
                 },
-            },
-            Cmd::History => Command::History,
+            }),
+            Cmd::History => Sql(SqlCommand::History),
             Cmd::Config(c) => {
                 let (action, file) = match c {
                     ConfigCmd::Status { file } => (ConfigAction::Status, file),
@@ -497,11 +502,10 @@ impl Cli {
                 };
                 Command::Config { action, file }
             }
-            Cmd::Completions { .. } | Cmd::Man { .. } => {
-                unreachable!("answered by Cli::standalone before a request is made")
-            }
+            Cmd::Completions { shell } => return Invocation::Generated(Ok(completions(shell))),
+            Cmd::Man { out_dir } => return Invocation::Generated(man(out_dir.as_deref())),
         };
-        Request {
+        Invocation::Run(Request {
             overrides: Overrides {
                 database_url: self.database_url,
                 migrations: self.migrations,
@@ -520,7 +524,7 @@ impl Cli {
             verbose: self.verbose,
             quiet: self.quiet,
             command,
-        }
+        })
     }
 }
 

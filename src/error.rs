@@ -452,7 +452,7 @@ pub enum Error {
         statement: usize,
         total: usize,
         /// What became of the tables created before the failure.
-        cleanup: String,
+        cleanup: Cleanup,
     },
 
     /// Refused for a reason other than a history conflict (exit 5).
@@ -498,6 +498,148 @@ pub enum Error {
         seconds: u64,
         holder: Option<String>,
     },
+
+    // run/ and plan: the runner, `upgrade --sql`, and the commands around them (app's upgrade,
+    // record and mod, cli.rs, main.rs).
+    /// A database with tables but no history (exit 5): it must be adopted first.
+    #[error("refusing to run: {}", .0.reason())]
+    Unmanaged(Problem),
+
+    /// A migration that runs as one transaction is larger than the cluster replicates
+    /// (exit 3); nothing was run.
+    #[error("database error: {}: this migration runs as one transaction of at least {bytes} bytes of statements, more than the cluster's {setting} of {limit}; split it into several migrations, or raise {setting} (nothing was run)", .path.display())]
+    TransactionTooLarge {
+        path: PathBuf,
+        bytes: u64,
+        setting: &'static str,
+        limit: u64,
+    },
+
+    /// A statement larger than the server accepts (exit 3); nothing was run.
+    #[error("database error: {}:{line}: this statement is {size} bytes, more than the server's max_allowed_packet of {limit}; raise max_allowed_packet on the server, or split the statement (nothing was run)", .path.display())]
+    StatementTooLarge {
+        path: PathBuf,
+        line: u32,
+        size: u64,
+        limit: u64,
+    },
+
+    /// `--single-transaction` with a migration that cannot run inside it (exit 2).
+    #[error("{} {why} and cannot run under --single-transaction", .path.display())]
+    NotInOneTransaction {
+        path: PathBuf,
+        why: OutsideTransaction,
+    },
+
+    /// A history row written outside a migration's own transaction was not committed (exit 3).
+    #[error("database error: recording the progress of migration {version}: {message}")]
+    ProgressNotRecorded { version: u64, message: String },
+
+    /// The connection went away while statement `statement` of a migration ran (exit 3):
+    /// nothing more can be recorded, and the message says what is known of its state.
+    #[error("database error: {}:{line}: {message}\nthe connection was lost while migration {version} ran statement {statement} of {total}; {}", .path.display(), lost_state(*.version, *.statement, *.total, *.in_transaction))]
+    LostDuringMigration {
+        path: PathBuf,
+        line: u32,
+        message: String,
+        version: u64,
+        statement: usize,
+        total: usize,
+        /// The statement ran in the migration's transaction (the server rolls it back), not
+        /// after its progress was recorded.
+        in_transaction: bool,
+    },
+
+    /// `downgrade` needs reverse files that `versions` do not have (exit 2).
+    #[error("cannot downgrade: no reverse file (<VERSION>_<slug>.down.sql) for version{} {}", if .versions.len() == 1 { "" } else { "s" }, list_versions(.versions))]
+    NoReverse { versions: Vec<u64> },
+
+    /// `stamp` or `baseline` of a version no migration has (exit 2).
+    #[error("version {version} is not a migration in {}", .dir.display())]
+    NotAMigration { version: u64, dir: PathBuf },
+
+    /// `baseline` on a database that has a history (exit 2): `pending` versions up to
+    /// `version` are not recorded yet, the history is at `current`.
+    #[error("the database already has a history ({recorded} recorded versions); `baseline` adopts a database without one; {}", baseline_advice(*.version, *.pending, *.current))]
+    HasHistory {
+        recorded: usize,
+        version: u64,
+        pending: usize,
+        current: u64,
+    },
+
+    /// `resolve` of a version the history does not hold (exit 2).
+    #[error("version {version} is not recorded in the database; nothing to resolve")]
+    NotRecorded { version: u64 },
+
+    /// `resolve --applied|--rolled-back` of a version that did not fail (exit 2).
+    #[error("version {version} is {state}, not failed; nothing to resolve")]
+    NotFailed { version: u64, state: &'static str },
+
+    /// `resolve --accept-edit` of a failed version (exit 2).
+    #[error("version {version} failed; settle it with `resolve {version} --applied` or `--rolled-back` (--accept-edit is for an applied file that was edited)")]
+    AcceptEditOfFailed { version: u64 },
+
+    /// `resolve --accept-edit` of a version without a file (exit 2).
+    #[error(
+        "version {version} has no file in the migrations directory: there is no edit to accept"
+    )]
+    NoEditToAccept { version: u64 },
+
+    /// `upgrade --sql --from 0` (exit 2).
+    #[error("--from 0: leave --from out for an empty database (add --replay to run every migration instead of building the schema file)")]
+    ScriptFromZero,
+
+    /// `upgrade --sql` with `--to` below `--from` (exit 2).
+    #[error(
+        "--to {to} is below --from {from}: an upgrade script only goes forward (see `downgrade`)"
+    )]
+    ScriptGoesForward { to: u64, from: u64 },
+
+    /// `downgrade --sql` without the version to go back to (exit 2).
+    #[error("downgrade --sql needs the version to go back to")]
+    ScriptNeedsTarget,
+
+    /// `downgrade --sql` without `--from` (exit 2).
+    #[error("downgrade --sql needs --from VERSION: the version the database is at (a script is written without connecting)")]
+    ScriptNeedsFrom,
+
+    /// `downgrade --sql` with `--to` not below `--from` (exit 2).
+    #[error("--to {to} is not below --from {from}: a downgrade script only goes back")]
+    ScriptGoesBack { to: u64, from: u64 },
+
+    /// `--sql` with `--format json` (exit 2).
+    #[error("--sql prints an SQL script; --format json does not apply to it")]
+    ScriptAsJson,
+
+    /// The working directory cannot be read (exit 2).
+    #[error("cannot read the working directory: {message}")]
+    WorkingDirectory { message: String },
+
+    /// A `config` command that names no site config file (exit 2).
+    #[error("no config file: give --file PATH (or --aur-config, or set AUR_CONFIG)")]
+    NoSiteConfigFile,
+
+    /// `adopt` on a database with a history that it cannot have adopted before (exit 5).
+    #[error("refusing to run: the database already has a history in {table} ({recorded} recorded versions){}; there is nothing to adopt", .other.as_ref().map(ToString::to_string).unwrap_or_default())]
+    AlreadyAdopted {
+        table: String,
+        recorded: usize,
+        /// Set when the database was adopted, but not from the Alembic revision it holds.
+        other: Option<OtherAdoption>,
+    },
+
+    /// `database drop` without `--yes` (exit 2).
+    #[error("`database drop` removes {database} with all its data: pass --yes to say so")]
+    DropNeedsYes { database: String },
+
+    /// `man --out-dir` could not write the pages (exit 2).
+    #[error("cannot write the man pages into {}: {message}", .dir.display())]
+    ManPages { dir: PathBuf, message: String },
+
+    /// The binary could not start its async runtime (exit 3).
+    #[error("cannot start the async runtime: {message}")]
+    AsyncRuntime { message: String },
 }
 
 /// A `config upgrade` operation refused because its target is ambiguous.
@@ -522,15 +664,28 @@ pub struct MigrationFailure {
     /// 1-based number of the failing statement and the total.
     pub statement: usize,
     pub total: usize,
-    /// Whether the migration's changes were rolled back (else they stay recorded as failed).
-    pub rolled_back: bool,
+    /// What of the migration stays: nothing (rolled back), or what it committed before the
+    /// failure, recorded as failed.
+    pub aftermath: Aftermath,
     /// The failing script was a reverse (`.down.sql`) file run by `downgrade`.
     pub reverting: bool,
-    /// The statements (1-based number, line) that were committed before the failure
-    /// (non-atomic migrations), in order.
-    pub committed: Vec<(usize, u32)>,
     /// What to do next, one line each.
     pub next_steps: Vec<String>,
+}
+
+impl MigrationFailure {
+    /// Whether the migration's changes were rolled back (else they stay recorded as failed).
+    pub fn rolled_back(&self) -> bool {
+        self.aftermath == Aftermath::RolledBack
+    }
+
+    /// The statements (1-based number, line) committed before the failure, in order.
+    pub fn committed(&self) -> &[(usize, u32)] {
+        match &self.aftermath {
+            Aftermath::RolledBack => &[],
+            Aftermath::Committed(statements) => statements,
+        }
+    }
 }
 
 impl fmt::Display for MigrationFailure {
@@ -550,17 +705,19 @@ impl fmt::Display for MigrationFailure {
             self.statement,
             self.total
         )?;
-        if self.rolled_back {
-            let state = if self.reverting { "applied" } else { "pending" };
-            write!(f, "; its changes were rolled back and it is still {state}")?;
-        } else if self.committed.is_empty() {
-            write!(f, "; nothing of it was committed, it is recorded as failed")?;
-        } else {
-            write!(
+        match &self.aftermath {
+            Aftermath::RolledBack => {
+                let state = if self.reverting { "applied" } else { "pending" };
+                write!(f, "; its changes were rolled back and it is still {state}")?;
+            }
+            Aftermath::Committed(committed) if committed.is_empty() => {
+                write!(f, "; nothing of it was committed, it is recorded as failed")?;
+            }
+            Aftermath::Committed(committed) => write!(
                 f,
                 "; these statements were already committed and stay in effect: {}",
-                statement_ranges(&self.committed, &self.path)
-            )?;
+                statement_ranges(committed, &self.path)
+            )?,
         }
         for step in &self.next_steps {
             write!(f, "\n{step}")?;
@@ -736,6 +893,31 @@ impl Error {
             Error::Refused(_) | Error::RefusedBecause(_) | Error::Drift { .. } => 5,
             Error::LockTimeout { .. } => 6,
             Error::SelfCheck { .. } | Error::SelfCheckFailed { .. } => 1,
+            // run/ and plan
+            Error::NotInOneTransaction { .. }
+            | Error::NoReverse { .. }
+            | Error::NotAMigration { .. }
+            | Error::HasHistory { .. }
+            | Error::NotRecorded { .. }
+            | Error::NotFailed { .. }
+            | Error::AcceptEditOfFailed { .. }
+            | Error::NoEditToAccept { .. }
+            | Error::ScriptFromZero
+            | Error::ScriptGoesForward { .. }
+            | Error::ScriptNeedsTarget
+            | Error::ScriptNeedsFrom
+            | Error::ScriptGoesBack { .. }
+            | Error::ScriptAsJson
+            | Error::WorkingDirectory { .. }
+            | Error::NoSiteConfigFile
+            | Error::DropNeedsYes { .. }
+            | Error::ManPages { .. } => 2,
+            Error::TransactionTooLarge { .. }
+            | Error::StatementTooLarge { .. }
+            | Error::ProgressNotRecorded { .. }
+            | Error::LostDuringMigration { .. }
+            | Error::AsyncRuntime { .. } => 3,
+            Error::Unmanaged(_) | Error::AlreadyAdopted { .. } => 5,
             Error::Interrupted { signal, .. } => {
                 if *signal == "SIGINT" {
                     130
@@ -822,20 +1004,32 @@ impl Error {
             Error::LockTimeout { .. } => "lock-timeout",
             Error::SelfCheck { .. } | Error::SelfCheckFailed { .. } => "self-check",
             Error::Interrupted { .. } => "interrupted",
+            // run/ and plan
+            Error::NotInOneTransaction { .. }
+            | Error::NoReverse { .. }
+            | Error::NotAMigration { .. }
+            | Error::HasHistory { .. }
+            | Error::NotRecorded { .. }
+            | Error::NotFailed { .. }
+            | Error::AcceptEditOfFailed { .. }
+            | Error::NoEditToAccept { .. }
+            | Error::ScriptFromZero
+            | Error::ScriptGoesForward { .. }
+            | Error::ScriptNeedsTarget
+            | Error::ScriptNeedsFrom
+            | Error::ScriptGoesBack { .. }
+            | Error::ScriptAsJson
+            | Error::WorkingDirectory { .. }
+            | Error::NoSiteConfigFile
+            | Error::DropNeedsYes { .. }
+            | Error::ManPages { .. } => "usage",
+            Error::TransactionTooLarge { .. }
+            | Error::StatementTooLarge { .. }
+            | Error::ProgressNotRecorded { .. }
+            | Error::LostDuringMigration { .. }
+            | Error::AsyncRuntime { .. } => "database",
+            Error::Unmanaged(_) | Error::AlreadyAdopted { .. } => "refused",
         }
-    }
-
-    /// `downgrade` needs reverse files that `versions` do not have (exit 2).
-    pub fn no_reverse(versions: &[u64]) -> Self {
-        Error::Usage(format!(
-            "cannot downgrade: no reverse file (<VERSION>_<slug>.down.sql) for version{} {}",
-            if versions.len() == 1 { "" } else { "s" },
-            versions
-                .iter()
-                .map(u64::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
-        ))
     }
 
     /// Shorthand for a single input error.
@@ -1157,5 +1351,411 @@ mod tests {
             assert_eq!(error.to_string(), message);
             assert_eq!((error.exit_code(), error.kind()), (exit, kind), "{message}");
         }
+    }
+}
+
+// run/ and plan: the parts of their errors.
+
+/// What of a failed migration stays in effect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Aftermath {
+    /// Its transaction was rolled back: nothing of it stays.
+    RolledBack,
+    /// It is recorded as failed; these statements (1-based number, line), in order, were
+    /// committed before the failure and stay in effect (none: nothing of it was committed).
+    Committed(Vec<(usize, u32)>),
+}
+
+/// Why a migration cannot run under `--single-transaction`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutsideTransaction {
+    /// `--resume` continues it after its committed statements.
+    Resumed,
+    /// It declares `no-transaction`.
+    NoTransaction,
+    /// It holds `count` statements that commit implicitly on `dialect`.
+    ImplicitCommits {
+        count: usize,
+        dialect: crate::dialect::Dialect,
+    },
+}
+
+impl fmt::Display for OutsideTransaction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            OutsideTransaction::Resumed => f.write_str("is being resumed"),
+            OutsideTransaction::NoTransaction => f.write_str("declares no-transaction"),
+            OutsideTransaction::ImplicitCommits { count, dialect } => write!(
+                f,
+                "holds {count} statement(s) that commit implicitly on {dialect}"
+            ),
+        }
+    }
+}
+
+/// What became of the tables a failed install had created.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cleanup {
+    /// The install ran in one transaction, rolled back.
+    RolledBack,
+    /// The connection was lost: nothing could be dropped.
+    ConnectionLost,
+    /// The tables could not be listed (the error's message).
+    NotListed(String),
+    /// The failure came before any table.
+    NoneCreated,
+    /// All `n` tables were dropped.
+    Dropped(usize),
+    /// These could not be dropped.
+    NotDropped(Vec<String>),
+}
+
+impl fmt::Display for Cleanup {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Cleanup::RolledBack => f.write_str("nothing was changed (rolled back)"),
+            Cleanup::ConnectionLost => f.write_str(
+                "the connection was lost; drop the tables it created and run `aurweb-migrate upgrade` again",
+            ),
+            Cleanup::NotListed(e) => write!(
+                f,
+                "the tables it created could not be listed ({e}); drop them by hand"
+            ),
+            Cleanup::NoneCreated => f.write_str("no table had been created"),
+            Cleanup::Dropped(n) => write!(
+                f,
+                "the {n} table(s) it had created were dropped, the database is empty again"
+            ),
+            Cleanup::NotDropped(names) => write!(
+                f,
+                "these tables it created could not be dropped: {}; drop them by hand",
+                names.join(", ")
+            ),
+        }
+    }
+}
+
+/// A database adopted from another Alembic revision than the one it holds: `adopt` refuses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OtherAdoption {
+    pub revision: String,
+    /// The version the revision maps to.
+    pub version: u64,
+    /// Where the recorded baseline ends.
+    pub baseline_end: Option<u64>,
+}
+
+impl fmt::Display for OtherAdoption {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            ", and it was not adopted from Alembic revision {} (version {}): its baseline ends at {}",
+            self.revision,
+            self.version,
+            self.baseline_end
+                .map_or("no version".to_string(), |v| v.to_string())
+        )
+    }
+}
+
+/// What is known of a migration whose connection was lost during statement `statement`.
+fn lost_state(version: u64, statement: usize, total: usize, in_transaction: bool) -> String {
+    if in_transaction {
+        return "its transaction was not committed, so the server rolls it back and it stays pending"
+            .to_string();
+    }
+    format!(
+        "it is recorded as failed with {} of {total} statements done; check whether statement {statement} took effect, then settle it: finish it by hand and run `aurweb-migrate resolve {version} --applied`, undo it by hand and run `aurweb-migrate resolve {version} --rolled-back`, or (statement {statement} had no effect) run `aurweb-migrate upgrade --resume`",
+        statement - 1
+    )
+}
+
+/// `baseline`'s advice on a database with a history, that works as printed: `stamp` only
+/// when it has something to record.
+fn baseline_advice(version: u64, pending: usize, current: u64) -> String {
+    if pending == 0 {
+        format!(
+            "every version up to {version} is already recorded (current version: {current}); there is nothing to baseline"
+        )
+    } else {
+        format!("use `aurweb-migrate stamp {version}` to record the {pending} pending version(s) up to {version}")
+    }
+}
+
+fn list_versions(versions: &[u64]) -> String {
+    versions
+        .iter()
+        .map(u64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The messages of the variants of `run/` and `plan` (and of the commands around them), each
+/// against the text the code built with `format!` before they were variants: they must stay
+/// byte for byte what they were, with the same exit codes and kinds.
+#[cfg(test)]
+mod run_messages {
+    use super::*;
+
+    #[test]
+    fn messages_exit_codes_and_kinds_are_as_before() {
+        let p = || PathBuf::from("migrations/3_c.sql");
+        let unmanaged = Problem::Unmanaged {
+            tables: vec!["a".into(), "b".into()],
+        };
+        let cases: Vec<(Error, String, i32, &str)> = vec![
+            (
+                Error::Unmanaged(unmanaged.clone()),
+                format!("refusing to run: {}", unmanaged.reason()),
+                5,
+                "refused",
+            ),
+            (
+                Error::TransactionTooLarge { path: p(), bytes: 9, setting: "wsrep_max_ws_size", limit: 8 },
+                "database error: migrations/3_c.sql: this migration runs as one transaction of at least 9 bytes of statements, more than the cluster's wsrep_max_ws_size of 8; split it into several migrations, or raise wsrep_max_ws_size (nothing was run)".into(),
+                3,
+                "database",
+            ),
+            (
+                Error::StatementTooLarge { path: p(), line: 4, size: 9, limit: 8 },
+                "database error: migrations/3_c.sql:4: this statement is 9 bytes, more than the server's max_allowed_packet of 8; raise max_allowed_packet on the server, or split the statement (nothing was run)".into(),
+                3,
+                "database",
+            ),
+            (
+                Error::NotInOneTransaction { path: p(), why: OutsideTransaction::Resumed },
+                "migrations/3_c.sql is being resumed and cannot run under --single-transaction".into(),
+                2,
+                "usage",
+            ),
+            (
+                Error::NotInOneTransaction { path: p(), why: OutsideTransaction::NoTransaction },
+                "migrations/3_c.sql declares no-transaction and cannot run under --single-transaction".into(),
+                2,
+                "usage",
+            ),
+            (
+                Error::NotInOneTransaction {
+                    path: p(),
+                    why: OutsideTransaction::ImplicitCommits { count: 2, dialect: crate::dialect::Dialect::Mysql },
+                },
+                format!(
+                    "migrations/3_c.sql holds 2 statement(s) that commit implicitly on {} and cannot run under --single-transaction",
+                    crate::dialect::Dialect::Mysql
+                ),
+                2,
+                "usage",
+            ),
+            (
+                Error::ProgressNotRecorded { version: 3, message: "disk full".into() },
+                "database error: recording the progress of migration 3: disk full".into(),
+                3,
+                "database",
+            ),
+            (
+                Error::LostDuringMigration {
+                    path: p(), line: 4, message: "gone".into(), version: 3, statement: 2, total: 5, in_transaction: true,
+                },
+                "database error: migrations/3_c.sql:4: gone\nthe connection was lost while migration 3 ran statement 2 of 5; its transaction was not committed, so the server rolls it back and it stays pending".into(),
+                3,
+                "database",
+            ),
+            (
+                Error::LostDuringMigration {
+                    path: p(), line: 4, message: "gone".into(), version: 3, statement: 2, total: 5, in_transaction: false,
+                },
+                "database error: migrations/3_c.sql:4: gone\nthe connection was lost while migration 3 ran statement 2 of 5; it is recorded as failed with 1 of 5 statements done; check whether statement 2 took effect, then settle it: finish it by hand and run `aurweb-migrate resolve 3 --applied`, undo it by hand and run `aurweb-migrate resolve 3 --rolled-back`, or (statement 2 had no effect) run `aurweb-migrate upgrade --resume`".into(),
+                3,
+                "database",
+            ),
+            (
+                Error::NoReverse { versions: vec![2] },
+                "cannot downgrade: no reverse file (<VERSION>_<slug>.down.sql) for version 2".into(),
+                2,
+                "usage",
+            ),
+            (
+                Error::NoReverse { versions: vec![2, 3] },
+                "cannot downgrade: no reverse file (<VERSION>_<slug>.down.sql) for versions 2, 3".into(),
+                2,
+                "usage",
+            ),
+            (
+                Error::NotAMigration { version: 9, dir: "migrations".into() },
+                "version 9 is not a migration in migrations".into(),
+                2,
+                "usage",
+            ),
+            (
+                Error::HasHistory { recorded: 2, version: 4, pending: 0, current: 2 },
+                "the database already has a history (2 recorded versions); `baseline` adopts a database without one; every version up to 4 is already recorded (current version: 2); there is nothing to baseline".into(),
+                2,
+                "usage",
+            ),
+            (
+                Error::HasHistory { recorded: 2, version: 4, pending: 2, current: 2 },
+                "the database already has a history (2 recorded versions); `baseline` adopts a database without one; use `aurweb-migrate stamp 4` to record the 2 pending version(s) up to 4".into(),
+                2,
+                "usage",
+            ),
+            (
+                Error::NotRecorded { version: 3 },
+                "version 3 is not recorded in the database; nothing to resolve".into(),
+                2,
+                "usage",
+            ),
+            (
+                Error::NotFailed { version: 3, state: "applied" },
+                "version 3 is applied, not failed; nothing to resolve".into(),
+                2,
+                "usage",
+            ),
+            (
+                Error::AcceptEditOfFailed { version: 3 },
+                "version 3 failed; settle it with `resolve 3 --applied` or `--rolled-back` (--accept-edit is for an applied file that was edited)".into(),
+                2,
+                "usage",
+            ),
+            (
+                Error::NoEditToAccept { version: 3 },
+                "version 3 has no file in the migrations directory: there is no edit to accept".into(),
+                2,
+                "usage",
+            ),
+            (
+                Error::ScriptFromZero,
+                "--from 0: leave --from out for an empty database (add --replay to run every migration instead of building the schema file)".into(),
+                2,
+                "usage",
+            ),
+            (
+                Error::ScriptGoesForward { to: 2, from: 3 },
+                "--to 2 is below --from 3: an upgrade script only goes forward (see `downgrade`)".into(),
+                2,
+                "usage",
+            ),
+            (
+                Error::ScriptNeedsTarget,
+                "downgrade --sql needs the version to go back to".into(),
+                2,
+                "usage",
+            ),
+            (
+                Error::ScriptNeedsFrom,
+                "downgrade --sql needs --from VERSION: the version the database is at (a script is written without connecting)".into(),
+                2,
+                "usage",
+            ),
+            (
+                Error::ScriptGoesBack { to: 3, from: 3 },
+                "--to 3 is not below --from 3: a downgrade script only goes back".into(),
+                2,
+                "usage",
+            ),
+            (
+                Error::ScriptAsJson,
+                "--sql prints an SQL script; --format json does not apply to it".into(),
+                2,
+                "usage",
+            ),
+            (
+                Error::WorkingDirectory { message: "No such file or directory (os error 2)".into() },
+                "cannot read the working directory: No such file or directory (os error 2)".into(),
+                2,
+                "usage",
+            ),
+            (
+                Error::NoSiteConfigFile,
+                "no config file: give --file PATH (or --aur-config, or set AUR_CONFIG)".into(),
+                2,
+                "usage",
+            ),
+            (
+                Error::AlreadyAdopted { table: "aurweb_migrations".into(), recorded: 2, other: None },
+                "refusing to run: the database already has a history in aurweb_migrations (2 recorded versions); there is nothing to adopt".into(),
+                5,
+                "refused",
+            ),
+            (
+                Error::AlreadyAdopted {
+                    table: "aurweb_migrations".into(),
+                    recorded: 2,
+                    other: Some(OtherAdoption { revision: "abc".into(), version: 5, baseline_end: None }),
+                },
+                "refusing to run: the database already has a history in aurweb_migrations (2 recorded versions), and it was not adopted from Alembic revision abc (version 5): its baseline ends at no version; there is nothing to adopt".into(),
+                5,
+                "refused",
+            ),
+            (
+                Error::DropNeedsYes { database: "sqlite://x.db".into() },
+                "`database drop` removes sqlite://x.db with all its data: pass --yes to say so".into(),
+                2,
+                "usage",
+            ),
+            (
+                Error::ManPages { dir: "out".into(), message: "denied".into() },
+                "cannot write the man pages into out: denied".into(),
+                2,
+                "usage",
+            ),
+            (
+                Error::AsyncRuntime { message: "no threads".into() },
+                "cannot start the async runtime: no threads".into(),
+                3,
+                "database",
+            ),
+        ];
+        for (e, text, code, kind) in cases {
+            assert_eq!(e.to_string(), text);
+            assert_eq!((e.exit_code(), e.kind()), (code, kind), "{text}");
+        }
+    }
+
+    #[test]
+    fn an_install_says_what_became_of_its_tables() {
+        let cleanups = [
+            (Cleanup::RolledBack, "nothing was changed (rolled back)"),
+            (Cleanup::ConnectionLost, "the connection was lost; drop the tables it created and run `aurweb-migrate upgrade` again"),
+            (Cleanup::NotListed("database error: x".into()), "the tables it created could not be listed (database error: x); drop them by hand"),
+            (Cleanup::NoneCreated, "no table had been created"),
+            (Cleanup::Dropped(3), "the 3 table(s) it had created were dropped, the database is empty again"),
+            (Cleanup::NotDropped(vec!["a".into(), "b".into()]), "these tables it created could not be dropped: a, b; drop them by hand"),
+        ];
+        for (cleanup, text) in cleanups {
+            assert_eq!(cleanup.to_string(), text);
+        }
+    }
+
+    #[test]
+    fn a_failed_migration_says_what_stays() {
+        let failure = |aftermath| MigrationFailure {
+            version: 3,
+            path: "migrations/3_c.sql".into(),
+            line: 4,
+            message: "boom".into(),
+            statement: 3,
+            total: 4,
+            aftermath,
+            reverting: false,
+            next_steps: vec!["next".into()],
+        };
+        let head = "migrations/3_c.sql:4: boom\nmigration 3 failed at statement 3 of 4";
+        let cases = [
+            (Aftermath::RolledBack, "; its changes were rolled back and it is still pending"),
+            (Aftermath::Committed(vec![]), "; nothing of it was committed, it is recorded as failed"),
+            (
+                Aftermath::Committed(vec![(1, 2), (2, 3)]),
+                "; these statements were already committed and stay in effect: statements 1–2 (migrations/3_c.sql lines 2–3)",
+            ),
+        ];
+        for (aftermath, tail) in cases {
+            let f = failure(aftermath);
+            assert_eq!(f.to_string(), format!("{head}{tail}\nnext"));
+            assert_eq!(f.rolled_back(), f.aftermath == Aftermath::RolledBack);
+        }
+        assert_eq!(
+            failure(Aftermath::Committed(vec![(1, 2)])).committed(),
+            [(1, 2)]
+        );
     }
 }

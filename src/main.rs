@@ -10,21 +10,16 @@ fn main() {
         Ok(cli) => cli,
         Err(e) => usage_error(e),
     };
-    if let Some(result) = cli.standalone() {
-        // `completions` and `man`: made from the argument definitions, nothing else runs.
-        match result {
-            Ok(text) => {
-                aurweb_migrate::report::print(&text);
-                return;
-            }
-            Err(e) => {
-                aurweb_migrate::report::error_line(&e);
-                std::process::exit(e.exit_code());
-            }
-        }
-    }
     let log_format = cli.log_format();
-    let request = cli.into_request();
+    let request = match cli.into_invocation() {
+        // `completions` and `man`: made from the argument definitions, nothing else runs.
+        cli::Invocation::Generated(Ok(text)) => {
+            aurweb_migrate::report::print(&text);
+            return;
+        }
+        cli::Invocation::Generated(Err(e)) => exit_with(&e),
+        cli::Invocation::Run(request) => request,
+    };
     init_logging(request.verbose, log_format);
     aurweb_migrate::report::set_json_logs(matches!(log_format, cli::LogFormat::Json));
     let runtime = match tokio::runtime::Builder::new_current_thread()
@@ -32,12 +27,9 @@ fn main() {
         .build()
     {
         Ok(rt) => rt,
-        Err(e) => {
-            aurweb_migrate::report::error_line(&format_args!(
-                "cannot start the async runtime: {e}"
-            ));
-            std::process::exit(3);
-        }
+        Err(e) => exit_with(&aurweb_migrate::Error::AsyncRuntime {
+            message: e.to_string(),
+        }),
     };
     let code = match runtime.block_on(aurweb_migrate::app::run(request)) {
         Ok(code) => code,
@@ -48,6 +40,12 @@ fn main() {
     };
     drop(runtime);
     std::process::exit(code);
+}
+
+/// An error before the library runs: its `error: …` line, and its exit code.
+fn exit_with(e: &aurweb_migrate::Error) -> ! {
+    aurweb_migrate::report::error_line(e);
+    std::process::exit(e.exit_code())
 }
 
 /// An argument the parser rejects: clap's message on stderr and exit 2, as always; with

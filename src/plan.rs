@@ -1,7 +1,9 @@
 //! The planner: a pure function from migration files × history rows to an overview (every
 //! version with its state, and every problem), and from there to what `upgrade`, `downgrade` or
 //! `stamp` would run — or to the list of reasons they refuse. `status`, `check` and `upgrade`
-//! all use [`overview`]; nothing here does I/O. The verdict `check` exits 1 on is
+//! all use [`overview`]; `upgrade` plans through [`for_upgrade`], one [`Plan`] per read of the
+//! history (the dry run, the check before the lock, and again inside the lock when another
+//! process changed the history). Nothing here does I/O. The verdict `check` exits 1 on is
 //! [`Overview::findings`]; the road of a database without history is [`install_road`] and
 //! [`unmanaged`].
 
@@ -11,7 +13,7 @@ use std::collections::BTreeMap;
 
 use crate::history::{Row, State};
 pub use crate::problem::Problem;
-use crate::source::{Migration, SchemaFile};
+use crate::source::{Migration, MigrationSet, SchemaFile, Script};
 
 /// The state of one version as `status` shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,18 +45,18 @@ impl EntryState {
     }
 }
 
-/// One version, on disk, in the database, or both.
+/// One version, on disk, in the database, or both: `'f` borrows the files, `'h` the history.
 #[derive(Debug, Clone)]
-pub struct Entry<'a> {
+pub struct Entry<'f, 'h> {
     pub version: u64,
     pub state: EntryState,
-    pub migration: Option<&'a Migration>,
-    pub row: Option<&'a Row>,
+    pub migration: Option<&'f Migration>,
+    pub row: Option<&'h Row>,
     /// Pending, but older than the newest recorded version.
     pub out_of_order: bool,
 }
 
-impl Entry<'_> {
+impl Entry<'_, '_> {
     pub fn description(&self) -> String {
         match (self.migration, self.row) {
             (Some(m), _) => m.description(),
@@ -64,14 +66,16 @@ impl Entry<'_> {
     }
 }
 
-/// Every version, on disk and recorded, with its state and the problems found.
+/// Every version, on disk and recorded, with its state and the problems found. It borrows the
+/// files (`'f`) and the history it was read from (`'h`) separately, so that what is planned
+/// from it (a [`Step`] borrows only the files) outlives a history that is read again.
 #[derive(Debug, Clone)]
-pub struct Overview<'a> {
-    pub entries: Vec<Entry<'a>>,
+pub struct Overview<'f, 'h> {
+    pub entries: Vec<Entry<'f, 'h>>,
     pub problems: Vec<Problem>,
 }
 
-impl<'a> Overview<'a> {
+impl<'f, 'h> Overview<'f, 'h> {
     /// The highest version recorded as applied or baseline.
     pub fn current(&self) -> Option<u64> {
         self.entries
@@ -91,7 +95,7 @@ impl<'a> Overview<'a> {
             .collect()
     }
 
-    pub fn pending(&self) -> impl Iterator<Item = &Entry<'a>> {
+    pub fn pending(&self) -> impl Iterator<Item = &Entry<'f, 'h>> {
         self.entries
             .iter()
             .filter(|e| e.state == EntryState::Pending)
@@ -174,11 +178,11 @@ pub fn install_road(
 
 /// Compares files with history. `allow_out_of_order` keeps older pending versions from being
 /// reported as problems.
-pub fn overview<'a>(
-    migrations: &'a [Migration],
-    history: &'a [Row],
+pub fn overview<'f, 'h>(
+    migrations: &'f [Migration],
+    history: &'h [Row],
     allow_out_of_order: bool,
-) -> Overview<'a> {
+) -> Overview<'f, 'h> {
     let mut rows: BTreeMap<u64, &Row> = BTreeMap::new();
     for r in history {
         rows.insert(r.version, r);
@@ -291,22 +295,67 @@ impl Target {
 
 /// One migration `upgrade` runs.
 #[derive(Debug, Clone, Copy)]
-pub struct Step<'a> {
-    pub migration: &'a Migration,
+pub struct Step<'f> {
+    pub migration: &'f Migration,
     /// 0 to run it from the start; else the number of statements already committed by an
     /// earlier, failed run that `--resume` continues after.
     pub resume_from: usize,
+}
+
+impl PartialEq for Step<'_> {
+    /// The same version, from the same statement (the files are the same set).
+    fn eq(&self, other: &Self) -> bool {
+        self.migration.version == other.migration.version && self.resume_from == other.resume_from
+    }
+}
+
+/// How `upgrade` runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UpgradeOptions {
+    pub target: Target,
+    pub mode: RunMode,
+    pub allow_out_of_order: bool,
+    /// Continue failed migrations after their committed statements (`--resume`).
+    pub resume: bool,
+}
+
+/// One transaction per migration, or one for the whole run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunMode {
+    PerMigration,
+    SingleTransaction,
+}
+
+/// What `upgrade` would do on one read of the history: the overview (for the warnings about
+/// it) and the steps, in version order.
+#[derive(Debug, Clone)]
+pub struct Plan<'f, 'h> {
+    pub overview: Overview<'f, 'h>,
+    pub steps: Vec<Step<'f>>,
+}
+
+/// Plans `upgrade` on `history`: [`overview`], then [`upgrade`]'s steps, or every reason it
+/// refuses. The one function the dry run, the check before the lock and every plan inside the
+/// lock go through.
+pub fn for_upgrade<'f, 'h>(
+    set: &'f MigrationSet,
+    history: &'h [Row],
+    options: UpgradeOptions,
+) -> Result<Plan<'f, 'h>, Vec<Problem>> {
+    let overview = overview(&set.migrations, history, options.allow_out_of_order);
+    let steps = upgrade(&overview, options.target, options.resume)?;
+    Ok(Plan { overview, steps })
 }
 
 /// What `upgrade` runs, in order, or every reason it refuses. With `resume`, a failed
 /// migration whose committed statements are unchanged in the file (compared by
 /// [`Script::prefix_checksum`](crate::source::Script::prefix_checksum), not by the whole file,
 /// so the failing statement may have been fixed) continues after them.
-pub fn upgrade<'a>(
-    overview: &Overview<'a>,
+pub fn upgrade<'f>(
+    overview: &Overview<'f, '_>,
     target: Target,
     resume: bool,
-) -> Result<Vec<Step<'a>>, Vec<Problem>> {
+) -> Result<Vec<Step<'f>>, Vec<Problem>> {
     let mut problems = Vec::new();
     let mut steps = Vec::new();
     for p in &overview.problems {
@@ -372,11 +421,19 @@ pub enum DowngradeRefusal {
     NoReverse(Vec<u64>),
 }
 
+/// One version `downgrade` reverts: its migration, its reverse file and its row.
+#[derive(Debug, Clone, Copy)]
+pub struct Revert<'f, 'h> {
+    pub migration: &'f Migration,
+    pub down: &'f Script,
+    pub row: &'h Row,
+}
+
 /// What `downgrade --to target` reverts, newest first: every recorded version above `target`.
-pub fn downgrade<'a>(
-    overview: &Overview<'a>,
+pub fn downgrade<'f, 'h>(
+    overview: &Overview<'f, 'h>,
     target: u64,
-) -> Result<Vec<(&'a Migration, &'a Row)>, DowngradeRefusal> {
+) -> Result<Vec<Revert<'f, 'h>>, DowngradeRefusal> {
     let problems = overview.conflicts();
     if !problems.is_empty() {
         return Err(DowngradeRefusal::Problems(problems));
@@ -387,11 +444,15 @@ pub fn downgrade<'a>(
         if e.version <= target {
             break;
         }
-        if let (Some(m), Some(r)) = (e.migration, e.row) {
-            if m.down.is_none() {
-                no_reverse.push(m.version);
+        if let (Some(m), Some(row)) = (e.migration, e.row) {
+            match &m.down {
+                Some(down) => steps.push(Revert {
+                    migration: m,
+                    down,
+                    row,
+                }),
+                None => no_reverse.push(m.version),
             }
-            steps.push((m, r));
         }
     }
     if !no_reverse.is_empty() {
@@ -403,7 +464,10 @@ pub fn downgrade<'a>(
 /// What `stamp target` (and `baseline target`) records without running: every pending version
 /// up to `target`. Refuses on problems other than out-of-order (stamping is how an operator
 /// accepts an older pending version).
-pub fn stamp<'a>(overview: &Overview<'a>, target: u64) -> Result<Vec<&'a Migration>, Vec<Problem>> {
+pub fn stamp<'f>(
+    overview: &Overview<'f, '_>,
+    target: u64,
+) -> Result<Vec<&'f Migration>, Vec<Problem>> {
     let problems = overview.conflicts();
     if !problems.is_empty() {
         return Err(problems);
@@ -441,6 +505,14 @@ mod tests {
         load_files(Path::new("m"), files, Dialect::Sqlite)
             .unwrap()
             .migrations
+    }
+
+    fn migration_set(versions: &[u64]) -> MigrationSet {
+        MigrationSet {
+            dir: "m".into(),
+            dialect: Dialect::Sqlite,
+            migrations: set(versions),
+        }
     }
 
     fn row(m: &[Migration], version: u64, state: State) -> Row {
@@ -698,7 +770,10 @@ mod tests {
         let o = overview(&m, &h, false);
         let steps = downgrade(&o, 1).unwrap();
         assert_eq!(
-            steps.iter().map(|s| s.0.version).collect::<Vec<_>>(),
+            steps
+                .iter()
+                .map(|s| s.migration.version)
+                .collect::<Vec<_>>(),
             [3, 2]
         );
         assert!(downgrade(&o, 3).unwrap().is_empty());
@@ -731,5 +806,125 @@ mod tests {
         let o = overview(&m, &h, false);
         // stamping is how an operator accepts older pending versions
         assert_eq!(versions(&stamp(&o, 3).unwrap()), [1, 2]);
+    }
+
+    const LATEST: UpgradeOptions = UpgradeOptions {
+        target: Target::Latest,
+        mode: RunMode::PerMigration,
+        allow_out_of_order: false,
+        resume: false,
+    };
+
+    /// Every way `for_upgrade` answers, on files 1, 2, 3: the steps (version, resume_from), or
+    /// the refusal's problems (kind, version).
+    #[test]
+    fn for_upgrade_plans_or_refuses() {
+        use State::{Applied, Baseline, Failed};
+        type Expected = Result<&'static [(u64, usize)], &'static [(&'static str, u64)]>;
+        type Case = (
+            &'static str,
+            &'static [(u64, State)],
+            UpgradeOptions,
+            Expected,
+        );
+        let up_to_2 = UpgradeOptions {
+            target: Target::Version(2),
+            ..LATEST
+        };
+        let out_of_order = UpgradeOptions {
+            allow_out_of_order: true,
+            ..LATEST
+        };
+        let single = UpgradeOptions {
+            mode: RunMode::SingleTransaction,
+            ..LATEST
+        };
+        let cases: [Case; 9] = [
+            ("empty history", &[], LATEST, Ok(&[(1, 0), (2, 0), (3, 0)])),
+            ("up to --to", &[], up_to_2, Ok(&[(1, 0), (2, 0)])),
+            (
+                "the mode plans alike",
+                &[],
+                single,
+                Ok(&[(1, 0), (2, 0), (3, 0)]),
+            ),
+            (
+                "partly applied",
+                &[(1, Baseline), (2, Applied)],
+                LATEST,
+                Ok(&[(3, 0)]),
+            ),
+            (
+                "up to date",
+                &[(1, Applied), (2, Applied), (3, Applied)],
+                LATEST,
+                Ok(&[]),
+            ),
+            (
+                "older pending refused",
+                &[(1, Applied), (3, Applied)],
+                LATEST,
+                Err(&[("out-of-order", 2)]),
+            ),
+            (
+                "older pending allowed",
+                &[(1, Applied), (3, Applied)],
+                out_of_order,
+                Ok(&[(2, 0)]),
+            ),
+            (
+                "failed refused",
+                &[(1, Applied), (2, Failed)],
+                LATEST,
+                Err(&[("failed", 2)]),
+            ),
+            (
+                "recorded without a file",
+                &[(1, Applied), (2, Applied), (3, Applied), (4, Applied)],
+                LATEST,
+                Err(&[("missing", 4)]),
+            ),
+        ];
+        let files = migration_set(&[1, 2, 3]);
+        for (name, recorded, options, expected) in cases {
+            let history: Vec<Row> = recorded
+                .iter()
+                .map(|&(v, state)| row(&files.migrations, v, state))
+                .collect();
+            let got = for_upgrade(&files, &history, options)
+                .map(|p| {
+                    assert_eq!(p.overview.entries.len(), 3.max(history.len()), "{name}");
+                    step_versions(&p.steps)
+                })
+                .map_err(|p| kinds(&p));
+            let expected = expected.map(<[_]>::to_vec).map_err(<[_]>::to_vec);
+            assert_eq!(got, expected, "{name}");
+        }
+    }
+
+    /// The steps borrow the files only: they outlive the history they were planned from (the
+    /// runner reads it again, inside the lock, while it holds them).
+    #[test]
+    fn steps_outlive_the_history() {
+        let files = migration_set(&[1, 2]);
+        let steps = {
+            let history = vec![row(&files.migrations, 1, State::Applied)];
+            for_upgrade(&files, &history, LATEST).unwrap().steps
+        };
+        assert_eq!(step_versions(&steps), [(2, 0)]);
+        assert!(
+            steps[0]
+                == Step {
+                    migration: &files.migrations[1],
+                    resume_from: 0
+                }
+        );
+        assert!(
+            steps[0]
+                != Step {
+                    migration: &files.migrations[1],
+                    resume_from: 1
+                }
+        );
     }
 }

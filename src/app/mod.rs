@@ -1,7 +1,9 @@
 //! Commands: one [`Request`] → one short arm per command in [`dispatch`], each a checklist in
 //! its family's file (`upgrade`, `record`, `inspect`, `schema`) that loads, opens, calls the
 //! library and hands a typed result to [`report`]. The binary's clap types stop at
-//! [`Request`]; the settings are resolved once into a [`session::Session`].
+//! [`Request`]; the settings are resolved once into a [`session::Session`]. The two families
+//! of commands are two types: a [`SqlCommand`] (the migration files and the database) and the
+//! `config` command on the site config file (`config_file.rs`), which never opens a database.
 
 mod config_file;
 mod generate;
@@ -10,6 +12,8 @@ mod record;
 mod schema;
 mod session;
 mod upgrade;
+
+use std::path::Path;
 
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
@@ -20,6 +24,7 @@ use crate::source::Location;
 
 pub use config_file::ConfigAction;
 use session::Session;
+pub use upgrade::UpgradeFlags;
 
 /// One invocation of the tool, free of any argument-parser types.
 #[derive(Debug, Clone)]
@@ -32,8 +37,23 @@ pub struct Request {
     pub command: Command,
 }
 
+/// What a request does. The database and the site config never meet: a command is one or
+/// the other.
 #[derive(Debug, Clone)]
 pub enum Command {
+    /// A command on the SQL migrations and the database.
+    Sql(SqlCommand),
+    /// `config status|check|upgrade`: the site config file; `file`: `--file` [default: the
+    /// `--aur-config` flag, else `AUR_CONFIG`].
+    Config {
+        action: ConfigAction,
+        file: Option<std::path::PathBuf>,
+    },
+}
+
+/// A command on the SQL migrations and the database.
+#[derive(Debug, Clone)]
+pub enum SqlCommand {
     New {
         description: String,
         reversible: bool,
@@ -57,13 +77,8 @@ pub enum Command {
         timeout: u64,
     },
     Upgrade {
-        to: Option<u64>,
         dry_run: bool,
-        single_transaction: bool,
-        allow_out_of_order: bool,
-        resume: bool,
-        /// On an empty database, run the migrations instead of building it from `schema/`.
-        replay: bool,
+        flags: UpgradeFlags,
     },
     /// `upgrade --sql`: the upgrade as an SQL script, without connecting.
     UpgradeScript {
@@ -117,30 +132,34 @@ pub enum Command {
         resolution: Resolution,
     },
     History,
-    /// `config status|check|upgrade`: the site config file; `file`: `--file` [default: the
-    /// `--aur-config` flag, else `AUR_CONFIG`].
-    Config {
-        action: ConfigAction,
-        file: Option<std::path::PathBuf>,
-    },
 }
 
 impl Command {
+    /// The JSON key that lists the versions a command records (and so its error document
+    /// lists, empty when it failed before recording any); `None` for the other commands.
+    pub fn records_key(&self) -> Option<&'static str> {
+        match self {
+            Command::Sql(command) => command.records_key(),
+            Command::Config { .. } => None,
+        }
+    }
+}
+
+impl SqlCommand {
     /// Whether the command opens the target database (`history`, `new`, `verify` and
     /// `upgrade --sql` do not).
     pub fn opens_database(&self) -> bool {
         !matches!(
             self,
-            Command::New { .. }
-                | Command::UpgradeScript { .. }
-                | Command::DowngradeScript { .. }
-                | Command::History
-                | Command::Verify { .. }
-                | Command::SchemaRender { .. }
-                | Command::DatabaseCreate
-                | Command::DatabaseDrop { .. }
-                | Command::Wait { .. }
-                | Command::Config { .. }
+            SqlCommand::New { .. }
+                | SqlCommand::UpgradeScript { .. }
+                | SqlCommand::DowngradeScript { .. }
+                | SqlCommand::History
+                | SqlCommand::Verify { .. }
+                | SqlCommand::SchemaRender { .. }
+                | SqlCommand::DatabaseCreate
+                | SqlCommand::DatabaseDrop { .. }
+                | SqlCommand::Wait { .. }
         )
     }
 
@@ -148,9 +167,9 @@ impl Command {
     /// lists, empty when it failed before recording any); `None` for the other commands.
     pub fn records_key(&self) -> Option<&'static str> {
         match self {
-            Command::Upgrade { dry_run: false, .. } => Some("applied"),
-            Command::Downgrade { dry_run: false, .. } => Some("reverted"),
-            Command::Baseline { .. } | Command::Stamp { .. } | Command::Adopt { .. } => {
+            SqlCommand::Upgrade { dry_run: false, .. } => Some("applied"),
+            SqlCommand::Downgrade { dry_run: false, .. } => Some("reverted"),
+            SqlCommand::Baseline { .. } | SqlCommand::Stamp { .. } | SqlCommand::Adopt { .. } => {
                 Some("recorded")
             }
             _ => None,
@@ -163,68 +182,80 @@ impl Command {
 /// been printed on stdout when this returns `Err`; the caller prints the message on stderr
 /// and exits with its code.
 pub async fn run(request: Request) -> Result<i32> {
-    let cwd = std::env::current_dir()
-        .map_err(|e| Error::Usage(format!("cannot read the working directory: {e}")))?;
-    let env = |name: &str| std::env::var(name).ok();
+    let cwd = std::env::current_dir().map_err(|e| Error::WorkingDirectory {
+        message: e.to_string(),
+    })?;
     report::set_quiet(request.quiet);
     crate::backend::on_lock_wait(lock_wait, crate::report::progress::wait_over);
-    // A `config` command works on the file it names and never on a database: aurweb's config
-    // is not read for [database] (a template may have none), and AUR_CONFIG names the file.
-    let config_file = match &request.command {
-        Command::Config { file, .. } => match file
-            .clone()
-            .or_else(|| request.overrides.aur_config.clone())
-            .or_else(|| env("AUR_CONFIG").filter(|v| !v.is_empty()).map(Into::into))
-        {
-            Some(f) => Some(cwd.join(f)),
-            None => {
-                let e = Error::Usage(
-                    "no config file: give --file PATH (or --aur-config, or set AUR_CONFIG)".into(),
-                );
-                return fail(&request, e, None);
-            }
-        },
-        _ => None,
-    };
-    let mut overrides = request.overrides.clone();
-    let hide_aur = config_file.is_some();
-    if hide_aur {
-        overrides.aur_config = None;
-    }
-    let env = |name: &str| {
-        if hide_aur && name == "AUR_CONFIG" {
-            None
-        } else {
-            env(name)
+    match &request.command {
+        Command::Sql(command) => sql(&request, command, &cwd).await,
+        Command::Config { action, file } => {
+            config(&request, *action, file.as_deref(), &cwd).or_else(|e| fail(&request, e, None))
         }
-    };
-    let session = match settings::resolve(&overrides, &env, &cwd)
-        .and_then(|settings| Session::new(&request, settings))
-    {
+    }
+}
+
+/// An SQL command: the settings, the session, the warnings and the embedded-set note, then
+/// the command.
+async fn sql(request: &Request, command: &SqlCommand, cwd: &Path) -> Result<i32> {
+    let env = |name: &str| std::env::var(name).ok();
+    let session = match resolve_session(request, &request.overrides, &env, cwd) {
         Ok(s) => s,
-        Err(e) => return fail(&request, e, None),
+        Err(e) => return fail(request, e, None),
     };
-    if !request.quiet {
-        for w in &session.settings.warnings {
-            report::warn(w);
-        }
-    }
     if request.format == Format::Human
         && !request.quiet
-        && request.command.opens_database()
+        && command.opens_database()
         && session.settings.migrations.value == Location::Embedded
     {
         report::note(&report::embedded_notice(
             &session.settings.migrations.origin,
         ));
     }
-    if let (Some(file), Command::Config { action, .. }) = (&config_file, &request.command) {
-        return config_file::run(&session, file, *action).or_else(|e| fail(&request, e, None));
-    }
-    match dispatch(&session).await {
+    match dispatch(&session, command).await {
         Ok(code) => Ok(code),
-        Err((e, partial)) => fail(&request, e, partial.as_ref().map(|(o, k)| (o, *k))),
+        Err((e, partial)) => fail(request, e, partial.as_ref().map(|(o, k)| (o, *k))),
     }
+}
+
+/// A `config` command works on the file it names and never on a database: aurweb's config
+/// is not read for `[database]` (a template may have none), and `AUR_CONFIG` names the file.
+fn config(request: &Request, action: ConfigAction, file: Option<&Path>, cwd: &Path) -> Result<i32> {
+    let env = |name: &str| std::env::var(name).ok();
+    let file = file
+        .map(Path::to_path_buf)
+        .or_else(|| request.overrides.aur_config.clone())
+        .or_else(|| env("AUR_CONFIG").filter(|v| !v.is_empty()).map(Into::into))
+        .ok_or(Error::NoSiteConfigFile)?;
+    let overrides = Overrides {
+        aur_config: None,
+        ..request.overrides.clone()
+    };
+    let env = |name: &str| {
+        if name == "AUR_CONFIG" {
+            None
+        } else {
+            env(name)
+        }
+    };
+    let session = resolve_session(request, &overrides, &env, cwd)?;
+    config_file::run(&session, &cwd.join(file), action)
+}
+
+/// The settings resolved into a session, and their warnings said.
+fn resolve_session<'r>(
+    request: &'r Request,
+    overrides: &Overrides,
+    env: &dyn Fn(&str) -> Option<String>,
+    cwd: &Path,
+) -> Result<Session<'r>> {
+    let session = Session::new(request, settings::resolve(overrides, env, cwd)?)?;
+    if !request.quiet {
+        for w in &session.settings.warnings {
+            report::warn(w);
+        }
+    }
+    Ok(session)
 }
 
 /// A run waits for the migration lock: said once on stderr, and on a terminal shown by a line
@@ -252,9 +283,9 @@ fn fail(request: &Request, e: Error, partial: Option<(&Outcome, &str)>) -> Resul
 }
 
 /// One arm per command; the exit code on success.
-async fn dispatch(s: &Session<'_>) -> std::result::Result<i32, Failure> {
-    match &s.request.command {
-        Command::New {
+async fn dispatch(s: &Session<'_>, command: &SqlCommand) -> std::result::Result<i32, Failure> {
+    match command {
+        SqlCommand::New {
             description,
             reversible,
             autogenerate: true,
@@ -263,67 +294,53 @@ async fn dispatch(s: &Session<'_>) -> std::result::Result<i32, Failure> {
         } => generate::autogenerate(s, description, *reversible, renames)
             .await
             .map_err(plain),
-        Command::New {
+        SqlCommand::New {
             description,
             reversible,
             dialects,
             ..
         } => inspect::new(s, description, *reversible, dialects).map_err(plain),
-        Command::History => inspect::history(s).map_err(plain),
-        Command::Status { pending } => inspect::status(s, *pending).await.map_err(plain),
-        Command::DatabaseCreate => record::database_create(s).await.map_err(plain),
-        Command::DatabaseDrop { yes } => record::database_drop(s, *yes).await.map_err(plain),
-        Command::Wait { timeout } => record::wait(s, *timeout).await.map_err(plain),
-        Command::Check { drift } => inspect::check(s, *drift).await.map_err(plain),
-        Command::Upgrade {
-            to,
-            dry_run,
-            single_transaction,
-            allow_out_of_order,
-            resume,
-            replay,
-        } => {
-            let flags = upgrade::Flags {
-                to: *to,
-                single_transaction: *single_transaction,
-                allow_out_of_order: *allow_out_of_order,
-                resume: *resume,
-                replay: *replay,
-            };
-            if *dry_run {
-                upgrade::dry_run(s, flags).await.map_err(plain)
-            } else {
-                upgrade::upgrade(s, flags).await
-            }
-        }
-        Command::UpgradeScript {
+        SqlCommand::History => inspect::history(s).map_err(plain),
+        SqlCommand::Status { pending } => inspect::status(s, *pending).await.map_err(plain),
+        SqlCommand::DatabaseCreate => record::database_create(s).await.map_err(plain),
+        SqlCommand::DatabaseDrop { yes } => record::database_drop(s, *yes).await.map_err(plain),
+        SqlCommand::Wait { timeout } => record::wait(s, *timeout).await.map_err(plain),
+        SqlCommand::Check { drift } => inspect::check(s, *drift).await.map_err(plain),
+        SqlCommand::Upgrade {
+            dry_run: true,
+            flags,
+        } => upgrade::dry_run(s, *flags).await.map_err(plain),
+        SqlCommand::Upgrade {
+            dry_run: false,
+            flags,
+        } => upgrade::upgrade(s, *flags).await,
+        SqlCommand::UpgradeScript {
             dialect,
             from,
             to,
             replay,
         } => upgrade::script(s, *dialect, *from, *to, *replay).map_err(plain),
-        Command::Downgrade { to, dry_run } => upgrade::downgrade(s, *to, *dry_run).await,
-        Command::DowngradeScript { dialect, from, to } => {
+        SqlCommand::Downgrade { to, dry_run } => upgrade::downgrade(s, *to, *dry_run).await,
+        SqlCommand::DowngradeScript { dialect, from, to } => {
             upgrade::downgrade_script(s, *dialect, *from, *to).map_err(plain)
         }
-        Command::Baseline {
+        SqlCommand::Baseline {
             version,
             accept_drift,
         } => record::baseline(s, *version, *accept_drift)
             .await
             .map_err(plain),
-        Command::Stamp { version } => record::stamp(s, *version).await.map_err(plain),
-        Command::Adopt { accept_drift } => record::adopt(s, *accept_drift).await.map_err(plain),
-        Command::Resolve {
+        SqlCommand::Stamp { version } => record::stamp(s, *version).await.map_err(plain),
+        SqlCommand::Adopt { accept_drift } => record::adopt(s, *accept_drift).await.map_err(plain),
+        SqlCommand::Resolve {
             version,
             resolution,
         } => record::resolve(s, *version, *resolution)
             .await
             .map_err(plain),
-        Command::Verify { dialect } => schema::verify(s, *dialect).await.map_err(plain),
-        Command::SchemaDump => schema::dump(s).await.map_err(plain),
-        Command::SchemaDiff => schema::diff(s).await.map_err(plain),
-        Command::SchemaRender { dialect } => schema::render(s, *dialect).await.map_err(plain),
-        Command::Config { .. } => unreachable!("run handles `config` before dispatch"),
+        SqlCommand::Verify { dialect } => schema::verify(s, *dialect).await.map_err(plain),
+        SqlCommand::SchemaDump => schema::dump(s).await.map_err(plain),
+        SqlCommand::SchemaDiff => schema::diff(s).await.map_err(plain),
+        SqlCommand::SchemaRender { dialect } => schema::render(s, *dialect).await.map_err(plain),
     }
 }

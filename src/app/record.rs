@@ -7,7 +7,7 @@ use super::schema::{guard_adoption, has_no_version_table};
 use super::session::Session;
 use crate::backend::{Backend, Catalogue};
 use crate::compare;
-use crate::error::{Error, Result};
+use crate::error::{Error, OtherAdoption, Result};
 use crate::report;
 use crate::run::{self, Resolution, StampMode};
 
@@ -103,15 +103,13 @@ async fn adopted_before(
     history: &[crate::history::Row],
     accept_drift: bool,
 ) -> Result<(run::Outcome, Vec<crate::schema::Difference>, String, u64)> {
-    let refuse = |why: String| {
-        Error::RefusedBecause(format!(
-            "the database already has a history in {} ({} recorded versions){why}; there is nothing to adopt",
-            s.settings.table.value,
-            history.len()
-        ))
+    let refuse = |other: Option<OtherAdoption>| Error::AlreadyAdopted {
+        table: s.settings.table.value.clone(),
+        recorded: history.len(),
+        other,
     };
     if c.alembic_revisions().await?.is_none() {
-        return Err(refuse(String::new()));
+        return Err(refuse(None));
     }
     let (revision, version) = compare::alembic_version(c, set).await?;
     let baseline_end = history
@@ -120,10 +118,11 @@ async fn adopted_before(
         .map(|r| r.version)
         .max();
     if baseline_end != Some(version) {
-        return Err(refuse(format!(
-            ", and it was not adopted from Alembic revision {revision} (version {version}): its baseline ends at {}",
-            baseline_end.map_or("no version".to_string(), |v| v.to_string())
-        )));
+        return Err(refuse(Some(OtherAdoption {
+            revision,
+            version,
+            baseline_end,
+        })));
     }
     let current = crate::history::current(history);
     let accepted = match current {
@@ -205,10 +204,9 @@ pub(super) async fn database_create(s: &Session<'_>) -> Result<i32> {
 /// `database drop --yes`.
 pub(super) async fn database_drop(s: &Session<'_>, yes: bool) -> Result<i32> {
     if !yes {
-        return Err(Error::Usage(format!(
-            "`database drop` removes {} with all its data: pass --yes to say so",
-            s.database()
-        )));
+        return Err(Error::DropNeedsYes {
+            database: s.database(),
+        });
     }
     let dropped =
         crate::backend::server::drop_database(&s.settings.database.value, s.timeouts).await?;

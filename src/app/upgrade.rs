@@ -1,6 +1,6 @@
 //! The commands that run migrations: `upgrade` (with `--dry-run`, and `--sql`, which writes
 //! the script without connecting) and `downgrade`. The road (build from schema / replay /
-//! refuse) is the runner's one decision (`run::road`), which the dry run reads through
+//! refuse) is the runner's one decision (`run/road.rs`), which the dry run reads through
 //! [`run::preview`] and the real run takes inside its lock.
 
 use super::session::Session;
@@ -8,18 +8,21 @@ use super::{plain, Failure};
 use crate::backend::{Access, Backend};
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
+use crate::plan::{RunMode, UpgradeOptions};
 use crate::report;
 use crate::run::script;
-use crate::run::{self, Event, Outcome, RunMode, UpgradeOptions};
+use crate::run::{self, Event, Outcome};
 use crate::source::{MigrationSet, SchemaFile};
 
-/// `upgrade`'s flags.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Flags {
+/// `upgrade`'s flags (the real run and `--dry-run` take the same).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UpgradeFlags {
+    /// `--to`: apply pending versions up to and including this one.
     pub to: Option<u64>,
     pub single_transaction: bool,
     pub allow_out_of_order: bool,
     pub resume: bool,
+    /// On an empty database, run the migrations instead of building it from `schema/`.
     pub replay: bool,
 }
 
@@ -28,7 +31,7 @@ pub(super) struct Flags {
 fn prepare(
     s: &Session<'_>,
     set: &MigrationSet,
-    flags: Flags,
+    flags: UpgradeFlags,
 ) -> Result<(Option<SchemaFile>, UpgradeOptions)> {
     set.refuse_unreviewed()?;
     let schema = if flags.replay { None } else { s.schema()? };
@@ -49,7 +52,7 @@ fn prepare(
 }
 
 /// `upgrade --dry-run`: what the real run would do, read-only.
-pub(super) async fn dry_run(s: &Session<'_>, flags: Flags) -> Result<i32> {
+pub(super) async fn dry_run(s: &Session<'_>, flags: UpgradeFlags) -> Result<i32> {
     let loaded = s.load_and_open(Access::ReadOnly, true).await?;
     let (set, history) = (&loaded.set, &loaded.history);
     let decided = async |conn: Option<&mut crate::backend::Connection>| {
@@ -80,7 +83,10 @@ pub(super) async fn dry_run(s: &Session<'_>, flags: Flags) -> Result<i32> {
 
 /// `upgrade`: validate, then apply (or build from the schema file), a line per migration as it
 /// finishes.
-pub(super) async fn upgrade(s: &Session<'_>, flags: Flags) -> std::result::Result<i32, Failure> {
+pub(super) async fn upgrade(
+    s: &Session<'_>,
+    flags: UpgradeFlags,
+) -> std::result::Result<i32, Failure> {
     let loaded = s
         .load_and_open(Access::ReadWrite, false)
         .await
@@ -139,9 +145,7 @@ pub(super) fn script(
 /// of the dialect written for, reviewed.
 fn script_set(s: &Session<'_>, dialect: Option<Dialect>) -> Result<(Dialect, MigrationSet)> {
     if s.json() {
-        return Err(Error::Usage(
-            "--sql prints an SQL script; --format json does not apply to it".into(),
-        ));
+        return Err(Error::ScriptAsJson);
     }
     let dialect = dialect.unwrap_or_else(|| s.dialect());
     let set = s.load_for(dialect)?;
@@ -274,7 +278,7 @@ async fn downgrade_preview(
 ) -> Result<i32> {
     let history = s.read_history().await?;
     let (target, steps) = run::downgrade_plan(set, &history, to)?;
-    let migrations: Vec<&crate::source::Migration> = steps.iter().map(|(m, _)| *m).collect();
+    let migrations: Vec<&crate::source::Migration> = steps.iter().map(|s| s.migration).collect();
     s.emit(&report::DowngradePreview {
         steps: &migrations,
         target,

@@ -7,8 +7,8 @@ pub use crate::backend::server::{Place, Scratch};
 use crate::backend::{Catalogue, Connection, Timeouts};
 use crate::error::Result;
 use crate::history::TableName;
-use crate::plan::Target;
-use crate::run::{self, RunMode, UpgradeOptions};
+use crate::plan::{RunMode, Target, UpgradeOptions};
+use crate::run;
 use crate::schema::Schema;
 use crate::source::{MigrationSet, SchemaFile};
 

@@ -45,7 +45,7 @@ impl fmt::Display for Warning {
     }
 }
 
-impl Overview<'_> {
+impl Overview<'_, '_> {
     /// `check`'s warnings on `dialect`, in this order: every applied file edited in comments
     /// only, then each pending file's lints ([`crate::source::Script::lints`]: on
     /// MySQL/MariaDB, a file that cannot be atomic and the constructs the mariadb client reads

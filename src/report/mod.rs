@@ -658,9 +658,9 @@ pub fn error_json(e: &Error, partial: Option<(&Outcome, &str)>) -> Value {
             "line": line,
             "version": version,
             "flag": flag,
-            "rolled_back": failure.map(|f| f.rolled_back),
+            "rolled_back": failure.map(|f| f.rolled_back()),
             "committed": failure.map_or(Vec::new(), |f| f
-                .committed
+                .committed()
                 .iter()
                 .map(|(statement, line)| json!({"statement": statement, "line": line}))
                 .collect()),
@@ -910,7 +910,7 @@ impl Render for History<'_> {
 /// `status` (with `-v` the settings are printed before connecting: [`settings_human`]).
 pub struct Status<'a> {
     pub ctx: Context<'a>,
-    pub overview: &'a Overview<'a>,
+    pub overview: &'a Overview<'a, 'a>,
     pub verbose: bool,
     /// `status --pending`.
     pub pending_only: bool,
@@ -937,13 +937,17 @@ impl Render for Status<'_> {
 /// `check [--drift]`: the planner's findings plus the drift found, and the warnings (which
 /// do not fail it: [`Overview::warnings`], and a cluster's lints).
 pub struct Check<'a> {
-    overview: &'a Overview<'a>,
+    overview: &'a Overview<'a, 'a>,
     findings: Vec<Finding>,
     warnings: Vec<Warning>,
 }
 
 impl<'a> Check<'a> {
-    pub fn new(overview: &'a Overview<'a>, warnings: Vec<Warning>, drift: Vec<Finding>) -> Self {
+    pub fn new(
+        overview: &'a Overview<'a, 'a>,
+        warnings: Vec<Warning>,
+        drift: Vec<Finding>,
+    ) -> Self {
         let mut findings = overview.findings();
         findings.extend(drift);
         Check {

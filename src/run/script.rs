@@ -53,18 +53,14 @@ pub fn upgrade_script(
     let dialect = options.dialect;
     if let Some(from) = options.from {
         if from == 0 {
-            return Err(Error::Usage(
-                "--from 0: leave --from out for an empty database (add --replay to run every migration instead of building the schema file)".into(),
-            ));
+            return Err(Error::ScriptFromZero);
         }
         set.known("--from", from)?;
     }
     if let Target::Version(to) = options.target {
         set.known("--to", to)?;
         if let Some(from) = options.from.filter(|f| to < *f) {
-            return Err(Error::Usage(format!(
-                "--to {to} is below --from {from}: an upgrade script only goes forward (see `downgrade`)"
-            )));
+            return Err(Error::ScriptGoesForward { to, from });
         }
     }
     let install = match (options.from, schema) {
@@ -96,25 +92,7 @@ pub fn upgrade_script(
 /// where the dialect allows; a MySQL reverse file with DDL marks its row `failed` first, as the
 /// runner does).
 pub fn downgrade_script(set: &MigrationSet, options: &ScriptOptions) -> Result<String> {
-    let Target::Version(target) = options.target else {
-        return Err(Error::Usage(
-            "downgrade --sql needs the version to go back to".into(),
-        ));
-    };
-    let Some(from) = options.from else {
-        return Err(Error::Usage(
-            "downgrade --sql needs --from VERSION: the version the database is at (a script is written without connecting)".into(),
-        ));
-    };
-    set.known("--from", from)?;
-    if target > 0 {
-        set.known("--to", target)?;
-    }
-    if target >= from {
-        return Err(Error::Usage(format!(
-            "--to {target} is not below --from {from}: a downgrade script only goes back"
-        )));
-    }
+    let (from, target) = downgrade_range(set, options)?;
     let reverting: Vec<&Migration> = set
         .migrations
         .iter()
@@ -127,7 +105,7 @@ pub fn downgrade_script(set: &MigrationSet, options: &ScriptOptions) -> Result<S
         .map(|m| m.version)
         .collect();
     if !missing.is_empty() {
-        return Err(Error::no_reverse(&missing));
+        return Err(Error::NoReverse { versions: missing });
     }
     let mut w = Writer {
         dialect: options.dialect,
@@ -135,15 +113,7 @@ pub fn downgrade_script(set: &MigrationSet, options: &ScriptOptions) -> Result<S
         table: options.table.quoted(options.dialect),
         out: String::new(),
     };
-    let _ = writeln!(
-        w.out,
-        "-- aurweb-migrate {} downgrade script for {} ({}), version table {}\n-- Written for a database at version {from}; it leaves it at version {target}, reverting {} migration(s), newest first.\n-- The script refuses to run on a database in any other state.\n",
-        crate::VERSION,
-        options.dialect,
-        set.dir.display(),
-        options.table,
-        reverting.len()
-    );
+    w.downgrade_header(set, options, (from, target), reverting.len());
     let at: Vec<&Migration> = set
         .migrations
         .iter()
@@ -155,6 +125,25 @@ pub fn downgrade_script(set: &MigrationSet, options: &ScriptOptions) -> Result<S
     }
     w.epilogue();
     Ok(w.out)
+}
+
+/// The versions a downgrade script goes from and back to, checked: `--from` (required) and
+/// `--to` are migrations of the set, and `--to` is below `--from`.
+fn downgrade_range(set: &MigrationSet, options: &ScriptOptions) -> Result<(u64, u64)> {
+    let Target::Version(target) = options.target else {
+        return Err(Error::ScriptNeedsTarget);
+    };
+    let Some(from) = options.from else {
+        return Err(Error::ScriptNeedsFrom);
+    };
+    set.known("--from", from)?;
+    if target > 0 {
+        set.known("--to", target)?;
+    }
+    if target >= from {
+        return Err(Error::ScriptGoesBack { to: target, from });
+    }
+    Ok((from, target))
 }
 
 struct Writer {
@@ -265,14 +254,42 @@ impl Writer {
         o.push('\n');
     }
 
+    /// The downgrade script's opening comment: what it was written for, and what it does.
+    fn downgrade_header(
+        &mut self,
+        set: &MigrationSet,
+        options: &ScriptOptions,
+        (from, target): (u64, u64),
+        reverting: usize,
+    ) {
+        let _ = writeln!(
+            self.out,
+            "-- aurweb-migrate {} downgrade script for {} ({}), version table {}\n-- Written for a database at version {from}; it leaves it at version {target}, reverting {reverting} migration(s), newest first.\n-- The script refuses to run on a database in any other state.\n",
+            crate::VERSION,
+            options.dialect,
+            set.dir.display(),
+            options.table,
+        );
+    }
+
     /// The guard table, the run lock (MySQL), and the check that the database is at the state
     /// the script was written for.
     fn preconditions(&mut self, options: &ScriptOptions, at: Option<(u64, &[&Migration])>) {
-        let table_name = options.table.as_str().to_string();
         let check = match at {
             Some((v, _)) => format!("history_matches_version_{v}"),
             None => "database_is_empty".to_string(),
         };
+        self.session_and_guard(options, &check);
+        let condition = self.state_condition(options, at);
+        self.line(&format!(
+            "INSERT INTO {GUARD} ({check}) VALUES ((\n  {condition}\n));"
+        ));
+        self.out.push('\n');
+    }
+
+    /// The session `upgrade` sets up, the guard table with its column `check`, and the run
+    /// lock (MySQL) or the clock (SQLite).
+    fn session_and_guard(&mut self, options: &ScriptOptions, check: &str) {
         match self.dialect {
             Dialect::Mysql => {
                 // The session `upgrade` sets up on connect.
@@ -308,7 +325,13 @@ impl Writer {
                 ));
             }
         }
-        let condition = match at {
+    }
+
+    /// The query that gives 1 when the database is in the state the script was written for
+    /// (`at`: the version it is at and the migrations up to it; `None`: empty), else NULL.
+    fn state_condition(&self, options: &ScriptOptions, at: Option<(u64, &[&Migration])>) -> String {
+        let table_name = options.table.as_str();
+        match at {
             Some((_, applied)) => {
                 let rows: Vec<String> = applied
                     .iter()
@@ -330,18 +353,14 @@ impl Writer {
             None => match self.dialect {
                 Dialect::Mysql => format!(
                     "SELECT CASE WHEN COUNT(*) = 0 THEN 1 END FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE <> 'TEMPORARY' AND TABLE_NAME <> {}",
-                    literal(&table_name)
+                    literal(table_name)
                 ),
                 Dialect::Sqlite => format!(
                     "SELECT CASE WHEN COUNT(*) = 0 THEN 1 END FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name <> {}",
-                    literal(&table_name)
+                    literal(table_name)
                 ),
             },
-        };
-        self.line(&format!(
-            "INSERT INTO {GUARD} ({check}) VALUES ((\n  {condition}\n));"
-        ));
-        self.out.push('\n');
+        }
     }
 
     /// The version table, created if missing, and a check that it holds no row (an empty

@@ -1,0 +1,82 @@
+//! Running a migration's statements ([`run_statements`], shared by every way a script runs),
+//! and one atomic migration: its statements and its row in one transaction ([`apply_atomic`]).
+
+use std::time::Instant;
+
+use crate::backend::{Backend, StatementError};
+use crate::error::{Aftermath, Result};
+use crate::history::{Row, State};
+use crate::source::Migration;
+
+use super::failure::{atomic_failure, failure, Running};
+use super::guard::commit_after;
+use super::outcome::{Event, Observer};
+use super::record::new_row;
+
+/// Runs a script's statements from `from` to `to`, inside the caller's transaction; on
+/// failure, the 0-based index and the error.
+pub(super) async fn run_statements<B: Backend>(
+    backend: &mut B,
+    run: Running<'_>,
+    from: usize,
+    to: usize,
+    observe: Observer<'_>,
+) -> std::result::Result<(), (usize, StatementError)> {
+    let script = run.script;
+    let total = script.statements.len();
+    let to = to.min(total);
+    let from = from.min(to);
+    let texts: Vec<&str> = script.statements[from..to]
+        .iter()
+        .map(|st| st.text(&script.text))
+        .collect();
+    tracing::debug!(file = %script.path.display(), statements = texts.len(), "executing");
+    let mut starting = |i: usize| {
+        observe(Event::Statement {
+            migration: run.migration,
+            number: from + i + 1,
+            total,
+            line: script.statements[from + i].line,
+        })
+    };
+    backend
+        .execute_all(&texts, &mut starting)
+        .await
+        .map_err(|(i, e)| (from + i, e))
+}
+
+/// One migration and its history row in the transaction the caller opened, committed here.
+pub(super) async fn apply_atomic<B: Backend>(
+    backend: &mut B,
+    m: &Migration,
+    observe: Observer<'_>,
+) -> Result<Row> {
+    let run = Running::up(m);
+    let started = Instant::now();
+    observe(Event::Start {
+        migration: m,
+        reverting: false,
+    });
+    let last = m.up.statements.len().saturating_sub(1);
+    let refused = |e| failure(run, last, e, Aftermath::RolledBack);
+    let row = commit_after(
+        backend,
+        async |b| {
+            if let Err((i, e)) = run_statements(b, run, 0, usize::MAX, observe).await {
+                return Err(atomic_failure(run, i, e));
+            }
+            let ms = started.elapsed().as_millis() as u64;
+            let row = new_row(m, &m.up, State::Applied, ms);
+            b.insert_row(&row).await?;
+            Ok(row)
+        },
+        refused,
+    )
+    .await?;
+    observe(Event::Done {
+        migration: m,
+        reverting: false,
+        execution_ms: row.execution_ms,
+    });
+    Ok(row)
+}

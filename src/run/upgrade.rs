@@ -1,0 +1,269 @@
+//! `upgrade`: nothing to do is decided without the lock; else, under it, an install when the
+//! road says so, the plan and its checks, then one function per run mode — [`per_migration`]
+//! (each migration atomic or stepwise) or [`single_transaction`].
+
+use std::time::Instant;
+
+use crate::backend::{Backend, StatementError, TxOptions};
+use crate::error::{Aftermath, Error, Result};
+use crate::history::{current, Row, State};
+use crate::plan::{self, RunMode, Step, UpgradeOptions};
+use crate::source::{MigrationSet, SchemaFile};
+
+use super::apply::{apply_atomic, run_statements};
+use super::checks::{announce_edited, checked_plan};
+use super::failure::{failure, whole_run_rolled_back, Running};
+use super::guard::{commit_after, commit_refused, or_roll_back, tx_options, with_lock};
+use super::install::install;
+use super::outcome::{Applied, Event, Observer, Outcome};
+use super::record::new_row;
+use super::road::{plan_upgrade, road};
+use super::stepwise::run_stepwise;
+
+/// Applies pending migrations. With `schema`, an empty database (no tables, no history) is
+/// first built from that schema file, recording the versions it equals as `baseline`, when
+/// the target is not below the schema's version.
+pub async fn upgrade<B: Backend>(
+    backend: &mut B,
+    set: &MigrationSet,
+    options: UpgradeOptions,
+    schema: Option<&SchemaFile>,
+    observe: Observer<'_>,
+) -> Result<Outcome> {
+    // Nothing to do is decided without the lock (the common deploy: every host runs this
+    // and all but one find the work done): a history that already has every planned version
+    // cannot gain pending ones from another runner. Anything else, including a refusal, is
+    // decided again under the lock.
+    let history = backend.read_history().await?;
+    let nothing_to_do = match plan::for_upgrade(set, &history, options) {
+        Ok(plan) if !history.is_empty() && plan.steps.is_empty() => Some(plan.overview),
+        _ => None,
+    };
+    if let Some(overview) = nothing_to_do {
+        announce_edited(&overview, observe);
+        return Ok(Outcome {
+            installed: None,
+            applied: Vec::new(),
+            current: current(&history),
+        });
+    }
+    with_lock(backend, async |b| {
+        upgrade_locked(b, set, options, schema, observe).await
+    })
+    .await
+}
+
+/// The run under the lock: build an empty database from the schema file when that is its
+/// road, plan from the history as it is now, then run the plan in the run's mode.
+async fn upgrade_locked<B: Backend>(
+    backend: &mut B,
+    set: &MigrationSet,
+    options: UpgradeOptions,
+    schema: Option<&SchemaFile>,
+    observe: Observer<'_>,
+) -> Result<Outcome> {
+    let mut history = backend.read_history().await?;
+    let mut installed = None;
+    if history.is_empty() {
+        if let Some(file) = road(Some(&mut *backend), set, &history, schema, options.target).await?
+        {
+            backend.check_writable().await?;
+            installed = install(backend, set, file, observe).await?;
+        }
+        // Built here, or by another process meanwhile (SQLite): plan from what is there now.
+        history = backend.read_history().await?;
+    }
+    let queue = checked_plan(
+        backend,
+        set,
+        &history,
+        options,
+        installed.is_none(),
+        observe,
+    )
+    .await?;
+    let applied = match options.mode {
+        RunMode::PerMigration => {
+            per_migration(backend, set, options, &mut history, queue, observe).await?
+        }
+        RunMode::SingleTransaction => {
+            single_transaction(backend, set, options, &mut history, queue, observe).await?
+        }
+    };
+    Ok(Outcome {
+        installed,
+        applied,
+        current: current(&history),
+    })
+}
+
+/// Called right after `begin`: when another process committed since the history was read,
+/// reads it again and plans again, inside the lock. `None`: nothing changed.
+async fn replan_if_changed<'f, B: Backend>(
+    backend: &mut B,
+    set: &'f MigrationSet,
+    history: &mut Vec<Row>,
+    options: UpgradeOptions,
+) -> Result<Option<Vec<Step<'f>>>> {
+    if !backend.history_changed().await? {
+        return Ok(None);
+    }
+    *history = backend.read_history().await?;
+    plan_upgrade(set, history, options).map(|p| Some(p.steps))
+}
+
+/// One transaction per migration: each step is planned again inside its transaction when
+/// another process changed the history, then runs atomically or stepwise.
+async fn per_migration<'f, B: Backend>(
+    backend: &mut B,
+    set: &'f MigrationSet,
+    options: UpgradeOptions,
+    history: &mut Vec<Row>,
+    mut queue: Vec<Step<'f>>,
+    observe: Observer<'_>,
+) -> Result<Vec<Applied>> {
+    let mut applied = Vec::with_capacity(queue.len());
+    while let Some(&step) = queue.first() {
+        let m = step.migration;
+        backend.begin(tx_options(&m.up)).await?;
+        let fresh = or_roll_back(backend, async |b| {
+            replan_if_changed(b, set, history, options).await
+        })
+        .await?;
+        if let Some(fresh) = fresh {
+            queue = fresh;
+            if queue.first() != Some(&step) {
+                // Another process ran this one: not an error, start again from the new plan.
+                backend.rollback().await;
+                continue;
+            }
+        }
+        or_roll_back(backend, async |b| b.ensure_table().await).await?;
+        let row = apply_step(backend, step, history, observe).await?;
+        applied.push(Applied {
+            version: m.version,
+            description: m.description(),
+            execution_ms: row.execution_ms,
+        });
+        history.retain(|r| r.version != m.version);
+        history.push(row);
+        queue.remove(0);
+    }
+    Ok(applied)
+}
+
+/// Runs one step in the transaction the caller opened (atomic: with its row; stepwise: the
+/// transaction records its start), then puts the session back for the next one.
+async fn apply_step<B: Backend>(
+    backend: &mut B,
+    step: Step<'_>,
+    history: &[Row],
+    observe: Observer<'_>,
+) -> Result<Row> {
+    let (m, dialect) = (step.migration, backend.dialect());
+    let stepwise = step.resume_from > 0 || !m.up.atomic(dialect);
+    let ran = if stepwise {
+        let existing = history.iter().find(|r| r.version == m.version).cloned();
+        run_stepwise(backend, m, step.resume_from, existing, observe).await
+    } else {
+        apply_atomic(backend, m, observe).await
+    };
+    // Its session settings do not reach the next migration (a stepwise run that succeeded
+    // has put them back before its last row).
+    if m.up.may_change_session(dialect) && !(stepwise && ran.is_ok()) {
+        let reset = backend.reset_session(&m.up.user_variables(dialect)).await;
+        if ran.is_ok() {
+            reset?;
+        }
+    }
+    ran
+}
+
+/// `--single-transaction`: every step and its row in one transaction, committed at the end;
+/// a failure rolls back the whole run.
+async fn single_transaction<'f, B: Backend>(
+    backend: &mut B,
+    set: &'f MigrationSet,
+    options: UpgradeOptions,
+    history: &mut Vec<Row>,
+    mut queue: Vec<Step<'f>>,
+    observe: Observer<'_>,
+) -> Result<Vec<Applied>> {
+    if queue.is_empty() {
+        return Ok(Vec::new());
+    }
+    let foreign_keys_off = queue
+        .iter()
+        .any(|s| s.migration.up.directives.foreign_keys_off);
+    backend.begin(TxOptions { foreign_keys_off }).await?;
+    let fresh = or_roll_back(backend, async |b| {
+        let fresh = replan_if_changed(b, set, history, options).await?;
+        b.ensure_table().await?;
+        Ok::<_, Error>(fresh)
+    })
+    .await?;
+    if let Some(fresh) = fresh {
+        queue = fresh;
+    }
+    // A commit the database refuses is the last migration's failure.
+    let refused = |e: StatementError| match queue.last() {
+        Some(last) => {
+            let run = Running::up(last.migration);
+            let index = run.script.statements.len().saturating_sub(1);
+            whole_run_rolled_back(failure(run, index, e, Aftermath::RolledBack))
+        }
+        None => commit_refused(e),
+    };
+    let rows = commit_after(
+        backend,
+        async |b| apply_all(b, &queue, observe).await,
+        refused,
+    )
+    .await?;
+    let applied = rows
+        .iter()
+        .map(|row| Applied {
+            version: row.version,
+            description: row.description.clone(),
+            execution_ms: row.execution_ms,
+        })
+        .collect();
+    history.extend(rows);
+    Ok(applied)
+}
+
+/// The steps of a single-transaction run, with their rows, in the transaction the caller
+/// opened.
+async fn apply_all<B: Backend>(
+    backend: &mut B,
+    queue: &[Step<'_>],
+    observe: Observer<'_>,
+) -> Result<Vec<Row>> {
+    let mut rows = Vec::with_capacity(queue.len());
+    for step in queue {
+        let (m, run) = (step.migration, Running::up(step.migration));
+        let started = Instant::now();
+        observe(Event::Start {
+            migration: m,
+            reverting: false,
+        });
+        if let Err((i, e)) = run_statements(backend, run, 0, usize::MAX, observe).await {
+            return Err(whole_run_rolled_back(failure(
+                run,
+                i,
+                e,
+                Aftermath::RolledBack,
+            )));
+        }
+        let ms = started.elapsed().as_millis() as u64;
+        let row = new_row(m, &m.up, State::Applied, ms);
+        backend.insert_row(&row).await?;
+        observe(Event::Done {
+            migration: m,
+            reverting: false,
+            execution_ms: ms,
+        });
+        rows.push(row);
+    }
+    Ok(rows)
+}
