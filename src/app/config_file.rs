@@ -3,18 +3,11 @@
 
 use std::path::Path;
 
+use super::request::ConfigAction;
 use super::session::Session;
 use crate::error::{Error, Result};
 use crate::report::{self, ConfigResult};
 use crate::site_config::{self, ConfigReport};
-
-/// Which `config` command runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ConfigAction {
-    Status,
-    Check,
-    Upgrade { dry_run: bool },
-}
 
 /// Loads the config migrations and evaluates them on `file`.
 fn evaluate(s: &Session<'_>, file: &Path) -> Result<ConfigReport> {

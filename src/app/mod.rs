@@ -9,173 +9,21 @@ mod config_file;
 mod generate;
 mod inspect;
 mod record;
+mod request;
 mod schema;
 mod session;
 mod upgrade;
 
 use std::path::Path;
 
-use crate::dialect::Dialect;
 use crate::error::{Error, Result};
 use crate::report::{self, Format};
-use crate::run::{Outcome, Resolution};
+use crate::run::Outcome;
 use crate::settings::{self, Overrides};
 use crate::source::Location;
 
-pub use config_file::ConfigAction;
-use session::Session;
-pub use upgrade::UpgradeFlags;
-
-/// One invocation of the tool, free of any argument-parser types.
-#[derive(Debug, Clone)]
-pub struct Request {
-    pub overrides: Overrides,
-    pub format: Format,
-    /// `-v` count.
-    pub verbose: u8,
-    pub quiet: bool,
-    pub command: Command,
-}
-
-/// What a request does. The database and the site config never meet: a command is one or
-/// the other.
-#[derive(Debug, Clone)]
-pub enum Command {
-    /// A command on the SQL migrations and the database.
-    Sql(SqlCommand),
-    /// `config status|check|upgrade`: the site config file; `file`: `--file` [default: the
-    /// `--aur-config` flag, else `AUR_CONFIG`].
-    Config {
-        action: ConfigAction,
-        file: Option<std::path::PathBuf>,
-    },
-}
-
-/// A command on the SQL migrations and the database.
-#[derive(Debug, Clone)]
-pub enum SqlCommand {
-    New {
-        description: String,
-        reversible: bool,
-        dialects: Vec<Dialect>,
-        /// Write the statements from the difference between `schema/` and a replay.
-        autogenerate: bool,
-        /// `--rename` arguments (with `autogenerate`).
-        renames: Vec<String>,
-    },
-    Status {
-        /// Only the pending migrations.
-        pending: bool,
-    },
-    DatabaseCreate,
-    DatabaseDrop {
-        /// `--yes` was given.
-        yes: bool,
-    },
-    /// Seconds to keep trying.
-    Wait {
-        timeout: u64,
-    },
-    Upgrade {
-        dry_run: bool,
-        flags: UpgradeFlags,
-    },
-    /// `upgrade --sql`: the upgrade as an SQL script, without connecting.
-    UpgradeScript {
-        /// Default: the configured database's dialect.
-        dialect: Option<Dialect>,
-        /// The version the database is at; `None`: an empty database.
-        from: Option<u64>,
-        to: Option<u64>,
-        replay: bool,
-    },
-    Downgrade {
-        /// `None`: revert the newest applied migration only.
-        to: Option<u64>,
-        dry_run: bool,
-    },
-    /// `downgrade --sql`: the downgrade as an SQL script, without connecting.
-    DowngradeScript {
-        dialect: Option<Dialect>,
-        /// The version the database is at.
-        from: u64,
-        /// `None`: the version below `from` (one migration).
-        to: Option<u64>,
-    },
-    Check {
-        /// Also compare the live schema with the one its history says it has.
-        drift: bool,
-    },
-    Baseline {
-        version: u64,
-        accept_drift: bool,
-    },
-    /// `adopt --from alembic`.
-    Adopt {
-        accept_drift: bool,
-    },
-    Verify {
-        /// `--dialect`: check this dialect only.
-        dialect: Option<Dialect>,
-    },
-    SchemaDump,
-    SchemaDiff,
-    /// `schema render --dialect D`: D's schema file from the MySQL one.
-    SchemaRender {
-        dialect: Dialect,
-    },
-    Stamp {
-        version: u64,
-    },
-    Resolve {
-        version: u64,
-        resolution: Resolution,
-    },
-    History,
-}
-
-impl Command {
-    /// The JSON key that lists the versions a command records (and so its error document
-    /// lists, empty when it failed before recording any); `None` for the other commands.
-    pub fn records_key(&self) -> Option<&'static str> {
-        match self {
-            Command::Sql(command) => command.records_key(),
-            Command::Config { .. } => None,
-        }
-    }
-}
-
-impl SqlCommand {
-    /// Whether the command opens the target database (`history`, `new`, `verify` and
-    /// `upgrade --sql` do not).
-    pub fn opens_database(&self) -> bool {
-        !matches!(
-            self,
-            SqlCommand::New { .. }
-                | SqlCommand::UpgradeScript { .. }
-                | SqlCommand::DowngradeScript { .. }
-                | SqlCommand::History
-                | SqlCommand::Verify { .. }
-                | SqlCommand::SchemaRender { .. }
-                | SqlCommand::DatabaseCreate
-                | SqlCommand::DatabaseDrop { .. }
-                | SqlCommand::Wait { .. }
-        )
-    }
-
-    /// The JSON key that lists the versions a command records (and so its error document
-    /// lists, empty when it failed before recording any); `None` for the other commands.
-    pub fn records_key(&self) -> Option<&'static str> {
-        match self {
-            SqlCommand::Upgrade { dry_run: false, .. } => Some("applied"),
-            SqlCommand::Downgrade { dry_run: false, .. } => Some("reverted"),
-            SqlCommand::Baseline { .. } | SqlCommand::Stamp { .. } | SqlCommand::Adopt { .. } => {
-                Some("recorded")
-            }
-            _ => None,
-        }
-    }
-}
+pub use request::{Command, ConfigAction, Request, SqlCommand, UpgradeFlags};
+use session::{plain, Failure, Session};
 
 /// Runs a request. Returns the exit code on success (0, or 1 when `check`, `verify` or
 /// `schema diff` find something). With `--format json`, an error's JSON document has already
@@ -263,14 +111,6 @@ fn resolve_session<'r>(
 fn lock_wait(message: &str) {
     report::waiting(message);
     crate::report::progress::show_wait(message, report::quiet());
-}
-
-/// An error, with what the run changed before it and the JSON key that lists those changes.
-type Failure = (Error, Option<(Outcome, &'static str)>);
-
-/// A failure that changed nothing.
-fn plain(e: Error) -> Failure {
-    (e, None)
 }
 
 fn fail(request: &Request, e: Error, partial: Option<(&Outcome, &str)>) -> Result<i32> {

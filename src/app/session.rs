@@ -5,13 +5,14 @@
 
 use std::path::{Path, PathBuf};
 
-use super::Request;
+use super::request::Request;
 use crate::backend::{Access, Backend, Connection, Timeouts};
 use crate::compare::scratch::Place;
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
 use crate::history::{Row, TableName};
 use crate::report::{self, Format, Render};
+use crate::run::Outcome;
 use crate::settings::{DatabaseTarget, Settings};
 use crate::source::{self, Location, MigrationSet, SchemaFile};
 
@@ -208,4 +209,12 @@ pub(super) fn display_path(path: &Path) -> PathBuf {
         .and_then(|cwd| path.strip_prefix(&cwd).ok().map(Path::to_path_buf))
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or_else(|| path.to_path_buf())
+}
+
+/// An error, with what the run changed before it and the JSON key that lists those changes.
+pub(super) type Failure = (Error, Option<(Outcome, &'static str)>);
+
+/// A failure that changed nothing.
+pub(super) fn plain(e: Error) -> Failure {
+    (e, None)
 }

@@ -3,8 +3,8 @@
 //! refuse) is the runner's one decision (`run/road.rs`), which the dry run reads through
 //! [`run::preview`] and the real run takes inside its lock.
 
-use super::session::Session;
-use super::{plain, Failure};
+use super::request::UpgradeFlags;
+use super::session::{plain, Failure, Session};
 use crate::backend::{Access, Backend};
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
@@ -13,18 +13,6 @@ use crate::report;
 use crate::run::script;
 use crate::run::{self, Event, Outcome};
 use crate::source::{MigrationSet, SchemaFile};
-
-/// `upgrade`'s flags (the real run and `--dry-run` take the same).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct UpgradeFlags {
-    /// `--to`: apply pending versions up to and including this one.
-    pub to: Option<u64>,
-    pub single_transaction: bool,
-    pub allow_out_of_order: bool,
-    pub resume: bool,
-    /// On an empty database, run the migrations instead of building it from `schema/`.
-    pub replay: bool,
-}
 
 /// The schema file the run may build from (none with `--replay`), and the run's options —
 /// checked against the migration set before anything is written.
