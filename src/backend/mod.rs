@@ -65,12 +65,12 @@ impl Connection {
     /// Opens the target. `Ok(None)`: read-only access to a SQLite file that does not exist
     /// (nothing to read, and nothing is created).
     pub async fn open(
-        target: &crate::settings::DatabaseTarget,
+        target: &crate::settings::target::DatabaseTarget,
         access: Access,
         table: crate::history::TableName,
         timeouts: Timeouts,
     ) -> Result<Option<Connection>> {
-        use crate::settings::DatabaseTarget;
+        use crate::settings::target::DatabaseTarget;
         match target {
             DatabaseTarget::Sqlite { path } => {
                 Ok(sqlite::Sqlite::open(path, access, table, timeouts)

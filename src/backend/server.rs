@@ -13,7 +13,7 @@ use super::Connection;
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
 use crate::history::TableName;
-use crate::settings::{DatabaseTarget, MysqlTarget};
+use crate::settings::target::{DatabaseTarget, MysqlTarget};
 
 /// Where scratch databases are made: SQLite files, or databases on a MySQL server.
 #[derive(Debug, Clone)]

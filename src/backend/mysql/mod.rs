@@ -23,7 +23,7 @@ use crate::dialect::Dialect;
 use crate::error::{Error, Result};
 use crate::history::{self, Row, State, TableName};
 use crate::schema::{self, Column, ForeignKey, RawTable, Schema, Table};
-use crate::settings::{MysqlTarget, SslMode};
+use crate::settings::target::{MysqlTarget, SslMode};
 use std::collections::BTreeMap;
 
 /// After a statement has run this long, the watchdog starts asking the server about it.
@@ -286,7 +286,7 @@ pub async fn administer(
     statements: &[String],
     timeout: Duration,
 ) -> Result<()> {
-    let describe = crate::settings::DatabaseTarget::Mysql(target.clone()).redacted();
+    let describe = crate::settings::target::DatabaseTarget::Mysql(target.clone()).redacted();
     let work = async {
         let mut conn = connect_options(target).connect().await?;
         for sql in statements {
@@ -321,7 +321,7 @@ fn server_line(message: &str) -> Option<u32> {
 
 /// Whether `target`'s database exists on its server (connected without choosing one).
 pub async fn database_exists(target: &MysqlTarget, timeout: Duration) -> Result<bool> {
-    let describe = crate::settings::DatabaseTarget::Mysql(target.clone()).redacted();
+    let describe = crate::settings::target::DatabaseTarget::Mysql(target.clone()).redacted();
     let work = async {
         let mut conn = connect_options(target).connect().await?;
         let n: i64 = sqlx::query_scalar(
