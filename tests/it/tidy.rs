@@ -527,3 +527,39 @@ fn src_holds_at_most_ten_files() {
         top.len()
     );
 }
+
+#[test]
+fn architecture_names_only_paths_that_exist() {
+    // Every `path` ARCHITECTURE.md names in backticks under one of the repository's top-level
+    // folders must exist, so that the map cannot keep a file the code lost.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(root.join("ARCHITECTURE.md")).expect("ARCHITECTURE.md");
+    const ROOTS: [&str; 8] = [
+        "src/",
+        "tests/",
+        "benches/",
+        "contrib/",
+        "docs/",
+        "migrations/",
+        "schema/",
+        ".ci/",
+    ];
+    let mut named = 0;
+    let mut offences = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        for (i, quoted) in line.split('`').enumerate() {
+            if i % 2 == 0 || !ROOTS.iter().any(|r| quoted.starts_with(r)) {
+                continue;
+            }
+            if quoted.contains(char::is_whitespace) || quoted.contains('*') {
+                continue;
+            }
+            named += 1;
+            if !root.join(quoted).exists() {
+                offences.push(format!("ARCHITECTURE.md:{}: {quoted}", n + 1));
+            }
+        }
+    }
+    assert!(named > 20, "the scan finds the map's paths ({named})");
+    none("ARCHITECTURE.md names only paths that exist", offences);
+}
