@@ -563,3 +563,44 @@ fn architecture_names_only_paths_that_exist() {
     assert!(named > 20, "the scan finds the map's paths ({named})");
     none("ARCHITECTURE.md names only paths that exist", offences);
 }
+
+#[test]
+fn the_pure_parts_do_no_io() {
+    // The schema model and its tooling, the planner, the splitter and the lints are functions
+    // of their arguments: no files, no processes, no environment, no database, no runtime.
+    const IO: [&str; 7] = [
+        "std::fs",
+        "std::io",
+        "std::env",
+        "std::process",
+        "std::net",
+        "tokio",
+        "crate::backend",
+    ];
+    let pure = |file: &str| {
+        file.starts_with("schema/")
+            || [
+                named("plan.rs"),
+                named("problem.rs"),
+                named("dialect.rs"),
+                named("source/splitter.rs"),
+                named("source/lint.rs"),
+            ]
+            .contains(&file)
+    };
+    let mut offences = Vec::new();
+    for (file, text) in sources() {
+        if !pure(&file) {
+            continue;
+        }
+        for (n, line) in code_lines(&text) {
+            if IO.iter().any(|p| line.contains(p)) {
+                offences.push(format!("src/{file}:{n}: {}", line.trim()));
+            }
+        }
+    }
+    none(
+        "schema/, plan.rs, problem.rs, dialect.rs, source/splitter.rs and source/lint.rs do no I/O",
+        offences,
+    );
+}
