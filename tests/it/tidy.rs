@@ -604,3 +604,78 @@ fn the_pure_parts_do_no_io() {
         offences,
     );
 }
+
+/// Each function of `text` (outside `#[cfg(test)]` items) with its first line and its length
+/// in lines, from its `fn` line to its closing brace.
+fn functions(text: &str) -> Vec<(usize, String, usize)> {
+    let lines = code_lines(text);
+    let mut out = Vec::new();
+    for (k, (n, line)) in lines.iter().enumerate() {
+        let trimmed = line.trim_start();
+        let Some(at) = trimmed.find("fn ") else {
+            continue;
+        };
+        let before = &trimmed[..at];
+        let is_item = before.split_whitespace().all(|w| {
+            [
+                "pub",
+                "pub(crate)",
+                "pub(super)",
+                "async",
+                "const",
+                "unsafe",
+            ]
+            .contains(&w)
+        });
+        if !is_item || !trimmed.contains('(') {
+            continue;
+        }
+        let name: String = trimmed[at + 3..]
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+        let mut depth = 0i64;
+        let mut opened = false;
+        for (m, l) in &lines[k..] {
+            for c in l.chars() {
+                match c {
+                    '{' => {
+                        depth += 1;
+                        opened = true;
+                    }
+                    '}' => depth -= 1,
+                    _ => {}
+                }
+            }
+            if !opened && l.trim_end().ends_with(';') {
+                break; // a declaration without a body (a trait method)
+            }
+            if opened && depth == 0 {
+                out.push((*n, name.clone(), m - n + 1));
+                break;
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn the_runner_reads_like_a_checklist() {
+    // Each of run/'s functions fits on a screen: a long one is a checklist waiting to be cut
+    // into the steps it runs.
+    let mut offences = Vec::new();
+    let mut seen = 0;
+    for (file, text) in sources() {
+        if !file.starts_with("run/") {
+            continue;
+        }
+        for (line, name, length) in functions(&text) {
+            seen += 1;
+            if length >= 60 {
+                offences.push(format!("src/{file}:{line}: fn {name} is {length} lines"));
+            }
+        }
+    }
+    assert!(seen > 40, "the scan finds run/'s functions ({seen})");
+    none("every function in src/run/ is under 60 lines", offences);
+}
