@@ -679,3 +679,27 @@ fn the_runner_reads_like_a_checklist() {
     assert!(seen > 40, "the scan finds run/'s functions ({seen})");
     none("every function in src/run/ is under 60 lines", offences);
 }
+
+#[test]
+fn the_backend_knows_the_target_not_the_settings() {
+    // A backend connects to a parsed target; the settings' layers and origins are the app's.
+    let mut offences = Vec::new();
+    for (file, text) in sources() {
+        if !file.starts_with("backend/") {
+            continue;
+        }
+        for (n, line) in code_lines(&text) {
+            let mut rest = line;
+            while let Some(i) = rest.find("crate::settings::") {
+                rest = &rest[i + "crate::settings::".len()..];
+                if !rest.starts_with("target::") {
+                    offences.push(format!("src/{file}:{n}: {}", line.trim()));
+                }
+            }
+        }
+    }
+    none(
+        "src/backend/ imports from settings only settings::target",
+        offences,
+    );
+}
