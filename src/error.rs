@@ -821,115 +821,22 @@ fn list_problems(problems: &[Problem]) -> String {
 }
 
 impl Error {
-    /// The documented process exit code for this error.
+    /// The exit code (README.md, "Exit codes"): one per kind of failure; an interruption exits
+    /// as its signal asks (130, 143).
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Syntax(_)
-            | Error::InvalidUrl { .. }
-            | Error::InvalidTableName { .. }
-            | Error::LockTableNameTooLong { .. }
-            | Error::NotAFileSetting { .. }
-            | Error::BadSslMode { .. }
-            | Error::CertWithoutKey { .. }
-            | Error::ZeroConnectTimeout
-            | Error::ZeroConnectTimeoutInFile { .. }
-            | Error::UnreadableKey { .. }
-            | Error::OpenKey { .. }
-            | Error::UnreadablePasswordFile { .. }
-            | Error::EmptyPasswordFile { .. }
-            | Error::NotUtf8 { .. }
-            | Error::NoDatabaseSection { .. }
-            | Error::MissingDatabaseKey { .. }
-            | Error::BadPort { .. }
-            | Error::UnknownBackend { .. } => 2,
-            Error::CannotCreate { .. }
-            | Error::CannotWrite { .. }
-            | Error::ReadingMigrationsFailed
-            | Error::NoMigrations { .. }
-            | Error::NoNameInDescription { .. }
-            | Error::NewWithEmbedded { .. }
-            | Error::AutogenerateWithEmbedded { .. }
-            | Error::AutogenerateWithEmbeddedSchema
-            | Error::AutogenerateWithoutSchema { .. }
-            | Error::AutogenerateNeedsServer { .. }
-            | Error::VersionNotNumber { .. }
-            | Error::VerifyWithoutSchema { .. }
-            | Error::VerifyNeedsServer
-            | Error::NoSchemaFile { .. }
-            | Error::RenderFromMysqlOnly
-            | Error::RenderNeedsServer => 2,
-            Error::DatabaseFailed { .. }
-            | Error::UnreadableRow { .. }
-            | Error::ConnectionLost { .. }
-            | Error::LostWaitingForLock { .. }
-            | Error::GetLockFailed { .. }
-            | Error::LeaseTakenOver { .. }
-            | Error::BadCollation { .. }
-            | Error::ScratchDatabase { .. }
-            | Error::ScratchDirectory { .. }
-            | Error::ScratchDirectoriesTaken { .. }
-            | Error::CannotRemove { .. } => 3,
-            Error::ServerReadOnly { .. }
-            | Error::ServerRefusesWrites { .. }
-            | Error::AccountMayNotWrite { .. }
-            | Error::SiteConfigUnwritable { .. }
-            | Error::SiteConfigReadOnly { .. }
-            | Error::SiteConfigDirectoryReadOnly { .. }
-            | Error::SiteConfigWriteFailed { .. } => 3,
-            Error::NotAlembic
-            | Error::AlembicEmpty
-            | Error::AlembicBranched { .. }
-            | Error::UnknownAlembicRevision { .. }
-            | Error::SiteConfigConflict { .. }
-            | Error::SiteConfigAmbiguous { .. } => 5,
-            Error::Usage(_)
-            | Error::UnknownVersion { .. }
-            | Error::MissingDirectory { .. }
-            | Error::Unreadable { .. }
-            | Error::Input(_)
-            | Error::Schema(_) => 2,
-            Error::Connect { .. } | Error::ConnectTimedOut { .. } | Error::Database(_) => 3,
-            Error::MigrationFailed(_) | Error::InstallFailed { .. } => 4,
-            Error::Refused(_) | Error::RefusedBecause(_) | Error::Drift { .. } => 5,
-            Error::LockTimeout { .. } => 6,
-            Error::SelfCheck { .. } | Error::SelfCheckFailed { .. } => 1,
-            // run/ and plan
-            Error::NotInOneTransaction { .. }
-            | Error::NoReverse { .. }
-            | Error::NotAMigration { .. }
-            | Error::HasHistory { .. }
-            | Error::NotRecorded { .. }
-            | Error::NotFailed { .. }
-            | Error::AcceptEditOfFailed { .. }
-            | Error::NoEditToAccept { .. }
-            | Error::ScriptFromZero
-            | Error::ScriptGoesForward { .. }
-            | Error::ScriptNeedsTarget
-            | Error::ScriptNeedsFrom
-            | Error::ScriptGoesBack { .. }
-            | Error::ScriptAsJson
-            | Error::WorkingDirectory { .. }
-            | Error::NoSiteConfigFile
-            | Error::DropNeedsYes { .. }
-            | Error::ManPages { .. } => 2,
-            Error::TransactionTooLarge { .. }
-            | Error::StatementTooLarge { .. }
-            | Error::ProgressNotRecorded { .. }
-            | Error::LostDuringMigration { .. }
-            | Error::AsyncRuntime { .. } => 3,
-            Error::Unmanaged(_) | Error::AlreadyAdopted { .. } => 5,
-            Error::Interrupted { signal, .. } => {
-                if *signal == "SIGINT" {
-                    130
-                } else {
-                    143
-                }
-            }
+            Error::Interrupted { signal, .. } if *signal != "SIGINT" => 143,
+            _ => self.class().exit_code(),
         }
     }
 
     /// The machine-readable kind of the failure (`error.kind` in JSON output).
     pub fn kind(&self) -> &'static str {
+        self.class().name()
+    }
+
+    /// What kind of failure this is: each variant is classified here, once.
+    fn class(&self) -> Kind {
         match self {
             Error::Syntax(_)
             | Error::InvalidUrl { .. }
@@ -948,7 +855,7 @@ impl Error {
             | Error::NoDatabaseSection { .. }
             | Error::MissingDatabaseKey { .. }
             | Error::BadPort { .. }
-            | Error::UnknownBackend { .. } => "usage",
+            | Error::UnknownBackend { .. } => Kind::Usage,
             Error::CannotCreate { .. }
             | Error::CannotWrite { .. }
             | Error::ReadingMigrationsFailed
@@ -964,7 +871,7 @@ impl Error {
             | Error::VerifyNeedsServer
             | Error::NoSchemaFile { .. }
             | Error::RenderFromMysqlOnly
-            | Error::RenderNeedsServer => "usage",
+            | Error::RenderNeedsServer => Kind::Usage,
             Error::DatabaseFailed { .. }
             | Error::UnreadableRow { .. }
             | Error::ConnectionLost { .. }
@@ -975,35 +882,35 @@ impl Error {
             | Error::ScratchDatabase { .. }
             | Error::ScratchDirectory { .. }
             | Error::ScratchDirectoriesTaken { .. }
-            | Error::CannotRemove { .. } => "database",
+            | Error::CannotRemove { .. } => Kind::Database,
             Error::ServerReadOnly { .. }
             | Error::ServerRefusesWrites { .. }
             | Error::AccountMayNotWrite { .. }
             | Error::SiteConfigUnwritable { .. }
             | Error::SiteConfigReadOnly { .. }
             | Error::SiteConfigDirectoryReadOnly { .. }
-            | Error::SiteConfigWriteFailed { .. } => "not-writable",
+            | Error::SiteConfigWriteFailed { .. } => Kind::NotWritable,
             Error::NotAlembic
             | Error::AlembicEmpty
             | Error::AlembicBranched { .. }
             | Error::UnknownAlembicRevision { .. }
             | Error::SiteConfigConflict { .. }
-            | Error::SiteConfigAmbiguous { .. } => "refused",
+            | Error::SiteConfigAmbiguous { .. } => Kind::Refused,
             Error::Usage(_)
             | Error::UnknownVersion { .. }
             | Error::MissingDirectory { .. }
             | Error::Unreadable { .. }
-            | Error::Schema(_) => "usage",
-            Error::Input(_) => "input",
-            Error::Connect { .. } | Error::ConnectTimedOut { .. } => "connect",
-            Error::Database(_) => "database",
-            Error::MigrationFailed(_) => "migration-failed",
-            Error::Refused(_) | Error::RefusedBecause(_) => "refused",
-            Error::InstallFailed { .. } => "install-failed",
-            Error::Drift { .. } => "drift",
-            Error::LockTimeout { .. } => "lock-timeout",
-            Error::SelfCheck { .. } | Error::SelfCheckFailed { .. } => "self-check",
-            Error::Interrupted { .. } => "interrupted",
+            | Error::Schema(_) => Kind::Usage,
+            Error::Input(_) => Kind::Input,
+            Error::Connect { .. } | Error::ConnectTimedOut { .. } => Kind::Connect,
+            Error::Database(_) => Kind::Database,
+            Error::MigrationFailed(_) => Kind::MigrationFailed,
+            Error::Refused(_) | Error::RefusedBecause(_) => Kind::Refused,
+            Error::InstallFailed { .. } => Kind::InstallFailed,
+            Error::Drift { .. } => Kind::Drift,
+            Error::LockTimeout { .. } => Kind::LockTimeout,
+            Error::SelfCheck { .. } | Error::SelfCheckFailed { .. } => Kind::SelfCheck,
+            Error::Interrupted { .. } => Kind::Interrupted,
             // run/ and plan
             Error::NotInOneTransaction { .. }
             | Error::NoReverse { .. }
@@ -1022,13 +929,13 @@ impl Error {
             | Error::WorkingDirectory { .. }
             | Error::NoSiteConfigFile
             | Error::DropNeedsYes { .. }
-            | Error::ManPages { .. } => "usage",
+            | Error::ManPages { .. } => Kind::Usage,
             Error::TransactionTooLarge { .. }
             | Error::StatementTooLarge { .. }
             | Error::ProgressNotRecorded { .. }
             | Error::LostDuringMigration { .. }
-            | Error::AsyncRuntime { .. } => "database",
-            Error::Unmanaged(_) | Error::AlreadyAdopted { .. } => "refused",
+            | Error::AsyncRuntime { .. } => Kind::Database,
+            Error::Unmanaged(_) | Error::AlreadyAdopted { .. } => Kind::Refused,
         }
     }
 
@@ -1039,6 +946,55 @@ impl Error {
             line,
             message: message.into(),
         }])
+    }
+}
+
+/// The kinds of failure, each with its name in JSON and its exit code (README.md, "Exit
+/// codes"; an interruption by SIGTERM exits 143 instead, see [`Error::exit_code`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Connect,
+    Database,
+    Drift,
+    Input,
+    InstallFailed,
+    Interrupted,
+    LockTimeout,
+    MigrationFailed,
+    NotWritable,
+    Refused,
+    SelfCheck,
+    Usage,
+}
+
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Connect => "connect",
+            Kind::Database => "database",
+            Kind::Drift => "drift",
+            Kind::Input => "input",
+            Kind::InstallFailed => "install-failed",
+            Kind::Interrupted => "interrupted",
+            Kind::LockTimeout => "lock-timeout",
+            Kind::MigrationFailed => "migration-failed",
+            Kind::NotWritable => "not-writable",
+            Kind::Refused => "refused",
+            Kind::SelfCheck => "self-check",
+            Kind::Usage => "usage",
+        }
+    }
+
+    fn exit_code(self) -> i32 {
+        match self {
+            Kind::Connect | Kind::Database | Kind::NotWritable => 3,
+            Kind::Drift | Kind::Refused => 5,
+            Kind::Input | Kind::Usage => 2,
+            Kind::InstallFailed | Kind::MigrationFailed => 4,
+            Kind::Interrupted => 130,
+            Kind::LockTimeout => 6,
+            Kind::SelfCheck => 1,
+        }
     }
 }
 
