@@ -19,7 +19,8 @@
 //!   its indexes, triggers and the views that name it) under `-- aurweb-migrate:
 //!   foreign-keys off`.
 //! - Review markers (`-- aurweb-migrate: review <kind> <object>: <reason>`): destructive
-//!   changes, narrowing types, rename candidates, `NOT NULL` without a default, and what the
+//!   changes, narrowing types, rename candidates, `NOT NULL` (a new column's value for the
+//!   existing rows, a column's without a default), and what the
 //!   generator does not write (the caller adds those for views, triggers, checks and rows).
 //!   `upgrade`, `check` and `verify` refuse a file that still carries one.
 
@@ -351,12 +352,19 @@ impl<'a> TableDiff<'a> {
                 c.1.name,
                 self.to.column_text(c.1)
             ));
-            if !c.1.nullable && c.1.default.is_none() && !c.1.auto_increment {
+            // Every existing row gets the same value, default or not: only a person knows
+            // whether some rows need another (aurweb's EmailVerified needed 1 for them all).
+            if !c.1.nullable && !c.1.auto_increment {
+                let without = if c.1.default.is_none() {
+                    " without a default"
+                } else {
+                    ""
+                };
                 draft.markers.push(Marker::new(
                     "not-null",
                     format!("{t}.{}", c.1.name),
                     format!(
-                        "added NOT NULL without a default: existing rows get {}",
+                        "added NOT NULL{without}: existing rows get {}; if they need another value, write an UPDATE after this statement",
                         fill_value(c.1)
                     ),
                 ));

@@ -357,6 +357,7 @@ INSERT INTO AccountTypes")],
         reversible: true,
         edits: &[("\tBackupEmail VARCHAR(254) NULL DEFAULT NULL,\n", "\tBackupEmail VARCHAR(254) NULL DEFAULT NULL,\n\tFooNote VARCHAR(100) NOT NULL DEFAULT 'x',\n")],
         changes: &["Users: add column FooNote VARCHAR(100) NOT NULL DEFAULT 'x'"],
+        markers: &["not-null Users.FooNote"],
         mysql_has: &["ADD COLUMN `FooNote` VARCHAR(100) COLLATE utf8mb4_general_ci NOT NULL DEFAULT 'x' AFTER `BackupEmail`"],
         sqlite_has: &["aurweb_migrate_new_Users", "-- aurweb-migrate: foreign-keys off"],
         holds: &["SELECT COUNT(*) FROM Users WHERE ID = 1 AND FooNote = 'x' AND Username = 'alice'"],
@@ -374,6 +375,18 @@ INSERT INTO AccountTypes")],
         changes: &["Terms: add column Weight INT UNSIGNED NOT NULL"],
         markers: &["not-null Terms.Weight"],
         holds: &["SELECT COUNT(*) FROM Terms WHERE Weight = 0"],
+        ..NONE
+    };
+    // Shaped like aurweb's EmailVerified: a default is no answer for the rows already there;
+    // the marker says what they get, and the review grandfathers them.
+    add_not_null_column_with_a_default: Case {
+        edits: &[("\tHideEmail TINYINT UNSIGNED NOT NULL DEFAULT 0,\n", "\tHideEmail TINYINT UNSIGNED NOT NULL DEFAULT 0,\n\tKeyVerified TINYINT(1) NOT NULL DEFAULT 0,\n")],
+        changes: &["Users: add column KeyVerified"],
+        markers: &["not-null Users.KeyVerified"],
+        mysql_has: &["review not-null Users.KeyVerified: added NOT NULL: existing rows get 0; if they need another value, write an UPDATE after this statement"],
+        sqlite_has: &["review not-null Users.KeyVerified: added NOT NULL: existing rows get 0; if they need another value, write an UPDATE after this statement"],
+        review: &["UPDATE Users SET KeyVerified = 1;"],
+        holds: &["SELECT COUNT(*) FROM Users WHERE ID = 2 AND KeyVerified = 1"],
         ..NONE
     };
     drop_column: Case {

@@ -289,8 +289,9 @@ fn mysql_columns_added() {
             change: Users: add column Suspended TINYINT(1) NOT NULL DEFAULT 0
             change: Users: add column Score INT NOT NULL
             change: Users: add column RegistrationTS TIMESTAMP NOT NULL
-            -- aurweb-migrate: review not-null Users.Score: added NOT NULL without a default: existing rows get 0
-            -- aurweb-migrate: review not-null Users.RegistrationTS: added NOT NULL without a default: existing rows get '1970-01-01 00:00:01'
+            -- aurweb-migrate: review not-null Users.Suspended: added NOT NULL: existing rows get 0; if they need another value, write an UPDATE after this statement
+            -- aurweb-migrate: review not-null Users.Score: added NOT NULL without a default: existing rows get 0; if they need another value, write an UPDATE after this statement
+            -- aurweb-migrate: review not-null Users.RegistrationTS: added NOT NULL without a default: existing rows get '1970-01-01 00:00:01'; if they need another value, write an UPDATE after this statement
             ALTER TABLE `Users`
               ADD COLUMN `Email` VARCHAR(254) NULL AFTER `ID`,
               ADD COLUMN `Suspended` TINYINT(1) NOT NULL DEFAULT 0 AFTER `Username`,
@@ -970,6 +971,7 @@ fn sqlite_native_changes() {
             change: Users: drop index UsersSalt
             change: Users: add index UsersHome (Homepage)
             change: Users: add index UsersName (Username)
+            -- aurweb-migrate: review not-null Users.Email: added NOT NULL: existing rows get ''; if they need another value, write an UPDATE after this statement
             -- aurweb-migrate: review drop-column Users.Salt: its values are lost
             DROP INDEX "UsersSalt";
 
@@ -1026,7 +1028,8 @@ fn sqlite_rebuild_keeps_rows_and_views() {
             change: Users: drop column Karma
             change: Users: column Username: VARCHAR(32) NULL -> VARCHAR(32) NOT NULL
             foreign-keys off
-            -- aurweb-migrate: review not-null Users.Score: added NOT NULL without a default: existing rows get 0
+            -- aurweb-migrate: review not-null Users.Email: added NOT NULL: existing rows get ''; if they need another value, write an UPDATE after this statement
+            -- aurweb-migrate: review not-null Users.Score: added NOT NULL without a default: existing rows get 0; if they need another value, write an UPDATE after this statement
             -- aurweb-migrate: review drop-column Users.Karma: its values are lost
             -- aurweb-migrate: review not-null Users.Username: NOT NULL without a default: existing NULLs become ''
             DROP VIEW "ActiveUsers";
