@@ -63,6 +63,9 @@ struct Case {
     holds: &'static [&'static str],
     /// Also write and prove the reverse: `downgrade` gives the schema before back.
     reversible: bool,
+    /// SQL that gives the seeded rows a duplicate the new key refuses, and SQL that takes it
+    /// away: the probe written under a key's marker finds none before, one with it.
+    duplicate: Option<(&'static str, &'static str)>,
 }
 
 const NONE: Case = Case {
@@ -79,6 +82,7 @@ const NONE: Case = Case {
     renamed: &[],
     holds: &[],
     reversible: false,
+    duplicate: None,
 };
 
 const BANS: &str = "CREATE TABLE Bans (
@@ -230,6 +234,29 @@ fn run_case(case: &Case) {
                 refused.stderr_has(&format!("{mysql_file}:{line}:"));
             }
         }
+    }
+    // The duplicate probes under the markers run as they are written, on each dialect.
+    let mut probed = 0;
+    for (db, f) in [(&server, &mysql_file), (&sqlite, &sqlite_file)] {
+        for probe in text(&env, f)
+            .lines()
+            .filter_map(|l| l.strip_prefix("-- SELECT "))
+        {
+            let probe = format!(
+                "SELECT COUNT(*) FROM (SELECT {}) AS p",
+                probe.trim_end_matches(';')
+            );
+            assert_eq!(db.scalar(&probe), 0, "{}: no duplicates yet", case.name);
+            if let Some((make, undo)) = case.duplicate {
+                db.exec(make);
+                assert!(db.scalar(&probe) > 0, "{}: {probe} finds {make}", case.name);
+                db.exec(undo);
+            }
+            probed += 1;
+        }
+    }
+    if case.duplicate.is_some() {
+        assert_eq!(probed, 2, "{}: one probe per dialect", case.name);
     }
     // A reverse file's markers (a reverse of an add drops) are cleared too.
     if case.reversible || !marked.is_empty() {
@@ -477,13 +504,41 @@ INSERT INTO AccountTypes")],
             ("\tProvides VARCHAR(64) NOT NULL,\n\tPRIMARY KEY (ID)\n", "\tProvides VARCHAR(64) NOT NULL,\n\tPRIMARY KEY (ID),\n\tUNIQUE (Repo, Name)\n"),
         ],
         changes: &["PackageBlacklist: drop unique (Name)", "OfficialProviders: add unique (Repo, Name)"],
-        mysql_has: &["DROP INDEX `Name`", "ADD UNIQUE KEY"],
+        markers: &["unique-key OfficialProviders (Repo, Name)"],
+        mysql_has: &["DROP INDEX `Name`", "ADD UNIQUE KEY", "\n-- SELECT `Repo`, `Name`, COUNT(*) FROM `OfficialProviders` GROUP BY `Repo`, `Name` HAVING COUNT(*) > 1 LIMIT 5;\n"],
+        sqlite_has: &["\n-- SELECT \"Repo\", \"Name\", COUNT(*) FROM \"OfficialProviders\" GROUP BY \"Repo\", \"Name\" HAVING COUNT(*) > 1 LIMIT 5;\n"],
+        duplicate: Some(("INSERT INTO OfficialProviders (ID, Name, Repo, Provides) VALUES (2, 'a', 'core', 'b')", "DELETE FROM OfficialProviders WHERE ID = 2")),
         ..NONE
     };
     primary_key_changed: Case {
         edits: &[("\tBanTS TIMESTAMP NOT NULL,\n\tPRIMARY KEY (IPAddress)\n", "\tBanTS TIMESTAMP NOT NULL,\n\tPRIMARY KEY (IPAddress, BanTS)\n")],
         changes: &["Bans: primary key (IPAddress) -> (IPAddress, BanTS)"],
         mysql_has: &["DROP PRIMARY KEY", "ADD PRIMARY KEY (`IPAddress`, `BanTS`)"],
+        ..NONE
+    };
+    // Shaped like aurweb's primary key on Sessions, which production's duplicates refused.
+    primary_key_added: Case {
+        edits: &[("\tRevision INTEGER UNSIGNED NOT NULL DEFAULT 0,\n\tFOREIGN KEY (UsersID)", "\tRevision INTEGER UNSIGNED NOT NULL DEFAULT 0,\n\tPRIMARY KEY (UsersID, TermsID),\n\tFOREIGN KEY (UsersID)")],
+        changes: &["AcceptedTerms: primary key () -> (UsersID, TermsID)"],
+        markers: &["primary-key AcceptedTerms (UsersID, TermsID)"],
+        mysql_has: &["ADD PRIMARY KEY (`UsersID`, `TermsID`)", "\n-- SELECT `UsersID`, `TermsID`, COUNT(*) FROM `AcceptedTerms` GROUP BY `UsersID`, `TermsID` HAVING COUNT(*) > 1 LIMIT 5;\n"],
+        duplicate: Some(("INSERT INTO AcceptedTerms (UsersID, TermsID, Revision) VALUES (1, 1, 9)", "DELETE FROM AcceptedTerms WHERE Revision = 9")),
+        ..NONE
+    };
+    // Shaped like aurweb's NormalizedEmail: existing rows get NULL, which the key lets
+    // through, and the review fills them in.
+    nullable_column_added_into_a_unique_key: Case {
+        edits: &[
+            ("\tNormalizedEmail VARCHAR(320) NULL DEFAULT NULL,\n", "\tNormalizedEmail VARCHAR(320) NULL DEFAULT NULL,\n\tNormalizedNick VARCHAR(32) NULL DEFAULT NULL,\n"),
+            ("CREATE UNIQUE INDEX UsersNormalizedEmail ON Users (NormalizedEmail);\n", "CREATE UNIQUE INDEX UsersNormalizedEmail ON Users (NormalizedEmail);\nCREATE UNIQUE INDEX UsersNormalizedNick ON Users (NormalizedNick);\n"),
+        ],
+        changes: &["Users: add column NormalizedNick"],
+        markers: &["null-in-unique Users.NormalizedNick"],
+        mysql_has: &["existing rows get NULL, and NULLs do not collide in a unique key"],
+        sqlite_has: &["existing rows get NULL, and NULLs do not collide in a unique key"],
+        sqlite_lacks: &["-- SELECT "],
+        review: &["UPDATE Users SET NormalizedNick = LOWER(IRCNick);"],
+        holds: &["SELECT COUNT(*) FROM Users WHERE ID = 1 AND NormalizedNick = 'al'"],
         ..NONE
     };
     foreign_key_added_with_its_column: Case {
