@@ -797,6 +797,98 @@ fn sqlite_only_projects_need_no_server() {
         .stdout_has("no changes");
 }
 
+/// A draft that still carries review markers stops the next `new --autogenerate`: exit 2,
+/// `file:line` of its first marker, nothing written (no migration, no schema-version line
+/// moved); once reviewed, the next one is written. On a SQLite-only project (no server) and
+/// on aurweb's repository (both dialects' files; the MySQL one is named first).
+#[test]
+fn an_unreviewed_draft_stops_the_next_one() {
+    // SQLite only.
+    let env = Env::new();
+    env.migration(
+        "0001_init.sql",
+        "CREATE TABLE t (id INTEGER NOT NULL PRIMARY KEY, name VARCHAR(10) NULL);\n",
+    );
+    env.write(
+        "schema/sqlite.sql",
+        "-- schema-version: 1\nCREATE TABLE t (id INTEGER NOT NULL PRIMARY KEY);\n",
+    );
+    env.run(&["new", "--autogenerate", "drop name"]).ok();
+    let draft = "migrations/0002_drop_name.sql";
+    let line = text(&env, draft)
+        .lines()
+        .position(|l| l.starts_with("-- aurweb-migrate: review drop-column t.name"))
+        .expect("a marker")
+        + 1;
+    let edited =
+        "-- schema-version: 2\nCREATE TABLE t (id INTEGER NOT NULL PRIMARY KEY, n INTEGER NULL);\n";
+    env.write("schema/sqlite.sql", edited);
+    let before = env.ls("migrations");
+    env.run(&["new", "--autogenerate", "add n"])
+        .code(2)
+        .stderr_has(&format!(
+            "{draft}:{line}: an earlier draft is not reviewed yet: drop-column t.name"
+        ))
+        .stderr_has("nothing was written");
+    let doc = env
+        .run(&["--format", "json", "new", "--autogenerate", "add n"])
+        .code(2)
+        .json();
+    assert_eq!(doc["error"]["kind"], "input", "{doc:#}");
+    assert_eq!(doc["error"]["file"], draft, "{doc:#}");
+    assert_eq!(doc["error"]["line"], line, "{doc:#}");
+    assert_eq!(env.ls("migrations"), before);
+    assert_eq!(text(&env, "schema/sqlite.sql"), edited);
+    clear_markers(&env, draft);
+    env.run(&["new", "--autogenerate", "add n"]).ok();
+    assert!(env.exists("migrations/0003_add_n.sql"));
+
+    // aurweb's repository, both dialects.
+    let env = Env::new();
+    let Some(server) = Db::mysql(&env, module_path!()) else {
+        return;
+    };
+    copy_repository(&env);
+    let version = aurweb_head() + 1;
+    env.write(
+        "schema/mysql.sql",
+        text(&env, "schema/mysql.sql").replacen(BANS, "", 1),
+    );
+    env.run(&["-d", server.url(), "new", "--autogenerate", "drop bans"])
+        .ok();
+    let draft = format!("migrations/{version:04}_drop_bans.mysql.sql");
+    let line = text(&env, &draft)
+        .lines()
+        .position(|l| l.starts_with("-- aurweb-migrate: review drop-table Bans"))
+        .expect("a marker")
+        + 1;
+    let edited =
+        text(&env, "schema/mysql.sql").replace("\tIRCNick VARCHAR(32)", "\tIRCNick VARCHAR(64)");
+    env.write("schema/mysql.sql", &edited);
+    let before = env.ls("migrations");
+    let sqlite_before = text(&env, "schema/sqlite.sql");
+    env.run(&["-d", server.url(), "new", "--autogenerate", "wider nick"])
+        .code(2)
+        .stderr_has(&format!(
+            "{draft}:{line}: an earlier draft is not reviewed yet: drop-table Bans"
+        ));
+    assert_eq!(env.ls("migrations"), before);
+    assert_eq!(text(&env, "schema/mysql.sql"), edited);
+    assert_eq!(text(&env, "schema/sqlite.sql"), sqlite_before);
+    // The MySQL file reviewed, the SQLite one still stops it.
+    clear_markers(&env, &draft);
+    let sqlite_draft = format!("migrations/{version:04}_drop_bans.sqlite.sql");
+    env.run(&["-d", server.url(), "new", "--autogenerate", "wider nick"])
+        .code(2)
+        .stderr_has(&format!("{sqlite_draft}:"))
+        .stderr_has("drop-table Bans");
+    clear_markers(&env, &sqlite_draft);
+    env.run(&["-d", server.url(), "new", "--autogenerate", "wider nick"])
+        .ok()
+        .stdout_has("Users: column IRCNick");
+    assert_eq!(migration_files(&env, version + 1).len(), 2);
+}
+
 /// Spellings the model treats as the same give "no changes": `BIGINT(20)` for `BIGINT`,
 /// `DEFAULT '0'` for `DEFAULT 0` on an integer, a named foreign key where the history made
 /// an unnamed one, and a foreign key dropped and re-added in history (its server-made name
