@@ -533,7 +533,7 @@ impl TableDiff<'_> {
         let t = &self.to.name;
         let object = format!("{t} ({})", key.join(", "));
         let covers = |k: &[String]| !k.is_empty() && k.iter().all(|c| key.contains(c));
-        let from_unique_not_null = self.from.unique_keys.iter().filter(|u| {
+        let mut from_unique_not_null = self.from.unique_keys.iter().filter(|u| {
             u.iter().all(|c| {
                 self.from
                     .columns
@@ -541,7 +541,7 @@ impl TableDiff<'_> {
                     .any(|x| &x.name == c && !x.nullable)
             })
         });
-        if covers(&self.from.primary_key) || from_unique_not_null.into_iter().any(|u| covers(u)) {
+        if covers(&self.from.primary_key) || from_unique_not_null.any(|u| covers(u)) {
             return;
         }
         let added: Vec<&Column> = self
