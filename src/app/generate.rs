@@ -62,6 +62,12 @@ pub(super) async fn autogenerate(
             })
         }
     };
+    // An earlier draft still under review: name it and stop, rather than write another.
+    for dialect in [Dialect::Mysql, Dialect::Sqlite] {
+        if dialect == Dialect::Sqlite || mysql_file.is_some() {
+            refuse_unreviewed_draft(&s.load_for(dialect)?)?;
+        }
+    }
     let (version, slug) = scaffold::next_name(&dir, description)?;
     let version_number: u64 = version.parse().map_err(|_| Error::VersionNotNumber {
         version: version.clone(),
@@ -177,6 +183,33 @@ pub(super) async fn autogenerate(
     }
     s.emit(&report::Generated(&generated));
     Ok(0)
+}
+
+/// Refuses (exit 2) while a migration file still carries a review marker: an earlier draft
+/// that nobody has reviewed yet, named by the file and line of its first marker. Another
+/// draft on top of it would only repeat what it leaves open.
+fn refuse_unreviewed_draft(set: &MigrationSet) -> Result<()> {
+    let first = set
+        .migrations
+        .iter()
+        .flat_map(|m| std::iter::once(&m.up).chain(&m.down))
+        .find_map(|script| {
+            script
+                .directives
+                .review
+                .first()
+                .map(|(line, what)| (script, *line, what))
+        });
+    match first {
+        None => Ok(()),
+        Some((script, line, what)) => Err(Error::Input(vec![crate::error::InputError {
+            path: script.path.clone(),
+            line: Some(line),
+            message: format!(
+                "an earlier draft is not reviewed yet: {what}; review it (check its statements, then delete its marker lines) before generating another migration; nothing was written"
+            ),
+        }])),
+    }
 }
 
 /// The names and provenance of the migration being generated.
@@ -397,6 +430,36 @@ fn with_version(text: &str, version: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unreviewed_draft_is_named_by_its_first_marker() {
+        let script = |name: &str, text: &str| prepared(Path::new(name), text, Dialect::Sqlite);
+        let migration = |version: u64, up: &str| Migration {
+            version,
+            slug: String::new(),
+            up: script(&format!("migrations/{version:04}_x.sql"), up).unwrap(),
+            down: None,
+        };
+        let mut set = MigrationSet {
+            dir: PathBuf::from("migrations"),
+            dialect: Dialect::Sqlite,
+            migrations: vec![migration(1, "CREATE TABLE t (a INT);\n")],
+        };
+        assert!(refuse_unreviewed_draft(&set).is_ok());
+        set.migrations.push(migration(
+            2,
+            "-- draft\n-- aurweb-migrate: review drop-column t.a: its values are lost\n-- aurweb-migrate: review drop-table u: its rows are lost\nALTER TABLE t DROP COLUMN a;\n",
+        ));
+        let e = refuse_unreviewed_draft(&set).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        let text = e.to_string();
+        assert!(
+            text.contains("migrations/0002_x.sql:2:")
+                && text.contains("an earlier draft is not reviewed yet: drop-column t.a")
+                && !text.contains("drop-table"),
+            "{text}"
+        );
+    }
 
     #[test]
     fn the_version_line_moves() {

@@ -19,8 +19,10 @@
 //!   its indexes, triggers and the views that name it) under `-- aurweb-migrate:
 //!   foreign-keys off`.
 //! - Review markers (`-- aurweb-migrate: review <kind> <object>: <reason>`): destructive
-//!   changes, narrowing types, rename candidates, `NOT NULL` without a default, and what the
-//!   generator does not write (the caller adds those for views, triggers, checks and rows).
+//!   changes, narrowing types, rename candidates, `NOT NULL` (a new column's value for the
+//!   existing rows, a column's without a default), new keys over existing rows (with the
+//!   duplicate probe), and what the generator does not write (the caller adds those for
+//!   views, triggers, checks and rows).
 //!   `upgrade`, `check` and `verify` refuse a file that still carries one.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -94,11 +96,15 @@ impl Renames {
 /// A line a person must delete before the migration runs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Marker {
-    /// `drop-table`, `drop-column`, `narrowing`, `rename-candidate`, `not-null`, `unsupported`.
+    /// `drop-table`, `drop-column`, `narrowing`, `rename-candidate`, `not-null`, `unique-key`,
+    /// `primary-key`, `null-in-unique`, `unsupported`.
     pub kind: String,
-    /// `Users`, `Users.Email`.
+    /// `Users`, `Users.Email`, `Users (Email)`.
     pub object: String,
     pub reason: String,
+    /// A read-only query to run on the database before the migration, written under the
+    /// marker as an SQL comment (`unique-key`, `primary-key`: the duplicates the key refuses).
+    pub probe: Option<String>,
 }
 
 impl Marker {
@@ -107,6 +113,22 @@ impl Marker {
             kind: kind.to_string(),
             object: object.into(),
             reason: reason.into(),
+            probe: None,
+        }
+    }
+
+    fn with_probe(self, probe: String) -> Marker {
+        Marker {
+            probe: Some(probe),
+            ..self
+        }
+    }
+
+    /// The lines the file holds: the header line, then the probe as a comment.
+    pub fn lines(&self) -> String {
+        match &self.probe {
+            Some(p) => format!("{}\n-- {p}", self.line()),
+            None => self.line(),
         }
     }
 
@@ -174,7 +196,7 @@ impl Draft {
             out.push_str("-- aurweb-migrate: foreign-keys off\n");
         }
         for m in &self.markers {
-            out.push_str(&m.line());
+            out.push_str(&m.lines());
             out.push('\n');
         }
         if self.statements.is_empty() && self.markers.is_empty() {
@@ -351,12 +373,19 @@ impl<'a> TableDiff<'a> {
                 c.1.name,
                 self.to.column_text(c.1)
             ));
-            if !c.1.nullable && c.1.default.is_none() && !c.1.auto_increment {
+            // Every existing row gets the same value, default or not: only a person knows
+            // whether some rows need another (aurweb's EmailVerified needed 1 for them all).
+            if !c.1.nullable && !c.1.auto_increment {
+                let without = if c.1.default.is_none() {
+                    " without a default"
+                } else {
+                    ""
+                };
                 draft.markers.push(Marker::new(
                     "not-null",
                     format!("{t}.{}", c.1.name),
                     format!(
-                        "added NOT NULL without a default: existing rows get {}",
+                        "added NOT NULL{without}: existing rows get {}; if they need another value, write an UPDATE after this statement",
                         fill_value(c.1)
                     ),
                 ));
@@ -445,6 +474,12 @@ impl<'a> TableDiff<'a> {
                 .changes
                 .push(format!("{t}: add unique ({})", u.join(", ")));
         }
+        if self.pk_changed && !self.to.primary_key.is_empty() {
+            self.key_markers(&self.to.primary_key, true, draft);
+        }
+        for u in &self.unique_added {
+            self.key_markers(u, false, draft);
+        }
         for i in &self.index_dropped {
             draft.changes.push(format!("{t}: drop index {}", i.name));
         }
@@ -482,6 +517,105 @@ impl<'a> TableDiff<'a> {
                 opts(self.to)
             ));
         }
+    }
+}
+
+impl TableDiff<'_> {
+    /// The markers a new primary (`primary`) or unique key over the table's existing rows
+    /// calls for. The rows cannot collide where a key of the old table (the primary key, or a
+    /// unique key over NOT NULL columns) already covers some of the new key's columns, and
+    /// in a unique key with a new nullable column (every existing row gets NULL, and NULLs
+    /// do not collide): that one is `null-in-unique`. Otherwise `unique-key`/`primary-key`,
+    /// with the query that finds the duplicates on the database before the migration: over
+    /// the key's columns that exist already (a new NOT NULL column is one value in every
+    /// existing row), skipping a unique key's NULLs.
+    fn key_markers(&self, key: &[String], primary: bool, draft: &mut Draft) {
+        let t = &self.to.name;
+        let object = format!("{t} ({})", key.join(", "));
+        let covers = |k: &[String]| !k.is_empty() && k.iter().all(|c| key.contains(c));
+        let mut from_unique_not_null = self.from.unique_keys.iter().filter(|u| {
+            u.iter().all(|c| {
+                self.from
+                    .columns
+                    .iter()
+                    .any(|x| &x.name == c && !x.nullable)
+            })
+        });
+        if covers(&self.from.primary_key) || from_unique_not_null.any(|u| covers(u)) {
+            return;
+        }
+        let added: Vec<&Column> = self
+            .added
+            .iter()
+            .map(|(_, c)| *c)
+            .filter(|c| key.contains(&c.name))
+            .collect();
+        if !primary {
+            if let Some(c) = added.iter().find(|c| c.nullable) {
+                draft.markers.push(Marker::new(
+                    "null-in-unique",
+                    format!("{t}.{}", c.name),
+                    format!(
+                        "added nullable into the new unique key ({}): existing rows get NULL, and NULLs do not collide in a unique key; if they need values, write an UPDATE after this statement",
+                        key.join(", ")
+                    ),
+                ));
+                return;
+            }
+        }
+        let q = |n: &str| draft.dialect.quote_ident(n);
+        let existing: Vec<&String> = key
+            .iter()
+            .filter(|k| !added.iter().any(|c| &&c.name == k))
+            .collect();
+        let probe = if existing.is_empty() {
+            // Every row has the same key: two rows are a duplicate.
+            format!(
+                "SELECT n FROM (SELECT COUNT(*) AS n FROM {}) AS c WHERE n > 1;",
+                q(t)
+            )
+        } else {
+            let cols = existing.iter().map(|c| q(c)).collect::<Vec<_>>().join(", ");
+            let nullable: Vec<String> = existing
+                .iter()
+                .filter(|c| {
+                    !primary && self.to.columns.iter().any(|x| x.name == ***c && x.nullable)
+                })
+                .map(|c| format!("{} IS NOT NULL", q(c)))
+                .collect();
+            let filter = if nullable.is_empty() {
+                String::new()
+            } else {
+                format!(" WHERE {}", nullable.join(" AND "))
+            };
+            format!(
+                "SELECT {cols}, COUNT(*) FROM {}{filter} GROUP BY {cols} HAVING COUNT(*) > 1 LIMIT 5;",
+                q(t)
+            )
+        };
+        let what = if primary { "primary" } else { "unique" };
+        let same = if added.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " (every existing row gets the same value in {})",
+                added
+                    .iter()
+                    .map(|c| c.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
+        draft.markers.push(
+            Marker::new(
+                &format!("{what}-key"),
+                object,
+                format!(
+                    "a new {what} key over the existing rows{same}: the statement fails on duplicates; run the query below first, and if it returns rows, make them unique before this statement"
+                ),
+            )
+            .with_probe(probe),
+        );
     }
 }
 

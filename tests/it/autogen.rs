@@ -63,6 +63,9 @@ struct Case {
     holds: &'static [&'static str],
     /// Also write and prove the reverse: `downgrade` gives the schema before back.
     reversible: bool,
+    /// SQL that gives the seeded rows a duplicate the new key refuses, and SQL that takes it
+    /// away: the probe written under a key's marker finds none before, one with it.
+    duplicate: Option<(&'static str, &'static str)>,
 }
 
 const NONE: Case = Case {
@@ -79,6 +82,7 @@ const NONE: Case = Case {
     renamed: &[],
     holds: &[],
     reversible: false,
+    duplicate: None,
 };
 
 const BANS: &str = "CREATE TABLE Bans (
@@ -231,6 +235,29 @@ fn run_case(case: &Case) {
             }
         }
     }
+    // The duplicate probes under the markers run as they are written, on each dialect.
+    let mut probed = 0;
+    for (db, f) in [(&server, &mysql_file), (&sqlite, &sqlite_file)] {
+        for probe in text(&env, f)
+            .lines()
+            .filter_map(|l| l.strip_prefix("-- SELECT "))
+        {
+            let probe = format!(
+                "SELECT COUNT(*) FROM (SELECT {}) AS p",
+                probe.trim_end_matches(';')
+            );
+            assert_eq!(db.scalar(&probe), 0, "{}: no duplicates yet", case.name);
+            if let Some((make, undo)) = case.duplicate {
+                db.exec(make);
+                assert!(db.scalar(&probe) > 0, "{}: {probe} finds {make}", case.name);
+                db.exec(undo);
+            }
+            probed += 1;
+        }
+    }
+    if case.duplicate.is_some() {
+        assert_eq!(probed, 2, "{}: one probe per dialect", case.name);
+    }
     // A reverse file's markers (a reverse of an add drops) are cleared too.
     if case.reversible || !marked.is_empty() {
         for f in &all_files {
@@ -357,6 +384,7 @@ INSERT INTO AccountTypes")],
         reversible: true,
         edits: &[("\tBackupEmail VARCHAR(254) NULL DEFAULT NULL,\n", "\tBackupEmail VARCHAR(254) NULL DEFAULT NULL,\n\tFooNote VARCHAR(100) NOT NULL DEFAULT 'x',\n")],
         changes: &["Users: add column FooNote VARCHAR(100) NOT NULL DEFAULT 'x'"],
+        markers: &["not-null Users.FooNote"],
         mysql_has: &["ADD COLUMN `FooNote` VARCHAR(100) COLLATE utf8mb4_general_ci NOT NULL DEFAULT 'x' AFTER `BackupEmail`"],
         sqlite_has: &["aurweb_migrate_new_Users", "-- aurweb-migrate: foreign-keys off"],
         holds: &["SELECT COUNT(*) FROM Users WHERE ID = 1 AND FooNote = 'x' AND Username = 'alice'"],
@@ -374,6 +402,18 @@ INSERT INTO AccountTypes")],
         changes: &["Terms: add column Weight INT UNSIGNED NOT NULL"],
         markers: &["not-null Terms.Weight"],
         holds: &["SELECT COUNT(*) FROM Terms WHERE Weight = 0"],
+        ..NONE
+    };
+    // Shaped like aurweb's EmailVerified: a default is no answer for the rows already there;
+    // the marker says what they get, and the review grandfathers them.
+    add_not_null_column_with_a_default: Case {
+        edits: &[("\tHideEmail TINYINT UNSIGNED NOT NULL DEFAULT 0,\n", "\tHideEmail TINYINT UNSIGNED NOT NULL DEFAULT 0,\n\tKeyVerified TINYINT(1) NOT NULL DEFAULT 0,\n")],
+        changes: &["Users: add column KeyVerified"],
+        markers: &["not-null Users.KeyVerified"],
+        mysql_has: &["review not-null Users.KeyVerified: added NOT NULL: existing rows get 0; if they need another value, write an UPDATE after this statement"],
+        sqlite_has: &["review not-null Users.KeyVerified: added NOT NULL: existing rows get 0; if they need another value, write an UPDATE after this statement"],
+        review: &["UPDATE Users SET KeyVerified = 1;"],
+        holds: &["SELECT COUNT(*) FROM Users WHERE ID = 2 AND KeyVerified = 1"],
         ..NONE
     };
     drop_column: Case {
@@ -464,13 +504,41 @@ INSERT INTO AccountTypes")],
             ("\tProvides VARCHAR(64) NOT NULL,\n\tPRIMARY KEY (ID)\n", "\tProvides VARCHAR(64) NOT NULL,\n\tPRIMARY KEY (ID),\n\tUNIQUE (Repo, Name)\n"),
         ],
         changes: &["PackageBlacklist: drop unique (Name)", "OfficialProviders: add unique (Repo, Name)"],
-        mysql_has: &["DROP INDEX `Name`", "ADD UNIQUE KEY"],
+        markers: &["unique-key OfficialProviders (Repo, Name)"],
+        mysql_has: &["DROP INDEX `Name`", "ADD UNIQUE KEY", "\n-- SELECT `Repo`, `Name`, COUNT(*) FROM `OfficialProviders` GROUP BY `Repo`, `Name` HAVING COUNT(*) > 1 LIMIT 5;\n"],
+        sqlite_has: &["\n-- SELECT \"Repo\", \"Name\", COUNT(*) FROM \"OfficialProviders\" GROUP BY \"Repo\", \"Name\" HAVING COUNT(*) > 1 LIMIT 5;\n"],
+        duplicate: Some(("INSERT INTO OfficialProviders (ID, Name, Repo, Provides) VALUES (2, 'a', 'core', 'b')", "DELETE FROM OfficialProviders WHERE ID = 2")),
         ..NONE
     };
     primary_key_changed: Case {
         edits: &[("\tBanTS TIMESTAMP NOT NULL,\n\tPRIMARY KEY (IPAddress)\n", "\tBanTS TIMESTAMP NOT NULL,\n\tPRIMARY KEY (IPAddress, BanTS)\n")],
         changes: &["Bans: primary key (IPAddress) -> (IPAddress, BanTS)"],
         mysql_has: &["DROP PRIMARY KEY", "ADD PRIMARY KEY (`IPAddress`, `BanTS`)"],
+        ..NONE
+    };
+    // Shaped like aurweb's primary key on Sessions, which production's duplicates refused.
+    primary_key_added: Case {
+        edits: &[("\tRevision INTEGER UNSIGNED NOT NULL DEFAULT 0,\n\tFOREIGN KEY (UsersID)", "\tRevision INTEGER UNSIGNED NOT NULL DEFAULT 0,\n\tPRIMARY KEY (UsersID, TermsID),\n\tFOREIGN KEY (UsersID)")],
+        changes: &["AcceptedTerms: primary key () -> (UsersID, TermsID)"],
+        markers: &["primary-key AcceptedTerms (UsersID, TermsID)"],
+        mysql_has: &["ADD PRIMARY KEY (`UsersID`, `TermsID`)", "\n-- SELECT `UsersID`, `TermsID`, COUNT(*) FROM `AcceptedTerms` GROUP BY `UsersID`, `TermsID` HAVING COUNT(*) > 1 LIMIT 5;\n"],
+        duplicate: Some(("INSERT INTO AcceptedTerms (UsersID, TermsID, Revision) VALUES (1, 1, 9)", "DELETE FROM AcceptedTerms WHERE Revision = 9")),
+        ..NONE
+    };
+    // Shaped like aurweb's NormalizedEmail: existing rows get NULL, which the key lets
+    // through, and the review fills them in.
+    nullable_column_added_into_a_unique_key: Case {
+        edits: &[
+            ("\tNormalizedEmail VARCHAR(320) NULL DEFAULT NULL,\n", "\tNormalizedEmail VARCHAR(320) NULL DEFAULT NULL,\n\tNormalizedNick VARCHAR(32) NULL DEFAULT NULL,\n"),
+            ("CREATE UNIQUE INDEX UsersNormalizedEmail ON Users (NormalizedEmail);\n", "CREATE UNIQUE INDEX UsersNormalizedEmail ON Users (NormalizedEmail);\nCREATE UNIQUE INDEX UsersNormalizedNick ON Users (NormalizedNick);\n"),
+        ],
+        changes: &["Users: add column NormalizedNick"],
+        markers: &["null-in-unique Users.NormalizedNick"],
+        mysql_has: &["existing rows get NULL, and NULLs do not collide in a unique key"],
+        sqlite_has: &["existing rows get NULL, and NULLs do not collide in a unique key"],
+        sqlite_lacks: &["-- SELECT "],
+        review: &["UPDATE Users SET NormalizedNick = LOWER(IRCNick);"],
+        holds: &["SELECT COUNT(*) FROM Users WHERE ID = 1 AND NormalizedNick = 'al'"],
         ..NONE
     };
     foreign_key_added_with_its_column: Case {
@@ -727,6 +795,98 @@ fn sqlite_only_projects_need_no_server() {
     env.run(&["new", "--autogenerate", "again"])
         .ok()
         .stdout_has("no changes");
+}
+
+/// A draft that still carries review markers stops the next `new --autogenerate`: exit 2,
+/// `file:line` of its first marker, nothing written (no migration, no schema-version line
+/// moved); once reviewed, the next one is written. On a SQLite-only project (no server) and
+/// on aurweb's repository (both dialects' files; the MySQL one is named first).
+#[test]
+fn an_unreviewed_draft_stops_the_next_one() {
+    // SQLite only.
+    let env = Env::new();
+    env.migration(
+        "0001_init.sql",
+        "CREATE TABLE t (id INTEGER NOT NULL PRIMARY KEY, name VARCHAR(10) NULL);\n",
+    );
+    env.write(
+        "schema/sqlite.sql",
+        "-- schema-version: 1\nCREATE TABLE t (id INTEGER NOT NULL PRIMARY KEY);\n",
+    );
+    env.run(&["new", "--autogenerate", "drop name"]).ok();
+    let draft = "migrations/0002_drop_name.sql";
+    let line = text(&env, draft)
+        .lines()
+        .position(|l| l.starts_with("-- aurweb-migrate: review drop-column t.name"))
+        .expect("a marker")
+        + 1;
+    let edited =
+        "-- schema-version: 2\nCREATE TABLE t (id INTEGER NOT NULL PRIMARY KEY, n INTEGER NULL);\n";
+    env.write("schema/sqlite.sql", edited);
+    let before = env.ls("migrations");
+    env.run(&["new", "--autogenerate", "add n"])
+        .code(2)
+        .stderr_has(&format!(
+            "{draft}:{line}: an earlier draft is not reviewed yet: drop-column t.name"
+        ))
+        .stderr_has("nothing was written");
+    let doc = env
+        .run(&["--format", "json", "new", "--autogenerate", "add n"])
+        .code(2)
+        .json();
+    assert_eq!(doc["error"]["kind"], "input", "{doc:#}");
+    assert_eq!(doc["error"]["file"], draft, "{doc:#}");
+    assert_eq!(doc["error"]["line"], line, "{doc:#}");
+    assert_eq!(env.ls("migrations"), before);
+    assert_eq!(text(&env, "schema/sqlite.sql"), edited);
+    clear_markers(&env, draft);
+    env.run(&["new", "--autogenerate", "add n"]).ok();
+    assert!(env.exists("migrations/0003_add_n.sql"));
+
+    // aurweb's repository, both dialects.
+    let env = Env::new();
+    let Some(server) = Db::mysql(&env, module_path!()) else {
+        return;
+    };
+    copy_repository(&env);
+    let version = aurweb_head() + 1;
+    env.write(
+        "schema/mysql.sql",
+        text(&env, "schema/mysql.sql").replacen(BANS, "", 1),
+    );
+    env.run(&["-d", server.url(), "new", "--autogenerate", "drop bans"])
+        .ok();
+    let draft = format!("migrations/{version:04}_drop_bans.mysql.sql");
+    let line = text(&env, &draft)
+        .lines()
+        .position(|l| l.starts_with("-- aurweb-migrate: review drop-table Bans"))
+        .expect("a marker")
+        + 1;
+    let edited =
+        text(&env, "schema/mysql.sql").replace("\tIRCNick VARCHAR(32)", "\tIRCNick VARCHAR(64)");
+    env.write("schema/mysql.sql", &edited);
+    let before = env.ls("migrations");
+    let sqlite_before = text(&env, "schema/sqlite.sql");
+    env.run(&["-d", server.url(), "new", "--autogenerate", "wider nick"])
+        .code(2)
+        .stderr_has(&format!(
+            "{draft}:{line}: an earlier draft is not reviewed yet: drop-table Bans"
+        ));
+    assert_eq!(env.ls("migrations"), before);
+    assert_eq!(text(&env, "schema/mysql.sql"), edited);
+    assert_eq!(text(&env, "schema/sqlite.sql"), sqlite_before);
+    // The MySQL file reviewed, the SQLite one still stops it.
+    clear_markers(&env, &draft);
+    let sqlite_draft = format!("migrations/{version:04}_drop_bans.sqlite.sql");
+    env.run(&["-d", server.url(), "new", "--autogenerate", "wider nick"])
+        .code(2)
+        .stderr_has(&format!("{sqlite_draft}:"))
+        .stderr_has("drop-table Bans");
+    clear_markers(&env, &sqlite_draft);
+    env.run(&["-d", server.url(), "new", "--autogenerate", "wider nick"])
+        .ok()
+        .stdout_has("Users: column IRCNick");
+    assert_eq!(migration_files(&env, version + 1).len(), 2);
 }
 
 /// Spellings the model treats as the same give "no changes": `BIGINT(20)` for `BIGINT`,

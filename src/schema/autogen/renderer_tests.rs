@@ -149,7 +149,7 @@ fn show(draft: Result<Draft>) -> String {
         out.push_str("foreign-keys off\n");
     }
     for m in &d.markers {
-        let _ = writeln!(out, "{}", m.line());
+        let _ = writeln!(out, "{}", m.lines());
     }
     if d.is_empty() {
         out.push_str("(empty)\n");
@@ -289,8 +289,9 @@ fn mysql_columns_added() {
             change: Users: add column Suspended TINYINT(1) NOT NULL DEFAULT 0
             change: Users: add column Score INT NOT NULL
             change: Users: add column RegistrationTS TIMESTAMP NOT NULL
-            -- aurweb-migrate: review not-null Users.Score: added NOT NULL without a default: existing rows get 0
-            -- aurweb-migrate: review not-null Users.RegistrationTS: added NOT NULL without a default: existing rows get '1970-01-01 00:00:01'
+            -- aurweb-migrate: review not-null Users.Suspended: added NOT NULL: existing rows get 0; if they need another value, write an UPDATE after this statement
+            -- aurweb-migrate: review not-null Users.Score: added NOT NULL without a default: existing rows get 0; if they need another value, write an UPDATE after this statement
+            -- aurweb-migrate: review not-null Users.RegistrationTS: added NOT NULL without a default: existing rows get '1970-01-01 00:00:01'; if they need another value, write an UPDATE after this statement
             ALTER TABLE `Users`
               ADD COLUMN `Email` VARCHAR(254) NULL AFTER `ID`,
               ADD COLUMN `Suspended` TINYINT(1) NOT NULL DEFAULT 0 AFTER `Username`,
@@ -489,6 +490,8 @@ fn mysql_keys_and_indexes() {
             change: Users: add unique (Email)
             change: Users: drop index UsersEmail
             change: Users: add index UsersName (Username, Email)
+            -- aurweb-migrate: review unique-key Users (Email): a new unique key over the existing rows: the statement fails on duplicates; run the query below first, and if it returns rows, make them unique before this statement
+            -- SELECT `Email`, COUNT(*) FROM `Users` WHERE `Email` IS NOT NULL GROUP BY `Email` HAVING COUNT(*) > 1 LIMIT 5;
             ALTER TABLE `Users`
               DROP PRIMARY KEY,
               DROP INDEX `Username`,
@@ -499,6 +502,104 @@ fn mysql_keys_and_indexes() {
 
         "#]],
     );
+}
+
+/// A new key over the rows a table already has: a marker with the duplicate probe over the
+/// key's existing columns (a new NOT NULL column is one value in every row), none where an
+/// old key already covers the new one, a note where a new nullable column is in the key.
+#[test]
+fn mysql_new_keys_over_existing_rows() {
+    let votes = |extra: Vec<Column>| {
+        let mut columns = vec![
+            nn(col("UsersID", "INT UNSIGNED")),
+            nn(col("PackageID", "INT UNSIGNED")),
+            col("Comment", "VARCHAR(64)"),
+        ];
+        columns.extend(extra);
+        table("Votes", columns)
+    };
+    let mut pk = votes(vec![]);
+    pk.primary_key = names(&["UsersID", "PackageID"]);
+    let mut mixed = votes(vec![default(nn(col("Round", "INT")), "1")]);
+    mixed.unique_keys = vec![names(&["Comment", "Round"])];
+    let mut only_new = votes(vec![default(nn(col("Token", "CHAR(8)")), "''")]);
+    only_new.unique_keys = vec![names(&["Token"])];
+    let mut nullable = votes(vec![col("Normalized", "VARCHAR(64)")]);
+    nullable.unique_keys = vec![names(&["Normalized"])];
+    let mut covered_from = users();
+    covered_from.unique_keys = vec![names(&["Username"])];
+    covered_from.names.unique_keys = vec![(names(&["Username"]), "Username".into())];
+    let mut covered_to = covered_from.clone();
+    covered_to.unique_keys = vec![names(&["Username"]), names(&["ID", "Username"])];
+    for (to, from, expected) in [
+        (
+            pk,
+            votes(vec![]),
+            expect![[r#"
+            change: Votes: primary key () -> (UsersID, PackageID)
+            -- aurweb-migrate: review primary-key Votes (UsersID, PackageID): a new primary key over the existing rows: the statement fails on duplicates; run the query below first, and if it returns rows, make them unique before this statement
+            -- SELECT `UsersID`, `PackageID`, COUNT(*) FROM `Votes` GROUP BY `UsersID`, `PackageID` HAVING COUNT(*) > 1 LIMIT 5;
+            ALTER TABLE `Votes`
+              ADD PRIMARY KEY (`UsersID`, `PackageID`);
+
+        "#]],
+        ),
+        (
+            mixed,
+            votes(vec![]),
+            expect![[r#"
+            change: Votes: add column Round INT NOT NULL DEFAULT 1
+            change: Votes: add unique (Comment, Round)
+            -- aurweb-migrate: review not-null Votes.Round: added NOT NULL: existing rows get 1; if they need another value, write an UPDATE after this statement
+            -- aurweb-migrate: review unique-key Votes (Comment, Round): a new unique key over the existing rows (every existing row gets the same value in Round): the statement fails on duplicates; run the query below first, and if it returns rows, make them unique before this statement
+            -- SELECT `Comment`, COUNT(*) FROM `Votes` WHERE `Comment` IS NOT NULL GROUP BY `Comment` HAVING COUNT(*) > 1 LIMIT 5;
+            ALTER TABLE `Votes`
+              ADD COLUMN `Round` INT NOT NULL DEFAULT 1,
+              ADD UNIQUE KEY (`Comment`, `Round`);
+
+        "#]],
+        ),
+        (
+            only_new,
+            votes(vec![]),
+            expect![[r#"
+            change: Votes: add column Token CHAR(8) NOT NULL DEFAULT ''
+            change: Votes: add unique (Token)
+            -- aurweb-migrate: review not-null Votes.Token: added NOT NULL: existing rows get ''; if they need another value, write an UPDATE after this statement
+            -- aurweb-migrate: review unique-key Votes (Token): a new unique key over the existing rows (every existing row gets the same value in Token): the statement fails on duplicates; run the query below first, and if it returns rows, make them unique before this statement
+            -- SELECT n FROM (SELECT COUNT(*) AS n FROM `Votes`) AS c WHERE n > 1;
+            ALTER TABLE `Votes`
+              ADD COLUMN `Token` CHAR(8) NOT NULL DEFAULT '',
+              ADD UNIQUE KEY (`Token`);
+
+        "#]],
+        ),
+        (
+            nullable,
+            votes(vec![]),
+            expect![[r#"
+            change: Votes: add column Normalized VARCHAR(64) NULL
+            change: Votes: add unique (Normalized)
+            -- aurweb-migrate: review null-in-unique Votes.Normalized: added nullable into the new unique key (Normalized): existing rows get NULL, and NULLs do not collide in a unique key; if they need values, write an UPDATE after this statement
+            ALTER TABLE `Votes`
+              ADD COLUMN `Normalized` VARCHAR(64) NULL,
+              ADD UNIQUE KEY (`Normalized`);
+
+        "#]],
+        ),
+        (
+            covered_to,
+            covered_from,
+            expect![[r#"
+            change: Users: add unique (ID, Username)
+            ALTER TABLE `Users`
+              ADD UNIQUE KEY (`ID`, `Username`);
+
+        "#]],
+        ),
+    ] {
+        check_mysql(vec![from], vec![to], &[], expected);
+    }
 }
 
 #[test]
@@ -970,6 +1071,7 @@ fn sqlite_native_changes() {
             change: Users: drop index UsersSalt
             change: Users: add index UsersHome (Homepage)
             change: Users: add index UsersName (Username)
+            -- aurweb-migrate: review not-null Users.Email: added NOT NULL: existing rows get ''; if they need another value, write an UPDATE after this statement
             -- aurweb-migrate: review drop-column Users.Salt: its values are lost
             DROP INDEX "UsersSalt";
 
@@ -1026,7 +1128,8 @@ fn sqlite_rebuild_keeps_rows_and_views() {
             change: Users: drop column Karma
             change: Users: column Username: VARCHAR(32) NULL -> VARCHAR(32) NOT NULL
             foreign-keys off
-            -- aurweb-migrate: review not-null Users.Score: added NOT NULL without a default: existing rows get 0
+            -- aurweb-migrate: review not-null Users.Email: added NOT NULL: existing rows get ''; if they need another value, write an UPDATE after this statement
+            -- aurweb-migrate: review not-null Users.Score: added NOT NULL without a default: existing rows get 0; if they need another value, write an UPDATE after this statement
             -- aurweb-migrate: review drop-column Users.Karma: its values are lost
             -- aurweb-migrate: review not-null Users.Username: NOT NULL without a default: existing NULLs become ''
             DROP VIEW "ActiveUsers";
@@ -1068,6 +1171,8 @@ fn sqlite_changes_that_rebuild() {
         (unique, users_definitions(&["Username VARCHAR(32) NOT NULL UNIQUE"]), expect![[r#"
             change: Users: add unique (Username)
             foreign-keys off
+            -- aurweb-migrate: review unique-key Users (Username): a new unique key over the existing rows: the statement fails on duplicates; run the query below first, and if it returns rows, make them unique before this statement
+            -- SELECT "Username", COUNT(*) FROM "Users" GROUP BY "Username" HAVING COUNT(*) > 1 LIMIT 5;
             CREATE TABLE "aurweb_migrate_new_Users" (
               ID INTEGER NOT NULL PRIMARY KEY,
               Username VARCHAR(32) NOT NULL UNIQUE
