@@ -583,6 +583,20 @@ INSERT INTO AccountTypes")],
         ],
         ..NONE
     };
+    // A column added to a seeded table: only the row whose seed value is not the default is
+    // updated.
+    seed_rows_of_a_new_column: Case {
+        edits: &[
+            ("\tName VARCHAR(32) NOT NULL DEFAULT '',\n\tPRIMARY KEY (ID)\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;\n\nCREATE TABLE PackageRequests", "\tName VARCHAR(32) NOT NULL DEFAULT '',\n\tWeight INTEGER NOT NULL DEFAULT 0,\n\tPRIMARY KEY (ID)\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;\n\nCREATE TABLE PackageRequests"),
+            ("INSERT INTO RequestTypes (ID, Name) VALUES\n\t(1, 'deletion'),\n\t(2, 'orphan'),\n\t(3, 'merge'),\n\t(4, 'adoption');", "INSERT INTO RequestTypes (ID, Name, Weight) VALUES\n\t(1, 'deletion', 0),\n\t(2, 'orphan', 5),\n\t(3, 'merge', 0),\n\t(4, 'adoption', 0);"),
+        ],
+        changes: &["RequestTypes: add column Weight", "RequestTypes: seed rows: update 1"],
+        mysql_has: &["UPDATE `RequestTypes` SET `Weight` = 5 WHERE `ID` = 2;"],
+        sqlite_has: &["UPDATE \"RequestTypes\" SET \"Weight\" = 5 WHERE \"ID\" = 2;"],
+        sqlite_lacks: &["\"ID\" = 1;"],
+        holds: &["SELECT COUNT(*) FROM RequestTypes WHERE ID = 2 AND Weight = 5", "SELECT COUNT(*) - 2 FROM RequestTypes WHERE Weight = 0"],
+        ..NONE
+    };
     table_renamed_when_asked: Case {
         edits: &[("CREATE TABLE Bans (", "CREATE TABLE IPBans (")],
         renames: &["Bans=IPBans"],

@@ -1253,7 +1253,7 @@ fn show_rows(seeds: &SeedRows) -> String {
 /// Seed rows: `RequestTypes` (key `ID`) with a new, a changed and a removed row; `Tags` (no
 /// key) changed; a new table with a key and one without; `Votes` (key over both columns,
 /// referencing `Zones`) and its new parent table (first, though later by name); a renamed table (`Langs` → `Tongues`)
-/// whose column `Code` was `Short`.
+/// whose column `Code` was `Short`; `Levels`, which gains two columns.
 #[test]
 fn seed_rows_are_written_by_primary_key() {
     let name = || nn(col("Name", "VARCHAR(32)"));
@@ -1293,6 +1293,26 @@ fn seed_rows_are_written_by_primary_key() {
         ("Votes", &["1|1", "1|3"]),
     ]);
     let renamed = renames(&["Langs=Tongues", "Langs.Short=Code"]);
+    // A column added to a seeded table: rows holding what the draft fills in are left alone.
+    let mut from = from;
+    from.tables.push(table("Levels", vec![id(), name()]));
+    let mut to = to;
+    to.tables.push(table(
+        "Levels",
+        vec![
+            id(),
+            name(),
+            default(nn(col("Rank", "INT")), "0"),
+            col("Note", "TEXT"),
+        ],
+    ));
+    let mut from_rows = from_rows;
+    from_rows.extend(rows(&[("Levels", &["1|low", "2|high", "3|top"])]));
+    let mut to_rows = to_rows;
+    to_rows.extend(rows(&[(
+        "Levels",
+        &["1|low|0|~", "2|high|5|~", "3|top|0|x"],
+    )]));
     let both = |dialect| {
         let s = seed_rows(dialect, &from, &to, &from_rows, &to_rows, &renamed);
         // A second run on what the first wrote: nothing.
@@ -1308,16 +1328,19 @@ fn seed_rows_are_written_by_primary_key() {
         -- Lone: seed rows: insert 1
         -- Tongues: seed rows: update 1
         -- Votes: seed rows: insert 1, delete 1
+        -- Levels: seed rows: update 2
         -- aurweb-migrate: review unsupported Tags: its rows (seed data) differ (2 in schema/, 1 after the migrations) and it has no primary key to match them by: add INSERT/UPDATE/DELETE statements by hand
         DELETE FROM `Votes` WHERE `ParentID` = 1 AND `N` = 2;
         DELETE FROM `RequestTypes` WHERE `ID` = 4;
+        UPDATE `Levels` SET `Rank` = 5 WHERE `ID` = 2;
+        UPDATE `Levels` SET `Note` = 'x' WHERE `ID` = 3;
         UPDATE `RequestTypes` SET `Name` = 'it''s a \\ path' WHERE `ID` = 1;
         UPDATE `Tongues` SET `Name` = 'Deutsch' WHERE `Code` = 'de';
         INSERT INTO `Lone` (`Name`) VALUES ('x');
         INSERT INTO `RequestTypes` (`ID`, `Name`) VALUES (5, NULL) ON DUPLICATE KEY UPDATE `Name` = NULL;
         INSERT INTO `Zones` (`ID`, `Name`) VALUES (1, 'Grüße 🦀') ON DUPLICATE KEY UPDATE `Name` = 'Grüße 🦀';
         INSERT INTO `Votes` (`ParentID`, `N`) VALUES (1, 3) ON DUPLICATE KEY UPDATE `ParentID` = `ParentID`;
-        -- tables: Lone, RequestTypes, Tongues, Zones, Votes"#]]
+        -- tables: Levels, Lone, RequestTypes, Tongues, Zones, Votes"#]]
     .assert_eq(&both(Dialect::Mysql));
     expect![[r#"
         -- RequestTypes: seed rows: insert 1, update 1, delete 1
@@ -1325,16 +1348,19 @@ fn seed_rows_are_written_by_primary_key() {
         -- Lone: seed rows: insert 1
         -- Tongues: seed rows: update 1
         -- Votes: seed rows: insert 1, delete 1
+        -- Levels: seed rows: update 2
         -- aurweb-migrate: review unsupported Tags: its rows (seed data) differ (2 in schema/, 1 after the migrations) and it has no primary key to match them by: add INSERT/UPDATE/DELETE statements by hand
         DELETE FROM "Votes" WHERE "ParentID" = 1 AND "N" = 2;
         DELETE FROM "RequestTypes" WHERE "ID" = 4;
+        UPDATE "Levels" SET "Rank" = 5 WHERE "ID" = 2;
+        UPDATE "Levels" SET "Note" = 'x' WHERE "ID" = 3;
         UPDATE "RequestTypes" SET "Name" = 'it''s a \ path' WHERE "ID" = 1;
         UPDATE "Tongues" SET "Name" = 'Deutsch' WHERE "Code" = 'de';
         INSERT INTO "Lone" ("Name") VALUES ('x');
         INSERT INTO "RequestTypes" ("ID", "Name") VALUES (5, NULL) ON CONFLICT ("ID") DO UPDATE SET "Name" = excluded."Name";
         INSERT INTO "Zones" ("ID", "Name") VALUES (1, 'Grüße 🦀') ON CONFLICT ("ID") DO UPDATE SET "Name" = excluded."Name";
         INSERT INTO "Votes" ("ParentID", "N") VALUES (1, 3) ON CONFLICT ("ParentID", "N") DO NOTHING;
-        -- tables: Lone, RequestTypes, Tongues, Zones, Votes"#]].assert_eq(&both(Dialect::Sqlite));
+        -- tables: Levels, Lone, RequestTypes, Tongues, Zones, Votes"#]].assert_eq(&both(Dialect::Sqlite));
 }
 
 #[test]

@@ -179,11 +179,14 @@ fn matched(
         match old.get(k) {
             None => s.inserts.push(insert(dialect, to, r)),
             Some(o) => {
-                // Columns whose value differs, and columns the migrations' table lacks (the
-                // draft fills them with their default, which may not be the seed value).
+                // Columns whose value differs, and columns the migrations' table lacks whose
+                // seed value is not what the draft fills them with.
                 let set: Vec<usize> = (0..to.columns.len())
                     .filter(|&i| !key_at.contains(&i))
-                    .filter(|&i| source[i].is_none_or(|j| o.get(j) != r.get(i)))
+                    .filter(|&i| match source[i] {
+                        Some(j) => o.get(j) != r.get(i),
+                        None => value(dialect, r, i) != filled(&to.columns[i]),
+                    })
                     .collect();
                 if !set.is_empty() {
                     s.updates.push(update(dialect, to, r, &set, &key_at));
@@ -197,6 +200,15 @@ fn matched(
         }
     }
     Some(s)
+}
+
+/// What an added column holds in existing rows after the draft's DDL, as a literal.
+fn filled(c: &crate::schema::Column) -> String {
+    match &c.default {
+        Some(_) => super::fill_value(c),
+        None if c.nullable => "NULL".to_string(),
+        None => super::fill_value(c),
+    }
 }
 
 fn value(dialect: Dialect, r: &[Option<String>], i: usize) -> String {
