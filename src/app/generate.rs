@@ -265,13 +265,18 @@ async fn generate(
                 autogen::sqlite(&replayed.schema, &head.schema, &head_defs, renames)?
             }
         };
-        draft.markers.extend(autogen::unsupported(
-            &replayed_defs,
-            &head_defs,
+        draft
+            .markers
+            .extend(autogen::unsupported(&replayed_defs, &head_defs));
+        let seeds = autogen::rows::seed_rows(
+            dialect,
+            &replayed.schema,
+            &head.schema,
             &replayed.rows,
             &head.rows,
             renames,
-        ));
+        );
+        with_rows(&mut draft, &seeds);
         let up = draft.text(target.description, target.source);
         timing.generate_ms = ms(started);
         let started = Instant::now();
@@ -287,7 +292,18 @@ async fn generate(
         let after = scratch::apply(&mut scratch_b, &with_up)
             .await
             .map_err(|e| failed(dialect, e, &up))?;
-        let left = schema::diff(&head.schema, &after);
+        let mut left = schema::diff(&head.schema, &after);
+        // The rows the draft writes must be schema/'s (all rows, for the reverse's sake).
+        let after_rows = rows_of(
+            &mut scratch_b,
+            &after,
+            (!reversible).then_some(&seeds.tables),
+        )
+        .await?;
+        left.extend(crate::compare::row_differences(
+            &head.rows,
+            &written(&after_rows, &seeds.tables),
+        ));
         if !left.is_empty() {
             return Err(Error::SelfCheck {
                 dialect,
@@ -297,7 +313,7 @@ async fn generate(
             });
         }
         let down = if reversible {
-            let back = match dialect {
+            let mut back = match dialect {
                 Dialect::Mysql => autogen::mysql(&after, &replayed.schema, &renames.reversed())?,
                 Dialect::Sqlite => autogen::sqlite(
                     &after,
@@ -306,6 +322,15 @@ async fn generate(
                     &renames.reversed(),
                 )?,
             };
+            let seeds_back = autogen::rows::seed_rows(
+                dialect,
+                &after,
+                &replayed.schema,
+                &after_rows,
+                &replayed.rows,
+                &renames.reversed(),
+            );
+            with_rows(&mut back, &seeds_back);
             let text = back.text(
                 &format!("revert: {}", target.description),
                 &format!("the migrations before version {}", target.version),
@@ -318,7 +343,13 @@ async fn generate(
             let reverted = scratch::revert(&mut scratch_b, &with_down, previous)
                 .await
                 .map_err(|e| failed(dialect, e, &text))?;
-            let left = schema::diff(&replayed.schema, &reverted);
+            let mut left = schema::diff(&replayed.schema, &reverted);
+            let reverted_rows =
+                rows_of(&mut scratch_b, &reverted, Some(&seeds_back.tables)).await?;
+            left.extend(crate::compare::row_differences(
+                &replayed.rows,
+                &reverted_rows,
+            ));
             if !left.is_empty() {
                 return Err(Error::SelfCheck {
                     dialect,
@@ -355,6 +386,39 @@ fn failed(dialect: Dialect, e: Error, draft: &str) -> Error {
         message,
         draft: draft.to_string(),
     }
+}
+
+/// The seed-row statements, change lines and markers added after the draft's DDL.
+fn with_rows(draft: &mut Draft, seeds: &autogen::rows::SeedRows) {
+    draft.changes.extend(seeds.changes.iter().cloned());
+    draft.markers.extend(seeds.markers.iter().cloned());
+    draft.statements.extend(seeds.statements.iter().cloned());
+}
+
+/// The rows of `tables` (`None`: all tables) as the scratch database holds them now.
+async fn rows_of(
+    scratch: &mut Scratch,
+    schema: &crate::schema::Schema,
+    tables: Option<&Vec<String>>,
+) -> Result<Vec<(String, Vec<Vec<Option<String>>>)>> {
+    let mut out = Vec::new();
+    for t in &schema.tables {
+        if tables.is_none_or(|only| only.contains(&t.name)) {
+            out.push((t.name.clone(), scratch.conn.table_rows(t).await?));
+        }
+    }
+    Ok(out)
+}
+
+/// Only the rows of `tables`.
+fn written(
+    rows: &[(String, Vec<Vec<Option<String>>>)],
+    tables: &[String],
+) -> Vec<(String, Vec<Vec<Option<String>>>)> {
+    rows.iter()
+        .filter(|(t, _)| tables.contains(t))
+        .cloned()
+        .collect()
 }
 
 /// A scratch database built by `road`, with its rows and stored definitions.

@@ -22,7 +22,10 @@
 //!   changes, narrowing types, rename candidates, `NOT NULL` (a new column's value for the
 //!   existing rows, a column's without a default), new keys over existing rows (with the
 //!   duplicate probe), and what the generator does not write (the caller adds those for
-//!   views, triggers, checks and rows).
+//!   views, triggers and checks).
+//! - Seed rows (`autogen/rows.rs`, used by the caller): written as idempotent statements
+//!   matched by primary key, after all of the draft's DDL; a marker where rows cannot be
+//!   matched.
 //!   `upgrade`, `check` and `verify` refuse a file that still carries one.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -33,6 +36,8 @@ use serde::Serialize;
 use crate::dialect::Dialect;
 use crate::schema::Definition;
 use crate::schema::{self, Column, ForeignKey, Schema, SchemaError, Table};
+
+pub mod rows;
 
 type Result<T, E = SchemaError> = std::result::Result<T, E>;
 
@@ -1514,15 +1519,8 @@ pub fn sqlite(
 }
 
 /// Review markers for what the generator does not write: views, triggers and CHECK
-/// constraints that differ, rows (seed data) that differ, and the rows of a table the
-/// migration creates (empty). A renamed table's rows are compared with its old name's.
-pub fn unsupported(
-    from_definitions: &[Definition],
-    to_definitions: &[Definition],
-    from_rows: &[(String, Vec<Vec<Option<String>>>)],
-    to_rows: &[(String, Vec<Vec<Option<String>>>)],
-    renames: &Renames,
-) -> Vec<Marker> {
+/// constraints that differ. (Seed rows are written: `autogen/rows.rs`.)
+pub fn unsupported(from_definitions: &[Definition], to_definitions: &[Definition]) -> Vec<Marker> {
     let mut out = Vec::new();
     let others = |defs: &[Definition]| -> BTreeMap<(String, String), String> {
         defs.iter()
@@ -1546,37 +1544,6 @@ pub fn unsupported(
                 key.0, key.0
             ),
         ));
-    }
-    for (table, rows) in to_rows {
-        let before = from_rows
-            .iter()
-            .find(|(t, _)| renames.table_now(t) == *table)
-            .map(|(_, r)| r);
-        match before {
-            Some(before) if before != rows => {
-                out.push(Marker::new(
-                    "unsupported",
-                    table,
-                    format!(
-                        "its rows (seed data) differ ({} in schema/, {} after the migrations): the generator does not write rows; add INSERT/UPDATE/DELETE statements by hand",
-                        rows.len(),
-                        before.len()
-                    ),
-                ));
-            }
-            // A new table: the migration creates it empty.
-            None if !rows.is_empty() => {
-                out.push(Marker::new(
-                    "unsupported",
-                    table,
-                    format!(
-                        "its rows (seed data) are missing ({} in schema/, the migration creates the table empty): the generator does not write rows; add INSERT statements by hand",
-                        rows.len()
-                    ),
-                ));
-            }
-            _ => {}
-        }
     }
     out
 }

@@ -605,8 +605,7 @@ INSERT INTO AccountTypes")],
         markers: &["rename-candidate Users.IRCNick", "drop-column Users.IRCNick"],
         ..NONE
     };
-    // The draft creates the table empty: a marker in both dialects' files, and the review
-    // adds the rows (`verify` compares them with schema/'s).
+    // The draft creates the table and then its rows, as upserts by primary key.
     add_table_with_seed_rows: Case {
         edits: &[("INSERT INTO AccountTypes", "CREATE TABLE Widgets (
 \tID INTEGER UNSIGNED NOT NULL AUTO_INCREMENT,
@@ -619,12 +618,51 @@ INSERT INTO Widgets (ID, Name) VALUES
 \t(2, 'sprocket');
 
 INSERT INTO AccountTypes")],
-        changes: &["create table Widgets"],
-        markers: &["unsupported Widgets"],
-        mysql_has: &["review unsupported Widgets: its rows (seed data) are missing (2 in schema/"],
-        sqlite_has: &["review unsupported Widgets: its rows (seed data) are missing (2 in schema/"],
-        review: &["INSERT INTO Widgets (ID, Name) VALUES (1, 'gear'), (2, 'sprocket');"],
-        holds: &["SELECT COUNT(*) FROM Widgets WHERE ID = 2 AND Name = 'sprocket'"],
+        changes: &["create table Widgets", "Widgets: seed rows: insert 2"],
+        mysql_has: &["INSERT INTO `Widgets` (`ID`, `Name`) VALUES (2, 'sprocket') ON DUPLICATE KEY UPDATE `Name` = 'sprocket'"],
+        sqlite_has: &["INSERT INTO \"Widgets\" (\"ID\", \"Name\") VALUES (2, 'sprocket') ON CONFLICT (\"ID\") DO UPDATE SET \"Name\" = excluded.\"Name\""],
+        holds: &["SELECT COUNT(*) FROM Widgets WHERE ID = 2 AND Name = 'sprocket'", "SELECT COUNT(*) - 1 FROM Widgets"],
+        ..NONE
+    };
+    // Seed rows of an existing table: one changed (a quote and a backslash), one removed, one
+    // added (not ASCII); the reverse puts them back.
+    seed_rows_added_changed_and_removed: Case {
+        reversible: true,
+        edits: &[
+            ("\t(1, 'deletion'),", "\t(1, 'it''s a \\\\ deletion'),"),
+            ("\t(3, 'merge'),\n\t(4, 'adoption');", "\t(3, 'merge'),\n\t(5, 'Grüße 🦀');"),
+        ],
+        changes: &["RequestTypes: seed rows: insert 1, update 1, delete 1"],
+        mysql_has: &[
+            "DELETE FROM `RequestTypes` WHERE `ID` = 4;",
+            "UPDATE `RequestTypes` SET `Name` = 'it''s a \\\\ deletion' WHERE `ID` = 1;",
+            "INSERT INTO `RequestTypes` (`ID`, `Name`) VALUES (5, 'Grüße 🦀') ON DUPLICATE KEY UPDATE `Name` = 'Grüße 🦀';",
+        ],
+        sqlite_has: &[
+            "DELETE FROM \"RequestTypes\" WHERE \"ID\" = 4;",
+            "UPDATE \"RequestTypes\" SET \"Name\" = 'it''s a \\ deletion' WHERE \"ID\" = 1;",
+            "ON CONFLICT (\"ID\") DO UPDATE SET \"Name\" = excluded.\"Name\";",
+        ],
+        holds: &[
+            "SELECT COUNT(*) FROM RequestTypes WHERE ID = 1 AND Name LIKE 'it''s a _ deletion' AND LENGTH(Name) = 17",
+            "SELECT COUNT(*) FROM RequestTypes WHERE ID = 5 AND Name = 'Grüße 🦀'",
+            "SELECT 1 - COUNT(*) FROM RequestTypes WHERE ID = 4",
+            "SELECT COUNT(*) - 3 FROM RequestTypes",
+        ],
+        ..NONE
+    };
+    // A column added to a seeded table: only the row whose seed value is not the default is
+    // updated.
+    seed_rows_of_a_new_column: Case {
+        edits: &[
+            ("\tName VARCHAR(32) NOT NULL DEFAULT '',\n\tPRIMARY KEY (ID)\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;\n\nCREATE TABLE PackageRequests", "\tName VARCHAR(32) NOT NULL DEFAULT '',\n\tWeight INTEGER NOT NULL DEFAULT 0,\n\tPRIMARY KEY (ID)\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;\n\nCREATE TABLE PackageRequests"),
+            ("INSERT INTO RequestTypes (ID, Name) VALUES\n\t(1, 'deletion'),\n\t(2, 'orphan'),\n\t(3, 'merge'),\n\t(4, 'adoption');", "INSERT INTO RequestTypes (ID, Name, Weight) VALUES\n\t(1, 'deletion', 0),\n\t(2, 'orphan', 5),\n\t(3, 'merge', 0),\n\t(4, 'adoption', 0);"),
+        ],
+        changes: &["RequestTypes: add column Weight", "RequestTypes: seed rows: update 1"],
+        mysql_has: &["UPDATE `RequestTypes` SET `Weight` = 5 WHERE `ID` = 2;"],
+        sqlite_has: &["UPDATE \"RequestTypes\" SET \"Weight\" = 5 WHERE \"ID\" = 2;"],
+        sqlite_lacks: &["\"ID\" = 1;"],
+        holds: &["SELECT COUNT(*) FROM RequestTypes WHERE ID = 2 AND Weight = 5", "SELECT COUNT(*) - 2 FROM RequestTypes WHERE Weight = 0"],
         ..NONE
     };
     table_renamed_when_asked: Case {
@@ -650,8 +688,8 @@ INSERT INTO AccountTypes")],
     };
 }
 
-/// A draft the server refuses: the seed rows change (which the generator does not write, so
-/// it flags them) and the column narrows to fit only the new ones; on the replay the old
+/// A draft the server refuses: the seed rows change (the generator writes them after the
+/// DDL) and the column narrows to fit only the new ones; on the replay the old
 /// rows do not fit. The self-check fails with the server's words and the draft, exit 1, and
 /// nothing is written — no migration file, no schema-version line moved.
 #[test]
@@ -687,7 +725,7 @@ fn a_draft_that_fails_writes_nothing() {
     .stderr_has("the generated mysql migration failed when applied to a replay")
     .stderr_has("Data truncated for column 'Name'")
     .stderr_has("nothing was written")
-    .stderr_has("review unsupported RequestTypes: its rows (seed data) differ")
+    .stderr_has("UPDATE `RequestTypes` SET `Name` = 'delete' WHERE `ID` = 1")
     .stderr_has("MODIFY COLUMN `Name` VARCHAR(6)");
     assert_eq!(env.ls("migrations"), before);
     assert_eq!(text(&env, "schema/mysql.sql"), schema);

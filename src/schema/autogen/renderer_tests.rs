@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 
 use expect_test::{expect, Expect};
 
+use super::rows::{seed_rows, SeedRows};
 use super::*;
 use crate::schema::{Index, Schema};
 
@@ -1310,43 +1311,161 @@ fn unsupported_objects_and_rows_are_markers() {
         def("check", "KarmaPositive", "Users", "CHECK (Karma >= 0)"),
         def("trigger", "Audit", "Users", "CREATE TRIGGER Audit …"),
     ];
-    let row = |v: &str| vec![Some(v.to_string()), None];
-    let tables = |list: &[(&str, &[&str])]| -> Vec<(String, Vec<Vec<Option<String>>>)> {
-        list.iter()
-            .map(|(t, values)| (t.to_string(), values.iter().map(|v| row(v)).collect()))
-            .collect()
-    };
-    let from_rows = tables(&[
-        ("Languages", &["en"]),
-        ("Same", &["x"]),
-        ("Gone", &["w"]),
-        ("Kept", &["k"]),
-        ("Langs", &["en"]),
-    ]);
-    let to_rows = tables(&[
-        ("Languages", &["en", "de"]),
-        ("Same", &["x"]),
-        // Tables only schema/ has: the draft creates them empty, so rows need a person.
-        ("New", &["y"]),
-        ("Empty", &[]),
-        // Renamed tables: compared with their rows under the old name.
-        ("Keeper", &["k"]),
-        ("Tongues", &["en", "de"]),
-    ]);
-    let renamed = renames(&["Kept=Keeper", "Langs=Tongues"]);
-    let lines: Vec<String> = unsupported(&from, &to, &from_rows, &to_rows, &renamed)
-        .iter()
-        .map(Marker::line)
-        .collect();
+    let lines: Vec<String> = unsupported(&from, &to).iter().map(Marker::line).collect();
     expect![[r#"
         -- aurweb-migrate: review unsupported Audit: trigger added in schema/: the generator does not write triggers; add the statements by hand
         -- aurweb-migrate: review unsupported Stamp: trigger dropped in schema/: the generator does not write triggers; add the statements by hand
-        -- aurweb-migrate: review unsupported Active: view changed in schema/: the generator does not write views; add the statements by hand
-        -- aurweb-migrate: review unsupported Languages: its rows (seed data) differ (2 in schema/, 1 after the migrations): the generator does not write rows; add INSERT/UPDATE/DELETE statements by hand
-        -- aurweb-migrate: review unsupported New: its rows (seed data) are missing (1 in schema/, the migration creates the table empty): the generator does not write rows; add INSERT statements by hand
-        -- aurweb-migrate: review unsupported Tongues: its rows (seed data) differ (2 in schema/, 1 after the migrations): the generator does not write rows; add INSERT/UPDATE/DELETE statements by hand"#]].assert_eq(&lines.join("\n"));
-    let none = Renames::default();
-    assert!(unsupported(&from, &from, &from_rows, &from_rows, &none).is_empty());
+        -- aurweb-migrate: review unsupported Active: view changed in schema/: the generator does not write views; add the statements by hand"#]].assert_eq(&lines.join("\n"));
+    assert!(unsupported(&from, &from).is_empty());
+}
+
+// ---- seed rows ----------------------------------------------------------------------------
+
+type TableRows = Vec<(String, Vec<Vec<Option<String>>>)>;
+
+/// Rows from text: `|` between values, `~` for NULL.
+fn rows(list: &[(&str, &[&str])]) -> TableRows {
+    list.iter()
+        .map(|(t, rows)| {
+            let rows = rows
+                .iter()
+                .map(|r| {
+                    r.split('|')
+                        .map(|v| (v != "~").then(|| v.to_string()))
+                        .collect()
+                })
+                .collect();
+            (t.to_string(), rows)
+        })
+        .collect()
+}
+
+fn show_rows(seeds: &SeedRows) -> String {
+    let mut out = String::new();
+    for c in &seeds.changes {
+        let _ = writeln!(out, "-- {c}");
+    }
+    for m in &seeds.markers {
+        let _ = writeln!(out, "{}", m.line());
+    }
+    for s in &seeds.statements {
+        let _ = writeln!(out, "{s};");
+    }
+    let _ = write!(out, "-- tables: {}", seeds.tables.join(", "));
+    out
+}
+
+/// Seed rows: `RequestTypes` (key `ID`) with a new, a changed and a removed row; `Tags` (no
+/// key) changed; a new table with a key and one without; `Votes` (key over both columns,
+/// referencing `Zones`) and its new parent table (first, though later by name); a renamed table (`Langs` → `Tongues`)
+/// whose column `Code` was `Short`; `Levels`, which gains two columns.
+#[test]
+fn seed_rows_are_written_by_primary_key() {
+    let name = || nn(col("Name", "VARCHAR(32)"));
+    let request_types = table("RequestTypes", vec![id(), name()]);
+    let tags = table("Tags", vec![name()]);
+    let mut votes = table(
+        "Votes",
+        vec![nn(col("ParentID", "INT UNSIGNED")), nn(col("N", "INT"))],
+    );
+    votes.primary_key = names(&["ParentID", "N"]);
+    votes.foreign_keys = vec![fk(&["ParentID"], "Zones", &["ID"], "CASCADE")];
+    let zones = table("Zones", vec![id(), name()]);
+    let lone = table("Lone", vec![name()]);
+    let mut langs = table("Langs", vec![nn(col("Short", "CHAR(2)")), name()]);
+    langs.primary_key = names(&["Short"]);
+    let mut tongues = table("Tongues", vec![nn(col("Code", "CHAR(2)")), name()]);
+    tongues.primary_key = names(&["Code"]);
+    let from = mysql_schema(vec![
+        request_types.clone(),
+        tags.clone(),
+        langs,
+        votes.clone(),
+    ]);
+    let to = mysql_schema(vec![request_types, tags, zones, lone, tongues, votes]);
+    let from_rows = rows(&[
+        ("RequestTypes", &["1|deletion", "2|orphan", "4|adoption"]),
+        ("Tags", &["a"]),
+        ("Langs", &["en|English", "de|German"]),
+        ("Votes", &["1|1", "1|2"]),
+    ]);
+    let to_rows = rows(&[
+        ("RequestTypes", &["1|it's a \\ path", "2|orphan", "5|~"]),
+        ("Tags", &["a", "b"]),
+        ("Zones", &["1|Grüße 🦀"]),
+        ("Lone", &["x"]),
+        ("Tongues", &["en|English", "de|Deutsch"]),
+        ("Votes", &["1|1", "1|3"]),
+    ]);
+    let renamed = renames(&["Langs=Tongues", "Langs.Short=Code"]);
+    // A column added to a seeded table: rows holding what the draft fills in are left alone.
+    let mut from = from;
+    from.tables.push(table("Levels", vec![id(), name()]));
+    let mut to = to;
+    to.tables.push(table(
+        "Levels",
+        vec![
+            id(),
+            name(),
+            default(nn(col("Rank", "INT")), "0"),
+            col("Note", "TEXT"),
+        ],
+    ));
+    let mut from_rows = from_rows;
+    from_rows.extend(rows(&[("Levels", &["1|low", "2|high", "3|top"])]));
+    let mut to_rows = to_rows;
+    to_rows.extend(rows(&[(
+        "Levels",
+        &["1|low|0|~", "2|high|5|~", "3|top|0|x"],
+    )]));
+    let both = |dialect| {
+        let s = seed_rows(dialect, &from, &to, &from_rows, &to_rows, &renamed);
+        // A second run on what the first wrote: nothing.
+        assert_eq!(
+            seed_rows(dialect, &to, &to, &to_rows, &to_rows, &Renames::default()),
+            SeedRows::default()
+        );
+        show_rows(&s)
+    };
+    expect![[r#"
+        -- RequestTypes: seed rows: insert 1, update 1, delete 1
+        -- Zones: seed rows: insert 1
+        -- Lone: seed rows: insert 1
+        -- Tongues: seed rows: update 1
+        -- Votes: seed rows: insert 1, delete 1
+        -- Levels: seed rows: update 2
+        -- aurweb-migrate: review unsupported Tags: its rows (seed data) differ (2 in schema/, 1 after the migrations) and it has no primary key to match them by: add INSERT/UPDATE/DELETE statements by hand
+        DELETE FROM `Votes` WHERE `ParentID` = 1 AND `N` = 2;
+        DELETE FROM `RequestTypes` WHERE `ID` = 4;
+        UPDATE `Levels` SET `Rank` = 5 WHERE `ID` = 2;
+        UPDATE `Levels` SET `Note` = 'x' WHERE `ID` = 3;
+        UPDATE `RequestTypes` SET `Name` = 'it''s a \\ path' WHERE `ID` = 1;
+        UPDATE `Tongues` SET `Name` = 'Deutsch' WHERE `Code` = 'de';
+        INSERT INTO `Lone` (`Name`) VALUES ('x');
+        INSERT INTO `RequestTypes` (`ID`, `Name`) VALUES (5, NULL) ON DUPLICATE KEY UPDATE `Name` = NULL;
+        INSERT INTO `Zones` (`ID`, `Name`) VALUES (1, 'Grüße 🦀') ON DUPLICATE KEY UPDATE `Name` = 'Grüße 🦀';
+        INSERT INTO `Votes` (`ParentID`, `N`) VALUES (1, 3) ON DUPLICATE KEY UPDATE `ParentID` = `ParentID`;
+        -- tables: Levels, Lone, RequestTypes, Tongues, Zones, Votes"#]]
+    .assert_eq(&both(Dialect::Mysql));
+    expect![[r#"
+        -- RequestTypes: seed rows: insert 1, update 1, delete 1
+        -- Zones: seed rows: insert 1
+        -- Lone: seed rows: insert 1
+        -- Tongues: seed rows: update 1
+        -- Votes: seed rows: insert 1, delete 1
+        -- Levels: seed rows: update 2
+        -- aurweb-migrate: review unsupported Tags: its rows (seed data) differ (2 in schema/, 1 after the migrations) and it has no primary key to match them by: add INSERT/UPDATE/DELETE statements by hand
+        DELETE FROM "Votes" WHERE "ParentID" = 1 AND "N" = 2;
+        DELETE FROM "RequestTypes" WHERE "ID" = 4;
+        UPDATE "Levels" SET "Rank" = 5 WHERE "ID" = 2;
+        UPDATE "Levels" SET "Note" = 'x' WHERE "ID" = 3;
+        UPDATE "RequestTypes" SET "Name" = 'it''s a \ path' WHERE "ID" = 1;
+        UPDATE "Tongues" SET "Name" = 'Deutsch' WHERE "Code" = 'de';
+        INSERT INTO "Lone" ("Name") VALUES ('x');
+        INSERT INTO "RequestTypes" ("ID", "Name") VALUES (5, NULL) ON CONFLICT ("ID") DO UPDATE SET "Name" = excluded."Name";
+        INSERT INTO "Zones" ("ID", "Name") VALUES (1, 'Grüße 🦀') ON CONFLICT ("ID") DO UPDATE SET "Name" = excluded."Name";
+        INSERT INTO "Votes" ("ParentID", "N") VALUES (1, 3) ON CONFLICT ("ParentID", "N") DO NOTHING;
+        -- tables: Levels, Lone, RequestTypes, Tongues, Zones, Votes"#]].assert_eq(&both(Dialect::Sqlite));
 }
 
 #[test]
