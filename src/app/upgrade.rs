@@ -43,7 +43,7 @@ fn prepare(
 pub(super) async fn dry_run(s: &Session<'_>, flags: UpgradeFlags) -> Result<i32> {
     let loaded = s.load_and_open(Access::ReadOnly, true).await?;
     let (set, history) = (&loaded.set, &loaded.history);
-    let decided = async |conn: Option<&mut crate::backend::Connection>| {
+    let decided = async |mut conn: Option<&mut crate::backend::Connection>| {
         let (schema, options) = prepare(s, set, flags)?;
         // On a cluster node, what the pending files do that Galera handles badly.
         if conn.as_ref().is_some_and(|c| c.cluster().is_some()) && !s.request.quiet {
@@ -52,11 +52,33 @@ pub(super) async fn dry_run(s: &Session<'_>, flags: UpgradeFlags) -> Result<i32>
                 report::warn(&w);
             }
         }
-        let preview = run::preview(conn, set, history, schema.as_ref(), options).await?;
+        let preview =
+            run::preview(conn.as_deref_mut(), set, history, schema.as_ref(), options).await?;
+        // Only when migrations would run on the live tables: a no-op costs nothing more.
+        // A rehearsal that cannot run (no scratch database may be made) is said, not fatal.
+        let rehearsal = match conn {
+            Some(c) if preview.install.is_none() && !preview.steps.is_empty() => {
+                let place = s.place();
+                let steps = &preview.steps;
+                crate::compare::rehearsal::rehearse(c, &place, steps, &s.table, s.timeouts)
+                    .await
+                    .unwrap_or_else(|e| crate::compare::rehearsal::Rehearsal {
+                        tightenings: Vec::new(),
+                        stopped: Some(format!("it could not run: {e}")),
+                    })
+            }
+            _ => Default::default(),
+        };
+        if let Some(why) = &rehearsal.stopped {
+            report::warn(format!(
+                "the rehearsal of the pending statements on an empty copy of the tables did not finish: {why}; what it would have found after that is not listed"
+            ));
+        }
         s.emit(&report::DryRun {
             preview: &preview,
             set,
             dialect: s.dialect(),
+            tightenings: &rehearsal.tightenings,
         });
         Ok(0)
     };

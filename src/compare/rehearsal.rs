@@ -1,0 +1,93 @@
+//! The rehearsal: what each pending statement tightens, learnt from the server itself. The
+//! live tables' definitions (no rows) are copied into a scratch database ([`super::scratch`],
+//! as `verify` makes them), the pending statements run there one by one, and the canonical
+//! model is read back after each; [`schema::tighten`] says what the difference adds or
+//! tightens. The live database is only read; the scratch database is removed on every path.
+
+use serde::Serialize;
+
+use super::scratch::{Place, Scratch};
+use crate::backend::{Backend, Catalogue, Connection, Timeouts};
+use crate::error::Result;
+use crate::history::TableName;
+use crate::plan::Step;
+use crate::schema::tighten::{self, Tightening};
+use crate::schema::Schema;
+
+/// A tightening of one pending statement.
+#[derive(Debug, Clone, Serialize)]
+pub struct Found {
+    pub version: u64,
+    pub file: String,
+    pub line: u32,
+    #[serde(flatten)]
+    pub tightening: Tightening,
+}
+
+/// What the rehearsal learnt.
+#[derive(Debug, Clone, Default)]
+pub struct Rehearsal {
+    pub tightenings: Vec<Found>,
+    /// Why it stopped before the last pending statement (`file:line: message`), if it did: a
+    /// statement the empty copy rejected. What it found up to there stands.
+    pub stopped: Option<String>,
+}
+
+/// Rehearses `steps` (the pending migrations, in order, each after the statements an earlier
+/// run committed) on an empty copy of the tables of `live`.
+pub async fn rehearse(
+    live: &mut Connection,
+    place: &Place,
+    steps: &[Step<'_>],
+    table: &TableName,
+    timeouts: Timeouts,
+) -> Result<Rehearsal> {
+    let copy = live.copy_statements().await?;
+    let collation = live.default_collation().await?;
+    let mut scratch =
+        Scratch::create(place, "rehearsal", collation.as_deref(), table, timeouts).await?;
+    let result = run(&mut scratch.conn, &copy, steps).await;
+    scratch.dispose().await;
+    result
+}
+
+async fn run(conn: &mut Connection, copy: &[String], steps: &[Step<'_>]) -> Result<Rehearsal> {
+    // Empty tables need no order, and data statements no referenced rows.
+    let off = conn.foreign_key_checks_sql(false);
+    let _ = conn.execute(off).await;
+    for sql in copy {
+        if let Err(e) = conn.execute(sql).await {
+            return Ok(Rehearsal {
+                tightenings: Vec::new(),
+                stopped: Some(format!(
+                    "the live tables could not be copied: {}",
+                    e.message
+                )),
+            });
+        }
+    }
+    let origin: Schema = conn.introspect().await?;
+    let mut before = origin.clone();
+    let mut out = Rehearsal::default();
+    for step in steps {
+        let m = step.migration;
+        let file = m.up.path.display().to_string();
+        for (i, st) in m.up.statements.iter().enumerate().skip(step.resume_from) {
+            if let Err(e) = conn.execute(m.up.statement_text(i)).await {
+                out.stopped = Some(format!("{file}:{}: {}", st.line, e.message));
+                return Ok(out);
+            }
+            let after = conn.introspect().await?;
+            for t in tighten::tightenings(&origin, &before, &after) {
+                out.tightenings.push(Found {
+                    version: m.version,
+                    file: file.clone(),
+                    line: st.line,
+                    tightening: t,
+                });
+            }
+            before = after;
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,167 @@
+//! The rehearsal (`upgrade --dry-run`): what each pending statement tightens, learnt by running
+//! the statements on an empty copy of the live tables; the live database is left as it was
+//! and no scratch database stays behind.
+
+use crate::each_db;
+use crate::support::Db;
+
+each_db!(
+    a_new_unique_key_and_not_null_are_listed_with_their_lines,
+    a_migration_that_tightens_nothing_lists_nothing,
+);
+
+fn base(db: &Db) {
+    db.migration(
+        "0001_base.sql",
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, a INT, b VARCHAR(20));\n",
+    );
+    db.run(&["upgrade"]).ok();
+    db.exec("INSERT INTO t (id, a, b) VALUES (1, 1, 'x'), (2, 1, 'x'), (3, 2, NULL)");
+}
+
+/// The scratch databases of this test's database left on the server (MySQL).
+fn leftovers(db: &Db) -> i64 {
+    if db.is_sqlite() {
+        return 0;
+    }
+    db.scalar(&format!(
+        "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE '{}\\_migrate\\_%'",
+        db.mysql_database()
+    ))
+}
+
+/// The live schema as `schema dump` prints it, and the rows of `t`.
+fn live(db: &Db) -> (String, Vec<String>) {
+    let dump = db.run(&["schema", "dump"]);
+    dump.ok();
+    let row = if db.is_sqlite() {
+        "id || ':' || a || ':' || COALESCE(b, 'NULL')"
+    } else {
+        "CONCAT(id, ':', a, ':', COALESCE(b, 'NULL'))"
+    };
+    let rows = db.strings(&format!("SELECT {row} FROM t ORDER BY id"));
+    (dump.stdout.clone(), rows)
+}
+
+fn a_new_unique_key_and_not_null_are_listed_with_their_lines(db: &Db) {
+    base(db);
+    // (not-null line, unique line)
+    let (sql, not_null, unique) = if db.is_sqlite() {
+        (
+            "-- tighten t\n\
+             CREATE TABLE t_new (id INTEGER PRIMARY KEY, a INT, b VARCHAR(20) NOT NULL);\n\
+             INSERT INTO t_new SELECT id, a, COALESCE(b, '') FROM t;\n\
+             DROP TABLE t;\n\
+             ALTER TABLE t_new RENAME TO t;\n\
+             CREATE UNIQUE INDEX t_a_b ON t (a, b);\n",
+            5,
+            6,
+        )
+    } else {
+        (
+            "-- tighten t\n\
+             UPDATE t SET b = '' WHERE b IS NULL;\n\
+             ALTER TABLE t MODIFY b VARCHAR(20) NOT NULL;\n\
+             CREATE UNIQUE INDEX t_a_b ON t (a, b);\n",
+            3,
+            4,
+        )
+    };
+    db.migration("0002_tighten.sql", sql);
+    let file = "0002_tighten.sql";
+    let before = live(db);
+    let run = db.run(&["upgrade", "--dry-run"]);
+    run.ok()
+        .stdout_has(&format!("{file}:{not_null}: tightens: NOT NULL b on t"))
+        .stdout_has(&format!(
+            "{file}:{unique}: tightens: unique key (a, b) on t"
+        ));
+    assert_eq!(run.stdout.matches("tightens:").count(), 2, "{}", run.stdout);
+    let doc = db.run(&["upgrade", "--dry-run", "--format", "json"]).json();
+    let found: Vec<(u64, String, u64, String, String, Vec<String>)> = doc["tightenings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["version"].as_u64().unwrap(),
+                t["file"]
+                    .as_str()
+                    .unwrap()
+                    .rsplit('/')
+                    .next()
+                    .unwrap()
+                    .to_string(),
+                t["line"].as_u64().unwrap(),
+                t["table"].as_str().unwrap().to_string(),
+                t["kind"].as_str().unwrap().to_string(),
+                t["columns"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|c| c.as_str().unwrap().to_string())
+                    .collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        vec![
+            (
+                2,
+                file.to_string(),
+                not_null,
+                "t".into(),
+                "not-null".into(),
+                vec!["b".into()]
+            ),
+            (
+                2,
+                file.to_string(),
+                unique,
+                "t".into(),
+                "unique-key".into(),
+                vec!["a".into(), "b".into()]
+            ),
+        ]
+    );
+    assert_eq!(live(db), before, "the dry run changed the live database");
+    assert_eq!(db.states(), [(1, "applied".to_string())]);
+    assert_eq!(leftovers(db), 0, "a scratch database was left behind");
+}
+
+fn a_migration_that_tightens_nothing_lists_nothing(db: &Db) {
+    base(db);
+    db.migration(
+        "0002_loose.sql",
+        "ALTER TABLE t ADD COLUMN c INT;\nCREATE INDEX t_a ON t (a);\n",
+    );
+    let run = db.run(&["upgrade", "--dry-run"]);
+    run.ok().stdout_has("CREATE INDEX t_a");
+    assert!(!run.stdout.contains("tightens"), "{}", run.stdout);
+    let doc = db.run(&["upgrade", "--dry-run", "--format", "json"]).json();
+    assert_eq!(doc["tightenings"], serde_json::json!([]));
+    assert_eq!(leftovers(db), 0, "a scratch database was left behind");
+}
+
+/// SQLite: a no-op dry run makes no scratch database (with nowhere to make one, a run with
+/// something pending says its rehearsal could not run; the no-op says nothing).
+#[test]
+fn a_no_op_dry_run_does_not_rehearse() {
+    let env = crate::support::Env::new();
+    let db = Db::sqlite(&env);
+    base(&db);
+    let nowhere = env.path().join("no-such-tmp");
+    let noop = db
+        .cmd(&["upgrade", "--dry-run"])
+        .env("TMPDIR", nowhere.as_os_str())
+        .run();
+    noop.ok().stdout_has("nothing to do");
+    assert!(!noop.stderr.contains("rehearsal"), "{}", noop.stderr);
+    db.migration("0002_key.sql", "CREATE UNIQUE INDEX t_a ON t (a);\n");
+    db.cmd(&["upgrade", "--dry-run"])
+        .env("TMPDIR", nowhere.as_os_str())
+        .run()
+        .ok()
+        .stderr_has("rehearsal");
+}
