@@ -60,12 +60,21 @@ pub(super) async fn dry_run(s: &Session<'_>, flags: UpgradeFlags) -> Result<i32>
             Some(c) if preview.install.is_none() && !preview.steps.is_empty() => {
                 let place = s.place();
                 let steps = &preview.steps;
-                crate::compare::rehearsal::rehearse(c, &place, steps, &s.table, s.timeouts)
-                    .await
-                    .unwrap_or_else(|e| crate::compare::rehearsal::Rehearsal {
+                let stop = signalled(
+                    "the rehearsal was stopped and its scratch database removed; nothing was written to the database",
+                );
+                match crate::compare::rehearsal::rehearse(
+                    c, &place, steps, &s.table, s.timeouts, stop,
+                )
+                .await
+                {
+                    Err(e @ Error::Interrupted { .. }) => return Err(e),
+                    Err(e) => crate::compare::rehearsal::Rehearsal {
                         tightenings: Vec::new(),
                         stopped: Some(format!("it could not run: {e}")),
-                    })
+                    },
+                    Ok(r) => r,
+                }
             }
             _ => Default::default(),
         };
@@ -234,6 +243,26 @@ pub(super) async fn downgrade(
     )
     .await;
     finish(s, result, progress, "reverted", "reverted").await
+}
+
+/// Ends when SIGINT or SIGTERM arrives (never, where they cannot be caught), as the error
+/// that says so with `state`.
+async fn signalled(state: &'static str) -> Error {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut int), Ok(mut term)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) else {
+        return std::future::pending().await;
+    };
+    let which = tokio::select! {
+        _ = int.recv() => "SIGINT",
+        _ = term.recv() => "SIGTERM",
+    };
+    Error::Interrupted {
+        signal: which,
+        state: state.to_string(),
+    }
 }
 
 /// Runs `work` (which holds the run's connection) until it ends or SIGINT/SIGTERM arrives.

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::scratch::{Place, Scratch};
 use crate::backend::{Backend, Catalogue, Connection, Timeouts};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::history::TableName;
 use crate::plan::Step;
 use crate::schema::tighten::{self, Tightening};
@@ -34,19 +34,28 @@ pub struct Rehearsal {
 }
 
 /// Rehearses `steps` (the pending migrations, in order, each after the statements an earlier
-/// run committed) on an empty copy of the tables of `live`.
+/// run committed) on an empty copy of the tables of `live`. When `stop` ends first (a signal),
+/// the statement running in the scratch database is ended, the scratch database removed, and
+/// `stop`'s error returned.
 pub async fn rehearse(
     live: &mut Connection,
     place: &Place,
     steps: &[Step<'_>],
     table: &TableName,
     timeouts: Timeouts,
+    stop: impl std::future::Future<Output = Error>,
 ) -> Result<Rehearsal> {
     let copy = live.copy_statements().await?;
     let collation = live.default_collation().await?;
     let mut scratch =
         Scratch::create(place, "rehearsal", collation.as_deref(), table, timeouts).await?;
-    let result = run(&mut scratch.conn, &copy, steps).await;
+    let result = tokio::select! {
+        r = run(&mut scratch.conn, &copy, steps) => r,
+        e = stop => {
+            crate::backend::interrupt(timeouts.connect).await;
+            Err(e)
+        }
+    };
     scratch.dispose().await;
     result
 }

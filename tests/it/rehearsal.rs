@@ -8,6 +8,7 @@ use crate::support::Db;
 each_db!(
     a_new_unique_key_and_not_null_are_listed_with_their_lines,
     a_migration_that_tightens_nothing_lists_nothing,
+    an_interrupted_rehearsal_leaves_no_scratch_database,
 );
 
 fn base(db: &Db) {
@@ -164,4 +165,67 @@ fn a_no_op_dry_run_does_not_rehearse() {
         .run()
         .ok()
         .stderr_has("rehearsal");
+}
+
+/// SIGINT while a pending statement runs in the scratch database: the dry run stops (exit 130),
+/// saying so, and removes its scratch database; the live database is as it was.
+fn an_interrupted_rehearsal_leaves_no_scratch_database(db: &Db) {
+    base(db);
+    let slow = if db.is_sqlite() {
+        "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 30000000) SELECT count(*) FROM c;"
+    } else {
+        "SELECT SLEEP(20);"
+    };
+    db.migration(
+        "0002_slow.sql",
+        &format!("CREATE UNIQUE INDEX t_id_a ON t (id, a);\n{slow}\n"),
+    );
+    let before = live(db);
+    let tmp = db.env.path().join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    let scratch_files = || std::fs::read_dir(&tmp).unwrap().count();
+    let mut child = db
+        .cmd(&["upgrade", "--dry-run"])
+        .env("TMPDIR", tmp.as_os_str())
+        .spawn();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        assert!(
+            !child.has_exited(),
+            "the dry run finished before the signal"
+        );
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the slow statement never ran"
+        );
+        let running = if db.is_mysql() {
+            db.scalar(&format!(
+                "SELECT COUNT(*) FROM information_schema.PROCESSLIST \
+                 WHERE DB LIKE '{}\\_migrate\\_%rehearsal' AND INFO LIKE 'SELECT SLEEP%'",
+                db.mysql_database()
+            )) > 0
+        } else if scratch_files() > 0 {
+            std::thread::sleep(std::time::Duration::from_millis(700));
+            true
+        } else {
+            false
+        };
+        if running {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let sent = std::process::Command::new("kill")
+        .args(["-INT".to_string(), child.pid().to_string()])
+        .status()
+        .expect("kill");
+    assert!(sent.success());
+    child
+        .wait()
+        .code(130)
+        .stderr_has("interrupted by SIGINT")
+        .stderr_has("scratch database removed");
+    assert_eq!(leftovers(db), 0, "a scratch database was left behind");
+    assert_eq!(scratch_files(), 0, "a scratch file was left behind");
+    assert_eq!(live(db), before, "the dry run changed the live database");
 }
