@@ -11,8 +11,7 @@ use crate::backend::{Backend, Catalogue, Connection, Timeouts};
 use crate::error::{Error, Result};
 use crate::history::TableName;
 use crate::plan::Step;
-use crate::schema::tighten::{self, Tightening};
-use crate::schema::Schema;
+use crate::schema::tighten::{self, State, Tightening};
 
 /// A tightening of one pending statement.
 #[derive(Debug, Clone, Serialize)]
@@ -75,7 +74,7 @@ async fn run(conn: &mut Connection, copy: &[String], steps: &[Step<'_>]) -> Resu
             });
         }
     }
-    let origin: Schema = conn.introspect().await?;
+    let origin = read(conn).await?;
     let mut before = origin.clone();
     let mut out = Rehearsal::default();
     for step in steps {
@@ -86,7 +85,7 @@ async fn run(conn: &mut Connection, copy: &[String], steps: &[Step<'_>]) -> Resu
                 out.stopped = Some(format!("{file}:{}: {}", st.line, e.message));
                 return Ok(out);
             }
-            let after = conn.introspect().await?;
+            let after = read(conn).await?;
             for t in tighten::tightenings(&origin, &before, &after) {
                 out.tightenings.push(Found {
                     version: m.version,
@@ -99,4 +98,11 @@ async fn run(conn: &mut Connection, copy: &[String], steps: &[Step<'_>]) -> Resu
         }
     }
     Ok(out)
+}
+
+/// The scratch database's model and CHECK constraints.
+async fn read(conn: &mut Connection) -> Result<State> {
+    let schema = conn.introspect().await?;
+    let definitions = conn.definitions().await?;
+    Ok(State::new(schema, &definitions))
 }

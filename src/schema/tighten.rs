@@ -6,14 +6,15 @@
 
 use serde::Serialize;
 
-use super::{Schema, Table};
+use super::{Definition, Schema, Table};
+use crate::dialect::Dialect;
 
 /// One constraint a statement adds or tightens on a table that existed before it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Tightening {
     pub table: String,
-    /// `primary-key`, `unique-key`, `not-null`, `foreign-key`, `narrower-type` or
-    /// `enum-values-removed`.
+    /// `primary-key`, `unique-key`, `not-null`, `foreign-key`, `narrower-type`,
+    /// `enum-values-removed` or `check`.
     pub kind: &'static str,
     pub columns: Vec<String>,
     /// For people: `unique key (a, b)`, `VARCHAR(255) -> VARCHAR(100)`, …
@@ -26,27 +27,159 @@ impl std::fmt::Display for Tightening {
     }
 }
 
+/// A database as the rehearsal compares it: the model and the CHECK constraints, each as
+/// (table, clause).
+#[derive(Debug, Clone)]
+pub struct State {
+    pub schema: Schema,
+    pub checks: Vec<(String, String)>,
+}
+
+impl State {
+    /// The model with the CHECK constraints of `definitions` (MySQL: `check` rows; SQLite:
+    /// the `CHECK (…)` clauses of each table's SQL).
+    pub fn new(schema: Schema, definitions: &[Definition]) -> State {
+        let mut checks = Vec::new();
+        for d in definitions {
+            match d.kind.as_str() {
+                "check" => checks.push((d.table.clone(), d.sql.trim().to_string())),
+                "table" if schema.dialect == Dialect::Sqlite => {
+                    for c in check_clauses(&d.sql) {
+                        checks.push((d.table.clone(), c));
+                    }
+                }
+                _ => {}
+            }
+        }
+        checks.sort();
+        State { schema, checks }
+    }
+
+    fn checks_of<'a>(&'a self, table: &'a str) -> impl Iterator<Item = &'a str> {
+        self.checks
+            .iter()
+            .filter(move |(t, _)| t == table)
+            .map(|(_, c)| c.as_str())
+    }
+}
+
 /// What changed from `before` to `after`, for every table of `after` that `before` has, or,
 /// when `before` has it not, that `origin` has (a table rebuilt under a new name and renamed
 /// back is compared with the table it replaces). Tables new to both are not tightened: they
 /// have no rows.
-pub fn tightenings(origin: &Schema, before: &Schema, after: &Schema) -> Vec<Tightening> {
+pub fn tightenings(origin: &State, before: &State, after: &State) -> Vec<Tightening> {
     let mut out = Vec::new();
-    for t in &after.tables {
-        let old = before.table(&t.name).or_else(|| {
-            // Only a table that came back: one `before` lacks but had at the start.
-            origin.table(&t.name)
-        });
-        if let Some(old) = old {
-            if before.table(&t.name) != Some(t) {
-                // SQLite stores any value in any declared type (but STRICT tables): a type
-                // change rejects nothing there.
-                let types = after.dialect != crate::dialect::Dialect::Sqlite;
-                table_tightenings(old, t, types, &mut out);
-            }
+    for t in &after.schema.tables {
+        // Only a table that came back: one `before` lacks but had at the start.
+        let (old, was) = match before.schema.table(&t.name) {
+            Some(old) => (old, before),
+            None => match origin.schema.table(&t.name) {
+                Some(old) => (old, origin),
+                None => continue,
+            },
+        };
+        if before.schema.table(&t.name) != Some(t) {
+            // SQLite stores any value in any declared type (but STRICT tables): a type
+            // change rejects nothing there.
+            let types = after.schema.dialect != Dialect::Sqlite;
+            table_tightenings(old, t, types, &mut out);
+        }
+        let had: Vec<&str> = was.checks_of(&t.name).collect();
+        for c in after.checks_of(&t.name).filter(|c| !had.contains(c)) {
+            out.push(Tightening {
+                table: t.name.clone(),
+                kind: "check",
+                columns: mentioned(t, c),
+                detail: format!("CHECK ({c})"),
+            });
         }
     }
     out
+}
+
+/// The columns of `table` a clause names.
+fn mentioned(table: &Table, clause: &str) -> Vec<String> {
+    let words: Vec<String> = clause
+        .split(|ch: char| !(ch.is_alphanumeric() || ch == '_'))
+        .filter(|w| !w.is_empty())
+        .map(str::to_ascii_lowercase)
+        .collect();
+    table
+        .columns
+        .iter()
+        .filter(|c| words.contains(&c.name.to_ascii_lowercase()))
+        .map(|c| c.name.clone())
+        .collect()
+}
+
+/// The clauses of the `CHECK (…)` constraints in a `CREATE TABLE` statement, without their
+/// outer parentheses (quoted text and identifiers are skipped over).
+pub fn check_clauses(sql: &str) -> Vec<String> {
+    let bytes = sql.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    let mut quote: Option<u8> = None;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if let Some(q) = quote {
+            if b == q {
+                quote = None;
+            }
+            i += 1;
+            continue;
+        }
+        if matches!(b, b'\'' | b'"' | b'`') {
+            quote = Some(b);
+            i += 1;
+            continue;
+        }
+        if b == b'[' {
+            quote = Some(b']');
+            i += 1;
+            continue;
+        }
+        let word_start = i == 0 || !(bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_');
+        if word_start && sql[i..].len() >= 5 && sql[i..i + 5].eq_ignore_ascii_case("check") {
+            let mut j = i + 5;
+            while j < bytes.len() && bytes[j].is_ascii_whitespace() {
+                j += 1;
+            }
+            if j < bytes.len() && bytes[j] == b'(' {
+                if let Some(end) = closing(bytes, j) {
+                    out.push(sql[j + 1..end].trim().to_string());
+                    i = end + 1;
+                    continue;
+                }
+            }
+        }
+        i += 1;
+    }
+    out
+}
+
+/// The index of the parenthesis that closes the one at `open`.
+fn closing(bytes: &[u8], open: usize) -> Option<usize> {
+    let (mut depth, mut quote) = (0usize, None::<u8>);
+    for (k, &b) in bytes.iter().enumerate().skip(open) {
+        if let Some(q) = quote {
+            if b == q {
+                quote = None;
+            }
+            continue;
+        }
+        match b {
+            b'\'' | b'"' | b'`' => quote = Some(b),
+            b'(' => depth += 1,
+            b')' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(k);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 fn cols(c: &[String]) -> String {
@@ -367,13 +500,20 @@ mod tests {
         }
     }
 
+    fn state(tables: Vec<Table>) -> State {
+        State {
+            schema: Schema::new(Dialect::Sqlite, tables),
+            checks: vec![],
+        }
+    }
+
     #[test]
     fn a_rebuilt_table_is_compared_with_the_one_it_replaces() {
-        let live = Schema::new(Dialect::Sqlite, vec![table(vec![column("a", "INT", true)])]);
-        let dropped = Schema::new(Dialect::Sqlite, vec![]);
+        let live = state(vec![table(vec![column("a", "INT", true)])]);
+        let dropped = state(vec![]);
         let mut t = table(vec![column("a", "INT", false)]);
         t.unique_keys.push(v(&["a"]));
-        let back = Schema::new(Dialect::Sqlite, vec![t]);
+        let back = state(vec![t]);
         let found = tightenings(&live, &dropped, &back);
         assert_eq!(
             found.iter().map(|t| t.kind).collect::<Vec<_>>(),
@@ -384,5 +524,41 @@ mod tests {
         assert!(none.is_empty());
         // Nothing changed: nothing tightened.
         assert!(tightenings(&live, &live, &live).is_empty());
+    }
+
+    #[test]
+    fn a_new_check_is_a_tightening_and_a_kept_one_is_not() {
+        let sql = "CREATE TABLE \"T\" (a INT CHECK (a > 0), b TEXT, \
+                   CONSTRAINT c CHECK(length(b) < 10 AND b <> ')'), \"check\" INT)";
+        assert_eq!(
+            check_clauses(sql),
+            vec![
+                "a > 0".to_string(),
+                "length(b) < 10 AND b <> ')'".to_string()
+            ]
+        );
+        let t = table(vec![column("a", "INT", true), column("b", "TEXT", true)]);
+        let definition = |sql: &str| Definition {
+            kind: "table".into(),
+            name: "T".into(),
+            table: "T".into(),
+            sql: sql.into(),
+        };
+        let schema = Schema::new(Dialect::Sqlite, vec![t]);
+        let without = State::new(
+            schema.clone(),
+            &[definition("CREATE TABLE T (a INT, b TEXT)")],
+        );
+        let with = State::new(schema, &[definition(sql)]);
+        let found = tightenings(&without, &without, &with);
+        assert_eq!(
+            found
+                .iter()
+                .map(|t| (t.kind, t.columns.clone()))
+                .collect::<Vec<_>>(),
+            vec![("check", v(&["a"])), ("check", v(&["b"]))]
+        );
+        assert!(tightenings(&with, &with, &with).is_empty());
+        assert!(tightenings(&with, &with, &without).is_empty());
     }
 }

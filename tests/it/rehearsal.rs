@@ -9,6 +9,7 @@ each_db!(
     a_new_unique_key_and_not_null_are_listed_with_their_lines,
     a_migration_that_tightens_nothing_lists_nothing,
     an_interrupted_rehearsal_leaves_no_scratch_database,
+    a_new_check_is_listed,
 );
 
 fn base(db: &Db) {
@@ -228,4 +229,36 @@ fn an_interrupted_rehearsal_leaves_no_scratch_database(db: &Db) {
     assert_eq!(leftovers(db), 0, "a scratch database was left behind");
     assert_eq!(scratch_files(), 0, "a scratch file was left behind");
     assert_eq!(live(db), before, "the dry run changed the live database");
+}
+
+fn a_new_check_is_listed(db: &Db) {
+    base(db);
+    let (sql, line) = if db.is_sqlite() {
+        (
+            "CREATE TABLE t_new (id INTEGER PRIMARY KEY, a INT CHECK (a > 0), b VARCHAR(20));\n\
+             INSERT INTO t_new SELECT * FROM t;\n\
+             DROP TABLE t;\n\
+             ALTER TABLE t_new RENAME TO t;\n",
+            4,
+        )
+    } else {
+        (
+            "ALTER TABLE t ADD CONSTRAINT t_a_positive CHECK (a > 0);\n",
+            1,
+        )
+    };
+    db.migration("0002_check.sql", sql);
+    let before = live(db);
+    let doc = db.run(&["upgrade", "--dry-run", "--format", "json"]).json();
+    let found = &doc["tightenings"];
+    assert_eq!(found.as_array().map(Vec::len), Some(1), "{found}");
+    assert_eq!(found[0]["kind"], "check", "{found}");
+    assert_eq!(found[0]["line"], line, "{found}");
+    assert_eq!(found[0]["table"], "t", "{found}");
+    assert_eq!(found[0]["columns"], serde_json::json!(["a"]), "{found}");
+    db.run(&["upgrade", "--dry-run"])
+        .ok()
+        .stdout_has(&format!("0002_check.sql:{line}: tightens: CHECK ("));
+    assert_eq!(live(db), before, "the dry run changed the live database");
+    assert_eq!(leftovers(db), 0, "a scratch database was left behind");
 }
