@@ -10,6 +10,7 @@ each_db!(
     a_migration_that_tightens_nothing_lists_nothing,
     an_interrupted_rehearsal_leaves_no_scratch_database,
     a_new_check_is_listed,
+    a_new_foreign_key_is_listed_and_the_copied_ones_are_not,
 );
 
 fn base(db: &Db) {
@@ -261,4 +262,47 @@ fn a_new_check_is_listed(db: &Db) {
         .stdout_has(&format!("0002_check.sql:{line}: tightens: CHECK ("));
     assert_eq!(live(db), before, "the dry run changed the live database");
     assert_eq!(leftovers(db), 0, "a scratch database was left behind");
+}
+
+/// The copy keeps the live foreign keys (so they are not new), and a new one is listed.
+fn a_new_foreign_key_is_listed_and_the_copied_ones_are_not(db: &Db) {
+    db.migration(
+        "0001_base.sql",
+        "CREATE TABLE u (id INT NOT NULL PRIMARY KEY);\n\
+         CREATE TABLE v (id INT NOT NULL PRIMARY KEY, u_id INT, FOREIGN KEY (u_id) REFERENCES u (id));\n\
+         CREATE TABLE t (id INT NOT NULL PRIMARY KEY, a INT);\n",
+    );
+    db.run(&["upgrade"]).ok();
+    db.exec("INSERT INTO u (id) VALUES (1)");
+    db.exec("INSERT INTO v (id, u_id) VALUES (1, 1)");
+    db.exec("INSERT INTO t (id, a) VALUES (1, 1), (2, 3)");
+    let (sql, line) = if db.is_sqlite() {
+        (
+            "CREATE TABLE t_new (id INT NOT NULL PRIMARY KEY, a INT, FOREIGN KEY (a) REFERENCES u (id));\n\
+             INSERT INTO t_new SELECT * FROM t;\n\
+             DROP TABLE t;\n\
+             ALTER TABLE t_new RENAME TO t;\n\
+             UPDATE v SET u_id = NULL WHERE u_id = 2;\n",
+            4,
+        )
+    } else {
+        (
+            "ALTER TABLE t ADD CONSTRAINT t_a_u FOREIGN KEY (a) REFERENCES u (id);\n\
+             UPDATE v SET u_id = NULL WHERE u_id = 2;\n",
+            1,
+        )
+    };
+    db.migration("0002_fk.sql", sql);
+    let doc = db.run(&["upgrade", "--dry-run", "--format", "json"]).json();
+    let found = &doc["tightenings"];
+    assert_eq!(found.as_array().map(Vec::len), Some(1), "{found}");
+    assert_eq!(found[0]["kind"], "foreign-key", "{found}");
+    assert_eq!(found[0]["line"], line, "{found}");
+    assert_eq!(found[0]["table"], "t", "{found}");
+    assert_eq!(found[0]["columns"], serde_json::json!(["a"]), "{found}");
+    db.run(&["upgrade", "--dry-run"]).ok().stdout_has(&format!(
+        "0002_fk.sql:{line}: tightens: foreign key (a) references u (id) on t"
+    ));
+    assert_eq!(leftovers(db), 0, "a scratch database was left behind");
+    assert_eq!(db.count("t"), 2);
 }
