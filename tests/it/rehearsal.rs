@@ -11,6 +11,7 @@ each_db!(
     an_interrupted_rehearsal_leaves_no_scratch_database,
     a_new_check_is_listed,
     a_new_foreign_key_is_listed_and_the_copied_ones_are_not,
+    a_statement_the_copy_rejects_stops_the_rehearsal_not_the_dry_run,
 );
 
 fn base(db: &Db) {
@@ -305,4 +306,26 @@ fn a_new_foreign_key_is_listed_and_the_copied_ones_are_not(db: &Db) {
     ));
     assert_eq!(leftovers(db), 0, "a scratch database was left behind");
     assert_eq!(db.count("t"), 2);
+}
+
+/// MySQL copies base tables only, so a statement that reads a live view fails on the copy:
+/// the dry run says where the rehearsal stopped and goes on; SQLite copies views too.
+fn a_statement_the_copy_rejects_stops_the_rehearsal_not_the_dry_run(db: &Db) {
+    base(db);
+    db.exec("CREATE VIEW w AS SELECT a FROM t");
+    db.migration(
+        "0002_view.sql",
+        "CREATE VIEW w2 AS SELECT a FROM w;\nCREATE UNIQUE INDEX t_a ON t (a);\n",
+    );
+    let run = db.run(&["upgrade", "--dry-run"]);
+    run.ok().stdout_has("CREATE UNIQUE INDEX t_a");
+    if db.is_mysql() {
+        run.stderr_has("the rehearsal of the pending statements")
+            .stderr_has("0002_view.sql:1:");
+        assert!(!run.stdout.contains("tightens"), "{}", run.stdout);
+    } else {
+        run.stdout_has("0002_view.sql:2: tightens: unique key (a) on t");
+        assert!(!run.stderr.contains("rehearsal"), "{}", run.stderr);
+    }
+    assert_eq!(leftovers(db), 0, "a scratch database was left behind");
 }
