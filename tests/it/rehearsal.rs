@@ -329,3 +329,41 @@ fn a_statement_the_copy_rejects_stops_the_rehearsal_not_the_dry_run(db: &Db) {
     }
     assert_eq!(leftovers(db), 0, "a scratch database was left behind");
 }
+
+/// MySQL: an account that may not create databases cannot rehearse; a no-op dry run does not
+/// try (nothing said), a dry run with something pending says so and goes on.
+#[test]
+fn a_no_op_dry_run_does_not_rehearse_on_mysql() {
+    let env = crate::support::Env::new();
+    let Some(db) = Db::mysql(&env, module_path!()) else {
+        return;
+    };
+    base(&db);
+    let user = format!("rh_{}", &db.mysql_database()[3..]);
+    assert!(user.len() <= 32, "{user}");
+    db.exec(&format!(
+        "CREATE USER '{user}'@'%' IDENTIFIED BY 'rehearsal42'; GRANT ALL ON `{}`.* TO '{user}'@'%'",
+        db.mysql_database()
+    ));
+    let p = db.mysql_parts();
+    let url = format!(
+        "mysql://{user}:rehearsal42@{}:{}/{}",
+        p.host,
+        p.port,
+        db.mysql_database()
+    );
+    let noop = env.run(&["upgrade", "--dry-run", "--database-url", &url]);
+    let pending = {
+        db.migration("0002_key.sql", "CREATE UNIQUE INDEX t_a ON t (a);\n");
+        env.run(&["upgrade", "--dry-run", "--database-url", &url])
+    };
+    db.exec(&format!("DROP USER IF EXISTS '{user}'@'%'"));
+    noop.ok().stdout_has("nothing to do");
+    assert!(!noop.stderr.contains("rehearsal"), "{}", noop.stderr);
+    pending
+        .ok()
+        .stdout_has("CREATE UNIQUE INDEX t_a")
+        .stderr_has("the rehearsal of the pending statements")
+        .stderr_has("could not run");
+    assert_eq!(leftovers(&db), 0, "a scratch database was left behind");
+}
