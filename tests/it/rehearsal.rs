@@ -367,3 +367,49 @@ fn a_no_op_dry_run_does_not_rehearse_on_mysql() {
         .stderr_has("could not run");
     assert_eq!(leftovers(&db), 0, "a scratch database was left behind");
 }
+
+/// MySQL: a shorter VARCHAR and ENUM values removed are tightenings; a wider type is not.
+#[test]
+fn narrower_types_and_removed_enum_values_on_mysql() {
+    let env = crate::support::Env::new();
+    let Some(db) = Db::mysql(&env, module_path!()) else {
+        return;
+    };
+    db.migration(
+        "0001_base.sql",
+        "CREATE TABLE e (id INT NOT NULL PRIMARY KEY, s ENUM('a','b','c'), n VARCHAR(20), w INT);\n",
+    );
+    db.run(&["upgrade"]).ok();
+    db.exec("INSERT INTO e VALUES (1, 'c', 'twelve chars', 1)");
+    db.migration(
+        "0002_narrow.sql",
+        "ALTER TABLE e MODIFY n VARCHAR(10);\n\
+         ALTER TABLE e MODIFY s ENUM('a','b');\n\
+         ALTER TABLE e MODIFY w BIGINT;\n",
+    );
+    let doc = db.run(&["upgrade", "--dry-run", "--format", "json"]).json();
+    let found: Vec<(u64, String, String)> = doc["tightenings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["line"].as_u64().unwrap(),
+                t["kind"].as_str().unwrap().to_string(),
+                t["columns"][0].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        vec![
+            (1, "narrower-type".to_string(), "n".to_string()),
+            (2, "enum-values-removed".to_string(), "s".to_string()),
+        ]
+    );
+    db.run(&["upgrade", "--dry-run"]).ok().stdout_has(
+        "0002_narrow.sql:1: tightens: narrower type n: VARCHAR(20) -> VARCHAR(10) on e",
+    );
+    assert_eq!(db.count("e"), 1);
+    assert_eq!(leftovers(&db), 0, "a scratch database was left behind");
+}
