@@ -43,7 +43,7 @@ fn prepare(
 pub(super) async fn dry_run(s: &Session<'_>, flags: UpgradeFlags) -> Result<i32> {
     let loaded = s.load_and_open(Access::ReadOnly, true).await?;
     let (set, history) = (&loaded.set, &loaded.history);
-    let decided = async |conn: Option<&mut crate::backend::Connection>| {
+    let decided = async |mut conn: Option<&mut crate::backend::Connection>| {
         let (schema, options) = prepare(s, set, flags)?;
         // On a cluster node, what the pending files do that Galera handles badly.
         if conn.as_ref().is_some_and(|c| c.cluster().is_some()) && !s.request.quiet {
@@ -52,11 +52,42 @@ pub(super) async fn dry_run(s: &Session<'_>, flags: UpgradeFlags) -> Result<i32>
                 report::warn(&w);
             }
         }
-        let preview = run::preview(conn, set, history, schema.as_ref(), options).await?;
+        let preview =
+            run::preview(conn.as_deref_mut(), set, history, schema.as_ref(), options).await?;
+        // Only when migrations would run on the live tables: a no-op costs nothing more.
+        // A rehearsal that cannot run (no scratch database may be made) is said, not fatal.
+        let rehearsal = match conn {
+            Some(c) if preview.install.is_none() && !preview.steps.is_empty() => {
+                let place = s.place();
+                let steps = &preview.steps;
+                let stop = signalled(
+                    "the rehearsal was stopped and its scratch database removed; nothing was written to the database",
+                );
+                match crate::compare::rehearsal::rehearse(
+                    c, &place, steps, &s.table, s.timeouts, stop,
+                )
+                .await
+                {
+                    Err(e @ Error::Interrupted { .. }) => return Err(e),
+                    Err(e) => crate::compare::rehearsal::Rehearsal {
+                        tightenings: Vec::new(),
+                        stopped: Some(format!("it could not run: {e}")),
+                    },
+                    Ok(r) => r,
+                }
+            }
+            _ => Default::default(),
+        };
+        if let Some(why) = &rehearsal.stopped {
+            report::warn(format!(
+                "the rehearsal of the pending statements on an empty copy of the tables did not finish: {why}; what it would have found after that is not listed"
+            ));
+        }
         s.emit(&report::DryRun {
             preview: &preview,
             set,
             dialect: s.dialect(),
+            tightenings: &rehearsal.tightenings,
         });
         Ok(0)
     };
@@ -212,6 +243,26 @@ pub(super) async fn downgrade(
     )
     .await;
     finish(s, result, progress, "reverted", "reverted").await
+}
+
+/// Ends when SIGINT or SIGTERM arrives (never, where they cannot be caught), as the error
+/// that says so with `state`.
+async fn signalled(state: &'static str) -> Error {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut int), Ok(mut term)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) else {
+        return std::future::pending().await;
+    };
+    let which = tokio::select! {
+        _ = int.recv() => "SIGINT",
+        _ = term.recv() => "SIGTERM",
+    };
+    Error::Interrupted {
+        signal: which,
+        state: state.to_string(),
+    }
 }
 
 /// Runs `work` (which holds the run's connection) until it ends or SIGINT/SIGTERM arrives.

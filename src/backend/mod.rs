@@ -194,4 +194,7 @@ impl Catalogue for Connection {
     async fn definitions(&mut self) -> Result<Vec<Definition>> {
         delegate!(self, b => b.definitions().await)
     }
+    async fn copy_statements(&mut self) -> Result<Vec<String>> {
+        delegate!(self, b => b.copy_statements().await)
+    }
 }

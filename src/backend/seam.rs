@@ -261,6 +261,12 @@ pub trait Catalogue {
     /// table, index, view and trigger with its SQL (from `sqlite_master`); on MySQL views,
     /// triggers and CHECK constraints. The history table's are left out.
     async fn definitions(&mut self) -> Result<Vec<Definition>>;
+
+    /// The statements that make an empty copy of every table but the history table (columns,
+    /// keys, indexes, foreign keys; no rows), in an order that runs with foreign key checks
+    /// off: SQLite the `sqlite_master` SQL of tables, then indexes, triggers and views; MySQL
+    /// `SHOW CREATE TABLE` of each base table. For the rehearsal of pending statements.
+    async fn copy_statements(&mut self) -> Result<Vec<String>>;
 }
 
 /// Catalogue rows `(kind, name, table, sql)` as definitions, leaving out those of the tables

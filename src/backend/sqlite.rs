@@ -769,6 +769,18 @@ impl Catalogue for Sqlite {
             t.eq_ignore_ascii_case(&history)
         }))
     }
+
+    async fn copy_statements(&mut self) -> Result<Vec<String>> {
+        let mut definitions = self.definitions().await?;
+        let order = |kind: &str| match kind {
+            "table" => 0,
+            "index" => 1,
+            "trigger" => 2,
+            _ => 3,
+        };
+        definitions.sort_by_key(|d| order(&d.kind));
+        Ok(definitions.into_iter().map(|d| d.sql).collect())
+    }
 }
 
 impl Sqlite {

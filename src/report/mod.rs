@@ -11,6 +11,7 @@ use std::io::IsTerminal;
 
 use serde_json::{json, Value};
 
+use crate::compare::rehearsal::Found;
 use crate::dialect::Dialect;
 use crate::error::Error;
 use crate::plan::warnings::Warning;
@@ -372,7 +373,7 @@ pub fn outcome_human(outcome: &Outcome, verb: &str) -> String {
 
 /// `upgrade --dry-run`: every statement that would run, as a script a person can read.
 /// `upgrade --dry-run`: the road ([`runner::preview`]) and every statement that would run.
-pub fn dry_run_human(preview: &Preview, dialect: Dialect) -> String {
+pub fn dry_run_human(preview: &Preview, dialect: Dialect, tightenings: &[Found]) -> String {
     let mut out = String::new();
     if let Some(f) = preview.install {
         out.push_str(&format!(
@@ -412,13 +413,27 @@ pub fn dry_run_human(preview: &Preview, dialect: Dialect) -> String {
                 st.line,
                 crate::run::script::for_the_client(m.up.statement_text(i), dialect)
             ));
+            for t in tightenings
+                .iter()
+                .filter(|t| t.version == m.version && t.line == st.line)
+            {
+                out.push_str(&format!(
+                    "-- {}:{}: tightens: {}\n",
+                    t.file, t.line, t.tightening
+                ));
+            }
         }
         out.push('\n');
     }
     out
 }
 
-pub fn dry_run_json(preview: &Preview, set: &MigrationSet, dialect: Dialect) -> Value {
+pub fn dry_run_json(
+    preview: &Preview,
+    set: &MigrationSet,
+    dialect: Dialect,
+    tightenings: &[Found],
+) -> Value {
     let list: Vec<Value> = preview
         .steps
         .iter()
@@ -442,6 +457,14 @@ pub fn dry_run_json(preview: &Preview, set: &MigrationSet, dialect: Dialect) -> 
         "changed": false,
         "dry_run": true,
         "pending": list,
+        "tightenings": tightenings.iter().map(|t| json!({
+            "version": t.version,
+            "file": t.file,
+            "line": t.line,
+            "table": t.tightening.table,
+            "kind": t.tightening.kind,
+            "columns": t.tightening.columns,
+        })).collect::<Vec<_>>(),
         "install": preview.install.map(|f| json!({
             "file": f.script.path.display().to_string(),
             "statements": f.script.statements.len(),
@@ -997,14 +1020,16 @@ pub struct DryRun<'a> {
     pub preview: &'a Preview<'a>,
     pub set: &'a MigrationSet,
     pub dialect: Dialect,
+    /// What the pending statements tighten (the rehearsal; empty when it did not run).
+    pub tightenings: &'a [Found],
 }
 
 impl Render for DryRun<'_> {
     fn human(&self) -> String {
-        dry_run_human(self.preview, self.dialect)
+        dry_run_human(self.preview, self.dialect, self.tightenings)
     }
     fn json(&self) -> Value {
-        dry_run_json(self.preview, self.set, self.dialect)
+        dry_run_json(self.preview, self.set, self.dialect, self.tightenings)
     }
     fn quiet_prints(&self) -> bool {
         true

@@ -17,6 +17,7 @@
 
 pub(crate) mod autogen;
 pub(crate) mod render;
+pub mod tighten;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::{self, Write as _};

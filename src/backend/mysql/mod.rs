@@ -1358,6 +1358,28 @@ impl Catalogue for Mysql {
         ))
     }
 
+    async fn copy_statements(&mut self) -> Result<Vec<String>> {
+        let names: Vec<String> = self
+            .text_rows(
+                "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() \
+                 AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME",
+            )
+            .await
+            .map(super::seam::first_column)?
+            .into_iter()
+            .filter(|n| !self.own_table(n))
+            .collect();
+        let mut out = Vec::new();
+        for name in names {
+            let sql = format!("SHOW CREATE TABLE {}", Dialect::Mysql.quote_ident(&name));
+            let rows = self.text_rows(&sql).await?;
+            if let Some(Some(create)) = rows.into_iter().next().and_then(|r| r.into_iter().nth(1)) {
+                out.push(create);
+            }
+        }
+        Ok(out)
+    }
+
     async fn table_names(&mut self) -> Result<Vec<String>> {
         Ok(self
             .text_rows(
