@@ -159,19 +159,18 @@ async fn probe_first(
             ));
         }
     }
-    let violations = match crate::compare::probes::probe(c, &preview.steps, &rehearsal.tightenings)
-        .await
-    {
-        Ok(v) => v,
-        Err(e) => {
-            if !s.request.quiet {
-                report::warn(format!(
+    let violations =
+        match crate::compare::probes::probe(c, &preview.steps, &rehearsal.tightenings).await {
+            Ok(v) => v,
+            Err(e) => {
+                if !s.request.quiet {
+                    report::warn(format!(
                     "the probes of the live rows could not run: {e}; the run goes on without them"
                 ));
+                }
+                Vec::new()
             }
-            Vec::new()
-        }
-    };
+        };
     if violations.is_empty() {
         return Ok(());
     }

@@ -68,6 +68,7 @@ fn duplicates_of_a_new_unique_key_are_listed_and_refused(db: &Db) {
         .stderr_has("--no-probes");
     let doc = db.run(&["upgrade", "--format", "json"]).code(7).json();
     assert_eq!(doc["error"]["kind"], "data-violation", "{doc:#}");
+    assert_eq!(doc["error"]["exit_code"], 7, "{doc:#}");
     assert_eq!(rows(db), before, "the refused run changed the rows");
     assert_eq!(db.states(), [(1, "applied".to_string())]);
 }
