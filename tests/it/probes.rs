@@ -9,6 +9,7 @@ use crate::support::Db;
 each_db!(
     duplicates_of_a_new_unique_key_are_listed_and_refused,
     a_migration_that_deletes_the_duplicates_first_runs,
+    an_earlier_pending_migration_that_deletes_the_duplicates_runs,
     nulls_of_a_new_not_null_are_refused,
     no_probes_lets_the_statement_run_and_fail,
 );
@@ -87,6 +88,15 @@ fn a_migration_that_deletes_the_duplicates_first_runs(db: &Db) {
         db.states(),
         [(1, "applied".to_string()), (2, "applied".to_string())]
     );
+    assert_eq!(db.count("t"), 4);
+}
+
+fn an_earlier_pending_migration_that_deletes_the_duplicates_runs(db: &Db) {
+    base(db);
+    db.migration("0002_clean.sql", "DELETE FROM t WHERE id = 2;\n");
+    db.migration("0003_key.sql", "CREATE UNIQUE INDEX t_a_b ON t (a, b);\n");
+    db.run(&["upgrade"]).ok();
+    assert_eq!(db.states().len(), 3);
     assert_eq!(db.count("t"), 4);
 }
 
