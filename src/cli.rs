@@ -214,9 +214,13 @@ enum Cmd {
         /// the schema directory
         #[arg(long)]
         replay: bool,
+        /// Do not rehearse the pending statements on an empty copy of the tables nor probe
+        /// the live rows for values a new key or NOT NULL would reject before running them
+        #[arg(long)]
+        no_probes: bool,
         /// Print the upgrade as an SQL script (history-table statements included) without
         /// connecting to a database, for review; apply it with `mariadb` or `sqlite3`
-        #[arg(long, conflicts_with_all = ["dry_run", "single_transaction", "allow_out_of_order", "resume"])]
+        #[arg(long, conflicts_with_all = ["dry_run", "single_transaction", "allow_out_of_order", "resume", "no_probes"])]
         sql: bool,
         /// With --sql: the dialect to write [default: the configured database's]
         #[arg(long, value_enum, requires = "sql")]
@@ -432,6 +436,7 @@ impl Cli {
                 allow_out_of_order,
                 resume,
                 replay,
+                no_probes,
                 ..
             } => Sql(SqlCommand::Upgrade {
                 dry_run,
@@ -441,6 +446,7 @@ impl Cli {
                     allow_out_of_order,
                     resume,
                     replay,
+                    no_probes,
                 },
             }),
             Cmd::Downgrade {

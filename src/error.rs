@@ -459,6 +459,12 @@ pub enum Error {
     #[error("refusing to run: {0}")]
     RefusedBecause(String),
 
+    /// Live rows break what a pending statement adds (exit 7): a new key their values
+    /// duplicate, a NOT NULL their NULLs break (the probes; `violations` one line each).
+    /// Nothing of the migration ran.
+    #[error("refusing to upgrade: the live rows break what the pending statements add, so the migration would fail on them:\n{}\nnothing was run and the migrations stay pending; fix the rows (by hand, or in the migration before the statement), or pass --no-probes to run it anyway", .violations.join("\n"))]
+    DataViolation { violations: Vec<String> },
+
     /// The live schema is not the one expected (exit 5): adoption refused.
     #[error("refusing to {action}: the database's schema differs from {expected} in {} place(s):\n{}{hint}", .differences.len(), crate::schema::render_differences(.differences))]
     Drift {
@@ -908,6 +914,7 @@ impl Error {
             Error::Refused(_) | Error::RefusedBecause(_) => Kind::Refused,
             Error::InstallFailed { .. } => Kind::InstallFailed,
             Error::Drift { .. } => Kind::Drift,
+            Error::DataViolation { .. } => Kind::DataViolation,
             Error::LockTimeout { .. } => Kind::LockTimeout,
             Error::SelfCheck { .. } | Error::SelfCheckFailed { .. } => Kind::SelfCheck,
             Error::Interrupted { .. } => Kind::Interrupted,
@@ -955,6 +962,7 @@ impl Error {
 enum Kind {
     Connect,
     Database,
+    DataViolation,
     Drift,
     Input,
     InstallFailed,
@@ -972,6 +980,7 @@ impl Kind {
         match self {
             Kind::Connect => "connect",
             Kind::Database => "database",
+            Kind::DataViolation => "data-violation",
             Kind::Drift => "drift",
             Kind::Input => "input",
             Kind::InstallFailed => "install-failed",
@@ -993,6 +1002,7 @@ impl Kind {
             Kind::InstallFailed | Kind::MigrationFailed => 4,
             Kind::Interrupted => 130,
             Kind::LockTimeout => 6,
+            Kind::DataViolation => 7,
             Kind::SelfCheck => 1,
         }
     }

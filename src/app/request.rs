@@ -168,6 +168,8 @@ pub struct UpgradeFlags {
     pub resume: bool,
     /// On an empty database, run the migrations instead of building it from `schema/`.
     pub replay: bool,
+    /// `--no-probes`: no rehearsal and no probes of the live rows before the run.
+    pub no_probes: bool,
 }
 
 /// Which `config` command runs.

@@ -56,25 +56,19 @@ pub(super) async fn dry_run(s: &Session<'_>, flags: UpgradeFlags) -> Result<i32>
             run::preview(conn.as_deref_mut(), set, history, schema.as_ref(), options).await?;
         // Only when migrations would run on the live tables: a no-op costs nothing more.
         // A rehearsal that cannot run (no scratch database may be made) is said, not fatal.
+        let mut violations = Vec::new();
         let rehearsal = match conn {
-            Some(c) if preview.install.is_none() && !preview.steps.is_empty() => {
-                let place = s.place();
-                let steps = &preview.steps;
-                let stop = signalled(
-                    "the rehearsal was stopped and its scratch database removed; nothing was written to the database",
-                );
-                match crate::compare::rehearsal::rehearse(
-                    c, &place, steps, &s.table, s.timeouts, stop,
-                )
-                .await
-                {
-                    Err(e @ Error::Interrupted { .. }) => return Err(e),
-                    Err(e) => crate::compare::rehearsal::Rehearsal {
-                        tightenings: Vec::new(),
-                        stopped: Some(format!("it could not run: {e}")),
-                    },
-                    Ok(r) => r,
+            Some(c)
+                if preview.install.is_none() && !preview.steps.is_empty() && !flags.no_probes =>
+            {
+                let r = rehearse(s, c, &preview.steps).await?;
+                match crate::compare::probes::probe(c, &preview.steps, &r.tightenings).await {
+                    Ok(v) => violations = v,
+                    Err(e) => report::warn(format!(
+                        "the probes of the live rows could not run: {e}; the violations they would have found are not listed"
+                    )),
                 }
+                r
             }
             _ => Default::default(),
         };
@@ -83,12 +77,22 @@ pub(super) async fn dry_run(s: &Session<'_>, flags: UpgradeFlags) -> Result<i32>
                 "the rehearsal of the pending statements on an empty copy of the tables did not finish: {why}; what it would have found after that is not listed"
             ));
         }
+        if flags.no_probes && !s.request.quiet {
+            report::warn(NO_PROBES);
+        }
         s.emit(&report::DryRun {
             preview: &preview,
             set,
             dialect: s.dialect(),
             tightenings: &rehearsal.tightenings,
+            violations: &violations,
         });
+        if !violations.is_empty() {
+            return Ok(Error::DataViolation {
+                violations: Vec::new(),
+            }
+            .exit_code());
+        }
         Ok(0)
     };
     match loaded.conn {
@@ -98,6 +102,70 @@ pub(super) async fn dry_run(s: &Session<'_>, flags: UpgradeFlags) -> Result<i32>
         }
         None => decided(None).await,
     }
+}
+
+/// The rehearsal of `steps` on an empty copy of the tables of `c`; one that cannot run (no
+/// scratch database may be made) is said in `stopped`, not fatal; a signal is.
+async fn rehearse(
+    s: &Session<'_>,
+    c: &mut crate::backend::Connection,
+    steps: &[crate::plan::Step<'_>],
+) -> Result<crate::compare::rehearsal::Rehearsal> {
+    let place = s.place();
+    let stop = signalled(
+        "the rehearsal was stopped and its scratch database removed; nothing was written to the database",
+    );
+    match crate::compare::rehearsal::rehearse(c, &place, steps, &s.table, s.timeouts, stop).await {
+        Err(e @ Error::Interrupted { .. }) => Err(e),
+        Err(e) => Ok(crate::compare::rehearsal::Rehearsal {
+            tightenings: Vec::new(),
+            stopped: Some(format!("it could not run: {e}")),
+        }),
+        Ok(r) => Ok(r),
+    }
+}
+
+const NO_PROBES: &str = "--no-probes: the pending statements are not rehearsed on an empty copy of the tables, and the live rows are not probed for values a new key or NOT NULL would reject";
+
+/// Before the real run: when migrations would run on live tables (not on an empty database,
+/// and not when nothing is pending), the rehearsal and the probes of the live rows; a
+/// violation refuses the run before anything of it is written.
+async fn probe_first(
+    s: &Session<'_>,
+    c: &mut crate::backend::Connection,
+    set: &MigrationSet,
+    schema: Option<&SchemaFile>,
+    options: UpgradeOptions,
+) -> Result<()> {
+    // What refuses the run (a failed migration, a conflict) is the runner's to say, under
+    // its lock: the probes then just do not run.
+    let history = c.read_history().await?;
+    if history.is_empty() {
+        return Ok(());
+    }
+    let Ok(preview) = run::preview(Some(&mut *c), set, &history, schema, options).await else {
+        return Ok(());
+    };
+    if preview.install.is_some() || preview.steps.is_empty() {
+        return Ok(());
+    }
+    let rehearsal = rehearse(s, c, &preview.steps).await?;
+    if let Some(why) = &rehearsal.stopped {
+        if !s.request.quiet {
+            report::warn(format!(
+                "the rehearsal of the pending statements on an empty copy of the tables did not finish: {why}; the live rows were probed for what it found up to there"
+            ));
+        }
+    }
+    // A probe that fails (a timeout) is never passed: the run stops before anything of it.
+    let violations =
+        crate::compare::probes::probe(c, &preview.steps, &rehearsal.tightenings).await?;
+    if violations.is_empty() {
+        return Ok(());
+    }
+    Err(Error::DataViolation {
+        violations: violations.iter().map(|v| v.to_string()).collect(),
+    })
 }
 
 /// `upgrade`: validate, then apply (or build from the schema file), a line per migration as it
@@ -126,10 +194,16 @@ pub(super) async fn upgrade(
         None => s.open().await.map_err(plain)?,
     };
     let mut progress = Progress::new(s);
+    if flags.no_probes && !s.request.quiet {
+        report::warn(NO_PROBES);
+    }
     let result = interruptible(
         s,
         &set,
         s.with_connection(conn, async |c| {
+            if !flags.no_probes {
+                probe_first(s, c, &set, schema.as_ref(), options).await?;
+            }
             run::upgrade(c, &set, options, schema.as_ref(), &mut |e| {
                 progress.event(e)
             })

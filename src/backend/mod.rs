@@ -197,4 +197,7 @@ impl Catalogue for Connection {
     async fn copy_statements(&mut self) -> Result<Vec<String>> {
         delegate!(self, b => b.copy_statements().await)
     }
+    async fn probe(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>> {
+        delegate!(self, b => b.probe(sql).await)
+    }
 }

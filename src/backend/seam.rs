@@ -267,6 +267,10 @@ pub trait Catalogue {
     /// off: SQLite the `sqlite_master` SQL of tables, then indexes, triggers and views; MySQL
     /// `SHOW CREATE TABLE` of each base table. For the rehearsal of pending statements.
     async fn copy_statements(&mut self) -> Result<Vec<String>>;
+
+    /// The rows of a read-only query as text (NULL as `None`): the probes of the live rows
+    /// (`schema::probe` builds them).
+    async fn probe(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>>;
 }
 
 /// Catalogue rows `(kind, name, table, sql)` as definitions, leaving out those of the tables

@@ -752,6 +752,10 @@ impl Catalogue for Sqlite {
         self.text_rows(&sql).await
     }
 
+    async fn probe(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>> {
+        self.text_rows(sql).await
+    }
+
     async fn default_collation(&mut self) -> Result<Option<String>> {
         Ok(None)
     }

@@ -11,6 +11,7 @@ use std::io::IsTerminal;
 
 use serde_json::{json, Value};
 
+use crate::compare::probes::Violation;
 use crate::compare::rehearsal::Found;
 use crate::dialect::Dialect;
 use crate::error::Error;
@@ -373,7 +374,12 @@ pub fn outcome_human(outcome: &Outcome, verb: &str) -> String {
 
 /// `upgrade --dry-run`: every statement that would run, as a script a person can read.
 /// `upgrade --dry-run`: the road ([`runner::preview`]) and every statement that would run.
-pub fn dry_run_human(preview: &Preview, dialect: Dialect, tightenings: &[Found]) -> String {
+pub fn dry_run_human(
+    preview: &Preview,
+    dialect: Dialect,
+    tightenings: &[Found],
+    violations: &[Violation],
+) -> String {
     let mut out = String::new();
     if let Some(f) = preview.install {
         out.push_str(&format!(
@@ -422,6 +428,12 @@ pub fn dry_run_human(preview: &Preview, dialect: Dialect, tightenings: &[Found])
                     t.file, t.line, t.tightening
                 ));
             }
+            for v in violations
+                .iter()
+                .filter(|v| v.version == m.version && v.line == st.line)
+            {
+                out.push_str(&format!("-- violation: {v}\n"));
+            }
         }
         out.push('\n');
     }
@@ -433,6 +445,7 @@ pub fn dry_run_json(
     set: &MigrationSet,
     dialect: Dialect,
     tightenings: &[Found],
+    violations: &[Violation],
 ) -> Value {
     let list: Vec<Value> = preview
         .steps
@@ -465,6 +478,7 @@ pub fn dry_run_json(
             "kind": t.tightening.kind,
             "columns": t.tightening.columns,
         })).collect::<Vec<_>>(),
+        "violations": violations,
         "install": preview.install.map(|f| json!({
             "file": f.script.path.display().to_string(),
             "statements": f.script.statements.len(),
@@ -1022,14 +1036,27 @@ pub struct DryRun<'a> {
     pub dialect: Dialect,
     /// What the pending statements tighten (the rehearsal; empty when it did not run).
     pub tightenings: &'a [Found],
+    /// Live rows the pending statements would reject (the probes; empty when they did not run).
+    pub violations: &'a [Violation],
 }
 
 impl Render for DryRun<'_> {
     fn human(&self) -> String {
-        dry_run_human(self.preview, self.dialect, self.tightenings)
+        dry_run_human(
+            self.preview,
+            self.dialect,
+            self.tightenings,
+            self.violations,
+        )
     }
     fn json(&self) -> Value {
-        dry_run_json(self.preview, self.set, self.dialect, self.tightenings)
+        dry_run_json(
+            self.preview,
+            self.set,
+            self.dialect,
+            self.tightenings,
+            self.violations,
+        )
     }
     fn quiet_prints(&self) -> bool {
         true

@@ -26,6 +26,7 @@ mod harness;
 mod json_schema;
 mod mysql;
 mod offline;
+mod probes;
 mod rehearsal;
 mod schema;
 mod statements;

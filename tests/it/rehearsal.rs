@@ -318,7 +318,9 @@ fn a_statement_the_copy_rejects_stops_the_rehearsal_not_the_dry_run(db: &Db) {
         "CREATE VIEW w2 AS SELECT a FROM w;\nCREATE UNIQUE INDEX t_a ON t (a);\n",
     );
     let run = db.run(&["upgrade", "--dry-run"]);
-    run.ok().stdout_has("CREATE UNIQUE INDEX t_a");
+    // SQLite's rehearsal goes on to the key, and the probe finds the live duplicates of a.
+    run.code(if db.is_mysql() { 0 } else { 7 })
+        .stdout_has("CREATE UNIQUE INDEX t_a");
     if db.is_mysql() {
         run.stderr_has("the rehearsal of the pending statements")
             .stderr_has("0002_view.sql:1:");

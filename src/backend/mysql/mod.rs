@@ -1409,6 +1409,10 @@ impl Catalogue for Mysql {
         self.text_rows(&sql).await
     }
 
+    async fn probe(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>> {
+        self.text_rows(sql).await
+    }
+
     async fn default_collation(&mut self) -> Result<Option<String>> {
         Ok(self
             .text_rows(
