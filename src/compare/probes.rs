@@ -82,6 +82,11 @@ pub async fn probe(
         let Some(table) = schema.as_ref().and_then(|s| s.table(&t.table)) else {
             continue;
         };
+        // A column the same statement adds has no live values yet: nothing to probe.
+        let live_column = |c: &String| table.columns.iter().any(|x| x.name.eq_ignore_ascii_case(c));
+        if !t.columns.iter().all(live_column) {
+            continue;
+        }
         let Some(p) = probe::probe(t, table, dialect) else {
             continue;
         };
