@@ -8,6 +8,7 @@ use super::session::{plain, Failure, Session};
 use crate::backend::{Access, Backend};
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
+use crate::history::Row;
 use crate::plan::{RunMode, UpgradeOptions};
 use crate::report;
 use crate::run::script;
@@ -136,14 +137,14 @@ async fn probe_first(
     set: &MigrationSet,
     schema: Option<&SchemaFile>,
     options: UpgradeOptions,
+    history: &[Row],
 ) -> Result<()> {
     // What refuses the run (a failed migration, a conflict) is the runner's to say, under
     // its lock: the probes then just do not run.
-    let history = c.read_history().await?;
     if history.is_empty() {
         return Ok(());
     }
-    let Ok(preview) = run::preview(Some(&mut *c), set, &history, schema, options).await else {
+    let Ok(preview) = run::preview(Some(&mut *c), set, history, schema, options).await else {
         return Ok(());
     };
     if preview.install.is_some() || preview.steps.is_empty() {
@@ -201,10 +202,12 @@ pub(super) async fn upgrade(
         s,
         &set,
         s.with_connection(conn, async |c| {
+            // One unlocked read of the history serves the probes and the runner's no-op check.
+            let history = c.read_history().await?;
             if !flags.no_probes {
-                probe_first(s, c, &set, schema.as_ref(), options).await?;
+                probe_first(s, c, &set, schema.as_ref(), options, &history).await?;
             }
-            run::upgrade(c, &set, options, schema.as_ref(), &mut |e| {
+            run::upgrade_after_read(c, &set, options, schema.as_ref(), history, &mut |e| {
                 progress.event(e)
             })
             .await

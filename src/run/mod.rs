@@ -31,4 +31,4 @@ pub use install::install;
 pub use outcome::{Applied, Event, Installed, Observer, Outcome};
 pub use record::{resolve, stamp, AcceptedEdit, FileNow, Resolution, Settled, StampMode};
 pub use road::{preview, target, Preview};
-pub use upgrade::upgrade;
+pub use upgrade::{upgrade, upgrade_after_read};

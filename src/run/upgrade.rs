@@ -30,11 +30,24 @@ pub async fn upgrade<B: Backend>(
     schema: Option<&SchemaFile>,
     observe: Observer<'_>,
 ) -> Result<Outcome> {
+    let history = backend.read_history().await?;
+    upgrade_after_read(backend, set, options, schema, history, observe).await
+}
+
+/// [`upgrade`], given the caller's unlocked read of the history: a caller that looks at the
+/// pending work before the run (the probes of the live rows) reads the history once.
+pub async fn upgrade_after_read<B: Backend>(
+    backend: &mut B,
+    set: &MigrationSet,
+    options: UpgradeOptions,
+    schema: Option<&SchemaFile>,
+    history: Vec<Row>,
+    observe: Observer<'_>,
+) -> Result<Outcome> {
     // Nothing to do is decided without the lock (the common deploy: every host runs this
     // and all but one find the work done): a history that already has every planned version
     // cannot gain pending ones from another runner. Anything else, including a refusal, is
     // decided again under the lock.
-    let history = backend.read_history().await?;
     let nothing_to_do = match plan::for_upgrade(set, &history, options) {
         Ok(plan) if !history.is_empty() && plan.steps.is_empty() => Some(plan.overview),
         _ => None,
