@@ -270,6 +270,9 @@ struct TableDiff<'a> {
     fk_added: Vec<&'a ForeignKey>,
     engine_changed: bool,
     collation_changed: bool,
+    /// A row format `to` states that is not the one in effect in `from` (unstated ones are
+    /// not compared).
+    row_format_changed: bool,
 }
 
 impl<'a> TableDiff<'a> {
@@ -342,6 +345,8 @@ impl<'a> TableDiff<'a> {
                 .collect(),
             engine_changed: to.engine.is_some() && to.engine != from.engine,
             collation_changed: to.collation.is_some() && to.collation != from.collation,
+            row_format_changed: to.row_format.is_some()
+                && to.row_format.as_deref() != from.row_format_in_effect(),
         }
     }
 
@@ -359,6 +364,7 @@ impl<'a> TableDiff<'a> {
             && self.fk_added.is_empty()
             && !self.engine_changed
             && !self.collation_changed
+            && !self.row_format_changed
     }
 
     /// Whether `name` is the predecessor-less first column of `to` or follows another.
@@ -505,11 +511,12 @@ impl<'a> TableDiff<'a> {
                 .changes
                 .push(format!("{t}: add foreign key {}", fk_text(fk)));
         }
-        if self.engine_changed || self.collation_changed {
+        if self.engine_changed || self.collation_changed || self.row_format_changed {
             let opts = |x: &Table| {
                 [
                     x.engine.as_ref().map(|e| format!("engine={e}")),
                     x.collation.as_ref().map(|c| format!("collation={c}")),
+                    x.row_format.as_ref().map(|r| format!("row_format={r}")),
                 ]
                 .into_iter()
                 .flatten()
@@ -959,6 +966,9 @@ fn mysql_options(t: &Table) -> Vec<String> {
         let charset = c.split('_').next().unwrap_or(c);
         o.push(format!("DEFAULT CHARSET={charset} COLLATE={c}"));
     }
+    if let Some(r) = &t.row_format {
+        o.push(format!("ROW_FORMAT={r}"));
+    }
     o
 }
 
@@ -1200,6 +1210,11 @@ pub fn mysql(from: &Schema, to: &Schema, renames: &Renames) -> Result<Draft> {
             if let Some(c) = &d.to.collation {
                 let charset = c.split('_').next().unwrap_or(c);
                 clauses.push(format!("DEFAULT CHARACTER SET {charset} COLLATE {c}"));
+            }
+        }
+        if d.row_format_changed {
+            if let Some(r) = &d.to.row_format {
+                clauses.push(format!("ROW_FORMAT={r}"));
             }
         }
         // Renamed columns with nothing else to say still get their CHANGE above.

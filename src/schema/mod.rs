@@ -44,6 +44,9 @@ pub struct Table {
     pub engine: Option<String>,
     /// MySQL default collation, for tables with character columns.
     pub collation: Option<String>,
+    /// MySQL `ROW_FORMAT` as the table's DDL states it (`DYNAMIC`); `None` where it states
+    /// none (the server's default then applies, and nothing is compared).
+    pub row_format: Option<String>,
     /// In table order.
     pub columns: Vec<Column>,
     /// Empty when the table has none.
@@ -71,6 +74,10 @@ pub struct CatalogueNames {
     pub foreign_keys: Vec<(ForeignKey, String)>,
     /// Foreign key → the index InnoDB created for it (MySQL).
     pub implicit_indexes: Vec<(ForeignKey, String)>,
+    /// The row format in effect (MySQL `information_schema.TABLES.ROW_FORMAT`, upper case),
+    /// stated or the server's default: what another table's stated `row_format` is compared
+    /// with.
+    pub row_format_in_effect: Option<String>,
 }
 
 impl PartialEq for CatalogueNames {
@@ -142,6 +149,9 @@ pub struct RawTable {
     pub name: String,
     pub engine: Option<String>,
     pub collation: Option<String>,
+    pub row_format: Option<String>,
+    /// The row format in effect, stated or not (MySQL).
+    pub row_format_in_effect: Option<String>,
     pub columns: Vec<Column>,
     pub primary_key: Vec<String>,
     /// Every index but the primary key: name, unique, columns.
@@ -156,7 +166,10 @@ impl RawTable {
     pub fn finish(self, dialect: Dialect) -> Table {
         let mut unique_keys = Vec::new();
         let mut indexes = Vec::new();
-        let mut names = CatalogueNames::default();
+        let mut names = CatalogueNames {
+            row_format_in_effect: self.row_format_in_effect,
+            ..CatalogueNames::default()
+        };
         for (name, unique, columns) in self.indexes {
             if unique {
                 names.unique_keys.push((columns.clone(), name));
@@ -196,6 +209,7 @@ impl RawTable {
             name: self.name,
             engine: self.engine,
             collation: if has_text { self.collation } else { None },
+            row_format: self.row_format,
             columns: self.columns,
             primary_key: self.primary_key,
             unique_keys,
@@ -225,6 +239,7 @@ impl Schema {
             .map(|t| Table {
                 engine: None,
                 collation: None,
+                row_format: None,
                 columns: t
                     .columns
                     .iter()
@@ -258,6 +273,14 @@ impl Schema {
 }
 
 impl Table {
+    /// The row format in effect where the catalogue says, else the stated one.
+    pub fn row_format_in_effect(&self) -> Option<&str> {
+        self.names
+            .row_format_in_effect
+            .as_deref()
+            .or(self.row_format.as_deref())
+    }
+
     fn options_text(&self) -> String {
         let mut s = String::new();
         if let Some(e) = &self.engine {
@@ -265,6 +288,9 @@ impl Table {
         }
         if let Some(c) = &self.collation {
             let _ = write!(s, " collation={c}");
+        }
+        if let Some(r) = &self.row_format {
+            let _ = write!(s, " row_format={r}");
         }
         s
     }
@@ -438,11 +464,24 @@ fn diff_table(e: &Table, x: &Table, out: &mut Vec<Difference>) {
             found,
         })
     };
-    if e.options_text() != x.options_text() {
+    // A row format the expected side does not state is not compared: the server's default
+    // applies there, whatever the other side states. A stated one is compared with the
+    // format in effect, stated or the server's default (aurweb's b7c419f0a2d1 changed Users
+    // only where it was not DYNAMIC already).
+    let x_options = Table {
+        row_format: e
+            .row_format
+            .as_ref()
+            .and(x.row_format_in_effect().map(str::to_string)),
+        columns: Vec::new(),
+        ..x.clone()
+    }
+    .options_text();
+    if e.options_text() != x_options {
         push(
             "options".into(),
             Some(e.options_text().trim().to_string()).filter(|s| !s.is_empty()),
-            Some(x.options_text().trim().to_string()).filter(|s| !s.is_empty()),
+            Some(x_options.trim().to_string()).filter(|s| !s.is_empty()),
         );
     }
     let ecols: BTreeMap<&str, &Column> = e.columns.iter().map(|c| (c.name.as_str(), c)).collect();
@@ -521,6 +560,20 @@ fn diff_table(e: &Table, x: &Table, out: &mut Vec<Difference>) {
             push(key.clone(), None, Some(describe(rest)));
         }
     }
+}
+
+/// The row format a MySQL table's DDL states, from `information_schema.TABLES.CREATE_OPTIONS`
+/// (`row_format=DYNAMIC partitioned`): only a stated one is there (`ROW_FORMAT=DEFAULT`
+/// states none).
+pub fn stated_row_format(create_options: &str) -> Option<String> {
+    create_options
+        .split_whitespace()
+        .find_map(|o| {
+            let (k, v) = o.split_once('=')?;
+            k.eq_ignore_ascii_case("row_format")
+                .then(|| v.to_ascii_uppercase())
+        })
+        .filter(|v| v != "DEFAULT")
 }
 
 /// A column's text with its collation named when the text elides it (the table's own).
@@ -971,6 +1024,46 @@ mod tests {
         assert_eq!(with_fk.unique_keys, vec![vec!["Email".to_string()]]);
         let without = users(&["ID", "Email", "ClosedUID"], false);
         assert_eq!(without.indexes.len(), 1);
+    }
+
+    #[test]
+    fn a_row_format_is_compared_only_where_the_expected_side_states_one() {
+        assert_eq!(
+            stated_row_format("row_format=DYNAMIC"),
+            Some("DYNAMIC".into())
+        );
+        assert_eq!(
+            stated_row_format("partitioned row_format=compact"),
+            Some("COMPACT".into())
+        );
+        assert_eq!(stated_row_format(""), None);
+        assert_eq!(stated_row_format("row_format=DEFAULT"), None);
+        let with = |r: Option<&str>| {
+            let mut t = users(&["ID", "Email", "ClosedUID"], false);
+            t.row_format = r.map(str::to_string);
+            Schema::new(Dialect::Mysql, vec![t])
+        };
+        let d = diff(&with(Some("DYNAMIC")), &with(None));
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(d[0].object, "options");
+        assert_eq!(d[0].expected.as_deref(), Some("row_format=DYNAMIC"));
+        assert_eq!(d[0].found, None);
+        assert_eq!(
+            diff(&with(Some("DYNAMIC")), &with(Some("COMPACT"))).len(),
+            1
+        );
+        assert!(diff(&with(Some("DYNAMIC")), &with(Some("DYNAMIC"))).is_empty());
+        // Unstated in the expected schema: not compared.
+        assert!(diff(&with(None), &with(Some("COMPACT"))).is_empty());
+        // Stated on one side, in effect by the server's default on the other: the same.
+        let mut by_default = with(None);
+        by_default.tables[0].names.row_format_in_effect = Some("DYNAMIC".into());
+        assert!(diff(&with(Some("DYNAMIC")), &by_default).is_empty());
+        by_default.tables[0].names.row_format_in_effect = Some("COMPACT".into());
+        assert_eq!(diff(&with(Some("DYNAMIC")), &by_default).len(), 1);
+        assert!(with(Some("DYNAMIC"))
+            .to_text()
+            .starts_with("table Users row_format=DYNAMIC\n"));
     }
 
     #[test]

@@ -252,6 +252,7 @@ mod tests {
             name: name.into(),
             engine: Some("InnoDB".into()),
             collation: Some("utf8mb4_general_ci".into()),
+            row_format: None,
             columns,
             primary_key: primary_key.iter().map(|s| s.to_string()).collect(),
             unique_keys: vec![],

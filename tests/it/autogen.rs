@@ -588,6 +588,15 @@ INSERT INTO AccountTypes")],
         sqlite_has: &["Nothing changes on SQLite"],
         ..NONE
     };
+    // Shaped like aurweb's b7c419f0a2d1 (`ALTER TABLE Users ROW_FORMAT=DYNAMIC`): a row
+    // format the schema file states is generated; SQLite has none.
+    row_format_stated: Case {
+        edits: &[("\tPRIMARY KEY (ID)\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;\n\nCREATE TABLE AcceptedTerms", "\tPRIMARY KEY (ID)\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci ROW_FORMAT=COMPACT;\n\nCREATE TABLE AcceptedTerms")],
+        changes: &["Terms: options engine=InnoDB collation=utf8mb4_general_ci -> engine=InnoDB collation=utf8mb4_general_ci row_format=COMPACT"],
+        mysql_has: &["ALTER TABLE `Terms`\n  ROW_FORMAT=COMPACT;"],
+        sqlite_has: &["Nothing changes on SQLite"],
+        ..NONE
+    };
     column_renamed_when_asked: Case {
         reversible: true,
         edits: &[("\tIRCNick VARCHAR(32) NOT NULL DEFAULT '',\n", "\tChatNick VARCHAR(32) NOT NULL DEFAULT '',\n")],

@@ -65,6 +65,7 @@ fn table(name: &str, columns: Vec<Column>) -> Table {
         name: name.into(),
         engine: None,
         collation: None,
+        row_format: None,
         columns,
         primary_key,
         unique_keys: Vec::new(),
