@@ -34,6 +34,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::dialect::Dialect;
+use crate::schema::tighten::Tightening;
 use crate::schema::Definition;
 use crate::schema::{self, Column, ForeignKey, Schema, SchemaError, Table};
 
@@ -110,6 +111,11 @@ pub struct Marker {
     /// A read-only query to run on the database before the migration, written under the
     /// marker as an SQL comment (`unique-key`, `primary-key`: the duplicates the key refuses).
     pub probe: Option<String>,
+    /// What to count in a database with data, when one is given (`new --autogenerate
+    /// --probe-database`): the new key over the existing columns, or the existing column
+    /// made NOT NULL. The count is then written into `reason`.
+    #[serde(skip)]
+    pub live: Option<Tightening>,
 }
 
 impl Marker {
@@ -119,7 +125,38 @@ impl Marker {
             object: object.into(),
             reason: reason.into(),
             probe: None,
+            live: None,
         }
+    }
+
+    fn with_live(self, kind: &'static str, table: &str, columns: Vec<String>) -> Marker {
+        Marker {
+            live: Some(Tightening {
+                table: table.to_string(),
+                kind,
+                detail: format!("{kind} ({})", columns.join(", ")),
+                columns,
+            }),
+            ..self
+        }
+    }
+
+    /// What a database with data says about the rows this marker is about, added to the
+    /// reason: `the live database has 12 duplicate values of (a, b), e.g. (x, 1)`.
+    pub fn add_live_count(&mut self, count: u64, sample: &[String]) {
+        let Some(t) = &self.live else { return };
+        let cols = t.columns.join(", ");
+        let mut said = match (t.kind, count) {
+            ("not-null", 0) => format!("the live database has no row with NULL in {cols}"),
+            ("not-null", n) => format!("the live database has {n} row(s) with NULL in {cols}"),
+            (_, 0) => format!("the live database has no duplicate values of ({cols})"),
+            (_, n) => format!("the live database has {n} duplicate value(s) of ({cols})"),
+        };
+        if count > 0 && !sample.is_empty() {
+            let e: Vec<String> = sample.iter().map(|s| format!("({s})")).collect();
+            let _ = write!(said, ", e.g. {}", e.join(" "));
+        }
+        let _ = write!(self.reason, "; {said}");
     }
 
     fn with_probe(self, probe: String) -> Marker {
@@ -443,14 +480,17 @@ impl<'a> TableDiff<'a> {
                 ));
             }
             if f.nullable && !c.nullable && c.default.is_none() {
-                draft.markers.push(Marker::new(
-                    "not-null",
-                    format!("{t}.{}", c.name),
-                    format!(
-                        "NOT NULL without a default: existing NULLs become {}",
-                        fill_value(c)
-                    ),
-                ));
+                draft.markers.push(
+                    Marker::new(
+                        "not-null",
+                        format!("{t}.{}", c.name),
+                        format!(
+                            "NOT NULL without a default: existing NULLs become {}",
+                            fill_value(c)
+                        ),
+                    )
+                    .with_live("not-null", t, vec![c.name.clone()]),
+                );
             }
         }
         for name in &self.moved {
@@ -628,6 +668,14 @@ impl TableDiff<'_> {
             )
             .with_probe(probe),
         );
+        if !existing.is_empty() {
+            let kind = if primary { "primary-key" } else { "unique-key" };
+            let marker = draft
+                .markers
+                .pop()
+                .map(|m| m.with_live(kind, t, existing.iter().map(|c| c.to_string()).collect()));
+            draft.markers.extend(marker);
+        }
     }
 }
 

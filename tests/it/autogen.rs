@@ -1275,3 +1275,105 @@ proptest::proptest! {
         }
     }
 }
+
+/// aurweb's tables before 6.3.3 and 6.4.x, cut down: Sessions without a primary key (users
+/// had several sessions), Users without a unique key on Email or NOT NULL on RealName.
+const SESSIONS_BEFORE: &str = "CREATE TABLE Users (ID INTEGER NOT NULL, Email VARCHAR(254) NOT NULL, RealName VARCHAR(64) NULL, PRIMARY KEY (ID));
+CREATE TABLE Sessions (UsersID INTEGER NOT NULL, SessionID CHAR(32) NOT NULL, LastUpdateTS BIGINT NOT NULL, UNIQUE (SessionID));
+";
+
+/// The same with aurweb's primary key on Sessions (UsersID), a unique key on Email and
+/// RealName NOT NULL.
+const SESSIONS_AFTER: &str = "CREATE TABLE Users (ID INTEGER NOT NULL, Email VARCHAR(254) NOT NULL, RealName VARCHAR(64) NOT NULL, PRIMARY KEY (ID), UNIQUE (Email));
+CREATE TABLE Sessions (UsersID INTEGER NOT NULL, SessionID CHAR(32) NOT NULL, LastUpdateTS BIGINT NOT NULL, PRIMARY KEY (UsersID), UNIQUE (SessionID));
+";
+
+/// Duplicate sessions (users 1 and 2 have two each), a duplicate Email, two NULL RealNames.
+const SESSIONS_ROWS: &str = "
+INSERT INTO Users (ID, Email, RealName) VALUES (1, 'a@example.org', NULL), (2, 'a@example.org', 'B'), (3, 'c@example.org', NULL);
+INSERT INTO Sessions (UsersID, SessionID, LastUpdateTS) VALUES (1, 's1', 0), (1, 's2', 0), (2, 's3', 0), (2, 's4', 0), (3, 's5', 0);
+";
+
+/// `--probe-database`: the generator counts, in a database with data, what each new key and
+/// each column made NOT NULL meets, and writes the count into the marker of both dialects'
+/// files; a MySQL and a SQLite database with the same rows say the same. A database without
+/// the tables is a warning, and the draft is written without counts.
+#[test]
+fn the_probe_database_counts_into_the_markers() {
+    let env = Env::new();
+    let Some(server) = Db::mysql(&env, module_path!()) else {
+        return;
+    };
+    env.migration("0001_init.sql", SESSIONS_BEFORE);
+    let sqlite = Db::sqlite(&env);
+    for db in [&sqlite, &server] {
+        db.run(&["upgrade"]).ok();
+        db.exec(SESSIONS_ROWS);
+    }
+    let empty = sqlite.sibling();
+    empty.exec("CREATE TABLE Other (x INTEGER)");
+    let counts = [
+        "review primary-key Sessions (UsersID): a new primary key over the existing rows: the statement fails on duplicates; run the query below first, and if it returns rows, make them unique before this statement; the live database has 2 duplicate value(s) of (UsersID), e.g. (1) (2)\n",
+        "review unique-key Users (Email): a new unique key over the existing rows: the statement fails on duplicates; run the query below first, and if it returns rows, make them unique before this statement; the live database has 1 duplicate value(s) of (Email), e.g. (a@example.org)\n",
+        "review not-null Users.RealName: NOT NULL without a default: existing NULLs become ''; the live database has 2 row(s) with NULL in RealName, e.g. (1) (3)\n",
+    ];
+    for (data, counted) in [(&server, true), (&sqlite, true), (&empty, false)] {
+        env.write(
+            "schema/mysql.sql",
+            format!("-- schema-version: 1\n{SESSIONS_AFTER}"),
+        );
+        if env.exists("schema/sqlite.sql") {
+            env.remove("schema/sqlite.sql");
+        }
+        let run = env.run(&[
+            "-d",
+            server.url(),
+            "new",
+            "--autogenerate",
+            "sessions key",
+            "--probe-database",
+            data.url(),
+        ]);
+        run.ok();
+        for dialect in ["mysql", "sqlite"] {
+            let file = format!("migrations/0002_sessions_key.{dialect}.sql");
+            let draft = text(&env, &file);
+            for c in counts {
+                assert_eq!(
+                    draft.contains(c),
+                    counted,
+                    "{} into {file}: {c:?} in\n{draft}",
+                    data.dialect()
+                );
+            }
+            if !counted {
+                assert!(!draft.contains("the live database"), "{draft}");
+                run.stderr_has("--probe-database")
+                    .stderr_has("no table Sessions")
+                    .stderr_has("the marker says no count");
+            }
+            env.remove(&file);
+        }
+    }
+    // A URL that does not parse: a warning, and the draft all the same.
+    env.write(
+        "schema/mysql.sql",
+        format!("-- schema-version: 1\n{SESSIONS_AFTER}"),
+    );
+    env.run(&[
+        "-d",
+        server.url(),
+        "new",
+        "--autogenerate",
+        "sessions key",
+        "--probe-database",
+        "nonsense",
+    ])
+    .ok()
+    .stderr_has("warning: --probe-database:")
+    .stderr_has("nothing is counted");
+    assert!(env.exists("migrations/0002_sessions_key.mysql.sql"));
+    // Only with --autogenerate.
+    env.run(&["new", "x", "--probe-database", sqlite.url()])
+        .code(2);
+}
