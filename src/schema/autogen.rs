@@ -1060,42 +1060,60 @@ pub fn mysql(from: &Schema, to: &Schema, renames: &Renames) -> Result<Draft> {
     let mut draft = Draft::new(Dialect::Mysql);
     let s = apply_renames(from, to, renames)?;
     describe_tables(&s, to, renames, &mut draft);
-    for (old, new) in &renames.tables {
-        draft
-            .statements
-            .push(format!("RENAME TABLE {} TO {}", q(old), q(new)));
-    }
     let pairs: Vec<TableDiff> = to
         .tables
         .iter()
         .filter_map(|t| s.table(&t.name).map(|f| TableDiff::new(f, t)))
         .filter(|d| !d.is_empty())
         .collect();
-    // Foreign keys that go (or go and come back), first: an index or column they use cannot
-    // go or change while they exist.
+    // A renamed table that changes otherwise is renamed by its own ALTER TABLE, so that a
+    // data failure leaves neither half applied; but not while a foreign key references it:
+    // MariaDB's copying ALTER TABLE … RENAME leaves such keys naming the old table.
+    let folded = |new: &str| {
+        pairs.iter().any(|d| d.to.name == new)
+            && !s
+                .tables
+                .iter()
+                .chain(to.tables.iter().filter(|t| s.table(&t.name).is_none()))
+                .any(|t| t.foreign_keys.iter().any(|f| f.references_table == new))
+    };
+    // The name a table has until its own ALTER TABLE runs.
+    let before = |new: &str| -> String {
+        match renames.tables.iter().find(|(_, n)| n == new) {
+            Some((old, _)) if folded(new) => old.clone(),
+            _ => new.to_string(),
+        }
+    };
+    for (old, new) in &renames.tables {
+        if !folded(new) {
+            draft
+                .statements
+                .push(format!("RENAME TABLE {} TO {}", q(old), q(new)));
+        }
+    }
+    // Foreign keys that go (or go and come back) go in the table's own ALTER TABLE where
+    // they can, else first, in an ALTER TABLE of their own (`drop_first`).
     let doomed: Vec<&Table> = drop_order(&s, to);
     let rebuilt = rebuilt_foreign_keys(&pairs);
+    let retyped = retyped_columns(&pairs);
+    let first = |d: &TableDiff, again: &[&ForeignKey], fk: &ForeignKey| {
+        drop_first(d, again, fk, &pairs, &doomed, &retyped)
+    };
     for (d, again) in pairs.iter().zip(&rebuilt) {
-        if d.fk_dropped.is_empty() && again.is_empty() {
-            continue;
+        let clauses = drop_foreign_keys(
+            d,
+            d.fk_dropped
+                .iter()
+                .chain(again)
+                .filter(|f| first(d, again, f)),
+        )?;
+        if !clauses.is_empty() {
+            draft.statements.push(format!(
+                "ALTER TABLE {}\n  {}",
+                q(&before(&d.from.name)),
+                clauses.join(",\n  ")
+            ));
         }
-        let mut clauses = Vec::new();
-        for fk in d.fk_dropped.iter().chain(again) {
-            let name = d
-                .from
-                .names
-                .foreign_key(fk)
-                .ok_or_else(|| SchemaError::UnnamedKey {
-                    what: format!("foreign key {}", fk_text(fk)),
-                    table: d.from.name.clone(),
-                })?;
-            clauses.push(format!("DROP FOREIGN KEY {}", q(name)));
-        }
-        draft.statements.push(format!(
-            "ALTER TABLE {}\n  {}",
-            q(&d.from.name),
-            clauses.join(",\n  ")
-        ));
     }
     for t in &doomed {
         draft.statements.push(format!("DROP TABLE {}", q(&t.name)));
@@ -1156,7 +1174,7 @@ pub fn mysql(from: &Schema, to: &Schema, renames: &Renames) -> Result<Draft> {
                 let col = old_name(&c.name).unwrap_or_else(|| c.name.clone());
                 draft.statements.push(format!(
                     "UPDATE {} SET {} = {} WHERE {} IS NULL",
-                    q(t),
+                    q(&before(t)),
                     q(&col),
                     fill_value(c),
                     q(&col)
@@ -1164,6 +1182,16 @@ pub fn mysql(from: &Schema, to: &Schema, renames: &Renames) -> Result<Draft> {
             }
         }
         let mut clauses = Vec::new();
+        if before(t) != *t {
+            clauses.push(format!("RENAME TO {}", q(t)));
+        }
+        clauses.extend(drop_foreign_keys(
+            d,
+            d.fk_dropped
+                .iter()
+                .chain(again.iter())
+                .filter(|f| !first(d, again, f)),
+        )?);
         if d.pk_changed && !d.from.primary_key.is_empty() {
             clauses.push("DROP PRIMARY KEY".to_string());
         }
@@ -1267,9 +1295,11 @@ pub fn mysql(from: &Schema, to: &Schema, renames: &Renames) -> Result<Draft> {
         }
         // Renamed columns with nothing else to say still get their CHANGE above.
         if !clauses.is_empty() {
-            draft
-                .statements
-                .push(format!("ALTER TABLE {}\n  {}", q(t), clauses.join(",\n  ")));
+            draft.statements.push(format!(
+                "ALTER TABLE {}\n  {}",
+                q(&before(t)),
+                clauses.join(",\n  ")
+            ));
         }
     }
     for (table, fk) in deferred {
@@ -1298,13 +1328,71 @@ pub fn mysql(from: &Schema, to: &Schema, renames: &Renames) -> Result<Draft> {
     Ok(draft)
 }
 
-/// The foreign keys a MySQL migration keeps but must drop and add again, per changed table
-/// (parallel to `pairs`): those with a column, on either side, whose type or collation changes
-/// (InnoDB refuses to change it under the key: error 1833), and those whose only index goes
-/// (InnoDB refuses that drop: error 1553; added again, the key gets the index InnoDB makes
-/// for it, which is also what a fresh `CREATE TABLE` of the schema gets).
-fn rebuilt_foreign_keys<'a>(pairs: &[TableDiff<'a>]) -> Vec<Vec<&'a ForeignKey>> {
-    let retyped: BTreeSet<(&str, &str)> = pairs
+/// `DROP FOREIGN KEY` clauses for `fks` of `d`'s table, by the names the catalogue shows.
+fn drop_foreign_keys<'a>(
+    d: &TableDiff,
+    fks: impl Iterator<Item = &'a &'a ForeignKey>,
+) -> Result<Vec<String>> {
+    fks.map(|fk| {
+        let name = d
+            .from
+            .names
+            .foreign_key(fk)
+            .ok_or_else(|| SchemaError::UnnamedKey {
+                what: format!("foreign key {}", fk_text(fk)),
+                table: d.from.name.clone(),
+            })?;
+        Ok(format!(
+            "DROP FOREIGN KEY {}",
+            Dialect::Mysql.quote_ident(name)
+        ))
+    })
+    .collect()
+}
+
+/// Whether a foreign key of `d`'s table that goes (or goes and comes back) must go before
+/// every other statement, in an ALTER TABLE of its own, rather than in the table's ALTER:
+/// when it references another table that changes or goes (whose statement may need it
+/// gone), when a column on either side changes type (the other table's ALTER needs it
+/// gone), when the key added back has the same name (MariaDB refuses to drop and add one
+/// name in one statement: error 121), and when the key's name is one the server made up
+/// while the statement adds a key whose name the server makes up (in one statement it
+/// counts on from the dropped one, `_ibfk_2`, where a fresh `CREATE TABLE` and two
+/// statements give `_ibfk_1`: later migrations that name it would differ by road).
+fn drop_first(
+    d: &TableDiff,
+    again: &[&ForeignKey],
+    fk: &ForeignKey,
+    pairs: &[TableDiff],
+    doomed: &[&Table],
+    retyped: &BTreeSet<(&str, &str)>,
+) -> bool {
+    let other = fk.references_table != d.from.name
+        && (pairs.iter().any(|p| p.to.name == fk.references_table)
+            || doomed.iter().any(|t| t.name == fk.references_table));
+    let retyped_here = fk
+        .columns
+        .iter()
+        .any(|c| retyped.contains(&(d.to.name.as_str(), c.as_str())));
+    let retyped_there = fk
+        .references_columns
+        .iter()
+        .any(|c| retyped.contains(&(fk.references_table.as_str(), c.as_str())));
+    let generated = |n: Option<&str>| n.is_none_or(|n| generated_fk_name(&d.to.name, n));
+    let added: Vec<&ForeignKey> = d.fk_added.iter().chain(again).copied().collect();
+    let name = d.from.names.foreign_key(fk);
+    let reused = match name {
+        Some(n) if !generated_fk_name(&d.from.name, n) => {
+            added.iter().any(|f| d.to.names.foreign_key(f) == Some(n))
+        }
+        _ => added.iter().any(|f| generated(d.to.names.foreign_key(f))),
+    };
+    other || retyped_here || retyped_there || reused
+}
+
+/// The columns, as (table, column), whose type or collation changes.
+fn retyped_columns<'a>(pairs: &[TableDiff<'a>]) -> BTreeSet<(&'a str, &'a str)> {
+    pairs
         .iter()
         .flat_map(|d| {
             d.changed
@@ -1312,7 +1400,16 @@ fn rebuilt_foreign_keys<'a>(pairs: &[TableDiff<'a>]) -> Vec<Vec<&'a ForeignKey>>
                 .filter(|(f, c)| f.type_name != c.type_name || f.collation != c.collation)
                 .map(|(_, c)| (d.to.name.as_str(), c.name.as_str()))
         })
-        .collect();
+        .collect()
+}
+
+/// The foreign keys a MySQL migration keeps but must drop and add again, per changed table
+/// (parallel to `pairs`): those with a column, on either side, whose type or collation changes
+/// (InnoDB refuses to change it under the key: error 1833), and those whose only index goes
+/// (InnoDB refuses that drop: error 1553; added again, the key gets the index InnoDB makes
+/// for it, which is also what a fresh `CREATE TABLE` of the schema gets).
+fn rebuilt_foreign_keys<'a>(pairs: &[TableDiff<'a>]) -> Vec<Vec<&'a ForeignKey>> {
+    let retyped = retyped_columns(pairs);
     let leads =
         |index: &[String], fk: &[String]| index.len() >= fk.len() && index[..fk.len()] == *fk;
     pairs

@@ -690,7 +690,8 @@ INSERT INTO AccountTypes")],
         // The column named by the table's old name, as `--rename`'s help allows.
         renames: &["Bans=IPBans", "Bans.IPAddress=Address"],
         changes: &["rename table Bans -> IPBans", "Bans: rename column IPAddress -> Address", "IPBans: add column Reason VARCHAR(64) NULL"],
-        mysql_has: &["RENAME TABLE `Bans` TO `IPBans`", "CHANGE COLUMN `IPAddress` `Address` VARCHAR(45)", "ADD COLUMN `Reason` VARCHAR(64)"],
+        // One ALTER TABLE renames it and changes its columns (no foreign key references it).
+        mysql_has: &["ALTER TABLE `Bans`\n  RENAME TO `IPBans`,\n  CHANGE COLUMN `IPAddress` `Address` VARCHAR(45)", "ADD COLUMN `Reason` VARCHAR(64)"],
         sqlite_has: &["ALTER TABLE \"IPBans\" RENAME COLUMN \"IPAddress\" TO \"Address\""],
         renamed: &[("Bans", "IPBans")],
         holds: &["SELECT COUNT(*) FROM IPBans WHERE Address = '192.0.2.1' AND Reason IS NULL"],
@@ -1376,4 +1377,61 @@ fn the_probe_database_counts_into_the_markers() {
     // Only with --autogenerate.
     env.run(&["new", "x", "--probe-database", sqlite.url()])
         .code(2);
+}
+
+/// MySQL: the changes of one table are one ALTER TABLE, its rename included, so a statement
+/// that fails on the rows leaves none of them applied: Bans keeps its name and columns when
+/// the new unique key meets duplicates (run with `--no-probes`, past the pre-flight probe
+/// that would refuse it first).
+#[test]
+fn a_renamed_table_s_changes_fail_as_one_statement() {
+    let env = Env::new();
+    let Some(server) = Db::mysql(&env, module_path!()) else {
+        return;
+    };
+    copy_repository(&env);
+    server.run(&["upgrade"]).ok();
+    server.exec(
+        "INSERT INTO Bans (IPAddress, BanTS) VALUES ('192.0.2.1', '2026-01-01 00:00:00'), ('192.0.2.2', '2026-01-01 00:00:00')",
+    );
+    let schema = text(&env, "schema/mysql.sql");
+    assert!(schema.contains(BANS));
+    env.write(
+        "schema/mysql.sql",
+        schema.replacen(
+            BANS,
+            "CREATE TABLE IPBans (\n\tIPAddress VARCHAR(45) NOT NULL,\n\tBanTS TIMESTAMP NOT NULL,\n\tReason VARCHAR(64) NULL,\n\tPRIMARY KEY (IPAddress),\n\tUNIQUE (BanTS)\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;\n",
+            1,
+        ),
+    );
+    env.run(&[
+        "-d",
+        server.url(),
+        "new",
+        "--autogenerate",
+        "ip bans",
+        "--rename",
+        "Bans=IPBans",
+    ])
+    .ok();
+    let version = aurweb_head() + 1;
+    let file = format!("migrations/{version:04}_ip_bans.mysql.sql");
+    let draft = text(&env, &file);
+    assert!(
+        draft.contains("ALTER TABLE `Bans`\n  RENAME TO `IPBans`,\n  ADD COLUMN `Reason`")
+            && draft.contains("ADD UNIQUE KEY")
+            && !draft.contains("RENAME TABLE"),
+        "{draft}"
+    );
+    clear_markers(&env, &file);
+    clear_markers(&env, &format!("migrations/{version:04}_ip_bans.sqlite.sql"));
+    server
+        .run(&["upgrade", "--no-probes"])
+        .code(4)
+        .stderr_has("Duplicate entry");
+    assert!(server.has_table("Bans") && !server.has_table("IPBans"));
+    assert_eq!(
+        server.scalar("SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND COLUMN_NAME = 'Reason'"),
+        0
+    );
 }
