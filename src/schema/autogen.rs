@@ -1475,14 +1475,33 @@ fn names_table(sql: &str, table: &str) -> bool {
     })
 }
 
+/// A SQLite unique key kept as an index of its own (`CREATE UNIQUE INDEX name …`, not a
+/// `UNIQUE (…)` in the table's text, which SQLite names `sqlite_autoindex_…`): its name.
+fn unique_index<'a>(t: &'a Table, columns: &[String]) -> Option<&'a str> {
+    t.names
+        .unique_key(columns)
+        .filter(|n| !n.starts_with("sqlite_autoindex_"))
+}
+
 /// Whether SQLite can make the change without rebuilding the table: only appended columns
-/// it accepts in `ADD COLUMN`, dropped columns no key uses, and index changes.
-fn sqlite_native(d: &TableDiff) -> bool {
+/// it accepts in `ADD COLUMN`, dropped columns no key uses, index changes, and unique keys
+/// that are indexes of their own on both sides (the table's text does not change).
+fn sqlite_native(d: &TableDiff, to_definitions: &[Definition]) -> bool {
+    let own_index = |u: &&Vec<String>| {
+        unique_index(d.to, u).is_some_and(|n| {
+            to_definitions.iter().any(|x| {
+                x.kind == "index" && x.name == n && x.table.eq_ignore_ascii_case(&d.to.name)
+            })
+        })
+    };
     if !d.changed.is_empty()
         || !d.moved.is_empty()
         || d.pk_changed
-        || !d.unique_dropped.is_empty()
-        || !d.unique_added.is_empty()
+        || !d
+            .unique_dropped
+            .iter()
+            .all(|u| unique_index(d.from, u).is_some())
+        || !d.unique_added.iter().all(own_index)
         || !d.fk_dropped.is_empty()
         || !d.fk_added.is_empty()
     {
@@ -1493,7 +1512,10 @@ fn sqlite_native(d: &TableDiff) -> bool {
     let appended = d.added.iter().all(|(i, _)| *i >= first_added);
     let addable = d.added.iter().all(|(_, c)| {
         let keyed = d.to.primary_key.contains(&c.name)
-            || d.to.unique_keys.iter().any(|u| u.contains(&c.name))
+            || d.to
+                .unique_keys
+                .iter()
+                .any(|u| u.contains(&c.name) && !d.unique_added.contains(&u))
             || d.to
                 .foreign_keys
                 .iter()
@@ -1580,7 +1602,12 @@ pub fn sqlite(
     for d in &pairs {
         d.describe(&mut draft);
         let t = &d.to.name;
-        if sqlite_native(d) {
+        if sqlite_native(d, to_definitions) {
+            for u in &d.unique_dropped {
+                if let Some(n) = unique_index(d.from, u) {
+                    draft.statements.push(format!("DROP INDEX {}", q(n)));
+                }
+            }
             for i in &d.index_dropped {
                 draft.statements.push(format!("DROP INDEX {}", q(&i.name)));
             }
@@ -1595,6 +1622,12 @@ pub fn sqlite(
                     q(t),
                     sqlite_column(c)
                 ));
+            }
+            for u in &d.unique_added {
+                let n = unique_index(d.to, u).unwrap_or_default();
+                if let Some(x) = def("index", t).into_iter().find(|x| x.name == n) {
+                    draft.statements.push(x.sql.clone());
+                }
             }
             for i in &d.index_added {
                 match def("index", t).into_iter().find(|x| x.name == i.name) {

@@ -510,6 +510,19 @@ INSERT INTO AccountTypes")],
         duplicate: Some(("INSERT INTO OfficialProviders (ID, Name, Repo, Provides) VALUES (2, 'a', 'core', 'b')", "DELETE FROM OfficialProviders WHERE ID = 2")),
         ..NONE
     };
+    // A unique key with a name of its own is an index of its own in sqlite.sql too: SQLite
+    // adds it (and the reverse drops it) without rebuilding the table.
+    unique_index_added_without_a_rebuild: Case {
+        reversible: true,
+        edits: &[("CREATE UNIQUE INDEX UsersNormalizedEmail ON Users (NormalizedEmail);\n", "CREATE UNIQUE INDEX UsersNormalizedEmail ON Users (NormalizedEmail);\nCREATE UNIQUE INDEX UsersRealNameNick ON Users (RealName, IRCNick);\n")],
+        changes: &["Users: add unique (RealName, IRCNick)"],
+        markers: &["unique-key Users (RealName, IRCNick)"],
+        mysql_has: &["ADD UNIQUE KEY `UsersRealNameNick` (`RealName`, `IRCNick`)"],
+        sqlite_has: &["\nCREATE UNIQUE INDEX UsersRealNameNick ON Users (RealName, IRCNick);\n"],
+        sqlite_lacks: &["aurweb_migrate_new_", "foreign-keys off"],
+        duplicate: Some(("INSERT INTO Users (ID, AccountTypeID, Username, Email, Passwd, RealName, IRCNick) VALUES (3, 1, 'carol', 'carol@example.org', 'z', 'Alice', 'al')", "DELETE FROM Users WHERE ID = 3")),
+        ..NONE
+    };
     primary_key_changed: Case {
         edits: &[("\tBanTS TIMESTAMP NOT NULL,\n\tPRIMARY KEY (IPAddress)\n", "\tBanTS TIMESTAMP NOT NULL,\n\tPRIMARY KEY (IPAddress, BanTS)\n")],
         changes: &["Bans: primary key (IPAddress) -> (IPAddress, BanTS)"],
