@@ -903,8 +903,80 @@ fn describe_tables(from: &Schema, to: &Schema, r: &Renames, draft: &mut Draft) {
                     c.name, t.name, c.name
                 ),
             ));
+        } else if let Some((c, shared)) = table_rename_candidate(t, &created) {
+            let mut flags = vec![format!("--rename {}={}", t.name, c.name)];
+            flags.extend(
+                column_rename_candidates(t, c)
+                    .into_iter()
+                    .map(|(old, new)| format!("--rename {}.{old}={new}", c.name)),
+            );
+            draft.markers.push(Marker::new(
+                "rename-candidate",
+                &t.name,
+                format!(
+                    "dropped while {}, which has {shared} of its {} columns, is created; to keep its rows pass {} instead",
+                    c.name,
+                    t.columns.len(),
+                    flags.join(" ")
+                ),
+            ));
         }
     }
+}
+
+/// The created table a dropped one probably became, with the number of columns they share
+/// (by name and definition): at least half of either's columns, or at least one with names
+/// where one holds the other (`TU_VoteInfo`, `VoteInfo`); the most shared wins.
+fn table_rename_candidate<'a>(
+    dropped: &Table,
+    created: &[&'a Table],
+) -> Option<(&'a Table, usize)> {
+    let similar = |a: &str, b: &str| {
+        let (a, b) = (a.to_ascii_lowercase(), b.to_ascii_lowercase());
+        a.contains(&b) || b.contains(&a)
+    };
+    created
+        .iter()
+        .filter_map(|c| {
+            let shared = dropped
+                .columns
+                .iter()
+                .filter(|x| {
+                    c.columns.iter().any(|y| {
+                        y.name == x.name
+                            && c.column_text(y) == dropped.column_text(x)
+                            && y.collation == x.collation
+                    })
+                })
+                .count();
+            let most = dropped.columns.len().max(c.columns.len());
+            let likely = shared > 0 && (2 * shared >= most || similar(&dropped.name, &c.name));
+            likely.then_some((*c, shared))
+        })
+        .max_by_key(|(c, shared)| (*shared, similar(&dropped.name, &c.name)))
+}
+
+/// Columns only `from` has that `to` has under another name with the same definition
+/// (each used once): the column renames a table rename would go with.
+fn column_rename_candidates(from: &Table, to: &Table) -> Vec<(String, String)> {
+    let mut used = BTreeSet::new();
+    let mut out = Vec::new();
+    for x in from
+        .columns
+        .iter()
+        .filter(|x| to.columns.iter().all(|y| y.name != x.name))
+    {
+        if let Some(y) = to.columns.iter().find(|y| {
+            from.columns.iter().all(|f| f.name != y.name)
+                && !used.contains(&y.name)
+                && to.column_text(y) == from.column_text(x)
+                && y.collation == x.collation
+        }) {
+            used.insert(y.name.clone());
+            out.push((x.name.clone(), y.name.clone()));
+        }
+    }
+    out
 }
 
 /// Dropped tables, those referenced by other dropped tables last.

@@ -1448,3 +1448,110 @@ fn a_renamed_table_s_changes_fail_as_one_statement() {
         0
     );
 }
+
+/// Shaped like aurweb's TU_VoteInfo -> VoteInfo and TU_Votes -> Votes (revision
+/// 6a64dd126029, our 0011), where a column was renamed too (ActiveTUs -> ActiveUsers): here
+/// VoteInfo -> PMVoteInfo with ActiveUsers -> ActiveMaintainers, and Votes -> PMVotes. Without
+/// `--rename` the drafts drop and create, and the markers name the rename candidates with the
+/// exact flags, the column rename included; run again with those flags, the drafts rename,
+/// and the rows stay on both dialects.
+#[test]
+fn a_table_renamed_with_its_columns_is_a_rename_candidate_with_the_flags() {
+    let env = Env::new();
+    let Some(server) = Db::mysql(&env, module_path!()) else {
+        return;
+    };
+    copy_repository(&env);
+    let sqlite = Db::sqlite(&env);
+    for db in [&sqlite, &server] {
+        db.run(&["upgrade"]).ok();
+        db.exec(SEED);
+        db.exec("INSERT INTO VoteInfo (ID, Agenda, User, Submitted, End, Quorum, SubmitterID, ActiveUsers) VALUES (1, 'agenda', 'alice', 1, 2, 0.5, 1, 7)");
+        db.exec("INSERT INTO Votes (VoteID, UserID) VALUES (1, 2)");
+    }
+    let sqlite_schema = text(&env, "schema/sqlite.sql");
+    let mut schema = text(&env, "schema/mysql.sql");
+    for (old, new) in [
+        ("CREATE TABLE VoteInfo (", "CREATE TABLE PMVoteInfo ("),
+        (
+            "\tActiveUsers INTEGER UNSIGNED NOT NULL DEFAULT 0,",
+            "\tActiveMaintainers INTEGER UNSIGNED NOT NULL DEFAULT 0,",
+        ),
+        ("REFERENCES VoteInfo (ID)", "REFERENCES PMVoteInfo (ID)"),
+        ("CREATE TABLE Votes (", "CREATE TABLE PMVotes ("),
+    ] {
+        assert!(schema.contains(old), "{old}");
+        schema = schema.replacen(old, new, 1);
+    }
+    env.write("schema/mysql.sql", &schema);
+    let version = aurweb_head() + 1;
+    let run = env.run(&["-d", server.url(), "new", "--autogenerate", "pm votes"]);
+    run.ok();
+    let mysql_file = format!("migrations/{version:04}_pm_votes.mysql.sql");
+    let draft = text(&env, &mysql_file);
+    let flags_of = |table: &str| -> Vec<String> {
+        let line = draft
+            .lines()
+            .find(|l| {
+                l.starts_with(&format!(
+                    "-- aurweb-migrate: review rename-candidate {table}:"
+                ))
+            })
+            .unwrap_or_else(|| panic!("a rename candidate for {table} in\n{draft}"));
+        let flags = line
+            .split_once(" pass ")
+            .and_then(|(_, r)| r.strip_suffix(" instead"))
+            .unwrap_or_else(|| panic!("flags in {line}"));
+        flags
+            .split(" --rename ")
+            .map(|f| f.trim_start_matches("--rename ").to_string())
+            .collect()
+    };
+    let info = flags_of("VoteInfo");
+    assert_eq!(
+        info,
+        [
+            "VoteInfo=PMVoteInfo",
+            "PMVoteInfo.ActiveUsers=ActiveMaintainers"
+        ],
+        "{draft}"
+    );
+    assert!(
+        draft.contains("dropped while PMVoteInfo, which has 10 of its 11 columns, is created"),
+        "{draft}"
+    );
+    let votes = flags_of("Votes");
+    assert_eq!(votes, ["Votes=PMVotes"], "{draft}");
+    assert!(text(&env, &format!("migrations/{version:04}_pm_votes.sqlite.sql"))
+        .contains("pass --rename VoteInfo=PMVoteInfo --rename PMVoteInfo.ActiveUsers=ActiveMaintainers instead"));
+    // The draft was not what was meant: delete it, and generate again with the flags.
+    for f in migration_files(&env, version) {
+        env.remove(format!("migrations/{f}"));
+    }
+    env.write("schema/mysql.sql", &schema);
+    env.write("schema/sqlite.sql", &sqlite_schema);
+    let mut args = vec!["-d", server.url(), "new", "--autogenerate", "pm votes"];
+    for f in info.iter().chain(&votes) {
+        args.push("--rename");
+        args.push(f);
+    }
+    env.run(&args).ok();
+    let draft = text(&env, &mysql_file);
+    assert!(
+        draft.contains("RENAME TABLE `VoteInfo` TO `PMVoteInfo`")
+            && draft.contains("CHANGE COLUMN `ActiveUsers` `ActiveMaintainers`")
+            && !draft.contains("-- aurweb-migrate: review"),
+        "{draft}"
+    );
+    env.run(&["-d", server.url(), "verify"]).ok();
+    for db in [&sqlite, &server] {
+        db.run(&["upgrade"]).ok();
+        assert_eq!(
+            db.scalar("SELECT COUNT(*) FROM PMVoteInfo WHERE ID = 1 AND ActiveMaintainers = 7"),
+            1,
+            "{}",
+            db.dialect()
+        );
+        assert_eq!(db.count("PMVotes"), 1, "{}", db.dialect());
+    }
+}
