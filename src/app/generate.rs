@@ -406,10 +406,18 @@ async fn generate(
         generate_ms: 0.0,
         self_check_ms: 0.0,
     };
+    // MySQL table options the schema file does not state are neither generated nor compared.
+    let stated = schema::stated_options(
+        (0..file.script.statements.len()).map(|i| file.script.statement_text(i)),
+    );
     let result = async {
         let started = Instant::now();
         let mut draft = match dialect {
-            Dialect::Mysql => autogen::mysql(&replayed.schema, &head.schema, renames)?,
+            Dialect::Mysql => autogen::mysql(
+                &replayed.schema,
+                &head.schema.unstated_options_from(&replayed.schema, &stated),
+                renames,
+            )?,
             Dialect::Sqlite => {
                 autogen::sqlite(&replayed.schema, &head.schema, &head_defs, renames)?
             }
@@ -441,7 +449,10 @@ async fn generate(
         let after = scratch::apply(&mut scratch_b, &with_up)
             .await
             .map_err(|e| failed(dialect, e, &up))?;
-        let mut left = schema::diff(&head.schema, &after);
+        let mut left = schema::diff(
+            &head.schema,
+            &after.unstated_options_from(&head.schema, &stated),
+        );
         // The rows the draft writes must be schema/'s (all rows, for the reverse's sake).
         let after_rows = rows_of(
             &mut scratch_b,

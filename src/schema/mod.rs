@@ -576,6 +576,175 @@ pub fn stated_row_format(create_options: &str) -> Option<String> {
         .filter(|v| v != "DEFAULT")
 }
 
+/// Which MySQL table options a schema file's `CREATE TABLE` states: `ENGINE=` (`engine`) and
+/// `[DEFAULT] CHARSET=`/`CHARACTER SET`/`COLLATE=` (`charset`). An option it does not state
+/// takes the server's default and is neither compared nor generated.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StatedOptions {
+    pub engine: bool,
+    pub charset: bool,
+}
+
+/// The options each table's `CREATE TABLE` among `statements` states, by table name.
+pub fn stated_options<'a>(
+    statements: impl IntoIterator<Item = &'a str>,
+) -> BTreeMap<String, StatedOptions> {
+    statements
+        .into_iter()
+        .filter_map(create_table_options)
+        .collect()
+}
+
+/// A `CREATE TABLE name (…) options` statement's table and the options it states; `None`
+/// for any other statement (and for `CREATE TABLE … LIKE`).
+fn create_table_options(sql: &str) -> Option<(String, StatedOptions)> {
+    // The statement with comments blanked and quoted text kept apart: (code, quoted?) chars.
+    let mut code: Vec<(char, bool)> = Vec::new();
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' | '"' | '`' => {
+                code.push((c, true));
+                while let Some(d) = chars.next() {
+                    code.push((d, true));
+                    if d == '\\' && c != '`' {
+                        if let Some(e) = chars.next() {
+                            code.push((e, true));
+                        }
+                    } else if d == c {
+                        if chars.peek() == Some(&c) {
+                            code.push((chars.next().unwrap_or(c), true));
+                        } else {
+                            break;
+                        }
+                    }
+                }
+            }
+            '-' if chars.peek() == Some(&'-') => {
+                for d in chars.by_ref() {
+                    if d == '\n' {
+                        break;
+                    }
+                }
+                code.push((' ', false));
+            }
+            '#' => {
+                for d in chars.by_ref() {
+                    if d == '\n' {
+                        break;
+                    }
+                }
+                code.push((' ', false));
+            }
+            '/' if chars.peek() == Some(&'*') => {
+                chars.next();
+                let mut last = ' ';
+                for d in chars.by_ref() {
+                    if last == '*' && d == '/' {
+                        break;
+                    }
+                    last = d;
+                }
+                code.push((' ', false));
+            }
+            _ => code.push((c, false)),
+        }
+    }
+    let open = code.iter().position(|&(c, q)| c == '(' && !q)?;
+    let head: String = code[..open].iter().map(|&(c, _)| c).collect();
+    let words: Vec<String> = head
+        .split_whitespace()
+        .map(|w| w.to_ascii_uppercase())
+        .collect();
+    let rest = match words.as_slice() {
+        [create, table, rest @ ..] if create == "CREATE" && table == "TABLE" => rest,
+        [create, temporary, table, rest @ ..]
+            if create == "CREATE" && temporary == "TEMPORARY" && table == "TABLE" =>
+        {
+            rest
+        }
+        _ => return None,
+    };
+    let name_word = match rest {
+        [i, n, e, name] if i == "IF" && n == "NOT" && e == "EXISTS" => name,
+        [name] => name,
+        _ => return None,
+    };
+    // The name as written (case kept), without quotes or a database.
+    let name_at = head.to_ascii_uppercase().rfind(name_word.as_str())?;
+    let name = head[name_at..name_at + name_word.len()]
+        .rsplit('.')
+        .next()?
+        .trim_matches(|c| c == '`' || c == '"')
+        .to_string();
+    let mut depth = 0usize;
+    let mut close = None;
+    for (i, &(c, q)) in code.iter().enumerate().skip(open) {
+        match (c, q) {
+            ('(', false) => depth += 1,
+            (')', false) => {
+                depth -= 1;
+                if depth == 0 {
+                    close = Some(i);
+                    break;
+                }
+            }
+            _ => {}
+        }
+    }
+    let options: String = code[close? + 1..]
+        .iter()
+        .map(|&(c, q)| if q { ' ' } else { c.to_ascii_uppercase() })
+        .collect();
+    let words: Vec<&str> = options
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|w| !w.is_empty())
+        .collect();
+    let has = |w: &str| words.contains(&w);
+    Some((
+        name,
+        StatedOptions {
+            engine: has("ENGINE"),
+            charset: has("CHARSET") || has("CHARACTER") || has("COLLATE"),
+        },
+    ))
+}
+
+impl Schema {
+    /// The model with the MySQL options the schema file does not state (`stated`, from
+    /// [`stated_options`]) taken from `other`'s table of the same name, for the tables the
+    /// file creates: so they are not compared (`verify`) nor generated (`new --autogenerate`),
+    /// and a column's collation still reads against its table's.
+    pub fn unstated_options_from(
+        &self,
+        other: &Schema,
+        stated: &BTreeMap<String, StatedOptions>,
+    ) -> Schema {
+        let mut out = self.clone();
+        for t in &mut out.tables {
+            let found = stated
+                .get(&t.name)
+                .or_else(|| {
+                    stated
+                        .iter()
+                        .find(|(n, _)| n.eq_ignore_ascii_case(&t.name))
+                        .map(|(_, o)| o)
+                })
+                .copied();
+            let (Some(o), Some(theirs)) = (found, other.table(&t.name)) else {
+                continue;
+            };
+            if !o.engine {
+                t.engine = theirs.engine.clone();
+            }
+            if !o.charset {
+                t.collation = theirs.collation.clone();
+            }
+        }
+        out
+    }
+}
+
 /// A column's text with its collation named when the text elides it (the table's own).
 pub(crate) fn with_collation(text: &str, c: &Column) -> String {
     match &c.collation {
@@ -1024,6 +1193,39 @@ mod tests {
         assert_eq!(with_fk.unique_keys, vec![vec!["Email".to_string()]]);
         let without = users(&["ID", "Email", "ClosedUID"], false);
         assert_eq!(without.indexes.len(), 1);
+    }
+
+    #[test]
+    fn stated_options_are_read_from_create_table() {
+        let stated = stated_options([
+            "CREATE TABLE `Users` (\n\tID INT NOT NULL, -- a (comment\n\tName VARCHAR(8) DEFAULT ')' COMMENT 'ENGINE'\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci",
+            "-- Bans\nCREATE TABLE IF NOT EXISTS aur.Bans (IP VARCHAR(45)) ROW_FORMAT=DYNAMIC",
+            "CREATE TABLE Terms (ID INT) COLLATE utf8mb4_bin",
+            "CREATE TABLE Copy LIKE Terms",
+            "CREATE INDEX x ON Terms (ID)",
+            "INSERT INTO Terms (ID) VALUES (1)",
+        ]);
+        let o = |engine, charset| StatedOptions { engine, charset };
+        assert_eq!(stated.get("Users"), Some(&o(true, true)));
+        assert_eq!(stated.get("Bans"), Some(&o(false, false)));
+        assert_eq!(stated.get("Terms"), Some(&o(false, true)));
+        assert_eq!(stated.len(), 3, "{stated:?}");
+        let with = |engine: &str, collation: &str| {
+            let mut t = users(&["ID"], false);
+            t.engine = Some(engine.into());
+            t.collation = Some(collation.into());
+            Schema::new(Dialect::Mysql, vec![t])
+        };
+        let ours = with("MyISAM", "latin1_swedish_ci");
+        let theirs = with("InnoDB", "utf8mb4_general_ci");
+        let stated = stated_options(["CREATE TABLE Users (ID INT) ENGINE=MyISAM"]);
+        let taken = ours.unstated_options_from(&theirs, &stated);
+        assert_eq!(taken.tables[0].engine.as_deref(), Some("MyISAM"));
+        assert_eq!(
+            taken.tables[0].collation.as_deref(),
+            Some("utf8mb4_general_ci")
+        );
+        assert_eq!(diff(&theirs, &taken).len(), 1);
     }
 
     #[test]

@@ -1555,3 +1555,53 @@ fn a_table_renamed_with_its_columns_is_a_rename_candidate_with_the_flags() {
         assert_eq!(db.count("PMVotes"), 1, "{}", db.dialect());
     }
 }
+
+/// Table options the schema file does not state take the server's default and are neither
+/// compared (`verify`) nor generated; once stated, they are both.
+#[test]
+fn an_unstated_engine_is_not_compared_and_a_stated_one_is() {
+    let env = Env::new();
+    let Some(server) = Db::mysql(&env, module_path!()) else {
+        return;
+    };
+    env.migration(
+        "0001_init.mysql.sql",
+        "CREATE TABLE t (id INT NOT NULL, n INT NOT NULL, PRIMARY KEY (id)) ENGINE=MyISAM;\n",
+    );
+    env.migration(
+        "0001_init.sqlite.sql",
+        "CREATE TABLE t (id INT NOT NULL, n INT NOT NULL, PRIMARY KEY (id));\n",
+    );
+    let table = "CREATE TABLE t (id INT NOT NULL, n INT NOT NULL, PRIMARY KEY (id))";
+    env.write(
+        "schema/sqlite.sql",
+        format!("-- schema-version: 1\n{table};\n"),
+    );
+    env.write(
+        "schema/mysql.sql",
+        format!("-- schema-version: 1\n{table};\n"),
+    );
+    env.run(&["-d", server.url(), "verify"])
+        .ok()
+        .stdout_has("ok    mysql:");
+    env.run(&["-d", server.url(), "new", "--autogenerate", "nothing"])
+        .ok()
+        .stdout_has("no changes");
+    env.write(
+        "schema/mysql.sql",
+        format!("-- schema-version: 1\n{table} ENGINE=InnoDB;\n"),
+    );
+    env.run(&["-d", server.url(), "verify"])
+        .code(1)
+        .stdout_has("FAIL  mysql:")
+        .stdout_has("t: options: expected engine=InnoDB, found engine=MyISAM");
+    env.run(&["-d", server.url(), "new", "--autogenerate", "innodb"])
+        .ok()
+        .stdout_has("t: options engine=MyISAM -> engine=InnoDB");
+    let draft = text(&env, "migrations/0002_innodb.mysql.sql");
+    assert!(
+        draft.contains("ALTER TABLE `t`\n  ENGINE=InnoDB;"),
+        "{draft}"
+    );
+    env.run(&["-d", server.url(), "verify"]).ok();
+}
