@@ -81,7 +81,7 @@ pub(super) async fn autogenerate(
         dir.join(format!("{version}_{slug}{down}{d}.sql"))
     };
     let mut live = match probe_database {
-        Some(url) => Live::open(url, s).await,
+        Some(url) => Live::open(url, s, &renames).await,
         None => None,
     };
     let mut planned: Vec<Planned> = Vec::new();
@@ -210,13 +210,15 @@ struct Live {
     schema: crate::schema::Schema,
     /// What was counted already (the same marker is in both dialects' drafts).
     counted: Vec<(Tightening, Option<Counted>)>,
+    /// The live database has the tables and columns under their names before the renames.
+    renames: Renames,
 }
 
 /// How many rows a tightening meets, with a few of their key values.
 type Counted = (u64, Vec<String>);
 
 impl Live {
-    async fn open(url: &str, s: &Session<'_>) -> Option<Live> {
+    async fn open(url: &str, s: &Session<'_>, renames: &Renames) -> Option<Live> {
         let target = match DatabaseTarget::parse_url(url) {
             Ok(t) => t,
             Err(e) => {
@@ -248,6 +250,7 @@ impl Live {
                 shown,
                 schema,
                 counted: Vec::new(),
+                renames: renames.clone(),
             }),
             Err(e) => {
                 warn(e.to_string());
@@ -282,6 +285,29 @@ impl Live {
 
     /// The rows of the live table the tightening meets, with a few of their key values.
     async fn count_one(&mut self, t: &Tightening) -> Option<Counted> {
+        // Under the names the live database has, before `--rename`.
+        let r = &self.renames;
+        let old_table = r
+            .tables
+            .iter()
+            .find(|(_, new)| *new == t.table)
+            .map_or_else(|| t.table.clone(), |(old, _)| old.clone());
+        let here = |tb: &str| tb == t.table || tb == old_table;
+        let columns = t
+            .columns
+            .iter()
+            .map(|c| {
+                r.columns
+                    .iter()
+                    .find(|(tb, _, new)| here(tb) && new == c)
+                    .map_or_else(|| c.clone(), |(_, old, _)| old.clone())
+            })
+            .collect();
+        let t = &Tightening {
+            table: old_table.clone(),
+            columns,
+            ..t.clone()
+        };
         let warn = |why: String| {
             report::warn(format!(
                 "--probe-database {}: {why}; the marker says no count",
