@@ -327,6 +327,31 @@ mod tests {
     }
 
     #[test]
+    fn a_unique_key_with_a_name_of_its_own_renders_as_its_own_index() {
+        let mut t = table(
+            "Users",
+            vec![column("ID", "INT"), column("Email", "VARCHAR(254)")],
+            &["ID"],
+        );
+        t.unique_keys = vec![vec!["Email".into()], vec!["ID".into(), "Email".into()]];
+        // `UNIQUE (Email)` (named Email by the server), `CREATE UNIQUE INDEX UsersIDEmail`.
+        t.names.unique_keys = vec![
+            (vec!["Email".into()], "Email".into()),
+            (vec!["ID".into(), "Email".into()], "UsersIDEmail".into()),
+        ];
+        assert_eq!(named_unique(&t, &t.unique_keys[0]), None);
+        assert_eq!(named_unique(&t, &t.unique_keys[1]), Some("UsersIDEmail"));
+        t.names.unique_keys[1].1 = "ID_2".into();
+        assert_eq!(named_unique(&t, &t.unique_keys[1]), None, "server-made");
+        t.names.unique_keys[1].1 = "UsersIDEmail".into();
+        let text = sqlite_schema(&Schema::new(Dialect::Mysql, vec![t]), &[], "").unwrap();
+        assert_eq!(
+            text,
+            "\nCREATE TABLE Users (\n\tID INT NOT NULL,\n\tEmail VARCHAR(254) NOT NULL,\n\tPRIMARY KEY (ID),\n\tUNIQUE (Email)\n);\nCREATE UNIQUE INDEX UsersIDEmail ON Users (ID, Email);\n"
+        );
+    }
+
+    #[test]
     fn a_table_renders_with_its_keys_indexes_and_rows() {
         let mut id = column("ID", "INT UNSIGNED");
         id.auto_increment = true;

@@ -1574,3 +1574,42 @@ fn mysql_folds_a_table_s_changes_into_its_one_alter_where_the_server_allows() {
         );
     }
 }
+
+#[test]
+fn a_dropped_table_whose_columns_changed_is_a_rename_candidate() {
+    // TU_VoteInfo -> VoteInfo with ActiveTUs -> ActiveUsers (aurweb's 6a64dd126029): one
+    // name holds the other, and all but the renamed column are shared.
+    let from = table(
+        "TU_VoteInfo",
+        vec![id(), nn(col("Agenda", "TEXT")), nn(col("ActiveTUs", "INT"))],
+    );
+    let to = table(
+        "VoteInfo",
+        vec![
+            id(),
+            nn(col("Agenda", "TEXT")),
+            nn(col("ActiveUsers", "INT")),
+        ],
+    );
+    // Unrelated: one column shared of three, and the names have nothing in common.
+    let other = table(
+        "Bans",
+        vec![id(), nn(col("IP", "TEXT")), nn(col("TS", "INT"))],
+    );
+    let draft = mysql(
+        &mysql_schema(vec![from, users()]),
+        &mysql_schema(vec![to, other, users()]),
+        &renames(&[]),
+    )
+    .unwrap();
+    let candidates: Vec<String> = draft
+        .markers
+        .iter()
+        .filter(|m| m.kind == "rename-candidate")
+        .map(|m| format!("{}: {}", m.object, m.reason))
+        .collect();
+    assert_eq!(
+        candidates,
+        ["TU_VoteInfo: dropped while VoteInfo, which has 2 of its 3 columns, is created; to keep its rows pass --rename TU_VoteInfo=VoteInfo --rename VoteInfo.ActiveTUs=ActiveUsers instead"]
+    );
+}
