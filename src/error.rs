@@ -460,10 +460,15 @@ pub enum Error {
     RefusedBecause(String),
 
     /// Live rows break what a pending statement adds (exit 7): a new key their values
-    /// duplicate, a NOT NULL their NULLs break (the probes; `violations` one line each).
-    /// Nothing of the migration ran.
-    #[error("refusing to upgrade: the live rows break what the pending statements add, so the migration would fail on them:\n{}\nnothing was run and the migrations stay pending; fix the rows (by hand, or in the migration before the statement), or pass --no-probes to run it anyway", .violations.join("\n"))]
-    DataViolation { violations: Vec<String> },
+    /// duplicate, a NOT NULL their NULLs break, a foreign key their orphans break, … (the
+    /// probes). `during`: `None` when the probes ran before anything of the run (nothing of it
+    /// ran, the migrations stay pending); else the probe ran in the run, right before a
+    /// statement, and the migration stopped there as if that statement had failed.
+    #[error("{}", data_violation(.violations, .during.as_deref()))]
+    DataViolation {
+        violations: Vec<crate::schema::probe::Violation>,
+        during: Option<Box<MigrationFailure>>,
+    },
 
     /// The live schema is not the one expected (exit 5): adoption refused.
     #[error("refusing to {action}: the database's schema differs from {expected} in {} place(s):\n{}{hint}", .differences.len(), crate::schema::render_differences(.differences))]
@@ -816,6 +821,21 @@ fn list_input(errors: &[InputError]) -> String {
         .map(|e| e.to_string())
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+fn data_violation(
+    violations: &[crate::schema::probe::Violation],
+    during: Option<&MigrationFailure>,
+) -> String {
+    let list = violations
+        .iter()
+        .map(|v| format!("  {v}"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    match during {
+        None => format!("refusing to upgrade: the live rows break what the pending statements add, so the migration would fail on them:\n{list}\nnothing was run and the migrations stay pending; fix the rows (by hand, or in the migration before the statement), or pass --no-probes to run it anyway"),
+        Some(f) => format!("the live rows break what a pending statement adds, as the statements before it left them (probed during the run):\n{list}\n{f}"),
+    }
 }
 
 fn list_problems(problems: &[Problem]) -> String {

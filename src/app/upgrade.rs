@@ -5,7 +5,8 @@
 
 use super::request::UpgradeFlags;
 use super::session::{plain, Failure, Session};
-use crate::backend::{Access, Backend};
+use crate::backend::{Access, Backend, StatementError, StatementErrorKind};
+use crate::compare::probes;
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
 use crate::history::Row;
@@ -63,7 +64,8 @@ pub(super) async fn dry_run(s: &Session<'_>, flags: UpgradeFlags) -> Result<i32>
                 if preview.install.is_none() && !preview.steps.is_empty() && !flags.no_probes =>
             {
                 let r = rehearse(s, c, &preview.steps).await?;
-                match crate::compare::probes::probe(c, &preview.steps, &r.tightenings).await {
+                let first = probes::before(&preview.steps, &r.tightenings);
+                match probes::probe(c, &first).await {
                     Ok(v) => violations = v,
                     Err(e) => report::warn(format!(
                         "the probes of the live rows could not run: {e}; the violations they would have found are not listed"
@@ -81,16 +83,23 @@ pub(super) async fn dry_run(s: &Session<'_>, flags: UpgradeFlags) -> Result<i32>
         if flags.no_probes && !s.request.quiet {
             report::warn(NO_PROBES);
         }
+        let when: Vec<Option<probes::When>> = rehearsal
+            .tightenings
+            .iter()
+            .map(|f| (!flags.no_probes).then(|| probes::when(&preview.steps, f)))
+            .collect();
         s.emit(&report::DryRun {
             preview: &preview,
             set,
             dialect: s.dialect(),
             tightenings: &rehearsal.tightenings,
+            when: &when,
             violations: &violations,
         });
         if !violations.is_empty() {
             return Ok(Error::DataViolation {
                 violations: Vec::new(),
+                during: None,
             }
             .exit_code());
         }
@@ -129,8 +138,9 @@ async fn rehearse(
 const NO_PROBES: &str = "--no-probes: the pending statements are not rehearsed on an empty copy of the tables, and the live rows are not probed for values a new key or NOT NULL would reject";
 
 /// Before the real run: when migrations would run on live tables (not on an empty database,
-/// and not when nothing is pending), the rehearsal and the probes of the live rows; a
-/// violation refuses the run before anything of it is written.
+/// and not when nothing is pending), the rehearsal and the probes of the live rows. A
+/// violation of a tightening probed before the run refuses it before anything of it is
+/// written; the others are returned, to be probed during the run ([`InFlight`]).
 async fn probe_first(
     s: &Session<'_>,
     c: &mut crate::backend::Connection,
@@ -138,17 +148,18 @@ async fn probe_first(
     schema: Option<&SchemaFile>,
     options: UpgradeOptions,
     history: &[Row],
-) -> Result<()> {
+) -> Result<InFlight> {
+    let mut later = InFlight::default();
     // What refuses the run (a failed migration, a conflict) is the runner's to say, under
     // its lock: the probes then just do not run.
     if history.is_empty() {
-        return Ok(());
+        return Ok(later);
     }
     let Ok(preview) = run::preview(Some(&mut *c), set, history, schema, options).await else {
-        return Ok(());
+        return Ok(later);
     };
     if preview.install.is_some() || preview.steps.is_empty() {
-        return Ok(());
+        return Ok(later);
     }
     let rehearsal = rehearse(s, c, &preview.steps).await?;
     if let Some(why) = &rehearsal.stopped {
@@ -158,15 +169,70 @@ async fn probe_first(
             ));
         }
     }
+    let mut first = Vec::new();
+    for f in &rehearsal.tightenings {
+        match probes::when(&preview.steps, f) {
+            probes::When::Before => first.push(f),
+            probes::When::During { version, index } => {
+                later.probes.push((version, index, f.clone()))
+            }
+        }
+    }
     // A probe that fails (a timeout) is never passed: the run stops before anything of it.
-    let violations =
-        crate::compare::probes::probe(c, &preview.steps, &rehearsal.tightenings).await?;
+    let violations = probes::probe(c, &first).await?;
     if violations.is_empty() {
-        return Ok(());
+        return Ok(later);
     }
     Err(Error::DataViolation {
-        violations: violations.iter().map(|v| v.to_string()).collect(),
+        violations,
+        during: None,
     })
+}
+
+/// The probes made during the run, right before a statement, of tightenings whose table an
+/// earlier statement of the run writes.
+#[derive(Default)]
+struct InFlight {
+    /// (version, 0-based statement index, tightening).
+    probes: Vec<(u64, usize, crate::compare::rehearsal::Found)>,
+}
+
+impl run::PreCheck<crate::backend::Connection> for InFlight {
+    fn wants(&self, version: u64, index: usize) -> bool {
+        self.probes
+            .iter()
+            .any(|(v, i, _)| *v == version && *i == index)
+    }
+
+    fn check<'a>(
+        &'a self,
+        backend: &'a mut crate::backend::Connection,
+        version: u64,
+        index: usize,
+    ) -> std::pin::Pin<
+        Box<dyn std::future::Future<Output = std::result::Result<(), StatementError>> + 'a>,
+    > {
+        Box::pin(async move {
+            let here: Vec<&crate::compare::rehearsal::Found> = self
+                .probes
+                .iter()
+                .filter(|(v, i, _)| *v == version && *i == index)
+                .map(|(_, _, f)| f)
+                .collect();
+            match probes::probe(backend, &here).await {
+                Ok(v) if v.is_empty() => Ok(()),
+                Ok(violations) => Err(StatementError {
+                    message: "not run: the probes of the live rows, as the statements before it left them, found rows that a pending statement would reject".to_string(),
+                    kind: StatementErrorKind::Refused,
+                    line: None,
+                    violations,
+                }),
+                Err(e) => Err(StatementError::failed(format!(
+                    "not run: the probe of the live rows before it failed: {e}"
+                ))),
+            }
+        })
+    }
 }
 
 /// `upgrade`: validate, then apply (or build from the schema file), a line per migration as it
@@ -204,12 +270,21 @@ pub(super) async fn upgrade(
         s.with_connection(conn, async |c| {
             // One unlocked read of the history serves the probes and the runner's no-op check.
             let history = c.read_history().await?;
-            if !flags.no_probes {
-                probe_first(s, c, &set, schema.as_ref(), options, &history).await?;
-            }
-            run::upgrade_after_read(c, &set, options, schema.as_ref(), history, &mut |e| {
-                progress.event(e)
-            })
+            let later = match flags.no_probes {
+                true => InFlight::default(),
+                false => probe_first(s, c, &set, schema.as_ref(), options, &history).await?,
+            };
+            let checks: run::Checks<'_, crate::backend::Connection> =
+                (!later.probes.is_empty()).then_some(&later);
+            run::upgrade_after_read(
+                c,
+                &set,
+                options,
+                schema.as_ref(),
+                history,
+                checks,
+                &mut |e| progress.event(e),
+            )
             .await
         }),
     )

@@ -1,87 +1,85 @@
-//! The probes of the live rows: for each primary or unique key and each NOT NULL the
-//! rehearsal found ([`super::rehearsal`]), the live table is asked (read-only) how many of its
-//! rows the new constraint would reject, and for a few of their key values
-//! ([`schema::probe`] builds the queries). A tightening is not probed when an earlier pending
-//! statement names its table: that statement may change the rows first (a migration that
-//! deletes duplicates and then adds the key).
-
-use serde::Serialize;
+//! The probes of the live rows: for each tightening the rehearsal found
+//! ([`super::rehearsal`]), the live table is asked (read-only) how many of its rows the new
+//! constraint would reject, and for a few of their key values ([`schema::probe`] builds the
+//! queries). [`when`] says where a tightening is probed: before the run, when no earlier
+//! pending statement names a table the probe reads; else during the run, right after the last
+//! such statement of the tightening's migration (or before the migration's first statement,
+//! when an earlier pending migration names it), so that a migration that deletes duplicates
+//! and then adds the key passes.
 
 use super::rehearsal::Found;
-use crate::backend::{Backend, Catalogue, Connection};
+use crate::backend::Backend;
 use crate::error::Result;
 use crate::plan::Step;
-use crate::schema::probe;
+use crate::schema::probe::{self, Violation};
 
-/// Live rows a pending statement would reject.
-#[derive(Debug, Clone, Serialize)]
-pub struct Violation {
-    pub version: u64,
-    pub file: String,
-    pub line: u32,
-    pub table: String,
-    pub columns: Vec<String>,
-    /// The tightening's kind: `primary-key`, `unique-key` or `not-null`.
-    pub rule: &'static str,
-    /// Duplicate key values (keys), or rows holding NULL (not-null).
-    pub count: u64,
-    /// Up to five of them: the duplicate key values, or the NULL rows' primary key values.
-    pub sample: Vec<String>,
+/// Where a tightening is probed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum When {
+    /// Before anything of the run.
+    Before,
+    /// During the run, right before statement `index` (0-based) of migration `version`.
+    During { version: u64, index: usize },
 }
 
-impl std::fmt::Display for Violation {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let what = match self.rule {
-            "not-null" => format!(
-                "{} row(s) of {} hold NULL in {}",
-                self.count,
-                self.table,
-                self.columns.join(", ")
-            ),
-            _ => format!(
-                "{} value(s) of ({}) occur more than once in {}",
-                self.count,
-                self.columns.join(", "),
-                self.table
-            ),
-        };
-        write!(
-            f,
-            "{}:{}: {} (the {} would be refused); for example: {}",
-            self.file,
-            self.line,
-            what,
-            self.rule,
-            self.sample
-                .iter()
-                .map(|s| format!("({s})"))
-                .collect::<Vec<_>>()
-                .join(" ")
-        )
+/// Where `f` (one of the rehearsal of `steps`) is probed.
+pub fn when(steps: &[Step<'_>], f: &Found) -> When {
+    let tables = probe::tables_read(&f.tightening);
+    let mut last: Option<(u64, usize)> = None;
+    for step in steps {
+        let m = step.migration;
+        for (i, st) in m.up.statements.iter().enumerate().skip(step.resume_from) {
+            if m.version == f.version && st.line >= f.line {
+                return match last {
+                    None => When::Before,
+                    Some((v, at)) if v == f.version => When::During {
+                        version: v,
+                        index: at + 1,
+                    },
+                    Some(_) => When::During {
+                        version: f.version,
+                        index: step.resume_from,
+                    },
+                };
+            }
+            let sql = m.up.statement_text(i);
+            if tables.iter().any(|t| probe::mentions(sql, t)) {
+                last = Some((m.version, i));
+            }
+        }
     }
+    When::Before
 }
 
-/// Probes the live rows of `live` for `found` (the rehearsal of `steps`).
-pub async fn probe(
-    live: &mut Connection,
-    steps: &[Step<'_>],
-    found: &[Found],
-) -> Result<Vec<Violation>> {
+/// The tightenings of `found` probed before the run.
+pub fn before<'f>(steps: &[Step<'_>], found: &'f [Found]) -> Vec<&'f Found> {
+    found
+        .iter()
+        .filter(|f| when(steps, f) == When::Before)
+        .collect()
+}
+
+/// Probes the rows of `live` as they are now for `found`. A tightening whose table (or
+/// column) does not exist now is not probed: a statement of the run makes it.
+pub async fn probe<B: Backend>(live: &mut B, found: &[&Found]) -> Result<Vec<Violation>> {
     let dialect = live.dialect();
     let mut out = Vec::new();
     let mut schema = None;
     for f in found {
         let t = &f.tightening;
-        if !matches!(t.kind, "primary-key" | "unique-key" | "not-null") || written_before(steps, f)
-        {
-            continue;
-        }
         if schema.is_none() {
             schema = Some(live.introspect().await?);
         }
         let Some(table) = schema.as_ref().and_then(|s| s.table(&t.table)) else {
             continue;
         };
+        let tables = probe::tables_read(t);
+        if !tables
+            .iter()
+            .all(|n| schema.as_ref().is_some_and(|s| s.table(n).is_some()))
+        {
+            continue;
+        }
         // A column the same statement adds has no live values yet: nothing to probe.
         let live_column = |c: &String| table.columns.iter().any(|x| x.name.eq_ignore_ascii_case(c));
         if !t.columns.iter().all(live_column) {
@@ -115,23 +113,8 @@ pub async fn probe(
             rule: t.kind,
             count,
             sample,
+            detail: t.detail.clone(),
         });
     }
     Ok(out)
-}
-
-/// Whether a pending statement before `f`'s names its table.
-fn written_before(steps: &[Step<'_>], f: &Found) -> bool {
-    for step in steps {
-        let m = step.migration;
-        for (i, st) in m.up.statements.iter().enumerate().skip(step.resume_from) {
-            if m.version == f.version && st.line >= f.line {
-                return false;
-            }
-            if probe::mentions(m.up.statement_text(i), &f.tightening.table) {
-                return true;
-            }
-        }
-    }
-    false
 }

@@ -11,13 +11,14 @@ use std::io::IsTerminal;
 
 use serde_json::{json, Value};
 
-use crate::compare::probes::Violation;
+use crate::compare::probes::When;
 use crate::compare::rehearsal::Found;
 use crate::dialect::Dialect;
 use crate::error::Error;
 use crate::plan::warnings::Warning;
 use crate::plan::{EntryState, Finding, Overview, Problem};
 use crate::run::{Outcome, Preview};
+use crate::schema::probe::Violation;
 use crate::source::{Migration, MigrationSet, Segment};
 
 /// The JSON format version; bumped on incompatible changes.
@@ -377,7 +378,7 @@ pub fn outcome_human(outcome: &Outcome, verb: &str) -> String {
 pub fn dry_run_human(
     preview: &Preview,
     dialect: Dialect,
-    tightenings: &[Found],
+    (tightenings, when): (&[Found], &[Option<When>]),
     violations: &[Violation],
 ) -> String {
     let mut out = String::new();
@@ -419,14 +420,21 @@ pub fn dry_run_human(
                 st.line,
                 crate::run::script::for_the_client(m.up.statement_text(i), dialect)
             ));
-            for t in tightenings
-                .iter()
-                .filter(|t| t.version == m.version && t.line == st.line)
-            {
+            for (k, t) in tightenings.iter().enumerate() {
+                if t.version != m.version || t.line != st.line {
+                    continue;
+                }
                 out.push_str(&format!(
                     "-- {}:{}: tightens: {}\n",
                     t.file, t.line, t.tightening
                 ));
+                if let Some(Some(When::During { version, index })) = when.get(k) {
+                    out.push_str(&format!(
+                        "-- probed during the run, before {}: an earlier pending statement names {}, so the live rows cannot be probed before the run\n",
+                        statement_place(preview, *version, *index),
+                        crate::schema::probe::tables_read(&t.tightening).join(" or ")
+                    ));
+                }
             }
             for v in violations
                 .iter()
@@ -440,11 +448,27 @@ pub fn dry_run_human(
     out
 }
 
+/// `file:line` of statement `index` (0-based) of pending migration `version`.
+fn statement_place(preview: &Preview, version: u64, index: usize) -> String {
+    preview
+        .steps
+        .iter()
+        .map(|s| s.migration)
+        .find(|m| m.version == version)
+        .map_or_else(
+            || format!("migration {version}"),
+            |m| {
+                let line = m.up.statements.get(index).map_or(1, |st| st.line);
+                format!("{}:{line}", m.up.path.display())
+            },
+        )
+}
+
 pub fn dry_run_json(
     preview: &Preview,
     set: &MigrationSet,
     dialect: Dialect,
-    tightenings: &[Found],
+    (tightenings, when): (&[Found], &[Option<When>]),
     violations: &[Violation],
 ) -> Value {
     let list: Vec<Value> = preview
@@ -470,13 +494,18 @@ pub fn dry_run_json(
         "changed": false,
         "dry_run": true,
         "pending": list,
-        "tightenings": tightenings.iter().map(|t| json!({
+        "tightenings": tightenings.iter().zip(when).map(|(t, w)| json!({
             "version": t.version,
             "file": t.file,
             "line": t.line,
             "table": t.tightening.table,
             "kind": t.tightening.kind,
             "columns": t.tightening.columns,
+            "probed": match w {
+                None => Value::Null,
+                Some(When::Before) => json!("before-the-run"),
+                Some(When::During { .. }) => json!("during-the-run"),
+            },
         })).collect::<Vec<_>>(),
         "violations": violations,
         "install": preview.install.map(|f| json!({
@@ -666,11 +695,17 @@ pub fn history_json(set: &MigrationSet) -> Value {
 /// `recorded`); the commands that record versions always pass one.
 pub fn error_json(e: &Error, partial: Option<(&Outcome, &str)>) -> Value {
     let failure = match e {
-        Error::MigrationFailed(f) => Some(f),
+        Error::MigrationFailed(f)
+        | Error::DataViolation {
+            during: Some(f), ..
+        } => Some(f),
         _ => None,
     };
     let (file, line) = match e {
-        Error::MigrationFailed(f) => (Some(f.path.display().to_string()), Some(f.line)),
+        Error::MigrationFailed(f)
+        | Error::DataViolation {
+            during: Some(f), ..
+        } => (Some(f.path.display().to_string()), Some(f.line)),
         Error::InstallFailed { path, line, .. } => (Some(path.display().to_string()), Some(*line)),
         Error::Input(list) => list.first().map_or((None, None), |i| {
             (Some(i.path.display().to_string()), i.line)
@@ -679,7 +714,10 @@ pub fn error_json(e: &Error, partial: Option<(&Outcome, &str)>) -> Value {
     };
     let (flag, version) = match e {
         Error::UnknownVersion { flag, version, .. } => (Some(*flag), Some(*version)),
-        Error::MigrationFailed(f) => (None, Some(f.version)),
+        Error::MigrationFailed(f)
+        | Error::DataViolation {
+            during: Some(f), ..
+        } => (None, Some(f.version)),
         _ => (None, None),
     };
     let mut doc = json!({
@@ -715,6 +753,10 @@ pub fn error_json(e: &Error, partial: Option<(&Outcome, &str)>) -> Value {
         },
         "differences": match e {
             Error::Drift { differences, .. } => json!(differences),
+            _ => json!([]),
+        },
+        "violations": match e {
+            Error::DataViolation { violations, .. } => json!(violations),
             _ => json!([]),
         },
     });
@@ -1036,6 +1078,8 @@ pub struct DryRun<'a> {
     pub dialect: Dialect,
     /// What the pending statements tighten (the rehearsal; empty when it did not run).
     pub tightenings: &'a [Found],
+    /// Where each tightening is probed (`None`: not probed, `--no-probes`).
+    pub when: &'a [Option<When>],
     /// Live rows the pending statements would reject (the probes; empty when they did not run).
     pub violations: &'a [Violation],
 }
@@ -1045,7 +1089,7 @@ impl Render for DryRun<'_> {
         dry_run_human(
             self.preview,
             self.dialect,
-            self.tightenings,
+            (self.tightenings, self.when),
             self.violations,
         )
     }
@@ -1054,7 +1098,7 @@ impl Render for DryRun<'_> {
             self.preview,
             self.set,
             self.dialect,
-            self.tightenings,
+            (self.tightenings, self.when),
             self.violations,
         )
     }

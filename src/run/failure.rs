@@ -66,7 +66,7 @@ pub(super) fn failure(
     // The file's line: the statement's first line, moved down to the line the database named
     // within it (a syntax error deep in a DELIMITER block).
     let line = run.line(index) + e.line.map_or(0, |l| l - 1);
-    Error::MigrationFailed(Box::new(MigrationFailure {
+    let failed = Box::new(MigrationFailure {
         version: run.migration.version,
         path: run.script.path.clone(),
         line,
@@ -76,7 +76,15 @@ pub(super) fn failure(
         next_steps: next_steps(run, index, &aftermath),
         reverting: run.reverting(),
         aftermath,
-    }))
+    });
+    // Refused by the probes before the statement: the error is theirs, with where it stopped.
+    if e.kind == StatementErrorKind::Refused {
+        return Error::DataViolation {
+            violations: e.violations,
+            during: Some(failed),
+        };
+    }
+    Error::MigrationFailed(failed)
 }
 
 /// What to do after statement `index` of `run` failed, one line each.
@@ -121,16 +129,25 @@ fn next_steps(run: Running<'_>, index: usize, aftermath: &Aftermath) -> Vec<Stri
     }
 }
 
+const WHOLE_RUN: &str =
+    "the whole run was one transaction: every migration of this run was rolled back";
+
 /// Under `--single-transaction` the whole run rolled back, not just this migration.
 pub(super) fn whole_run_rolled_back(e: Error) -> Error {
     match e {
         Error::MigrationFailed(mut f) => {
-            f.next_steps.insert(
-                0,
-                "the whole run was one transaction: every migration of this run was rolled back"
-                    .to_string(),
-            );
+            f.next_steps.insert(0, WHOLE_RUN.to_string());
             Error::MigrationFailed(f)
+        }
+        Error::DataViolation {
+            violations,
+            during: Some(mut f),
+        } => {
+            f.next_steps.insert(0, WHOLE_RUN.to_string());
+            Error::DataViolation {
+                violations,
+                during: Some(f),
+            }
         }
         other => other,
     }

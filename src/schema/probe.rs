@@ -5,7 +5,9 @@
 //! column made NOT NULL (rows where it is NULL). Pure: the SQL is built here and run by
 //! `Catalogue::probe`.
 
-use super::tighten::Tightening;
+use serde::Serialize;
+
+use super::tighten::{Needs, Tightening};
 use super::Table;
 use crate::dialect::Dialect;
 
@@ -22,77 +24,267 @@ pub struct Probe {
     pub sample: String,
 }
 
-/// The probe of `t` on the live `table` (its definition before the migrations), or `None`
-/// for a tightening that is not probed.
+/// Live rows a pending statement would reject.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Violation {
+    pub version: u64,
+    pub file: String,
+    pub line: u32,
+    pub table: String,
+    pub columns: Vec<String>,
+    /// The tightening's kind: `primary-key`, `unique-key`, `not-null`, `foreign-key`,
+    /// `narrower-type`, `enum-values-removed` or `check`.
+    pub rule: &'static str,
+    /// Duplicate key values (keys), or offending rows (the other rules).
+    pub count: u64,
+    /// Up to five of them, each cut to [`CUT`] characters: the duplicate key values; the NULL
+    /// rows' primary key values; for the other rules the offending rows' primary key values
+    /// followed by their values of the columns.
+    pub sample: Vec<String>,
+    /// The tightening, for people (`foreign key (a) references u (id)`).
+    #[serde(skip)]
+    pub detail: String,
+}
+
+impl std::fmt::Display for Violation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (n, t, cols) = (self.count, &self.table, self.columns.join(", "));
+        let what = match self.rule {
+            "not-null" => format!("{n} row(s) of {t} hold NULL in {cols}"),
+            "primary-key" | "unique-key" => {
+                format!("{n} value(s) of ({cols}) occur more than once in {t}")
+            }
+            "foreign-key" => format!(
+                "{n} row(s) of {t} hold values of ({cols}) that the referenced table lacks ({})",
+                self.detail
+            ),
+            "narrower-type" => format!(
+                "{n} row(s) of {t} hold values of {cols} that do not fit the new type ({})",
+                self.detail
+            ),
+            "enum-values-removed" => format!(
+                "{n} row(s) of {t} hold values of {cols} that are removed ({})",
+                self.detail
+            ),
+            _ => format!("{n} row(s) of {t} fail {}", self.detail),
+        };
+        write!(
+            f,
+            "{}:{}: {} (the {} would be refused); for example: {}",
+            self.file,
+            self.line,
+            what,
+            self.rule,
+            self.sample
+                .iter()
+                .map(|s| format!("({s})"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        )
+    }
+}
+
+/// The tables whose rows a tightening's probe reads: its own, and for a foreign key the
+/// referenced one (a statement that writes either may change what the probe finds).
+pub fn tables_read(t: &Tightening) -> Vec<&str> {
+    let mut out = vec![t.table.as_str()];
+    if let Needs::Parent { table, .. } = &t.needs {
+        out.push(table.as_str());
+    }
+    out
+}
+
+/// The probe of `t` on the live `table` (its definition at the time of the probe), or `None`
+/// for a tightening that is not probed (a type change this module cannot bound, SQLite's
+/// types, a check without a clause).
 pub fn probe(t: &Tightening, table: &Table, dialect: Dialect) -> Option<Probe> {
     if t.columns.is_empty() {
         return None;
     }
     let q = |n: &str| dialect.quote_ident(n);
-    let text = |n: &str| match dialect {
-        Dialect::Mysql => format!("CAST({} AS CHAR)", q(n)),
-        Dialect::Sqlite => format!("CAST({} AS TEXT)", q(n)),
-    };
     let text_type = match dialect {
         Dialect::Mysql => "CHAR",
         Dialect::Sqlite => "TEXT",
     };
+    let text = |n: &str| format!("CAST({} AS {text_type})", q(n));
     let from = q(&table.name);
     let list = |cols: &[String], f: &dyn Fn(&str) -> String, sep: &str| {
         cols.iter().map(|c| f(c)).collect::<Vec<_>>().join(sep)
     };
-    match t.kind {
-        "primary-key" | "unique-key" => {
-            let filter = if t.kind == "unique-key" {
-                format!(
-                    " WHERE {}",
-                    list(&t.columns, &|c| format!("{} IS NOT NULL", q(c)), " AND ")
-                )
+    let order = |n: usize| {
+        (1..=n)
+            .map(|i| i.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if matches!(t.kind, "primary-key" | "unique-key") {
+        let filter = if t.kind == "unique-key" {
+            format!(
+                " WHERE {}",
+                list(&t.columns, &|c| format!("{} IS NOT NULL", q(c)), " AND ")
+            )
+        } else {
+            String::new()
+        };
+        let group = list(&t.columns, &|c| q(c), ", ");
+        let groups = format!("FROM {from}{filter} GROUP BY {group} HAVING COUNT(*) > 1");
+        return Some(Probe {
+            count: format!(
+                "SELECT CAST(COUNT(*) AS {text_type}) FROM (SELECT 1 AS one {groups}) AS duplicates"
+            ),
+            sample: format!(
+                "SELECT {} {groups} ORDER BY {} LIMIT {SAMPLES}",
+                list(&t.columns, &text, ", "),
+                order(t.columns.len())
+            ),
+        });
+    }
+    let (from, filter) = match t.kind {
+        "not-null" => (
+            from,
+            list(&t.columns, &|c| format!("{} IS NULL", q(c)), " OR "),
+        ),
+        "foreign-key" => orphans(t, &from, dialect)?,
+        "narrower-type" | "enum-values-removed" => (from, misfits(t, dialect)?),
+        "check" => match &t.needs {
+            Needs::Clause(c) => (from, format!("NOT ({c})")),
+            _ => return None,
+        },
+        _ => return None,
+    };
+    // The rows are named by their primary key, else by their first column; but for NULLs,
+    // followed by the values the rule rejects.
+    let mut key: Vec<String> = if table.primary_key.is_empty() {
+        table
+            .columns
+            .iter()
+            .take(1)
+            .map(|c| c.name.clone())
+            .collect()
+    } else {
+        table.primary_key.clone()
+    };
+    if t.kind != "not-null" {
+        for c in &t.columns {
+            if !key.contains(c) {
+                key.push(c.clone());
+            }
+        }
+    }
+    if key.is_empty() {
+        return None;
+    }
+    Some(Probe {
+        count: format!("SELECT CAST(COUNT(*) AS {text_type}) FROM {from} WHERE {filter}"),
+        sample: format!(
+            "SELECT {} FROM {from} WHERE {filter} ORDER BY {} LIMIT {SAMPLES}",
+            list(&key, &text, ", "),
+            order(key.len())
+        ),
+    })
+}
+
+/// A new foreign key's orphans: rows whose key columns are all non-NULL and match no row of
+/// the referenced table. The table is named as itself (no alias), the parent `probe_parent`.
+fn orphans(t: &Tightening, from: &str, dialect: Dialect) -> Option<(String, String)> {
+    let Needs::Parent { table, columns } = &t.needs else {
+        return None;
+    };
+    if columns.len() != t.columns.len() {
+        return None;
+    }
+    let q = |n: &str| dialect.quote_ident(n);
+    let present: Vec<String> = t
+        .columns
+        .iter()
+        .map(|c| format!("{from}.{} IS NOT NULL", q(c)))
+        .collect();
+    let matched: Vec<String> = columns
+        .iter()
+        .zip(&t.columns)
+        .map(|(p, c)| format!("probe_parent.{} = {from}.{}", q(p), q(c)))
+        .collect();
+    Some((
+        from.to_string(),
+        format!(
+            "{} AND NOT EXISTS (SELECT 1 FROM {} AS probe_parent WHERE {})",
+            present.join(" AND "),
+            q(table),
+            matched.join(" AND ")
+        ),
+    ))
+}
+
+/// The values of a column that its new type rejects (MySQL: SQLite stores any value in any
+/// declared type, and the rehearsal reports no type change there): longer than a new length,
+/// outside a new integer's range or a DECIMAL's digits, ENUM/SET values removed. `None` for a
+/// change the probe cannot bound (another family: TEXT to INT, a date to another).
+fn misfits(t: &Tightening, dialect: Dialect) -> Option<String> {
+    let Needs::Types { old, new } = &t.needs else {
+        return None;
+    };
+    if dialect != Dialect::Mysql || t.columns.len() != 1 {
+        return None;
+    }
+    let c = dialect.quote_ident(&t.columns[0]);
+    let (ob, oa, _) = super::tighten::parts(old);
+    let (nb, na, nt) = super::tighten::parts(new);
+    if t.kind == "enum-values-removed" {
+        let removed: Vec<&str> = oa.iter().copied().filter(|v| !na.contains(v)).collect();
+        if removed.is_empty() {
+            return None;
+        }
+        return Some(match nb {
+            "SET" => removed
+                .iter()
+                .map(|v| format!("FIND_IN_SET({v}, {c}) > 0"))
+                .collect::<Vec<_>>()
+                .join(" OR "),
+            _ => format!("{c} IN ({})", removed.join(", ")),
+        });
+    }
+    let numeric = |b: &str| matches!(super::type_family(b), "integer" | "decimal" | "real");
+    let unsigned = nt.contains("UNSIGNED");
+    let cond = match (nb, na.as_slice()) {
+        ("CHAR" | "VARCHAR", [n]) => format!("CHAR_LENGTH({c}) > {n}"),
+        ("BINARY" | "VARBINARY", [n]) => format!("LENGTH({c}) > {n}"),
+        ("TINYTEXT" | "TINYBLOB", _) => format!("LENGTH({c}) > 255"),
+        ("TEXT" | "BLOB", _) => format!("LENGTH({c}) > 65535"),
+        ("MEDIUMTEXT" | "MEDIUMBLOB", _) => format!("LENGTH({c}) > 16777215"),
+        ("DECIMAL" | "NUMERIC", [p, s]) if numeric(ob) => {
+            let (p, s) = (p.parse::<u32>().ok()?, s.parse::<u32>().ok()?);
+            let limit = format!("1{}", "0".repeat(p.saturating_sub(s) as usize));
+            let low = if unsigned {
+                format!("{c} < 0 OR ")
             } else {
                 String::new()
             };
-            let group = list(&t.columns, &|c| q(c), ", ");
-            let groups = format!("FROM {from}{filter} GROUP BY {group} HAVING COUNT(*) > 1");
-            let order: Vec<String> = (1..=t.columns.len()).map(|i| i.to_string()).collect();
-            Some(Probe {
-                count: format!(
-                    "SELECT CAST(COUNT(*) AS {text_type}) FROM (SELECT 1 AS one {groups}) AS duplicates"
-                ),
-                sample: format!(
-                    "SELECT {} {groups} ORDER BY {} LIMIT {SAMPLES}",
-                    list(&t.columns, &text, ", "),
-                    order.join(", ")
-                ),
-            })
+            format!("{low}ABS({c}) >= {limit}")
         }
-        "not-null" => {
-            let filter = list(&t.columns, &|c| format!("{} IS NULL", q(c)), " OR ");
-            // The rows are named by their primary key, else by their first column.
-            let key: Vec<String> = if table.primary_key.is_empty() {
-                table
-                    .columns
-                    .iter()
-                    .take(1)
-                    .map(|c| c.name.clone())
-                    .collect()
-            } else {
-                table.primary_key.clone()
-            };
-            if key.is_empty() {
-                return None;
-            }
-            let order: Vec<String> = (1..=key.len()).map(|i| i.to_string()).collect();
-            Some(Probe {
-                count: format!("SELECT CAST(COUNT(*) AS {text_type}) FROM {from} WHERE {filter}"),
-                sample: format!(
-                    "SELECT {} FROM {from} WHERE {filter} ORDER BY {} LIMIT {SAMPLES}",
-                    list(&key, &text, ", "),
-                    order.join(", ")
-                ),
-            })
+        (base, _) if numeric(ob) => {
+            let (low, high) = integer_range(base, unsigned)?;
+            format!("{c} < {low} OR {c} > {high}")
         }
-        _ => None,
-    }
+        _ => return None,
+    };
+    Some(format!("{c} IS NOT NULL AND ({cond})"))
+}
+
+/// The values an integer type holds.
+fn integer_range(base: &str, unsigned: bool) -> Option<(i128, i128)> {
+    let bits = match base {
+        "TINYINT" => 8,
+        "SMALLINT" => 16,
+        "MEDIUMINT" => 24,
+        "INT" | "INTEGER" => 32,
+        "BIGINT" => 64,
+        _ => return None,
+    };
+    Some(if unsigned {
+        (0, (1i128 << bits) - 1)
+    } else {
+        (-(1i128 << (bits - 1)), (1i128 << (bits - 1)) - 1)
+    })
 }
 
 /// A sampled row's key values as one string (`1, x`; NULL as `NULL`), cut to [`CUT`]
@@ -146,6 +338,7 @@ mod tests {
             kind,
             columns: columns.iter().map(|c| c.to_string()).collect(),
             detail: String::new(),
+            needs: Needs::Nothing,
         }
     }
 

@@ -12,6 +12,9 @@ each_db!(
     an_earlier_pending_migration_that_deletes_the_duplicates_runs,
     nulls_of_a_new_not_null_are_refused,
     no_probes_lets_the_statement_run_and_fail,
+    the_refusal_names_five_values_cut_to_forty_characters,
+    duplicates_left_by_the_same_migration_stop_it_before_the_key,
+    duplicates_left_by_an_earlier_pending_migration_stop_the_later_one,
 );
 
 fn base(db: &Db) {
@@ -70,6 +73,24 @@ fn duplicates_of_a_new_unique_key_are_listed_and_refused(db: &Db) {
     let doc = db.run(&["upgrade", "--format", "json"]).code(7).json();
     assert_eq!(doc["error"]["kind"], "data-violation", "{doc:#}");
     assert_eq!(doc["error"]["exit_code"], 7, "{doc:#}");
+    // The refusal's violations, structured as the dry run's; before the run, no statement
+    // is named as where it stopped.
+    let v = &doc["violations"];
+    assert_eq!(v.as_array().map(Vec::len), Some(1), "{doc:#}");
+    assert_eq!(v[0]["version"], 2, "{doc:#}");
+    assert!(v[0]["file"].as_str().unwrap().ends_with("0002_key.sql"));
+    assert_eq!(v[0]["line"], 2);
+    assert_eq!(v[0]["table"], "t");
+    assert_eq!(v[0]["columns"], serde_json::json!(["a", "b"]));
+    assert_eq!(v[0]["rule"], "unique-key");
+    assert_eq!(v[0]["count"], 1);
+    assert_eq!(v[0]["sample"], serde_json::json!(["1, x"]));
+    assert_eq!(doc["error"]["line"], serde_json::Value::Null, "{doc:#}");
+    assert_eq!(
+        doc["error"]["rolled_back"],
+        serde_json::Value::Null,
+        "{doc:#}"
+    );
     assert_eq!(rows(db), before, "the refused run changed the rows");
     assert_eq!(db.states(), [(1, "applied".to_string())]);
 }
@@ -148,6 +169,138 @@ fn no_probes_lets_the_statement_run_and_fail(db: &Db) {
     db.run(&["upgrade", "--no-probes"])
         .code(4)
         .stderr_has("--no-probes: the pending statements are not rehearsed");
+}
+
+/// Seven duplicated long values: the message and the JSON show five, each cut to 40
+/// characters, and count all seven.
+fn the_refusal_names_five_values_cut_to_forty_characters(db: &Db) {
+    db.migration(
+        "0001_base.sql",
+        "CREATE TABLE w (id INTEGER PRIMARY KEY, s VARCHAR(100));\n",
+    );
+    db.run(&["upgrade"]).ok();
+    for i in 0..7 {
+        let long = format!("{i}{}", "v".repeat(59));
+        db.exec(&format!(
+            "INSERT INTO w (id, s) VALUES ({}, '{long}'), ({}, '{long}')",
+            2 * i,
+            2 * i + 1
+        ));
+    }
+    db.exec("INSERT INTO w (id, s) VALUES (100, 'x'), (101, 'x'), (102, 'y')");
+    db.migration("0002_key.sql", "CREATE UNIQUE INDEX w_s ON w (s);\n");
+    let doc = db.run(&["upgrade", "--format", "json"]).code(7).json();
+    let v = &doc["violations"][0];
+    assert_eq!(v["count"], 8, "{doc:#}"); // the seven long ones, and 'x'
+    let sample: Vec<&str> = v["sample"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    assert_eq!(sample.len(), 5, "{doc:#}");
+    let cut = format!("0{}…", "v".repeat(38));
+    assert_eq!(sample[0], cut, "{doc:#}");
+    assert!(sample.iter().all(|s| s.chars().count() <= 40), "{sample:?}");
+    let run = db.run(&["upgrade"]);
+    run.code(7)
+        .stderr_has("0002_key.sql:1: 8 value(s) of (s) occur more than once in w")
+        .stderr_has(&format!("for example: ({cut}) (1"));
+    assert_eq!(run.stderr.matches("vvv…").count(), 5, "{}", run.stderr);
+    assert_eq!(db.states(), [(1, "applied".to_string())]);
+}
+
+/// A migration that writes the table but leaves duplicates: the key is probed during the run,
+/// right before it, and stops the run there with the violations (SQLite: rolled back, still
+/// pending; MySQL: the DELETE stays committed and the migration is recorded as failed).
+fn duplicates_left_by_the_same_migration_stop_it_before_the_key(db: &Db) {
+    base(db);
+    db.migration(
+        "0002_key.sql",
+        "DELETE FROM t WHERE id = 5;
+CREATE UNIQUE INDEX t_a_b ON t (a, b);
+",
+    );
+    // The dry run cannot probe it before the run, and says so.
+    let doc = db
+        .run(&["upgrade", "--dry-run", "--format", "json"])
+        .ok()
+        .json();
+    assert_eq!(doc["violations"], serde_json::json!([]), "{doc:#}");
+    assert_eq!(doc["tightenings"][0]["probed"], "during-the-run", "{doc:#}");
+    db.run(&["upgrade", "--dry-run"])
+        .ok()
+        .stdout_has("-- probed during the run, before migrations/0002_key.sql:2: an earlier pending statement names t");
+
+    let doc = db.run(&["upgrade", "--format", "json"]).code(7).json();
+    let e = &doc["error"];
+    assert_eq!(e["kind"], "data-violation", "{doc:#}");
+    assert_eq!(e["version"], 2, "{doc:#}");
+    assert_eq!(e["line"], 2, "{doc:#}");
+    let v = &doc["violations"];
+    assert_eq!(v[0]["rule"], "unique-key", "{doc:#}");
+    assert_eq!(v[0]["line"], 2, "{doc:#}");
+    assert_eq!(v[0]["sample"], serde_json::json!(["1, x"]), "{doc:#}");
+    if db.is_sqlite() {
+        assert_eq!(e["rolled_back"], true, "{doc:#}");
+        assert_eq!(db.states(), [(1, "applied".to_string())]);
+        assert_eq!(db.count("t"), 5, "the DELETE was rolled back");
+        db.run(&["upgrade"])
+            .code(7)
+            .stderr_has("probed during the run")
+            .stderr_has("0002_key.sql:2: 1 value(s) of (a, b) occur more than once in t")
+            .stderr_has("still pending");
+    } else {
+        assert_eq!(e["rolled_back"], false, "{doc:#}");
+        assert_eq!(
+            e["committed"],
+            serde_json::json!([{"statement": 1, "line": 1}]),
+            "{doc:#}"
+        );
+        assert_eq!(
+            db.states(),
+            [(1, "applied".to_string()), (2, "failed".to_string())]
+        );
+        let row = &db.history()[1];
+        assert_eq!(row.statements_done, 1);
+        assert!(
+            row.error_text.as_deref().unwrap_or("").contains("probes"),
+            "{:?}",
+            row.error_text
+        );
+        assert_eq!(db.count("t"), 4, "the DELETE committed before the key");
+    }
+    // The key was never made: the duplicates are still there.
+    assert_eq!(db.scalar("SELECT COUNT(*) FROM t WHERE a = 1"), 2);
+}
+
+/// An earlier pending migration writes the table: the key of the later one is probed during
+/// the run, before its first statement; the earlier one stays applied.
+fn duplicates_left_by_an_earlier_pending_migration_stop_the_later_one(db: &Db) {
+    base(db);
+    db.migration(
+        "0002_clean.sql",
+        "DELETE FROM t WHERE id = 5;
+",
+    );
+    db.migration(
+        "0003_key.sql",
+        "CREATE UNIQUE INDEX t_a_b ON t (a, b);
+",
+    );
+    let run = db.run(&["upgrade"]);
+    run.code(7)
+        .stderr_has("0003_key.sql:1: 1 value(s) of (a, b) occur more than once in t");
+    let states = db.states();
+    assert_eq!(states[1], (2, "applied".to_string()), "{states:?}");
+    if db.is_sqlite() {
+        assert_eq!(states.len(), 2, "{states:?}");
+    } else {
+        // Its one statement commits by itself: recorded as failed, with none committed.
+        assert_eq!(states[2], (3, "failed".to_string()), "{states:?}");
+        assert_eq!(db.history()[2].statements_done, 0);
+    }
+    assert_eq!(db.count("t"), 4);
 }
 
 /// SQLite: the real upgrade rehearses when something is pending (with nowhere to make a

@@ -1527,6 +1527,7 @@ impl Mysql {
                                 message: format!("could not cancel the statement: {e}"),
                                 kind: StatementErrorKind::ConnectionLost,
                                 line: None,
+                                violations: Vec::new(),
                             },
                         ));
                     }
@@ -1549,6 +1550,7 @@ impl Mysql {
                                 message: "the server no longer runs this statement, but its answer never arrived (watchdog)".to_string(),
                                 kind: StatementErrorKind::ConnectionLost,
                                 line: None,
+                                violations: Vec::new(),
                             }))
                         }
                     }
@@ -1560,6 +1562,7 @@ impl Mysql {
                                 message: format!("the server cannot be reached (watchdog): {e}"),
                                 kind: StatementErrorKind::ConnectionLost,
                                 line: None,
+                                violations: Vec::new(),
                             },
                         ))
                     }
@@ -1587,6 +1590,7 @@ impl Mysql {
                 message: message(e),
                 kind: StatementErrorKind::ConnectionLost,
                 line: None,
+                violations: Vec::new(),
             };
         }
         let mut m = message(e);
