@@ -176,6 +176,7 @@ async fn probe_first(
             probes::When::During { version, index } => {
                 later.probes.push((version, index, f.clone()))
             }
+            probes::When::Not { .. } => {}
         }
     }
     // A probe that fails (a timeout) is never passed: the run stops before anything of it.

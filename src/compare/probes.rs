@@ -20,35 +20,61 @@ pub enum When {
     Before,
     /// During the run, right before statement `index` (0-based) of migration `version`.
     During { version: u64, index: usize },
+    /// Not probed: the rows reach the constraint through a rebuild's copy that may change
+    /// them (`INSERT INTO t_new SELECT …, COALESCE(b, '') FROM t`), which no probe of the
+    /// table can tell; statement `index` of migration `version` (the copy) meets it.
+    Not { version: u64, index: usize },
 }
 
-/// Where `f` (one of the rehearsal of `steps`) is probed.
+/// Where `f` (one of the rehearsal of `steps`) is probed: after the last pending statement
+/// before it that names a table its probe reads, unless that statement leaves the rows as
+/// they are ([`probe::leaves_rows`]: another table's creation, a rebuild's plain copy and its
+/// drop); not at all when that statement is a rebuild's copy that may change them.
 pub fn when(steps: &[Step<'_>], f: &Found) -> When {
     let tables = probe::tables_read(&f.tightening);
-    let mut last: Option<(u64, usize)> = None;
-    for step in steps {
+    // The pending statements before f's, and f's: (version, index, text).
+    let mut before: Vec<(u64, usize, &str)> = Vec::new();
+    let mut first = 0;
+    'steps: for step in steps {
         let m = step.migration;
         for (i, st) in m.up.statements.iter().enumerate().skip(step.resume_from) {
+            before.push((m.version, i, m.up.statement_text(i)));
             if m.version == f.version && st.line >= f.line {
-                return match last {
-                    None => When::Before,
-                    Some((v, at)) if v == f.version => When::During {
-                        version: v,
-                        index: at + 1,
-                    },
-                    Some(_) => When::During {
-                        version: f.version,
-                        index: step.resume_from,
-                    },
-                };
-            }
-            let sql = m.up.statement_text(i);
-            if tables.iter().any(|t| probe::mentions(sql, t)) {
-                last = Some((m.version, i));
+                first = step.resume_from;
+                break 'steps;
             }
         }
     }
-    When::Before
+    let texts: Vec<&str> = before.iter().map(|b| b.2).collect();
+    let Some((_, earlier)) = texts.split_last() else {
+        return When::Before;
+    };
+    let writes = |at: usize| {
+        tables.iter().any(|t| {
+            probe::mentions(texts[at], t) && !probe::leaves_rows(texts[at], t, &texts[at + 1..])
+        })
+    };
+    let copies = |at: usize| {
+        let later = &texts[at + 1..];
+        tables
+            .iter()
+            .any(|t| probe::copies_into_rebuild(texts[at], t, later))
+    };
+    match (0..earlier.len()).rev().find(|&at| writes(at)) {
+        None => When::Before,
+        Some(at) if copies(at) => When::Not {
+            version: before[at].0,
+            index: before[at].1,
+        },
+        Some(at) if before[at].0 == f.version => When::During {
+            version: f.version,
+            index: before[at].1 + 1,
+        },
+        Some(_) => When::During {
+            version: f.version,
+            index: first,
+        },
+    }
 }
 
 /// The tightenings of `found` probed before the run.

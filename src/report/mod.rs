@@ -428,12 +428,17 @@ pub fn dry_run_human(
                     "-- {}:{}: tightens: {}\n",
                     t.file, t.line, t.tightening
                 ));
-                if let Some(Some(When::During { version, index })) = when.get(k) {
-                    out.push_str(&format!(
+                match when.get(k) {
+                    Some(Some(When::During { version, index })) => out.push_str(&format!(
                         "-- probed during the run, before {}: an earlier pending statement names {}, so the live rows cannot be probed before the run\n",
                         statement_place(preview, *version, *index),
                         crate::schema::probe::tables_read(&t.tightening).join(" or ")
-                    ));
+                    )),
+                    Some(Some(When::Not { version, index })) => out.push_str(&format!(
+                        "-- not probed: the rows reach it through the copy at {}, which may change them; that statement meets the constraint\n",
+                        statement_place(preview, *version, *index)
+                    )),
+                    _ => {}
                 }
             }
             for v in violations
@@ -505,6 +510,7 @@ pub fn dry_run_json(
                 None => Value::Null,
                 Some(When::Before) => json!("before-the-run"),
                 Some(When::During { .. }) => json!("during-the-run"),
+                Some(When::Not { .. }) => json!("not-probed"),
             },
         })).collect::<Vec<_>>(),
         "violations": violations,

@@ -327,6 +327,198 @@ pub fn mentions(sql: &str, table: &str) -> bool {
     found
 }
 
+/// Whether a statement that names `table` leaves its rows as they are for the probe of a
+/// constraint `table` gets at a later statement, `later` being the statements after it up to
+/// that one: a `CREATE TABLE` or `CREATE INDEX` of another table (which may name it in a
+/// foreign key), and the steps of a rebuild that end in renaming a table into `table` (SQLite's
+/// way to change a column): a plain copy of its rows into the new table (`INSERT INTO x [(cols)]
+/// SELECT cols|* FROM table`, the columns by name, no expression, no condition) and the `DROP
+/// TABLE` of it. The rows then reach the new constraint as they are in `table` before the
+/// copy. Any other statement naming it may change them.
+pub fn leaves_rows(sql: &str, table: &str, later: &[&str]) -> bool {
+    let t = tokens(sql);
+    let is = |i: usize, w: &str| t.get(i).is_some_and(|x| x.eq_ignore_ascii_case(w));
+    let same = |x: &str| x.eq_ignore_ascii_case(table);
+    let renamed_into = |from: Option<&str>| {
+        later.iter().any(|l| match renames(l) {
+            Some((f, to)) => same(&to) && from.is_none_or(|x| f.eq_ignore_ascii_case(x)),
+            None => false,
+        })
+    };
+    if is(0, "CREATE") {
+        if let Some(at) = t.iter().position(|w| w.eq_ignore_ascii_case("TABLE")) {
+            let at = if is(at + 1, "IF") { at + 4 } else { at + 1 };
+            return t.get(at).is_some_and(|x| !same(x));
+        }
+        if let Some(at) = t.iter().position(|w| w.eq_ignore_ascii_case("ON")) {
+            return t.get(at + 1).is_some_and(|x| !same(x));
+        }
+        return false;
+    }
+    if is(0, "DROP") && is(1, "TABLE") {
+        let at = if is(2, "IF") { 4 } else { 2 };
+        return t.get(at).is_some_and(|x| same(x)) && t.len() <= at + 2 && renamed_into(None);
+    }
+    match plain_copy(&t) {
+        Some((into, from)) => same(&from) && renamed_into(Some(&into)),
+        None => false,
+    }
+}
+
+/// Whether `sql` writes rows into a table that a statement of `later` renames into `table`:
+/// the copy of a rebuild that is not a plain one ([`leaves_rows`]). The rows reach the new
+/// constraint through it, changed on their way, so no probe of `table` can tell.
+pub fn copies_into_rebuild(sql: &str, table: &str, later: &[&str]) -> bool {
+    let t = tokens(sql);
+    let Some(first) = t.first().map(|w| w.to_ascii_uppercase()) else {
+        return false;
+    };
+    if first != "INSERT" && first != "REPLACE" {
+        return false;
+    }
+    let skip = [
+        "INTO",
+        "IGNORE",
+        "LOW_PRIORITY",
+        "DELAYED",
+        "HIGH_PRIORITY",
+        "OR",
+    ];
+    let Some(into) = t[1..]
+        .iter()
+        .find(|w| !skip.iter().any(|k| w.eq_ignore_ascii_case(k)))
+    else {
+        return false;
+    };
+    !into.eq_ignore_ascii_case(table)
+        && later.iter().any(|l| {
+            renames(l).is_some_and(|(from, to)| {
+                from.eq_ignore_ascii_case(into) && to.eq_ignore_ascii_case(table)
+            })
+        })
+}
+
+/// `INSERT INTO x [(cols)] SELECT cols|* FROM y [;]`, the columns plain names (the same list
+/// when both are given): `(x, y)`.
+fn plain_copy(t: &[String]) -> Option<(String, String)> {
+    let up = |i: usize| t.get(i).map(|w| w.to_ascii_uppercase());
+    if up(0)? != "INSERT" || up(1)? != "INTO" {
+        return None;
+    }
+    let into = t.get(2)?.clone();
+    let mut at = 3;
+    let names = |at: &mut usize| -> Option<Vec<String>> {
+        let mut out = Vec::new();
+        loop {
+            let w = t.get(*at)?;
+            if !w
+                .chars()
+                .all(|c| c.is_alphanumeric() || c == '_' || c == '$')
+            {
+                return None;
+            }
+            out.push(w.to_ascii_lowercase());
+            *at += 1;
+            if t.get(*at).map(String::as_str) != Some(",") {
+                return Some(out);
+            }
+            *at += 1;
+        }
+    };
+    let mut listed = None;
+    if t.get(at).map(String::as_str) == Some("(") {
+        at += 1;
+        listed = Some(names(&mut at)?);
+        if t.get(at).map(String::as_str) != Some(")") {
+            return None;
+        }
+        at += 1;
+    }
+    if up(at)? != "SELECT" {
+        return None;
+    }
+    at += 1;
+    if t.get(at).map(String::as_str) == Some("*") {
+        if listed.is_some() {
+            return None;
+        }
+        at += 1;
+    } else {
+        let selected = names(&mut at)?;
+        if listed.is_some_and(|l| l != selected) {
+            return None;
+        }
+    }
+    if up(at)? != "FROM" {
+        return None;
+    }
+    let from = t.get(at + 1)?.clone();
+    let rest = &t[at + 2..];
+    (rest.is_empty() || rest == [";"]).then_some((into, from))
+}
+
+/// `ALTER TABLE x RENAME TO y` or `RENAME TABLE x TO y`: `(x, y)`.
+fn renames(sql: &str) -> Option<(String, String)> {
+    let t = tokens(sql);
+    let up: Vec<String> = t.iter().map(|w| w.to_ascii_uppercase()).collect();
+    let words: Vec<&str> = up.iter().map(String::as_str).collect();
+    match words.as_slice() {
+        ["ALTER", "TABLE", _, "RENAME", "TO", _, ..] => Some((t[2].clone(), t[5].clone())),
+        ["ALTER", "TABLE", _, "RENAME", _, ..] => Some((t[2].clone(), t[4].clone())),
+        ["RENAME", "TABLE", _, "TO", _, ..] => Some((t[2].clone(), t[4].clone())),
+        _ => None,
+    }
+}
+
+/// A statement's tokens: words, quoted identifiers (without their quotes), a `'` for each
+/// string literal, and every other character but spaces on its own; comments left out.
+fn tokens(sql: &str) -> Vec<String> {
+    let chars: Vec<char> = sql.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    let word = |c: char| c.is_alphanumeric() || c == '_' || c == '$';
+    while i < chars.len() {
+        let c = chars[i];
+        let next = chars.get(i + 1).copied();
+        if c.is_whitespace() {
+            i += 1;
+        } else if (c == '-' && next == Some('-')) || c == '#' {
+            while i < chars.len() && chars[i] != '\n' {
+                i += 1;
+            }
+        } else if c == '/' && next == Some('*') {
+            i += 2;
+            while i + 1 < chars.len() && !(chars[i] == '*' && chars[i + 1] == '/') {
+                i += 1;
+            }
+            i += 2;
+        } else if matches!(c, '"' | '`' | '[' | '\'') {
+            let close = if c == '[' { ']' } else { c };
+            let start = i + 1;
+            i = start;
+            while i < chars.len() && chars[i] != close {
+                i += 1;
+            }
+            out.push(if c == '\'' {
+                "'".to_string()
+            } else {
+                chars[start..i.min(chars.len())].iter().collect()
+            });
+            i += 1;
+        } else if word(c) {
+            let start = i;
+            while i < chars.len() && word(chars[i]) {
+                i += 1;
+            }
+            out.push(chars[start..i].iter().collect());
+        } else {
+            out.push(c.to_string());
+            i += 1;
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -411,5 +603,91 @@ mod tests {
         assert_eq!(sample_text(&[Some(long)]).chars().count(), CUT);
         assert!(mentions("DELETE FROM `T` WHERE id > 1", "t"));
         assert!(!mentions("DELETE FROM t_new", "t"));
+    }
+
+    #[test]
+    fn a_rebuild_leaves_the_rows_of_the_table_it_replaces() {
+        let rename = ["ALTER TABLE \"t_new\" RENAME TO \"t\""];
+        assert!(leaves_rows(
+            "INSERT INTO t_new SELECT * FROM t;",
+            "t",
+            &rename
+        ));
+        assert!(leaves_rows(
+            "INSERT INTO t_new (id, a) SELECT id, a FROM t",
+            "t",
+            &rename
+        ));
+        assert!(leaves_rows("DROP TABLE t", "t", &rename));
+        assert!(leaves_rows(
+            "CREATE TABLE t_new (a INT REFERENCES u (id))",
+            "u",
+            &[]
+        ));
+        // An expression, a condition, another order, or no rename back: may change the rows.
+        for sql in [
+            "INSERT INTO t_new SELECT id, COALESCE(a, 0) FROM t",
+            "INSERT INTO t_new SELECT * FROM t WHERE a IS NOT NULL",
+            "INSERT INTO t_new (a, id) SELECT id, a FROM t",
+            "DELETE FROM t WHERE a IS NULL",
+            "UPDATE t SET a = 0",
+            "CREATE TABLE t (a INT)",
+        ] {
+            assert!(!leaves_rows(sql, "t", &rename), "{sql}");
+        }
+        assert!(!leaves_rows("DROP TABLE t", "t", &[]));
+        assert!(!leaves_rows("INSERT INTO x SELECT * FROM t", "t", &rename));
+        assert_eq!(
+            renames("RENAME TABLE `a` TO `b`"),
+            Some(("a".into(), "b".into()))
+        );
+    }
+
+    #[test]
+    fn the_other_rules_select_the_rows_they_reject() {
+        let mut fk = tightening("foreign-key", &["a"]);
+        fk.needs = Needs::Parent {
+            table: "u".into(),
+            columns: vec!["id".into()],
+        };
+        let p = probe(&fk, &table(), Dialect::Sqlite).unwrap();
+        assert_eq!(
+            p.count,
+            "SELECT CAST(COUNT(*) AS TEXT) FROM \"t\" WHERE \"t\".\"a\" IS NOT NULL AND NOT EXISTS (SELECT 1 FROM \"u\" AS probe_parent WHERE probe_parent.\"id\" = \"t\".\"a\")"
+        );
+        assert!(p
+            .sample
+            .starts_with("SELECT CAST(\"id\" AS TEXT), CAST(\"a\" AS TEXT) FROM"));
+        let mut check = tightening("check", &["a"]);
+        check.needs = Needs::Clause("a > 0".into());
+        let p = probe(&check, &table(), Dialect::Sqlite).unwrap();
+        assert!(p.count.ends_with("WHERE NOT (a > 0)"), "{}", p.count);
+        let narrow = |old: &str, new: &str| {
+            let mut t = tightening("narrower-type", &["a"]);
+            t.needs = Needs::Types {
+                old: old.into(),
+                new: new.into(),
+            };
+            probe(&t, &table(), Dialect::Mysql).map(|p| p.count)
+        };
+        assert!(narrow("VARCHAR(20)", "VARCHAR(10)")
+            .unwrap()
+            .ends_with("WHERE `a` IS NOT NULL AND (CHAR_LENGTH(`a`) > 10)"));
+        assert!(narrow("BIGINT", "TINYINT UNSIGNED")
+            .unwrap()
+            .ends_with("(`a` < 0 OR `a` > 255)"));
+        assert!(narrow("DECIMAL(10,2)", "DECIMAL(5,2)")
+            .unwrap()
+            .ends_with("(ABS(`a`) >= 1000)"));
+        assert_eq!(narrow("TEXT", "INT"), None);
+        let mut e = tightening("enum-values-removed", &["a"]);
+        e.needs = Needs::Types {
+            old: "ENUM('A','B','C')".into(),
+            new: "ENUM('A','B')".into(),
+        };
+        let p = probe(&e, &table(), Dialect::Mysql).unwrap();
+        assert!(p.count.ends_with("WHERE `a` IN ('C')"), "{}", p.count);
+        // SQLite has no such types to narrow.
+        assert!(probe(&e, &table(), Dialect::Sqlite).is_none());
     }
 }

@@ -12,6 +12,9 @@ each_db!(
     an_earlier_pending_migration_that_deletes_the_duplicates_runs,
     nulls_of_a_new_not_null_are_refused,
     no_probes_lets_the_statement_run_and_fail,
+    orphans_of_a_new_foreign_key_are_refused,
+    rows_failing_a_new_check_are_refused,
+    a_rebuild_that_fixes_the_rows_in_its_copy_is_not_probed,
     the_refusal_names_five_values_cut_to_forty_characters,
     duplicates_left_by_the_same_migration_stop_it_before_the_key,
     duplicates_left_by_an_earlier_pending_migration_stop_the_later_one,
@@ -123,25 +126,17 @@ fn an_earlier_pending_migration_that_deletes_the_duplicates_runs(db: &Db) {
 
 fn nulls_of_a_new_not_null_are_refused(db: &Db) {
     base(db);
-    if db.is_sqlite() {
-        // SQLite makes a column NOT NULL only by rebuilding the table, whose statements name
-        // it first: not probed (the copy's INSERT fails as before).
-        db.migration(
-            "0002_not_null.sql",
-            "CREATE TABLE t_new (id INTEGER PRIMARY KEY, a INT, b VARCHAR(20) NOT NULL);\n\
-             INSERT INTO t_new SELECT id, a, b FROM t;\n\
-             DROP TABLE t;\n\
-             ALTER TABLE t_new RENAME TO t;\n",
-        );
-        let doc = db.run(&["upgrade", "--dry-run", "--format", "json"]).json();
-        assert_eq!(doc["violations"], serde_json::json!([]), "{doc:#}");
-        db.run(&["upgrade"]).code(4);
-        return;
-    }
-    db.migration(
-        "0002_not_null.sql",
-        "ALTER TABLE t MODIFY b VARCHAR(20) NOT NULL;\n",
-    );
+    // SQLite makes a column NOT NULL by rebuilding the table: a plain copy of its rows, its
+    // drop and the rename back leave the rows as they are, so the live table is probed.
+    let sql = if db.is_sqlite() {
+        "CREATE TABLE t_new (id INTEGER PRIMARY KEY, a INT, b VARCHAR(20) NOT NULL);\n\
+         INSERT INTO t_new SELECT id, a, b FROM t;\n\
+         DROP TABLE t;\n\
+         ALTER TABLE t_new RENAME TO t;\n"
+    } else {
+        "ALTER TABLE t MODIFY b VARCHAR(20) NOT NULL;\n"
+    };
+    db.migration("0002_not_null.sql", sql);
     let before = rows(db);
     let doc = db
         .run(&["upgrade", "--dry-run", "--format", "json"])
@@ -171,8 +166,116 @@ fn no_probes_lets_the_statement_run_and_fail(db: &Db) {
         .stderr_has("--no-probes: the pending statements are not rehearsed");
 }
 
+/// A new foreign key (MySQL: `ALTER TABLE … ADD FOREIGN KEY`; SQLite: a rebuild) over live
+/// rows whose values the referenced table lacks: refused before the run; a NULL is no orphan.
+fn orphans_of_a_new_foreign_key_are_refused(db: &Db) {
+    db.migration(
+        "0001_base.sql",
+        "CREATE TABLE u (id INTEGER PRIMARY KEY);\n\
+         CREATE TABLE t (id INTEGER PRIMARY KEY, a INT);\n",
+    );
+    db.run(&["upgrade"]).ok();
+    db.exec("INSERT INTO u (id) VALUES (1)");
+    db.exec("INSERT INTO t (id, a) VALUES (1, 1), (2, 3), (3, NULL)");
+    let (sql, line) = if db.is_sqlite() {
+        (
+            "CREATE TABLE t_new (id INTEGER PRIMARY KEY, a INT REFERENCES u (id));\n\
+             INSERT INTO t_new SELECT * FROM t;\n\
+             DROP TABLE t;\n\
+             ALTER TABLE t_new RENAME TO t;\n",
+            4,
+        )
+    } else {
+        (
+            "ALTER TABLE t ADD CONSTRAINT t_a_u FOREIGN KEY (a) REFERENCES u (id);\n",
+            1,
+        )
+    };
+    db.migration("0002_fk.sql", sql);
+    let doc = db
+        .run(&["upgrade", "--dry-run", "--format", "json"])
+        .code(7)
+        .json();
+    assert_eq!(doc["tightenings"][0]["probed"], "before-the-run", "{doc:#}");
+    let doc = db.run(&["upgrade", "--format", "json"]).code(7).json();
+    let v = &doc["violations"];
+    assert_eq!(v.as_array().map(Vec::len), Some(1), "{doc:#}");
+    assert_eq!(v[0]["rule"], "foreign-key", "{doc:#}");
+    assert_eq!(v[0]["line"], line, "{doc:#}");
+    assert_eq!(v[0]["columns"], serde_json::json!(["a"]));
+    assert_eq!(v[0]["count"], 1);
+    assert_eq!(v[0]["sample"], serde_json::json!(["2, 3"]));
+    db.run(&["upgrade"]).code(7).stderr_has(&format!(
+        "0002_fk.sql:{line}: 1 row(s) of t hold values of (a) that the referenced table lacks (foreign key (a) references u (id))"
+    ));
+    assert_eq!(db.states(), [(1, "applied".to_string())]);
+    assert_eq!(db.count("t"), 3);
+}
+
+/// A new CHECK (MySQL: `ADD CONSTRAINT … CHECK`; SQLite: a rebuild): the rows for which its
+/// clause is false are refused; NULL passes, as it does for the constraint.
+fn rows_failing_a_new_check_are_refused(db: &Db) {
+    db.migration(
+        "0001_base.sql",
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, a INT);\n",
+    );
+    db.run(&["upgrade"]).ok();
+    db.exec("INSERT INTO t (id, a) VALUES (1, 5), (2, -1), (3, NULL), (4, 0)");
+    let (sql, line) = if db.is_sqlite() {
+        (
+            "CREATE TABLE t_new (id INTEGER PRIMARY KEY, a INT CHECK (a > 0));\n\
+             INSERT INTO t_new (id, a) SELECT id, a FROM t;\n\
+             DROP TABLE t;\n\
+             ALTER TABLE t_new RENAME TO t;\n",
+            4,
+        )
+    } else {
+        ("ALTER TABLE t ADD CONSTRAINT t_a CHECK (a > 0);\n", 1)
+    };
+    db.migration("0002_check.sql", sql);
+    let doc = db.run(&["upgrade", "--format", "json"]).code(7).json();
+    let v = &doc["violations"];
+    assert_eq!(v[0]["rule"], "check", "{doc:#}");
+    assert_eq!(v[0]["line"], line, "{doc:#}");
+    assert_eq!(v[0]["count"], 2, "{doc:#}");
+    assert_eq!(
+        v[0]["sample"],
+        serde_json::json!(["2, -1", "4, 0"]),
+        "{doc:#}"
+    );
+    db.run(&["upgrade"])
+        .code(7)
+        .stderr_has("2 row(s) of t fail CHECK (");
+    assert_eq!(db.states(), [(1, "applied".to_string())]);
+    assert_eq!(db.count("t"), 4);
+}
+
+/// A rebuild whose copy fixes the rows (an expression) is not a plain copy: the rows reach the
+/// constraint through it, so the live table is not probed (its NULLs are no violation) and
+/// the migration runs.
+fn a_rebuild_that_fixes_the_rows_in_its_copy_is_not_probed(db: &Db) {
+    base(db);
+    db.migration(
+        "0002_not_null.sql",
+        "CREATE TABLE t_new (id INTEGER PRIMARY KEY, a INT, b VARCHAR(20) NOT NULL);\n\
+         INSERT INTO t_new SELECT id, a, COALESCE(b, '') FROM t;\n\
+         DROP TABLE t;\n\
+         ALTER TABLE t_new RENAME TO t;\n",
+    );
+    let doc = db
+        .run(&["upgrade", "--dry-run", "--format", "json"])
+        .ok()
+        .json();
+    assert_eq!(doc["tightenings"][0]["probed"], "not-probed", "{doc:#}");
+    db.run(&["upgrade", "--dry-run"]).ok().stdout_has(
+        "-- not probed: the rows reach it through the copy at migrations/0002_not_null.sql:2",
+    );
+    db.run(&["upgrade"]).ok();
+    assert_eq!(db.count("t"), 5);
+}
+
 /// Seven duplicated long values: the message and the JSON show five, each cut to 40
-/// characters, and count all seven.
+/// characters, and count all eight duplicated values.
 fn the_refusal_names_five_values_cut_to_forty_characters(db: &Db) {
     db.migration(
         "0001_base.sql",
@@ -301,6 +404,89 @@ fn duplicates_left_by_an_earlier_pending_migration_stop_the_later_one(db: &Db) {
         assert_eq!(db.history()[2].statements_done, 0);
     }
     assert_eq!(db.count("t"), 4);
+}
+
+/// MySQL: values a narrower type rejects (too long, out of range) and values of removed ENUM
+/// members are refused, each with the rows' key and value.
+#[test]
+fn narrower_types_and_removed_enum_values_are_refused_on_mysql() {
+    let env = crate::support::Env::new();
+    let Some(db) = Db::mysql(&env, module_path!()) else {
+        return;
+    };
+    db.migration(
+        "0001_base.sql",
+        "CREATE TABLE e (id INT NOT NULL PRIMARY KEY, n VARCHAR(20), s ENUM('a','b','c'), w INT, d DECIMAL(8,2));\n",
+    );
+    db.run(&["upgrade"]).ok();
+    db.exec("INSERT INTO e VALUES (1, 'twelve chars', 'c', 300, 1234.5), (2, 'ok', 'a', -1, 1), (3, NULL, NULL, NULL, NULL)");
+    db.migration(
+        "0002_narrow.sql",
+        "ALTER TABLE e MODIFY n VARCHAR(10), MODIFY s ENUM('a','b'), MODIFY w TINYINT UNSIGNED, MODIFY d DECIMAL(5,2);\n",
+    );
+    let doc = db.run(&["upgrade", "--format", "json"]).code(7).json();
+    let found: Vec<(String, String, u64, serde_json::Value)> = doc["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            (
+                v["rule"].as_str().unwrap().to_string(),
+                v["columns"][0].as_str().unwrap().to_string(),
+                v["count"].as_u64().unwrap(),
+                v["sample"].clone(),
+            )
+        })
+        .collect();
+    use serde_json::json;
+    assert_eq!(
+        found,
+        vec![
+            (
+                "narrower-type".into(),
+                "n".into(),
+                1,
+                json!(["1, twelve chars"])
+            ),
+            ("enum-values-removed".into(), "s".into(), 1, json!(["1, c"])),
+            (
+                "narrower-type".into(),
+                "w".into(),
+                2,
+                json!(["1, 300", "2, -1"])
+            ),
+            ("narrower-type".into(), "d".into(), 1, json!(["1, 1234.50"])),
+        ],
+        "{doc:#}"
+    );
+    db.run(&["upgrade"])
+        .code(7)
+        .stderr_has("1 row(s) of e hold values of n that do not fit the new type (narrower type n: VARCHAR(20) -> VARCHAR(10))")
+        .stderr_has("1 row(s) of e hold values of s that are removed");
+    assert_eq!(db.states(), [(1, "applied".to_string())]);
+}
+
+/// SQLite stores any value in any declared type: a narrower type is no tightening there and
+/// is not probed; the migration runs and keeps the long value.
+#[test]
+fn a_narrower_type_is_not_probed_on_sqlite() {
+    let env = crate::support::Env::new();
+    let db = Db::sqlite(&env);
+    base(&db);
+    db.migration(
+        "0002_narrow.sql",
+        "CREATE TABLE t_new (id INTEGER PRIMARY KEY, a INT, b VARCHAR(1));\n\
+         INSERT INTO t_new SELECT * FROM t;\n\
+         DROP TABLE t;\n\
+         ALTER TABLE t_new RENAME TO t;\n",
+    );
+    let doc = db
+        .run(&["upgrade", "--dry-run", "--format", "json"])
+        .ok()
+        .json();
+    assert_eq!(doc["tightenings"], serde_json::json!([]), "{doc:#}");
+    db.run(&["upgrade"]).ok();
+    assert_eq!(db.strings("SELECT b FROM t WHERE id = 5"), ["y"]);
 }
 
 /// SQLite: the real upgrade rehearses when something is pending (with nowhere to make a
