@@ -114,6 +114,64 @@ pub(super) async fn dry_run(s: &Session<'_>, flags: UpgradeFlags) -> Result<i32>
     }
 }
 
+/// What `check` and `status -v` learn of the pending migrations when they would run on live
+/// tables: the rehearsal's tightenings, where each is probed, and (with `probe`) the
+/// violations of those probed before the run. Empty when nothing is pending, on an empty
+/// database, or when the history refuses a run (the planner's findings say why).
+#[derive(Default)]
+pub(super) struct Pending {
+    pub tightenings: Vec<crate::compare::rehearsal::Found>,
+    pub when: Vec<Option<probes::When>>,
+    pub violations: Vec<crate::schema::probe::Violation>,
+}
+
+pub(super) async fn rehearse_pending(
+    s: &Session<'_>,
+    c: &mut crate::backend::Connection,
+    set: &MigrationSet,
+    history: &[Row],
+    probe: bool,
+) -> Result<Pending> {
+    let mut out = Pending::default();
+    let options = UpgradeOptions {
+        target: run::target(set, None)?,
+        mode: RunMode::PerMigration,
+        allow_out_of_order: false,
+        resume: false,
+    };
+    if history.is_empty() {
+        return Ok(out);
+    }
+    let Ok(preview) = run::preview(Some(&mut *c), set, history, None, options).await else {
+        return Ok(out);
+    };
+    if preview.install.is_some() || preview.steps.is_empty() {
+        return Ok(out);
+    }
+    let r = rehearse(s, c, &preview.steps).await?;
+    if let (Some(why), false) = (&r.stopped, s.request.quiet) {
+        report::warn(format!(
+            "the rehearsal of the pending statements on an empty copy of the tables did not finish: {why}; what it would have found after that is not listed"
+        ));
+    }
+    if probe {
+        let first = probes::before(&preview.steps, &r.tightenings);
+        match probes::probe(c, &first).await {
+            Ok(v) => out.violations = v,
+            Err(e) => report::warn(format!(
+                "the probes of the live rows could not run: {e}; the violations they would have found are not listed"
+            )),
+        }
+    }
+    out.when = r
+        .tightenings
+        .iter()
+        .map(|f| probe.then(|| probes::when(&preview.steps, f)))
+        .collect();
+    out.tightenings = r.tightenings;
+    Ok(out)
+}
+
 /// The rehearsal of `steps` on an empty copy of the tables of `c`; one that cannot run (no
 /// scratch database may be made) is said in `stopped`, not fatal; a signal is.
 async fn rehearse(

@@ -999,17 +999,31 @@ pub struct Status<'a> {
     pub verbose: bool,
     /// `status --pending`.
     pub pending_only: bool,
+    /// `-v`: what the pending statements tighten (the rehearsal).
+    pub tightenings: &'a [Found],
 }
 
 impl Render for Status<'_> {
     fn human(&self) -> String {
-        status_human(
+        let mut out = status_human(
             &self.ctx,
             self.overview,
             self.verbose,
             stdout_colour(),
             self.pending_only,
-        )
+        );
+        if !self.tightenings.is_empty() {
+            out.push_str(
+                "what the pending statements tighten (rehearsed on an empty copy of the tables):\n",
+            );
+        }
+        for t in self.tightenings {
+            out.push_str(&format!(
+                "  {}:{}: tightens: {}\n",
+                t.file, t.line, t.tightening
+            ));
+        }
+        out
     }
     fn json(&self) -> Value {
         status_json(&self.ctx, self.overview, self.pending_only)
@@ -1025,6 +1039,8 @@ pub struct Check<'a> {
     overview: &'a Overview<'a, 'a>,
     findings: Vec<Finding>,
     warnings: Vec<Warning>,
+    /// What the probes of the live rows found for the pending migrations.
+    violations: &'a [Violation],
 }
 
 impl<'a> Check<'a> {
@@ -1032,6 +1048,7 @@ impl<'a> Check<'a> {
         overview: &'a Overview<'a, 'a>,
         warnings: Vec<Warning>,
         drift: Vec<Finding>,
+        violations: &'a [Violation],
     ) -> Self {
         let mut findings = overview.findings();
         findings.extend(drift);
@@ -1039,20 +1056,28 @@ impl<'a> Check<'a> {
             overview,
             findings,
             warnings,
+            violations,
         }
     }
 
     pub fn ok(&self) -> bool {
-        self.findings.is_empty()
+        self.findings.is_empty() && self.violations.is_empty()
     }
 }
 
 impl Render for Check<'_> {
     fn human(&self) -> String {
-        check_human(self.overview, &self.findings, &self.warnings)
+        let mut out = check_human(self.overview, &self.findings, &self.warnings);
+        for v in self.violations {
+            out.push_str(&format!("  violation: {v}\n"));
+        }
+        out
     }
     fn json(&self) -> Value {
-        check_json(self.overview, &self.findings, &self.warnings)
+        let mut doc = check_json(self.overview, &self.findings, &self.warnings);
+        doc["ok"] = json!(self.ok());
+        doc["violations"] = json!(self.violations);
+        doc
     }
     fn quiet_prints(&self) -> bool {
         !self.ok()

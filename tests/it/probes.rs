@@ -16,6 +16,8 @@ each_db!(
     rows_failing_a_new_check_are_refused,
     a_rebuild_that_fixes_the_rows_in_its_copy_is_not_probed,
     the_refusal_names_five_values_cut_to_forty_characters,
+    check_probes_the_pending_migrations,
+    status_verbose_lists_what_the_pending_statements_tighten,
     duplicates_left_by_the_same_migration_stop_it_before_the_key,
     duplicates_left_by_an_earlier_pending_migration_stop_the_later_one,
 );
@@ -272,6 +274,49 @@ fn a_rebuild_that_fixes_the_rows_in_its_copy_is_not_probed(db: &Db) {
     );
     db.run(&["upgrade"]).ok();
     assert_eq!(db.count("t"), 5);
+}
+
+/// `check` with migrations pending rehearses and probes them as `upgrade --dry-run` does:
+/// violations make it exit 7 and are listed; a clean pending migration exits 1 as before.
+fn check_probes_the_pending_migrations(db: &Db) {
+    base(db);
+    db.migration("0002_other.sql", "CREATE TABLE other (id INT);\n");
+    let doc = db.run(&["check", "--format", "json"]).code(1).json();
+    assert_eq!(doc["violations"], serde_json::json!([]), "{doc:#}");
+    db.migration(
+        "0003_key.sql",
+        "-- the key\nCREATE UNIQUE INDEX t_a_b ON t (a, b);\n",
+    );
+    db.run(&["check"]).code(7).stdout_has(
+        "violation: migrations/0003_key.sql:2: 1 value(s) of (a, b) occur more than once in t",
+    );
+    let doc = db.run(&["check", "--format", "json"]).code(7).json();
+    assert_eq!(doc["ok"], false, "{doc:#}");
+    let v = &doc["violations"];
+    assert_eq!(v.as_array().map(Vec::len), Some(1), "{doc:#}");
+    assert_eq!(v[0]["rule"], "unique-key", "{doc:#}");
+    assert_eq!(v[0]["version"], 3, "{doc:#}");
+    assert_eq!(v[0]["sample"], serde_json::json!(["1, x"]), "{doc:#}");
+    assert_eq!(db.states(), [(1, "applied".to_string())]);
+}
+
+/// `status -v` lists what each pending statement tightens (the rehearsal alone).
+fn status_verbose_lists_what_the_pending_statements_tighten(db: &Db) {
+    base(db);
+    db.migration(
+        "0002_key.sql",
+        "CREATE INDEX t_a ON t (a);\nCREATE UNIQUE INDEX t_a_b ON t (a, b);\n",
+    );
+    let run = db.run(&["status", "-v"]);
+    run.ok()
+        .stdout_has("migrations/0002_key.sql:2: tightens: unique key (a, b) on t");
+    assert!(
+        !run.stdout.contains("0002_key.sql:1: tightens"),
+        "{}",
+        run.stdout
+    );
+    let plain = db.run(&["status"]);
+    assert!(!plain.stdout.contains("tightens"), "{}", plain.stdout);
 }
 
 /// Seven duplicated long values: the message and the JSON show five, each cut to 40
