@@ -455,6 +455,23 @@ pub enum Error {
         cleanup: Cleanup,
     },
 
+    /// A read-only query (a probe of the live rows) ran past `--statement-timeout` and was
+    /// cancelled (exit 3).
+    #[error("database error: {target}: a read-only query did not finish within {seconds}s (--statement-timeout) and was cancelled")]
+    QueryTimedOut { target: String, seconds: u64 },
+
+    /// A probe of the live rows ran past `--statement-timeout` and was cancelled (exit 3): what
+    /// the rows hold for that tightening is not known, so the run stops rather than pass it.
+    #[error("{file}:{line}: the probe of the live rows of {table} for the {rule} ({columns}) did not finish within {seconds}s (--statement-timeout) and was cancelled: what they hold is not known, so it is not passed; raise --statement-timeout (or run it when the table is not locked), or pass --no-probes")]
+    ProbeTimedOut {
+        file: String,
+        line: u32,
+        table: String,
+        rule: &'static str,
+        columns: String,
+        seconds: u64,
+    },
+
     /// Refused for a reason other than a history conflict (exit 5).
     #[error("refusing to run: {0}")]
     RefusedBecause(String),
@@ -908,7 +925,9 @@ impl Error {
             | Error::ScratchDatabase { .. }
             | Error::ScratchDirectory { .. }
             | Error::ScratchDirectoriesTaken { .. }
-            | Error::CannotRemove { .. } => Kind::Database,
+            | Error::CannotRemove { .. }
+            | Error::QueryTimedOut { .. }
+            | Error::ProbeTimedOut { .. } => Kind::Database,
             Error::ServerReadOnly { .. }
             | Error::ServerRefusesWrites { .. }
             | Error::AccountMayNotWrite { .. }

@@ -137,6 +137,8 @@ pub(super) async fn check(s: &Session<'_>, drift: bool) -> Result<i32> {
             during: None,
         }
         .exit_code(),
+        // A probe that could not run (a timeout) is not passed.
+        _ if pending.probes_failed.is_some() => pending.probes_failed.unwrap_or(3),
         (true, true) => 0,
         (false, true) => 1,
     })

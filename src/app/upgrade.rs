@@ -59,6 +59,8 @@ pub(super) async fn dry_run(s: &Session<'_>, flags: UpgradeFlags) -> Result<i32>
         // Only when migrations would run on the live tables: a no-op costs nothing more.
         // A rehearsal that cannot run (no scratch database may be made) is said, not fatal.
         let mut violations = Vec::new();
+        // A probe that could not run (a timeout) is not passed: the dry run exits non-zero.
+        let mut probes_failed = None;
         let rehearsal = match conn {
             Some(c)
                 if preview.install.is_none() && !preview.steps.is_empty() && !flags.no_probes =>
@@ -67,9 +69,12 @@ pub(super) async fn dry_run(s: &Session<'_>, flags: UpgradeFlags) -> Result<i32>
                 let first = probes::before(&preview.steps, &r.tightenings);
                 match probes::probe(c, &first).await {
                     Ok(v) => violations = v,
-                    Err(e) => report::warn(format!(
-                        "the probes of the live rows could not run: {e}; the violations they would have found are not listed"
-                    )),
+                    Err(e) => {
+                        report::warn(format!(
+                            "the probes of the live rows could not run: {e}; the violations they would have found are not listed"
+                        ));
+                        probes_failed = Some(e.exit_code());
+                    }
                 }
                 r
             }
@@ -103,7 +108,7 @@ pub(super) async fn dry_run(s: &Session<'_>, flags: UpgradeFlags) -> Result<i32>
             }
             .exit_code());
         }
-        Ok(0)
+        Ok(probes_failed.unwrap_or(0))
     };
     match loaded.conn {
         Some(conn) => {
@@ -123,6 +128,8 @@ pub(super) struct Pending {
     pub tightenings: Vec<crate::compare::rehearsal::Found>,
     pub when: Vec<Option<probes::When>>,
     pub violations: Vec<crate::schema::probe::Violation>,
+    /// The exit code of the error that stopped the probes (a timeout), said on stderr.
+    pub probes_failed: Option<i32>,
 }
 
 pub(super) async fn rehearse_pending(
@@ -158,9 +165,12 @@ pub(super) async fn rehearse_pending(
         let first = probes::before(&preview.steps, &r.tightenings);
         match probes::probe(c, &first).await {
             Ok(v) => out.violations = v,
-            Err(e) => report::warn(format!(
-                "the probes of the live rows could not run: {e}; the violations they would have found are not listed"
-            )),
+            Err(e) => {
+                report::warn(format!(
+                    "the probes of the live rows could not run: {e}; the violations they would have found are not listed"
+                ));
+                out.probes_failed = Some(e.exit_code());
+            }
         }
     }
     out.when = r

@@ -9,7 +9,7 @@
 
 use super::rehearsal::Found;
 use crate::backend::Backend;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::plan::Step;
 use crate::schema::probe::{self, Violation};
 
@@ -114,9 +114,22 @@ pub async fn probe<B: Backend>(live: &mut B, found: &[&Found]) -> Result<Vec<Vio
         let Some(p) = probe::probe(t, table, dialect) else {
             continue;
         };
+        // A probe cut short by --statement-timeout is an error naming it, never a pass.
+        let timed_out = |e: Error| match e {
+            Error::QueryTimedOut { seconds, .. } => Error::ProbeTimedOut {
+                file: f.file.clone(),
+                line: f.line,
+                table: t.table.clone(),
+                rule: t.kind,
+                columns: t.columns.join(", "),
+                seconds,
+            },
+            e => e,
+        };
         let count = live
             .probe(&p.count)
-            .await?
+            .await
+            .map_err(timed_out)?
             .first()
             .and_then(|r| r.first().cloned().flatten())
             .and_then(|n| n.parse::<u64>().ok())
@@ -126,7 +139,8 @@ pub async fn probe<B: Backend>(live: &mut B, found: &[&Found]) -> Result<Vec<Vio
         }
         let sample = live
             .probe(&p.sample)
-            .await?
+            .await
+            .map_err(timed_out)?
             .iter()
             .map(|r| probe::sample_text(r))
             .collect();

@@ -511,6 +511,54 @@ fn narrower_types_and_removed_enum_values_are_refused_on_mysql() {
     assert_eq!(db.states(), [(1, "applied".to_string())]);
 }
 
+/// MariaDB: a probe that runs past `--statement-timeout` (here blocked by another session's
+/// `LOCK TABLES … WRITE`) is cancelled and stops the run before anything of it, naming the
+/// probe; the dry run and `check` say so and exit non-zero: never silently passed.
+#[test]
+fn a_probe_that_times_out_is_reported_never_passed() {
+    let env = crate::support::Env::new();
+    let Some(db) = Db::mysql(&env, module_path!()) else {
+        return;
+    };
+    base(&db);
+    db.migration("0002_key.sql", "CREATE UNIQUE INDEX t_a_b ON t (a, b);\n");
+    let mut conn = db.mysql_connection();
+    db.block_on(async {
+        sqlx::raw_sql("LOCK TABLES t WRITE")
+            .execute(&mut conn)
+            .await
+            .expect("LOCK TABLES")
+    });
+    let limits = ["--statement-timeout", "1", "--lock-timeout", "30"];
+    let named = "0002_key.sql:1: the probe of the live rows of t for the unique-key (a, b) did not finish within 1s (--statement-timeout)";
+    let run = db.run(&[&["upgrade"][..], &limits].concat());
+    run.code(3).stderr_has(named);
+    run.check(
+        run.elapsed < std::time::Duration::from_secs(15),
+        "gave up within a few seconds",
+    );
+    let doc = db
+        .run(&[&["upgrade", "--format", "json"][..], &limits].concat())
+        .code(3)
+        .json();
+    assert_eq!(doc["error"]["kind"], "database", "{doc:#}");
+    db.run(&[&["upgrade", "--dry-run"][..], &limits].concat())
+        .code(3)
+        .stderr_has(named);
+    db.run(&[&["check"][..], &limits].concat())
+        .code(3)
+        .stderr_has(named);
+    db.block_on(async {
+        sqlx::raw_sql("UNLOCK TABLES")
+            .execute(&mut conn)
+            .await
+            .expect("UNLOCK TABLES")
+    });
+    assert_eq!(db.states(), [(1, "applied".to_string())]);
+    // Unblocked, the same probe finishes and finds the duplicates.
+    db.run(&[&["upgrade"][..], &limits].concat()).code(7);
+}
+
 /// SQLite stores any value in any declared type: a narrower type is no tightening there and
 /// is not probed; the migration runs and keeps the long value.
 #[test]
