@@ -559,6 +559,30 @@ fn a_probe_that_times_out_is_reported_never_passed() {
     db.run(&[&["upgrade"][..], &limits].concat()).code(7);
 }
 
+/// SQLite, `--single-transaction`: a violation found during the run rolls back the whole run,
+/// the earlier migration of it included.
+#[test]
+fn a_violation_during_a_single_transaction_rolls_back_the_whole_run() {
+    let env = crate::support::Env::new();
+    let db = Db::sqlite(&env);
+    base(&db);
+    db.migration("0002_clean.sql", "DELETE FROM t WHERE id = 5;\n");
+    db.migration("0003_key.sql", "CREATE UNIQUE INDEX t_a_b ON t (a, b);\n");
+    let doc = db
+        .run(&["upgrade", "--single-transaction", "--format", "json"])
+        .code(7)
+        .json();
+    assert_eq!(doc["error"]["kind"], "data-violation", "{doc:#}");
+    assert_eq!(doc["error"]["version"], 3, "{doc:#}");
+    assert_eq!(doc["error"]["rolled_back"], true, "{doc:#}");
+    assert_eq!(doc["violations"][0]["rule"], "unique-key", "{doc:#}");
+    db.run(&["upgrade", "--single-transaction"])
+        .code(7)
+        .stderr_has("the whole run was one transaction");
+    assert_eq!(db.states(), [(1, "applied".to_string())]);
+    assert_eq!(db.count("t"), 5);
+}
+
 /// SQLite stores any value in any declared type: a narrower type is no tightening there and
 /// is not probed; the migration runs and keeps the long value.
 #[test]
