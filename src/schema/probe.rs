@@ -230,17 +230,25 @@ fn misfits(t: &Tightening, dialect: Dialect) -> Option<String> {
     let (ob, oa, _) = super::tighten::parts(old);
     let (nb, na, nt) = super::tighten::parts(new);
     if t.kind == "enum-values-removed" {
-        let removed: Vec<&str> = oa.iter().copied().filter(|v| !na.contains(v)).collect();
-        if removed.is_empty() {
+        // By the members' positions in the old type, not their text: the model spells types
+        // in upper case, and a column's collation may tell cases apart.
+        let removed: Vec<usize> = (0..oa.len()).filter(|&i| !na.contains(&oa[i])).collect();
+        if removed.is_empty() || (nb == "SET" && oa.len() > 64) {
             return None;
         }
         return Some(match nb {
-            "SET" => removed
-                .iter()
-                .map(|v| format!("FIND_IN_SET({v}, {c}) > 0"))
-                .collect::<Vec<_>>()
-                .join(" OR "),
-            _ => format!("{c} IN ({})", removed.join(", ")),
+            "SET" => {
+                let mask: u64 = removed.iter().map(|&i| 1u64 << i).sum();
+                format!("({c} + 0) & {mask} <> 0")
+            }
+            _ => format!(
+                "{c} + 0 IN ({})",
+                removed
+                    .iter()
+                    .map(|i| (i + 1).to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
         });
     }
     let numeric = |b: &str| matches!(super::type_family(b), "integer" | "decimal" | "real");
@@ -340,9 +348,10 @@ pub fn leaves_rows(sql: &str, table: &str, later: &[&str]) -> bool {
     let is = |i: usize, w: &str| t.get(i).is_some_and(|x| x.eq_ignore_ascii_case(w));
     let same = |x: &str| x.eq_ignore_ascii_case(table);
     let renamed_into = |from: Option<&str>| {
-        later.iter().any(|l| match renames(l) {
-            Some((f, to)) => same(&to) && from.is_none_or(|x| f.eq_ignore_ascii_case(x)),
-            None => false,
+        later.iter().any(|l| {
+            renames(l)
+                .iter()
+                .any(|(f, to)| same(to) && from.is_none_or(|x| f.eq_ignore_ascii_case(x)))
         })
     };
     if is(0, "CREATE") {
@@ -392,9 +401,9 @@ pub fn copies_into_rebuild(sql: &str, table: &str, later: &[&str]) -> bool {
     };
     !into.eq_ignore_ascii_case(table)
         && later.iter().any(|l| {
-            renames(l).is_some_and(|(from, to)| {
-                from.eq_ignore_ascii_case(into) && to.eq_ignore_ascii_case(table)
-            })
+            renames(l)
+                .iter()
+                .any(|(from, to)| from.eq_ignore_ascii_case(into) && to.eq_ignore_ascii_case(table))
         })
 }
 
@@ -457,16 +466,24 @@ fn plain_copy(t: &[String]) -> Option<(String, String)> {
     (rest.is_empty() || rest == [";"]).then_some((into, from))
 }
 
-/// `ALTER TABLE x RENAME TO y` or `RENAME TABLE x TO y`: `(x, y)`.
-fn renames(sql: &str) -> Option<(String, String)> {
+/// `ALTER TABLE x RENAME [TO] y` or `RENAME TABLE x TO y[, …]`: the `(x, y)` pairs.
+fn renames(sql: &str) -> Vec<(String, String)> {
     let t = tokens(sql);
     let up: Vec<String> = t.iter().map(|w| w.to_ascii_uppercase()).collect();
     let words: Vec<&str> = up.iter().map(String::as_str).collect();
     match words.as_slice() {
-        ["ALTER", "TABLE", _, "RENAME", "TO", _, ..] => Some((t[2].clone(), t[5].clone())),
-        ["ALTER", "TABLE", _, "RENAME", _, ..] => Some((t[2].clone(), t[4].clone())),
-        ["RENAME", "TABLE", _, "TO", _, ..] => Some((t[2].clone(), t[4].clone())),
-        _ => None,
+        ["ALTER", "TABLE", _, "RENAME", "TO" | "AS", _, ..] => vec![(t[2].clone(), t[5].clone())],
+        ["ALTER", "TABLE", _, "RENAME", _, ..] => vec![(t[2].clone(), t[4].clone())],
+        ["RENAME", "TABLE", ..] => t[2..]
+            .split(|w| w == ",")
+            .filter_map(|pair| match pair {
+                [from, to_kw, to, ..] if to_kw.eq_ignore_ascii_case("TO") => {
+                    Some((from.clone(), to.clone()))
+                }
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
     }
 }
 
@@ -638,8 +655,8 @@ mod tests {
         assert!(!leaves_rows("DROP TABLE t", "t", &[]));
         assert!(!leaves_rows("INSERT INTO x SELECT * FROM t", "t", &rename));
         assert_eq!(
-            renames("RENAME TABLE `a` TO `b`"),
-            Some(("a".into(), "b".into()))
+            renames("RENAME TABLE `t` TO `t_old`, `t_new` TO `t`"),
+            vec![("t".into(), "t_old".into()), ("t_new".into(), "t".into())]
         );
     }
 
@@ -686,7 +703,13 @@ mod tests {
             new: "ENUM('A','B')".into(),
         };
         let p = probe(&e, &table(), Dialect::Mysql).unwrap();
-        assert!(p.count.ends_with("WHERE `a` IN ('C')"), "{}", p.count);
+        assert!(p.count.ends_with("WHERE `a` + 0 IN (3)"), "{}", p.count);
+        e.needs = Needs::Types {
+            old: "SET('A','B','C')".into(),
+            new: "SET('B')".into(),
+        };
+        let p = probe(&e, &table(), Dialect::Mysql).unwrap();
+        assert!(p.count.ends_with("WHERE (`a` + 0) & 5 <> 0"), "{}", p.count);
         // SQLite has no such types to narrow.
         assert!(probe(&e, &table(), Dialect::Sqlite).is_none());
     }

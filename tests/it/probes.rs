@@ -461,13 +461,13 @@ fn narrower_types_and_removed_enum_values_are_refused_on_mysql() {
     };
     db.migration(
         "0001_base.sql",
-        "CREATE TABLE e (id INT NOT NULL PRIMARY KEY, n VARCHAR(20), s ENUM('a','b','c'), w INT, d DECIMAL(8,2));\n",
+        "CREATE TABLE e (id INT NOT NULL PRIMARY KEY, n VARCHAR(20), s ENUM('a','b','c'), w INT, d DECIMAL(8,2), f SET('x','y','z'));\n",
     );
     db.run(&["upgrade"]).ok();
-    db.exec("INSERT INTO e VALUES (1, 'twelve chars', 'c', 300, 1234.5), (2, 'ok', 'a', -1, 1), (3, NULL, NULL, NULL, NULL)");
+    db.exec("INSERT INTO e VALUES (1, 'twelve chars', 'c', 300, 1234.5, 'x,y'), (2, 'ok', 'a', -1, 1, 'z'), (3, NULL, NULL, NULL, NULL, NULL)");
     db.migration(
         "0002_narrow.sql",
-        "ALTER TABLE e MODIFY n VARCHAR(10), MODIFY s ENUM('a','b'), MODIFY w TINYINT UNSIGNED, MODIFY d DECIMAL(5,2);\n",
+        "ALTER TABLE e MODIFY n VARCHAR(10), MODIFY s ENUM('a','b'), MODIFY w TINYINT UNSIGNED, MODIFY d DECIMAL(5,2), MODIFY f SET('x','z');\n",
     );
     let doc = db.run(&["upgrade", "--format", "json"]).code(7).json();
     let found: Vec<(String, String, u64, serde_json::Value)> = doc["violations"]
@@ -501,6 +501,12 @@ fn narrower_types_and_removed_enum_values_are_refused_on_mysql() {
                 json!(["1, 300", "2, -1"])
             ),
             ("narrower-type".into(), "d".into(), 1, json!(["1, 1234.50"])),
+            (
+                "enum-values-removed".into(),
+                "f".into(),
+                1,
+                json!(["1, x,y"])
+            ),
         ],
         "{doc:#}"
     );
