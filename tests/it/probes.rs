@@ -565,6 +565,55 @@ fn a_probe_that_times_out_is_reported_never_passed() {
     db.run(&[&["upgrade"][..], &limits].concat()).code(7);
 }
 
+/// MariaDB: a probe during the run that runs past `--statement-timeout` stops the migration
+/// before its statement, as a failing statement would (exit 4), naming the probe.
+#[test]
+fn a_probe_during_the_run_that_times_out_fails_the_migration_naming_it() {
+    let env = crate::support::Env::new();
+    let Some(db) = Db::mysql(&env, module_path!()) else {
+        return;
+    };
+    base(&db);
+    // The first statement names t (in a string), so the key is probed during the run; it does
+    // not touch the table, which another session holds locked.
+    db.migration(
+        "0002_key.sql",
+        "SET @note = 't';\nCREATE UNIQUE INDEX t_a_b ON t (a, b);\n",
+    );
+    let mut conn = db.mysql_connection();
+    db.block_on(async {
+        sqlx::raw_sql("LOCK TABLES t WRITE")
+            .execute(&mut conn)
+            .await
+            .expect("LOCK TABLES")
+    });
+    let run = db.run(&[
+        "upgrade",
+        "--statement-timeout",
+        "1",
+        "--lock-timeout",
+        "30",
+    ]);
+    db.block_on(async {
+        sqlx::raw_sql("UNLOCK TABLES")
+            .execute(&mut conn)
+            .await
+            .expect("UNLOCK TABLES")
+    });
+    run.code(4).stderr_has(
+        "the probe of the live rows before it failed: migrations/0002_key.sql:2: the probe of the live rows of t for the unique-key (a, b) did not finish within 1s",
+    );
+    run.check(
+        run.elapsed < std::time::Duration::from_secs(15),
+        "gave up within a few seconds",
+    );
+    assert_eq!(
+        db.states(),
+        [(1, "applied".to_string()), (2, "failed".to_string())]
+    );
+    assert_eq!(db.history()[1].statements_done, 1);
+}
+
 /// SQLite, `--single-transaction`: a violation found during the run rolls back the whole run,
 /// the earlier migration of it included.
 #[test]
