@@ -77,8 +77,11 @@ pub(super) fn failure(
         reverting: run.reverting(),
         aftermath,
     });
-    // Refused by the probes before the statement: the error is theirs, with where it stopped.
+    // Refused by the probes before the statement: the error is theirs, with where it stopped,
+    // and what to fix is the rows.
     if e.kind == StatementErrorKind::Refused {
+        let mut failed = failed;
+        failed.next_steps = refused_steps(run, index, &failed.aftermath);
         return Error::DataViolation {
             violations: e.violations,
             during: Some(failed),
@@ -125,6 +128,29 @@ fn next_steps(run: Running<'_>, index: usize, aftermath: &Aftermath) -> Vec<Stri
             ),
             format!("  aurweb-migrate resolve {v} --rolled-back   (you finished the revert: the migration is no longer in effect)"),
             format!("  aurweb-migrate resolve {v} --applied       (you restored what the reverse statements undid)"),
+        ],
+    }
+}
+
+/// What to do after the probes refused statement `index` of `run` (going up).
+fn refused_steps(run: Running<'_>, index: usize, aftermath: &Aftermath) -> Vec<String> {
+    let (v, path, line) = (
+        run.migration.version,
+        run.script.path.display(),
+        run.line(index),
+    );
+    match aftermath {
+        Aftermath::RolledBack => vec![format!(
+            "fix the rows listed above (by hand, or with a statement in {path} before line {line}) and run `aurweb-migrate upgrade` again"
+        )],
+        Aftermath::Committed(c) => vec![
+            format!(
+                "it is recorded as failed after {} of {} statements, which stay in effect",
+                c.len(),
+                run.script.statements.len()
+            ),
+            "fix the rows listed above by hand and run `aurweb-migrate upgrade --resume` (it goes on at this statement, probing again)".to_string(),
+            format!("or undo the committed statements, run `aurweb-migrate resolve {v} --rolled-back`, and add the fixing statement to {path} before line {line}"),
         ],
     }
 }

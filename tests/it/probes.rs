@@ -420,6 +420,20 @@ CREATE UNIQUE INDEX t_a_b ON t (a, b);
     }
     // The key was never made: the duplicates are still there.
     assert_eq!(db.scalar("SELECT COUNT(*) FROM t WHERE a = 1"), 2);
+    // Fixed by hand, the run goes on (MySQL: at the refused statement, probing again).
+    let message = e["message"].as_str().unwrap();
+    assert!(message.contains("fix the rows listed above"), "{message}");
+    db.exec("DELETE FROM t WHERE id = 2");
+    if db.is_sqlite() {
+        db.run(&["upgrade"]).ok();
+    } else {
+        assert!(message.contains("upgrade --resume"), "{message}");
+        db.run(&["upgrade", "--resume"]).ok();
+    }
+    assert_eq!(
+        db.states(),
+        [(1, "applied".to_string()), (2, "applied".to_string())]
+    );
 }
 
 /// An earlier pending migration writes the table: the key of the later one is probed during
