@@ -712,6 +712,7 @@ pub fn error_json(e: &Error, partial: Option<(&Outcome, &str)>) -> Value {
         | Error::DataViolation {
             during: Some(f), ..
         } => (Some(f.path.display().to_string()), Some(f.line)),
+        Error::ProbeTimedOut { file, line, .. } => (Some(file.clone()), Some(*line)),
         Error::InstallFailed { path, line, .. } => (Some(path.display().to_string()), Some(*line)),
         Error::Input(list) => list.first().map_or((None, None), |i| {
             (Some(i.path.display().to_string()), i.line)

@@ -562,6 +562,11 @@ fn a_probe_that_times_out_is_reported_never_passed() {
         .code(3)
         .json();
     assert_eq!(doc["error"]["kind"], "database", "{doc:#}");
+    assert_eq!(doc["error"]["line"], 1, "{doc:#}");
+    assert!(doc["error"]["file"]
+        .as_str()
+        .unwrap()
+        .ends_with("0002_key.sql"));
     db.run(&[&["upgrade", "--dry-run"][..], &limits].concat())
         .code(3)
         .stderr_has(named);
