@@ -136,6 +136,7 @@ impl Marker {
                 kind,
                 detail: format!("{kind} ({})", columns.join(", ")),
                 columns,
+                needs: Default::default(),
             }),
             ..self
         }
