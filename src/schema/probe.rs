@@ -565,6 +565,7 @@ mod tests {
             name: "t".into(),
             engine: None,
             collation: None,
+            row_format: None,
             columns: vec![column("id"), column("a")],
             primary_key: vec!["id".into()],
             unique_keys: vec![],

@@ -426,6 +426,7 @@ mod tests {
             name: "T".into(),
             engine: None,
             collation: None,
+            row_format: None,
             columns,
             primary_key: vec![],
             unique_keys: vec![],

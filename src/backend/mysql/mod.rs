@@ -1212,7 +1212,8 @@ impl Catalogue for Mysql {
         let mut tables: BTreeMap<String, RawTable> = BTreeMap::new();
         for r in self
             .text_rows(
-                "SELECT TABLE_NAME, ENGINE, TABLE_COLLATION FROM information_schema.TABLES \
+                "SELECT TABLE_NAME, ENGINE, TABLE_COLLATION, CREATE_OPTIONS, ROW_FORMAT \
+                 FROM information_schema.TABLES \
                  WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE'",
             )
             .await?
@@ -1225,6 +1226,8 @@ impl Catalogue for Mysql {
                         name,
                         engine: r[1].clone(),
                         collation: r[2].as_deref().map(schema::normalise_collation),
+                        row_format: schema::stated_row_format(r[3].as_deref().unwrap_or("")),
+                        row_format_in_effect: r[4].as_deref().map(str::to_ascii_uppercase),
                         ..RawTable::default()
                     },
                 );
