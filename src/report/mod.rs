@@ -874,7 +874,7 @@ pub fn old_transactions(old: &crate::backend::OldTransactions) -> String {
     let which = match old.tables_known {
         true => format!("hold a metadata lock on {}", old.tables.join(", ")),
         false => format!(
-            "may hold a metadata lock on {} (performance_schema.metadata_locks is not enabled, so which tables they hold is not known: every old transaction is named)",
+            "may hold a metadata lock on {} (performance_schema.metadata_locks is not enabled or not readable by this account, so which tables they hold is not known: every old transaction is named)",
             old.tables.join(", ")
         ),
     };

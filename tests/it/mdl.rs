@@ -238,3 +238,96 @@ fn an_old_transaction_is_named_before_the_first_ddl() {
         .ok()
         .nowhere(&format!("connection {id} ("));
 }
+
+/// A private MariaDB with `performance_schema.metadata_locks` on: the blocker is told from
+/// the locks themselves (the session holding `t`, with its lock; not one whose old
+/// transaction holds only another table), its current statement is hidden when it may hold a
+/// password, and the account's password never shows.
+#[test]
+fn metadata_locks_name_exactly_the_holder_and_never_a_password() {
+    let env = crate::support::Env::new();
+    let Some(server) = crate::support::own_mysql_server_with(&[
+        "--performance-schema=ON".to_string(),
+        "--performance-schema-instrument=wait/lock/metadata/sql/mdl=ON".to_string(),
+    ]) else {
+        return;
+    };
+    server.admin_exec(
+        "CREATE DATABASE aur; CREATE USER 'mdl'@'%' IDENTIFIED BY 'mdlsecret'; \
+         GRANT ALL ON aur.* TO 'mdl'@'%'; GRANT PROCESS ON *.* TO 'mdl'@'%'; \
+         GRANT SELECT ON performance_schema.* TO 'mdl'@'%'",
+    );
+    let url = format!("mysql://mdl:mdlsecret@127.0.0.1:{}/aur", server.port());
+    let run = |args: &[&str]| env.cmd(args).env("AURWEB_MIGRATE_DATABASE_URL", &url).run();
+    env.migration(
+        "0001_t.sql",
+        "CREATE TABLE t (id INT NOT NULL PRIMARY KEY, a VARCHAR(20) NULL);\n\
+         CREATE TABLE u (id INT NOT NULL PRIMARY KEY);\n\
+         INSERT INTO t VALUES (1, 'x'), (2, 'x'), (3, NULL);\nINSERT INTO u VALUES (1);\n",
+    );
+    run(&["upgrade"]).ok();
+    env.migration("0002_c.sql", "ALTER TABLE t ADD COLUMN c INT NULL;\n");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let open = |table: &str| {
+        rt.block_on(async {
+            let mut c = MySqlConnection::connect(&url).await.expect("connect");
+            sqlx::raw_sql(&format!("START TRANSACTION; SELECT COUNT(*) FROM {table}"))
+                .execute(&mut c)
+                .await
+                .expect("read");
+            let id: i64 = sqlx::query_scalar("SELECT CAST(CONNECTION_ID() AS SIGNED)")
+                .fetch_one(&mut c)
+                .await
+                .expect("id");
+            (c, id)
+        })
+    };
+    let (mut on_t, t_id) = open("t");
+    let (mut on_u, u_id) = open("u");
+    std::thread::sleep(Duration::from_secs(2));
+    let spawned = env
+        .cmd(&["upgrade", "--ddl-lock-wait", "1", "--format", "json"])
+        .env("AURWEB_MIGRATE_DATABASE_URL", &url)
+        .spawn();
+    // While the run waits, the holder of t runs a statement that may hold a password.
+    rt.block_on(async {
+        sqlx::raw_sql("SELECT SLEEP(8), 'IDENTIFIED BY mdlsecret2'")
+            .execute(&mut on_t)
+            .await
+            .expect("sleep")
+    });
+    let blocked = spawned.wait();
+    blocked
+        .code(6)
+        .stderr_has(&format!("connection {t_id} ("))
+        .stderr_has("hold a metadata lock on t;")
+        .stderr_has("SHARED_READ on t")
+        .stderr_has("(hidden: it may hold a password)")
+        .nowhere(&format!("connection {u_id} ("))
+        .nowhere("mdlsecret");
+    let doc = blocked.json();
+    let blockers = doc["blockers"].as_array().expect("blockers");
+    assert_eq!(blockers.len(), 1, "{doc:#}");
+    assert_eq!(blockers[0]["id"], t_id, "{doc:#}");
+    assert_eq!(blockers[0]["user"], "mdl", "{doc:#}");
+    assert!(
+        blockers[0]["lock"]
+            .as_str()
+            .is_some_and(|l| l.contains("on t")),
+        "{doc:#}"
+    );
+    rt.block_on(async {
+        sqlx::raw_sql("COMMIT")
+            .execute(&mut on_t)
+            .await
+            .expect("commit t");
+        sqlx::raw_sql("COMMIT")
+            .execute(&mut on_u)
+            .await
+            .expect("commit u");
+    });
+    run(&["upgrade", "--ddl-lock-wait", "1"]).ok();
+}
