@@ -289,7 +289,7 @@ fn metadata_locks_name_exactly_the_holder_and_never_a_password() {
     let (mut on_u, u_id) = open("u");
     std::thread::sleep(Duration::from_secs(2));
     let spawned = env
-        .cmd(&["upgrade", "--ddl-lock-wait", "1", "--format", "json"])
+        .cmd(["upgrade", "--ddl-lock-wait", "1", "--format", "json"])
         .env("AURWEB_MIGRATE_DATABASE_URL", &url)
         .spawn();
     // While the run waits, the holder of t runs a statement that may hold a password.
