@@ -854,6 +854,7 @@ mod tests {
         assert_eq!(s.table.value, "aurweb_migrations");
         assert_eq!(s.lock_timeout.value, Duration::from_secs(60));
         assert_eq!(s.connect_timeout.value, Duration::from_secs(10));
+        assert_eq!(s.ddl_lock_wait.value, Some(Duration::from_secs(5)));
         assert!(s.warnings.is_empty());
     }
 
@@ -1058,7 +1059,8 @@ mod tests {
             cwd,
             "etc/am.toml",
             "database_url = \"sqlite://db/aur.db\"\nmigrations = \"mig\"\nschema = \"/abs/schema\"\n\
-             table = \"alembic_like\"\nlock_timeout = 5\nconnect_timeout = 3\nstatement_timeout = 600\n",
+             table = \"alembic_like\"\nlock_timeout = 5\nconnect_timeout = 3\nstatement_timeout = 600\n\
+             ddl_lock_wait = 2\n",
         );
         let o = Overrides {
             config: Some("etc/am.toml".into()),
@@ -1079,6 +1081,13 @@ mod tests {
         assert_eq!(s.connect_timeout.origin, origin);
         assert_eq!(s.statement_timeout.value, Some(Duration::from_secs(600)));
         assert_eq!(s.statement_timeout.origin, origin);
+        assert_eq!(s.ddl_lock_wait.value, Some(Duration::from_secs(2)));
+        assert_eq!(s.ddl_lock_wait.origin, origin);
+        assert!(
+            s.warnings.iter().any(|w| w.contains("--ddl-lock-wait")),
+            "ignored on SQLite, said: {:?}",
+            s.warnings
+        );
 
         // Flags beat the file; flag paths are relative to the working directory.
         let o = Overrides {
@@ -1089,9 +1098,11 @@ mod tests {
             lock_timeout: Some(0),
             connect_timeout: Some(1),
             statement_timeout: Some(0),
+            ddl_lock_wait: Some(0),
             ..Default::default()
         };
         let s = run(&o, &[], cwd).unwrap();
+        assert_eq!(s.ddl_lock_wait.value, None, "0 turns it off");
         assert_eq!(s.migrations.value, Location::Dir(cwd.join("m2")));
         assert_eq!(s.schema.value, Location::Dir(cwd.join("s2")));
         assert_eq!(s.schema.origin, Origin::Flag);
