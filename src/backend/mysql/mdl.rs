@@ -123,15 +123,21 @@ impl Mysql {
                 };
                 holders(sessions, &named)
             }
-            None => sessions
-                .into_iter()
-                .filter(|(b, this_database, waiting)| {
-                    !waiting
-                        && (b.transaction_seconds.is_some()
-                            || (*this_database && b.command != "Sleep"))
-                })
-                .map(|(b, _, _)| b)
-                .collect(),
+            None => {
+                let mut candidates: Vec<(Blocker, bool, bool)> = sessions
+                    .into_iter()
+                    .filter(|(b, this_database, waiting)| {
+                        !waiting
+                            && (b.transaction_seconds.is_some()
+                                || (*this_database && b.command != "Sleep"))
+                    })
+                    .collect();
+                // The sessions using this database first, the oldest transaction first.
+                candidates.sort_by_key(|(b, this_database, _)| {
+                    (!this_database, std::cmp::Reverse(b.transaction_seconds))
+                });
+                candidates.into_iter().map(|(b, _, _)| b).collect()
+            }
         }
     }
 
@@ -143,27 +149,20 @@ impl Mysql {
         tables: &[String],
         older_than: Duration,
     ) -> (Vec<Blocker>, bool) {
-        let (mut sessions, known) = self.old_sessions(tables, older_than).await;
-        sessions.sort_by_key(|b| std::cmp::Reverse(b.transaction_seconds));
-        (sessions, known)
-    }
-
-    async fn old_sessions(
-        &mut self,
-        tables: &[String],
-        older_than: Duration,
-    ) -> (Vec<Blocker>, bool) {
         let held = self.metadata_locks().await;
-        let old = |b: &Blocker| {
-            b.transaction_seconds
-                .is_some_and(|s| s >= older_than.as_secs())
-        };
-        let sessions: Vec<(Blocker, bool, bool)> = self
+        let mut sessions: Vec<(Blocker, bool, bool)> = self
             .sessions()
             .await
             .into_iter()
-            .filter(|(b, _, _)| old(b))
+            .filter(|(b, _, _)| {
+                b.transaction_seconds
+                    .is_some_and(|s| s >= older_than.as_secs())
+            })
             .collect();
+        // The sessions using this database first, the oldest transaction first.
+        sessions.sort_by_key(|(b, this_database, _)| {
+            (!this_database, std::cmp::Reverse(b.transaction_seconds))
+        });
         match held {
             Some(held) => {
                 let named: Vec<&(u64, String, String)> = held
