@@ -331,3 +331,24 @@ fn metadata_locks_name_exactly_the_holder_and_never_a_password() {
     });
     run(&["upgrade", "--ddl-lock-wait", "1"]).ok();
 }
+
+/// SQLite has no metadata locks: `--ddl-lock-wait` is ignored there, with a warning (its one
+/// wait, for the write lock, is the busy timeout, `--lock-timeout`); `status -v` shows it.
+#[test]
+fn sqlite_ignores_the_ddl_lock_wait_saying_so() {
+    let env = crate::support::Env::new();
+    let db = Db::sqlite(&env);
+    db.migration(
+        "0001_t.sql",
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT);\nINSERT INTO t VALUES (1, NULL), (2, 'x');\nALTER TABLE t ADD COLUMN c INTEGER;\n",
+    );
+    db.run(&["upgrade", "--ddl-lock-wait", "2"])
+        .ok()
+        .stderr_has("--ddl-lock-wait applies to MySQL/MariaDB only")
+        .stderr_has("busy timeout");
+    assert_eq!(db.states(), [(1, "applied".to_string())]);
+    db.run(&["upgrade"]).ok().nowhere("--ddl-lock-wait applies");
+    db.run(&["status", "-v", "--ddl-lock-wait", "0"])
+        .ok()
+        .stdout_has("ddl lock wait   off  (from command line)");
+}
