@@ -741,7 +741,7 @@ impl fmt::Display for MetadataLock<'_> {
             "\nthe sessions that hold or may hold the table's metadata lock:"
         )?;
         if blockers.is_empty() {
-            write!(f, "\n  none any more (they may have finished meanwhile)")?;
+            write!(f, "\n  none that this account can see (they may have finished meanwhile; without the PROCESS privilege other accounts' sessions and open transactions are hidden)")?;
         }
         for b in blockers {
             write!(f, "\n  {b}")?;
