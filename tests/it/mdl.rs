@@ -352,3 +352,40 @@ fn sqlite_ignores_the_ddl_lock_wait_saying_so() {
         .ok()
         .stdout_has("ddl lock wait   off  (from command line)");
 }
+
+/// MariaDB, an account without the PROCESS privilege: it sees neither other accounts'
+/// sessions nor any open transaction, so the blocked DDL still gives up in time, saying that
+/// the sessions are hidden from it, and the password never shows.
+#[test]
+fn an_account_that_cannot_see_the_blockers_is_told_so() {
+    let env = crate::support::Env::new();
+    let Some(db) = Db::mysql(&env, module_path!()) else {
+        return;
+    };
+    base(&db);
+    let name = db.mysql_database().to_string();
+    let user = format!("np{}", &name[name.len().saturating_sub(20)..]);
+    db.exec(&format!(
+        "CREATE USER '{user}'@'%' IDENTIFIED BY 'npsecret'; GRANT ALL ON `{name}`.* TO '{user}'@'%'"
+    ));
+    let parts = db.mysql_parts();
+    let url = format!(
+        "mysql://{user}:npsecret@{}:{}/{name}",
+        parts.host, parts.port
+    );
+    db.migration("0002_c.sql", "ALTER TABLE t ADD COLUMN c INT NULL;\n");
+    let (mut holder, id) = blocker(&db);
+    let run = env
+        .cmd(["upgrade", "--ddl-lock-wait", "1", "--format", "json"])
+        .env("AURWEB_MIGRATE_DATABASE_URL", &url)
+        .run();
+    commit(&db, &mut holder);
+    db.exec(&format!("DROP USER '{user}'@'%'"));
+    run.code(6)
+        .stderr_has("none that this account can see")
+        .stderr_has("PROCESS privilege")
+        .nowhere(&format!("connection {id} ("))
+        .nowhere("npsecret");
+    assert_eq!(run.json()["blockers"], serde_json::json!([]));
+    assert_eq!(db.states(), [(1, "applied".to_string())]);
+}
