@@ -215,7 +215,7 @@ impl<B: Backend> Stepwise<'_, '_, B> {
                 return reset;
             }
         }
-        if let Some(pending) = self.pending_again(backend, &e, done).await {
+        if let Some(pending) = self.pending_again(backend, index, &e, done).await {
             return pending;
         }
         self.row.statements_done = done as u32;
@@ -236,6 +236,7 @@ impl<B: Backend> Stepwise<'_, '_, B> {
     async fn pending_again(
         &mut self,
         backend: &mut B,
+        index: usize,
         e: &StatementError,
         done: usize,
     ) -> Option<Error> {
@@ -254,7 +255,7 @@ impl<B: Backend> Stepwise<'_, '_, B> {
         .await;
         Some(match removed {
             Err(not_removed) => not_removed,
-            Ok(()) => failure(self.run, done, e.clone(), Aftermath::RolledBack),
+            Ok(()) => failure(self.run, index, e.clone(), Aftermath::RolledBack),
         })
     }
 
