@@ -220,8 +220,21 @@ fn an_old_transaction_is_named_before_the_first_ddl() {
     db.migration("0002_c.sql", "ALTER TABLE t ADD COLUMN c INT NULL;\n");
     let (mut holder, id) = blocker(&db);
     std::thread::sleep(Duration::from_secs(2));
-    let spawned = db.cmd(&["upgrade", "--ddl-lock-wait", "1"]).spawn();
-    std::thread::sleep(Duration::from_millis(1500));
+    let mut spawned = db.cmd(&["upgrade", "--ddl-lock-wait", "1"]).spawn();
+    // Once its ALTER waits (after the warning), the blocker commits.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while db.scalar(
+        "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE DB = DATABASE() \
+         AND STATE LIKE 'Waiting for table metadata lock%'",
+    ) == 0
+    {
+        assert!(
+            !spawned.has_exited(),
+            "the run ended before its ALTER waited"
+        );
+        assert!(Instant::now() < deadline, "the run's ALTER never waited");
+        std::thread::sleep(Duration::from_millis(50));
+    }
     commit(&db, &mut holder);
     let run = spawned.wait();
     run.ok()
@@ -232,7 +245,9 @@ fn an_old_transaction_is_named_before_the_first_ddl() {
         db.states(),
         [(1, "applied".to_string()), (2, "applied".to_string())]
     );
-    // Its transaction ended: not named again.
+    // Its transaction ended: not named again. (InnoDB refreshes information_schema.INNODB_TRX
+    // only once nobody has read it for 0.1 s: the run above just did.)
+    std::thread::sleep(Duration::from_secs(1));
     db.migration("0003_d.sql", "ALTER TABLE t ADD COLUMN d INT NULL;\n");
     db.run(&["upgrade", "--ddl-lock-wait", "1"])
         .ok()
@@ -292,14 +307,17 @@ fn metadata_locks_name_exactly_the_holder_and_never_a_password() {
         .cmd(["upgrade", "--ddl-lock-wait", "1", "--format", "json"])
         .env("AURWEB_MIGRATE_DATABASE_URL", &url)
         .spawn();
-    // While the run waits, the holder of t runs a statement that may hold a password.
-    rt.block_on(async {
-        sqlx::raw_sql("SELECT SLEEP(8), 'IDENTIFIED BY mdlsecret2'")
-            .execute(&mut on_t)
-            .await
-            .expect("sleep")
+    // While the run waits, the holder of t runs a statement that may hold a password (until
+    // the run has ended: then it is cancelled).
+    let sleeper = std::thread::spawn(move || {
+        let _ = rt.block_on(
+            sqlx::raw_sql("SELECT SLEEP(120), 'IDENTIFIED BY mdlsecret2'").execute(&mut on_t),
+        );
+        (rt, on_t)
     });
     let blocked = spawned.wait();
+    server.admin_exec(&format!("KILL QUERY {t_id}"));
+    let (rt, mut on_t) = sleeper.join().expect("sleeper");
     blocked
         .code(6)
         .stderr_has(&format!("connection {t_id} ("))
