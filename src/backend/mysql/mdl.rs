@@ -215,7 +215,9 @@ impl Mysql {
 
     /// Every other session the account may see, with its open transaction's age
     /// (`INNODB_TRX`, which needs the PROCESS privilege: without it, no ages), whether it uses
-    /// this database, and whether it is itself waiting for a metadata lock.
+    /// this database, and whether it is itself waiting for a metadata lock. (InnoDB refreshes
+    /// `INNODB_TRX` only once it has not been read for 0.1 s, so a reader that polls it faster
+    /// sees old transactions a while after they ended.)
     async fn sessions(&mut self) -> Vec<(Blocker, bool, bool)> {
         const COLUMNS: &str = "SELECT CAST(p.ID AS SIGNED), p.USER, p.HOST, p.COMMAND, \
              CAST(p.DB = DATABASE() AS SIGNED), \
