@@ -48,6 +48,11 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "SECS")]
     statement_timeout: Option<u64>,
 
+    /// Seconds each DDL statement waits for its metadata lock before it gives way and is
+    /// retried, twice (MySQL/MariaDB); 0: as long as --lock-timeout [default: 5]
+    #[arg(long, global = true, value_name = "SECS")]
+    ddl_lock_wait: Option<u64>,
+
     /// TOML config file [default: ./aurweb-migrate.toml when present]
     #[arg(short = 'c', long, global = true, value_name = "FILE")]
     config: Option<PathBuf>,
@@ -527,6 +532,7 @@ impl Cli {
                 lock_timeout: self.lock_timeout,
                 connect_timeout: self.connect_timeout,
                 statement_timeout: self.statement_timeout,
+                ddl_lock_wait: self.ddl_lock_wait,
                 config: self.config,
                 aur_config: self.aur_config,
             },

@@ -527,6 +527,16 @@ pub enum Error {
         holder: Option<String>,
     },
 
+    /// A DDL statement did not get its metadata lock within `--ddl-lock-wait`, retries
+    /// included (exit 6, kind `metadata-lock`): nothing of that statement ran, and the
+    /// migration stopped there as if it had failed (`failed`). `blockers`: the sessions that
+    /// may hold the lock.
+    #[error("{}", MetadataLock(.blockers, .failed))]
+    MetadataLockTimeout {
+        blockers: Vec<Blocker>,
+        failed: Box<MigrationFailure>,
+    },
+
     // run/ and plan: the runner, `upgrade --sql`, and the commands around them (app's upgrade,
     // record and mod, cli.rs, main.rs).
     /// A database with tables but no history (exit 5): it must be adopted first.
@@ -680,6 +690,69 @@ pub struct Ambiguity {
     pub lines: Vec<(usize, String)>,
 }
 
+/// Another session that holds (or may hold) a metadata lock a DDL statement waits for, as
+/// the server shows it: `PROCESSLIST`, `INNODB_TRX`, `performance_schema.metadata_locks`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Blocker {
+    /// The connection id (`KILL` takes it).
+    pub id: u64,
+    pub user: String,
+    pub host: String,
+    /// `PROCESSLIST.COMMAND`: `Sleep` for an idle session holding an open transaction.
+    pub command: String,
+    /// Seconds since its open transaction started (`INNODB_TRX.trx_started`), if it has one.
+    pub transaction_seconds: Option<u64>,
+    /// What it runs now (`PROCESSLIST.INFO`), cut short; hidden when it may hold a password.
+    pub statement: Option<String>,
+    /// The metadata lock it holds (`SHARED_READ on aur.t`), when `metadata_locks` tells.
+    pub lock: Option<String>,
+}
+
+impl fmt::Display for Blocker {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "connection {} ({}@{}, {}",
+            self.id, self.user, self.host, self.command
+        )?;
+        if let Some(s) = self.transaction_seconds {
+            write!(f, ", transaction open for {s}s")?;
+        }
+        if let Some(l) = &self.lock {
+            write!(f, ", holds {l}")?;
+        }
+        match &self.statement {
+            Some(st) => write!(f, ", running: {st})"),
+            None => write!(f, ")"),
+        }
+    }
+}
+
+/// Where the migration stopped, the sessions its DDL statement waited for (one per line),
+/// and what to do next.
+struct MetadataLock<'a>(&'a [Blocker], &'a MigrationFailure);
+
+impl fmt::Display for MetadataLock<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let MetadataLock(blockers, failed) = *self;
+        failed.head(f)?;
+        write!(
+            f,
+            "\nthe sessions that hold or may hold the table's metadata lock:"
+        )?;
+        if blockers.is_empty() {
+            write!(f, "\n  none that this account can see (they may have finished meanwhile; without the PROCESS privilege other accounts' sessions and open transactions are hidden)")?;
+        }
+        for b in blockers {
+            write!(f, "\n  {b}")?;
+        }
+        for step in &failed.next_steps {
+            write!(f, "\n{step}")?;
+        }
+        Ok(())
+    }
+}
+
 /// What the user needs to know about a failed migration.
 #[derive(Debug)]
 pub struct MigrationFailure {
@@ -718,6 +791,17 @@ impl MigrationFailure {
 
 impl fmt::Display for MigrationFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.head(f)?;
+        for step in &self.next_steps {
+            write!(f, "\n{step}")?;
+        }
+        Ok(())
+    }
+}
+
+impl MigrationFailure {
+    /// Where it failed and what of it stays, without the next steps.
+    fn head(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
             "{}:{}: {}\n{} {} failed at statement {} of {}",
@@ -746,9 +830,6 @@ impl fmt::Display for MigrationFailure {
                 "; these statements were already committed and stay in effect: {}",
                 statement_ranges(committed, &self.path)
             )?,
-        }
-        for step in &self.next_steps {
-            write!(f, "\n{step}")?;
         }
         Ok(())
     }
@@ -955,6 +1036,7 @@ impl Error {
             Error::Drift { .. } => Kind::Drift,
             Error::DataViolation { .. } => Kind::DataViolation,
             Error::LockTimeout { .. } => Kind::LockTimeout,
+            Error::MetadataLockTimeout { .. } => Kind::MetadataLock,
             Error::SelfCheck { .. } | Error::SelfCheckFailed { .. } => Kind::SelfCheck,
             Error::Interrupted { .. } => Kind::Interrupted,
             // run/ and plan
@@ -1007,6 +1089,7 @@ enum Kind {
     InstallFailed,
     Interrupted,
     LockTimeout,
+    MetadataLock,
     MigrationFailed,
     NotWritable,
     Refused,
@@ -1025,6 +1108,7 @@ impl Kind {
             Kind::InstallFailed => "install-failed",
             Kind::Interrupted => "interrupted",
             Kind::LockTimeout => "lock-timeout",
+            Kind::MetadataLock => "metadata-lock",
             Kind::MigrationFailed => "migration-failed",
             Kind::NotWritable => "not-writable",
             Kind::Refused => "refused",
@@ -1040,7 +1124,7 @@ impl Kind {
             Kind::Input | Kind::Usage => 2,
             Kind::InstallFailed | Kind::MigrationFailed => 4,
             Kind::Interrupted => 130,
-            Kind::LockTimeout => 6,
+            Kind::LockTimeout | Kind::MetadataLock => 6,
             Kind::DataViolation => 7,
             Kind::SelfCheck => 1,
         }

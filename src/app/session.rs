@@ -38,6 +38,7 @@ impl<'r> Session<'r> {
             connect: settings.connect_timeout.value,
             lock: settings.lock_timeout.value,
             statement: settings.statement_timeout.value,
+            ddl_lock: settings.ddl_lock_wait.value,
         };
         Ok(Session {
             request,

@@ -295,6 +295,7 @@ impl run::PreCheck<crate::backend::Connection> for InFlight {
                     kind: StatementErrorKind::Refused,
                     line: None,
                     violations,
+                    blockers: Vec::new(),
                 }),
                 Err(e) => Err(StatementError::failed(format!(
                     "not run: the probe of the live rows before it failed: {e}"
@@ -606,6 +607,9 @@ impl Progress {
             if !self.quiet {
                 report::warn(crate::plan::warnings::Warning::edited(migration));
             }
+        }
+        if let (Event::OldTransactions(old), false) = (&e, self.quiet) {
+            report::warn(report::old_transactions(old));
         }
         if let Event::Done {
             migration,

@@ -14,8 +14,8 @@ use crate::history::Row;
 use crate::schema::{Definition, Schema, Table};
 
 pub use seam::{
-    on_lock_wait, Access, Backend, Catalogue, ClusterInfo, StatementError, StatementErrorKind,
-    Timeouts, TxOptions,
+    on_lock_wait, Access, Backend, Catalogue, ClusterInfo, OldTransactions, StatementError,
+    StatementErrorKind, Timeouts, TxOptions,
 };
 
 /// After an interrupted run dropped its connections: ends what the server may still run for
@@ -125,6 +125,9 @@ impl Backend for Connection {
     }
     async fn check_writable(&mut self) -> Result<()> {
         delegate!(self, b => b.check_writable().await)
+    }
+    async fn old_transactions(&mut self, ddl: &[&str]) -> Result<Option<OldTransactions>> {
+        delegate!(self, b => b.old_transactions(ddl).await)
     }
     async fn transport(&mut self) -> Result<Option<String>> {
         delegate!(self, b => b.transport().await)

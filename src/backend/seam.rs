@@ -35,6 +35,9 @@ pub struct Timeouts {
     pub lock: Duration,
     /// `--statement-timeout`: cancel a statement that runs longer (off by default).
     pub statement: Option<Duration>,
+    /// `--ddl-lock-wait`: how long a DDL statement waits for its metadata lock before it is
+    /// retried (MySQL; `None`: as long as any statement, the lock timeout, and no retry).
+    pub ddl_lock: Option<Duration>,
 }
 
 /// A statement that did not complete.
@@ -49,6 +52,9 @@ pub struct StatementError {
     /// The live rows that refused the statement before it ran (kind `Refused`): the probes a
     /// run makes during the run, right before a statement.
     pub violations: Vec<crate::schema::probe::Violation>,
+    /// The sessions that hold the metadata lock a DDL statement waited for (kind
+    /// `LockWait`).
+    pub blockers: Vec<crate::error::Blocker>,
 }
 
 /// Why a statement did not complete.
@@ -63,6 +69,9 @@ pub enum StatementErrorKind {
     /// The run's check before the statement refused it, which did not run: the live rows
     /// break what it adds (`violations`). The migration failed as if the statement had.
     Refused,
+    /// A DDL statement did not get its metadata lock within `--ddl-lock-wait`, retries
+    /// included; it did nothing (`blockers` names who holds the lock).
+    LockWait,
 }
 
 impl StatementError {
@@ -72,6 +81,7 @@ impl StatementError {
             kind: StatementErrorKind::Failed,
             line: None,
             violations: Vec::new(),
+            blockers: Vec::new(),
         }
     }
 }
@@ -99,6 +109,21 @@ pub(crate) fn wait_over() {
     if let Some((_, over)) = WAIT_NOTICE.get() {
         over();
     }
+}
+
+/// The old transactions named before the first DDL of a run
+/// ([`Backend::old_transactions`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OldTransactions {
+    /// The sessions, oldest transaction first.
+    pub sessions: Vec<crate::error::Blocker>,
+    /// Open at least this long (`--ddl-lock-wait`, else the lock timeout).
+    pub older_than: Duration,
+    /// The tables the pending DDL statements name.
+    pub tables: Vec<String>,
+    /// Whether the server told which tables they hold (MySQL's `metadata_locks`); else every
+    /// old transaction is named.
+    pub tables_known: bool,
 }
 
 /// A Galera cluster as one of its nodes sees it (`status -v`, the status JSON).
@@ -155,6 +180,15 @@ pub trait Backend: Catalogue {
     /// version table), so that nothing is written and no migration statement runs.
     async fn check_writable(&mut self) -> Result<()> {
         Ok(())
+    }
+
+    /// Before the first DDL statement of a run (`ddl`, the run's pending ones): the other
+    /// sessions whose transaction has been open longer than a DDL statement waits for its
+    /// metadata lock and that may hold one on a table those statements name. `None` where
+    /// there are no metadata locks (SQLite) or nothing waits for them.
+    async fn old_transactions(&mut self, ddl: &[&str]) -> Result<Option<OldTransactions>> {
+        let _ = ddl;
+        Ok(None)
     }
 
     /// Starts a write transaction, waiting at most the lock timeout (then `Error::LockTimeout`).

@@ -702,6 +702,7 @@ pub fn history_json(set: &MigrationSet) -> Value {
 pub fn error_json(e: &Error, partial: Option<(&Outcome, &str)>) -> Value {
     let failure = match e {
         Error::MigrationFailed(f)
+        | Error::MetadataLockTimeout { failed: f, .. }
         | Error::DataViolation {
             during: Some(f), ..
         } => Some(f),
@@ -709,6 +710,7 @@ pub fn error_json(e: &Error, partial: Option<(&Outcome, &str)>) -> Value {
     };
     let (file, line) = match e {
         Error::MigrationFailed(f)
+        | Error::MetadataLockTimeout { failed: f, .. }
         | Error::DataViolation {
             during: Some(f), ..
         } => (Some(f.path.display().to_string()), Some(f.line)),
@@ -722,6 +724,7 @@ pub fn error_json(e: &Error, partial: Option<(&Outcome, &str)>) -> Value {
     let (flag, version) = match e {
         Error::UnknownVersion { flag, version, .. } => (Some(*flag), Some(*version)),
         Error::MigrationFailed(f)
+        | Error::MetadataLockTimeout { failed: f, .. }
         | Error::DataViolation {
             during: Some(f), ..
         } => (None, Some(f.version)),
@@ -765,6 +768,12 @@ pub fn error_json(e: &Error, partial: Option<(&Outcome, &str)>) -> Value {
         "violations": match e {
             Error::DataViolation { violations, .. } => json!(violations),
             _ => json!([]),
+        },
+        "blockers": match e {
+            Error::MetadataLockTimeout { blockers, .. } => {
+                blockers.iter().map(blocker_json).collect()
+            }
+            _ => Vec::new(),
         },
     });
     if let Some((outcome, key)) = partial {
@@ -857,6 +866,38 @@ fn stderr_line(level: &str, text: &str, message: &str, fields: Value) {
     } else {
         eprintln!("{text}");
     }
+}
+
+/// The warning before the first DDL statement of a run: other sessions' transactions old
+/// enough to hold up a metadata lock the run's DDL statements will wait for.
+pub fn old_transactions(old: &crate::backend::OldTransactions) -> String {
+    let which = match old.tables_known {
+        true => format!("hold a metadata lock on {}", old.tables.join(", ")),
+        false => format!(
+            "may hold a metadata lock on {} (performance_schema.metadata_locks is not enabled or not readable by this account, so which tables they hold is not known: every old transaction is named)",
+            old.tables.join(", ")
+        ),
+    };
+    let list: Vec<String> = old.sessions.iter().map(|b| format!("\n  {b}")).collect();
+    format!(
+        "{} session(s) with a transaction open for {}s or more {which}; a DDL statement of this run waits at most --ddl-lock-wait for them, then gives way and tries again:{}",
+        old.sessions.len(),
+        old.older_than.as_secs(),
+        list.concat()
+    )
+}
+
+/// One session holding up a metadata lock, as JSON.
+fn blocker_json(b: &crate::error::Blocker) -> Value {
+    json!({
+        "id": b.id,
+        "user": b.user,
+        "host": b.host,
+        "command": b.command,
+        "transaction_seconds": b.transaction_seconds,
+        "statement": b.statement,
+        "lock": b.lock,
+    })
 }
 
 /// A `warning: …` line on stderr (a settings warning, or a [`Warning`]).
@@ -1366,7 +1407,7 @@ pub fn transport_human(transport: &str) -> String {
 /// `status -v`: each setting and where it came from.
 pub fn settings_human(s: &crate::settings::Settings) -> String {
     format!(
-        "settings:\n  database        {}  (from {})\n  migrations      {}  (from {})\n  schema          {}  (from {})\n  table           {}  (from {})\n  lock timeout    {}s  (from {})\n  connect timeout {}s  (from {})\n  statement timeout {}  (from {})\n",
+        "settings:\n  database        {}  (from {})\n  migrations      {}  (from {})\n  schema          {}  (from {})\n  table           {}  (from {})\n  lock timeout    {}s  (from {})\n  connect timeout {}s  (from {})\n  statement timeout {}  (from {})\n  ddl lock wait   {}  (from {})\n",
         s.database.value.redacted(),
         s.database.origin,
         location_human(&s.migrations.value, crate::source::describe_embedded()),
@@ -1383,6 +1424,10 @@ pub fn settings_human(s: &crate::settings::Settings) -> String {
             .value
             .map_or("off".to_string(), |d| format!("{}s", d.as_secs())),
         s.statement_timeout.origin,
+        s.ddl_lock_wait
+            .value
+            .map_or("off".to_string(), |d| format!("{}s", d.as_secs())),
+        s.ddl_lock_wait.origin,
     )
 }
 

@@ -110,7 +110,7 @@ impl LiveLine {
             return;
         }
         match *e {
-            Event::Edited { .. } => {}
+            Event::Edited { .. } | Event::OldTransactions(_) => {}
             Event::Building { script } => {
                 self.begin(
                     script.path.display().to_string(),

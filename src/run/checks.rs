@@ -39,6 +39,7 @@ pub(super) async fn checked_plan<'f, B: Backend>(
     }
     announce_edited(&plan.overview, observe);
     check_statement_sizes(backend, &plan.steps).await?;
+    old_transactions(backend, &plan.steps, observe).await?;
     if options.mode == RunMode::SingleTransaction {
         fits_one_transaction(&plan.steps, backend.dialect())?;
     }
@@ -68,6 +69,33 @@ fn fits_one_transaction(queue: &[Step<'_>], dialect: Dialect) -> Result<()> {
         path: up.path.clone(),
         why,
     })
+}
+
+/// Before the first DDL statement of the run: the old transactions of other sessions that may
+/// hold the metadata lock of a table it names are told to `observe` (the run goes on).
+async fn old_transactions<B: Backend>(
+    backend: &mut B,
+    queue: &[Step<'_>],
+    observe: Observer<'_>,
+) -> Result<()> {
+    let ddl: Vec<&str> = queue
+        .iter()
+        .flat_map(|s| {
+            let up = &s.migration.up;
+            (s.resume_from.min(up.statements.len())..up.statements.len())
+                .map(|i| up.statement_text(i))
+        })
+        .filter(|sql| crate::source::lint::waits_for_metadata_lock(sql))
+        .collect();
+    if ddl.is_empty() {
+        return Ok(());
+    }
+    if let Some(old) = backend.old_transactions(&ddl).await? {
+        if !old.sessions.is_empty() {
+            observe(Event::OldTransactions(&old));
+        }
+    }
+    Ok(())
 }
 
 /// Refuses, before anything runs, a statement larger than the server accepts.

@@ -87,7 +87,36 @@ pub(super) fn failure(
             during: Some(failed),
         };
     }
+    if e.kind == StatementErrorKind::LockWait {
+        let mut failed = failed;
+        failed.next_steps = lock_wait_steps(run, index, &failed.aftermath);
+        return Error::MetadataLockTimeout {
+            blockers: e.blockers,
+            failed,
+        };
+    }
     Error::MigrationFailed(failed)
+}
+
+/// What to do after statement `index` of `run` gave up its metadata-lock wait: nothing of it
+/// ran, so once the sessions holding the table are done, the same run goes on.
+fn lock_wait_steps(run: Running<'_>, index: usize, aftermath: &Aftermath) -> Vec<String> {
+    const WAIT: &str =
+        "when the sessions above have finished (committed or rolled back, or ended with KILL <id>)";
+    match (aftermath, run.direction) {
+        (Aftermath::RolledBack, Direction::Up) => {
+            vec![format!("{WAIT}, run `aurweb-migrate upgrade` again")]
+        }
+        (Aftermath::RolledBack, Direction::Down) => vec![format!(
+            "{WAIT}, run `aurweb-migrate downgrade --to {}` again",
+            run.back_to
+        )],
+        (Aftermath::Committed(_), Direction::Up) => vec![format!(
+            "{WAIT}, run `aurweb-migrate upgrade --resume`: it goes on at statement {}",
+            index + 1
+        )],
+        (Aftermath::Committed(_), Direction::Down) => next_steps(run, index, aftermath),
+    }
 }
 
 /// What to do after statement `index` of `run` failed, one line each.

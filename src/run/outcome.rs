@@ -39,6 +39,9 @@ pub enum Event<'a> {
     /// An applied migration's file was edited in comments and whitespace only (the run goes
     /// on; said once per run, before anything runs).
     Edited { migration: &'a Migration },
+    /// Before anything runs: other sessions' old transactions that may hold the metadata
+    /// lock of a table the run's DDL statements name (said once per run, as a warning).
+    OldTransactions(&'a crate::backend::OldTransactions),
 }
 
 /// Receives [`Event`]s.

@@ -59,6 +59,7 @@ pub(super) async fn run_stepwise<B: Backend>(
         row,
         progress,
         session: script.may_change_session(dialect),
+        resumed,
         started,
         checks,
         observe,
@@ -102,6 +103,8 @@ struct Stepwise<'a, 'o, B> {
     /// The migration may change the session
     /// ([`Script::may_change_session`](crate::source::Script::may_change_session)).
     session: bool,
+    /// The row was an earlier failed run's (`--resume`), not this run's.
+    resumed: bool,
     started: Instant,
     checks: Checks<'o, B>,
     observe: Observer<'o>,
@@ -212,6 +215,9 @@ impl<B: Backend> Stepwise<'_, '_, B> {
                 return reset;
             }
         }
+        if let Some(pending) = self.pending_again(backend, index, &e, done).await {
+            return pending;
+        }
         self.row.statements_done = done as u32;
         self.row.progress_checksum = Some(script.prefix_checksum(done));
         self.row.error = Some(e.message.clone());
@@ -221,6 +227,36 @@ impl<B: Backend> Stepwise<'_, '_, B> {
         }
         let committed = numbered(&script.statements[..done]);
         failure(self.run, index, e, Aftermath::Committed(committed))
+    }
+
+    /// A DDL statement that gave up its metadata-lock wait before anything of the migration
+    /// committed: this run's `failed` row is removed, so the migration is pending again
+    /// (nothing of it ran) and the next run simply runs it. The error says so; `None` when
+    /// that is not the case.
+    async fn pending_again(
+        &mut self,
+        backend: &mut B,
+        index: usize,
+        e: &StatementError,
+        done: usize,
+    ) -> Option<Error> {
+        if e.kind != StatementErrorKind::LockWait || done > 0 || self.resumed {
+            return None;
+        }
+        if let Err(not_recorded) = backend.begin(TxOptions::default()).await {
+            return Some(not_recorded);
+        }
+        let version = self.run.migration.version;
+        let removed = commit_after(
+            backend,
+            async |b| b.delete_row(version).await,
+            commit_refused,
+        )
+        .await;
+        Some(match removed {
+            Err(not_removed) => not_removed,
+            Ok(()) => failure(self.run, index, e.clone(), Aftermath::RolledBack),
+        })
     }
 
     /// Every step ran: the session put back, and the row marked `applied`.

@@ -44,6 +44,7 @@ async fn open(dir: &Path) -> Connection {
         connect: Duration::from_secs(5),
         lock: Duration::from_secs(5),
         statement: None,
+        ddl_lock: None,
     };
     let table = TableName::new(DEFAULT_TABLE).unwrap();
     Connection::open(&target, Access::ReadWrite, table, timeouts)

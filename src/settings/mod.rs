@@ -42,6 +42,8 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://aurweb.sqlite3";
 pub use crate::history::DEFAULT_TABLE;
 const DEFAULT_LOCK_TIMEOUT: u64 = 60;
 const DEFAULT_CONNECT_TIMEOUT: u64 = 10;
+/// `--ddl-lock-wait`: seconds a DDL statement waits for its metadata lock (MySQL/MariaDB).
+pub const DEFAULT_DDL_LOCK_WAIT: u64 = 5;
 
 /// Where a setting's value came from (shown by `status -v`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,6 +101,8 @@ pub struct Overrides {
     pub connect_timeout: Option<u64>,
     /// Seconds; 0 turns it off.
     pub statement_timeout: Option<u64>,
+    /// Seconds; 0 turns it off.
+    pub ddl_lock_wait: Option<u64>,
     /// `-c/--config`.
     pub config: Option<PathBuf>,
     /// `--aur-config`.
@@ -123,6 +127,9 @@ pub struct Settings {
     pub connect_timeout: Setting<Duration>,
     /// `--statement-timeout`: cancel a statement that runs longer (MySQL). Default off (`None`).
     pub statement_timeout: Setting<Option<Duration>>,
+    /// `--ddl-lock-wait`: how long each DDL statement waits for its metadata lock before it
+    /// is retried (MySQL). Default 5 s; `None` (0): as long as any statement, no retry.
+    pub ddl_lock_wait: Setting<Option<Duration>>,
     /// Warnings to print on stderr, e.g. a password given inside a --database-url flag is
     /// visible to other users of the machine.
     pub warnings: Vec<String>,
@@ -139,6 +146,7 @@ struct FileConfig {
     lock_timeout: Option<u64>,
     connect_timeout: Option<toml::Spanned<u64>>,
     statement_timeout: Option<u64>,
+    ddl_lock_wait: Option<u64>,
     password_file: Option<PathBuf>,
     /// TLS for MySQL, as the URL's `ssl-mode`, `ssl-ca`, `ssl-cert`, `ssl-key` (which win).
     #[serde(alias = "ssl-mode")]
@@ -166,6 +174,7 @@ pub const FILE_KEYS: &[&str] = &[
     "lock_timeout",
     "connect_timeout",
     "statement_timeout",
+    "ddl_lock_wait",
     "ssl_mode",
     "ssl_ca",
     "ssl_cert",
@@ -456,6 +465,22 @@ pub fn resolve(
         );
     }
 
+    let ddl_lock_wait = if let Some(s) = overrides.ddl_lock_wait {
+        Setting::new(off_if_zero(s), Origin::Flag)
+    } else if let Some((f, s)) = file
+        .as_ref()
+        .and_then(|f| f.config.ddl_lock_wait.map(|s| (f, s)))
+    {
+        Setting::new(off_if_zero(s), f.origin())
+    } else {
+        Setting::new(off_if_zero(DEFAULT_DDL_LOCK_WAIT), Origin::Default)
+    };
+    if ddl_lock_wait.origin != Origin::Default && database.value.dialect() == Dialect::Sqlite {
+        warnings.push(
+            "--ddl-lock-wait applies to MySQL/MariaDB only (SQLite has no metadata locks: its busy timeout, --lock-timeout, bounds its only wait); it is ignored on SQLite".into(),
+        );
+    }
+
     Ok(Settings {
         database,
         migrations,
@@ -464,6 +489,7 @@ pub fn resolve(
         lock_timeout,
         connect_timeout,
         statement_timeout,
+        ddl_lock_wait,
         warnings,
     })
 }
@@ -828,6 +854,7 @@ mod tests {
         assert_eq!(s.table.value, "aurweb_migrations");
         assert_eq!(s.lock_timeout.value, Duration::from_secs(60));
         assert_eq!(s.connect_timeout.value, Duration::from_secs(10));
+        assert_eq!(s.ddl_lock_wait.value, Some(Duration::from_secs(5)));
         assert!(s.warnings.is_empty());
     }
 
@@ -1032,7 +1059,8 @@ mod tests {
             cwd,
             "etc/am.toml",
             "database_url = \"sqlite://db/aur.db\"\nmigrations = \"mig\"\nschema = \"/abs/schema\"\n\
-             table = \"alembic_like\"\nlock_timeout = 5\nconnect_timeout = 3\nstatement_timeout = 600\n",
+             table = \"alembic_like\"\nlock_timeout = 5\nconnect_timeout = 3\nstatement_timeout = 600\n\
+             ddl_lock_wait = 2\n",
         );
         let o = Overrides {
             config: Some("etc/am.toml".into()),
@@ -1053,6 +1081,13 @@ mod tests {
         assert_eq!(s.connect_timeout.origin, origin);
         assert_eq!(s.statement_timeout.value, Some(Duration::from_secs(600)));
         assert_eq!(s.statement_timeout.origin, origin);
+        assert_eq!(s.ddl_lock_wait.value, Some(Duration::from_secs(2)));
+        assert_eq!(s.ddl_lock_wait.origin, origin);
+        assert!(
+            s.warnings.iter().any(|w| w.contains("--ddl-lock-wait")),
+            "ignored on SQLite, said: {:?}",
+            s.warnings
+        );
 
         // Flags beat the file; flag paths are relative to the working directory.
         let o = Overrides {
@@ -1063,9 +1098,11 @@ mod tests {
             lock_timeout: Some(0),
             connect_timeout: Some(1),
             statement_timeout: Some(0),
+            ddl_lock_wait: Some(0),
             ..Default::default()
         };
         let s = run(&o, &[], cwd).unwrap();
+        assert_eq!(s.ddl_lock_wait.value, None, "0 turns it off");
         assert_eq!(s.migrations.value, Location::Dir(cwd.join("m2")));
         assert_eq!(s.schema.value, Location::Dir(cwd.join("s2")));
         assert_eq!(s.schema.origin, Origin::Flag);

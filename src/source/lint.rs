@@ -264,6 +264,31 @@ pub fn mysql_commits_implicitly(statement: &str) -> bool {
     }
 }
 
+/// Whether a MySQL statement is DDL that waits for an exclusive metadata lock on the tables it
+/// names, which every later reader of those tables queues behind while it waits: `CREATE`,
+/// `ALTER`, `DROP` (not of a `TEMPORARY TABLE`), `RENAME TABLE`, `TRUNCATE`, `LOCK TABLES`.
+/// Such a statement that gives up its wait (`lock_wait_timeout`) did nothing, so it may be
+/// tried again; `--ddl-lock-wait` bounds its wait. A statement in an executable comment is
+/// classified by what it holds; `EXECUTE` and `CALL` are not (their text is not known).
+pub fn waits_for_metadata_lock(statement: &str) -> bool {
+    if let Some(inner) = splitter::executable_comment_body(statement) {
+        return match inner.trim_end().strip_suffix("*/") {
+            Some(inner) if !inner.contains("*/") && !inner.contains("/*") => {
+                waits_for_metadata_lock(inner)
+            }
+            _ => false,
+        };
+    }
+    let words = splitter::keywords(statement, 2);
+    let w: Vec<&str> = words.iter().map(String::as_str).collect();
+    match w.as_slice() {
+        ["CREATE" | "DROP", "TEMPORARY", ..] => false,
+        ["CREATE" | "ALTER" | "DROP" | "TRUNCATE", ..] => true,
+        ["RENAME", "TABLE"] | ["LOCK", "TABLE" | "TABLES"] => true,
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -272,6 +297,32 @@ mod tests {
     /// `statement` → what [`galera`] finds (`None` or the lint).
     fn check_galera(statement: &str, expected: Expect) {
         expected.assert_eq(&format!("{:?}", galera(statement)));
+    }
+
+    #[test]
+    fn ddl_that_waits_for_a_metadata_lock() {
+        for yes in [
+            "ALTER TABLE t ADD COLUMN c INT",
+            "create index i on t (a)",
+            "DROP TABLE t",
+            "RENAME TABLE a TO b",
+            "TRUNCATE t",
+            "LOCK TABLES t WRITE",
+            "/*!40000 ALTER TABLE `t` DISABLE KEYS */",
+        ] {
+            assert!(waits_for_metadata_lock(yes), "{yes}");
+        }
+        for no in [
+            "CREATE TEMPORARY TABLE x (a INT)",
+            "DROP TEMPORARY TABLE x",
+            "INSERT INTO t VALUES (1)",
+            "SELECT 1",
+            "UNLOCK TABLES",
+            "EXECUTE s",
+            "/*!40101 SET NAMES utf8 */",
+        ] {
+            assert!(!waits_for_metadata_lock(no), "{no}");
+        }
     }
 
     #[test]

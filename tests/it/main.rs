@@ -24,6 +24,7 @@ mod errors_json;
 mod galera;
 mod harness;
 mod json_schema;
+mod mdl;
 mod mysql;
 mod offline;
 mod probes;

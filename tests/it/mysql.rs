@@ -877,7 +877,8 @@ fn silent_network_while_waiting_for_the_lock_does_not_hang() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// 8. A metadata lock held by another session: bounded by --lock-timeout.
+// 8. A metadata lock held by another session: bounded by --lock-timeout when --ddl-lock-wait
+// is off (tests/it/mdl.rs has it on).
 
 #[test]
 fn metadata_lock_fails_the_migration_at_the_lock_timeout() {
@@ -902,7 +903,7 @@ fn metadata_lock_fails_the_migration_at_the_lock_timeout() {
             .expect("SELECT");
         assert_eq!(rows.len(), 1);
     });
-    let run = db.run(&["upgrade", "--lock-timeout", "1"]);
+    let run = db.run(&["upgrade", "--lock-timeout", "1", "--ddl-lock-wait", "0"]);
     run.code(4)
         .stderr_has("0002_alter.sql:1:")
         .stderr_has("Lock wait timeout")
@@ -1065,7 +1066,9 @@ fn version_table_is_innodb_utf8mb4_and_sql_mode_is_the_servers() {
     // Parses as in the `mariadb` client: `count` is a table name unless the session has
     // IGNORE_SPACE (which sqlx's handshake would turn on).
     db.migration("0003_count.sql", "CREATE TABLE count (i INT);\n");
-    db.run(&["upgrade", "--lock-timeout", "7"]).ok();
+    // A DDL statement waits for its metadata lock at most --ddl-lock-wait instead.
+    db.run(&["upgrade", "--lock-timeout", "7", "--ddl-lock-wait", "3"])
+        .ok();
     assert!(db.has_table("count"));
 
     let engine = db.strings(&format!(
@@ -1093,7 +1096,7 @@ fn version_table_is_innodb_utf8mb4_and_sql_mode_is_the_servers() {
     }
     assert_eq!(db.strings("SELECT CAST(tz AS CHAR) FROM sess"), ["+00:00"]);
     assert_eq!(db.strings("SELECT CAST(cs AS CHAR) FROM sess"), ["utf8mb4"]);
-    assert_eq!(db.scalar("SELECT lwt FROM sess"), 7);
+    assert_eq!(db.scalar("SELECT lwt FROM sess"), 3);
     assert_eq!(db.scalar("SELECT ilwt FROM sess"), 7);
 }
 

@@ -6,6 +6,7 @@
 
 mod errno;
 pub(crate) mod lease;
+mod mdl;
 
 use errno::*;
 
@@ -81,6 +82,9 @@ pub struct Mysql {
     side: Option<MySqlConnection>,
     /// Puts the session back as it was set up (see `Backend::reset_session`).
     reset_sql: String,
+    /// While a DDL statement runs under `--ddl-lock-wait`: its bound in seconds (a lock wait
+    /// timeout is then the metadata lock's, [`mdl`]).
+    ddl_waiting: Option<u64>,
 }
 
 /// The main connections open now (server, connection id): what [`kill_open_sessions`] ends
@@ -481,6 +485,7 @@ impl Mysql {
             timeouts,
             side: None,
             reset_sql,
+            ddl_waiting: None,
             ssl_mode: target.ssl_mode(),
             cluster,
             lease: None,
@@ -993,6 +998,32 @@ impl Backend for Mysql {
         Ok(())
     }
 
+    async fn old_transactions(
+        &mut self,
+        ddl: &[&str],
+    ) -> Result<Option<super::seam::OldTransactions>> {
+        if ddl.is_empty() {
+            return Ok(None);
+        }
+        let tables: Vec<String> = self
+            .table_names()
+            .await?
+            .into_iter()
+            .filter(|t| ddl.iter().any(|sql| schema::probe::mentions(sql, t)))
+            .collect();
+        if tables.is_empty() {
+            return Ok(None);
+        }
+        let older_than = self.timeouts.ddl_lock.unwrap_or(self.timeouts.lock);
+        let (sessions, tables_known) = self.old_transactions_here(&tables, older_than).await;
+        Ok(Some(super::seam::OldTransactions {
+            sessions,
+            older_than,
+            tables,
+            tables_known,
+        }))
+    }
+
     async fn begin(&mut self, _options: TxOptions) -> Result<()> {
         // CREATE TABLE commits implicitly, so the table is made before the transaction opens.
         if !self.table_exists {
@@ -1039,7 +1070,10 @@ impl Backend for Mysql {
         if let Some(e) = self.lease_lost().await {
             return Err(e);
         }
-        let result = self.execute_watched(sql).await;
+        let result = match self.ddl_bound(sql) {
+            Some(wait) => self.ddl_watched(sql, wait, &mut |_| {}).await,
+            None => self.execute_watched(sql).await,
+        };
         if let Err(e) = &result {
             if e.kind == StatementErrorKind::ConnectionLost {
                 self.broken = true;
@@ -1082,10 +1116,16 @@ impl Backend for Mysql {
             if let Some(e) = self.lease_lost().await {
                 return Err((start, e));
             }
-            let result = self
-                .batch_watched(&statements[start..end], &mut |i| starting(start + i))
-                .await
-                .map_err(|(i, e)| (start + i, e));
+            let result = match self.ddl_bound(statements[start]) {
+                Some(wait) => self
+                    .ddl_watched(statements[start], wait, &mut |_| starting(start))
+                    .await
+                    .map_err(|e| (start, e)),
+                None => self
+                    .batch_watched(&statements[start..end], &mut |i| starting(start + i))
+                    .await
+                    .map_err(|(i, e)| (start + i, e)),
+            };
             if let Err((_, e)) = &result {
                 if e.kind == StatementErrorKind::ConnectionLost {
                     self.broken = true;
@@ -1588,6 +1628,7 @@ impl Mysql {
                                 kind: StatementErrorKind::ConnectionLost,
                                 line: None,
                                 violations: Vec::new(),
+                                blockers: Vec::new(),
                             },
                         ));
                     }
@@ -1611,6 +1652,7 @@ impl Mysql {
                                 kind: StatementErrorKind::ConnectionLost,
                                 line: None,
                                 violations: Vec::new(),
+                                blockers: Vec::new(),
                             }))
                         }
                     }
@@ -1623,6 +1665,7 @@ impl Mysql {
                                 kind: StatementErrorKind::ConnectionLost,
                                 line: None,
                                 violations: Vec::new(),
+                                blockers: Vec::new(),
                             },
                         ))
                     }
@@ -1651,6 +1694,7 @@ impl Mysql {
                 kind: StatementErrorKind::ConnectionLost,
                 line: None,
                 violations: Vec::new(),
+                blockers: Vec::new(),
             };
         }
         let mut m = message(e);
@@ -1660,6 +1704,16 @@ impl Mysql {
                     "cancelled after {}s (--statement-timeout): {m}",
                     self.timeouts.statement.map_or(0, |t| t.as_secs())
                 );
+            }
+            Some(ER_LOCK_WAIT_TIMEOUT) if self.ddl_waiting.is_some() => {
+                let seconds = self.ddl_waiting.unwrap_or_default();
+                m.push_str(&format!(
+                    " (waited {seconds}s, --ddl-lock-wait, for the metadata lock of a table another session holds)"
+                ));
+                return StatementError {
+                    kind: StatementErrorKind::LockWait,
+                    ..StatementError::failed(m)
+                };
             }
             Some(ER_LOCK_WAIT_TIMEOUT) => {
                 m.push_str(&format!(
