@@ -63,7 +63,7 @@ pub(super) async fn dry_run(s: &Session<'_>, flags: UpgradeFlags) -> Result<i32>
                 if preview.install.is_none() && !preview.steps.is_empty() && !flags.no_probes =>
             {
                 let r = rehearse(s, c, &preview.steps).await?;
-                match crate::compare::probes::probe(c, &preview.steps, &r.tightenings).await {
+                match probe(c, &preview.steps, &r.tightenings).await {
                     Ok(v) => violations = v,
                     Err(e) => report::warn(format!(
                         "the probes of the live rows could not run: {e}; the violations they would have found are not listed"
@@ -126,6 +126,22 @@ async fn rehearse(
     }
 }
 
+/// The probes of the live rows for what the rehearsal found, timed for `-vv`.
+async fn probe(
+    c: &mut crate::backend::Connection,
+    steps: &[crate::plan::Step<'_>],
+    found: &[crate::compare::rehearsal::Found],
+) -> Result<Vec<crate::compare::probes::Violation>> {
+    let started = std::time::Instant::now();
+    let result = crate::compare::probes::probe(c, steps, found).await;
+    tracing::debug!(
+        tightenings = found.len(),
+        ms = (started.elapsed().as_secs_f64() * 10_000.0).round() / 10.0,
+        "probes"
+    );
+    result
+}
+
 const NO_PROBES: &str = "--no-probes: the pending statements are not rehearsed on an empty copy of the tables, and the live rows are not probed for values a new key or NOT NULL would reject";
 
 /// Before the real run: when migrations would run on live tables (not on an empty database,
@@ -159,8 +175,7 @@ async fn probe_first(
         }
     }
     // A probe that fails (a timeout) is never passed: the run stops before anything of it.
-    let violations =
-        crate::compare::probes::probe(c, &preview.steps, &rehearsal.tightenings).await?;
+    let violations = probe(c, &preview.steps, &rehearsal.tightenings).await?;
     if violations.is_empty() {
         return Ok(());
     }

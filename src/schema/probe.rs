@@ -53,15 +53,14 @@ pub fn probe(t: &Tightening, table: &Table, dialect: Dialect) -> Option<Probe> {
             };
             let group = list(&t.columns, &|c| q(c), ", ");
             let groups = format!("FROM {from}{filter} GROUP BY {group} HAVING COUNT(*) > 1");
-            let order: Vec<String> = (1..=t.columns.len()).map(|i| i.to_string()).collect();
             Some(Probe {
                 count: format!(
                     "SELECT CAST(COUNT(*) AS {text_type}) FROM (SELECT 1 AS one {groups}) AS duplicates"
                 ),
                 sample: format!(
-                    "SELECT {} {groups} ORDER BY {} LIMIT {SAMPLES}",
+                    // By the columns, not their text: an index over them gives the order.
+                    "SELECT {} {groups} ORDER BY {group} LIMIT {SAMPLES}",
                     list(&t.columns, &text, ", "),
-                    order.join(", ")
                 ),
             })
         }
@@ -81,13 +80,13 @@ pub fn probe(t: &Tightening, table: &Table, dialect: Dialect) -> Option<Probe> {
             if key.is_empty() {
                 return None;
             }
-            let order: Vec<String> = (1..=key.len()).map(|i| i.to_string()).collect();
+            let order = list(&key, &|c| q(c), ", ");
             Some(Probe {
                 count: format!("SELECT CAST(COUNT(*) AS {text_type}) FROM {from} WHERE {filter}"),
                 sample: format!(
                     "SELECT {} FROM {from} WHERE {filter} ORDER BY {} LIMIT {SAMPLES}",
                     list(&key, &text, ", "),
-                    order.join(", ")
+                    order
                 ),
             })
         }
@@ -186,7 +185,7 @@ mod tests {
         );
         assert_eq!(
             p.sample,
-            "SELECT CAST(`a` AS CHAR), CAST(`b` AS CHAR) FROM `t` WHERE `a` IS NOT NULL AND `b` IS NOT NULL GROUP BY `a`, `b` HAVING COUNT(*) > 1 ORDER BY 1, 2 LIMIT 5"
+            "SELECT CAST(`a` AS CHAR), CAST(`b` AS CHAR) FROM `t` WHERE `a` IS NOT NULL AND `b` IS NOT NULL GROUP BY `a`, `b` HAVING COUNT(*) > 1 ORDER BY `a`, `b` LIMIT 5"
         );
         let p = probe(
             &tightening("primary-key", &["a"]),
@@ -206,7 +205,7 @@ mod tests {
         );
         assert_eq!(
             p.sample,
-            "SELECT CAST(\"id\" AS TEXT) FROM \"t\" WHERE \"a\" IS NULL ORDER BY 1 LIMIT 5"
+            "SELECT CAST(\"id\" AS TEXT) FROM \"t\" WHERE \"a\" IS NULL ORDER BY \"id\" LIMIT 5"
         );
         assert!(probe(&tightening("check", &["a"]), &table(), Dialect::Sqlite).is_none());
     }

@@ -1358,7 +1358,7 @@ impl Catalogue for Mysql {
         ))
     }
 
-    async fn copy_statements(&mut self) -> Result<Vec<String>> {
+    async fn copy_statements(&mut self) -> Result<Vec<crate::schema::Definition>> {
         let names: Vec<String> = self
             .text_rows(
                 "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() \
@@ -1374,7 +1374,12 @@ impl Catalogue for Mysql {
             let sql = format!("SHOW CREATE TABLE {}", Dialect::Mysql.quote_ident(&name));
             let rows = self.text_rows(&sql).await?;
             if let Some(Some(create)) = rows.into_iter().next().and_then(|r| r.into_iter().nth(1)) {
-                out.push(create);
+                out.push(crate::schema::Definition {
+                    kind: "table".into(),
+                    name: name.clone(),
+                    table: name,
+                    sql: create,
+                });
             }
         }
         Ok(out)
