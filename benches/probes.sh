@@ -42,7 +42,9 @@
 #   OLD_COMMIT (35cd520, main before the probes landed; built in a git worktree under /tmp with
 #   OLD_TARGET, default /tmp/target-old), CARGO_TARGET_DIR (/work/target-bench),
 #   MYSQL_ADMIN ("mariadb -h127.0.0.1 -P3306 -uroot"), MYSQL_URL (mysql://root@127.0.0.1:3306),
-#   MYSQL_DB (probes_bench: dropped before and after), OUT (a fresh directory under /tmp).
+#   MYSQL_DB (probes_bench: dropped before and after), OUT (a fresh directory under /tmp),
+#   BEFORE (another binary whose dry run joins the clean/dups/indexed series: a build before
+#   a change, for a before/after in one run).
 # Needs hyperfine, python3, sqlite3 (3.38+: generate_series), cargo, git; for MariaDB a running
 # server with the SEQUENCE engine (seq_1_to_N) and the mariadb client. Only 127.0.0.1 is
 # reached. Takes ~15 minutes on 2 cores (the MariaDB probe without an index reads 1M rows).
@@ -106,6 +108,7 @@ cd "$OUT" # no aurweb-migrate.toml to pick up here
     echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(uname -r)"
     echo "new: $NEW ($("$NEW" --version)), tree $(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet || echo +changes)"
     [ -n "${OLD:-}" ] && echo "old: $OLD ($("$OLD" --version)), $OLD_COMMIT"
+    [ -n "${BEFORE:-}" ] && echo "before: $BEFORE ($("$BEFORE" --version))"
     echo "sqlite3: $(sqlite3 --version | cut -d' ' -f1)"
     [[ " $DBS " == *" mariadb "* ]] && echo "mariadb: $($MYSQL_ADMIN -N -e 'SELECT VERSION()')"
     echo "rows: $USERS users, $BASES package bases, $PACKAGES packages, $DEPENDS PackageDepends (+$DUPS duplicates in dups/indexed)"
@@ -242,6 +245,7 @@ run_db() {
                 } >"$OUT/explain-$db-$s.txt"
                 local extra=()
                 [ "$s" = clean ] || extra=(-n "client: sample query" "$one '$SAMPLE_SQL'")
+                [ -z "${BEFORE:-}" ] || extra+=(-n "before: upgrade --dry-run" "$BEFORE -m $OUT/m19 --schema $OUT/schema -d $url upgrade --dry-run")
                 bench "$db-$s" -i --warmup 1 --runs "$RUNS" \
                     -n "upgrade --dry-run" "$dry" \
                     -n "upgrade --dry-run --no-probes" "$dry --no-probes" \

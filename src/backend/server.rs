@@ -1,7 +1,8 @@
 //! The server side of a dialect, apart from a connection's migration surface (as sqlx keeps
 //! `MigrateDatabase` apart from `Migrate`): where scratch databases are made ([`Place`]),
 //! creating one and removing it again ([`Scratch`]). SQLite scratch databases are files in a
-//! private temporary directory; MySQL ones are databases named
+//! private temporary directory (or, for the rehearsal, a database in memory); MySQL ones are
+//! databases named
 //! `<database>_migrate_<pid>_<n>_<purpose>` on the configured server, created and dropped
 //! here (the user needs the privilege to do so).
 
