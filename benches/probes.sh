@@ -11,7 +11,9 @@
 #
 # SERIES (one hyperfine run each, side by side)
 #   noop      `upgrade` with nothing pending: the binary of OLD_COMMIT (before the rehearsal
-#             and the probes) vs this tree's
+#             and the probes) vs this tree's; with valgrind, also each one's instruction count
+#             (callgrind: the same for the same binary and input, whatever else the machine
+#             does; instructions.txt)
 #   clean     no duplicates: `upgrade --dry-run` vs `--dry-run --no-probes` vs the client
 #             running the probe's count query
 #   apply     clean data: the real `upgrade` (rehearsal + probes + the ALTER, and its history
@@ -230,6 +232,18 @@ run_db() {
                 bench "$db-noop" -N --warmup 3 --runs "$NOOP_RUNS" \
                     -n "old no-op upgrade" "$OLD -q -m $OUT/m18 --schema $OUT/schema -d $url upgrade" \
                     -n "new no-op upgrade" "$m18 upgrade"
+                if command -v valgrind >/dev/null; then # the tool's own work, noise-free
+                    local b n
+                    for b in old new; do
+                        n=$OLD
+                        [ "$b" = new ] && n=$NEW
+                        valgrind --tool=callgrind --callgrind-out-file="$OUT/cg.out" \
+                            "$n" -q -m "$OUT/m18" --schema "$OUT/schema" -d "$url" upgrade >/dev/null 2>&1
+                        echo "$db no-op upgrade, $b: $(awk '/^summary:/ {print $2}' "$OUT/cg.out") instructions" |
+                            tee -a "$OUT/instructions.txt"
+                        rm -f "$OUT/cg.out"
+                    done
+                fi
                 ;;
             clean | dups | indexed)
                 if [ "$s" = dups ]; then
@@ -246,7 +260,7 @@ run_db() {
                 local extra=()
                 [ "$s" = clean ] || extra=(-n "client: sample query" "$one '$SAMPLE_SQL'")
                 [ -z "${BEFORE:-}" ] || extra+=(-n "before: upgrade --dry-run" "$BEFORE -m $OUT/m19 --schema $OUT/schema -d $url upgrade --dry-run")
-                bench "$db-$s" -i --warmup 1 --runs "$RUNS" \
+                bench "$db-$s" -N -i --warmup 1 --runs "$RUNS" \
                     -n "upgrade --dry-run" "$dry" \
                     -n "upgrade --dry-run --no-probes" "$dry --no-probes" \
                     -n "client: count query" "$one '$COUNT_SQL'" \
@@ -254,7 +268,7 @@ run_db() {
                 split "$db-$s" $dry
                 ;;
             apply)
-                bench "$db-apply" --runs "$ALTER_RUNS" --prepare "$reset_key" \
+                bench "$db-apply" -N --runs "$ALTER_RUNS" --prepare "$reset_key" \
                     -n "upgrade" "$NEW -q -m $OUT/m19 --schema $OUT/schema -d $url upgrade" \
                     -n "upgrade --no-probes" "$NEW -q -m $OUT/m19 --schema $OUT/schema -d $url upgrade --no-probes" \
                     -n "client: the ALTER" "$one '$ALTER'"
@@ -278,4 +292,5 @@ for db in $DBS; do
 done
 echo "== results in $OUT"
 cat "$OUT/split.txt"
+[ ! -f "$OUT/instructions.txt" ] || cat "$OUT/instructions.txt"
 for f in "$OUT"/*.md; do echo "-- $(basename "$f")"; cat "$f"; done

@@ -1316,9 +1316,10 @@ impl Catalogue for Mysql {
                 "SELECT k.TABLE_NAME, k.CONSTRAINT_NAME, k.COLUMN_NAME, k.REFERENCED_TABLE_NAME, \
                  k.REFERENCED_COLUMN_NAME, c.UPDATE_RULE, c.DELETE_RULE \
                  FROM information_schema.KEY_COLUMN_USAGE k \
-                 JOIN information_schema.REFERENTIAL_CONSTRAINTS c \
-                 ON c.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND c.TABLE_NAME = k.TABLE_NAME \
-                 AND c.CONSTRAINT_NAME = k.CONSTRAINT_NAME \
+                 JOIN (SELECT TABLE_NAME, CONSTRAINT_NAME, UPDATE_RULE, DELETE_RULE \
+                 FROM information_schema.REFERENTIAL_CONSTRAINTS \
+                 WHERE CONSTRAINT_SCHEMA = DATABASE()) c \
+                 ON c.TABLE_NAME = k.TABLE_NAME AND c.CONSTRAINT_NAME = k.CONSTRAINT_NAME \
                  WHERE k.TABLE_SCHEMA = DATABASE() AND k.REFERENCED_TABLE_NAME IS NOT NULL \
                  ORDER BY k.TABLE_NAME, k.CONSTRAINT_NAME, k.ORDINAL_POSITION",
             )
@@ -1437,7 +1438,8 @@ impl Catalogue for Mysql {
                  WHERE TABLE_SCHEMA = DATABASE() \
                  UNION ALL SELECT 'trigger', TRIGGER_NAME, EVENT_OBJECT_TABLE, \
                  CONCAT(ACTION_TIMING, ' ', EVENT_MANIPULATION, ' ', ACTION_STATEMENT) \
-                 FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE() \
+                 FROM information_schema.TRIGGERS \
+                 WHERE EVENT_OBJECT_SCHEMA = DATABASE() AND TRIGGER_SCHEMA = DATABASE() \
                  UNION ALL SELECT 'check', CONSTRAINT_NAME, TABLE_NAME, CHECK_CLAUSE \
                  FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE() \
                  ORDER BY 1, 2",
