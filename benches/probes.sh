@@ -49,7 +49,8 @@
 #   a change, for a before/after in one run).
 # Needs hyperfine, python3, sqlite3 (3.38+: generate_series), cargo, git; for MariaDB a running
 # server with the SEQUENCE engine (seq_1_to_N) and the mariadb client. Only 127.0.0.1 is
-# reached. Takes ~15 minutes on 2 cores (the MariaDB probe without an index reads 1M rows).
+# reached. Takes ~25 minutes on 2 cores (the MariaDB probe without an index reads 1M rows;
+# DBS=sqlite ~3 minutes).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
