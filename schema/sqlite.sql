@@ -53,9 +53,9 @@ CREATE TABLE OfficialProviders (
 	ID INTEGER NOT NULL PRIMARY KEY,
 	Name VARCHAR(64) NOT NULL,
 	Repo VARCHAR(64) NOT NULL,
-	Provides VARCHAR(64) NOT NULL,
-	UNIQUE (Name, Provides)
+	Provides VARCHAR(64) NOT NULL
 );
+CREATE UNIQUE INDEX ProviderNameProvides ON OfficialProviders (Name, Provides);
 
 CREATE TABLE PackageBases (
 	ID INTEGER NOT NULL PRIMARY KEY,
@@ -161,10 +161,10 @@ CREATE TABLE PackageLicenses (
 CREATE TABLE PackageNotifications (
 	PackageBaseID INTEGER NOT NULL,
 	UserID INTEGER NOT NULL,
-	UNIQUE (UserID, PackageBaseID),
 	FOREIGN KEY (PackageBaseID) REFERENCES PackageBases (ID) ON DELETE CASCADE,
 	FOREIGN KEY (UserID) REFERENCES Users (ID) ON DELETE CASCADE
 );
+CREATE UNIQUE INDEX NotifyUserIDPkgID ON PackageNotifications (UserID, PackageBaseID);
 
 CREATE TABLE PackageRelations (
 	PackageID INTEGER NOT NULL,
@@ -212,10 +212,10 @@ CREATE TABLE PackageVotes (
 	UsersID INTEGER NOT NULL,
 	PackageBaseID INTEGER NOT NULL,
 	VoteTS BIGINT NOT NULL,
-	UNIQUE (UsersID, PackageBaseID),
 	FOREIGN KEY (PackageBaseID) REFERENCES PackageBases (ID) ON DELETE CASCADE,
 	FOREIGN KEY (UsersID) REFERENCES Users (ID) ON DELETE CASCADE
 );
+CREATE UNIQUE INDEX VoteUsersIDPackageID ON PackageVotes (UsersID, PackageBaseID);
 CREATE INDEX VotesPackageBaseID ON PackageVotes (PackageBaseID);
 CREATE INDEX VotesUsersID ON PackageVotes (UsersID);
 
@@ -297,11 +297,11 @@ CREATE TABLE Users (
 	EmailVerificationExpiry BIGINT NULL,
 	NormalizedEmail VARCHAR(320) NULL,
 	UNIQUE (Email),
-	UNIQUE (NormalizedEmail),
 	UNIQUE (SSOAccountID),
 	UNIQUE (Username),
 	FOREIGN KEY (AccountTypeID) REFERENCES AccountTypes (ID) ON DELETE NO ACTION
 );
+CREATE UNIQUE INDEX UsersNormalizedEmail ON Users (NormalizedEmail);
 CREATE INDEX UsersAccountTypeID ON Users (AccountTypeID);
 
 CREATE TABLE VoteInfo (

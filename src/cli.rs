@@ -176,6 +176,11 @@ enum Cmd {
         /// column, OLD=NEW for a table; repeatable)
         #[arg(long, value_name = "OLD=NEW", requires = "autogenerate")]
         rename: Vec<String>,
+        /// With --autogenerate: a database with data (say, a copy of production) whose rows
+        /// the markers of new keys and NOT NULL columns count, read-only (-d names only the
+        /// server for the scratch databases)
+        #[arg(long, value_name = "URL", requires = "autogenerate")]
+        probe_database: Option<String>,
     },
     /// Show every migration with its state
     Status {
@@ -405,12 +410,14 @@ impl Cli {
                 dialect: dialects,
                 autogenerate,
                 rename,
+                probe_database,
             } => Sql(SqlCommand::New {
                 description,
                 reversible,
                 dialects: dialects.into_iter().map(dialect).collect(),
                 autogenerate,
                 renames: rename,
+                probe_database,
             }),
             Cmd::Status { pending } => Sql(SqlCommand::Status { pending }),
             Cmd::Database(DatabaseCmd::Create) => Sql(SqlCommand::DatabaseCreate),

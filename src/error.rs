@@ -455,15 +455,37 @@ pub enum Error {
         cleanup: Cleanup,
     },
 
+    /// A read-only query (a probe of the live rows) ran past `--statement-timeout` and was
+    /// cancelled (exit 3).
+    #[error("database error: {target}: a read-only query did not finish within {seconds}s (--statement-timeout) and was cancelled")]
+    QueryTimedOut { target: String, seconds: u64 },
+
+    /// A probe of the live rows ran past `--statement-timeout` and was cancelled (exit 3): what
+    /// the rows hold for that tightening is not known, so the run stops rather than pass it.
+    #[error("{file}:{line}: the probe of the live rows of {table} for the {rule} ({columns}) did not finish within {seconds}s (--statement-timeout) and was cancelled: what they hold is not known, so it is not passed; raise --statement-timeout (or run it when the table is not locked), or pass --no-probes")]
+    ProbeTimedOut {
+        file: String,
+        line: u32,
+        table: String,
+        rule: &'static str,
+        columns: String,
+        seconds: u64,
+    },
+
     /// Refused for a reason other than a history conflict (exit 5).
     #[error("refusing to run: {0}")]
     RefusedBecause(String),
 
     /// Live rows break what a pending statement adds (exit 7): a new key their values
-    /// duplicate, a NOT NULL their NULLs break (the probes; `violations` one line each).
-    /// Nothing of the migration ran.
-    #[error("refusing to upgrade: the live rows break what the pending statements add, so the migration would fail on them:\n{}\nnothing was run and the migrations stay pending; fix the rows (by hand, or in the migration before the statement), or pass --no-probes to run it anyway", .violations.join("\n"))]
-    DataViolation { violations: Vec<String> },
+    /// duplicate, a NOT NULL their NULLs break, a foreign key their orphans break, … (the
+    /// probes). `during`: `None` when the probes ran before anything of the run (nothing of it
+    /// ran, the migrations stay pending); else the probe ran in the run, right before a
+    /// statement, and the migration stopped there as if that statement had failed.
+    #[error("{}", data_violation(.violations, .during.as_deref()))]
+    DataViolation {
+        violations: Vec<crate::schema::probe::Violation>,
+        during: Option<Box<MigrationFailure>>,
+    },
 
     /// The live schema is not the one expected (exit 5): adoption refused.
     #[error("refusing to {action}: the database's schema differs from {expected} in {} place(s):\n{}{hint}", .differences.len(), crate::schema::render_differences(.differences))]
@@ -818,6 +840,21 @@ fn list_input(errors: &[InputError]) -> String {
         .join("\n")
 }
 
+fn data_violation(
+    violations: &[crate::schema::probe::Violation],
+    during: Option<&MigrationFailure>,
+) -> String {
+    let list = violations
+        .iter()
+        .map(|v| format!("  {v}"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    match during {
+        None => format!("refusing to upgrade: the live rows break what the pending statements add, so the migration would fail on them:\n{list}\nnothing was run and the migrations stay pending; fix the rows (by hand, or in the migration before the statement), or pass --no-probes to run it anyway"),
+        Some(f) => format!("the live rows break what a pending statement adds, as the statements before it left them (probed during the run):\n{list}\n{f}"),
+    }
+}
+
 fn list_problems(problems: &[Problem]) -> String {
     problems
         .iter()
@@ -888,7 +925,9 @@ impl Error {
             | Error::ScratchDatabase { .. }
             | Error::ScratchDirectory { .. }
             | Error::ScratchDirectoriesTaken { .. }
-            | Error::CannotRemove { .. } => Kind::Database,
+            | Error::CannotRemove { .. }
+            | Error::QueryTimedOut { .. }
+            | Error::ProbeTimedOut { .. } => Kind::Database,
             Error::ServerReadOnly { .. }
             | Error::ServerRefusesWrites { .. }
             | Error::AccountMayNotWrite { .. }

@@ -20,7 +20,8 @@
 #   AURWEB_MIGRATE_SKIP_VERIFY   1: skip step 1
 #   AURWEB_MIGRATE_VERIFY_DIALECT  mysql or sqlite: step 1 checks that dialect only
 #
-# Exit: 0 clean; 1 problems found (listed, then one line saying why); 2 or more: the check
+# Exit: 0 clean; 1 problems found (listed, then one line saying why; also when check exits 7,
+# live rows a pending migration would fail on); 2 or more: the check
 # could not run (the tool's own exit code: 2 input error, 3 no database connection, ...).
 set -u
 
@@ -77,7 +78,7 @@ case $rc in
         echo "$me: OK: the database is at the head of the migrations and its schema has not drifted"
         exit 0
         ;;
-    1) ;;
+    1 | 7) ;;
     *)
         echo "$me: ERROR: aurweb-migrate check could not run (exit $rc, see above)"
         exit "$rc"
@@ -95,6 +96,7 @@ add "$(count modified "$out")" "applied migration(s) edited since: restore the a
 add "$(count missing "$out")" "applied migration(s) without a file: the database is ahead of this code"
 add "$(count failed "$out")" "failed migration(s): fix by hand, then aurweb-migrate resolve or upgrade --resume"
 add "$(count out-of-order "$out")" "migration(s) older than the newest applied one"
+add "$(count violation "$out")" "live row problem(s) a pending migration would fail on (exit 7): fix the rows, or the migration before the statement"
 add "$(count drift "$out")" "difference(s) between the live schema and schema/: a change made by hand, or a migration missing from schema/"
 echo "$me: FAILED: ${why:-aurweb-migrate check reported problems (see above)}"
 exit 1

@@ -11,14 +11,16 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use super::session::{display_path, Session};
-use crate::backend::Catalogue;
+use crate::backend::{Access, Backend, Catalogue, Connection};
 use crate::compare::scratch::{self, Built, Place, Road, Scratch};
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
 use crate::report;
 use crate::schema;
 use crate::schema::autogen::{self, Draft, Generated, Renames, Timing};
+use crate::schema::tighten::Tightening;
 use crate::schema::Definition;
+use crate::settings::target::DatabaseTarget;
 use crate::source::scaffold;
 use crate::source::{self, Location, Migration, MigrationSet, SchemaFile};
 
@@ -37,6 +39,7 @@ pub(super) async fn autogenerate(
     description: &str,
     reversible: bool,
     renames: &[String],
+    probe_database: Option<&str>,
 ) -> Result<i32> {
     let renames = Renames::parse(renames)?;
     let Location::Dir(dir) = &s.settings.migrations.value else {
@@ -77,6 +80,10 @@ pub(super) async fn autogenerate(
         let down = if down { ".down" } else { "" };
         dir.join(format!("{version}_{slug}{down}{d}.sql"))
     };
+    let mut live = match probe_database {
+        Some(url) => Live::open(url, s, &renames).await,
+        None => None,
+    };
     let mut planned: Vec<Planned> = Vec::new();
     let mut schema_writes: Vec<(PathBuf, String)> = Vec::new();
     // MySQL, from the edited mysql.sql.
@@ -84,7 +91,7 @@ pub(super) async fn autogenerate(
     if let (Some(file), Some(place)) = (&mysql_file, &server) {
         let set = s.load_for(Dialect::Mysql)?;
         let source = file.script.path.display().to_string();
-        let (head, plan) = generate(
+        let (head, mut plan) = generate(
             s,
             place,
             &set,
@@ -100,6 +107,9 @@ pub(super) async fn autogenerate(
             },
         )
         .await?;
+        if let Some(live) = live.as_mut() {
+            live.count(&mut plan, description, &source).await;
+        }
         schema_writes.push((
             file.script.path.clone(),
             with_version(&file.script.text, version_number),
@@ -130,7 +140,7 @@ pub(super) async fn autogenerate(
         let file = source::schema_from_text(sqlite_path.clone(), text.clone(), Dialect::Sqlite)?;
         let portable = mysql_file.is_none();
         let variant = (!portable).then_some(Dialect::Sqlite);
-        let (_, plan) = generate(
+        let (_, mut plan) = generate(
             s,
             &Place::Sqlite,
             &set,
@@ -146,8 +156,14 @@ pub(super) async fn autogenerate(
             },
         )
         .await?;
+        if let Some(live) = live.as_mut() {
+            live.count(&mut plan, description, &source).await;
+        }
         planned.push(plan);
         schema_writes.push((sqlite_path, text));
+    }
+    if let Some(live) = live {
+        live.conn.close().await;
     }
     let drafts: Vec<Draft> = planned.iter().map(|p| p.draft.clone()).collect();
     let timings: Vec<Timing> = planned.iter().map(|p| p.timing.clone()).collect();
@@ -183,6 +199,165 @@ pub(super) async fn autogenerate(
     }
     s.emit(&report::Generated(&generated));
     Ok(0)
+}
+
+/// A database with data (`--probe-database`), read-only: the markers of new keys and NOT NULL
+/// columns say how many of its rows the change meets (duplicate key values, NULLs). Anything
+/// that goes wrong here is a warning: the draft is written all the same, without the count.
+struct Live {
+    conn: Connection,
+    shown: String,
+    schema: crate::schema::Schema,
+    /// What was counted already (the same marker is in both dialects' drafts).
+    counted: Vec<(Tightening, Option<Counted>)>,
+    /// The live database has the tables and columns under their names before the renames.
+    renames: Renames,
+}
+
+/// How many rows a tightening meets, with a few of their key values.
+type Counted = (u64, Vec<String>);
+
+impl Live {
+    async fn open(url: &str, s: &Session<'_>, renames: &Renames) -> Option<Live> {
+        let target = match DatabaseTarget::parse_url(url) {
+            Ok(t) => t,
+            Err(e) => {
+                report::warn(format!("--probe-database: {e}; nothing is counted"));
+                return None;
+            }
+        };
+        let shown = target.redacted();
+        let warn = |why: String| {
+            report::warn(format!(
+                "--probe-database {shown}: {why}; nothing is counted"
+            ))
+        };
+        let mut conn =
+            match Connection::open(&target, Access::ReadOnly, s.table.clone(), s.timeouts).await {
+                Ok(Some(c)) => c,
+                Ok(None) => {
+                    warn("the database file does not exist".into());
+                    return None;
+                }
+                Err(e) => {
+                    warn(e.to_string());
+                    return None;
+                }
+            };
+        match conn.introspect().await {
+            Ok(schema) => Some(Live {
+                conn,
+                shown,
+                schema,
+                counted: Vec::new(),
+                renames: renames.clone(),
+            }),
+            Err(e) => {
+                warn(e.to_string());
+                conn.close().await;
+                None
+            }
+        }
+    }
+
+    /// Writes the counts into `plan`'s markers, and its file's text again.
+    async fn count(&mut self, plan: &mut Planned, description: &str, source: &str) {
+        let mut any = false;
+        for m in &mut plan.draft.markers {
+            let Some(t) = m.live.clone() else { continue };
+            let found = match self.counted.iter().find(|(x, _)| *x == t) {
+                Some((_, c)) => c.clone(),
+                None => {
+                    let c = self.count_one(&t).await;
+                    self.counted.push((t, c.clone()));
+                    c
+                }
+            };
+            if let Some((n, sample)) = found {
+                m.add_live_count(n, &sample);
+                any = true;
+            }
+        }
+        if any {
+            plan.up.1 = plan.draft.text(description, source);
+        }
+    }
+
+    /// The rows of the live table the tightening meets, with a few of their key values.
+    async fn count_one(&mut self, t: &Tightening) -> Option<Counted> {
+        // Under the names the live database has, before `--rename`.
+        let r = &self.renames;
+        let old_table = r
+            .tables
+            .iter()
+            .find(|(_, new)| *new == t.table)
+            .map_or_else(|| t.table.clone(), |(old, _)| old.clone());
+        let here = |tb: &str| tb == t.table || tb == old_table;
+        let columns = t
+            .columns
+            .iter()
+            .map(|c| {
+                r.columns
+                    .iter()
+                    .find(|(tb, _, new)| here(tb) && new == c)
+                    .map_or_else(|| c.clone(), |(_, old, _)| old.clone())
+            })
+            .collect();
+        let t = &Tightening {
+            table: old_table.clone(),
+            columns,
+            ..t.clone()
+        };
+        let warn = |why: String| {
+            report::warn(format!(
+                "--probe-database {}: {why}; the marker says no count",
+                self.shown
+            ))
+        };
+        let Some(table) = self.schema.table(&t.table) else {
+            warn(format!("no table {}", t.table));
+            return None;
+        };
+        if let Some(c) = t
+            .columns
+            .iter()
+            .find(|c| !table.columns.iter().any(|x| &x.name == *c))
+        {
+            warn(format!("no column {}.{c}", t.table));
+            return None;
+        }
+        let p = crate::schema::probe::probe(t, table, self.conn.dialect())?;
+        let counted = async {
+            let n = self
+                .conn
+                .probe(&p.count)
+                .await?
+                .first()
+                .and_then(|r| r.first().cloned().flatten())
+                .and_then(|n| n.parse::<u64>().ok())
+                .unwrap_or(0);
+            let sample = if n == 0 {
+                Vec::new()
+            } else {
+                let rows = self.conn.probe(&p.sample).await?;
+                rows.iter()
+                    .map(|r| crate::schema::probe::sample_text(r))
+                    .collect()
+            };
+            Ok::<_, Error>((n, sample))
+        }
+        .await;
+        match counted {
+            Ok(c) => Some(c),
+            Err(e) => {
+                report::warn(format!(
+                    "--probe-database {}: counting {} failed: {e}; the marker says no count",
+                    self.shown, t
+                ));
+                None
+            }
+        }
+    }
 }
 
 /// Refuses (exit 2) while a migration file still carries a review marker: an earlier draft
@@ -257,10 +432,18 @@ async fn generate(
         generate_ms: 0.0,
         self_check_ms: 0.0,
     };
+    // MySQL table options the schema file does not state are neither generated nor compared.
+    let stated = schema::stated_options(
+        (0..file.script.statements.len()).map(|i| file.script.statement_text(i)),
+    );
     let result = async {
         let started = Instant::now();
         let mut draft = match dialect {
-            Dialect::Mysql => autogen::mysql(&replayed.schema, &head.schema, renames)?,
+            Dialect::Mysql => autogen::mysql(
+                &replayed.schema,
+                &head.schema.unstated_options_from(&replayed.schema, &stated),
+                renames,
+            )?,
             Dialect::Sqlite => {
                 autogen::sqlite(&replayed.schema, &head.schema, &head_defs, renames)?
             }
@@ -292,7 +475,10 @@ async fn generate(
         let after = scratch::apply(&mut scratch_b, &with_up)
             .await
             .map_err(|e| failed(dialect, e, &up))?;
-        let mut left = schema::diff(&head.schema, &after);
+        let mut left = schema::diff(
+            &head.schema,
+            &after.unstated_options_from(&head.schema, &stated),
+        );
         // The rows the draft writes must be schema/'s (all rows, for the reverse's sake).
         let after_rows = rows_of(
             &mut scratch_b,

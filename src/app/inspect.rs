@@ -47,6 +47,7 @@ pub(super) async fn status(s: &Session<'_>, pending_only: bool) -> Result<i32> {
     let (set, history) = (loaded.set, loaded.history);
     let mut overview = plan::overview(&set.migrations, &history, false);
     let mut cluster = None;
+    let mut pending = super::upgrade::Pending::default();
     if let Some(conn) = loaded.conn {
         cluster = conn.cluster();
         let (tables, transport) = s
@@ -55,6 +56,12 @@ pub(super) async fn status(s: &Session<'_>, pending_only: bool) -> Result<i32> {
                     true => c.transport().await?,
                     false => None,
                 };
+                // -v: what each pending statement tightens (the rehearsal; no probes; the
+                // human form only lists it).
+                let human = s.request.format == crate::report::Format::Human;
+                if verbose && human && overview.pending().count() > 0 {
+                    pending = super::upgrade::rehearse_pending(s, c, &set, &history, false).await?;
+                }
                 Ok((tables_if_unrecorded(c, &history).await?, transport))
             })
             .await?;
@@ -81,11 +88,13 @@ pub(super) async fn status(s: &Session<'_>, pending_only: bool) -> Result<i32> {
         overview: &overview,
         verbose,
         pending_only,
+        tightenings: &pending.tightenings,
     });
     Ok(0)
 }
 
-/// `check [--drift]`: exit 1 on any of the planner's findings, or on drift.
+/// `check [--drift]`: exit 1 on any of the planner's findings, or on drift; exit 7 when
+/// migrations are pending and the probes of the live rows find rows they would reject.
 pub(super) async fn check(s: &Session<'_>, drift: bool) -> Result<i32> {
     let loaded = s.load_and_open(Access::ReadOnly, true).await?;
     if let Err(e) = loaded.set.refuse_unreviewed() {
@@ -98,12 +107,16 @@ pub(super) async fn check(s: &Session<'_>, drift: bool) -> Result<i32> {
     let mut overview = plan::overview(&set.migrations, &history, false);
     let mut found = Vec::new();
     let mut cluster = false;
+    let mut pending = super::upgrade::Pending::default();
     if let Some(conn) = loaded.conn {
         cluster = conn.cluster().is_some();
         let current = overview.current();
         let (tables, drifted) = s
             .with_connection(conn, async |c| {
                 let tables = tables_if_unrecorded(c, &history).await?;
+                if overview.pending().count() > 0 {
+                    pending = super::upgrade::rehearse_pending(s, c, &set, &history, true).await?;
+                }
                 let drifted = match drift {
                     true => drift_findings(s, c, &set, current).await?,
                     false => Vec::new(),
@@ -118,9 +131,19 @@ pub(super) async fn check(s: &Session<'_>, drift: bool) -> Result<i32> {
     if cluster {
         warnings.extend(overview.cluster_warnings());
     }
-    let result = report::Check::new(&overview, warnings, found);
+    let result = report::Check::new(&overview, warnings, found, &pending.violations);
     s.emit(&result);
-    Ok(if result.ok() { 0 } else { 1 })
+    Ok(match (result.ok(), pending.violations.is_empty()) {
+        (_, false) => crate::error::Error::DataViolation {
+            violations: Vec::new(),
+            during: None,
+        }
+        .exit_code(),
+        // A probe that could not run (a timeout) is not passed.
+        _ if pending.probes_failed.is_some() => pending.probes_failed.unwrap_or(3),
+        (true, true) => 0,
+        (false, true) => 1,
+    })
 }
 
 /// The tables of a database whose history is empty (what [`plan::unmanaged`] needs); none

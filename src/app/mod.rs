@@ -130,10 +130,17 @@ async fn dispatch(s: &Session<'_>, command: &SqlCommand) -> std::result::Result<
             reversible,
             autogenerate: true,
             renames,
+            probe_database,
             ..
-        } => generate::autogenerate(s, description, *reversible, renames)
-            .await
-            .map_err(plain),
+        } => generate::autogenerate(
+            s,
+            description,
+            *reversible,
+            renames,
+            probe_database.as_deref(),
+        )
+        .await
+        .map_err(plain),
         SqlCommand::New {
             description,
             reversible,

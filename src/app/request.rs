@@ -43,6 +43,8 @@ pub enum SqlCommand {
         autogenerate: bool,
         /// `--rename` arguments (with `autogenerate`).
         renames: Vec<String>,
+        /// `--probe-database URL` (with `autogenerate`): whose rows the markers count.
+        probe_database: Option<String>,
     },
     Status {
         /// Only the pending migrations.

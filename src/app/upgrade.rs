@@ -5,7 +5,8 @@
 
 use super::request::UpgradeFlags;
 use super::session::{plain, Failure, Session};
-use crate::backend::{Access, Backend};
+use crate::backend::{Access, Backend, StatementError, StatementErrorKind};
+use crate::compare::probes;
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
 use crate::history::Row;
@@ -58,16 +59,22 @@ pub(super) async fn dry_run(s: &Session<'_>, flags: UpgradeFlags) -> Result<i32>
         // Only when migrations would run on the live tables: a no-op costs nothing more.
         // A rehearsal that cannot run (no scratch database may be made) is said, not fatal.
         let mut violations = Vec::new();
+        // A probe that could not run (a timeout) is not passed: the dry run exits non-zero.
+        let mut probes_failed = None;
         let rehearsal = match conn {
             Some(c)
                 if preview.install.is_none() && !preview.steps.is_empty() && !flags.no_probes =>
             {
                 let r = rehearse(s, c, &preview.steps).await?;
-                match probe(c, &preview.steps, &r.tightenings).await {
+                let first = probes::before(&preview.steps, &r.tightenings);
+                match timed_probes(c, &first).await {
                     Ok(v) => violations = v,
-                    Err(e) => report::warn(format!(
-                        "the probes of the live rows could not run: {e}; the violations they would have found are not listed"
-                    )),
+                    Err(e) => {
+                        report::warn(format!(
+                            "the probes of the live rows could not run: {e}; the violations they would have found are not listed"
+                        ));
+                        probes_failed = Some(e.exit_code());
+                    }
                 }
                 r
             }
@@ -81,20 +88,27 @@ pub(super) async fn dry_run(s: &Session<'_>, flags: UpgradeFlags) -> Result<i32>
         if flags.no_probes && !s.request.quiet {
             report::warn(NO_PROBES);
         }
+        let when: Vec<Option<probes::When>> = rehearsal
+            .tightenings
+            .iter()
+            .map(|f| (!flags.no_probes).then(|| probes::when(&preview.steps, f)))
+            .collect();
         s.emit(&report::DryRun {
             preview: &preview,
             set,
             dialect: s.dialect(),
             tightenings: &rehearsal.tightenings,
+            when: &when,
             violations: &violations,
         });
         if !violations.is_empty() {
             return Ok(Error::DataViolation {
                 violations: Vec::new(),
+                during: None,
             }
             .exit_code());
         }
-        Ok(0)
+        Ok(probes_failed.unwrap_or(0))
     };
     match loaded.conn {
         Some(conn) => {
@@ -103,6 +117,69 @@ pub(super) async fn dry_run(s: &Session<'_>, flags: UpgradeFlags) -> Result<i32>
         }
         None => decided(None).await,
     }
+}
+
+/// What `check` and `status -v` learn of the pending migrations when they would run on live
+/// tables: the rehearsal's tightenings, where each is probed, and (with `probe`) the
+/// violations of those probed before the run. Empty when nothing is pending, on an empty
+/// database, or when the history refuses a run (the planner's findings say why).
+#[derive(Default)]
+pub(super) struct Pending {
+    pub tightenings: Vec<crate::compare::rehearsal::Found>,
+    pub when: Vec<Option<probes::When>>,
+    pub violations: Vec<crate::schema::probe::Violation>,
+    /// The exit code of the error that stopped the probes (a timeout), said on stderr.
+    pub probes_failed: Option<i32>,
+}
+
+pub(super) async fn rehearse_pending(
+    s: &Session<'_>,
+    c: &mut crate::backend::Connection,
+    set: &MigrationSet,
+    history: &[Row],
+    probe: bool,
+) -> Result<Pending> {
+    let mut out = Pending::default();
+    let options = UpgradeOptions {
+        target: run::target(set, None)?,
+        mode: RunMode::PerMigration,
+        allow_out_of_order: false,
+        resume: false,
+    };
+    if history.is_empty() {
+        return Ok(out);
+    }
+    let Ok(preview) = run::preview(Some(&mut *c), set, history, None, options).await else {
+        return Ok(out);
+    };
+    if preview.install.is_some() || preview.steps.is_empty() {
+        return Ok(out);
+    }
+    let r = rehearse(s, c, &preview.steps).await?;
+    if let (Some(why), false) = (&r.stopped, s.request.quiet) {
+        report::warn(format!(
+            "the rehearsal of the pending statements on an empty copy of the tables did not finish: {why}; what it would have found after that is not listed"
+        ));
+    }
+    if probe {
+        let first = probes::before(&preview.steps, &r.tightenings);
+        match probes::probe(c, &first).await {
+            Ok(v) => out.violations = v,
+            Err(e) => {
+                report::warn(format!(
+                    "the probes of the live rows could not run: {e}; the violations they would have found are not listed"
+                ));
+                out.probes_failed = Some(e.exit_code());
+            }
+        }
+    }
+    out.when = r
+        .tightenings
+        .iter()
+        .map(|f| probe.then(|| probes::when(&preview.steps, f)))
+        .collect();
+    out.tightenings = r.tightenings;
+    Ok(out)
 }
 
 /// The rehearsal of `steps` on an empty copy of the tables of `c`; one that cannot run (no
@@ -127,13 +204,12 @@ async fn rehearse(
 }
 
 /// The probes of the live rows for what the rehearsal found, timed for `-vv`.
-async fn probe(
+async fn timed_probes(
     c: &mut crate::backend::Connection,
-    steps: &[crate::plan::Step<'_>],
-    found: &[crate::compare::rehearsal::Found],
-) -> Result<Vec<crate::compare::probes::Violation>> {
+    found: &[&crate::compare::rehearsal::Found],
+) -> Result<Vec<crate::schema::probe::Violation>> {
     let started = std::time::Instant::now();
-    let result = crate::compare::probes::probe(c, steps, found).await;
+    let result = probes::probe(c, found).await;
     tracing::debug!(
         tightenings = found.len(),
         ms = (started.elapsed().as_secs_f64() * 10_000.0).round() / 10.0,
@@ -145,8 +221,9 @@ async fn probe(
 const NO_PROBES: &str = "--no-probes: the pending statements are not rehearsed on an empty copy of the tables, and the live rows are not probed for values a new key or NOT NULL would reject";
 
 /// Before the real run: when migrations would run on live tables (not on an empty database,
-/// and not when nothing is pending), the rehearsal and the probes of the live rows; a
-/// violation refuses the run before anything of it is written.
+/// and not when nothing is pending), the rehearsal and the probes of the live rows. A
+/// violation of a tightening probed before the run refuses it before anything of it is
+/// written; the others are returned, to be probed during the run ([`InFlight`]).
 async fn probe_first(
     s: &Session<'_>,
     c: &mut crate::backend::Connection,
@@ -154,17 +231,18 @@ async fn probe_first(
     schema: Option<&SchemaFile>,
     options: UpgradeOptions,
     history: &[Row],
-) -> Result<()> {
+) -> Result<InFlight> {
+    let mut later = InFlight::default();
     // What refuses the run (a failed migration, a conflict) is the runner's to say, under
     // its lock: the probes then just do not run.
     if history.is_empty() {
-        return Ok(());
+        return Ok(later);
     }
     let Ok(preview) = run::preview(Some(&mut *c), set, history, schema, options).await else {
-        return Ok(());
+        return Ok(later);
     };
     if preview.install.is_some() || preview.steps.is_empty() {
-        return Ok(());
+        return Ok(later);
     }
     let rehearsal = rehearse(s, c, &preview.steps).await?;
     if let Some(why) = &rehearsal.stopped {
@@ -174,14 +252,71 @@ async fn probe_first(
             ));
         }
     }
+    let mut first = Vec::new();
+    for f in &rehearsal.tightenings {
+        match probes::when(&preview.steps, f) {
+            probes::When::Before => first.push(f),
+            probes::When::During { version, index } => {
+                later.probes.push((version, index, f.clone()))
+            }
+            probes::When::Not { .. } => {}
+        }
+    }
     // A probe that fails (a timeout) is never passed: the run stops before anything of it.
-    let violations = probe(c, &preview.steps, &rehearsal.tightenings).await?;
+    let violations = timed_probes(c, &first).await?;
     if violations.is_empty() {
-        return Ok(());
+        return Ok(later);
     }
     Err(Error::DataViolation {
-        violations: violations.iter().map(|v| v.to_string()).collect(),
+        violations,
+        during: None,
     })
+}
+
+/// The probes made during the run, right before a statement, of tightenings whose table an
+/// earlier statement of the run writes.
+#[derive(Default)]
+struct InFlight {
+    /// (version, 0-based statement index, tightening).
+    probes: Vec<(u64, usize, crate::compare::rehearsal::Found)>,
+}
+
+impl run::PreCheck<crate::backend::Connection> for InFlight {
+    fn wants(&self, version: u64, index: usize) -> bool {
+        self.probes
+            .iter()
+            .any(|(v, i, _)| *v == version && *i == index)
+    }
+
+    fn check<'a>(
+        &'a self,
+        backend: &'a mut crate::backend::Connection,
+        version: u64,
+        index: usize,
+    ) -> std::pin::Pin<
+        Box<dyn std::future::Future<Output = std::result::Result<(), StatementError>> + 'a>,
+    > {
+        Box::pin(async move {
+            let here: Vec<&crate::compare::rehearsal::Found> = self
+                .probes
+                .iter()
+                .filter(|(v, i, _)| *v == version && *i == index)
+                .map(|(_, _, f)| f)
+                .collect();
+            match probes::probe(backend, &here).await {
+                Ok(v) if v.is_empty() => Ok(()),
+                Ok(violations) => Err(StatementError {
+                    message: "not run: the probes of the live rows, as the statements before it left them, found rows that a pending statement would reject".to_string(),
+                    kind: StatementErrorKind::Refused,
+                    line: None,
+                    violations,
+                }),
+                Err(e) => Err(StatementError::failed(format!(
+                    "not run: the probe of the live rows before it failed: {e}"
+                ))),
+            }
+        })
+    }
 }
 
 /// `upgrade`: validate, then apply (or build from the schema file), a line per migration as it
@@ -219,12 +354,21 @@ pub(super) async fn upgrade(
         s.with_connection(conn, async |c| {
             // One unlocked read of the history serves the probes and the runner's no-op check.
             let history = c.read_history().await?;
-            if !flags.no_probes {
-                probe_first(s, c, &set, schema.as_ref(), options, &history).await?;
-            }
-            run::upgrade_after_read(c, &set, options, schema.as_ref(), history, &mut |e| {
-                progress.event(e)
-            })
+            let later = match flags.no_probes {
+                true => InFlight::default(),
+                false => probe_first(s, c, &set, schema.as_ref(), options, &history).await?,
+            };
+            let checks: run::Checks<'_, crate::backend::Connection> =
+                (!later.probes.is_empty()).then_some(&later);
+            run::upgrade_after_read(
+                c,
+                &set,
+                options,
+                schema.as_ref(),
+                history,
+                checks,
+                &mut |e| progress.event(e),
+            )
             .await
         }),
     )

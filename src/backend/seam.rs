@@ -46,6 +46,9 @@ pub struct StatementError {
     /// The line within the statement's text that the database names (MySQL: "… at line 3"
     /// of a syntax error), 1-based; the runner turns it into the file's line.
     pub line: Option<u32>,
+    /// The live rows that refused the statement before it ran (kind `Refused`): the probes a
+    /// run makes during the run, right before a statement.
+    pub violations: Vec<crate::schema::probe::Violation>,
 }
 
 /// Why a statement did not complete.
@@ -57,6 +60,9 @@ pub enum StatementErrorKind {
     /// The connection is gone or the server stopped running the statement (watchdog): the
     /// outcome is unknown to the tool and nothing more can be recorded on this connection.
     ConnectionLost,
+    /// The run's check before the statement refused it, which did not run: the live rows
+    /// break what it adds (`violations`). The migration failed as if the statement had.
+    Refused,
 }
 
 impl StatementError {
@@ -65,6 +71,7 @@ impl StatementError {
             message: message.into(),
             kind: StatementErrorKind::Failed,
             line: None,
+            violations: Vec::new(),
         }
     }
 }

@@ -11,13 +11,14 @@ use std::io::IsTerminal;
 
 use serde_json::{json, Value};
 
-use crate::compare::probes::Violation;
+use crate::compare::probes::When;
 use crate::compare::rehearsal::Found;
 use crate::dialect::Dialect;
 use crate::error::Error;
 use crate::plan::warnings::Warning;
 use crate::plan::{EntryState, Finding, Overview, Problem};
 use crate::run::{Outcome, Preview};
+use crate::schema::probe::Violation;
 use crate::source::{Migration, MigrationSet, Segment};
 
 /// The JSON format version; bumped on incompatible changes.
@@ -377,7 +378,7 @@ pub fn outcome_human(outcome: &Outcome, verb: &str) -> String {
 pub fn dry_run_human(
     preview: &Preview,
     dialect: Dialect,
-    tightenings: &[Found],
+    (tightenings, when): (&[Found], &[Option<When>]),
     violations: &[Violation],
 ) -> String {
     let mut out = String::new();
@@ -419,14 +420,26 @@ pub fn dry_run_human(
                 st.line,
                 crate::run::script::for_the_client(m.up.statement_text(i), dialect)
             ));
-            for t in tightenings
-                .iter()
-                .filter(|t| t.version == m.version && t.line == st.line)
-            {
+            for (k, t) in tightenings.iter().enumerate() {
+                if t.version != m.version || t.line != st.line {
+                    continue;
+                }
                 out.push_str(&format!(
                     "-- {}:{}: tightens: {}\n",
                     t.file, t.line, t.tightening
                 ));
+                match when.get(k) {
+                    Some(Some(When::During { version, index })) => out.push_str(&format!(
+                        "-- probed during the run, before {}: an earlier pending statement names {}, so the live rows cannot be probed before the run\n",
+                        statement_place(preview, *version, *index),
+                        crate::schema::probe::tables_read(&t.tightening).join(" or ")
+                    )),
+                    Some(Some(When::Not { version, index })) => out.push_str(&format!(
+                        "-- not probed: the rows reach it through the copy at {}, which may change them; that statement meets the constraint\n",
+                        statement_place(preview, *version, *index)
+                    )),
+                    _ => {}
+                }
             }
             for v in violations
                 .iter()
@@ -440,11 +453,27 @@ pub fn dry_run_human(
     out
 }
 
+/// `file:line` of statement `index` (0-based) of pending migration `version`.
+fn statement_place(preview: &Preview, version: u64, index: usize) -> String {
+    preview
+        .steps
+        .iter()
+        .map(|s| s.migration)
+        .find(|m| m.version == version)
+        .map_or_else(
+            || format!("migration {version}"),
+            |m| {
+                let line = m.up.statements.get(index).map_or(1, |st| st.line);
+                format!("{}:{line}", m.up.path.display())
+            },
+        )
+}
+
 pub fn dry_run_json(
     preview: &Preview,
     set: &MigrationSet,
     dialect: Dialect,
-    tightenings: &[Found],
+    (tightenings, when): (&[Found], &[Option<When>]),
     violations: &[Violation],
 ) -> Value {
     let list: Vec<Value> = preview
@@ -470,13 +499,19 @@ pub fn dry_run_json(
         "changed": false,
         "dry_run": true,
         "pending": list,
-        "tightenings": tightenings.iter().map(|t| json!({
+        "tightenings": tightenings.iter().zip(when).map(|(t, w)| json!({
             "version": t.version,
             "file": t.file,
             "line": t.line,
             "table": t.tightening.table,
             "kind": t.tightening.kind,
             "columns": t.tightening.columns,
+            "probed": match w {
+                None => Value::Null,
+                Some(When::Before) => json!("before-the-run"),
+                Some(When::During { .. }) => json!("during-the-run"),
+                Some(When::Not { .. }) => json!("not-probed"),
+            },
         })).collect::<Vec<_>>(),
         "violations": violations,
         "install": preview.install.map(|f| json!({
@@ -666,11 +701,18 @@ pub fn history_json(set: &MigrationSet) -> Value {
 /// `recorded`); the commands that record versions always pass one.
 pub fn error_json(e: &Error, partial: Option<(&Outcome, &str)>) -> Value {
     let failure = match e {
-        Error::MigrationFailed(f) => Some(f),
+        Error::MigrationFailed(f)
+        | Error::DataViolation {
+            during: Some(f), ..
+        } => Some(f),
         _ => None,
     };
     let (file, line) = match e {
-        Error::MigrationFailed(f) => (Some(f.path.display().to_string()), Some(f.line)),
+        Error::MigrationFailed(f)
+        | Error::DataViolation {
+            during: Some(f), ..
+        } => (Some(f.path.display().to_string()), Some(f.line)),
+        Error::ProbeTimedOut { file, line, .. } => (Some(file.clone()), Some(*line)),
         Error::InstallFailed { path, line, .. } => (Some(path.display().to_string()), Some(*line)),
         Error::Input(list) => list.first().map_or((None, None), |i| {
             (Some(i.path.display().to_string()), i.line)
@@ -679,7 +721,10 @@ pub fn error_json(e: &Error, partial: Option<(&Outcome, &str)>) -> Value {
     };
     let (flag, version) = match e {
         Error::UnknownVersion { flag, version, .. } => (Some(*flag), Some(*version)),
-        Error::MigrationFailed(f) => (None, Some(f.version)),
+        Error::MigrationFailed(f)
+        | Error::DataViolation {
+            during: Some(f), ..
+        } => (None, Some(f.version)),
         _ => (None, None),
     };
     let mut doc = json!({
@@ -715,6 +760,10 @@ pub fn error_json(e: &Error, partial: Option<(&Outcome, &str)>) -> Value {
         },
         "differences": match e {
             Error::Drift { differences, .. } => json!(differences),
+            _ => json!([]),
+        },
+        "violations": match e {
+            Error::DataViolation { violations, .. } => json!(violations),
             _ => json!([]),
         },
     });
@@ -951,17 +1000,31 @@ pub struct Status<'a> {
     pub verbose: bool,
     /// `status --pending`.
     pub pending_only: bool,
+    /// `-v`: what the pending statements tighten (the rehearsal).
+    pub tightenings: &'a [Found],
 }
 
 impl Render for Status<'_> {
     fn human(&self) -> String {
-        status_human(
+        let mut out = status_human(
             &self.ctx,
             self.overview,
             self.verbose,
             stdout_colour(),
             self.pending_only,
-        )
+        );
+        if !self.tightenings.is_empty() {
+            out.push_str(
+                "what the pending statements tighten (rehearsed on an empty copy of the tables):\n",
+            );
+        }
+        for t in self.tightenings {
+            out.push_str(&format!(
+                "  {}:{}: tightens: {}\n",
+                t.file, t.line, t.tightening
+            ));
+        }
+        out
     }
     fn json(&self) -> Value {
         status_json(&self.ctx, self.overview, self.pending_only)
@@ -977,6 +1040,8 @@ pub struct Check<'a> {
     overview: &'a Overview<'a, 'a>,
     findings: Vec<Finding>,
     warnings: Vec<Warning>,
+    /// What the probes of the live rows found for the pending migrations.
+    violations: &'a [Violation],
 }
 
 impl<'a> Check<'a> {
@@ -984,6 +1049,7 @@ impl<'a> Check<'a> {
         overview: &'a Overview<'a, 'a>,
         warnings: Vec<Warning>,
         drift: Vec<Finding>,
+        violations: &'a [Violation],
     ) -> Self {
         let mut findings = overview.findings();
         findings.extend(drift);
@@ -991,20 +1057,28 @@ impl<'a> Check<'a> {
             overview,
             findings,
             warnings,
+            violations,
         }
     }
 
     pub fn ok(&self) -> bool {
-        self.findings.is_empty()
+        self.findings.is_empty() && self.violations.is_empty()
     }
 }
 
 impl Render for Check<'_> {
     fn human(&self) -> String {
-        check_human(self.overview, &self.findings, &self.warnings)
+        let mut out = check_human(self.overview, &self.findings, &self.warnings);
+        for v in self.violations {
+            out.push_str(&format!("  violation: {v}\n"));
+        }
+        out
     }
     fn json(&self) -> Value {
-        check_json(self.overview, &self.findings, &self.warnings)
+        let mut doc = check_json(self.overview, &self.findings, &self.warnings);
+        doc["ok"] = json!(self.ok());
+        doc["violations"] = json!(self.violations);
+        doc
     }
     fn quiet_prints(&self) -> bool {
         !self.ok()
@@ -1036,6 +1110,8 @@ pub struct DryRun<'a> {
     pub dialect: Dialect,
     /// What the pending statements tighten (the rehearsal; empty when it did not run).
     pub tightenings: &'a [Found],
+    /// Where each tightening is probed (`None`: not probed, `--no-probes`).
+    pub when: &'a [Option<When>],
     /// Live rows the pending statements would reject (the probes; empty when they did not run).
     pub violations: &'a [Violation],
 }
@@ -1045,7 +1121,7 @@ impl Render for DryRun<'_> {
         dry_run_human(
             self.preview,
             self.dialect,
-            self.tightenings,
+            (self.tightenings, self.when),
             self.violations,
         )
     }
@@ -1054,7 +1130,7 @@ impl Render for DryRun<'_> {
             self.preview,
             self.set,
             self.dialect,
-            self.tightenings,
+            (self.tightenings, self.when),
             self.violations,
         )
     }

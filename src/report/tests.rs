@@ -63,7 +63,7 @@ fn check_renders_findings_and_warnings() {
     // Nothing at all: up to date at no version.
     let empty = crate::plan::overview(&[], &[], false);
     check(
-        &Check::new(&empty, Vec::new(), Vec::new()),
+        &Check::new(&empty, Vec::new(), Vec::new(), &[]),
         expect![[r#"
             ok: database is up to date at version none
         "#]],
@@ -74,6 +74,7 @@ fn check_renders_findings_and_warnings() {
               "ok": true,
               "pending": 0,
               "problems": [],
+              "violations": [],
               "warnings": []
             }"#]],
     );
@@ -106,7 +107,7 @@ fn check_renders_findings_and_warnings() {
         difference: None,
     }];
     check(
-        &Check::new(&ov, warnings, drift),
+        &Check::new(&ov, warnings, drift, &[]),
         expect![[r#"
             warning: migrations/0001_init.sql: edited (comments only) after it was applied: its statements are those that ran; `aurweb-migrate resolve 1 --accept-edit` records the new checksum
             warning: migrations/0002_fill.sql: mixes 2 data statement(s) with 1 implicit-commit statement(s); on MySQL/MariaDB it cannot be atomic, consider splitting it
@@ -151,6 +152,7 @@ fn check_renders_findings_and_warnings() {
                   "version": null
                 }
               ],
+              "violations": [],
               "warnings": [
                 "migrations/0001_init.sql: edited (comments only) after it was applied: its statements are those that ran; `aurweb-migrate resolve 1 --accept-edit` records the new checksum",
                 "migrations/0002_fill.sql: mixes 2 data statement(s) with 1 implicit-commit statement(s); on MySQL/MariaDB it cannot be atomic, consider splitting it",

@@ -10,12 +10,39 @@ use crate::source::Migration;
 
 use super::failure::{atomic_failure, failure, Running};
 use super::guard::commit_after;
-use super::outcome::{Event, Observer};
+use super::outcome::{Checks, Event, Observer};
 use super::record::new_row;
 
 /// Runs a script's statements from `from` to `to`, inside the caller's transaction; on
-/// failure, the 0-based index and the error.
+/// failure, the 0-based index and the error. Before each statement `checks` wants, its check
+/// runs; one that refuses stops there, as if the statement had failed.
 pub(super) async fn run_statements<B: Backend>(
+    backend: &mut B,
+    run: Running<'_>,
+    (from, to): (usize, usize),
+    checks: Checks<'_, B>,
+    observe: Observer<'_>,
+) -> std::result::Result<(), (usize, StatementError)> {
+    let total = run.script.statements.len();
+    let to = to.min(total);
+    let mut start = from.min(to);
+    let version = run.migration.version;
+    let wants = |i: usize| checks.filter(|c| c.wants(version, i));
+    while start < to {
+        if let Some(c) = wants(start) {
+            c.check(backend, version, start)
+                .await
+                .map_err(|e| (start, e))?;
+        }
+        let end = (start + 1..to).find(|&i| wants(i).is_some()).unwrap_or(to);
+        execute_range(backend, run, start, end, observe).await?;
+        start = end;
+    }
+    Ok(())
+}
+
+/// Statements `from..to` of a script, sent together.
+async fn execute_range<B: Backend>(
     backend: &mut B,
     run: Running<'_>,
     from: usize,
@@ -24,8 +51,6 @@ pub(super) async fn run_statements<B: Backend>(
 ) -> std::result::Result<(), (usize, StatementError)> {
     let script = run.script;
     let total = script.statements.len();
-    let to = to.min(total);
-    let from = from.min(to);
     let texts: Vec<&str> = script.statements[from..to]
         .iter()
         .map(|st| st.text(&script.text))
@@ -49,6 +74,7 @@ pub(super) async fn run_statements<B: Backend>(
 pub(super) async fn apply_atomic<B: Backend>(
     backend: &mut B,
     m: &Migration,
+    checks: Checks<'_, B>,
     observe: Observer<'_>,
 ) -> Result<Row> {
     let run = Running::up(m);
@@ -62,7 +88,7 @@ pub(super) async fn apply_atomic<B: Backend>(
     let row = commit_after(
         backend,
         async |b| {
-            if let Err((i, e)) = run_statements(b, run, 0, usize::MAX, observe).await {
+            if let Err((i, e)) = run_statements(b, run, (0, usize::MAX), checks, observe).await {
                 return Err(atomic_failure(run, i, e));
             }
             let ms = started.elapsed().as_millis() as u64;

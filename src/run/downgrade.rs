@@ -85,7 +85,7 @@ async fn revert<B: Backend>(
         commit_after(
             backend,
             async |b| {
-                if let Err((i, e)) = run_statements(b, run, 0, usize::MAX, observe).await {
+                if let Err((i, e)) = run_statements(b, run, (0, usize::MAX), None, observe).await {
                     return Err(atomic_failure(run, i, e));
                 }
                 b.delete_row(m.version).await

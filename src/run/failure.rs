@@ -66,7 +66,7 @@ pub(super) fn failure(
     // The file's line: the statement's first line, moved down to the line the database named
     // within it (a syntax error deep in a DELIMITER block).
     let line = run.line(index) + e.line.map_or(0, |l| l - 1);
-    Error::MigrationFailed(Box::new(MigrationFailure {
+    let failed = Box::new(MigrationFailure {
         version: run.migration.version,
         path: run.script.path.clone(),
         line,
@@ -76,7 +76,18 @@ pub(super) fn failure(
         next_steps: next_steps(run, index, &aftermath),
         reverting: run.reverting(),
         aftermath,
-    }))
+    });
+    // Refused by the probes before the statement: the error is theirs, with where it stopped,
+    // and what to fix is the rows.
+    if e.kind == StatementErrorKind::Refused {
+        let mut failed = failed;
+        failed.next_steps = refused_steps(run, index, &failed.aftermath);
+        return Error::DataViolation {
+            violations: e.violations,
+            during: Some(failed),
+        };
+    }
+    Error::MigrationFailed(failed)
 }
 
 /// What to do after statement `index` of `run` failed, one line each.
@@ -121,16 +132,48 @@ fn next_steps(run: Running<'_>, index: usize, aftermath: &Aftermath) -> Vec<Stri
     }
 }
 
+/// What to do after the probes refused statement `index` of `run` (going up).
+fn refused_steps(run: Running<'_>, index: usize, aftermath: &Aftermath) -> Vec<String> {
+    let (v, path, line) = (
+        run.migration.version,
+        run.script.path.display(),
+        run.line(index),
+    );
+    match aftermath {
+        Aftermath::RolledBack => vec![format!(
+            "fix the rows listed above (by hand, or with a statement in {path} before line {line}) and run `aurweb-migrate upgrade` again"
+        )],
+        Aftermath::Committed(c) => vec![
+            format!(
+                "it is recorded as failed after {} of {} statements, which stay in effect",
+                c.len(),
+                run.script.statements.len()
+            ),
+            "fix the rows listed above by hand and run `aurweb-migrate upgrade --resume` (it goes on at this statement, probing again)".to_string(),
+            format!("or undo the committed statements, run `aurweb-migrate resolve {v} --rolled-back`, and add the fixing statement to {path} before line {line}"),
+        ],
+    }
+}
+
+const WHOLE_RUN: &str =
+    "the whole run was one transaction: every migration of this run was rolled back";
+
 /// Under `--single-transaction` the whole run rolled back, not just this migration.
 pub(super) fn whole_run_rolled_back(e: Error) -> Error {
     match e {
         Error::MigrationFailed(mut f) => {
-            f.next_steps.insert(
-                0,
-                "the whole run was one transaction: every migration of this run was rolled back"
-                    .to_string(),
-            );
+            f.next_steps.insert(0, WHOLE_RUN.to_string());
             Error::MigrationFailed(f)
+        }
+        Error::DataViolation {
+            violations,
+            during: Some(mut f),
+        } => {
+            f.next_steps.insert(0, WHOLE_RUN.to_string());
+            Error::DataViolation {
+                violations,
+                during: Some(f),
+            }
         }
         other => other,
     }

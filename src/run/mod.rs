@@ -28,7 +28,7 @@ mod upgrade;
 
 pub use downgrade::{downgrade, downgrade_plan};
 pub use install::install;
-pub use outcome::{Applied, Event, Installed, Observer, Outcome};
+pub use outcome::{Applied, Checks, Event, Installed, Observer, Outcome, PreCheck};
 pub use record::{resolve, stamp, AcceptedEdit, FileNow, Resolution, Settled, StampMode};
 pub use road::{preview, target, Preview};
 pub use upgrade::{upgrade, upgrade_after_read};

@@ -72,3 +72,26 @@ pub struct Outcome {
     /// The highest applied or baseline version afterwards.
     pub current: Option<u64>,
 }
+
+/// A check the runner makes right before some statements of an upgrade, on the run's
+/// connection and inside its transaction: the probes of live rows that an earlier statement
+/// of the run writes (`app/` provides them; the runner only asks).
+pub trait PreCheck<B> {
+    /// Whether statement `index` (0-based) of migration `version` is checked before it runs.
+    fn wants(&self, version: u64, index: usize) -> bool;
+
+    /// The check before statement `index` of migration `version`. An error stops the run
+    /// before that statement, as if it had failed with it (kind `Refused`: the probes found
+    /// rows it would reject).
+    fn check<'a>(
+        &'a self,
+        backend: &'a mut B,
+        version: u64,
+        index: usize,
+    ) -> std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<(), crate::backend::StatementError>> + 'a>,
+    >;
+}
+
+/// The checks of a run, if any.
+pub type Checks<'c, B> = Option<&'c dyn PreCheck<B>>;

@@ -11,7 +11,7 @@ use crate::source::{Migration, ProgressHasher, Segment};
 use super::apply::run_statements;
 use super::failure::{failure, lost, numbered, Running};
 use super::guard::{commit_after, commit_refused, or_roll_back};
-use super::outcome::{Event, Observer};
+use super::outcome::{Checks, Event, Observer};
 use super::record::{new_row, record};
 
 /// A migration that cannot run in one transaction (it opts out, or on MySQL it holds
@@ -29,6 +29,7 @@ pub(super) async fn run_stepwise<B: Backend>(
     m: &Migration,
     from: usize,
     existing: Option<Row>,
+    checks: Checks<'_, B>,
     observe: Observer<'_>,
 ) -> Result<Row> {
     let started = Instant::now();
@@ -59,6 +60,7 @@ pub(super) async fn run_stepwise<B: Backend>(
         progress,
         session: script.may_change_session(dialect),
         started,
+        checks,
         observe,
     };
     for step in script.steps(dialect, from) {
@@ -93,7 +95,7 @@ fn starting_row(
 
 /// A stepwise run in progress: its row as recorded after the last step, and the checksum of
 /// the statements done.
-struct Stepwise<'a, 'o> {
+struct Stepwise<'a, 'o, B> {
     run: Running<'a>,
     row: Row,
     progress: ProgressHasher,
@@ -101,13 +103,14 @@ struct Stepwise<'a, 'o> {
     /// ([`Script::may_change_session`](crate::source::Script::may_change_session)).
     session: bool,
     started: Instant,
+    checks: Checks<'o, B>,
     observe: Observer<'o>,
 }
 
-impl Stepwise<'_, '_> {
+impl<B: Backend> Stepwise<'_, '_, B> {
     /// Runs one segment and records its progress; `true` when it was the last (its progress
     /// is then recorded with the final state, by [`Stepwise::finish`]).
-    async fn step<B: Backend>(&mut self, backend: &mut B, step: &Segment) -> Result<bool> {
+    async fn step(&mut self, backend: &mut B, step: &Segment) -> Result<bool> {
         let (range, transaction) = match step {
             Segment::Group(r) => (r.clone(), true),
             Segment::Alone(i) | Segment::Boundary(i) => (*i..*i + 1, false),
@@ -161,7 +164,7 @@ impl Stepwise<'_, '_> {
     }
 
     /// Runs the statements of one segment.
-    async fn segment<B: Backend>(
+    async fn segment(
         &mut self,
         backend: &mut B,
         step: &Segment,
@@ -171,11 +174,19 @@ impl Stepwise<'_, '_> {
             // The file's own COMMIT: the transaction around each group takes its place.
             Segment::Boundary(_) => Ok(()),
             Segment::Group(_) => {
-                run_statements(backend, self.run, range.start, range.end, self.observe).await
+                run_statements(
+                    backend,
+                    self.run,
+                    (range.start, range.end),
+                    self.checks,
+                    self.observe,
+                )
+                .await
             }
             Segment::Alone(_) | Segment::Locked(_) => {
                 for i in range {
-                    run_statements(backend, self.run, i, i + 1, self.observe).await?;
+                    run_statements(backend, self.run, (i, i + 1), self.checks, self.observe)
+                        .await?;
                 }
                 Ok(())
             }
@@ -184,7 +195,7 @@ impl Stepwise<'_, '_> {
 
     /// Statement `index` failed with `e` (its transaction, if any, rolled back), `done`
     /// statements stay committed: the row says so, and the error what to do.
-    async fn failed<B: Backend>(
+    async fn failed(
         &mut self,
         backend: &mut B,
         index: usize,
@@ -213,7 +224,7 @@ impl Stepwise<'_, '_> {
     }
 
     /// Every step ran: the session put back, and the row marked `applied`.
-    async fn finish<B: Backend>(mut self, backend: &mut B) -> Result<Row> {
+    async fn finish(mut self, backend: &mut B) -> Result<Row> {
         let (m, script) = (self.run.migration, self.run.script);
         if self.session {
             let dialect = backend.dialect();

@@ -15,7 +15,7 @@ use super::checks::{announce_edited, checked_plan};
 use super::failure::{failure, whole_run_rolled_back, Running};
 use super::guard::{commit_after, commit_refused, or_roll_back, tx_options, with_lock};
 use super::install::install;
-use super::outcome::{Applied, Event, Observer, Outcome};
+use super::outcome::{Applied, Checks, Event, Observer, Outcome};
 use super::record::new_row;
 use super::road::{plan_upgrade, road};
 use super::stepwise::run_stepwise;
@@ -31,17 +31,19 @@ pub async fn upgrade<B: Backend>(
     observe: Observer<'_>,
 ) -> Result<Outcome> {
     let history = backend.read_history().await?;
-    upgrade_after_read(backend, set, options, schema, history, observe).await
+    upgrade_after_read(backend, set, options, schema, history, None, observe).await
 }
 
 /// [`upgrade`], given the caller's unlocked read of the history: a caller that looks at the
-/// pending work before the run (the probes of the live rows) reads the history once.
+/// pending work before the run (the probes of the live rows) reads the history once, and may
+/// give `checks` to make right before some statements (the probes during the run).
 pub async fn upgrade_after_read<B: Backend>(
     backend: &mut B,
     set: &MigrationSet,
     options: UpgradeOptions,
     schema: Option<&SchemaFile>,
     history: Vec<Row>,
+    checks: Checks<'_, B>,
     observe: Observer<'_>,
 ) -> Result<Outcome> {
     // Nothing to do is decided without the lock (the common deploy: every host runs this
@@ -61,7 +63,7 @@ pub async fn upgrade_after_read<B: Backend>(
         });
     }
     with_lock(backend, async |b| {
-        upgrade_locked(b, set, options, schema, observe).await
+        upgrade_locked(b, set, (options, schema), checks, observe).await
     })
     .await
 }
@@ -71,8 +73,8 @@ pub async fn upgrade_after_read<B: Backend>(
 async fn upgrade_locked<B: Backend>(
     backend: &mut B,
     set: &MigrationSet,
-    options: UpgradeOptions,
-    schema: Option<&SchemaFile>,
+    (options, schema): (UpgradeOptions, Option<&SchemaFile>),
+    checks: Checks<'_, B>,
     observe: Observer<'_>,
 ) -> Result<Outcome> {
     let mut history = backend.read_history().await?;
@@ -97,10 +99,10 @@ async fn upgrade_locked<B: Backend>(
     .await?;
     let applied = match options.mode {
         RunMode::PerMigration => {
-            per_migration(backend, set, options, &mut history, queue, observe).await?
+            per_migration(backend, set, options, &mut history, queue, checks, observe).await?
         }
         RunMode::SingleTransaction => {
-            single_transaction(backend, set, options, &mut history, queue, observe).await?
+            single_transaction(backend, set, options, &mut history, queue, checks, observe).await?
         }
     };
     Ok(Outcome {
@@ -133,6 +135,7 @@ async fn per_migration<'f, B: Backend>(
     options: UpgradeOptions,
     history: &mut Vec<Row>,
     mut queue: Vec<Step<'f>>,
+    checks: Checks<'_, B>,
     observe: Observer<'_>,
 ) -> Result<Vec<Applied>> {
     let mut applied = Vec::with_capacity(queue.len());
@@ -152,7 +155,7 @@ async fn per_migration<'f, B: Backend>(
             }
         }
         or_roll_back(backend, async |b| b.ensure_table().await).await?;
-        let row = apply_step(backend, step, history, observe).await?;
+        let row = apply_step(backend, step, history, checks, observe).await?;
         applied.push(Applied {
             version: m.version,
             description: m.description(),
@@ -171,15 +174,16 @@ async fn apply_step<B: Backend>(
     backend: &mut B,
     step: Step<'_>,
     history: &[Row],
+    checks: Checks<'_, B>,
     observe: Observer<'_>,
 ) -> Result<Row> {
     let (m, dialect) = (step.migration, backend.dialect());
     let stepwise = step.resume_from > 0 || !m.up.atomic(dialect);
     let ran = if stepwise {
         let existing = history.iter().find(|r| r.version == m.version).cloned();
-        run_stepwise(backend, m, step.resume_from, existing, observe).await
+        run_stepwise(backend, m, step.resume_from, existing, checks, observe).await
     } else {
-        apply_atomic(backend, m, observe).await
+        apply_atomic(backend, m, checks, observe).await
     };
     // Its session settings do not reach the next migration (a stepwise run that succeeded
     // has put them back before its last row).
@@ -200,6 +204,7 @@ async fn single_transaction<'f, B: Backend>(
     options: UpgradeOptions,
     history: &mut Vec<Row>,
     mut queue: Vec<Step<'f>>,
+    checks: Checks<'_, B>,
     observe: Observer<'_>,
 ) -> Result<Vec<Applied>> {
     if queue.is_empty() {
@@ -229,7 +234,7 @@ async fn single_transaction<'f, B: Backend>(
     };
     let rows = commit_after(
         backend,
-        async |b| apply_all(b, &queue, observe).await,
+        async |b| apply_all(b, &queue, checks, observe).await,
         refused,
     )
     .await?;
@@ -250,6 +255,7 @@ async fn single_transaction<'f, B: Backend>(
 async fn apply_all<B: Backend>(
     backend: &mut B,
     queue: &[Step<'_>],
+    checks: Checks<'_, B>,
     observe: Observer<'_>,
 ) -> Result<Vec<Row>> {
     let mut rows = Vec::with_capacity(queue.len());
@@ -260,7 +266,7 @@ async fn apply_all<B: Backend>(
             migration: m,
             reverting: false,
         });
-        if let Err((i, e)) = run_statements(backend, run, 0, usize::MAX, observe).await {
+        if let Err((i, e)) = run_statements(backend, run, (0, usize::MAX), checks, observe).await {
             return Err(whole_run_rolled_back(failure(
                 run,
                 i,

@@ -34,6 +34,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::dialect::Dialect;
+use crate::schema::tighten::Tightening;
 use crate::schema::Definition;
 use crate::schema::{self, Column, ForeignKey, Schema, SchemaError, Table};
 
@@ -110,6 +111,11 @@ pub struct Marker {
     /// A read-only query to run on the database before the migration, written under the
     /// marker as an SQL comment (`unique-key`, `primary-key`: the duplicates the key refuses).
     pub probe: Option<String>,
+    /// What to count in a database with data, when one is given (`new --autogenerate
+    /// --probe-database`): the new key over the existing columns, or the existing column
+    /// made NOT NULL. The count is then written into `reason`.
+    #[serde(skip)]
+    pub live: Option<Tightening>,
 }
 
 impl Marker {
@@ -119,7 +125,39 @@ impl Marker {
             object: object.into(),
             reason: reason.into(),
             probe: None,
+            live: None,
         }
+    }
+
+    fn with_live(self, kind: &'static str, table: &str, columns: Vec<String>) -> Marker {
+        Marker {
+            live: Some(Tightening {
+                table: table.to_string(),
+                kind,
+                detail: format!("{kind} ({})", columns.join(", ")),
+                columns,
+                needs: Default::default(),
+            }),
+            ..self
+        }
+    }
+
+    /// What a database with data says about the rows this marker is about, added to the
+    /// reason: `the live database has 12 duplicate values of (a, b), e.g. (x, 1)`.
+    pub fn add_live_count(&mut self, count: u64, sample: &[String]) {
+        let Some(t) = &self.live else { return };
+        let cols = t.columns.join(", ");
+        let mut said = match (t.kind, count) {
+            ("not-null", 0) => format!("the live database has no row with NULL in {cols}"),
+            ("not-null", n) => format!("the live database has {n} row(s) with NULL in {cols}"),
+            (_, 0) => format!("the live database has no duplicate values of ({cols})"),
+            (_, n) => format!("the live database has {n} duplicate value(s) of ({cols})"),
+        };
+        if count > 0 && !sample.is_empty() {
+            let e: Vec<String> = sample.iter().map(|s| format!("({s})")).collect();
+            let _ = write!(said, ", e.g. {}", e.join(" "));
+        }
+        let _ = write!(self.reason, "; {said}");
     }
 
     fn with_probe(self, probe: String) -> Marker {
@@ -270,6 +308,9 @@ struct TableDiff<'a> {
     fk_added: Vec<&'a ForeignKey>,
     engine_changed: bool,
     collation_changed: bool,
+    /// A row format `to` states that is not the one in effect in `from` (unstated ones are
+    /// not compared).
+    row_format_changed: bool,
 }
 
 impl<'a> TableDiff<'a> {
@@ -342,6 +383,8 @@ impl<'a> TableDiff<'a> {
                 .collect(),
             engine_changed: to.engine.is_some() && to.engine != from.engine,
             collation_changed: to.collation.is_some() && to.collation != from.collation,
+            row_format_changed: to.row_format.is_some()
+                && to.row_format.as_deref() != from.row_format_in_effect(),
         }
     }
 
@@ -359,6 +402,7 @@ impl<'a> TableDiff<'a> {
             && self.fk_added.is_empty()
             && !self.engine_changed
             && !self.collation_changed
+            && !self.row_format_changed
     }
 
     /// Whether `name` is the predecessor-less first column of `to` or follows another.
@@ -437,14 +481,17 @@ impl<'a> TableDiff<'a> {
                 ));
             }
             if f.nullable && !c.nullable && c.default.is_none() {
-                draft.markers.push(Marker::new(
-                    "not-null",
-                    format!("{t}.{}", c.name),
-                    format!(
-                        "NOT NULL without a default: existing NULLs become {}",
-                        fill_value(c)
-                    ),
-                ));
+                draft.markers.push(
+                    Marker::new(
+                        "not-null",
+                        format!("{t}.{}", c.name),
+                        format!(
+                            "NOT NULL without a default: existing NULLs become {}",
+                            fill_value(c)
+                        ),
+                    )
+                    .with_live("not-null", t, vec![c.name.clone()]),
+                );
             }
         }
         for name in &self.moved {
@@ -505,11 +552,12 @@ impl<'a> TableDiff<'a> {
                 .changes
                 .push(format!("{t}: add foreign key {}", fk_text(fk)));
         }
-        if self.engine_changed || self.collation_changed {
+        if self.engine_changed || self.collation_changed || self.row_format_changed {
             let opts = |x: &Table| {
                 [
                     x.engine.as_ref().map(|e| format!("engine={e}")),
                     x.collation.as_ref().map(|c| format!("collation={c}")),
+                    x.row_format.as_ref().map(|r| format!("row_format={r}")),
                 ]
                 .into_iter()
                 .flatten()
@@ -621,6 +669,14 @@ impl TableDiff<'_> {
             )
             .with_probe(probe),
         );
+        if !existing.is_empty() {
+            let kind = if primary { "primary-key" } else { "unique-key" };
+            let marker = draft
+                .markers
+                .pop()
+                .map(|m| m.with_live(kind, t, existing.iter().map(|c| c.to_string()).collect()));
+            draft.markers.extend(marker);
+        }
     }
 }
 
@@ -848,8 +904,80 @@ fn describe_tables(from: &Schema, to: &Schema, r: &Renames, draft: &mut Draft) {
                     c.name, t.name, c.name
                 ),
             ));
+        } else if let Some((c, shared)) = table_rename_candidate(t, &created) {
+            let mut flags = vec![format!("--rename {}={}", t.name, c.name)];
+            flags.extend(
+                column_rename_candidates(t, c)
+                    .into_iter()
+                    .map(|(old, new)| format!("--rename {}.{old}={new}", c.name)),
+            );
+            draft.markers.push(Marker::new(
+                "rename-candidate",
+                &t.name,
+                format!(
+                    "dropped while {}, which has {shared} of its {} columns, is created; to keep its rows pass {} instead",
+                    c.name,
+                    t.columns.len(),
+                    flags.join(" ")
+                ),
+            ));
         }
     }
+}
+
+/// The created table a dropped one probably became, with the number of columns they share
+/// (by name and definition): at least half of either's columns, or at least one with names
+/// where one holds the other (`TU_VoteInfo`, `VoteInfo`); the most shared wins.
+fn table_rename_candidate<'a>(
+    dropped: &Table,
+    created: &[&'a Table],
+) -> Option<(&'a Table, usize)> {
+    let similar = |a: &str, b: &str| {
+        let (a, b) = (a.to_ascii_lowercase(), b.to_ascii_lowercase());
+        a.contains(&b) || b.contains(&a)
+    };
+    created
+        .iter()
+        .filter_map(|c| {
+            let shared = dropped
+                .columns
+                .iter()
+                .filter(|x| {
+                    c.columns.iter().any(|y| {
+                        y.name == x.name
+                            && c.column_text(y) == dropped.column_text(x)
+                            && y.collation == x.collation
+                    })
+                })
+                .count();
+            let most = dropped.columns.len().max(c.columns.len());
+            let likely = shared > 0 && (2 * shared >= most || similar(&dropped.name, &c.name));
+            likely.then_some((*c, shared))
+        })
+        .max_by_key(|(c, shared)| (*shared, similar(&dropped.name, &c.name)))
+}
+
+/// Columns only `from` has that `to` has under another name with the same definition
+/// (each used once): the column renames a table rename would go with.
+fn column_rename_candidates(from: &Table, to: &Table) -> Vec<(String, String)> {
+    let mut used = BTreeSet::new();
+    let mut out = Vec::new();
+    for x in from
+        .columns
+        .iter()
+        .filter(|x| to.columns.iter().all(|y| y.name != x.name))
+    {
+        if let Some(y) = to.columns.iter().find(|y| {
+            from.columns.iter().all(|f| f.name != y.name)
+                && !used.contains(&y.name)
+                && to.column_text(y) == from.column_text(x)
+                && y.collation == x.collation
+        }) {
+            used.insert(y.name.clone());
+            out.push((x.name.clone(), y.name.clone()));
+        }
+    }
+    out
 }
 
 /// Dropped tables, those referenced by other dropped tables last.
@@ -959,6 +1087,9 @@ fn mysql_options(t: &Table) -> Vec<String> {
         let charset = c.split('_').next().unwrap_or(c);
         o.push(format!("DEFAULT CHARSET={charset} COLLATE={c}"));
     }
+    if let Some(r) = &t.row_format {
+        o.push(format!("ROW_FORMAT={r}"));
+    }
     o
 }
 
@@ -1002,42 +1133,60 @@ pub fn mysql(from: &Schema, to: &Schema, renames: &Renames) -> Result<Draft> {
     let mut draft = Draft::new(Dialect::Mysql);
     let s = apply_renames(from, to, renames)?;
     describe_tables(&s, to, renames, &mut draft);
-    for (old, new) in &renames.tables {
-        draft
-            .statements
-            .push(format!("RENAME TABLE {} TO {}", q(old), q(new)));
-    }
     let pairs: Vec<TableDiff> = to
         .tables
         .iter()
         .filter_map(|t| s.table(&t.name).map(|f| TableDiff::new(f, t)))
         .filter(|d| !d.is_empty())
         .collect();
-    // Foreign keys that go (or go and come back), first: an index or column they use cannot
-    // go or change while they exist.
+    // A renamed table that changes otherwise is renamed by its own ALTER TABLE, so that a
+    // data failure leaves neither half applied; but not while a foreign key references it:
+    // MariaDB's copying ALTER TABLE … RENAME leaves such keys naming the old table.
+    let folded = |new: &str| {
+        pairs.iter().any(|d| d.to.name == new)
+            && !s
+                .tables
+                .iter()
+                .chain(to.tables.iter().filter(|t| s.table(&t.name).is_none()))
+                .any(|t| t.foreign_keys.iter().any(|f| f.references_table == new))
+    };
+    // The name a table has until its own ALTER TABLE runs.
+    let before = |new: &str| -> String {
+        match renames.tables.iter().find(|(_, n)| n == new) {
+            Some((old, _)) if folded(new) => old.clone(),
+            _ => new.to_string(),
+        }
+    };
+    for (old, new) in &renames.tables {
+        if !folded(new) {
+            draft
+                .statements
+                .push(format!("RENAME TABLE {} TO {}", q(old), q(new)));
+        }
+    }
+    // Foreign keys that go (or go and come back) go in the table's own ALTER TABLE where
+    // they can, else first, in an ALTER TABLE of their own (`drop_first`).
     let doomed: Vec<&Table> = drop_order(&s, to);
     let rebuilt = rebuilt_foreign_keys(&pairs);
+    let retyped = retyped_columns(&pairs);
+    let first = |d: &TableDiff, again: &[&ForeignKey], fk: &ForeignKey| {
+        drop_first(d, again, fk, &pairs, &doomed, &retyped)
+    };
     for (d, again) in pairs.iter().zip(&rebuilt) {
-        if d.fk_dropped.is_empty() && again.is_empty() {
-            continue;
+        let clauses = drop_foreign_keys(
+            d,
+            d.fk_dropped
+                .iter()
+                .chain(again)
+                .filter(|f| first(d, again, f)),
+        )?;
+        if !clauses.is_empty() {
+            draft.statements.push(format!(
+                "ALTER TABLE {}\n  {}",
+                q(&before(&d.from.name)),
+                clauses.join(",\n  ")
+            ));
         }
-        let mut clauses = Vec::new();
-        for fk in d.fk_dropped.iter().chain(again) {
-            let name = d
-                .from
-                .names
-                .foreign_key(fk)
-                .ok_or_else(|| SchemaError::UnnamedKey {
-                    what: format!("foreign key {}", fk_text(fk)),
-                    table: d.from.name.clone(),
-                })?;
-            clauses.push(format!("DROP FOREIGN KEY {}", q(name)));
-        }
-        draft.statements.push(format!(
-            "ALTER TABLE {}\n  {}",
-            q(&d.from.name),
-            clauses.join(",\n  ")
-        ));
     }
     for t in &doomed {
         draft.statements.push(format!("DROP TABLE {}", q(&t.name)));
@@ -1098,7 +1247,7 @@ pub fn mysql(from: &Schema, to: &Schema, renames: &Renames) -> Result<Draft> {
                 let col = old_name(&c.name).unwrap_or_else(|| c.name.clone());
                 draft.statements.push(format!(
                     "UPDATE {} SET {} = {} WHERE {} IS NULL",
-                    q(t),
+                    q(&before(t)),
                     q(&col),
                     fill_value(c),
                     q(&col)
@@ -1106,6 +1255,16 @@ pub fn mysql(from: &Schema, to: &Schema, renames: &Renames) -> Result<Draft> {
             }
         }
         let mut clauses = Vec::new();
+        if before(t) != *t {
+            clauses.push(format!("RENAME TO {}", q(t)));
+        }
+        clauses.extend(drop_foreign_keys(
+            d,
+            d.fk_dropped
+                .iter()
+                .chain(again.iter())
+                .filter(|f| !first(d, again, f)),
+        )?);
         if d.pk_changed && !d.from.primary_key.is_empty() {
             clauses.push("DROP PRIMARY KEY".to_string());
         }
@@ -1202,11 +1361,18 @@ pub fn mysql(from: &Schema, to: &Schema, renames: &Renames) -> Result<Draft> {
                 clauses.push(format!("DEFAULT CHARACTER SET {charset} COLLATE {c}"));
             }
         }
+        if d.row_format_changed {
+            if let Some(r) = &d.to.row_format {
+                clauses.push(format!("ROW_FORMAT={r}"));
+            }
+        }
         // Renamed columns with nothing else to say still get their CHANGE above.
         if !clauses.is_empty() {
-            draft
-                .statements
-                .push(format!("ALTER TABLE {}\n  {}", q(t), clauses.join(",\n  ")));
+            draft.statements.push(format!(
+                "ALTER TABLE {}\n  {}",
+                q(&before(t)),
+                clauses.join(",\n  ")
+            ));
         }
     }
     for (table, fk) in deferred {
@@ -1235,13 +1401,71 @@ pub fn mysql(from: &Schema, to: &Schema, renames: &Renames) -> Result<Draft> {
     Ok(draft)
 }
 
-/// The foreign keys a MySQL migration keeps but must drop and add again, per changed table
-/// (parallel to `pairs`): those with a column, on either side, whose type or collation changes
-/// (InnoDB refuses to change it under the key: error 1833), and those whose only index goes
-/// (InnoDB refuses that drop: error 1553; added again, the key gets the index InnoDB makes
-/// for it, which is also what a fresh `CREATE TABLE` of the schema gets).
-fn rebuilt_foreign_keys<'a>(pairs: &[TableDiff<'a>]) -> Vec<Vec<&'a ForeignKey>> {
-    let retyped: BTreeSet<(&str, &str)> = pairs
+/// `DROP FOREIGN KEY` clauses for `fks` of `d`'s table, by the names the catalogue shows.
+fn drop_foreign_keys<'a>(
+    d: &TableDiff,
+    fks: impl Iterator<Item = &'a &'a ForeignKey>,
+) -> Result<Vec<String>> {
+    fks.map(|fk| {
+        let name = d
+            .from
+            .names
+            .foreign_key(fk)
+            .ok_or_else(|| SchemaError::UnnamedKey {
+                what: format!("foreign key {}", fk_text(fk)),
+                table: d.from.name.clone(),
+            })?;
+        Ok(format!(
+            "DROP FOREIGN KEY {}",
+            Dialect::Mysql.quote_ident(name)
+        ))
+    })
+    .collect()
+}
+
+/// Whether a foreign key of `d`'s table that goes (or goes and comes back) must go before
+/// every other statement, in an ALTER TABLE of its own, rather than in the table's ALTER:
+/// when it references another table that changes or goes (whose statement may need it
+/// gone), when a column on either side changes type (the other table's ALTER needs it
+/// gone), when the key added back has the same name (MariaDB refuses to drop and add one
+/// name in one statement: error 121), and when the key's name is one the server made up
+/// while the statement adds a key whose name the server makes up (in one statement it
+/// counts on from the dropped one, `_ibfk_2`, where a fresh `CREATE TABLE` and two
+/// statements give `_ibfk_1`: later migrations that name it would differ by road).
+fn drop_first(
+    d: &TableDiff,
+    again: &[&ForeignKey],
+    fk: &ForeignKey,
+    pairs: &[TableDiff],
+    doomed: &[&Table],
+    retyped: &BTreeSet<(&str, &str)>,
+) -> bool {
+    let other = fk.references_table != d.from.name
+        && (pairs.iter().any(|p| p.to.name == fk.references_table)
+            || doomed.iter().any(|t| t.name == fk.references_table));
+    let retyped_here = fk
+        .columns
+        .iter()
+        .any(|c| retyped.contains(&(d.to.name.as_str(), c.as_str())));
+    let retyped_there = fk
+        .references_columns
+        .iter()
+        .any(|c| retyped.contains(&(fk.references_table.as_str(), c.as_str())));
+    let generated = |n: Option<&str>| n.is_none_or(|n| generated_fk_name(&d.to.name, n));
+    let added: Vec<&ForeignKey> = d.fk_added.iter().chain(again).copied().collect();
+    let name = d.from.names.foreign_key(fk);
+    let reused = match name {
+        Some(n) if !generated_fk_name(&d.from.name, n) => {
+            added.iter().any(|f| d.to.names.foreign_key(f) == Some(n))
+        }
+        _ => added.iter().any(|f| generated(d.to.names.foreign_key(f))),
+    };
+    other || retyped_here || retyped_there || reused
+}
+
+/// The columns, as (table, column), whose type or collation changes.
+fn retyped_columns<'a>(pairs: &[TableDiff<'a>]) -> BTreeSet<(&'a str, &'a str)> {
+    pairs
         .iter()
         .flat_map(|d| {
             d.changed
@@ -1249,7 +1473,16 @@ fn rebuilt_foreign_keys<'a>(pairs: &[TableDiff<'a>]) -> Vec<Vec<&'a ForeignKey>>
                 .filter(|(f, c)| f.type_name != c.type_name || f.collation != c.collation)
                 .map(|(_, c)| (d.to.name.as_str(), c.name.as_str()))
         })
-        .collect();
+        .collect()
+}
+
+/// The foreign keys a MySQL migration keeps but must drop and add again, per changed table
+/// (parallel to `pairs`): those with a column, on either side, whose type or collation changes
+/// (InnoDB refuses to change it under the key: error 1833), and those whose only index goes
+/// (InnoDB refuses that drop: error 1553; added again, the key gets the index InnoDB makes
+/// for it, which is also what a fresh `CREATE TABLE` of the schema gets).
+fn rebuilt_foreign_keys<'a>(pairs: &[TableDiff<'a>]) -> Vec<Vec<&'a ForeignKey>> {
+    let retyped = retyped_columns(pairs);
     let leads =
         |index: &[String], fk: &[String]| index.len() >= fk.len() && index[..fk.len()] == *fk;
     pairs
@@ -1315,14 +1548,33 @@ fn names_table(sql: &str, table: &str) -> bool {
     })
 }
 
+/// A SQLite unique key kept as an index of its own (`CREATE UNIQUE INDEX name …`, not a
+/// `UNIQUE (…)` in the table's text, which SQLite names `sqlite_autoindex_…`): its name.
+fn unique_index<'a>(t: &'a Table, columns: &[String]) -> Option<&'a str> {
+    t.names
+        .unique_key(columns)
+        .filter(|n| !n.starts_with("sqlite_autoindex_"))
+}
+
 /// Whether SQLite can make the change without rebuilding the table: only appended columns
-/// it accepts in `ADD COLUMN`, dropped columns no key uses, and index changes.
-fn sqlite_native(d: &TableDiff) -> bool {
+/// it accepts in `ADD COLUMN`, dropped columns no key uses, index changes, and unique keys
+/// that are indexes of their own on both sides (the table's text does not change).
+fn sqlite_native(d: &TableDiff, to_definitions: &[Definition]) -> bool {
+    let own_index = |u: &&Vec<String>| {
+        unique_index(d.to, u).is_some_and(|n| {
+            to_definitions.iter().any(|x| {
+                x.kind == "index" && x.name == n && x.table.eq_ignore_ascii_case(&d.to.name)
+            })
+        })
+    };
     if !d.changed.is_empty()
         || !d.moved.is_empty()
         || d.pk_changed
-        || !d.unique_dropped.is_empty()
-        || !d.unique_added.is_empty()
+        || !d
+            .unique_dropped
+            .iter()
+            .all(|u| unique_index(d.from, u).is_some())
+        || !d.unique_added.iter().all(own_index)
         || !d.fk_dropped.is_empty()
         || !d.fk_added.is_empty()
     {
@@ -1333,7 +1585,10 @@ fn sqlite_native(d: &TableDiff) -> bool {
     let appended = d.added.iter().all(|(i, _)| *i >= first_added);
     let addable = d.added.iter().all(|(_, c)| {
         let keyed = d.to.primary_key.contains(&c.name)
-            || d.to.unique_keys.iter().any(|u| u.contains(&c.name))
+            || d.to
+                .unique_keys
+                .iter()
+                .any(|u| u.contains(&c.name) && !d.unique_added.contains(&u))
             || d.to
                 .foreign_keys
                 .iter()
@@ -1420,7 +1675,12 @@ pub fn sqlite(
     for d in &pairs {
         d.describe(&mut draft);
         let t = &d.to.name;
-        if sqlite_native(d) {
+        if sqlite_native(d, to_definitions) {
+            for u in &d.unique_dropped {
+                if let Some(n) = unique_index(d.from, u) {
+                    draft.statements.push(format!("DROP INDEX {}", q(n)));
+                }
+            }
             for i in &d.index_dropped {
                 draft.statements.push(format!("DROP INDEX {}", q(&i.name)));
             }
@@ -1435,6 +1695,12 @@ pub fn sqlite(
                     q(t),
                     sqlite_column(c)
                 ));
+            }
+            for u in &d.unique_added {
+                let n = unique_index(d.to, u).unwrap_or_default();
+                if let Some(x) = def("index", t).into_iter().find(|x| x.name == n) {
+                    draft.statements.push(x.sql.clone());
+                }
             }
             for i in &d.index_added {
                 match def("index", t).into_iter().find(|x| x.name == i.name) {

@@ -44,6 +44,9 @@ pub struct Table {
     pub engine: Option<String>,
     /// MySQL default collation, for tables with character columns.
     pub collation: Option<String>,
+    /// MySQL `ROW_FORMAT` as the table's DDL states it (`DYNAMIC`); `None` where it states
+    /// none (the server's default then applies, and nothing is compared).
+    pub row_format: Option<String>,
     /// In table order.
     pub columns: Vec<Column>,
     /// Empty when the table has none.
@@ -71,6 +74,10 @@ pub struct CatalogueNames {
     pub foreign_keys: Vec<(ForeignKey, String)>,
     /// Foreign key → the index InnoDB created for it (MySQL).
     pub implicit_indexes: Vec<(ForeignKey, String)>,
+    /// The row format in effect (MySQL `information_schema.TABLES.ROW_FORMAT`, upper case),
+    /// stated or the server's default: what another table's stated `row_format` is compared
+    /// with.
+    pub row_format_in_effect: Option<String>,
 }
 
 impl PartialEq for CatalogueNames {
@@ -142,6 +149,9 @@ pub struct RawTable {
     pub name: String,
     pub engine: Option<String>,
     pub collation: Option<String>,
+    pub row_format: Option<String>,
+    /// The row format in effect, stated or not (MySQL).
+    pub row_format_in_effect: Option<String>,
     pub columns: Vec<Column>,
     pub primary_key: Vec<String>,
     /// Every index but the primary key: name, unique, columns.
@@ -156,7 +166,10 @@ impl RawTable {
     pub fn finish(self, dialect: Dialect) -> Table {
         let mut unique_keys = Vec::new();
         let mut indexes = Vec::new();
-        let mut names = CatalogueNames::default();
+        let mut names = CatalogueNames {
+            row_format_in_effect: self.row_format_in_effect,
+            ..CatalogueNames::default()
+        };
         for (name, unique, columns) in self.indexes {
             if unique {
                 names.unique_keys.push((columns.clone(), name));
@@ -196,6 +209,7 @@ impl RawTable {
             name: self.name,
             engine: self.engine,
             collation: if has_text { self.collation } else { None },
+            row_format: self.row_format,
             columns: self.columns,
             primary_key: self.primary_key,
             unique_keys,
@@ -225,6 +239,7 @@ impl Schema {
             .map(|t| Table {
                 engine: None,
                 collation: None,
+                row_format: None,
                 columns: t
                     .columns
                     .iter()
@@ -258,6 +273,14 @@ impl Schema {
 }
 
 impl Table {
+    /// The row format in effect where the catalogue says, else the stated one.
+    pub fn row_format_in_effect(&self) -> Option<&str> {
+        self.names
+            .row_format_in_effect
+            .as_deref()
+            .or(self.row_format.as_deref())
+    }
+
     fn options_text(&self) -> String {
         let mut s = String::new();
         if let Some(e) = &self.engine {
@@ -265,6 +288,9 @@ impl Table {
         }
         if let Some(c) = &self.collation {
             let _ = write!(s, " collation={c}");
+        }
+        if let Some(r) = &self.row_format {
+            let _ = write!(s, " row_format={r}");
         }
         s
     }
@@ -438,11 +464,24 @@ fn diff_table(e: &Table, x: &Table, out: &mut Vec<Difference>) {
             found,
         })
     };
-    if e.options_text() != x.options_text() {
+    // A row format the expected side does not state is not compared: the server's default
+    // applies there, whatever the other side states. A stated one is compared with the
+    // format in effect, stated or the server's default (aurweb's b7c419f0a2d1 changed Users
+    // only where it was not DYNAMIC already).
+    let x_options = Table {
+        row_format: e
+            .row_format
+            .as_ref()
+            .and(x.row_format_in_effect().map(str::to_string)),
+        columns: Vec::new(),
+        ..x.clone()
+    }
+    .options_text();
+    if e.options_text() != x_options {
         push(
             "options".into(),
             Some(e.options_text().trim().to_string()).filter(|s| !s.is_empty()),
-            Some(x.options_text().trim().to_string()).filter(|s| !s.is_empty()),
+            Some(x_options.trim().to_string()).filter(|s| !s.is_empty()),
         );
     }
     let ecols: BTreeMap<&str, &Column> = e.columns.iter().map(|c| (c.name.as_str(), c)).collect();
@@ -520,6 +559,189 @@ fn diff_table(e: &Table, x: &Table, out: &mut Vec<Difference>) {
         if !ek.contains_key(key) {
             push(key.clone(), None, Some(describe(rest)));
         }
+    }
+}
+
+/// The row format a MySQL table's DDL states, from `information_schema.TABLES.CREATE_OPTIONS`
+/// (`row_format=DYNAMIC partitioned`): only a stated one is there (`ROW_FORMAT=DEFAULT`
+/// states none).
+pub fn stated_row_format(create_options: &str) -> Option<String> {
+    create_options
+        .split_whitespace()
+        .find_map(|o| {
+            let (k, v) = o.split_once('=')?;
+            k.eq_ignore_ascii_case("row_format")
+                .then(|| v.to_ascii_uppercase())
+        })
+        .filter(|v| v != "DEFAULT")
+}
+
+/// Which MySQL table options a schema file's `CREATE TABLE` states: `ENGINE=` (`engine`) and
+/// `[DEFAULT] CHARSET=`/`CHARACTER SET`/`COLLATE=` (`charset`). An option it does not state
+/// takes the server's default and is neither compared nor generated.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StatedOptions {
+    pub engine: bool,
+    pub charset: bool,
+}
+
+/// The options each table's `CREATE TABLE` among `statements` states, by table name.
+pub fn stated_options<'a>(
+    statements: impl IntoIterator<Item = &'a str>,
+) -> BTreeMap<String, StatedOptions> {
+    statements
+        .into_iter()
+        .filter_map(create_table_options)
+        .collect()
+}
+
+/// A `CREATE TABLE name (…) options` statement's table and the options it states; `None`
+/// for any other statement (and for `CREATE TABLE … LIKE`).
+fn create_table_options(sql: &str) -> Option<(String, StatedOptions)> {
+    // The statement with comments blanked and quoted text kept apart: (code, quoted?) chars.
+    let mut code: Vec<(char, bool)> = Vec::new();
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' | '"' | '`' => {
+                code.push((c, true));
+                while let Some(d) = chars.next() {
+                    code.push((d, true));
+                    if d == '\\' && c != '`' {
+                        if let Some(e) = chars.next() {
+                            code.push((e, true));
+                        }
+                    } else if d == c {
+                        if chars.peek() == Some(&c) {
+                            code.push((chars.next().unwrap_or(c), true));
+                        } else {
+                            break;
+                        }
+                    }
+                }
+            }
+            '-' if chars.peek() == Some(&'-') => {
+                for d in chars.by_ref() {
+                    if d == '\n' {
+                        break;
+                    }
+                }
+                code.push((' ', false));
+            }
+            '#' => {
+                for d in chars.by_ref() {
+                    if d == '\n' {
+                        break;
+                    }
+                }
+                code.push((' ', false));
+            }
+            '/' if chars.peek() == Some(&'*') => {
+                chars.next();
+                let mut last = ' ';
+                for d in chars.by_ref() {
+                    if last == '*' && d == '/' {
+                        break;
+                    }
+                    last = d;
+                }
+                code.push((' ', false));
+            }
+            _ => code.push((c, false)),
+        }
+    }
+    let open = code.iter().position(|&(c, q)| c == '(' && !q)?;
+    let head: String = code[..open].iter().map(|&(c, _)| c).collect();
+    let words: Vec<String> = head
+        .split_whitespace()
+        .map(|w| w.to_ascii_uppercase())
+        .collect();
+    let rest = match words.as_slice() {
+        [create, table, rest @ ..] if create == "CREATE" && table == "TABLE" => rest,
+        [create, temporary, table, rest @ ..]
+            if create == "CREATE" && temporary == "TEMPORARY" && table == "TABLE" =>
+        {
+            rest
+        }
+        _ => return None,
+    };
+    let name_word = match rest {
+        [i, n, e, name] if i == "IF" && n == "NOT" && e == "EXISTS" => name,
+        [name] => name,
+        _ => return None,
+    };
+    // The name as written (case kept), without quotes or a database.
+    let name_at = head.to_ascii_uppercase().rfind(name_word.as_str())?;
+    let name = head[name_at..name_at + name_word.len()]
+        .rsplit('.')
+        .next()?
+        .trim_matches(|c| c == '`' || c == '"')
+        .to_string();
+    let mut depth = 0usize;
+    let mut close = None;
+    for (i, &(c, q)) in code.iter().enumerate().skip(open) {
+        match (c, q) {
+            ('(', false) => depth += 1,
+            (')', false) => {
+                depth -= 1;
+                if depth == 0 {
+                    close = Some(i);
+                    break;
+                }
+            }
+            _ => {}
+        }
+    }
+    let options: String = code[close? + 1..]
+        .iter()
+        .map(|&(c, q)| if q { ' ' } else { c.to_ascii_uppercase() })
+        .collect();
+    let words: Vec<&str> = options
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|w| !w.is_empty())
+        .collect();
+    let has = |w: &str| words.contains(&w);
+    Some((
+        name,
+        StatedOptions {
+            engine: has("ENGINE"),
+            charset: has("CHARSET") || has("CHARACTER") || has("COLLATE"),
+        },
+    ))
+}
+
+impl Schema {
+    /// The model with the MySQL options the schema file does not state (`stated`, from
+    /// [`stated_options`]) taken from `other`'s table of the same name, for the tables the
+    /// file creates: so they are not compared (`verify`) nor generated (`new --autogenerate`),
+    /// and a column's collation still reads against its table's.
+    pub fn unstated_options_from(
+        &self,
+        other: &Schema,
+        stated: &BTreeMap<String, StatedOptions>,
+    ) -> Schema {
+        let mut out = self.clone();
+        for t in &mut out.tables {
+            let found = stated
+                .get(&t.name)
+                .or_else(|| {
+                    stated
+                        .iter()
+                        .find(|(n, _)| n.eq_ignore_ascii_case(&t.name))
+                        .map(|(_, o)| o)
+                })
+                .copied();
+            let (Some(o), Some(theirs)) = (found, other.table(&t.name)) else {
+                continue;
+            };
+            if !o.engine {
+                t.engine = theirs.engine.clone();
+            }
+            if !o.charset {
+                t.collation = theirs.collation.clone();
+            }
+        }
+        out
     }
 }
 
@@ -971,6 +1193,79 @@ mod tests {
         assert_eq!(with_fk.unique_keys, vec![vec!["Email".to_string()]]);
         let without = users(&["ID", "Email", "ClosedUID"], false);
         assert_eq!(without.indexes.len(), 1);
+    }
+
+    #[test]
+    fn stated_options_are_read_from_create_table() {
+        let stated = stated_options([
+            "CREATE TABLE `Users` (\n\tID INT NOT NULL, -- a (comment\n\tName VARCHAR(8) DEFAULT ')' COMMENT 'ENGINE'\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci",
+            "-- Bans\nCREATE TABLE IF NOT EXISTS aur.Bans (IP VARCHAR(45)) ROW_FORMAT=DYNAMIC",
+            "CREATE TABLE Terms (ID INT) COLLATE utf8mb4_bin",
+            "CREATE TABLE Copy LIKE Terms",
+            "CREATE INDEX x ON Terms (ID)",
+            "INSERT INTO Terms (ID) VALUES (1)",
+        ]);
+        let o = |engine, charset| StatedOptions { engine, charset };
+        assert_eq!(stated.get("Users"), Some(&o(true, true)));
+        assert_eq!(stated.get("Bans"), Some(&o(false, false)));
+        assert_eq!(stated.get("Terms"), Some(&o(false, true)));
+        assert_eq!(stated.len(), 3, "{stated:?}");
+        let with = |engine: &str, collation: &str| {
+            let mut t = users(&["ID"], false);
+            t.engine = Some(engine.into());
+            t.collation = Some(collation.into());
+            Schema::new(Dialect::Mysql, vec![t])
+        };
+        let ours = with("MyISAM", "latin1_swedish_ci");
+        let theirs = with("InnoDB", "utf8mb4_general_ci");
+        let stated = stated_options(["CREATE TABLE Users (ID INT) ENGINE=MyISAM"]);
+        let taken = ours.unstated_options_from(&theirs, &stated);
+        assert_eq!(taken.tables[0].engine.as_deref(), Some("MyISAM"));
+        assert_eq!(
+            taken.tables[0].collation.as_deref(),
+            Some("utf8mb4_general_ci")
+        );
+        assert_eq!(diff(&theirs, &taken).len(), 1);
+    }
+
+    #[test]
+    fn a_row_format_is_compared_only_where_the_expected_side_states_one() {
+        assert_eq!(
+            stated_row_format("row_format=DYNAMIC"),
+            Some("DYNAMIC".into())
+        );
+        assert_eq!(
+            stated_row_format("partitioned row_format=compact"),
+            Some("COMPACT".into())
+        );
+        assert_eq!(stated_row_format(""), None);
+        assert_eq!(stated_row_format("row_format=DEFAULT"), None);
+        let with = |r: Option<&str>| {
+            let mut t = users(&["ID", "Email", "ClosedUID"], false);
+            t.row_format = r.map(str::to_string);
+            Schema::new(Dialect::Mysql, vec![t])
+        };
+        let d = diff(&with(Some("DYNAMIC")), &with(None));
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(d[0].object, "options");
+        assert_eq!(d[0].expected.as_deref(), Some("row_format=DYNAMIC"));
+        assert_eq!(d[0].found, None);
+        assert_eq!(
+            diff(&with(Some("DYNAMIC")), &with(Some("COMPACT"))).len(),
+            1
+        );
+        assert!(diff(&with(Some("DYNAMIC")), &with(Some("DYNAMIC"))).is_empty());
+        // Unstated in the expected schema: not compared.
+        assert!(diff(&with(None), &with(Some("COMPACT"))).is_empty());
+        // Stated on one side, in effect by the server's default on the other: the same.
+        let mut by_default = with(None);
+        by_default.tables[0].names.row_format_in_effect = Some("DYNAMIC".into());
+        assert!(diff(&with(Some("DYNAMIC")), &by_default).is_empty());
+        by_default.tables[0].names.row_format_in_effect = Some("COMPACT".into());
+        assert_eq!(diff(&with(Some("DYNAMIC")), &by_default).len(), 1);
+        assert!(with(Some("DYNAMIC"))
+            .to_text()
+            .starts_with("table Users row_format=DYNAMIC\n"));
     }
 
     #[test]

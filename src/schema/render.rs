@@ -19,13 +19,29 @@
 //! | `NULL`/`NOT NULL`, `DEFAULT` literal or `CURRENT_TIMESTAMP` | the same | defaults in the model's normalised form |
 //! | `ON UPDATE CURRENT_TIMESTAMP` | no rule: an error | SQLite would need a trigger |
 //! | `ENGINE`, table charset/collation, `ROW_FORMAT` | nothing | storage options SQLite does not have |
-//! | primary key, unique keys, foreign keys with `ON DELETE`/`ON UPDATE` | table constraints | unique keys compare by columns, so a unique index becomes `UNIQUE (…)` |
+//! | primary key, unnamed unique keys, foreign keys with `ON DELETE`/`ON UPDATE` | table constraints | |
+//! | a unique key with a name of its own (`CREATE UNIQUE INDEX n …`) | `CREATE UNIQUE INDEX`, same name and columns | a migration adds or drops it without rebuilding the table |
 //! | other indexes | `CREATE INDEX`, same name and columns | |
 //! | rows (seed data) | `INSERT … VALUES`, in the order the comparison reads them | |
 //! | any other type | no rule: an error | |
 
 use crate::dialect::Dialect;
 use crate::schema::{Column, Schema, SchemaError, Table};
+
+/// The name a unique key was given in the MySQL schema (`CREATE UNIQUE INDEX name …`,
+/// `UNIQUE KEY name (…)`), or `None` for one the server named after its first column
+/// (`UNIQUE (Email)`: `Email`, `Email_2`). A named one is rendered as a `CREATE UNIQUE INDEX`
+/// of that name, so that a migration adds or drops it without rebuilding the table.
+pub(crate) fn named_unique<'a>(t: &'a Table, columns: &[String]) -> Option<&'a str> {
+    let name = t.names.unique_key(columns)?;
+    let first = columns.first()?;
+    let made_up = name == first
+        || name
+            .strip_prefix(first.as_str())
+            .and_then(|r| r.strip_prefix('_'))
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+    (!made_up).then_some(name)
+}
 
 type Result<T, E = SchemaError> = std::result::Result<T, E>;
 
@@ -174,8 +190,16 @@ pub fn sqlite_schema(
         if !t.primary_key.is_empty() && !rowid {
             lines.push(format!("\tPRIMARY KEY ({})", t.primary_key.join(", ")));
         }
+        let mut unique_indexes = Vec::new();
         for u in &t.unique_keys {
-            lines.push(format!("\tUNIQUE ({})", u.join(", ")));
+            match named_unique(t, u) {
+                Some(name) => unique_indexes.push(format!(
+                    "CREATE UNIQUE INDEX {name} ON {} ({});\n",
+                    t.name,
+                    u.join(", ")
+                )),
+                None => lines.push(format!("\tUNIQUE ({})", u.join(", "))),
+            }
         }
         for fk in &t.foreign_keys {
             let mut line = format!(
@@ -195,6 +219,9 @@ pub fn sqlite_schema(
             t.name,
             lines.join(",\n")
         ));
+        for u in unique_indexes {
+            out.push_str(&u);
+        }
         for i in &t.indexes {
             out.push_str(&format!(
                 "CREATE INDEX {} ON {} ({});\n",
@@ -252,6 +279,7 @@ mod tests {
             name: name.into(),
             engine: Some("InnoDB".into()),
             collation: Some("utf8mb4_general_ci".into()),
+            row_format: None,
             columns,
             primary_key: primary_key.iter().map(|s| s.to_string()).collect(),
             unique_keys: vec![],
@@ -296,6 +324,31 @@ mod tests {
         let bad = table("T", vec![column("G", "GEOMETRY")], &[]);
         let e = sqlite_type(&bad, &bad.columns[0]).unwrap_err().to_string();
         assert!(e.contains("T.G") && e.contains("GEOMETRY"), "{e}");
+    }
+
+    #[test]
+    fn a_unique_key_with_a_name_of_its_own_renders_as_its_own_index() {
+        let mut t = table(
+            "Users",
+            vec![column("ID", "INT"), column("Email", "VARCHAR(254)")],
+            &["ID"],
+        );
+        t.unique_keys = vec![vec!["Email".into()], vec!["ID".into(), "Email".into()]];
+        // `UNIQUE (Email)` (named Email by the server), `CREATE UNIQUE INDEX UsersIDEmail`.
+        t.names.unique_keys = vec![
+            (vec!["Email".into()], "Email".into()),
+            (vec!["ID".into(), "Email".into()], "UsersIDEmail".into()),
+        ];
+        assert_eq!(named_unique(&t, &t.unique_keys[0]), None);
+        assert_eq!(named_unique(&t, &t.unique_keys[1]), Some("UsersIDEmail"));
+        t.names.unique_keys[1].1 = "ID_2".into();
+        assert_eq!(named_unique(&t, &t.unique_keys[1]), None, "server-made");
+        t.names.unique_keys[1].1 = "UsersIDEmail".into();
+        let text = sqlite_schema(&Schema::new(Dialect::Mysql, vec![t]), &[], "").unwrap();
+        assert_eq!(
+            text,
+            "\nCREATE TABLE Users (\n\tID INT NOT NULL,\n\tEmail VARCHAR(254) NOT NULL,\n\tPRIMARY KEY (ID),\n\tUNIQUE (Email)\n);\nCREATE UNIQUE INDEX UsersIDEmail ON Users (ID, Email);\n"
+        );
     }
 
     #[test]

@@ -19,6 +19,22 @@ pub struct Tightening {
     pub columns: Vec<String>,
     /// For people: `unique key (a, b)`, `VARCHAR(255) -> VARCHAR(100)`, …
     pub detail: String,
+    /// What the probe of the live rows needs beyond the columns.
+    #[serde(skip)]
+    pub needs: Needs,
+}
+
+/// What a tightening's probe needs beyond its table and columns.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Needs {
+    #[default]
+    Nothing,
+    /// A foreign key: the referenced table and its columns.
+    Parent { table: String, columns: Vec<String> },
+    /// A narrower type or ENUM/SET values removed: the column's type before and after.
+    Types { old: String, new: String },
+    /// A CHECK: its clause.
+    Clause(String),
 }
 
 impl std::fmt::Display for Tightening {
@@ -91,6 +107,7 @@ pub fn tightenings(origin: &State, before: &State, after: &State) -> Vec<Tighten
                 kind: "check",
                 columns: mentioned(t, c),
                 detail: format!("CHECK ({c})"),
+                needs: Needs::Clause(c.to_string()),
             });
         }
     }
@@ -188,12 +205,13 @@ fn cols(c: &[String]) -> String {
 
 /// The tightenings of one table, `old` to `new`; type changes only with `types`.
 pub fn table_tightenings(old: &Table, new: &Table, types: bool, out: &mut Vec<Tightening>) {
-    let mut push = |kind: &'static str, columns: Vec<String>, detail: String| {
+    let mut push = |kind: &'static str, columns: Vec<String>, detail: String, needs: Needs| {
         out.push(Tightening {
             table: new.name.clone(),
             kind,
             columns,
             detail,
+            needs,
         })
     };
     if !new.primary_key.is_empty() && new.primary_key != old.primary_key {
@@ -201,6 +219,7 @@ pub fn table_tightenings(old: &Table, new: &Table, types: bool, out: &mut Vec<Ti
             "primary-key",
             new.primary_key.clone(),
             format!("primary key {}", cols(&new.primary_key)),
+            Needs::Nothing,
         );
     }
     for u in &new.unique_keys {
@@ -210,7 +229,12 @@ pub fn table_tightenings(old: &Table, new: &Table, types: bool, out: &mut Vec<Ti
         let already = old.unique_keys.iter().any(covered)
             || (!old.primary_key.is_empty() && covered(&old.primary_key));
         if !already {
-            push("unique-key", u.clone(), format!("unique key {}", cols(u)));
+            push(
+                "unique-key",
+                u.clone(),
+                format!("unique key {}", cols(u)),
+                Needs::Nothing,
+            );
         }
     }
     for c in &new.columns {
@@ -222,6 +246,7 @@ pub fn table_tightenings(old: &Table, new: &Table, types: bool, out: &mut Vec<Ti
                 "not-null",
                 vec![c.name.clone()],
                 format!("NOT NULL {}", c.name),
+                Needs::Nothing,
             );
         }
         if let Some(kind) = narrowing(&was.type_name, &c.type_name).filter(|_| types) {
@@ -239,6 +264,10 @@ pub fn table_tightenings(old: &Table, new: &Table, types: bool, out: &mut Vec<Ti
                     was.type_name,
                     c.type_name
                 ),
+                Needs::Types {
+                    old: was.type_name.clone(),
+                    new: c.type_name.clone(),
+                },
             );
         }
     }
@@ -257,13 +286,17 @@ pub fn table_tightenings(old: &Table, new: &Table, types: bool, out: &mut Vec<Ti
                     fk.references_table,
                     cols(&fk.references_columns)
                 ),
+                Needs::Parent {
+                    table: fk.references_table.clone(),
+                    columns: fk.references_columns.clone(),
+                },
             );
         }
     }
 }
 
 /// A type's base name and its arguments: `VARCHAR(100)` → (`VARCHAR`, [`100`], ``).
-fn parts(t: &str) -> (&str, Vec<&str>, &str) {
+pub(super) fn parts(t: &str) -> (&str, Vec<&str>, &str) {
     let Some(open) = t.find('(') else {
         let (base, tail) = t.split_once(' ').unwrap_or((t, ""));
         return (base, Vec::new(), tail);
@@ -393,6 +426,7 @@ mod tests {
             name: "T".into(),
             engine: None,
             collation: None,
+            row_format: None,
             columns,
             primary_key: vec![],
             unique_keys: vec![],

@@ -650,6 +650,44 @@ fn fresh_install_and_replay_agree_in_show_create_table() {
     assert_eq!(fresh.len(), replayed.len());
 }
 
+/// Table options the schema file states are compared, unstated ones are not: Users states
+/// `ROW_FORMAT=DYNAMIC` (aurweb's revision b7c419f0a2d1, our 0016), Terms states none.
+#[test]
+fn a_stated_row_format_is_compared_and_an_unstated_one_is_not() {
+    let env = Env::new();
+    let Some(db) = Db::mysql(&env, module_path!()) else {
+        return;
+    };
+    copy_repository(&env);
+    db.run(&["upgrade", "-q"]).ok();
+    db.exec("ALTER TABLE Terms ROW_FORMAT=COMPACT");
+    db.run(&["check", "--drift"]).ok();
+    db.exec("ALTER TABLE Users ROW_FORMAT=COMPRESSED");
+    db.run(&["check", "--drift"])
+        .code(1)
+        .stdout_has("Users: options: expected engine=InnoDB collation=utf8mb4_general_ci row_format=DYNAMIC, found engine=InnoDB collation=utf8mb4_general_ci row_format=COMPRESSED");
+    // The schema file states a row format no migration sets: verify fails.
+    let text = String::from_utf8(env.read("schema/mysql.sql")).unwrap();
+    let terms = "\tPRIMARY KEY (ID)\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;\n\nCREATE TABLE AcceptedTerms";
+    assert!(text.contains(terms));
+    env.write(
+        "schema/mysql.sql",
+        text.replacen(
+            terms,
+            &terms.replacen(
+                "utf8mb4_general_ci;",
+                "utf8mb4_general_ci ROW_FORMAT=COMPACT;",
+                1,
+            ),
+            1,
+        ),
+    );
+    env.run(&["-d", db.url(), "verify"])
+        .code(1)
+        .stdout_has("FAIL  mysql:")
+        .stdout_has("Terms: options: expected engine=InnoDB collation=utf8mb4_general_ci row_format=COMPACT, found engine=InnoDB collation=utf8mb4_general_ci");
+}
+
 /// 0018 on both dialects, on data that version 17's columns allow: NULL vote counts and a
 /// negative vote timestamp become 0, votes keep their proposal, and the columns are then the
 /// head schema's (NOT NULL, defaulting to 0).

@@ -510,6 +510,19 @@ INSERT INTO AccountTypes")],
         duplicate: Some(("INSERT INTO OfficialProviders (ID, Name, Repo, Provides) VALUES (2, 'a', 'core', 'b')", "DELETE FROM OfficialProviders WHERE ID = 2")),
         ..NONE
     };
+    // A unique key with a name of its own is an index of its own in sqlite.sql too: SQLite
+    // adds it (and the reverse drops it) without rebuilding the table.
+    unique_index_added_without_a_rebuild: Case {
+        reversible: true,
+        edits: &[("CREATE UNIQUE INDEX UsersNormalizedEmail ON Users (NormalizedEmail);\n", "CREATE UNIQUE INDEX UsersNormalizedEmail ON Users (NormalizedEmail);\nCREATE UNIQUE INDEX UsersRealNameNick ON Users (RealName, IRCNick);\n")],
+        changes: &["Users: add unique (RealName, IRCNick)"],
+        markers: &["unique-key Users (RealName, IRCNick)"],
+        mysql_has: &["ADD UNIQUE KEY `UsersRealNameNick` (`RealName`, `IRCNick`)"],
+        sqlite_has: &["\nCREATE UNIQUE INDEX UsersRealNameNick ON Users (RealName, IRCNick);\n"],
+        sqlite_lacks: &["aurweb_migrate_new_", "foreign-keys off"],
+        duplicate: Some(("INSERT INTO Users (ID, AccountTypeID, Username, Email, Passwd, RealName, IRCNick) VALUES (3, 1, 'carol', 'carol@example.org', 'z', 'Alice', 'al')", "DELETE FROM Users WHERE ID = 3")),
+        ..NONE
+    };
     primary_key_changed: Case {
         edits: &[("\tBanTS TIMESTAMP NOT NULL,\n\tPRIMARY KEY (IPAddress)\n", "\tBanTS TIMESTAMP NOT NULL,\n\tPRIMARY KEY (IPAddress, BanTS)\n")],
         changes: &["Bans: primary key (IPAddress) -> (IPAddress, BanTS)"],
@@ -585,6 +598,15 @@ INSERT INTO AccountTypes")],
         ],
         changes: &["OfficialProviders: options engine=InnoDB collation=utf8mb4_bin -> engine=InnoDB collation=utf8mb4_general_ci", "Bans: options engine=InnoDB"],
         mysql_has: &["DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci", "ENGINE=Aria", "MODIFY COLUMN `Repo` VARCHAR(64) COLLATE utf8mb4_general_ci NOT NULL"],
+        sqlite_has: &["Nothing changes on SQLite"],
+        ..NONE
+    };
+    // Shaped like aurweb's b7c419f0a2d1 (`ALTER TABLE Users ROW_FORMAT=DYNAMIC`): a row
+    // format the schema file states is generated; SQLite has none.
+    row_format_stated: Case {
+        edits: &[("\tPRIMARY KEY (ID)\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;\n\nCREATE TABLE AcceptedTerms", "\tPRIMARY KEY (ID)\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci ROW_FORMAT=COMPACT;\n\nCREATE TABLE AcceptedTerms")],
+        changes: &["Terms: options engine=InnoDB collation=utf8mb4_general_ci -> engine=InnoDB collation=utf8mb4_general_ci row_format=COMPACT"],
+        mysql_has: &["ALTER TABLE `Terms`\n  ROW_FORMAT=COMPACT;"],
         sqlite_has: &["Nothing changes on SQLite"],
         ..NONE
     };
@@ -681,7 +703,8 @@ INSERT INTO AccountTypes")],
         // The column named by the table's old name, as `--rename`'s help allows.
         renames: &["Bans=IPBans", "Bans.IPAddress=Address"],
         changes: &["rename table Bans -> IPBans", "Bans: rename column IPAddress -> Address", "IPBans: add column Reason VARCHAR(64) NULL"],
-        mysql_has: &["RENAME TABLE `Bans` TO `IPBans`", "CHANGE COLUMN `IPAddress` `Address` VARCHAR(45)", "ADD COLUMN `Reason` VARCHAR(64)"],
+        // One ALTER TABLE renames it and changes its columns (no foreign key references it).
+        mysql_has: &["ALTER TABLE `Bans`\n  RENAME TO `IPBans`,\n  CHANGE COLUMN `IPAddress` `Address` VARCHAR(45)", "ADD COLUMN `Reason` VARCHAR(64)"],
         sqlite_has: &["ALTER TABLE \"IPBans\" RENAME COLUMN \"IPAddress\" TO \"Address\""],
         renamed: &[("Bans", "IPBans")],
         holds: &["SELECT COUNT(*) FROM IPBans WHERE Address = '192.0.2.1' AND Reason IS NULL"],
@@ -1265,4 +1288,324 @@ proptest::proptest! {
             return Err(proptest::test_runner::TestCaseError::fail(e));
         }
     }
+}
+
+/// aurweb's tables before 6.3.3 and 6.4.x, cut down: Sessions without a primary key (users
+/// had several sessions), Users without a unique key on Email or NOT NULL on RealName.
+const SESSIONS_BEFORE: &str = "CREATE TABLE Users (ID INTEGER NOT NULL, Email VARCHAR(254) NOT NULL, RealName VARCHAR(64) NULL, PRIMARY KEY (ID));
+CREATE TABLE Sessions (UsersID INTEGER NOT NULL, SessionID CHAR(32) NOT NULL, LastUpdateTS BIGINT NOT NULL, UNIQUE (SessionID));
+";
+
+/// The same with aurweb's primary key on Sessions (UsersID), a unique key on Email and
+/// RealName NOT NULL.
+const SESSIONS_AFTER: &str = "CREATE TABLE Users (ID INTEGER NOT NULL, Email VARCHAR(254) NOT NULL, RealName VARCHAR(64) NOT NULL, PRIMARY KEY (ID), UNIQUE (Email));
+CREATE TABLE Sessions (UsersID INTEGER NOT NULL, SessionID CHAR(32) NOT NULL, LastUpdateTS BIGINT NOT NULL, PRIMARY KEY (UsersID), UNIQUE (SessionID));
+";
+
+/// Duplicate sessions (users 1 and 2 have two each), a duplicate Email, two NULL RealNames.
+const SESSIONS_ROWS: &str = "
+INSERT INTO Users (ID, Email, RealName) VALUES (1, 'a@example.org', NULL), (2, 'a@example.org', 'B'), (3, 'c@example.org', NULL);
+INSERT INTO Sessions (UsersID, SessionID, LastUpdateTS) VALUES (1, 's1', 0), (1, 's2', 0), (2, 's3', 0), (2, 's4', 0), (3, 's5', 0);
+";
+
+/// `--probe-database`: the generator counts, in a database with data, what each new key and
+/// each column made NOT NULL meets, and writes the count into the marker of both dialects'
+/// files; a MySQL and a SQLite database with the same rows say the same. A database without
+/// the tables is a warning, and the draft is written without counts.
+#[test]
+fn the_probe_database_counts_into_the_markers() {
+    let env = Env::new();
+    let Some(server) = Db::mysql(&env, module_path!()) else {
+        return;
+    };
+    env.migration("0001_init.sql", SESSIONS_BEFORE);
+    let sqlite = Db::sqlite(&env);
+    for db in [&sqlite, &server] {
+        db.run(&["upgrade"]).ok();
+        db.exec(SESSIONS_ROWS);
+    }
+    let empty = sqlite.sibling();
+    empty.exec("CREATE TABLE Other (x INTEGER)");
+    let counts = [
+        "review primary-key Sessions (UsersID): a new primary key over the existing rows: the statement fails on duplicates; run the query below first, and if it returns rows, make them unique before this statement; the live database has 2 duplicate value(s) of (UsersID), e.g. (1) (2)\n",
+        "review unique-key Users (Email): a new unique key over the existing rows: the statement fails on duplicates; run the query below first, and if it returns rows, make them unique before this statement; the live database has 1 duplicate value(s) of (Email), e.g. (a@example.org)\n",
+        "review not-null Users.RealName: NOT NULL without a default: existing NULLs become ''; the live database has 2 row(s) with NULL in RealName, e.g. (1) (3)\n",
+    ];
+    for (data, counted) in [(&server, true), (&sqlite, true), (&empty, false)] {
+        env.write(
+            "schema/mysql.sql",
+            format!("-- schema-version: 1\n{SESSIONS_AFTER}"),
+        );
+        if env.exists("schema/sqlite.sql") {
+            env.remove("schema/sqlite.sql");
+        }
+        let run = env.run(&[
+            "-d",
+            server.url(),
+            "new",
+            "--autogenerate",
+            "sessions key",
+            "--probe-database",
+            data.url(),
+        ]);
+        run.ok();
+        for dialect in ["mysql", "sqlite"] {
+            let file = format!("migrations/0002_sessions_key.{dialect}.sql");
+            let draft = text(&env, &file);
+            for c in counts {
+                assert_eq!(
+                    draft.contains(c),
+                    counted,
+                    "{} into {file}: {c:?} in\n{draft}",
+                    data.dialect()
+                );
+            }
+            if !counted {
+                assert!(!draft.contains("the live database"), "{draft}");
+                run.stderr_has("--probe-database")
+                    .stderr_has("no table Sessions")
+                    .stderr_has("the marker says no count");
+            }
+            env.remove(&file);
+        }
+    }
+    // A URL that does not parse: a warning, and the draft all the same.
+    env.write(
+        "schema/mysql.sql",
+        format!("-- schema-version: 1\n{SESSIONS_AFTER}"),
+    );
+    env.run(&[
+        "-d",
+        server.url(),
+        "new",
+        "--autogenerate",
+        "sessions key",
+        "--probe-database",
+        "nonsense",
+    ])
+    .ok()
+    .stderr_has("warning: --probe-database:")
+    .stderr_has("nothing is counted");
+    assert!(env.exists("migrations/0002_sessions_key.mysql.sql"));
+    // Only with --autogenerate.
+    env.run(&["new", "x", "--probe-database", sqlite.url()])
+        .code(2);
+}
+
+/// MySQL: the changes of one table are one ALTER TABLE, its rename included, so a statement
+/// that fails on the rows leaves none of them applied: Bans keeps its name and columns when
+/// the new unique key meets duplicates (run with `--no-probes`, past the pre-flight probe
+/// that would refuse it first).
+#[test]
+fn a_renamed_table_s_changes_fail_as_one_statement() {
+    let env = Env::new();
+    let Some(server) = Db::mysql(&env, module_path!()) else {
+        return;
+    };
+    copy_repository(&env);
+    server.run(&["upgrade"]).ok();
+    server.exec(
+        "INSERT INTO Bans (IPAddress, BanTS) VALUES ('192.0.2.1', '2026-01-01 00:00:00'), ('192.0.2.2', '2026-01-01 00:00:00')",
+    );
+    let schema = text(&env, "schema/mysql.sql");
+    assert!(schema.contains(BANS));
+    env.write(
+        "schema/mysql.sql",
+        schema.replacen(
+            BANS,
+            "CREATE TABLE IPBans (\n\tIPAddress VARCHAR(45) NOT NULL,\n\tBanTS TIMESTAMP NOT NULL,\n\tReason VARCHAR(64) NULL,\n\tPRIMARY KEY (IPAddress),\n\tUNIQUE (BanTS)\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;\n",
+            1,
+        ),
+    );
+    env.run(&[
+        "-d",
+        server.url(),
+        "new",
+        "--autogenerate",
+        "ip bans",
+        "--rename",
+        "Bans=IPBans",
+        // Counted in the live table under its name before the rename.
+        "--probe-database",
+        server.url(),
+    ])
+    .ok();
+    let version = aurweb_head() + 1;
+    let file = format!("migrations/{version:04}_ip_bans.mysql.sql");
+    let draft = text(&env, &file);
+    assert!(
+        draft.contains("ALTER TABLE `Bans`\n  RENAME TO `IPBans`,\n  ADD COLUMN `Reason`")
+            && draft.contains("ADD UNIQUE KEY")
+            && !draft.contains("RENAME TABLE")
+            && draft.contains("; the live database has 1 duplicate value(s) of (BanTS), e.g. (2026-01-01 00:00:00)\n"),
+        "{draft}"
+    );
+    clear_markers(&env, &file);
+    clear_markers(&env, &format!("migrations/{version:04}_ip_bans.sqlite.sql"));
+    server
+        .run(&["upgrade", "--no-probes"])
+        .code(4)
+        .stderr_has("Duplicate entry");
+    assert!(server.has_table("Bans") && !server.has_table("IPBans"));
+    assert_eq!(
+        server.scalar("SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND COLUMN_NAME = 'Reason'"),
+        0
+    );
+}
+
+/// Shaped like aurweb's TU_VoteInfo -> VoteInfo and TU_Votes -> Votes (revision
+/// 6a64dd126029, our 0011), where a column was renamed too (ActiveTUs -> ActiveUsers): here
+/// VoteInfo -> PMVoteInfo with ActiveUsers -> ActiveMaintainers, and Votes -> PMVotes. Without
+/// `--rename` the drafts drop and create, and the markers name the rename candidates with the
+/// exact flags, the column rename included; run again with those flags, the drafts rename,
+/// and the rows stay on both dialects.
+#[test]
+fn a_table_renamed_with_its_columns_is_a_rename_candidate_with_the_flags() {
+    let env = Env::new();
+    let Some(server) = Db::mysql(&env, module_path!()) else {
+        return;
+    };
+    copy_repository(&env);
+    let sqlite = Db::sqlite(&env);
+    for db in [&sqlite, &server] {
+        db.run(&["upgrade"]).ok();
+        db.exec(SEED);
+        db.exec("INSERT INTO VoteInfo (ID, Agenda, User, Submitted, End, Quorum, SubmitterID, ActiveUsers) VALUES (1, 'agenda', 'alice', 1, 2, 0.5, 1, 7)");
+        db.exec("INSERT INTO Votes (VoteID, UserID) VALUES (1, 2)");
+    }
+    let sqlite_schema = text(&env, "schema/sqlite.sql");
+    let mut schema = text(&env, "schema/mysql.sql");
+    for (old, new) in [
+        ("CREATE TABLE VoteInfo (", "CREATE TABLE PMVoteInfo ("),
+        (
+            "\tActiveUsers INTEGER UNSIGNED NOT NULL DEFAULT 0,",
+            "\tActiveMaintainers INTEGER UNSIGNED NOT NULL DEFAULT 0,",
+        ),
+        ("REFERENCES VoteInfo (ID)", "REFERENCES PMVoteInfo (ID)"),
+        ("CREATE TABLE Votes (", "CREATE TABLE PMVotes ("),
+    ] {
+        assert!(schema.contains(old), "{old}");
+        schema = schema.replacen(old, new, 1);
+    }
+    env.write("schema/mysql.sql", &schema);
+    let version = aurweb_head() + 1;
+    let run = env.run(&["-d", server.url(), "new", "--autogenerate", "pm votes"]);
+    run.ok();
+    let mysql_file = format!("migrations/{version:04}_pm_votes.mysql.sql");
+    let draft = text(&env, &mysql_file);
+    let flags_of = |table: &str| -> Vec<String> {
+        let line = draft
+            .lines()
+            .find(|l| {
+                l.starts_with(&format!(
+                    "-- aurweb-migrate: review rename-candidate {table}:"
+                ))
+            })
+            .unwrap_or_else(|| panic!("a rename candidate for {table} in\n{draft}"));
+        let flags = line
+            .split_once(" pass ")
+            .and_then(|(_, r)| r.strip_suffix(" instead"))
+            .unwrap_or_else(|| panic!("flags in {line}"));
+        flags
+            .split(" --rename ")
+            .map(|f| f.trim_start_matches("--rename ").to_string())
+            .collect()
+    };
+    let info = flags_of("VoteInfo");
+    assert_eq!(
+        info,
+        [
+            "VoteInfo=PMVoteInfo",
+            "PMVoteInfo.ActiveUsers=ActiveMaintainers"
+        ],
+        "{draft}"
+    );
+    assert!(
+        draft.contains("dropped while PMVoteInfo, which has 10 of its 11 columns, is created"),
+        "{draft}"
+    );
+    let votes = flags_of("Votes");
+    assert_eq!(votes, ["Votes=PMVotes"], "{draft}");
+    assert!(text(&env, &format!("migrations/{version:04}_pm_votes.sqlite.sql"))
+        .contains("pass --rename VoteInfo=PMVoteInfo --rename PMVoteInfo.ActiveUsers=ActiveMaintainers instead"));
+    // The draft was not what was meant: delete it, and generate again with the flags.
+    for f in migration_files(&env, version) {
+        env.remove(format!("migrations/{f}"));
+    }
+    env.write("schema/mysql.sql", &schema);
+    env.write("schema/sqlite.sql", &sqlite_schema);
+    let mut args = vec!["-d", server.url(), "new", "--autogenerate", "pm votes"];
+    for f in info.iter().chain(&votes) {
+        args.push("--rename");
+        args.push(f);
+    }
+    env.run(&args).ok();
+    let draft = text(&env, &mysql_file);
+    assert!(
+        draft.contains("RENAME TABLE `VoteInfo` TO `PMVoteInfo`")
+            && draft.contains("CHANGE COLUMN `ActiveUsers` `ActiveMaintainers`")
+            && !draft.contains("-- aurweb-migrate: review"),
+        "{draft}"
+    );
+    env.run(&["-d", server.url(), "verify"]).ok();
+    for db in [&sqlite, &server] {
+        db.run(&["upgrade"]).ok();
+        assert_eq!(
+            db.scalar("SELECT COUNT(*) FROM PMVoteInfo WHERE ID = 1 AND ActiveMaintainers = 7"),
+            1,
+            "{}",
+            db.dialect()
+        );
+        assert_eq!(db.count("PMVotes"), 1, "{}", db.dialect());
+    }
+}
+
+/// Table options the schema file does not state take the server's default and are neither
+/// compared (`verify`) nor generated; once stated, they are both.
+#[test]
+fn an_unstated_engine_is_not_compared_and_a_stated_one_is() {
+    let env = Env::new();
+    let Some(server) = Db::mysql(&env, module_path!()) else {
+        return;
+    };
+    env.migration(
+        "0001_init.mysql.sql",
+        "CREATE TABLE t (id INT NOT NULL, n INT NOT NULL, PRIMARY KEY (id)) ENGINE=MyISAM;\n",
+    );
+    env.migration(
+        "0001_init.sqlite.sql",
+        "CREATE TABLE t (id INT NOT NULL, n INT NOT NULL, PRIMARY KEY (id));\n",
+    );
+    let table = "CREATE TABLE t (id INT NOT NULL, n INT NOT NULL, PRIMARY KEY (id))";
+    env.write(
+        "schema/sqlite.sql",
+        format!("-- schema-version: 1\n{table};\n"),
+    );
+    env.write(
+        "schema/mysql.sql",
+        format!("-- schema-version: 1\n{table};\n"),
+    );
+    env.run(&["-d", server.url(), "verify"])
+        .ok()
+        .stdout_has("ok    mysql:");
+    env.run(&["-d", server.url(), "new", "--autogenerate", "nothing"])
+        .ok()
+        .stdout_has("no changes");
+    env.write(
+        "schema/mysql.sql",
+        format!("-- schema-version: 1\n{table} ENGINE=InnoDB;\n"),
+    );
+    env.run(&["-d", server.url(), "verify"])
+        .code(1)
+        .stdout_has("FAIL  mysql:")
+        .stdout_has("t: options: expected engine=InnoDB, found engine=MyISAM");
+    env.run(&["-d", server.url(), "new", "--autogenerate", "innodb"])
+        .ok()
+        .stdout_has("t: options engine=MyISAM -> engine=InnoDB");
+    let draft = text(&env, "migrations/0002_innodb.mysql.sql");
+    assert!(
+        draft.contains("ALTER TABLE `t`\n  ENGINE=InnoDB;"),
+        "{draft}"
+    );
+    env.run(&["-d", server.url(), "verify"]).ok();
 }

@@ -307,9 +307,12 @@ fn a_new_foreign_key_is_listed_and_the_copied_ones_are_not(db: &Db) {
     assert_eq!(found[0]["line"], line, "{found}");
     assert_eq!(found[0]["table"], "t", "{found}");
     assert_eq!(found[0]["columns"], serde_json::json!(["a"]), "{found}");
-    db.run(&["upgrade", "--dry-run"]).ok().stdout_has(&format!(
-        "0002_fk.sql:{line}: tightens: foreign key (a) references u (id) on t"
-    ));
+    // The live row (2, 3) is an orphan, which the probes find (tests/it/probes.rs).
+    db.run(&["upgrade", "--dry-run"])
+        .code(7)
+        .stdout_has(&format!(
+            "0002_fk.sql:{line}: tightens: foreign key (a) references u (id) on t"
+        ));
     assert_eq!(leftovers(db), 0, "a scratch database was left behind");
     assert_eq!(db.count("t"), 2);
 }
@@ -415,7 +418,8 @@ fn narrower_types_and_removed_enum_values_on_mysql() {
             (2, "enum-values-removed".to_string(), "s".to_string()),
         ]
     );
-    db.run(&["upgrade", "--dry-run"]).ok().stdout_has(
+    // The live row's values break both (the probes: tests/it/probes.rs).
+    db.run(&["upgrade", "--dry-run"]).code(7).stdout_has(
         "0002_narrow.sql:1: tightens: narrower type n: VARCHAR(20) -> VARCHAR(10) on e",
     );
     assert_eq!(db.count("e"), 1);

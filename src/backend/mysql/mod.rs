@@ -1212,7 +1212,8 @@ impl Catalogue for Mysql {
         let mut tables: BTreeMap<String, RawTable> = BTreeMap::new();
         for r in self
             .text_rows(
-                "SELECT TABLE_NAME, ENGINE, TABLE_COLLATION FROM information_schema.TABLES \
+                "SELECT TABLE_NAME, ENGINE, TABLE_COLLATION, CREATE_OPTIONS, ROW_FORMAT \
+                 FROM information_schema.TABLES \
                  WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE'",
             )
             .await?
@@ -1225,6 +1226,8 @@ impl Catalogue for Mysql {
                         name,
                         engine: r[1].clone(),
                         collation: r[2].as_deref().map(schema::normalise_collation),
+                        row_format: schema::stated_row_format(r[3].as_deref().unwrap_or("")),
+                        row_format_in_effect: r[4].as_deref().map(str::to_ascii_uppercase),
                         ..RawTable::default()
                     },
                 );
@@ -1416,7 +1419,10 @@ impl Catalogue for Mysql {
     }
 
     async fn probe(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>> {
-        self.text_rows(sql).await
+        match self.timeouts.statement {
+            None => self.text_rows(sql).await,
+            Some(limit) => self.rows_within(sql, limit).await,
+        }
     }
 
     async fn default_collation(&mut self) -> Result<Option<String>> {
@@ -1450,6 +1456,60 @@ impl Catalogue for Mysql {
 }
 
 impl Mysql {
+    /// The rows of a read-only query that `--statement-timeout` bounds: past `limit` it is
+    /// cancelled (`KILL QUERY` on the side connection) and [`Error::QueryTimedOut`] returned.
+    async fn rows_within(
+        &mut self,
+        sql: &str,
+        limit: Duration,
+    ) -> Result<Vec<Vec<Option<String>>>> {
+        if self.broken {
+            return Err(self.lost_error());
+        }
+        // `None`: cancelled, `Some(clean)` when the connection is still usable after it.
+        let outcome: std::result::Result<_, bool> = {
+            let Mysql {
+                conn,
+                side,
+                options,
+                timeouts,
+                connection_id,
+                ..
+            } = &mut *self;
+            let mut side = Side {
+                conn: side,
+                options,
+                timeout: timeouts.connect,
+                id: *connection_id,
+            };
+            let connect = timeouts.connect;
+            let fut = sqlx::raw_sql(sql).fetch_all(&mut *conn);
+            tokio::pin!(fut);
+            tokio::select! {
+                r = &mut fut => Ok(r),
+                _ = tokio::time::sleep(limit) => {
+                    tracing::warn!("statement timeout reached, cancelling the query (KILL QUERY)");
+                    let killed = side.kill_query().await;
+                    // The query then ends with an interruption (or its rows, just in time).
+                    let ended = tokio::time::timeout(connect, &mut fut).await.is_ok();
+                    Err(killed.is_ok() && ended)
+                }
+            }
+        };
+        let rows = match outcome {
+            Ok(rows) => rows,
+            Err(clean) => {
+                self.broken = !clean;
+                return Err(Error::QueryTimedOut {
+                    target: self.describe.clone(),
+                    seconds: limit.as_secs(),
+                });
+            }
+        };
+        let rows = rows.map_err(|e| self.db_error(&e))?;
+        super::seam::texts(&rows, &self.describe)
+    }
+
     /// Runs one statement, cancelling it at the statement timeout and, while it runs longer
     /// than a few seconds, asking the server on a second connection whether it still runs it.
     async fn execute_watched(&mut self, sql: &str) -> std::result::Result<(), StatementError> {
@@ -1534,6 +1594,7 @@ impl Mysql {
                                 message: format!("could not cancel the statement: {e}"),
                                 kind: StatementErrorKind::ConnectionLost,
                                 line: None,
+                                violations: Vec::new(),
                             },
                         ));
                     }
@@ -1556,6 +1617,7 @@ impl Mysql {
                                 message: "the server no longer runs this statement, but its answer never arrived (watchdog)".to_string(),
                                 kind: StatementErrorKind::ConnectionLost,
                                 line: None,
+                                violations: Vec::new(),
                             }))
                         }
                     }
@@ -1567,6 +1629,7 @@ impl Mysql {
                                 message: format!("the server cannot be reached (watchdog): {e}"),
                                 kind: StatementErrorKind::ConnectionLost,
                                 line: None,
+                                violations: Vec::new(),
                             },
                         ))
                     }
@@ -1594,6 +1657,7 @@ impl Mysql {
                 message: message(e),
                 kind: StatementErrorKind::ConnectionLost,
                 line: None,
+                violations: Vec::new(),
             };
         }
         let mut m = message(e);

@@ -65,6 +65,7 @@ fn table(name: &str, columns: Vec<Column>) -> Table {
         name: name.into(),
         engine: None,
         collation: None,
+        row_format: None,
         columns,
         primary_key,
         unique_keys: Vec::new(),
@@ -630,9 +631,7 @@ fn mysql_foreign_keys() {
         expect![[r#"
             change: Sessions: drop foreign key (UsersID) references Users (ID) on delete CASCADE on update NO ACTION
             ALTER TABLE `Sessions`
-              DROP FOREIGN KEY `fk_sessions_users`;
-
-            ALTER TABLE `Sessions`
+              DROP FOREIGN KEY `fk_sessions_users`,
               DROP INDEX `UsersID`;
 
         "#]],
@@ -826,9 +825,8 @@ fn mysql_column_rename_in_a_renamed_table_that_changes_otherwise() {
             change: rename table Users -> Accounts
             change: Users: rename column Username -> Login
             change: Accounts: add column Email VARCHAR(254) NULL
-            RENAME TABLE `Users` TO `Accounts`;
-
-            ALTER TABLE `Accounts`
+            ALTER TABLE `Users`
+              RENAME TO `Accounts`,
               CHANGE COLUMN `Username` `Login` VARCHAR(32) NOT NULL,
               ADD COLUMN `Email` VARCHAR(254) NULL;
 
@@ -843,9 +841,8 @@ fn mysql_column_rename_in_a_renamed_table_that_changes_otherwise() {
             change: rename table Users -> Accounts
             change: Accounts: rename column Username -> Login
             change: Accounts: add column Email VARCHAR(254) NULL
-            RENAME TABLE `Users` TO `Accounts`;
-
-            ALTER TABLE `Accounts`
+            ALTER TABLE `Users`
+              RENAME TO `Accounts`,
               CHANGE COLUMN `Username` `Login` VARCHAR(32) NOT NULL,
               ADD COLUMN `Email` VARCHAR(254) NULL;
 
@@ -864,11 +861,10 @@ fn mysql_column_rename_in_a_renamed_table_that_changes_otherwise() {
             change: Accounts: add column Email VARCHAR(254) NULL
             change: Accounts: column Login: VARCHAR(32) NULL -> VARCHAR(32) NOT NULL
             -- aurweb-migrate: review not-null Accounts.Login: NOT NULL without a default: existing NULLs become ''
-            RENAME TABLE `Users` TO `Accounts`;
+            UPDATE `Users` SET `Username` = '' WHERE `Username` IS NULL;
 
-            UPDATE `Accounts` SET `Username` = '' WHERE `Username` IS NULL;
-
-            ALTER TABLE `Accounts`
+            ALTER TABLE `Users`
+              RENAME TO `Accounts`,
               CHANGE COLUMN `Username` `Login` VARCHAR(32) NOT NULL,
               ADD COLUMN `Email` VARCHAR(254) NULL;
 
@@ -1507,4 +1503,113 @@ fn draft_text_says_what_each_case_holds() {
         -- Nothing changes on SQLite: the change is one this dialect does not have.
     "#]]
     .assert_eq(&Draft::new(Dialect::Sqlite).text("nothing", "schema/sqlite.sql"));
+}
+
+#[test]
+fn mysql_folds_a_table_s_changes_into_its_one_alter_where_the_server_allows() {
+    // A renamed table that a foreign key references keeps its RENAME TABLE first: MariaDB's
+    // copying ALTER TABLE … RENAME TO leaves the key naming the old table.
+    let mut accounts = users();
+    accounts.name = "Accounts".into();
+    accounts.columns.push(col("Email", "VARCHAR(254)"));
+    let mut to_sessions = sessions("Sessions_ibfk_1");
+    to_sessions.foreign_keys[0].references_table = "Accounts".into();
+    to_sessions.names.foreign_keys[0].0.references_table = "Accounts".into();
+    check_mysql(
+        vec![users(), sessions("Sessions_ibfk_1")],
+        vec![accounts, to_sessions],
+        &["Users=Accounts"],
+        expect![[r#"
+            change: rename table Users -> Accounts
+            change: Accounts: add column Email VARCHAR(254) NULL
+            RENAME TABLE `Users` TO `Accounts`;
+
+            ALTER TABLE `Accounts`
+              ADD COLUMN `Email` VARCHAR(254) NULL;
+
+        "#]],
+    );
+    // A foreign key that changes is dropped first when it comes back under the same name of
+    // our own (MariaDB refuses to drop and add one name in one statement) or under a name the
+    // server makes up (in one statement it would be `_ibfk_2`, not a fresh table's `_ibfk_1`);
+    // a key that only goes goes in the table's own ALTER (above: with its index).
+    for name in ["fk_sessions_users", "Sessions_ibfk_1"] {
+        let mut to = sessions(name);
+        let key = fk(&["UsersID"], "Users", &["ID"], "NO ACTION");
+        to.foreign_keys = vec![key.clone()];
+        to.names.foreign_keys = vec![(key, name.into())];
+        to.columns.push(col("Note", "VARCHAR(10)"));
+        let expected = if name == "fk_sessions_users" {
+            expect![[r#"
+                change: Sessions: add column Note VARCHAR(10) NULL
+                change: Sessions: drop foreign key (UsersID) references Users (ID) on delete CASCADE on update NO ACTION
+                change: Sessions: add foreign key (UsersID) references Users (ID) on delete NO ACTION on update NO ACTION
+                ALTER TABLE `Sessions`
+                  DROP FOREIGN KEY `fk_sessions_users`;
+
+                ALTER TABLE `Sessions`
+                  ADD COLUMN `Note` VARCHAR(10) NULL,
+                  ADD CONSTRAINT `fk_sessions_users` FOREIGN KEY (`UsersID`) REFERENCES `Users` (`ID`);
+
+            "#]]
+        } else {
+            expect![[r#"
+                change: Sessions: add column Note VARCHAR(10) NULL
+                change: Sessions: drop foreign key (UsersID) references Users (ID) on delete CASCADE on update NO ACTION
+                change: Sessions: add foreign key (UsersID) references Users (ID) on delete NO ACTION on update NO ACTION
+                ALTER TABLE `Sessions`
+                  DROP FOREIGN KEY `Sessions_ibfk_1`;
+
+                ALTER TABLE `Sessions`
+                  ADD COLUMN `Note` VARCHAR(10) NULL,
+                  ADD FOREIGN KEY (`UsersID`) REFERENCES `Users` (`ID`);
+
+            "#]]
+        };
+        check_mysql(
+            vec![users(), sessions(name)],
+            vec![users(), to],
+            &[],
+            expected,
+        );
+    }
+}
+
+#[test]
+fn a_dropped_table_whose_columns_changed_is_a_rename_candidate() {
+    // TU_VoteInfo -> VoteInfo with ActiveTUs -> ActiveUsers (aurweb's 6a64dd126029): one
+    // name holds the other, and all but the renamed column are shared.
+    let from = table(
+        "TU_VoteInfo",
+        vec![id(), nn(col("Agenda", "TEXT")), nn(col("ActiveTUs", "INT"))],
+    );
+    let to = table(
+        "VoteInfo",
+        vec![
+            id(),
+            nn(col("Agenda", "TEXT")),
+            nn(col("ActiveUsers", "INT")),
+        ],
+    );
+    // Unrelated: one column shared of three, and the names have nothing in common.
+    let other = table(
+        "Bans",
+        vec![id(), nn(col("IP", "TEXT")), nn(col("TS", "INT"))],
+    );
+    let draft = mysql(
+        &mysql_schema(vec![from, users()]),
+        &mysql_schema(vec![to, other, users()]),
+        &renames(&[]),
+    )
+    .unwrap();
+    let candidates: Vec<String> = draft
+        .markers
+        .iter()
+        .filter(|m| m.kind == "rename-candidate")
+        .map(|m| format!("{}: {}", m.object, m.reason))
+        .collect();
+    assert_eq!(
+        candidates,
+        ["TU_VoteInfo: dropped while VoteInfo, which has 2 of its 3 columns, is created; to keep its rows pass --rename TU_VoteInfo=VoteInfo --rename VoteInfo.ActiveTUs=ActiveUsers instead"]
+    );
 }
