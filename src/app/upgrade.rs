@@ -67,7 +67,7 @@ pub(super) async fn dry_run(s: &Session<'_>, flags: UpgradeFlags) -> Result<i32>
             {
                 let r = rehearse(s, c, &preview.steps).await?;
                 let first = probes::before(&preview.steps, &r.tightenings);
-                match probes::probe(c, &first).await {
+                match timed_probes(c, &first).await {
                     Ok(v) => violations = v,
                     Err(e) => {
                         report::warn(format!(
@@ -203,6 +203,21 @@ async fn rehearse(
     }
 }
 
+/// The probes of the live rows for what the rehearsal found, timed for `-vv`.
+async fn timed_probes(
+    c: &mut crate::backend::Connection,
+    found: &[&crate::compare::rehearsal::Found],
+) -> Result<Vec<crate::schema::probe::Violation>> {
+    let started = std::time::Instant::now();
+    let result = probes::probe(c, found).await;
+    tracing::debug!(
+        tightenings = found.len(),
+        ms = (started.elapsed().as_secs_f64() * 10_000.0).round() / 10.0,
+        "probes"
+    );
+    result
+}
+
 const NO_PROBES: &str = "--no-probes: the pending statements are not rehearsed on an empty copy of the tables, and the live rows are not probed for values a new key or NOT NULL would reject";
 
 /// Before the real run: when migrations would run on live tables (not on an empty database,
@@ -248,7 +263,7 @@ async fn probe_first(
         }
     }
     // A probe that fails (a timeout) is never passed: the run stops before anything of it.
-    let violations = probes::probe(c, &first).await?;
+    let violations = timed_probes(c, &first).await?;
     if violations.is_empty() {
         return Ok(later);
     }

@@ -83,6 +83,15 @@ impl Connection {
         }
     }
 
+    /// A new, empty SQLite database in memory, open for writing (a scratch database).
+    pub async fn open_sqlite_in_memory(
+        table: crate::history::TableName,
+        timeouts: Timeouts,
+    ) -> Result<Connection> {
+        let b = sqlite::Sqlite::open_in_memory(table, timeouts).await?;
+        Ok(Connection(Open::Sqlite(b)))
+    }
+
     /// Closes the connection; never waits longer than the connect timeout.
     pub async fn close(self) {
         match self.0 {
@@ -197,7 +206,7 @@ impl Catalogue for Connection {
     async fn definitions(&mut self) -> Result<Vec<Definition>> {
         delegate!(self, b => b.definitions().await)
     }
-    async fn copy_statements(&mut self) -> Result<Vec<String>> {
+    async fn copy_statements(&mut self) -> Result<Vec<crate::schema::Definition>> {
         delegate!(self, b => b.copy_statements().await)
     }
     async fn probe(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>> {

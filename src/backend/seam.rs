@@ -304,10 +304,11 @@ pub trait Catalogue {
     async fn definitions(&mut self) -> Result<Vec<Definition>>;
 
     /// The statements that make an empty copy of every table but the history table (columns,
-    /// keys, indexes, foreign keys; no rows), in an order that runs with foreign key checks
-    /// off: SQLite the `sqlite_master` SQL of tables, then indexes, triggers and views; MySQL
-    /// `SHOW CREATE TABLE` of each base table. For the rehearsal of pending statements.
-    async fn copy_statements(&mut self) -> Result<Vec<String>>;
+    /// keys, indexes, foreign keys; no rows), each with the table it belongs to, in an order
+    /// that runs with foreign key checks off: SQLite the `sqlite_master` SQL of tables, then
+    /// indexes, triggers and views; MySQL `SHOW CREATE TABLE` of each base table. For the
+    /// rehearsal of pending statements, which copies the ones it needs.
+    async fn copy_statements(&mut self) -> Result<Vec<Definition>>;
 
     /// The rows of a read-only query as text (NULL as `None`): the probes of the live rows
     /// (`schema::probe` builds them).

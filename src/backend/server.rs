@@ -1,7 +1,8 @@
 //! The server side of a dialect, apart from a connection's migration surface (as sqlx keeps
 //! `MigrateDatabase` apart from `Migrate`): where scratch databases are made ([`Place`]),
 //! creating one and removing it again ([`Scratch`]). SQLite scratch databases are files in a
-//! private temporary directory; MySQL ones are databases named
+//! private temporary directory (or, for the rehearsal, a database in memory); MySQL ones are
+//! databases named
 //! `<database>_migrate_<pid>_<n>_<purpose>` on the configured server, created and dropped
 //! here (the user needs the privilege to do so).
 
@@ -40,6 +41,8 @@ pub struct Scratch {
 }
 
 enum Cleanup {
+    /// An in-memory SQLite database: gone with its connection.
+    Nothing,
     Dir(PathBuf),
     Database(MysqlTarget, String),
 }
@@ -128,6 +131,26 @@ impl Scratch {
         }
     }
 
+    /// [`Scratch::create`], but on SQLite an empty database in memory rather than a file: for
+    /// work that never needs a second connection or a file (the rehearsal), where writing
+    /// and syncing a file would cost more than the work.
+    pub async fn create_in_memory(
+        place: &Place,
+        purpose: &str,
+        collation: Option<&str>,
+        table: &TableName,
+        timeouts: Timeouts,
+    ) -> Result<Scratch> {
+        match place {
+            Place::Sqlite => Ok(Scratch {
+                conn: Connection::open_sqlite_in_memory(table.clone(), timeouts).await?,
+                cleanup: Cleanup::Nothing,
+                timeouts,
+            }),
+            Place::Mysql(_) => Scratch::create(place, purpose, collation, table, timeouts).await,
+        }
+    }
+
     /// Closes and removes the scratch database.
     pub async fn dispose(self) {
         self.conn.close().await;
@@ -136,6 +159,7 @@ impl Scratch {
 
     async fn remove(cleanup: Cleanup, timeouts: Timeouts) {
         match cleanup {
+            Cleanup::Nothing => {}
             Cleanup::Dir(dir) => {
                 let _ = std::fs::remove_dir_all(dir);
             }

@@ -89,9 +89,33 @@ impl Sqlite {
                 Some(why) => connect_error(path, &why),
                 None => connect_error(path, &e),
             })?;
-        Ok(Some(Sqlite {
+        Ok(Some(Sqlite::wrap(
             conn,
-            path: path.to_path_buf(),
+            path.to_path_buf(),
+            table,
+            timeouts,
+        )))
+    }
+
+    /// Opens a new, empty database in memory (a scratch database: nothing on disk, gone
+    /// when the connection closes).
+    pub async fn open_in_memory(table: TableName, timeouts: Timeouts) -> Result<Sqlite> {
+        let path = Path::new(":memory:");
+        let options = SqliteConnectOptions::new()
+            .in_memory(true)
+            .foreign_keys(true)
+            .disable_statement_logging();
+        let conn = options
+            .connect()
+            .await
+            .map_err(|e| connect_error(path, &e))?;
+        Ok(Sqlite::wrap(conn, path.to_path_buf(), table, timeouts))
+    }
+
+    fn wrap(conn: SqliteConnection, path: PathBuf, table: TableName, timeouts: Timeouts) -> Sqlite {
+        Sqlite {
+            conn,
+            path,
             table,
             data_version: 0,
             table_exists: false,
@@ -101,7 +125,7 @@ impl Sqlite {
             tx_data_version: None,
             timeouts,
             wait_announced: false,
-        }))
+        }
     }
 
     /// COMMIT, after the deferred foreign key check of a `foreign-keys off` transaction.
@@ -774,7 +798,7 @@ impl Catalogue for Sqlite {
         }))
     }
 
-    async fn copy_statements(&mut self) -> Result<Vec<String>> {
+    async fn copy_statements(&mut self) -> Result<Vec<crate::schema::Definition>> {
         let mut definitions = self.definitions().await?;
         let order = |kind: &str| match kind {
             "table" => 0,
@@ -783,7 +807,7 @@ impl Catalogue for Sqlite {
             _ => 3,
         };
         definitions.sort_by_key(|d| order(&d.kind));
-        Ok(definitions.into_iter().map(|d| d.sql).collect())
+        Ok(definitions)
     }
 }
 

@@ -4,6 +4,8 @@
 //! model is read back after each; [`schema::tighten`] says what the difference adds or
 //! tightens. The live database is only read; the scratch database is removed on every path.
 
+use std::collections::HashSet;
+
 use serde::Serialize;
 
 use super::scratch::{Place, Scratch};
@@ -12,6 +14,7 @@ use crate::error::{Error, Result};
 use crate::history::TableName;
 use crate::plan::Step;
 use crate::schema::tighten::{self, State, Tightening};
+use crate::schema::Definition;
 
 /// A tightening of one pending statement.
 #[derive(Debug, Clone, Serialize)]
@@ -44,27 +47,95 @@ pub async fn rehearse(
     timeouts: Timeouts,
     stop: impl std::future::Future<Output = Error>,
 ) -> Result<Rehearsal> {
-    let copy = live.copy_statements().await?;
+    let mut clock = Clock::start();
+    let all = live.copy_statements().await?;
+    let pending: Vec<&str> = steps
+        .iter()
+        .flat_map(|s| {
+            let up = &s.migration.up;
+            (s.resume_from..up.statements.len()).map(move |i| up.statement_text(i))
+        })
+        .collect();
+    let copy = needed(all, &pending);
     let collation = live.default_collation().await?;
+    clock.lap("read_live");
     let mut scratch =
-        Scratch::create(place, "rehearsal", collation.as_deref(), table, timeouts).await?;
+        Scratch::create_in_memory(place, "rehearsal", collation.as_deref(), table, timeouts)
+            .await?;
+    clock.lap("create");
     let result = tokio::select! {
-        r = run(&mut scratch.conn, &copy, steps) => r,
+        r = run(&mut scratch.conn, &copy, steps, &mut clock) => r,
         e = stop => {
             crate::backend::interrupt(timeouts.connect).await;
             Err(e)
         }
     };
     scratch.dispose().await;
+    clock.lap("dispose");
+    tracing::debug!(
+        tables = copy.len(),
+        read_live_ms = clock.ms("read_live"),
+        create_ms = clock.ms("create"),
+        copy_ms = clock.ms("copy"),
+        statements_ms = clock.ms("statements"),
+        read_model_ms = clock.ms("read_model"),
+        dispose_ms = clock.ms("dispose"),
+        total_ms = clock.total(),
+        "rehearsal"
+    );
     result
 }
 
-async fn run(conn: &mut Connection, copy: &[String], steps: &[Step<'_>]) -> Result<Rehearsal> {
+/// Where the rehearsal's time went, by part (for `-vv`: the benchmarks read it).
+struct Clock {
+    last: std::time::Instant,
+    parts: Vec<(&'static str, f64)>,
+}
+
+impl Clock {
+    fn start() -> Self {
+        Clock {
+            last: std::time::Instant::now(),
+            parts: Vec::new(),
+        }
+    }
+
+    /// Adds the time since the previous lap (or since the start) to `part`.
+    fn lap(&mut self, part: &'static str) {
+        let now = std::time::Instant::now();
+        let ms = now.duration_since(self.last).as_secs_f64() * 1000.0;
+        self.last = now;
+        match self.parts.iter_mut().find(|(p, _)| *p == part) {
+            Some((_, total)) => *total += ms,
+            None => self.parts.push((part, ms)),
+        }
+    }
+
+    fn ms(&self, part: &str) -> f64 {
+        let ms = self
+            .parts
+            .iter()
+            .find(|(p, _)| *p == part)
+            .map_or(0.0, |x| x.1);
+        (ms * 10.0).round() / 10.0
+    }
+
+    fn total(&self) -> f64 {
+        (self.parts.iter().map(|x| x.1).sum::<f64>() * 10.0).round() / 10.0
+    }
+}
+
+async fn run(
+    conn: &mut Connection,
+    copy: &[Definition],
+    steps: &[Step<'_>],
+    clock: &mut Clock,
+) -> Result<Rehearsal> {
     // Empty tables need no order, and data statements no referenced rows.
     let off = conn.foreign_key_checks_sql(false);
     let _ = conn.execute(off).await;
-    for sql in copy {
-        if let Err(e) = conn.execute(sql).await {
+    for d in copy {
+        if let Err(e) = conn.execute(&d.sql).await {
             return Ok(Rehearsal {
                 tightenings: Vec::new(),
                 stopped: Some(format!(
@@ -74,14 +145,18 @@ async fn run(conn: &mut Connection, copy: &[String], steps: &[Step<'_>]) -> Resu
             });
         }
     }
+    clock.lap("copy");
     let origin = read(conn).await?;
+    clock.lap("read_model");
     let mut before = origin.clone();
     let mut out = Rehearsal::default();
     for step in steps {
         let m = step.migration;
         let file = m.up.path.display().to_string();
         for (i, st) in m.up.statements.iter().enumerate().skip(step.resume_from) {
-            if let Err(e) = conn.execute(m.up.statement_text(i)).await {
+            let ran = conn.execute(m.up.statement_text(i)).await;
+            clock.lap("statements");
+            if let Err(e) = ran {
                 out.stopped = Some(format!("{file}:{}: {}", st.line, e.message));
                 return Ok(out);
             }
@@ -89,6 +164,7 @@ async fn run(conn: &mut Connection, copy: &[String], steps: &[Step<'_>]) -> Resu
                 continue;
             }
             let after = read(conn).await?;
+            clock.lap("read_model");
             for t in tighten::tightenings(&origin, &before, &after) {
                 out.tightenings.push(Found {
                     version: m.version,
@@ -110,6 +186,70 @@ async fn read(conn: &mut Connection) -> Result<State> {
     Ok(State::new(schema, &definitions))
 }
 
+/// The definitions the rehearsal copies, out of every table's (`all`): the tables a pending
+/// statement names (as a word, in any case), the tables those reference or are referenced by
+/// through a foreign key (one step), their indexes and triggers, and — closed over — every
+/// table a copied view or trigger names (SQLite checks them when a table is renamed). The
+/// other tables cannot change what the pending statements do to these, and copying every
+/// table cost more than the rest of the rehearsal (on MySQL a `CREATE TABLE` and its file
+/// per table).
+fn needed(all: Vec<Definition>, pending: &[&str]) -> Vec<Definition> {
+    let named: HashSet<String> = pending.iter().flat_map(|s| words(s)).collect();
+    // A name that is not one word (`My Table`) is looked for as it is.
+    let appears = |t: &String| {
+        named.contains(t)
+            || (words(t).len() != 1 && pending.iter().any(|s| s.to_lowercase().contains(t)))
+    };
+    let key = |d: &Definition| d.table.to_lowercase();
+    let direct: HashSet<String> = all.iter().map(key).filter(appears).collect();
+    let mut keep = direct.clone();
+    for d in all.iter().filter(|d| d.kind == "table") {
+        let parents = referenced(&d.sql);
+        if direct.contains(&key(d)) {
+            keep.extend(parents);
+        } else if parents.iter().any(|p| direct.contains(p)) {
+            keep.insert(key(d));
+        }
+    }
+    loop {
+        let before = keep.len();
+        for d in &all {
+            if matches!(d.kind.as_str(), "view" | "trigger") && keep.contains(&key(d)) {
+                let known = |w: &String| all.iter().any(|t| key(t) == *w);
+                keep.extend(words(&d.sql).into_iter().filter(known));
+            }
+        }
+        if keep.len() == before {
+            break;
+        }
+    }
+    all.into_iter().filter(|d| keep.contains(&key(d))).collect()
+}
+
+/// The words of `sql` (identifiers, quoted or not, and keywords), lowercased.
+fn words(sql: &str) -> HashSet<String> {
+    sql.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '$'))
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect()
+}
+
+/// The tables a `CREATE TABLE` statement's foreign keys reference (lowercased).
+fn referenced(sql: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut after = false;
+    for w in sql.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '$')) {
+        if w.is_empty() {
+            continue;
+        }
+        if after {
+            out.push(w.to_lowercase());
+        }
+        after = w.eq_ignore_ascii_case("references");
+    }
+    out
+}
+
 /// Whether a statement only reads or writes rows, which changes no definition: the model is
 /// not read again after it (a data migration of thousands of INSERTs reads it once).
 fn rows_only(sql: &str) -> bool {
@@ -123,6 +263,73 @@ fn rows_only(sql: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    fn def(kind: &str, table: &str, sql: &str) -> super::Definition {
+        super::Definition {
+            kind: kind.into(),
+            name: table.into(),
+            table: table.into(),
+            sql: sql.into(),
+        }
+    }
+
+    #[test]
+    fn only_the_named_tables_and_their_neighbours_are_copied() {
+        let all = vec![
+            def("table", "Users", "CREATE TABLE Users (ID INT)"),
+            def(
+                "table",
+                "Packages",
+                "CREATE TABLE `Packages` (ID INT, U INT, FOREIGN KEY (U) REFERENCES `Users` (ID))",
+            ),
+            def(
+                "table",
+                "PackageDepends",
+                "CREATE TABLE PackageDepends (P INT REFERENCES Packages (ID))",
+            ),
+            def(
+                "table",
+                "Votes",
+                "CREATE TABLE Votes (P INT REFERENCES Packages (ID))",
+            ),
+            def("table", "Log", "CREATE TABLE Log (x TEXT)"),
+            def("table", "Other", "CREATE TABLE Other (x TEXT)"),
+            def("table", "Odd Name", "CREATE TABLE \"Odd Name\" (x TEXT)"),
+            def("index", "Packages", "CREATE INDEX i ON Packages (U)"),
+            def(
+                "trigger",
+                "Votes",
+                "CREATE TRIGGER t AFTER INSERT ON Votes BEGIN INSERT INTO log VALUES (1); END",
+            ),
+            def("view", "V", "CREATE VIEW V AS SELECT * FROM Other"),
+        ];
+        let names = |pending: &[&str]| -> Vec<String> {
+            super::needed(all.clone(), pending)
+                .into_iter()
+                .map(|d| format!("{} {}", d.kind, d.table))
+                .collect()
+        };
+        // Packages: its parent Users, its children PackageDepends and Votes (with Votes'
+        // trigger, and the Log table the trigger writes), and its index.
+        assert_eq!(
+            names(&["ALTER TABLE packages ADD UNIQUE KEY (ID)"]),
+            [
+                "table Users",
+                "table Packages",
+                "table PackageDepends",
+                "table Votes",
+                "table Log",
+                "index Packages",
+                "trigger Votes"
+            ]
+        );
+        assert_eq!(
+            names(&["INSERT INTO `Odd Name` VALUES ('x')"]),
+            ["table Odd Name"]
+        );
+        assert_eq!(names(&["SELECT * FROM v"]), ["table Other", "view V"]);
+        assert!(names(&["UPDATE Nowhere SET x = 1"]).is_empty());
+    }
+
     #[test]
     fn rows_only_statements_are_told_apart_from_definitions() {
         for sql in [

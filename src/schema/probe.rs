@@ -111,12 +111,8 @@ pub fn probe(t: &Tightening, table: &Table, dialect: Dialect) -> Option<Probe> {
     let list = |cols: &[String], f: &dyn Fn(&str) -> String, sep: &str| {
         cols.iter().map(|c| f(c)).collect::<Vec<_>>().join(sep)
     };
-    let order = |n: usize| {
-        (1..=n)
-            .map(|i| i.to_string())
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
+    // By the columns, not their text: an index over them gives the order.
+    let order = |cols: &[String]| list(cols, &|c| q(c), ", ");
     if matches!(t.kind, "primary-key" | "unique-key") {
         let filter = if t.kind == "unique-key" {
             format!(
@@ -135,7 +131,7 @@ pub fn probe(t: &Tightening, table: &Table, dialect: Dialect) -> Option<Probe> {
             sample: format!(
                 "SELECT {} {groups} ORDER BY {} LIMIT {SAMPLES}",
                 list(&t.columns, &text, ", "),
-                order(t.columns.len())
+                order(&t.columns)
             ),
         });
     }
@@ -179,7 +175,7 @@ pub fn probe(t: &Tightening, table: &Table, dialect: Dialect) -> Option<Probe> {
         sample: format!(
             "SELECT {} FROM {from} WHERE {filter} ORDER BY {} LIMIT {SAMPLES}",
             list(&key, &text, ", "),
-            order(key.len())
+            order(&key)
         ),
     })
 }
@@ -589,7 +585,7 @@ mod tests {
         );
         assert_eq!(
             p.sample,
-            "SELECT CAST(`a` AS CHAR), CAST(`b` AS CHAR) FROM `t` WHERE `a` IS NOT NULL AND `b` IS NOT NULL GROUP BY `a`, `b` HAVING COUNT(*) > 1 ORDER BY 1, 2 LIMIT 5"
+            "SELECT CAST(`a` AS CHAR), CAST(`b` AS CHAR) FROM `t` WHERE `a` IS NOT NULL AND `b` IS NOT NULL GROUP BY `a`, `b` HAVING COUNT(*) > 1 ORDER BY `a`, `b` LIMIT 5"
         );
         let p = probe(
             &tightening("primary-key", &["a"]),
@@ -609,7 +605,7 @@ mod tests {
         );
         assert_eq!(
             p.sample,
-            "SELECT CAST(\"id\" AS TEXT) FROM \"t\" WHERE \"a\" IS NULL ORDER BY 1 LIMIT 5"
+            "SELECT CAST(\"id\" AS TEXT) FROM \"t\" WHERE \"a\" IS NULL ORDER BY \"id\" LIMIT 5"
         );
         assert!(probe(&tightening("check", &["a"]), &table(), Dialect::Sqlite).is_none());
     }

@@ -148,8 +148,9 @@ fn a_migration_that_tightens_nothing_lists_nothing(db: &Db) {
     assert_eq!(leftovers(db), 0, "a scratch database was left behind");
 }
 
-/// SQLite: a no-op dry run makes no scratch database (with nowhere to make one, a run with
-/// something pending says its rehearsal could not run; the no-op says nothing).
+/// SQLite: a no-op dry run does not rehearse (its debug log has no rehearsal line); a run with
+/// something pending does, in memory: with nowhere to write a scratch file it still lists
+/// what the statement tightens.
 #[test]
 fn a_no_op_dry_run_does_not_rehearse() {
     let env = crate::support::Env::new();
@@ -159,15 +160,21 @@ fn a_no_op_dry_run_does_not_rehearse() {
     let noop = db
         .cmd(&["upgrade", "--dry-run"])
         .env("TMPDIR", nowhere.as_os_str())
+        .env("RUST_LOG", "aurweb_migrate=debug")
         .run();
     noop.ok().stdout_has("nothing to do");
     assert!(!noop.stderr.contains("rehearsal"), "{}", noop.stderr);
-    db.migration("0002_key.sql", "CREATE UNIQUE INDEX t_a ON t (a);\n");
+    db.migration(
+        "0002_key.sql",
+        "DELETE FROM t WHERE id = 2;\nCREATE UNIQUE INDEX t_a ON t (a);\n",
+    );
     db.cmd(&["upgrade", "--dry-run"])
         .env("TMPDIR", nowhere.as_os_str())
+        .env("RUST_LOG", "aurweb_migrate=debug")
         .run()
         .ok()
-        .stderr_has("rehearsal");
+        .stdout_has("tightens: unique key (a) on t")
+        .stderr_has("rehearsal tables=");
 }
 
 /// SIGINT while a pending statement runs in the scratch database: the dry run stops (exit 130),
@@ -207,11 +214,10 @@ fn an_interrupted_rehearsal_leaves_no_scratch_database(db: &Db) {
                  WHERE DB LIKE '{}\\_migrate\\_%rehearsal' AND INFO LIKE 'SELECT SLEEP%'",
                 db.mysql_database()
             )) > 0
-        } else if scratch_files() > 0 {
-            std::thread::sleep(std::time::Duration::from_millis(700));
-            true
         } else {
-            false
+            // SQLite rehearses in memory: nothing to watch; the statement runs for seconds.
+            std::thread::sleep(std::time::Duration::from_millis(1000));
+            true
         };
         if running {
             break;

@@ -1359,9 +1359,10 @@ impl Catalogue for Mysql {
                 "SELECT k.TABLE_NAME, k.CONSTRAINT_NAME, k.COLUMN_NAME, k.REFERENCED_TABLE_NAME, \
                  k.REFERENCED_COLUMN_NAME, c.UPDATE_RULE, c.DELETE_RULE \
                  FROM information_schema.KEY_COLUMN_USAGE k \
-                 JOIN information_schema.REFERENTIAL_CONSTRAINTS c \
-                 ON c.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND c.TABLE_NAME = k.TABLE_NAME \
-                 AND c.CONSTRAINT_NAME = k.CONSTRAINT_NAME \
+                 JOIN (SELECT TABLE_NAME, CONSTRAINT_NAME, UPDATE_RULE, DELETE_RULE \
+                 FROM information_schema.REFERENTIAL_CONSTRAINTS \
+                 WHERE CONSTRAINT_SCHEMA = DATABASE()) c \
+                 ON c.TABLE_NAME = k.TABLE_NAME AND c.CONSTRAINT_NAME = k.CONSTRAINT_NAME \
                  WHERE k.TABLE_SCHEMA = DATABASE() AND k.REFERENCED_TABLE_NAME IS NOT NULL \
                  ORDER BY k.TABLE_NAME, k.CONSTRAINT_NAME, k.ORDINAL_POSITION",
             )
@@ -1401,7 +1402,7 @@ impl Catalogue for Mysql {
         ))
     }
 
-    async fn copy_statements(&mut self) -> Result<Vec<String>> {
+    async fn copy_statements(&mut self) -> Result<Vec<crate::schema::Definition>> {
         let names: Vec<String> = self
             .text_rows(
                 "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() \
@@ -1417,7 +1418,12 @@ impl Catalogue for Mysql {
             let sql = format!("SHOW CREATE TABLE {}", Dialect::Mysql.quote_ident(&name));
             let rows = self.text_rows(&sql).await?;
             if let Some(Some(create)) = rows.into_iter().next().and_then(|r| r.into_iter().nth(1)) {
-                out.push(create);
+                out.push(crate::schema::Definition {
+                    kind: "table".into(),
+                    name: name.clone(),
+                    table: name,
+                    sql: create,
+                });
             }
         }
         Ok(out)
@@ -1478,7 +1484,8 @@ impl Catalogue for Mysql {
                  WHERE TABLE_SCHEMA = DATABASE() \
                  UNION ALL SELECT 'trigger', TRIGGER_NAME, EVENT_OBJECT_TABLE, \
                  CONCAT(ACTION_TIMING, ' ', EVENT_MANIPULATION, ' ', ACTION_STATEMENT) \
-                 FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE() \
+                 FROM information_schema.TRIGGERS \
+                 WHERE EVENT_OBJECT_SCHEMA = DATABASE() AND TRIGGER_SCHEMA = DATABASE() \
                  UNION ALL SELECT 'check', CONSTRAINT_NAME, TABLE_NAME, CHECK_CLAUSE \
                  FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE() \
                  ORDER BY 1, 2",
