@@ -370,7 +370,7 @@ pub enum Invocation {
     /// no database), or why it could not be written.
     Generated(aurweb_migrate::Result<String>),
     /// Everything else: a request for the library.
-    Run(Request),
+    Run(Box<Request>),
 }
 
 /// The shell completion script for `shell`.
@@ -523,7 +523,7 @@ impl Cli {
             Cmd::Completions { shell } => return Invocation::Generated(Ok(completions(shell))),
             Cmd::Man { out_dir } => return Invocation::Generated(man(out_dir.as_deref())),
         };
-        Invocation::Run(Request {
+        Invocation::Run(Box::new(Request {
             overrides: Overrides {
                 database_url: self.database_url,
                 migrations: self.migrations,
@@ -543,7 +543,7 @@ impl Cli {
             verbose: self.verbose,
             quiet: self.quiet,
             command,
-        })
+        }))
     }
 }
 
