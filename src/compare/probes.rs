@@ -126,14 +126,18 @@ pub async fn probe<B: Backend>(live: &mut B, found: &[&Found]) -> Result<Vec<Vio
             },
             e => e,
         };
-        let count = live
-            .probe(&p.count)
-            .await
-            .map_err(timed_out)?
-            .first()
-            .and_then(|r| r.first().cloned().flatten())
-            .and_then(|n| n.parse::<u64>().ok())
-            .unwrap_or(0);
+        let number = |rows: Vec<Vec<Option<String>>>| {
+            rows.first()
+                .and_then(|r| r.first().cloned().flatten())
+                .and_then(|n| n.parse::<u64>().ok())
+                .unwrap_or(0)
+        };
+        if let Some(any) = &p.any {
+            if number(live.probe(any).await.map_err(timed_out)?) == 0 {
+                continue;
+            }
+        }
+        let count = number(live.probe(&p.count).await.map_err(timed_out)?);
         if count == 0 {
             continue;
         }

@@ -17,9 +17,11 @@ pub const SAMPLES: usize = 5;
 pub const CUT: usize = 40;
 
 /// The queries of one probe: `count` answers one row of one number, `sample` up to
-/// [`SAMPLES`] rows of key values as text.
+/// [`SAMPLES`] rows of key values as text. `any`, when set, is a cheaper query run first: a
+/// number that is 0 only when `count` would be 0 (the rows pass without the others running).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Probe {
+    pub any: Option<String>,
     pub count: String,
     pub sample: String,
 }
@@ -124,7 +126,15 @@ pub fn probe(t: &Tightening, table: &Table, dialect: Dialect) -> Option<Probe> {
         };
         let group = list(&t.columns, &|c| q(c), ", ");
         let groups = format!("FROM {from}{filter} GROUP BY {group} HAVING COUNT(*) > 1");
+        // Without an index that orders the key's columns, MySQL's GROUP BY sorts the whole
+        // table into a temporary one; COUNT(DISTINCT …) (rows with a NULL left out, as the
+        // filter does) answers "any duplicate?" about four times sooner on a million rows
+        // (docs/BENCHMARKS.md). SQLite's COUNT(DISTINCT) takes one column only.
+        let any = (dialect == Dialect::Mysql && !ordered_by_an_index(table, &t.columns)).then(|| {
+            format!("SELECT CAST(COUNT(*) - COUNT(DISTINCT {group}) AS {text_type}) FROM {from}{filter}")
+        });
         return Some(Probe {
+            any,
             count: format!(
                 "SELECT CAST(COUNT(*) AS {text_type}) FROM (SELECT 1 AS one {groups}) AS duplicates"
             ),
@@ -171,6 +181,7 @@ pub fn probe(t: &Tightening, table: &Table, dialect: Dialect) -> Option<Probe> {
         return None;
     }
     Some(Probe {
+        any: None,
         count: format!("SELECT CAST(COUNT(*) AS {text_type}) FROM {from} WHERE {filter}"),
         sample: format!(
             "SELECT {} FROM {from} WHERE {filter} ORDER BY {} LIMIT {SAMPLES}",
@@ -178,6 +189,22 @@ pub fn probe(t: &Tightening, table: &Table, dialect: Dialect) -> Option<Probe> {
             order(&key)
         ),
     })
+}
+
+/// Whether an index (primary, unique or plain) of `table` starts with `columns`, in any order:
+/// the server then reads the key's groups off the index, no sort.
+fn ordered_by_an_index(table: &Table, columns: &[String]) -> bool {
+    let starts = |index: &[String]| {
+        index.len() >= columns.len()
+            && columns.iter().all(|c| {
+                index[..columns.len()]
+                    .iter()
+                    .any(|x| x.eq_ignore_ascii_case(c))
+            })
+    };
+    starts(&table.primary_key)
+        || table.unique_keys.iter().any(|k| starts(k))
+        || table.indexes.iter().any(|i| starts(&i.columns))
 }
 
 /// A new foreign key's orphans: rows whose key columns are all non-NULL and match no row of
@@ -535,7 +562,7 @@ fn tokens(sql: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::schema::Column;
+    use crate::schema::{Column, Index};
 
     fn tightening(kind: &'static str, columns: &[&str]) -> Tightening {
         Tightening {
@@ -594,6 +621,34 @@ mod tests {
         )
         .unwrap();
         assert!(p.count.contains("FROM \"t\" GROUP BY \"a\""), "{}", p.count);
+        assert_eq!(p.any, None, "SQLite's COUNT(DISTINCT) takes one column");
+    }
+
+    #[test]
+    fn a_key_without_an_index_is_first_asked_whether_any_duplicate_exists() {
+        let key = tightening("unique-key", &["a", "b"]);
+        let p = probe(&key, &table(), Dialect::Mysql).unwrap();
+        assert_eq!(
+            p.any.as_deref(),
+            Some("SELECT CAST(COUNT(*) - COUNT(DISTINCT `a`, `b`) AS CHAR) FROM `t` WHERE `a` IS NOT NULL AND `b` IS NOT NULL")
+        );
+        // An index starting with the key's columns (any order) gives the groups: no pre-check.
+        let mut indexed = table();
+        indexed.indexes.push(Index {
+            name: "ba".into(),
+            columns: vec!["b".into(), "a".into(), "id".into()],
+        });
+        assert_eq!(probe(&key, &indexed, Dialect::Mysql).unwrap().any, None);
+        // An index over only some of them does not.
+        let mut partial = table();
+        partial.indexes.push(Index {
+            name: "a".into(),
+            columns: vec!["a".into()],
+        });
+        assert!(probe(&key, &partial, Dialect::Mysql).unwrap().any.is_some());
+        // The primary key orders itself.
+        let pk = tightening("primary-key", &["id"]);
+        assert_eq!(probe(&pk, &table(), Dialect::Mysql).unwrap().any, None);
     }
 
     #[test]
