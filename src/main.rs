@@ -18,7 +18,7 @@ fn main() {
             return;
         }
         cli::Invocation::Generated(Err(e)) => exit_with(&e),
-        cli::Invocation::Run(request) => request,
+        cli::Invocation::Run(request) => *request,
     };
     init_logging(request.verbose, log_format);
     aurweb_migrate::report::set_json_logs(matches!(log_format, cli::LogFormat::Json));

@@ -1,0 +1,249 @@
+//! The DDL plan (issue 28 items 1–3): the best ALGORITHM and LOCK the server accepts for each
+//! pending DDL statement, learnt on the rehearsal's empty copy (MariaDB), shown by `upgrade
+//! --dry-run`; the gates `--max-algorithm`/`--max-lock` that refuse a run before its first
+//! statement; the proven clause appended when a gate is set. SQLite: not applicable, the
+//! gates ignored with a warning.
+
+use crate::support::{Db, Env};
+
+/// A parent and a child table with a foreign key (the copy keeps it), and rows in both:
+/// duplicates, NULLs, a long value.
+fn base(db: &Db) {
+    db.migration(
+        "0001_base.sql",
+        "CREATE TABLE p (id INT NOT NULL PRIMARY KEY, name VARCHAR(40));\n\
+         CREATE TABLE t (id INT NOT NULL PRIMARY KEY, pid INT, a INT, b VARCHAR(200), \
+         CONSTRAINT t_p FOREIGN KEY (pid) REFERENCES p (id) ON DELETE CASCADE);\n",
+    );
+    db.run(&["upgrade"]).ok();
+    db.exec("INSERT INTO p VALUES (1, 'one'), (2, NULL)");
+    let long = "x".repeat(180);
+    db.exec(&format!(
+        "INSERT INTO t VALUES (1, 1, 5, 'dup'), (2, 1, 5, 'dup'), (3, NULL, NULL, NULL), (4, 2, 7, '{long}')"
+    ));
+    if db.is_mysql() {
+        db.exec("ANALYZE TABLE t");
+    }
+}
+
+fn plan(doc: &serde_json::Value) -> Vec<(u64, String, String, String)> {
+    doc["ddl"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no ddl list: {doc:#}"))
+        .iter()
+        .map(|d| {
+            (
+                d["line"].as_u64().unwrap(),
+                d["table"].as_str().unwrap().to_string(),
+                d["algorithm"].as_str().unwrap().to_string(),
+                d["lock"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// MariaDB: ADD COLUMN is INSTANT, a column type change COPY, a secondary index NOCOPY with
+/// LOCK=NONE; each with the live table's size, an estimate for the costly ones, and the
+/// meaning in words; the live table is left as it was.
+#[test]
+fn the_plan_of_add_column_type_change_and_index_on_mariadb() {
+    let env = Env::new();
+    let Some(db) = Db::mysql(&env, module_path!()) else {
+        return;
+    };
+    base(&db);
+    db.migration(
+        "0002_change.sql",
+        "ALTER TABLE t ADD COLUMN c INT;\n\
+         ALTER TABLE t MODIFY a BIGINT;\n\
+         CREATE INDEX t_b ON t (b);\n\
+         INSERT INTO p VALUES (3, 'three');\n",
+    );
+    let run = db.run(&["upgrade", "--dry-run", "--format", "json"]);
+    let doc = run.ok().json();
+    let p = |l: u64, a: &str, k: &str| (l, "t".to_string(), a.to_string(), k.to_string());
+    assert_eq!(
+        plan(&doc),
+        vec![
+            p(1, "INSTANT", "NONE"),
+            p(2, "COPY", "SHARED"),
+            p(3, "NOCOPY", "NONE")
+        ],
+        "{doc:#}"
+    );
+    let d = &doc["ddl"];
+    assert_eq!(d[0]["estimate_s"], serde_json::Value::Null, "{doc:#}");
+    assert!(d[1]["estimate_s"].as_f64().is_some(), "{doc:#}");
+    assert!(d[2]["estimate_s"].as_f64().is_some(), "{doc:#}");
+    assert_eq!(d[1]["rows"].as_u64(), Some(4), "{doc:#}");
+    assert!(d[1]["bytes"].as_u64().unwrap() > 0, "{doc:#}");
+    assert_eq!(
+        d[1]["meaning"],
+        "copies the whole table; writes blocked, reads go on"
+    );
+    assert_eq!(d[1]["over_gate"], serde_json::Value::Null);
+    db.run(&["upgrade", "--dry-run"])
+        .ok()
+        .stdout_has("how long this deploy locks its tables")
+        .stdout_has("0002_change.sql:1: t: ALGORITHM=INSTANT, LOCK=NONE: changes only the table's metadata; reads and writes go on; 4 rows")
+        .stdout_has("0002_change.sql:2: t: ALGORITHM=COPY, LOCK=SHARED: copies the whole table; writes blocked, reads go on")
+        .stdout_has("at a fixed rate of 33 MB/s");
+    // Read-only: nothing of it ran on the live table.
+    assert!(!db.show_create_table("t").contains("`c`"));
+    assert!(db.show_create_table("t").contains("`a` int(11)"));
+    assert_eq!(db.states(), vec![(1, "applied".to_string())]);
+}
+
+/// MariaDB: a statement over `--max-algorithm` refuses the run before its first statement
+/// (exit 8, kind ddl-gate, the offending statement in JSON); nothing ran and the migration is
+/// pending. The dry run says so too.
+#[test]
+fn a_gate_refuses_the_run_before_any_statement_on_mariadb() {
+    let env = Env::new();
+    let Some(db) = Db::mysql(&env, module_path!()) else {
+        return;
+    };
+    base(&db);
+    db.migration(
+        "0002_change.sql",
+        "ALTER TABLE t ADD COLUMN c INT;\n\
+         ALTER TABLE t MODIFY a BIGINT;\n",
+    );
+    db.run(&["upgrade", "--dry-run", "--max-algorithm", "inplace"])
+        .code(8)
+        .stdout_has("OVER THE GATE: ALGORITHM=COPY is over --max-algorithm INPLACE")
+        .stderr_has("over the DDL gates");
+    let run = db.run(&["upgrade", "--max-algorithm", "inplace", "--format", "json"]);
+    run.code(8);
+    let doc = run.json();
+    assert_eq!(doc["error"]["kind"], "ddl-gate", "{doc:#}");
+    assert_eq!(doc["error"]["exit_code"], 8);
+    assert_eq!(doc["changed"], false);
+    assert_eq!(
+        plan(&doc),
+        vec![(2, "t".to_string(), "COPY".to_string(), "SHARED".to_string())],
+        "{doc:#}"
+    );
+    assert!(doc["ddl"][0]["over_gate"]
+        .as_str()
+        .unwrap()
+        .contains("--max-algorithm"));
+    // Nothing ran: not even the INSTANT first statement; the migration stays pending.
+    assert!(!db.show_create_table("t").contains("`c`"));
+    assert_eq!(db.states(), vec![(1, "applied".to_string())]);
+    assert_eq!(db.count("t"), 4);
+    // A lock gate: COPY holds LOCK=SHARED, over --max-lock none.
+    db.run(&["upgrade", "--max-lock", "none"])
+        .code(8)
+        .stderr_has("LOCK=SHARED is over --max-lock NONE");
+    assert_eq!(db.states(), vec![(1, "applied".to_string())]);
+    // Within the gates the run goes on, each statement with its proven clause.
+    db.run(&["upgrade", "--max-algorithm", "copy", "--max-lock", "shared"])
+        .ok();
+    assert!(db.show_create_table("t").contains("`a` bigint(20)"));
+    assert_eq!(db.count("t"), 4);
+}
+
+/// MariaDB: `-- aurweb-migrate: allow-lock=shared` says the migration is meant to run with
+/// writes blocked: shown in the plan, it passes `--max-lock none`, and the run applies it
+/// with the proven clause.
+#[test]
+fn an_allow_lock_directive_passes_the_lock_gate_on_mariadb() {
+    let env = Env::new();
+    let Some(db) = Db::mysql(&env, module_path!()) else {
+        return;
+    };
+    base(&db);
+    db.migration(
+        "0002_offline.sql",
+        "-- aurweb-migrate: allow-lock=shared\n\
+         ALTER TABLE t MODIFY a BIGINT;\n",
+    );
+    db.run(&["upgrade", "--dry-run", "--max-lock", "none"])
+        .ok()
+        .stdout_has("(the migration allows LOCK=SHARED: meant to run offline)");
+    let doc = db
+        .run(&[
+            "upgrade",
+            "--dry-run",
+            "--max-lock",
+            "none",
+            "--format",
+            "json",
+        ])
+        .json();
+    assert_eq!(doc["ddl"][0]["allow_lock"], "SHARED", "{doc:#}");
+    db.run(&["upgrade", "--max-lock", "none"]).ok();
+    assert!(db.show_create_table("t").contains("`a` bigint(20)"));
+    assert_eq!(db.count("t"), 4);
+    // Without the directive the same gate refuses.
+    db.migration("0003_more.sql", "ALTER TABLE t MODIFY pid BIGINT;\n");
+    let run = db.run(&["upgrade", "--max-lock", "none"]);
+    // The foreign key needs the same type on both sides: the copy refuses every clause, so
+    // the rehearsal stops there and the gate cannot be proven; either way nothing runs.
+    run.code(8);
+    assert_eq!(db.history().len(), 2);
+}
+
+/// SQLite: no ALGORITHM or LOCK clause; the plan is empty and the gates are ignored with a
+/// warning.
+#[test]
+fn the_plan_is_not_applicable_and_the_gates_ignored_on_sqlite() {
+    let env = Env::new();
+    let db = Db::sqlite(&env);
+    base(&db);
+    db.migration("0002_change.sql", "ALTER TABLE t ADD COLUMN c INT;\n");
+    let run = db.run(&[
+        "upgrade",
+        "--dry-run",
+        "--max-algorithm",
+        "instant",
+        "--max-lock",
+        "none",
+        "--format",
+        "json",
+    ]);
+    run.ok()
+        .stderr_has("--max-algorithm and --max-lock apply to MySQL/MariaDB only");
+    assert_eq!(run.json()["ddl"], serde_json::json!([]));
+    db.run(&["upgrade", "--max-lock", "none"])
+        .ok()
+        .stderr_has("ignored on SQLite");
+    assert_eq!(db.states().len(), 2);
+}
+
+/// The gates take only the known values (flag and TOML key), and need the rehearsal that
+/// `--no-probes` turns off; `allow-lock=` takes only a known lock.
+#[test]
+fn gate_values_and_the_directive_are_checked() {
+    let env = Env::new();
+    let db = Db::sqlite(&env);
+    db.run(&["upgrade", "--max-algorithm", "fast"]).code(2);
+    env.write("aurweb-migrate.toml", "max_lock = \"sometimes\"\n");
+    db.run(&["status"])
+        .code(2)
+        .stderr_has("max_lock: \"sometimes\" is not one of none, shared, exclusive");
+    env.remove("aurweb-migrate.toml");
+    db.migration(
+        "0001_a.sql",
+        "-- aurweb-migrate: allow-lock=forever\nCREATE TABLE a (id INT);\n",
+    );
+    db.run(&["upgrade"])
+        .code(2)
+        .stderr_has("allow-lock takes none, shared or exclusive");
+}
+
+/// MySQL: `--no-probes` with a gate is a usage error (the gate cannot be proven).
+#[test]
+fn a_gate_needs_the_rehearsal_on_mysql() {
+    let env = Env::new();
+    let Some(db) = Db::mysql(&env, module_path!()) else {
+        return;
+    };
+    base(&db);
+    db.migration("0002_change.sql", "ALTER TABLE t ADD COLUMN c INT;\n");
+    db.run(&["upgrade", "--no-probes", "--max-lock", "none"])
+        .code(2)
+        .stderr_has("need the rehearsal");
+    assert_eq!(db.states().len(), 1);
+}
