@@ -89,7 +89,7 @@ fn misprediction(clause: &str, message: &str) -> String {
     let upper = message.to_ascii_uppercase();
     if upper.contains("ALGORITHM=") || upper.contains("LOCK=") {
         format!(
-            "misprediction: the server refused the proven `{clause}` appended to this statement (the live table differs from its empty copy, e.g. an old row format), so nothing of it ran: {message}"
+            "misprediction: the server refused the proven `{clause}` appended to this statement (the live table differs from its empty copy in what its definition does not show, e.g. the hidden column a dropped FULLTEXT index leaves, or an old row format), so nothing of it ran: {message}"
         )
     } else {
         format!("(run with the proven `{clause}` appended) {message}")

@@ -247,3 +247,55 @@ fn a_gate_needs_the_rehearsal_on_mysql() {
         .stderr_has("need the rehearsal");
     assert_eq!(db.states().len(), 1);
 }
+
+/// MariaDB: a live table that differs from its copy in a way its definition does not show (a
+/// dropped FULLTEXT index leaves a hidden FTS_DOC_ID column, which makes ADD COLUMN not
+/// INSTANT): with a gate set the statement runs with the proven clause, the server refuses
+/// it instead of silently running it another way, and the refusal is told as a
+/// misprediction naming the statement and the clause; nothing of it ran, and the migration
+/// runs later without the gate.
+#[test]
+fn a_misprediction_is_refused_through_the_appended_clause_on_mariadb() {
+    let env = Env::new();
+    let Some(db) = Db::mysql(&env, module_path!()) else {
+        return;
+    };
+    db.migration(
+        "0001_base.sql",
+        "CREATE TABLE t (id INT NOT NULL PRIMARY KEY, b VARCHAR(50), FULLTEXT KEY ft (b));\n\
+         ALTER TABLE t DROP INDEX ft;\n",
+    );
+    db.run(&["upgrade"]).ok();
+    db.exec("INSERT INTO t VALUES (1, 'one'), (2, NULL), (3, 'one')");
+    db.migration("0002_add.sql", "ALTER TABLE t ADD COLUMN c INT;\n");
+    let doc = db.run(&["upgrade", "--dry-run", "--format", "json"]).json();
+    assert_eq!(
+        plan(&doc),
+        vec![(
+            1,
+            "t".to_string(),
+            "INSTANT".to_string(),
+            "NONE".to_string()
+        )],
+        "the copy has no hidden column: {doc:#}"
+    );
+    let run = db.run(&["upgrade", "--max-algorithm", "instant", "--format", "json"]);
+    run.code(4)
+        .stderr_has("misprediction")
+        .stderr_has("ALGORITHM=INSTANT, LOCK=NONE")
+        .stderr_has("0002_add.sql:1");
+    let doc = run.json();
+    assert_eq!(doc["error"]["kind"], "migration-failed", "{doc:#}");
+    assert_eq!(doc["error"]["line"], 1);
+    assert!(!db.show_create_table("t").contains("`c`"));
+    assert_eq!(db.count("t"), 3);
+    // Resumable like any MySQL failure: recorded as failed with nothing of it committed;
+    // `upgrade --resume` without the gate runs it (INPLACE, as the server chooses).
+    assert_eq!(
+        db.states(),
+        vec![(1, "applied".to_string()), (2, "failed".to_string())]
+    );
+    db.run(&["upgrade", "--resume"]).ok();
+    assert!(db.show_create_table("t").contains("`c`"));
+    assert_eq!(db.count("t"), 3);
+}
