@@ -46,7 +46,7 @@ fn prepare(
 
 /// The DDL gates of the run (`--max-algorithm`, `--max-lock`): none on SQLite, where the
 /// settings warned that they are ignored.
-fn gates(s: &Session<'_>) -> ddl::Gates {
+pub(super) fn gates(s: &Session<'_>) -> ddl::Gates {
     if s.dialect() == Dialect::Sqlite {
         return ddl::Gates::default();
     }
@@ -172,6 +172,8 @@ pub(super) async fn dry_run(s: &Session<'_>, flags: UpgradeFlags) -> Result<i32>
 #[derive(Default)]
 pub(super) struct Pending {
     pub tightenings: Vec<crate::compare::rehearsal::Found>,
+    /// The DDL plan (MySQL/MariaDB).
+    pub ddl: Vec<ddl::Ddl>,
     pub when: Vec<Option<probes::When>>,
     pub violations: Vec<crate::schema::probe::Violation>,
     /// The exit code of the error that stopped the probes (a timeout), said on stderr.
@@ -225,6 +227,7 @@ pub(super) async fn rehearse_pending(
         .map(|f| probe.then(|| probes::when(&preview.steps, f)))
         .collect();
     out.tightenings = r.tightenings;
+    out.ddl = r.ddl;
     Ok(out)
 }
 

@@ -88,6 +88,10 @@ fn the_plan_of_add_column_type_change_and_index_on_mariadb() {
         .stdout_has("0002_change.sql:1: t: ALGORITHM=INSTANT, LOCK=NONE: changes only the table's metadata; reads and writes go on; 4 rows")
         .stdout_has("0002_change.sql:2: t: ALGORITHM=COPY, LOCK=SHARED: copies the whole table; writes blocked, reads go on")
         .stdout_has("at a fixed rate of 33 MB/s");
+    // status -v lists it too.
+    db.run(&["status", "-v"])
+        .ok()
+        .stdout_has("0002_change.sql:3: t: ALGORITHM=NOCOPY, LOCK=NONE");
     // Read-only: nothing of it ran on the live table.
     assert!(!db.show_create_table("t").contains("`c`"));
     assert!(db.show_create_table("t").contains("`a` int(11)"));
