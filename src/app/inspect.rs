@@ -141,9 +141,15 @@ pub(super) async fn check(s: &Session<'_>, drift: bool) -> Result<i32> {
     if cluster {
         warnings.extend(overview.cluster_warnings());
     }
-    let result = report::Check::new(&overview, warnings, found, &pending.violations);
+    let result = report::Check::new(&overview, warnings, found, &pending.violations).with_ddl(
+        &pending.ddl,
+        super::upgrade::gates(s),
+        cluster,
+    );
     s.emit(&result);
     Ok(match (result.ok(), pending.violations.is_empty()) {
+        // A pending DDL statement over --max-algorithm/--max-lock: the run would be refused.
+        (false, true) if result.over_gates() => 8,
         (_, false) => crate::error::Error::DataViolation {
             violations: Vec::new(),
             during: None,

@@ -1091,9 +1091,28 @@ pub struct Check<'a> {
     warnings: Vec<Warning>,
     /// What the probes of the live rows found for the pending migrations.
     violations: &'a [Violation],
+    /// The DDL plan of the pending statements and the gates it is held to.
+    ddl: (&'a [Ddl], crate::schema::ddl::Gates, bool),
 }
 
 impl<'a> Check<'a> {
+    /// With the DDL plan of the pending statements, the run's gates, and whether the server
+    /// is a Galera node.
+    pub fn with_ddl(
+        mut self,
+        ddl: &'a [Ddl],
+        gates: crate::schema::ddl::Gates,
+        galera: bool,
+    ) -> Self {
+        self.ddl = (ddl, gates, galera);
+        self
+    }
+
+    /// Whether a pending DDL statement is over the gates.
+    pub fn over_gates(&self) -> bool {
+        self.ddl.0.iter().any(|d| self.ddl.1.over(d).is_some())
+    }
+
     pub fn new(
         overview: &'a Overview<'a, 'a>,
         warnings: Vec<Warning>,
@@ -1107,11 +1126,12 @@ impl<'a> Check<'a> {
             findings,
             warnings,
             violations,
+            ddl: (&[], Default::default(), false),
         }
     }
 
     pub fn ok(&self) -> bool {
-        self.findings.is_empty() && self.violations.is_empty()
+        self.findings.is_empty() && self.violations.is_empty() && !self.over_gates()
     }
 }
 
@@ -1121,12 +1141,19 @@ impl Render for Check<'_> {
         for v in self.violations {
             out.push_str(&format!("  violation: {v}\n"));
         }
+        out.push_str(&ddl_plan_human(self.ddl.0, &self.ddl.1, self.ddl.2));
         out
     }
     fn json(&self) -> Value {
         let mut doc = check_json(self.overview, &self.findings, &self.warnings);
         doc["ok"] = json!(self.ok());
         doc["violations"] = json!(self.violations);
+        doc["ddl"] = json!(self
+            .ddl
+            .0
+            .iter()
+            .map(|d| ddl_json(d, self.ddl.1.over(d)))
+            .collect::<Vec<_>>());
         doc
     }
     fn quiet_prints(&self) -> bool {

@@ -88,6 +88,13 @@ fn the_plan_of_add_column_type_change_and_index_on_mariadb() {
         .stdout_has("0002_change.sql:1: t: ALGORITHM=INSTANT, LOCK=NONE: changes only the table's metadata; reads and writes go on; 4 rows")
         .stdout_has("0002_change.sql:2: t: ALGORITHM=COPY, LOCK=SHARED: copies the whole table; writes blocked, reads go on")
         .stdout_has("at a fixed rate of 33 MB/s");
+    // check lists it too (exit 1: a migration is pending), and exits 8 when a statement is
+    // over a gate.
+    let doc = db.run(&["check", "--format", "json"]).code(1).json();
+    assert_eq!(plan(&doc).len(), 3, "{doc:#}");
+    db.run(&["check", "--max-algorithm", "nocopy"])
+        .code(8)
+        .stdout_has("OVER THE GATE: ALGORITHM=COPY is over --max-algorithm NOCOPY");
     // status -v lists it too.
     db.run(&["status", "-v"])
         .ok()
