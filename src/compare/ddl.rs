@@ -8,23 +8,34 @@ use crate::backend::{Backend, Connection};
 pub use crate::schema::ddl::*;
 
 /// Runs `sql` on the scratch copy with each algorithm of `algorithms` and each lock appended,
-/// best first, until one is accepted: `Some((table, algorithm, lock))`, the statement
-/// then having run. `None`: not a statement the plan covers, or no clause accepted; the
-/// caller runs it as written.
+/// best first, until one is accepted: `Some((table, algorithm, lock))`, the statement then
+/// having run. What the statement states itself is kept and not appended (`ALGORITHM=COPY`
+/// stated: only the locks are tried; both stated: it runs as written once). `None`: not a
+/// statement the plan covers, or no clause accepted; the caller runs it as written.
 pub async fn learn(
     conn: &mut Connection,
     sql: &str,
     algorithms: &[&'static str],
-) -> Option<(String, &'static str, &'static str)> {
-    let (table, form) = target(sql)?;
-    for algorithm in algorithms {
-        for lock in LOCKS {
-            if conn
-                .execute(&with_clause(sql, form, algorithm, lock))
-                .await
-                .is_ok()
-            {
-                return Some((table, algorithm, lock));
+) -> Option<(String, String, String)> {
+    let t = target(sql)?;
+    let algorithms: Vec<&str> = match &t.algorithm {
+        Some(a) => vec![a.as_str()],
+        None => algorithms.to_vec(),
+    };
+    let locks: Vec<&str> = match &t.lock {
+        Some(l) => vec![l.as_str()],
+        None => LOCKS.to_vec(),
+    };
+    for algorithm in &algorithms {
+        for lock in &locks {
+            let tried = with_clause(
+                sql,
+                t.form,
+                t.algorithm.is_none().then_some(algorithm),
+                t.lock.is_none().then_some(lock),
+            );
+            if conn.execute(&tried).await.is_ok() {
+                return Some((t.table, algorithm.to_string(), lock.to_string()));
             }
         }
     }

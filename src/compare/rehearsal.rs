@@ -151,8 +151,7 @@ async fn run_one(
     conn: &mut Connection,
     sql: &str,
     algorithms: &[&'static str],
-) -> std::result::Result<Option<(String, &'static str, &'static str)>, crate::backend::StatementError>
-{
+) -> std::result::Result<Option<(String, String, String)>, crate::backend::StatementError> {
     if let Some(found) = super::ddl::learn(conn, sql, algorithms).await {
         return Ok(Some(found));
     }
@@ -202,8 +201,8 @@ async fn run(
                     file: file.clone(),
                     line: st.line,
                     table,
-                    algorithm: algorithm.to_string(),
-                    lock: lock.to_string(),
+                    algorithm,
+                    lock,
                     rows: None,
                     bytes: None,
                     estimate_s: None,

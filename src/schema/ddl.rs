@@ -77,29 +77,33 @@ pub enum Form {
     Index,
 }
 
-/// The table a DDL statement the plan covers changes (`ALTER TABLE`, `CREATE … INDEX`, `DROP
-/// INDEX`), and how a clause is appended; `None` for any other statement, and for one that
-/// states its own `ALGORITHM` or `LOCK`.
-pub fn target(sql: &str) -> Option<(String, Form)> {
+/// A DDL statement the plan covers (`ALTER TABLE`, `CREATE … INDEX`, `DROP INDEX`): the
+/// table it changes, how a clause is appended, and the `ALGORITHM`/`LOCK` it states itself
+/// (uppercased; `DEFAULT` counts as not stated). A stated part is never appended (the last
+/// clause would win over the author's); the other part is learnt and enforced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub table: String,
+    pub form: Form,
+    pub algorithm: Option<String>,
+    pub lock: Option<String>,
+}
+
+/// The [`Target`] of a statement; `None` for any statement the plan does not cover.
+pub fn target(sql: &str) -> Option<Target> {
     let tokens: Vec<String> = sql
         .split(|c: char| c.is_whitespace() || c == '(' || c == ';')
         .filter(|w| !w.is_empty() && !w.starts_with("--"))
         .map(str::to_string)
         .collect();
     let upper: Vec<String> = tokens.iter().map(|t| t.to_ascii_uppercase()).collect();
-    if upper
-        .iter()
-        .any(|t| t.starts_with("ALGORITHM") || t.starts_with("LOCK=") || t == "LOCK")
-    {
-        return None;
-    }
     let at = |w: &str| upper.iter().position(|t| t == w);
     let name = |i: usize| {
         let raw = tokens.get(i)?;
         let last = raw.rsplit('.').next()?.trim_matches('`').to_string();
         (!last.is_empty()).then_some(last)
     };
-    match upper.first().map(String::as_str) {
+    let (table, form) = match upper.first().map(String::as_str) {
         Some("ALTER") => {
             let t = at("TABLE")?;
             let skip = if upper.get(t + 1).is_some_and(|w| w == "IF") {
@@ -107,28 +111,63 @@ pub fn target(sql: &str) -> Option<(String, Form)> {
             } else {
                 0
             };
-            Some((name(t + 1 + skip)?, Form::Alter))
+            (name(t + 1 + skip)?, Form::Alter)
         }
-        Some("CREATE" | "DROP") if at("INDEX").is_some() => {
-            Some((name(at("ON")? + 1)?, Form::Index))
-        }
-        _ => None,
-    }
+        Some("CREATE" | "DROP") if at("INDEX").is_some() => (name(at("ON")? + 1)?, Form::Index),
+        _ => return None,
+    };
+    Some(Target {
+        table,
+        form,
+        algorithm: stated(&upper, "ALGORITHM"),
+        lock: stated(&upper, "LOCK"),
+    })
 }
 
-/// `sql` with a clause appended (on a new line, after any trailing comment).
-pub fn with_clause(sql: &str, form: Form, algorithm: &str, lock: &str) -> String {
+/// The value of `ALGORITHM [=] X` or `LOCK [=] X` among the uppercased tokens of a statement
+/// (`None` when absent or `DEFAULT`).
+fn stated(upper: &[String], word: &str) -> Option<String> {
+    let i = upper
+        .iter()
+        .position(|t| t == word || t.starts_with(&format!("{word}=")))?;
+    let rest: Vec<&str> = std::iter::once(&upper[i][word.len()..])
+        .chain(upper[i + 1..].iter().map(String::as_str))
+        .flat_map(|t| t.split('='))
+        .map(|t| t.trim_matches(','))
+        .filter(|t| !t.is_empty())
+        .take(1)
+        .collect();
+    let value = rest.first()?.to_string();
+    (value != "DEFAULT").then_some(value)
+}
+
+/// `sql` with the parts of a clause given appended (on a new line, after any trailing
+/// comment).
+pub fn with_clause(sql: &str, form: Form, algorithm: Option<&str>, lock: Option<&str>) -> String {
     let body = sql.trim_end().trim_end_matches(';');
+    let parts: Vec<String> = [("ALGORITHM", algorithm), ("LOCK", lock)]
+        .into_iter()
+        .filter_map(|(k, v)| v.map(|v| format!("{k}={v}")))
+        .collect();
+    if parts.is_empty() {
+        return body.to_string();
+    }
     match form {
-        Form::Alter => format!("{body}\n, ALGORITHM={algorithm}, LOCK={lock}"),
-        Form::Index => format!("{body}\nALGORITHM={algorithm} LOCK={lock}"),
+        Form::Alter => format!("{body}\n, {}", parts.join(", ")),
+        Form::Index => format!("{body}\n{}", parts.join(" ")),
     }
 }
 
-/// The statement with the proven clause of `plan` appended, for enforcement.
+/// The statement with the proven clause of `plan` appended (its parts the statement does not
+/// state itself), for enforcement.
 pub fn enforced(sql: &str, plan: &Ddl) -> String {
     match target(sql) {
-        Some((_, form)) => with_clause(sql, form, &plan.algorithm, &plan.lock),
+        Some(t) => with_clause(
+            sql,
+            t.form,
+            t.algorithm.is_none().then_some(plan.algorithm.as_str()),
+            t.lock.is_none().then_some(plan.lock.as_str()),
+        ),
         None => sql.to_string(),
     }
 }
@@ -178,35 +217,64 @@ mod tests {
 
     #[test]
     fn the_table_and_the_clause_of_each_ddl_form() {
-        let t = target;
+        let t = |sql: &str| target(sql).map(|t| (t.table, t.form, t.algorithm, t.lock));
+        let alter = |n: &str| Some((n.to_string(), Form::Alter, None, None));
         assert_eq!(
             t("ALTER TABLE `PackageDepends` ADD COLUMN x INT"),
-            Some(("PackageDepends".into(), Form::Alter))
+            alter("PackageDepends")
         );
         assert_eq!(
             t("alter online table IF EXISTS db.t MODIFY a INT"),
-            Some(("t".into(), Form::Alter))
+            alter("t")
         );
         assert_eq!(
             t("CREATE UNIQUE INDEX i ON t(a)"),
-            Some(("t".into(), Form::Index))
+            Some(("t".into(), Form::Index, None, None))
         );
-        assert_eq!(t("DROP INDEX i ON `t`"), Some(("t".into(), Form::Index)));
-        assert_eq!(t("ALTER TABLE t ADD c INT, ALGORITHM=COPY"), None);
+        assert_eq!(
+            t("DROP INDEX i ON `t`"),
+            Some(("t".into(), Form::Index, None, None))
+        );
+        assert_eq!(
+            t("ALTER TABLE t ADD c INT, ALGORITHM=copy"),
+            Some(("t".into(), Form::Alter, Some("COPY".into()), None))
+        );
+        assert_eq!(
+            t("ALTER TABLE t ADD c INT, ALGORITHM = DEFAULT, LOCK = shared"),
+            Some(("t".into(), Form::Alter, None, Some("SHARED".into())))
+        );
+        assert_eq!(
+            t("CREATE INDEX i ON t (a) LOCK NONE"),
+            Some(("t".into(), Form::Index, None, Some("NONE".into())))
+        );
         assert_eq!(t("INSERT INTO t VALUES (1)"), None);
         assert_eq!(t("CREATE TABLE t (a INT)"), None);
         assert_eq!(
             with_clause(
                 "ALTER TABLE t ADD c INT -- why\n",
                 Form::Alter,
-                "INSTANT",
-                "NONE"
+                Some("INSTANT"),
+                Some("NONE")
             ),
             "ALTER TABLE t ADD c INT -- why\n, ALGORITHM=INSTANT, LOCK=NONE"
         );
         assert_eq!(
-            with_clause("CREATE INDEX i ON t (a);", Form::Index, "NOCOPY", "NONE"),
+            with_clause(
+                "CREATE INDEX i ON t (a);",
+                Form::Index,
+                Some("NOCOPY"),
+                Some("NONE")
+            ),
             "CREATE INDEX i ON t (a)\nALGORITHM=NOCOPY LOCK=NONE"
+        );
+        assert_eq!(
+            with_clause(
+                "ALTER TABLE t ADD c INT, ALGORITHM=COPY",
+                Form::Alter,
+                None,
+                Some("SHARED")
+            ),
+            "ALTER TABLE t ADD c INT, ALGORITHM=COPY\n, LOCK=SHARED"
         );
     }
 

@@ -310,3 +310,35 @@ fn a_misprediction_is_refused_through_the_appended_clause_on_mariadb() {
     assert!(db.show_create_table("t").contains("`c`"));
     assert_eq!(db.count("t"), 3);
 }
+
+/// MariaDB: a statement that states its own ALGORITHM keeps it (never overridden by an
+/// appended one, which would win); the lock is still learnt, and the gate holds it to what
+/// it states.
+#[test]
+fn a_stated_algorithm_is_kept_and_gated_on_mariadb() {
+    let env = Env::new();
+    let Some(db) = Db::mysql(&env, module_path!()) else {
+        return;
+    };
+    base(&db);
+    db.migration(
+        "0002_copy.sql",
+        "ALTER TABLE t ADD COLUMN c INT, ALGORITHM=COPY;\n",
+    );
+    let doc = db
+        .run(&["upgrade", "--dry-run", "--format", "json"])
+        .ok()
+        .json();
+    assert_eq!(
+        plan(&doc),
+        vec![(1, "t".to_string(), "COPY".to_string(), "SHARED".to_string())],
+        "{doc:#}"
+    );
+    db.run(&["upgrade", "--max-algorithm", "instant"])
+        .code(8)
+        .stderr_has("ALGORITHM=COPY is over --max-algorithm INSTANT");
+    assert!(!db.show_create_table("t").contains("`c`"));
+    db.run(&["upgrade", "--max-lock", "shared"]).ok();
+    assert!(db.show_create_table("t").contains("`c`"));
+    assert_eq!(db.count("t"), 4);
+}
