@@ -67,12 +67,20 @@ fn check_gates(gates: &ddl::Gates, rehearsal: &crate::compare::rehearsal::Rehear
         .iter()
         .filter_map(|d| gates.over(d).map(|why| (d.clone(), why)))
         .collect();
-    if offending.is_empty() && rehearsal.stopped.is_none() {
+    let unproven = match (&rehearsal.stopped, rehearsal.unproven.as_slice()) {
+        (Some(why), _) => Some(why.clone()),
+        (None, []) => None,
+        (None, lines) => Some(format!(
+            "the server accepted no ALGORITHM/LOCK clause for {} on the copy",
+            lines.join(", ")
+        )),
+    };
+    if offending.is_empty() && unproven.is_none() {
         return Ok(());
     }
     Err(Error::DdlGate {
         offending,
-        unproven: rehearsal.stopped.clone(),
+        unproven,
     })
 }
 
@@ -247,6 +255,7 @@ async fn rehearse(
         Err(e) => Ok(crate::compare::rehearsal::Rehearsal {
             tightenings: Vec::new(),
             ddl: Vec::new(),
+            unproven: Vec::new(),
             stopped: Some(format!("it could not run: {e}")),
         }),
         Ok(r) => Ok(r),

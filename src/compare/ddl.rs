@@ -17,6 +17,9 @@ pub async fn learn(
     sql: &str,
     algorithms: &[&'static str],
 ) -> Option<(String, String, String)> {
+    if algorithms.is_empty() {
+        return None;
+    }
     let t = target(sql)?;
     let algorithms: Vec<&str> = match &t.algorithm {
         Some(a) => vec![a.as_str()],

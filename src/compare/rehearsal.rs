@@ -33,6 +33,9 @@ pub struct Rehearsal {
     /// The DDL plan: each pending DDL statement's best algorithm and lock (MySQL/MariaDB;
     /// empty on SQLite), with the live table's size ([`super::ddl`]).
     pub ddl: Vec<super::ddl::Ddl>,
+    /// The DDL statements the plan covers for which the server accepted no clause on the copy
+    /// but ran as written (`file:line`): their plan is unknown, so a gate refuses the run.
+    pub unproven: Vec<String>,
     /// Why it stopped before the last pending statement (`file:line: message`), if it did: a
     /// statement the empty copy rejected. What it found up to there stands.
     pub stopped: Option<String>,
@@ -173,6 +176,7 @@ async fn run(
             return Ok(Rehearsal {
                 tightenings: Vec::new(),
                 ddl: Vec::new(),
+                unproven: Vec::new(),
                 stopped: Some(format!(
                     "the live tables could not be copied: {}",
                     e.message
@@ -208,7 +212,12 @@ async fn run(
                     estimate_s: None,
                     allow_lock: m.up.directives.allow_lock.clone(),
                 }),
-                Ok(None) => {}
+                Ok(None) => {
+                    let sql = m.up.statement_text(i);
+                    if !algorithms.is_empty() && super::ddl::target(sql).is_some() {
+                        out.unproven.push(format!("{file}:{}", st.line));
+                    }
+                }
             }
             if rows_only(m.up.statement_text(i)) {
                 continue;
