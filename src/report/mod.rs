@@ -1521,7 +1521,7 @@ pub fn transport_human(transport: &str) -> String {
 /// `status -v`: each setting and where it came from.
 pub fn settings_human(s: &crate::settings::Settings) -> String {
     format!(
-        "settings:\n  database        {}  (from {})\n  migrations      {}  (from {})\n  schema          {}  (from {})\n  table           {}  (from {})\n  lock timeout    {}s  (from {})\n  connect timeout {}s  (from {})\n  statement timeout {}  (from {})\n  ddl lock wait   {}  (from {})\n",
+        "settings:\n  database        {}  (from {})\n  migrations      {}  (from {})\n  schema          {}  (from {})\n  table           {}  (from {})\n  lock timeout    {}s  (from {})\n  connect timeout {}s  (from {})\n  statement timeout {}  (from {})\n  ddl lock wait   {}  (from {})\n  max algorithm   {}  (from {})\n  max lock        {}  (from {})\n",
         s.database.value.redacted(),
         s.database.origin,
         location_human(&s.migrations.value, crate::source::describe_embedded()),
@@ -1542,6 +1542,10 @@ pub fn settings_human(s: &crate::settings::Settings) -> String {
             .value
             .map_or("off".to_string(), |d| format!("{}s", d.as_secs())),
         s.ddl_lock_wait.origin,
+        s.max_algorithm.value.as_deref().unwrap_or("no gate"),
+        s.max_algorithm.origin,
+        s.max_lock.value.as_deref().unwrap_or("no gate"),
+        s.max_lock.origin,
     )
 }
 

@@ -95,9 +95,11 @@ fn the_plan_of_add_column_type_change_and_index_on_mariadb() {
     db.run(&["check", "--max-algorithm", "nocopy"])
         .code(8)
         .stdout_has("OVER THE GATE: ALGORITHM=COPY is over --max-algorithm NOCOPY");
-    // status -v lists it too.
-    db.run(&["status", "-v"])
+    // status -v lists it too, and the gates among the settings.
+    db.run(&["status", "-v", "--max-lock", "shared"])
         .ok()
+        .stdout_has("max algorithm   no gate  (from default)")
+        .stdout_has("max lock        SHARED  (from command line)")
         .stdout_has("0002_change.sql:3: t: ALGORITHM=NOCOPY, LOCK=NONE");
     // Read-only: nothing of it ran on the live table.
     assert!(!db.show_create_table("t").contains("`c`"));
