@@ -377,3 +377,44 @@ fn an_unproven_statement_refuses_a_gated_run_on_mariadb() {
     db.run(&["upgrade"]).ok();
     assert_eq!(db.count("u"), 3);
 }
+
+/// On a Galera node the estimate says that the whole cluster stalls meanwhile (DDL runs
+/// under TOI).
+#[test]
+fn on_galera_the_estimate_says_the_cluster_stalls() {
+    let Some(cluster) = crate::support::galera_cluster() else {
+        return;
+    };
+    let _alone = cluster.exclusive();
+    let env = Env::new();
+    let db = format!("it_galera_ddl_{}", std::process::id());
+    let node = &cluster.nodes[0];
+    node.admin_exec(&format!("CREATE DATABASE {db}"));
+    let run = |args: &[&str]| env.cmd(args).arg("--database-url").arg(node.url(&db)).run();
+    env.migration(
+        "0001_base.sql",
+        "CREATE TABLE t (id INT NOT NULL PRIMARY KEY, a INT);\n",
+    );
+    run(&["upgrade"]).ok();
+    node.admin_exec(&format!(
+        "INSERT INTO {db}.t VALUES (1, 1), (2, NULL), (3, 1)"
+    ));
+    env.migration(
+        "0002_change.sql",
+        "ALTER TABLE t ADD COLUMN c INT;\nALTER TABLE t MODIFY a BIGINT;\n",
+    );
+    let dry = run(&["upgrade", "--dry-run"]);
+    node.admin_exec(&format!("DROP DATABASE {db}"));
+    dry.ok()
+        .stdout_has("0002_change.sql:2: t: ALGORITHM=COPY, LOCK=SHARED")
+        .stdout_has("during which the whole Galera cluster stalls (DDL runs under TOI)");
+    let instant = dry
+        .stdout
+        .lines()
+        .find(|l| l.contains("0002_change.sql:1: t: ALGORITHM=INSTANT, LOCK=NONE"))
+        .unwrap_or_else(|| panic!("no plan of line 1:\n{}", dry.stdout));
+    assert!(
+        !instant.contains("stalls"),
+        "INSTANT has no estimate: {instant}"
+    );
+}
