@@ -12,6 +12,8 @@ pub use crate::schema::ddl::*;
 /// having run. What the statement states itself is kept and not appended (`ALGORITHM=COPY`
 /// stated: only the locks are tried; both stated: it runs as written once). `None`: not a
 /// statement the plan covers, or no clause accepted; the caller runs it as written.
+/// Tried with the clause [`crate::schema::ddl::enforced`] appends, so the run meets the
+/// clause the copy accepted.
 pub async fn learn(
     conn: &mut Connection,
     sql: &str,
@@ -30,12 +32,18 @@ pub async fn learn(
         None => LOCKS.to_vec(),
     };
     for algorithm in &algorithms {
+        // INSTANT is tried without a LOCK part (its lock is NONE; MySQL 8 refuses any other
+        // than DEFAULT with it), once.
+        let locks = match (*algorithm, &t.lock) {
+            ("INSTANT", None) => vec!["NONE"],
+            _ => locks.clone(),
+        };
         for lock in &locks {
             let tried = with_clause(
                 sql,
                 t.form,
                 t.algorithm.is_none().then_some(algorithm),
-                t.lock.is_none().then_some(lock),
+                (t.lock.is_none() && *algorithm != "INSTANT").then_some(lock),
             );
             if conn.execute(&tried).await.is_ok() {
                 return Some((t.table, algorithm.to_string(), lock.to_string()));

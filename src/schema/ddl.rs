@@ -53,8 +53,13 @@ impl Ddl {
     }
 
     /// The clause enforcement appends to the statement.
+    /// `INSTANT` without a `LOCK` part: it takes no lock beyond the metadata lock, and MySQL 8
+    /// refuses any `LOCK` but `DEFAULT` with it.
     pub fn clause(&self) -> String {
-        format!("ALGORITHM={}, LOCK={}", self.algorithm, self.lock)
+        match self.algorithm.as_str() {
+            "INSTANT" => "ALGORITHM=INSTANT".to_string(),
+            _ => format!("ALGORITHM={}, LOCK={}", self.algorithm, self.lock),
+        }
     }
 }
 
@@ -166,7 +171,7 @@ pub fn enforced(sql: &str, plan: &Ddl) -> String {
             sql,
             t.form,
             t.algorithm.is_none().then_some(plan.algorithm.as_str()),
-            t.lock.is_none().then_some(plan.lock.as_str()),
+            (t.lock.is_none() && plan.algorithm != "INSTANT").then_some(plan.lock.as_str()),
         ),
         None => sql.to_string(),
     }
@@ -311,6 +316,18 @@ mod tests {
         assert!(g
             .over(&plan("INPLACE", "EXCLUSIVE", Some("SHARED")))
             .is_some());
+        // INSTANT is enforced without a LOCK part; a stated part is never appended.
+        assert_eq!(
+            enforced("ALTER TABLE t ADD c INT", &plan("INSTANT", "NONE", None)),
+            "ALTER TABLE t ADD c INT\n, ALGORITHM=INSTANT"
+        );
+        assert_eq!(
+            enforced(
+                "ALTER TABLE t MODIFY a BIGINT, LOCK=SHARED",
+                &plan("COPY", "SHARED", None)
+            ),
+            "ALTER TABLE t MODIFY a BIGINT, LOCK=SHARED\n, ALGORITHM=COPY"
+        );
         assert_eq!(estimate("INSTANT", Some(1)), None);
         assert_eq!(estimate("COPY", Some(33_000_000)), Some(1.0));
         assert_eq!(estimate("COPY", None), None);
