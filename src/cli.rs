@@ -53,6 +53,16 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "SECS")]
     ddl_lock_wait: Option<u64>,
 
+    /// Refuse a run whose pending DDL the server would run with a costlier algorithm
+    /// (MySQL/MariaDB; proven on an empty copy; each DDL then runs with its proven clause)
+    #[arg(long, global = true, value_name = "ALGORITHM", value_parser = ["instant", "nocopy", "inplace", "copy"], ignore_case = true)]
+    max_algorithm: Option<String>,
+
+    /// Refuse a run whose pending DDL the server would run with a stronger lock
+    /// (MySQL/MariaDB; a migration may allow more with `-- aurweb-migrate: allow-lock=…`)
+    #[arg(long, global = true, value_name = "LOCK", value_parser = ["none", "shared", "exclusive"], ignore_case = true)]
+    max_lock: Option<String>,
+
     /// TOML config file [default: ./aurweb-migrate.toml when present]
     #[arg(short = 'c', long, global = true, value_name = "FILE")]
     config: Option<PathBuf>,
@@ -369,7 +379,7 @@ pub enum Invocation {
     /// `completions` and `man`: text made from the argument definitions alone (no settings,
     /// no database), or why it could not be written.
     Generated(aurweb_migrate::Result<String>),
-    /// Everything else: a request for the library.
+    /// Everything else: a request for the library (boxed: it is much the larger).
     Run(Box<Request>),
 }
 
@@ -533,6 +543,8 @@ impl Cli {
                 connect_timeout: self.connect_timeout,
                 statement_timeout: self.statement_timeout,
                 ddl_lock_wait: self.ddl_lock_wait,
+                max_algorithm: self.max_algorithm,
+                max_lock: self.max_lock,
                 config: self.config,
                 aur_config: self.aur_config,
             },

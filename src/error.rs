@@ -97,6 +97,30 @@ pub enum Error {
     #[error("--connect-timeout: must be at least 1 second")]
     ZeroConnectTimeout,
 
+    /// A `--max-algorithm`/`--max-lock` value (flag or TOML key) that is not one of the
+    /// known ones (exit 2).
+    #[error("{place}: {value:?} is not one of {allowed}")]
+    BadDdlGate {
+        place: String,
+        value: String,
+        allowed: String,
+    },
+
+    /// `--max-algorithm`/`--max-lock` with `--no-probes` (exit 2): the gates need the
+    /// rehearsal that `--no-probes` turns off.
+    #[error("--max-algorithm and --max-lock need the rehearsal on an empty copy of the tables, which --no-probes turns off; drop one or the other")]
+    GatesWithoutRehearsal,
+
+    /// A pending DDL statement's plan is over `--max-algorithm`/`--max-lock` (exit 8): the run
+    /// is refused before its first statement, nothing is applied, the migrations stay
+    /// pending. `unproven`: the rehearsal did not reach every statement, so the gates cannot
+    /// be checked for the rest.
+    #[error("{}", ddl_gate(.offending, .unproven.as_deref()))]
+    DdlGate {
+        offending: Vec<(crate::schema::ddl::Ddl, String)>,
+        unproven: Option<String>,
+    },
+
     /// `connect_timeout = 0` in the config file (exit 2).
     #[error("{}:{line}: connect_timeout must be at least 1 second", .path.display())]
     ZeroConnectTimeoutInFile { path: PathBuf, line: usize },
@@ -971,6 +995,8 @@ impl Error {
             | Error::CertWithoutKey { .. }
             | Error::ZeroConnectTimeout
             | Error::ZeroConnectTimeoutInFile { .. }
+            | Error::BadDdlGate { .. }
+            | Error::GatesWithoutRehearsal
             | Error::UnreadableKey { .. }
             | Error::OpenKey { .. }
             | Error::UnreadablePasswordFile { .. }
@@ -1035,6 +1061,7 @@ impl Error {
             Error::InstallFailed { .. } => Kind::InstallFailed,
             Error::Drift { .. } => Kind::Drift,
             Error::DataViolation { .. } => Kind::DataViolation,
+            Error::DdlGate { .. } => Kind::DdlGate,
             Error::LockTimeout { .. } => Kind::LockTimeout,
             Error::MetadataLockTimeout { .. } => Kind::MetadataLock,
             Error::SelfCheck { .. } | Error::SelfCheckFailed { .. } => Kind::SelfCheck,
@@ -1084,6 +1111,7 @@ enum Kind {
     Connect,
     Database,
     DataViolation,
+    DdlGate,
     Drift,
     Input,
     InstallFailed,
@@ -1103,6 +1131,7 @@ impl Kind {
             Kind::Connect => "connect",
             Kind::Database => "database",
             Kind::DataViolation => "data-violation",
+            Kind::DdlGate => "ddl-gate",
             Kind::Drift => "drift",
             Kind::Input => "input",
             Kind::InstallFailed => "install-failed",
@@ -1126,9 +1155,35 @@ impl Kind {
             Kind::Interrupted => 130,
             Kind::LockTimeout | Kind::MetadataLock => 6,
             Kind::DataViolation => 7,
+            Kind::DdlGate => 8,
             Kind::SelfCheck => 1,
         }
     }
+}
+
+/// The message of [`Error::DdlGate`].
+fn ddl_gate(offending: &[(crate::schema::ddl::Ddl, String)], unproven: Option<&str>) -> String {
+    let mut out = String::from("refusing to run: ");
+    match unproven {
+        Some(why) => out.push_str(&format!(
+            "--max-algorithm/--max-lock are set, but the rehearsal that proves each DDL statement's algorithm and lock did not finish ({why}); nothing was applied, the migrations stay pending"
+        )),
+        None => out.push_str(&format!(
+            "{} pending DDL statement(s) are over the DDL gates; nothing was applied, the migrations stay pending (a migration meant to run offline may say `-- aurweb-migrate: allow-lock=exclusive`)",
+            offending.len()
+        )),
+    }
+    for (d, why) in offending {
+        out.push_str(&format!(
+            "\n  {}:{}: {}: {} ({}): {why}",
+            d.file,
+            d.line,
+            d.table,
+            d.clause(),
+            d.meaning()
+        ));
+    }
+    out
 }
 
 /// An I/O error's message, lowercased at the start and without the `(os error N)` suffix.

@@ -47,9 +47,11 @@ pub(super) async fn status(s: &Session<'_>, pending_only: bool) -> Result<i32> {
     let (set, history) = (loaded.set, loaded.history);
     let mut overview = plan::overview(&set.migrations, &history, false);
     let mut cluster = None;
+    let mut galera = false;
     let mut pending = super::upgrade::Pending::default();
     if let Some(conn) = loaded.conn {
         cluster = conn.cluster();
+        galera = cluster.is_some();
         let (tables, transport) = s
             .with_connection(conn, async |c| {
                 let transport = match verbose {
@@ -90,6 +92,14 @@ pub(super) async fn status(s: &Session<'_>, pending_only: bool) -> Result<i32> {
         pending_only,
         tightenings: &pending.tightenings,
     });
+    // -v: the DDL plan of the pending statements, with the run's gates (human form only).
+    if verbose && s.request.format == crate::report::Format::Human && !s.request.quiet {
+        report::print(&report::ddl_plan_human(
+            &pending.ddl,
+            &super::upgrade::gates(s),
+            galera,
+        ));
+    }
     Ok(0)
 }
 
@@ -131,9 +141,15 @@ pub(super) async fn check(s: &Session<'_>, drift: bool) -> Result<i32> {
     if cluster {
         warnings.extend(overview.cluster_warnings());
     }
-    let result = report::Check::new(&overview, warnings, found, &pending.violations);
+    let result = report::Check::new(&overview, warnings, found, &pending.violations).with_ddl(
+        &pending.ddl,
+        super::upgrade::gates(s),
+        cluster,
+    );
     s.emit(&result);
     Ok(match (result.ok(), pending.violations.is_empty()) {
+        // A pending DDL statement over --max-algorithm/--max-lock: the run would be refused.
+        (false, true) if result.over_gates() => 8,
         (_, false) => crate::error::Error::DataViolation {
             violations: Vec::new(),
             during: None,

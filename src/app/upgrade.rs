@@ -6,7 +6,7 @@
 use super::request::UpgradeFlags;
 use super::session::{plain, Failure, Session};
 use crate::backend::{Access, Backend, StatementError, StatementErrorKind};
-use crate::compare::probes;
+use crate::compare::{ddl, probes};
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
 use crate::history::Row;
@@ -24,6 +24,9 @@ fn prepare(
     flags: UpgradeFlags,
 ) -> Result<(Option<SchemaFile>, UpgradeOptions)> {
     set.refuse_unreviewed()?;
+    if flags.no_probes && gates(s).any() {
+        return Err(Error::GatesWithoutRehearsal);
+    }
     let schema = if flags.replay { None } else { s.schema()? };
     if let Some(f) = &schema {
         f.check(set)?;
@@ -41,6 +44,46 @@ fn prepare(
     Ok((schema, options))
 }
 
+/// The DDL gates of the run (`--max-algorithm`, `--max-lock`): none on SQLite, where the
+/// settings warned that they are ignored.
+pub(super) fn gates(s: &Session<'_>) -> ddl::Gates {
+    if s.dialect() == Dialect::Sqlite {
+        return ddl::Gates::default();
+    }
+    ddl::Gates {
+        max_algorithm: s.settings.max_algorithm.value.clone(),
+        max_lock: s.settings.max_lock.value.clone(),
+    }
+}
+
+/// The gates against the rehearsal's plan: the statements over them refuse the run
+/// ([`Error::DdlGate`]), as does a rehearsal that did not prove every statement.
+fn check_gates(gates: &ddl::Gates, rehearsal: &crate::compare::rehearsal::Rehearsal) -> Result<()> {
+    if !gates.any() {
+        return Ok(());
+    }
+    let offending: Vec<(ddl::Ddl, String)> = rehearsal
+        .ddl
+        .iter()
+        .filter_map(|d| gates.over(d).map(|why| (d.clone(), why)))
+        .collect();
+    let unproven = match (&rehearsal.stopped, rehearsal.unproven.as_slice()) {
+        (Some(why), _) => Some(why.clone()),
+        (None, []) => None,
+        (None, lines) => Some(format!(
+            "the server accepted no ALGORITHM/LOCK clause for {} on the copy",
+            lines.join(", ")
+        )),
+    };
+    if offending.is_empty() && unproven.is_none() {
+        return Ok(());
+    }
+    Err(Error::DdlGate {
+        offending,
+        unproven,
+    })
+}
+
 /// `upgrade --dry-run`: what the real run would do, read-only.
 pub(super) async fn dry_run(s: &Session<'_>, flags: UpgradeFlags) -> Result<i32> {
     let loaded = s.load_and_open(Access::ReadOnly, true).await?;
@@ -54,6 +97,7 @@ pub(super) async fn dry_run(s: &Session<'_>, flags: UpgradeFlags) -> Result<i32>
                 report::warn(&w);
             }
         }
+        let galera = conn.as_ref().is_some_and(|c| c.cluster().is_some());
         let preview =
             run::preview(conn.as_deref_mut(), set, history, schema.as_ref(), options).await?;
         // Only when migrations would run on the live tables: a no-op costs nothing more.
@@ -100,7 +144,17 @@ pub(super) async fn dry_run(s: &Session<'_>, flags: UpgradeFlags) -> Result<i32>
             tightenings: &rehearsal.tightenings,
             when: &when,
             violations: &violations,
+            ddl: &rehearsal.ddl,
+            gates: &gates(s),
+            galera,
         });
+        // Over the gates: the real run would be refused (exit 8); the plan above says which.
+        if let Err(e) = check_gates(&gates(s), &rehearsal) {
+            if !s.request.quiet {
+                report::warn(e.to_string());
+            }
+            return Ok(e.exit_code());
+        }
         if !violations.is_empty() {
             return Ok(Error::DataViolation {
                 violations: Vec::new(),
@@ -126,6 +180,8 @@ pub(super) async fn dry_run(s: &Session<'_>, flags: UpgradeFlags) -> Result<i32>
 #[derive(Default)]
 pub(super) struct Pending {
     pub tightenings: Vec<crate::compare::rehearsal::Found>,
+    /// The DDL plan (MySQL/MariaDB).
+    pub ddl: Vec<ddl::Ddl>,
     pub when: Vec<Option<probes::When>>,
     pub violations: Vec<crate::schema::probe::Violation>,
     /// The exit code of the error that stopped the probes (a timeout), said on stderr.
@@ -179,6 +235,7 @@ pub(super) async fn rehearse_pending(
         .map(|f| probe.then(|| probes::when(&preview.steps, f)))
         .collect();
     out.tightenings = r.tightenings;
+    out.ddl = r.ddl;
     Ok(out)
 }
 
@@ -197,6 +254,8 @@ async fn rehearse(
         Err(e @ Error::Interrupted { .. }) => Err(e),
         Err(e) => Ok(crate::compare::rehearsal::Rehearsal {
             tightenings: Vec::new(),
+            ddl: Vec::new(),
+            unproven: Vec::new(),
             stopped: Some(format!("it could not run: {e}")),
         }),
         Ok(r) => Ok(r),
@@ -245,6 +304,10 @@ async fn probe_first(
         return Ok(later);
     }
     let rehearsal = rehearse(s, c, &preview.steps).await?;
+    check_gates(&gates(s), &rehearsal)?;
+    if gates(s).any() {
+        later.enforce = enforcement(&preview.steps, &rehearsal.ddl);
+    }
     if let Some(why) = &rehearsal.stopped {
         if !s.request.quiet {
             report::warn(format!(
@@ -273,12 +336,38 @@ async fn probe_first(
     })
 }
 
+/// Each planned DDL statement with its proven clause appended: (version, 0-based statement
+/// index, clause, statement).
+fn enforcement(
+    steps: &[crate::plan::Step<'_>],
+    plan: &[ddl::Ddl],
+) -> Vec<(u64, usize, String, String)> {
+    let mut out = Vec::new();
+    for d in plan {
+        let Some(m) = steps
+            .iter()
+            .map(|s| s.migration)
+            .find(|m| m.version == d.version)
+        else {
+            continue;
+        };
+        if let Some(i) = m.up.statements.iter().position(|st| st.line == d.line) {
+            let sql = ddl::enforced(m.up.statement_text(i), d);
+            out.push((d.version, i, d.clause(), sql));
+        }
+    }
+    out
+}
+
 /// The probes made during the run, right before a statement, of tightenings whose table an
-/// earlier statement of the run writes.
+/// earlier statement of the run writes; and, with a DDL gate set, the proven clause each
+/// planned DDL statement runs with.
 #[derive(Default)]
 struct InFlight {
     /// (version, 0-based statement index, tightening).
     probes: Vec<(u64, usize, crate::compare::rehearsal::Found)>,
+    /// (version, 0-based statement index, clause, statement with it).
+    enforce: Vec<(u64, usize, String, String)>,
 }
 
 impl run::PreCheck<crate::backend::Connection> for InFlight {
@@ -286,6 +375,13 @@ impl run::PreCheck<crate::backend::Connection> for InFlight {
         self.probes
             .iter()
             .any(|(v, i, _)| *v == version && *i == index)
+    }
+
+    fn enforced(&self, version: u64, index: usize) -> Option<(String, String)> {
+        self.enforce
+            .iter()
+            .find(|(v, i, _, _)| *v == version && *i == index)
+            .map(|(_, _, clause, sql)| (clause.clone(), sql.clone()))
     }
 
     fn check<'a>(
@@ -360,7 +456,7 @@ pub(super) async fn upgrade(
                 false => probe_first(s, c, &set, schema.as_ref(), options, &history).await?,
             };
             let checks: run::Checks<'_, crate::backend::Connection> =
-                (!later.probes.is_empty()).then_some(&later);
+                (!later.probes.is_empty() || !later.enforce.is_empty()).then_some(&later);
             run::upgrade_after_read(
                 c,
                 &set,

@@ -212,4 +212,10 @@ impl Catalogue for Connection {
     async fn probe(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>> {
         delegate!(self, b => b.probe(sql).await)
     }
+    async fn alter_algorithms(&mut self) -> Result<&'static [&'static str]> {
+        delegate!(self, b => b.alter_algorithms().await)
+    }
+    async fn table_size(&mut self, table: &str) -> Result<Option<(u64, u64)>> {
+        delegate!(self, b => b.table_size(table).await)
+    }
 }

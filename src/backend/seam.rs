@@ -313,6 +313,20 @@ pub trait Catalogue {
     /// The rows of a read-only query as text (NULL as `None`): the probes of the live rows
     /// (`schema::probe` builds them).
     async fn probe(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>>;
+
+    /// The `ALGORITHM=` values an `ALTER TABLE` may ask for, best first (MariaDB: `INSTANT`,
+    /// `NOCOPY`, `INPLACE`, `COPY`; MySQL 8 has no `NOCOPY`); empty where there is no such
+    /// clause (SQLite): the DDL plan is then not applicable.
+    async fn alter_algorithms(&mut self) -> Result<&'static [&'static str]> {
+        Ok(&[])
+    }
+
+    /// A table's estimated rows and bytes (data and indexes), from the server's statistics
+    /// (MySQL `information_schema.TABLES`); `None` where unknown.
+    async fn table_size(&mut self, table: &str) -> Result<Option<(u64, u64)>> {
+        let _ = table;
+        Ok(None)
+    }
 }
 
 /// Catalogue rows `(kind, name, table, sql)` as definitions, leaving out those of the tables

@@ -30,6 +30,12 @@ pub struct Found {
 #[derive(Debug, Clone, Default)]
 pub struct Rehearsal {
     pub tightenings: Vec<Found>,
+    /// The DDL plan: each pending DDL statement's best algorithm and lock (MySQL/MariaDB;
+    /// empty on SQLite), with the live table's size ([`super::ddl`]).
+    pub ddl: Vec<super::ddl::Ddl>,
+    /// The DDL statements the plan covers for which the server accepted no clause on the copy
+    /// but ran as written (`file:line`): their plan is unknown, so a gate refuses the run.
+    pub unproven: Vec<String>,
     /// Why it stopped before the last pending statement (`file:line: message`), if it did: a
     /// statement the empty copy rejected. What it found up to there stands.
     pub stopped: Option<String>,
@@ -58,13 +64,14 @@ pub async fn rehearse(
         .collect();
     let copy = needed(all, &pending);
     let collation = live.default_collation().await?;
+    let algorithms = live.alter_algorithms().await?;
     clock.lap("read_live");
     let mut scratch =
         Scratch::create_in_memory(place, "rehearsal", collation.as_deref(), table, timeouts)
             .await?;
     clock.lap("create");
     let result = tokio::select! {
-        r = run(&mut scratch.conn, &copy, steps, &mut clock) => r,
+        r = run(&mut scratch.conn, &copy, steps, algorithms, &mut clock) => r,
         e = stop => {
             crate::backend::interrupt(timeouts.connect).await;
             Err(e)
@@ -72,6 +79,10 @@ pub async fn rehearse(
     };
     scratch.dispose().await;
     clock.lap("dispose");
+    let mut result = result;
+    if let Ok(r) = &mut result {
+        sizes(live, &mut r.ddl).await?;
+    }
     tracing::debug!(
         tables = copy.len(),
         read_live_ms = clock.ms("read_live"),
@@ -125,10 +136,36 @@ impl Clock {
     }
 }
 
+/// The live tables' sizes and the estimates from them, in the plan.
+async fn sizes(live: &mut Connection, ddl: &mut [super::ddl::Ddl]) -> Result<()> {
+    for d in ddl {
+        if let Some((rows, bytes)) = live.table_size(&d.table).await? {
+            d.rows = Some(rows);
+            d.bytes = Some(bytes);
+        }
+        d.estimate_s = super::ddl::estimate(&d.algorithm, d.bytes);
+    }
+    Ok(())
+}
+
+/// Runs one pending statement on the copy: a DDL statement the plan covers with the best
+/// clause the server accepts (its plan returned), any other as written.
+async fn run_one(
+    conn: &mut Connection,
+    sql: &str,
+    algorithms: &[&'static str],
+) -> std::result::Result<Option<(String, String, String)>, crate::backend::StatementError> {
+    if let Some(found) = super::ddl::learn(conn, sql, algorithms).await {
+        return Ok(Some(found));
+    }
+    conn.execute(sql).await.map(|()| None)
+}
+
 async fn run(
     conn: &mut Connection,
     copy: &[Definition],
     steps: &[Step<'_>],
+    algorithms: &[&'static str],
     clock: &mut Clock,
 ) -> Result<Rehearsal> {
     // Empty tables need no order, and data statements no referenced rows.
@@ -138,6 +175,8 @@ async fn run(
         if let Err(e) = conn.execute(&d.sql).await {
             return Ok(Rehearsal {
                 tightenings: Vec::new(),
+                ddl: Vec::new(),
+                unproven: Vec::new(),
                 stopped: Some(format!(
                     "the live tables could not be copied: {}",
                     e.message
@@ -154,11 +193,31 @@ async fn run(
         let m = step.migration;
         let file = m.up.path.display().to_string();
         for (i, st) in m.up.statements.iter().enumerate().skip(step.resume_from) {
-            let ran = conn.execute(m.up.statement_text(i)).await;
+            let ran = run_one(conn, m.up.statement_text(i), algorithms).await;
             clock.lap("statements");
-            if let Err(e) = ran {
-                out.stopped = Some(format!("{file}:{}: {}", st.line, e.message));
-                return Ok(out);
+            match ran {
+                Err(e) => {
+                    out.stopped = Some(format!("{file}:{}: {}", st.line, e.message));
+                    return Ok(out);
+                }
+                Ok(Some((table, algorithm, lock))) => out.ddl.push(super::ddl::Ddl {
+                    version: m.version,
+                    file: file.clone(),
+                    line: st.line,
+                    table,
+                    algorithm,
+                    lock,
+                    rows: None,
+                    bytes: None,
+                    estimate_s: None,
+                    allow_lock: m.up.directives.allow_lock.clone(),
+                }),
+                Ok(None) => {
+                    let sql = m.up.statement_text(i);
+                    if !algorithms.is_empty() && super::ddl::target(sql).is_some() {
+                        out.unproven.push(format!("{file}:{}", st.line));
+                    }
+                }
             }
             if rows_only(m.up.statement_text(i)) {
                 continue;

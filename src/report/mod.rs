@@ -18,6 +18,7 @@ use crate::error::Error;
 use crate::plan::warnings::Warning;
 use crate::plan::{EntryState, Finding, Overview, Problem};
 use crate::run::{Outcome, Preview};
+use crate::schema::ddl::Ddl;
 use crate::schema::probe::Violation;
 use crate::source::{Migration, MigrationSet, Segment};
 
@@ -769,6 +770,13 @@ pub fn error_json(e: &Error, partial: Option<(&Outcome, &str)>) -> Value {
             Error::DataViolation { violations, .. } => json!(violations),
             _ => json!([]),
         },
+        "ddl": match e {
+            Error::DdlGate { offending, .. } => offending
+                .iter()
+                .map(|(d, why)| ddl_json(d, Some(why.clone())))
+                .collect(),
+            _ => Vec::new(),
+        },
         "blockers": match e {
             Error::MetadataLockTimeout { blockers, .. } => {
                 blockers.iter().map(blocker_json).collect()
@@ -1083,9 +1091,28 @@ pub struct Check<'a> {
     warnings: Vec<Warning>,
     /// What the probes of the live rows found for the pending migrations.
     violations: &'a [Violation],
+    /// The DDL plan of the pending statements and the gates it is held to.
+    ddl: (&'a [Ddl], crate::schema::ddl::Gates, bool),
 }
 
 impl<'a> Check<'a> {
+    /// With the DDL plan of the pending statements, the run's gates, and whether the server
+    /// is a Galera node.
+    pub fn with_ddl(
+        mut self,
+        ddl: &'a [Ddl],
+        gates: crate::schema::ddl::Gates,
+        galera: bool,
+    ) -> Self {
+        self.ddl = (ddl, gates, galera);
+        self
+    }
+
+    /// Whether a pending DDL statement is over the gates.
+    pub fn over_gates(&self) -> bool {
+        self.ddl.0.iter().any(|d| self.ddl.1.over(d).is_some())
+    }
+
     pub fn new(
         overview: &'a Overview<'a, 'a>,
         warnings: Vec<Warning>,
@@ -1099,11 +1126,12 @@ impl<'a> Check<'a> {
             findings,
             warnings,
             violations,
+            ddl: (&[], Default::default(), false),
         }
     }
 
     pub fn ok(&self) -> bool {
-        self.findings.is_empty() && self.violations.is_empty()
+        self.findings.is_empty() && self.violations.is_empty() && !self.over_gates()
     }
 }
 
@@ -1113,12 +1141,19 @@ impl Render for Check<'_> {
         for v in self.violations {
             out.push_str(&format!("  violation: {v}\n"));
         }
+        out.push_str(&ddl_plan_human(self.ddl.0, &self.ddl.1, self.ddl.2));
         out
     }
     fn json(&self) -> Value {
         let mut doc = check_json(self.overview, &self.findings, &self.warnings);
         doc["ok"] = json!(self.ok());
         doc["violations"] = json!(self.violations);
+        doc["ddl"] = json!(self
+            .ddl
+            .0
+            .iter()
+            .map(|d| ddl_json(d, self.ddl.1.over(d)))
+            .collect::<Vec<_>>());
         doc
     }
     fn quiet_prints(&self) -> bool {
@@ -1155,29 +1190,108 @@ pub struct DryRun<'a> {
     pub when: &'a [Option<When>],
     /// Live rows the pending statements would reject (the probes; empty when they did not run).
     pub violations: &'a [Violation],
+    /// The DDL plan (MySQL/MariaDB; empty on SQLite or when the rehearsal did not run), and
+    /// whether the server is a Galera node (DDL under TOI stalls the cluster).
+    pub ddl: &'a [Ddl],
+    /// The run's gates: a statement over them is marked.
+    pub gates: &'a crate::schema::ddl::Gates,
+    pub galera: bool,
 }
 
 impl Render for DryRun<'_> {
     fn human(&self) -> String {
-        dry_run_human(
+        let mut out = dry_run_human(
             self.preview,
             self.dialect,
             (self.tightenings, self.when),
             self.violations,
-        )
+        );
+        out.push_str(&ddl_plan_human(self.ddl, self.gates, self.galera));
+        out
     }
     fn json(&self) -> Value {
-        dry_run_json(
+        let mut doc = dry_run_json(
             self.preview,
             self.set,
             self.dialect,
             (self.tightenings, self.when),
             self.violations,
-        )
+        );
+        doc["ddl"] = json!(self
+            .ddl
+            .iter()
+            .map(|d| ddl_json(d, self.gates.over(d)))
+            .collect::<Vec<_>>());
+        doc
     }
     fn quiet_prints(&self) -> bool {
         true
     }
+}
+
+/// The DDL plan, a paragraph per statement ("" when there is none).
+pub fn ddl_plan_human(ddl: &[Ddl], gates: &crate::schema::ddl::Gates, galera: bool) -> String {
+    if ddl.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from(
+        "-- how long this deploy locks its tables (the server's own plan, learnt on an empty copy):\n",
+    );
+    for d in ddl {
+        let size = match (d.rows, d.bytes) {
+            (Some(r), Some(b)) => format!("{r} rows, {b} bytes (estimates)"),
+            _ => "size unknown".to_string(),
+        };
+        let took = match d.estimate_s {
+            Some(s) => format!(
+                "; about {s:.2} s at a fixed rate of {} MB/s{}",
+                if d.algorithm == "NOCOPY" {
+                    crate::compare::ddl::NOCOPY_BYTES_PER_S
+                } else {
+                    crate::compare::ddl::REBUILD_BYTES_PER_S
+                } / 1e6,
+                if galera {
+                    ", during which the whole Galera cluster stalls (DDL runs under TOI)"
+                } else {
+                    ""
+                }
+            ),
+            None => String::new(),
+        };
+        let allowed = d.allow_lock.as_ref().map_or(String::new(), |a| {
+            format!(" (the migration allows LOCK={a}: meant to run offline)")
+        });
+        let over = gates
+            .over(d)
+            .map_or(String::new(), |why| format!(" — OVER THE GATE: {why}"));
+        out.push_str(&format!(
+            "-- {}:{}: {}: {}: {}; {size}{took}{allowed}{over}\n",
+            d.file,
+            d.line,
+            d.table,
+            d.clause(),
+            d.meaning()
+        ));
+    }
+    out
+}
+
+/// One statement of the DDL plan as JSON.
+pub fn ddl_json(d: &Ddl, over: Option<String>) -> Value {
+    json!({
+        "version": d.version,
+        "file": d.file,
+        "line": d.line,
+        "table": d.table,
+        "algorithm": d.algorithm,
+        "lock": d.lock,
+        "meaning": d.meaning(),
+        "rows": d.rows,
+        "bytes": d.bytes,
+        "estimate_s": d.estimate_s,
+        "allow_lock": d.allow_lock,
+        "over_gate": over,
+    })
 }
 
 /// `upgrade --sql`: the script itself (the command refuses `--format json`).
@@ -1407,7 +1521,7 @@ pub fn transport_human(transport: &str) -> String {
 /// `status -v`: each setting and where it came from.
 pub fn settings_human(s: &crate::settings::Settings) -> String {
     format!(
-        "settings:\n  database        {}  (from {})\n  migrations      {}  (from {})\n  schema          {}  (from {})\n  table           {}  (from {})\n  lock timeout    {}s  (from {})\n  connect timeout {}s  (from {})\n  statement timeout {}  (from {})\n  ddl lock wait   {}  (from {})\n",
+        "settings:\n  database        {}  (from {})\n  migrations      {}  (from {})\n  schema          {}  (from {})\n  table           {}  (from {})\n  lock timeout    {}s  (from {})\n  connect timeout {}s  (from {})\n  statement timeout {}  (from {})\n  ddl lock wait   {}  (from {})\n  max algorithm   {}  (from {})\n  max lock        {}  (from {})\n",
         s.database.value.redacted(),
         s.database.origin,
         location_human(&s.migrations.value, crate::source::describe_embedded()),
@@ -1428,6 +1542,10 @@ pub fn settings_human(s: &crate::settings::Settings) -> String {
             .value
             .map_or("off".to_string(), |d| format!("{}s", d.as_secs())),
         s.ddl_lock_wait.origin,
+        s.max_algorithm.value.as_deref().unwrap_or("no gate"),
+        s.max_algorithm.origin,
+        s.max_lock.value.as_deref().unwrap_or("no gate"),
+        s.max_lock.origin,
     )
 }
 

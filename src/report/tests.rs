@@ -70,6 +70,7 @@ fn check_renders_findings_and_warnings() {
         expect![[r#"
             {
               "current": null,
+              "ddl": [],
               "format_version": 1,
               "ok": true,
               "pending": 0,
@@ -120,6 +121,7 @@ fn check_renders_findings_and_warnings() {
         expect![[r#"
             {
               "current": 1,
+              "ddl": [],
               "format_version": 1,
               "ok": false,
               "pending": 2,

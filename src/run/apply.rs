@@ -35,26 +35,33 @@ pub(super) async fn run_statements<B: Backend>(
                 .map_err(|e| (start, e))?;
         }
         let end = (start + 1..to).find(|&i| wants(i).is_some()).unwrap_or(to);
-        execute_range(backend, run, start, end, observe).await?;
+        execute_range(backend, run, (start, end), checks, observe).await?;
         start = end;
     }
     Ok(())
 }
 
-/// Statements `from..to` of a script, sent together.
+/// Statements `from..to` of a script, sent together, each with the clause `checks` enforces
+/// appended; the server's refusal of such a clause is told as a misprediction of the plan.
 async fn execute_range<B: Backend>(
     backend: &mut B,
     run: Running<'_>,
-    from: usize,
-    to: usize,
+    (from, to): (usize, usize),
+    checks: Checks<'_, B>,
     observe: Observer<'_>,
 ) -> std::result::Result<(), (usize, StatementError)> {
     let script = run.script;
     let total = script.statements.len();
-    let texts: Vec<&str> = script.statements[from..to]
-        .iter()
-        .map(|st| st.text(&script.text))
+    let version = run.migration.version;
+    let enforced = |i: usize| checks.and_then(|c| c.enforced(version, i));
+    // Borrowed but for the statements that carry a clause (a data migration may have many).
+    let owned: Vec<std::borrow::Cow<'_, str>> = (from..to)
+        .map(|i| match enforced(i) {
+            Some((_, sql)) => sql.into(),
+            None => script.statement_text(i).into(),
+        })
         .collect();
+    let texts: Vec<&str> = owned.iter().map(|t| t.as_ref()).collect();
     tracing::debug!(file = %script.path.display(), statements = texts.len(), "executing");
     let mut starting = |i: usize| {
         observe(Event::Statement {
@@ -67,7 +74,26 @@ async fn execute_range<B: Backend>(
     backend
         .execute_all(&texts, &mut starting)
         .await
-        .map_err(|(i, e)| (from + i, e))
+        .map_err(|(i, mut e)| {
+            if let Some((clause, _)) = enforced(from + i) {
+                e.message = misprediction(&clause, &e.message);
+            }
+            (from + i, e)
+        })
+}
+
+/// A server's refusal of a statement that ran with the plan's proven clause: when it names
+/// the clause (`ALGORITHM=…`/`LOCK=…` not supported), the live table differs from its empty
+/// copy and the plan was wrong.
+fn misprediction(clause: &str, message: &str) -> String {
+    let upper = message.to_ascii_uppercase();
+    if upper.contains("ALGORITHM=") || upper.contains("LOCK=") {
+        format!(
+            "misprediction: the server refused the proven `{clause}` appended to this statement (the live table differs from its empty copy in what its definition does not show, e.g. the hidden column a dropped FULLTEXT index leaves, or an old row format), so nothing of it ran: {message}"
+        )
+    } else {
+        format!("(run with the proven `{clause}` appended) {message}")
+    }
 }
 
 /// One migration and its history row in the transaction the caller opened, committed here.

@@ -94,6 +94,14 @@ pub trait PreCheck<B> {
     ) -> std::pin::Pin<
         Box<dyn std::future::Future<Output = Result<(), crate::backend::StatementError>> + 'a>,
     >;
+
+    /// The clause appended to statement `index` of migration `version` when it runs (the DDL
+    /// plan's proven `ALGORITHM=…, LOCK=…`, with a gate set), and the statement so; `None`:
+    /// it runs as written.
+    fn enforced(&self, version: u64, index: usize) -> Option<(String, String)> {
+        let _ = (version, index);
+        None
+    }
 }
 
 /// The checks of a run, if any.

@@ -16,6 +16,7 @@
 //! Views, triggers and row data are not part of the model.
 
 pub(crate) mod autogen;
+pub mod ddl;
 pub mod probe;
 pub(crate) mod render;
 pub mod tighten;

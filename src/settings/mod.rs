@@ -103,6 +103,9 @@ pub struct Overrides {
     pub statement_timeout: Option<u64>,
     /// Seconds; 0 turns it off.
     pub ddl_lock_wait: Option<u64>,
+    /// `--max-algorithm`, `--max-lock` (any case).
+    pub max_algorithm: Option<String>,
+    pub max_lock: Option<String>,
     /// `-c/--config`.
     pub config: Option<PathBuf>,
     /// `--aur-config`.
@@ -130,6 +133,10 @@ pub struct Settings {
     /// `--ddl-lock-wait`: how long each DDL statement waits for its metadata lock before it
     /// is retried (MySQL). Default 5 s; `None` (0): as long as any statement, no retry.
     pub ddl_lock_wait: Setting<Option<Duration>>,
+    /// `--max-algorithm`, `--max-lock` (uppercase; MySQL/MariaDB): the DDL plan's gates.
+    /// Default none.
+    pub max_algorithm: Setting<Option<String>>,
+    pub max_lock: Setting<Option<String>>,
     /// Warnings to print on stderr, e.g. a password given inside a --database-url flag is
     /// visible to other users of the machine.
     pub warnings: Vec<String>,
@@ -147,6 +154,8 @@ struct FileConfig {
     connect_timeout: Option<toml::Spanned<u64>>,
     statement_timeout: Option<u64>,
     ddl_lock_wait: Option<u64>,
+    max_algorithm: Option<toml::Spanned<String>>,
+    max_lock: Option<toml::Spanned<String>>,
     password_file: Option<PathBuf>,
     /// TLS for MySQL, as the URL's `ssl-mode`, `ssl-ca`, `ssl-cert`, `ssl-key` (which win).
     #[serde(alias = "ssl-mode")]
@@ -175,6 +184,8 @@ pub const FILE_KEYS: &[&str] = &[
     "connect_timeout",
     "statement_timeout",
     "ddl_lock_wait",
+    "max_algorithm",
+    "max_lock",
     "ssl_mode",
     "ssl_ca",
     "ssl_cert",
@@ -481,6 +492,28 @@ pub fn resolve(
         );
     }
 
+    let max_algorithm = gate(
+        "max-algorithm",
+        &["INSTANT", "NOCOPY", "INPLACE", "COPY"],
+        overrides.max_algorithm.as_deref(),
+        file.as_ref()
+            .and_then(|f| f.config.max_algorithm.as_ref().map(|v| (f, v))),
+    )?;
+    let max_lock = gate(
+        "max-lock",
+        &["NONE", "SHARED", "EXCLUSIVE"],
+        overrides.max_lock.as_deref(),
+        file.as_ref()
+            .and_then(|f| f.config.max_lock.as_ref().map(|v| (f, v))),
+    )?;
+    if (max_algorithm.value.is_some() || max_lock.value.is_some())
+        && database.value.dialect() == Dialect::Sqlite
+    {
+        warnings.push(
+            "--max-algorithm and --max-lock apply to MySQL/MariaDB only (SQLite has no ALGORITHM or LOCK clause: the DDL plan is not applicable); they are ignored on SQLite".into(),
+        );
+    }
+
     Ok(Settings {
         database,
         migrations,
@@ -490,8 +523,43 @@ pub fn resolve(
         connect_timeout,
         statement_timeout,
         ddl_lock_wait,
+        max_algorithm,
+        max_lock,
         warnings,
     })
+}
+
+/// A DDL gate (`--max-algorithm`, `--max-lock`) from the flag or the file, uppercased and
+/// checked against `allowed`.
+fn gate(
+    name: &'static str,
+    allowed: &'static [&'static str],
+    flag: Option<&str>,
+    file: Option<(&LoadedFile, &toml::Spanned<String>)>,
+) -> Result<Setting<Option<String>>> {
+    let (value, origin, place) = match (flag, file) {
+        (Some(v), _) => (v.to_string(), Origin::Flag, format!("--{name}")),
+        (None, Some((f, v))) => (
+            v.get_ref().clone(),
+            f.origin(),
+            format!(
+                "{}:{}: {}",
+                f.path.display(),
+                f.line(v.span().start),
+                name.replace('-', "_")
+            ),
+        ),
+        (None, None) => return Ok(Setting::new(None, Origin::Default)),
+    };
+    let upper = value.to_ascii_uppercase();
+    if !allowed.contains(&upper.as_str()) {
+        return Err(Error::BadDdlGate {
+            place,
+            value,
+            allowed: allowed.join(", ").to_lowercase(),
+        });
+    }
+    Ok(Setting::new(Some(upper), origin))
 }
 
 /// The `schema` directory beside a migrations directory.

@@ -145,6 +145,9 @@ pub struct Directives {
     /// `-- aurweb-migrate: review <kind> <object>: <reason>` lines (from `new
     /// --autogenerate`), with their line numbers: the file must not run while one is left.
     pub review: Vec<(u32, String)>,
+    /// `-- aurweb-migrate: allow-lock=none|shared|exclusive` (uppercased): the migration is
+    /// meant to run with its tables locked so (offline); it raises `--max-lock` for it.
+    pub allow_lock: Option<String>,
 }
 
 /// A statement's first two keywords, uppercased (empty when missing).
@@ -1097,11 +1100,21 @@ fn parse_directives(text: &str) -> std::result::Result<Directives, (u32, String)
                 "no-transaction" => d.no_transaction = true,
                 "foreign-keys off" => d.foreign_keys_off = true,
                 r if r.starts_with("review ") => d.review.push((line_no, r["review ".len()..].trim().to_string())),
+                r if r.starts_with("allow-lock=") => {
+                    let lock = r["allow-lock=".len()..].trim().to_ascii_uppercase();
+                    if !["NONE", "SHARED", "EXCLUSIVE"].contains(&lock.as_str()) {
+                        return Err((
+                            line_no,
+                            format!("allow-lock takes none, shared or exclusive, not {:?}", &r["allow-lock=".len()..]),
+                        ));
+                    }
+                    d.allow_lock = Some(lock);
+                }
                 other => {
                     return Err((
                         line_no,
                         format!(
-                            "unknown directive {other:?} (known: no-transaction, foreign-keys off, review …)"
+                            "unknown directive {other:?} (known: no-transaction, foreign-keys off, allow-lock=…, review …)"
                         ),
                     ))
                 }

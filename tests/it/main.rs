@@ -16,6 +16,7 @@ mod config;
 mod config_file;
 mod conflicts;
 mod database;
+mod ddl_plan;
 mod directives;
 mod downgrade;
 mod edits;

@@ -1465,6 +1465,33 @@ impl Catalogue for Mysql {
         }
     }
 
+    async fn alter_algorithms(&mut self) -> Result<&'static [&'static str]> {
+        let version = self.text_rows("SELECT VERSION()").await?;
+        let mariadb = version
+            .first()
+            .and_then(|r| r[0].as_deref())
+            .is_some_and(|v| v.contains("MariaDB"));
+        Ok(match mariadb {
+            true => &["INSTANT", "NOCOPY", "INPLACE", "COPY"],
+            false => &["INSTANT", "INPLACE", "COPY"],
+        })
+    }
+
+    async fn table_size(&mut self, table: &str) -> Result<Option<(u64, u64)>> {
+        let quoted = table.replace('\\', "\\\\").replace('\'', "''");
+        let rows = self
+            .text_rows(&format!(
+                "SELECT CAST(TABLE_ROWS AS CHAR), CAST(DATA_LENGTH + INDEX_LENGTH AS CHAR) \
+                 FROM information_schema.TABLES \
+                 WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = '{quoted}'"
+            ))
+            .await?;
+        let number = |v: &Option<String>| v.as_deref().and_then(|v| v.parse::<u64>().ok());
+        Ok(rows
+            .first()
+            .and_then(|r| Some((number(r.first()?)?, number(r.get(1)?)?))))
+    }
+
     async fn default_collation(&mut self) -> Result<Option<String>> {
         Ok(self
             .text_rows(
