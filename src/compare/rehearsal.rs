@@ -77,18 +77,29 @@ pub async fn rehearse(
             Err(e)
         }
     };
+    let mut result = result;
+    let sized = match &mut result {
+        Ok(r) => sizes(live, &mut r.ddl).await,
+        Err(_) => Ok(()),
+    };
+    if let (Ok(()), Ok(r)) = (&sized, &mut result) {
+        let database = match place {
+            Place::Mysql(t) => Some(t.database.as_str()),
+            Place::Sqlite => None,
+        };
+        super::ddl::estimates(&mut scratch.conn, database, &mut r.ddl).await;
+    }
+    clock.lap("calibrate");
     scratch.dispose().await;
     clock.lap("dispose");
-    let mut result = result;
-    if let Ok(r) = &mut result {
-        sizes(live, &mut r.ddl).await?;
-    }
+    let result = sized.and(result);
     tracing::debug!(
         tables = copy.len(),
         read_live_ms = clock.ms("read_live"),
         create_ms = clock.ms("create"),
         copy_ms = clock.ms("copy"),
         statements_ms = clock.ms("statements"),
+        calibrate_ms = clock.ms("calibrate"),
         read_model_ms = clock.ms("read_model"),
         dispose_ms = clock.ms("dispose"),
         total_ms = clock.total(),
@@ -136,14 +147,14 @@ impl Clock {
     }
 }
 
-/// The live tables' sizes and the estimates from them, in the plan.
+/// The live tables' sizes, in the plan (the estimates come from them:
+/// [`super::ddl::estimates`]).
 async fn sizes(live: &mut Connection, ddl: &mut [super::ddl::Ddl]) -> Result<()> {
     for d in ddl {
         if let Some((rows, bytes)) = live.table_size(&d.table).await? {
             d.rows = Some(rows);
             d.bytes = Some(bytes);
         }
-        d.estimate_s = super::ddl::estimate(&d.algorithm, d.bytes);
     }
     Ok(())
 }
@@ -154,7 +165,10 @@ async fn run_one(
     conn: &mut Connection,
     sql: &str,
     algorithms: &[&'static str],
-) -> std::result::Result<Option<(String, String, String)>, crate::backend::StatementError> {
+) -> std::result::Result<
+    Option<(String, String, String, &'static str)>,
+    crate::backend::StatementError,
+> {
     if let Some(found) = super::ddl::learn(conn, sql, algorithms).await {
         return Ok(Some(found));
     }
@@ -200,16 +214,18 @@ async fn run(
                     out.stopped = Some(format!("{file}:{}: {}", st.line, e.message));
                     return Ok(out);
                 }
-                Ok(Some((table, algorithm, lock))) => out.ddl.push(super::ddl::Ddl {
+                Ok(Some((table, algorithm, lock, kind))) => out.ddl.push(super::ddl::Ddl {
                     version: m.version,
                     file: file.clone(),
                     line: st.line,
                     table,
                     algorithm,
                     lock,
+                    kind: kind.to_string(),
                     rows: None,
                     bytes: None,
                     estimate_s: None,
+                    estimate_method: None,
                     allow_lock: m.up.directives.allow_lock.clone(),
                 }),
                 Ok(None) => {
