@@ -90,7 +90,8 @@ pub async fn calibrate(
     if rows == 0 {
         return None;
     }
-    let q = |n: &str| format!("`{}`", n.replace('`', "``"));
+    let dialect = conn.dialect();
+    let q = |n: &str| dialect.quote_ident(n);
     let sample = q(SAMPLE_TABLE);
     let source = format!("{}.{}", q(live), q(table));
     step(conn, &format!("CREATE TABLE {sample} LIKE {source}")).await?;
@@ -114,7 +115,7 @@ pub async fn calibrate(
         .parse::<u64>()
         .ok()?;
     let with_s = timed(conn, &force).await?;
-    let _ = conn.execute(&format!("DROP TABLE {sample}")).await;
+    // The sample table goes with the scratch database.
     let sample_bytes = (bytes as f64 / rows as f64 * copied as f64) as u64;
     let rate = calibrated_rate(sample_bytes, with_s, empty_s);
     tracing::debug!(

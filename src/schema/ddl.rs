@@ -136,7 +136,10 @@ impl Target {
     /// (what InnoDB runs), the statement itself otherwise.
     pub fn learnt(&self, sql: &str) -> String {
         match self.form {
-            Form::Optimize => format!("ALTER TABLE `{}` FORCE", self.table.replace('`', "``")),
+            Form::Optimize => format!(
+                "ALTER TABLE {} FORCE",
+                crate::dialect::Dialect::Mysql.quote_ident(&self.table)
+            ),
             _ => sql.to_string(),
         }
     }
