@@ -478,6 +478,22 @@ mod tests {
     }
 
     #[test]
+    fn only_statements_changing_one_known_table_share_a_model_read() {
+        let own = |sql: &str| super::own_table(sql);
+        assert_eq!(
+            own("ALTER TABLE `Packages` ADD c INT"),
+            Some("packages".into())
+        );
+        assert_eq!(own("CREATE UNIQUE INDEX i ON T (a)"), Some("t".into()));
+        assert_eq!(own("DROP INDEX i ON t"), Some("t".into()));
+        assert_eq!(own("ALTER TABLE t RENAME TO u"), None);
+        assert_eq!(own("RENAME TABLE t TO u"), None);
+        assert_eq!(own("OPTIMIZE TABLE t"), None);
+        assert_eq!(own("CREATE TABLE t (a INT)"), None);
+        assert_eq!(own("UPDATE t SET a = 1"), None);
+    }
+
+    #[test]
     fn rows_only_statements_are_told_apart_from_definitions() {
         for sql in [
             "INSERT INTO t VALUES (1)",
