@@ -352,8 +352,9 @@ fn enforcement(
             continue;
         };
         if let Some(i) = m.up.statements.iter().position(|st| st.line == d.line) {
-            let sql = ddl::enforced(m.up.statement_text(i), d);
-            out.push((d.version, i, d.clause(), sql));
+            if let Some(sql) = ddl::enforced(m.up.statement_text(i), d) {
+                out.push((d.version, i, d.clause(), sql));
+            }
         }
     }
     out

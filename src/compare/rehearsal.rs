@@ -77,18 +77,29 @@ pub async fn rehearse(
             Err(e)
         }
     };
+    let mut result = result;
+    let sized = match &mut result {
+        Ok(r) => sizes(live, &mut r.ddl).await,
+        Err(_) => Ok(()),
+    };
+    if let (Ok(()), Ok(r)) = (&sized, &mut result) {
+        let database = match place {
+            Place::Mysql(t) => Some(t.database.as_str()),
+            Place::Sqlite => None,
+        };
+        super::ddl::estimates(&mut scratch.conn, database, &mut r.ddl).await;
+    }
+    clock.lap("calibrate");
     scratch.dispose().await;
     clock.lap("dispose");
-    let mut result = result;
-    if let Ok(r) = &mut result {
-        sizes(live, &mut r.ddl).await?;
-    }
+    let result = sized.and(result);
     tracing::debug!(
         tables = copy.len(),
         read_live_ms = clock.ms("read_live"),
         create_ms = clock.ms("create"),
         copy_ms = clock.ms("copy"),
         statements_ms = clock.ms("statements"),
+        calibrate_ms = clock.ms("calibrate"),
         read_model_ms = clock.ms("read_model"),
         dispose_ms = clock.ms("dispose"),
         total_ms = clock.total(),
@@ -136,14 +147,14 @@ impl Clock {
     }
 }
 
-/// The live tables' sizes and the estimates from them, in the plan.
+/// The live tables' sizes, in the plan (the estimates come from them:
+/// [`super::ddl::estimates`]).
 async fn sizes(live: &mut Connection, ddl: &mut [super::ddl::Ddl]) -> Result<()> {
     for d in ddl {
         if let Some((rows, bytes)) = live.table_size(&d.table).await? {
             d.rows = Some(rows);
             d.bytes = Some(bytes);
         }
-        d.estimate_s = super::ddl::estimate(&d.algorithm, d.bytes);
     }
     Ok(())
 }
@@ -154,7 +165,10 @@ async fn run_one(
     conn: &mut Connection,
     sql: &str,
     algorithms: &[&'static str],
-) -> std::result::Result<Option<(String, String, String)>, crate::backend::StatementError> {
+) -> std::result::Result<
+    Option<(String, String, String, &'static str)>,
+    crate::backend::StatementError,
+> {
     if let Some(found) = super::ddl::learn(conn, sql, algorithms).await {
         return Ok(Some(found));
     }
@@ -189,53 +203,127 @@ async fn run(
     clock.lap("read_model");
     let mut before = origin.clone();
     let mut out = Rehearsal::default();
+    // Statements run since the model was last read, each changing one table of its own.
+    let mut batch: Vec<Pending> = Vec::new();
     for step in steps {
         let m = step.migration;
         let file = m.up.path.display().to_string();
         for (i, st) in m.up.statements.iter().enumerate().skip(step.resume_from) {
-            let ran = run_one(conn, m.up.statement_text(i), algorithms).await;
+            let sql = m.up.statement_text(i);
+            let own = own_table(sql);
+            let mut joins = own
+                .as_ref()
+                .is_some_and(|t| !batch.iter().any(|b| b.table == *t));
+            if !batch.is_empty() && !rows_only(sql) && !joins {
+                flush(conn, &origin, &mut before, &mut batch, &mut out).await?;
+                clock.lap("read_model");
+                joins = own.is_some();
+            }
+            let ran = run_one(conn, sql, algorithms).await;
             clock.lap("statements");
             match ran {
                 Err(e) => {
+                    flush(conn, &origin, &mut before, &mut batch, &mut out).await?;
                     out.stopped = Some(format!("{file}:{}: {}", st.line, e.message));
                     return Ok(out);
                 }
-                Ok(Some((table, algorithm, lock))) => out.ddl.push(super::ddl::Ddl {
+                Ok(Some((table, algorithm, lock, kind))) => out.ddl.push(super::ddl::Ddl {
                     version: m.version,
                     file: file.clone(),
                     line: st.line,
                     table,
                     algorithm,
                     lock,
+                    kind: kind.to_string(),
                     rows: None,
                     bytes: None,
                     estimate_s: None,
+                    estimate_method: None,
                     allow_lock: m.up.directives.allow_lock.clone(),
                 }),
                 Ok(None) => {
-                    let sql = m.up.statement_text(i);
                     if !algorithms.is_empty() && super::ddl::target(sql).is_some() {
                         out.unproven.push(format!("{file}:{}", st.line));
                     }
                 }
             }
-            if rows_only(m.up.statement_text(i)) {
+            if rows_only(sql) {
                 continue;
             }
-            let after = read(conn).await?;
-            clock.lap("read_model");
-            for t in tighten::tightenings(&origin, &before, &after) {
-                out.tightenings.push(Found {
-                    version: m.version,
-                    file: file.clone(),
-                    line: st.line,
-                    tightening: t,
-                });
+            batch.push(Pending {
+                version: m.version,
+                file: file.clone(),
+                line: st.line,
+                table: own.unwrap_or_default(),
+            });
+            if joins {
+                continue;
             }
-            before = after;
+            flush(conn, &origin, &mut before, &mut batch, &mut out).await?;
+            clock.lap("read_model");
         }
     }
+    flush(conn, &origin, &mut before, &mut batch, &mut out).await?;
+    clock.lap("read_model");
     Ok(out)
+}
+
+/// A statement run on the copy whose tightenings are not read yet.
+struct Pending {
+    version: u64,
+    file: String,
+    line: u32,
+    /// The one table it changes (lowercased), "" when not known.
+    table: String,
+}
+
+/// The one table an `ALTER TABLE` or `CREATE`/`DROP INDEX` changes (lowercased), whose
+/// tightenings can only be that table's: such statements on different tables share one read
+/// of the model (reading it after each cost the most of a rehearsal of many statements).
+/// `None` for any other statement and for a rename, which changes two names.
+fn own_table(sql: &str) -> Option<String> {
+    let t = super::ddl::target(sql)?;
+    let renames = words(sql).contains("rename");
+    (matches!(t.form, super::ddl::Form::Alter | super::ddl::Form::Index) && !renames)
+        .then(|| t.table.to_lowercase())
+}
+
+/// Reads the model after the statements of `batch` and gives each the tightenings of its
+/// table (a statement of unknown table is alone in its batch and gets them all), in the
+/// statements' order.
+async fn flush(
+    conn: &mut Connection,
+    origin: &State,
+    before: &mut State,
+    batch: &mut Vec<Pending>,
+    out: &mut Rehearsal,
+) -> Result<()> {
+    if batch.is_empty() {
+        return Ok(());
+    }
+    let after = read(conn).await?;
+    let mut found: Vec<(usize, Found)> = tighten::tightenings(origin, before, &after)
+        .into_iter()
+        .map(|t| {
+            let at = batch
+                .iter()
+                .position(|b| b.table.eq_ignore_ascii_case(&t.table))
+                .unwrap_or(batch.len() - 1);
+            let b = &batch[at];
+            let f = Found {
+                version: b.version,
+                file: b.file.clone(),
+                line: b.line,
+                tightening: t,
+            };
+            (at, f)
+        })
+        .collect();
+    found.sort_by_key(|(at, _)| *at);
+    out.tightenings.extend(found.into_iter().map(|(_, f)| f));
+    *before = after;
+    batch.clear();
+    Ok(())
 }
 
 /// The scratch database's model and CHECK constraints.
@@ -387,6 +475,22 @@ mod tests {
         );
         assert_eq!(names(&["SELECT * FROM v"]), ["table Other", "view V"]);
         assert!(names(&["UPDATE Nowhere SET x = 1"]).is_empty());
+    }
+
+    #[test]
+    fn only_statements_changing_one_known_table_share_a_model_read() {
+        let own = |sql: &str| super::own_table(sql);
+        assert_eq!(
+            own("ALTER TABLE `Packages` ADD c INT"),
+            Some("packages".into())
+        );
+        assert_eq!(own("CREATE UNIQUE INDEX i ON T (a)"), Some("t".into()));
+        assert_eq!(own("DROP INDEX i ON t"), Some("t".into()));
+        assert_eq!(own("ALTER TABLE t RENAME TO u"), None);
+        assert_eq!(own("RENAME TABLE t TO u"), None);
+        assert_eq!(own("OPTIMIZE TABLE t"), None);
+        assert_eq!(own("CREATE TABLE t (a INT)"), None);
+        assert_eq!(own("UPDATE t SET a = 1"), None);
     }
 
     #[test]

@@ -1244,12 +1244,19 @@ pub fn ddl_plan_human(ddl: &[Ddl], gates: &crate::schema::ddl::Gates, galera: bo
         };
         let took = match d.estimate_s {
             Some(s) => format!(
-                "; about {s:.2} s at a fixed rate of {} MB/s{}",
-                if d.algorithm == "NOCOPY" {
-                    crate::compare::ddl::NOCOPY_BYTES_PER_S
+                "; about {s:.2} s ({}){}",
+                if d.estimate_method.as_deref() == Some("calibrated") {
+                    "at a rate calibrated on this server".to_string()
                 } else {
-                    crate::compare::ddl::REBUILD_BYTES_PER_S
-                } / 1e6,
+                    format!(
+                        "at a fixed rate of {} MB/s",
+                        if d.algorithm == "NOCOPY" {
+                            crate::compare::ddl::NOCOPY_BYTES_PER_S
+                        } else {
+                            crate::compare::ddl::REBUILD_BYTES_PER_S
+                        } / 1e6
+                    )
+                },
                 if galera {
                     ", during which the whole Galera cluster stalls (DDL runs under TOI)"
                 } else {
@@ -1285,10 +1292,12 @@ pub fn ddl_json(d: &Ddl, over: Option<String>) -> Value {
         "table": d.table,
         "algorithm": d.algorithm,
         "lock": d.lock,
+        "kind": d.kind,
         "meaning": d.meaning(),
         "rows": d.rows,
         "bytes": d.bytes,
         "estimate_s": d.estimate_s,
+        "estimate_method": d.estimate_method,
         "allow_lock": d.allow_lock,
         "over_gate": over,
     })

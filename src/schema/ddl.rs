@@ -26,11 +26,18 @@ pub struct Ddl {
     pub table: String,
     pub algorithm: String,
     pub lock: String,
+    /// The statement's kind: `alter` (`ALTER TABLE`), `index` (`CREATE`/`DROP INDEX`),
+    /// `rename` (`RENAME TABLE`: metadata only, no clause) or `optimize` (`OPTIMIZE TABLE`,
+    /// planned as the rebuild `ALTER TABLE … FORCE` it is on InnoDB).
+    pub kind: String,
     /// The live table's estimated rows and bytes (data and indexes).
     pub rows: Option<u64>,
     pub bytes: Option<u64>,
-    /// Seconds, from `bytes` and a fixed rate ([`REBUILD_BYTES_PER_S`]); `None` for INSTANT.
+    /// Seconds, from `bytes` and a rate ([`estimate`]); `None` for INSTANT.
     pub estimate_s: Option<f64>,
+    /// How the estimate's rate was found: `calibrated` (timed on this server during the
+    /// rehearsal) or `fixed-rate`; `None` without an estimate.
+    pub estimate_method: Option<String>,
     /// The migration's `-- aurweb-migrate: allow-lock=…` directive, if any.
     pub allow_lock: Option<String>,
 }
@@ -38,6 +45,11 @@ pub struct Ddl {
 impl Ddl {
     /// What the algorithm and lock mean for the table's users, in words.
     pub fn meaning(&self) -> String {
+        if self.kind == "rename" {
+            return "renames the table, changing only metadata; an exclusive metadata lock, \
+                    held briefly (reads and writes wait for it)"
+                .to_string();
+        }
         let algorithm = match self.algorithm.as_str() {
             "INSTANT" => "changes only the table's metadata",
             "NOCOPY" => "works in place without rebuilding the table",
@@ -56,6 +68,9 @@ impl Ddl {
     /// `INSTANT` without a `LOCK` part: it takes no lock beyond the metadata lock, and MySQL 8
     /// refuses any `LOCK` but `DEFAULT` with it.
     pub fn clause(&self) -> String {
+        if self.kind == "rename" {
+            return "RENAME TABLE (no clause)".to_string();
+        }
         match self.algorithm.as_str() {
             "INSTANT" => "ALGORITHM=INSTANT".to_string(),
             _ => format!("ALGORITHM={}, LOCK={}", self.algorithm, self.lock),
@@ -63,15 +78,32 @@ impl Ddl {
     }
 }
 
-/// The estimated duration of `algorithm` on a table of `bytes`.
-pub fn estimate(algorithm: &str, bytes: Option<u64>) -> Option<f64> {
+/// The estimated duration of `algorithm` on a table of `bytes`, at `rebuild` bytes per
+/// second for an INPLACE rebuild or a COPY (calibrated on the server, or
+/// [`REBUILD_BYTES_PER_S`]); a NOCOPY index build at that rate scaled by the fixed rates'
+/// ratio ([`NOCOPY_BYTES_PER_S`] / [`REBUILD_BYTES_PER_S`]).
+pub fn estimate(algorithm: &str, bytes: Option<u64>, rebuild: f64) -> Option<f64> {
     let rate = match algorithm {
         "INSTANT" => return None,
-        "NOCOPY" => NOCOPY_BYTES_PER_S,
-        _ => REBUILD_BYTES_PER_S,
+        "NOCOPY" => rebuild * (NOCOPY_BYTES_PER_S / REBUILD_BYTES_PER_S),
+        _ => rebuild,
     };
     bytes.map(|b| ((b as f64 / rate) * 100.0).round() / 100.0)
 }
+
+/// The rebuild rate in bytes per second from a timed sample: `bytes` rebuilt in `with_s`
+/// seconds, less `empty_s`, the same rebuild of the empty table (the fixed cost of making the
+/// new table, which a large table does not repeat). `None` when the sample is too small to
+/// time (under [`MIN_SAMPLE_BYTES`], whose timing is mostly noise, or no time over the fixed
+/// cost).
+pub fn calibrated_rate(bytes: u64, with_s: f64, empty_s: f64) -> Option<f64> {
+    let moved = with_s - empty_s;
+    (bytes >= MIN_SAMPLE_BYTES && moved > 0.000_5).then(|| bytes as f64 / moved)
+}
+
+/// The smallest sample a rate is calibrated on: a smaller table is estimated at the fixed
+/// rate (its rebuild is short either way).
+pub const MIN_SAMPLE_BYTES: u64 = 256 * 1024;
 
 /// How a clause is appended to a DDL statement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,6 +112,11 @@ pub enum Form {
     Alter,
     /// `CREATE INDEX … ALGORITHM=X LOCK=Y`, `DROP INDEX … ALGORITHM=X LOCK=Y`
     Index,
+    /// `RENAME TABLE a TO b`: metadata only, takes no clause; it runs as written.
+    Rename,
+    /// `OPTIMIZE TABLE t`: on InnoDB the rebuild `ALTER TABLE t FORCE` ([`Target::learnt`]);
+    /// takes no clause, so it is planned but not enforced.
+    Optimize,
 }
 
 /// A DDL statement the plan covers (`ALTER TABLE`, `CREATE … INDEX`, `DROP INDEX`): the
@@ -94,7 +131,32 @@ pub struct Target {
     pub lock: Option<String>,
 }
 
+impl Target {
+    /// The statement the plan is learnt with: `ALTER TABLE t FORCE` for `OPTIMIZE TABLE t`
+    /// (what InnoDB runs), the statement itself otherwise.
+    pub fn learnt(&self, sql: &str) -> String {
+        match self.form {
+            Form::Optimize => format!(
+                "ALTER TABLE {} FORCE",
+                crate::dialect::Dialect::Mysql.quote_ident(&self.table)
+            ),
+            _ => sql.to_string(),
+        }
+    }
+
+    /// The plan's `kind` (see [`Ddl::kind`]).
+    pub fn kind(&self) -> &'static str {
+        match self.form {
+            Form::Alter => "alter",
+            Form::Index => "index",
+            Form::Rename => "rename",
+            Form::Optimize => "optimize",
+        }
+    }
+}
+
 /// The [`Target`] of a statement; `None` for any statement the plan does not cover.
+/// `RENAME TABLE` and `OPTIMIZE TABLE` of one table only (a list is not covered).
 pub fn target(sql: &str) -> Option<Target> {
     let tokens: Vec<String> = sql
         .split(|c: char| c.is_whitespace() || c == '(' || c == ';')
@@ -119,8 +181,24 @@ pub fn target(sql: &str) -> Option<Target> {
             (name(t + 1 + skip)?, Form::Alter)
         }
         Some("CREATE" | "DROP") if at("INDEX").is_some() => (name(at("ON")? + 1)?, Form::Index),
+        Some("RENAME") if upper.get(1).is_some_and(|w| w == "TABLE") && !sql.contains(',') => {
+            (name(2)?, Form::Rename)
+        }
+        Some("OPTIMIZE") if !sql.contains(',') => {
+            let t = at("TABLE")?;
+            let name = name(t + 1).filter(|_| upper.len() == t + 2)?;
+            (name, Form::Optimize)
+        }
         _ => return None,
     };
+    if matches!(form, Form::Rename | Form::Optimize) {
+        return Some(Target {
+            table,
+            form,
+            algorithm: None,
+            lock: None,
+        });
+    }
     Some(Target {
         table,
         form,
@@ -160,13 +238,21 @@ pub fn with_clause(sql: &str, form: Form, algorithm: Option<&str>, lock: Option<
     match form {
         Form::Alter => format!("{body}\n, {}", parts.join(", ")),
         Form::Index => format!("{body}\n{}", parts.join(" ")),
+        Form::Rename | Form::Optimize => body.to_string(),
     }
 }
 
 /// The statement with the proven clause of `plan` appended (its parts the statement does not
-/// state itself), for enforcement.
-pub fn enforced(sql: &str, plan: &Ddl) -> String {
-    match target(sql) {
+/// state itself), for enforcement; `None` for a statement that takes no clause
+/// (`RENAME TABLE`, `OPTIMIZE TABLE`), which runs as written.
+pub fn enforced(sql: &str, plan: &Ddl) -> Option<String> {
+    let t = target(sql);
+    if t.as_ref()
+        .is_some_and(|t| matches!(t.form, Form::Rename | Form::Optimize))
+    {
+        return None;
+    }
+    Some(match t {
         Some(t) => with_clause(
             sql,
             t.form,
@@ -174,7 +260,7 @@ pub fn enforced(sql: &str, plan: &Ddl) -> String {
             (t.lock.is_none() && plan.algorithm != "INSTANT").then_some(plan.lock.as_str()),
         ),
         None => sql.to_string(),
-    }
+    })
 }
 
 /// The gates a run is held to (`--max-algorithm`, `--max-lock`; uppercase).
@@ -252,6 +338,26 @@ mod tests {
             t("CREATE INDEX i ON t (a) LOCK NONE"),
             Some(("t".into(), Form::Index, None, Some("NONE".into())))
         );
+        assert_eq!(
+            t("RENAME TABLE `old` TO new_name"),
+            Some(("old".into(), Form::Rename, None, None))
+        );
+        assert_eq!(t("RENAME TABLE a TO b, c TO d"), None);
+        assert_eq!(
+            t("OPTIMIZE TABLE db.`PackageDepends`;"),
+            Some(("PackageDepends".into(), Form::Optimize, None, None))
+        );
+        assert_eq!(
+            target("OPTIMIZE TABLE `t`")
+                .unwrap()
+                .learnt("OPTIMIZE TABLE `t`"),
+            "ALTER TABLE `t` FORCE"
+        );
+        assert_eq!(t("OPTIMIZE TABLE a, b"), None);
+        assert_eq!(
+            t("ALTER TABLE t RENAME TO u"),
+            Some(("t".into(), Form::Alter, None, None))
+        );
         assert_eq!(t("INSERT INTO t VALUES (1)"), None);
         assert_eq!(t("CREATE TABLE t (a INT)"), None);
         assert_eq!(
@@ -292,9 +398,11 @@ mod tests {
             table: "t".into(),
             algorithm: algorithm.into(),
             lock: lock.into(),
+            kind: "alter".into(),
             rows: None,
             bytes: None,
             estimate_s: None,
+            estimate_method: None,
             allow_lock: allow.map(str::to_string),
         };
         let g = Gates {
@@ -318,18 +426,29 @@ mod tests {
             .is_some());
         // INSTANT is enforced without a LOCK part; a stated part is never appended.
         assert_eq!(
-            enforced("ALTER TABLE t ADD c INT", &plan("INSTANT", "NONE", None)),
+            enforced("ALTER TABLE t ADD c INT", &plan("INSTANT", "NONE", None)).unwrap(),
             "ALTER TABLE t ADD c INT\n, ALGORITHM=INSTANT"
+        );
+        assert_eq!(
+            enforced("OPTIMIZE TABLE t", &plan("INPLACE", "NONE", None)),
+            None
         );
         assert_eq!(
             enforced(
                 "ALTER TABLE t MODIFY a BIGINT, LOCK=SHARED",
                 &plan("COPY", "SHARED", None)
-            ),
+            )
+            .unwrap(),
             "ALTER TABLE t MODIFY a BIGINT, LOCK=SHARED\n, ALGORITHM=COPY"
         );
-        assert_eq!(estimate("INSTANT", Some(1)), None);
-        assert_eq!(estimate("COPY", Some(33_000_000)), Some(1.0));
-        assert_eq!(estimate("COPY", None), None);
+        let fixed = REBUILD_BYTES_PER_S;
+        assert_eq!(estimate("INSTANT", Some(1), fixed), None);
+        assert_eq!(estimate("COPY", Some(33_000_000), fixed), Some(1.0));
+        assert_eq!(estimate("COPY", Some(33_000_000), 66e6), Some(0.5));
+        assert_eq!(estimate("NOCOPY", Some(180_000_000), fixed), Some(1.0));
+        assert_eq!(estimate("COPY", None, fixed), None);
+        assert_eq!(calibrated_rate(1_000_000, 0.06, 0.01), Some(20_000_000.0));
+        assert_eq!(calibrated_rate(1_000_000, 0.01, 0.02), None);
+        assert_eq!(calibrated_rate(100_000, 0.06, 0.01), None);
     }
 }

@@ -75,6 +75,9 @@ fn the_plan_of_add_column_type_change_and_index_on_mariadb() {
     assert_eq!(d[0]["estimate_s"], serde_json::Value::Null, "{doc:#}");
     assert!(d[1]["estimate_s"].as_f64().is_some(), "{doc:#}");
     assert!(d[2]["estimate_s"].as_f64().is_some(), "{doc:#}");
+    // Four rows are too few to time: the fixed rate, and the plan says so.
+    assert_eq!(d[1]["estimate_method"], "fixed-rate", "{doc:#}");
+    assert_eq!(d[0]["estimate_method"], serde_json::Value::Null, "{doc:#}");
     assert_eq!(d[1]["rows"].as_u64(), Some(4), "{doc:#}");
     assert!(d[1]["bytes"].as_u64().unwrap() > 0, "{doc:#}");
     assert_eq!(
@@ -417,4 +420,73 @@ fn on_galera_the_estimate_says_the_cluster_stalls() {
         !instant.contains("stalls"),
         "INSTANT has no estimate: {instant}"
     );
+}
+
+/// MariaDB, with 5,000 more rows of 180 bytes (besides the duplicates, NULLs and long value
+/// of `base`): OPTIMIZE TABLE is planned as the rebuild it is (INPLACE, LOCK=NONE) with an
+/// estimate at a rate calibrated on this server; RENAME TABLE as a metadata-only change with
+/// a brief exclusive metadata lock and no estimate; ALTER TABLE … RENAME as INSTANT. The run
+/// itself applies them (the proven clause appended only where one is taken).
+#[test]
+fn rename_and_optimize_are_planned_and_the_estimate_is_calibrated_on_mariadb() {
+    let env = Env::new();
+    let Some(db) = Db::mysql(&env, module_path!()) else {
+        return;
+    };
+    base(&db);
+    db.exec(
+        "INSERT INTO t (id, pid, a, b) WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL \
+         SELECT i + 1 FROM n WHERE i < 99) SELECT 10 + x.i * 100 + y.i, 1 + y.i % 2, y.i % 3, \
+         REPEAT('y', 180) FROM n x, n y WHERE x.i < 50",
+    );
+    db.exec("ANALYZE TABLE t");
+    db.migration(
+        "0002_move.sql",
+        "OPTIMIZE TABLE t;\n\
+         RENAME TABLE t TO t_new;\n\
+         ALTER TABLE t_new RENAME TO t;\n",
+    );
+    let doc = db
+        .run(&["upgrade", "--dry-run", "--format", "json"])
+        .ok()
+        .json();
+    let p = |l: u64, t: &str, a: &str, k: &str| (l, t.to_string(), a.to_string(), k.to_string());
+    assert_eq!(
+        plan(&doc),
+        vec![
+            p(1, "t", "INPLACE", "NONE"),
+            p(2, "t", "INSTANT", "NONE"),
+            p(3, "t_new", "INSTANT", "NONE")
+        ],
+        "{doc:#}"
+    );
+    let d = &doc["ddl"];
+    assert_eq!(d[0]["kind"], "optimize", "{doc:#}");
+    assert_eq!(d[0]["estimate_method"], "calibrated", "{doc:#}");
+    assert!(d[0]["estimate_s"].as_f64().unwrap() > 0.0, "{doc:#}");
+    assert_eq!(d[1]["kind"], "rename", "{doc:#}");
+    assert_eq!(d[1]["estimate_s"], serde_json::Value::Null, "{doc:#}");
+    assert!(
+        d[1]["meaning"]
+            .as_str()
+            .unwrap()
+            .contains("exclusive metadata lock, held briefly"),
+        "{doc:#}"
+    );
+    assert_eq!(d[2]["kind"], "alter", "{doc:#}");
+    db.run(&["upgrade", "--dry-run"])
+        .ok()
+        .stdout_has("0002_move.sql:1: t: ALGORITHM=INPLACE, LOCK=NONE: rebuilds the table in place; reads and writes go on")
+        .stdout_has("at a rate calibrated on this server")
+        .stdout_has("0002_move.sql:2: t: RENAME TABLE (no clause): renames the table");
+    // Nothing ran on the live table, and the calibration left nothing behind.
+    assert!(db.show_create_table("t").contains("`b` varchar(200)"));
+    assert_eq!(db.states(), vec![(1, "applied".to_string())]);
+    // The run, with a gate (the clause appended to the ALTER only).
+    db.run(&["upgrade", "--max-algorithm", "inplace"]).ok();
+    assert_eq!(
+        db.states(),
+        vec![(1, "applied".to_string()), (2, "applied".to_string())]
+    );
+    assert!(db.show_create_table("t").contains("`b` varchar(200)"));
 }

@@ -12,6 +12,7 @@ each_db!(
     a_new_check_is_listed,
     a_new_foreign_key_is_listed_and_the_copied_ones_are_not,
     a_statement_the_copy_rejects_stops_the_rehearsal_not_the_dry_run,
+    statements_on_different_tables_each_get_their_own_tightenings,
 );
 
 fn base(db: &Db) {
@@ -424,4 +425,49 @@ fn narrower_types_and_removed_enum_values_on_mysql() {
     );
     assert_eq!(db.count("e"), 1);
     assert_eq!(leftovers(&db), 0, "a scratch database was left behind");
+}
+
+/// Statements on different tables share one read of the copy's model (the rehearsal of many
+/// ALTERs): each still gets its own table's tightenings, with its own line, in order.
+fn statements_on_different_tables_each_get_their_own_tightenings(db: &Db) {
+    base(db);
+    db.migration(
+        "0002_u.sql",
+        "CREATE TABLE u (id INTEGER PRIMARY KEY, a INT, b VARCHAR(20));\n",
+    );
+    db.run(&["upgrade"]).ok();
+    db.exec("INSERT INTO u (id, a, b) VALUES (1, 5, 'y'), (2, 6, 'y'), (3, NULL, NULL)");
+    db.migration(
+        "0003_two.sql",
+        "-- two tables\n\
+         CREATE UNIQUE INDEX u_a ON u (a);\n\
+         CREATE UNIQUE INDEX t_b ON t (b);\n\
+         CREATE UNIQUE INDEX u_b ON u (b);\n\
+         CREATE UNIQUE INDEX t_a ON t (a);\n",
+    );
+    let doc = db.run(&["upgrade", "--dry-run", "--format", "json"]).json();
+    let found: Vec<(u64, String, String)> = doc["tightenings"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{doc:#}"))
+        .iter()
+        .map(|t| {
+            (
+                t["line"].as_u64().unwrap(),
+                t["table"].as_str().unwrap().to_string(),
+                t["columns"][0].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let f = |l: u64, t: &str, c: &str| (l, t.to_string(), c.to_string());
+    assert_eq!(
+        found,
+        vec![
+            f(2, "u", "a"),
+            f(3, "t", "b"),
+            f(4, "u", "b"),
+            f(5, "t", "a")
+        ],
+        "{doc:#}"
+    );
+    assert_eq!(leftovers(db), 0);
 }
