@@ -58,10 +58,9 @@ pub(super) async fn status(s: &Session<'_>, pending_only: bool) -> Result<i32> {
                     true => c.transport().await?,
                     false => None,
                 };
-                // -v: what each pending statement tightens (the rehearsal; no probes; the
-                // human form only lists it).
-                let human = s.request.format == crate::report::Format::Human;
-                if verbose && human && overview.pending().count() > 0 {
+                // -v: what each pending statement tightens and its DDL plan (the rehearsal;
+                // no probes).
+                if verbose && overview.pending().count() > 0 {
                     pending = super::upgrade::rehearse_pending(s, c, &set, &history, false).await?;
                 }
                 Ok((tables_if_unrecorded(c, &history).await?, transport))
@@ -91,6 +90,7 @@ pub(super) async fn status(s: &Session<'_>, pending_only: bool) -> Result<i32> {
         verbose,
         pending_only,
         tightenings: &pending.tightenings,
+        ddl: (&pending.ddl, &super::upgrade::gates(s)),
     });
     // -v: the DDL plan of the pending statements, with the run's gates (human form only).
     if verbose && s.request.format == crate::report::Format::Human && !s.request.quiet {

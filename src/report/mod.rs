@@ -1051,6 +1051,9 @@ pub struct Status<'a> {
     pub pending_only: bool,
     /// `-v`: what the pending statements tighten (the rehearsal).
     pub tightenings: &'a [Found],
+    /// `-v`: the DDL plan of the pending statements and the gates it is held to (the JSON
+    /// form; the human form prints it after the table, `ddl_plan_human`).
+    pub ddl: (&'a [Ddl], &'a crate::schema::ddl::Gates),
 }
 
 impl Render for Status<'_> {
@@ -1076,7 +1079,30 @@ impl Render for Status<'_> {
         out
     }
     fn json(&self) -> Value {
-        status_json(&self.ctx, self.overview, self.pending_only)
+        let mut doc = status_json(&self.ctx, self.overview, self.pending_only);
+        // -v only: what the rehearsal learnt of the pending statements (null: not asked).
+        doc["tightenings"] = Value::Null;
+        doc["ddl"] = Value::Null;
+        if self.verbose {
+            doc["tightenings"] = json!(self
+                .tightenings
+                .iter()
+                .map(|t| json!({
+                    "version": t.version,
+                    "file": t.file,
+                    "line": t.line,
+                    "table": t.tightening.table,
+                    "kind": t.tightening.kind,
+                    "columns": t.tightening.columns,
+                }))
+                .collect::<Vec<_>>());
+            let (ddl, gates) = self.ddl;
+            doc["ddl"] = json!(ddl
+                .iter()
+                .map(|d| ddl_json(d, gates.over(d)))
+                .collect::<Vec<_>>());
+        }
+        doc
     }
     fn quiet_prints(&self) -> bool {
         true

@@ -317,6 +317,23 @@ fn status_verbose_lists_what_the_pending_statements_tighten(db: &Db) {
     );
     let plain = db.run(&["status"]);
     assert!(!plain.stdout.contains("tightens"), "{}", plain.stdout);
+    // The JSON form carries them too (and the DDL plan), with -v only; the rows untouched.
+    let doc = db.run(&["status", "-v", "--format", "json"]).ok().json();
+    let t = doc["tightenings"].as_array().expect("tightenings");
+    assert_eq!(t.len(), 1, "{doc:#}");
+    assert_eq!(t[0]["kind"], "unique-key", "{doc:#}");
+    assert_eq!(t[0]["line"], 2, "{doc:#}");
+    assert_eq!(t[0]["columns"], serde_json::json!(["a", "b"]), "{doc:#}");
+    let ddl = doc["ddl"].as_array().expect("ddl");
+    match db.is_mysql() {
+        // Both CREATE INDEX statements, planned on the copy.
+        true => assert_eq!(ddl.len(), 2, "{doc:#}"),
+        false => assert!(ddl.is_empty(), "{doc:#}"),
+    }
+    let plain = db.run(&["status", "--format", "json"]).ok().json();
+    assert_eq!(plain["tightenings"], serde_json::Value::Null, "{plain:#}");
+    assert_eq!(plain["ddl"], serde_json::Value::Null, "{plain:#}");
+    assert_eq!(rows(db).len(), 5);
 }
 
 /// Seven duplicated long values: the message and the JSON show five, each cut to 40
