@@ -189,6 +189,11 @@ pub fn user_variables(statement: &str) -> Vec<String> {
 // ---------------------------------------------------------------------------------------------
 // Byte classes and small scanning helpers.
 
+/// The characters of the mariadb client's one-character commands (`\c`, `\G`, `\q`, ...: its
+/// `commands[]` table, case-sensitive). A backslash before any other character outside quotes
+/// is no command: `\N` is the server's NULL literal.
+const CLIENT_COMMANDS: &[u8] = b"cdeGghnPpqRrstTuCWw#.!?";
+
 #[inline]
 fn is_ws(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
@@ -826,12 +831,14 @@ impl<'a> Splitter<'a> {
                 b'\'' | b'"' | b'`' => i = self.skip_quoted(i)?,
                 b'[' if !self.mysql => i = self.skip_bracketed(i)?,
                 // The mariadb client's commands outside quotes: `\g` (and `\G`) end a statement
-                // like `;`; any other would be run by the client, not sent: an input error.
+                // like `;`; any other in its command table would be run by the client, not
+                // sent: an input error. Any other backslash sequence (`\N`, the NULL literal)
+                // goes to the server as the client sends it: both bytes, the second one inert.
                 b'\\' if self.mysql => match src.get(i + 1) {
                     Some(b'g' | b'G') if !(TRIGGER && trigger.in_body) => {
                         return Ok((end, i + 2));
                     }
-                    Some(c) if c.is_ascii_alphabetic() || *c == b'?' => {
+                    Some(c) if CLIENT_COMMANDS.contains(c) => {
                         return Err(self.error(
                             i,
                             &format!(
@@ -840,6 +847,7 @@ impl<'a> Splitter<'a> {
                             ),
                         ));
                     }
+                    Some(c) if c.is_ascii_graphic() => i += 2,
                     _ => i += 1,
                 },
                 b'-' | b'#' | b'/' => match self.comment_at(i) {
@@ -1353,6 +1361,42 @@ mod tests {
         check(M, "SELECT 'a\\gb';", &[(1, "SELECT 'a\\gb'")]);
         check_err(M, "SELECT 1;\n\\c\n", 2, "mariadb client command");
         check_err(M, "SELECT 1 \\q", 1, "\\q is a mariadb client command");
+        for c in [
+            "\\c",
+            "\\d //",
+            "\\T out",
+            "\\C utf8",
+            "\\W",
+            "\\#",
+            "\\. f.sql",
+            "\\! ls",
+            "\\?",
+        ] {
+            check_err(
+                M,
+                &format!("SELECT 1;\n{c}\n"),
+                2,
+                "is a mariadb client command",
+            );
+        }
+    }
+
+    /// `\N` is the server's NULL literal, not a client command (`\n` is): it stays in the
+    /// statement, and the byte after a backslash is never a quote or a delimiter.
+    #[test]
+    fn backslash_n_is_null_not_a_command() {
+        check(
+            M,
+            "INSERT INTO t VALUES (\\N, 'x');\nSELECT \\N;",
+            &[(1, "INSERT INTO t VALUES (\\N, 'x')"), (2, "SELECT \\N")],
+        );
+        check(M, "SELECT 1 \\x;", &[(1, "SELECT 1 \\x")]);
+        check(
+            M,
+            "SELECT \\';\nSELECT 2;",
+            &[(1, "SELECT \\'"), (2, "SELECT 2")],
+        );
+        check_err(M, "SELECT \\n;", 1, "\\n is a mariadb client command");
     }
 
     #[test]

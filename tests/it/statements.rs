@@ -246,6 +246,38 @@ fn mysql_client_backslash_commands() {
     assert_eq!(db.count("g"), 1);
 }
 
+/// MySQL: `\N` outside quotes is the server's NULL literal, sent as the mariadb client sends
+/// it, not refused as a client command; a real client command (`\G` ends a statement, `\T`
+/// is refused) is still one, its refusal naming file and line.
+#[test]
+fn mysql_backslash_n_is_null() {
+    let env = Env::new();
+    let Some(db) = Db::mysql(&env, module_path!()) else {
+        return;
+    };
+    db.migration(
+        "0001_n.sql",
+        "CREATE TABLE n (id INT PRIMARY KEY, v VARCHAR(10));\n\
+         INSERT INTO n VALUES (1, 'one'), (2, \\N);\n\
+         INSERT INTO n VALUES (3, 'x'),(4,\\N)\\G\n",
+    );
+    db.run(&["upgrade"]).ok();
+    assert_eq!(db.count("n"), 4);
+    assert_eq!(db.scalar("SELECT COUNT(*) FROM n WHERE v IS NULL"), 2);
+    assert_eq!(
+        db.scalar("SELECT COUNT(*) FROM n WHERE id = 2 AND v IS NULL"),
+        1
+    );
+    db.migration(
+        "0002_tee.sql",
+        "INSERT INTO n VALUES (5, \\N);\n\n\\T /tmp/out.txt\n",
+    );
+    db.run(&["upgrade"])
+        .code(2)
+        .stderr_has("0002_tee.sql:3: \\T is a mariadb client command");
+    assert_eq!(db.count("n"), 4);
+}
+
 // ---- the splitter against the mariadb client -------------------------------------------
 
 /// A statement with its comments (not executable ones) and all whitespace taken out: what
@@ -399,8 +431,12 @@ proptest::proptest! {
                 // The dotted identifier needs its table.
                 stmt.push_str(if piece.starts_with('`') { "1" } else { piece });
             }
+            // `\N` (NULL) outside quotes, sent as the client sends it; `\g` ends a statement.
+            if gap % 4 == 1 {
+                stmt.push_str([", \\N", ", 1 + \\N", ",\\N,\\N"][item % 3]);
+            }
             file.push_str(&stmt);
-            file.push_str(";\n");
+            file.push_str(if item % 5 == 0 { "\\g\n" } else { ";\n" });
             i += 1;
         }
         let path = db.migration("0001_gen.sql", &file);
