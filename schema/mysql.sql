@@ -1,10 +1,12 @@
 -- aurweb's database schema for MySQL/MariaDB: the current (head) schema, for a fresh install.
 -- schema-version: 18
 --
--- A database created from this file is the same as one built from migrations/ 0001..0018
--- (same tables, columns in the same order, types, defaults, keys, indexes, foreign keys,
--- engine and collations), and holds the same rows in the four lookup tables. Record it as
--- being at version 18 (`aurweb-migrate baseline 18`) so later migrations apply on top.
+-- A database created from this file is the same as one built from every migration in
+-- migrations/ up to the version on the schema-version line above (same tables, columns in
+-- the same order, types, defaults, keys, indexes, foreign keys, engine and collations), and
+-- holds the same rows in the four lookup tables. `upgrade` on an empty database builds it
+-- and records that version; by hand, record it with `aurweb-migrate baseline <that version>`
+-- so later migrations apply on top.
 -- Where this schema deliberately differs from aurweb's `metadata.create_all`, see
 -- schema/README.md.
 --

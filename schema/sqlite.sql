@@ -2,8 +2,8 @@
 -- schema-version: 18
 --
 -- Generated from mysql.sql beside this file by `aurweb-migrate schema render --dialect sqlite`
--- (the rules are in src/render.rs): edit mysql.sql and render again instead of editing
--- this file; `verify` fails while it is not the rendering.
+-- (the rules are in src/schema/render.rs): edit mysql.sql and render again
+-- instead of editing this file; `verify` fails while it is not the rendering.
 
 CREATE TABLE AcceptedTerms (
 	UsersID INTEGER NOT NULL,

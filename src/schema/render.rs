@@ -64,8 +64,8 @@ pub fn sqlite_header(version: u64) -> String {
          -- schema-version: {version}\n\
          --\n\
          {GENERATED}\n\
-         -- (the rules are in src/render.rs): edit mysql.sql and render again instead of editing\n\
-         -- this file; `verify` fails while it is not the rendering.\n"
+         -- (the rules are in src/schema/render.rs): edit mysql.sql and render again\n\
+         -- instead of editing this file; `verify` fails while it is not the rendering.\n"
     )
 }
 

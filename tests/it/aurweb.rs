@@ -786,3 +786,36 @@ fn sqlite_schema_is_the_rendering_of_the_mysql_one() {
         .code(2)
         .stderr_has("schema/mysql.sql is the source");
 }
+
+/// The schema files' header prose names no version: the `schema-version` line is the one
+/// place, so a new migration does not leave the prose stale (the head version, bare or as a
+/// migration file's number, in a comment before the first statement fails this).
+#[test]
+fn schema_headers_name_no_version_but_on_their_version_line() {
+    for name in ["mysql.sql", "sqlite.sql"] {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("schema")
+            .join(name);
+        let text = std::fs::read_to_string(&path).expect("schema file");
+        let header: Vec<&str> = text.lines().take_while(|l| l.starts_with("--")).collect();
+        let version = header
+            .iter()
+            .find_map(|l| l.strip_prefix("-- schema-version:"))
+            .map(|v| v.trim().to_string())
+            .expect("a schema-version line");
+        for (i, line) in header.iter().enumerate() {
+            if line.starts_with("-- schema-version:") {
+                continue;
+            }
+            for word in line.split(|c: char| !c.is_ascii_alphanumeric()) {
+                // The head version, bare or as a migration file's number (`0018`).
+                let stale = !word.is_empty() && word.trim_start_matches('0') == version;
+                assert!(
+                    !stale,
+                    "schema/{name}:{}: the header names a version ({word}); say \"the version on the schema-version line\" instead:\n{line}",
+                    i + 1
+                );
+            }
+        }
+    }
+}
