@@ -157,7 +157,9 @@ impl Doc {
             return (1, String::new());
         };
         let (shown, redacted) = &self.file[o];
-        let secret = self.origin[index] == Some(o) && self.secret_entry(index).is_some();
+        // Redacted when any line now taken from it is a secret's (a key renamed to one).
+        let secret = (0..self.lines.len())
+            .any(|j| self.origin[j] == Some(o) && self.secret_entry(j).is_some());
         (o + 1, if secret { redacted } else { shown }.clone())
     }
 
@@ -600,7 +602,7 @@ mod tests {
         let lines = d.entry_lines_as("b", "x", "password");
         d.insert_entry("c", None, lines);
         let c = d.section("c").unwrap();
-        assert_eq!(d.file_line(c.header), (9, "x = 3".to_string()));
+        assert_eq!(d.file_line(c.header), (9, "x = ***".to_string()));
         let p = d.entry("c", "password").unwrap().first;
         assert_eq!(d.file_line(p), (9, "x = ***".to_string()));
         assert_eq!(d.file_line(0), (1, "; c".to_string()));
