@@ -59,8 +59,17 @@ pub(crate) struct Doc {
     /// Each line without its terminator, and the terminator (`"\n"`, `"\r\n"`, or `""` for a
     /// last line without one).
     lines: Vec<(String, &'static str)>,
+    /// For each line, the 0-based index of the line of the parsed file it is (or was copied
+    /// from); `None` for a line an edit added (a section header, a blank line, the state line).
+    origin: Vec<Option<usize>>,
+    /// Each line of the parsed file as output may show it, and fully redacted (for a line whose
+    /// edited form is a secret's though the file's is not).
+    file: std::sync::Arc<Vec<(String, String)>>,
     sections: Vec<Section>,
 }
+
+/// A line to insert ([`Doc::insert_entry`]): its text and the file line it was copied from.
+pub(crate) type NewLine = (String, Option<usize>);
 
 const BOM: &str = "\u{feff}";
 
@@ -91,10 +100,16 @@ impl Doc {
         }
         let mut doc = Doc {
             bom,
+            origin: (0..lines.len()).map(Some).collect(),
             lines,
+            file: Default::default(),
             sections: Vec::new(),
         };
         doc.sections = structure(&doc.lines)?;
+        let file = (0..doc.lines.len())
+            .map(|i| (doc.shown_line(i), doc.redacted_line(i)))
+            .collect();
+        doc.file = std::sync::Arc::new(file);
         Ok(doc)
     }
 
@@ -132,17 +147,53 @@ impl Doc {
             .join("\n")
     }
 
-    /// Line `index` as output may show it: the value of a secret (a key whose name contains
-    /// `password` or `secret`, any case) replaced by `***`.
-    pub fn shown_line(&self, index: usize) -> String {
-        let line = &self.lines[index].0;
-        let secret = self.sections.iter().flat_map(|s| &s.entries).find(|e| {
+    /// Line `index` as a report names it: the 1-based number and the shown text of the line of
+    /// the parsed file (the file on disk) it is or was copied from, whatever edits did since.
+    /// A line an edit added stands for the nearest file line after it (else before it).
+    pub fn file_line(&self, index: usize) -> (usize, String) {
+        let after = self.origin[index..].iter().flatten().next();
+        let before = self.origin[..index].iter().rev().flatten().next();
+        let Some(&o) = after.or(before) else {
+            return (1, String::new());
+        };
+        let (shown, redacted) = &self.file[o];
+        // Redacted when any line now taken from it is a secret's (a key renamed to one).
+        let secret = (0..self.lines.len())
+            .any(|j| self.origin[j] == Some(o) && self.secret_entry(j).is_some());
+        (o + 1, if secret { redacted } else { shown }.clone())
+    }
+
+    /// The secret entry (a key whose name contains `password` or `secret`, any case) whose
+    /// lines include `index`.
+    fn secret_entry(&self, index: usize) -> Option<&Entry> {
+        self.sections.iter().flat_map(|s| &s.entries).find(|e| {
             (e.first..=e.last).contains(&index) && {
                 let k = e.key.to_ascii_lowercase();
                 k.contains("password") || k.contains("secret")
             }
-        });
-        let Some(e) = secret else {
+        })
+    }
+
+    /// Line `index` with the value redacted as if it were a secret's (when it is a key's).
+    fn redacted_line(&self, index: usize) -> String {
+        let line = &self.lines[index].0;
+        match self
+            .sections
+            .iter()
+            .flat_map(|s| &s.entries)
+            .find(|e| (e.first..=e.last).contains(&index))
+        {
+            Some(e) if e.first == index => format!("{}***", &line[..value_start(line)]),
+            Some(_) => format!("{}***", &line[..indent(line)]),
+            None => line.clone(),
+        }
+    }
+
+    /// Line `index` as output may show it: the value of a secret (a key whose name contains
+    /// `password` or `secret`, any case) replaced by `***`.
+    pub fn shown_line(&self, index: usize) -> String {
+        let line = &self.lines[index].0;
+        let Some(e) = self.secret_entry(index) else {
             return line.clone();
         };
         if index != e.first {
@@ -200,6 +251,7 @@ impl Doc {
             None => {
                 let nl = self.newline();
                 self.lines.insert(0, (text.to_string(), nl));
+                self.origin.insert(0, None);
             }
         }
         self.reparse();
@@ -234,6 +286,7 @@ impl Doc {
         if let Some(e) = self.entry(section, key) {
             let (first, last) = (e.first, e.last);
             self.lines.drain(first..=last);
+            self.origin.drain(first..=last);
             self.reparse();
         }
     }
@@ -250,6 +303,7 @@ impl Doc {
             .map(|s| s.header)
             .unwrap_or(self.lines.len());
         self.lines.drain(start..end);
+        self.origin.drain(start..end);
         self.reparse();
     }
 
@@ -269,28 +323,29 @@ impl Doc {
         }
         let new = format!("{head}{value}");
         self.lines.splice(first..=last, [(new, end)]);
+        let origin = self.origin[first];
+        self.origin.splice(first..=last, [origin]);
         self.reparse();
     }
 
     /// Copies of the key's lines with the key renamed `to` on its first line, for inserting
     /// elsewhere ([`Doc::insert_entry`]).
-    pub fn entry_lines_as(&self, section: &str, key: &str, to: &str) -> Vec<String> {
+    pub fn entry_lines_as(&self, section: &str, key: &str, to: &str) -> Vec<NewLine> {
         let Some(e) = self.entry(section, key) else {
             return Vec::new();
         };
-        let mut out: Vec<String> = self.lines[e.first..=e.last]
-            .iter()
-            .map(|(l, _)| l.clone())
+        let mut out: Vec<NewLine> = (e.first..=e.last)
+            .map(|i| (self.lines[i].0.clone(), self.origin[i]))
             .collect();
-        let start = indent(&out[0]);
-        out[0].replace_range(start..start + key.len(), to);
+        let start = indent(&out[0].0);
+        out[0].0.replace_range(start..start + key.len(), to);
         out
     }
 
     /// Inserts an entry's lines into `section`: after the key `after` when given and present,
     /// else after the section's last key (or its header). A missing section is added at the end
     /// of the file, after a blank line.
-    pub fn insert_entry(&mut self, section: &str, after: Option<&str>, lines: Vec<String>) {
+    pub fn insert_entry(&mut self, section: &str, after: Option<&str>, lines: Vec<NewLine>) {
         let nl = self.newline();
         let at = match self.section(section) {
             Some(s) => {
@@ -304,6 +359,7 @@ impl Doc {
             None => None,
         };
         let mut new: Vec<(String, &'static str)> = Vec::new();
+        let mut origin: Vec<Option<usize>> = Vec::new();
         let at = match at {
             Some(at) => at,
             None => {
@@ -313,13 +369,18 @@ impl Doc {
                     }
                     if !last.0.trim().is_empty() {
                         new.push((String::new(), nl));
+                        origin.push(None);
                     }
                 }
                 new.push((format!("[{section}]"), nl));
+                origin.push(None);
                 self.lines.len()
             }
         };
-        new.extend(lines.into_iter().map(|l| (l, nl)));
+        for (line, from) in lines {
+            new.push((line, nl));
+            origin.push(from);
+        }
         // A key inserted after the file's last line, which had no terminator, needs one first.
         if at == self.lines.len() {
             if let Some(last) = self.lines.last_mut() {
@@ -329,6 +390,7 @@ impl Doc {
             }
         }
         self.lines.splice(at..at, new);
+        self.origin.splice(at..at, origin);
         self.reparse();
     }
 }
@@ -527,11 +589,31 @@ mod tests {
     }
 
     #[test]
+    fn file_line_names_the_parsed_file_s_line_through_edits() {
+        let mut d = doc("; c\r\n\r\n[a]\r\nk = 1\r\n  more\r\n\r\nj = 2\r\n[b]\r\nx = 3\r\n");
+        d.remove_entry("a", "k");
+        d.put_comment(None, "# state");
+        d.set_value("a", "j", "5");
+        let j = d.entry("a", "j").unwrap().first;
+        assert_eq!(d.file_line(j), (7, "j = 2".to_string()));
+        let x = d.entry("b", "x").unwrap().first;
+        assert_eq!(d.file_line(x), (9, "x = 3".to_string()));
+        // A copy names the line it was copied from; an added header the next file line.
+        let lines = d.entry_lines_as("b", "x", "password");
+        d.insert_entry("c", None, lines);
+        let c = d.section("c").unwrap();
+        assert_eq!(d.file_line(c.header), (9, "x = ***".to_string()));
+        let p = d.entry("c", "password").unwrap().first;
+        assert_eq!(d.file_line(p), (9, "x = ***".to_string()));
+        assert_eq!(d.file_line(0), (1, "; c".to_string()));
+    }
+
+    #[test]
     fn set_value_replaces_continuation_lines() {
         let mut d = doc("[a]\nk =\n    x\n    y\nz = 1");
         d.set_value("a", "k", "one");
         assert_eq!(text(&d), "[a]\nk = one\nz = 1");
-        d.insert_entry("b", None, vec!["n = 2".into()]);
+        d.insert_entry("b", None, vec![("n = 2".into(), None)]);
         assert_eq!(text(&d), "[a]\nk = one\nz = 1\n\n[b]\nn = 2\n");
     }
 }

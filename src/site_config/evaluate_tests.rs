@@ -852,3 +852,91 @@ fn no_migrations_and_no_state_line() {
         "#]],
     );
 }
+
+// ---- line numbers are the file's -----------------------------------------------------------
+
+/// The 1-based line of `text` (as on disk) that contains `needle`, which occurs once.
+fn line_in(text: &str, needle: &str) -> usize {
+    let found: Vec<usize> = text
+        .split('\n')
+        .enumerate()
+        .filter(|(_, l)| l.contains(needle))
+        .map(|(i, _)| i + 1)
+        .collect();
+    assert_eq!(found.len(), 1, "{needle:?} in {text:?}");
+    found[0]
+}
+
+#[test]
+fn reported_lines_are_lines_of_the_file_after_earlier_operations_change_the_line_count() {
+    // CRLF, comments, blank lines and a value on continuation lines before the reported items;
+    // earlier operations remove four lines and add one.
+    let text = "; site config\r\n\r\n[options]\r\nmotd = first\r\n  second\r\n  # inside\r\n  third\r\nkeep = 1\r\n\r\n[cache]\r\nexpiry_time = 60\r\n\r\n# reminders\r\n[tuvotereminder]\r\nrange_start = 500\r\nrange_end = 172800\r\n\r\n[notifications]\r\nsender = a\r\npassword = hunter2\r\n[notify]\r\nsender = b\r\n";
+    let ms = [migration(
+        1,
+        vec![
+            remove_key("options", "motd"),
+            split_key("cache", "expiry_time", &["search", "stats"]),
+            rewrite_value("tuvotereminder", "range_start", "500", "600"),
+            rename_key("tuvotereminder", "range_end", Some("end"), None),
+            rename_section("tuvotereminder", "tu_vote_reminder"),
+            rename_section("notifications", "notify"),
+        ],
+    )];
+    let r = run(text.as_bytes(), &ms).unwrap();
+    let lines: Vec<(&str, usize)> = r.migrations[0]
+        .changes
+        .iter()
+        .map(|c| (c.op, c.line))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            ("remove-key", line_in(text, "motd")),
+            ("split-key", line_in(text, "expiry_time")),
+            ("rewrite-value", line_in(text, "range_start")),
+            ("rename-key", line_in(text, "range_end")),
+            ("rename-section", line_in(text, "[tuvotereminder]")),
+        ]
+    );
+    assert_eq!(r.ambiguous.len(), 1);
+    let on_disk: Vec<&str> = text.split("\r\n").collect();
+    for (line, shown) in &r.ambiguous[0].lines {
+        let expected = on_disk[line - 1].replace("hunter2", "***");
+        assert_eq!(*shown, expected, "line {line}");
+    }
+    let named: Vec<usize> = r.ambiguous[0].lines.iter().map(|l| l.0).collect();
+    assert_eq!(
+        named,
+        [
+            line_in(text, "[notifications]"),
+            line_in(text, "sender = a"),
+            line_in(text, "password"),
+            line_in(text, "[notify]"),
+            line_in(text, "sender = b"),
+        ]
+    );
+}
+
+#[test]
+fn a_line_renamed_into_a_secret_is_shown_redacted_and_names_the_file_line() {
+    let text = "[a]\n\nx = 1\n\ny = 2\nz = 3\n[b]\nold = hunter2\n";
+    let ms = [migration(
+        1,
+        vec![
+            remove_key("a", "x"),
+            remove_key("a", "y"),
+            rename_key("b", "old", Some("secret"), None),
+            rename_key("a", "z", Some("secret"), Some("b")),
+        ],
+    )];
+    let r = run(text.as_bytes(), &ms).unwrap();
+    let a = &r.ambiguous[0];
+    assert_eq!(
+        a.lines,
+        [
+            (line_in(text, "z = 3"), "z = 3".to_string()),
+            (line_in(text, "hunter2"), "old = ***".to_string()),
+        ]
+    );
+}

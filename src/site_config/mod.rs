@@ -202,7 +202,9 @@ impl Op {
 
     /// Applies the operation to `doc` when it has something to change and nothing conflicts.
     fn apply(&self, doc: &mut Doc) -> Effect {
-        let line_of = |doc: &Doc, i: usize| (i + 1, doc.shown_line(i));
+        // Lines are named as in the file on disk, not as earlier operations left the text.
+        let line_of = |doc: &Doc, i: usize| doc.file_line(i);
+        let at = |doc: &Doc, i: usize| doc.file_line(i).0;
         match self {
             Op::RenameSection { section, to } => {
                 let Some(old) = doc.section(section).cloned() else {
@@ -210,11 +212,9 @@ impl Op {
                 };
                 match doc.section(to).cloned() {
                     None => {
+                        let line = at(doc, old.header);
                         doc.rename_section(section, to);
-                        Effect::Changed(
-                            format!("renamed section [{section}] to [{to}]"),
-                            old.header + 1,
-                        )
+                        Effect::Changed(format!("renamed section [{section}] to [{to}]"), line)
                     }
                     Some(new) => {
                         let differing: Vec<_> = old
@@ -223,12 +223,13 @@ impl Op {
                             .filter(|e| new.entry(&e.key).map(|n| &n.value) != Some(&e.value))
                             .collect();
                         if differing.is_empty() {
+                            let line = at(doc, old.header);
                             doc.remove_section(section);
                             Effect::Changed(
                                 format!(
                                     "removed section [{section}]: [{to}] has each of its keys with the same value"
                                 ),
-                                old.header + 1,
+                                line,
                             )
                         } else {
                             let mut lines = vec![line_of(doc, old.header)];
@@ -264,12 +265,13 @@ impl Op {
                 };
                 if let Some(new) = doc.entry(new_section, new_key).cloned() {
                     if new.value == old.value {
+                        let line = at(doc, old.first);
                         doc.remove_entry(section, key);
                         return Effect::Changed(
                             format!(
                                 "removed [{section}] {key}: [{new_section}] {new_key} has the same value"
                             ),
-                            old.first + 1,
+                            line,
                         );
                     }
                     return Effect::Ambiguous(
@@ -279,6 +281,7 @@ impl Op {
                         vec![line_of(doc, old.first), line_of(doc, new.first)],
                     );
                 }
+                let line = at(doc, old.first);
                 if new_section == section {
                     doc.rename_key(section, key, new_key);
                 } else {
@@ -288,14 +291,15 @@ impl Op {
                 }
                 Effect::Changed(
                     format!("renamed [{section}] {key} to [{new_section}] {new_key}"),
-                    old.first + 1,
+                    line,
                 )
             }
             Op::RemoveKey { section, key } => match doc.entry(section, key).cloned() {
                 None => Effect::Nothing,
                 Some(e) => {
+                    let line = at(doc, e.first);
                     doc.remove_entry(section, key);
-                    Effect::Changed(format!("removed [{section}] {key}"), e.first + 1)
+                    Effect::Changed(format!("removed [{section}] {key}"), line)
                 }
             },
             Op::RewriteValue {
@@ -305,11 +309,9 @@ impl Op {
                 to,
             } => match doc.entry(section, key).cloned() {
                 Some(e) if e.value == *from => {
+                    let line = at(doc, e.first);
                     doc.set_value(section, key, to);
-                    Effect::Changed(
-                        format!("[{section}] {key}: {from:?} became {to:?}"),
-                        e.first + 1,
-                    )
+                    Effect::Changed(format!("[{section}] {key}: {from:?} became {to:?}"), line)
                 }
                 _ => Effect::Nothing,
             },
@@ -343,10 +345,11 @@ impl Op {
                     return Effect::Nothing;
                 }
                 let value = out.join(" ");
+                let line = at(doc, e.first);
                 doc.set_value(section, key, &value);
                 Effect::Changed(
                     format!("[{section}] {key}: {:?} became {value:?}", e.value),
-                    e.first + 1,
+                    line,
                 )
             }
             Op::SplitKey { section, key, into } => {
@@ -370,6 +373,7 @@ impl Op {
                         lines,
                     );
                 }
+                let line = at(doc, old.first);
                 let mut after = key.clone();
                 for new in into {
                     if doc.entry(section, new).is_none() {
@@ -381,7 +385,7 @@ impl Op {
                 doc.remove_entry(section, key);
                 Effect::Changed(
                     format!("split [{section}] {key} into {}", into.join(", ")),
-                    old.first + 1,
+                    line,
                 )
             }
         }
@@ -651,7 +655,7 @@ fn key_digest(doc: &Doc, section: &str, key: &str) -> String {
 pub struct Change {
     pub version: u64,
     pub op: &'static str,
-    /// 1-based line in the file as it was when the operation ran.
+    /// 1-based line of the file on disk (before any operation ran) that the operation changes.
     pub line: usize,
     pub message: String,
 }

@@ -829,3 +829,102 @@ fn a_new_release_moves_the_file_forward_and_an_inserted_migration_is_refused() {
         .stderr_has("not those applied");
     assert_eq!(env.read("config"), at_three.as_bytes());
 }
+
+/// The 1-based line of `text` (as on disk: CRLF or LF) holding `needle`, which occurs once.
+fn line_on_disk(text: &str, needle: &str) -> usize {
+    let found: Vec<usize> = text
+        .split('\n')
+        .enumerate()
+        .filter(|(_, l)| l.contains(needle))
+        .map(|(i, _)| i + 1)
+        .collect();
+    assert_eq!(found.len(), 1, "{needle:?} once in the fixture");
+    found[0]
+}
+
+#[test]
+fn reported_line_numbers_are_lines_of_the_file_on_disk() {
+    let env = Env::new();
+    with_config_migration(
+        &env,
+        r#"[[operation]]
+op = "remove-key"
+section = "options"
+key = "motd"
+
+[[operation]]
+op = "split-key"
+section = "cache"
+key = "expiry_time"
+into = ["expiry_time_search", "expiry_time_stats"]
+
+[[operation]]
+op = "rename-section"
+section = "tuvotereminder"
+to = "votereminder"
+
+[[operation]]
+op = "rename-key"
+section = "options"
+key = "aurwebdir"
+to = "aurweb_dir"
+"#,
+    );
+    // CRLF, comments, blank lines and continuation lines; the first two operations take four
+    // lines away and add one before the items reported after them.
+    let text = "; site config\r\n\r\n[options]\r\nmotd = first\r\n  second\r\n  # inside\r\n  third\r\n\r\n\
+                [cache]\r\n# how long\r\nexpiry_time = 60\r\n\r\n\
+                # reminders\r\n[tuvotereminder]\r\nrange_start = 500\r\n";
+    env.write("config", text);
+    let expected = [
+        ("remove-key", line_on_disk(text, "motd")),
+        ("split-key", line_on_disk(text, "expiry_time")),
+        ("rename-section", line_on_disk(text, "[tuvotereminder]")),
+    ];
+    for command in ["status", "check"] {
+        let run = env.run(&["config", command, "--file", "config", "--format", "json"]);
+        let doc = run.json();
+        let changes: Vec<(String, usize)> = doc["migrations"][0]["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                let op = c["op"].as_str().unwrap().to_string();
+                (op, c["line"].as_u64().unwrap() as usize)
+            })
+            .collect();
+        let expected: Vec<(String, usize)> =
+            expected.iter().map(|(o, l)| (o.to_string(), *l)).collect();
+        assert_eq!(changes, expected, "config {command}: {doc:#}");
+        let human = env.run(&["config", command, "--file", "config"]);
+        for (_, line) in &expected {
+            human.stdout_has(&format!("line {line}: "));
+        }
+    }
+    let upgrade = env.run(&["config", "upgrade", "--file", "config"]);
+    for (_, line) in &expected {
+        upgrade.ok().stdout_has(&format!("line {line}: "));
+    }
+
+    // The refusal of an ambiguous rename names the lines as they are on disk (and their text).
+    let text = format!("{text}\r\n[options2]\r\nx = 1\r\n");
+    let text = text.replace(
+        "  third\r\n",
+        "  third\r\naurwebdir = /srv/a\r\naurweb_dir = /srv/b\r\n",
+    );
+    env.write("config", &text);
+    let old = line_on_disk(&text, "aurwebdir");
+    let new = line_on_disk(&text, "aurweb_dir");
+    env.run(&["config", "upgrade", "--file", "config"])
+        .code(5)
+        .stderr_has(&format!("line {old}: aurwebdir = /srv/a"))
+        .stderr_has(&format!("line {new}: aurweb_dir = /srv/b"));
+    let doc = env
+        .run(&["config", "check", "--file", "config", "--format", "json"])
+        .code(1)
+        .json();
+    let lines = &doc["ambiguous"][0]["lines"];
+    assert_eq!(lines[0]["line"], old as u64, "{doc:#}");
+    assert_eq!(lines[1]["line"], new as u64, "{doc:#}");
+    assert_eq!(env.read("config"), text.as_bytes());
+}
