@@ -194,10 +194,20 @@ pub fn status_human(
         out.push_str("no migrations\n");
     }
     let pending = ov.pending().count();
+    // A failed migration is neither applied nor pending: counted apart, when there is one.
+    let failed = ov
+        .entries
+        .iter()
+        .filter(|e| e.state == EntryState::Failed)
+        .count();
     out.push_str(&format!(
-        "current version: {}, {} pending\n",
+        "current version: {}, {} pending{}\n",
         ov.current().map_or("none".to_string(), |v| v.to_string()),
-        pending
+        pending,
+        match failed {
+            0 => String::new(),
+            n => format!(", {n} failed"),
+        }
     ));
     if !ov.problems.is_empty() {
         out.push_str(&format!(

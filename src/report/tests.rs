@@ -192,21 +192,21 @@ fn status_renders_each_state() {
         applied   1  init  (2024-05-01 12:00:00, 7 ms)
         failed    2  fill  (2024-05-01 12:00:00, 7 ms) stopped after 1 of 3 statements: Duplicate entry '1'
         pending   3  more
-        current version: 1, 1 pending
+        current version: 1, 1 pending, 1 failed
         1 problem:
           failed: 2 fill stopped after 1 of 3 statements (Duplicate entry '1'); settle it with `aurweb-migrate resolve 2 --applied` or `aurweb-migrate resolve 2 --rolled-back`, or continue it with `aurweb-migrate upgrade --resume`
     "#]].assert_eq(&status(false, false, false));
     expect![[r#"
         database mysql://root@localhost/aurweb (mysql), version table aurweb_migrations
         pending   3  more  [migrations/0003_more.sql: 1 statement, 1 transaction]
-        current version: 1, 1 pending
+        current version: 1, 1 pending, 1 failed
         1 problem:
           failed: 2 fill stopped after 1 of 3 statements (Duplicate entry '1'); settle it with `aurweb-migrate resolve 2 --applied` or `aurweb-migrate resolve 2 --rolled-back`, or continue it with `aurweb-migrate upgrade --resume`
     "#]].assert_eq(&status(true, false, true));
     expect![[r#"
         database mysql://root@localhost/aurweb (mysql), version table aurweb_migrations
         ESC[33mpending ESC[0m  3  more
-        current version: 1, 1 pending
+        current version: 1, 1 pending, 1 failed
         1 problem:
           failed: 2 fill stopped after 1 of 3 statements (Duplicate entry '1'); settle it with `aurweb-migrate resolve 2 --applied` or `aurweb-migrate resolve 2 --rolled-back`, or continue it with `aurweb-migrate upgrade --resume`
     "#]].assert_eq(&status(false, true, true).replace('\x1b', "ESC"));

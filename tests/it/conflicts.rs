@@ -184,10 +184,17 @@ fn failed_migration_is_recorded_then_resolved_rolled_back(db: &Db) {
 
 fn failed_migration_resolved_as_applied(db: &Db) {
     fail_half(db);
+    // The summary counts it apart: not applied, not pending.
+    db.run(&["status"])
+        .ok()
+        .stdout_has("current version: none, 0 pending, 1 failed\n");
     db.run(&["resolve", "1", "--applied"]).ok();
     let h = db.history();
     assert_eq!(h[0].state, "applied", "{h:#?}");
     assert_eq!(h[0].statements_done, h[0].statements_total);
+    let status = db.run(&["status"]);
+    status.ok().stdout_has("current version: 1, 0 pending\n");
+    assert!(!status.stdout.contains("failed"), "{}", status.stdout);
     db.run(&["check"]).ok();
     let doc = db.run(&["upgrade", "--format", "json"]).ok().json();
     assert_eq!(doc["changed"], false);
