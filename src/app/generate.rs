@@ -327,26 +327,7 @@ impl Live {
             return None;
         }
         let p = crate::schema::probe::probe(t, table, self.conn.dialect())?;
-        let counted = async {
-            let n = self
-                .conn
-                .probe(&p.count)
-                .await?
-                .first()
-                .and_then(|r| r.first().cloned().flatten())
-                .and_then(|n| n.parse::<u64>().ok())
-                .unwrap_or(0);
-            let sample = if n == 0 {
-                Vec::new()
-            } else {
-                let rows = self.conn.probe(&p.sample).await?;
-                rows.iter()
-                    .map(|r| crate::schema::probe::sample_text(r))
-                    .collect()
-            };
-            Ok::<_, Error>((n, sample))
-        }
-        .await;
+        let counted = crate::compare::probes::count_and_sample(&mut self.conn, &p).await;
         match counted {
             Ok(c) => Some(c),
             Err(e) => {

@@ -126,28 +126,10 @@ pub async fn probe<B: Backend>(live: &mut B, found: &[&Found]) -> Result<Vec<Vio
             },
             e => e,
         };
-        let number = |rows: Vec<Vec<Option<String>>>| {
-            rows.first()
-                .and_then(|r| r.first().cloned().flatten())
-                .and_then(|n| n.parse::<u64>().ok())
-                .unwrap_or(0)
-        };
-        if let Some(any) = &p.any {
-            if number(live.probe(any).await.map_err(timed_out)?) == 0 {
-                continue;
-            }
-        }
-        let count = number(live.probe(&p.count).await.map_err(timed_out)?);
+        let (count, sample) = count_and_sample(live, &p).await.map_err(timed_out)?;
         if count == 0 {
             continue;
         }
-        let sample = live
-            .probe(&p.sample)
-            .await
-            .map_err(timed_out)?
-            .iter()
-            .map(|r| probe::sample_text(r))
-            .collect();
         out.push(Violation {
             version: f.version,
             file: f.file.clone(),
@@ -161,4 +143,34 @@ pub async fn probe<B: Backend>(live: &mut B, found: &[&Found]) -> Result<Vec<Vio
         });
     }
     Ok(out)
+}
+
+/// Runs probe `p` on `live`: its pre-check when it has one, then the count, and the sample
+/// when the count is not 0 (`(0, [])`: nothing rejected).
+pub async fn count_and_sample<B: Backend>(
+    live: &mut B,
+    p: &probe::Probe,
+) -> Result<(u64, Vec<String>)> {
+    let number = |rows: Vec<Vec<Option<String>>>| {
+        rows.first()
+            .and_then(|r| r.first().cloned().flatten())
+            .and_then(|n| n.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    if let Some(any) = &p.any {
+        if number(live.probe(any).await?) == 0 {
+            return Ok((0, Vec::new()));
+        }
+    }
+    let count = number(live.probe(&p.count).await?);
+    if count == 0 {
+        return Ok((0, Vec::new()));
+    }
+    let sample = live
+        .probe(&p.sample)
+        .await?
+        .iter()
+        .map(|r| probe::sample_text(r))
+        .collect();
+    Ok((count, sample))
 }

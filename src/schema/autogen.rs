@@ -1443,14 +1443,6 @@ fn drop_first(
     let other = fk.references_table != d.from.name
         && (pairs.iter().any(|p| p.to.name == fk.references_table)
             || doomed.iter().any(|t| t.name == fk.references_table));
-    let retyped_here = fk
-        .columns
-        .iter()
-        .any(|c| retyped.contains(&(d.to.name.as_str(), c.as_str())));
-    let retyped_there = fk
-        .references_columns
-        .iter()
-        .any(|c| retyped.contains(&(fk.references_table.as_str(), c.as_str())));
     let generated = |n: Option<&str>| n.is_none_or(|n| generated_fk_name(&d.to.name, n));
     let added: Vec<&ForeignKey> = d.fk_added.iter().chain(again).copied().collect();
     let name = d.from.names.foreign_key(fk);
@@ -1460,7 +1452,18 @@ fn drop_first(
         }
         _ => added.iter().any(|f| generated(d.to.names.foreign_key(f))),
     };
-    other || retyped_here || retyped_there || reused
+    other || under_a_retyped_column(fk, &d.to.name, retyped) || reused
+}
+
+/// Whether a column of `fk` (on `table`) or one it references changes type or collation.
+fn under_a_retyped_column(fk: &ForeignKey, table: &str, retyped: &BTreeSet<(&str, &str)>) -> bool {
+    fk.columns
+        .iter()
+        .any(|c| retyped.contains(&(table, c.as_str())))
+        || fk
+            .references_columns
+            .iter()
+            .any(|c| retyped.contains(&(fk.references_table.as_str(), c.as_str())))
 }
 
 /// The columns, as (table, column), whose type or collation changes.
@@ -1505,18 +1508,10 @@ fn rebuilt_foreign_keys<'a>(pairs: &[TableDiff<'a>]) -> Vec<Vec<&'a ForeignKey>>
                 .iter()
                 .filter(|f| d.from.foreign_keys.contains(f))
                 .filter(|fk| {
-                    let retyped_here = fk
-                        .columns
-                        .iter()
-                        .any(|c| retyped.contains(&(d.to.name.as_str(), c.as_str())));
-                    let retyped_there = fk
-                        .references_columns
-                        .iter()
-                        .any(|c| retyped.contains(&(fk.references_table.as_str(), c.as_str())));
                     let unindexed = dropped.iter().any(|i| leads(i, &fk.columns))
                         && !kept.iter().any(|i| leads(i, &fk.columns))
                         && d.from.names.implicit_index(fk).is_none();
-                    retyped_here || retyped_there || unindexed
+                    under_a_retyped_column(fk, &d.to.name, &retyped) || unindexed
                 })
                 .collect()
         })
