@@ -572,7 +572,7 @@ fn version_number(text: &str) -> Result<u64, String> {
 }
 
 /// The main man page: clap_mangen's sections, then EXIT STATUS, ENVIRONMENT, FILES and EXAMPLES
-/// (what README.md says about them, in short), then the version.
+/// (what docs/reference.md says about them, in short), then the version.
 fn man_page(command: clap::Command) -> Vec<u8> {
     use clap_mangen::roff::{bold, roman, Roff};
     let man = clap_mangen::Man::new(command);

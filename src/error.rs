@@ -1,6 +1,6 @@
 //! Typed errors of the library. Each user-visible failure is its own variant whose message
 //! says what went wrong and, where it helps, what to do next; [`Error::exit_code`] maps it onto
-//! the documented exit codes (README.md, "Exit codes").
+//! the documented exit codes (docs/reference.md, "Exit codes").
 
 use std::fmt;
 use std::path::PathBuf;
@@ -969,7 +969,7 @@ fn list_problems(problems: &[Problem]) -> String {
 }
 
 impl Error {
-    /// The exit code (README.md, "Exit codes"): one per kind of failure; an interruption exits
+    /// The exit code (docs/reference.md, "Exit codes"): one per kind of failure; an interruption exits
     /// as its signal asks (130, 143).
     pub fn exit_code(&self) -> i32 {
         match self {
@@ -1104,7 +1104,7 @@ impl Error {
     }
 }
 
-/// The kinds of failure, each with its name in JSON and its exit code (README.md, "Exit
+/// The kinds of failure, each with its name in JSON and its exit code (docs/reference.md, "Exit
 /// codes"; an interruption by SIGTERM exits 143 instead, see [`Error::exit_code`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {

@@ -173,7 +173,7 @@ struct FileConfig {
     quiet: Option<toml::Spanned<toml::Value>>,
 }
 
-/// The TOML keys the file takes (README, "Configuration").
+/// The TOML keys the file takes (docs/reference.md, "The TOML file").
 pub const FILE_KEYS: &[&str] = &[
     "database_url",
     "password_file",

@@ -314,12 +314,11 @@ fn migrations_flag_takes_the_schema_beside_it_not_the_config_files() {
     );
 }
 
-/// The README's TOML example is a file the tool takes: every key it shows is a setting, and
-/// `status -v` says the values came from the file.
+/// The reference's TOML example (docs/reference.md, "The TOML file") is a file the tool takes:
+/// every key it shows is a setting, and `status -v` says the values came from the file.
 #[test]
-fn every_key_the_readme_shows_is_taken() {
-    // The settings file's example (README.md also shows a config migration in TOML).
-    let block = crate::support::readme_toml_block("database_url");
+fn every_key_the_reference_shows_is_taken() {
+    let block = crate::support::doc_toml_block("docs/reference.md", "database_url");
     let block = block.as_str();
     let env = Env::new();
     one(&env, "migrations");
@@ -344,7 +343,7 @@ fn every_key_the_readme_shows_is_taken() {
     taken.sort_unstable();
     assert_eq!(
         shown, taken,
-        "the README's example shows exactly the keys the file takes"
+        "the reference's example shows exactly the keys the file takes"
     );
     env.write("aurweb-migrate.toml", &toml);
     let run = env.run(&["status", "-v"]);

@@ -755,10 +755,10 @@ fn each_operation_alone_matches_configparser() {
     }
 }
 
-/// The config migration README.md shows is one the tool takes, and does what it says.
+/// The config migration the operators' guide shows is one the tool takes, and does what it says.
 #[test]
-fn the_readme_example_is_a_working_config_migration() {
-    let block = crate::support::readme_toml_block("[[operation]]");
+fn the_guides_example_is_a_working_config_migration() {
+    let block = crate::support::doc_toml_block("docs/operators.md", "[[operation]]");
     let env = Env::new();
     env.migration("0001_base.sql", "CREATE TABLE t (id INTEGER);\n");
     env.migration("0001_example.config.toml", &block);
@@ -927,4 +927,44 @@ to = "aurweb_dir"
     assert_eq!(lines[0]["line"], old as u64, "{doc:#}");
     assert_eq!(lines[1]["line"], new as u64, "{doc:#}");
     assert_eq!(env.read("config"), text.as_bytes());
+}
+
+/// The sample site config in contrib/ (docs/operators.md, "A sample site config") gives every
+/// shipped config migration something to change, and is clean after one `config upgrade`.
+#[test]
+fn the_sample_site_config_exercises_every_config_migration() {
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let migrations = repo.join("migrations");
+    let migrations = migrations.to_str().expect("a UTF-8 path");
+    let env = Env::new();
+    env.write(
+        "config",
+        std::fs::read(repo.join("contrib/aurweb/config.sample")).expect("the sample"),
+    );
+    let doc = env
+        .run(&[
+            "-m", migrations, "config", "upgrade", "--file", "config", "--format", "json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(doc["changed"], true, "{doc:#}");
+    let shipped = std::fs::read_dir(repo.join("migrations"))
+        .expect("migrations/")
+        .filter(|e| {
+            e.as_ref()
+                .is_ok_and(|e| e.file_name().to_string_lossy().ends_with(".config.toml"))
+        })
+        .count();
+    let migrations_run = doc["migrations"].as_array().expect("migrations");
+    assert_eq!(migrations_run.len(), shipped, "{doc:#}");
+    for m in migrations_run {
+        assert!(
+            !m["changes"].as_array().expect("changes").is_empty(),
+            "config migration {} changes nothing in the sample: {doc:#}",
+            m["version"]
+        );
+    }
+    env.run(&["-m", migrations, "config", "check", "--file", "config"])
+        .ok()
+        .stdout_has("nothing to migrate");
 }

@@ -168,7 +168,7 @@ fn tls_modes_verify_what_they_say() {
     .ok();
 
     // The certificate is for localhost, not 127.0.0.1: refused, saying so. (verify-ca checks
-    // the CA; with sqlx 0.8.6 and the rustls it uses it also checks the name, see README.)
+    // the CA; with sqlx 0.8.6 and the rustls it uses it also checks the name, see docs/operators.md, "TLS".)
     status(&url(
         "tls_user:tlssecret",
         "127.0.0.1",

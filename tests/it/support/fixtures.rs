@@ -1,5 +1,5 @@
 //! Files that many tests start from: three small migrations (with or without reverse files),
-//! and the TOML examples of README.md.
+//! and the TOML examples of the documentation.
 
 use super::env::Env;
 
@@ -27,15 +27,15 @@ pub fn three_reversible(env: &Env) {
     env.migration("0003_three.down.sql", "DROP TABLE t3;\n");
 }
 
-/// The first ```toml block of README.md that contains `needle`.
-pub fn readme_toml_block(needle: &str) -> String {
-    let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
-    readme
-        .split("```toml\n")
+/// The first ```toml block of the Markdown file `doc` (relative to the repository) that
+/// contains `needle`.
+pub fn doc_toml_block(doc: &str, needle: &str) -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(doc);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{doc}: {e}"));
+    text.split("```toml\n")
         .skip(1)
         .filter_map(|rest| rest.split("```").next())
         .find(|b| b.contains(needle))
-        .unwrap_or_else(|| panic!("no ```toml block with {needle:?} in README.md"))
+        .unwrap_or_else(|| panic!("no ```toml block with {needle:?} in {doc}"))
         .to_string()
 }

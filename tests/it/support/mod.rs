@@ -33,7 +33,7 @@
 //! - `server.rs`: the MySQL/MariaDB server of the process ([`mysql_server`], [`MysqlServer`]);
 //!   `mariadbd.rs`: a private server and its watchdog; `galera.rs`: the cluster tests' cluster;
 //! - `output.rs`: what the tool printed, read back (advice, JSON integers, checksums);
-//! - `fixtures.rs`: the migrations and README examples many tests start from.
+//! - `fixtures.rs`: the migrations and documentation examples many tests start from.
 //!
 //! This module re-exports every name the tests use: a test says `crate::support::X`, never the
 //! file `X` lives in.
@@ -55,7 +55,7 @@ use std::io::Write as _;
 
 pub use db::{Db, HistoryRow};
 pub use env::Env;
-pub use fixtures::{readme_toml_block, three_reversible, three_tables};
+pub use fixtures::{doc_toml_block, three_reversible, three_tables};
 pub use galera::{galera_cluster, GaleraCluster};
 pub use output::{advised, int, is_checksum};
 pub use run::{isolated, Run, Spawned};
