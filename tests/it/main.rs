@@ -18,6 +18,7 @@ mod conflicts;
 mod database;
 mod ddl_plan;
 mod directives;
+mod docs;
 mod downgrade;
 mod edits;
 mod embedded;
