@@ -12,79 +12,85 @@ use aurweb_migrate::settings::Overrides;
 use aurweb_migrate::Dialect;
 use clap::{ArgGroup, CommandFactory, Parser, Subcommand, ValueEnum};
 
+/// The help heading of the options every command takes: a command's `--help` (and man page)
+/// lists its own options first, under "Options", and these after them.
+const GLOBAL: &str = "Global options";
+
 /// Versioned SQL schema migrations for aurweb on MySQL/MariaDB and SQLite.
 #[derive(Debug, Parser)]
-#[command(name = "aurweb-migrate", version, about, long_about = None, max_term_width = 100)]
+// The global options come after every command's own, in --help and in the man pages'
+// synopses alike: their display order starts past any command's own options.
+#[command(name = "aurweb-migrate", version, about, long_about = None, max_term_width = 100, next_display_order = 1000)]
 pub struct Cli {
     /// Database URL: sqlite://PATH, mysql://USER@HOST[:PORT]/DB (mariadb:// too).
     /// Prefer AURWEB_MIGRATE_DATABASE_URL for URLs with a password.
-    #[arg(short = 'd', long, global = true, value_name = "URL")]
+    #[arg(short = 'd', long, global = true, help_heading = GLOBAL, value_name = "URL")]
     database_url: Option<String>,
 
     /// Migrations directory [default: ./migrations when it exists, else the migrations built
     /// into the binary]
-    #[arg(short = 'm', long, global = true, value_name = "DIR")]
+    #[arg(short = 'm', long, global = true, help_heading = GLOBAL, value_name = "DIR")]
     migrations: Option<PathBuf>,
 
     /// Schema directory [default: `schema` beside the migrations directory; the built-in schema
     /// with the built-in migrations]
-    #[arg(long, global = true, value_name = "DIR")]
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "DIR")]
     schema: Option<PathBuf>,
 
     /// Version table name [default: aurweb_migrations]
-    #[arg(long, global = true, value_name = "NAME")]
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "NAME")]
     table: Option<String>,
 
     /// Seconds to wait for the migration lock [default: 60]
-    #[arg(long, global = true, value_name = "SECS")]
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "SECS")]
     lock_timeout: Option<u64>,
 
     /// Seconds to wait for a connection [default: 10]
-    #[arg(long, global = true, value_name = "SECS")]
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "SECS")]
     connect_timeout: Option<u64>,
 
     /// Cancel a statement that runs longer than this many seconds (MySQL: KILL QUERY); the
     /// migration then fails [default: off]
-    #[arg(long, global = true, value_name = "SECS")]
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "SECS")]
     statement_timeout: Option<u64>,
 
     /// Seconds each DDL statement waits for its metadata lock before it gives way and is
     /// retried, twice (MySQL/MariaDB); 0: as long as --lock-timeout [default: 5]
-    #[arg(long, global = true, value_name = "SECS")]
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "SECS")]
     ddl_lock_wait: Option<u64>,
 
     /// Refuse a run whose pending DDL the server would run with a costlier algorithm
     /// (MySQL/MariaDB; proven on an empty copy; each DDL then runs with its proven clause)
-    #[arg(long, global = true, value_name = "ALGORITHM", value_parser = ["instant", "nocopy", "inplace", "copy"], ignore_case = true)]
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "ALGORITHM", value_parser = ["instant", "nocopy", "inplace", "copy"], ignore_case = true)]
     max_algorithm: Option<String>,
 
     /// Refuse a run whose pending DDL the server would run with a stronger lock
     /// (MySQL/MariaDB; a migration may allow more with `-- aurweb-migrate: allow-lock=…`)
-    #[arg(long, global = true, value_name = "LOCK", value_parser = ["none", "shared", "exclusive"], ignore_case = true)]
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "LOCK", value_parser = ["none", "shared", "exclusive"], ignore_case = true)]
     max_lock: Option<String>,
 
     /// TOML config file [default: ./aurweb-migrate.toml when present]
-    #[arg(short = 'c', long, global = true, value_name = "FILE")]
+    #[arg(short = 'c', long, global = true, help_heading = GLOBAL, value_name = "FILE")]
     config: Option<PathBuf>,
 
     /// aurweb's INI config file [default: $AUR_CONFIG]
-    #[arg(long, global = true, value_name = "FILE")]
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "FILE")]
     aur_config: Option<PathBuf>,
 
     /// Output format
-    #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Human)]
+    #[arg(long, global = true, help_heading = GLOBAL, value_enum, default_value_t = OutputFormat::Human)]
     format: OutputFormat,
 
     /// More output (-v: settings and plans; -vv: debug logs on stderr)
-    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    #[arg(short, long, global = true, help_heading = GLOBAL, action = clap::ArgAction::Count)]
     verbose: u8,
 
     /// Only errors
-    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    #[arg(short, long, global = true, help_heading = GLOBAL, conflicts_with = "verbose")]
     quiet: bool,
 
     /// Log format on stderr: text, or one JSON object per line
-    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    #[arg(long, global = true, help_heading = GLOBAL, value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
 
     #[command(subcommand)]

@@ -250,3 +250,63 @@ fn the_repository_migrations_apply_on_the_embedded_default() {
     );
     env.run(&["check"]).ok();
 }
+
+/// A command's `--help` lists its own options first, under "Options:", and the options every
+/// command takes after them, under their own heading "Global options:"; its man page does the
+/// same (OPTIONS, then GLOBAL OPTIONS, and the synopsis in that order).
+#[test]
+fn a_commands_help_lists_its_own_options_before_the_global_ones() {
+    let env = Env::new();
+    for (command, own) in [
+        (&["upgrade"][..], "--to <VERSION>"),
+        (&["status"][..], "--pending"),
+        (&["config", "upgrade"][..], "--file <PATH>"),
+        (&["schema", "render"][..], "--dialect <DIALECT>"),
+    ] {
+        let mut args = command.to_vec();
+        args.push("--help");
+        let run = env.run(&args);
+        run.ok();
+        let help = &run.stdout;
+        let at = |needle: &str| {
+            help.find(needle)
+                .unwrap_or_else(|| panic!("{command:?} --help has no {needle:?}:\n{help}"))
+        };
+        let options = at("Options:\n");
+        let own_at = help[options..].find(own).map_or(0, |i| i + options);
+        let heading = at("\nGlobal options:\n");
+        let global = at("--database-url <URL>");
+        assert!(
+            options < own_at && own_at < heading && heading < global,
+            "{command:?} --help: its own option, then the global ones under their heading:\n{help}"
+        );
+        for global in ["--lock-timeout", "--format", "--log-format", "--config"] {
+            assert!(
+                at(global) > heading,
+                "{command:?} --help lists {global} under \"Global options\":\n{help}"
+            );
+        }
+    }
+
+    env.run(&["man", "--out-dir", "pages"]).ok();
+    let page = String::from_utf8(env.read("pages/aurweb-migrate-upgrade.1")).expect("roff");
+    let at = |needle: &str| {
+        page.find(needle)
+            .unwrap_or_else(|| panic!("aurweb-migrate-upgrade.1 has no {needle:?}:\n{page}"))
+    };
+    let options = at(".SH OPTIONS");
+    let heading = at(".SH \"GLOBAL OPTIONS\"");
+    let own = page[options..].find(r"\fB\-\-to\fR").map(|i| i + options);
+    let global = page[heading..]
+        .find(r"\fB\-\-database\-url\fR")
+        .map(|i| i + heading);
+    assert!(
+        options < heading && own.is_some_and(|o| o < heading) && global.is_some(),
+        "the man page lists --to under OPTIONS and --database-url under GLOBAL OPTIONS:\n{page}"
+    );
+    let synopsis = &page[at(".SH SYNOPSIS")..options];
+    assert!(
+        synopsis.find(r"\-\-to") < synopsis.find(r"\-\-database\-url"),
+        "the synopsis names the command's own options first:\n{synopsis}"
+    );
+}
