@@ -17,7 +17,11 @@
 //!   describes (new table under a fresh name from the target's own `CREATE TABLE`, copy,
 //!   drop the old one, rename the new one to the old name — never the other way round — then
 //!   its indexes, triggers and the views that name it) under `-- aurweb-migrate:
-//!   foreign-keys off`.
+//!   foreign-keys off`. A column rename in a table that is rebuilt anyway is the rebuild's
+//!   column mapping (`SELECT old`), not an `ALTER TABLE … RENAME COLUMN` of its own, unless
+//!   another table's foreign key references the column. Names are spelt one way
+//!   ([`Dialect::ident`]): bare, as the schema files and the definitions copied verbatim
+//!   spell them, quoted only where a name needs it.
 //! - Review markers (`-- aurweb-migrate: review <kind> <object>: <reason>`): destructive
 //!   changes, narrowing types, rename candidates, `NOT NULL` (a new column's value for the
 //!   existing rows, a column's without a default), new keys over existing rows (with the
@@ -616,7 +620,7 @@ impl TableDiff<'_> {
                 return;
             }
         }
-        let q = |n: &str| draft.dialect.quote_ident(n);
+        let q = |n: &str| draft.dialect.ident(n);
         let existing: Vec<&String> = key
             .iter()
             .filter(|k| !added.iter().any(|c| &&c.name == k))
@@ -1027,7 +1031,7 @@ fn mysql_column(c: &Column) -> String {
 /// Column names quoted for `dialect`, comma-separated.
 fn quoted_list(dialect: Dialect, cols: &[String]) -> String {
     cols.iter()
-        .map(|c| dialect.quote_ident(c))
+        .map(|c| dialect.ident(c))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -1522,7 +1526,7 @@ fn rebuilt_foreign_keys<'a>(pairs: &[TableDiff<'a>]) -> Vec<Vec<&'a ForeignKey>>
 
 /// A column as SQLite's `ADD COLUMN` takes it.
 fn sqlite_column(c: &Column) -> String {
-    let mut s = format!("{} {}", Dialect::Sqlite.quote_ident(&c.name), c.type_name);
+    let mut s = format!("{} {}", Dialect::Sqlite.ident(&c.name), c.type_name);
     s.push_str(if c.nullable { " NULL" } else { " NOT NULL" });
     if let Some(d) = &c.default {
         let _ = write!(s, " DEFAULT {d}");
@@ -1617,7 +1621,7 @@ pub fn sqlite(
     to_definitions: &[Definition],
     renames: &Renames,
 ) -> Result<Draft> {
-    let q = |n: &str| Dialect::Sqlite.quote_ident(n);
+    let q = |n: &str| Dialect::Sqlite.ident(n);
     let mut draft = Draft::new(Dialect::Sqlite);
     let s = apply_renames(from, to, renames)?;
     describe_tables(&s, to, renames, &mut draft);
@@ -1635,6 +1639,21 @@ pub fn sqlite(
                 table: name.to_string(),
             })
     };
+    let pairs: Vec<TableDiff> = to
+        .tables
+        .iter()
+        .filter_map(|t| s.table(&t.name).map(|f| TableDiff::new(f, t)))
+        .filter(|d| !d.is_empty())
+        .collect();
+    // A column rename in a table that is rebuilt anyway is the rebuild's column mapping
+    // (`SELECT old`), not a statement of its own; but not while another table's foreign key
+    // references the column: only `RENAME COLUMN` rewrites that key.
+    let rebuilt: BTreeSet<&str> = pairs
+        .iter()
+        .filter(|d| !sqlite_native(d, to_definitions))
+        .map(|d| d.to.name.as_str())
+        .collect();
+    let mut folded: Vec<(String, String, String)> = Vec::new();
     for (old, new) in &renames.tables {
         draft
             .statements
@@ -1642,6 +1661,16 @@ pub fn sqlite(
     }
     for (t, old, new) in &renames.columns {
         let table_now = renames.table_now(t);
+        let referenced = s.tables.iter().any(|x| {
+            x.name != table_now
+                && x.foreign_keys
+                    .iter()
+                    .any(|f| f.references_table == table_now && f.references_columns.contains(new))
+        });
+        if rebuilt.contains(table_now.as_str()) && !referenced {
+            folded.push((table_now, old.clone(), new.clone()));
+            continue;
+        }
         draft.statements.push(format!(
             "ALTER TABLE {} RENAME COLUMN {} TO {}",
             q(&table_now),
@@ -1661,12 +1690,6 @@ pub fn sqlite(
             draft.statements.push(tr.sql.clone());
         }
     }
-    let pairs: Vec<TableDiff> = to
-        .tables
-        .iter()
-        .filter_map(|t| s.table(&t.name).map(|f| TableDiff::new(f, t)))
-        .filter(|d| !d.is_empty())
-        .collect();
     for d in &pairs {
         d.describe(&mut draft);
         let t = &d.to.name;
@@ -1736,17 +1759,24 @@ pub fn sqlite(
             .iter()
             .map(|c| (c.name.as_str(), c))
             .collect();
+        // The column a value comes from: its old name where the rename is folded in here.
+        let source = |c: &str| {
+            folded
+                .iter()
+                .find(|(tb, _, new)| tb == t && new == c)
+                .map_or_else(|| q(c), |(_, old, _)| q(old))
+        };
         let mut names = Vec::new();
         let mut values = Vec::new();
         for c in &d.to.columns {
             match from_cols.get(c.name.as_str()) {
                 Some(f) if f.nullable && !c.nullable => {
                     names.push(q(&c.name));
-                    values.push(format!("IFNULL({}, {})", q(&c.name), fill_value(c)));
+                    values.push(format!("IFNULL({}, {})", source(&c.name), fill_value(c)));
                 }
                 Some(_) => {
                     names.push(q(&c.name));
-                    values.push(q(&c.name));
+                    values.push(source(&c.name));
                 }
                 None if !c.nullable && c.default.is_none() && !c.auto_increment => {
                     names.push(q(&c.name));
