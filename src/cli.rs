@@ -175,8 +175,10 @@ enum DialectArg {
 enum Cmd {
     /// Write the next migration file(s) and print their paths
     New {
-        /// What the migration does; becomes the file's slug
-        description: String,
+        /// What the migration does; becomes the file's slug (with --redo: the replaced draft's
+        /// when not given)
+        #[arg(required_unless_present = "redo")]
+        description: Option<String>,
         /// Also write a reverse (.down.sql) file
         #[arg(long)]
         reversible: bool,
@@ -196,6 +198,11 @@ enum Cmd {
         /// server for the scratch databases)
         #[arg(long, value_name = "URL", requires = "autogenerate")]
         probe_database: Option<String>,
+        /// With --autogenerate: replace the newest migration, a draft this command wrote and
+        /// nobody edited or applied since, under the same version (its files and the schema
+        /// files' schema-version lines), e.g. to follow a marker's advice to pass --rename
+        #[arg(long, requires = "autogenerate")]
+        redo: bool,
     },
     /// Show every migration with its state
     Status {
@@ -426,6 +433,7 @@ impl Cli {
                 autogenerate,
                 rename,
                 probe_database,
+                redo,
             } => Sql(SqlCommand::New {
                 description,
                 reversible,
@@ -433,6 +441,7 @@ impl Cli {
                 autogenerate,
                 renames: rename,
                 probe_database,
+                redo,
             }),
             Cmd::Status { pending } => Sql(SqlCommand::Status { pending }),
             Cmd::Database(DatabaseCmd::Create) => Sql(SqlCommand::DatabaseCreate),

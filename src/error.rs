@@ -232,6 +232,28 @@ pub enum Error {
     #[error("new --autogenerate reads {} into scratch databases on a MySQL/MariaDB server: give one with -d mysql://USER@HOST/DB (only its server is used, as for verify)", .path.display())]
     AutogenerateNeedsServer { path: PathBuf },
 
+    /// `new --autogenerate --redo` with no migration to replace (exit 2).
+    #[error("new --autogenerate --redo: no migration in {} to replace; run it without --redo", .dir.display())]
+    NothingToRedo { dir: PathBuf },
+
+    /// `new --autogenerate --redo` on a newest migration that is not an untouched draft
+    /// (exit 2): `why` says which.
+    #[error("new --autogenerate --redo: {} {why}; nothing was written", .path.display())]
+    RedoNotADraft { path: PathBuf, why: String },
+
+    /// `new --autogenerate --redo` on a version a database has a row for (exit 5).
+    #[error("new --autogenerate --redo: version {version} is recorded ({state}) in {database}, and a migration a database has recorded is not replaced: write the change as a new migration (new --autogenerate without --redo); nothing was written")]
+    RedoRecorded {
+        version: u64,
+        state: String,
+        database: String,
+    },
+
+    /// `new --autogenerate --redo` that finds no changes for a first migration (exit 2):
+    /// nothing would be left for the schema files' `schema-version` line.
+    #[error("new --autogenerate --redo: replacing version {version}, the only migration, with nothing would leave the schema files' schema-version line without a migration; delete its files by hand instead; nothing was written")]
+    RedoToNothing { version: u64 },
+
     /// The version `new` would write is not a number (exit 2).
     #[error("the next version {version} is not a number")]
     VersionNotNumber { version: String },
@@ -1017,6 +1039,9 @@ impl Error {
             | Error::AutogenerateWithoutSchema { .. }
             | Error::AutogenerateNeedsServer { .. }
             | Error::VersionNotNumber { .. }
+            | Error::NothingToRedo { .. }
+            | Error::RedoNotADraft { .. }
+            | Error::RedoToNothing { .. }
             | Error::VerifyWithoutSchema { .. }
             | Error::VerifyNeedsServer
             | Error::NoSchemaFile { .. }
@@ -1057,7 +1082,9 @@ impl Error {
             Error::Connect { .. } | Error::ConnectTimedOut { .. } => Kind::Connect,
             Error::Database(_) => Kind::Database,
             Error::MigrationFailed(_) => Kind::MigrationFailed,
-            Error::Refused(_) | Error::RefusedBecause(_) => Kind::Refused,
+            Error::Refused(_) | Error::RefusedBecause(_) | Error::RedoRecorded { .. } => {
+                Kind::Refused
+            }
             Error::InstallFailed { .. } => Kind::InstallFailed,
             Error::Drift { .. } => Kind::Drift,
             Error::DataViolation { .. } => Kind::DataViolation,

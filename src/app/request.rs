@@ -36,7 +36,8 @@ pub enum Command {
 #[derive(Debug, Clone)]
 pub enum SqlCommand {
     New {
-        description: String,
+        /// Always given but with `redo` (then the replaced draft's).
+        description: Option<String>,
         reversible: bool,
         dialects: Vec<Dialect>,
         /// Write the statements from the difference between `schema/` and a replay.
@@ -45,6 +46,8 @@ pub enum SqlCommand {
         renames: Vec<String>,
         /// `--probe-database URL` (with `autogenerate`): whose rows the markers count.
         probe_database: Option<String>,
+        /// `--redo` (with `autogenerate`): replace the newest migration, an untouched draft.
+        redo: bool,
     },
     Status {
         /// Only the pending migrations.

@@ -262,13 +262,95 @@ impl Draft {
     }
 }
 
+/// How the line that seals a draft starts (the third line of its header): `-- Draft
+/// sha256:<hex> …`, the digest of the file as written, without this line and without the
+/// review marker lines (deleting those is the review, not an edit). `new --autogenerate
+/// --redo` replaces only files whose line is there and still matches.
+pub const SEAL_PREFIX: &str = "-- Draft sha256:";
+
+/// Why `new --autogenerate --redo` does not replace a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unsealed {
+    /// No seal line: not written by `new --autogenerate` (or by a version before the line).
+    NotADraft,
+    /// The seal line no longer matches the file.
+    Edited,
+}
+
+/// The digest a seal line carries: SHA-256 of the text (a UTF-8 BOM removed, CRLF read as
+/// LF) without its seal line and its review marker lines, in hex.
+fn seal_digest(text: &str) -> String {
+    use sha2::Digest as _;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut hash = sha2::Sha256::new();
+    for line in text.split_inclusive('\n') {
+        let bare = line.strip_suffix('\n').unwrap_or(line);
+        let bare = bare.strip_suffix('\r').unwrap_or(bare);
+        if bare.starts_with(SEAL_PREFIX) || bare.starts_with(MARKER_PREFIX) {
+            continue;
+        }
+        hash.update(bare.as_bytes());
+        if line.ends_with('\n') {
+            hash.update(b"\n");
+        }
+    }
+    hash.finalize()
+        .iter()
+        .fold(String::with_capacity(64), |mut out, b| {
+            let _ = write!(out, "{b:02x}");
+            out
+        })
+}
+
+/// A draft's text with its seal line, after the header line that says who wrote it.
+pub fn seal(text: &str) -> String {
+    let line = format!(
+        "{SEAL_PREFIX}{} (`new --autogenerate --redo` may replace this draft while it is unchanged)\n",
+        seal_digest(text)
+    );
+    let mut out = String::with_capacity(text.len() + line.len());
+    let mut sealed = false;
+    for l in text.split_inclusive('\n') {
+        out.push_str(l);
+        if !sealed && l.starts_with("-- Written by `aurweb-migrate new --autogenerate`") {
+            out.push_str(&line);
+            sealed = true;
+        }
+    }
+    if !sealed {
+        out.insert_str(0, &line);
+    }
+    out
+}
+
+/// Whether `text` is a draft as `new --autogenerate` wrote it (its review markers may be gone).
+pub fn check_seal(text: &str) -> std::result::Result<(), Unsealed> {
+    let found = text.lines().find_map(|l| {
+        l.strip_prefix(SEAL_PREFIX).map(|rest| {
+            rest.split(' ')
+                .next()
+                .unwrap_or_default()
+                .trim_end_matches('\r')
+        })
+    });
+    match found {
+        None => Err(Unsealed::NotADraft),
+        Some(digest) if digest == seal_digest(text) => Ok(()),
+        Some(_) => Err(Unsealed::Edited),
+    }
+}
+
 /// What `new --autogenerate` did, for the report.
 #[derive(Debug, Clone, Serialize)]
 pub struct Generated {
-    /// The new migration's version; `None`: nothing changed, nothing was written.
+    /// The new migration's version; `None`: nothing changed, no migration was written.
     pub version: Option<u64>,
+    /// The version the schema files' `schema-version` lines now name, where they moved.
+    pub schema_version: Option<u64>,
     /// Migration files written.
     pub files: Vec<std::path::PathBuf>,
+    /// The files of the draft `--redo` replaced (overwritten or removed).
+    pub replaced: Vec<std::path::PathBuf>,
     /// Schema files whose version line moved (or that were rendered again).
     pub schema_files: Vec<std::path::PathBuf>,
     pub drafts: Vec<Draft>,
@@ -1879,6 +1961,31 @@ mod tests {
         assert!(!generated_fk_name("Users", "Users_ibfk_"));
         assert!(!generated_fk_name("Users", "fk_users_closed"));
         assert!(!generated_fk_name("Users", "Sessions_ibfk_1"));
+    }
+
+    #[test]
+    fn a_sealed_draft_is_told_from_an_edited_one() {
+        let draft = "-- add x\n--\n-- Written by `aurweb-migrate new --autogenerate` from schema/sqlite.sql; proofread it.\n-- aurweb-migrate: review drop-column t.a: its values are lost\n\nALTER TABLE t DROP COLUMN a;\n";
+        let sealed = seal(draft);
+        let lines: Vec<&str> = sealed.lines().collect();
+        assert!(lines[3].starts_with(SEAL_PREFIX), "{sealed}");
+        assert_eq!(check_seal(&sealed), Ok(()));
+        // The review (marker lines deleted) and a CRLF checkout are no edits.
+        let reviewed: String = sealed
+            .split_inclusive('\n')
+            .filter(|l| !l.starts_with(MARKER_PREFIX))
+            .collect();
+        assert_eq!(check_seal(&reviewed), Ok(()));
+        assert_eq!(check_seal(&sealed.replace('\n', "\r\n")), Ok(()));
+        assert_eq!(
+            check_seal(&sealed.replace("DROP COLUMN a", "DROP COLUMN b")),
+            Err(Unsealed::Edited)
+        );
+        assert_eq!(
+            check_seal(&sealed.replace("proofread it", "proofread it!")),
+            Err(Unsealed::Edited)
+        );
+        assert_eq!(check_seal(draft), Err(Unsealed::NotADraft));
     }
 
     #[test]

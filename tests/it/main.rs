@@ -29,6 +29,7 @@ mod mdl;
 mod mysql;
 mod offline;
 mod probes;
+mod redo;
 mod rehearsal;
 mod schema;
 mod statements;
