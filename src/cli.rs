@@ -136,6 +136,17 @@ enum SchemaCmd {
         #[arg(long, value_enum)]
         dialect: DialectArg,
     },
+    /// Write the schema file(s) from a replay of the migrations, with their schema-version
+    /// line, for fresh installs, verify and new --autogenerate (with -d mysql://…: mysql.sql
+    /// and sqlite.sql, its rendering; else sqlite.sql)
+    Init {
+        /// Write this dialect's file only
+        #[arg(long, value_enum)]
+        dialect: Option<DialectArg>,
+        /// Replace a schema file that exists
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -511,6 +522,10 @@ impl Cli {
             Cmd::Schema(SchemaCmd::Diff) => Sql(SqlCommand::SchemaDiff),
             Cmd::Schema(SchemaCmd::Render { dialect: d }) => Sql(SqlCommand::SchemaRender {
                 dialect: dialect(d),
+            }),
+            Cmd::Schema(SchemaCmd::Init { dialect: d, force }) => Sql(SqlCommand::SchemaInit {
+                dialect: d.map(dialect),
+                force,
             }),
             Cmd::Stamp { version } => Sql(SqlCommand::Stamp { version }),
             Cmd::Resolve {

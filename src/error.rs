@@ -267,6 +267,31 @@ pub enum Error {
         migrations: PathBuf,
     },
 
+    /// `schema init` would overwrite a schema file (exit 2).
+    #[error("schema init: {} exists; pass --force to replace it; nothing was written", .path.display())]
+    SchemaFileExists { path: PathBuf },
+
+    /// `schema init` with the built-in migrations or schema, which are not files (exit 2).
+    #[error("schema init writes the schema file of a project's migrations: give its directory with -m DIR (the schema goes to the `schema` directory beside it, or --schema DIR); the built-in migrations come with their schema")]
+    SchemaInitWithEmbedded,
+
+    /// `schema init --dialect mysql` without a server to replay the migrations on (exit 2).
+    #[error("schema init --dialect mysql replays the migrations in a scratch database on a MySQL/MariaDB server: give one with -d mysql://USER@HOST/DB (only its server is used)")]
+    SchemaInitNeedsServer,
+
+    /// `schema init` for MySQL of migrations that leave objects its renderer does not write
+    /// (exit 2).
+    #[error("schema init: the migrations leave {} on MySQL/MariaDB, which the schema file written from the model cannot hold (it writes tables, keys, indexes and rows): write schema/mysql.sql by hand, or initialise SQLite's alone with --dialect sqlite; nothing was written", .objects.join(", "))]
+    SchemaInitUnsupported { objects: Vec<String> },
+
+    /// The schema file `schema init` wrote does not pass `verify` (exit 1): a limit or a bug of
+    /// its renderer; nothing was written.
+    #[error("schema init: what it would write does not pass verify ({}), so nothing was written; a difference between the MySQL and SQLite replays is the migrations' (initialise one dialect with --dialect, or make them agree), any other is a limit or a bug of aurweb-migrate's schema writer (please report it with the differences):\n{}", .checks.join(", "), crate::schema::render_differences(.differences))]
+    SchemaInitSelfCheck {
+        checks: Vec<String>,
+        differences: Vec<crate::schema::Difference>,
+    },
+
     /// `verify` of MySQL/MariaDB without a server to build it on (exit 2).
     #[error("verify: the MySQL/MariaDB half was not checked: no server is configured; give one with -d mysql://USER@HOST/DB (only its server is used, for scratch databases), or check SQLite alone with --dialect sqlite")]
     VerifyNeedsServer,
@@ -1044,6 +1069,10 @@ impl Error {
             | Error::RedoToNothing { .. }
             | Error::VerifyWithoutSchema { .. }
             | Error::VerifyNeedsServer
+            | Error::SchemaFileExists { .. }
+            | Error::SchemaInitWithEmbedded
+            | Error::SchemaInitNeedsServer
+            | Error::SchemaInitUnsupported { .. }
             | Error::NoSchemaFile { .. }
             | Error::RenderFromMysqlOnly
             | Error::RenderNeedsServer => Kind::Usage,
@@ -1091,7 +1120,9 @@ impl Error {
             Error::DdlGate { .. } => Kind::DdlGate,
             Error::LockTimeout { .. } => Kind::LockTimeout,
             Error::MetadataLockTimeout { .. } => Kind::MetadataLock,
-            Error::SelfCheck { .. } | Error::SelfCheckFailed { .. } => Kind::SelfCheck,
+            Error::SelfCheck { .. }
+            | Error::SelfCheckFailed { .. }
+            | Error::SchemaInitSelfCheck { .. } => Kind::SelfCheck,
             Error::Interrupted { .. } => Kind::Interrupted,
             // run/ and plan
             Error::NotInOneTransaction { .. }

@@ -199,5 +199,8 @@ async fn dispatch(s: &Session<'_>, command: &SqlCommand) -> std::result::Result<
         SqlCommand::SchemaDump => schema::dump(s).await.map_err(plain),
         SqlCommand::SchemaDiff => schema::diff(s).await.map_err(plain),
         SqlCommand::SchemaRender { dialect } => schema::render(s, *dialect).await.map_err(plain),
+        SqlCommand::SchemaInit { dialect, force } => {
+            schema::init(s, *dialect, *force).await.map_err(plain)
+        }
     }
 }

@@ -110,6 +110,11 @@ pub enum SqlCommand {
     SchemaRender {
         dialect: Dialect,
     },
+    /// `schema init [--dialect D] [--force]`: the schema file(s) from a replay.
+    SchemaInit {
+        dialect: Option<Dialect>,
+        force: bool,
+    },
     Stamp {
         version: u64,
     },
@@ -143,6 +148,7 @@ impl SqlCommand {
                 | SqlCommand::History
                 | SqlCommand::Verify { .. }
                 | SqlCommand::SchemaRender { .. }
+                | SqlCommand::SchemaInit { .. }
                 | SqlCommand::DatabaseCreate
                 | SqlCommand::DatabaseDrop { .. }
                 | SqlCommand::Wait { .. }

@@ -1524,6 +1524,35 @@ impl Render for Verify<'_> {
     }
 }
 
+/// `schema init`: the files written, each with what it was written from.
+pub struct SchemaInit<'a> {
+    pub version: u64,
+    pub files: &'a [(std::path::PathBuf, String)],
+}
+
+impl Render for SchemaInit<'_> {
+    fn human(&self) -> String {
+        let mut out = String::new();
+        for (path, source) in self.files {
+            let _ = writeln!(
+                out,
+                "{} (schema-version {}): {source}",
+                path.display(),
+                self.version
+            );
+        }
+        out
+    }
+    fn json(&self) -> Value {
+        json!({
+            "format_version": FORMAT_VERSION,
+            "changed": !self.files.is_empty(),
+            "version": self.version,
+            "files": self.files.iter().map(|(p, _)| p.display().to_string()).collect::<Vec<_>>(),
+        })
+    }
+}
+
 /// `schema dump`.
 pub struct SchemaDump<'a> {
     pub database: &'a str,

@@ -1183,9 +1183,11 @@ fn mysql_create(
     t: &Table,
     deferred: &mut Vec<(String, String)>,
     created: &BTreeSet<&str>,
+    column: &dyn Fn(&Column) -> String,
+    options: Vec<String>,
 ) -> String {
     let q = |n: &str| Dialect::Mysql.quote_ident(n);
-    let mut lines: Vec<String> = t.columns.iter().map(mysql_column).collect();
+    let mut lines: Vec<String> = t.columns.iter().map(column).collect();
     if !t.primary_key.is_empty() {
         lines.push(format!("PRIMARY KEY ({})", mysql_cols(&t.primary_key)));
     }
@@ -1207,10 +1209,84 @@ fn mysql_create(
         "CREATE TABLE {} (\n  {}\n) {}",
         q(&t.name),
         lines.join(",\n  "),
-        mysql_options(t).join(" ")
+        options.join(" ")
     )
     .trim_end()
     .to_string()
+}
+
+/// `CREATE TABLE` statements for `tables`, referenced tables first where possible (`created`:
+/// the tables that exist already, grown here), and the foreign keys to a table not created
+/// yet as `(table, clause)`, for an `ALTER TABLE … ADD` once it is.
+fn mysql_creates<'a>(
+    mut left: Vec<&'a Table>,
+    created: &mut BTreeSet<&'a str>,
+    column: &dyn Fn(&Table, &Column) -> String,
+    options: &dyn Fn(&Table) -> Vec<String>,
+) -> (Vec<String>, Vec<(String, String)>) {
+    let mut statements = Vec::new();
+    let mut deferred = Vec::new();
+    while !left.is_empty() {
+        let ready = |t: &Table| {
+            t.foreign_keys.iter().all(|f| {
+                f.references_table == t.name || created.contains(f.references_table.as_str())
+            })
+        };
+        let i = left.iter().position(|t| ready(t)).unwrap_or(0);
+        let t = left.remove(i);
+        statements.push(mysql_create(
+            t,
+            &mut deferred,
+            created,
+            &|c| column(t, c),
+            options(t),
+        ));
+        created.insert(t.name.as_str());
+    }
+    (statements, deferred)
+}
+
+/// A schema file's statements for every table of `schema` (a MySQL model), created from
+/// nothing in an order MySQL accepts (`schema init`): a column's collation only where it is
+/// not its table's, and the table's engine and character set only where `stated` says the
+/// file states them (else the database's defaults apply, as in the migrations).
+pub fn mysql_schema_statements(
+    schema: &Schema,
+    stated: &dyn Fn(&Table) -> schema::StatedOptions,
+) -> Vec<String> {
+    let column = |t: &Table, c: &Column| {
+        let own = Column {
+            collation: c
+                .collation
+                .clone()
+                .filter(|x| t.collation.as_ref() != Some(x)),
+            ..c.clone()
+        };
+        mysql_column(&own)
+    };
+    let options = |t: &Table| {
+        let o = stated(t);
+        mysql_options(&Table {
+            engine: t.engine.clone().filter(|_| o.engine),
+            collation: t.collation.clone().filter(|_| o.charset),
+            columns: Vec::new(),
+            ..t.clone()
+        })
+    };
+    let mut created = BTreeSet::new();
+    let (mut statements, deferred) = mysql_creates(
+        schema.tables.iter().collect(),
+        &mut created,
+        &column,
+        &options,
+    );
+    for (table, fk) in deferred {
+        statements.push(format!(
+            "ALTER TABLE {}\n  ADD {fk}",
+            Dialect::Mysql.quote_ident(&table)
+        ));
+    }
+    statements
 }
 
 /// The MySQL migration from `from` to `to`.
@@ -1279,25 +1355,16 @@ pub fn mysql(from: &Schema, to: &Schema, renames: &Renames) -> Result<Draft> {
     }
     // New tables, referenced ones first where possible.
     let mut created: BTreeSet<&str> = s.tables.iter().map(|t| t.name.as_str()).collect();
-    let mut left: Vec<&Table> = to
-        .tables
-        .iter()
-        .filter(|t| s.table(&t.name).is_none())
-        .collect();
-    let mut deferred = Vec::new();
-    while !left.is_empty() {
-        let ready = |t: &Table| {
-            t.foreign_keys.iter().all(|f| {
-                f.references_table == t.name || created.contains(f.references_table.as_str())
-            })
-        };
-        let i = left.iter().position(|t| ready(t)).unwrap_or(0);
-        let t = left.remove(i);
-        draft
-            .statements
-            .push(mysql_create(t, &mut deferred, &created));
-        created.insert(t.name.as_str());
-    }
+    let (creates, deferred) = mysql_creates(
+        to.tables
+            .iter()
+            .filter(|t| s.table(&t.name).is_none())
+            .collect(),
+        &mut created,
+        &|_, c| mysql_column(c),
+        &mysql_options,
+    );
+    draft.statements.extend(creates);
     // One ALTER per changed table; tables whose new foreign keys point at another changed
     // table come after it.
     let mut order: Vec<(&TableDiff, &Vec<&ForeignKey>)> = Vec::new();

@@ -162,8 +162,18 @@ pub fn write_new(files: Vec<(PathBuf, String)>) -> Result<Vec<PathBuf>> {
     Ok(written)
 }
 
-/// Replaces a file's contents atomically (a sibling temporary file renamed over it).
+/// Replaces a file's contents atomically (a sibling temporary file renamed over it), creating
+/// its directory when missing.
 pub fn replace(path: &Path, text: &str) -> Result<()> {
+    if let Some(dir) = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty() && !d.exists())
+    {
+        std::fs::create_dir_all(dir).map_err(|error| Error::CannotCreate {
+            path: dir.to_path_buf(),
+            error,
+        })?;
+    }
     let tmp = path.with_extension("sql.aurweb-migrate-tmp");
     std::fs::write(&tmp, text)
         .and_then(|()| std::fs::rename(&tmp, path))

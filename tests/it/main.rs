@@ -32,6 +32,7 @@ mod probes;
 mod redo;
 mod rehearsal;
 mod schema;
+mod schema_init;
 mod statements;
 mod status;
 mod terminal;

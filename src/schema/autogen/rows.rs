@@ -313,7 +313,7 @@ fn delete(dialect: Dialect, t: &Table, r: &[Option<String>], key: &[usize]) -> S
 
 /// `tables` ordered so that a table comes after the tables its foreign keys reference (in
 /// `schema`); a cycle keeps the remaining tables in name order.
-fn referenced_first(schema: &Schema, mut tables: Vec<String>) -> Vec<String> {
+pub(crate) fn referenced_first(schema: &Schema, mut tables: Vec<String>) -> Vec<String> {
     let refs = |name: &str| -> Vec<String> {
         schema
             .tables
