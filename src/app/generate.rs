@@ -584,6 +584,7 @@ async fn generate(
                 &replayed.schema,
                 &head.schema.unstated_options_from(&replayed.schema, &stated),
                 renames,
+                &stated,
             )?,
             Dialect::Sqlite => {
                 autogen::sqlite(&replayed.schema, &head.schema, &head_defs, renames)?
@@ -641,7 +642,9 @@ async fn generate(
         }
         let down = if reversible {
             let mut back = match dialect {
-                Dialect::Mysql => autogen::mysql(&after, &replayed.schema, &renames.reversed())?,
+                Dialect::Mysql => {
+                    autogen::mysql(&after, &replayed.schema, &renames.reversed(), &stated)?
+                }
                 Dialect::Sqlite => autogen::sqlite(
                     &after,
                     &replayed.schema,

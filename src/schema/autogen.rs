@@ -1289,8 +1289,48 @@ pub fn mysql_schema_statements(
     statements
 }
 
-/// The MySQL migration from `from` to `to`.
-pub fn mysql(from: &Schema, to: &Schema, renames: &Renames) -> Result<Draft> {
+/// The MySQL migration from `from` to `to`. A schema file may leave some tables' options to
+/// the database (`stated`, from [`schema::stated_options`]; a table it does not name states
+/// them all): such a table's engine and character set are not written in its `CREATE TABLE`,
+/// nor a column's collation where it is its table's, so that the migration gives a database
+/// what the schema file gives it, whatever its defaults.
+pub fn mysql(
+    from: &Schema,
+    to: &Schema,
+    renames: &Renames,
+    stated: &BTreeMap<String, schema::StatedOptions>,
+) -> Result<Draft> {
+    let said = |t: &Table| {
+        stated
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(&t.name))
+            .map_or(
+                schema::StatedOptions {
+                    engine: true,
+                    charset: true,
+                },
+                |(_, o)| *o,
+            )
+    };
+    let column = |t: &Table, c: &Column| {
+        if !said(t).charset && c.collation == t.collation {
+            mysql_column(&Column {
+                collation: None,
+                ..c.clone()
+            })
+        } else {
+            mysql_column(c)
+        }
+    };
+    let options = |t: &Table| {
+        let o = said(t);
+        mysql_options(&Table {
+            engine: t.engine.clone().filter(|_| o.engine),
+            collation: t.collation.clone().filter(|_| o.charset),
+            columns: Vec::new(),
+            ..t.clone()
+        })
+    };
     let q = |n: &str| Dialect::Mysql.quote_ident(n);
     let mut draft = Draft::new(Dialect::Mysql);
     let s = apply_renames(from, to, renames)?;
@@ -1361,8 +1401,8 @@ pub fn mysql(from: &Schema, to: &Schema, renames: &Renames) -> Result<Draft> {
             .filter(|t| s.table(&t.name).is_none())
             .collect(),
         &mut created,
-        &|_, c| mysql_column(c),
-        &mysql_options,
+        &column,
+        &options,
     );
     draft.statements.extend(creates);
     // One ALTER per changed table; tables whose new foreign keys point at another changed
@@ -1467,7 +1507,7 @@ pub fn mysql(from: &Schema, to: &Schema, renames: &Renames) -> Result<Draft> {
                 } else {
                     format!(" {}", d.position(i, q))
                 };
-                clauses.push(format!("ADD COLUMN {}{place}", mysql_column(c)));
+                clauses.push(format!("ADD COLUMN {}{place}", column(d.to, c)));
             } else if moved || redefined || renamed.is_some() {
                 let place = if moved {
                     format!(" {}", d.position(i, q))
@@ -1478,9 +1518,9 @@ pub fn mysql(from: &Schema, to: &Schema, renames: &Renames) -> Result<Draft> {
                     Some(old) => clauses.push(format!(
                         "CHANGE COLUMN {} {}{place}",
                         q(old),
-                        mysql_column(c)
+                        column(d.to, c)
                     )),
-                    None => clauses.push(format!("MODIFY COLUMN {}{place}", mysql_column(c))),
+                    None => clauses.push(format!("MODIFY COLUMN {}{place}", column(d.to, c))),
                 }
             }
         }
@@ -1539,15 +1579,15 @@ pub fn mysql(from: &Schema, to: &Schema, renames: &Renames) -> Result<Draft> {
         if pairs.iter().any(|d| d.to.name == table_now) {
             continue;
         }
-        if let Some(c) = to
-            .table(&table_now)
-            .and_then(|x| x.columns.iter().find(|c| &c.name == new))
-        {
+        let Some(t) = to.table(&table_now) else {
+            continue;
+        };
+        if let Some(c) = t.columns.iter().find(|c| &c.name == new) {
             draft.statements.push(format!(
                 "ALTER TABLE {}\n  CHANGE COLUMN {} {}",
                 q(&table_now),
                 q(old),
-                mysql_column(c)
+                column(t, c)
             ));
         }
     }

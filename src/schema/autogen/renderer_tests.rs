@@ -161,7 +161,12 @@ fn show(draft: Result<Draft>) -> String {
 }
 
 fn check_mysql(from: Vec<Table>, to: Vec<Table>, rename: &[&str], expected: Expect) {
-    let draft = mysql(&mysql_schema(from), &mysql_schema(to), &renames(rename));
+    let draft = mysql(
+        &mysql_schema(from),
+        &mysql_schema(to),
+        &renames(rename),
+        &BTreeMap::new(),
+    );
     expected.assert_eq(&show(draft));
 }
 
@@ -726,6 +731,69 @@ fn mysql_table_options() {
     );
 }
 
+/// Tables whose options the schema file leaves to the database (as `schema init` writes
+/// them): no engine or character set in a new table's `CREATE TABLE`, no collation on a column
+/// that has its table's; a table the file states keeps both.
+#[test]
+fn mysql_options_the_schema_file_does_not_state_are_not_written() {
+    let with = |mut t: Table, extra: Option<Column>| {
+        t.engine = Some("InnoDB".into());
+        t.collation = Some("utf8mb4_general_ci".into());
+        for c in t
+            .columns
+            .iter_mut()
+            .filter(|c| c.type_name.starts_with("VARCHAR"))
+        {
+            c.collation = Some("utf8mb4_general_ci".into());
+        }
+        t.columns.extend(extra);
+        t
+    };
+    let nick = || Column {
+        collation: Some("utf8mb4_general_ci".into()),
+        ..col("Nick", "VARCHAR(32)")
+    };
+    let slug = Column {
+        collation: Some("utf8mb4_bin".into()),
+        ..nn(col("Slug", "VARCHAR(32)"))
+    };
+    let tags = with(table("Tags", vec![id(), nick()]), None);
+    let from = vec![with(users(), None), with(table("Posts", vec![id()]), None)];
+    let to = vec![
+        with(users(), Some(nick())),
+        with(table("Posts", vec![id()]), Some(slug)),
+        tags,
+    ];
+    let mut stated = BTreeMap::new();
+    for t in ["Users", "Tags"] {
+        stated.insert(t.to_string(), schema::StatedOptions::default());
+    }
+    let draft = mysql(
+        &mysql_schema(from),
+        &mysql_schema(to),
+        &Renames::default(),
+        &stated,
+    );
+    expect![[r#"
+        change: create table Tags
+        change: Posts: add column Slug VARCHAR(32) NOT NULL COLLATE utf8mb4_bin
+        change: Users: add column Nick VARCHAR(32) NULL
+        -- aurweb-migrate: review not-null Posts.Slug: added NOT NULL without a default: existing rows get ''; if they need another value, write an UPDATE after this statement
+        CREATE TABLE `Tags` (
+          `ID` INT UNSIGNED NOT NULL AUTO_INCREMENT,
+          `Nick` VARCHAR(32) NULL,
+          PRIMARY KEY (`ID`)
+        );
+
+        ALTER TABLE `Posts`
+          ADD COLUMN `Slug` VARCHAR(32) COLLATE utf8mb4_bin NOT NULL;
+
+        ALTER TABLE `Users`
+          ADD COLUMN `Nick` VARCHAR(32) NULL;
+
+    "#]].assert_eq(&show(draft));
+}
+
 #[test]
 fn mysql_renames() {
     let renamed = |name: &str, user_column: &str| {
@@ -922,6 +990,7 @@ fn renames_the_schemas_do_not_bear_out_are_refused() {
             &mysql_schema(from.clone()),
             &mysql_schema(to.clone()),
             &r,
+            &BTreeMap::new(),
         ));
         // The SQLite renderer checks the same way, with the same words.
         let on_sqlite = show(sqlite(&sqlite_schema(from), &sqlite_schema(to), &[], &r));
@@ -1543,6 +1612,7 @@ fn draft_text_says_what_each_case_holds() {
         &mysql_schema(vec![users()]),
         &mysql_schema(vec![]),
         &Renames::default(),
+        &BTreeMap::new(),
     )
     .unwrap();
     expect![[r#"
@@ -1673,6 +1743,7 @@ fn a_dropped_table_whose_columns_changed_is_a_rename_candidate() {
         &mysql_schema(vec![from, users()]),
         &mysql_schema(vec![to, other, users()]),
         &renames(&[]),
+        &BTreeMap::new(),
     )
     .unwrap();
     let candidates: Vec<String> = draft
