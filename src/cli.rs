@@ -142,6 +142,17 @@ enum SchemaCmd {
         #[arg(long, value_enum)]
         dialect: DialectArg,
     },
+    /// Write the schema file(s) from a replay of the migrations, with their schema-version
+    /// line, for fresh installs, verify and new --autogenerate (with -d mysql://…: mysql.sql
+    /// and sqlite.sql, its rendering; else sqlite.sql)
+    Init {
+        /// Write this dialect's file only
+        #[arg(long, value_enum)]
+        dialect: Option<DialectArg>,
+        /// Replace a schema file that exists
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -181,8 +192,10 @@ enum DialectArg {
 enum Cmd {
     /// Write the next migration file(s) and print their paths
     New {
-        /// What the migration does; becomes the file's slug
-        description: String,
+        /// What the migration does; becomes the file's slug (with --redo: the replaced draft's
+        /// when not given)
+        #[arg(required_unless_present = "redo")]
+        description: Option<String>,
         /// Also write a reverse (.down.sql) file
         #[arg(long)]
         reversible: bool,
@@ -202,6 +215,11 @@ enum Cmd {
         /// server for the scratch databases)
         #[arg(long, value_name = "URL", requires = "autogenerate")]
         probe_database: Option<String>,
+        /// With --autogenerate: replace the newest migration, a draft this command wrote and
+        /// nobody edited or applied since, under the same version (its files and the schema
+        /// files' schema-version lines), e.g. to follow a marker's advice to pass --rename
+        #[arg(long, requires = "autogenerate")]
+        redo: bool,
     },
     /// Show every migration with its state
     Status {
@@ -432,6 +450,7 @@ impl Cli {
                 autogenerate,
                 rename,
                 probe_database,
+                redo,
             } => Sql(SqlCommand::New {
                 description,
                 reversible,
@@ -439,6 +458,7 @@ impl Cli {
                 autogenerate,
                 renames: rename,
                 probe_database,
+                redo,
             }),
             Cmd::Status { pending } => Sql(SqlCommand::Status { pending }),
             Cmd::Database(DatabaseCmd::Create) => Sql(SqlCommand::DatabaseCreate),
@@ -508,6 +528,10 @@ impl Cli {
             Cmd::Schema(SchemaCmd::Diff) => Sql(SqlCommand::SchemaDiff),
             Cmd::Schema(SchemaCmd::Render { dialect: d }) => Sql(SqlCommand::SchemaRender {
                 dialect: dialect(d),
+            }),
+            Cmd::Schema(SchemaCmd::Init { dialect: d, force }) => Sql(SqlCommand::SchemaInit {
+                dialect: d.map(dialect),
+                force,
             }),
             Cmd::Stamp { version } => Sql(SqlCommand::Stamp { version }),
             Cmd::Resolve {

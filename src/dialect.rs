@@ -45,6 +45,32 @@ impl Dialect {
         format!("{q}{}{q}", name.replace(q, &doubled))
     }
 
+    /// `name` as the SQL the tool writes for people spells it (drafts of `new --autogenerate`,
+    /// rendered schema files): on MySQL always [`Dialect::quote_ident`] (backticks, as
+    /// `SHOW CREATE TABLE` writes them); on SQLite bare when it is a plain name
+    /// (`[A-Za-z_][A-Za-z0-9_]*`) that is no SQLite keyword, as the schema files and the
+    /// definitions the drafts copy spell them, else quoted.
+    pub fn ident(self, name: &str) -> String {
+        let plain = |n: &str| {
+            let mut bytes = n.bytes();
+            bytes
+                .next()
+                .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+                && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        };
+        match self {
+            Dialect::Sqlite
+                if plain(name)
+                    && SQLITE_KEYWORDS
+                        .binary_search(&name.to_ascii_uppercase().as_str())
+                        .is_err() =>
+            {
+                name.to_string()
+            }
+            _ => self.quote_ident(name),
+        }
+    }
+
     /// Parses a dialect name as used in file names and flags (`mariadb` is a synonym).
     pub fn from_name(name: &str) -> Option<Dialect> {
         match name {
@@ -54,6 +80,158 @@ impl Dialect {
         }
     }
 }
+
+/// SQLite's keywords (sqlite.org/lang_keywords.html, 3.45), sorted: a name that is one is
+/// quoted by [`Dialect::ident`].
+const SQLITE_KEYWORDS: [&str; 147] = [
+    "ABORT",
+    "ACTION",
+    "ADD",
+    "AFTER",
+    "ALL",
+    "ALTER",
+    "ALWAYS",
+    "ANALYZE",
+    "AND",
+    "AS",
+    "ASC",
+    "ATTACH",
+    "AUTOINCREMENT",
+    "BEFORE",
+    "BEGIN",
+    "BETWEEN",
+    "BY",
+    "CASCADE",
+    "CASE",
+    "CAST",
+    "CHECK",
+    "COLLATE",
+    "COLUMN",
+    "COMMIT",
+    "CONFLICT",
+    "CONSTRAINT",
+    "CREATE",
+    "CROSS",
+    "CURRENT",
+    "CURRENT_DATE",
+    "CURRENT_TIME",
+    "CURRENT_TIMESTAMP",
+    "DATABASE",
+    "DEFAULT",
+    "DEFERRABLE",
+    "DEFERRED",
+    "DELETE",
+    "DESC",
+    "DETACH",
+    "DISTINCT",
+    "DO",
+    "DROP",
+    "EACH",
+    "ELSE",
+    "END",
+    "ESCAPE",
+    "EXCEPT",
+    "EXCLUDE",
+    "EXCLUSIVE",
+    "EXISTS",
+    "EXPLAIN",
+    "FAIL",
+    "FILTER",
+    "FIRST",
+    "FOLLOWING",
+    "FOR",
+    "FOREIGN",
+    "FROM",
+    "FULL",
+    "GENERATED",
+    "GLOB",
+    "GROUP",
+    "GROUPS",
+    "HAVING",
+    "IF",
+    "IGNORE",
+    "IMMEDIATE",
+    "IN",
+    "INDEX",
+    "INDEXED",
+    "INITIALLY",
+    "INNER",
+    "INSERT",
+    "INSTEAD",
+    "INTERSECT",
+    "INTO",
+    "IS",
+    "ISNULL",
+    "JOIN",
+    "KEY",
+    "LAST",
+    "LEFT",
+    "LIKE",
+    "LIMIT",
+    "MATCH",
+    "MATERIALIZED",
+    "NATURAL",
+    "NO",
+    "NOT",
+    "NOTHING",
+    "NOTNULL",
+    "NULL",
+    "NULLS",
+    "OF",
+    "OFFSET",
+    "ON",
+    "OR",
+    "ORDER",
+    "OTHERS",
+    "OUTER",
+    "OVER",
+    "PARTITION",
+    "PLAN",
+    "PRAGMA",
+    "PRECEDING",
+    "PRIMARY",
+    "QUERY",
+    "RAISE",
+    "RANGE",
+    "RECURSIVE",
+    "REFERENCES",
+    "REGEXP",
+    "REINDEX",
+    "RELEASE",
+    "RENAME",
+    "REPLACE",
+    "RESTRICT",
+    "RETURNING",
+    "RIGHT",
+    "ROLLBACK",
+    "ROW",
+    "ROWS",
+    "SAVEPOINT",
+    "SELECT",
+    "SET",
+    "TABLE",
+    "TEMP",
+    "TEMPORARY",
+    "THEN",
+    "TIES",
+    "TO",
+    "TRANSACTION",
+    "TRIGGER",
+    "UNBOUNDED",
+    "UNION",
+    "UNIQUE",
+    "UPDATE",
+    "USING",
+    "VACUUM",
+    "VALUES",
+    "VIEW",
+    "VIRTUAL",
+    "WHEN",
+    "WHERE",
+    "WINDOW",
+    "WITH",
+    "WITHOUT",
+];
 
 impl fmt::Display for Dialect {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -71,5 +249,19 @@ mod tests {
         assert_eq!(Dialect::Mysql.quote_ident("a`b"), "`a``b`");
         assert_eq!(Dialect::Sqlite.quote_ident("Users"), "\"Users\"");
         assert_eq!(Dialect::Sqlite.quote_ident("a\"b"), "\"a\"\"b\"");
+    }
+
+    #[test]
+    fn sqlite_leaves_plain_names_bare() {
+        assert_eq!(Dialect::Sqlite.ident("Users"), "Users");
+        assert_eq!(Dialect::Sqlite.ident("_x9"), "_x9");
+        for quoted in ["Key", "order", "9lives", "a b", "", "Grüße", "a\"b"] {
+            assert_eq!(
+                Dialect::Sqlite.ident(quoted),
+                Dialect::Sqlite.quote_ident(quoted)
+            );
+        }
+        assert_eq!(Dialect::Mysql.ident("Users"), "`Users`");
+        assert!(SQLITE_KEYWORDS.windows(2).all(|w| w[0] < w[1]));
     }
 }

@@ -232,6 +232,28 @@ pub enum Error {
     #[error("new --autogenerate reads {} into scratch databases on a MySQL/MariaDB server: give one with -d mysql://USER@HOST/DB (only its server is used, as for verify)", .path.display())]
     AutogenerateNeedsServer { path: PathBuf },
 
+    /// `new --autogenerate --redo` with no migration to replace (exit 2).
+    #[error("new --autogenerate --redo: no migration in {} to replace; run it without --redo", .dir.display())]
+    NothingToRedo { dir: PathBuf },
+
+    /// `new --autogenerate --redo` on a newest migration that is not an untouched draft
+    /// (exit 2): `why` says which.
+    #[error("new --autogenerate --redo: {} {why}; nothing was written", .path.display())]
+    RedoNotADraft { path: PathBuf, why: String },
+
+    /// `new --autogenerate --redo` on a version a database has a row for (exit 5).
+    #[error("new --autogenerate --redo: version {version} is recorded ({state}) in {database}, and a migration a database has recorded is not replaced: write the change as a new migration (new --autogenerate without --redo); nothing was written")]
+    RedoRecorded {
+        version: u64,
+        state: String,
+        database: String,
+    },
+
+    /// `new --autogenerate --redo` that finds no changes for a first migration (exit 2):
+    /// nothing would be left for the schema files' `schema-version` line.
+    #[error("new --autogenerate --redo: replacing version {version}, the only migration, with nothing would leave the schema files' schema-version line without a migration; delete its files by hand instead; nothing was written")]
+    RedoToNothing { version: u64 },
+
     /// The version `new` would write is not a number (exit 2).
     #[error("the next version {version} is not a number")]
     VersionNotNumber { version: String },
@@ -243,6 +265,31 @@ pub enum Error {
         file: String,
         place: String,
         migrations: PathBuf,
+    },
+
+    /// `schema init` would overwrite a schema file (exit 2).
+    #[error("schema init: {} exists; pass --force to replace it; nothing was written", .path.display())]
+    SchemaFileExists { path: PathBuf },
+
+    /// `schema init` with the built-in migrations or schema, which are not files (exit 2).
+    #[error("schema init writes the schema file of a project's migrations: give its directory with -m DIR (the schema goes to the `schema` directory beside it, or --schema DIR); the built-in migrations come with their schema")]
+    SchemaInitWithEmbedded,
+
+    /// `schema init --dialect mysql` without a server to replay the migrations on (exit 2).
+    #[error("schema init --dialect mysql replays the migrations in a scratch database on a MySQL/MariaDB server: give one with -d mysql://USER@HOST/DB (only its server is used)")]
+    SchemaInitNeedsServer,
+
+    /// `schema init` for MySQL of migrations that leave objects its renderer does not write
+    /// (exit 2).
+    #[error("schema init: the migrations leave {} on MySQL/MariaDB, which the schema file written from the model cannot hold (it writes tables, keys, indexes and rows): write schema/mysql.sql by hand, or initialise SQLite's alone with --dialect sqlite; nothing was written", .objects.join(", "))]
+    SchemaInitUnsupported { objects: Vec<String> },
+
+    /// The schema file `schema init` wrote does not pass `verify` (exit 1): a limit or a bug of
+    /// its renderer; nothing was written.
+    #[error("schema init: what it would write does not pass verify ({}), so nothing was written; a difference between the MySQL and SQLite replays is the migrations' (initialise one dialect with --dialect, or make them agree), any other is a limit or a bug of aurweb-migrate's schema writer (please report it with the differences):\n{}", .checks.join(", "), crate::schema::render_differences(.differences))]
+    SchemaInitSelfCheck {
+        checks: Vec<String>,
+        differences: Vec<crate::schema::Difference>,
     },
 
     /// `verify` of MySQL/MariaDB without a server to build it on (exit 2).
@@ -1017,8 +1064,15 @@ impl Error {
             | Error::AutogenerateWithoutSchema { .. }
             | Error::AutogenerateNeedsServer { .. }
             | Error::VersionNotNumber { .. }
+            | Error::NothingToRedo { .. }
+            | Error::RedoNotADraft { .. }
+            | Error::RedoToNothing { .. }
             | Error::VerifyWithoutSchema { .. }
             | Error::VerifyNeedsServer
+            | Error::SchemaFileExists { .. }
+            | Error::SchemaInitWithEmbedded
+            | Error::SchemaInitNeedsServer
+            | Error::SchemaInitUnsupported { .. }
             | Error::NoSchemaFile { .. }
             | Error::RenderFromMysqlOnly
             | Error::RenderNeedsServer => Kind::Usage,
@@ -1057,14 +1111,18 @@ impl Error {
             Error::Connect { .. } | Error::ConnectTimedOut { .. } => Kind::Connect,
             Error::Database(_) => Kind::Database,
             Error::MigrationFailed(_) => Kind::MigrationFailed,
-            Error::Refused(_) | Error::RefusedBecause(_) => Kind::Refused,
+            Error::Refused(_) | Error::RefusedBecause(_) | Error::RedoRecorded { .. } => {
+                Kind::Refused
+            }
             Error::InstallFailed { .. } => Kind::InstallFailed,
             Error::Drift { .. } => Kind::Drift,
             Error::DataViolation { .. } => Kind::DataViolation,
             Error::DdlGate { .. } => Kind::DdlGate,
             Error::LockTimeout { .. } => Kind::LockTimeout,
             Error::MetadataLockTimeout { .. } => Kind::MetadataLock,
-            Error::SelfCheck { .. } | Error::SelfCheckFailed { .. } => Kind::SelfCheck,
+            Error::SelfCheck { .. }
+            | Error::SelfCheckFailed { .. }
+            | Error::SchemaInitSelfCheck { .. } => Kind::SelfCheck,
             Error::Interrupted { .. } => Kind::Interrupted,
             // run/ and plan
             Error::NotInOneTransaction { .. }

@@ -33,15 +33,37 @@ struct Planned {
     down: Option<(PathBuf, String)>,
 }
 
-/// `new --autogenerate DESCRIPTION [--rename …] [--reversible]`.
-pub(super) async fn autogenerate(
-    s: &Session<'_>,
-    description: &str,
-    reversible: bool,
-    renames: &[String],
-    probe_database: Option<&str>,
-) -> Result<i32> {
-    let renames = Renames::parse(renames)?;
+/// What `new --autogenerate` was asked.
+pub(super) struct Asked<'a> {
+    /// Always given but with `redo` (then the replaced draft's).
+    pub description: Option<&'a str>,
+    pub reversible: bool,
+    pub renames: &'a [String],
+    pub probe_database: Option<&'a str>,
+    pub redo: bool,
+}
+
+/// The newest migration, which `--redo` replaces: an untouched draft of this command that no
+/// database it knows has run.
+struct Redo {
+    version: u64,
+    previous: Option<u64>,
+    /// Its files.
+    files: Vec<PathBuf>,
+    /// Its description (the first line of its header) and its file names' spelling.
+    description: String,
+    version_text: String,
+    slug: String,
+}
+
+/// `new --autogenerate DESCRIPTION [--rename …] [--reversible] [--redo]`.
+pub(super) async fn autogenerate(s: &Session<'_>, asked: Asked<'_>) -> Result<i32> {
+    let Asked {
+        reversible,
+        probe_database,
+        ..
+    } = asked;
+    let renames = Renames::parse(asked.renames)?;
     let Location::Dir(dir) = &s.settings.migrations.value else {
         return Err(Error::AutogenerateWithEmbedded {
             origin: s.settings.migrations.origin.to_string(),
@@ -65,13 +87,38 @@ pub(super) async fn autogenerate(
             })
         }
     };
+    let redo = match asked.redo {
+        true => Some(redo_of(s, &dir, probe_database).await?),
+        false => None,
+    };
+    // The migrations the draft follows: all of them, but the one a redo replaces.
+    let load_for = |dialect: Dialect| -> Result<MigrationSet> {
+        let mut set = s.load_for(dialect)?;
+        if let Some(r) = &redo {
+            set.migrations.retain(|m| m.version != r.version);
+        }
+        Ok(set)
+    };
     // An earlier draft still under review: name it and stop, rather than write another.
     for dialect in [Dialect::Mysql, Dialect::Sqlite] {
         if dialect == Dialect::Sqlite || mysql_file.is_some() {
-            refuse_unreviewed_draft(&s.load_for(dialect)?)?;
+            refuse_unreviewed_draft(&load_for(dialect)?)?;
         }
     }
-    let (version, slug) = scaffold::next_name(&dir, description)?;
+    let description = match (asked.description, &redo) {
+        (Some(d), _) => d.to_string(),
+        (None, Some(r)) => r.description.clone(),
+        (None, None) => String::new(),
+    };
+    let description = description.as_str();
+    let (version, slug) = match &redo {
+        Some(r) if asked.description.is_none() => (r.version_text.clone(), r.slug.clone()),
+        Some(r) => (
+            r.version_text.clone(),
+            scaffold::next_name(&dir, description)?.1,
+        ),
+        None => scaffold::next_name(&dir, description)?,
+    };
     let version_number: u64 = version.parse().map_err(|_| Error::VersionNotNumber {
         version: version.clone(),
     })?;
@@ -89,7 +136,7 @@ pub(super) async fn autogenerate(
     // MySQL, from the edited mysql.sql.
     let mut mysql_head: Option<(Built, String)> = None;
     if let (Some(file), Some(place)) = (&mysql_file, &server) {
-        let set = s.load_for(Dialect::Mysql)?;
+        let set = load_for(Dialect::Mysql)?;
         let source = file.script.path.display().to_string();
         let (head, mut plan) = generate(
             s,
@@ -136,7 +183,7 @@ pub(super) async fn autogenerate(
         (_, None) => None,
     };
     if let Some((text, source)) = sqlite_source {
-        let set = s.load_for(Dialect::Sqlite)?;
+        let set = load_for(Dialect::Sqlite)?;
         let file = source::schema_from_text(sqlite_path.clone(), text.clone(), Dialect::Sqlite)?;
         let portable = mysql_file.is_none();
         let variant = (!portable).then_some(Dialect::Sqlite);
@@ -169,7 +216,9 @@ pub(super) async fn autogenerate(
     let timings: Vec<Timing> = planned.iter().map(|p| p.timing.clone()).collect();
     let mut generated = Generated {
         version: None,
+        schema_version: None,
         files: Vec::new(),
+        replaced: Vec::new(),
         schema_files: Vec::new(),
         drafts,
         review: Vec::new(),
@@ -180,6 +229,7 @@ pub(super) async fn autogenerate(
         let mut files = Vec::new();
         for p in planned {
             for (path, text) in std::iter::once(p.up).chain(p.down) {
+                let text = autogen::seal(&text);
                 for (i, line) in text.lines().enumerate() {
                     if let Some(marker) = line.strip_prefix(autogen::MARKER_PREFIX) {
                         generated
@@ -190,15 +240,125 @@ pub(super) async fn autogenerate(
                 files.push((path, text));
             }
         }
-        generated.files = scaffold::write_new(files)?;
+        generated.files = match &redo {
+            Some(r) => {
+                generated.replaced = r.files.clone();
+                scaffold::swap(&r.files, files)?
+            }
+            None => scaffold::write_new(files)?,
+        };
         for (path, text) in schema_writes {
             scaffold::replace(&path, &text)?;
             generated.schema_files.push(path);
         }
         generated.version = Some(version_number);
+        generated.schema_version = Some(version_number);
+    } else if let Some(r) = &redo {
+        // Replaced by nothing: the draft goes, and the schema files are the version before's.
+        let previous = r
+            .previous
+            .ok_or(Error::RedoToNothing { version: r.version })?;
+        scaffold::swap(&r.files, Vec::new())?;
+        generated.replaced = r.files.clone();
+        for (path, text) in schema_writes {
+            scaffold::replace(&path, &with_version(&text, previous))?;
+            generated.schema_files.push(path);
+        }
+        generated.schema_version = Some(previous);
     }
     s.emit(&report::Generated(&generated));
     Ok(0)
+}
+
+/// The migration `--redo` replaces: the newest in `dir`, each of whose files is a draft of
+/// this command that nobody edited since (its seal line), and that neither the configured
+/// database nor `--probe-database` has a row for, where they can be read (a database that
+/// cannot be read is a warning: the redo does not know about it).
+async fn redo_of(s: &Session<'_>, dir: &Path, probe_database: Option<&str>) -> Result<Redo> {
+    let newest = scaffold::newest(dir)?.ok_or_else(|| Error::NothingToRedo {
+        dir: dir.to_path_buf(),
+    })?;
+    let mut description = None;
+    let mut slug = String::new();
+    for (name, path, text) in &newest.files {
+        let why = match autogen::check_seal(text) {
+            Ok(()) => None,
+            Err(autogen::Unsealed::NotADraft) => Some(format!(
+                "was not written by `new --autogenerate` (it has no `{}…` line), so it is not replaced; delete version {}'s files by hand if you mean to",
+                autogen::SEAL_PREFIX,
+                newest.version
+            )),
+            Err(autogen::Unsealed::Edited) => Some(format!(
+                "was edited since `new --autogenerate` wrote it (its `{}…` line no longer matches), so it is not replaced: undo the edit, or delete version {}'s files by hand if you mean to",
+                autogen::SEAL_PREFIX,
+                newest.version
+            )),
+        };
+        if let Some(why) = why {
+            return Err(Error::RedoNotADraft {
+                path: path.clone(),
+                why,
+            });
+        }
+        if name.direction == source::Direction::Up && description.is_none() {
+            description = text
+                .lines()
+                .next()
+                .and_then(|l| l.strip_prefix("-- "))
+                .map(str::to_string);
+            slug = name.slug.clone();
+        }
+    }
+    let targets = std::iter::once(Ok(s.settings.database.value.clone()))
+        .chain(probe_database.map(DatabaseTarget::parse_url));
+    for target in targets {
+        let Ok(target) = target else { continue };
+        recorded_in(s, &target, newest.version).await?;
+    }
+    Ok(Redo {
+        version: newest.version,
+        previous: newest.previous,
+        files: newest.files.into_iter().map(|(_, p, _)| p).collect(),
+        description: description.unwrap_or_else(|| slug.replace('_', " ")),
+        version_text: newest.version_text,
+        slug,
+    })
+}
+
+/// Refuses (exit 5) when `target`'s history has a row for `version`. A database that does not
+/// exist has none; one that cannot be read is a warning.
+async fn recorded_in(s: &Session<'_>, target: &DatabaseTarget, version: u64) -> Result<()> {
+    let shown = target.redacted();
+    let unknown = |why: String| {
+        report::warn(format!(
+            "new --autogenerate --redo: cannot read the history of {shown} ({why}): whether version {version} ran there is not known"
+        ))
+    };
+    let mut conn =
+        match Connection::open(target, Access::ReadOnly, s.table.clone(), s.timeouts).await {
+            Ok(Some(c)) => c,
+            Ok(None) => return Ok(()),
+            Err(e) => {
+                unknown(e.to_string());
+                return Ok(());
+            }
+        };
+    let history = conn.read_history().await;
+    conn.close().await;
+    match history {
+        Ok(rows) => match rows.iter().find(|r| r.version == version) {
+            Some(row) => Err(Error::RedoRecorded {
+                version,
+                state: row.state.as_str().to_string(),
+                database: shown,
+            }),
+            None => Ok(()),
+        },
+        Err(e) => {
+            unknown(e.to_string());
+            Ok(())
+        }
+    }
 }
 
 /// A database with data (`--probe-database`), read-only: the markers of new keys and NOT NULL
@@ -424,6 +584,7 @@ async fn generate(
                 &replayed.schema,
                 &head.schema.unstated_options_from(&replayed.schema, &stated),
                 renames,
+                &stated,
             )?,
             Dialect::Sqlite => {
                 autogen::sqlite(&replayed.schema, &head.schema, &head_defs, renames)?
@@ -481,7 +642,9 @@ async fn generate(
         }
         let down = if reversible {
             let mut back = match dialect {
-                Dialect::Mysql => autogen::mysql(&after, &replayed.schema, &renames.reversed())?,
+                Dialect::Mysql => {
+                    autogen::mysql(&after, &replayed.schema, &renames.reversed(), &stated)?
+                }
                 Dialect::Sqlite => autogen::sqlite(
                     &after,
                     &replayed.schema,

@@ -131,13 +131,17 @@ async fn dispatch(s: &Session<'_>, command: &SqlCommand) -> std::result::Result<
             autogenerate: true,
             renames,
             probe_database,
+            redo,
             ..
         } => generate::autogenerate(
             s,
-            description,
-            *reversible,
-            renames,
-            probe_database.as_deref(),
+            generate::Asked {
+                description: description.as_deref(),
+                reversible: *reversible,
+                renames,
+                probe_database: probe_database.as_deref(),
+                redo: *redo,
+            },
         )
         .await
         .map_err(plain),
@@ -146,7 +150,13 @@ async fn dispatch(s: &Session<'_>, command: &SqlCommand) -> std::result::Result<
             reversible,
             dialects,
             ..
-        } => inspect::new(s, description, *reversible, dialects).map_err(plain),
+        } => inspect::new(
+            s,
+            description.as_deref().unwrap_or_default(),
+            *reversible,
+            dialects,
+        )
+        .map_err(plain),
         SqlCommand::History => inspect::history(s).map_err(plain),
         SqlCommand::Status { pending } => inspect::status(s, *pending).await.map_err(plain),
         SqlCommand::DatabaseCreate => record::database_create(s).await.map_err(plain),
@@ -189,5 +199,8 @@ async fn dispatch(s: &Session<'_>, command: &SqlCommand) -> std::result::Result<
         SqlCommand::SchemaDump => schema::dump(s).await.map_err(plain),
         SqlCommand::SchemaDiff => schema::diff(s).await.map_err(plain),
         SqlCommand::SchemaRender { dialect } => schema::render(s, *dialect).await.map_err(plain),
+        SqlCommand::SchemaInit { dialect, force } => {
+            schema::init(s, *dialect, *force).await.map_err(plain)
+        }
     }
 }

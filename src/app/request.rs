@@ -36,7 +36,8 @@ pub enum Command {
 #[derive(Debug, Clone)]
 pub enum SqlCommand {
     New {
-        description: String,
+        /// Always given but with `redo` (then the replaced draft's).
+        description: Option<String>,
         reversible: bool,
         dialects: Vec<Dialect>,
         /// Write the statements from the difference between `schema/` and a replay.
@@ -45,6 +46,8 @@ pub enum SqlCommand {
         renames: Vec<String>,
         /// `--probe-database URL` (with `autogenerate`): whose rows the markers count.
         probe_database: Option<String>,
+        /// `--redo` (with `autogenerate`): replace the newest migration, an untouched draft.
+        redo: bool,
     },
     Status {
         /// Only the pending migrations.
@@ -107,6 +110,11 @@ pub enum SqlCommand {
     SchemaRender {
         dialect: Dialect,
     },
+    /// `schema init [--dialect D] [--force]`: the schema file(s) from a replay.
+    SchemaInit {
+        dialect: Option<Dialect>,
+        force: bool,
+    },
     Stamp {
         version: u64,
     },
@@ -140,6 +148,7 @@ impl SqlCommand {
                 | SqlCommand::History
                 | SqlCommand::Verify { .. }
                 | SqlCommand::SchemaRender { .. }
+                | SqlCommand::SchemaInit { .. }
                 | SqlCommand::DatabaseCreate
                 | SqlCommand::DatabaseDrop { .. }
                 | SqlCommand::Wait { .. }

@@ -3,7 +3,7 @@
 //! database without history). The expected schemas are built by [`crate::compare`] in scratch
 //! databases; the target database is only read.
 
-use super::session::Session;
+use super::session::{display_path, Session};
 use crate::backend::{Backend, Catalogue, Connection};
 use crate::compare;
 use crate::compare::scratch::{self, Place};
@@ -11,8 +11,8 @@ use crate::dialect::Dialect;
 use crate::error::{Error, Result};
 use crate::plan::Finding;
 use crate::report;
-use crate::schema::Difference;
-use crate::source::MigrationSet;
+use crate::schema::{render, Difference};
+use crate::source::{Location, MigrationSet, SchemaFile};
 
 /// Where the schema files were looked for, as messages name it.
 fn schema_place(s: &Session<'_>) -> String {
@@ -118,6 +118,197 @@ pub(super) async fn render(s: &Session<'_>, dialect: Dialect) -> Result<i32> {
     let header = crate::schema::render::sqlite_header(file.version);
     let text = crate::schema::render::sqlite_schema(&built.schema, &built.rows, &header)?;
     s.emit(&report::Script(text));
+    Ok(0)
+}
+
+/// What `schema init` writes for one dialect: where, the text, and what it was written from.
+struct InitFile {
+    place: Place,
+    set: MigrationSet,
+    file: SchemaFile,
+    source: String,
+}
+
+/// `schema init [--dialect D] [--force]`: the schema file(s) from a replay of the migrations
+/// in scratch databases, with the newest migration's `schema-version` line. With a
+/// MySQL/MariaDB server (and no `--dialect sqlite`): `mysql.sql` from its replay's model and
+/// `sqlite.sql` as its rendering; else `sqlite.sql` from SQLite's replay, as SQLite stored
+/// the statements. Proved before anything is written: `verify` of the files must pass. An
+/// existing file is replaced only with `--force`; each is written whole (a temporary file
+/// renamed into place).
+pub(super) async fn init(s: &Session<'_>, only: Option<Dialect>, force: bool) -> Result<i32> {
+    let (Location::Dir(migrations), Location::Dir(schema_dir)) =
+        (&s.settings.migrations.value, &s.settings.schema.value)
+    else {
+        return Err(Error::SchemaInitWithEmbedded);
+    };
+    let (migrations, schema_dir) = (display_path(migrations), display_path(schema_dir));
+    let mysql = match (only, s.place()) {
+        (Some(Dialect::Sqlite), _) | (None, Place::Sqlite) => None,
+        (_, Place::Mysql(server)) => Some(Place::Mysql(server)),
+        (Some(Dialect::Mysql), Place::Sqlite) => return Err(Error::SchemaInitNeedsServer),
+    };
+    let with_sqlite = only != Some(Dialect::Mysql);
+    let path = |d: Dialect| schema_dir.join(crate::source::schema_file_name(d));
+    let mut dialects = Vec::new();
+    dialects.extend(mysql.as_ref().map(|_| Dialect::Mysql));
+    dialects.extend(with_sqlite.then_some(Dialect::Sqlite));
+    if !force {
+        if let Some(p) = dialects.iter().map(|d| path(*d)).find(|p| p.exists()) {
+            return Err(Error::SchemaFileExists { path: p });
+        }
+    }
+    let load = |d: Dialect| -> Result<(MigrationSet, u64)> {
+        let set = s.load_for(d)?;
+        let newest =
+            set.migrations
+                .last()
+                .map(|m| m.version)
+                .ok_or_else(|| Error::NoMigrations {
+                    dir: set.dir.clone(),
+                })?;
+        Ok((set, newest))
+    };
+    let shown = migrations.display().to_string();
+    let mut files: Vec<InitFile> = Vec::new();
+    if let Some(place) = &mysql {
+        let (set, newest) = load(Dialect::Mysql)?;
+        let (mut scratch, built) = scratch::hold(
+            place,
+            scratch::Road::Replay(None),
+            &set,
+            None,
+            &s.table,
+            s.timeouts,
+            true,
+            &mut |_| {},
+        )
+        .await?;
+        let read = async {
+            let defs = scratch.conn.definitions().await?;
+            let collation = scratch.conn.default_collation().await?;
+            Ok::<_, Error>((defs, collation))
+        }
+        .await;
+        scratch.dispose().await;
+        let (defs, collation) = read?;
+        if !defs.is_empty() {
+            return Err(Error::SchemaInitUnsupported {
+                objects: defs
+                    .iter()
+                    .map(|d| format!("{} {}", d.kind, d.name))
+                    .collect(),
+            });
+        }
+        let stated = crate::schema::stated_options(
+            set.migrations
+                .iter()
+                .flat_map(|m| (0..m.up.statements.len()).map(|i| m.up.statement_text(i))),
+        );
+        let header = render::init_header(Dialect::Mysql, newest, set.migrations.len(), &shown);
+        let text = render::mysql_file(
+            &built.schema,
+            &built.rows,
+            &header,
+            &stated,
+            collation.as_deref(),
+        );
+        let file = crate::source::schema_from_text(path(Dialect::Mysql), text, Dialect::Mysql)?;
+        let source = format!(
+            "{} table(s) from a replay of {} migration(s) in {shown}",
+            built.schema.tables.len(),
+            set.migrations.len()
+        );
+        if with_sqlite {
+            let text =
+                render::sqlite_schema(&built.schema, &built.rows, &render::sqlite_header(newest))?;
+            let (sqlite_set, _) = load(Dialect::Sqlite)?;
+            files.push(InitFile {
+                place: place.clone(),
+                set,
+                file,
+                source,
+            });
+            files.push(InitFile {
+                place: Place::Sqlite,
+                set: sqlite_set,
+                file: crate::source::schema_from_text(
+                    path(Dialect::Sqlite),
+                    text,
+                    Dialect::Sqlite,
+                )?,
+                source: format!("the rendering of {}", path(Dialect::Mysql).display()),
+            });
+        } else {
+            files.push(InitFile {
+                place: place.clone(),
+                set,
+                file,
+                source,
+            });
+        }
+    } else {
+        let (set, newest) = load(Dialect::Sqlite)?;
+        let (mut scratch, built) = scratch::hold(
+            &Place::Sqlite,
+            scratch::Road::Replay(None),
+            &set,
+            None,
+            &s.table,
+            s.timeouts,
+            true,
+            &mut |_| {},
+        )
+        .await?;
+        let defs = scratch.conn.definitions().await;
+        scratch.dispose().await;
+        let header = render::init_header(Dialect::Sqlite, newest, set.migrations.len(), &shown);
+        let text = render::sqlite_file(&defs?, &built.schema, &built.rows, &header);
+        let source = format!(
+            "{} table(s) from a replay of {} migration(s) in {shown}",
+            built.schema.tables.len(),
+            set.migrations.len()
+        );
+        files.push(InitFile {
+            place: Place::Sqlite,
+            file: crate::source::schema_from_text(path(Dialect::Sqlite), text, Dialect::Sqlite)?,
+            set,
+            source,
+        });
+    }
+    // Proved before it is written: verify of these files passes.
+    let places: Vec<Place> = files.iter().map(|f| f.place.clone()).collect();
+    let sets: Vec<(MigrationSet, Option<SchemaFile>)> = files
+        .iter()
+        .map(|f| (f.set.clone(), Some(f.file.clone())))
+        .collect();
+    let verified = compare::verify(&places, &sets, &s.table, s.timeouts, &mut |_| {}).await?;
+    if !verified.ok() {
+        let failed: Vec<&compare::Check> = verified
+            .checks
+            .iter()
+            .filter(|c| !c.differences.is_empty())
+            .collect();
+        return Err(Error::SchemaInitSelfCheck {
+            checks: failed.iter().map(|c| c.name.clone()).collect(),
+            differences: failed
+                .iter()
+                .flat_map(|c| c.differences.iter().cloned())
+                .collect(),
+        });
+    }
+    let mut written = Vec::new();
+    for f in files {
+        crate::source::scaffold::replace(&f.file.script.path, &f.file.script.text)?;
+        written.push((f.file.script.path.clone(), f.source));
+    }
+    s.emit(&report::SchemaInit {
+        version: sets
+            .first()
+            .and_then(|(_, f)| f.as_ref())
+            .map_or(0, |f| f.version),
+        files: &written,
+    });
     Ok(0)
 }
 

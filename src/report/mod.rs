@@ -982,16 +982,47 @@ impl Render for Generated<'_> {
     fn human(&self) -> String {
         let g = self.0;
         let mut out = String::new();
-        let Some(version) = &g.version else {
-            out.push_str("no changes: replaying the migrations already gives the schema files\n");
-            return out;
+        let schema_files = |out: &mut String| {
+            let v = g.schema_version.map(|v| v.to_string()).unwrap_or_default();
+            for f in &g.schema_files {
+                let _ = writeln!(out, "{} (schema-version {v})", f.display());
+            }
         };
+        if g.version.is_none() {
+            out.push_str("no changes: replaying the migrations already gives the schema files\n");
+            if !g.replaced.is_empty() {
+                out.push_str("the draft it replaced is removed:\n");
+                for f in &g.replaced {
+                    let _ = writeln!(out, "  {}", f.display());
+                }
+                schema_files(&mut out);
+            }
+            return out;
+        }
         for f in &g.files {
             let _ = writeln!(out, "{}", f.display());
         }
-        for f in &g.schema_files {
-            let _ = writeln!(out, "{} (schema-version {version})", f.display());
+        let gone: Vec<&std::path::PathBuf> =
+            g.replaced.iter().filter(|f| !g.files.contains(f)).collect();
+        if !g.replaced.is_empty() {
+            let _ = writeln!(
+                out,
+                "(replacing the earlier draft of version {}{})",
+                g.version.unwrap_or_default(),
+                if gone.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        "; removed {}",
+                        gone.iter()
+                            .map(|f| f.display().to_string())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                }
+            );
         }
+        schema_files(&mut out);
         // One list when the dialects agree on the changes, else one per dialect.
         let lists: Vec<&Vec<String>> = g.drafts.iter().map(|d| &d.changes).collect();
         let same = lists.windows(2).all(|w| w[0] == w[1]);
@@ -1023,9 +1054,10 @@ impl Render for Generated<'_> {
         let g = self.0;
         json!({
             "format_version": FORMAT_VERSION,
-            "changed": g.version.is_some(),
+            "changed": g.version.is_some() || !g.replaced.is_empty(),
             "version": g.version,
             "files": g.files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>(),
+            "replaced": g.replaced.iter().map(|f| f.display().to_string()).collect::<Vec<_>>(),
             "schema_files": g.schema_files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>(),
             "drafts": g.drafts,
             "review": g.review,
@@ -1489,6 +1521,35 @@ impl Render for Verify<'_> {
     }
     fn quiet_prints(&self) -> bool {
         !self.0.ok()
+    }
+}
+
+/// `schema init`: the files written, each with what it was written from.
+pub struct SchemaInit<'a> {
+    pub version: u64,
+    pub files: &'a [(std::path::PathBuf, String)],
+}
+
+impl Render for SchemaInit<'_> {
+    fn human(&self) -> String {
+        let mut out = String::new();
+        for (path, source) in self.files {
+            let _ = writeln!(
+                out,
+                "{} (schema-version {}): {source}",
+                path.display(),
+                self.version
+            );
+        }
+        out
+    }
+    fn json(&self) -> Value {
+        json!({
+            "format_version": FORMAT_VERSION,
+            "changed": !self.files.is_empty(),
+            "version": self.version,
+            "files": self.files.iter().map(|(p, _)| p.display().to_string()).collect::<Vec<_>>(),
+        })
     }
 }
 

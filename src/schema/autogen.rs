@@ -17,7 +17,11 @@
 //!   describes (new table under a fresh name from the target's own `CREATE TABLE`, copy,
 //!   drop the old one, rename the new one to the old name — never the other way round — then
 //!   its indexes, triggers and the views that name it) under `-- aurweb-migrate:
-//!   foreign-keys off`.
+//!   foreign-keys off`. A column rename in a table that is rebuilt anyway is the rebuild's
+//!   column mapping (`SELECT old`), not an `ALTER TABLE … RENAME COLUMN` of its own, unless
+//!   another table's foreign key references the column. Names are spelt one way
+//!   ([`Dialect::ident`]): bare, as the schema files and the definitions copied verbatim
+//!   spell them, quoted only where a name needs it.
 //! - Review markers (`-- aurweb-migrate: review <kind> <object>: <reason>`): destructive
 //!   changes, narrowing types, rename candidates, `NOT NULL` (a new column's value for the
 //!   existing rows, a column's without a default), new keys over existing rows (with the
@@ -258,13 +262,95 @@ impl Draft {
     }
 }
 
+/// How the line that seals a draft starts (the third line of its header): `-- Draft
+/// sha256:<hex> …`, the digest of the file as written, without this line and without the
+/// review marker lines (deleting those is the review, not an edit). `new --autogenerate
+/// --redo` replaces only files whose line is there and still matches.
+pub const SEAL_PREFIX: &str = "-- Draft sha256:";
+
+/// Why `new --autogenerate --redo` does not replace a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unsealed {
+    /// No seal line: not written by `new --autogenerate` (or by a version before the line).
+    NotADraft,
+    /// The seal line no longer matches the file.
+    Edited,
+}
+
+/// The digest a seal line carries: SHA-256 of the text (a UTF-8 BOM removed, CRLF read as
+/// LF) without its seal line and its review marker lines, in hex.
+fn seal_digest(text: &str) -> String {
+    use sha2::Digest as _;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut hash = sha2::Sha256::new();
+    for line in text.split_inclusive('\n') {
+        let bare = line.strip_suffix('\n').unwrap_or(line);
+        let bare = bare.strip_suffix('\r').unwrap_or(bare);
+        if bare.starts_with(SEAL_PREFIX) || bare.starts_with(MARKER_PREFIX) {
+            continue;
+        }
+        hash.update(bare.as_bytes());
+        if line.ends_with('\n') {
+            hash.update(b"\n");
+        }
+    }
+    hash.finalize()
+        .iter()
+        .fold(String::with_capacity(64), |mut out, b| {
+            let _ = write!(out, "{b:02x}");
+            out
+        })
+}
+
+/// A draft's text with its seal line, after the header line that says who wrote it.
+pub fn seal(text: &str) -> String {
+    let line = format!(
+        "{SEAL_PREFIX}{} (`new --autogenerate --redo` may replace this draft while it is unchanged)\n",
+        seal_digest(text)
+    );
+    let mut out = String::with_capacity(text.len() + line.len());
+    let mut sealed = false;
+    for l in text.split_inclusive('\n') {
+        out.push_str(l);
+        if !sealed && l.starts_with("-- Written by `aurweb-migrate new --autogenerate`") {
+            out.push_str(&line);
+            sealed = true;
+        }
+    }
+    if !sealed {
+        out.insert_str(0, &line);
+    }
+    out
+}
+
+/// Whether `text` is a draft as `new --autogenerate` wrote it (its review markers may be gone).
+pub fn check_seal(text: &str) -> std::result::Result<(), Unsealed> {
+    let found = text.lines().find_map(|l| {
+        l.strip_prefix(SEAL_PREFIX).map(|rest| {
+            rest.split(' ')
+                .next()
+                .unwrap_or_default()
+                .trim_end_matches('\r')
+        })
+    });
+    match found {
+        None => Err(Unsealed::NotADraft),
+        Some(digest) if digest == seal_digest(text) => Ok(()),
+        Some(_) => Err(Unsealed::Edited),
+    }
+}
+
 /// What `new --autogenerate` did, for the report.
 #[derive(Debug, Clone, Serialize)]
 pub struct Generated {
-    /// The new migration's version; `None`: nothing changed, nothing was written.
+    /// The new migration's version; `None`: nothing changed, no migration was written.
     pub version: Option<u64>,
+    /// The version the schema files' `schema-version` lines now name, where they moved.
+    pub schema_version: Option<u64>,
     /// Migration files written.
     pub files: Vec<std::path::PathBuf>,
+    /// The files of the draft `--redo` replaced (overwritten or removed).
+    pub replaced: Vec<std::path::PathBuf>,
     /// Schema files whose version line moved (or that were rendered again).
     pub schema_files: Vec<std::path::PathBuf>,
     pub drafts: Vec<Draft>,
@@ -616,7 +702,7 @@ impl TableDiff<'_> {
                 return;
             }
         }
-        let q = |n: &str| draft.dialect.quote_ident(n);
+        let q = |n: &str| draft.dialect.ident(n);
         let existing: Vec<&String> = key
             .iter()
             .filter(|k| !added.iter().any(|c| &&c.name == k))
@@ -1027,7 +1113,7 @@ fn mysql_column(c: &Column) -> String {
 /// Column names quoted for `dialect`, comma-separated.
 fn quoted_list(dialect: Dialect, cols: &[String]) -> String {
     cols.iter()
-        .map(|c| dialect.quote_ident(c))
+        .map(|c| dialect.ident(c))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -1097,9 +1183,11 @@ fn mysql_create(
     t: &Table,
     deferred: &mut Vec<(String, String)>,
     created: &BTreeSet<&str>,
+    column: &dyn Fn(&Column) -> String,
+    options: Vec<String>,
 ) -> String {
     let q = |n: &str| Dialect::Mysql.quote_ident(n);
-    let mut lines: Vec<String> = t.columns.iter().map(mysql_column).collect();
+    let mut lines: Vec<String> = t.columns.iter().map(column).collect();
     if !t.primary_key.is_empty() {
         lines.push(format!("PRIMARY KEY ({})", mysql_cols(&t.primary_key)));
     }
@@ -1121,14 +1209,128 @@ fn mysql_create(
         "CREATE TABLE {} (\n  {}\n) {}",
         q(&t.name),
         lines.join(",\n  "),
-        mysql_options(t).join(" ")
+        options.join(" ")
     )
     .trim_end()
     .to_string()
 }
 
-/// The MySQL migration from `from` to `to`.
-pub fn mysql(from: &Schema, to: &Schema, renames: &Renames) -> Result<Draft> {
+/// `CREATE TABLE` statements for `tables`, referenced tables first where possible (`created`:
+/// the tables that exist already, grown here), and the foreign keys to a table not created
+/// yet as `(table, clause)`, for an `ALTER TABLE … ADD` once it is.
+fn mysql_creates<'a>(
+    mut left: Vec<&'a Table>,
+    created: &mut BTreeSet<&'a str>,
+    column: &dyn Fn(&Table, &Column) -> String,
+    options: &dyn Fn(&Table) -> Vec<String>,
+) -> (Vec<String>, Vec<(String, String)>) {
+    let mut statements = Vec::new();
+    let mut deferred = Vec::new();
+    while !left.is_empty() {
+        let ready = |t: &Table| {
+            t.foreign_keys.iter().all(|f| {
+                f.references_table == t.name || created.contains(f.references_table.as_str())
+            })
+        };
+        let i = left.iter().position(|t| ready(t)).unwrap_or(0);
+        let t = left.remove(i);
+        statements.push(mysql_create(
+            t,
+            &mut deferred,
+            created,
+            &|c| column(t, c),
+            options(t),
+        ));
+        created.insert(t.name.as_str());
+    }
+    (statements, deferred)
+}
+
+/// A schema file's statements for every table of `schema` (a MySQL model), created from
+/// nothing in an order MySQL accepts (`schema init`): a column's collation only where it is
+/// not its table's, and the table's engine and character set only where `stated` says the
+/// file states them (else the database's defaults apply, as in the migrations).
+pub fn mysql_schema_statements(
+    schema: &Schema,
+    stated: &dyn Fn(&Table) -> schema::StatedOptions,
+) -> Vec<String> {
+    let column = |t: &Table, c: &Column| {
+        let own = Column {
+            collation: c
+                .collation
+                .clone()
+                .filter(|x| t.collation.as_ref() != Some(x)),
+            ..c.clone()
+        };
+        mysql_column(&own)
+    };
+    let options = |t: &Table| {
+        let o = stated(t);
+        mysql_options(&Table {
+            engine: t.engine.clone().filter(|_| o.engine),
+            collation: t.collation.clone().filter(|_| o.charset),
+            columns: Vec::new(),
+            ..t.clone()
+        })
+    };
+    let mut created = BTreeSet::new();
+    let (mut statements, deferred) = mysql_creates(
+        schema.tables.iter().collect(),
+        &mut created,
+        &column,
+        &options,
+    );
+    for (table, fk) in deferred {
+        statements.push(format!(
+            "ALTER TABLE {}\n  ADD {fk}",
+            Dialect::Mysql.quote_ident(&table)
+        ));
+    }
+    statements
+}
+
+/// The MySQL migration from `from` to `to`. A schema file may leave some tables' options to
+/// the database (`stated`, from [`schema::stated_options`]; a table it does not name states
+/// them all): such a table's engine and character set are not written in its `CREATE TABLE`,
+/// nor a column's collation where it is its table's, so that the migration gives a database
+/// what the schema file gives it, whatever its defaults.
+pub fn mysql(
+    from: &Schema,
+    to: &Schema,
+    renames: &Renames,
+    stated: &BTreeMap<String, schema::StatedOptions>,
+) -> Result<Draft> {
+    let said = |t: &Table| {
+        stated
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(&t.name))
+            .map_or(
+                schema::StatedOptions {
+                    engine: true,
+                    charset: true,
+                },
+                |(_, o)| *o,
+            )
+    };
+    let column = |t: &Table, c: &Column| {
+        if !said(t).charset && c.collation == t.collation {
+            mysql_column(&Column {
+                collation: None,
+                ..c.clone()
+            })
+        } else {
+            mysql_column(c)
+        }
+    };
+    let options = |t: &Table| {
+        let o = said(t);
+        mysql_options(&Table {
+            engine: t.engine.clone().filter(|_| o.engine),
+            collation: t.collation.clone().filter(|_| o.charset),
+            columns: Vec::new(),
+            ..t.clone()
+        })
+    };
     let q = |n: &str| Dialect::Mysql.quote_ident(n);
     let mut draft = Draft::new(Dialect::Mysql);
     let s = apply_renames(from, to, renames)?;
@@ -1193,25 +1395,16 @@ pub fn mysql(from: &Schema, to: &Schema, renames: &Renames) -> Result<Draft> {
     }
     // New tables, referenced ones first where possible.
     let mut created: BTreeSet<&str> = s.tables.iter().map(|t| t.name.as_str()).collect();
-    let mut left: Vec<&Table> = to
-        .tables
-        .iter()
-        .filter(|t| s.table(&t.name).is_none())
-        .collect();
-    let mut deferred = Vec::new();
-    while !left.is_empty() {
-        let ready = |t: &Table| {
-            t.foreign_keys.iter().all(|f| {
-                f.references_table == t.name || created.contains(f.references_table.as_str())
-            })
-        };
-        let i = left.iter().position(|t| ready(t)).unwrap_or(0);
-        let t = left.remove(i);
-        draft
-            .statements
-            .push(mysql_create(t, &mut deferred, &created));
-        created.insert(t.name.as_str());
-    }
+    let (creates, deferred) = mysql_creates(
+        to.tables
+            .iter()
+            .filter(|t| s.table(&t.name).is_none())
+            .collect(),
+        &mut created,
+        &column,
+        &options,
+    );
+    draft.statements.extend(creates);
     // One ALTER per changed table; tables whose new foreign keys point at another changed
     // table come after it.
     let mut order: Vec<(&TableDiff, &Vec<&ForeignKey>)> = Vec::new();
@@ -1314,7 +1507,7 @@ pub fn mysql(from: &Schema, to: &Schema, renames: &Renames) -> Result<Draft> {
                 } else {
                     format!(" {}", d.position(i, q))
                 };
-                clauses.push(format!("ADD COLUMN {}{place}", mysql_column(c)));
+                clauses.push(format!("ADD COLUMN {}{place}", column(d.to, c)));
             } else if moved || redefined || renamed.is_some() {
                 let place = if moved {
                     format!(" {}", d.position(i, q))
@@ -1325,9 +1518,9 @@ pub fn mysql(from: &Schema, to: &Schema, renames: &Renames) -> Result<Draft> {
                     Some(old) => clauses.push(format!(
                         "CHANGE COLUMN {} {}{place}",
                         q(old),
-                        mysql_column(c)
+                        column(d.to, c)
                     )),
-                    None => clauses.push(format!("MODIFY COLUMN {}{place}", mysql_column(c))),
+                    None => clauses.push(format!("MODIFY COLUMN {}{place}", column(d.to, c))),
                 }
             }
         }
@@ -1386,15 +1579,15 @@ pub fn mysql(from: &Schema, to: &Schema, renames: &Renames) -> Result<Draft> {
         if pairs.iter().any(|d| d.to.name == table_now) {
             continue;
         }
-        if let Some(c) = to
-            .table(&table_now)
-            .and_then(|x| x.columns.iter().find(|c| &c.name == new))
-        {
+        let Some(t) = to.table(&table_now) else {
+            continue;
+        };
+        if let Some(c) = t.columns.iter().find(|c| &c.name == new) {
             draft.statements.push(format!(
                 "ALTER TABLE {}\n  CHANGE COLUMN {} {}",
                 q(&table_now),
                 q(old),
-                mysql_column(c)
+                column(t, c)
             ));
         }
     }
@@ -1522,7 +1715,7 @@ fn rebuilt_foreign_keys<'a>(pairs: &[TableDiff<'a>]) -> Vec<Vec<&'a ForeignKey>>
 
 /// A column as SQLite's `ADD COLUMN` takes it.
 fn sqlite_column(c: &Column) -> String {
-    let mut s = format!("{} {}", Dialect::Sqlite.quote_ident(&c.name), c.type_name);
+    let mut s = format!("{} {}", Dialect::Sqlite.ident(&c.name), c.type_name);
     s.push_str(if c.nullable { " NULL" } else { " NOT NULL" });
     if let Some(d) = &c.default {
         let _ = write!(s, " DEFAULT {d}");
@@ -1617,7 +1810,7 @@ pub fn sqlite(
     to_definitions: &[Definition],
     renames: &Renames,
 ) -> Result<Draft> {
-    let q = |n: &str| Dialect::Sqlite.quote_ident(n);
+    let q = |n: &str| Dialect::Sqlite.ident(n);
     let mut draft = Draft::new(Dialect::Sqlite);
     let s = apply_renames(from, to, renames)?;
     describe_tables(&s, to, renames, &mut draft);
@@ -1635,6 +1828,21 @@ pub fn sqlite(
                 table: name.to_string(),
             })
     };
+    let pairs: Vec<TableDiff> = to
+        .tables
+        .iter()
+        .filter_map(|t| s.table(&t.name).map(|f| TableDiff::new(f, t)))
+        .filter(|d| !d.is_empty())
+        .collect();
+    // A column rename in a table that is rebuilt anyway is the rebuild's column mapping
+    // (`SELECT old`), not a statement of its own; but not while another table's foreign key
+    // references the column: only `RENAME COLUMN` rewrites that key.
+    let rebuilt: BTreeSet<&str> = pairs
+        .iter()
+        .filter(|d| !sqlite_native(d, to_definitions))
+        .map(|d| d.to.name.as_str())
+        .collect();
+    let mut folded: Vec<(String, String, String)> = Vec::new();
     for (old, new) in &renames.tables {
         draft
             .statements
@@ -1642,6 +1850,16 @@ pub fn sqlite(
     }
     for (t, old, new) in &renames.columns {
         let table_now = renames.table_now(t);
+        let referenced = s.tables.iter().any(|x| {
+            x.name != table_now
+                && x.foreign_keys
+                    .iter()
+                    .any(|f| f.references_table == table_now && f.references_columns.contains(new))
+        });
+        if rebuilt.contains(table_now.as_str()) && !referenced {
+            folded.push((table_now, old.clone(), new.clone()));
+            continue;
+        }
         draft.statements.push(format!(
             "ALTER TABLE {} RENAME COLUMN {} TO {}",
             q(&table_now),
@@ -1661,12 +1879,6 @@ pub fn sqlite(
             draft.statements.push(tr.sql.clone());
         }
     }
-    let pairs: Vec<TableDiff> = to
-        .tables
-        .iter()
-        .filter_map(|t| s.table(&t.name).map(|f| TableDiff::new(f, t)))
-        .filter(|d| !d.is_empty())
-        .collect();
     for d in &pairs {
         d.describe(&mut draft);
         let t = &d.to.name;
@@ -1736,17 +1948,24 @@ pub fn sqlite(
             .iter()
             .map(|c| (c.name.as_str(), c))
             .collect();
+        // The column a value comes from: its old name where the rename is folded in here.
+        let source = |c: &str| {
+            folded
+                .iter()
+                .find(|(tb, _, new)| tb == t && new == c)
+                .map_or_else(|| q(c), |(_, old, _)| q(old))
+        };
         let mut names = Vec::new();
         let mut values = Vec::new();
         for c in &d.to.columns {
             match from_cols.get(c.name.as_str()) {
                 Some(f) if f.nullable && !c.nullable => {
                     names.push(q(&c.name));
-                    values.push(format!("IFNULL({}, {})", q(&c.name), fill_value(c)));
+                    values.push(format!("IFNULL({}, {})", source(&c.name), fill_value(c)));
                 }
                 Some(_) => {
                     names.push(q(&c.name));
-                    values.push(q(&c.name));
+                    values.push(source(&c.name));
                 }
                 None if !c.nullable && c.default.is_none() && !c.auto_increment => {
                     names.push(q(&c.name));
@@ -1849,6 +2068,31 @@ mod tests {
         assert!(!generated_fk_name("Users", "Users_ibfk_"));
         assert!(!generated_fk_name("Users", "fk_users_closed"));
         assert!(!generated_fk_name("Users", "Sessions_ibfk_1"));
+    }
+
+    #[test]
+    fn a_sealed_draft_is_told_from_an_edited_one() {
+        let draft = "-- add x\n--\n-- Written by `aurweb-migrate new --autogenerate` from schema/sqlite.sql; proofread it.\n-- aurweb-migrate: review drop-column t.a: its values are lost\n\nALTER TABLE t DROP COLUMN a;\n";
+        let sealed = seal(draft);
+        let lines: Vec<&str> = sealed.lines().collect();
+        assert!(lines[3].starts_with(SEAL_PREFIX), "{sealed}");
+        assert_eq!(check_seal(&sealed), Ok(()));
+        // The review (marker lines deleted) and a CRLF checkout are no edits.
+        let reviewed: String = sealed
+            .split_inclusive('\n')
+            .filter(|l| !l.starts_with(MARKER_PREFIX))
+            .collect();
+        assert_eq!(check_seal(&reviewed), Ok(()));
+        assert_eq!(check_seal(&sealed.replace('\n', "\r\n")), Ok(()));
+        assert_eq!(
+            check_seal(&sealed.replace("DROP COLUMN a", "DROP COLUMN b")),
+            Err(Unsealed::Edited)
+        );
+        assert_eq!(
+            check_seal(&sealed.replace("proofread it", "proofread it!")),
+            Err(Unsealed::Edited)
+        );
+        assert_eq!(check_seal(draft), Err(Unsealed::NotADraft));
     }
 
     #[test]

@@ -2,7 +2,9 @@
 //! schema file from the model of the MySQL one (as MariaDB itself read it into a scratch
 //! database), so that `schema/sqlite.sql` follows `schema/mysql.sql` instead of being edited
 //! by hand. Every MySQL construct has a rule below; one without a rule is an error naming the
-//! table and column, never dropped silently.
+//! table and column, never dropped silently. `schema init` writes a project's first schema
+//! files from a replay of its migrations: MySQL's from the model ([`mysql_file`]), SQLite's
+//! from the statements SQLite stored ([`sqlite_file`]) or as the rendering of MySQL's.
 //!
 //! | MySQL (in the model) | SQLite | why |
 //! |---|---|---|
@@ -25,8 +27,11 @@
 //! | rows (seed data) | `INSERT … VALUES`, in the order the comparison reads them | |
 //! | any other type | no rule: an error | |
 
+use std::collections::BTreeMap;
+
 use crate::dialect::Dialect;
-use crate::schema::{Column, Schema, SchemaError, Table};
+use crate::schema::autogen::rows::{literal as row_literal, referenced_first};
+use crate::schema::{Column, Definition, Schema, SchemaError, StatedOptions, Table};
 
 /// The name a unique key was given in the MySQL schema (`CREATE UNIQUE INDEX name …`,
 /// `UNIQUE KEY name (…)`), or `None` for one the server named after its first column
@@ -257,6 +262,132 @@ pub fn sqlite_schema(
     Ok(out)
 }
 
+/// The header of a schema file `schema init` writes for `dialect` at `version`, from a replay
+/// of `migrations` migrations in `dir`.
+pub fn init_header(dialect: Dialect, version: u64, migrations: usize, dir: &str) -> String {
+    format!(
+        "-- The database schema for {}: the current (head) schema, for a fresh install.\n\
+         -- schema-version: {version}\n\
+         --\n\
+         -- Written by `aurweb-migrate schema init` from a replay of the {migrations} migration(s) in\n\
+         -- {dir}/. From now on change it with each migration (or change it first and let\n\
+         -- `aurweb-migrate new --autogenerate` write the migration); `verify` checks that it\n\
+         -- equals a replay.\n",
+        match dialect {
+            Dialect::Mysql => "MySQL/MariaDB",
+            Dialect::Sqlite => "SQLite",
+        }
+    )
+}
+
+/// Rows (seed data) as `INSERT`s of `dialect`, a table after the tables it references.
+fn inserts(
+    dialect: Dialect,
+    schema: &Schema,
+    rows: &[(String, Vec<Vec<Option<String>>>)],
+) -> String {
+    let mut out = String::new();
+    let filled: Vec<String> = rows
+        .iter()
+        .filter(|(t, r)| !r.is_empty() && schema.table(t).is_some())
+        .map(|(t, _)| t.clone())
+        .collect();
+    for table in referenced_first(schema, filled) {
+        let (Some(t), Some((_, table_rows))) =
+            (schema.table(&table), rows.iter().find(|(n, _)| *n == table))
+        else {
+            continue;
+        };
+        let columns: Vec<String> = t.columns.iter().map(|c| dialect.ident(&c.name)).collect();
+        let values: Vec<String> = table_rows
+            .iter()
+            .map(|r| {
+                let v: Vec<String> = r
+                    .iter()
+                    .map(|v| row_literal(dialect, v.as_deref()))
+                    .collect();
+                format!("\t({})", v.join(", "))
+            })
+            .collect();
+        out.push_str(&format!(
+            "\nINSERT INTO {} ({}) VALUES\n{};\n",
+            dialect.ident(&table),
+            columns.join(", "),
+            values.join(",\n")
+        ));
+    }
+    out
+}
+
+/// MySQL's schema file for `schema` (the model of a replay) and its rows, starting with
+/// `header`: every table's `CREATE TABLE` as the generator writes one
+/// ([`crate::schema::autogen::mysql_schema_statements`]), stating a table's engine and
+/// character set where the migrations' `CREATE TABLE` did (`stated`) or where they are not
+/// the defaults (`InnoDB`, `default_collation`: a later `ALTER TABLE` set them), then the rows.
+pub fn mysql_file(
+    schema: &Schema,
+    rows: &[(String, Vec<Vec<Option<String>>>)],
+    header: &str,
+    stated: &BTreeMap<String, StatedOptions>,
+    default_collation: Option<&str>,
+) -> String {
+    let options = |t: &Table| {
+        let said = stated
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(&t.name))
+            .map(|(_, o)| *o)
+            .unwrap_or_default();
+        StatedOptions {
+            engine: said.engine
+                || t.engine
+                    .as_deref()
+                    .is_some_and(|e| !e.eq_ignore_ascii_case("InnoDB")),
+            charset: said.charset || t.collation.as_deref() != default_collation,
+        }
+    };
+    let mut out = String::from(header);
+    for statement in crate::schema::autogen::mysql_schema_statements(schema, &options) {
+        out.push('\n');
+        out.push_str(&statement);
+        out.push_str(";\n");
+    }
+    out.push_str(&inserts(Dialect::Mysql, schema, rows));
+    out
+}
+
+/// SQLite's schema file from a replay: the `CREATE` statements SQLite stored (`definitions`),
+/// each table followed by its indexes and triggers, then the views, then the rows.
+pub fn sqlite_file(
+    definitions: &[Definition],
+    schema: &Schema,
+    rows: &[(String, Vec<Vec<Option<String>>>)],
+    header: &str,
+) -> String {
+    let mut out = String::from(header);
+    let of = |kind: &str, table: Option<&str>| {
+        let mut d: Vec<&Definition> = definitions
+            .iter()
+            .filter(|d| d.kind == kind && table.is_none_or(|t| d.table.eq_ignore_ascii_case(t)))
+            .collect();
+        d.sort_by(|a, b| a.name.cmp(&b.name));
+        d
+    };
+    for t in of("table", None) {
+        out.push_str(&format!("\n{};\n", t.sql.trim_end()));
+        for d in of("index", Some(&t.name))
+            .into_iter()
+            .chain(of("trigger", Some(&t.name)))
+        {
+            out.push_str(&format!("{};\n", d.sql.trim_end()));
+        }
+    }
+    for v in of("view", None) {
+        out.push_str(&format!("\n{};\n", v.sql.trim_end()));
+    }
+    out.push_str(&inserts(Dialect::Sqlite, schema, rows));
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -381,6 +512,86 @@ mod tests {
         assert_eq!(
             text,
             "-- header\n\nCREATE TABLE Things (\n\tID INTEGER NOT NULL PRIMARY KEY,\n\tName VARCHAR(32) NOT NULL DEFAULT '',\n\tOwnerID INTEGER NULL,\n\tUNIQUE (Name),\n\tFOREIGN KEY (OwnerID) REFERENCES Users (ID) ON DELETE SET NULL\n);\nCREATE INDEX ThingsOwner ON Things (OwnerID);\n\nINSERT INTO Things (ID, Name, OwnerID) VALUES\n\t(1, 'it''s', NULL);\n"
+        );
+    }
+
+    /// `schema init`'s MySQL file: tables in an order MySQL accepts (referenced tables first; in
+    /// a cycle, a foreign key to a table created later is added after it), engine and character set only where stated or not the
+    /// defaults, a column's collation only where it is not its table's, rows referenced first.
+    #[test]
+    fn the_mysql_file_of_a_replay() {
+        let mut users = table(
+            "Users",
+            vec![column("ID", "INT"), column("Name", "VARCHAR(32)")],
+            &["ID"],
+        );
+        users.columns[1].collation = Some("utf8mb4_general_ci".into());
+        let mut kinds = table(
+            "Kinds",
+            vec![column("ID", "INT"), column("Label", "VARCHAR(20)")],
+            &["ID"],
+        );
+        kinds.collation = Some("utf8mb4_bin".into());
+        kinds.columns[1].collation = Some("utf8mb4_general_ci".into());
+        let mut posts = table(
+            "Posts",
+            vec![column("ID", "INT"), column("UserID", "INT")],
+            &["ID"],
+        );
+        posts.collation = None;
+        posts.foreign_keys = vec![ForeignKey {
+            columns: vec!["UserID".into()],
+            references_table: "Users".into(),
+            references_columns: vec!["ID".into()],
+            on_delete: "CASCADE".into(),
+            on_update: "NO ACTION".into(),
+        }];
+        // A cycle: Users → Kinds → Users.
+        users.columns.push(column("KindID", "INT"));
+        users.foreign_keys = vec![ForeignKey {
+            columns: vec!["KindID".into()],
+            references_table: "Kinds".into(),
+            references_columns: vec!["ID".into()],
+            on_delete: "NO ACTION".into(),
+            on_update: "NO ACTION".into(),
+        }];
+        kinds.columns.push(column("OwnerID", "INT"));
+        kinds.foreign_keys = vec![ForeignKey {
+            columns: vec!["OwnerID".into()],
+            references_table: "Users".into(),
+            references_columns: vec!["ID".into()],
+            on_delete: "NO ACTION".into(),
+            on_update: "NO ACTION".into(),
+        }];
+        let schema = Schema::new(Dialect::Mysql, vec![users, kinds, posts]);
+        let rows = vec![
+            (
+                "Posts".to_string(),
+                vec![vec![Some("1".into()), Some("1".into())]],
+            ),
+            (
+                "Users".to_string(),
+                vec![vec![Some("1".into()), Some("a\\b".into()), None]],
+            ),
+        ];
+        let mut stated = BTreeMap::new();
+        stated.insert(
+            "Kinds".to_string(),
+            StatedOptions {
+                engine: false,
+                charset: true,
+            },
+        );
+        let text = mysql_file(
+            &schema,
+            &rows,
+            "-- h\n",
+            &stated,
+            Some("utf8mb4_general_ci"),
+        );
+        assert_eq!(
+            text,
+            "-- h\n\nCREATE TABLE `Kinds` (\n  `ID` INT NOT NULL,\n  `Label` VARCHAR(20) COLLATE utf8mb4_general_ci NOT NULL,\n  `OwnerID` INT NOT NULL,\n  PRIMARY KEY (`ID`)\n) DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;\n\nCREATE TABLE `Users` (\n  `ID` INT NOT NULL,\n  `Name` VARCHAR(32) NOT NULL,\n  `KindID` INT NOT NULL,\n  PRIMARY KEY (`ID`),\n  FOREIGN KEY (`KindID`) REFERENCES `Kinds` (`ID`)\n);\n\nCREATE TABLE `Posts` (\n  `ID` INT NOT NULL,\n  `UserID` INT NOT NULL,\n  PRIMARY KEY (`ID`),\n  FOREIGN KEY (`UserID`) REFERENCES `Users` (`ID`) ON DELETE CASCADE\n);\n\nALTER TABLE `Kinds`\n  ADD FOREIGN KEY (`OwnerID`) REFERENCES `Users` (`ID`);\n\nINSERT INTO `Users` (`ID`, `Name`, `KindID`) VALUES\n\t(1, 'a\\\\b', NULL);\n\nINSERT INTO `Posts` (`ID`, `UserID`) VALUES\n\t(1, 1);\n"
         );
     }
 

@@ -162,8 +162,18 @@ pub fn write_new(files: Vec<(PathBuf, String)>) -> Result<Vec<PathBuf>> {
     Ok(written)
 }
 
-/// Replaces a file's contents atomically (a sibling temporary file renamed over it).
+/// Replaces a file's contents atomically (a sibling temporary file renamed over it), creating
+/// its directory when missing.
 pub fn replace(path: &Path, text: &str) -> Result<()> {
+    if let Some(dir) = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty() && !d.exists())
+    {
+        std::fs::create_dir_all(dir).map_err(|error| Error::CannotCreate {
+            path: dir.to_path_buf(),
+            error,
+        })?;
+    }
     let tmp = path.with_extension("sql.aurweb-migrate-tmp");
     std::fs::write(&tmp, text)
         .and_then(|()| std::fs::rename(&tmp, path))
@@ -174,6 +184,85 @@ pub fn replace(path: &Path, text: &str) -> Result<()> {
                 error,
             }
         })
+}
+
+/// The newest version of a migrations directory, with its files and their text (`new
+/// --autogenerate --redo` replaces them).
+pub struct Newest {
+    pub version: u64,
+    /// The version as the file names spell it (`0003`).
+    pub version_text: String,
+    /// Each file's parsed name, path and text.
+    pub files: Vec<(source::FileName, PathBuf, String)>,
+    /// The version before it, if any.
+    pub previous: Option<u64>,
+}
+
+/// The newest version in `dir`; `None` when it holds no migration.
+pub fn newest(dir: &Path) -> Result<Option<Newest>> {
+    let names = source::scan_dir(dir)?;
+    let Some(version) = names.iter().map(|(n, _)| n.version).max() else {
+        return Ok(None);
+    };
+    let previous = names
+        .iter()
+        .map(|(n, _)| n.version)
+        .filter(|v| *v < version)
+        .max();
+    let mut files = Vec::new();
+    let mut version_text = String::new();
+    for (n, name) in names.into_iter().filter(|(n, _)| n.version == version) {
+        let path = dir.join(&name);
+        let text = std::fs::read(&path)
+            .map_err(|e| e.to_string())
+            .and_then(|b| String::from_utf8(b).map_err(|_| "not UTF-8".to_string()))
+            .map_err(|message| Error::Unreadable {
+                what: "migration file ",
+                path: path.clone(),
+                message,
+            })?;
+        version_text = n.version_text.clone();
+        files.push((n, path, text));
+    }
+    Ok(Some(Newest {
+        version,
+        version_text,
+        files,
+        previous,
+    }))
+}
+
+/// Puts `new` in the place of `old` (`new --autogenerate --redo`): every new file written to
+/// a temporary sibling first, then each renamed into place, then the old files that are not
+/// among the new ones removed. Returns the paths written.
+pub fn swap(old: &[PathBuf], new: Vec<(PathBuf, String)>) -> Result<Vec<PathBuf>> {
+    let tmp = |p: &Path| p.with_extension("sql.aurweb-migrate-tmp");
+    let mut staged: Vec<&PathBuf> = Vec::new();
+    for (path, text) in &new {
+        if let Err(error) = std::fs::write(tmp(path), text) {
+            for p in staged.iter().copied().chain([path]) {
+                let _ = std::fs::remove_file(tmp(p));
+            }
+            return Err(Error::CannotWrite {
+                path: path.clone(),
+                error,
+            });
+        }
+        staged.push(path);
+    }
+    for (path, _) in &new {
+        std::fs::rename(tmp(path), path).map_err(|error| Error::CannotWrite {
+            path: path.clone(),
+            error,
+        })?;
+    }
+    for path in old.iter().filter(|p| !new.iter().any(|(n, _)| n == *p)) {
+        std::fs::remove_file(path).map_err(|error| Error::CannotWrite {
+            path: path.clone(),
+            error,
+        })?;
+    }
+    Ok(new.into_iter().map(|(p, _)| p).collect())
 }
 
 #[cfg(test)]

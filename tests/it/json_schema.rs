@@ -34,6 +34,7 @@ const KINDS: &[&str] = &[
     "verify",
     "schema-dump",
     "schema-diff",
+    "schema-init",
     "database",
     "wait",
     "config",
@@ -116,6 +117,7 @@ fn kind_of(args: &[String], doc: &Value) -> Result<&'static str, String> {
                 "schema" => match words.get(at + 1) {
                     Some(&"dump") => Ok("schema-dump"),
                     Some(&"diff") => Ok("schema-diff"),
+                    Some(&"init") => Ok("schema-init"),
                     other => Err(format!("no JSON document for `schema {other:?}`")),
                 },
                 "status" | "check" | "upgrade" | "downgrade" | "resolve" | "history" | "new"

@@ -161,7 +161,12 @@ fn show(draft: Result<Draft>) -> String {
 }
 
 fn check_mysql(from: Vec<Table>, to: Vec<Table>, rename: &[&str], expected: Expect) {
-    let draft = mysql(&mysql_schema(from), &mysql_schema(to), &renames(rename));
+    let draft = mysql(
+        &mysql_schema(from),
+        &mysql_schema(to),
+        &renames(rename),
+        &BTreeMap::new(),
+    );
     expected.assert_eq(&show(draft));
 }
 
@@ -726,6 +731,69 @@ fn mysql_table_options() {
     );
 }
 
+/// Tables whose options the schema file leaves to the database (as `schema init` writes
+/// them): no engine or character set in a new table's `CREATE TABLE`, no collation on a column
+/// that has its table's; a table the file states keeps both.
+#[test]
+fn mysql_options_the_schema_file_does_not_state_are_not_written() {
+    let with = |mut t: Table, extra: Option<Column>| {
+        t.engine = Some("InnoDB".into());
+        t.collation = Some("utf8mb4_general_ci".into());
+        for c in t
+            .columns
+            .iter_mut()
+            .filter(|c| c.type_name.starts_with("VARCHAR"))
+        {
+            c.collation = Some("utf8mb4_general_ci".into());
+        }
+        t.columns.extend(extra);
+        t
+    };
+    let nick = || Column {
+        collation: Some("utf8mb4_general_ci".into()),
+        ..col("Nick", "VARCHAR(32)")
+    };
+    let slug = Column {
+        collation: Some("utf8mb4_bin".into()),
+        ..nn(col("Slug", "VARCHAR(32)"))
+    };
+    let tags = with(table("Tags", vec![id(), nick()]), None);
+    let from = vec![with(users(), None), with(table("Posts", vec![id()]), None)];
+    let to = vec![
+        with(users(), Some(nick())),
+        with(table("Posts", vec![id()]), Some(slug)),
+        tags,
+    ];
+    let mut stated = BTreeMap::new();
+    for t in ["Users", "Tags"] {
+        stated.insert(t.to_string(), schema::StatedOptions::default());
+    }
+    let draft = mysql(
+        &mysql_schema(from),
+        &mysql_schema(to),
+        &Renames::default(),
+        &stated,
+    );
+    expect![[r#"
+        change: create table Tags
+        change: Posts: add column Slug VARCHAR(32) NOT NULL COLLATE utf8mb4_bin
+        change: Users: add column Nick VARCHAR(32) NULL
+        -- aurweb-migrate: review not-null Posts.Slug: added NOT NULL without a default: existing rows get ''; if they need another value, write an UPDATE after this statement
+        CREATE TABLE `Tags` (
+          `ID` INT UNSIGNED NOT NULL AUTO_INCREMENT,
+          `Nick` VARCHAR(32) NULL,
+          PRIMARY KEY (`ID`)
+        );
+
+        ALTER TABLE `Posts`
+          ADD COLUMN `Slug` VARCHAR(32) COLLATE utf8mb4_bin NOT NULL;
+
+        ALTER TABLE `Users`
+          ADD COLUMN `Nick` VARCHAR(32) NULL;
+
+    "#]].assert_eq(&show(draft));
+}
+
 #[test]
 fn mysql_renames() {
     let renamed = |name: &str, user_column: &str| {
@@ -922,6 +990,7 @@ fn renames_the_schemas_do_not_bear_out_are_refused() {
             &mysql_schema(from.clone()),
             &mysql_schema(to.clone()),
             &r,
+            &BTreeMap::new(),
         ));
         // The SQLite renderer checks the same way, with the same words.
         let on_sqlite = show(sqlite(&sqlite_schema(from), &sqlite_schema(to), &[], &r));
@@ -1009,7 +1078,7 @@ fn sqlite_tables_created_and_dropped() {
             change: create table Users
             change: drop table Old
             -- aurweb-migrate: review drop-table Old: its rows are lost
-            DROP TABLE "Old";
+            DROP TABLE Old;
 
             CREATE TABLE Users (
               ID INTEGER NOT NULL PRIMARY KEY,
@@ -1070,15 +1139,15 @@ fn sqlite_native_changes() {
             change: Users: add index UsersName (Username)
             -- aurweb-migrate: review not-null Users.Email: added NOT NULL: existing rows get ''; if they need another value, write an UPDATE after this statement
             -- aurweb-migrate: review drop-column Users.Salt: its values are lost
-            DROP INDEX "UsersSalt";
+            DROP INDEX UsersSalt;
 
-            ALTER TABLE "Users" DROP COLUMN "Salt";
+            ALTER TABLE Users DROP COLUMN Salt;
 
-            ALTER TABLE "Users" ADD COLUMN "Email" VARCHAR(254) NOT NULL DEFAULT '';
+            ALTER TABLE Users ADD COLUMN Email VARCHAR(254) NOT NULL DEFAULT '';
 
-            ALTER TABLE "Users" ADD COLUMN "Homepage" TEXT NULL;
+            ALTER TABLE Users ADD COLUMN Homepage TEXT NULL;
 
-            CREATE INDEX "UsersHome" ON "Users" ("Homepage");
+            CREATE INDEX UsersHome ON Users (Homepage);
 
             CREATE INDEX UsersName ON Users (Username);
 
@@ -1129,21 +1198,21 @@ fn sqlite_rebuild_keeps_rows_and_views() {
             -- aurweb-migrate: review not-null Users.Score: added NOT NULL without a default: existing rows get 0; if they need another value, write an UPDATE after this statement
             -- aurweb-migrate: review drop-column Users.Karma: its values are lost
             -- aurweb-migrate: review not-null Users.Username: NOT NULL without a default: existing NULLs become ''
-            DROP VIEW "ActiveUsers";
+            DROP VIEW ActiveUsers;
 
-            CREATE TABLE "aurweb_migrate_new_Users" (
+            CREATE TABLE aurweb_migrate_new_Users (
               ID INTEGER NOT NULL PRIMARY KEY,
               Username VARCHAR(32) NOT NULL,
               Email VARCHAR(254) NOT NULL DEFAULT '',
               Score INTEGER NOT NULL
             );
 
-            INSERT INTO "aurweb_migrate_new_Users" ("ID", "Username", "Score")
-              SELECT "ID", IFNULL("Username", ''), 0 FROM "Users";
+            INSERT INTO aurweb_migrate_new_Users (ID, Username, Score)
+              SELECT ID, IFNULL(Username, ''), 0 FROM Users;
 
-            DROP TABLE "Users";
+            DROP TABLE Users;
 
-            ALTER TABLE "aurweb_migrate_new_Users" RENAME TO "Users";
+            ALTER TABLE aurweb_migrate_new_Users RENAME TO Users;
 
             CREATE INDEX UsersName ON Users (Username);
 
@@ -1169,18 +1238,18 @@ fn sqlite_changes_that_rebuild() {
             change: Users: add unique (Username)
             foreign-keys off
             -- aurweb-migrate: review unique-key Users (Username): a new unique key over the existing rows: the statement fails on duplicates; run the query below first, and if it returns rows, make them unique before this statement
-            -- SELECT "Username", COUNT(*) FROM "Users" GROUP BY "Username" HAVING COUNT(*) > 1 LIMIT 5;
-            CREATE TABLE "aurweb_migrate_new_Users" (
+            -- SELECT Username, COUNT(*) FROM Users GROUP BY Username HAVING COUNT(*) > 1 LIMIT 5;
+            CREATE TABLE aurweb_migrate_new_Users (
               ID INTEGER NOT NULL PRIMARY KEY,
               Username VARCHAR(32) NOT NULL UNIQUE
             );
 
-            INSERT INTO "aurweb_migrate_new_Users" ("ID", "Username")
-              SELECT "ID", "Username" FROM "Users";
+            INSERT INTO aurweb_migrate_new_Users (ID, Username)
+              SELECT ID, Username FROM Users;
 
-            DROP TABLE "Users";
+            DROP TABLE Users;
 
-            ALTER TABLE "aurweb_migrate_new_Users" RENAME TO "Users";
+            ALTER TABLE aurweb_migrate_new_Users RENAME TO Users;
 
             CREATE INDEX UsersName ON Users (Username);
 
@@ -1193,18 +1262,18 @@ fn sqlite_changes_that_rebuild() {
                 change: Users: add column InviterID INTEGER NULL
                 change: Users: add foreign key (InviterID) references Users (ID) on delete SET NULL on update NO ACTION
                 foreign-keys off
-                CREATE TABLE "aurweb_migrate_new_Users" (
+                CREATE TABLE aurweb_migrate_new_Users (
                   ID INTEGER NOT NULL PRIMARY KEY,
                   Username VARCHAR(32) NOT NULL,
                   InviterID INTEGER REFERENCES Users (ID) ON DELETE SET NULL
                 );
 
-                INSERT INTO "aurweb_migrate_new_Users" ("ID", "Username")
-                  SELECT "ID", "Username" FROM "Users";
+                INSERT INTO aurweb_migrate_new_Users (ID, Username)
+                  SELECT ID, Username FROM Users;
 
-                DROP TABLE "Users";
+                DROP TABLE Users;
 
-                ALTER TABLE "aurweb_migrate_new_Users" RENAME TO "Users";
+                ALTER TABLE aurweb_migrate_new_Users RENAME TO Users;
 
                 CREATE INDEX UsersName ON Users (Username);
 
@@ -1223,17 +1292,17 @@ fn sqlite_changes_that_rebuild() {
             expect![[r#"
                 change: Users: move column Username first
                 foreign-keys off
-                CREATE TABLE "aurweb_migrate_new_Users" (
+                CREATE TABLE aurweb_migrate_new_Users (
                   Username VARCHAR(32) NOT NULL,
                   ID INTEGER NOT NULL PRIMARY KEY
                 );
 
-                INSERT INTO "aurweb_migrate_new_Users" ("Username", "ID")
-                  SELECT "Username", "ID" FROM "Users";
+                INSERT INTO aurweb_migrate_new_Users (Username, ID)
+                  SELECT Username, ID FROM Users;
 
-                DROP TABLE "Users";
+                DROP TABLE Users;
 
-                ALTER TABLE "aurweb_migrate_new_Users" RENAME TO "Users";
+                ALTER TABLE aurweb_migrate_new_Users RENAME TO Users;
 
                 CREATE INDEX UsersName ON Users (Username);
 
@@ -1283,9 +1352,82 @@ fn sqlite_renames() {
         expect![[r#"
             change: rename table Users -> Accounts
             change: Users: rename column Username -> Login
-            ALTER TABLE "Users" RENAME TO "Accounts";
+            ALTER TABLE Users RENAME TO Accounts;
 
-            ALTER TABLE "Accounts" RENAME COLUMN "Username" TO "Login";
+            ALTER TABLE Accounts RENAME COLUMN Username TO Login;
+
+        "#]],
+    );
+}
+
+/// A column renamed in a table that is rebuilt anyway: the rebuild's `SELECT` reads the old
+/// name, and no `RENAME COLUMN` comes first; one that another table's foreign key references
+/// keeps its `RENAME COLUMN` (only that rewrites the key). One quoting style: plain names bare,
+/// a keyword quoted.
+#[test]
+fn sqlite_a_column_rename_folds_into_the_rebuild() {
+    let from = sqlite_users(vec![col("Nick", "VARCHAR(32)"), col("Order", "INTEGER")]);
+    let to = sqlite_users(vec![
+        nn(col("Handle", "VARCHAR(32)")),
+        col("Order", "INTEGER"),
+    ]);
+    let defs =
+        vec![users_definitions(&["Handle VARCHAR(32) NOT NULL", "\"Order\" INTEGER"])[0].clone()];
+    check_sqlite(
+        vec![from.clone()],
+        vec![to.clone()],
+        &defs,
+        &["Users.Nick=Handle"],
+        expect![[r#"
+            change: Users: rename column Nick -> Handle
+            change: Users: column Handle: VARCHAR(32) NULL -> VARCHAR(32) NOT NULL
+            foreign-keys off
+            -- aurweb-migrate: review not-null Users.Handle: NOT NULL without a default: existing NULLs become ''
+            CREATE TABLE aurweb_migrate_new_Users (
+              ID INTEGER NOT NULL PRIMARY KEY,
+              Handle VARCHAR(32) NOT NULL,
+              "Order" INTEGER
+            );
+
+            INSERT INTO aurweb_migrate_new_Users (ID, Handle, "Order")
+              SELECT ID, IFNULL(Nick, ''), "Order" FROM Users;
+
+            DROP TABLE Users;
+
+            ALTER TABLE aurweb_migrate_new_Users RENAME TO Users;
+
+        "#]],
+    );
+    // Referenced by another table's foreign key: renamed first, then rebuilt.
+    let child = |column: &str| {
+        let mut t = table("Posts", vec![sqlite_id(), col("Author", "VARCHAR(32)")]);
+        t.foreign_keys = vec![fk(&["Author"], "Users", &[column], "CASCADE")];
+        t
+    };
+    check_sqlite(
+        vec![from, child("Nick")],
+        vec![to, child("Handle")],
+        &defs,
+        &["Users.Nick=Handle"],
+        expect![[r#"
+            change: Users: rename column Nick -> Handle
+            change: Users: column Handle: VARCHAR(32) NULL -> VARCHAR(32) NOT NULL
+            foreign-keys off
+            -- aurweb-migrate: review not-null Users.Handle: NOT NULL without a default: existing NULLs become ''
+            ALTER TABLE Users RENAME COLUMN Nick TO Handle;
+
+            CREATE TABLE aurweb_migrate_new_Users (
+              ID INTEGER NOT NULL PRIMARY KEY,
+              Handle VARCHAR(32) NOT NULL,
+              "Order" INTEGER
+            );
+
+            INSERT INTO aurweb_migrate_new_Users (ID, Handle, "Order")
+              SELECT ID, IFNULL(Handle, ''), "Order" FROM Users;
+
+            DROP TABLE Users;
+
+            ALTER TABLE aurweb_migrate_new_Users RENAME TO Users;
 
         "#]],
     );
@@ -1451,16 +1593,16 @@ fn seed_rows_are_written_by_primary_key() {
         -- Votes: seed rows: insert 1, delete 1
         -- Levels: seed rows: update 2
         -- aurweb-migrate: review unsupported Tags: its rows (seed data) differ (2 in schema/, 1 after the migrations) and it has no primary key to match them by: add INSERT/UPDATE/DELETE statements by hand
-        DELETE FROM "Votes" WHERE "ParentID" = 1 AND "N" = 2;
-        DELETE FROM "RequestTypes" WHERE "ID" = 4;
-        UPDATE "Levels" SET "Rank" = 5 WHERE "ID" = 2;
-        UPDATE "Levels" SET "Note" = 'x' WHERE "ID" = 3;
-        UPDATE "RequestTypes" SET "Name" = 'it''s a \ path' WHERE "ID" = 1;
-        UPDATE "Tongues" SET "Name" = 'Deutsch' WHERE "Code" = 'de';
-        INSERT INTO "Lone" ("Name") VALUES ('x');
-        INSERT INTO "RequestTypes" ("ID", "Name") VALUES (5, NULL) ON CONFLICT ("ID") DO UPDATE SET "Name" = excluded."Name";
-        INSERT INTO "Zones" ("ID", "Name") VALUES (1, 'Grüße 🦀') ON CONFLICT ("ID") DO UPDATE SET "Name" = excluded."Name";
-        INSERT INTO "Votes" ("ParentID", "N") VALUES (1, 3) ON CONFLICT ("ParentID", "N") DO NOTHING;
+        DELETE FROM Votes WHERE ParentID = 1 AND N = 2;
+        DELETE FROM RequestTypes WHERE ID = 4;
+        UPDATE Levels SET Rank = 5 WHERE ID = 2;
+        UPDATE Levels SET Note = 'x' WHERE ID = 3;
+        UPDATE RequestTypes SET Name = 'it''s a \ path' WHERE ID = 1;
+        UPDATE Tongues SET Name = 'Deutsch' WHERE Code = 'de';
+        INSERT INTO Lone (Name) VALUES ('x');
+        INSERT INTO RequestTypes (ID, Name) VALUES (5, NULL) ON CONFLICT (ID) DO UPDATE SET Name = excluded.Name;
+        INSERT INTO Zones (ID, Name) VALUES (1, 'Grüße 🦀') ON CONFLICT (ID) DO UPDATE SET Name = excluded.Name;
+        INSERT INTO Votes (ParentID, N) VALUES (1, 3) ON CONFLICT (ParentID, N) DO NOTHING;
         -- tables: Levels, Lone, RequestTypes, Tongues, Zones, Votes"#]].assert_eq(&both(Dialect::Sqlite));
 }
 
@@ -1470,6 +1612,7 @@ fn draft_text_says_what_each_case_holds() {
         &mysql_schema(vec![users()]),
         &mysql_schema(vec![]),
         &Renames::default(),
+        &BTreeMap::new(),
     )
     .unwrap();
     expect![[r#"
@@ -1600,6 +1743,7 @@ fn a_dropped_table_whose_columns_changed_is_a_rename_candidate() {
         &mysql_schema(vec![from, users()]),
         &mysql_schema(vec![to, other, users()]),
         &renames(&[]),
+        &BTreeMap::new(),
     )
     .unwrap();
     let candidates: Vec<String> = draft

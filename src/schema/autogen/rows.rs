@@ -220,7 +220,7 @@ fn by_key(dialect: Dialect, t: &Table, r: &[Option<String>], at: &[usize]) -> St
     at.iter()
         .map(|&i| {
             let v = value(dialect, r, i);
-            let c = dialect.quote_ident(&t.columns[i].name);
+            let c = dialect.ident(&t.columns[i].name);
             if v == "NULL" {
                 format!("{c} IS NULL")
             } else {
@@ -234,7 +234,7 @@ fn by_key(dialect: Dialect, t: &Table, r: &[Option<String>], at: &[usize]) -> St
 /// An idempotent `INSERT` of a row: an upsert by primary key, a plain `INSERT` without one
 /// (only for a table the draft creates).
 fn insert(dialect: Dialect, t: &Table, r: &[Option<String>]) -> String {
-    let q = |n: &str| dialect.quote_ident(n);
+    let q = |n: &str| dialect.ident(n);
     let cols: Vec<String> = t.columns.iter().map(|c| q(&c.name)).collect();
     let values: Vec<String> = (0..t.columns.len()).map(|i| value(dialect, r, i)).collect();
     let mut sql = format!(
@@ -290,14 +290,14 @@ fn update(
         .map(|&i| {
             format!(
                 "{} = {}",
-                dialect.quote_ident(&t.columns[i].name),
+                dialect.ident(&t.columns[i].name),
                 value(dialect, r, i)
             )
         })
         .collect();
     format!(
         "UPDATE {} SET {} WHERE {}",
-        dialect.quote_ident(&t.name),
+        dialect.ident(&t.name),
         set.join(", "),
         by_key(dialect, t, r, key)
     )
@@ -306,14 +306,14 @@ fn update(
 fn delete(dialect: Dialect, t: &Table, r: &[Option<String>], key: &[usize]) -> String {
     format!(
         "DELETE FROM {} WHERE {}",
-        dialect.quote_ident(&t.name),
+        dialect.ident(&t.name),
         by_key(dialect, t, r, key)
     )
 }
 
 /// `tables` ordered so that a table comes after the tables its foreign keys reference (in
 /// `schema`); a cycle keeps the remaining tables in name order.
-fn referenced_first(schema: &Schema, mut tables: Vec<String>) -> Vec<String> {
+pub(crate) fn referenced_first(schema: &Schema, mut tables: Vec<String>) -> Vec<String> {
     let refs = |name: &str| -> Vec<String> {
         schema
             .tables
