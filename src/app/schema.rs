@@ -36,6 +36,8 @@ pub(super) async fn verify(s: &Session<'_>, only: Option<Dialect>) -> Result<i32
     for p in &places {
         let set = s.load_for(p.dialect())?;
         set.refuse_unreviewed()?;
+        // verify replays every file: one with no statements is refused as upgrade refuses it.
+        crate::source::refuse_statementless(&set.migrations)?;
         let file = s.schema_for(p.dialect())?;
         if file.is_none() {
             return Err(Error::VerifyWithoutSchema {

@@ -155,13 +155,21 @@ fn new_rejects_a_description_without_letters() {
     assert!(env.ls("migrations").is_empty());
 }
 
-/// A freshly generated file holds only comments: it applies as a recorded no-op (its template
-/// comment contains a `;`, which only a real lexer ignores).
+/// A freshly generated file holds only comments (its template comment contains a `;`, which
+/// only a real lexer ignores): it is refused until it has statements or says it is meant to
+/// be empty, and then applies as a recorded no-op.
 #[test]
-fn new_file_applies_as_a_no_op() {
+fn new_file_is_refused_until_edited() {
     let env = env_with_migrations_dir();
     let db = Db::sqlite(&env);
-    env.run(&["new", "nothing yet"]).ok();
+    let new = env.run(&["new", "nothing yet"]);
+    new.ok();
+    let file = new.stdout.trim().to_string();
+    db.run(&["upgrade"])
+        .code(2)
+        .stderr_has(&format!("{file}: no statements"));
+    let template = String::from_utf8(env.read(&file)).unwrap();
+    env.write(&file, format!("-- aurweb-migrate: empty\n{template}"));
     db.run(&["upgrade"]).ok();
     let h = db.history();
     assert_eq!(h.len(), 1, "{h:?}");
