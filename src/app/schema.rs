@@ -31,7 +31,7 @@ pub(super) async fn verify(s: &Session<'_>, only: Option<Dialect>) -> Result<i32
     let places = verify_places(s, only)?;
     // The repository's config migrations are checked too (names, TOML, operations, versions):
     // a malformed one fails here, in CI, not on a host's `config upgrade`.
-    crate::site_config::load(&s.settings.migrations.value)?;
+    crate::site_config::load(s.migrations()?)?;
     let mut sets = Vec::new();
     for p in &places {
         let set = s.load_for(p.dialect())?;

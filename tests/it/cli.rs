@@ -22,8 +22,8 @@ fn file_name(printed: &str) -> String {
         .into_owned()
 }
 
-/// A test directory with an empty `./migrations` (without one, the embedded migrations are in
-/// use and `new` refuses: see `embedded`).
+/// A test directory with an empty `./migrations` (without one, commands that read migrations
+/// refuse: see `embedded`).
 fn env_with_migrations_dir() -> Env {
     let env = Env::new();
     std::fs::create_dir(env.join("migrations")).expect("mkdir migrations");
@@ -216,7 +216,7 @@ fn usage_errors_exit_2() {
 }
 
 /// A migrations directory that is configured but missing is an error before anything is
-/// written (without `-m`, a missing `./migrations` means the embedded set: see `embedded`).
+/// written (so is a missing `./migrations` without `-m`: see `embedded`).
 #[test]
 fn missing_migrations_directory_is_a_usage_error() {
     let env = Env::new();
@@ -256,5 +256,27 @@ fn the_repository_migrations_apply_on_the_embedded_default() {
         again.json()["changed"] == false,
         "a second run changes nothing",
     );
+    env.run(&["check"]).ok();
+}
+
+/// The repository's root as it is: its aurweb-migrate.toml names ./migrations and ./schema, so
+/// `cargo run -- upgrade` there needs no flag and builds the database from schema/.
+#[test]
+fn the_repository_root_config_names_its_migrations() {
+    let env = Env::new();
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    env.write(
+        "aurweb-migrate.toml",
+        std::fs::read(repo.join("aurweb-migrate.toml")).expect("the repository's config"),
+    );
+    crate::aurweb::copy_repository(&env);
+    env.run(&["status", "-v"]).ok().stdout_has(&format!(
+        "  migrations      {}  (from config file {})",
+        env.join("migrations").display(),
+        env.join("aurweb-migrate.toml").display()
+    ));
+    env.run(&["upgrade"])
+        .ok()
+        .stdout_has("built the database from schema/sqlite.sql");
     env.run(&["check"]).ok();
 }
