@@ -4,6 +4,8 @@
 -- characters outside the Basic Multilingual Plane) to utf8mb4. SQLite has no per-table
 -- character sets: it stores all text as UTF-8 (or UTF-16) and can hold any Unicode character
 -- already. aurweb's own revision skips SQLite for the same reason. This file holds only
--- comments, so it is recorded as applied without running anything.
+-- comments, so it is recorded as applied without running anything; the directive below says
+-- that this is meant.
 --
+-- aurweb-migrate: empty
 -- alembic-revision: 56e2ce8e2ffa

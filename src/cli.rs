@@ -27,8 +27,9 @@ pub struct Cli {
     #[arg(short = 'd', long, global = true, help_heading = GLOBAL, value_name = "URL")]
     database_url: Option<String>,
 
-    /// Migrations directory [default: ./migrations when it exists, else the migrations built
-    /// into the binary]
+    /// Migrations directory, or `builtin` for aurweb's migrations built into the binary
+    /// [default: ./migrations; the built-in set where aurweb's config names the database and
+    /// there is no ./migrations]
     #[arg(short = 'm', long, global = true, help_heading = GLOBAL, value_name = "DIR")]
     migrations: Option<PathBuf>,
 
@@ -665,7 +666,7 @@ fn man_page(command: clap::Command) -> Vec<u8> {
         "FILES",
         &[
             ("./aurweb-migrate.toml", "the config file when --config is not given"),
-            ("./migrations/", "<VERSION>_<slug>[.down][.mysql|.sqlite].sql; without it, the migrations built into the binary"),
+            ("./migrations/", "<VERSION>_<slug>[.down][.mysql|.sqlite].sql; without it an error, unless -m builtin (or aurweb's config naming the database) asks for the migrations built into the binary"),
             ("./schema/", "mysql.sql and sqlite.sql, the full current schema a fresh database is built from"),
             ("./migrations/<VERSION>_<slug>.config.toml", "config migrations: operations on aurweb's site config, applied by config upgrade"),
             ("/etc/aurweb/config", "aurweb's config, through AUR_CONFIG or --aur-config"),

@@ -476,6 +476,15 @@ pub enum Error {
         dir: PathBuf,
     },
 
+    /// No migrations were configured and `./migrations` does not exist (exit 2): the set built
+    /// into the binary is used only when asked for. `config` says what was found of a config file.
+    #[error("no migrations directory here: {} does not exist, and {config}; create it with `aurweb-migrate new DESCRIPTION`, pass -m DIR, or use aurweb's migrations built into this binary with `-m builtin` (`migrations = \"builtin\"` in aurweb-migrate.toml)", .dir.display())]
+    NoMigrationsDirectory { dir: PathBuf, config: String },
+
+    /// `builtin` given for the migrations while a directory of that name exists (exit 2).
+    #[error("{place}: \"builtin\" names the migrations built into this binary, but there is also a directory {}; write ./builtin for the directory", .dir.display())]
+    BuiltinIsADirectory { place: String, dir: PathBuf },
+
     /// The migrations directory does not exist (exit 2).
     #[error("migrations directory {} does not exist (create one with `aurweb-migrate new DESCRIPTION`, or point --migrations at it)", .path.display())]
     MissingDirectory { path: PathBuf },
@@ -1105,6 +1114,8 @@ impl Error {
             Error::Usage(_)
             | Error::UnknownVersion { .. }
             | Error::MissingDirectory { .. }
+            | Error::NoMigrationsDirectory { .. }
+            | Error::BuiltinIsADirectory { .. }
             | Error::Unreadable { .. }
             | Error::Schema(_) => Kind::Usage,
             Error::Input(_) => Kind::Input,

@@ -101,6 +101,15 @@ impl<'f, 'h> Overview<'f, 'h> {
             .filter(|e| e.state == EntryState::Pending)
     }
 
+    /// The migrations of the pending versions up to `target`: what a run to it would apply
+    /// (or record, building from the schema file), whose files must hold statements
+    /// ([`crate::source::refuse_statementless`]).
+    pub fn pending_through(&self, target: Target) -> impl Iterator<Item = &'f Migration> + '_ {
+        self.pending()
+            .filter(move |e| target.includes(e.version))
+            .filter_map(|e| e.migration)
+    }
+
     /// Adds the problem of a database without history that holds `tables` (see
     /// [`unmanaged`]); `status` and `check` report it as `upgrade` would refuse on it.
     pub fn note_tables(&mut self, history: &[Row], tables: &[String]) {

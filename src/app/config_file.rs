@@ -11,7 +11,7 @@ use crate::site_config::{self, ConfigReport};
 
 /// Loads the config migrations and evaluates them on `file`.
 fn evaluate(s: &Session<'_>, file: &Path) -> Result<ConfigReport> {
-    let migrations = site_config::load(&s.settings.migrations.value)?;
+    let migrations = site_config::load(s.migrations()?)?;
     let bytes = site_config::read_file(file)?;
     site_config::evaluate(file, &bytes, &migrations)
 }

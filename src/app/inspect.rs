@@ -76,6 +76,12 @@ pub(super) async fn status(s: &Session<'_>, pending_only: bool) -> Result<i32> {
             }
         }
     }
+    // Pending files with no statements: upgrade and check would refuse them.
+    if !s.request.quiet {
+        for w in overview.statementless_warnings() {
+            report::warn(w.to_string());
+        }
+    }
     let database = s.database();
     s.emit(&report::Status {
         ctx: Context {
@@ -107,7 +113,15 @@ pub(super) async fn status(s: &Session<'_>, pending_only: bool) -> Result<i32> {
 /// migrations are pending and the probes of the live rows find rows they would reject.
 pub(super) async fn check(s: &Session<'_>, drift: bool) -> Result<i32> {
     let loaded = s.load_and_open(Access::ReadOnly, true).await?;
-    if let Err(e) = loaded.set.refuse_unreviewed() {
+    // Unreviewed files, and pending files with no statements, are refused as `upgrade`
+    // refuses them.
+    let refused = loaded.set.refuse_unreviewed().and_then(|()| {
+        crate::source::refuse_statementless(
+            plan::overview(&loaded.set.migrations, &loaded.history, false)
+                .pending_through(plan::Target::Latest),
+        )
+    });
+    if let Err(e) = refused {
         if let Some(conn) = loaded.conn {
             conn.close().await;
         }

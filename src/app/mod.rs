@@ -43,18 +43,24 @@ pub async fn run(request: Request) -> Result<i32> {
     }
 }
 
-/// An SQL command: the settings, the session, the warnings and the embedded-set note, then
-/// the command.
+/// An SQL command: the settings, the session, the warnings and the note of a built-in set not
+/// asked for by name, then the command.
 async fn sql(request: &Request, command: &SqlCommand, cwd: &Path) -> Result<i32> {
     let env = |name: &str| std::env::var(name).ok();
     let session = match resolve_session(request, &request.overrides, &env, cwd) {
         Ok(s) => s,
         Err(e) => return fail(request, e, None),
     };
+    // The built-in set chosen without a flag or setting naming it (aurweb's config names the
+    // database) is said; asked for by name, it goes without saying.
     if request.format == Format::Human
         && !request.quiet
         && command.opens_database()
         && session.settings.migrations.value == Location::Embedded
+        && matches!(
+            session.settings.migrations.origin,
+            settings::Origin::DefaultBecause(_)
+        )
     {
         report::note(&report::embedded_notice(
             &session.settings.migrations.origin,
@@ -86,7 +92,8 @@ fn config(request: &Request, action: ConfigAction, file: Option<&Path>, cwd: &Pa
             env(name)
         }
     };
-    let session = resolve_session(request, &overrides, &env, cwd)?;
+    let mut session = resolve_session(request, &overrides, &env, cwd)?;
+    session.settings.builtin_for_site_config();
     config_file::run(&session, &cwd.join(file), action)
 }
 

@@ -31,11 +31,13 @@ pub(super) async fn verify(s: &Session<'_>, only: Option<Dialect>) -> Result<i32
     let places = verify_places(s, only)?;
     // The repository's config migrations are checked too (names, TOML, operations, versions):
     // a malformed one fails here, in CI, not on a host's `config upgrade`.
-    crate::site_config::load(&s.settings.migrations.value)?;
+    crate::site_config::load(s.migrations()?)?;
     let mut sets = Vec::new();
     for p in &places {
         let set = s.load_for(p.dialect())?;
         set.refuse_unreviewed()?;
+        // verify replays every file: one with no statements is refused as upgrade refuses it.
+        crate::source::refuse_statementless(&set.migrations)?;
         let file = s.schema_for(p.dialect())?;
         if file.is_none() {
             return Err(Error::VerifyWithoutSchema {

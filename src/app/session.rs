@@ -82,7 +82,13 @@ impl<'r> Session<'r> {
 
     /// The migration set for `dialect` (`verify`, `upgrade --sql`).
     pub fn load_for(&self, dialect: Dialect) -> Result<MigrationSet> {
-        source::load_from(&shown(&self.settings.migrations.value), dialect)
+        source::load_from(&shown(self.migrations()?), dialect)
+    }
+
+    /// The migrations to read ([`Settings::migrations_to_read`]: never the built-in set
+    /// unless asked for).
+    pub fn migrations(&self) -> Result<&Location> {
+        self.settings.migrations_to_read()
     }
 
     /// The schema file for the configured database's dialect, when the schema directory has one.
@@ -145,7 +151,7 @@ impl<'r> Session<'r> {
     /// missing SQLite file that read-write access would create is opened only afterwards
     /// (`conn` is then `None`), and on an input error the connection is closed unused.
     pub async fn load_and_open(&self, access: Access, with_history: bool) -> Result<Loaded> {
-        let location = shown(&self.settings.migrations.value);
+        let location = shown(self.migrations()?);
         let dialect = self.dialect();
         let loader = std::thread::spawn(move || source::load_from(&location, dialect));
         let defer = access == Access::ReadWrite

@@ -10,7 +10,7 @@ use crate::compare::{ddl, probes};
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
 use crate::history::Row;
-use crate::plan::{RunMode, UpgradeOptions};
+use crate::plan::{RunMode, Target, UpgradeOptions};
 use crate::report;
 use crate::run::script;
 use crate::run::{self, Event, Outcome};
@@ -23,7 +23,9 @@ fn prepare(
     set: &MigrationSet,
     flags: UpgradeFlags,
 ) -> Result<(Option<SchemaFile>, UpgradeOptions)> {
-    set.refuse_unreviewed()?;
+    let target = run::target(set, flags.to)?;
+    // The files after --to do not run: their review markers wait for a later run.
+    set.refuse_unreviewed_through(flags.to)?;
     if flags.no_probes && gates(s).any() {
         return Err(Error::GatesWithoutRehearsal);
     }
@@ -32,7 +34,7 @@ fn prepare(
         f.check(set)?;
     }
     let options = UpgradeOptions {
-        target: run::target(set, flags.to)?,
+        target,
         mode: if flags.single_transaction {
             RunMode::SingleTransaction
         } else {
@@ -42,6 +44,13 @@ fn prepare(
         resume: flags.resume,
     };
     Ok((schema, options))
+}
+
+/// Refuses a run to `target` on `history` when a file it would apply (or record, building from
+/// the schema file) holds no statements and does not say so on purpose (exit 2).
+fn refuse_statementless(set: &MigrationSet, history: &[Row], target: Target) -> Result<()> {
+    let overview = crate::plan::overview(&set.migrations, history, true);
+    crate::source::refuse_statementless(overview.pending_through(target))
 }
 
 /// The DDL gates of the run (`--max-algorithm`, `--max-lock`): none on SQLite, where the
@@ -90,6 +99,7 @@ pub(super) async fn dry_run(s: &Session<'_>, flags: UpgradeFlags) -> Result<i32>
     let (set, history) = (&loaded.set, &loaded.history);
     let decided = async |mut conn: Option<&mut crate::backend::Connection>| {
         let (schema, options) = prepare(s, set, flags)?;
+        refuse_statementless(set, history, options.target)?;
         // On a cluster node, what the pending files do that Galera handles badly.
         if conn.as_ref().is_some_and(|c| c.cluster().is_some()) && !s.request.quiet {
             let ov = crate::plan::overview(&set.migrations, history, true);
@@ -440,7 +450,11 @@ pub(super) async fn upgrade(
     };
     let conn = match loaded.conn {
         Some(conn) => conn,
-        None => s.open().await.map_err(plain)?,
+        // A SQLite file yet to be created has no history: its files are checked first.
+        None => {
+            refuse_statementless(&set, &[], options.target).map_err(plain)?;
+            s.open().await.map_err(plain)?
+        }
     };
     let mut progress = Progress::new(s);
     if flags.no_probes && !s.request.quiet {
@@ -452,6 +466,7 @@ pub(super) async fn upgrade(
         s.with_connection(conn, async |c| {
             // One unlocked read of the history serves the probes and the runner's no-op check.
             let history = c.read_history().await?;
+            refuse_statementless(&set, &history, options.target)?;
             let later = match flags.no_probes {
                 true => InFlight::default(),
                 false => probe_first(s, c, &set, schema.as_ref(), options, &history).await?,
@@ -488,21 +503,28 @@ pub(super) fn script(
     } else {
         s.schema_for(dialect)?
     };
-    let options = script_options(s, dialect, from, run::target(&set, to)?, replay);
+    let target = run::target(&set, to)?;
+    set.refuse_unreviewed_through(to)?;
+    // The database is at `from` (empty without it): the versions after it are to run.
+    crate::source::refuse_statementless(
+        set.migrations
+            .iter()
+            .filter(|m| from.is_none_or(|f| m.version > f) && target.includes(m.version)),
+    )?;
+    let options = script_options(s, dialect, from, target, replay);
     let script = script::upgrade_script(&set, schema.as_ref(), &options)?;
     s.emit(&report::Script(script));
     Ok(0)
 }
 
 /// What both `--sql` commands start from: no JSON (the output is a script), and the migrations
-/// of the dialect written for, reviewed.
+/// of the dialect written for (each command refuses the unreviewed files it would write).
 fn script_set(s: &Session<'_>, dialect: Option<Dialect>) -> Result<(Dialect, MigrationSet)> {
     if s.json() {
         return Err(Error::ScriptAsJson);
     }
     let dialect = dialect.unwrap_or_else(|| s.dialect());
     let set = s.load_for(dialect)?;
-    set.refuse_unreviewed()?;
     Ok((dialect, set))
 }
 
@@ -531,6 +553,7 @@ pub(super) fn downgrade_script(
     to: Option<u64>,
 ) -> Result<i32> {
     let (dialect, set) = script_set(s, dialect)?;
+    set.refuse_unreviewed()?;
     // Without --to: the version below --from among the files (one migration).
     let target = to.unwrap_or_else(|| {
         set.migrations

@@ -19,6 +19,10 @@ pub enum Warning {
     Edited { path: PathBuf, version: u64 },
     /// What a pending file's statements do ([`crate::source::lint::Lint`]).
     Lint(Located),
+    /// A pending file with no statements that does not say so on purpose
+    /// ([`crate::source::Script::lacks_statements`]): `status` warns, `upgrade` and `check`
+    /// refuse.
+    NoStatements { path: PathBuf },
 }
 
 impl Warning {
@@ -41,6 +45,12 @@ impl fmt::Display for Warning {
                 path.display()
             ),
             Warning::Lint(lint) => lint.fmt(f),
+            Warning::NoStatements { path } => write!(
+                f,
+                "{}: {}; upgrade and check refuse it",
+                path.display(),
+                crate::source::NO_STATEMENTS
+            ),
         }
     }
 }
@@ -63,6 +73,18 @@ impl Overview<'_, '_> {
             .flat_map(|m| m.up.lints(dialect))
             .map(Warning::Lint);
         edited.chain(lints).collect()
+    }
+
+    /// `status`'s warnings: each pending file with no statements that does not say so on
+    /// purpose, which `upgrade` and `check` would refuse.
+    pub fn statementless_warnings(&self) -> Vec<Warning> {
+        self.pending()
+            .filter_map(|e| e.migration)
+            .filter(|m| m.up.lacks_statements())
+            .map(|m| Warning::NoStatements {
+                path: m.up.path.clone(),
+            })
+            .collect()
     }
 
     /// On a Galera node: what the pending files' statements do that the cluster handles badly

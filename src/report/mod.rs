@@ -652,12 +652,12 @@ impl Render for DowngradePreview<'_> {
 }
 
 /// The one stderr line of a human-format command that touches a database with the built-in
-/// migrations because no migrations directory was found, so that running in the wrong
-/// directory shows.
+/// migrations that no flag or setting named (aurweb's config names the database and there is
+/// no migrations directory), so that running in the wrong directory shows.
 pub fn embedded_notice(why: &crate::settings::Origin) -> String {
     let reason = match why {
-        crate::settings::Origin::DefaultBecause(r) if r.contains("./migrations") => {
-            "no ./migrations here".to_string()
+        crate::settings::Origin::DefaultBecause(r) => {
+            r.replace("./migrations not found", "no ./migrations here")
         }
         other => other.to_string(),
     };

@@ -247,13 +247,18 @@ impl Draft {
             out.push('\n');
         }
         if self.statements.is_empty() && self.markers.is_empty() {
+            // Meant: a file of comments only is refused unless it says so.
+            out.push_str("-- aurweb-migrate: empty\n");
             let _ = writeln!(
                 out,
                 "-- Nothing changes on {}: the change is one this dialect does not have.",
                 self.dialect.display_name()
             );
         } else if self.statements.is_empty() {
-            out.push_str("-- (no statements: only what the markers above say)\n");
+            out.push_str(
+                "-- (no statements: only what the markers above say; write what they ask for, or, if\n\
+                 -- nothing is to run here, put the line `-- aurweb-migrate: empty` in their place)\n",
+            );
         } else {
             out.push('\n');
             out.push_str(&self.body());

@@ -4,8 +4,13 @@
 //! 3. a TOML file (`--config FILE`, which must exist, else `./aurweb-migrate.toml` when present);
 //! 4. aurweb's own INI config (`--aur-config FILE`, else the file named by `AUR_CONFIG`), for the
 //!    database only, read with Python `RawConfigParser` semantics and its `.defaults` companion;
-//! 5. built-in defaults (`sqlite://aurweb.sqlite3` in the working directory; `./migrations` when
-//!    it exists, else the migrations and schema embedded in the binary, see [`crate::source::embedded`]).
+//! 5. built-in defaults (`sqlite://aurweb.sqlite3` in the working directory; `./migrations`).
+//!
+//! The migrations and schema embedded in the binary ([`crate::source::embedded`]) are used only
+//! when asked for: `--migrations builtin` or `migrations = "builtin"`, or, with nothing
+//! configured and no `./migrations`, where aurweb's own config names the database (or a
+//! `config` command migrates aurweb's site config). Anywhere else a missing `./migrations` is
+//! an error naming where the tool looked ([`Settings::migrations_to_read`]).
 //!
 //! Every resolved value records its [`Origin`] so `status -v` can say where it came from.
 //! Relative paths are made absolute here: paths from flags, the environment and defaults against
@@ -116,9 +121,13 @@ pub struct Overrides {
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub database: Setting<DatabaseTarget>,
-    /// Default `./migrations` (relative to the working directory) when it exists, else the
-    /// migrations built into the binary.
+    /// Default `./migrations` (relative to the working directory); the migrations built into
+    /// the binary when asked for (`builtin`), or where aurweb's config names the database and
+    /// `./migrations` does not exist. Read it through [`Settings::migrations_to_read`].
     pub migrations: Setting<Location>,
+    /// Set when no migrations were configured and `./migrations` did not exist (the setting is
+    /// then `./migrations` all the same, for `new` to create): reading them is an error.
+    pub unconfigured: Option<Unconfigured>,
     /// Default: the `schema` directory beside the migrations directory in use, or the embedded
     /// schema with the embedded migrations (never a directory on disk: the two travel together).
     pub schema: Setting<Location>,
@@ -140,6 +149,78 @@ pub struct Settings {
     /// Warnings to print on stderr, e.g. a password given inside a --database-url flag is
     /// visible to other users of the machine.
     pub warnings: Vec<String>,
+}
+
+/// The value of `--migrations` and the TOML key `migrations` that names the set built into the
+/// binary (aurweb's migrations and schema); a directory of that name is written `./builtin`.
+pub const BUILTIN: &str = "builtin";
+
+/// Where the tool looked for migrations when none were configured and `./migrations` did not
+/// exist: what [`Settings::migrations_to_read`] says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unconfigured {
+    /// The `./migrations` that does not exist.
+    pub dir: PathBuf,
+    /// The TOML file that was read (and names no `migrations`), if any.
+    pub config: Option<PathBuf>,
+    /// `./aurweb-migrate.toml`, looked for when no `--config` was given.
+    pub default_config: PathBuf,
+}
+
+impl Settings {
+    /// The migrations to read: the setting, or, when none was configured and `./migrations`
+    /// does not exist, the error that says where the tool looked and how to go on (exit 2).
+    /// The set built into the binary is never read unless asked for.
+    pub fn migrations_to_read(&self) -> Result<&Location> {
+        match &self.unconfigured {
+            None => Ok(&self.migrations.value),
+            Some(u) if u.dir.symlink_metadata().is_ok() => Ok(&self.migrations.value),
+            Some(u) => Err(Error::NoMigrationsDirectory {
+                dir: u.dir.clone(),
+                config: match &u.config {
+                    Some(path) => format!("{} names none", path.display()),
+                    None => format!("there is no {}", u.default_config.display()),
+                },
+            }),
+        }
+    }
+
+    /// `config` commands migrate the file they name, aurweb's site config: with no migrations
+    /// configured and no `./migrations`, that is asking for aurweb's migrations, the set
+    /// built into the binary (no database is opened).
+    pub fn builtin_for_site_config(&mut self) {
+        if self.unconfigured.is_some() && self.migrations_to_read().is_err() {
+            self.unconfigured = None;
+            self.migrations = Setting::new(
+                Location::Embedded,
+                Origin::DefaultBecause(
+                    "./migrations not found, and the file is aurweb's site config".to_string(),
+                ),
+            );
+            if self.schema.origin == Origin::Default {
+                self.schema = Setting::new(
+                    Location::Embedded,
+                    Origin::DefaultBecause("goes with the embedded migrations".to_string()),
+                );
+            }
+        }
+    }
+}
+
+/// `builtin` (`None`), else the directory `value` relative to `base`. `builtin` while a
+/// directory of that name exists is an error: which was meant cannot be told.
+fn builtin_or_dir(value: &Path, base: &Path, place: &str) -> Result<Option<Location>> {
+    if value.as_os_str() != BUILTIN {
+        return Ok(Some(Location::Dir(base.join(value))));
+    }
+    let dir = base.join(BUILTIN);
+    if dir.symlink_metadata().is_ok() {
+        return Err(Error::BuiltinIsADirectory {
+            place: place.to_string(),
+            dir,
+        });
+    }
+    Ok(None)
 }
 
 /// The TOML file's keys.
@@ -366,24 +447,45 @@ pub fn resolve(
     }
 
     // Migrations and schema: a configured directory (which must exist: that is checked when it
-    // is read), else ./migrations when it exists (even as a broken link, which then fails
-    // loudly), else the set built into the binary.
+    // is read) or `builtin`, else ./migrations when it exists (even as a broken link, which
+    // then fails loudly). Without either, the set built into the binary only where aurweb's own
+    // config names the database (the tool then works on aurweb's database); anywhere else
+    // ./migrations stays the setting and reading it is an error ([`Settings::migrations_to_read`])
+    // that says where it looked, while `new` creates it.
+    let mut unconfigured = None;
     let migrations = if let Some(dir) = &overrides.migrations {
-        Setting::new(Location::Dir(cwd.join(dir)), Origin::Flag)
+        match builtin_or_dir(dir, cwd, "--migrations")? {
+            Some(location) => Setting::new(location, Origin::Flag),
+            None => Setting::new(Location::Embedded, Origin::Flag),
+        }
     } else if let Some((f, dir)) = file
         .as_ref()
         .and_then(|f| f.config.migrations.as_ref().map(|d| (f, d)))
     {
-        Setting::new(Location::Dir(f.dir.join(dir)), f.origin())
+        let place = format!("{}: migrations", f.path.display());
+        match builtin_or_dir(dir, &f.dir, &place)? {
+            Some(location) => Setting::new(location, f.origin()),
+            None => Setting::new(Location::Embedded, f.origin()),
+        }
     } else {
         let dir = cwd.join("migrations");
-        if dir.symlink_metadata().is_ok() {
-            Setting::new(Location::Dir(dir), Origin::Default)
-        } else {
-            Setting::new(
+        match (&database.origin, dir.symlink_metadata().is_ok()) {
+            (_, true) => Setting::new(Location::Dir(dir), Origin::Default),
+            (Origin::AurConfig(ini), false) => Setting::new(
                 Location::Embedded,
-                Origin::DefaultBecause("./migrations not found".to_string()),
-            )
+                Origin::DefaultBecause(format!(
+                    "./migrations not found, and the database comes from aurweb config {}",
+                    ini.display()
+                )),
+            ),
+            (_, false) => {
+                unconfigured = Some(Unconfigured {
+                    dir: dir.clone(),
+                    config: file.as_ref().map(|f| f.path.clone()),
+                    default_config: cwd.join(DEFAULT_CONFIG_FILE),
+                });
+                Setting::new(Location::Dir(dir), Origin::Default)
+            }
         }
     };
     // A migration set and its schema travel together: with -m on the command line, a config
@@ -517,6 +619,7 @@ pub fn resolve(
     Ok(Settings {
         database,
         migrations,
+        unconfigured,
         schema,
         table,
         lock_timeout,
@@ -898,25 +1001,32 @@ mod tests {
         let s = run(&Overrides::default(), &[], cwd).unwrap();
         assert_eq!(s.database.value, sqlite(cwd.join("aurweb.sqlite3")));
         assert_eq!(s.database.origin, Origin::Default);
-        // No ./migrations: the embedded set and its schema, even when ./schema exists.
-        std::fs::create_dir(cwd.join("schema")).unwrap();
-        assert_eq!(s.migrations.value, Location::Embedded);
-        assert_eq!(
-            s.migrations.origin.to_string(),
-            "default: ./migrations not found"
+        // No ./migrations: still the setting (`new` creates it), but reading it is an error
+        // that names where the tool looked; never the embedded set unasked.
+        assert_eq!(s.migrations.value, Location::Dir(cwd.join("migrations")));
+        assert_eq!(s.migrations.origin, Origin::Default);
+        let msg = usage(s.migrations_to_read());
+        assert!(
+            msg.starts_with(&format!(
+                "no migrations directory here: {} does not exist, and there is no {}; ",
+                cwd.join("migrations").display(),
+                cwd.join("aurweb-migrate.toml").display()
+            )),
+            "{msg}"
         );
-        assert_eq!(s.schema.value, Location::Embedded);
-        assert_eq!(
-            s.schema.origin.to_string(),
-            "default: goes with the embedded migrations"
-        );
-        let s = run(&Overrides::default(), &[], cwd).unwrap();
-        assert_eq!(s.schema.value, Location::Embedded);
-        // With ./migrations: that directory and the schema beside it.
+        assert!(msg.contains("`aurweb-migrate new DESCRIPTION`"), "{msg}");
+        assert!(msg.contains("`-m builtin`"), "{msg}");
+        // Created since (by `new`): read.
         std::fs::create_dir(cwd.join("migrations")).unwrap();
+        assert_eq!(
+            s.migrations_to_read().unwrap(),
+            &Location::Dir(cwd.join("migrations"))
+        );
+        // With ./migrations: that directory and the schema beside it.
         let s = run(&Overrides::default(), &[], cwd).unwrap();
         assert_eq!(s.migrations.value, Location::Dir(cwd.join("migrations")));
         assert_eq!(s.migrations.origin, Origin::Default);
+        assert_eq!(s.unconfigured, None);
         assert_eq!(s.schema.value, Location::Dir(cwd.join("schema")));
         assert_eq!(s.schema.origin, Origin::Default);
         assert_eq!(s.table.value, "aurweb_migrations");
@@ -924,6 +1034,88 @@ mod tests {
         assert_eq!(s.connect_timeout.value, Duration::from_secs(10));
         assert_eq!(s.ddl_lock_wait.value, Some(Duration::from_secs(5)));
         assert!(s.warnings.is_empty());
+    }
+
+    /// The set built into the binary only when asked for: `-m builtin`, `migrations =
+    /// "builtin"`, aurweb's config naming the database, or a `config` command; a directory
+    /// called `builtin` makes the word ambiguous.
+    #[test]
+    fn builtin_only_when_asked_for() {
+        let dir = tempfile::tempdir().unwrap();
+        let cwd = dir.path();
+        let builtin = Overrides {
+            migrations: Some("builtin".into()),
+            ..Default::default()
+        };
+        let s = run(&builtin, &[], cwd).unwrap();
+        assert_eq!(s.migrations_to_read().unwrap(), &Location::Embedded);
+        assert_eq!(s.migrations.origin, Origin::Flag);
+        assert_eq!(s.schema.value, Location::Embedded);
+
+        let toml = write(cwd, "aurweb-migrate.toml", "migrations = \"builtin\"\n");
+        let s = run(&Overrides::default(), &[], cwd).unwrap();
+        assert_eq!(s.migrations.value, Location::Embedded);
+        assert_eq!(s.migrations.origin, Origin::ConfigFile(toml.clone()));
+
+        // A config file that names no migrations is said to.
+        write(cwd, "aurweb-migrate.toml", "table = \"t\"\n");
+        let s = run(&Overrides::default(), &[], cwd).unwrap();
+        let msg = usage(s.migrations_to_read());
+        assert!(
+            msg.contains(&format!(", and {} names none; ", toml.display())),
+            "{msg}"
+        );
+        std::fs::remove_file(&toml).unwrap();
+
+        // aurweb's config names the database: the built-in set, said why.
+        write(
+            cwd,
+            "aur.ini",
+            "[database]\nbackend = sqlite\nname = aur.db\n",
+        );
+        let s = run(&Overrides::default(), &[("AUR_CONFIG", "aur.ini")], cwd).unwrap();
+        assert_eq!(s.migrations_to_read().unwrap(), &Location::Embedded);
+        assert_eq!(
+            s.migrations.origin.to_string(),
+            format!(
+                "default: ./migrations not found, and the database comes from aurweb config {}",
+                cwd.join("aur.ini").display()
+            )
+        );
+        // ... but not when the database comes from elsewhere.
+        let s = run(
+            &Overrides::default(),
+            &[("AUR_CONFIG", "aur.ini"), ("DATABASE_URL", "sqlite://x.db")],
+            cwd,
+        )
+        .unwrap();
+        assert!(s.migrations_to_read().is_err());
+
+        // A `config` command on aurweb's site config.
+        let mut s = run(&Overrides::default(), &[], cwd).unwrap();
+        s.builtin_for_site_config();
+        assert_eq!(s.migrations_to_read().unwrap(), &Location::Embedded);
+        assert_eq!(s.schema.value, Location::Embedded);
+
+        // `builtin` beside a directory of that name: which is meant cannot be told.
+        std::fs::create_dir(cwd.join("builtin")).unwrap();
+        let msg = usage(run(&builtin, &[], cwd));
+        assert!(
+            msg.starts_with("--migrations: \"builtin\" names the migrations built into this binary, but there is also a directory "),
+            "{msg}"
+        );
+        let o = Overrides {
+            migrations: Some("./builtin".into()),
+            ..Default::default()
+        };
+        let s = run(&o, &[], cwd).unwrap();
+        assert_eq!(s.migrations.value, Location::Dir(cwd.join("./builtin")));
+        write(cwd, "aurweb-migrate.toml", "migrations = \"builtin\"\n");
+        let msg = usage(run(&Overrides::default(), &[], cwd));
+        assert!(
+            msg.contains("aurweb-migrate.toml: migrations: \"builtin\""),
+            "{msg}"
+        );
     }
 
     #[test]
@@ -1236,7 +1428,7 @@ mod tests {
             schema: Some("s".into()),
             ..Default::default()
         };
-        write(cwd, "none.toml", "");
+        write(cwd, "none.toml", "migrations = \"builtin\"\n");
         let s = run(&o, &[], cwd).unwrap();
         assert_eq!(s.migrations.value, Location::Embedded);
         assert_eq!(s.schema.value, Location::Dir(cwd.join("s")));

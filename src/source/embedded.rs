@@ -1,6 +1,7 @@
 //! aurweb's migrations and schema as they were in the repository when the binary was built
-//! (`build.rs` embeds every file of `migrations/` and `schema/`). They are used when no
-//! migrations directory is configured and `./migrations` does not exist (see [`crate::settings`]),
+//! (`build.rs` embeds every file of `migrations/` and `schema/`). They are used only when asked
+//! for (`--migrations builtin`, or aurweb's config naming the database where there is no
+//! `./migrations`: see [`crate::settings`]),
 //! and are read by the same code as files on disk ([`crate::source`]). In messages their files
 //! are named `<embedded>/migrations/NAME` and `<embedded>/schema/NAME`.
 

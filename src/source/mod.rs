@@ -148,6 +148,11 @@ pub struct Directives {
     /// `-- aurweb-migrate: allow-lock=none|shared|exclusive` (uppercased): the migration is
     /// meant to run with its tables locked so (offline); it raises `--max-lock` for it.
     pub allow_lock: Option<String>,
+    /// `-- aurweb-migrate: empty`: the file holds no statements on purpose (a version with
+    /// nothing to do on one dialect). Without it a file of comments only is refused while
+    /// pending ([`refuse_statementless`]). It changes nothing the server does, so it is not
+    /// part of the statement checksum: adding it to an applied file is an edit of comments.
+    pub empty: bool,
 }
 
 /// A statement's first two keywords, uppercased (empty when missing).
@@ -261,6 +266,12 @@ impl Script {
                 })
             })
             .collect()
+    }
+
+    /// Whether the file holds no statements without saying so on purpose (`-- aurweb-migrate:
+    /// empty`): an unedited `new` template, which must not be recorded as applied.
+    pub fn lacks_statements(&self) -> bool {
+        self.statements.is_empty() && !self.directives.empty
     }
 
     /// Whether the script runs in one transaction with its history row on `dialect`: it does
@@ -438,14 +449,19 @@ impl MigrationSet {
             .map(|i| &self.migrations[i])
     }
 
-    /// A version named by a flag (`--to`, `--from`): a usage error unless it is a migration of
-    /// the set. The one check every command's version flags go through.
     /// Refuses a set in which a file still carries a review marker (exit 2, `file:line` for
     /// each): deleting the marker line is the review.
     pub fn refuse_unreviewed(&self) -> Result<()> {
+        self.refuse_unreviewed_through(None)
+    }
+
+    /// [`MigrationSet::refuse_unreviewed`] for the files of the versions up to and including
+    /// `through` (all when `None`): `upgrade --to V` runs none after V, so their markers wait.
+    pub fn refuse_unreviewed_through(&self, through: Option<u64>) -> Result<()> {
         let errors: Vec<InputError> = self
             .migrations
             .iter()
+            .filter(|m| through.is_none_or(|t| m.version <= t))
             .flat_map(|m| std::iter::once(&m.up).chain(&m.down))
             .flat_map(|script| {
                 script.directives.review.iter().map(|(line, what)| InputError {
@@ -464,6 +480,8 @@ impl MigrationSet {
         }
     }
 
+    /// A version named by a flag (`--to`, `--from`): a usage error unless it is a migration of
+    /// the set. The one check every command's version flags go through.
     pub fn known(&self, flag: &'static str, version: u64) -> Result<&Migration> {
         self.get(version).ok_or_else(|| Error::UnknownVersion {
             flag,
@@ -907,6 +925,29 @@ fn parse_schema(path: PathBuf, bytes: Vec<u8>, dialect: Dialect) -> Result<Schem
     Ok(SchemaFile { script, version })
 }
 
+/// What is said of a forward file with no statements and no `-- aurweb-migrate: empty` line:
+/// the refusal of `upgrade` and `check` ([`refuse_statementless`]) and `status`'s warning.
+pub const NO_STATEMENTS: &str = "no statements (only comments and whitespace), so it would be recorded as applied without doing anything; write its statements, or, if it is meant to do nothing (on this dialect), add the line `-- aurweb-migrate: empty` to its header";
+
+/// Refuses the forward files of `migrations` (those about to run) that hold no statements and
+/// do not say so on purpose ([`Script::lacks_statements`]): exit 2, a line for each file.
+pub fn refuse_statementless<'a>(migrations: impl IntoIterator<Item = &'a Migration>) -> Result<()> {
+    let errors: Vec<InputError> = migrations
+        .into_iter()
+        .filter(|m| m.up.lacks_statements())
+        .map(|m| InputError {
+            path: m.up.path.clone(),
+            line: None,
+            message: NO_STATEMENTS.to_string(),
+        })
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Input(errors))
+    }
+}
+
 /// Normalises, hashes, reads directives and splits one file.
 pub fn prepare(
     path: PathBuf,
@@ -951,6 +992,18 @@ pub fn prepare(
         dialect,
     };
     check_database_switch(&script)?;
+    if script.directives.empty {
+        if let Some(first) = script.statements.first() {
+            return Err(err(
+                Some(first.line),
+                format!(
+                    "declares `-- aurweb-migrate: empty` but holds {} statement{} (the first here); remove the directive, or, if the file was applied already, restore it as it was and put the statements in a new migration",
+                    script.statements.len(),
+                    if script.statements.len() == 1 { "" } else { "s" }
+                ),
+            ));
+        }
+    }
     // On MySQL a file that commits implicitly anyway runs in steps, where its own COMMITs
     // only end a group (a plain mysqldump output loads unchanged); elsewhere they would
     // break the tool's transaction.
@@ -1099,6 +1152,7 @@ fn parse_directives(text: &str) -> std::result::Result<Directives, (u32, String)
             match rest.trim() {
                 "no-transaction" => d.no_transaction = true,
                 "foreign-keys off" => d.foreign_keys_off = true,
+                "empty" => d.empty = true,
                 r if r.starts_with("review ") => d.review.push((line_no, r["review ".len()..].trim().to_string())),
                 r if r.starts_with("allow-lock=") => {
                     let lock = r["allow-lock=".len()..].trim().to_ascii_uppercase();
@@ -1114,7 +1168,7 @@ fn parse_directives(text: &str) -> std::result::Result<Directives, (u32, String)
                     return Err((
                         line_no,
                         format!(
-                            "unknown directive {other:?} (known: no-transaction, foreign-keys off, allow-lock=…, review …)"
+                            "unknown directive {other:?} (known: no-transaction, foreign-keys off, allow-lock=…, empty, review …)"
                         ),
                     ))
                 }
@@ -1407,6 +1461,60 @@ mod tests {
         )
         .unwrap();
         assert!(set.migrations[0].up.statements.is_empty());
+        assert!(set.migrations[0].up.lacks_statements());
+        let msg = refuse_statementless(&set.migrations)
+            .unwrap_err()
+            .to_string();
+        assert!(msg.starts_with("m/1_a.sql: no statements"), "{msg}");
+        assert!(msg.contains("`-- aurweb-migrate: empty`"), "{msg}");
+    }
+
+    /// `-- aurweb-migrate: empty` says a file of comments is meant; it is no part of the
+    /// statement checksum, and a file that declares it but holds statements is refused.
+    #[test]
+    fn empty_directive() {
+        let load1 =
+            |text: &str| load_files(Path::new("m"), vec![raw("1_a.sql", text)], Dialect::Sqlite);
+        let set = load1("-- nothing to do on sqlite\n-- aurweb-migrate: empty\n").unwrap();
+        assert!(set.migrations[0].up.directives.empty);
+        assert!(!set.migrations[0].up.lacks_statements());
+        refuse_statementless(&set.migrations).unwrap();
+        let bare = load1("-- nothing to do on sqlite\n").unwrap();
+        assert_eq!(
+            set.migrations[0].up.statements_checksum(),
+            bare.migrations[0].up.statements_checksum(),
+            "adding the directive to an applied file is an edit of comments"
+        );
+        let msg = load1("-- aurweb-migrate: empty\n\nCREATE TABLE t (id INTEGER);\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.starts_with(
+                "m/1_a.sql:3: declares `-- aurweb-migrate: empty` but holds 1 statement"
+            ),
+            "{msg}"
+        );
+    }
+
+    /// `upgrade --to V` minds the review markers of the files up to V only.
+    #[test]
+    fn review_markers_through_a_version() {
+        let files = vec![
+            raw("1_a.sql", "CREATE TABLE a (id INTEGER);\n"),
+            raw(
+                "2_b.sql",
+                "-- aurweb-migrate: review drop table x: data loss\nDROP TABLE x;\n",
+            ),
+        ];
+        let set = load_files(Path::new("m"), files, Dialect::Sqlite).unwrap();
+        set.refuse_unreviewed_through(Some(1)).unwrap();
+        for through in [Some(2), None] {
+            let msg = set
+                .refuse_unreviewed_through(through)
+                .unwrap_err()
+                .to_string();
+            assert!(msg.starts_with("m/2_b.sql:1: not reviewed yet"), "{msg}");
+        }
     }
 
     /// The embedded set goes through the same loader: every file parses on both dialects, is

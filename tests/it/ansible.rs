@@ -668,6 +668,58 @@ fn three_hosts_at_once_apply_each_migration_once() {
     );
 }
 
+/// The role asks for aurweb's migrations built into the binary by default (`-m builtin`), so
+/// it works where the command runs in a directory without `./migrations` and aurweb's config
+/// is not what names the database (here a TOML config with `password_file`): the tool never
+/// picks the built-in set unasked.
+#[test]
+fn the_role_asks_for_the_built_in_set_by_default() {
+    ansible!();
+    let env = Env::new();
+    let db = mysql_db!(env);
+    let account = Account::new(&db);
+    let p = db.mysql_parts();
+    env.write("etc/db-password", format!("{}\n", account.password));
+    let toml = env.write(
+        "etc/migrate.toml",
+        format!(
+            "database_url = \"mysql://{}@{}:{}/{}\"\npassword_file = \"db-password\"\n",
+            account.user,
+            p.host,
+            p.port,
+            db.mysql_database()
+        ),
+    );
+    std::fs::create_dir_all(env.join("host/bin")).expect("mkdir");
+    std::fs::create_dir_all(env.join("host/run")).expect("mkdir");
+    let vars = format!(
+        "aurweb_migrate_binary_src: {BIN}\n\
+         aurweb_migrate_binary: {}\n\
+         aurweb_migrate_config: {}\n\
+         aurweb_migrate_aur_config: \"\"\n\
+         aurweb_migrate_chdir: {}\n\
+         aurweb_migrate_lock_timeout: 120\n",
+        env.join("host/bin/aurweb-migrate").display(),
+        toml.display(),
+        env.join("host/run").display(),
+    );
+    let run = play(&env, &["localhost"], &vars, &[]);
+    run.code(0).never_shows(&account.password);
+    let r = run.result(UPGRADE_TASK, "localhost");
+    run.check(r.status == "changed", "the run reports changed");
+    let cmd: Vec<&str> = r.result["cmd"]
+        .as_array()
+        .unwrap_or_else(|| run.fail("no cmd in the result"))
+        .iter()
+        .map(|a| a.as_str().expect("argv string"))
+        .collect();
+    assert!(cmd.windows(2).any(|w| w == ["-m", "builtin"]), "{cmd:?}");
+    let doc = upgrade_doc(&run, &r);
+    assert_eq!(doc["current"], aurweb_head(), "{doc:#}");
+    assert_eq!(db.history().len() as i64, aurweb_head());
+    assert!(db.has_table("Users"));
+}
+
 /// A migration that fails: the task fails with the tool's exit code and message, the playbook
 /// fails, and the password is not in the (very verbose) output.
 #[test]

@@ -22,8 +22,8 @@ fn file_name(printed: &str) -> String {
         .into_owned()
 }
 
-/// A test directory with an empty `./migrations` (without one, the embedded migrations are in
-/// use and `new` refuses: see `embedded`).
+/// A test directory with an empty `./migrations` (without one, commands that read migrations
+/// refuse: see `embedded`).
 fn env_with_migrations_dir() -> Env {
     let env = Env::new();
     std::fs::create_dir(env.join("migrations")).expect("mkdir migrations");
@@ -155,13 +155,21 @@ fn new_rejects_a_description_without_letters() {
     assert!(env.ls("migrations").is_empty());
 }
 
-/// A freshly generated file holds only comments: it applies as a recorded no-op (its template
-/// comment contains a `;`, which only a real lexer ignores).
+/// A freshly generated file holds only comments (its template comment contains a `;`, which
+/// only a real lexer ignores): it is refused until it has statements or says it is meant to
+/// be empty, and then applies as a recorded no-op.
 #[test]
-fn new_file_applies_as_a_no_op() {
+fn new_file_is_refused_until_edited() {
     let env = env_with_migrations_dir();
     let db = Db::sqlite(&env);
-    env.run(&["new", "nothing yet"]).ok();
+    let new = env.run(&["new", "nothing yet"]);
+    new.ok();
+    let file = new.stdout.trim().to_string();
+    db.run(&["upgrade"])
+        .code(2)
+        .stderr_has(&format!("{file}: no statements"));
+    let template = String::from_utf8(env.read(&file)).unwrap();
+    env.write(&file, format!("-- aurweb-migrate: empty\n{template}"));
     db.run(&["upgrade"]).ok();
     let h = db.history();
     assert_eq!(h.len(), 1, "{h:?}");
@@ -208,7 +216,7 @@ fn usage_errors_exit_2() {
 }
 
 /// A migrations directory that is configured but missing is an error before anything is
-/// written (without `-m`, a missing `./migrations` means the embedded set: see `embedded`).
+/// written (so is a missing `./migrations` without `-m`: see `embedded`).
 #[test]
 fn missing_migrations_directory_is_a_usage_error() {
     let env = Env::new();
@@ -309,4 +317,26 @@ fn a_commands_help_lists_its_own_options_before_the_global_ones() {
         synopsis.find(r"\-\-to") < synopsis.find(r"\-\-database\-url"),
         "the synopsis names the command's own options first:\n{synopsis}"
     );
+}
+
+/// The repository's root as it is: its aurweb-migrate.toml names ./migrations and ./schema, so
+/// `cargo run -- upgrade` there needs no flag and builds the database from schema/.
+#[test]
+fn the_repository_root_config_names_its_migrations() {
+    let env = Env::new();
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    env.write(
+        "aurweb-migrate.toml",
+        std::fs::read(repo.join("aurweb-migrate.toml")).expect("the repository's config"),
+    );
+    crate::aurweb::copy_repository(&env);
+    env.run(&["status", "-v"]).ok().stdout_has(&format!(
+        "  migrations      {}  (from config file {})",
+        env.join("migrations").display(),
+        env.join("aurweb-migrate.toml").display()
+    ));
+    env.run(&["upgrade"])
+        .ok()
+        .stdout_has("built the database from schema/sqlite.sql");
+    env.run(&["check"]).ok();
 }

@@ -4,24 +4,134 @@ use crate::each_db;
 use crate::support::{Db, Env};
 
 each_db!(
-    comment_only_migration_is_recorded,
+    comment_only_migration_is_refused_unless_marked_empty,
+    an_applied_empty_migration_gains_its_statements_in_a_new_one,
+    upgrade_to_minds_review_markers_up_to_it_only,
     transaction_control_in_a_transactional_migration_is_an_input_error,
     no_transaction_migration_runs_each_statement,
 );
 
-fn comment_only_migration_is_recorded(db: &Db) {
+/// Issue 29 item 6: a migration with no statements (here `new`'s unedited template) is not
+/// recorded as a silent no-op: `upgrade` (also `--dry-run`, `--sql`, JSON) and `check` refuse
+/// it, exit 2, naming the file and the way out; `status` warns; a run to a version before it
+/// is not held up. Marked `-- aurweb-migrate: empty`, it is recorded like any other.
+fn comment_only_migration_is_refused_unless_marked_empty(db: &Db) {
     db.migration("0001_one.sql", "CREATE TABLE t1 (id INTEGER);\n");
-    db.migration(
-        "0002_nothing.sql",
-        "-- Deliberately empty: version 2 was a hotfix applied by hand.\n/* see ticket 42 */\n",
+    let new = db.run(&["new", "nothing yet"]);
+    new.ok().stdout_has("migrations/0002_nothing_yet.sql");
+    let file = "migrations/0002_nothing_yet.sql";
+    let refusal = format!(
+        "error: {file}: no statements (only comments and whitespace), so it would be recorded as applied without doing anything; write its statements, or, if it is meant to do nothing (on this dialect), add the line `-- aurweb-migrate: empty` to its header"
     );
+    for args in [
+        &["upgrade"][..],
+        &["upgrade", "-q"],
+        &["upgrade", "--dry-run"],
+        &["upgrade", "--sql", "--dialect", db.dialect()],
+        &["check"],
+    ] {
+        db.run(args).code(2).stderr_has(&refusal);
+    }
+    let doc = db.run(&["upgrade", "--format", "json"]).code(2).json();
+    assert_eq!(doc["error"]["kind"], "input", "{doc:#}");
+    assert_eq!(doc["error"]["file"], file, "{doc:#}");
+    assert!(!db.has_table("t1"), "nothing ran");
+    // status says so, and still exits 0.
+    db.run(&["status"]).ok().stderr_has(&format!(
+        "warning: {file}: no statements (only comments and whitespace)"
+    ));
+    // A run that stops before it is not held up.
+    db.run(&["upgrade", "--to", "1"]).ok();
+    assert!(db.has_table("t1"));
+    db.run(&["upgrade"]).code(2).stderr_has(&refusal);
+    assert_eq!(db.history().len(), 1);
+
+    // Meant to do nothing: said with the directive, and recorded.
+    let template = String::from_utf8(db.env.read(file)).unwrap();
+    db.env
+        .write(file, format!("-- aurweb-migrate: empty\n{template}"));
+    let run = db.run(&["status"]);
+    run.ok();
+    assert!(!run.stderr.contains("no statements"), "{}", run.stderr);
     db.run(&["upgrade"]).ok();
     let h = db.history();
     assert_eq!(h.len(), 2, "{h:#?}");
-    assert_eq!(h[1].version, 2);
-    assert_eq!(h[1].state, "applied");
+    assert_eq!((h[1].version, h[1].state.as_str()), (2, "applied"));
     assert_eq!((h[1].statements_done, h[1].statements_total), (0, 0));
     db.run(&["check"]).ok();
+}
+
+/// An applied migration without statements that gains some: the directive then contradicts
+/// the file (exit 2), and without it the file is `modified` (exit 5), the refusal saying to
+/// restore it and put the change in a new migration; that way works.
+fn an_applied_empty_migration_gains_its_statements_in_a_new_one(db: &Db) {
+    db.migration(
+        "0001_t.sql",
+        "CREATE TABLE t (id INTEGER);\nINSERT INTO t VALUES (1), (2);\n",
+    );
+    let empty = "-- Nothing to do yet.\n-- aurweb-migrate: empty\n";
+    let file = "migrations/0002_later.sql";
+    db.migration("0002_later.sql", empty);
+    db.run(&["upgrade"]).ok();
+    assert_eq!(db.history().len(), 2);
+
+    let added = "CREATE INDEX t_id ON t (id);\n";
+    db.env.write(file, format!("{empty}{added}"));
+    db.run(&["upgrade"]).code(2).stderr_has(&format!(
+        "{file}:3: declares `-- aurweb-migrate: empty` but holds 1 statement (the first here); remove the directive, or, if the file was applied already, restore it as it was and put the statements in a new migration"
+    ));
+    db.env
+        .write(file, format!("-- Nothing to do yet.\n{added}"));
+    db.run(&["upgrade"])
+        .code(5)
+        .stderr_has("modified: 2 later:")
+        .stderr_has("restore the file as it was applied, and put the change in a new migration");
+
+    // The way forward: the file as it was, the statements in a new migration.
+    db.env.write(file, empty);
+    db.migration("0003_index_t.sql", added);
+    db.run(&["upgrade"]).ok();
+    assert_eq!(db.history().len(), 3);
+    assert_eq!(db.count("t"), 2);
+    let index = match db.is_sqlite() {
+        true => "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 't_id'",
+        false => "SELECT COUNT(*) FROM information_schema.statistics WHERE table_schema = DATABASE() AND index_name = 't_id'",
+    };
+    assert_eq!(db.scalar(index), 1, "the new migration's statement ran");
+    db.run(&["check"]).ok();
+}
+
+/// Issue 29 item 8: `upgrade --to V` (also `--dry-run` and `--sql`) minds the review markers
+/// of the files up to V only; the files after V keep theirs until a run reaches them.
+fn upgrade_to_minds_review_markers_up_to_it_only(db: &Db) {
+    db.migration("0001_a.sql", "CREATE TABLE a (id INTEGER);\n");
+    let marker = "-- aurweb-migrate: review drop-table a: its rows are lost\n";
+    db.migration("0002_b.sql", &format!("{marker}DROP TABLE a;\n"));
+    let refusal = "error: migrations/0002_b.sql:1: not reviewed yet: drop-table a";
+    db.run(&["upgrade", "--to", "2"])
+        .code(2)
+        .stderr_has(refusal);
+    db.run(&["upgrade", "--to", "1", "--dry-run"])
+        .ok()
+        .stdout_has("CREATE TABLE a");
+    db.run(&["upgrade", "--to", "1", "--sql", "--dialect", db.dialect()])
+        .ok()
+        .stdout_has("CREATE TABLE a")
+        .nowhere("DROP TABLE a");
+    db.run(&["upgrade", "--to", "1"]).ok();
+    assert_eq!(db.history().len(), 1);
+    db.exec("INSERT INTO a VALUES (1)");
+    // A run past it still stops at the marker.
+    db.run(&["upgrade"]).code(2).stderr_has(refusal);
+    db.run(&["upgrade", "--dry-run"])
+        .code(2)
+        .stderr_has(refusal);
+    db.run(&["check"]).code(2).stderr_has(refusal);
+    assert_eq!(db.count("a"), 1);
+    // Reviewed: it runs.
+    db.migration("0002_b.sql", "DROP TABLE a;\n");
+    db.run(&["upgrade"]).ok();
+    assert!(!db.has_table("a"));
 }
 
 fn transaction_control_in_a_transactional_migration_is_an_input_error(db: &Db) {

@@ -1,6 +1,7 @@
-//! The migrations and schema built into the binary: used when no migrations directory is
-//! configured and `./migrations` does not exist, in a directory holding nothing else (no
-//! config file; the harness starts the tool with an empty environment, see `support`).
+//! The migrations and schema built into the binary: used only when asked for (`-m builtin`,
+//! `migrations = "builtin"`, or aurweb's config naming the database where there is no
+//! `./migrations`), in a directory holding nothing else (the harness starts the tool with an
+//! empty environment, see `support`). Anywhere else a missing `./migrations` is an error.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -11,7 +12,10 @@ use crate::aurweb::{aurweb_file_count, aurweb_head, wipe};
 use crate::each_db;
 use crate::support::{Db, Env};
 
-each_db!(upgrade_builds_aurweb_head_from_the_embedded_schema);
+each_db!(
+    upgrade_builds_aurweb_head_from_the_embedded_schema,
+    without_a_migrations_directory_nothing_is_installed,
+);
 
 /// `sha256-v1:` checksums of the repository's migration files that `dialect` uses, by version:
 /// the dialect's own variant where there is one, else the portable file.
@@ -54,11 +58,13 @@ fn repository_checksums(dialect: &str) -> BTreeMap<i64, String> {
         .collect()
 }
 
-/// An empty directory: `upgrade` builds aurweb's head from the embedded schema and records
-/// 1..=head with the checksums of the repository's files; the commands that compare with the
-/// schema or read the files work on the embedded set too.
+/// An empty directory whose config asks for the built-in set: `upgrade` builds aurweb's head
+/// from the embedded schema and records 1..=head with the checksums of the repository's files;
+/// the commands that compare with the schema or read the files work on the embedded set too.
 fn upgrade_builds_aurweb_head_from_the_embedded_schema(db: &Db) {
     assert!(!db.env.exists("migrations") && !db.env.exists("schema"));
+    db.env
+        .write("aurweb-migrate.toml", "migrations = \"builtin\"\n");
     let run = db.run(&["upgrade"]);
     run.ok().stdout_has(&format!(
         "built the database from <embedded>/schema/{}.sql",
@@ -125,25 +131,113 @@ fn upgrade_builds_aurweb_head_from_the_embedded_schema(db: &Db) {
     db.run(&["check", "--drift"]).ok();
 }
 
+/// Issue 29 item 4: in a directory without `./migrations` and without a setting asking for the
+/// built-in set, every command that reads migrations is an input error (exit 2, with `-q` and
+/// in JSON too) that names where the tool looked and how to go on; nothing is installed and
+/// (SQLite) no database file is created. Asked for with `-m builtin`, aurweb's tables are.
+fn without_a_migrations_directory_nothing_is_installed(db: &Db) {
+    let looked = format!(
+        "error: no migrations directory here: {} does not exist, and there is no {}; create it with `aurweb-migrate new DESCRIPTION`, pass -m DIR, or use aurweb's migrations built into this binary with `-m builtin` (`migrations = \"builtin\"` in aurweb-migrate.toml)",
+        db.env.join("migrations").display(),
+        db.env.join("aurweb-migrate.toml").display()
+    );
+    for args in [
+        &["upgrade"][..],
+        &["upgrade", "-q"],
+        &["upgrade", "--dry-run"],
+        &["status"],
+        &["check"],
+        &["history"],
+    ] {
+        db.run(args).code(2).stderr_has(&looked);
+    }
+    let doc = db.run(&["upgrade", "--format", "json"]).code(2).json();
+    assert_eq!(doc["error"]["kind"], "usage", "{doc:#}");
+    assert_eq!(doc["changed"], false, "{doc:#}");
+    assert!(
+        doc["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains(&db.env.join("migrations").display().to_string()),
+        "{doc:#}"
+    );
+    assert_eq!(db.tables(), Vec::<String>::new(), "nothing installed");
+    if db.is_sqlite() {
+        assert!(!db.exists(), "no database file created");
+    }
+    // The default database too: not created.
+    db.env.run(&["upgrade"]).code(2).stderr_has(&looked);
+    assert!(!db.env.exists("aurweb.sqlite3"));
+
+    // A config file that names no migrations is named as the place looked at.
+    db.env.write("aurweb-migrate.toml", "lock_timeout = 5\n");
+    db.run(&["upgrade"]).code(2).stderr_has(&format!(
+        "and {} names none; ",
+        db.env.join("aurweb-migrate.toml").display()
+    ));
+    db.env.remove("aurweb-migrate.toml");
+
+    // Asked for: aurweb's tables.
+    db.run(&["-m", "builtin", "upgrade", "-q"]).ok();
+    assert_eq!(db.tables().len(), 31, "aurweb's 30 tables and ours");
+    assert_eq!(db.history().len() as i64, aurweb_head());
+    db.run(&["-m", "builtin", "check"]).ok();
+    // Asked for by name, the built-in set goes without a note.
+    let run = db.run(&["-m", "builtin", "status"]);
+    run.ok();
+    assert!(!run.stderr.contains("note:"), "{}", run.stderr);
+}
+
 #[test]
 fn status_verbose_names_the_embedded_source() {
     let env = Env::new();
-    let run = env.run(&["status", "-v"]);
+    let run = env.run(&["-m", "builtin", "status", "-v"]);
     run.ok()
         .stdout_has(&format!(
             "  migrations      embedded ({} migrations in {} files, aurweb-migrate ",
             aurweb_head(),
             aurweb_file_count()
         ))
-        .stdout_has("(from default: ./migrations not found)")
+        .stdout_has("(from command line)")
         .stdout_has("  schema          embedded  (from default: goes with the embedded migrations)")
         .stdout_has("pending    1  baseline  [<embedded>/migrations/0001_baseline.sqlite.sql:")
         .stdout_has(&format!("current version: none, {} pending", aurweb_head()));
-    let doc = env.run(&["status", "--format", "json"]).ok().json();
+    let doc = env
+        .run(&["-m", "builtin", "status", "--format", "json"])
+        .ok()
+        .json();
     assert_eq!(doc["embedded"], true, "{doc:#}");
     assert_eq!(doc["migrations_dir"], "<embedded>/migrations", "{doc:#}");
     assert_eq!(doc["pending"], aurweb_head(), "{doc:#}");
     assert!(!env.exists("aurweb.sqlite3"), "status creates no database");
+    // From the config file, and chosen because aurweb's config names the database.
+    env.write("aurweb-migrate.toml", "migrations = \"builtin\"\n");
+    env.run(&["status", "-v"]).ok().stdout_has(&format!(
+        "  (from config file {})",
+        env.join("aurweb-migrate.toml").display()
+    ));
+    env.remove("aurweb-migrate.toml");
+    let ini = env.write(
+        "aurweb/config",
+        "[database]\nbackend = sqlite\nname = aur.db\n",
+    );
+    env.cmd(["status", "-v"])
+        .env("AUR_CONFIG", &ini)
+        .run()
+        .ok()
+        .stdout_has(&format!(
+            "(from default: ./migrations not found, and the database comes from aurweb config {})",
+            ini.display()
+        ));
+    // A directory called `builtin` makes the word ambiguous; ./builtin is the directory.
+    env.write("builtin/0001_mine.sql", "CREATE TABLE mine (id INTEGER);\n");
+    env.run(&["-m", "builtin", "status"])
+        .code(2)
+        .stderr_has("\"builtin\" names the migrations built into this binary, but there is also a directory")
+        .stderr_has("write ./builtin for the directory");
+    env.run(&["-m", "./builtin", "status"])
+        .ok()
+        .stdout_has("pending   1  mine");
 }
 
 /// A `./migrations` directory is used instead of the embedded set, with `./schema` beside it;
@@ -157,7 +251,7 @@ fn a_migrations_directory_present_is_used_instead() {
         "schema/sqlite.sql",
         "-- schema-version: 1\nCREATE TABLE broken (;\n",
     );
-    db.run(&["upgrade"])
+    db.run(&["-m", "builtin", "upgrade"])
         .ok()
         .stdout_has("built the database from <embedded>/schema/sqlite.sql");
     assert_eq!(db.history().len() as i64, aurweb_head());
@@ -184,20 +278,24 @@ fn a_migrations_directory_present_is_used_instead() {
     assert_eq!(doc["migrations_dir"], "migrations", "{doc:#}");
 }
 
+/// `new` in a directory without `./migrations` creates it; with the built-in set asked for it
+/// refuses (those are not files).
 #[test]
-fn new_refuses_with_the_embedded_set() {
+fn new_creates_migrations_and_refuses_the_embedded_set() {
     let env = Env::new();
-    env.run(&["new", "add foo"])
+    env.run(&["-m", "builtin", "new", "add foo"])
         .code(2)
         .stderr_has("built into aurweb-migrate")
         .stderr_has("create a migrations directory (mkdir migrations) or pass -m DIR");
     assert!(!env.exists("migrations"), "nothing written");
     let doc = env
-        .run(&["new", "--format", "json", "add foo"])
+        .run(&["-m", "builtin", "new", "--format", "json", "add foo"])
         .code(2)
         .json();
     assert_eq!(doc["error"]["kind"], "usage", "{doc:#}");
     assert!(!env.exists("migrations"), "nothing written");
+    env.run(&["new", "add foo"]).ok().stdout_has("migrations/");
+    assert_eq!(env.ls("migrations").len(), 1);
     // The way out it names: -m DIR (created as before) writes there.
     env.run(&["new", "-m", "mine", "add foo"])
         .ok()
@@ -220,14 +318,22 @@ fn a_configured_directory_that_does_not_exist_is_still_an_error() {
         .stderr_has("gone");
 }
 
-/// Running where there is no migrations directory is visible: every human-format command that
-/// touches a database says on stderr, in one line, that the built-in set is in use and why;
-/// commands that touch none, `-q`, and JSON (which has `embedded`) do not.
+/// The built-in set chosen because aurweb's config names the database (no flag or setting
+/// named it) is visible: every human-format command that touches a database says on stderr,
+/// in one line, that the built-in set is in use and why; commands that touch none, `-q`, and
+/// JSON (which has `embedded`) do not.
 #[test]
 fn the_built_in_set_is_announced_where_a_database_is_touched() {
     let env = Env::new();
-    let note =
-        "note: no ./migrations here: using the migrations built into this binary, embedded (";
+    let ini = env.write(
+        "aurweb/config",
+        "[database]\nbackend = sqlite\nname = aur.db\n",
+    );
+    let run = |args: &[&str]| env.cmd(args).env("AUR_CONFIG", &ini).run();
+    let note = format!(
+        "note: no ./migrations here, and the database comes from aurweb config {}: using the migrations built into this binary, embedded (",
+        ini.display()
+    );
     for args in [
         &["status"][..],
         &["check"],
@@ -235,14 +341,14 @@ fn the_built_in_set_is_announced_where_a_database_is_touched() {
         &["upgrade"],
         &["schema", "dump"],
     ] {
-        let run = env.run(args);
+        let run = run(args);
         let lines: Vec<&str> = run
             .stderr
             .lines()
             .filter(|l| l.starts_with("note:"))
             .collect();
         assert_eq!(lines.len(), 1, "{args:?}: {}", run.stderr);
-        assert!(lines[0].starts_with(note), "{args:?}: {}", lines[0]);
+        assert!(lines[0].starts_with(&note), "{args:?}: {}", lines[0]);
         assert!(
             lines[0].contains(&format!("{} migrations", aurweb_head())),
             "{}",
@@ -255,11 +361,11 @@ fn the_built_in_set_is_announced_where_a_database_is_touched() {
         &["status", "--format", "json"],
         &["upgrade", "--sql", "--dialect", "sqlite"],
     ] {
-        let run = env.run(args);
+        let run = run(args);
         assert!(!run.stderr.contains("note:"), "{args:?}: {}", run.stderr);
     }
     // With a migrations directory there is nothing to announce.
     env.migration("0001_mine.sql", "CREATE TABLE mine (id INTEGER);\n");
-    let run = env.run(&["status"]);
+    let run = run(&["status"]);
     assert!(!run.stderr.contains("note:"), "{}", run.stderr);
 }

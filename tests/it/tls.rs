@@ -242,7 +242,7 @@ fn required_tls_is_refused_by_a_plain_server() {
         return;
     }
     let url = format!("{}?ssl-mode=required", db.url());
-    env.run(&["status", "--database-url", &url])
+    env.run(&["-m", "builtin", "status", "--database-url", &url])
         .code(3)
         .stderr_has("does not offer TLS")
         .stderr_has("ssl-mode=disabled");

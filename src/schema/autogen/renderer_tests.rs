@@ -1636,13 +1636,15 @@ fn draft_text_says_what_each_case_holds() {
         --
         -- Written by `aurweb-migrate new --autogenerate` from schema/sqlite.sql; proofread it.
         -- aurweb-migrate: review unsupported Active: a view
-        -- (no statements: only what the markers above say)
+        -- (no statements: only what the markers above say; write what they ask for, or, if
+        -- nothing is to run here, put the line `-- aurweb-migrate: empty` in their place)
     "#]]
     .assert_eq(&only_markers.text("a view", "schema/sqlite.sql"));
     expect![[r#"
         -- nothing
         --
         -- Written by `aurweb-migrate new --autogenerate` from schema/sqlite.sql; proofread it.
+        -- aurweb-migrate: empty
         -- Nothing changes on SQLite: the change is one this dialect does not have.
     "#]]
     .assert_eq(&Draft::new(Dialect::Sqlite).text("nothing", "schema/sqlite.sql"));
