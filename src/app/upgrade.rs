@@ -616,11 +616,19 @@ async fn interruptible<T>(
     ) else {
         return work.await;
     };
+    let _watch = crate::backend::SignalWatch::start();
+    // Boxed, so that it can be dropped (with its connection) before the history is read again.
+    let mut work = Box::pin(work);
+    // The signal first: a statement it stopped must not end the run as a failed migration.
     let which = tokio::select! {
-        r = work => return r,
+        biased;
         _ = int.recv() => "SIGINT",
         _ = term.recv() => "SIGTERM",
+        r = &mut work => return r,
     };
+    // SQLite: the statement is stopped while its connection is still there to be told.
+    crate::backend::interrupt_statements();
+    drop(work);
     crate::backend::interrupt(s.timeouts.connect).await;
     let state = match s.read_history().await {
         Ok(history) => {

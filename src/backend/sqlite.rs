@@ -14,9 +14,14 @@ use crate::error::{Error, Result};
 use crate::history::{self, Row, TableName};
 use crate::schema::{self, Column, ForeignKey, RawTable, Schema, Table};
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Mutex;
 
 /// An open SQLite database.
 pub struct Sqlite {
+    /// Listed for [`interrupt_statements`] while `conn` is open. Declared before `conn`, so it
+    /// leaves the list before the connection closes on drop; [`Sqlite::close`] drops it first.
+    listed: Listed,
     conn: SqliteConnection,
     path: PathBuf,
     table: TableName,
@@ -89,12 +94,7 @@ impl Sqlite {
                 Some(why) => connect_error(path, &why),
                 None => connect_error(path, &e),
             })?;
-        Ok(Some(Sqlite::wrap(
-            conn,
-            path.to_path_buf(),
-            table,
-            timeouts,
-        )))
+        Ok(Some(Sqlite::wrap(conn, path.to_path_buf(), table, timeouts).await?))
     }
 
     /// Opens a new, empty database in memory (a scratch database: nothing on disk, gone
@@ -109,11 +109,24 @@ impl Sqlite {
             .connect()
             .await
             .map_err(|e| connect_error(path, &e))?;
-        Ok(Sqlite::wrap(conn, path.to_path_buf(), table, timeouts))
+        Sqlite::wrap(conn, path.to_path_buf(), table, timeouts).await
     }
 
-    fn wrap(conn: SqliteConnection, path: PathBuf, table: TableName, timeouts: Timeouts) -> Sqlite {
-        Sqlite {
+    async fn wrap(
+        mut conn: SqliteConnection,
+        path: PathBuf,
+        table: TableName,
+        timeouts: Timeouts,
+    ) -> Result<Sqlite> {
+        let listed = match Listed::new(&mut conn).await {
+            Ok(listed) => listed,
+            Err(e) => {
+                let _ = conn.close().await;
+                return Err(connect_error(&path, &e));
+            }
+        };
+        Ok(Sqlite {
+            listed,
             conn,
             path,
             table,
@@ -125,7 +138,7 @@ impl Sqlite {
             tx_data_version: None,
             timeouts,
             wait_announced: false,
-        }
+        })
     }
 
     /// COMMIT, after the deferred foreign key check of a `foreign-keys off` transaction.
@@ -222,6 +235,52 @@ impl Sqlite {
     }
 }
 
+/// The handles of the open connections (an id, the handle's address), for
+/// [`interrupt_statements`]. An entry leaves the list, under its lock, before its connection
+/// closes, so every handle in it is open while the lock is held.
+static LISTED: Mutex<Vec<(u64, usize)>> = Mutex::new(Vec::new());
+static NEXT_ID: AtomicU64 = AtomicU64::new(0);
+/// Set by [`interrupt_statements`]: a run of statements on the handle starts no further one.
+static STOPPING: AtomicBool = AtomicBool::new(false);
+
+fn listed() -> std::sync::MutexGuard<'static, Vec<(u64, usize)>> {
+    LISTED.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// A connection's place in [`LISTED`], from its opening until it is dropped.
+struct Listed(u64);
+
+impl Listed {
+    /// Lists the handle of `conn` (one hand-over to sqlx's worker, when the connection opens).
+    async fn new(conn: &mut SqliteConnection) -> std::result::Result<Listed, sqlx::Error> {
+        let handle = conn.lock_handle().await?.as_raw_handle();
+        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        listed().push((id, handle.as_ptr().expose_provenance()));
+        Ok(Listed(id))
+    }
+}
+
+impl Drop for Listed {
+    fn drop(&mut self) {
+        listed().retain(|&(id, _)| id != self.0);
+    }
+}
+
+/// SIGINT or SIGTERM: stops the statement each open connection runs now (`sqlite3_interrupt`:
+/// it fails with "interrupted" and its transaction rolls back) and keeps
+/// [`Sqlite::execute_all`] from starting another. Safe to call from any thread, while the
+/// statements run on sqlx's worker or on the runtime's own thread.
+pub fn interrupt_statements() {
+    STOPPING.store(true, Ordering::SeqCst);
+    for &(_, address) in listed().iter() {
+        let db = std::ptr::with_exposed_provenance_mut::<ffi::sqlite3>(address);
+        // SAFETY: `db` is the handle of an open connection (its entry leaves the list, under
+        // the lock held here, before the connection closes), and `sqlite3_interrupt` may be
+        // called from any thread while the connection runs a statement on another one.
+        unsafe { ffi::sqlite3_interrupt(db) };
+    }
+}
+
 /// Why a new database file cannot be made in its directory, in words (SQLite itself only says
 /// "unable to open database file", code 14): the directory is missing, or this user may not
 /// create files in it. `None` when neither is the reason.
@@ -290,6 +349,9 @@ fn run_on_handle(
         )
     };
     for (i, sql) in statements.iter().enumerate() {
+        if STOPPING.load(Ordering::SeqCst) {
+            return Err((i, StatementError::failed("interrupted")));
+        }
         starting(i);
         let mut rest = sql.as_bytes();
         while !rest.iter().all(u8::is_ascii_whitespace) {
@@ -846,9 +908,11 @@ impl Sqlite {
         }
     }
 
-    /// Closes the connection cleanly.
+    /// Closes the connection cleanly (unlisted first: see [`Listed`]).
     pub async fn close(self) {
-        let _ = self.conn.close().await;
+        let Sqlite { listed, conn, .. } = self;
+        drop(listed);
+        let _ = conn.close().await;
     }
 }
 
