@@ -53,5 +53,5 @@ pub(super) fn run(s: &Session<'_>, file: &Path, action: ConfigAction) -> Result<
         written,
     };
     s.emit(&result);
-    Ok(if result.ok() { 0 } else { 1 })
+    Ok(if report::Render::ok(&result) { 0 } else { 1 })
 }

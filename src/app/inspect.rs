@@ -147,7 +147,7 @@ pub(super) async fn check(s: &Session<'_>, drift: bool) -> Result<i32> {
         cluster,
     );
     s.emit(&result);
-    Ok(match (result.ok(), pending.violations.is_empty()) {
+    Ok(match (report::Render::ok(&result), pending.violations.is_empty()) {
         // A pending DDL statement over --max-algorithm/--max-lock: the run would be refused.
         (false, true) if result.over_gates() => 8,
         (_, false) => crate::error::Error::DataViolation {

@@ -137,6 +137,17 @@ pub(super) async fn dry_run(s: &Session<'_>, flags: UpgradeFlags) -> Result<i32>
             .iter()
             .map(|f| (!flags.no_probes).then(|| probes::when(&preview.steps, f)))
             .collect();
+        // Over the gates: the real run would be refused (exit 8); the plan says which.
+        let over = check_gates(&gates(s), &rehearsal).err();
+        let code = match (&over, violations.is_empty()) {
+            (Some(e), _) => e.exit_code(),
+            (None, false) => Error::DataViolation {
+                violations: Vec::new(),
+                during: None,
+            }
+            .exit_code(),
+            (None, true) => probes_failed.unwrap_or(0),
+        };
         s.emit(&report::DryRun {
             preview: &preview,
             set,
@@ -147,22 +158,12 @@ pub(super) async fn dry_run(s: &Session<'_>, flags: UpgradeFlags) -> Result<i32>
             ddl: &rehearsal.ddl,
             gates: &gates(s),
             galera,
+            ok: code == 0,
         });
-        // Over the gates: the real run would be refused (exit 8); the plan above says which.
-        if let Err(e) = check_gates(&gates(s), &rehearsal) {
-            if !s.request.quiet {
-                report::warn(e.to_string());
-            }
-            return Ok(e.exit_code());
+        if let (Some(e), false) = (over, s.request.quiet) {
+            report::warn(e.to_string());
         }
-        if !violations.is_empty() {
-            return Ok(Error::DataViolation {
-                violations: Vec::new(),
-                during: None,
-            }
-            .exit_code());
-        }
-        Ok(probes_failed.unwrap_or(0))
+        Ok(code)
     };
     match loaded.conn {
         Some(conn) => {

@@ -317,7 +317,6 @@ fn check_human(ov: &Overview, findings: &[Finding], warnings: &[Warning]) -> Str
 fn check_json(ov: &Overview, findings: &[Finding], warnings: &[Warning]) -> Value {
     json!({
         "format_version": FORMAT_VERSION,
-        "ok": findings.is_empty(),
         "warnings": warnings.iter().map(Warning::to_string).collect::<Vec<_>>(),
         "current": ov.current(),
         "pending": ov.pending().count(),
@@ -807,7 +806,19 @@ pub fn error_json(e: &Error, partial: Option<(&Outcome, &str)>) -> Value {
 /// A command's result, in both formats.
 pub trait Render {
     fn human(&self) -> String;
+    /// The JSON document but its `"ok"`, which [`Render::document`] adds.
     fn json(&self) -> Value;
+    /// The document's `"ok"`: the command exits 0 (it did what it was asked, and a command
+    /// that checks found nothing wrong). Every document carries it; error documents say false.
+    fn ok(&self) -> bool {
+        true
+    }
+    /// The JSON document, `"ok"` included.
+    fn document(&self) -> Value {
+        let mut doc = self.json();
+        doc["ok"] = json!(self.ok());
+        doc
+    }
     /// Whether `-q` silences the human form (default: yes). `status` and `new` always print;
     /// `check` and `verify` print only what failed.
     fn quiet_prints(&self) -> bool {
@@ -818,7 +829,7 @@ pub trait Render {
 /// Prints a result on stdout: the JSON document, or the human text unless `-q` silences it.
 pub fn emit(result: &impl Render, format: Format, quiet: bool) {
     match format {
-        Format::Json => print_json(&result.json()),
+        Format::Json => print_json(&result.document()),
         Format::Human if quiet && !result.quiet_prints() => {}
         Format::Human => print(&result.human()),
     }
@@ -1165,13 +1176,12 @@ impl<'a> Check<'a> {
             ddl: (&[], Default::default(), false),
         }
     }
-
-    pub fn ok(&self) -> bool {
-        self.findings.is_empty() && self.violations.is_empty() && !self.over_gates()
-    }
 }
 
 impl Render for Check<'_> {
+    fn ok(&self) -> bool {
+        self.findings.is_empty() && self.violations.is_empty() && !self.over_gates()
+    }
     fn human(&self) -> String {
         let mut out = check_human(self.overview, &self.findings, &self.warnings);
         for v in self.violations {
@@ -1182,7 +1192,6 @@ impl Render for Check<'_> {
     }
     fn json(&self) -> Value {
         let mut doc = check_json(self.overview, &self.findings, &self.warnings);
-        doc["ok"] = json!(self.ok());
         doc["violations"] = json!(self.violations);
         doc["ddl"] = json!(self
             .ddl
@@ -1232,9 +1241,14 @@ pub struct DryRun<'a> {
     /// The run's gates: a statement over them is marked.
     pub gates: &'a crate::schema::ddl::Gates,
     pub galera: bool,
+    /// The dry run exits 0: no violation, nothing over the gates, every probe ran.
+    pub ok: bool,
 }
 
 impl Render for DryRun<'_> {
+    fn ok(&self) -> bool {
+        self.ok
+    }
     fn human(&self) -> String {
         let mut out = dry_run_human(
             self.preview,
@@ -1453,6 +1467,9 @@ impl Render for Resolved<'_> {
 pub struct Verify<'a>(pub &'a crate::compare::Verification);
 
 impl Render for Verify<'_> {
+    fn ok(&self) -> bool {
+        self.0.ok()
+    }
     fn human(&self) -> String {
         let mut out = String::new();
         for c in &self.0.checks {
@@ -1482,7 +1499,6 @@ impl Render for Verify<'_> {
     fn json(&self) -> Value {
         json!({
             "format_version": FORMAT_VERSION,
-            "ok": self.0.ok(),
             "checks": self.0.checks,
             "skipped": self.0.skipped,
         })
@@ -1524,6 +1540,9 @@ pub struct SchemaDiff<'a> {
 }
 
 impl Render for SchemaDiff<'_> {
+    fn ok(&self) -> bool {
+        self.differences.is_empty()
+    }
     fn human(&self) -> String {
         if self.differences.is_empty() {
             format!("same: the database's schema equals {}\n", self.expected)
@@ -1616,11 +1635,6 @@ pub struct ConfigResult<'a> {
 }
 
 impl ConfigResult<'_> {
-    /// `check`'s verdict (status and upgrade: always true once they got this far).
-    pub fn ok(&self) -> bool {
-        self.command != "check" || !self.report.problems()
-    }
-
     fn version_text(&self) -> String {
         match self.report.version {
             Some(v) => format!("config version {v} of {}", self.report.head),
@@ -1676,6 +1690,10 @@ fn config_problems_human(r: &crate::site_config::ConfigReport) -> String {
 }
 
 impl Render for ConfigResult<'_> {
+    /// `check`'s verdict (status and upgrade: always true once they got this far).
+    fn ok(&self) -> bool {
+        self.command != "check" || !self.report.problems()
+    }
     fn human(&self) -> String {
         let r = self.report;
         let mut out = String::new();
@@ -1741,7 +1759,6 @@ impl Render for ConfigResult<'_> {
             "format_version": FORMAT_VERSION,
             "command": self.command,
             "file": r.file.display().to_string(),
-            "ok": self.ok(),
             "changed": self.written,
             "would_change": r.changed() && !self.written,
             "dry_run": self.dry_run,

@@ -15,7 +15,7 @@ use std::path::Path;
 /// `value` → its human text and its JSON document (pretty, as `emit` prints it).
 fn check(value: &dyn Render, human: Expect, json: Expect) {
     human.assert_eq(&value.human());
-    json.assert_eq(&serde_json::to_string_pretty(&value.json()).unwrap());
+    json.assert_eq(&serde_json::to_string_pretty(&value.document()).unwrap());
 }
 
 /// Migration files of one dialect, `(name, text)`, as the `migrations` directory.
@@ -307,7 +307,8 @@ fn changes_render_what_ran() {
                   "changed": false,
                   "current": 3,
                   "format_version": 1,
-                  "installed": null
+                  "installed": null,
+                  "ok": true
                 }"#]],
         ),
         (
@@ -336,7 +337,8 @@ fn changes_render_what_ran() {
                   "changed": true,
                   "current": 3,
                   "format_version": 1,
-                  "installed": null
+                  "installed": null,
+                  "ok": true
                 }"#]],
         ),
         (
@@ -374,7 +376,8 @@ fn changes_render_what_ran() {
                     "execution_ms": 90,
                     "file": "schema/mysql.sql",
                     "statements": 40
-                  }
+                  },
+                  "ok": true
                 }"#]],
         ),
     ];
@@ -398,12 +401,13 @@ fn small_results() {
             created aurweb
         "#]],
             expect![[r#"
-            {
-              "action": "created",
-              "changed": true,
-              "database": "aurweb",
-              "format_version": 1
-            }"#]],
+                {
+                  "action": "created",
+                  "changed": true,
+                  "database": "aurweb",
+                  "format_version": 1,
+                  "ok": true
+                }"#]],
         ),
         (
             "created",
@@ -412,12 +416,13 @@ fn small_results() {
             nothing to do: aurweb already exists
         "#]],
             expect![[r#"
-            {
-              "action": "created",
-              "changed": false,
-              "database": "aurweb",
-              "format_version": 1
-            }"#]],
+                {
+                  "action": "created",
+                  "changed": false,
+                  "database": "aurweb",
+                  "format_version": 1,
+                  "ok": true
+                }"#]],
         ),
         (
             "dropped",
@@ -426,12 +431,13 @@ fn small_results() {
             nothing to do: aurweb does not exist
         "#]],
             expect![[r#"
-            {
-              "action": "dropped",
-              "changed": false,
-              "database": "aurweb",
-              "format_version": 1
-            }"#]],
+                {
+                  "action": "dropped",
+                  "changed": false,
+                  "database": "aurweb",
+                  "format_version": 1,
+                  "ok": true
+                }"#]],
         ),
     ] {
         let value = DatabaseChange {
@@ -456,6 +462,7 @@ fn small_results() {
               "changed": false,
               "database": "mysql://root@localhost/aurweb",
               "format_version": 1,
+              "ok": true,
               "ready": true,
               "waited_ms": 500
             }"#]],
@@ -475,7 +482,8 @@ fn small_results() {
                 "migrations/0004_x.sql",
                 "migrations/0004_x.down.sql"
               ],
-              "format_version": 1
+              "format_version": 1,
+              "ok": true
             }"#]],
     );
     expect![[r#"
