@@ -16,8 +16,21 @@ fn evaluate(s: &Session<'_>, file: &Path) -> Result<ConfigReport> {
     site_config::evaluate(file, &bytes, &migrations)
 }
 
-pub(super) fn run(s: &Session<'_>, file: &Path, action: ConfigAction) -> Result<i32> {
-    let report = evaluate(s, file)?;
+/// A `config` command; its error comes with the file's report when the file was evaluated
+/// (a refusal's JSON document keeps what the report found).
+pub(super) fn run(
+    s: &Session<'_>,
+    file: &Path,
+    action: ConfigAction,
+) -> std::result::Result<i32, (Error, Option<ConfigReport>)> {
+    let report = evaluate(s, file).map_err(|e| (e, None))?;
+    match act(s, file, action, &report) {
+        Ok(code) => Ok(code),
+        Err(e) => Err((e, Some(report))),
+    }
+}
+
+fn act(s: &Session<'_>, file: &Path, action: ConfigAction, report: &ConfigReport) -> Result<i32> {
     if !s.request.quiet {
         for w in &report.warnings {
             report::warn(w);
@@ -47,7 +60,7 @@ pub(super) fn run(s: &Session<'_>, file: &Path, action: ConfigAction) -> Result<
         }
     }
     let result = ConfigResult {
-        report: &report,
+        report,
         command,
         dry_run,
         written,

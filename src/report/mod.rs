@@ -1646,6 +1646,37 @@ impl ConfigResult<'_> {
     }
 }
 
+fn config_change_json(c: &crate::site_config::Change) -> Value {
+    json!({"version": c.version, "op": c.op, "line": c.line, "message": c.message})
+}
+
+fn config_ambiguity_json(a: &crate::site_config::Ambiguity) -> Value {
+    json!({
+        "version": a.version,
+        "op": a.op,
+        "message": a.message,
+        "lines": a.lines.iter().map(|(l, t)| json!({"line": l, "text": t})).collect::<Vec<_>>(),
+    })
+}
+
+/// A `config` command's error document: [`error_json`] with what the file's report found
+/// (`ambiguous`, `stale`; empty when the file was not evaluated), so that a refusal keeps
+/// the lists the config document has.
+pub fn config_error_json(e: &Error, report: Option<&crate::site_config::ConfigReport>) -> Value {
+    let mut doc = error_json(e, None);
+    doc["ambiguous"] = json!(report.map_or(Vec::new(), |r| r
+        .ambiguous
+        .iter()
+        .map(config_ambiguity_json)
+        .collect()));
+    doc["stale"] = json!(report.map_or(Vec::new(), |r| r
+        .stale
+        .iter()
+        .map(config_change_json)
+        .collect()));
+    doc
+}
+
 fn config_change_human(out: &mut String, c: &crate::site_config::Change) {
     let _ = writeln!(out, "    {:>4}  line {}: {}", c.version, c.line, c.message);
 }
@@ -1754,7 +1785,7 @@ impl Render for ConfigResult<'_> {
 
     fn json(&self) -> Value {
         let r = self.report;
-        let change = |c: &crate::site_config::Change| json!({"version": c.version, "op": c.op, "line": c.line, "message": c.message});
+        let change = config_change_json;
         json!({
             "format_version": FORMAT_VERSION,
             "command": self.command,
@@ -1771,12 +1802,7 @@ impl Render for ConfigResult<'_> {
                 "state": if m.applied { "applied" } else { "pending" },
                 "changes": m.changes.iter().map(change).collect::<Vec<_>>(),
             })).collect::<Vec<_>>(),
-            "ambiguous": r.ambiguous.iter().map(|a| json!({
-                "version": a.version,
-                "op": a.op,
-                "message": a.message,
-                "lines": a.lines.iter().map(|(l, t)| json!({"line": l, "text": t})).collect::<Vec<_>>(),
-            })).collect::<Vec<_>>(),
+            "ambiguous": r.ambiguous.iter().map(config_ambiguity_json).collect::<Vec<_>>(),
             "stale": r.stale.iter().map(change).collect::<Vec<_>>(),
             "hand_edits": r.hand_edits.iter().map(|h| json!({
                 "section": h.section,
