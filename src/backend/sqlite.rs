@@ -39,6 +39,8 @@ pub struct Sqlite {
     timeouts: Timeouts,
     /// The wait for the write lock was announced (once a run).
     wait_announced: bool,
+    /// Opened read-only: this process may not open the file for writing.
+    read_only: bool,
 }
 
 /// From this many statements on, a call runs them on the handle directly (below it, locking
@@ -49,6 +51,7 @@ const BATCH_BYTES: usize = 64 * 1024;
 
 const SQLITE_BUSY: i64 = 5;
 const SQLITE_LOCKED: i64 = 6;
+const SQLITE_READONLY: i64 = 8;
 
 /// How long a `BEGIN IMMEDIATE` may wait for another writer before the run says it waits.
 const WAIT_NOTICE_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
@@ -69,14 +72,10 @@ impl Sqlite {
             return Ok(None);
         }
         // Writable means "this process may open it for writing" (access(2) semantics, so root
-        // may write a 0444 file), tested without changing the file.
+        // may write a 0444 file), tested without changing the file. A file that is not is
+        // opened read-only whatever the access: what reads works, and a run with writes to
+        // make is told by `check_writable` before any.
         let read_only = exists && std::fs::OpenOptions::new().write(true).open(path).is_err();
-        if access == Access::ReadWrite && read_only {
-            return Err(Error::Connect {
-                target: path.display().to_string(),
-                message: "the database file is read-only".into(),
-            });
-        }
         let options = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(access == Access::ReadWrite)
@@ -94,7 +93,9 @@ impl Sqlite {
                 Some(why) => connect_error(path, &why),
                 None => connect_error(path, &e),
             })?;
-        Ok(Some(Sqlite::wrap(conn, path.to_path_buf(), table, timeouts).await?))
+        let mut db = Sqlite::wrap(conn, path.to_path_buf(), table, timeouts).await?;
+        db.read_only = read_only;
+        Ok(Some(db))
     }
 
     /// Opens a new, empty database in memory (a scratch database: nothing on disk, gone
@@ -138,6 +139,7 @@ impl Sqlite {
             tx_data_version: None,
             timeouts,
             wait_announced: false,
+            read_only: false,
         })
     }
 
@@ -208,6 +210,12 @@ impl Sqlite {
     fn db_error(&self, e: &sqlx::Error) -> Error {
         if is_busy(e) {
             return self.lock_timeout();
+        }
+        if code(e).is_some_and(|c| c & 0xff == SQLITE_READONLY) {
+            return Error::DatabaseFileNotWritable {
+                path: self.path.clone(),
+                why: format!("SQLite refused to write: {}", message(e)),
+            };
         }
         Error::DatabaseFailed {
             target: self.path.display().to_string(),
@@ -288,32 +296,38 @@ fn unwritable_directory(path: &Path, exists: bool) -> Option<String> {
     if exists {
         return None;
     }
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
+    let dir = directory_of(path);
     if !dir.is_dir() {
         return Some(format!(
             "the directory {} does not exist; create it first (the database file is created, its directory is not)",
             dir.display()
         ));
     }
-    // A probe file, gone again at once: the only test that is right for every user and ACL.
-    let probe = dir.join(format!(".aurweb-migrate-probe-{}", std::process::id()));
-    match std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&probe)
-    {
-        Ok(_) => {
-            let _ = std::fs::remove_file(&probe);
-            None
-        }
-        Err(e) => Some(format!(
+    probe_directory(dir).err().map(|e| {
+        format!(
             "cannot create the database file in {}: {e} (the user running the tool needs write permission on the directory, for the file and its journal)",
             dir.display()
-        )),
+        )
+    })
+}
+
+fn directory_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
     }
+}
+
+/// Whether this user may create files in `dir`: a probe file, gone again at once (the only
+/// test that is right for every user and ACL).
+fn probe_directory(dir: &Path) -> std::io::Result<()> {
+    let probe = dir.join(format!(".aurweb-migrate-probe-{}", std::process::id()));
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
 }
 
 fn connect_error(path: &Path, e: &dyn std::fmt::Display) -> Error {
@@ -404,14 +418,42 @@ fn statement_failed(mut message: String, busy: bool) -> StatementError {
     StatementError::failed(message)
 }
 
-fn is_busy(e: &sqlx::Error) -> bool {
+fn code(e: &sqlx::Error) -> Option<i64> {
     match e {
-        sqlx::Error::Database(d) => d
-            .code()
-            .and_then(|c| c.parse::<i64>().ok())
-            .is_some_and(|c| matches!(c & 0xff, SQLITE_BUSY | SQLITE_LOCKED)),
-        _ => false,
+        sqlx::Error::Database(d) => d.code().and_then(|c| c.parse::<i64>().ok()),
+        _ => None,
     }
+}
+
+fn is_busy(e: &sqlx::Error) -> bool {
+    code(e).is_some_and(|c| matches!(c & 0xff, SQLITE_BUSY | SQLITE_LOCKED))
+}
+
+/// Why the database file at `path` cannot take a run's writes, in words; `None` when it can.
+/// A file or directory without any write permission bit is deliberately read-only and refused
+/// even for root (as `config upgrade` refuses the site config); else the file must open for
+/// writing and the directory take new files (SQLite's journal goes there).
+fn not_writable(path: &Path, read_only: bool) -> Option<String> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &Path| std::fs::metadata(p).map(|m| m.permissions().mode() & 0o7777);
+    match mode(path) {
+        Ok(m) if m & 0o222 == 0 => return Some(format!("the file is read-only (mode {m:04o})")),
+        Ok(_) if read_only => return Some("this user may not write the file".into()),
+        Ok(_) => {}
+        Err(e) => return Some(format!("cannot look at the file: {e}")),
+    }
+    let dir = directory_of(path);
+    let why = match mode(dir) {
+        Ok(m) if m & 0o222 == 0 => format!("read-only (mode {m:04o})"),
+        _ => match probe_directory(dir) {
+            Ok(()) => return None,
+            Err(e) => format!("not writable for this user ({e})"),
+        },
+    };
+    Some(format!(
+        "its directory {} is {why}, and SQLite writes its journal there",
+        dir.display()
+    ))
 }
 
 impl Backend for Sqlite {
@@ -665,6 +707,19 @@ impl Backend for Sqlite {
 
     fn transactional_ddl(&self) -> bool {
         true
+    }
+
+    async fn check_writable(&mut self) -> Result<()> {
+        if self.path == Path::new(":memory:") {
+            return Ok(());
+        }
+        match not_writable(&self.path, self.read_only) {
+            None => Ok(()),
+            Some(why) => Err(Error::DatabaseFileNotWritable {
+                path: self.path.clone(),
+                why,
+            }),
+        }
     }
 
     fn foreign_key_checks_sql(&self, on: bool) -> &'static str {
