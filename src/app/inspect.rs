@@ -45,6 +45,11 @@ pub(super) async fn status(s: &Session<'_>, pending_only: bool) -> Result<i32> {
     }
     let loaded = s.load_and_open(Access::ReadOnly, true).await?;
     let (set, history) = (loaded.set, loaded.history);
+    // No connection on read-only access: the SQLite file does not exist (and is not created).
+    let missing_file = match (&loaded.conn, &s.settings.database.value) {
+        (None, crate::settings::target::DatabaseTarget::Sqlite { path }) => Some(path.clone()),
+        _ => None,
+    };
     let mut overview = plan::overview(&set.migrations, &history, false);
     let mut cluster = None;
     let mut galera = false;
@@ -85,6 +90,7 @@ pub(super) async fn status(s: &Session<'_>, pending_only: bool) -> Result<i32> {
             set: &set,
             embedded: s.settings.migrations.value == Location::Embedded,
             cluster,
+            missing_file: missing_file.as_deref(),
         },
         overview: &overview,
         verbose,

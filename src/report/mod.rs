@@ -126,6 +126,8 @@ pub struct Context<'a> {
     pub embedded: bool,
     /// The Galera cluster the server is a node of.
     pub cluster: Option<crate::backend::ClusterInfo>,
+    /// The SQLite database file, when it does not exist (nothing was created).
+    pub missing_file: Option<&'a std::path::Path>,
 }
 
 /// `pending_only` (`status --pending`): list only the pending migrations; the summary and the
@@ -142,6 +144,12 @@ pub fn status_human(
         "database {} ({}), version table {}\n",
         ctx.database, ctx.dialect, ctx.table
     ));
+    if let Some(path) = ctx.missing_file {
+        out.push_str(&format!(
+            "the database file {} does not exist: nothing is applied; `aurweb-migrate upgrade` creates it\n",
+            path.display()
+        ));
+    }
     let width = ov
         .entries
         .iter()
@@ -283,6 +291,7 @@ pub fn status_json(ctx: &Context, ov: &Overview, pending_only: bool) -> Value {
             "state": c.state,
             "osu_method": c.osu_method,
         })),
+        "exists": ctx.missing_file.is_none(),
         "current": ov.current(),
         "pending": ov.pending().count(),
         "migrations": migrations,

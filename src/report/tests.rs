@@ -184,6 +184,7 @@ fn status_renders_each_state() {
         set: &s,
         embedded: false,
         cluster: None,
+        missing_file: None,
     };
     let status =
         |verbose, colour, pending_only| status_human(&ctx, &ov, verbose, colour, pending_only);
@@ -217,6 +218,7 @@ fn status_renders_each_state() {
           "database": "mysql://root@localhost/aurweb",
           "dialect": "mysql",
           "embedded": false,
+          "exists": true,
           "format_version": 1,
           "migrations": [
             {

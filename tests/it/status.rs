@@ -191,10 +191,43 @@ fn status_and_check_on_a_missing_database_create_nothing() {
     three_tables(&env);
     let doc = db.run(&["status", "--format", "json"]).ok().json();
     assert_eq!(int(&doc, "pending"), 3, "{doc:#}");
+    // It says the file does not exist, naming it (issue 29 item 10): a mistyped path is not
+    // mistaken for a database with nothing applied.
+    assert_eq!(doc["exists"], false, "{doc:#}");
     db.run(&["check"]).code(1);
-    db.run(&["status"]).ok();
+    db.run(&["status"]).ok().stdout_has(&format!(
+        "the database file {} does not exist: nothing is applied; `aurweb-migrate upgrade` creates it",
+        db.sqlite_path().display()
+    ));
     assert!(!db.exists(), "{} was created", db.url());
     assert_eq!(env.ls("."), ["migrations"], "files appeared");
+    db.run(&["upgrade"]).ok();
+    let doc = db.run(&["status", "--format", "json"]).ok().json();
+    assert_eq!(doc["exists"], true, "{doc:#}");
+    let run = db.run(&["status"]);
+    run.ok().check(
+        !run.stdout.contains("does not exist"),
+        "an existing file is not said missing",
+    );
+}
+
+/// MySQL/MariaDB: a database that does not exist is no database to report on (exit 3, naming
+/// it and the command that creates it); one that does says `exists: true`.
+#[test]
+fn status_on_a_missing_mysql_database_exits_3_naming_it() {
+    let env = Env::new();
+    let Some(db) = Db::mysql(&env, module_path!()) else {
+        return;
+    };
+    three_tables(&env);
+    let doc = db.run(&["status", "--format", "json"]).ok().json();
+    assert_eq!(doc["exists"], true, "{doc:#}");
+    let url = format!("{}_missing", db.url());
+    let name = format!("{}_missing", db.mysql_database());
+    env.run(&["status", "--database-url", &url])
+        .code(3)
+        .stderr_has(&format!("Unknown database '{name}'"))
+        .stderr_has("aurweb-migrate database create");
 }
 
 #[test]
