@@ -863,7 +863,7 @@ pub fn print(s: &str) {
 static JSON_LOGS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
-/// `-q`: [`waiting`] says nothing.
+/// `-q`: only errors go to stderr: [`warn`], [`note`] and [`waiting`] say nothing.
 pub fn set_quiet(on: bool) {
     QUIET.store(on, std::sync::atomic::Ordering::Relaxed);
 }
@@ -938,14 +938,20 @@ fn blocker_json(b: &crate::error::Blocker) -> Value {
     })
 }
 
-/// A `warning: …` line on stderr (a settings warning, or a [`Warning`]).
+/// A `warning: …` line on stderr (a settings warning, or a [`Warning`]); nothing with `-q`.
 pub fn warn(message: impl std::fmt::Display) {
+    if quiet() {
+        return;
+    }
     let message = message.to_string();
     stderr_line("WARN", &format!("warning: {message}"), &message, json!({}));
 }
 
-/// A line on stderr (notes such as [`embedded_notice`]).
+/// A line on stderr (notes such as [`embedded_notice`]); nothing with `-q`.
 pub fn note(line: &str) {
+    if quiet() {
+        return;
+    }
     stderr_line("INFO", line, line, json!({}));
 }
 

@@ -48,6 +48,7 @@ each_db!(
     failure_keeps_earlier_migrations_and_rolls_back_the_failing_one,
     out_of_order_is_refused_unless_allowed,
     upgrade_human_output_lists_each_migration,
+    quiet_leaves_only_errors_on_stderr,
 );
 
 /// SIGINT (and SIGTERM) while a long INSERT … SELECT writes rows into a table that already has
@@ -313,6 +314,50 @@ fn upgrade_human_output_lists_each_migration(db: &Db) {
         .ok()
         .check(quiet.stdout.is_empty(), "-q prints nothing on success");
     assert!(db.has_table("t4"));
+}
+
+/// `-q`: only errors go to stderr (issue 29 item 10). A pending statement that fails on the
+/// rehearsal's empty copy (MAX of no rows is NULL) makes `upgrade --dry-run` warn; with `-q`
+/// it says nothing, nor does any other command; on MySQL/MariaDB a statement cancelled by
+/// `--statement-timeout` (a log warning) leaves only the error.
+fn quiet_leaves_only_errors_on_stderr(db: &Db) {
+    db.migration(
+        "0001_tables.sql",
+        "CREATE TABLE big (n INTEGER NOT NULL);\nCREATE TABLE totals (n INTEGER NOT NULL);\nINSERT INTO big (n) VALUES (1);\nINSERT INTO big (n) VALUES (2);\n",
+    );
+    db.run(&["upgrade"]).ok();
+    db.migration(
+        "0002_total.sql",
+        "INSERT INTO totals (n) SELECT MAX(n) FROM big;\n",
+    );
+    db.run(&["upgrade", "--dry-run"])
+        .ok()
+        .stderr_has("warning: the rehearsal of the pending statements");
+    let silent = |args: &[&str]| {
+        let run = db.run(args);
+        run.check(
+            run.stderr.is_empty(),
+            "-q: nothing on stderr but errors",
+        );
+        run
+    };
+    silent(&["upgrade", "--dry-run", "-q"]).ok();
+    silent(&["upgrade", "--dry-run", "--no-probes", "-q"]).ok();
+    silent(&["status", "-q"]).ok();
+    silent(&["check", "-q"]).code(1);
+    silent(&["upgrade", "-q"]).ok();
+    assert_eq!(db.count("totals"), 1);
+    if db.is_mysql() {
+        db.migration("0003_slow.sql", "SELECT SLEEP(5);\n");
+        let run = db.run(&["upgrade", "-q", "--no-probes", "--statement-timeout", "1"]);
+        run.code(4).stderr_has("error: ");
+        for line in run.stderr.lines() {
+            run.check(
+                !line.contains("WARN") && !line.starts_with("warning"),
+                &format!("-q: a warning on stderr: {line}"),
+            );
+        }
+    }
 }
 
 /// SQLite: a dry run against a missing file creates nothing.
