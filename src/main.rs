@@ -22,7 +22,6 @@ fn main() {
     };
     init_logging(request.verbose, request.quiet, log_format);
     aurweb_migrate::report::set_json_logs(matches!(log_format, cli::LogFormat::Json));
-    aurweb_migrate::report::set_quiet(request.quiet);
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

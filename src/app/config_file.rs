@@ -16,17 +16,20 @@ fn evaluate(s: &Session<'_>, file: &Path) -> Result<ConfigReport> {
     site_config::evaluate(file, &bytes, &migrations)
 }
 
-/// A `config` command; its error comes with the file's report when the file was evaluated
-/// (a refusal's JSON document keeps what the report found).
+/// A `config` command's error, with the file's report when the file was evaluated (a
+/// refusal's JSON document keeps what the report found).
+pub(super) type ConfigFailure = (Error, Option<Box<ConfigReport>>);
+
+/// A `config` command.
 pub(super) fn run(
     s: &Session<'_>,
     file: &Path,
     action: ConfigAction,
-) -> std::result::Result<i32, (Error, Option<ConfigReport>)> {
+) -> std::result::Result<i32, ConfigFailure> {
     let report = evaluate(s, file).map_err(|e| (e, None))?;
     match act(s, file, action, &report) {
         Ok(code) => Ok(code),
-        Err(e) => Err((e, Some(report))),
+        Err(e) => Err((e, Some(Box::new(report)))),
     }
 }
 

@@ -153,19 +153,21 @@ pub(super) async fn check(s: &Session<'_>, drift: bool) -> Result<i32> {
         cluster,
     );
     s.emit(&result);
-    Ok(match (report::Render::ok(&result), pending.violations.is_empty()) {
-        // A pending DDL statement over --max-algorithm/--max-lock: the run would be refused.
-        (false, true) if result.over_gates() => 8,
-        (_, false) => crate::error::Error::DataViolation {
-            violations: Vec::new(),
-            during: None,
-        }
-        .exit_code(),
-        // A probe that could not run (a timeout) is not passed.
-        _ if pending.probes_failed.is_some() => pending.probes_failed.unwrap_or(3),
-        (true, true) => 0,
-        (false, true) => 1,
-    })
+    Ok(
+        match (report::Render::ok(&result), pending.violations.is_empty()) {
+            // A pending DDL statement over --max-algorithm/--max-lock: the run would be refused.
+            (false, true) if result.over_gates() => 8,
+            (_, false) => crate::error::Error::DataViolation {
+                violations: Vec::new(),
+                during: None,
+            }
+            .exit_code(),
+            // A probe that could not run (a timeout) is not passed.
+            _ if pending.probes_failed.is_some() => pending.probes_failed.unwrap_or(3),
+            (true, true) => 0,
+            (false, true) => 1,
+        },
+    )
 }
 
 /// The tables of a database whose history is empty (what [`plan::unmanaged`] needs); none

@@ -38,11 +38,11 @@ pub async fn run(request: Request) -> Result<i32> {
     match &request.command {
         Command::Sql(command) => sql(&request, command, &cwd).await,
         Command::Config { action, file } => config(&request, *action, file.as_deref(), &cwd)
-            .or_else(|(e, evaluated)| {
+            .map_err(|(e, evaluated)| {
                 if request.format == Format::Json {
-                    report::print_json(&report::config_error_json(&e, evaluated.as_ref()));
+                    report::print_json(&report::config_error_json(&e, evaluated.as_deref()));
                 }
-                Err(e)
+                e
             }),
     }
 }
@@ -78,7 +78,7 @@ fn config(
     action: ConfigAction,
     file: Option<&Path>,
     cwd: &Path,
-) -> std::result::Result<i32, (Error, Option<crate::site_config::ConfigReport>)> {
+) -> std::result::Result<i32, config_file::ConfigFailure> {
     let env = |name: &str| std::env::var(name).ok();
     let file = file
         .map(Path::to_path_buf)

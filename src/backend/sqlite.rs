@@ -252,7 +252,9 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(0);
 static STOPPING: AtomicBool = AtomicBool::new(false);
 
 fn listed() -> std::sync::MutexGuard<'static, Vec<(u64, usize)>> {
-    LISTED.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    LISTED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// A connection's place in [`LISTED`], from its opening until it is dropped.

@@ -188,15 +188,16 @@ pub async fn verify(
             let started = Instant::now();
             let rendered = rendered?;
             let path = file.script.path.display().to_string();
-            let differences: Vec<Difference> = crate::schema::render::first_difference(&rendered, &file.script.text)
-                .map(|(line, expected, found)| Difference {
-                    table: path.clone(),
-                    object: format!("line {line}"),
-                    expected: Some(shown_line(expected)),
-                    found: Some(shown_line(found)),
-                })
-                .into_iter()
-                .collect();
+            let differences: Vec<Difference> =
+                crate::schema::render::first_difference(&rendered, &file.script.text)
+                    .map(|(line, expected, found)| Difference {
+                        table: path.clone(),
+                        object: format!("line {line}"),
+                        expected: Some(shown_line(expected)),
+                        found: Some(shown_line(found)),
+                    })
+                    .into_iter()
+                    .collect();
             // The way to repair it only where there is something to repair.
             let hints = match differences.is_empty() {
                 true => Vec::new(),

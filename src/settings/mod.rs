@@ -1127,7 +1127,10 @@ mod tests {
         }
         assert_eq!(
             unknown_key("host"),
-            format!("unknown key `host`; accepted keys: {}", FILE_KEYS.join(", "))
+            format!(
+                "unknown key `host`; accepted keys: {}",
+                FILE_KEYS.join(", ")
+            )
         );
     }
 

@@ -391,7 +391,12 @@ fn an_unknown_key_suggests_the_closest_and_lists_the_keys_once() {
     let env = Env::new();
     one(&env, "migrations");
     for (text, line, key, meant) in [
-        ("table = \"t\"\nmigration = \"x\"\n", 2, "migration", Some("migrations")),
+        (
+            "table = \"t\"\nmigration = \"x\"\n",
+            2,
+            "migration",
+            Some("migrations"),
+        ),
         ("tabel = \"t\"\n", 1, "tabel", Some("table")),
         ("lock-timout = 5\n", 1, "lock-timout", Some("lock_timeout")),
         ("host = \"db\"\n", 1, "host", None),

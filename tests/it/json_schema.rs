@@ -395,7 +395,10 @@ each_db!(ok_says_what_the_exit_code_says);
 /// `"ok"` is in every document, true exactly when the command exits 0: a successful `upgrade`
 /// and the others that only report say true; `check` and `schema diff` with a finding say false.
 fn ok_says_what_the_exit_code_says(db: &Db) {
-    db.migration("0001_users.sql", "CREATE TABLE users (id INTEGER PRIMARY KEY);\n");
+    db.migration(
+        "0001_users.sql",
+        "CREATE TABLE users (id INTEGER PRIMARY KEY);\n",
+    );
     db.env
         .migration("0001_users.down.sql", "DROP TABLE users;\n");
     let said = |args: &[&str]| {

@@ -270,7 +270,11 @@ fn a_read_only_sqlite_file_or_directory_is_not_writable() {
     let file = env.join("db/test.sqlite3");
     let before = std::fs::read(&file).unwrap();
     let cases = [
-        (env.join("db/test.sqlite3"), 0o444, "the file is read-only (mode 0444)"),
+        (
+            env.join("db/test.sqlite3"),
+            0o444,
+            "the file is read-only (mode 0444)",
+        ),
         (env.join("db"), 0o555, "its directory"),
     ];
     for (path, mode, why) in cases {
@@ -288,7 +292,10 @@ fn a_read_only_sqlite_file_or_directory_is_not_writable() {
             .code(3)
             .stderr_has(why);
         env.run(&["stamp", "2", "-d", &url]).code(3).stderr_has(why);
-        let doc = env.run(&["--format", "json", "status", "-d", &url]).ok().json();
+        let doc = env
+            .run(&["--format", "json", "status", "-d", &url])
+            .ok()
+            .json();
         assert_eq!(doc["current"], 1, "{doc:#}");
         assert_eq!(doc["pending"], 1, "{doc:#}");
         env.run(&["upgrade", "--to", "1", "-d", &url])

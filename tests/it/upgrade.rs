@@ -66,7 +66,9 @@ fn interrupted_long_insert_stops_at_once_and_keeps_the_rows(db: &Db) {
     } else {
         "INSERT INTO big (n) SELECT 4 FROM (SELECT SLEEP(20)) AS s;"
     };
-    let many: String = (0..20).map(|_| "INSERT INTO big (n) VALUES (0);\n").collect();
+    let many: String = (0..20)
+        .map(|_| "INSERT INTO big (n) VALUES (0);\n")
+        .collect();
     for (signal, code, before) in [("INT", 130, String::new()), ("TERM", 143, many)] {
         db.migration("0002_fill.sql", &format!("{before}{slow}\n"));
         let mut child = db.cmd(&["upgrade", "--no-probes"]).spawn();
@@ -335,10 +337,7 @@ fn quiet_leaves_only_errors_on_stderr(db: &Db) {
         .stderr_has("warning: the rehearsal of the pending statements");
     let silent = |args: &[&str]| {
         let run = db.run(args);
-        run.check(
-            run.stderr.is_empty(),
-            "-q: nothing on stderr but errors",
-        );
+        run.check(run.stderr.is_empty(), "-q: nothing on stderr but errors");
         run
     };
     silent(&["upgrade", "--dry-run", "-q"]).ok();
