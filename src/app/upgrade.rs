@@ -621,11 +621,21 @@ async fn interruptible<T>(
     // Boxed, so that it can be dropped (with its connection) before the history is read again.
     let mut work = Box::pin(work);
     // The signal first: a statement it stopped must not end the run as a failed migration.
-    let which = tokio::select! {
+    let ended = tokio::select! {
         biased;
-        _ = int.recv() => "SIGINT",
-        _ = term.recv() => "SIGTERM",
-        r = &mut work => return r,
+        _ = int.recv() => Err("SIGINT"),
+        _ = term.recv() => Err("SIGTERM"),
+        r = &mut work => Ok(r),
+    };
+    let which = match ended {
+        Err(which) => which,
+        // The signal thread stopped a statement that held the runtime's thread, and the work
+        // ended in the same poll, before the signal could be seen: it failed because of it.
+        Ok(Err(e)) => match signal_seen(&mut int, &mut term).await {
+            Some(which) => which,
+            None => return Err(e),
+        },
+        Ok(done) => return done,
     };
     // SQLite: the statement is stopped while its connection is still there to be told.
     crate::backend::interrupt_statements();
@@ -650,6 +660,19 @@ async fn interruptible<T>(
         signal: which,
         state,
     })
+}
+
+/// The signal that has arrived, if one has (without waiting).
+async fn signal_seen(
+    int: &mut tokio::signal::unix::Signal,
+    term: &mut tokio::signal::unix::Signal,
+) -> Option<&'static str> {
+    tokio::select! {
+        biased;
+        _ = int.recv() => Some("SIGINT"),
+        _ = term.recv() => Some("SIGTERM"),
+        () = std::future::ready(()) => None,
+    }
 }
 
 /// `downgrade --dry-run`: the reverse files that would run, newest first, nothing written.
