@@ -392,6 +392,12 @@ pub enum Error {
         setting: &'static str,
     },
 
+    /// The SQLite database file cannot be written: `why` says whether the file (no write
+    /// permission bit, or this user may not open it for writing) or its directory (where SQLite
+    /// writes its journal) is the reason, or what SQLite said when it refused a write (exit 3).
+    #[error("{}: {why}; nothing was written: make it writable for the user running the tool, or run as a user who may write it", .path.display())]
+    DatabaseFileNotWritable { path: PathBuf, why: String },
+
     /// The server refused a probe write with `ER_OPTION_PREVENTS_STATEMENT` (exit 3).
     #[error("{target}: the server refuses writes ({message}); nothing was written: run the upgrade against the primary")]
     ServerRefusesWrites { target: String, message: String },
@@ -1099,6 +1105,7 @@ impl Error {
             | Error::QueryTimedOut { .. }
             | Error::ProbeTimedOut { .. } => Kind::Database,
             Error::ServerReadOnly { .. }
+            | Error::DatabaseFileNotWritable { .. }
             | Error::ServerRefusesWrites { .. }
             | Error::AccountMayNotWrite { .. }
             | Error::SiteConfigUnwritable { .. }
@@ -1475,6 +1482,15 @@ mod tests {
                     setting: "innodb_read_only",
                 },
                 "t: the server is read-only (innodb_read_only=ON: a replica?); nothing was written: run the upgrade against the primary",
+                3,
+                "not-writable",
+            ),
+            (
+                Error::DatabaseFileNotWritable {
+                    path: p("aurweb.sqlite3"),
+                    why: "the file is read-only (mode 0444)".into(),
+                },
+                "aurweb.sqlite3: the file is read-only (mode 0444); nothing was written: make it writable for the user running the tool, or run as a user who may write it",
                 3,
                 "not-writable",
             ),

@@ -20,7 +20,7 @@ fn main() {
         cli::Invocation::Generated(Err(e)) => exit_with(&e),
         cli::Invocation::Run(request) => *request,
     };
-    init_logging(request.verbose, log_format);
+    init_logging(request.verbose, request.quiet, log_format);
     aurweb_migrate::report::set_json_logs(matches!(log_format, cli::LogFormat::Json));
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -71,11 +71,12 @@ fn usage_error(e: clap::Error) -> ! {
     e.exit()
 }
 
-/// Logs go to stderr: warnings by default, `-vv` for debug, `RUST_LOG` to choose; text or one
-/// JSON object per line (`--log-format json`).
-fn init_logging(verbose: u8, format: cli::LogFormat) {
+/// Logs go to stderr: warnings by default (errors only with `-q`), `-vv` for debug,
+/// `RUST_LOG` to choose; text or one JSON object per line (`--log-format json`).
+fn init_logging(verbose: u8, quiet: bool, format: cli::LogFormat) {
     use tracing_subscriber::EnvFilter;
     let default = match verbose {
+        _ if quiet => "error",
         0 | 1 => "warn",
         2 => "aurweb_migrate=debug,info",
         _ => "aurweb_migrate=trace,debug",

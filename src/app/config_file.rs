@@ -16,8 +16,24 @@ fn evaluate(s: &Session<'_>, file: &Path) -> Result<ConfigReport> {
     site_config::evaluate(file, &bytes, &migrations)
 }
 
-pub(super) fn run(s: &Session<'_>, file: &Path, action: ConfigAction) -> Result<i32> {
-    let report = evaluate(s, file)?;
+/// A `config` command's error, with the file's report when the file was evaluated (a
+/// refusal's JSON document keeps what the report found).
+pub(super) type ConfigFailure = (Error, Option<Box<ConfigReport>>);
+
+/// A `config` command.
+pub(super) fn run(
+    s: &Session<'_>,
+    file: &Path,
+    action: ConfigAction,
+) -> std::result::Result<i32, ConfigFailure> {
+    let report = evaluate(s, file).map_err(|e| (e, None))?;
+    match act(s, file, action, &report) {
+        Ok(code) => Ok(code),
+        Err(e) => Err((e, Some(Box::new(report)))),
+    }
+}
+
+fn act(s: &Session<'_>, file: &Path, action: ConfigAction, report: &ConfigReport) -> Result<i32> {
     if !s.request.quiet {
         for w in &report.warnings {
             report::warn(w);
@@ -47,11 +63,11 @@ pub(super) fn run(s: &Session<'_>, file: &Path, action: ConfigAction) -> Result<
         }
     }
     let result = ConfigResult {
-        report: &report,
+        report,
         command,
         dry_run,
         written,
     };
     s.emit(&result);
-    Ok(if result.ok() { 0 } else { 1 })
+    Ok(if report::Render::ok(&result) { 0 } else { 1 })
 }

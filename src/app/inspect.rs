@@ -45,6 +45,11 @@ pub(super) async fn status(s: &Session<'_>, pending_only: bool) -> Result<i32> {
     }
     let loaded = s.load_and_open(Access::ReadOnly, true).await?;
     let (set, history) = (loaded.set, loaded.history);
+    // No connection on read-only access: the SQLite file does not exist (and is not created).
+    let missing_file = match (&loaded.conn, &s.settings.database.value) {
+        (None, crate::settings::target::DatabaseTarget::Sqlite { path }) => Some(path.clone()),
+        _ => None,
+    };
     let mut overview = plan::overview(&set.migrations, &history, false);
     let mut cluster = None;
     let mut galera = false;
@@ -91,6 +96,7 @@ pub(super) async fn status(s: &Session<'_>, pending_only: bool) -> Result<i32> {
             set: &set,
             embedded: s.settings.migrations.value == Location::Embedded,
             cluster,
+            missing_file: missing_file.as_deref(),
         },
         overview: &overview,
         verbose,
@@ -161,19 +167,21 @@ pub(super) async fn check(s: &Session<'_>, drift: bool) -> Result<i32> {
         cluster,
     );
     s.emit(&result);
-    Ok(match (result.ok(), pending.violations.is_empty()) {
-        // A pending DDL statement over --max-algorithm/--max-lock: the run would be refused.
-        (false, true) if result.over_gates() => 8,
-        (_, false) => crate::error::Error::DataViolation {
-            violations: Vec::new(),
-            during: None,
-        }
-        .exit_code(),
-        // A probe that could not run (a timeout) is not passed.
-        _ if pending.probes_failed.is_some() => pending.probes_failed.unwrap_or(3),
-        (true, true) => 0,
-        (false, true) => 1,
-    })
+    Ok(
+        match (report::Render::ok(&result), pending.violations.is_empty()) {
+            // A pending DDL statement over --max-algorithm/--max-lock: the run would be refused.
+            (false, true) if result.over_gates() => 8,
+            (_, false) => crate::error::Error::DataViolation {
+                violations: Vec::new(),
+                during: None,
+            }
+            .exit_code(),
+            // A probe that could not run (a timeout) is not passed.
+            _ if pending.probes_failed.is_some() => pending.probes_failed.unwrap_or(3),
+            (true, true) => 0,
+            (false, true) => 1,
+        },
+    )
 }
 
 /// The tables of a database whose history is empty (what [`plan::unmanaged`] needs); none

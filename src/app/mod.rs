@@ -37,9 +37,13 @@ pub async fn run(request: Request) -> Result<i32> {
     crate::backend::on_lock_wait(lock_wait, crate::report::progress::wait_over);
     match &request.command {
         Command::Sql(command) => sql(&request, command, &cwd).await,
-        Command::Config { action, file } => {
-            config(&request, *action, file.as_deref(), &cwd).or_else(|e| fail(&request, e, None))
-        }
+        Command::Config { action, file } => config(&request, *action, file.as_deref(), &cwd)
+            .map_err(|(e, evaluated)| {
+                if request.format == Format::Json {
+                    report::print_json(&report::config_error_json(&e, evaluated.as_deref()));
+                }
+                e
+            }),
     }
 }
 
@@ -74,13 +78,19 @@ async fn sql(request: &Request, command: &SqlCommand, cwd: &Path) -> Result<i32>
 
 /// A `config` command works on the file it names and never on a database: aurweb's config
 /// is not read for `[database]` (a template may have none), and `AUR_CONFIG` names the file.
-fn config(request: &Request, action: ConfigAction, file: Option<&Path>, cwd: &Path) -> Result<i32> {
+/// An error comes with the file's report when the file was evaluated.
+fn config(
+    request: &Request,
+    action: ConfigAction,
+    file: Option<&Path>,
+    cwd: &Path,
+) -> std::result::Result<i32, config_file::ConfigFailure> {
     let env = |name: &str| std::env::var(name).ok();
     let file = file
         .map(Path::to_path_buf)
         .or_else(|| request.overrides.aur_config.clone())
         .or_else(|| env("AUR_CONFIG").filter(|v| !v.is_empty()).map(Into::into))
-        .ok_or(Error::NoSiteConfigFile)?;
+        .ok_or((Error::NoSiteConfigFile, None))?;
     let overrides = Overrides {
         aur_config: None,
         ..request.overrides.clone()
@@ -92,7 +102,7 @@ fn config(request: &Request, action: ConfigAction, file: Option<&Path>, cwd: &Pa
             env(name)
         }
     };
-    let mut session = resolve_session(request, &overrides, &env, cwd)?;
+    let mut session = resolve_session(request, &overrides, &env, cwd).map_err(|e| (e, None))?;
     session.settings.builtin_for_site_config();
     config_file::run(&session, &cwd.join(file), action)
 }

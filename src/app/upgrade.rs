@@ -147,6 +147,17 @@ pub(super) async fn dry_run(s: &Session<'_>, flags: UpgradeFlags) -> Result<i32>
             .iter()
             .map(|f| (!flags.no_probes).then(|| probes::when(&preview.steps, f)))
             .collect();
+        // Over the gates: the real run would be refused (exit 8); the plan says which.
+        let over = check_gates(&gates(s), &rehearsal).err();
+        let code = match (&over, violations.is_empty()) {
+            (Some(e), _) => e.exit_code(),
+            (None, false) => Error::DataViolation {
+                violations: Vec::new(),
+                during: None,
+            }
+            .exit_code(),
+            (None, true) => probes_failed.unwrap_or(0),
+        };
         s.emit(&report::DryRun {
             preview: &preview,
             set,
@@ -157,22 +168,12 @@ pub(super) async fn dry_run(s: &Session<'_>, flags: UpgradeFlags) -> Result<i32>
             ddl: &rehearsal.ddl,
             gates: &gates(s),
             galera,
+            ok: code == 0,
         });
-        // Over the gates: the real run would be refused (exit 8); the plan above says which.
-        if let Err(e) = check_gates(&gates(s), &rehearsal) {
-            if !s.request.quiet {
-                report::warn(e.to_string());
-            }
-            return Ok(e.exit_code());
+        if let (Some(e), false) = (over, s.request.quiet) {
+            report::warn(e.to_string());
         }
-        if !violations.is_empty() {
-            return Ok(Error::DataViolation {
-                violations: Vec::new(),
-                during: None,
-            }
-            .exit_code());
-        }
-        Ok(probes_failed.unwrap_or(0))
+        Ok(code)
     };
     match loaded.conn {
         Some(conn) => {
@@ -639,11 +640,29 @@ async fn interruptible<T>(
     ) else {
         return work.await;
     };
-    let which = tokio::select! {
-        r = work => return r,
-        _ = int.recv() => "SIGINT",
-        _ = term.recv() => "SIGTERM",
+    let _watch = crate::backend::SignalWatch::start();
+    // Boxed, so that it can be dropped (with its connection) before the history is read again.
+    let mut work = Box::pin(work);
+    // The signal first: a statement it stopped must not end the run as a failed migration.
+    let ended = tokio::select! {
+        biased;
+        _ = int.recv() => Err("SIGINT"),
+        _ = term.recv() => Err("SIGTERM"),
+        r = &mut work => Ok(r),
     };
+    let which = match ended {
+        Err(which) => which,
+        // The signal thread stopped a statement that held the runtime's thread, and the work
+        // ended in the same poll, before the signal could be seen: it failed because of it.
+        Ok(Err(e)) => match signal_seen(&mut int, &mut term).await {
+            Some(which) => which,
+            None => return Err(e),
+        },
+        Ok(done) => return done,
+    };
+    // SQLite: the statement is stopped while its connection is still there to be told.
+    crate::backend::interrupt_statements();
+    drop(work);
     crate::backend::interrupt(s.timeouts.connect).await;
     let state = match s.read_history().await {
         Ok(history) => {
@@ -664,6 +683,19 @@ async fn interruptible<T>(
         signal: which,
         state,
     })
+}
+
+/// The signal that has arrived, if one has (without waiting).
+async fn signal_seen(
+    int: &mut tokio::signal::unix::Signal,
+    term: &mut tokio::signal::unix::Signal,
+) -> Option<&'static str> {
+    tokio::select! {
+        biased;
+        _ = int.recv() => Some("SIGINT"),
+        _ = term.recv() => Some("SIGTERM"),
+        () = std::future::ready(()) => None,
+    }
 }
 
 /// `downgrade --dry-run`: the reverse files that would run, newest first, nothing written.

@@ -19,9 +19,69 @@ pub use seam::{
 };
 
 /// After an interrupted run dropped its connections: ends what the server may still run for
-/// them (MySQL; a SQLite connection rolls back as it closes).
+/// them (MySQL; a SQLite connection rolls back as it closes, its statement was stopped by
+/// [`interrupt_statements`]).
 pub async fn interrupt(timeout: Duration) {
+    sqlite::interrupt_statements();
     mysql::kill_open_sessions(timeout).await;
+}
+
+/// On a signal, before the interrupted run drops its connections: stops the statements the
+/// open SQLite connections run (their handles go with the connections).
+pub fn interrupt_statements() {
+    sqlite::interrupt_statements();
+}
+
+/// While it lives, SIGINT and SIGTERM stop the statements of the open SQLite connections at
+/// once, from a thread of its own: a migration of many statements runs them on the runtime's
+/// own thread (see [`sqlite::Sqlite`]'s `execute_all`), where the runtime cannot see the signal
+/// until the statement ends. The runtime still sees the signal too, and ends the run.
+pub struct SignalWatch(Option<tokio::sync::oneshot::Sender<()>>);
+
+impl SignalWatch {
+    pub fn start() -> SignalWatch {
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let watch = move || {
+            use tokio::signal::unix::{signal, SignalKind};
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_io()
+                .build()
+            else {
+                return;
+            };
+            rt.block_on(async {
+                let (Ok(mut int), Ok(mut term)) = (
+                    signal(SignalKind::interrupt()),
+                    signal(SignalKind::terminate()),
+                ) else {
+                    return;
+                };
+                tokio::select! {
+                    _ = int.recv() => sqlite::interrupt_statements(),
+                    _ = term.recv() => sqlite::interrupt_statements(),
+                    _ = stopped => {}
+                }
+            });
+        };
+        match std::thread::Builder::new()
+            .name("signals".into())
+            .spawn(watch)
+        {
+            Ok(_) => SignalWatch(Some(stop)),
+            Err(e) => {
+                tracing::debug!("no thread to watch for signals: {e}");
+                SignalWatch(None)
+            }
+        }
+    }
+}
+
+impl Drop for SignalWatch {
+    fn drop(&mut self) {
+        if let Some(stop) = self.0.take() {
+            let _ = stop.send(());
+        }
+    }
 }
 
 /// An open database of either dialect: the one place that picks a backend from the target.

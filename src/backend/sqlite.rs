@@ -14,9 +14,14 @@ use crate::error::{Error, Result};
 use crate::history::{self, Row, TableName};
 use crate::schema::{self, Column, ForeignKey, RawTable, Schema, Table};
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Mutex;
 
 /// An open SQLite database.
 pub struct Sqlite {
+    /// Listed for [`interrupt_statements`] while `conn` is open. Declared before `conn`, so it
+    /// leaves the list before the connection closes on drop; [`Sqlite::close`] drops it first.
+    listed: Listed,
     conn: SqliteConnection,
     path: PathBuf,
     table: TableName,
@@ -34,6 +39,8 @@ pub struct Sqlite {
     timeouts: Timeouts,
     /// The wait for the write lock was announced (once a run).
     wait_announced: bool,
+    /// Opened read-only: this process may not open the file for writing.
+    read_only: bool,
 }
 
 /// From this many statements on, a call runs them on the handle directly (below it, locking
@@ -44,6 +51,7 @@ const BATCH_BYTES: usize = 64 * 1024;
 
 const SQLITE_BUSY: i64 = 5;
 const SQLITE_LOCKED: i64 = 6;
+const SQLITE_READONLY: i64 = 8;
 
 /// How long a `BEGIN IMMEDIATE` may wait for another writer before the run says it waits.
 const WAIT_NOTICE_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
@@ -64,14 +72,10 @@ impl Sqlite {
             return Ok(None);
         }
         // Writable means "this process may open it for writing" (access(2) semantics, so root
-        // may write a 0444 file), tested without changing the file.
+        // may write a 0444 file), tested without changing the file. A file that is not is
+        // opened read-only whatever the access: what reads works, and a run with writes to
+        // make is told by `check_writable` before any.
         let read_only = exists && std::fs::OpenOptions::new().write(true).open(path).is_err();
-        if access == Access::ReadWrite && read_only {
-            return Err(Error::Connect {
-                target: path.display().to_string(),
-                message: "the database file is read-only".into(),
-            });
-        }
         let options = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(access == Access::ReadWrite)
@@ -89,12 +93,9 @@ impl Sqlite {
                 Some(why) => connect_error(path, &why),
                 None => connect_error(path, &e),
             })?;
-        Ok(Some(Sqlite::wrap(
-            conn,
-            path.to_path_buf(),
-            table,
-            timeouts,
-        )))
+        let mut db = Sqlite::wrap(conn, path.to_path_buf(), table, timeouts).await?;
+        db.read_only = read_only;
+        Ok(Some(db))
     }
 
     /// Opens a new, empty database in memory (a scratch database: nothing on disk, gone
@@ -109,11 +110,24 @@ impl Sqlite {
             .connect()
             .await
             .map_err(|e| connect_error(path, &e))?;
-        Ok(Sqlite::wrap(conn, path.to_path_buf(), table, timeouts))
+        Sqlite::wrap(conn, path.to_path_buf(), table, timeouts).await
     }
 
-    fn wrap(conn: SqliteConnection, path: PathBuf, table: TableName, timeouts: Timeouts) -> Sqlite {
-        Sqlite {
+    async fn wrap(
+        mut conn: SqliteConnection,
+        path: PathBuf,
+        table: TableName,
+        timeouts: Timeouts,
+    ) -> Result<Sqlite> {
+        let listed = match Listed::new(&mut conn).await {
+            Ok(listed) => listed,
+            Err(e) => {
+                let _ = conn.close().await;
+                return Err(connect_error(&path, &e));
+            }
+        };
+        Ok(Sqlite {
+            listed,
             conn,
             path,
             table,
@@ -125,7 +139,8 @@ impl Sqlite {
             tx_data_version: None,
             timeouts,
             wait_announced: false,
-        }
+            read_only: false,
+        })
     }
 
     /// COMMIT, after the deferred foreign key check of a `foreign-keys off` transaction.
@@ -196,6 +211,12 @@ impl Sqlite {
         if is_busy(e) {
             return self.lock_timeout();
         }
+        if code(e).is_some_and(|c| c & 0xff == SQLITE_READONLY) {
+            return Error::DatabaseFileNotWritable {
+                path: self.path.clone(),
+                why: format!("SQLite refused to write: {}", message(e)),
+            };
+        }
         Error::DatabaseFailed {
             target: self.path.display().to_string(),
             action: None,
@@ -222,6 +243,54 @@ impl Sqlite {
     }
 }
 
+/// The handles of the open connections (an id, the handle's address), for
+/// [`interrupt_statements`]. An entry leaves the list, under its lock, before its connection
+/// closes, so every handle in it is open while the lock is held.
+static LISTED: Mutex<Vec<(u64, usize)>> = Mutex::new(Vec::new());
+static NEXT_ID: AtomicU64 = AtomicU64::new(0);
+/// Set by [`interrupt_statements`]: a run of statements on the handle starts no further one.
+static STOPPING: AtomicBool = AtomicBool::new(false);
+
+fn listed() -> std::sync::MutexGuard<'static, Vec<(u64, usize)>> {
+    LISTED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// A connection's place in [`LISTED`], from its opening until it is dropped.
+struct Listed(u64);
+
+impl Listed {
+    /// Lists the handle of `conn` (one hand-over to sqlx's worker, when the connection opens).
+    async fn new(conn: &mut SqliteConnection) -> std::result::Result<Listed, sqlx::Error> {
+        let handle = conn.lock_handle().await?.as_raw_handle();
+        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        listed().push((id, handle.as_ptr().expose_provenance()));
+        Ok(Listed(id))
+    }
+}
+
+impl Drop for Listed {
+    fn drop(&mut self) {
+        listed().retain(|&(id, _)| id != self.0);
+    }
+}
+
+/// SIGINT or SIGTERM: stops the statement each open connection runs now (`sqlite3_interrupt`:
+/// it fails with "interrupted" and its transaction rolls back) and keeps
+/// [`Sqlite::execute_all`] from starting another. Safe to call from any thread, while the
+/// statements run on sqlx's worker or on the runtime's own thread.
+pub fn interrupt_statements() {
+    STOPPING.store(true, Ordering::SeqCst);
+    for &(_, address) in listed().iter() {
+        let db = std::ptr::with_exposed_provenance_mut::<ffi::sqlite3>(address);
+        // SAFETY: `db` is the handle of an open connection (its entry leaves the list, under
+        // the lock held here, before the connection closes), and `sqlite3_interrupt` may be
+        // called from any thread while the connection runs a statement on another one.
+        unsafe { ffi::sqlite3_interrupt(db) };
+    }
+}
+
 /// Why a new database file cannot be made in its directory, in words (SQLite itself only says
 /// "unable to open database file", code 14): the directory is missing, or this user may not
 /// create files in it. `None` when neither is the reason.
@@ -229,32 +298,38 @@ fn unwritable_directory(path: &Path, exists: bool) -> Option<String> {
     if exists {
         return None;
     }
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
+    let dir = directory_of(path);
     if !dir.is_dir() {
         return Some(format!(
             "the directory {} does not exist; create it first (the database file is created, its directory is not)",
             dir.display()
         ));
     }
-    // A probe file, gone again at once: the only test that is right for every user and ACL.
-    let probe = dir.join(format!(".aurweb-migrate-probe-{}", std::process::id()));
-    match std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&probe)
-    {
-        Ok(_) => {
-            let _ = std::fs::remove_file(&probe);
-            None
-        }
-        Err(e) => Some(format!(
+    probe_directory(dir).err().map(|e| {
+        format!(
             "cannot create the database file in {}: {e} (the user running the tool needs write permission on the directory, for the file and its journal)",
             dir.display()
-        )),
+        )
+    })
+}
+
+fn directory_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
     }
+}
+
+/// Whether this user may create files in `dir`: a probe file, gone again at once (the only
+/// test that is right for every user and ACL).
+fn probe_directory(dir: &Path) -> std::io::Result<()> {
+    let probe = dir.join(format!(".aurweb-migrate-probe-{}", std::process::id()));
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
 }
 
 fn connect_error(path: &Path, e: &dyn std::fmt::Display) -> Error {
@@ -290,6 +365,9 @@ fn run_on_handle(
         )
     };
     for (i, sql) in statements.iter().enumerate() {
+        if STOPPING.load(Ordering::SeqCst) {
+            return Err((i, StatementError::failed("interrupted")));
+        }
         starting(i);
         let mut rest = sql.as_bytes();
         while !rest.iter().all(u8::is_ascii_whitespace) {
@@ -342,14 +420,42 @@ fn statement_failed(mut message: String, busy: bool) -> StatementError {
     StatementError::failed(message)
 }
 
-fn is_busy(e: &sqlx::Error) -> bool {
+fn code(e: &sqlx::Error) -> Option<i64> {
     match e {
-        sqlx::Error::Database(d) => d
-            .code()
-            .and_then(|c| c.parse::<i64>().ok())
-            .is_some_and(|c| matches!(c & 0xff, SQLITE_BUSY | SQLITE_LOCKED)),
-        _ => false,
+        sqlx::Error::Database(d) => d.code().and_then(|c| c.parse::<i64>().ok()),
+        _ => None,
     }
+}
+
+fn is_busy(e: &sqlx::Error) -> bool {
+    code(e).is_some_and(|c| matches!(c & 0xff, SQLITE_BUSY | SQLITE_LOCKED))
+}
+
+/// Why the database file at `path` cannot take a run's writes, in words; `None` when it can.
+/// A file or directory without any write permission bit is deliberately read-only and refused
+/// even for root (as `config upgrade` refuses the site config); else the file must open for
+/// writing and the directory take new files (SQLite's journal goes there).
+fn not_writable(path: &Path, read_only: bool) -> Option<String> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &Path| std::fs::metadata(p).map(|m| m.permissions().mode() & 0o7777);
+    match mode(path) {
+        Ok(m) if m & 0o222 == 0 => return Some(format!("the file is read-only (mode {m:04o})")),
+        Ok(_) if read_only => return Some("this user may not write the file".into()),
+        Ok(_) => {}
+        Err(e) => return Some(format!("cannot look at the file: {e}")),
+    }
+    let dir = directory_of(path);
+    let why = match mode(dir) {
+        Ok(m) if m & 0o222 == 0 => format!("read-only (mode {m:04o})"),
+        _ => match probe_directory(dir) {
+            Ok(()) => return None,
+            Err(e) => format!("not writable for this user ({e})"),
+        },
+    };
+    Some(format!(
+        "its directory {} is {why}, and SQLite writes its journal there",
+        dir.display()
+    ))
 }
 
 impl Backend for Sqlite {
@@ -605,6 +711,19 @@ impl Backend for Sqlite {
         true
     }
 
+    async fn check_writable(&mut self) -> Result<()> {
+        if self.path == Path::new(":memory:") {
+            return Ok(());
+        }
+        match not_writable(&self.path, self.read_only) {
+            None => Ok(()),
+            Some(why) => Err(Error::DatabaseFileNotWritable {
+                path: self.path.clone(),
+                why,
+            }),
+        }
+    }
+
     fn foreign_key_checks_sql(&self, on: bool) -> &'static str {
         if on {
             "PRAGMA foreign_keys = ON"
@@ -846,9 +965,11 @@ impl Sqlite {
         }
     }
 
-    /// Closes the connection cleanly.
+    /// Closes the connection cleanly (unlisted first: see [`Listed`]).
     pub async fn close(self) {
-        let _ = self.conn.close().await;
+        let Sqlite { listed, conn, .. } = self;
+        drop(listed);
+        let _ = conn.close().await;
     }
 }
 

@@ -188,23 +188,31 @@ pub async fn verify(
             let started = Instant::now();
             let rendered = rendered?;
             let path = file.script.path.display().to_string();
-            let differences = crate::schema::render::first_difference(&rendered, &file.script.text)
-                .map(|(line, expected, found)| Difference {
-                    table: path.clone(),
-                    object: format!("line {line}"),
-                    expected: Some(shown_line(expected)),
-                    found: Some(shown_line(found)),
-                })
-                .into_iter()
-                .collect();
+            let differences: Vec<Difference> =
+                crate::schema::render::first_difference(&rendered, &file.script.text)
+                    .map(|(line, expected, found)| Difference {
+                        table: path.clone(),
+                        object: format!("line {line}"),
+                        expected: Some(shown_line(expected)),
+                        found: Some(shown_line(found)),
+                    })
+                    .into_iter()
+                    .collect();
+            // The way to repair it only where there is something to repair.
+            let hints = match differences.is_empty() {
+                true => Vec::new(),
+                false => vec![format!(
+                    "update it with `aurweb-migrate schema render --dialect {dialect}`"
+                )],
+            };
             checks.push(Check {
                 name: format!("{dialect}-rendering"),
                 compared: format!(
-                    "the rendering of the {} schema (expected) with {path} (found); update it with `aurweb-migrate schema render --dialect {dialect}`",
+                    "the rendering of the {} schema (expected) with {path} (found)",
                     source.display_name()
                 ),
                 differences,
-                hints: Vec::new(),
+                hints,
                 execution_ms: started.elapsed().as_millis() as u64,
             });
         }

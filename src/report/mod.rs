@@ -126,6 +126,8 @@ pub struct Context<'a> {
     pub embedded: bool,
     /// The Galera cluster the server is a node of.
     pub cluster: Option<crate::backend::ClusterInfo>,
+    /// The SQLite database file, when it does not exist (nothing was created).
+    pub missing_file: Option<&'a std::path::Path>,
 }
 
 /// `pending_only` (`status --pending`): list only the pending migrations; the summary and the
@@ -142,6 +144,12 @@ pub fn status_human(
         "database {} ({}), version table {}\n",
         ctx.database, ctx.dialect, ctx.table
     ));
+    if let Some(path) = ctx.missing_file {
+        out.push_str(&format!(
+            "the database file {} does not exist: nothing is applied; `aurweb-migrate upgrade` creates it\n",
+            path.display()
+        ));
+    }
     let width = ov
         .entries
         .iter()
@@ -283,6 +291,7 @@ pub fn status_json(ctx: &Context, ov: &Overview, pending_only: bool) -> Value {
             "state": c.state,
             "osu_method": c.osu_method,
         })),
+        "exists": ctx.missing_file.is_none(),
         "current": ov.current(),
         "pending": ov.pending().count(),
         "migrations": migrations,
@@ -317,7 +326,6 @@ fn check_human(ov: &Overview, findings: &[Finding], warnings: &[Warning]) -> Str
 fn check_json(ov: &Overview, findings: &[Finding], warnings: &[Warning]) -> Value {
     json!({
         "format_version": FORMAT_VERSION,
-        "ok": findings.is_empty(),
         "warnings": warnings.iter().map(Warning::to_string).collect::<Vec<_>>(),
         "current": ov.current(),
         "pending": ov.pending().count(),
@@ -807,7 +815,19 @@ pub fn error_json(e: &Error, partial: Option<(&Outcome, &str)>) -> Value {
 /// A command's result, in both formats.
 pub trait Render {
     fn human(&self) -> String;
+    /// The JSON document but its `"ok"`, which [`Render::document`] adds.
     fn json(&self) -> Value;
+    /// The document's `"ok"`: the command exits 0 (it did what it was asked, and a command
+    /// that checks found nothing wrong). Every document carries it; error documents say false.
+    fn ok(&self) -> bool {
+        true
+    }
+    /// The JSON document, `"ok"` included.
+    fn document(&self) -> Value {
+        let mut doc = self.json();
+        doc["ok"] = json!(self.ok());
+        doc
+    }
     /// Whether `-q` silences the human form (default: yes). `status` and `new` always print;
     /// `check` and `verify` print only what failed.
     fn quiet_prints(&self) -> bool {
@@ -818,7 +838,7 @@ pub trait Render {
 /// Prints a result on stdout: the JSON document, or the human text unless `-q` silences it.
 pub fn emit(result: &impl Render, format: Format, quiet: bool) {
     match format {
-        Format::Json => print_json(&result.json()),
+        Format::Json => print_json(&result.document()),
         Format::Human if quiet && !result.quiet_prints() => {}
         Format::Human => print(&result.human()),
     }
@@ -843,7 +863,7 @@ pub fn print(s: &str) {
 static JSON_LOGS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
-/// `-q`: [`waiting`] says nothing.
+/// `-q`: only errors go to stderr: [`warn`], [`note`] and [`waiting`] say nothing.
 pub fn set_quiet(on: bool) {
     QUIET.store(on, std::sync::atomic::Ordering::Relaxed);
 }
@@ -918,14 +938,20 @@ fn blocker_json(b: &crate::error::Blocker) -> Value {
     })
 }
 
-/// A `warning: …` line on stderr (a settings warning, or a [`Warning`]).
+/// A `warning: …` line on stderr (a settings warning, or a [`Warning`]); nothing with `-q`.
 pub fn warn(message: impl std::fmt::Display) {
+    if quiet() {
+        return;
+    }
     let message = message.to_string();
     stderr_line("WARN", &format!("warning: {message}"), &message, json!({}));
 }
 
-/// A line on stderr (notes such as [`embedded_notice`]).
+/// A line on stderr (notes such as [`embedded_notice`]); nothing with `-q`.
 pub fn note(line: &str) {
+    if quiet() {
+        return;
+    }
     stderr_line("INFO", line, line, json!({}));
 }
 
@@ -1197,13 +1223,12 @@ impl<'a> Check<'a> {
             ddl: (&[], Default::default(), false),
         }
     }
-
-    pub fn ok(&self) -> bool {
-        self.findings.is_empty() && self.violations.is_empty() && !self.over_gates()
-    }
 }
 
 impl Render for Check<'_> {
+    fn ok(&self) -> bool {
+        self.findings.is_empty() && self.violations.is_empty() && !self.over_gates()
+    }
     fn human(&self) -> String {
         let mut out = check_human(self.overview, &self.findings, &self.warnings);
         for v in self.violations {
@@ -1214,7 +1239,6 @@ impl Render for Check<'_> {
     }
     fn json(&self) -> Value {
         let mut doc = check_json(self.overview, &self.findings, &self.warnings);
-        doc["ok"] = json!(self.ok());
         doc["violations"] = json!(self.violations);
         doc["ddl"] = json!(self
             .ddl
@@ -1264,9 +1288,14 @@ pub struct DryRun<'a> {
     /// The run's gates: a statement over them is marked.
     pub gates: &'a crate::schema::ddl::Gates,
     pub galera: bool,
+    /// The dry run exits 0: no violation, nothing over the gates, every probe ran.
+    pub ok: bool,
 }
 
 impl Render for DryRun<'_> {
+    fn ok(&self) -> bool {
+        self.ok
+    }
     fn human(&self) -> String {
         let mut out = dry_run_human(
             self.preview,
@@ -1485,6 +1514,9 @@ impl Render for Resolved<'_> {
 pub struct Verify<'a>(pub &'a crate::compare::Verification);
 
 impl Render for Verify<'_> {
+    fn ok(&self) -> bool {
+        self.0.ok()
+    }
     fn human(&self) -> String {
         let mut out = String::new();
         for c in &self.0.checks {
@@ -1514,7 +1546,6 @@ impl Render for Verify<'_> {
     fn json(&self) -> Value {
         json!({
             "format_version": FORMAT_VERSION,
-            "ok": self.0.ok(),
             "checks": self.0.checks,
             "skipped": self.0.skipped,
         })
@@ -1585,6 +1616,9 @@ pub struct SchemaDiff<'a> {
 }
 
 impl Render for SchemaDiff<'_> {
+    fn ok(&self) -> bool {
+        self.differences.is_empty()
+    }
     fn human(&self) -> String {
         if self.differences.is_empty() {
             format!("same: the database's schema equals {}\n", self.expected)
@@ -1677,11 +1711,6 @@ pub struct ConfigResult<'a> {
 }
 
 impl ConfigResult<'_> {
-    /// `check`'s verdict (status and upgrade: always true once they got this far).
-    pub fn ok(&self) -> bool {
-        self.command != "check" || !self.report.problems()
-    }
-
     fn version_text(&self) -> String {
         match self.report.version {
             Some(v) => format!("config version {v} of {}", self.report.head),
@@ -1691,6 +1720,37 @@ impl ConfigResult<'_> {
             ),
         }
     }
+}
+
+fn config_change_json(c: &crate::site_config::Change) -> Value {
+    json!({"version": c.version, "op": c.op, "line": c.line, "message": c.message})
+}
+
+fn config_ambiguity_json(a: &crate::site_config::Ambiguity) -> Value {
+    json!({
+        "version": a.version,
+        "op": a.op,
+        "message": a.message,
+        "lines": a.lines.iter().map(|(l, t)| json!({"line": l, "text": t})).collect::<Vec<_>>(),
+    })
+}
+
+/// A `config` command's error document: [`error_json`] with what the file's report found
+/// (`ambiguous`, `stale`; empty when the file was not evaluated), so that a refusal keeps
+/// the lists the config document has.
+pub fn config_error_json(e: &Error, report: Option<&crate::site_config::ConfigReport>) -> Value {
+    let mut doc = error_json(e, None);
+    doc["ambiguous"] = json!(report.map_or(Vec::new(), |r| r
+        .ambiguous
+        .iter()
+        .map(config_ambiguity_json)
+        .collect()));
+    doc["stale"] = json!(report.map_or(Vec::new(), |r| r
+        .stale
+        .iter()
+        .map(config_change_json)
+        .collect()));
+    doc
 }
 
 fn config_change_human(out: &mut String, c: &crate::site_config::Change) {
@@ -1737,6 +1797,10 @@ fn config_problems_human(r: &crate::site_config::ConfigReport) -> String {
 }
 
 impl Render for ConfigResult<'_> {
+    /// `check`'s verdict (status and upgrade: always true once they got this far).
+    fn ok(&self) -> bool {
+        self.command != "check" || !self.report.problems()
+    }
     fn human(&self) -> String {
         let r = self.report;
         let mut out = String::new();
@@ -1797,12 +1861,11 @@ impl Render for ConfigResult<'_> {
 
     fn json(&self) -> Value {
         let r = self.report;
-        let change = |c: &crate::site_config::Change| json!({"version": c.version, "op": c.op, "line": c.line, "message": c.message});
+        let change = config_change_json;
         json!({
             "format_version": FORMAT_VERSION,
             "command": self.command,
             "file": r.file.display().to_string(),
-            "ok": self.ok(),
             "changed": self.written,
             "would_change": r.changed() && !self.written,
             "dry_run": self.dry_run,
@@ -1815,12 +1878,7 @@ impl Render for ConfigResult<'_> {
                 "state": if m.applied { "applied" } else { "pending" },
                 "changes": m.changes.iter().map(change).collect::<Vec<_>>(),
             })).collect::<Vec<_>>(),
-            "ambiguous": r.ambiguous.iter().map(|a| json!({
-                "version": a.version,
-                "op": a.op,
-                "message": a.message,
-                "lines": a.lines.iter().map(|(l, t)| json!({"line": l, "text": t})).collect::<Vec<_>>(),
-            })).collect::<Vec<_>>(),
+            "ambiguous": r.ambiguous.iter().map(config_ambiguity_json).collect::<Vec<_>>(),
             "stale": r.stale.iter().map(change).collect::<Vec<_>>(),
             "hand_edits": r.hand_edits.iter().map(|h| json!({
                 "section": h.section,

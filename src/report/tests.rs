@@ -15,7 +15,7 @@ use std::path::Path;
 /// `value` → its human text and its JSON document (pretty, as `emit` prints it).
 fn check(value: &dyn Render, human: Expect, json: Expect) {
     human.assert_eq(&value.human());
-    json.assert_eq(&serde_json::to_string_pretty(&value.json()).unwrap());
+    json.assert_eq(&serde_json::to_string_pretty(&value.document()).unwrap());
 }
 
 /// Migration files of one dialect, `(name, text)`, as the `migrations` directory.
@@ -184,6 +184,7 @@ fn status_renders_each_state() {
         set: &s,
         embedded: false,
         cluster: None,
+        missing_file: None,
     };
     let status =
         |verbose, colour, pending_only| status_human(&ctx, &ov, verbose, colour, pending_only);
@@ -217,6 +218,7 @@ fn status_renders_each_state() {
           "database": "mysql://root@localhost/aurweb",
           "dialect": "mysql",
           "embedded": false,
+          "exists": true,
           "format_version": 1,
           "migrations": [
             {
@@ -307,7 +309,8 @@ fn changes_render_what_ran() {
                   "changed": false,
                   "current": 3,
                   "format_version": 1,
-                  "installed": null
+                  "installed": null,
+                  "ok": true
                 }"#]],
         ),
         (
@@ -336,7 +339,8 @@ fn changes_render_what_ran() {
                   "changed": true,
                   "current": 3,
                   "format_version": 1,
-                  "installed": null
+                  "installed": null,
+                  "ok": true
                 }"#]],
         ),
         (
@@ -374,7 +378,8 @@ fn changes_render_what_ran() {
                     "execution_ms": 90,
                     "file": "schema/mysql.sql",
                     "statements": 40
-                  }
+                  },
+                  "ok": true
                 }"#]],
         ),
     ];
@@ -398,12 +403,13 @@ fn small_results() {
             created aurweb
         "#]],
             expect![[r#"
-            {
-              "action": "created",
-              "changed": true,
-              "database": "aurweb",
-              "format_version": 1
-            }"#]],
+                {
+                  "action": "created",
+                  "changed": true,
+                  "database": "aurweb",
+                  "format_version": 1,
+                  "ok": true
+                }"#]],
         ),
         (
             "created",
@@ -412,12 +418,13 @@ fn small_results() {
             nothing to do: aurweb already exists
         "#]],
             expect![[r#"
-            {
-              "action": "created",
-              "changed": false,
-              "database": "aurweb",
-              "format_version": 1
-            }"#]],
+                {
+                  "action": "created",
+                  "changed": false,
+                  "database": "aurweb",
+                  "format_version": 1,
+                  "ok": true
+                }"#]],
         ),
         (
             "dropped",
@@ -426,12 +433,13 @@ fn small_results() {
             nothing to do: aurweb does not exist
         "#]],
             expect![[r#"
-            {
-              "action": "dropped",
-              "changed": false,
-              "database": "aurweb",
-              "format_version": 1
-            }"#]],
+                {
+                  "action": "dropped",
+                  "changed": false,
+                  "database": "aurweb",
+                  "format_version": 1,
+                  "ok": true
+                }"#]],
         ),
     ] {
         let value = DatabaseChange {
@@ -456,6 +464,7 @@ fn small_results() {
               "changed": false,
               "database": "mysql://root@localhost/aurweb",
               "format_version": 1,
+              "ok": true,
               "ready": true,
               "waited_ms": 500
             }"#]],
@@ -475,7 +484,8 @@ fn small_results() {
                 "migrations/0004_x.sql",
                 "migrations/0004_x.down.sql"
               ],
-              "format_version": 1
+              "format_version": 1,
+              "ok": true
             }"#]],
     );
     expect![[r#"

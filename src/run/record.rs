@@ -81,6 +81,9 @@ pub async fn stamp<B: Backend>(
                 });
             }
             let todo = plan::stamp(&ov, target).map_err(Error::Refused)?;
+            if !todo.is_empty() {
+                backend.check_writable().await?;
+            }
             backend.ensure_table().await?;
             let mut outcome = Outcome::default();
             let mut all = history.clone();

@@ -273,6 +273,33 @@ pub const FILE_KEYS: &[&str] = &[
     "ssl_key",
 ];
 
+/// What is said of a key the file does not take: the key, the accepted key closest to it
+/// when one is close enough to be a slip, and the accepted keys.
+fn unknown_key(key: &str) -> String {
+    let suggestion = closest_key(key)
+        .map(|k| format!("; did you mean `{k}`?"))
+        .unwrap_or_else(|| ";".to_string());
+    format!(
+        "unknown key `{key}`{suggestion} accepted keys: {}",
+        FILE_KEYS.join(", ")
+    )
+}
+
+/// The accepted key closest to `key` (case, `-` for `_`, a few letters off, or one beginning
+/// with it), if one is close enough.
+fn closest_key(key: &str) -> Option<&'static str> {
+    let typed = key.to_ascii_lowercase().replace('-', "_");
+    FILE_KEYS
+        .iter()
+        .map(|k| (strsim::damerau_levenshtein(&typed, k), *k))
+        .filter(|(distance, k)| {
+            *distance <= (k.len() / 4).max(2)
+                || (typed.len() >= 4 && (k.starts_with(&typed) || typed.starts_with(k)))
+        })
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, k)| k)
+}
+
 /// A TOML file that was read, with what is needed to point at its lines.
 struct LoadedFile {
     path: PathBuf,
@@ -714,12 +741,14 @@ fn load_toml(overrides: &Overrides, cwd: &Path) -> Result<Option<LoadedFile>> {
     let config: FileConfig = toml::from_str(&text).map_err(|e| {
         let line = e.span().map(|span| line_of(&text, span.start) as u32);
         let mut message = e.message().trim_end().to_string();
-        if message.starts_with("unknown field") {
-            message = format!(
-                "{}; the file takes {}",
-                message.lines().next().unwrap_or_default(),
-                FILE_KEYS.join(", ")
-            );
+        // serde's "unknown field `x`, expected one of …" lists every name it would take,
+        // aliases and the flag-only ones included: said once, with the closest key.
+        if let Some(key) = message
+            .strip_prefix("unknown field `")
+            .and_then(|rest| rest.split_once('`'))
+            .map(|(key, _)| key.to_string())
+        {
+            message = unknown_key(&key);
         }
         Error::Syntax(InputError {
             path: path.clone(),
@@ -1273,6 +1302,31 @@ mod tests {
     }
 
     #[test]
+    fn an_unknown_key_is_matched_to_the_closest_accepted_one() {
+        for (typed, meant) in [
+            ("migration", Some("migrations")),
+            ("tabel", Some("table")),
+            ("lock-timeout", Some("lock_timeout")),
+            ("Lock_Timeout", Some("lock_timeout")),
+            ("timeout", None),
+            ("database", Some("database_url")),
+            ("password", Some("password_file")),
+            ("ssl_mod", Some("ssl_mode")),
+            ("host", None),
+            ("frobnicate", None),
+        ] {
+            assert_eq!(closest_key(typed), meant, "{typed}");
+        }
+        assert_eq!(
+            unknown_key("host"),
+            format!(
+                "unknown key `host`; accepted keys: {}",
+                FILE_KEYS.join(", ")
+            )
+        );
+    }
+
+    #[test]
     fn toml_unknown_key_names_file_and_line() {
         let dir = tempfile::tempdir().unwrap();
         let p = write(
@@ -1282,7 +1336,10 @@ mod tests {
         );
         let msg = usage(run(&Overrides::default(), &[], dir.path()));
         assert!(msg.starts_with(&format!("{}:3: ", p.display())), "{msg}");
-        assert!(msg.contains("unknown field `databse_url`"), "{msg}");
+        assert!(
+            msg.contains("unknown key `databse_url`; did you mean `database_url`? accepted keys: database_url, "),
+            "{msg}"
+        );
 
         write(dir.path(), "aurweb-migrate.toml", "lock_timeout = -1\n");
         let msg = usage(run(&Overrides::default(), &[], dir.path()));

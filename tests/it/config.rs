@@ -382,6 +382,46 @@ fn output_options_in_the_file_name_the_flag() {
         .stderr_has("statement_timeout");
 }
 
+/// An unknown key names the file and line, suggests the accepted key closest to it, and lists
+/// the accepted keys once (not serde's list of every name with the aliases and the flag-only
+/// ones, followed by the file's list) (issue 29 item 12).
+#[test]
+fn an_unknown_key_suggests_the_closest_and_lists_the_keys_once() {
+    let env = Env::new();
+    one(&env, "migrations");
+    for (text, line, key, meant) in [
+        (
+            "table = \"t\"\nmigration = \"x\"\n",
+            2,
+            "migration",
+            Some("migrations"),
+        ),
+        ("tabel = \"t\"\n", 1, "tabel", Some("table")),
+        ("lock-timout = 5\n", 1, "lock-timout", Some("lock_timeout")),
+        ("host = \"db\"\n", 1, "host", None),
+    ] {
+        env.write("aurweb-migrate.toml", text);
+        let run = env.run(&["status"]);
+        let said = match meant {
+            Some(k) => format!("unknown key `{key}`; did you mean `{k}`? accepted keys: "),
+            None => format!("unknown key `{key}`; accepted keys: "),
+        };
+        run.code(2)
+            .stderr_has(&format!("aurweb-migrate.toml:{line}: {said}database_url, "))
+            .nowhere("expected one of");
+        run.check(
+            run.stderr.matches("statement_timeout").count() == 1,
+            "the accepted keys are listed once",
+        );
+        for flag_only in ["`format`", "`quiet`", "ssl-mode"] {
+            run.check(
+                !run.stderr.contains(flag_only),
+                &format!("{flag_only} is not an accepted key"),
+            );
+        }
+    }
+}
+
 /// `status -v` shows the settings, and where each came from, even when the connection then
 /// fails: that is when they are needed.
 #[test]

@@ -465,10 +465,33 @@ fn an_ambiguous_target_is_refused_with_both_lines_and_nothing_written() {
         .json();
     assert_eq!(doc["ambiguous"].as_array().unwrap().len(), 2);
     assert_eq!(doc["ambiguous"][0]["lines"][0]["text"], "expiry_time = 5");
-    let run = env.run(&["config", "upgrade", "--file", "config", "--format", "json"]);
-    let doc = run.code(5).json();
+    // The refusal's document keeps the lists the config document has (issue 29 item 9).
+    for dry_run in [false, true] {
+        let mut args = vec!["config", "upgrade", "--file", "config", "--format", "json"];
+        if dry_run {
+            args.push("--dry-run");
+        }
+        let run = env.run(&args);
+        let doc = run.code(5).json();
+        assert_eq!(doc["ok"], false);
+        assert_eq!(doc["error"]["exit_code"], 5);
+        assert_eq!(doc["error"]["kind"], "refused");
+        assert_eq!(doc["ambiguous"].as_array().unwrap().len(), 2, "{doc:#}");
+        assert_eq!(doc["ambiguous"][0]["lines"][0]["line"], 8, "{doc:#}");
+        assert!(doc["ambiguous"][1]["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["line"] == 4 && l["text"] == "[votereminder]"));
+        assert_eq!(doc["stale"], serde_json::json!([]), "{doc:#}");
+    }
+    // An error before the file is read has the lists too, empty.
+    let doc = env
+        .run(&["config", "upgrade", "--file", "nowhere", "--format", "json"])
+        .json();
     assert_eq!(doc["ok"], false);
-    assert_eq!(doc["error"]["exit_code"], 5);
+    assert_eq!(doc["ambiguous"], serde_json::json!([]), "{doc:#}");
+    assert_eq!(doc["stale"], serde_json::json!([]), "{doc:#}");
 
     // The same value under both names is no conflict: the old one goes.
     env.write(

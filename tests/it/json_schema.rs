@@ -262,9 +262,10 @@ fn schema_files_are_valid_strict_and_one_per_kind() {
             continue;
         }
         // Only the error document's top level may leave keys out: the list of what was done,
-        // present for the commands that record versions (see its description).
+        // present for the commands that record versions, and the config report's lists,
+        // present for `config` commands (see their descriptions).
         let optional: &[&str] = match name.as_str() {
-            "error" => &["applied", "reverted", "recorded"],
+            "error" => &["applied", "reverted", "recorded", "ambiguous", "stale"],
             _ => &[],
         };
         let mut loose = Vec::new();
@@ -376,4 +377,59 @@ fn optional_keys_are_null_not_missing(db: &Db) {
     assert_eq!(doc["problems"][0]["kind"], "modified", "{doc}");
     let doc = db.run(&["--format", "json", "status"]).json();
     assert!(doc.as_object().expect("object").contains_key("current"));
+}
+
+/// Every kind of document a command prints on success or on a finding carries `"ok"` (the
+/// error document says false): the schemas require it.
+#[test]
+fn every_document_kind_requires_ok() {
+    for kind in KINDS.iter().filter(|k| **k != "log-line") {
+        let schema = read(kind);
+        let required = schema["required"].as_array().expect("required");
+        assert!(
+            required.contains(&json!("ok")) && schema["properties"].get("ok").is_some(),
+            "{kind}.schema.json does not require \"ok\""
+        );
+    }
+}
+
+each_db!(ok_says_what_the_exit_code_says);
+/// `"ok"` is in every document, true exactly when the command exits 0: a successful `upgrade`
+/// and the others that only report say true; `check` and `schema diff` with a finding say false.
+fn ok_says_what_the_exit_code_says(db: &Db) {
+    db.migration(
+        "0001_users.sql",
+        "CREATE TABLE users (id INTEGER PRIMARY KEY);\n",
+    );
+    db.env
+        .migration("0001_users.down.sql", "DROP TABLE users;\n");
+    let said = |args: &[&str]| {
+        let mut all = vec!["--format", "json"];
+        all.extend_from_slice(args);
+        let run = db.run(&all);
+        let doc = run.json();
+        let code = run.code.unwrap_or_else(|| run.fail("no exit code"));
+        assert_eq!(
+            doc["ok"],
+            json!(code == 0),
+            "`{}` exited {code}: {doc:#}",
+            args.join(" ")
+        );
+        code
+    };
+    assert_eq!(said(&["history"]), 0);
+    assert_eq!(said(&["status"]), 0);
+    assert_eq!(said(&["check"]), 1);
+    assert_eq!(said(&["upgrade", "--dry-run"]), 0);
+    assert_eq!(said(&["upgrade"]), 0);
+    assert_eq!(said(&["upgrade"]), 0);
+    assert_eq!(said(&["check"]), 0);
+    assert_eq!(said(&["schema", "dump"]), 0);
+    assert_eq!(said(&["schema", "diff"]), 0);
+    assert_eq!(said(&["downgrade", "--to", "0", "--dry-run"]), 0);
+    assert_eq!(said(&["downgrade", "--to", "0"]), 0);
+    assert_eq!(said(&["stamp", "1"]), 0);
+    db.exec("CREATE TABLE extra (id INTEGER PRIMARY KEY)");
+    assert_eq!(said(&["schema", "diff"]), 1);
+    assert_eq!(said(&["new", "add tags"]), 0);
 }

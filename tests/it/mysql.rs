@@ -1555,6 +1555,7 @@ fn read_only_server_reads_and_refuses_writes() {
     let doc = run(&["--format", "json", "upgrade"]).code(3).json();
     assert_eq!(doc["error"]["kind"], "not-writable", "{doc:#}");
     assert_eq!(doc["applied"], serde_json::json!([]), "{doc:#}");
+    assert_eq!(doc["current"], 1, "{doc:#}");
     // Nothing was written: the history and the tables are as before.
     server.admin_exec("SET GLOBAL read_only = OFF");
     let doc = run(&["--format", "json", "status"]).ok().json();

@@ -191,10 +191,43 @@ fn status_and_check_on_a_missing_database_create_nothing() {
     three_tables(&env);
     let doc = db.run(&["status", "--format", "json"]).ok().json();
     assert_eq!(int(&doc, "pending"), 3, "{doc:#}");
+    // It says the file does not exist, naming it (issue 29 item 10): a mistyped path is not
+    // mistaken for a database with nothing applied.
+    assert_eq!(doc["exists"], false, "{doc:#}");
     db.run(&["check"]).code(1);
-    db.run(&["status"]).ok();
+    db.run(&["status"]).ok().stdout_has(&format!(
+        "the database file {} does not exist: nothing is applied; `aurweb-migrate upgrade` creates it",
+        db.sqlite_path().display()
+    ));
     assert!(!db.exists(), "{} was created", db.url());
     assert_eq!(env.ls("."), ["migrations"], "files appeared");
+    db.run(&["upgrade"]).ok();
+    let doc = db.run(&["status", "--format", "json"]).ok().json();
+    assert_eq!(doc["exists"], true, "{doc:#}");
+    let run = db.run(&["status"]);
+    run.ok().check(
+        !run.stdout.contains("does not exist"),
+        "an existing file is not said missing",
+    );
+}
+
+/// MySQL/MariaDB: a database that does not exist is no database to report on (exit 3, naming
+/// it and the command that creates it); one that does says `exists: true`.
+#[test]
+fn status_on_a_missing_mysql_database_exits_3_naming_it() {
+    let env = Env::new();
+    let Some(db) = Db::mysql(&env, module_path!()) else {
+        return;
+    };
+    three_tables(&env);
+    let doc = db.run(&["status", "--format", "json"]).ok().json();
+    assert_eq!(doc["exists"], true, "{doc:#}");
+    let url = format!("{}_missing", db.url());
+    let name = format!("{}_missing", db.mysql_database());
+    env.run(&["status", "--database-url", &url])
+        .code(3)
+        .stderr_has(&format!("Unknown database '{name}'"))
+        .stderr_has("aurweb-migrate database create");
 }
 
 #[test]
@@ -218,6 +251,62 @@ fn status_works_on_a_read_only_file() {
         .permissions()
         .mode();
     assert_eq!(mode & 0o777, 0o444);
+}
+
+/// A read-only SQLite file (mode 0444), or one in a read-only directory (mode 0555, where the
+/// journal would go), with a migration pending: `upgrade`, `downgrade` and `stamp` are refused
+/// before any write as a read-only MySQL server is (exit 3, kind `not-writable`), the JSON
+/// error document says the version the database is at, and nothing changed. `upgrade` with
+/// nothing to do still exits 0, and `status` reads.
+#[test]
+fn a_read_only_sqlite_file_or_directory_is_not_writable() {
+    let env = Env::new();
+    env.migration("0001_one.sql", "CREATE TABLE one (id INTEGER);\n");
+    env.migration("0001_one.down.sql", "DROP TABLE one;\n");
+    let url = format!("sqlite://{}", env.join("db/test.sqlite3").display());
+    std::fs::create_dir(env.join("db")).unwrap();
+    env.run(&["upgrade", "-d", &url]).ok();
+    env.migration("0002_two.sql", "CREATE TABLE two (id INTEGER);\n");
+    let file = env.join("db/test.sqlite3");
+    let before = std::fs::read(&file).unwrap();
+    let cases = [
+        (
+            env.join("db/test.sqlite3"),
+            0o444,
+            "the file is read-only (mode 0444)",
+        ),
+        (env.join("db"), 0o555, "its directory"),
+    ];
+    for (path, mode, why) in cases {
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+        let run = env.run(&["--format", "json", "upgrade", "-d", &url]);
+        let doc = run.code(3).json();
+        assert_eq!(doc["error"]["kind"], "not-writable", "{doc:#}");
+        assert_eq!(doc["current"], 1, "{doc:#}");
+        assert_eq!(doc["applied"], serde_json::json!([]), "{doc:#}");
+        env.run(&["upgrade", "-d", &url])
+            .code(3)
+            .stderr_has(why)
+            .stderr_has("nothing was written");
+        env.run(&["downgrade", "--to", "0", "-d", &url])
+            .code(3)
+            .stderr_has(why);
+        env.run(&["stamp", "2", "-d", &url]).code(3).stderr_has(why);
+        let doc = env
+            .run(&["--format", "json", "status", "-d", &url])
+            .ok()
+            .json();
+        assert_eq!(doc["current"], 1, "{doc:#}");
+        assert_eq!(doc["pending"], 1, "{doc:#}");
+        env.run(&["upgrade", "--to", "1", "-d", &url])
+            .ok()
+            .stdout_has("nothing to do");
+        assert!(std::fs::read(&file).unwrap() == before, "the file changed");
+        assert_eq!(env.ls("db"), ["test.sqlite3"], "no journal, no probe left");
+        let back = if mode == 0o444 { 0o644 } else { 0o755 };
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(back)).unwrap();
+    }
+    env.run(&["upgrade", "-d", &url]).ok();
 }
 
 /// A file that is not a SQLite database, or a path that cannot be opened: exit 3, untouched.

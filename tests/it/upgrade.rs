@@ -37,6 +37,7 @@ fn third_fails(db: &Db) {
 
 each_db!(
     interrupted_mid_migration_rolls_back_and_says_so,
+    interrupted_long_insert_stops_at_once_and_keeps_the_rows,
     applies_everything_and_records_it,
     second_run_is_a_no_op,
     to_stops_at_the_version,
@@ -47,7 +48,80 @@ each_db!(
     failure_keeps_earlier_migrations_and_rolls_back_the_failing_one,
     out_of_order_is_refused_unless_allowed,
     upgrade_human_output_lists_each_migration,
+    quiet_leaves_only_errors_on_stderr,
 );
+
+/// SIGINT (and SIGTERM) while a long INSERT … SELECT writes rows into a table that already has
+/// some: the tool stops within 2 s of the signal (SQLite: the statement is interrupted, not
+/// waited for, and the tool's own rolling-back write lock is not blamed on "another
+/// connection"), says the migration was rolled back and is pending, and the rows that were
+/// there before are all that is left. Once as the migration's only statement, once after
+/// twenty others (SQLite runs many statements on the connection's handle directly).
+fn interrupted_long_insert_stops_at_once_and_keeps_the_rows(db: &Db) {
+    db.migration("0001_big.sql", "CREATE TABLE big (n INTEGER);\n");
+    db.run(&["upgrade"]).ok();
+    db.exec("INSERT INTO big (n) VALUES (1), (2), (3)");
+    let slow = if db.is_sqlite() {
+        "INSERT INTO big (n) WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 200000000) SELECT n FROM c;"
+    } else {
+        "INSERT INTO big (n) SELECT 4 FROM (SELECT SLEEP(20)) AS s;"
+    };
+    let many: String = (0..20)
+        .map(|_| "INSERT INTO big (n) VALUES (0);\n")
+        .collect();
+    for (signal, code, before) in [("INT", 130, String::new()), ("TERM", 143, many)] {
+        db.migration("0002_fill.sql", &format!("{before}{slow}\n"));
+        let mut child = db.cmd(&["upgrade", "--no-probes"]).spawn();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            assert!(!child.has_exited(), "the tool finished before the signal");
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the slow statement never ran"
+            );
+            let running = if db.is_mysql() {
+                db.scalar(
+                    "SELECT COUNT(*) FROM information_schema.PROCESSLIST \
+                     WHERE DB = DATABASE() AND INFO LIKE 'INSERT INTO big (n) SELECT%'",
+                ) > 0
+            } else {
+                // The journal exists once the write began; give it time to spill the cache
+                // to the file (an exclusive lock that readers wait for).
+                let started = db.env.exists("test.sqlite3-journal");
+                if started {
+                    std::thread::sleep(std::time::Duration::from_millis(1500));
+                }
+                started
+            };
+            if running {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let signalled = std::time::Instant::now();
+        let sent = std::process::Command::new("kill")
+            .args([format!("-{signal}"), child.pid().to_string()])
+            .status()
+            .expect("kill");
+        assert!(sent.success());
+        let run = child.wait();
+        run.code(code)
+            .stderr_has(&format!("interrupted by SIG{signal}"))
+            .stderr_has("rolled back")
+            .stderr_has("at version 1, 1 pending")
+            .nowhere("another connection");
+        run.check(
+            signalled.elapsed() < std::time::Duration::from_secs(2),
+            "stopped within 2 s of the signal, without waiting for the statement",
+        );
+        assert_eq!(
+            db.strings("SELECT CAST(n AS CHAR) FROM big ORDER BY n"),
+            ["1", "2", "3"],
+            "the rows from before, and nothing of the migration"
+        );
+        assert_eq!(db.states(), [(1, "applied".to_string())]);
+    }
+}
 
 fn applies_everything_and_records_it(db: &Db) {
     three_tables(db.env);
@@ -242,6 +316,47 @@ fn upgrade_human_output_lists_each_migration(db: &Db) {
         .ok()
         .check(quiet.stdout.is_empty(), "-q prints nothing on success");
     assert!(db.has_table("t4"));
+}
+
+/// `-q`: only errors go to stderr (issue 29 item 10). A pending statement that fails on the
+/// rehearsal's empty copy (MAX of no rows is NULL) makes `upgrade --dry-run` warn; with `-q`
+/// it says nothing, nor does any other command; on MySQL/MariaDB a statement cancelled by
+/// `--statement-timeout` (a log warning) leaves only the error.
+fn quiet_leaves_only_errors_on_stderr(db: &Db) {
+    db.migration(
+        "0001_tables.sql",
+        "CREATE TABLE big (n INTEGER NOT NULL);\nCREATE TABLE totals (n INTEGER NOT NULL);\nINSERT INTO big (n) VALUES (1);\nINSERT INTO big (n) VALUES (2);\n",
+    );
+    db.run(&["upgrade"]).ok();
+    db.migration(
+        "0002_total.sql",
+        "INSERT INTO totals (n) SELECT MAX(n) FROM big;\n",
+    );
+    db.run(&["upgrade", "--dry-run"])
+        .ok()
+        .stderr_has("warning: the rehearsal of the pending statements");
+    let silent = |args: &[&str]| {
+        let run = db.run(args);
+        run.check(run.stderr.is_empty(), "-q: nothing on stderr but errors");
+        run
+    };
+    silent(&["upgrade", "--dry-run", "-q"]).ok();
+    silent(&["upgrade", "--dry-run", "--no-probes", "-q"]).ok();
+    silent(&["status", "-q"]).ok();
+    silent(&["check", "-q"]).code(1);
+    silent(&["upgrade", "-q"]).ok();
+    assert_eq!(db.count("totals"), 1);
+    if db.is_mysql() {
+        db.migration("0003_slow.sql", "SELECT SLEEP(5);\n");
+        let run = db.run(&["upgrade", "-q", "--no-probes", "--statement-timeout", "1"]);
+        run.code(4).stderr_has("error: ");
+        for line in run.stderr.lines() {
+            run.check(
+                !line.contains("WARN") && !line.starts_with("warning"),
+                &format!("-q: a warning on stderr: {line}"),
+            );
+        }
+    }
 }
 
 /// SQLite: a dry run against a missing file creates nothing.
