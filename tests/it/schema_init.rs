@@ -187,5 +187,9 @@ fn init_needs_a_server_for_mysql_and_a_project() {
     let bare = Env::new();
     bare.run(&["schema", "init"])
         .code(2)
+        .stderr_has("no migrations directory here");
+    bare.run(&["-m", "builtin", "schema", "init"])
+        .code(2)
         .stderr_has("schema init writes the schema file of a project's migrations");
+    assert!(!bare.exists("schema"));
 }
