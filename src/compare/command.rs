@@ -196,20 +196,18 @@ async fn run_in(command: &SchemaCommand, target: &DatabaseTarget, dir: &Path) ->
         Some(defaults) => cmd.env("AUR_CONFIG_DEFAULTS", defaults),
         None => cmd.env_remove("AUR_CONFIG_DEFAULTS"),
     };
-    let mut child = cmd.spawn().map_err(spawn_error)?;
-    let group = child.id() as i32;
-    // Whatever ends this future (the timeout, a signal that drops it), the group is killed.
-    let guard = KillGroup(group);
+    // Whatever ends this future (the timeout, a signal that drops it), the group is killed
+    // and the command reaped.
+    let mut child = KillGroup(cmd.spawn().map_err(spawn_error)?);
     let started = Instant::now();
     let status = loop {
-        match child.try_wait() {
+        match child.0.try_wait() {
             Ok(Some(status)) => break status,
             Ok(None) => {}
             Err(e) => return Err(spawn_error(e)),
         }
         if started.elapsed() >= command.timeout {
-            drop(guard);
-            let _ = child.wait();
+            drop(child);
             return Err(Error::SchemaCommandTimedOut {
                 command: shown(&command.argv),
                 seconds: command.timeout.as_secs(),
@@ -219,7 +217,7 @@ async fn run_in(command: &SchemaCommand, target: &DatabaseTarget, dir: &Path) ->
         tokio::time::sleep(Duration::from_millis(25)).await;
     };
     // Anything the command left running in its group goes too.
-    drop(guard);
+    drop(child);
     Ok(Finished {
         status,
         output: read_output(&out_path),
@@ -235,15 +233,18 @@ impl Drop for RemoveDir {
     }
 }
 
-/// Kills a process group when dropped.
-struct KillGroup(i32);
+/// The command, the leader of its own process group: the group is killed and the command
+/// reaped when this is dropped.
+struct KillGroup(std::process::Child);
 
 impl Drop for KillGroup {
     fn drop(&mut self) {
+        let group = self.0.id() as i32;
         // SAFETY: kill(2) with a negative pid signals that process group; no memory is shared.
         unsafe {
-            libc::kill(-self.0, libc::SIGKILL);
+            libc::kill(-group, libc::SIGKILL);
         }
+        let _ = self.0.wait();
     }
 }
 

@@ -100,6 +100,7 @@ each_db!(
     a_model_edit_gives_a_proven_draft_and_verify_needs_it,
     failing_hanging_and_empty_commands_are_errors_that_leave_nothing,
     the_aur_config_is_private_and_removed_and_the_password_never_an_argument,
+    a_signal_stops_the_command_and_removes_its_scratch,
 );
 
 fn a_model_edit_gives_a_proven_draft_and_verify_needs_it(db: &Db) {
@@ -270,4 +271,49 @@ fn the_aur_config_is_private_and_removed_and_the_password_never_an_argument(db: 
             "{got}"
         );
     }
+}
+
+fn a_signal_stops_the_command_and_removes_its_scratch(db: &Db) {
+    let env = db.env;
+    std::fs::create_dir_all(env.join("migrations")).expect("migrations/");
+    let tmp = env.join("tmp");
+    std::fs::create_dir_all(&tmp).expect("tmp/");
+    let mark = env.join("started");
+    let mut child = db
+        .cmd(&["verify", "--dialect", db.dialect()])
+        .env(
+            "AURWEB_MIGRATE_SCHEMA_COMMAND",
+            "sh -c 'echo $$ > \"$MARK\"; exec sleep 60'",
+        )
+        .env("MARK", &mark)
+        .env("TMPDIR", &tmp)
+        .spawn();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !mark.exists() || text(env, "started").trim().is_empty() {
+        assert!(!child.has_exited(), "verify ended before the command ran");
+        assert!(Instant::now() < deadline, "the command never started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let command_pid = text(env, "started").trim().to_string();
+    assert!(
+        !leftovers(db, &tmp).is_empty(),
+        "no scratch database to remove"
+    );
+    let sent = std::process::Command::new("kill")
+        .args(["-TERM".to_string(), child.pid().to_string()])
+        .status()
+        .expect("kill");
+    assert!(sent.success());
+    child
+        .wait()
+        .code(143)
+        .stderr_has("interrupted by SIGTERM")
+        .stderr_has("scratch database removed");
+    assert_eq!(leftovers(db, &tmp), Vec::<String>::new());
+    let alive = std::process::Command::new("kill")
+        .args(["-0", &command_pid])
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("kill -0");
+    assert!(!alive.success(), "the schema command still runs");
 }
