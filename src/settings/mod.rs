@@ -378,11 +378,20 @@ pub fn resolve(
         (path, defaults)
     });
     match (&database, &overrides.aur_config) {
-        (Some(db), Some(path)) => warnings.push(format!(
-            "--aur-config {} is ignored because the database comes from the {}",
-            path.display(),
-            db.origin
-        )),
+        // With a schema command, the file still gives the command's AUR_CONFIG its sections.
+        (Some(db), Some(path))
+            if overrides.schema_command.is_none()
+                && env_var(env, SCHEMA_COMMAND_ENV).is_none()
+                && file
+                    .as_ref()
+                    .is_none_or(|f| f.config.schema_command.is_none()) =>
+        {
+            warnings.push(format!(
+                "--aur-config {} is ignored because the database comes from the {}",
+                path.display(),
+                db.origin
+            ))
+        }
         (None, _) => {
             if let Some(path) = aur_config {
                 let path = cwd.join(path);
@@ -1246,6 +1255,52 @@ mod tests {
             msg.starts_with(&format!("{}:1: invalid table name", p.display())),
             "{msg}"
         );
+    }
+
+    #[test]
+    fn the_schema_command_comes_from_the_flag_the_environment_or_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(
+            dir.path(),
+            "aurweb-migrate.toml",
+            "schema_command = [\"python\", \"-m\", \"aurweb.initdb\", \"--no-alembic\"]\nschema_command_timeout = 30\n",
+        );
+        let s = run(&Overrides::default(), &[], dir.path()).unwrap();
+        let argv = ["python", "-m", "aurweb.initdb", "--no-alembic"];
+        assert_eq!(
+            s.schema_command.value.as_deref(),
+            Some(&argv.map(String::from)[..])
+        );
+        assert_eq!(s.schema_command.origin, Origin::ConfigFile(p.clone()));
+        assert_eq!(s.schema_command_timeout.value, Duration::from_secs(30));
+        let env = [(SCHEMA_COMMAND_ENV, "sh -c 'echo \"a b\"'")];
+        let s = run(&Overrides::default(), &env, dir.path()).unwrap();
+        assert_eq!(
+            s.schema_command.value,
+            Some(vec!["sh".into(), "-c".into(), "echo \"a b\"".into()])
+        );
+        assert_eq!(s.schema_command.origin, Origin::Env(SCHEMA_COMMAND_ENV));
+        let o = Overrides {
+            schema_command: Some("./build \"my db\"".into()),
+            schema_command_timeout: Some(5),
+            ..Default::default()
+        };
+        let s = run(&o, &env, dir.path()).unwrap();
+        assert_eq!(
+            s.schema_command.value,
+            Some(vec!["./build".into(), "my db".into()])
+        );
+        assert_eq!(s.schema_command.origin, Origin::Flag);
+        assert_eq!(s.schema_command_timeout.value, Duration::from_secs(5));
+        fs::remove_file(&p).unwrap();
+        let s = run(&Overrides::default(), &[], dir.path()).unwrap();
+        assert_eq!(s.schema_command.value, None);
+        assert_eq!(s.schema_command_timeout.value, Duration::from_secs(300));
+        let o = Overrides {
+            schema_command: Some("'unclosed".into()),
+            ..Default::default()
+        };
+        assert!(usage(run(&o, &[], dir.path())).contains("single quote is not closed"));
     }
 
     #[test]
