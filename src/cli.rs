@@ -42,6 +42,15 @@ pub struct Cli {
     #[arg(long, global = true, help_heading = GLOBAL, value_name = "NAME")]
     table: Option<String>,
 
+    /// A command that builds the desired schema in an empty scratch database (told where by
+    /// AURWEB_MIGRATE_SCRATCH_URL and an AUR_CONFIG file), instead of schema/
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "CMD")]
+    schema_command: Option<String>,
+
+    /// Seconds the schema command may run [default: 300]
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "SECS")]
+    schema_command_timeout: Option<u64>,
+
     /// Seconds to wait for the migration lock [default: 60]
     #[arg(long, global = true, help_heading = GLOBAL, value_name = "SECS")]
     lock_timeout: Option<u64>,
@@ -137,11 +146,13 @@ enum SchemaCmd {
     /// Compare the database's schema with the head (exit 1 when they differ)
     Diff,
     /// Print the SQLite schema file rendered from the MySQL one (needs a MySQL/MariaDB server,
-    /// -d mysql://…, for a scratch database)
+    /// -d mysql://…, for a scratch database); with a schema command, write schema/mysql.sql
+    /// (with a server) and schema/sqlite.sql from what it builds
     Render {
-        /// The dialect to render (sqlite: from schema/mysql.sql)
+        /// The dialect to render (sqlite: from schema/mysql.sql; required without a schema
+        /// command)
         #[arg(long, value_enum)]
-        dialect: DialectArg,
+        dialect: Option<DialectArg>,
     },
     /// Write the schema file(s) from a replay of the migrations, with their schema-version
     /// line, for fresh installs, verify and new --autogenerate (with -d mysql://…: mysql.sql
@@ -528,7 +539,7 @@ impl Cli {
             Cmd::Schema(SchemaCmd::Dump) => Sql(SqlCommand::SchemaDump),
             Cmd::Schema(SchemaCmd::Diff) => Sql(SqlCommand::SchemaDiff),
             Cmd::Schema(SchemaCmd::Render { dialect: d }) => Sql(SqlCommand::SchemaRender {
-                dialect: dialect(d),
+                dialect: d.map(dialect),
             }),
             Cmd::Schema(SchemaCmd::Init { dialect: d, force }) => Sql(SqlCommand::SchemaInit {
                 dialect: d.map(dialect),
@@ -578,6 +589,8 @@ impl Cli {
                 max_lock: self.max_lock,
                 config: self.config,
                 aur_config: self.aur_config,
+                schema_command: self.schema_command,
+                schema_command_timeout: self.schema_command_timeout,
             },
             format: match self.format {
                 OutputFormat::Human => Format::Human,

@@ -361,6 +361,33 @@ pub enum Error {
         error: Box<Error>,
     },
 
+    /// The schema command could not be started (exit 2).
+    #[error("the schema command `{command}` could not be run: {message}")]
+    SchemaCommandSpawn { command: String, message: String },
+
+    /// The schema command failed (exit 2); its output is shown.
+    #[error("the schema command `{command}` failed ({status}); its output:\n{output}")]
+    SchemaCommandFailed {
+        command: String,
+        status: String,
+        output: String,
+    },
+
+    /// The schema command ran longer than its time limit and was killed (exit 2).
+    #[error("the schema command `{command}` did not finish within {seconds}s (schema_command_timeout) and was killed; its output so far:\n{output}")]
+    SchemaCommandTimedOut {
+        command: String,
+        seconds: u64,
+        output: String,
+    },
+
+    /// The schema command succeeded but built no table (exit 2).
+    #[error("the schema command `{command}` exited 0 but created no table in the {dialect} scratch database (does it read AURWEB_MIGRATE_SCRATCH_URL or the AUR_CONFIG it is given?)")]
+    SchemaCommandBuiltNothing {
+        command: String,
+        dialect: crate::dialect::Dialect,
+    },
+
     /// A directory for SQLite scratch files cannot be made (exit 3).
     #[error("database error: cannot create {}: {error}", .path.display())]
     ScratchDirectory {
@@ -1068,6 +1095,10 @@ impl Error {
             | Error::MissingDatabaseKey { .. }
             | Error::BadPort { .. }
             | Error::UnknownBackend { .. } => Kind::Usage,
+            Error::SchemaCommandSpawn { .. }
+            | Error::SchemaCommandFailed { .. }
+            | Error::SchemaCommandTimedOut { .. }
+            | Error::SchemaCommandBuiltNothing { .. } => Kind::Input,
             Error::CannotCreate { .. }
             | Error::CannotWrite { .. }
             | Error::ReadingMigrationsFailed

@@ -73,8 +73,9 @@ pub(super) async fn autogenerate(s: &Session<'_>, asked: Asked<'_>) -> Result<i3
         return Err(Error::AutogenerateWithEmbeddedSchema);
     };
     let (dir, schema_dir) = (display_path(dir), display_path(schema_dir));
-    let mysql_file = s.schema_for(Dialect::Mysql)?;
-    let sqlite_file = s.schema_for(Dialect::Sqlite)?;
+    // With a schema command, the desired side is what it builds (MySQL only on a server).
+    let mysql_file = s.desired_for(Dialect::Mysql).await?;
+    let sqlite_file = s.desired_for(Dialect::Sqlite).await?;
     if mysql_file.is_none() && sqlite_file.is_none() {
         return Err(Error::AutogenerateWithoutSchema { dir: schema_dir });
     }
@@ -158,7 +159,7 @@ pub(super) async fn autogenerate(s: &Session<'_>, asked: Asked<'_>) -> Result<i3
             live.count(&mut plan, description, &source).await;
         }
         schema_writes.push((
-            file.script.path.clone(),
+            schema_dir.join(source::schema_file_name(Dialect::Mysql)),
             with_version(&file.script.text, version_number),
         ));
         mysql_head = Some((head, source));
@@ -211,6 +212,13 @@ pub(super) async fn autogenerate(s: &Session<'_>, asked: Asked<'_>) -> Result<i3
     }
     if let Some(live) = live {
         live.conn.close().await;
+    }
+    // With a schema command, schema/ holds its renderings only where `schema render` wrote
+    // them: those are kept current, and none is created.
+    if s.schema_command().is_some() {
+        schema_writes.retain(|(path, _)| {
+            std::fs::read_to_string(path).is_ok_and(|t| crate::compare::command::is_rendered(&t))
+        });
     }
     let drafts: Vec<Draft> = planned.iter().map(|p| p.draft.clone()).collect();
     let timings: Vec<Timing> = planned.iter().map(|p| p.timing.clone()).collect();

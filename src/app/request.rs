@@ -108,7 +108,7 @@ pub enum SqlCommand {
     SchemaDiff,
     /// `schema render --dialect D`: D's schema file from the MySQL one.
     SchemaRender {
-        dialect: Dialect,
+        dialect: Option<Dialect>,
     },
     /// `schema init [--dialect D] [--force]`: the schema file(s) from a replay.
     SchemaInit {

@@ -38,7 +38,7 @@ pub(super) async fn verify(s: &Session<'_>, only: Option<Dialect>) -> Result<i32
         set.refuse_unreviewed()?;
         // verify replays every file: one with no statements is refused as upgrade refuses it.
         crate::source::refuse_statementless(&set.migrations)?;
-        let file = s.schema_for(p.dialect())?;
+        let file = s.desired_for(p.dialect()).await?;
         if file.is_none() {
             return Err(Error::VerifyWithoutSchema {
                 file: crate::source::schema_file_name(p.dialect()),
@@ -57,6 +57,15 @@ pub(super) async fn verify(s: &Session<'_>, only: Option<Dialect>) -> Result<i32
     .await;
     live.clear();
     let mut v = verified?;
+    if s.schema_command().is_some() {
+        // The schema files in schema/ must be the command's current rendering.
+        for (p, (_, desired)) in places.iter().zip(&sets) {
+            if let (Some(on_disk), Some(desired)) = (s.schema_for(p.dialect())?, desired) {
+                v.checks
+                    .push(rendering_check(p.dialect(), &on_disk, desired));
+            }
+        }
+    }
     if let Some(d) = only {
         // Asked for: say what was not checked instead of the missing server.
         v.skipped = Dialect::ALL
@@ -67,6 +76,54 @@ pub(super) async fn verify(s: &Session<'_>, only: Option<Dialect>) -> Result<i32
     }
     s.emit(&report::Verify(&v));
     Ok(if v.ok() { 0 } else { 1 })
+}
+
+/// Whether `on_disk` is the schema command's current rendering `desired`.
+fn rendering_check(dialect: Dialect, on_disk: &SchemaFile, desired: &SchemaFile) -> compare::Check {
+    let path = on_disk.script.path.display().to_string();
+    let mut differences = Vec::new();
+    if on_disk.script.text != desired.script.text {
+        let (line, found, expected) = on_disk
+            .script
+            .text
+            .lines()
+            .map(Some)
+            .chain(std::iter::repeat(None))
+            .zip(
+                desired
+                    .script
+                    .text
+                    .lines()
+                    .map(Some)
+                    .chain(std::iter::repeat(None)),
+            )
+            .take_while(|(a, b)| a.is_some() || b.is_some())
+            .enumerate()
+            .find(|(_, (a, b))| a != b)
+            .map(|(i, (a, b))| (i + 1, a, b))
+            .unwrap_or((0, None, None));
+        differences.push(crate::schema::Difference {
+            table: path.clone(),
+            object: format!("line {line}"),
+            expected: Some(expected.map_or("(the end of the file)".to_string(), |l| {
+                format!("{l:?} (the schema command's rendering)")
+            })),
+            found: Some(found.map_or("(the end of the file)".to_string(), |l| format!("{l:?}"))),
+        });
+    }
+    compare::Check {
+        name: format!("{}-rendered", dialect.name()),
+        compared: format!("{path} (found) with the schema command's rendering (expected)"),
+        hints: if differences.is_empty() {
+            Vec::new()
+        } else {
+            vec![format!(
+                "{path} is not the schema command's current rendering: run `aurweb-migrate schema render` and commit it"
+            )]
+        },
+        differences,
+        execution_ms: 0,
+    }
 }
 
 /// Where `verify` builds its scratch databases. Without `--dialect`: SQLite always, and the
@@ -91,8 +148,11 @@ fn verify_places(s: &Session<'_>, only: Option<Dialect>) -> Result<Vec<Place>> {
 
 /// `schema render --dialect sqlite`: SQLite's schema file rendered from the model of the MySQL
 /// one, as MariaDB reads it in a scratch database on the configured server.
-pub(super) async fn render(s: &Session<'_>, dialect: Dialect) -> Result<i32> {
-    if dialect != Dialect::Sqlite {
+pub(super) async fn render(s: &Session<'_>, dialect: Option<Dialect>) -> Result<i32> {
+    if s.schema_command().is_some() {
+        return render_command(s, dialect).await;
+    }
+    if dialect != Some(Dialect::Sqlite) {
         return Err(Error::RenderFromMysqlOnly);
     }
     let Place::Mysql(server) = s.place() else {
@@ -120,6 +180,57 @@ pub(super) async fn render(s: &Session<'_>, dialect: Dialect) -> Result<i32> {
     let header = crate::schema::render::sqlite_header(file.version);
     let text = crate::schema::render::sqlite_schema(&built.schema, &built.rows, &header)?;
     s.emit(&report::Script(text));
+    Ok(0)
+}
+
+/// `schema render [--dialect D]` with a schema command: `schema/mysql.sql` (on a
+/// MySQL/MariaDB server) and `schema/sqlite.sql` written from what the command builds,
+/// marked as its rendering, at the newest migration's version; each written whole.
+async fn render_command(s: &Session<'_>, only: Option<Dialect>) -> Result<i32> {
+    let Location::Dir(schema_dir) = &s.settings.schema.value else {
+        return Err(Error::SchemaInitWithEmbedded);
+    };
+    let schema_dir = display_path(schema_dir);
+    let dialects: Vec<Dialect> = match (only, s.place()) {
+        (Some(Dialect::Mysql), Place::Sqlite) => return Err(Error::SchemaInitNeedsServer),
+        (Some(d), _) => vec![d],
+        (None, Place::Mysql(_)) => vec![Dialect::Mysql, Dialect::Sqlite],
+        (None, Place::Sqlite) => vec![Dialect::Sqlite],
+    };
+    let mut files = Vec::new();
+    for d in &dialects {
+        let Some(desired) = s.desired_for(*d).await? else {
+            return Err(Error::SchemaInitNeedsServer);
+        };
+        files.push((
+            schema_dir.join(crate::source::schema_file_name(*d)),
+            desired,
+        ));
+    }
+    std::fs::create_dir_all(&schema_dir).map_err(|error| Error::CannotCreate {
+        path: schema_dir.clone(),
+        error,
+    })?;
+    let mut written = Vec::new();
+    let mut version = 0;
+    for (path, desired) in files {
+        crate::source::scaffold::replace(&path, &desired.script.text)?;
+        version = desired.version;
+        written.push((
+            path,
+            format!(
+                "the rendering of {} (the schema command `{}`)",
+                desired.script.path.display(),
+                crate::compare::command::shown(
+                    &s.settings.schema_command.value.clone().unwrap_or_default()
+                )
+            ),
+        ));
+    }
+    s.emit(&report::SchemaInit {
+        version,
+        files: &written,
+    });
     Ok(0)
 }
 
@@ -358,7 +469,12 @@ pub(super) async fn drift_at(
     set: &MigrationSet,
     version: u64,
 ) -> Result<(Vec<Difference>, String)> {
-    let file = s.schema()?;
+    // The expected schema at the newest version: the schema command's, when one is set.
+    let newest = set.migrations.last().map(|m| m.version);
+    let file = match s.schema_command() {
+        Some(_) if newest == Some(version) => s.desired().await?,
+        _ => s.schema()?,
+    };
     compare::drift(
         conn,
         &s.place(),

@@ -100,6 +100,40 @@ impl<'r> Session<'r> {
         source::load_schema_from(&shown(&self.settings.schema.value), dialect)
     }
 
+    /// The schema command, when one is configured.
+    pub fn schema_command(&self) -> Option<crate::compare::command::SchemaCommand> {
+        let argv = self.settings.schema_command.value.clone()?;
+        Some(crate::compare::command::SchemaCommand {
+            argv,
+            timeout: self.settings.schema_command_timeout.value,
+            aur_config: self.settings.aur_config.clone(),
+        })
+    }
+
+    /// The desired schema for `dialect`: with a schema command, its rendering of what the
+    /// command built in a scratch database (MySQL: on the configured server, `None` without
+    /// one); else the schema directory's file.
+    pub async fn desired_for(&self, dialect: Dialect) -> Result<Option<SchemaFile>> {
+        let Some(command) = self.schema_command() else {
+            return self.schema_for(dialect);
+        };
+        let place = match (dialect, self.place()) {
+            (Dialect::Sqlite, _) => Place::Sqlite,
+            (Dialect::Mysql, Place::Mysql(server)) => Place::Mysql(server),
+            (Dialect::Mysql, Place::Sqlite) => return Ok(None),
+        };
+        let set = self.load_for(dialect)?;
+        let path = std::path::PathBuf::from(format!("the schema command's {dialect} database"));
+        crate::compare::command::desired(&command, &place, &set, path, &self.table, self.timeouts)
+            .await
+            .map(Some)
+    }
+
+    /// [`Session::desired_for`] the configured database's dialect.
+    pub async fn desired(&self) -> Result<Option<SchemaFile>> {
+        self.desired_for(self.dialect()).await
+    }
+
     async fn connect(&self, access: Access) -> Result<Option<Connection>> {
         Connection::open(
             &self.settings.database.value,

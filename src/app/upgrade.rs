@@ -258,7 +258,7 @@ async fn rehearse(
     steps: &[crate::plan::Step<'_>],
 ) -> Result<crate::compare::rehearsal::Rehearsal> {
     let place = s.place();
-    let stop = signalled(
+    let stop = crate::run::signalled(
         "the rehearsal was stopped and its scratch database removed; nothing was written to the database",
     );
     match crate::compare::rehearsal::rehearse(c, &place, steps, &s.table, s.timeouts, stop).await {
@@ -601,26 +601,6 @@ pub(super) async fn downgrade(
     )
     .await;
     finish(s, result, progress, "reverted", "reverted").await
-}
-
-/// Ends when SIGINT or SIGTERM arrives (never, where they cannot be caught), as the error
-/// that says so with `state`.
-async fn signalled(state: &'static str) -> Error {
-    use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut int), Ok(mut term)) = (
-        signal(SignalKind::interrupt()),
-        signal(SignalKind::terminate()),
-    ) else {
-        return std::future::pending().await;
-    };
-    let which = tokio::select! {
-        _ = int.recv() => "SIGINT",
-        _ = term.recv() => "SIGTERM",
-    };
-    Error::Interrupted {
-        signal: which,
-        state: state.to_string(),
-    }
 }
 
 /// Runs `work` (which holds the run's connection) until it ends or SIGINT/SIGTERM arrives.

@@ -36,6 +36,8 @@ impl Place {
 /// An open scratch database, removed by [`Scratch::dispose`].
 pub struct Scratch {
     pub conn: Connection,
+    /// Where it is (`None` in memory): what another process is told to build in it.
+    pub target: Option<DatabaseTarget>,
     cleanup: Cleanup,
     timeouts: Timeouts,
 }
@@ -73,6 +75,7 @@ impl Scratch {
                 match open_scratch(&target, table, timeouts).await {
                     Ok(conn) => Ok(Scratch {
                         conn,
+                        target: Some(target),
                         cleanup: Cleanup::Dir(dir),
                         timeouts,
                     }),
@@ -114,11 +117,13 @@ impl Scratch {
                     database: name.clone(),
                     ..server.clone()
                 };
-                let opened = open_scratch(&DatabaseTarget::Mysql(target), table, timeouts).await;
+                let target = DatabaseTarget::Mysql(target);
+                let opened = open_scratch(&target, table, timeouts).await;
                 let cleanup = Cleanup::Database(server.clone(), name);
                 match opened {
                     Ok(conn) => Ok(Scratch {
                         conn,
+                        target: Some(target),
                         cleanup,
                         timeouts,
                     }),
@@ -144,6 +149,7 @@ impl Scratch {
         match place {
             Place::Sqlite => Ok(Scratch {
                 conn: Connection::open_sqlite_in_memory(table.clone(), timeouts).await?,
+                target: None,
                 cleanup: Cleanup::Nothing,
                 timeouts,
             }),

@@ -4,6 +4,7 @@
 //! alembic`, `baseline` of a database without history). The expected schemas are built in
 //! scratch databases ([`scratch`]); the comparison is [`schema::diff`].
 
+pub mod command;
 pub(crate) mod ddl;
 pub(crate) mod probes;
 pub(crate) mod rehearsal;

@@ -22,7 +22,7 @@ pub struct Built {
     pub read_ms: f64,
 }
 
-async fn read_back(conn: &mut Connection, with_rows: bool) -> Result<Built> {
+pub(crate) async fn read_back(conn: &mut Connection, with_rows: bool) -> Result<Built> {
     let started = std::time::Instant::now();
     let schema = conn.introspect().await?;
     let mut rows = Vec::new();

@@ -1661,7 +1661,7 @@ pub fn transport_human(transport: &str) -> String {
 /// `status -v`: each setting and where it came from.
 pub fn settings_human(s: &crate::settings::Settings) -> String {
     format!(
-        "settings:\n  database        {}  (from {})\n  migrations      {}  (from {})\n  schema          {}  (from {})\n  table           {}  (from {})\n  lock timeout    {}s  (from {})\n  connect timeout {}s  (from {})\n  statement timeout {}  (from {})\n  ddl lock wait   {}  (from {})\n  max algorithm   {}  (from {})\n  max lock        {}  (from {})\n",
+        "settings:\n  database        {}  (from {})\n  migrations      {}  (from {})\n  schema          {}  (from {})\n  table           {}  (from {})\n  lock timeout    {}s  (from {})\n  connect timeout {}s  (from {})\n  statement timeout {}  (from {})\n  ddl lock wait   {}  (from {})\n  max algorithm   {}  (from {})\n  max lock        {}  (from {})\n  schema command  {}  (from {})\n  schema command timeout {}s  (from {})\n",
         s.database.value.redacted(),
         s.database.origin,
         location_human(&s.migrations.value, crate::source::describe_embedded()),
@@ -1686,6 +1686,13 @@ pub fn settings_human(s: &crate::settings::Settings) -> String {
         s.max_algorithm.origin,
         s.max_lock.value.as_deref().unwrap_or("no gate"),
         s.max_lock.origin,
+        s.schema_command
+            .value
+            .as_deref()
+            .map_or("none (schema/ is the desired schema)".to_string(), crate::compare::command::shown),
+        s.schema_command.origin,
+        s.schema_command_timeout.value.as_secs(),
+        s.schema_command_timeout.origin,
     )
 }
 

@@ -32,3 +32,23 @@ pub use outcome::{Applied, Checks, Event, Installed, Observer, Outcome, PreCheck
 pub use record::{resolve, stamp, AcceptedEdit, FileNow, Resolution, Settled, StampMode};
 pub use road::{preview, target, Preview};
 pub use upgrade::{upgrade, upgrade_after_read};
+
+/// Ends when SIGINT or SIGTERM arrives (never, where they cannot be caught), as the error
+/// that says so with `state`.
+pub async fn signalled(state: &'static str) -> crate::error::Error {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut int), Ok(mut term)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) else {
+        return std::future::pending().await;
+    };
+    let which = tokio::select! {
+        _ = int.recv() => "SIGINT",
+        _ = term.recv() => "SIGTERM",
+    };
+    crate::error::Error::Interrupted {
+        signal: which,
+        state: state.to_string(),
+    }
+}

@@ -115,6 +115,10 @@ pub struct Overrides {
     pub config: Option<PathBuf>,
     /// `--aur-config`.
     pub aur_config: Option<PathBuf>,
+    /// `--schema-command CMD` (split into words as a shell would, without expansions).
+    pub schema_command: Option<String>,
+    /// `--schema-command-timeout SECS`.
+    pub schema_command_timeout: Option<u64>,
 }
 
 /// Every resolved setting.
@@ -146,6 +150,14 @@ pub struct Settings {
     /// Default none.
     pub max_algorithm: Setting<Option<String>>,
     pub max_lock: Setting<Option<String>>,
+    /// `schema_command`: a command that builds the desired schema in an empty scratch
+    /// database; when set, it replaces `schema/` as the desired side. Default none.
+    pub schema_command: Setting<Option<Vec<String>>>,
+    /// How long the schema command may run. Default 300 s.
+    pub schema_command_timeout: Setting<Duration>,
+    /// aurweb's INI config in use, when one is configured (`--aur-config`, `AUR_CONFIG`), and
+    /// its defaults file: the schema command's `AUR_CONFIG` keeps their other sections.
+    pub aur_config: Option<(PathBuf, PathBuf)>,
     /// Warnings to print on stderr, e.g. a password given inside a --database-url flag is
     /// visible to other users of the machine.
     pub warnings: Vec<String>,
@@ -238,6 +250,8 @@ struct FileConfig {
     max_algorithm: Option<toml::Spanned<String>>,
     max_lock: Option<toml::Spanned<String>>,
     password_file: Option<PathBuf>,
+    schema_command: Option<toml::Spanned<Vec<String>>>,
+    schema_command_timeout: Option<u64>,
     /// TLS for MySQL, as the URL's `ssl-mode`, `ssl-ca`, `ssl-cert`, `ssl-key` (which win).
     #[serde(alias = "ssl-mode")]
     ssl_mode: Option<toml::Spanned<String>>,
@@ -267,6 +281,8 @@ pub const FILE_KEYS: &[&str] = &[
     "ddl_lock_wait",
     "max_algorithm",
     "max_lock",
+    "schema_command",
+    "schema_command_timeout",
     "ssl_mode",
     "ssl_ca",
     "ssl_cert",
@@ -325,6 +341,76 @@ pub(crate) fn line_of(text: &str, offset: usize) -> usize {
         .filter(|&&b| b == b'\n')
         .count()
         + 1
+}
+
+/// The environment variable that names the schema command (as `--schema-command` does).
+pub const SCHEMA_COMMAND_ENV: &str = "AURWEB_MIGRATE_SCHEMA_COMMAND";
+
+/// How long the schema command may run by default, in seconds.
+pub const DEFAULT_SCHEMA_COMMAND_TIMEOUT: u64 = 300;
+
+/// A command line split into words as a POSIX shell splits them, with single and double
+/// quotes and backslash escapes but no expansions (the program is run directly).
+pub fn split_command(line: &str) -> std::result::Result<Vec<String>, String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut started = false;
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' => {
+                started = true;
+                loop {
+                    match chars.next() {
+                        Some('\'') => break,
+                        Some(c) => word.push(c),
+                        None => return Err("a single quote is not closed".into()),
+                    }
+                }
+            }
+            '"' => {
+                started = true;
+                loop {
+                    match chars.next() {
+                        Some('"') => break,
+                        Some('\\') => match chars.next() {
+                            Some(c @ ('"' | '\\' | '$' | '`')) => word.push(c),
+                            Some(c) => {
+                                word.push('\\');
+                                word.push(c);
+                            }
+                            None => return Err("a double quote is not closed".into()),
+                        },
+                        Some(c) => word.push(c),
+                        None => return Err("a double quote is not closed".into()),
+                    }
+                }
+            }
+            '\\' => {
+                started = true;
+                if let Some(c) = chars.next() {
+                    word.push(c);
+                }
+            }
+            c if c.is_whitespace() => {
+                if started {
+                    words.push(std::mem::take(&mut word));
+                    started = false;
+                }
+            }
+            c => {
+                started = true;
+                word.push(c);
+            }
+        }
+    }
+    if started {
+        words.push(word);
+    }
+    if words.first().is_none_or(|w| w.is_empty()) {
+        return Err("it names no program".into());
+    }
+    Ok(words)
 }
 
 /// Looks an environment variable up, treating an empty value as unset.
@@ -388,12 +474,32 @@ pub fn resolve(
         .aur_config
         .clone()
         .or_else(|| env_var(env, "AUR_CONFIG").map(PathBuf::from));
+    let aur_config_files = aur_config.as_ref().map(|path| {
+        let path = cwd.join(path);
+        let defaults = env_var(env, "AUR_CONFIG_DEFAULTS")
+            .map(|d| cwd.join(d))
+            .unwrap_or_else(|| {
+                let mut s = path.clone().into_os_string();
+                s.push(".defaults");
+                PathBuf::from(s)
+            });
+        (path, defaults)
+    });
     match (&database, &overrides.aur_config) {
-        (Some(db), Some(path)) => warnings.push(format!(
-            "--aur-config {} is ignored because the database comes from the {}",
-            path.display(),
-            db.origin
-        )),
+        // With a schema command, the file still gives the command's AUR_CONFIG its sections.
+        (Some(db), Some(path))
+            if overrides.schema_command.is_none()
+                && env_var(env, SCHEMA_COMMAND_ENV).is_none()
+                && file
+                    .as_ref()
+                    .is_none_or(|f| f.config.schema_command.is_none()) =>
+        {
+            warnings.push(format!(
+                "--aur-config {} is ignored because the database comes from the {}",
+                path.display(),
+                db.origin
+            ))
+        }
         (None, _) => {
             if let Some(path) = aur_config {
                 let path = cwd.join(path);
@@ -643,7 +749,54 @@ pub fn resolve(
         );
     }
 
+    let schema_command = if let Some(c) = &overrides.schema_command {
+        Setting::new(
+            Some(split_command(c).map_err(|m| Error::Usage(format!("--schema-command: {m}")))?),
+            Origin::Flag,
+        )
+    } else if let Some(c) = env_var(env, SCHEMA_COMMAND_ENV) {
+        Setting::new(
+            Some(split_command(&c).map_err(|m| {
+                Error::Usage(format!("environment variable {SCHEMA_COMMAND_ENV}: {m}"))
+            })?),
+            Origin::Env(SCHEMA_COMMAND_ENV),
+        )
+    } else if let Some((f, c)) = file
+        .as_ref()
+        .and_then(|f| f.config.schema_command.as_ref().map(|c| (f, c)))
+    {
+        if c.get_ref().is_empty() || c.get_ref()[0].is_empty() {
+            return Err(Error::Usage(format!(
+                "{}:{}: schema_command names no program",
+                f.path.display(),
+                f.line(c.span().start)
+            )));
+        }
+        Setting::new(Some(c.get_ref().clone()), f.origin())
+    } else {
+        Setting::new(None, Origin::Default)
+    };
+    let schema_command_timeout = match (overrides.schema_command_timeout, &file) {
+        (Some(0), _) => {
+            return Err(Error::Usage(
+                "--schema-command-timeout must be at least 1 second".into(),
+            ))
+        }
+        (Some(s), _) => Setting::new(Duration::from_secs(s), Origin::Flag),
+        (None, Some(f)) if f.config.schema_command_timeout.is_some() => {
+            let s = f.config.schema_command_timeout.unwrap_or(0).max(1);
+            Setting::new(Duration::from_secs(s), f.origin())
+        }
+        _ => Setting::new(
+            Duration::from_secs(DEFAULT_SCHEMA_COMMAND_TIMEOUT),
+            Origin::Default,
+        ),
+    };
+
     Ok(Settings {
+        schema_command,
+        schema_command_timeout,
+        aur_config: aur_config_files,
         database,
         migrations,
         unconfigured,
@@ -1351,6 +1504,52 @@ mod tests {
             msg.starts_with(&format!("{}:1: invalid table name", p.display())),
             "{msg}"
         );
+    }
+
+    #[test]
+    fn the_schema_command_comes_from_the_flag_the_environment_or_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(
+            dir.path(),
+            "aurweb-migrate.toml",
+            "schema_command = [\"python\", \"-m\", \"aurweb.initdb\", \"--no-alembic\"]\nschema_command_timeout = 30\n",
+        );
+        let s = run(&Overrides::default(), &[], dir.path()).unwrap();
+        let argv = ["python", "-m", "aurweb.initdb", "--no-alembic"];
+        assert_eq!(
+            s.schema_command.value.as_deref(),
+            Some(&argv.map(String::from)[..])
+        );
+        assert_eq!(s.schema_command.origin, Origin::ConfigFile(p.clone()));
+        assert_eq!(s.schema_command_timeout.value, Duration::from_secs(30));
+        let env = [(SCHEMA_COMMAND_ENV, "sh -c 'echo \"a b\"'")];
+        let s = run(&Overrides::default(), &env, dir.path()).unwrap();
+        assert_eq!(
+            s.schema_command.value,
+            Some(vec!["sh".into(), "-c".into(), "echo \"a b\"".into()])
+        );
+        assert_eq!(s.schema_command.origin, Origin::Env(SCHEMA_COMMAND_ENV));
+        let o = Overrides {
+            schema_command: Some("./build \"my db\"".into()),
+            schema_command_timeout: Some(5),
+            ..Default::default()
+        };
+        let s = run(&o, &env, dir.path()).unwrap();
+        assert_eq!(
+            s.schema_command.value,
+            Some(vec!["./build".into(), "my db".into()])
+        );
+        assert_eq!(s.schema_command.origin, Origin::Flag);
+        assert_eq!(s.schema_command_timeout.value, Duration::from_secs(5));
+        fs::remove_file(&p).unwrap();
+        let s = run(&Overrides::default(), &[], dir.path()).unwrap();
+        assert_eq!(s.schema_command.value, None);
+        assert_eq!(s.schema_command_timeout.value, Duration::from_secs(300));
+        let o = Overrides {
+            schema_command: Some("'unclosed".into()),
+            ..Default::default()
+        };
+        assert!(usage(run(&o, &[], dir.path())).contains("single quote is not closed"));
     }
 
     #[test]

@@ -299,6 +299,39 @@ impl DatabaseTarget {
     }
 
     /// The target as a URL with the password shown as `***` (safe to print anywhere).
+    /// The URL with its password, for a child process's environment only (never printed):
+    /// `sqlite://PATH`, or `mysql://USER[:PASS]@HOST[:PORT]/DB[?socket=PATH]`.
+    pub fn url_with_password(&self) -> String {
+        match self {
+            DatabaseTarget::Sqlite { path } => format!("sqlite://{}", path.display()),
+            DatabaseTarget::Mysql(m) => {
+                let mut s = format!("mysql://{}", percent_encode(&m.user, ""));
+                if let Some(p) = &m.password {
+                    s.push(':');
+                    s.push_str(&percent_encode(p.expose(), ""));
+                }
+                s.push('@');
+                if m.host.contains(':') {
+                    s.push_str(&format!("[{}]", m.host));
+                } else {
+                    s.push_str(&m.host);
+                }
+                if let Some(port) = m.port {
+                    s.push_str(&format!(":{port}"));
+                }
+                s.push('/');
+                s.push_str(&percent_encode(&m.database, ""));
+                if let Some(socket) = &m.socket {
+                    s.push_str(&format!(
+                        "?socket={}",
+                        percent_encode(&socket.to_string_lossy(), "/")
+                    ));
+                }
+                s
+            }
+        }
+    }
+
     pub fn redacted(&self) -> String {
         match self {
             DatabaseTarget::Sqlite { path } => format!("sqlite://{}", path.display()),

@@ -33,6 +33,7 @@ mod probes;
 mod redo;
 mod rehearsal;
 mod schema;
+mod schema_command;
 mod schema_init;
 mod statements;
 mod status;

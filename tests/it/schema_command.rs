@@ -1,0 +1,319 @@
+//! The schema command (issue 30): the desired schema comes from the application's own code —
+//! here a small SQLAlchemy application of ours, `tests/fixtures/sqlalchemy_app` — run in an
+//! empty scratch database the tool makes and removes. A model edit gives a proven draft with
+//! `new --autogenerate`; a model change without a migration fails `verify`; `schema render`
+//! writes the files, which `verify` then keeps current; a failing, hanging or empty command
+//! says so clearly and leaves no scratch database or file behind; the command's `AUR_CONFIG`
+//! is private and removed, and the password is never in its arguments.
+//!
+//! Python with SQLAlchemy 2 and PyMySQL comes from `AURWEB_MIGRATE_TEST_PYTHON` (`.ci/run`
+//! makes a virtualenv for it). Without it every test here prints a loud `SKIPPED` line and
+//! passes, unless `AURWEB_MIGRATE_REQUIRE_SQLALCHEMY=1` (set by `.ci/run`).
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use crate::each_db;
+use crate::support::{loud, Db, Env};
+
+const PYTHON_VAR: &str = "AURWEB_MIGRATE_TEST_PYTHON";
+const REQUIRE_VAR: &str = "AURWEB_MIGRATE_REQUIRE_SQLALCHEMY";
+
+/// Python with SQLAlchemy and PyMySQL, or `None` (skip) after one loud line; a failure when
+/// required.
+fn python() -> Option<&'static Path> {
+    static FOUND: OnceLock<Option<PathBuf>> = OnceLock::new();
+    let found = FOUND.get_or_init(|| {
+        let found = std::env::var_os(PYTHON_VAR)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+            .filter(|p| {
+                std::process::Command::new(p)
+                    .args(["-c", "import sqlalchemy, pymysql"])
+                    .status()
+                    .is_ok_and(|s| s.success())
+            });
+        if found.is_none() && std::env::var(REQUIRE_VAR).as_deref() != Ok("1") {
+            loud(&format!(
+                "SKIPPED: schema command tests: no Python with SQLAlchemy and PyMySQL (set {PYTHON_VAR}; .ci/run makes a virtualenv for it)"
+            ));
+        }
+        found
+    });
+    if found.is_none() && std::env::var(REQUIRE_VAR).as_deref() == Ok("1") {
+        panic!("{REQUIRE_VAR}=1 but {PYTHON_VAR} names no Python with SQLAlchemy and PyMySQL");
+    }
+    found.as_deref()
+}
+
+/// The fixture application copied into the test's directory (so a test may edit its models),
+/// and the command that builds it.
+fn app(env: &Env, python: &Path) -> String {
+    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sqlalchemy_app/sqla_app");
+    for name in ["__init__.py", "models.py", "initdb.py"] {
+        env.write(
+            Path::new("sqla_app").join(name),
+            std::fs::read(from.join(name)).expect("fixture"),
+        );
+    }
+    std::fs::create_dir_all(env.join("migrations")).expect("migrations/");
+    format!("{} -m sqla_app.initdb", python.display())
+}
+
+/// Adds a column to the `Users` model.
+fn edit_model(env: &Env) {
+    let path = env.join("sqla_app/models.py");
+    let text = std::fs::read_to_string(&path).expect("models.py");
+    assert!(text.contains("    # EXTRA COLUMNS"));
+    std::fs::write(
+        &path,
+        text.replace(
+            "    # EXTRA COLUMNS",
+            "    Homepage = Column(String(100), nullable=True)",
+        ),
+    )
+    .expect("write models.py");
+}
+
+fn text(env: &Env, rel: &str) -> String {
+    String::from_utf8(env.read(rel)).expect("UTF-8")
+}
+
+/// The scratch databases (MySQL) or files (SQLite, in the tool's TMPDIR) left behind.
+fn leftovers(db: &Db, tmp: &Path) -> Vec<String> {
+    if db.is_mysql() {
+        let like = format!("{}_migrate_%", db.mysql_database()).replace('_', "\\_");
+        db.strings(&format!("SHOW DATABASES LIKE '{like}'"))
+    } else {
+        std::fs::read_dir(tmp)
+            .map(|d| {
+                d.filter_map(|e| e.ok())
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+each_db!(
+    a_model_edit_gives_a_proven_draft_and_verify_needs_it,
+    failing_hanging_and_empty_commands_are_errors_that_leave_nothing,
+    the_aur_config_is_private_and_removed_and_the_password_never_an_argument,
+    a_signal_stops_the_command_and_removes_its_scratch,
+);
+
+fn a_model_edit_gives_a_proven_draft_and_verify_needs_it(db: &Db) {
+    let Some(python) = python() else { return };
+    let env = db.env;
+    let command = app(env, python);
+    let run = |args: &[&str]| {
+        db.cmd(args)
+            .env("AURWEB_MIGRATE_SCHEMA_COMMAND", &command)
+            .run()
+    };
+    // The first migration, from the models.
+    let first = run(&["new", "--autogenerate", "init"]);
+    first.ok().stdout_has("create table Users");
+    let suffix = if db.is_mysql() { ".mysql.sql" } else { ".sql" };
+    // `schema render` writes the files for a fresh install, marked with the command.
+    let render = run(&["schema", "render"]);
+    render.ok();
+    let files: &[&str] = if db.is_mysql() {
+        &["schema/mysql.sql", "schema/sqlite.sql"]
+    } else {
+        &["schema/sqlite.sql"]
+    };
+    for f in files {
+        let t = text(env, f);
+        assert!(
+            t.contains("-- Generated by `aurweb-migrate schema render` from the schema command:\n")
+                && t.contains("sqla_app.initdb\n")
+                && t.contains("'Developer'"),
+            "{f}:\n{t}"
+        );
+    }
+    run(&["verify"]).ok().stdout_has("-rendered:");
+    // The models change, no migration: verify fails, naming the column and the stale file.
+    edit_model(env);
+    let stale = run(&["verify"]);
+    stale
+        .code(1)
+        .stdout_has("column Homepage: missing")
+        .stdout_has("is not the schema command's current rendering");
+    // The draft from the models' change, proven on a replay; the rendered files follow.
+    let draft = run(&["new", "--autogenerate", "add homepage"]);
+    draft.ok().stdout_has("Users: add column Homepage");
+    let written: Vec<String> = env
+        .ls("migrations")
+        .into_iter()
+        .filter(|n| n.contains("_add_homepage") && n.ends_with(suffix))
+        .collect();
+    assert_eq!(written.len(), 1, "{:?}", env.ls("migrations"));
+    let sql = text(env, &format!("migrations/{}", written[0]));
+    assert!(
+        sql.contains("ADD COLUMN") && sql.contains("Homepage"),
+        "{sql}"
+    );
+    run(&["verify"]).ok();
+    // A fresh install from the rendered file equals the models, seed rows included.
+    let install = db.run(&["upgrade"]);
+    install.ok();
+    assert_eq!(db.count("AccountTypes"), 2);
+    run(&["check", "--drift"]).ok();
+}
+
+fn failing_hanging_and_empty_commands_are_errors_that_leave_nothing(db: &Db) {
+    let env = db.env;
+    std::fs::create_dir_all(env.join("migrations")).expect("migrations/");
+    let tmp = env.join("tmp");
+    std::fs::create_dir_all(&tmp).expect("tmp/");
+    let run = |command: &str, extra: &[&str]| {
+        let mut args = vec!["verify", "--dialect", db.dialect()];
+        args.extend_from_slice(extra);
+        db.cmd(&args)
+            .env("AURWEB_MIGRATE_SCHEMA_COMMAND", command)
+            .env("TMPDIR", &tmp)
+            .run()
+    };
+    let failed = run(
+        "sh -c 'echo built-half; echo \"no such table\" >&2; exit 3'",
+        &[],
+    );
+    failed
+        .code(2)
+        .stderr_has("failed (exit status 3)")
+        .stderr_has("built-half")
+        .stderr_has("no such table");
+    assert_eq!(leftovers(db, &tmp), Vec::<String>::new());
+
+    let started = Instant::now();
+    let hung = run(
+        "sh -c 'echo started; sleep 60 & sleep 60'",
+        &["--schema-command-timeout", "1"],
+    );
+    hung.code(2)
+        .stderr_has("did not finish within 1s")
+        .stderr_has("started");
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "the time limit was not kept"
+    );
+    assert_eq!(leftovers(db, &tmp), Vec::<String>::new());
+
+    let empty = run("true", &[]);
+    empty.code(2).stderr_has("created no table");
+    assert_eq!(leftovers(db, &tmp), Vec::<String>::new());
+}
+
+fn the_aur_config_is_private_and_removed_and_the_password_never_an_argument(db: &Db) {
+    let Some(python) = python() else { return };
+    let env = db.env;
+    let command = app(env, python);
+    // The user's aurweb config: its other sections reach the command.
+    env.write(
+        "aur/config",
+        "[options]\naurwebdir = /srv/aurweb\n\n[database]\nbackend = sqlite\nname = /nonexistent\n",
+    );
+    let report = env.join("report.txt");
+    let password = format!("Pw-{}-secret", std::process::id());
+    let user = format!("it_sc_{}", std::process::id());
+    let mut url = db.url().to_string();
+    if db.is_mysql() {
+        if !url.starts_with("mysql://root@") {
+            loud("SKIPPED: the password part needs the test server's root without a password");
+            return;
+        }
+        db.exec(&format!("DROP USER IF EXISTS '{user}'@'%'"));
+        db.exec(&format!(
+            "CREATE USER '{user}'@'%' IDENTIFIED BY '{password}'"
+        ));
+        db.exec(&format!("GRANT ALL PRIVILEGES ON *.* TO '{user}'@'%'"));
+        url = url.replacen("mysql://root@", &format!("mysql://{user}:{password}@"), 1);
+    }
+    let run = env
+        .cmd(["verify", "--dialect", db.dialect()])
+        .env("AURWEB_MIGRATE_DATABASE_URL", &url)
+        .env("AURWEB_MIGRATE_SCHEMA_COMMAND", &command)
+        .env("AUR_CONFIG", env.join("aur/config"))
+        .env("SQLA_APP_REPORT", &report)
+        .run();
+    if db.is_mysql() {
+        db.exec(&format!("DROP USER IF EXISTS '{user}'@'%'"));
+    }
+    // No migrations: the verify itself fails, but the command ran.
+    run.nowhere(&password);
+    let got = text(env, "report.txt");
+    let value = |key: &str| {
+        got.lines()
+            .find_map(|l| l.strip_prefix(key))
+            .unwrap_or_else(|| panic!("no {key} in\n{got}"))
+            .to_string()
+    };
+    assert_eq!(value("mode="), "600", "{got}");
+    assert!(
+        !Path::new(&value("config=")).exists(),
+        "the AUR_CONFIG file is left:\n{got}"
+    );
+    assert_eq!(value("dialect="), db.dialect());
+    assert_eq!(value("[options] aurwebdir="), "/srv/aurweb", "{got}");
+    assert!(!value("cmdline=").contains(&password), "{got}");
+    assert!(!value("argv=").contains(&password), "{got}");
+    if db.is_mysql() {
+        assert_eq!(value("[database] backend="), "mysql");
+        assert_eq!(value("[database] user="), user);
+        assert_eq!(value("[database] password="), password);
+        assert!(value("[database] name=").starts_with(&format!("{}_migrate_", db.mysql_database())));
+    } else {
+        assert_eq!(value("[database] backend="), "sqlite");
+        assert!(
+            value("[database] name=").ends_with("command.sqlite3"),
+            "{got}"
+        );
+    }
+}
+
+fn a_signal_stops_the_command_and_removes_its_scratch(db: &Db) {
+    let env = db.env;
+    std::fs::create_dir_all(env.join("migrations")).expect("migrations/");
+    let tmp = env.join("tmp");
+    std::fs::create_dir_all(&tmp).expect("tmp/");
+    let mark = env.join("started");
+    let mut child = db
+        .cmd(&["verify", "--dialect", db.dialect()])
+        .env(
+            "AURWEB_MIGRATE_SCHEMA_COMMAND",
+            "sh -c 'echo $$ > \"$MARK\"; exec sleep 60'",
+        )
+        .env("MARK", &mark)
+        .env("TMPDIR", &tmp)
+        .spawn();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !mark.exists() || text(env, "started").trim().is_empty() {
+        assert!(!child.has_exited(), "verify ended before the command ran");
+        assert!(Instant::now() < deadline, "the command never started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let command_pid = text(env, "started").trim().to_string();
+    assert!(
+        !leftovers(db, &tmp).is_empty(),
+        "no scratch database to remove"
+    );
+    let sent = std::process::Command::new("kill")
+        .args(["-TERM".to_string(), child.pid().to_string()])
+        .status()
+        .expect("kill");
+    assert!(sent.success());
+    child
+        .wait()
+        .code(143)
+        .stderr_has("interrupted by SIGTERM")
+        .stderr_has("scratch database removed");
+    assert_eq!(leftovers(db, &tmp), Vec::<String>::new());
+    let alive = std::process::Command::new("kill")
+        .args(["-0", &command_pid])
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("kill -0");
+    assert!(!alive.success(), "the schema command still runs");
+}
