@@ -51,9 +51,18 @@ pub(super) async fn verify(s: &Session<'_>, only: Option<Dialect>) -> Result<i32
     // On a terminal the scratch builds show their progress as `upgrade` does.
     let mut live =
         crate::report::progress::LiveLine::new(crate::report::progress::wanted(s.request.quiet));
-    let verified = compare::verify(&places, &sets, &s.table, s.timeouts, &mut |e| {
-        live.event(&e)
-    })
+    let accepted = match &s.settings.schema.value {
+        Location::Dir(dir) => compare::accepted::load(dir, &display_path(dir))?,
+        Location::Embedded => None,
+    };
+    let verified = compare::verify(
+        &places,
+        &sets,
+        accepted.as_ref(),
+        &s.table,
+        s.timeouts,
+        &mut |e| live.event(&e),
+    )
     .await;
     live.clear();
     let mut v = verified?;
@@ -122,6 +131,7 @@ fn rendering_check(dialect: Dialect, on_disk: &SchemaFile, desired: &SchemaFile)
             )]
         },
         differences,
+        accepted: Vec::new(),
         execution_ms: 0,
     }
 }
@@ -395,7 +405,7 @@ pub(super) async fn init(s: &Session<'_>, only: Option<Dialect>, force: bool) ->
         .iter()
         .map(|f| (f.set.clone(), Some(f.file.clone())))
         .collect();
-    let verified = compare::verify(&places, &sets, &s.table, s.timeouts, &mut |_| {}).await?;
+    let verified = compare::verify(&places, &sets, None, &s.table, s.timeouts, &mut |_| {}).await?;
     if !verified.ok() {
         let failed: Vec<&compare::Check> = verified
             .checks

@@ -4,6 +4,7 @@
 //! alembic`, `baseline` of a database without history). The expected schemas are built in
 //! scratch databases ([`scratch`]); the comparison is [`schema::diff`].
 
+pub mod accepted;
 pub mod command;
 pub(crate) mod ddl;
 pub(crate) mod probes;
@@ -30,6 +31,8 @@ pub struct Check {
     /// What was compared with what, for people.
     pub compared: String,
     pub differences: Vec<Difference>,
+    /// Differences an entry of the accepted-differences file accepts, with its reason.
+    pub accepted: Vec<accepted::AcceptedDifference>,
     /// What a difference means and how to fix it, where the tool knows (one line each).
     pub hints: Vec<String>,
     pub execution_ms: u64,
@@ -94,17 +97,20 @@ fn shown_line(line: Option<String>) -> String {
     }
 }
 
-/// `verify`: for each place, the schema file against a full replay; then, with both
-/// dialects, the two schema files against each other.
+/// `verify`: for each place, the schema file against a full replay (less the differences
+/// `accepted` accepts; its entries that matched nothing are a check of their own); then, with
+/// both dialects, the two schema files against each other.
 pub async fn verify(
     places: &[Place],
     sets: &[(MigrationSet, Option<SchemaFile>)],
+    accepted: Option<&accepted::Accepted>,
     table: &TableName,
     timeouts: Timeouts,
     observe: crate::run::Observer<'_>,
 ) -> Result<Verification> {
     let mut checks = Vec::new();
     let mut heads: Vec<(Dialect, Built)> = Vec::new();
+    let mut stale = Vec::new();
     for (place, (set, file)) in places.iter().zip(sets) {
         let dialect = place.dialect();
         let started = Instant::now();
@@ -156,7 +162,14 @@ pub async fn verify(
             &replay.schema.unstated_options_from(&fresh.schema, &stated),
         ));
         differences.extend(row_differences(&fresh.rows, &replay.rows));
+        let mut taken = Vec::new();
+        if let Some(file) = accepted {
+            let mut used = vec![false; file.entries.len()];
+            (differences, taken) = file.split(dialect, differences, &mut used);
+            stale.extend(file.stale(dialect, &used));
+        }
         checks.push(Check {
+            accepted: taken,
             name: dialect.name().to_string(),
             compared: format!(
                 "{} (expected) with a replay of {} migration(s) from {} (found)",
@@ -169,6 +182,27 @@ pub async fn verify(
             execution_ms: started.elapsed().as_millis() as u64,
         });
         heads.push((dialect, fresh));
+    }
+    if let Some(file) = accepted {
+        let hints = match stale.is_empty() {
+            true => Vec::new(),
+            false => vec![format!(
+                "the difference of a stale entry is gone (closed by a migration or a model change): remove the entry from {}",
+                file.path.display()
+            )],
+        };
+        checks.push(Check {
+            name: "accepted-differences".to_string(),
+            compared: format!(
+                "the {} entries of {} (expected) with the differences found (found)",
+                file.entries.len(),
+                file.path.display()
+            ),
+            differences: stale,
+            accepted: Vec::new(),
+            hints,
+            execution_ms: 0,
+        });
     }
     // A schema file that says it is a rendering of another dialect's must still be one.
     for (dialect, file) in places
@@ -213,6 +247,7 @@ pub async fn verify(
                     source.display_name()
                 ),
                 differences,
+                accepted: Vec::new(),
                 hints,
                 execution_ms: started.elapsed().as_millis() as u64,
             });
@@ -233,6 +268,7 @@ pub async fn verify(
                 .collect();
             checks.push(Check {
                 hints,
+                accepted: Vec::new(),
                 name: format!("{expected_dialect}-vs-{found_dialect}"),
                 compared: format!(
                     "the {} schema (expected) with the {} schema (found), types by family only",

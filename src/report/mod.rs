@@ -1521,8 +1521,12 @@ impl Render for Verify<'_> {
         let mut out = String::new();
         for c in &self.0.checks {
             if c.differences.is_empty() {
+                let accepted = match c.accepted.len() {
+                    0 => String::new(),
+                    n => format!(", {n} accepted difference(s)"),
+                };
                 out.push_str(&format!(
-                    "ok    {}: {} ({} ms)\n",
+                    "ok    {}: {} ({} ms{accepted})\n",
                     c.name, c.compared, c.execution_ms
                 ));
             } else {
@@ -1536,6 +1540,18 @@ impl Render for Verify<'_> {
                 for h in &c.hints {
                     out.push_str(&format!("  hint: {h}\n"));
                 }
+            }
+            for a in &c.accepted {
+                let d = crate::schema::Difference {
+                    table: a.table.clone(),
+                    object: a.object.clone(),
+                    expected: a.expected.clone(),
+                    found: a.found.clone(),
+                };
+                out.push_str(&format!(
+                    "  {d}\n    accepted: {} ({})\n",
+                    a.reason, a.entry
+                ));
             }
         }
         for s in &self.0.skipped {
