@@ -194,8 +194,9 @@ pub async fn verify(
         checks.push(Check {
             name: "accepted-differences".to_string(),
             compared: format!(
-                "the {} entries of {} (expected) with the differences found (found)",
+                "the {} entr{} of {} (expected) with the differences found (found)",
                 file.entries.len(),
+                if file.entries.len() == 1 { "y" } else { "ies" },
                 file.path.display()
             ),
             differences: stale,

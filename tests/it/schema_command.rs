@@ -101,6 +101,7 @@ each_db!(
     failing_hanging_and_empty_commands_are_errors_that_leave_nothing,
     the_aur_config_is_private_and_removed_and_the_password_never_an_argument,
     a_signal_stops_the_command_and_removes_its_scratch,
+    an_accepted_difference_needs_a_reason_and_a_closed_one_is_stale,
 );
 
 fn a_model_edit_gives_a_proven_draft_and_verify_needs_it(db: &Db) {
@@ -316,4 +317,97 @@ fn a_signal_stops_the_command_and_removes_its_scratch(db: &Db) {
         .status()
         .expect("kill -0");
     assert!(!alive.success(), "the schema command still runs");
+}
+
+/// Issue 30 item 3: a difference between the models and the migrations fails `verify` until
+/// `schema/accepted-differences.toml` lists it with a reason; once a migration closes it, the
+/// entry is stale and fails `verify` at its line; an entry without a reason is an input error.
+fn an_accepted_difference_needs_a_reason_and_a_closed_one_is_stale(db: &Db) {
+    let Some(python) = python() else { return };
+    let env = db.env;
+    let command = app(env, python);
+    let run = |args: &[&str]| {
+        db.cmd(args)
+            .env("AURWEB_MIGRATE_SCHEMA_COMMAND", &command)
+            .run()
+    };
+    run(&["new", "--autogenerate", "init"]).ok();
+    run(&["verify"]).ok().nowhere("accepted");
+    // The models gain an index no migration creates.
+    let path = env.join("sqla_app/models.py");
+    let models = std::fs::read_to_string(&path).expect("models.py");
+    std::fs::write(
+        &path,
+        models.replace(
+            "    # EXTRA COLUMNS",
+            "    __table_args__ = (Index(\"UsersEmail\", \"Email\"),)",
+        ),
+    )
+    .expect("write models.py");
+    run(&["verify"])
+        .code(1)
+        .stdout_has("Users: index UsersEmail: missing");
+    // Listed with its reason: accepted, shown with the reason and the entry's line.
+    let entry = format!(
+        "# reviewed\n[[difference]]\ndialect = \"{}\"\ntable = \"Users\"\nobject = \"index UsersEmail\"\nreason = \"only fresh installs need it\"\n",
+        db.dialect()
+    );
+    env.write("schema/accepted-differences.toml", &entry);
+    let verify = &["verify", "--dialect", db.dialect()];
+    run(verify)
+        .ok()
+        .stdout_has("Users: index UsersEmail: missing")
+        .stdout_has("accepted: only fresh installs need it (schema/accepted-differences.toml:2)")
+        .stdout_has("ok    accepted-differences:");
+    let json = run(&["verify", "--dialect", db.dialect(), "--format", "json"]);
+    json.ok();
+    let v = json.json();
+    let check = v["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .find(|c| c["name"] == db.dialect())
+        .expect("the dialect's check");
+    assert_eq!(
+        check["differences"].as_array().map(Vec::len),
+        Some(0),
+        "{v}"
+    );
+    assert_eq!(check["accepted"][0]["object"], "index UsersEmail", "{v}");
+    assert_eq!(
+        check["accepted"][0]["reason"], "only fresh installs need it",
+        "{v}"
+    );
+    assert_eq!(
+        check["accepted"][0]["entry"], "schema/accepted-differences.toml:2",
+        "{v}"
+    );
+    // An entry for the other dialect only is not used here, and not stale here.
+    let other = if db.is_mysql() { "sqlite" } else { "mysql" };
+    env.write(
+        "schema/accepted-differences.toml",
+        format!(
+            "{entry}\n[[difference]]\ndialect = \"{other}\"\ntable = \"Users\"\nobject = \"index Other\"\nreason = \"r\"\n"
+        ),
+    );
+    run(verify).ok();
+    // A migration closes the difference: the entry is stale, named by its line.
+    run(&["new", "--autogenerate", "users email index"])
+        .ok()
+        .stdout_has("UsersEmail");
+    run(verify)
+        .code(1)
+        .stdout_has("FAIL  accepted-differences:")
+        .stdout_has("schema/accepted-differences.toml:2: stale entry")
+        .stdout_has("remove the entry");
+    // An entry without a reason: an input error at its line, before anything is built.
+    env.write(
+        "schema/accepted-differences.toml",
+        "\n\n[[difference]]\ndialect = \"both\"\ntable = \"Users\"\nobject = \"index UsersEmail\"\n",
+    );
+    run(&["verify"])
+        .code(2)
+        .stderr_has("schema/accepted-differences.toml:3: [[difference]] without reason");
+    env.remove("schema/accepted-differences.toml");
+    run(&["verify"]).ok();
 }
