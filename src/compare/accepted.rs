@@ -366,4 +366,23 @@ reason = "a migration never made it"
         assert!(errors(twice)[0].contains(":6: the same difference as the entry at line 1"));
         assert!(parse(Path::new("a"), "").unwrap().entries.is_empty());
     }
+
+    #[test]
+    fn contrib_aurweb_lists_the_deliberate_differences_each_with_a_reason() {
+        let text = include_str!("../../contrib/aurweb/accepted-differences.toml");
+        let a = parse(Path::new("accepted-differences.toml"), text).unwrap();
+        assert!(a.entries.len() > 20, "{}", a.entries.len());
+        assert!(a
+            .entries
+            .iter()
+            .all(|e| e.reason.contains("schema/README.md item")));
+        let has = |table: &str, object: &str| {
+            a.entries
+                .iter()
+                .any(|e| e.table == table && e.object == object)
+        };
+        assert!(has("PackageBases", "index BasesPopularityName"));
+        assert!(has("ApiRateLimit", "unique (IP)"));
+        assert!(has("Users", "column Homepage"));
+    }
 }
