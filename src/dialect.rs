@@ -33,6 +33,14 @@ impl Dialect {
         }
     }
 
+    /// The products the dialect stands for, in prose (`MySQL/MariaDB`, `SQLite`).
+    pub fn product_name(self) -> &'static str {
+        match self {
+            Dialect::Mysql => "MySQL/MariaDB",
+            Dialect::Sqlite => "SQLite",
+        }
+    }
+
     /// `name` quoted as an identifier: backticks on MySQL, double quotes on SQLite, the quote
     /// character doubled inside. The one quoting function for every identifier the tool
     /// interpolates (the version table, scratch databases, tables it drops, columns it reads).

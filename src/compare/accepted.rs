@@ -127,8 +127,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Accepted> {
         }
         let dialect = match dialect_text.as_deref() {
             Some("both") => None,
-            Some("mysql") => Some(Dialect::Mysql),
-            Some("sqlite") => Some(Dialect::Sqlite),
+            Some(name @ ("mysql" | "sqlite")) => Dialect::from_name(name),
             other => {
                 errors.push(input(
                     Some(line),

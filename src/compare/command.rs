@@ -73,10 +73,7 @@ pub fn header(dialect: Dialect, version: u64, argv: &[String]) -> String {
          --   {}\n\
          -- Change the application's models, not this file, and run `schema render` again;\n\
          -- `verify` fails while it is not the command's current rendering.\n",
-        match dialect {
-            Dialect::Mysql => "MySQL/MariaDB",
-            Dialect::Sqlite => "SQLite",
-        },
+        dialect.product_name(),
         shown(argv)
     )
 }
@@ -108,27 +105,22 @@ pub async fn desired(
         }
         let version = set.migrations.last().map_or(0, |m| m.version);
         let header = header(dialect, version, &command.argv);
-        let text = match dialect {
-            Dialect::Mysql => {
-                let collation = scratch.conn.default_collation().await?;
-                let stated = crate::schema::stated_options(
-                    set.migrations
-                        .iter()
-                        .flat_map(|m| (0..m.up.statements.len()).map(|i| m.up.statement_text(i))),
-                );
-                crate::schema::render::mysql_file(
-                    &built.schema,
-                    &built.rows,
-                    &header,
-                    &stated,
-                    collation.as_deref(),
-                )
-            }
-            Dialect::Sqlite => {
-                let defs = scratch.conn.definitions().await?;
-                crate::schema::render::sqlite_file(&defs, &built.schema, &built.rows, &header)
-            }
-        };
+        let collation = scratch.conn.default_collation().await?;
+        let definitions = scratch.conn.definitions().await?;
+        let stated = crate::schema::stated_options(
+            set.migrations
+                .iter()
+                .flat_map(|m| (0..m.up.statements.len()).map(|i| m.up.statement_text(i))),
+        );
+        let text = crate::schema::render::file_for(
+            dialect,
+            &definitions,
+            &built.schema,
+            &built.rows,
+            &header,
+            &stated,
+            collation.as_deref(),
+        );
         crate::source::schema_from_text(path, text, dialect)
     };
     let result = tokio::select! {

@@ -319,6 +319,24 @@ fn inserts(
     out
 }
 
+/// The schema file of `dialect` for a database read back as `schema` and `rows`: MySQL's
+/// [`mysql_file`] (table options as `stated` by the migrations, `default_collation` left
+/// unstated) or SQLite's [`sqlite_file`] (as the database stored its `definitions`).
+pub fn file_for(
+    dialect: Dialect,
+    definitions: &[Definition],
+    schema: &Schema,
+    rows: &[(String, Vec<Vec<Option<String>>>)],
+    header: &str,
+    stated: &BTreeMap<String, StatedOptions>,
+    default_collation: Option<&str>,
+) -> String {
+    match dialect {
+        Dialect::Mysql => mysql_file(schema, rows, header, stated, default_collation),
+        Dialect::Sqlite => sqlite_file(definitions, schema, rows, header),
+    }
+}
+
 /// MySQL's schema file for `schema` (the model of a replay) and its rows, starting with
 /// `header`: every table's `CREATE TABLE` as the generator writes one
 /// ([`crate::schema::autogen::mysql_schema_statements`]), stating a table's engine and
