@@ -68,9 +68,24 @@ pub fn split(source: &str, dialect: Dialect) -> Result<Vec<Statement>, SplitErro
 /// checksum is taken over.
 pub fn canonical_statements(source: &str, dialect: Dialect) -> Result<Vec<String>, SplitError> {
     let mut out = Vec::new();
-    Splitter::new(source.as_bytes(), dialect)
-        .run(|splitter, st| out.push(splitter.canonical(st.start, st.end)))?;
+    for_each_canonical(source, dialect, |st| out.push(st.to_string()))?;
     Ok(out)
+}
+
+/// [`canonical_statements`] one at a time, without keeping them: `each` sees each canonical
+/// statement in turn, in one buffer reused from statement to statement (what the statement
+/// checksum hashes: a 20 MB file costs its largest statement, not a second copy of itself).
+pub fn for_each_canonical(
+    source: &str,
+    dialect: Dialect,
+    mut each: impl FnMut(&str),
+) -> Result<(), SplitError> {
+    let mut buf = Vec::new();
+    Splitter::new(source.as_bytes(), dialect).run(|splitter, st| {
+        splitter.canonical(st.start, st.end, &mut buf);
+        // Every range boundary is at an ASCII byte, so this is the source's valid UTF-8.
+        each(&String::from_utf8_lossy(&buf))
+    })
 }
 
 /// What follows the opening of a MySQL executable comment that starts `statement`
@@ -612,9 +627,9 @@ impl<'a> Splitter<'a> {
     /// The canonical form of the statement at `p..end` (see [`canonical_statements`]). The
     /// statement was split already, so its quotes and comments are terminated; the fallbacks
     /// only keep this total.
-    fn canonical(&mut self, p: usize, end: usize) -> String {
+    fn canonical(&mut self, p: usize, end: usize, out: &mut Vec<u8>) {
         let src = self.src;
-        let mut out: Vec<u8> = Vec::with_capacity(end - p);
+        out.clear();
         let mut gap = false;
         let mut i = p;
         while i < end {
@@ -655,8 +670,6 @@ impl<'a> Splitter<'a> {
             out.extend_from_slice(&src[i..next]);
             i = next;
         }
-        // Every range boundary is at an ASCII byte, so this is the source's valid UTF-8.
-        String::from_utf8_lossy(&out).into_owned()
     }
 
     /// What comment, if any, starts at `i`.

@@ -715,3 +715,25 @@ fn a_no_op_upgrade_does_not_rehearse() {
         .stderr_has("rehearsal tables=")
         .stderr_has("probes tightenings=0");
 }
+
+/// MySQL: the same, and a no-op upgrade neither calibrates the DDL plan nor opens a scratch
+/// database (the plan's and the rehearsal's debug lines are all missing).
+#[test]
+fn a_no_op_upgrade_does_not_rehearse_on_mysql() {
+    let env = crate::support::Env::new();
+    let Some(db) = Db::mysql(&env, module_path!()) else {
+        return;
+    };
+    base(&db);
+    let debug = |args: &[&str]| db.cmd(args).env("RUST_LOG", "aurweb_migrate=debug").run();
+    let noop = debug(&["upgrade"]);
+    noop.ok();
+    for word in ["rehearsal", "probes", "calibration", "scratch"] {
+        assert!(!noop.stderr.contains(word), "{word}: {}", noop.stderr);
+    }
+    db.migration("0002_index.sql", "CREATE INDEX t_a ON t (a);\n");
+    debug(&["upgrade"])
+        .ok()
+        .stderr_has("rehearsal tables=")
+        .stderr_has("probes tightenings=0");
+}

@@ -47,20 +47,33 @@ impl Mysql {
     ) -> Result<(), StatementError> {
         let seconds = wait.as_secs().max(1);
         let mut pauses = DDL_RETRY_PAUSES.iter();
+        let set = format!(
+            "SET {SAVED} = @@SESSION.lock_wait_timeout, SESSION lock_wait_timeout = {seconds}"
+        );
+        let restore = format!("SET SESSION lock_wait_timeout = {SAVED}");
         loop {
-            self.session_sql(&format!(
-                "SET {SAVED} = @@SESSION.lock_wait_timeout, SESSION lock_wait_timeout = {seconds}"
-            ))
-            .await?;
+            // The bound, the statement and the restore go as one batch: one round trip, not
+            // three. The server stops at the first failure, so only a failed statement leaves
+            // the restore to send on its own.
             self.ddl_waiting = Some(seconds);
-            let ran = self.batch_watched(&[sql], starting).await;
+            let ran = self
+                .batch_watched(&[&set, sql, &restore], &mut |i| {
+                    if i == 1 {
+                        starting(0)
+                    }
+                })
+                .await;
             self.ddl_waiting = None;
-            let ran = ran.map_err(|(_, e)| e);
+            let ran = match ran {
+                Ok(()) => return Ok(()),
+                // The bound or the restore failed: the tool's own statement, an error as is.
+                Err((0 | 2, e)) => return Err(e),
+                Err((_, e)) => Err(e),
+            };
             if matches!(&ran, Err(e) if e.kind == StatementErrorKind::ConnectionLost) {
                 return ran;
             }
-            self.session_sql(&format!("SET SESSION lock_wait_timeout = {SAVED}"))
-                .await?;
+            self.session_sql(&restore).await?;
             match ran {
                 Err(e) if e.kind == StatementErrorKind::LockWait => match pauses.next() {
                     Some(pause) => {
