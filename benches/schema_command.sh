@@ -195,7 +195,8 @@ SERIES=(
     -n command "rm -rf w && cp -r base/cmd w && AURWEB_MIGRATE_SCHEMA_COMMAND='$CMD' $BIN -m w/migrations --schema w/schema new --autogenerate add_foonote >/dev/null"
     -n create_all "rm -f floor.db && AURWEB_MIGRATE_SCRATCH_URL=sqlite://$OUT/floor.db AURWEB_MIGRATE_SCRATCH_DIALECT=sqlite $CMD"
 )
-timeout 1800 hyperfine -w 2 -r "$RUNS" "${SERIES[@]}" --export-markdown sqlite.md
+timeout 1800 hyperfine -w 2 -r "$RUNS" "${SERIES[@]}" --export-markdown sqlite.md --export-json sqlite.json
+python3 -c 'import json,sys; r={x["command"]: x["median"] for x in json.load(open(sys.argv[1]))["results"]}; print("medians: " + ", ".join("%s %.1f ms" % (k, v*1000) for k, v in r.items()) + "; command / files %.2f x, command / create_all %.2f x" % (r["command"]/r["files"], r["command"]/r["create_all"]))' sqlite.json
 for mode in files command; do
     rm -rf w && cp -r "base/$([ $mode = files ] && echo sqlite || echo cmd)" w
     ENV=(); [ $mode = files ] || ENV=("AURWEB_MIGRATE_SCHEMA_COMMAND=$CMD")
@@ -211,7 +212,8 @@ SERIES=(
     -n command "rm -rf w && cp -r base/cmd w && AURWEB_MIGRATE_SCHEMA_COMMAND='$CMD' $BIN -d $URL -m w/migrations --schema w/schema new --autogenerate add_foonote >/dev/null"
     -n create_all "${MYSQL[*]} -e 'DROP DATABASE IF EXISTS ${DB}_floor; CREATE DATABASE ${DB}_floor' && AURWEB_MIGRATE_SCRATCH_URL=mysql://root@$MYSQL_HOST:$MYSQL_PORT/${DB}_floor AURWEB_MIGRATE_SCRATCH_DIALECT=mysql $CMD"
 )
-timeout 1800 hyperfine -w 2 -r "$RUNS" "${SERIES[@]}" --export-markdown mysql.md
+timeout 1800 hyperfine -w 2 -r "$RUNS" "${SERIES[@]}" --export-markdown mysql.md --export-json mysql.json
+python3 -c 'import json,sys; r={x["command"]: x["median"] for x in json.load(open(sys.argv[1]))["results"]}; print("medians: " + ", ".join("%s %.1f ms" % (k, v*1000) for k, v in r.items()) + "; command / files %.2f x, command / create_all %.2f x" % (r["command"]/r["files"], r["command"]/r["create_all"]))' mysql.json
 for mode in files command; do
     rm -rf w && cp -r "base/$([ $mode = files ] && echo both || echo cmd)" w
     ENV=(); [ $mode = files ] || ENV=("AURWEB_MIGRATE_SCHEMA_COMMAND=$CMD")
