@@ -73,9 +73,14 @@ pub(super) async fn autogenerate(s: &Session<'_>, asked: Asked<'_>) -> Result<i3
         return Err(Error::AutogenerateWithEmbeddedSchema);
     };
     let (dir, schema_dir) = (display_path(dir), display_path(schema_dir));
-    // With a schema command, the desired side is what it builds (MySQL only on a server).
-    let mysql_file = s.desired_for(Dialect::Mysql).await?;
-    let sqlite_file = s.desired_for(Dialect::Sqlite).await?;
+    // With a schema command, the desired side is what it builds (MySQL only on a server):
+    // once per dialect, both runs at once, each finishing (and removing its scratch
+    // database) before an error is returned.
+    let (mysql_file, sqlite_file) = tokio::join!(
+        s.desired_for(Dialect::Mysql),
+        s.desired_for(Dialect::Sqlite)
+    );
+    let (mysql_file, sqlite_file) = (mysql_file?, sqlite_file?);
     if mysql_file.is_none() && sqlite_file.is_none() {
         return Err(Error::AutogenerateWithoutSchema { dir: schema_dir });
     }

@@ -32,13 +32,21 @@ pub(super) async fn verify(s: &Session<'_>, only: Option<Dialect>) -> Result<i32
     // The repository's config migrations are checked too (names, TOML, operations, versions):
     // a malformed one fails here, in CI, not on a host's `config upgrade`.
     crate::site_config::load(s.migrations()?)?;
-    let mut sets = Vec::new();
+    let mut loaded = Vec::new();
     for p in &places {
         let set = s.load_for(p.dialect())?;
         set.refuse_unreviewed()?;
         // verify replays every file: one with no statements is refused as upgrade refuses it.
         crate::source::refuse_statementless(&set.migrations)?;
-        let file = s.desired_for(p.dialect()).await?;
+        loaded.push(set);
+    }
+    // With a schema command: once per dialect, all at once, each finishing (and removing its
+    // scratch database) before an error is returned.
+    let desired =
+        futures_util::future::join_all(places.iter().map(|p| s.desired_for(p.dialect()))).await;
+    let mut sets = Vec::new();
+    for ((p, set), file) in places.iter().zip(loaded).zip(desired) {
+        let file = file?;
         if file.is_none() {
             return Err(Error::VerifyWithoutSchema {
                 file: crate::source::schema_file_name(p.dialect()),

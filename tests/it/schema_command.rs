@@ -102,6 +102,7 @@ each_db!(
     the_aur_config_is_private_and_removed_and_the_password_never_an_argument,
     a_signal_stops_the_command_and_removes_its_scratch,
     an_accepted_difference_needs_a_reason_and_a_closed_one_is_stale,
+    the_command_runs_once_per_dialect_both_at_once,
 );
 
 fn a_model_edit_gives_a_proven_draft_and_verify_needs_it(db: &Db) {
@@ -409,5 +410,46 @@ fn an_accepted_difference_needs_a_reason_and_a_closed_one_is_stale(db: &Db) {
         .code(2)
         .stderr_has("schema/accepted-differences.toml:3: [[difference]] without reason");
     env.remove("schema/accepted-differences.toml");
+    run(&["verify"]).ok();
+}
+
+/// `new --autogenerate` and `verify` on a server run the command once per dialect, both at
+/// once: each run marks its dialect and waits (10 s at most) for the other's mark before
+/// building, so runs one after the other fail.
+fn the_command_runs_once_per_dialect_both_at_once(db: &Db) {
+    let Some(python) = python() else { return };
+    if !db.is_mysql() {
+        return; // without a server the command runs for SQLite only
+    }
+    let env = db.env;
+    let build = app(env, python);
+    let marks = env.join("marks");
+    std::fs::create_dir_all(&marks).expect("marks/");
+    let command = format!(
+        "sh -c 'touch \"$MARKS/$AURWEB_MIGRATE_SCRATCH_DIALECT\"; n=0; \
+         until [ -e \"$MARKS/mysql\" ] && [ -e \"$MARKS/sqlite\" ]; do \
+         n=$((n+1)); [ $n -le 100 ] || {{ echo \"ran alone\"; exit 4; }}; sleep 0.1; done; \
+         exec {build}'"
+    );
+    let run = |args: &[&str]| {
+        std::fs::remove_dir_all(&marks).ok();
+        std::fs::create_dir_all(&marks).expect("marks/");
+        let out = db
+            .cmd(args)
+            .env("AURWEB_MIGRATE_SCHEMA_COMMAND", &command)
+            .env("MARKS", &marks)
+            .run();
+        let mut ran: Vec<String> = std::fs::read_dir(&marks)
+            .expect("marks/")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        ran.sort();
+        assert_eq!(ran, ["mysql", "sqlite"], "{args:?}");
+        out
+    };
+    run(&["new", "--autogenerate", "init"])
+        .ok()
+        .stdout_has("create table Users");
+    // `verify` (both dialects on a server) runs them at once too.
     run(&["verify"]).ok();
 }
