@@ -27,6 +27,23 @@ fn main() {
         code.push_str("];\n");
     }
     std::fs::write(out.join("embedded.rs"), code).expect("write embedded.rs");
+    pack_relative_relocations();
+}
+
+/// Release binaries on Linux (glibc) are linked with packed relative relocations (DT_RELR): the
+/// dynamic loader applies the position-independent binary's ~12,600 relative relocations from
+/// a bitmap instead of one 24-byte entry each, at every start (docs/BENCHMARKS.md, issue 31).
+/// Only the binary's link changes, so dependencies are not rebuilt. A linker that does not know
+/// the option warns and ignores it. Not `-C relocation-model=static`: set for a build it also
+/// applies to the proc-macro crates, which then fail to link.
+fn pack_relative_relocations() {
+    let var = |name: &str| std::env::var(name).unwrap_or_default();
+    if var("PROFILE") == "release"
+        && var("CARGO_CFG_TARGET_OS") == "linux"
+        && var("CARGO_CFG_TARGET_ENV") == "gnu"
+    {
+        println!("cargo:rustc-link-arg-bins=-Wl,-z,pack-relative-relocs");
+    }
 }
 
 /// The regular files directly in `dir`, by name. A missing directory embeds nothing (the tool
