@@ -48,6 +48,12 @@ pub struct Sqlite {
 const DIRECT_FROM: usize = 16;
 /// A batch is at most this big: larger statements are not copied into one.
 const BATCH_BYTES: usize = 64 * 1024;
+/// A migration this big (its statements' bytes) runs with SQLite's page cache at
+/// [`BIG_CACHE_KIB`] instead of the default 2 MB: the file's text is in memory already, and the
+/// cache would only add to the peak (docs/BENCHMARKS.md, issue 31). Smaller ones keep the default.
+const BIG_BYTES: usize = 4 * 1024 * 1024;
+/// `PRAGMA cache_size` (negative: KiB) while a migration of [`BIG_BYTES`] or more runs.
+const BIG_CACHE_KIB: i64 = 512;
 
 const SQLITE_BUSY: i64 = 5;
 const SQLITE_LOCKED: i64 = 6;
@@ -411,6 +417,44 @@ fn run_on_handle(
     Ok(())
 }
 
+/// The connection's `PRAGMA cache_size`, if it can be read.
+fn cache_size(db: *mut ffi::sqlite3) -> Option<i64> {
+    let sql = c"PRAGMA cache_size";
+    let mut stmt: *mut ffi::sqlite3_stmt = std::ptr::null_mut();
+    // SAFETY: `db` is a valid open handle the caller has to itself; `sql` is NUL-terminated;
+    // the statement is finalized before returning.
+    unsafe {
+        if ffi::sqlite3_prepare_v2(db, sql.as_ptr(), -1, &mut stmt, std::ptr::null_mut())
+            != ffi::SQLITE_OK
+            || stmt.is_null()
+        {
+            return None;
+        }
+        let value = (ffi::sqlite3_step(stmt) == ffi::SQLITE_ROW)
+            .then(|| ffi::sqlite3_column_int64(stmt, 0));
+        ffi::sqlite3_finalize(stmt);
+        value
+    }
+}
+
+/// Sets the connection's `PRAGMA cache_size` (pages, or KiB when negative); best effort: the
+/// cache's size changes memory and speed, never results.
+fn set_cache_size(db: *mut ffi::sqlite3, size: i64) {
+    let Ok(sql) = std::ffi::CString::new(format!("PRAGMA cache_size = {size}")) else {
+        return;
+    };
+    // SAFETY: `db` is a valid open handle the caller has to itself; `sql` is NUL-terminated.
+    unsafe {
+        ffi::sqlite3_exec(
+            db,
+            sql.as_ptr(),
+            None,
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+        );
+    }
+}
+
 /// A failed statement's error: the database's message, and when it waited for another
 /// connection's lock, what it waited.
 fn statement_failed(mut message: String, busy: bool) -> StatementError {
@@ -654,7 +698,17 @@ impl Backend for Sqlite {
             Ok(h) => h,
             Err(e) => return Err((0, StatementError::failed(message(&e)))),
         };
-        run_on_handle(handle.as_raw_handle().as_ptr(), statements, starting)
+        let db = handle.as_raw_handle().as_ptr();
+        if bytes < BIG_BYTES {
+            return run_on_handle(db, statements, starting);
+        }
+        let before = cache_size(db);
+        set_cache_size(db, -BIG_CACHE_KIB);
+        let result = run_on_handle(db, statements, starting);
+        if let Some(before) = before {
+            set_cache_size(db, before);
+        }
+        result
     }
 
     async fn insert_row(&mut self, row: &Row) -> Result<()> {
