@@ -43,11 +43,6 @@ pub struct Sqlite {
     read_only: bool,
 }
 
-/// From this many statements on, a call runs them on the handle directly (below it, locking
-/// the handle costs more than it saves).
-const DIRECT_FROM: usize = 16;
-/// A batch is at most this big: larger statements are not copied into one.
-const BATCH_BYTES: usize = 64 * 1024;
 /// A migration this big (its statements' bytes) runs with SQLite's page cache at
 /// [`BIG_CACHE_KIB`] instead of the default 2 MB: the file's text is in memory already, and the
 /// cache would only add to the peak (docs/BENCHMARKS.md, issue 31). Smaller ones keep the default.
@@ -679,26 +674,19 @@ impl Backend for Sqlite {
         statements: &[&str],
         starting: &mut dyn FnMut(usize),
     ) -> std::result::Result<(), (usize, StatementError)> {
-        // A few statements (most migrations) go as one batch through sqlx: one hand-over. More
-        // run on the connection's own handle, on this thread: sqlx would hand each statement's
-        // result over from its worker thread, which costs more than a small INSERT itself.
-        let bytes: usize = statements.iter().map(|s| s.len()).sum();
-        match statements.len() {
-            0 => return Ok(()),
-            1 if bytes <= BATCH_BYTES => {
-                starting(0);
-                return self.execute(statements[0]).await.map_err(|e| (0, e));
-            }
-            n if n <= DIRECT_FROM && bytes <= BATCH_BYTES => {
-                return self.execute_batch(statements, starting).await;
-            }
-            _ => {}
+        // Every migration's statements run on the connection's own handle, on this thread:
+        // through sqlx, each statement (or a batch's each result) is handed to its worker
+        // thread and back, which costs more than a small statement itself (1,000 migrations
+        // of 2 statements: 2 `epoll_wait`, 2 `write` and 3 `futex` fewer a migration).
+        if statements.is_empty() {
+            return Ok(());
         }
         let mut handle = match self.conn.lock_handle().await {
             Ok(h) => h,
             Err(e) => return Err((0, StatementError::failed(message(&e)))),
         };
         let db = handle.as_raw_handle().as_ptr();
+        let bytes: usize = statements.iter().map(|s| s.len()).sum();
         if bytes < BIG_BYTES {
             return run_on_handle(db, statements, starting);
         }
@@ -985,31 +973,6 @@ impl Catalogue for Sqlite {
 }
 
 impl Sqlite {
-    /// Runs statements as one batch (see `execute_all`).
-    async fn execute_batch(
-        &mut self,
-        statements: &[&str],
-        starting: &mut dyn FnMut(usize),
-    ) -> std::result::Result<(), (usize, StatementError)> {
-        use futures_util::StreamExt;
-        // Statements end at their last token, so a newline and `;` always close them.
-        let batch = statements.join("\n;\n");
-        let mut results = sqlx::raw_sql(&batch).execute_many(&mut self.conn);
-        let mut done = 0;
-        starting(0);
-        while let Some(r) = results.next().await {
-            if let Err(e) = r {
-                let failed = statement_failed(message(&e), is_busy(&e));
-                return Err((done.min(statements.len() - 1), failed));
-            }
-            done += 1;
-            if done < statements.len() {
-                starting(done);
-            }
-        }
-        Ok(())
-    }
-
     async fn restore_foreign_keys(&mut self) {
         if self.foreign_keys_off {
             let _ = sqlx::raw_sql("PRAGMA foreign_keys = ON")
