@@ -280,44 +280,62 @@ fn a_signal_stops_the_command_and_removes_its_scratch(db: &Db) {
     std::fs::create_dir_all(env.join("migrations")).expect("migrations/");
     let tmp = env.join("tmp");
     std::fs::create_dir_all(&tmp).expect("tmp/");
-    let mark = env.join("started");
-    let mut child = db
-        .cmd(&["verify", "--dialect", db.dialect()])
-        .env(
-            "AURWEB_MIGRATE_SCHEMA_COMMAND",
-            "sh -c 'echo $$ > \"$MARK\"; exec sleep 60'",
-        )
-        .env("MARK", &mark)
-        .env("TMPDIR", &tmp)
-        .spawn();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !mark.exists() || text(env, "started").trim().is_empty() {
-        assert!(!child.has_exited(), "verify ended before the command ran");
-        assert!(Instant::now() < deadline, "the command never started");
-        std::thread::sleep(Duration::from_millis(20));
+    // Every command that builds the desired schema from the command cleans up the same way.
+    let commands: [&[&str]; 3] = [
+        &["verify", "--dialect", db.dialect()],
+        &["new", "--autogenerate", "interrupted"],
+        &["schema", "render"],
+    ];
+    for args in commands {
+        let mark = env.join("started");
+        let _ = std::fs::remove_file(&mark);
+        let mut child = db
+            .cmd(args)
+            .env(
+                "AURWEB_MIGRATE_SCHEMA_COMMAND",
+                "sh -c 'echo $$ > \"$MARK\"; exec sleep 60'",
+            )
+            .env("MARK", &mark)
+            .env("TMPDIR", &tmp)
+            .spawn();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !mark.exists() || text(env, "started").trim().is_empty() {
+            assert!(!child.has_exited(), "{args:?} ended before the command ran");
+            assert!(
+                Instant::now() < deadline,
+                "{args:?}: the command never started"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let command_pid = text(env, "started").trim().to_string();
+        assert!(
+            !leftovers(db, &tmp).is_empty(),
+            "{args:?}: no scratch database to remove"
+        );
+        let sent = std::process::Command::new("kill")
+            .args(["-TERM".to_string(), child.pid().to_string()])
+            .status()
+            .expect("kill");
+        assert!(sent.success());
+        child
+            .wait()
+            .code(143)
+            .stderr_has("interrupted by SIGTERM")
+            .stderr_has("scratch database removed");
+        assert_eq!(leftovers(db, &tmp), Vec::<String>::new(), "{args:?}");
+        let alive = std::process::Command::new("kill")
+            .args(["-0", &command_pid])
+            .stderr(std::process::Stdio::null())
+            .status()
+            .expect("kill -0");
+        assert!(!alive.success(), "{args:?}: the schema command still runs");
+        // Nothing was written: no draft, no schema file.
+        let written: Vec<_> = std::fs::read_dir(env.join("migrations"))
+            .expect("migrations/")
+            .collect();
+        assert!(written.is_empty(), "{args:?} wrote a migration");
+        assert!(!env.exists("schema"), "{args:?} wrote schema/");
     }
-    let command_pid = text(env, "started").trim().to_string();
-    assert!(
-        !leftovers(db, &tmp).is_empty(),
-        "no scratch database to remove"
-    );
-    let sent = std::process::Command::new("kill")
-        .args(["-TERM".to_string(), child.pid().to_string()])
-        .status()
-        .expect("kill");
-    assert!(sent.success());
-    child
-        .wait()
-        .code(143)
-        .stderr_has("interrupted by SIGTERM")
-        .stderr_has("scratch database removed");
-    assert_eq!(leftovers(db, &tmp), Vec::<String>::new());
-    let alive = std::process::Command::new("kill")
-        .args(["-0", &command_pid])
-        .stderr(std::process::Stdio::null())
-        .status()
-        .expect("kill -0");
-    assert!(!alive.success(), "the schema command still runs");
 }
 
 /// Issue 30 item 3: a difference between the models and the migrations fails `verify` until
