@@ -587,9 +587,7 @@ async fn generate(
         self_check_ms: 0.0,
     };
     // MySQL table options the schema file does not state are neither generated nor compared.
-    let stated = schema::stated_options(
-        (0..file.script.statements.len()).map(|i| file.script.statement_text(i)),
-    );
+    let stated = schema::stated_options(file.script.statement_texts());
     let result = async {
         let started = Instant::now();
         let mut draft = match dialect {

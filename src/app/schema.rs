@@ -301,110 +301,54 @@ pub(super) async fn init(s: &Session<'_>, only: Option<Dialect>, force: bool) ->
         Ok((set, newest))
     };
     let shown = migrations.display().to_string();
-    let mut files: Vec<InitFile> = Vec::new();
-    if let Some(place) = &mysql {
-        let (set, newest) = load(Dialect::Mysql)?;
-        let (mut scratch, built) = scratch::hold(
-            place,
-            scratch::Road::Replay(None),
-            &set,
-            None,
-            &s.table,
-            s.timeouts,
-            true,
-            &mut |_| {},
-        )
-        .await?;
-        let read = async {
-            let defs = scratch.conn.definitions().await?;
-            let collation = scratch.conn.default_collation().await?;
-            Ok::<_, Error>((defs, collation))
-        }
-        .await;
-        scratch.dispose().await;
-        let (defs, collation) = read?;
-        if !defs.is_empty() {
-            return Err(Error::SchemaInitUnsupported {
-                objects: defs
-                    .iter()
-                    .map(|d| format!("{} {}", d.kind, d.name))
-                    .collect(),
-            });
-        }
-        let stated = crate::schema::stated_options(
-            set.migrations
+    let (place, dialect) = match &mysql {
+        Some(place) => (place.clone(), Dialect::Mysql),
+        None => (Place::Sqlite, Dialect::Sqlite),
+    };
+    let (set, newest) = load(dialect)?;
+    let (mut scratch, built) = scratch::hold(
+        &place,
+        scratch::Road::Replay(None),
+        &set,
+        None,
+        &s.table,
+        s.timeouts,
+        true,
+        &mut |_| {},
+    )
+    .await?;
+    let header = render::init_header(dialect, newest, set.migrations.len(), &shown);
+    let rendered = scratch::render_file(&mut scratch, dialect, &built, &set, &header).await;
+    scratch.dispose().await;
+    let (text, defs) = rendered?;
+    // MySQL's file is written from the model, which holds no views, triggers or CHECKs.
+    if dialect == Dialect::Mysql && !defs.is_empty() {
+        return Err(Error::SchemaInitUnsupported {
+            objects: defs
                 .iter()
-                .flat_map(|m| (0..m.up.statements.len()).map(|i| m.up.statement_text(i))),
-        );
-        let header = render::init_header(Dialect::Mysql, newest, set.migrations.len(), &shown);
-        let text = render::mysql_file(
-            &built.schema,
-            &built.rows,
-            &header,
-            &stated,
-            collation.as_deref(),
-        );
-        let file = crate::source::schema_from_text(path(Dialect::Mysql), text, Dialect::Mysql)?;
-        let source = format!(
+                .map(|d| format!("{} {}", d.kind, d.name))
+                .collect(),
+        });
+    }
+    let mut files = vec![InitFile {
+        place,
+        file: crate::source::schema_from_text(path(dialect), text, dialect)?,
+        source: format!(
             "{} table(s) from a replay of {} migration(s) in {shown}",
             built.schema.tables.len(),
             set.migrations.len()
-        );
-        if with_sqlite {
-            let text =
-                render::sqlite_schema(&built.schema, &built.rows, &render::sqlite_header(newest))?;
-            let (sqlite_set, _) = load(Dialect::Sqlite)?;
-            files.push(InitFile {
-                place: place.clone(),
-                set,
-                file,
-                source,
-            });
-            files.push(InitFile {
-                place: Place::Sqlite,
-                set: sqlite_set,
-                file: crate::source::schema_from_text(
-                    path(Dialect::Sqlite),
-                    text,
-                    Dialect::Sqlite,
-                )?,
-                source: format!("the rendering of {}", path(Dialect::Mysql).display()),
-            });
-        } else {
-            files.push(InitFile {
-                place: place.clone(),
-                set,
-                file,
-                source,
-            });
-        }
-    } else {
-        let (set, newest) = load(Dialect::Sqlite)?;
-        let (mut scratch, built) = scratch::hold(
-            &Place::Sqlite,
-            scratch::Road::Replay(None),
-            &set,
-            None,
-            &s.table,
-            s.timeouts,
-            true,
-            &mut |_| {},
-        )
-        .await?;
-        let defs = scratch.conn.definitions().await;
-        scratch.dispose().await;
-        let header = render::init_header(Dialect::Sqlite, newest, set.migrations.len(), &shown);
-        let text = render::sqlite_file(&defs?, &built.schema, &built.rows, &header);
-        let source = format!(
-            "{} table(s) from a replay of {} migration(s) in {shown}",
-            built.schema.tables.len(),
-            set.migrations.len()
-        );
+        ),
+        set,
+    }];
+    if dialect == Dialect::Mysql && with_sqlite {
+        let text =
+            render::sqlite_schema(&built.schema, &built.rows, &render::sqlite_header(newest))?;
+        let (sqlite_set, _) = load(Dialect::Sqlite)?;
         files.push(InitFile {
             place: Place::Sqlite,
+            set: sqlite_set,
             file: crate::source::schema_from_text(path(Dialect::Sqlite), text, Dialect::Sqlite)?,
-            set,
-            source,
+            source: format!("the rendering of {}", path(Dialect::Mysql).display()),
         });
     }
     // Proved before it is written: verify of these files passes.

@@ -18,7 +18,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use super::scratch::{self, Place, Scratch};
-use crate::backend::{Catalogue, Timeouts};
+use crate::backend::Timeouts;
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
 use crate::history::TableName;
@@ -105,22 +105,7 @@ pub async fn desired(
         }
         let version = set.migrations.last().map_or(0, |m| m.version);
         let header = header(dialect, version, &command.argv);
-        let collation = scratch.conn.default_collation().await?;
-        let definitions = scratch.conn.definitions().await?;
-        let stated = crate::schema::stated_options(
-            set.migrations
-                .iter()
-                .flat_map(|m| (0..m.up.statements.len()).map(|i| m.up.statement_text(i))),
-        );
-        let text = crate::schema::render::file_for(
-            dialect,
-            &definitions,
-            &built.schema,
-            &built.rows,
-            &header,
-            &stated,
-            collation.as_deref(),
-        );
+        let (text, _) = scratch::render_file(&mut scratch, dialect, &built, set, &header).await?;
         crate::source::schema_from_text(path, text, dialect)
     };
     let result = tokio::select! {

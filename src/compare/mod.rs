@@ -154,9 +154,7 @@ pub async fn verify(
         )
         .await?;
         // MySQL table options the schema file does not state are not compared.
-        let stated = schema::stated_options(
-            (0..file.script.statements.len()).map(|i| file.script.statement_text(i)),
-        );
+        let stated = schema::stated_options(file.script.statement_texts());
         differences.extend(schema::diff(
             &fresh.schema,
             &replay.schema.unstated_options_from(&fresh.schema, &stated),

@@ -22,6 +22,32 @@ pub struct Built {
     pub read_ms: f64,
 }
 
+/// The `dialect` schema file text of what `scratch` holds (`built`, read back from it), headed by
+/// `header`, with the database's own definitions (views, triggers, checks) it read: MySQL table
+/// options as `set`'s migrations state them, the database's default collation left unstated
+/// ([`crate::schema::render::file_for`]).
+pub(crate) async fn render_file(
+    scratch: &mut Scratch,
+    dialect: crate::dialect::Dialect,
+    built: &Built,
+    set: &MigrationSet,
+    header: &str,
+) -> Result<(String, Vec<crate::schema::Definition>)> {
+    let collation = scratch.conn.default_collation().await?;
+    let definitions = scratch.conn.definitions().await?;
+    let stated = crate::schema::stated_options(set.statement_texts());
+    let text = crate::schema::render::file_for(
+        dialect,
+        &definitions,
+        &built.schema,
+        &built.rows,
+        header,
+        &stated,
+        collation.as_deref(),
+    );
+    Ok((text, definitions))
+}
+
 pub(crate) async fn read_back(conn: &mut Connection, with_rows: bool) -> Result<Built> {
     let started = std::time::Instant::now();
     let schema = conn.introspect().await?;

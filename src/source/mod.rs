@@ -216,6 +216,11 @@ impl Script {
         self.statements[i].text(&self.text)
     }
 
+    /// The texts of every statement, in order.
+    pub fn statement_texts(&self) -> impl Iterator<Item = &str> {
+        self.statements.iter().map(|st| st.text(&self.text))
+    }
+
     /// How many statements commit implicitly on `dialect` (only MySQL/MariaDB has any).
     pub fn implicit_commits(&self, dialect: Dialect) -> usize {
         match dialect {
@@ -447,6 +452,11 @@ pub struct MigrationSet {
 }
 
 impl MigrationSet {
+    /// The texts of every forward statement of the set, migration by migration.
+    pub fn statement_texts(&self) -> impl Iterator<Item = &str> {
+        self.migrations.iter().flat_map(|m| m.up.statement_texts())
+    }
+
     pub fn get(&self, version: u64) -> Option<&Migration> {
         self.migrations
             .binary_search_by_key(&version, |m| m.version)
