@@ -153,6 +153,17 @@ pub enum DatabaseTarget {
     Mysql(MysqlTarget),
 }
 
+/// `@HOST[:PORT]/DB` of a MySQL URL (an IPv6 host in brackets, the database name encoded).
+fn host_port_database(m: &MysqlTarget) -> String {
+    let host = if m.host.contains(':') {
+        format!("[{}]", m.host)
+    } else {
+        m.host.clone()
+    };
+    let port = m.port.map(|p| format!(":{p}")).unwrap_or_default();
+    format!("@{host}{port}/{}", percent_encode(&m.database, ""))
+}
+
 impl DatabaseTarget {
     /// Parses a database URL:
     /// - `sqlite://PATH` (so `sqlite:///abs/x.db` is `/abs/x.db` and `sqlite://rel.db` is
@@ -298,7 +309,6 @@ impl DatabaseTarget {
         }
     }
 
-    /// The target as a URL with the password shown as `***` (safe to print anywhere).
     /// The URL with its password, for a child process's environment only (never printed):
     /// `sqlite://PATH`, or `mysql://USER[:PASS]@HOST[:PORT]/DB[?socket=PATH]`.
     pub fn url_with_password(&self) -> String {
@@ -310,17 +320,7 @@ impl DatabaseTarget {
                     s.push(':');
                     s.push_str(&percent_encode(p.expose(), ""));
                 }
-                s.push('@');
-                if m.host.contains(':') {
-                    s.push_str(&format!("[{}]", m.host));
-                } else {
-                    s.push_str(&m.host);
-                }
-                if let Some(port) = m.port {
-                    s.push_str(&format!(":{port}"));
-                }
-                s.push('/');
-                s.push_str(&percent_encode(&m.database, ""));
+                s.push_str(&host_port_database(m));
                 if let Some(socket) = &m.socket {
                     s.push_str(&format!(
                         "?socket={}",
@@ -332,6 +332,7 @@ impl DatabaseTarget {
         }
     }
 
+    /// The target as a URL with the password shown as `***` (safe to print anywhere).
     pub fn redacted(&self) -> String {
         match self {
             DatabaseTarget::Sqlite { path } => format!("sqlite://{}", path.display()),
@@ -340,17 +341,7 @@ impl DatabaseTarget {
                 if m.password.is_some() {
                     s.push_str(":***");
                 }
-                s.push('@');
-                if m.host.contains(':') {
-                    s.push_str(&format!("[{}]", m.host));
-                } else {
-                    s.push_str(&m.host);
-                }
-                if let Some(port) = m.port {
-                    s.push_str(&format!(":{port}"));
-                }
-                s.push('/');
-                s.push_str(&percent_encode(&m.database, ""));
+                s.push_str(&host_port_database(m));
                 let mut params: Vec<String> = Vec::new();
                 if let Some(socket) = &m.socket {
                     params.push(format!(
