@@ -29,11 +29,20 @@ impl GaleraCluster {
     #[track_caller]
     pub fn join_another(&self) -> MysqlServer {
         let mariadbd = find_program(&["mariadbd", "mysqld"]).expect("mariadbd");
-        let (gcomm, ist, sst) = (
-            free_port().expect("port"),
-            free_port().expect("port"),
-            free_port().expect("port"),
-        );
+        // A joiner that dies in its state transfer (a port taken between `free_port` and the
+        // server's bind, seen once under load) is stopped and started again on new ports.
+        let mut errors = Vec::new();
+        for _attempt in 0..3 {
+            match self.try_join(&mariadbd) {
+                Ok(node) => return node,
+                Err(e) => errors.push(e),
+            }
+        }
+        panic!("a fourth node did not join in 3 attempts:\n{}", errors.join("\n"));
+    }
+
+    fn try_join(&self, mariadbd: &Path) -> Result<MysqlServer, String> {
+        let (gcomm, ist, sst) = (free_port()?, free_port()?, free_port()?);
         let extra = galera_args(
             &self.provider,
             &format!("gcomm://{}", self.member),
@@ -42,10 +51,10 @@ impl GaleraCluster {
             ist,
             sst,
         );
-        let node = start_private_server_with(&mariadbd, &extra)
-            .unwrap_or_else(|e| panic!("a fourth node: {e}"));
-        wait_synced(&node, 3).unwrap_or_else(|e| panic!("{e}"));
-        node
+        let node = start_private_server_with(mariadbd, &extra)?;
+        // On failure the node is dropped here, which stops it.
+        wait_synced(&node, 3)?;
+        Ok(node)
     }
 
     /// Serialises the cluster tests.
