@@ -28,6 +28,7 @@ pub fn downgrade_plan<'f, 'h>(
         DowngradeRefusal::Problems(p) => Error::Refused(p),
         DowngradeRefusal::NoReverse(versions) => Error::NoReverse { versions },
     })?;
+    crate::source::refuse_statementless_reverse(steps.iter().map(|s| s.down))?;
     Ok((target, steps))
 }
 

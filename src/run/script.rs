@@ -107,6 +107,7 @@ pub fn downgrade_script(set: &MigrationSet, options: &ScriptOptions) -> Result<S
     if !missing.is_empty() {
         return Err(Error::NoReverse { versions: missing });
     }
+    crate::source::refuse_statementless_reverse(reverting.iter().filter_map(|m| m.down.as_ref()))?;
     let mut w = Writer {
         dialect: options.dialect,
         name: options.table.clone(),

@@ -160,6 +160,9 @@ pub fn sqlite_schema(
     if schema.dialect != Dialect::Mysql {
         return Err(SchemaError::RenderNeedsMysql);
     }
+    // Names as SQLite must read them: bare where plain, quoted where a keyword (`Order`).
+    let q = |name: &str| Dialect::Sqlite.ident(name);
+    let list = |names: &[String]| names.iter().map(|n| q(n)).collect::<Vec<_>>().join(", ");
     let mut out = String::from(header);
     for t in &schema.tables {
         let mut lines = Vec::new();
@@ -182,10 +185,10 @@ pub fn sqlite_schema(
                         hint: String::new(),
                     });
                 }
-                lines.push(format!("\t{} INTEGER NOT NULL PRIMARY KEY", c.name));
+                lines.push(format!("\t{} INTEGER NOT NULL PRIMARY KEY", q(&c.name)));
                 continue;
             }
-            let mut line = format!("\t{} {}", c.name, sqlite_type(t, c)?);
+            let mut line = format!("\t{} {}", q(&c.name), sqlite_type(t, c)?);
             line.push_str(if c.nullable { " NULL" } else { " NOT NULL" });
             if let Some(d) = &c.default {
                 line.push_str(&format!(" DEFAULT {d}"));
@@ -193,25 +196,26 @@ pub fn sqlite_schema(
             lines.push(line);
         }
         if !t.primary_key.is_empty() && !rowid {
-            lines.push(format!("\tPRIMARY KEY ({})", t.primary_key.join(", ")));
+            lines.push(format!("\tPRIMARY KEY ({})", list(&t.primary_key)));
         }
         let mut unique_indexes = Vec::new();
         for u in &t.unique_keys {
             match named_unique(t, u) {
                 Some(name) => unique_indexes.push(format!(
-                    "CREATE UNIQUE INDEX {name} ON {} ({});\n",
-                    t.name,
-                    u.join(", ")
+                    "CREATE UNIQUE INDEX {} ON {} ({});\n",
+                    q(name),
+                    q(&t.name),
+                    list(u)
                 )),
-                None => lines.push(format!("\tUNIQUE ({})", u.join(", "))),
+                None => lines.push(format!("\tUNIQUE ({})", list(u))),
             }
         }
         for fk in &t.foreign_keys {
             let mut line = format!(
                 "\tFOREIGN KEY ({}) REFERENCES {} ({}) ON DELETE {}",
-                fk.columns.join(", "),
-                fk.references_table,
-                fk.references_columns.join(", "),
+                list(&fk.columns),
+                q(&fk.references_table),
+                list(&fk.references_columns),
                 fk.on_delete
             );
             if fk.on_update != "NO ACTION" {
@@ -221,7 +225,7 @@ pub fn sqlite_schema(
         }
         out.push_str(&format!(
             "\nCREATE TABLE {} (\n{}\n);\n",
-            t.name,
+            q(&t.name),
             lines.join(",\n")
         ));
         for u in unique_indexes {
@@ -230,9 +234,9 @@ pub fn sqlite_schema(
         for i in &t.indexes {
             out.push_str(&format!(
                 "CREATE INDEX {} ON {} ({});\n",
-                i.name,
-                t.name,
-                i.columns.join(", ")
+                q(&i.name),
+                q(&t.name),
+                list(&i.columns)
             ));
         }
     }
@@ -243,7 +247,7 @@ pub fn sqlite_schema(
         if table_rows.is_empty() {
             continue;
         }
-        let columns: Vec<&str> = t.columns.iter().map(|c| c.name.as_str()).collect();
+        let columns: Vec<String> = t.columns.iter().map(|c| q(&c.name)).collect();
         let values: Vec<String> = table_rows
             .iter()
             .map(|r| {
@@ -254,7 +258,8 @@ pub fn sqlite_schema(
             })
             .collect();
         out.push_str(&format!(
-            "\nINSERT INTO {table} ({}) VALUES\n{};\n",
+            "\nINSERT INTO {} ({}) VALUES\n{};\n",
+            q(table),
             columns.join(", "),
             values.join(",\n")
         ));
@@ -530,6 +535,46 @@ mod tests {
         assert_eq!(
             text,
             "-- header\n\nCREATE TABLE Things (\n\tID INTEGER NOT NULL PRIMARY KEY,\n\tName VARCHAR(32) NOT NULL DEFAULT '',\n\tOwnerID INTEGER NULL,\n\tUNIQUE (Name),\n\tFOREIGN KEY (OwnerID) REFERENCES Users (ID) ON DELETE SET NULL\n);\nCREATE INDEX ThingsOwner ON Things (OwnerID);\n\nINSERT INTO Things (ID, Name, OwnerID) VALUES\n\t(1, 'it''s', NULL);\n"
+        );
+    }
+
+    /// SQLite keywords as names (a table `Order`, a column `Group`, an index `Index`) are
+    /// quoted wherever the rendering writes a name; plain names stay bare (the test above).
+    #[test]
+    fn keyword_names_are_quoted_in_the_sqlite_rendering() {
+        let mut id = column("Group", "INT UNSIGNED");
+        id.auto_increment = true;
+        let mut t = table(
+            "Order",
+            vec![id, column("Values", "VARCHAR(8)")],
+            &["Group"],
+        );
+        t.unique_keys = vec![vec!["Values".into()]];
+        t.indexes = vec![Index {
+            name: "Index".into(),
+            columns: vec!["Values".into(), "Group".into()],
+        }];
+        let mut c = table(
+            "Select",
+            vec![column("From", "INT UNSIGNED"), column("To", "INT")],
+            &["From", "To"],
+        );
+        c.foreign_keys = vec![ForeignKey {
+            columns: vec!["From".into()],
+            references_table: "Order".into(),
+            references_columns: vec!["Group".into()],
+            on_delete: "CASCADE".into(),
+            on_update: "NO ACTION".into(),
+        }];
+        let schema = Schema::new(Dialect::Mysql, vec![t, c]);
+        let rows = vec![(
+            "Order".to_string(),
+            vec![vec![Some("1".into()), Some("a".into())]],
+        )];
+        let text = sqlite_schema(&schema, &rows, "").unwrap();
+        assert_eq!(
+            text,
+            "\nCREATE TABLE \"Order\" (\n\t\"Group\" INTEGER NOT NULL PRIMARY KEY,\n\t\"Values\" VARCHAR(8) NOT NULL,\n\tUNIQUE (\"Values\")\n);\nCREATE INDEX \"Index\" ON \"Order\" (\"Values\", \"Group\");\n\nCREATE TABLE \"Select\" (\n\t\"From\" INTEGER NOT NULL,\n\t\"To\" INT NOT NULL,\n\tPRIMARY KEY (\"From\", \"To\"),\n\tFOREIGN KEY (\"From\") REFERENCES \"Order\" (\"Group\") ON DELETE CASCADE\n);\n\nINSERT INTO \"Order\" (\"Group\", \"Values\") VALUES\n\t(1, 'a');\n"
         );
     }
 

@@ -944,16 +944,31 @@ fn parse_schema(path: PathBuf, bytes: Vec<u8>, dialect: Dialect) -> Result<Schem
 /// the refusal of `upgrade` and `check` ([`refuse_statementless`]) and `status`'s warning.
 pub const NO_STATEMENTS: &str = "no statements (only comments and whitespace), so it would be recorded as applied without doing anything; write its statements, or, if it is meant to do nothing (on this dialect), add the line `-- aurweb-migrate: empty` to its header";
 
+/// What is said of a reverse file with no statements and no `-- aurweb-migrate: empty` line:
+/// the refusal of `downgrade` ([`refuse_statementless_reverse`]).
+pub const NO_REVERSE_STATEMENTS: &str = "no statements (only comments and whitespace), so `downgrade` would remove the version's history row without undoing anything; write its reverse statements, or, if reverting it needs nothing (on this dialect), add the line `-- aurweb-migrate: empty` to its header";
+
 /// Refuses the forward files of `migrations` (those about to run) that hold no statements and
 /// do not say so on purpose ([`Script::lacks_statements`]): exit 2, a line for each file.
 pub fn refuse_statementless<'a>(migrations: impl IntoIterator<Item = &'a Migration>) -> Result<()> {
-    let errors: Vec<InputError> = migrations
+    refuse_lacking(migrations.into_iter().map(|m| &m.up), NO_STATEMENTS)
+}
+
+/// [`refuse_statementless`] for the reverse files a `downgrade` is about to run.
+pub fn refuse_statementless_reverse<'a>(
+    scripts: impl IntoIterator<Item = &'a Script>,
+) -> Result<()> {
+    refuse_lacking(scripts, NO_REVERSE_STATEMENTS)
+}
+
+fn refuse_lacking<'a>(scripts: impl IntoIterator<Item = &'a Script>, message: &str) -> Result<()> {
+    let errors: Vec<InputError> = scripts
         .into_iter()
-        .filter(|m| m.up.lacks_statements())
-        .map(|m| InputError {
-            path: m.up.path.clone(),
+        .filter(|s| s.lacks_statements())
+        .map(|s| InputError {
+            path: s.path.clone(),
             line: None,
-            message: NO_STATEMENTS.to_string(),
+            message: message.to_string(),
         })
         .collect();
     if errors.is_empty() {

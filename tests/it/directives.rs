@@ -5,6 +5,7 @@ use crate::support::{Db, Env};
 
 each_db!(
     comment_only_migration_is_refused_unless_marked_empty,
+    comment_only_reverse_file_is_refused_unless_marked_empty,
     an_applied_empty_migration_gains_its_statements_in_a_new_one,
     upgrade_to_minds_review_markers_up_to_it_only,
     transaction_control_in_a_transactional_migration_is_an_input_error,
@@ -59,6 +60,51 @@ fn comment_only_migration_is_refused_unless_marked_empty(db: &Db) {
     assert_eq!((h[1].version, h[1].state.as_str()), (2, "applied"));
     assert_eq!((h[1].statements_done, h[1].statements_total), (0, 0));
     db.run(&["check"]).ok();
+}
+
+/// A reverse file with no statements (an unedited template) would let `downgrade` remove the
+/// version's row while its change stays: `downgrade` (also `--dry-run` and `--sql`) refuses
+/// it, exit 2, naming the file; nothing is reverted. Marked empty, it runs.
+fn comment_only_reverse_file_is_refused_unless_marked_empty(db: &Db) {
+    db.migration(
+        "0001_t.sql",
+        "CREATE TABLE t (id INTEGER);\nINSERT INTO t VALUES (1), (2);\n",
+    );
+    db.migration("0001_t.down.sql", "DROP TABLE t;\n");
+    db.migration("0002_more.sql", "INSERT INTO t VALUES (3);\n");
+    let file = "migrations/0002_more.down.sql";
+    db.migration("0002_more.down.sql", "-- Write the reverse here.\n");
+    db.run(&["upgrade"]).ok();
+    let refusal = format!(
+        "error: {file}: no statements (only comments and whitespace), so `downgrade` would remove the version's history row without undoing anything"
+    );
+    for args in [
+        &["downgrade"][..],
+        &["downgrade", "--to", "0"],
+        &["downgrade", "--dry-run"],
+        &[
+            "downgrade",
+            "--sql",
+            "--from",
+            "2",
+            "--dialect",
+            db.dialect(),
+        ],
+    ] {
+        db.run(args).code(2).stderr_has(&refusal);
+    }
+    assert_eq!(db.history().len(), 2, "nothing reverted");
+    assert_eq!(db.count("t"), 3);
+    // Meant to revert nothing: said with the directive, and it runs.
+    db.env.write(
+        file,
+        "-- The row stays on purpose.\n-- aurweb-migrate: empty\n",
+    );
+    db.run(&["downgrade"]).ok();
+    assert_eq!(db.history().len(), 1);
+    assert_eq!(db.count("t"), 3, "the empty reverse left the rows");
+    db.run(&["downgrade", "--to", "0"]).ok();
+    assert!(!db.has_table("t"));
 }
 
 /// An applied migration without statements that gains some: the directive then contradicts

@@ -63,12 +63,37 @@ fn a_node_that_is_not_synced_is_refused() {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
     run(&["upgrade"]).ok();
-    assert_eq!(
-        cluster.nodes[0].admin_strings(&format!("SELECT COUNT(*) FROM {db}.aurweb_migrations")),
-        ["1"],
-        "replicated to node0"
+    eventually(
+        &cluster.nodes[0],
+        &format!("SELECT COUNT(*) FROM {db}.aurweb_migrations"),
+        &["1"],
+        "replicated to node0",
     );
     node.admin_exec(&format!("DROP DATABASE {db}"));
+}
+
+/// `sql`'s first column on `node` after the node has applied every write set the cluster had
+/// committed when it was asked (`wsrep_sync_wait`): a read of what another node wrote.
+fn synced_strings(node: &crate::support::MysqlServer, sql: &str) -> Vec<String> {
+    node.admin_strings(&format!("SET SESSION wsrep_sync_wait = 1; {sql}"))
+}
+
+/// Asserts that `sql` on `node` gives `expected` within 20 s: what another node committed is
+/// applied on this one a moment later (Galera certifies at commit but applies asynchronously).
+#[track_caller]
+fn eventually(node: &crate::support::MysqlServer, sql: &str, expected: &[&str], what: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let got = synced_strings(node, sql);
+        if got == expected {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what}: {sql} gave {got:?}, not {expected:?}, after 20 s"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
 }
 
 /// Runs `upgrade` on `node` with a short lease (the cluster tests' lease: 3 s).
@@ -100,17 +125,17 @@ fn wait_running(node: &crate::support::MysqlServer, sql: &str) {
 /// Every node of `cluster` has table `t` with one row and versions 1 and 2 applied once.
 fn assert_two_applied_once(cluster: &crate::support::GaleraCluster, db: &str) {
     for (n, node) in cluster.nodes.iter().enumerate() {
-        assert_eq!(
-            node.admin_strings(&format!("SELECT CAST(COUNT(*) AS CHAR) FROM {db}.t")),
-            ["1"],
-            "node{n}"
+        eventually(
+            node,
+            &format!("SELECT CAST(COUNT(*) AS CHAR) FROM {db}.t"),
+            &["1"],
+            &format!("node{n}"),
         );
-        assert_eq!(
-            node.admin_strings(&format!(
-                "SELECT state FROM {db}.aurweb_migrations ORDER BY version"
-            )),
-            ["applied", "applied"],
-            "node{n}"
+        eventually(
+            node,
+            &format!("SELECT state FROM {db}.aurweb_migrations ORDER BY version"),
+            &["applied", "applied"],
+            &format!("node{n}"),
         );
     }
 }
@@ -152,12 +177,15 @@ fn six_runners_over_three_nodes_apply_each_migration_once() {
             run.ok();
         }
         for (n, node) in cluster.nodes.iter().enumerate() {
-            let versions = node.admin_strings(&format!(
-                "SELECT CAST(version AS CHAR) FROM {db}.aurweb_migrations ORDER BY version"
-            ));
+            let versions = synced_strings(
+                node,
+                &format!(
+                    "SELECT CAST(version AS CHAR) FROM {db}.aurweb_migrations ORDER BY version"
+                ),
+            );
             let want: Vec<String> = (1..=round).map(|v| v.to_string()).collect();
             assert_eq!(versions, want, "node{n}: every version once");
-            let mut values = node.admin_strings(&format!("SELECT CAST(v AS CHAR) FROM {db}.log"));
+            let mut values = synced_strings(node, &format!("SELECT CAST(v AS CHAR) FROM {db}.log"));
             values.sort();
             let mut expected = vec!["2".to_string()];
             if round == 7 {
@@ -249,14 +277,20 @@ fn a_paused_holder_is_fenced_off() {
         .stderr_has("taken over");
     for (n, node) in cluster.nodes.iter().enumerate() {
         assert_eq!(
-            node.admin_strings(&format!("SELECT CAST(id AS CHAR) FROM {db}.t ORDER BY id")),
+            synced_strings(
+                node,
+                &format!("SELECT CAST(id AS CHAR) FROM {db}.t ORDER BY id")
+            ),
             ["1"],
             "node{n}: the statement after the pause never ran"
         );
         assert_eq!(
-            node.admin_strings(&format!(
-                "SELECT CONCAT(state, ' ', statements_done) FROM {db}.aurweb_migrations WHERE version = 2"
-            )),
+            synced_strings(
+                node,
+                &format!(
+                    "SELECT CONCAT(state, ' ', statements_done) FROM {db}.aurweb_migrations WHERE version = 2"
+                )
+            ),
             ["failed 1"],
             "node{n}: the paused holder wrote nothing after losing the lease"
         );
@@ -337,6 +371,12 @@ fn a_node_shut_down_mid_run() {
     let env = Env::new();
     let db = format!("it_galera_down_{}", std::process::id());
     cluster.nodes[0].admin_exec(&format!("CREATE DATABASE {db}"));
+    eventually(
+        &extra,
+        &format!("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = '{db}'"),
+        &[db.as_str()],
+        "the database on the fourth node",
+    );
     env.migration("0001_t.sql", "CREATE TABLE t (id INT PRIMARY KEY);\n");
     env.migration(
         "0002_slow.sql",

@@ -38,7 +38,10 @@ impl GaleraCluster {
                 Err(e) => errors.push(e),
             }
         }
-        panic!("a fourth node did not join in 3 attempts:\n{}", errors.join("\n"));
+        panic!(
+            "a fourth node did not join in 3 attempts:\n{}",
+            errors.join("\n")
+        );
     }
 
     fn try_join(&self, mariadbd: &Path) -> Result<MysqlServer, String> {
