@@ -229,6 +229,18 @@ fn gitlab_snippet_is_yaml() {
         .expect("before_script");
     assert!(install.contains("contrib/ci/check.sh"), "{install}");
     assert!(doc["aurweb-migrate:staging"]["rules"].is_array(), "{doc:#}");
+    // The models job (aurweb's `alembic check`): `verify` in aurweb's Python environment.
+    let models = &doc["aurweb-migrate:models"];
+    assert_eq!(models["extends"], ".aurweb-migrate", "{doc:#}");
+    assert_eq!(models["services"][0]["name"], "mariadb:11", "{doc:#}");
+    let script = models["script"].as_array().expect("script");
+    assert!(
+        script
+            .last()
+            .and_then(|s| s.as_str())
+            .is_some_and(|s| s.contains("poetry run aurweb-migrate verify")),
+        "{doc:#}"
+    );
 }
 
 /// Without PyYAML the snippet is not parsed: a loud line, or a failure where the Ansible
