@@ -160,6 +160,10 @@ async fn run_in(command: &SchemaCommand, target: &DatabaseTarget, dir: &Path) ->
         .env("AURWEB_MIGRATE_SCRATCH_URL", target.url_with_password())
         .env("AURWEB_MIGRATE_SCRATCH_DIALECT", target.dialect().name())
         .env("AUR_CONFIG", &config)
+        // Under pytest aurweb's `db.name()` ignores the configured name and builds in a
+        // database named after the test (`db` + SHA-1): the command would miss the scratch
+        // database, or write into another. aurweb-migrate run from a test must not pass it on.
+        .env_remove("PYTEST_CURRENT_TEST")
         .stdin(Stdio::null())
         .stdout(Stdio::from(out))
         .stderr(Stdio::from(err))
