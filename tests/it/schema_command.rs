@@ -106,6 +106,7 @@ each_db!(
     the_command_is_not_told_it_runs_under_pytest,
     models_that_differ_between_dialects_on_purpose_pass_verify_with_their_reasons,
     a_database_the_migrations_built_has_no_drift_in_an_accepted_difference,
+    a_command_that_reads_the_database_from_aur_config_as_aurweb_does,
 );
 
 fn a_model_edit_gives_a_proven_draft_and_verify_needs_it(db: &Db) {
@@ -612,4 +613,44 @@ fn a_database_the_migrations_built_has_no_drift_in_an_accepted_difference(db: &D
     run(&["check", "--drift"])
         .code(1)
         .stdout_has("index PackagesExtra");
+}
+
+/// The command finds its database in AUR_CONFIG's [database] section as aurweb's
+/// `db.get_sqlalchemy_url()` does (the fixture application's `SQLA_APP_FROM=aur_config`):
+/// SQLite by `name`; MySQL over TCP by `host` and `port`, and over the Unix socket when the
+/// URL names one, where the section must have no `port` key (aurweb hands an empty one to
+/// SQLAlchemy, which fails on it).
+fn a_command_that_reads_the_database_from_aur_config_as_aurweb_does(db: &Db) {
+    let Some(python) = python() else { return };
+    let env = db.env;
+    let command = app(env, python);
+    let run = |url: &str, args: &[&str]| {
+        env.cmd(args)
+            .env("AURWEB_MIGRATE_SCHEMA_COMMAND", &command)
+            .env("SQLA_APP_FROM", "aur_config")
+            .env("AURWEB_MIGRATE_DATABASE_URL", url)
+            .run()
+    };
+    let url = db.url().to_string();
+    run(&url, &["new", "--autogenerate", "init"])
+        .ok()
+        .stdout_has("create table Users");
+    run(&url, &["verify"]).ok();
+    if !db.is_mysql() {
+        return;
+    }
+    let socket = db.strings("SELECT @@socket");
+    let Some(socket) = socket.first().filter(|s| Path::new(s.as_str()).exists()) else {
+        loud("SKIPPED: the socket part needs the test server's Unix socket on this machine");
+        return;
+    };
+    let Some(rest) = url.strip_prefix("mysql://root@") else {
+        loud("SKIPPED: the socket part needs the test server's root without a password");
+        return;
+    };
+    let database = rest.split_once('/').map_or("", |(_, d)| d);
+    let over_socket = format!("mysql://root@localhost/{database}?socket={socket}");
+    run(&over_socket, &["verify", "--dialect", "mysql"])
+        .ok()
+        .stdout_has("ok    mysql:");
 }
