@@ -552,6 +552,25 @@ struct Target<'a> {
 
 /// One dialect: build A (the schema file) and B (a replay) at once, draft B→A, prove the
 /// draft on B. Returns A as built (with its rows) and the planned file(s).
+/// The differences between `desired` and `replayed` that schema/accepted-differences.toml
+/// accepts for `dialect`, as (table, object).
+fn accepted_between(
+    s: &Session<'_>,
+    dialect: Dialect,
+    desired: &schema::Schema,
+    replayed: &schema::Schema,
+) -> Result<Vec<(String, String)>> {
+    let Location::Dir(dir) = &s.settings.schema.value else {
+        return Ok(Vec::new());
+    };
+    let Some(accepted) = crate::compare::accepted::load(dir, &display_path(dir))? else {
+        return Ok(Vec::new());
+    };
+    let mut used = vec![false; accepted.entries.len()];
+    let (_, taken) = accepted.split(dialect, schema::diff(desired, replayed), &mut used);
+    Ok(taken.into_iter().map(|a| (a.table, a.object)).collect())
+}
+
 async fn generate(
     s: &Session<'_>,
     place: &Place,
@@ -590,16 +609,17 @@ async fn generate(
     let stated = schema::stated_options(file.script.statement_texts());
     let result = async {
         let started = Instant::now();
+        // What the draft is to reach: the desired schema, less the differences from the replay
+        // that schema/accepted-differences.toml keeps on purpose.
+        let desired = match dialect {
+            Dialect::Mysql => head.schema.unstated_options_from(&replayed.schema, &stated),
+            Dialect::Sqlite => head.schema.clone(),
+        };
+        let kept = accepted_between(s, dialect, &desired, &replayed.schema)?;
+        let desired = desired.keeping(&replayed.schema, &kept);
         let mut draft = match dialect {
-            Dialect::Mysql => autogen::mysql(
-                &replayed.schema,
-                &head.schema.unstated_options_from(&replayed.schema, &stated),
-                renames,
-                &stated,
-            )?,
-            Dialect::Sqlite => {
-                autogen::sqlite(&replayed.schema, &head.schema, &head_defs, renames)?
-            }
+            Dialect::Mysql => autogen::mysql(&replayed.schema, &desired, renames, &stated)?,
+            Dialect::Sqlite => autogen::sqlite(&replayed.schema, &desired, &head_defs, renames)?,
         };
         draft
             .markers
@@ -607,7 +627,7 @@ async fn generate(
         let seeds = autogen::rows::seed_rows(
             dialect,
             &replayed.schema,
-            &head.schema,
+            &desired,
             &replayed.rows,
             &head.rows,
             renames,
@@ -628,10 +648,7 @@ async fn generate(
         let after = scratch::apply(&mut scratch_b, &with_up)
             .await
             .map_err(|e| failed(dialect, e, &up))?;
-        let mut left = schema::diff(
-            &head.schema,
-            &after.unstated_options_from(&head.schema, &stated),
-        );
+        let mut left = schema::diff(&desired, &after.unstated_options_from(&desired, &stated));
         // The rows the draft writes must be schema/'s (all rows, for the reverse's sake).
         let after_rows = rows_of(
             &mut scratch_b,

@@ -433,11 +433,12 @@ pub(super) async fn drift_at(
 ) -> Result<(Vec<Difference>, String)> {
     // The expected schema at the newest version: the schema command's, when one is set.
     let newest = set.migrations.last().map(|m| m.version);
-    let file = match s.schema_command() {
-        Some(_) if newest == Some(version) => s.desired().await?,
-        _ => s.schema()?,
+    let from_command = s.schema_command().is_some() && newest == Some(version);
+    let file = match from_command {
+        true => s.desired().await?,
+        false => s.schema()?,
     };
-    compare::drift(
+    let (differences, expected) = compare::drift(
         conn,
         &s.place(),
         version,
@@ -446,7 +447,29 @@ pub(super) async fn drift_at(
         &s.table,
         s.timeouts,
     )
-    .await
+    .await?;
+    if !from_command {
+        return Ok((differences, expected));
+    }
+    // The migrations keep the reviewed differences from the models on purpose, so a database
+    // they built has them: those are not drift.
+    let accepted = match &s.settings.schema.value {
+        Location::Dir(dir) => compare::accepted::load(dir, &display_path(dir))?,
+        Location::Embedded => None,
+    };
+    let Some(accepted) = accepted else {
+        return Ok((differences, expected));
+    };
+    let mut used = vec![false; accepted.entries.len()];
+    let (open, taken) = accepted.split(s.dialect(), differences, &mut used);
+    let expected = match taken.len() {
+        0 => expected,
+        n => format!(
+            "{expected} (less {n} accepted difference(s) of {})",
+            accepted.path.display()
+        ),
+    };
+    Ok((open, expected))
 }
 
 /// `check --drift`: the live schema against the one the history says it has (nothing to

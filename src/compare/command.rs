@@ -160,6 +160,10 @@ async fn run_in(command: &SchemaCommand, target: &DatabaseTarget, dir: &Path) ->
         .env("AURWEB_MIGRATE_SCRATCH_URL", target.url_with_password())
         .env("AURWEB_MIGRATE_SCRATCH_DIALECT", target.dialect().name())
         .env("AUR_CONFIG", &config)
+        // Under pytest aurweb's `db.name()` ignores the configured name and builds in a
+        // database named after the test (`db` + SHA-1): the command would miss the scratch
+        // database, or write into another. aurweb-migrate run from a test must not pass it on.
+        .env_remove("PYTEST_CURRENT_TEST")
         .stdin(Stdio::null())
         .stdout(Stdio::from(out))
         .stderr(Stdio::from(err))
@@ -339,12 +343,13 @@ fn database_section(target: &DatabaseTarget) -> String {
             path.display()
         ),
         DatabaseTarget::Mysql(m) => format!(
-            "[database]\nbackend = mysql\nhost = {}\nport = {}\nsocket = {}\nname = {}\nuser = {}\npassword = {}\n",
+            "[database]\nbackend = mysql\nhost = {}\n{}socket = {}\nname = {}\nuser = {}\npassword = {}\n",
             m.host,
-            // aurweb reads an empty port as "use the socket".
+            // Without a port aurweb uses the socket; it must then have no `port` key at all:
+            // aurweb passes an empty one on to SQLAlchemy, whose URL refuses it (int('')).
             m.port
                 .or(m.socket.is_none().then_some(3306))
-                .map_or(String::new(), |p| p.to_string()),
+                .map_or(String::new(), |p| format!("port = {p}\n")),
             m.socket
                 .as_ref()
                 .map_or(String::new(), |s| s.display().to_string()),

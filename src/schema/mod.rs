@@ -1355,3 +1355,219 @@ mod tests {
         );
     }
 }
+
+impl Schema {
+    /// The model with each difference in `kept` (found comparing it, as expected, with
+    /// `found`) taken back to `found`'s side: the table, column, column order, options, key,
+    /// index or foreign key that difference names is `found`'s. `new --autogenerate` drafts
+    /// from the result, so a reviewed difference the migrations keep on purpose is not undone.
+    pub fn keeping(&self, found: &Schema, kept: &[(String, String)]) -> Schema {
+        let mut out = self.clone();
+        for (table, object) in kept {
+            let theirs = found.table(table);
+            if object == "table" {
+                out.tables.retain(|t| &t.name != table);
+                out.tables.extend(theirs.cloned());
+                out.tables.sort_by(|a, b| a.name.cmp(&b.name));
+                continue;
+            }
+            let (Some(ours), Some(theirs)) =
+                (out.tables.iter_mut().find(|t| &t.name == table), theirs)
+            else {
+                continue;
+            };
+            ours.keep(theirs, object);
+        }
+        out
+    }
+}
+
+impl Table {
+    /// This table with the object `object` (as [`diff`] names it) taken from `theirs`.
+    fn keep(&mut self, theirs: &Table, object: &str) {
+        if object == "options" {
+            self.engine.clone_from(&theirs.engine);
+            self.collation.clone_from(&theirs.collation);
+            self.row_format.clone_from(&theirs.row_format);
+        } else if object == "primary key" {
+            self.primary_key.clone_from(&theirs.primary_key);
+        } else if object.starts_with("column ") && object.ends_with(" position") {
+            // Their order for the columns both have, then the columns only we have.
+            let rank = |n: &str| theirs.columns.iter().position(|c| c.name == n);
+            let (mut common, only): (Vec<Column>, Vec<Column>) = self
+                .columns
+                .drain(..)
+                .partition(|c| rank(&c.name).is_some());
+            common.sort_by_key(|c| rank(&c.name));
+            common.extend(only);
+            self.columns = common;
+        } else if let Some(name) = object.strip_prefix("column ") {
+            let mine = self.columns.iter().position(|c| c.name == name);
+            match (mine, theirs.columns.iter().find(|c| c.name == name)) {
+                (Some(i), Some(c)) => self.columns[i] = c.clone(),
+                (Some(i), None) => {
+                    self.columns.remove(i);
+                }
+                (None, Some(c)) => {
+                    let at = theirs
+                        .columns
+                        .iter()
+                        .position(|x| x.name == name)
+                        .and_then(|p| p.checked_sub(1))
+                        .and_then(|p| {
+                            self.columns
+                                .iter()
+                                .position(|x| x.name == theirs.columns[p].name)
+                        })
+                        .map_or(0, |p| p + 1);
+                    self.columns.insert(at, c.clone());
+                }
+                (None, None) => {}
+            }
+        } else if let Some(name) = object.strip_prefix("index ") {
+            self.indexes.retain(|i| i.name != name);
+            self.indexes
+                .extend(theirs.indexes.iter().filter(|i| i.name == name).cloned());
+            self.indexes.sort();
+        } else if object.starts_with("unique ") {
+            let key = |u: &Vec<String>| format!("unique {}", cols(u));
+            self.unique_keys.retain(|u| key(u) != object);
+            self.unique_keys.extend(
+                theirs
+                    .unique_keys
+                    .iter()
+                    .filter(|u| key(u) == object)
+                    .cloned(),
+            );
+            self.unique_keys.sort();
+        } else if object.starts_with("foreign key ") {
+            let key = |fk: &ForeignKey| {
+                format!(
+                    "foreign key {} references {} {}",
+                    cols(&fk.columns),
+                    fk.references_table,
+                    cols(&fk.references_columns)
+                )
+            };
+            self.foreign_keys.retain(|fk| key(fk) != object);
+            self.foreign_keys.extend(
+                theirs
+                    .foreign_keys
+                    .iter()
+                    .filter(|fk| key(fk) == object)
+                    .cloned(),
+            );
+            self.foreign_keys.sort();
+        }
+    }
+}
+
+#[cfg(test)]
+mod keeping_tests {
+    use super::*;
+
+    fn col(name: &str, type_name: &str) -> Column {
+        Column {
+            name: name.into(),
+            type_name: type_name.into(),
+            nullable: false,
+            default: None,
+            auto_increment: false,
+            on_update: None,
+            collation: None,
+        }
+    }
+
+    fn users(columns: &[(&str, &str)], indexes: &[&str]) -> Schema {
+        Schema::new(
+            Dialect::Mysql,
+            vec![Table {
+                name: "Users".into(),
+                engine: None,
+                collation: None,
+                row_format: None,
+                columns: columns.iter().map(|(n, t)| col(n, t)).collect(),
+                primary_key: vec!["ID".into()],
+                unique_keys: Vec::new(),
+                indexes: indexes
+                    .iter()
+                    .map(|n| Index {
+                        name: (*n).into(),
+                        columns: vec!["Email".into()],
+                    })
+                    .collect(),
+                foreign_keys: Vec::new(),
+                names: CatalogueNames::default(),
+            }],
+        )
+    }
+
+    #[test]
+    fn a_kept_difference_is_taken_from_the_found_side_and_no_other() {
+        // The models: EmailVerified after ID, TEXT Homepage, index UsersEmail, column Theme.
+        let desired = users(
+            &[
+                ("ID", "INT"),
+                ("EmailVerified", "TINYINT"),
+                ("Email", "VARCHAR(254)"),
+                ("Homepage", "TEXT"),
+                ("Theme", "TEXT"),
+            ],
+            &["UsersEmail"],
+        );
+        // The replay: EmailVerified at the end, MEDIUMTEXT, no index, no Theme.
+        let found = users(
+            &[
+                ("ID", "INT"),
+                ("Email", "VARCHAR(254)"),
+                ("Homepage", "MEDIUMTEXT"),
+                ("EmailVerified", "TINYINT"),
+            ],
+            &[],
+        );
+        let kept = |objects: &[&str]| {
+            let kept: Vec<(String, String)> = objects
+                .iter()
+                .map(|o| ("Users".to_string(), (*o).to_string()))
+                .collect();
+            diff(&desired.keeping(&found, &kept), &found)
+                .into_iter()
+                .map(|d| d.object)
+                .collect::<Vec<_>>()
+        };
+        let all = kept(&[]);
+        assert_eq!(
+            all,
+            [
+                "column Homepage",
+                "column Theme",
+                "column EmailVerified position",
+                "index UsersEmail"
+            ]
+        );
+        // Each kept difference goes, the others stay (Theme, only ours, stays last).
+        assert_eq!(
+            kept(&["column EmailVerified position", "index UsersEmail"]),
+            ["column Homepage", "column Theme"]
+        );
+        assert_eq!(
+            kept(&["column Homepage", "column Theme"]),
+            ["column EmailVerified position", "index UsersEmail"]
+        );
+        // A whole table: theirs.
+        let table = vec![("Users".to_string(), "table".to_string())];
+        assert_eq!(desired.keeping(&found, &table), found);
+        // A kept column only the found side has is put back after its predecessor there.
+        let gone = users(&[("ID", "INT"), ("Email", "VARCHAR(254)")], &[]);
+        let back = gone.keeping(
+            &found,
+            &[("Users".to_string(), "column Homepage".to_string())],
+        );
+        let names: Vec<&str> = back.tables[0]
+            .columns
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect();
+        assert_eq!(names, ["ID", "Email", "Homepage"]);
+    }
+}

@@ -103,6 +103,11 @@ each_db!(
     a_signal_stops_the_command_and_removes_its_scratch,
     an_accepted_difference_needs_a_reason_and_a_closed_one_is_stale,
     the_command_runs_once_per_dialect_both_at_once,
+    the_command_is_not_told_it_runs_under_pytest,
+    models_that_differ_between_dialects_on_purpose_pass_verify_with_their_reasons,
+    a_database_the_migrations_built_has_no_drift_in_an_accepted_difference,
+    a_command_that_reads_the_database_from_aur_config_as_aurweb_does,
+    a_draft_leaves_the_accepted_differences_alone,
 );
 
 fn a_model_edit_gives_a_proven_draft_and_verify_needs_it(db: &Db) {
@@ -410,10 +415,14 @@ fn an_accepted_difference_needs_a_reason_and_a_closed_one_is_stale(db: &Db) {
         ),
     );
     run(verify).ok();
-    // A migration closes the difference: the entry is stale, named by its line.
+    // A migration closes the difference (drafted while the entry is away: a draft leaves an
+    // accepted difference alone): the entry is stale, named by its line.
+    let listed = text(env, "schema/accepted-differences.toml");
+    env.remove("schema/accepted-differences.toml");
     run(&["new", "--autogenerate", "users email index"])
         .ok()
         .stdout_has("UsersEmail");
+    env.write("schema/accepted-differences.toml", &listed);
     run(verify)
         .code(1)
         .stdout_has("FAIL  accepted-differences:")
@@ -469,5 +478,244 @@ fn the_command_runs_once_per_dialect_both_at_once(db: &Db) {
         .ok()
         .stdout_has("create table Users");
     // `verify` (both dialects on a server) runs them at once too.
+    run(&["verify"]).ok();
+}
+
+/// aurweb's `db.name()` builds in a database named after the test (`db` + SHA-1) when
+/// `PYTEST_CURRENT_TEST` is set, as it is for anything a pytest test runs: the command must not
+/// see it, or it misses its scratch database (MySQL: "Unknown database 'db…'") or writes into
+/// the test's own. The fixture application does as aurweb does.
+fn the_command_is_not_told_it_runs_under_pytest(db: &Db) {
+    let Some(python) = python() else { return };
+    let env = db.env;
+    let command = app(env, python);
+    let report = env.join("report.txt");
+    let run = |args: &[&str]| {
+        db.cmd(args)
+            .env("AURWEB_MIGRATE_SCHEMA_COMMAND", &command)
+            .env(
+                "PYTEST_CURRENT_TEST",
+                "test/test_schema.py::test_verify (call)",
+            )
+            .env("SQLA_APP_REPORT", &report)
+            .run()
+    };
+    run(&["new", "--autogenerate", "init"])
+        .ok()
+        .stdout_has("create table Users");
+    run(&["verify"]).ok();
+    let got = text(env, "report.txt");
+    assert!(got.contains("pytest_current_test=(unset)\n"), "{got}");
+    if db.is_mysql() {
+        let like = "db________________________________________";
+        assert_eq!(
+            db.strings(&format!("SHOW DATABASES LIKE '{like}'")),
+            Vec::<String>::new()
+        );
+    }
+}
+
+/// aurweb's models differ between dialects on purpose (schema.py makes Popularity a String
+/// unless the backend is MySQL); migrations that keep one definition for both, with the
+/// difference listed, pass `verify`: the cross-dialect check compares the two replays, not
+/// the models' two schemas, which no migration could make agree.
+fn models_that_differ_between_dialects_on_purpose_pass_verify_with_their_reasons(db: &Db) {
+    let Some(python) = python() else { return };
+    if !db.is_mysql() {
+        return; // the cross-dialect check needs both dialects, so a server
+    }
+    let env = db.env;
+    let command = app(env, python);
+    let run = |args: &[&str]| {
+        db.cmd(args)
+            .env("AURWEB_MIGRATE_SCHEMA_COMMAND", &command)
+            .run()
+    };
+    run(&["new", "--autogenerate", "init"]).ok();
+    let path = env.join("sqla_app/models.py");
+    let models = std::fs::read_to_string(&path).expect("models.py");
+    let models = models
+        .replace(
+            "from sqlalchemy import Column,",
+            "import os\n\nfrom sqlalchemy import Numeric, Column,",
+        )
+        .replace(
+            "    # EXTRA COLUMNS",
+            "    Popularity = Column(\n        Numeric(10, 6) if os.environ[\"AURWEB_MIGRATE_SCRATCH_DIALECT\"] == \"mysql\" else String(17),\n        nullable=False,\n        server_default=\"0\",\n    )",
+        );
+    std::fs::write(&path, models).expect("write models.py");
+    // One migration for both dialects, as the repository keeps it.
+    env.write(
+        "migrations/29991231000000_users_popularity.sql",
+        "ALTER TABLE Users ADD COLUMN Popularity DECIMAL(10,6) NOT NULL DEFAULT 0;\n",
+    );
+    run(&["verify"])
+        .code(1)
+        .stdout_has("Users: column Popularity: expected VARCHAR(17)");
+    env.write(
+        "schema/accepted-differences.toml",
+        "[[difference]]\ndialect = \"sqlite\"\ntable = \"Users\"\nobject = \"column Popularity\"\nreason = \"the models make it a String unless the backend is MySQL\"\n",
+    );
+    run(&["verify"])
+        .ok()
+        .stdout_has("accepted: the models make it a String")
+        .stdout_has(
+            "ok    mysql-vs-sqlite: the MySQL replay of the migrations (expected) with the SQLite replay of the migrations (found)",
+        );
+    // The replays still have to agree: a migration for one dialect only fails there.
+    env.remove("migrations/29991231000000_users_popularity.sql");
+    env.write(
+        "migrations/29991231000000_users_popularity.mysql.sql",
+        "ALTER TABLE Users ADD COLUMN Popularity DECIMAL(10,6) NOT NULL DEFAULT 0;\n",
+    );
+    env.write(
+        "migrations/29991231000000_users_popularity.sqlite.sql",
+        "ALTER TABLE Users ADD COLUMN Popularity VARCHAR(17) NOT NULL DEFAULT 0;\n",
+    );
+    run(&["verify"])
+        .code(1)
+        .stdout_has("FAIL  mysql-vs-sqlite:")
+        .stdout_has("Users: column Popularity: expected decimal");
+}
+
+/// A database built by the migrations has the reviewed differences from the models: with a
+/// schema command, `check --drift` and `schema diff` do not report them as drift.
+fn a_database_the_migrations_built_has_no_drift_in_an_accepted_difference(db: &Db) {
+    let Some(python) = python() else { return };
+    let env = db.env;
+    let command = app(env, python);
+    let run = |args: &[&str]| {
+        db.cmd(args)
+            .env("AURWEB_MIGRATE_SCHEMA_COMMAND", &command)
+            .run()
+    };
+    run(&["new", "--autogenerate", "init"]).ok();
+    db.run(&["upgrade"]).ok();
+    // The models gain an index no migration creates, reviewed and kept.
+    let path = env.join("sqla_app/models.py");
+    let models = std::fs::read_to_string(&path).expect("models.py");
+    std::fs::write(
+        &path,
+        models.replace(
+            "    # EXTRA COLUMNS",
+            "    __table_args__ = (Index(\"UsersEmail\", \"Email\"),)",
+        ),
+    )
+    .expect("write models.py");
+    run(&["check", "--drift"])
+        .code(1)
+        .stdout_has("Users: index UsersEmail: missing");
+    env.write(
+        "schema/accepted-differences.toml",
+        "[[difference]]\ndialect = \"both\"\ntable = \"Users\"\nobject = \"index UsersEmail\"\nreason = \"only fresh installs need it\"\n",
+    );
+    run(&["check", "--drift"]).ok();
+    run(&["schema", "diff"])
+        .ok()
+        .stdout_has("(less 1 accepted difference(s) of schema/accepted-differences.toml)");
+    // Any other difference is still drift.
+    db.exec("CREATE INDEX PackagesExtra ON Packages (ID)");
+    run(&["check", "--drift"])
+        .code(1)
+        .stdout_has("index PackagesExtra");
+}
+
+/// The command finds its database in AUR_CONFIG's [database] section as aurweb's
+/// `db.get_sqlalchemy_url()` does (the fixture application's `SQLA_APP_FROM=aur_config`):
+/// SQLite by `name`; MySQL over TCP by `host` and `port`, and over the Unix socket when the
+/// URL names one, where the section must have no `port` key (aurweb hands an empty one to
+/// SQLAlchemy, which fails on it).
+fn a_command_that_reads_the_database_from_aur_config_as_aurweb_does(db: &Db) {
+    let Some(python) = python() else { return };
+    let env = db.env;
+    let command = app(env, python);
+    let run = |url: &str, args: &[&str]| {
+        env.cmd(args)
+            .env("AURWEB_MIGRATE_SCHEMA_COMMAND", &command)
+            .env("SQLA_APP_FROM", "aur_config")
+            .env("AURWEB_MIGRATE_DATABASE_URL", url)
+            .run()
+    };
+    let url = db.url().to_string();
+    run(&url, &["new", "--autogenerate", "init"])
+        .ok()
+        .stdout_has("create table Users");
+    run(&url, &["verify"]).ok();
+    if !db.is_mysql() {
+        return;
+    }
+    let socket = db.strings("SELECT @@socket");
+    let Some(socket) = socket.first().filter(|s| Path::new(s.as_str()).exists()) else {
+        loud("SKIPPED: the socket part needs the test server's Unix socket on this machine");
+        return;
+    };
+    let Some(rest) = url.strip_prefix("mysql://root@") else {
+        loud("SKIPPED: the socket part needs the test server's root without a password");
+        return;
+    };
+    let database = rest.split_once('/').map_or("", |(_, d)| d);
+    let over_socket = format!("mysql://root@localhost/{database}?socket={socket}");
+    run(&over_socket, &["verify", "--dialect", "mysql"])
+        .ok()
+        .stdout_has("ok    mysql:");
+}
+
+/// `new --autogenerate` drafts what the models changed, not the reviewed differences the
+/// migrations keep on purpose: with aurweb's models and contrib/aurweb's entries the draft is
+/// empty, where it used to undo every one of them (MEDIUMTEXT back to TEXT, dropping
+/// BasesPopularityName, moving columns).
+fn a_draft_leaves_the_accepted_differences_alone(db: &Db) {
+    let Some(python) = python() else { return };
+    let env = db.env;
+    let command = app(env, python);
+    let run = |args: &[&str]| {
+        db.cmd(args)
+            .env("AURWEB_MIGRATE_SCHEMA_COMMAND", &command)
+            .run()
+    };
+    run(&["new", "--autogenerate", "init"]).ok();
+    // Two differences the migrations keep (an index, a column's definition), reviewed.
+    let path = env.join("sqla_app/models.py");
+    let models = std::fs::read_to_string(&path).expect("models.py");
+    std::fs::write(
+        &path,
+        models
+            .replace(
+                "    # EXTRA COLUMNS",
+                "    __table_args__ = (Index(\"UsersEmail\", \"Email\"),)\n    # EXTRA COLUMNS",
+            )
+            .replace("String(254)", "String(300)"),
+    )
+    .expect("write models.py");
+    env.write(
+        "schema/accepted-differences.toml",
+        "[[difference]]\ndialect = \"both\"\ntable = \"Users\"\nobject = \"index UsersEmail\"\nreason = \"only fresh installs need it\"\n\n\
+         [[difference]]\ndialect = \"both\"\ntable = \"Users\"\nobject = \"column Email\"\nreason = \"the models allow longer addresses than the table\"\n",
+    );
+    run(&["verify"]).ok();
+    run(&["new", "--autogenerate", "nothing"])
+        .ok()
+        .stdout_has("no changes");
+    // A change of the models' own is drafted, and only it.
+    edit_model(env);
+    let draft = run(&["new", "--autogenerate", "add homepage"]);
+    draft
+        .ok()
+        .stdout_has("Users: add column Homepage")
+        .nowhere("UsersEmail")
+        .nowhere("VARCHAR(300)");
+    let written: Vec<String> = env
+        .ls("migrations")
+        .into_iter()
+        .filter(|n| n.contains("_add_homepage") && !n.contains(".down."))
+        .collect();
+    assert!(!written.is_empty(), "{:?}", env.ls("migrations"));
+    for name in &written {
+        let sql = text(env, &format!("migrations/{name}"));
+        assert!(
+            sql.contains("Homepage") && !sql.contains("UsersEmail") && !sql.contains("300"),
+            "{name}:\n{sql}"
+        );
+    }
     run(&["verify"]).ok();
 }
