@@ -663,12 +663,23 @@ async fn from_command(
         r = work => r,
         e = stop => Err(e),
     };
-    join_all(
-        pairs
-            .into_iter()
-            .flat_map(|(a, b)| [a.dispose(), b.dispose()]),
-    )
-    .await;
+    // Work stopped by an error or a signal may have left a statement running: its
+    // connections are ended rather than closed, which would wait for that statement.
+    if result.is_ok() {
+        join_all(
+            pairs
+                .into_iter()
+                .flat_map(|(a, b)| [a.dispose(), b.dispose()]),
+        )
+        .await;
+    } else {
+        join_all(
+            pairs
+                .into_iter()
+                .flat_map(|(a, b)| [a.abandon(), b.abandon()]),
+        )
+        .await;
+    }
     result
 }
 
