@@ -620,6 +620,10 @@ async fn from_command(
     renames: &Renames,
     reversible: bool,
 ) -> Result<Vec<(SchemaFile, Planned)>> {
+    // Caught from here on: a signal while the databases are made is seen once they are.
+    let stop = crate::run::signalled(
+        "new --autogenerate was stopped, the schema command killed and every scratch database removed; nothing was written",
+    );
     let create = |place: &Place, purpose: &'static str| {
         let place = place.clone();
         async move { Scratch::create(&place, purpose, None, &s.table, s.timeouts).await }
@@ -651,9 +655,6 @@ async fn from_command(
         .await;
         return Err(e);
     }
-    let stop = crate::run::signalled(
-        "new --autogenerate was stopped, the schema command killed and every scratch database removed; nothing was written",
-    );
     let work = try_join_all(
         jobs.iter()
             .zip(pairs.iter_mut())

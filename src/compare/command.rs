@@ -90,10 +90,10 @@ pub async fn desired(
     table: &TableName,
     timeouts: Timeouts,
 ) -> Result<SchemaFile> {
-    let mut scratch = Scratch::create(place, "command", None, table, timeouts).await?;
     let stop = crate::run::signalled(
         "the schema command was stopped and its scratch database removed; nothing was written",
     );
+    let mut scratch = Scratch::create(place, "command", None, table, timeouts).await?;
     let result = tokio::select! {
         r = build_in(command, &mut scratch, set, path) => r.map(|d| d.file),
         e = stop => Err(e),

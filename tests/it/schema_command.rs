@@ -106,6 +106,7 @@ each_db!(
     the_drafts_are_those_the_rendering_gave,
     a_failing_command_stops_the_replay_and_leaves_nothing,
     a_failing_replay_stops_the_command_and_leaves_nothing,
+    a_signal_during_the_command_and_the_replay_removes_both,
 );
 
 fn a_model_edit_gives_a_proven_draft_and_verify_needs_it(db: &Db) {
@@ -531,7 +532,10 @@ fn the_drafts_are_those_the_rendering_gave(db: &Db) {
 /// thread, so on a server, where SQLite replays too, its migration stays quick).
 fn slow_migrations(db: &Db) {
     let env = db.env;
-    env.migration("0001_base.sql", "CREATE TABLE Base (ID INTEGER NOT NULL PRIMARY KEY);\n");
+    env.migration(
+        "0001_base.sql",
+        "CREATE TABLE Base (ID INTEGER NOT NULL PRIMARY KEY);\n",
+    );
     env.migration("0002_slow.mysql.sql", "DO SLEEP(4);\n");
     env.migration(
         "0002_slow.sqlite.sql",
@@ -664,4 +668,59 @@ fn a_failing_replay_stops_the_command_and_leaves_nothing(db: &Db) {
     assert!(!alive.success(), "the schema command still runs");
     let written: Vec<_> = env.ls("migrations");
     assert_eq!(written.len(), 4, "{written:?}");
+}
+
+/// Issue 30 item 4: SIGTERM while the command and the replay both run stops both at once
+/// (MariaDB: the replay's 4 s sleep is ended, not waited for), exits 143 and leaves no scratch
+/// database or file, and the command's group is gone.
+fn a_signal_during_the_command_and_the_replay_removes_both(db: &Db) {
+    let env = db.env;
+    slow_migrations(db);
+    let tmp = env.join("tmp");
+    std::fs::create_dir_all(&tmp).expect("tmp/");
+    let mark = env.join("started");
+    let mut child = db
+        .cmd(&["new", "--autogenerate", "interrupted"])
+        .env(
+            "AURWEB_MIGRATE_SCHEMA_COMMAND",
+            "sh -c 'echo $$ > \"$MARK\"; exec sleep 60'",
+        )
+        .env("MARK", &mark)
+        .env("TMPDIR", &tmp)
+        .spawn();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !mark.exists() || text(env, "started").trim().is_empty() {
+        assert!(!child.has_exited(), "it ended before the command ran");
+        assert!(Instant::now() < deadline, "the command never started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // The replay beside it is in its slow migration by now.
+    std::thread::sleep(Duration::from_millis(800));
+    let command_pid = text(env, "started").trim().to_string();
+    let sent = Instant::now();
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM".to_string(), child.pid().to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    child
+        .wait()
+        .code(143)
+        .stderr_has("interrupted by SIGTERM")
+        .stderr_has("scratch database removed");
+    if db.is_mysql() {
+        assert!(
+            sent.elapsed() < Duration::from_millis(3000),
+            "the replay was waited for: {:?}",
+            sent.elapsed()
+        );
+    }
+    assert_eq!(leftovers(db, &tmp), Vec::<String>::new());
+    let alive = std::process::Command::new("kill")
+        .args(["-0", &command_pid])
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("kill -0");
+    assert!(!alive.success(), "the schema command still runs");
+    assert_eq!(env.ls("migrations").len(), 3);
 }
