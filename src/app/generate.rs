@@ -6,6 +6,10 @@
 //! draft is applied to B with the real runner and B must then equal A (with `--reversible`,
 //! the reverse is applied too and must give B back). Only then are the files written and the
 //! schema files' `schema-version` lines moved to the new version.
+//!
+//! With a schema command ([`from_command`]), scratch A is the command's own database: the
+//! command builds it while B replays, both dialects at once, and it is read back once (its
+//! rendering is not built again); SQLite's desired side is then the command's SQLite build.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;

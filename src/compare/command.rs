@@ -10,7 +10,8 @@
 //!
 //! What it built is read back as [`scratch::Built`] and rendered into a schema file
 //! ([`desired`]): every command that reads `schema/` then works on it unchanged, and
-//! `schema render` writes that rendering to `schema/`.
+//! `schema render` writes that rendering to `schema/`. `new --autogenerate` keeps the database
+//! itself as its desired side ([`build_in`]), read back once while the migrations replay.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
