@@ -6,9 +6,15 @@
 //! draft is applied to B with the real runner and B must then equal A (with `--reversible`,
 //! the reverse is applied too and must give B back). Only then are the files written and the
 //! schema files' `schema-version` lines moved to the new version.
+//!
+//! With a schema command ([`from_command`]), scratch A is the command's own database: the
+//! command builds it while B replays, both dialects at once, and it is read back once (its
+//! rendering is not built again); SQLite's desired side is then the command's SQLite build.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
+
+use futures_util::future::{join_all, try_join_all};
 
 use super::session::{display_path, Session};
 use crate::backend::{Access, Backend, Catalogue, Connection};
@@ -73,26 +79,30 @@ pub(super) async fn autogenerate(s: &Session<'_>, asked: Asked<'_>) -> Result<i3
         return Err(Error::AutogenerateWithEmbeddedSchema);
     };
     let (dir, schema_dir) = (display_path(dir), display_path(schema_dir));
-    // With a schema command, the desired side is what it builds (MySQL only on a server):
-    // once per dialect, both runs at once, each finishing (and removing its scratch
-    // database) before an error is returned.
-    let (mysql_file, sqlite_file) = tokio::join!(
-        s.desired_for(Dialect::Mysql),
-        s.desired_for(Dialect::Sqlite)
-    );
-    let (mysql_file, sqlite_file) = (mysql_file?, sqlite_file?);
-    if mysql_file.is_none() && sqlite_file.is_none() {
-        return Err(Error::AutogenerateWithoutSchema { dir: schema_dir });
-    }
-    let server = match (&mysql_file, s.place()) {
-        (None, _) => None,
-        (Some(_), Place::Mysql(server)) => Some(Place::Mysql(server)),
-        (Some(f), Place::Sqlite) => {
+    // With a schema command, the desired side is what it builds (MySQL only on a server), run
+    // below once the cheap refusals are passed; else the schema files.
+    let command = s.schema_command();
+    let (mysql_file, sqlite_file) = match &command {
+        Some(_) => (None, None),
+        None => (
+            s.schema_for(Dialect::Mysql)?,
+            s.schema_for(Dialect::Sqlite)?,
+        ),
+    };
+    let server = match (&command, &mysql_file, s.place()) {
+        (Some(_), _, Place::Mysql(server)) | (None, Some(_), Place::Mysql(server)) => {
+            Some(Place::Mysql(server))
+        }
+        (Some(_), _, Place::Sqlite) | (None, None, _) => None,
+        (None, Some(f), Place::Sqlite) => {
             return Err(Error::AutogenerateNeedsServer {
                 path: f.script.path.clone(),
             })
         }
     };
+    if command.is_none() && mysql_file.is_none() && sqlite_file.is_none() {
+        return Err(Error::AutogenerateWithoutSchema { dir: schema_dir });
+    }
     let redo = match asked.redo {
         true => Some(redo_of(s, &dir, probe_database).await?),
         false => None,
@@ -107,7 +117,7 @@ pub(super) async fn autogenerate(s: &Session<'_>, asked: Asked<'_>) -> Result<i3
     };
     // An earlier draft still under review: name it and stop, rather than write another.
     for dialect in [Dialect::Mysql, Dialect::Sqlite] {
-        if dialect == Dialect::Sqlite || mysql_file.is_some() {
+        if dialect == Dialect::Sqlite || server.is_some() {
             refuse_unreviewed_draft(&load_for(dialect)?)?;
         }
     }
@@ -139,81 +149,122 @@ pub(super) async fn autogenerate(s: &Session<'_>, asked: Asked<'_>) -> Result<i3
     };
     let mut planned: Vec<Planned> = Vec::new();
     let mut schema_writes: Vec<(PathBuf, String)> = Vec::new();
-    // MySQL, from the edited mysql.sql.
-    let mut mysql_head: Option<(Built, String)> = None;
-    if let (Some(file), Some(place)) = (&mysql_file, &server) {
-        let set = load_for(Dialect::Mysql)?;
-        let source = file.script.path.display().to_string();
-        let (head, mut plan) = generate(
-            s,
-            place,
-            &set,
-            file,
-            &renames,
-            reversible,
-            Target {
-                version: version_number,
-                up: name(Some(Dialect::Mysql), false),
-                down: name(Some(Dialect::Mysql), true),
-                description,
-                source: &source,
-            },
-        )
-        .await?;
-        if let Some(live) = live.as_mut() {
-            live.count(&mut plan, description, &source).await;
+    if let Some(command) = &command {
+        // Per dialect, the command's build is the desired side (SQLite's too: its own build,
+        // not the rendering of MySQL's), made while the migrations replay.
+        let places: Vec<Place> = server.iter().cloned().chain([Place::Sqlite]).collect();
+        let sources: Vec<String> = places
+            .iter()
+            .map(|p| {
+                crate::compare::command::desired_path(p.dialect())
+                    .display()
+                    .to_string()
+            })
+            .collect();
+        let mut jobs = Vec::new();
+        for (place, source) in places.into_iter().zip(&sources) {
+            let dialect = place.dialect();
+            let variant = server.is_some().then_some(dialect);
+            jobs.push(Job {
+                all: s.load_for(dialect)?,
+                set: load_for(dialect)?,
+                target: Target {
+                    version: version_number,
+                    up: name(variant, false),
+                    down: name(variant, true),
+                    description,
+                    source,
+                },
+                place,
+            });
         }
-        schema_writes.push((
-            schema_dir.join(source::schema_file_name(Dialect::Mysql)),
-            with_version(&file.script.text, version_number),
-        ));
-        mysql_head = Some((head, source));
-        planned.push(plan);
-    }
-    // SQLite, from the rendering of the MySQL head, or from sqlite.sql itself when it is the
-    // source (hand-written, or the only schema file).
-    let sqlite_path = schema_dir.join(source::schema_file_name(Dialect::Sqlite));
-    let sqlite_source = match (&mysql_head, &sqlite_file) {
-        (Some((head, mysql_source)), f)
-            if f.as_ref()
-                .is_none_or(|f| crate::schema::render::is_generated(&f.script.text)) =>
-        {
-            let header = crate::schema::render::sqlite_header(version_number);
-            let text = crate::schema::render::sqlite_schema(&head.schema, &head.rows, &header)?;
-            Some((text, format!("the rendering of {mysql_source}")))
+        let done = from_command(s, command, jobs, &renames, reversible).await?;
+        for ((file, mut plan), source) in done.into_iter().zip(&sources) {
+            if let Some(live) = live.as_mut() {
+                live.count(&mut plan, description, source).await;
+            }
+            let path = schema_dir.join(source::schema_file_name(file.script.dialect));
+            schema_writes.push((path, with_version(&file.script.text, version_number)));
+            planned.push(plan);
         }
-        (_, Some(f)) => Some((
-            with_version(&f.script.text, version_number),
-            f.script.path.display().to_string(),
-        )),
-        (_, None) => None,
-    };
-    if let Some((text, source)) = sqlite_source {
-        let set = load_for(Dialect::Sqlite)?;
-        let file = source::schema_from_text(sqlite_path.clone(), text.clone(), Dialect::Sqlite)?;
-        let portable = mysql_file.is_none();
-        let variant = (!portable).then_some(Dialect::Sqlite);
-        let (_, mut plan) = generate(
-            s,
-            &Place::Sqlite,
-            &set,
-            &file,
-            &renames,
-            reversible,
-            Target {
-                version: version_number,
-                up: name(variant, false),
-                down: name(variant, true),
-                description,
-                source: &source,
-            },
-        )
-        .await?;
-        if let Some(live) = live.as_mut() {
-            live.count(&mut plan, description, &source).await;
+    } else {
+        // MySQL, from the edited mysql.sql.
+        let mut mysql_head: Option<(Built, String)> = None;
+        if let (Some(file), Some(place)) = (&mysql_file, &server) {
+            let set = load_for(Dialect::Mysql)?;
+            let source = file.script.path.display().to_string();
+            let (head, mut plan) = generate(
+                s,
+                place,
+                &set,
+                file,
+                &renames,
+                reversible,
+                Target {
+                    version: version_number,
+                    up: name(Some(Dialect::Mysql), false),
+                    down: name(Some(Dialect::Mysql), true),
+                    description,
+                    source: &source,
+                },
+            )
+            .await?;
+            if let Some(live) = live.as_mut() {
+                live.count(&mut plan, description, &source).await;
+            }
+            schema_writes.push((
+                schema_dir.join(source::schema_file_name(Dialect::Mysql)),
+                with_version(&file.script.text, version_number),
+            ));
+            mysql_head = Some((head, source));
+            planned.push(plan);
         }
-        planned.push(plan);
-        schema_writes.push((sqlite_path, text));
+        // SQLite, from the rendering of the MySQL head, or from sqlite.sql itself when it is the
+        // source (hand-written, or the only schema file).
+        let sqlite_path = schema_dir.join(source::schema_file_name(Dialect::Sqlite));
+        let sqlite_source = match (&mysql_head, &sqlite_file) {
+            (Some((head, mysql_source)), f)
+                if f.as_ref()
+                    .is_none_or(|f| crate::schema::render::is_generated(&f.script.text)) =>
+            {
+                let header = crate::schema::render::sqlite_header(version_number);
+                let text = crate::schema::render::sqlite_schema(&head.schema, &head.rows, &header)?;
+                Some((text, format!("the rendering of {mysql_source}")))
+            }
+            (_, Some(f)) => Some((
+                with_version(&f.script.text, version_number),
+                f.script.path.display().to_string(),
+            )),
+            (_, None) => None,
+        };
+        if let Some((text, source)) = sqlite_source {
+            let set = load_for(Dialect::Sqlite)?;
+            let file =
+                source::schema_from_text(sqlite_path.clone(), text.clone(), Dialect::Sqlite)?;
+            let portable = mysql_file.is_none();
+            let variant = (!portable).then_some(Dialect::Sqlite);
+            let (_, mut plan) = generate(
+                s,
+                &Place::Sqlite,
+                &set,
+                &file,
+                &renames,
+                reversible,
+                Target {
+                    version: version_number,
+                    up: name(variant, false),
+                    down: name(variant, true),
+                    description,
+                    source: &source,
+                },
+            )
+            .await?;
+            if let Some(live) = live.as_mut() {
+                live.count(&mut plan, description, &source).await;
+            }
+            planned.push(plan);
+            schema_writes.push((sqlite_path, text));
+        }
     }
     if let Some(live) = live {
         live.conn.close().await;
@@ -550,8 +601,198 @@ struct Target<'a> {
     source: &'a str,
 }
 
+/// One dialect's work with the schema command.
+struct Job<'a> {
+    place: Place,
+    /// Every migration: the command's rendering states MySQL table options as they do.
+    all: MigrationSet,
+    /// The migrations the draft follows (all but the one a redo replaces).
+    set: MigrationSet,
+    target: Target<'a>,
+}
+
+/// The drafts with a schema command, each dialect's (in `jobs`' order) with the command's
+/// rendering. Per dialect, two scratch databases: in A the command builds the desired schema
+/// while B replays the migrations; what the command built is read back once and is the
+/// desired side as it stands (its rendering is not built again); the draft is proved on B.
+/// All dialects at once. The first error stops the rest (a running command's process group
+/// is killed), and so does SIGINT/SIGTERM; every scratch database is removed on every path.
+async fn from_command(
+    s: &Session<'_>,
+    command: &crate::compare::command::SchemaCommand,
+    jobs: Vec<Job<'_>>,
+    renames: &Renames,
+    reversible: bool,
+) -> Result<Vec<(SchemaFile, Planned)>> {
+    // Caught from here on: a signal while the databases are made is seen once they are.
+    let stop = crate::run::signalled(
+        "new --autogenerate was stopped, the schema command killed and every scratch database removed; nothing was written",
+    );
+    let create = |place: &Place, purpose: &'static str| {
+        let place = place.clone();
+        async move { Scratch::create(&place, purpose, None, &s.table, s.timeouts).await }
+    };
+    let created = join_all(jobs.iter().map(|job| async {
+        tokio::join!(create(&job.place, "command"), create(&job.place, "replay"))
+    }))
+    .await;
+    let mut pairs = Vec::new();
+    let mut first_error = None;
+    for (a, b) in created {
+        match (a, b) {
+            (Ok(a), Ok(b)) => pairs.push((a, b)),
+            (Ok(x), Err(e)) | (Err(e), Ok(x)) => {
+                x.dispose().await;
+                first_error.get_or_insert(e);
+            }
+            (Err(e), Err(_)) => {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    if let Some(e) = first_error {
+        join_all(
+            pairs
+                .into_iter()
+                .flat_map(|(a, b)| [a.dispose(), b.dispose()]),
+        )
+        .await;
+        return Err(e);
+    }
+    let work = try_join_all(
+        jobs.iter()
+            .zip(pairs.iter_mut())
+            .map(|(job, (a, b))| with_command(s, command, job, a, b, renames, reversible)),
+    );
+    let result = tokio::select! {
+        r = work => r,
+        e = stop => Err(e),
+    };
+    // Work stopped by an error or a signal may have left a statement running: its
+    // connections are ended rather than closed, which would wait for that statement.
+    if result.is_ok() {
+        join_all(
+            pairs
+                .into_iter()
+                .flat_map(|(a, b)| [a.dispose(), b.dispose()]),
+        )
+        .await;
+    } else {
+        join_all(
+            pairs
+                .into_iter()
+                .flat_map(|(a, b)| [a.abandon(), b.abandon()]),
+        )
+        .await;
+    }
+    result
+}
+
+/// One dialect of [`from_command`]: the command in `a` while `b` replays, then the draft.
+async fn with_command(
+    s: &Session<'_>,
+    command: &crate::compare::command::SchemaCommand,
+    job: &Job<'_>,
+    a: &mut Scratch,
+    b: &mut Scratch,
+    renames: &Renames,
+    reversible: bool,
+) -> Result<(SchemaFile, Planned)> {
+    let dialect = job.place.dialect();
+    let started = Instant::now();
+    let path = crate::compare::command::desired_path(dialect);
+    let (desired, (replayed, replayed_defs)) = tokio::try_join!(
+        crate::compare::command::build_in(command, a, &job.all, path),
+        filled(b, Road::Replay(None), &job.set),
+    )?;
+    let timing = timing(dialect, started, &desired.built, &replayed);
+    let sides = Sides {
+        file: &desired.file,
+        head: &desired.built,
+        head_defs: &desired.definitions,
+        replayed: &replayed,
+        replayed_defs: &replayed_defs,
+    };
+    let planned = prove(s, b, &job.set, sides, renames, reversible, &job.target, timing).await?;
+    Ok((desired.file, planned))
+}
+
 /// One dialect: build A (the schema file) and B (a replay) at once, draft B→A, prove the
 /// draft on B. Returns A as built (with its rows) and the planned file(s).
+async fn generate(
+    s: &Session<'_>,
+    place: &Place,
+    set: &MigrationSet,
+    file: &SchemaFile,
+    renames: &Renames,
+    reversible: bool,
+    target: Target<'_>,
+) -> Result<(Built, Planned)> {
+    let started = Instant::now();
+    let (a, b) = tokio::join!(
+        held(place, Road::Schema(file), set, s),
+        held(place, Road::Replay(None), set, s),
+    );
+    let (a, b) = match (a, b) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Ok((sa, ..)), Err(e)) | (Err(e), Ok((sa, ..))) => {
+            sa.dispose().await;
+            return Err(e);
+        }
+        (Err(e), Err(_)) => return Err(e),
+    };
+    let (scratch_a, head, head_defs) = a;
+    scratch_a.dispose().await;
+    let (mut scratch_b, replayed, replayed_defs) = b;
+    let timing = timing(place.dialect(), started, &head, &replayed);
+    let sides = Sides {
+        file,
+        head: &head,
+        head_defs: &head_defs,
+        replayed: &replayed,
+        replayed_defs: &replayed_defs,
+    };
+    let result = prove(
+        s,
+        &mut scratch_b,
+        set,
+        sides,
+        renames,
+        reversible,
+        &target,
+        timing,
+    )
+    .await;
+    scratch_b.dispose().await;
+    Ok((head, result?))
+}
+
+/// What a dialect's draft is made from: the desired side (A: `file`, as built and read back,
+/// with its stored definitions) and the replay of the migrations (B).
+struct Sides<'a> {
+    file: &'a SchemaFile,
+    head: &'a Built,
+    head_defs: &'a [Definition],
+    replayed: &'a Built,
+    replayed_defs: &'a [Definition],
+}
+
+/// The timing of a dialect's scratch work started at `started`, once both sides are read.
+fn timing(dialect: Dialect, started: Instant, head: &Built, replayed: &Built) -> Timing {
+    Timing {
+        dialect,
+        scratch_ms: ms(started) - head.read_ms.max(replayed.read_ms),
+        introspect_ms: head.read_ms + replayed.read_ms,
+        generate_ms: 0.0,
+        self_check_ms: 0.0,
+    }
+}
+
+/// Milliseconds since `t`, to 0.01 ms.
+fn ms(t: Instant) -> f64 {
+    (t.elapsed().as_secs_f64() * 100_000.0).round() / 100.0
+}
+
 /// The differences between `desired` and `replayed` that schema/accepted-differences.toml
 /// accepts for `dialect`, as (table, object).
 fn accepted_between(
@@ -571,166 +812,138 @@ fn accepted_between(
     Ok(taken.into_iter().map(|a| (a.table, a.object)).collect())
 }
 
-async fn generate(
+/// Drafts B→A and proves the draft on B (`scratch_b`, which the caller disposes of): applied
+/// with the real runner, B must then equal A (with `reversible`, the reverse must give B back).
+async fn prove(
     s: &Session<'_>,
-    place: &Place,
+    scratch_b: &mut Scratch,
     set: &MigrationSet,
-    file: &SchemaFile,
+    sides: Sides<'_>,
     renames: &Renames,
     reversible: bool,
-    target: Target<'_>,
-) -> Result<(Built, Planned)> {
-    let dialect = place.dialect();
-    let ms = |t: Instant| (t.elapsed().as_secs_f64() * 100_000.0).round() / 100.0;
-    let started = Instant::now();
-    let (a, b) = tokio::join!(
-        held(place, Road::Schema(file), set, s),
-        held(place, Road::Replay(None), set, s),
-    );
-    let (a, b) = match (a, b) {
-        (Ok(a), Ok(b)) => (a, b),
-        (Ok((sa, ..)), Err(e)) | (Err(e), Ok((sa, ..))) => {
-            sa.dispose().await;
-            return Err(e);
-        }
-        (Err(e), Err(_)) => return Err(e),
-    };
-    let (scratch_a, head, head_defs) = a;
-    scratch_a.dispose().await;
-    let (mut scratch_b, replayed, replayed_defs) = b;
-    let mut timing = Timing {
-        dialect,
-        scratch_ms: ms(started) - head.read_ms.max(replayed.read_ms),
-        introspect_ms: head.read_ms + replayed.read_ms,
-        generate_ms: 0.0,
-        self_check_ms: 0.0,
-    };
+    target: &Target<'_>,
+    mut timing: Timing,
+) -> Result<Planned> {
+    let Sides {
+        file,
+        head,
+        head_defs,
+        replayed,
+        replayed_defs,
+    } = sides;
+    let dialect = timing.dialect;
     // MySQL table options the schema file does not state are neither generated nor compared.
     let stated = schema::stated_options(file.script.statement_texts());
-    let result = async {
-        let started = Instant::now();
-        // What the draft is to reach: the desired schema, less the differences from the replay
-        // that schema/accepted-differences.toml keeps on purpose.
-        let desired = match dialect {
-            Dialect::Mysql => head.schema.unstated_options_from(&replayed.schema, &stated),
-            Dialect::Sqlite => head.schema.clone(),
-        };
-        let kept = accepted_between(s, dialect, &desired, &replayed.schema)?;
-        let desired = desired.keeping(&replayed.schema, &kept);
-        let mut draft = match dialect {
-            Dialect::Mysql => autogen::mysql(&replayed.schema, &desired, renames, &stated)?,
-            Dialect::Sqlite => autogen::sqlite(&replayed.schema, &desired, &head_defs, renames)?,
-        };
-        draft
-            .markers
-            .extend(autogen::unsupported(&replayed_defs, &head_defs));
-        let seeds = autogen::rows::seed_rows(
+    let started = Instant::now();
+    // What the draft is to reach: the desired schema, less the differences from the replay
+    // that schema/accepted-differences.toml keeps on purpose.
+    let desired = match dialect {
+        Dialect::Mysql => head.schema.unstated_options_from(&replayed.schema, &stated),
+        Dialect::Sqlite => head.schema.clone(),
+    };
+    let kept = accepted_between(s, dialect, &desired, &replayed.schema)?;
+    let desired = desired.keeping(&replayed.schema, &kept);
+    let mut draft = match dialect {
+        Dialect::Mysql => autogen::mysql(&replayed.schema, &desired, renames, &stated)?,
+        Dialect::Sqlite => autogen::sqlite(&replayed.schema, &desired, head_defs, renames)?,
+    };
+    draft
+        .markers
+        .extend(autogen::unsupported(replayed_defs, head_defs));
+    let seeds = autogen::rows::seed_rows(
+        dialect,
+        &replayed.schema,
+        &desired,
+        &replayed.rows,
+        &head.rows,
+        renames,
+    );
+    with_rows(&mut draft, &seeds);
+    let up = draft.text(target.description, target.source);
+    timing.generate_ms = ms(started);
+    let started = Instant::now();
+    if draft.is_empty() {
+        return Ok(Planned {
+            timing: timing.clone(),
+            draft,
+            up: (target.up.clone(), up),
+            down: None,
+        });
+    }
+    let with_up = extended(set, target, &up, dialect)?;
+    let after = scratch::apply(scratch_b, &with_up)
+        .await
+        .map_err(|e| failed(dialect, e, &up))?;
+    let mut left = schema::diff(&desired, &after.unstated_options_from(&desired, &stated));
+    // The rows the draft writes must be schema/'s (all rows, for the reverse's sake).
+    let after_rows = rows_of(scratch_b, &after, (!reversible).then_some(&seeds.tables)).await?;
+    left.extend(crate::compare::row_differences(
+        &head.rows,
+        &written(&after_rows, &seeds.tables),
+    ));
+    if !left.is_empty() {
+        return Err(Error::SelfCheck {
             dialect,
-            &replayed.schema,
-            &desired,
-            &replayed.rows,
-            &head.rows,
-            renames,
-        );
-        with_rows(&mut draft, &seeds);
-        let up = draft.text(target.description, target.source);
-        timing.generate_ms = ms(started);
-        let started = Instant::now();
-        if draft.is_empty() {
-            return Ok(Planned {
-                timing: timing.clone(),
-                draft,
-                up: (target.up.clone(), up),
-                down: None,
-            });
-        }
-        let with_up = extended(set, &target, &up, dialect)?;
-        let after = scratch::apply(&mut scratch_b, &with_up)
-            .await
-            .map_err(|e| failed(dialect, e, &up))?;
-        let mut left = schema::diff(&desired, &after.unstated_options_from(&desired, &stated));
-        // The rows the draft writes must be schema/'s (all rows, for the reverse's sake).
-        let after_rows = rows_of(
-            &mut scratch_b,
+            expected: file.script.path.display().to_string(),
+            differences: left,
+            draft: up,
+        });
+    }
+    let down = if reversible {
+        let mut back = match dialect {
+            Dialect::Mysql => {
+                autogen::mysql(&after, &replayed.schema, &renames.reversed(), &stated)?
+            }
+            Dialect::Sqlite => {
+                autogen::sqlite(&after, &replayed.schema, replayed_defs, &renames.reversed())?
+            }
+        };
+        let seeds_back = autogen::rows::seed_rows(
+            dialect,
             &after,
-            (!reversible).then_some(&seeds.tables),
-        )
-        .await?;
+            &replayed.schema,
+            &after_rows,
+            &replayed.rows,
+            &renames.reversed(),
+        );
+        with_rows(&mut back, &seeds_back);
+        let text = back.text(
+            &format!("revert: {}", target.description),
+            &format!("the migrations before version {}", target.version),
+        );
+        let mut with_down = with_up.clone();
+        if let Some(m) = with_down.migrations.last_mut() {
+            m.down = Some(prepared(&target.down, &text, dialect)?);
+        }
+        let previous = set.migrations.last().map_or(0, |m| m.version);
+        let reverted = scratch::revert(scratch_b, &with_down, previous)
+            .await
+            .map_err(|e| failed(dialect, e, &text))?;
+        let mut left = schema::diff(&replayed.schema, &reverted);
+        let reverted_rows = rows_of(scratch_b, &reverted, Some(&seeds_back.tables)).await?;
         left.extend(crate::compare::row_differences(
-            &head.rows,
-            &written(&after_rows, &seeds.tables),
+            &replayed.rows,
+            &reverted_rows,
         ));
         if !left.is_empty() {
             return Err(Error::SelfCheck {
                 dialect,
-                expected: file.script.path.display().to_string(),
+                expected: format!("the schema before version {}", target.version),
                 differences: left,
-                draft: up,
+                draft: text,
             });
         }
-        let down = if reversible {
-            let mut back = match dialect {
-                Dialect::Mysql => {
-                    autogen::mysql(&after, &replayed.schema, &renames.reversed(), &stated)?
-                }
-                Dialect::Sqlite => autogen::sqlite(
-                    &after,
-                    &replayed.schema,
-                    &replayed_defs,
-                    &renames.reversed(),
-                )?,
-            };
-            let seeds_back = autogen::rows::seed_rows(
-                dialect,
-                &after,
-                &replayed.schema,
-                &after_rows,
-                &replayed.rows,
-                &renames.reversed(),
-            );
-            with_rows(&mut back, &seeds_back);
-            let text = back.text(
-                &format!("revert: {}", target.description),
-                &format!("the migrations before version {}", target.version),
-            );
-            let mut with_down = with_up.clone();
-            if let Some(m) = with_down.migrations.last_mut() {
-                m.down = Some(prepared(&target.down, &text, dialect)?);
-            }
-            let previous = set.migrations.last().map_or(0, |m| m.version);
-            let reverted = scratch::revert(&mut scratch_b, &with_down, previous)
-                .await
-                .map_err(|e| failed(dialect, e, &text))?;
-            let mut left = schema::diff(&replayed.schema, &reverted);
-            let reverted_rows =
-                rows_of(&mut scratch_b, &reverted, Some(&seeds_back.tables)).await?;
-            left.extend(crate::compare::row_differences(
-                &replayed.rows,
-                &reverted_rows,
-            ));
-            if !left.is_empty() {
-                return Err(Error::SelfCheck {
-                    dialect,
-                    expected: format!("the schema before version {}", target.version),
-                    differences: left,
-                    draft: text,
-                });
-            }
-            Some(text)
-        } else {
-            None
-        };
-        timing.self_check_ms = ms(started);
-        Ok(Planned {
-            timing: timing.clone(),
-            draft,
-            up: (target.up.clone(), up),
-            down: down.map(|d| (target.down.clone(), d)),
-        })
-    }
-    .await;
-    scratch_b.dispose().await;
-    Ok((head, result?))
+        Some(text)
+    } else {
+        None
+    };
+    timing.self_check_ms = ms(started);
+    Ok(Planned {
+        timing: timing.clone(),
+        draft,
+        up: (target.up.clone(), up),
+        down: down.map(|d| (target.down.clone(), d)),
+    })
 }
 
 /// A draft that the runner could not apply: the database's words, with the draft's line.
@@ -786,28 +999,28 @@ async fn held(
     set: &MigrationSet,
     s: &Session<'_>,
 ) -> Result<(Scratch, Built, Vec<Definition>)> {
-    let (mut scratch, mut built) = scratch::hold(
-        place,
-        road,
-        set,
-        None,
-        &s.table,
-        s.timeouts,
-        true,
-        &mut |_| {},
-    )
-    .await?;
-    let started = Instant::now();
-    match scratch.conn.definitions().await {
-        Ok(defs) => {
-            built.read_ms += started.elapsed().as_secs_f64() * 1000.0;
-            Ok((scratch, built, defs))
-        }
+    let mut scratch = Scratch::create(place, road.purpose(), None, &s.table, s.timeouts).await?;
+    match filled(&mut scratch, road, set).await {
+        Ok((built, defs)) => Ok((scratch, built, defs)),
         Err(e) => {
             scratch.dispose().await;
             Err(e)
         }
     }
+}
+
+/// `scratch` (empty) built by `road`, read back with its rows and stored definitions; the
+/// caller disposes of it.
+async fn filled(
+    scratch: &mut Scratch,
+    road: Road<'_>,
+    set: &MigrationSet,
+) -> Result<(Built, Vec<Definition>)> {
+    let mut built = scratch::fill(scratch, road, set, true, &mut |_| {}).await?;
+    let started = Instant::now();
+    let defs = scratch.conn.definitions().await?;
+    built.read_ms += started.elapsed().as_secs_f64() * 1000.0;
+    Ok((built, defs))
 }
 
 /// `set` with the new migration added, as the runner will read it.

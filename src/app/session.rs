@@ -123,7 +123,7 @@ impl<'r> Session<'r> {
             (Dialect::Mysql, Place::Sqlite) => return Ok(None),
         };
         let set = self.load_for(dialect)?;
-        let path = std::path::PathBuf::from(format!("the schema command's {dialect} database"));
+        let path = crate::compare::command::desired_path(dialect);
         crate::compare::command::desired(&command, &place, &set, path, &self.table, self.timeouts)
             .await
             .map(Some)

@@ -159,6 +159,16 @@ impl Connection {
             Open::Mysql(b) => b.close().await,
         }
     }
+
+    /// Ends a connection whose work was dropped, maybe mid-statement, without waiting for that
+    /// statement (MySQL: `KILL CONNECTION` from a new connection; SQLite runs no statement
+    /// once its work is dropped, and closes as usual).
+    pub async fn end(self) {
+        match self.0 {
+            Open::Sqlite(b) => b.close().await,
+            Open::Mysql(b) => b.end().await,
+        }
+    }
 }
 
 impl Backend for Connection {

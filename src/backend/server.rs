@@ -163,6 +163,13 @@ impl Scratch {
         Scratch::remove(self.cleanup, self.timeouts).await;
     }
 
+    /// Removes a scratch database whose work was dropped, maybe mid-statement, without
+    /// waiting for that statement ([`Connection::end`]).
+    pub async fn abandon(self) {
+        self.conn.end().await;
+        Scratch::remove(self.cleanup, self.timeouts).await;
+    }
+
     async fn remove(cleanup: Cleanup, timeouts: Timeouts) {
         match cleanup {
             Cleanup::Nothing => {}

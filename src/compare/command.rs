@@ -10,7 +10,8 @@
 //!
 //! What it built is read back as [`scratch::Built`] and rendered into a schema file
 //! ([`desired`]): every command that reads `schema/` then works on it unchanged, and
-//! `schema render` writes that rendering to `schema/`.
+//! `schema render` writes that rendering to `schema/`. `new --autogenerate` keeps the database
+//! itself as its desired side ([`build_in`]), read back once while the migrations replay.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -18,10 +19,11 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use super::scratch::{self, Place, Scratch};
-use crate::backend::Timeouts;
+use crate::backend::{Backend, Timeouts};
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
 use crate::history::TableName;
+use crate::schema::Definition;
 use crate::settings::target::DatabaseTarget;
 use crate::source::{MigrationSet, SchemaFile};
 
@@ -79,8 +81,8 @@ pub fn header(dialect: Dialect, version: u64, argv: &[String]) -> String {
 }
 
 /// The desired schema of `place`'s dialect as the command builds it, rendered as a schema
-/// file named `path` at the newest migration's version (0 without migrations), with the
-/// number of tables it built.
+/// file named `path` at the newest migration's version (0 without migrations). Its scratch
+/// database is removed on every path, also on SIGINT/SIGTERM.
 pub async fn desired(
     command: &SchemaCommand,
     place: &Place,
@@ -89,31 +91,62 @@ pub async fn desired(
     table: &TableName,
     timeouts: Timeouts,
 ) -> Result<SchemaFile> {
-    let dialect = place.dialect();
-    let mut scratch = Scratch::create(place, "command", None, table, timeouts).await?;
     let stop = crate::run::signalled(
         "the schema command was stopped and its scratch database removed; nothing was written",
     );
-    let work = async {
-        run(command, &scratch).await?;
-        let built = scratch::read_back(&mut scratch.conn, true).await?;
-        if built.schema.tables.is_empty() {
-            return Err(Error::SchemaCommandBuiltNothing {
-                command: shown(&command.argv),
-                dialect,
-            });
-        }
-        let version = set.migrations.last().map_or(0, |m| m.version);
-        let header = header(dialect, version, &command.argv);
-        let (text, _) = scratch::render_file(&mut scratch, dialect, &built, set, &header).await?;
-        crate::source::schema_from_text(path, text, dialect)
-    };
+    let mut scratch = Scratch::create(place, "command", None, table, timeouts).await?;
     let result = tokio::select! {
-        r = work => r,
+        r = build_in(command, &mut scratch, set, path) => r.map(|d| d.file),
         e = stop => Err(e),
     };
     scratch.dispose().await;
     result
+}
+
+/// The name messages and drafts give the command's build for `dialect`.
+pub fn desired_path(dialect: Dialect) -> PathBuf {
+    PathBuf::from(format!("the schema command's {dialect} database"))
+}
+
+/// What the command built in its scratch database, read back once.
+pub struct Desired {
+    /// Its schema and rows.
+    pub built: scratch::Built,
+    /// Its rendering ([`desired`]'s file).
+    pub file: SchemaFile,
+    /// The definitions the database stored (views, triggers, checks; SQLite's `CREATE` text).
+    pub definitions: Vec<Definition>,
+}
+
+/// Runs the command in `scratch` (an empty scratch database, which the caller disposes of on
+/// every path) and reads what it built back: schema, rows and definitions, and their
+/// rendering as a schema file named `path` at the newest migration's version (0 without
+/// migrations). The database is left as the command built it.
+pub async fn build_in(
+    command: &SchemaCommand,
+    scratch: &mut Scratch,
+    set: &MigrationSet,
+    path: PathBuf,
+) -> Result<Desired> {
+    let dialect = scratch.conn.dialect();
+    run(command, scratch).await?;
+    let mut built = scratch::read_back(&mut scratch.conn, true).await?;
+    if built.schema.tables.is_empty() {
+        return Err(Error::SchemaCommandBuiltNothing {
+            command: shown(&command.argv),
+            dialect,
+        });
+    }
+    let version = set.migrations.last().map_or(0, |m| m.version);
+    let header = header(dialect, version, &command.argv);
+    let started = Instant::now();
+    let (text, definitions) = scratch::render_file(scratch, dialect, &built, set, &header).await?;
+    built.read_ms += started.elapsed().as_secs_f64() * 1000.0;
+    Ok(Desired {
+        built,
+        file: crate::source::schema_from_text(path, text, dialect)?,
+        definitions,
+    })
 }
 
 /// What a run of the command left: its exit and its output.

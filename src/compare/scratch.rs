@@ -83,6 +83,16 @@ pub enum Road<'a> {
     Replay(Option<u64>),
 }
 
+impl Road<'_> {
+    /// The scratch database's purpose, in its name.
+    pub fn purpose(&self) -> &'static str {
+        match self {
+            Road::Schema(_) => "schema",
+            Road::Replay(_) => "replay",
+        }
+    }
+}
+
 /// Builds a scratch database by one road and reads its schema (and, `with_rows`, its rows)
 /// back, then removes it.
 #[allow(clippy::too_many_arguments)]
@@ -117,24 +127,8 @@ pub async fn hold(
     with_rows: bool,
     observe: run::Observer<'_>,
 ) -> Result<(Scratch, Built)> {
-    let purpose = match road {
-        Road::Schema(_) => "schema",
-        Road::Replay(_) => "replay",
-    };
-    let mut scratch = Scratch::create(place, purpose, collation, table, timeouts).await?;
-    let result = async {
-        match road {
-            Road::Schema(file) => {
-                run::install(&mut scratch.conn, set, file, observe).await?;
-            }
-            Road::Replay(upto) => {
-                let target = upto.map_or(Target::Latest, Target::Version);
-                run::upgrade(&mut scratch.conn, set, replay(target), None, observe).await?;
-            }
-        }
-        read_back(&mut scratch.conn, with_rows).await
-    }
-    .await;
+    let mut scratch = Scratch::create(place, road.purpose(), collation, table, timeouts).await?;
+    let result = fill(&mut scratch, road, set, with_rows, observe).await;
     match result {
         Ok(built) => Ok((scratch, built)),
         Err(e) => {
@@ -142,6 +136,27 @@ pub async fn hold(
             Err(e)
         }
     }
+}
+
+/// Fills an empty scratch database by one road and reads its schema (and, `with_rows`, its
+/// rows) back; the caller disposes of it, also on an error.
+pub async fn fill(
+    scratch: &mut Scratch,
+    road: Road<'_>,
+    set: &MigrationSet,
+    with_rows: bool,
+    observe: run::Observer<'_>,
+) -> Result<Built> {
+    match road {
+        Road::Schema(file) => {
+            run::install(&mut scratch.conn, set, file, observe).await?;
+        }
+        Road::Replay(upto) => {
+            let target = upto.map_or(Target::Latest, Target::Version);
+            run::upgrade(&mut scratch.conn, set, replay(target), None, observe).await?;
+        }
+    }
+    read_back(&mut scratch.conn, with_rows).await
 }
 
 /// Applies the migrations of `set` the scratch database has not had yet (the real runner,

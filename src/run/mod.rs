@@ -34,21 +34,26 @@ pub use road::{preview, target, Preview};
 pub use upgrade::{upgrade, upgrade_after_read};
 
 /// Ends when SIGINT or SIGTERM arrives (never, where they cannot be caught), as the error
-/// that says so with `state`.
-pub async fn signalled(state: &'static str) -> crate::error::Error {
+/// that says so with `state`. The signals are caught from this call on, not from the first
+/// poll: work started after it (a command spawned, whose start a test may watch for) cannot
+/// be signalled before they are.
+pub fn signalled(state: &'static str) -> impl std::future::Future<Output = crate::error::Error> {
     use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut int), Ok(mut term)) = (
+    let caught = (
         signal(SignalKind::interrupt()),
         signal(SignalKind::terminate()),
-    ) else {
-        return std::future::pending().await;
-    };
-    let which = tokio::select! {
-        _ = int.recv() => "SIGINT",
-        _ = term.recv() => "SIGTERM",
-    };
-    crate::error::Error::Interrupted {
-        signal: which,
-        state: state.to_string(),
+    );
+    async move {
+        let (Ok(mut int), Ok(mut term)) = caught else {
+            return std::future::pending().await;
+        };
+        let which = tokio::select! {
+            _ = int.recv() => "SIGINT",
+            _ = term.recv() => "SIGTERM",
+        };
+        crate::error::Error::Interrupted {
+            signal: which,
+            state: state.to_string(),
+        }
     }
 }

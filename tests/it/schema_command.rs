@@ -108,6 +108,10 @@ each_db!(
     a_database_the_migrations_built_has_no_drift_in_an_accepted_difference,
     a_command_that_reads_the_database_from_aur_config_as_aurweb_does,
     a_draft_leaves_the_accepted_differences_alone,
+    the_drafts_are_those_the_rendering_gave,
+    a_failing_command_stops_the_replay_and_leaves_nothing,
+    a_failing_replay_stops_the_command_and_leaves_nothing,
+    a_signal_during_the_command_and_the_replay_removes_both,
 );
 
 fn a_model_edit_gives_a_proven_draft_and_verify_needs_it(db: &Db) {
@@ -718,4 +722,253 @@ fn a_draft_leaves_the_accepted_differences_alone(db: &Db) {
         );
     }
     run(&["verify"]).ok();
+}
+
+/// Issue 30 item 4: with the command's own scratch database as the desired side (its rendering
+/// no longer built again), the drafts are byte for byte those of the commit before, which
+/// built the rendering: `tests/fixtures/sqlalchemy_app/expected/` holds what that commit wrote
+/// (MariaDB: both dialects' files; SQLite: the portable file), the first migration and a model
+/// edit's.
+fn the_drafts_are_those_the_rendering_gave(db: &Db) {
+    let Some(python) = python() else { return };
+    let env = db.env;
+    let command = app(env, python);
+    let run = |args: &[&str]| {
+        db.cmd(args)
+            .env("AURWEB_MIGRATE_SCHEMA_COMMAND", &command)
+            .run()
+    };
+    run(&["new", "--autogenerate", "init"]).ok();
+    edit_model(env);
+    run(&["new", "--autogenerate", "add homepage"]).ok();
+    // The files without their version (a timestamp), prefixed with the database's dialect.
+    let mut got: Vec<(String, String)> = env
+        .ls("migrations")
+        .into_iter()
+        .map(|n| {
+            let (_, rest) = n.split_once('_').expect("VERSION_name");
+            (
+                format!("{}.{rest}", db.dialect()),
+                text(env, &format!("migrations/{n}")),
+            )
+        })
+        .collect();
+    got.sort();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sqlalchemy_app/expected");
+    let mut want: Vec<(String, String)> = std::fs::read_dir(&dir)
+        .expect("expected/")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(&format!("{}.", db.dialect())))
+        .map(|n| {
+            let t = std::fs::read_to_string(dir.join(&n)).expect("expected draft");
+            (n, t)
+        })
+        .collect();
+    want.sort();
+    let names = |v: &[(String, String)]| v.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
+    assert_eq!(names(&got), names(&want));
+    for ((name, got), (_, want)) in got.iter().zip(&want) {
+        assert_eq!(
+            got, want,
+            "{name} differs from the draft the rendering gave"
+        );
+    }
+}
+
+/// Migrations whose replay takes a while: MariaDB sleeps 4 s in its second migration; on a
+/// SQLite database, SQLite fills a table of 1,000,000 rows (its statements hold the tool's
+/// thread, so on a server, where SQLite replays too, its migration stays quick).
+fn slow_migrations(db: &Db) {
+    let env = db.env;
+    env.migration(
+        "0001_base.sql",
+        "CREATE TABLE Base (ID INTEGER NOT NULL PRIMARY KEY);\n",
+    );
+    env.migration("0002_slow.mysql.sql", "DO SLEEP(4);\n");
+    env.migration(
+        "0002_slow.sqlite.sql",
+        if db.is_mysql() {
+            "CREATE TABLE Slow (x INT);\nDROP TABLE Slow;\n"
+        } else {
+            "CREATE TABLE Slow AS WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1000000) SELECT x FROM c;\nDROP TABLE Slow;\n"
+        },
+    );
+}
+
+/// A schema command that waits (20 s at most) until the replay beside it has run the first
+/// migration (its scratch database has the table `Base`), says so, and fails with exit 3.
+const WATCHER: &str = r#"
+import glob, os, sys, time
+url = os.environ["AURWEB_MIGRATE_SCRATCH_URL"]
+def replay_has_base():
+    if url.startswith("sqlite://"):
+        import sqlite3
+        base = os.path.dirname(os.path.dirname(url[len("sqlite://"):]))
+        for path in glob.glob(os.path.join(base, "*", "replay.sqlite3")):
+            try:
+                c = sqlite3.connect("file:%s?mode=ro" % path, uri=True, timeout=0.05)
+                n = c.execute("SELECT count(*) FROM sqlite_master WHERE name = 'Base'").fetchone()[0]
+                c.close()
+                if n:
+                    return True
+            except sqlite3.Error:
+                pass
+        return False
+    import pymysql
+    from urllib.parse import unquote, urlsplit
+    s = urlsplit(url)
+    prefix = unquote(s.path.lstrip("/")).rsplit("_", 2)[0] + "_"
+    c = pymysql.connect(host=s.hostname, port=s.port or 3306, user=unquote(s.username or ""),
+                        password=unquote(s.password or ""))
+    with c.cursor() as cur:
+        cur.execute("SELECT TABLE_SCHEMA FROM information_schema.TABLES WHERE TABLE_NAME = 'Base'")
+        found = [r[0] for r in cur.fetchall() if r[0].startswith(prefix) and r[0].endswith("_replay")]
+    c.close()
+    return bool(found)
+deadline = time.time() + 20
+while not replay_has_base():
+    if time.time() > deadline:
+        print("the replay never ran beside the command")
+        sys.exit(5)
+    time.sleep(0.05)
+print("built-half, beside the replay")
+print("no such table", file=sys.stderr)
+sys.exit(3)
+"#;
+
+/// Issue 30 item 4: the command runs while the migrations replay (it sees the replay's first
+/// migration); when it fails, the replay is stopped (MariaDB: well before its 4 s sleep ends),
+/// the command's output and exit status are shown (exit 2), and no scratch database or file
+/// is left.
+fn a_failing_command_stops_the_replay_and_leaves_nothing(db: &Db) {
+    let Some(python) = python() else { return };
+    let env = db.env;
+    slow_migrations(db);
+    env.write("watch.py", WATCHER);
+    let tmp = env.join("tmp");
+    std::fs::create_dir_all(&tmp).expect("tmp/");
+    let started = Instant::now();
+    let failed = db
+        .cmd(&["new", "--autogenerate", "broken"])
+        .env(
+            "AURWEB_MIGRATE_SCHEMA_COMMAND",
+            format!("{} {}", python.display(), env.join("watch.py").display()),
+        )
+        .env("TMPDIR", &tmp)
+        .run();
+    failed
+        .code(2)
+        .stderr_has("failed (exit status 3)")
+        .stderr_has("built-half, beside the replay")
+        .stderr_has("no such table");
+    if db.is_mysql() {
+        // The command saw migration 1, so the 4 s sleep of migration 2 had started.
+        assert!(
+            started.elapsed() < Duration::from_millis(3900),
+            "the replay was not stopped: {:?}",
+            started.elapsed()
+        );
+    }
+    assert_eq!(leftovers(db, &tmp), Vec::<String>::new());
+    let written: Vec<_> = env.ls("migrations");
+    assert_eq!(written.len(), 3, "{written:?}");
+}
+
+/// Issue 30 item 4: a migration that fails in the replay while the command runs stops the
+/// command (its process group is killed), exits 4 as a failed migration does, and leaves no
+/// scratch database or file.
+fn a_failing_replay_stops_the_command_and_leaves_nothing(db: &Db) {
+    let env = db.env;
+    slow_migrations(db);
+    env.migration(
+        "0003_broken.sql",
+        "CREATE TABLE Broken (ID INTEGER NOT NULL PRIMARY KEY);\nINSERT INTO Nowhere VALUES (1);\n",
+    );
+    let tmp = env.join("tmp");
+    std::fs::create_dir_all(&tmp).expect("tmp/");
+    let mark = env.join("started");
+    let started = Instant::now();
+    let failed = db
+        .cmd(&["new", "--autogenerate", "after broken"])
+        .env(
+            "AURWEB_MIGRATE_SCHEMA_COMMAND",
+            "sh -c 'echo $$ > \"$MARK\"; exec sleep 60'",
+        )
+        .env("MARK", &mark)
+        .env("TMPDIR", &tmp)
+        .run();
+    failed
+        .code(4)
+        .stderr_has("0003_broken")
+        .nowhere("schema command");
+    assert!(
+        started.elapsed() < Duration::from_secs(40),
+        "the command was waited for"
+    );
+    assert_eq!(leftovers(db, &tmp), Vec::<String>::new());
+    // The command had started (the replay took seconds) and is gone.
+    let pid = text(env, "started").trim().to_string();
+    let alive = std::process::Command::new("kill")
+        .args(["-0", &pid])
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("kill -0");
+    assert!(!alive.success(), "the schema command still runs");
+    let written: Vec<_> = env.ls("migrations");
+    assert_eq!(written.len(), 4, "{written:?}");
+}
+
+/// Issue 30 item 4: SIGTERM while the command and the replay both run stops both at once
+/// (MariaDB: the replay's 4 s sleep is ended, not waited for), exits 143 and leaves no scratch
+/// database or file, and the command's group is gone.
+fn a_signal_during_the_command_and_the_replay_removes_both(db: &Db) {
+    let env = db.env;
+    slow_migrations(db);
+    let tmp = env.join("tmp");
+    std::fs::create_dir_all(&tmp).expect("tmp/");
+    let mark = env.join("started");
+    let mut child = db
+        .cmd(&["new", "--autogenerate", "interrupted"])
+        .env(
+            "AURWEB_MIGRATE_SCHEMA_COMMAND",
+            "sh -c 'echo $$ > \"$MARK\"; exec sleep 60'",
+        )
+        .env("MARK", &mark)
+        .env("TMPDIR", &tmp)
+        .spawn();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !mark.exists() || text(env, "started").trim().is_empty() {
+        assert!(!child.has_exited(), "it ended before the command ran");
+        assert!(Instant::now() < deadline, "the command never started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // The replay beside it is in its slow migration by now.
+    std::thread::sleep(Duration::from_millis(800));
+    let command_pid = text(env, "started").trim().to_string();
+    let sent = Instant::now();
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM".to_string(), child.pid().to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    child
+        .wait()
+        .code(143)
+        .stderr_has("interrupted by SIGTERM")
+        .stderr_has("scratch database removed");
+    if db.is_mysql() {
+        assert!(
+            sent.elapsed() < Duration::from_millis(3000),
+            "the replay was waited for: {:?}",
+            sent.elapsed()
+        );
+    }
+    assert_eq!(leftovers(db, &tmp), Vec::<String>::new());
+    let alive = std::process::Command::new("kill")
+        .args(["-0", &command_pid])
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("kill -0");
+    assert!(!alive.success(), "the schema command still runs");
+    assert_eq!(env.ls("migrations").len(), 3);
 }

@@ -1778,6 +1778,32 @@ impl Mysql {
     }
 }
 
+impl Mysql {
+    /// Ends the connection from a new one (`KILL CONNECTION`) rather than closing it: for work
+    /// dropped mid-statement, whose connection would only close once that statement ended (a
+    /// replay in a scratch database stopped by an error beside it). The server stops the
+    /// statement at once; nothing waits longer than the connect timeout.
+    pub async fn end(self) {
+        open_sessions().retain(|(_, id)| *id != self.connection_id);
+        let id = self.connection_id;
+        let work = async {
+            let mut conn = self.options.connect().await?;
+            sqlx::raw_sql(&format!("KILL CONNECTION {id}"))
+                .execute(&mut conn)
+                .await?;
+            conn.close().await
+        };
+        match tokio::time::timeout(self.timeouts.connect, work).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!("could not end connection {id}: {e}"),
+            Err(_) => tracing::warn!(
+                "could not end connection {id}: no answer within {}s",
+                self.timeouts.connect.as_secs()
+            ),
+        }
+    }
+}
+
 /// Catalogue queries behind [`Catalogue::introspect`] and friends: every value read as text.
 impl Mysql {
     async fn text_rows(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>> {
