@@ -79,6 +79,25 @@ impl Dialect {
         }
     }
 
+    /// `name` as a rendered schema file writes it ([`crate::schema::render`]): as
+    /// [`Dialect::ident`], except that on SQLite a keyword its parser also takes as a plain name
+    /// (`Groups`, `Key`, `Action`: [`SQLITE_BARE_KEYWORDS`]) stays bare, as the hand-written
+    /// schema files have it, so that a rendering of such a schema does not change. A keyword
+    /// it does not take (`Order`, `Group`, `Index`) is quoted.
+    pub fn rendered_ident(self, name: &str) -> String {
+        match self {
+            Dialect::Sqlite
+                if SQLITE_BARE_KEYWORDS
+                    .binary_search(&name.to_ascii_uppercase().as_str())
+                    .is_ok()
+                    && name.bytes().all(|b| b.is_ascii_alphabetic()) =>
+            {
+                name.to_string()
+            }
+            _ => self.ident(name),
+        }
+    }
+
     /// Parses a dialect name as used in file names and flags (`mariadb` is a synonym).
     pub fn from_name(name: &str) -> Option<Dialect> {
         match name {
@@ -88,6 +107,85 @@ impl Dialect {
         }
     }
 }
+
+/// SQLite's keywords that its parser takes as a plain name (its `%fallback ID` list, less the
+/// join and window words), checked with `sqlite3` 3.40 in every place a rendered schema file
+/// writes a name: table, column (also an `INTEGER PRIMARY KEY` one), index, key and foreign-key
+/// lists, `REFERENCES`, `INSERT INTO`. Sorted.
+const SQLITE_BARE_KEYWORDS: [&str; 72] = [
+    "ABORT",
+    "ACTION",
+    "AFTER",
+    "ALWAYS",
+    "ANALYZE",
+    "ASC",
+    "ATTACH",
+    "BEFORE",
+    "BEGIN",
+    "BY",
+    "CASCADE",
+    "COLUMN",
+    "CONFLICT",
+    "CURRENT",
+    "DATABASE",
+    "DEFERRED",
+    "DESC",
+    "DETACH",
+    "DO",
+    "EACH",
+    "END",
+    "EXCLUDE",
+    "EXCLUSIVE",
+    "EXPLAIN",
+    "FAIL",
+    "FIRST",
+    "FOLLOWING",
+    "FOR",
+    "GENERATED",
+    "GLOB",
+    "GROUPS",
+    "IGNORE",
+    "IMMEDIATE",
+    "INITIALLY",
+    "INSTEAD",
+    "KEY",
+    "LAST",
+    "LIKE",
+    "MATCH",
+    "MATERIALIZED",
+    "NO",
+    "NULLS",
+    "OF",
+    "OFFSET",
+    "OTHERS",
+    "PARTITION",
+    "PLAN",
+    "PRAGMA",
+    "PRECEDING",
+    "QUERY",
+    "RANGE",
+    "RECURSIVE",
+    "REGEXP",
+    "REINDEX",
+    "RELEASE",
+    "RENAME",
+    "REPLACE",
+    "RESTRICT",
+    "ROLLBACK",
+    "ROW",
+    "ROWS",
+    "SAVEPOINT",
+    "TEMP",
+    "TEMPORARY",
+    "TIES",
+    "TRIGGER",
+    "UNBOUNDED",
+    "VACUUM",
+    "VIEW",
+    "VIRTUAL",
+    "WITH",
+    "WITHOUT",
+];
 
 /// SQLite's keywords (sqlite.org/lang_keywords.html, 3.45), sorted: a name that is one is
 /// quoted by [`Dialect::ident`].
@@ -271,5 +369,23 @@ mod tests {
         }
         assert_eq!(Dialect::Mysql.ident("Users"), "`Users`");
         assert!(SQLITE_KEYWORDS.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn a_rendering_leaves_keywords_sqlite_takes_as_names_bare() {
+        assert_eq!(Dialect::Sqlite.rendered_ident("Groups"), "Groups");
+        assert_eq!(Dialect::Sqlite.rendered_ident("Key"), "Key");
+        assert_eq!(Dialect::Sqlite.rendered_ident("Users"), "Users");
+        for quoted in ["Order", "Group", "Index", "Values", "a b"] {
+            assert_eq!(
+                Dialect::Sqlite.rendered_ident(quoted),
+                Dialect::Sqlite.quote_ident(quoted)
+            );
+        }
+        assert_eq!(Dialect::Mysql.rendered_ident("Groups"), "`Groups`");
+        assert!(SQLITE_BARE_KEYWORDS.windows(2).all(|w| w[0] < w[1]));
+        assert!(SQLITE_BARE_KEYWORDS
+            .iter()
+            .all(|k| SQLITE_KEYWORDS.binary_search(k).is_ok()));
     }
 }

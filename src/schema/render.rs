@@ -160,8 +160,9 @@ pub fn sqlite_schema(
     if schema.dialect != Dialect::Mysql {
         return Err(SchemaError::RenderNeedsMysql);
     }
-    // Names as SQLite must read them: bare where plain, quoted where a keyword (`Order`).
-    let q = |name: &str| Dialect::Sqlite.ident(name);
+    // Names as SQLite must read them: bare where plain (also a keyword SQLite takes as a name,
+    // `Groups`), quoted where a keyword it does not (`Order`).
+    let q = |name: &str| Dialect::Sqlite.rendered_ident(name);
     let list = |names: &[String]| names.iter().map(|n| q(n)).collect::<Vec<_>>().join(", ");
     let mut out = String::from(header);
     for t in &schema.tables {
