@@ -95,7 +95,7 @@ fn check_gates(gates: &ddl::Gates, rehearsal: &crate::compare::rehearsal::Rehear
 
 /// `upgrade --dry-run`: what the real run would do, read-only.
 pub(super) async fn dry_run(s: &Session<'_>, flags: UpgradeFlags) -> Result<i32> {
-    let loaded = s.load_and_open(Access::ReadOnly, true).await?;
+    let loaded = s.load_and_open(Access::ReadOnly).await?;
     let (set, history) = (&loaded.set, &loaded.history);
     let decided = async |mut conn: Option<&mut crate::backend::Connection>| {
         let (schema, options) = prepare(s, set, flags)?;
@@ -434,11 +434,13 @@ pub(super) async fn upgrade(
     s: &Session<'_>,
     flags: UpgradeFlags,
 ) -> std::result::Result<i32, Failure> {
-    let loaded = s
-        .load_and_open(Access::ReadWrite, false)
-        .await
-        .map_err(plain)?;
+    // The history is read as the database opens (on SQLite its first statement parses the
+    // schema, overlapping the reading of a large set of files); unlocked, it serves the probes
+    // and the runner's no-op check.
+    let loaded = s.load_and_open(Access::ReadWrite).await.map_err(plain)?;
     let set = loaded.set;
+    // `None`: the SQLite file is yet to be created, and its history is read once it is.
+    let read = loaded.conn.is_some().then_some(loaded.history);
     let prepared = prepare(s, &set, flags);
     let (schema, options) = match prepared {
         Ok(p) => p,
@@ -465,8 +467,10 @@ pub(super) async fn upgrade(
         s,
         &set,
         s.with_connection(conn, async |c| {
-            // One unlocked read of the history serves the probes and the runner's no-op check.
-            let history = c.read_history().await?;
+            let history = match read {
+                Some(history) => history,
+                None => c.read_history().await?,
+            };
             refuse_statementless(&set, &history, options.target)?;
             let later = match flags.no_probes {
                 true => InFlight::default(),
