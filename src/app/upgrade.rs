@@ -463,9 +463,16 @@ pub(super) async fn upgrade(
     if flags.no_probes && !s.request.quiet {
         report::warn(NO_PROBES);
     }
+    // A run that will find nothing to do (the history read already has every planned
+    // version: the runner decides the same from the same history) runs no statement, so no
+    // thread is started to stop statements on a signal (start-up cost, issue 31 item 3).
+    let watch = read
+        .as_ref()
+        .is_none_or(|history| run::nothing_to_do(&set, history, options).is_none());
     let result = interruptible(
         s,
         &set,
+        watch,
         s.with_connection(conn, async |c| {
             let history = match read {
                 Some(history) => history,
@@ -599,6 +606,7 @@ pub(super) async fn downgrade(
     let result = interruptible(
         s,
         &set,
+        true,
         s.with_connection(conn, async |c| {
             run::downgrade(c, &set, to, &mut |e| progress.event(e)).await
         }),
@@ -611,10 +619,12 @@ pub(super) async fn downgrade(
 /// On a signal the work is dropped with its connection — SQLite rolls the open transaction
 /// back as the connection goes; on MySQL the server is told to end the connection, which
 /// cancels the running statement, rolls back its transaction and releases the run lock — and
-/// the error says, from the history read again, what state the database is in.
+/// the error says, from the history read again, what state the database is in. `watch`: also
+/// stop SQLite statements from a thread of their own ([`crate::backend::SignalWatch`]).
 async fn interruptible<T>(
     s: &Session<'_>,
     set: &crate::source::MigrationSet,
+    watch: bool,
     work: impl std::future::Future<Output = Result<T>>,
 ) -> Result<T> {
     use tokio::signal::unix::{signal, SignalKind};
@@ -624,7 +634,7 @@ async fn interruptible<T>(
     ) else {
         return work.await;
     };
-    let _watch = crate::backend::SignalWatch::start();
+    let _watch = watch.then(crate::backend::SignalWatch::start);
     // Boxed, so that it can be dropped (with its connection) before the history is read again.
     let mut work = Box::pin(work);
     // The signal first: a statement it stopped must not end the run as a failed migration.
