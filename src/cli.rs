@@ -10,7 +10,7 @@ use aurweb_migrate::report::Format;
 use aurweb_migrate::run::Resolution;
 use aurweb_migrate::settings::Overrides;
 use aurweb_migrate::Dialect;
-use clap::{ArgGroup, CommandFactory, Parser, Subcommand, ValueEnum};
+use clap::{ArgGroup, Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
 /// The help heading of the options every command takes: a command's `--help` (and man page)
 /// lists its own options first, under "Options", and these after them.
@@ -22,6 +22,25 @@ const GLOBAL: &str = "Global options";
 // synopses alike: their display order starts past any command's own options.
 #[command(name = "aurweb-migrate", version, about, long_about = None, max_term_width = 100, next_display_order = 1000)]
 pub struct Cli {
+    #[command(flatten)]
+    globals: Globals,
+
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+/// [`Cli`] without its commands: the root of the narrow command tree [`Cli::parse_args`] tries
+/// first. Its attributes are [`Cli`]'s (a unit test compares the two roots).
+#[derive(Debug, Parser)]
+#[command(name = "aurweb-migrate", version, about, long_about = None, max_term_width = 100, next_display_order = 1000)]
+struct Root {
+    #[command(flatten)]
+    globals: Globals,
+}
+
+/// The options every command takes (`global`: accepted before and after the command's name).
+#[derive(Debug, Args)]
+struct Globals {
     /// Database URL: sqlite://PATH, mysql://USER@HOST[:PORT]/DB (mariadb:// too).
     /// Prefer AURWEB_MIGRATE_DATABASE_URL for URLs with a password.
     #[arg(short = 'd', long, global = true, help_heading = GLOBAL, value_name = "URL")]
@@ -102,9 +121,6 @@ pub struct Cli {
     /// Log format on stderr: text, or one JSON object per line
     #[arg(long, global = true, help_heading = GLOBAL, value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
-
-    #[command(subcommand)]
-    command: Cmd,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -127,6 +143,8 @@ enum AdoptFrom {
 }
 
 #[derive(Debug, Subcommand)]
+// A command's own arguments are made when it is parsed or shown, not for every command.
+#[command(defer = true)]
 enum DatabaseCmd {
     /// Create the database when it does not exist (utf8mb4 on MySQL/MariaDB); nothing changes
     /// when it does
@@ -140,6 +158,8 @@ enum DatabaseCmd {
 }
 
 #[derive(Debug, Subcommand)]
+// A command's own arguments are made when it is parsed or shown, not for every command.
+#[command(defer = true)]
 enum SchemaCmd {
     /// Print the database's schema in the canonical, diffable form
     Dump,
@@ -168,6 +188,8 @@ enum SchemaCmd {
 }
 
 #[derive(Debug, Subcommand)]
+// A command's own arguments are made when it is parsed or shown, not for every command.
+#[command(defer = true)]
 enum ConfigCmd {
     /// Show the config migrations and what each would change in the file
     Status {
@@ -201,6 +223,8 @@ enum DialectArg {
 }
 
 #[derive(Debug, Subcommand)]
+// A command's own arguments are made when it is parsed or shown, not for every command.
+#[command(defer = true)]
 enum Cmd {
     /// Write the next migration file(s) and print their paths
     New {
@@ -445,14 +469,30 @@ fn man(out_dir: Option<&std::path::Path>) -> aurweb_migrate::Result<String> {
 }
 
 impl Cli {
-    /// The process's arguments, parsed as [`Parser::try_parse`] does, but the parser's command
-    /// tree (every subcommand's arguments) is left to the process's exit instead of freed:
-    /// freeing its many small allocations cost a no-op `upgrade` about an eighth of its
-    /// instructions (callgrind, N = 10), more than reading the migrations.
+    /// The process's arguments, parsed as [`Parser::try_parse`] does.
+    ///
+    /// Start-up cost (issue 31 item 3): clap copies every global option into every command of
+    /// the tree it builds, so the arguments are first parsed against a narrow tree, the root
+    /// and only the command they name (found as the first argument equal to a command's name).
+    /// A narrow tree accepts nothing the whole one would read otherwise: before the command's
+    /// name only root options parse, and from it on the command is the same. Anything the
+    /// narrow tree does not accept (an error, `--help`, `--version`, `help`, no command) is
+    /// parsed again against the whole tree, which says what it always said. Either tree is
+    /// left to the process's exit instead of freed: freeing its many small allocations cost a
+    /// no-op `upgrade` about an eighth of its instructions (callgrind, N = 10).
     pub fn parse_args() -> Result<Cli, clap::Error> {
+        let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+        if let Some(cli) = Cli::parse_narrow(&args) {
+            return Ok(cli);
+        }
+        Cli::parse_whole(args)
+    }
+
+    /// `args` parsed against the whole command tree.
+    fn parse_whole(args: Vec<std::ffi::OsString>) -> Result<Cli, clap::Error> {
         use clap::FromArgMatches;
         let mut command = Cli::command();
-        let parsed = match command.try_get_matches_from_mut(std::env::args_os()) {
+        let parsed = match command.try_get_matches_from_mut(args) {
             Ok(mut matches) => {
                 let cli =
                     Cli::from_arg_matches_mut(&mut matches).map_err(|e| e.format(&mut command));
@@ -465,8 +505,36 @@ impl Cli {
         parsed
     }
 
+    /// `args` parsed against the root and the one command they name; `None` when they name
+    /// none or that tree does not accept them.
+    fn parse_narrow(args: &[std::ffi::OsString]) -> Option<Cli> {
+        use clap::FromArgMatches;
+        let commands = Cmd::augment_subcommands(clap::Command::new("aurweb-migrate"));
+        let name = args
+            .iter()
+            .skip(1)
+            .take_while(|a| *a != "--")
+            .find(|a| commands.find_subcommand(a).is_some())?;
+        let command = commands.find_subcommand(name)?.clone();
+        std::mem::forget(commands);
+        let mut narrow = Root::command()
+            .subcommand_required(true)
+            .arg_required_else_help(true)
+            .subcommand(command);
+        let parsed = narrow
+            .try_get_matches_from_mut(args)
+            .ok()
+            .and_then(|mut matches| {
+                let cli = Cli::from_arg_matches_mut(&mut matches).ok();
+                std::mem::forget(matches);
+                cli
+            });
+        std::mem::forget(narrow);
+        parsed
+    }
+
     pub fn log_format(&self) -> LogFormat {
-        self.log_format
+        self.globals.log_format
     }
 
     pub fn into_invocation(self) -> Invocation {
@@ -597,27 +665,27 @@ impl Cli {
         };
         Invocation::Run(Box::new(Request {
             overrides: Overrides {
-                database_url: self.database_url,
-                migrations: self.migrations,
-                schema: self.schema,
-                table: self.table,
-                lock_timeout: self.lock_timeout,
-                connect_timeout: self.connect_timeout,
-                statement_timeout: self.statement_timeout,
-                ddl_lock_wait: self.ddl_lock_wait,
-                max_algorithm: self.max_algorithm,
-                max_lock: self.max_lock,
-                config: self.config,
-                aur_config: self.aur_config,
-                schema_command: self.schema_command,
-                schema_command_timeout: self.schema_command_timeout,
+                database_url: self.globals.database_url,
+                migrations: self.globals.migrations,
+                schema: self.globals.schema,
+                table: self.globals.table,
+                lock_timeout: self.globals.lock_timeout,
+                connect_timeout: self.globals.connect_timeout,
+                statement_timeout: self.globals.statement_timeout,
+                ddl_lock_wait: self.globals.ddl_lock_wait,
+                max_algorithm: self.globals.max_algorithm,
+                max_lock: self.globals.max_lock,
+                config: self.globals.config,
+                aur_config: self.globals.aur_config,
+                schema_command: self.globals.schema_command,
+                schema_command_timeout: self.globals.schema_command_timeout,
             },
-            format: match self.format {
+            format: match self.globals.format {
                 OutputFormat::Human => Format::Human,
                 OutputFormat::Json => Format::Json,
             },
-            verbose: self.verbose,
-            quiet: self.quiet,
+            verbose: self.globals.verbose,
+            quiet: self.globals.quiet,
             command,
         }))
     }
@@ -759,7 +827,7 @@ mod tests {
                     missing.push(format!("{path} {}", arg.get_id()));
                 }
             }
-            for sub in cmd.get_subcommands() {
+            for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
                 if sub.get_about().is_none() {
                     missing.push(format!("{path} {} (no about)", sub.get_name()));
                 }
@@ -767,7 +835,10 @@ mod tests {
             }
         }
         let mut missing = Vec::new();
-        walk(&Cli::command(), "aurweb-migrate", &mut missing);
+        // Built: each command's own arguments are made then (`defer`).
+        let mut command = Cli::command();
+        command.build();
+        walk(&command, "aurweb-migrate", &mut missing);
         assert!(missing.is_empty(), "arguments without help: {missing:?}");
     }
 
@@ -798,5 +869,94 @@ mod tests {
             page.contains("config upgrade"),
             "EXAMPLES shows config upgrade"
         );
+    }
+
+    /// The narrow tree's root is the whole tree's without its commands: same name, version,
+    /// texts, width and options.
+    #[test]
+    fn the_narrow_root_is_the_whole_root() {
+        let mut whole = Cli::command();
+        whole.build();
+        let mut root = Root::command();
+        root.build();
+        assert_eq!(root.get_name(), whole.get_name());
+        assert_eq!(root.get_version(), whole.get_version());
+        assert_eq!(
+            root.get_about().map(ToString::to_string),
+            whole.get_about().map(ToString::to_string)
+        );
+        assert_eq!(
+            root.get_long_about().map(ToString::to_string),
+            whole.get_long_about().map(ToString::to_string)
+        );
+        let args = |c: &clap::Command| -> Vec<String> {
+            c.get_arguments().map(|a| format!("{a:?}")).collect()
+        };
+        assert_eq!(args(&root), args(&whole));
+    }
+
+    /// Every command line the narrow tree accepts parses as the whole tree parses it.
+    #[test]
+    fn the_narrow_tree_parses_as_the_whole_tree() {
+        let lines: &[&[&str]] = &[
+            &["status"],
+            &[
+                "--database-url",
+                "sqlite:///x.db",
+                "--migrations",
+                "m",
+                "status",
+            ],
+            &[
+                "-d",
+                "sqlite://x",
+                "status",
+                "--pending",
+                "-v",
+                "--format",
+                "json",
+            ],
+            &["upgrade", "--to", "3", "--no-probes", "-q"],
+            &["--table", "upgrade", "upgrade", "--dry-run"],
+            &["-vv", "--log-format", "json", "check", "--drift"],
+            &["schema", "render", "--dialect", "sqlite"],
+            &["database", "drop", "--yes"],
+            &["config", "upgrade", "--dry-run", "--file", "f"],
+            &["resolve", "3", "--applied"],
+            &["new", "add a thing", "--reversible"],
+            &["upgrade", "--sql", "--dialect", "mysql", "--from", "2"],
+            &["--max-lock", "SHARED", "upgrade"],
+        ];
+        for line in lines {
+            let args: Vec<std::ffi::OsString> = std::iter::once("aurweb-migrate")
+                .chain(line.iter().copied())
+                .map(Into::into)
+                .collect();
+            let narrow = Cli::parse_narrow(&args)
+                .unwrap_or_else(|| panic!("the narrow tree accepts {line:?}"));
+            let whole = Cli::parse_whole(args.clone()).expect("the whole tree accepts it");
+            assert_eq!(format!("{narrow:?}"), format!("{whole:?}"), "{line:?}");
+        }
+        for line in [
+            &["--help"][..],
+            &["status", "--help"],
+            &["help", "status"],
+            &["--table", "status"],
+            // The first command name is --table's value: the narrow tree has no `upgrade`.
+            &["--table", "status", "upgrade"],
+            &["statu"],
+            &["status", "--bogus"],
+            &["--version"],
+            &[],
+        ] {
+            let args: Vec<std::ffi::OsString> = std::iter::once("aurweb-migrate")
+                .chain(line.iter().copied())
+                .map(Into::into)
+                .collect();
+            assert!(
+                Cli::parse_narrow(&args).is_none(),
+                "{line:?} goes to the whole tree"
+            );
+        }
     }
 }

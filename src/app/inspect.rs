@@ -43,7 +43,7 @@ pub(super) async fn status(s: &Session<'_>, pending_only: bool) -> Result<i32> {
     if verbose && s.request.format == crate::report::Format::Human && !s.request.quiet {
         report::print(&report::settings_human(&s.settings));
     }
-    let loaded = s.load_and_open(Access::ReadOnly, true).await?;
+    let loaded = s.load_and_open(Access::ReadOnly).await?;
     let (set, history) = (loaded.set, loaded.history);
     // No connection on read-only access: the SQLite file does not exist (and is not created).
     let missing_file = match (&loaded.conn, &s.settings.database.value) {
@@ -118,7 +118,7 @@ pub(super) async fn status(s: &Session<'_>, pending_only: bool) -> Result<i32> {
 /// `check [--drift]`: exit 1 on any of the planner's findings, or on drift; exit 7 when
 /// migrations are pending and the probes of the live rows find rows they would reject.
 pub(super) async fn check(s: &Session<'_>, drift: bool) -> Result<i32> {
-    let loaded = s.load_and_open(Access::ReadOnly, true).await?;
+    let loaded = s.load_and_open(Access::ReadOnly).await?;
     // Unreviewed files, and pending files with no statements, are refused as `upgrade`
     // refuses them.
     let refused = loaded.set.refuse_unreviewed().and_then(|()| {

@@ -24,7 +24,7 @@ pub(super) struct Session<'r> {
 }
 
 /// Migration files and, when the database could be opened alongside, its connection and
-/// (when asked for) its history.
+/// its history.
 pub(super) struct Loaded {
     pub set: MigrationSet,
     pub conn: Option<Connection>,
@@ -184,10 +184,17 @@ impl<'r> Session<'r> {
     /// files, so the two overlap. Nothing is written before the files are known to be valid: a
     /// missing SQLite file that read-write access would create is opened only afterwards
     /// (`conn` is then `None`), and on an input error the connection is closed unused.
-    pub async fn load_and_open(&self, access: Access, with_history: bool) -> Result<Loaded> {
-        let location = shown(self.migrations()?);
-        let dialect = self.dialect();
-        let loader = std::thread::spawn(move || source::load_from(&location, dialect));
+    ///
+    /// The names are listed first, on this thread; a small set (under
+    /// [`source::PARALLEL_FROM`] files) is then read here too, before the database opens:
+    /// starting a thread costs more than the overlap saves at that size.
+    pub async fn load_and_open(&self, access: Access) -> Result<Loaded> {
+        let listing = source::list(&shown(self.migrations()?), self.dialect())?;
+        // Read already, or being read on a thread.
+        let reading = match listing.files() < source::PARALLEL_FROM {
+            true => Ok(listing.load()?),
+            false => Err(std::thread::spawn(move || listing.load())),
+        };
         let defer = access == Access::ReadWrite
             && matches!(&self.settings.database.value, DatabaseTarget::Sqlite { path } if !path.exists());
         let opened = if defer {
@@ -196,18 +203,17 @@ impl<'r> Session<'r> {
             async {
                 let mut conn = self.connect(access).await?;
                 let history = match conn.as_mut() {
-                    Some(b) if with_history => b.read_history().await?,
-                    Some(b) => {
-                        b.warm_up().await?;
-                        Vec::new()
-                    }
+                    Some(b) => b.read_history().await?,
                     None => Vec::new(),
                 };
                 Ok((conn, history))
             }
             .await
         };
-        let set = loader.join().unwrap_or(Err(Error::ReadingMigrationsFailed));
+        let set = match reading {
+            Ok(set) => Ok(set),
+            Err(loader) => loader.join().unwrap_or(Err(Error::ReadingMigrationsFailed)),
+        };
         match (set, opened) {
             (Ok(set), Ok((conn, history))) => Ok(Loaded { set, conn, history }),
             (Err(e), Ok((conn, _))) => {

@@ -95,7 +95,7 @@ fn check_gates(gates: &ddl::Gates, rehearsal: &crate::compare::rehearsal::Rehear
 
 /// `upgrade --dry-run`: what the real run would do, read-only.
 pub(super) async fn dry_run(s: &Session<'_>, flags: UpgradeFlags) -> Result<i32> {
-    let loaded = s.load_and_open(Access::ReadOnly, true).await?;
+    let loaded = s.load_and_open(Access::ReadOnly).await?;
     let (set, history) = (&loaded.set, &loaded.history);
     let decided = async |mut conn: Option<&mut crate::backend::Connection>| {
         let (schema, options) = prepare(s, set, flags)?;
@@ -434,11 +434,13 @@ pub(super) async fn upgrade(
     s: &Session<'_>,
     flags: UpgradeFlags,
 ) -> std::result::Result<i32, Failure> {
-    let loaded = s
-        .load_and_open(Access::ReadWrite, false)
-        .await
-        .map_err(plain)?;
+    // The history is read as the database opens (on SQLite its first statement parses the
+    // schema, overlapping the reading of a large set of files); unlocked, it serves the probes
+    // and the runner's no-op check.
+    let loaded = s.load_and_open(Access::ReadWrite).await.map_err(plain)?;
     let set = loaded.set;
+    // `None`: the SQLite file is yet to be created, and its history is read once it is.
+    let read = loaded.conn.is_some().then_some(loaded.history);
     let prepared = prepare(s, &set, flags);
     let (schema, options) = match prepared {
         Ok(p) => p,
@@ -461,12 +463,21 @@ pub(super) async fn upgrade(
     if flags.no_probes && !s.request.quiet {
         report::warn(NO_PROBES);
     }
+    // A run that will find nothing to do (the history read already has every planned
+    // version: the runner decides the same from the same history) runs no statement, so no
+    // thread is started to stop statements on a signal (start-up cost, issue 31 item 3).
+    let watch = read
+        .as_ref()
+        .is_none_or(|history| run::nothing_to_do(&set, history, options).is_none());
     let result = interruptible(
         s,
         &set,
+        watch,
         s.with_connection(conn, async |c| {
-            // One unlocked read of the history serves the probes and the runner's no-op check.
-            let history = c.read_history().await?;
+            let history = match read {
+                Some(history) => history,
+                None => c.read_history().await?,
+            };
             refuse_statementless(&set, &history, options.target)?;
             let later = match flags.no_probes {
                 true => InFlight::default(),
@@ -595,6 +606,7 @@ pub(super) async fn downgrade(
     let result = interruptible(
         s,
         &set,
+        true,
         s.with_connection(conn, async |c| {
             run::downgrade(c, &set, to, &mut |e| progress.event(e)).await
         }),
@@ -607,10 +619,12 @@ pub(super) async fn downgrade(
 /// On a signal the work is dropped with its connection — SQLite rolls the open transaction
 /// back as the connection goes; on MySQL the server is told to end the connection, which
 /// cancels the running statement, rolls back its transaction and releases the run lock — and
-/// the error says, from the history read again, what state the database is in.
+/// the error says, from the history read again, what state the database is in. `watch`: also
+/// stop SQLite statements from a thread of their own ([`crate::backend::SignalWatch`]).
 async fn interruptible<T>(
     s: &Session<'_>,
     set: &crate::source::MigrationSet,
+    watch: bool,
     work: impl std::future::Future<Output = Result<T>>,
 ) -> Result<T> {
     use tokio::signal::unix::{signal, SignalKind};
@@ -620,7 +634,7 @@ async fn interruptible<T>(
     ) else {
         return work.await;
     };
-    let _watch = crate::backend::SignalWatch::start();
+    let _watch = watch.then(crate::backend::SignalWatch::start);
     // Boxed, so that it can be dropped (with its connection) before the history is read again.
     let mut work = Box::pin(work);
     // The signal first: a statement it stopped must not end the run as a failed migration.

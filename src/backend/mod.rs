@@ -184,9 +184,6 @@ impl Backend for Connection {
     async fn history_changed(&mut self) -> Result<bool> {
         delegate!(self, b => b.history_changed().await)
     }
-    async fn warm_up(&mut self) -> Result<()> {
-        delegate!(self, b => b.warm_up().await)
-    }
     async fn lock(&mut self) -> Result<()> {
         delegate!(self, b => b.lock().await)
     }

@@ -149,10 +149,6 @@ pub trait Backend: Catalogue {
     /// history; this never creates anything.
     async fn read_history(&mut self) -> Result<Vec<Row>>;
 
-    /// Prepares the connection for work while the caller does something else (SQLite: loads
-    /// the schema, which parses every table's DDL once). Never writes.
-    async fn warm_up(&mut self) -> Result<()>;
-
     /// Whether another process may have changed the history since the last
     /// [`read_history`](Backend::read_history). Called inside a write transaction.
     async fn history_changed(&mut self) -> Result<bool>;

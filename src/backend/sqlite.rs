@@ -114,6 +114,15 @@ impl Sqlite {
         Sqlite::wrap(conn, path.to_path_buf(), table, timeouts).await
     }
 
+    /// The history rows from [`Backend::read_history`]'s JSON array.
+    fn rows_from_json(&self, json: &str) -> Result<Vec<Row>> {
+        history::rows_from_json(json).map_err(|message| Error::UnreadableRow {
+            target: self.path.display().to_string(),
+            table: self.table.to_string(),
+            message,
+        })
+    }
+
     async fn wrap(
         mut conn: SqliteConnection,
         path: PathBuf,
@@ -507,11 +516,42 @@ impl Backend for Sqlite {
     }
 
     async fn read_history(&mut self) -> Result<Vec<Row>> {
+        // The common case in one statement (one prepare, one hand-off to sqlx's worker): the
+        // data version, whether the table exists, and the whole history as one JSON array
+        // (sqlx hands SQLite rows over from its worker thread one at a time, so 1,000 rows
+        // would cost 1,000 wake-ups). It fails when there is no such table (or an old one):
+        // then the statements below tell which.
+        let one = format!(
+            "SELECT (SELECT data_version FROM pragma_data_version), \
+             EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1), \
+             (SELECT json_group_array(json_array({})) FROM (SELECT * FROM {} ORDER BY version))",
+            history::COLUMNS,
+            self.table.quoted(Dialect::Sqlite)
+        );
+        match sqlx::query_as::<_, (i64, bool, Option<String>)>(&one)
+            .bind(self.table.as_str())
+            .fetch_one(&mut self.conn)
+            .await
+        {
+            Ok((data_version, exists, json)) => {
+                self.data_version = data_version;
+                self.table_exists = exists;
+                self.table_old = false;
+                return match exists {
+                    // A view of that name, say: no version table.
+                    false => Ok(Vec::new()),
+                    true => self.rows_from_json(json.as_deref().unwrap_or("[]")),
+                };
+            }
+            Err(e)
+                if ["no such table", "no such column"]
+                    .iter()
+                    .any(|m| message(&e).contains(m)) => {}
+            Err(e) => return Err(self.db_error(&e)),
+        }
         // One statement for the data version and whether the table exists, then one row for
-        // the whole history (a JSON array): sqlx hands SQLite rows over from its worker thread
-        // one at a time, so 1,000 rows would cost 1,000 wake-ups. data_version is read first:
-        // a commit between the two statements then shows as a change later, which costs one
-        // extra read and never a missed one.
+        // the whole history. data_version is read first: a commit between the two statements
+        // then shows as a change later, which costs one extra read and never a missed one.
         let (data_version, exists): (i64, bool) = sqlx::query_as(
             "SELECT (SELECT data_version FROM pragma_data_version), \
              EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1)",
@@ -549,19 +589,7 @@ impl Backend for Sqlite {
             }
             Err(e) => return Err(self.db_error(&e)),
         };
-        history::rows_from_json(&json).map_err(|message| Error::UnreadableRow {
-            target: self.path.display().to_string(),
-            table: self.table.to_string(),
-            message,
-        })
-    }
-
-    async fn warm_up(&mut self) -> Result<()> {
-        let _: i64 = sqlx::query_scalar("SELECT count(*) FROM sqlite_master")
-            .fetch_one(&mut self.conn)
-            .await
-            .map_err(|e| self.db_error(&e))?;
-        Ok(())
+        self.rows_from_json(&json)
     }
 
     async fn history_changed(&mut self) -> Result<bool> {

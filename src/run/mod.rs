@@ -31,7 +31,7 @@ pub use install::install;
 pub use outcome::{Applied, Checks, Event, Installed, Observer, Outcome, PreCheck};
 pub use record::{resolve, stamp, AcceptedEdit, FileNow, Resolution, Settled, StampMode};
 pub use road::{preview, target, Preview};
-pub use upgrade::{upgrade, upgrade_after_read};
+pub use upgrade::{nothing_to_do, upgrade, upgrade_after_read};
 
 /// Ends when SIGINT or SIGTERM arrives (never, where they cannot be caught), as the error
 /// that says so with `state`. The signals are caught from this call on, not from the first

@@ -50,11 +50,7 @@ pub async fn upgrade_after_read<B: Backend>(
     // and all but one find the work done): a history that already has every planned version
     // cannot gain pending ones from another runner. Anything else, including a refusal, is
     // decided again under the lock.
-    let nothing_to_do = match plan::for_upgrade(set, &history, options) {
-        Ok(plan) if !history.is_empty() && plan.steps.is_empty() => Some(plan.overview),
-        _ => None,
-    };
-    if let Some(overview) = nothing_to_do {
+    if let Some(overview) = nothing_to_do(set, &history, options) {
         announce_edited(&overview, observe);
         return Ok(Outcome {
             installed: None,
@@ -66,6 +62,19 @@ pub async fn upgrade_after_read<B: Backend>(
         upgrade_locked(b, set, (options, schema), checks, observe).await
     })
     .await
+}
+
+/// The plan's overview when `history` already has every planned version: the run has nothing
+/// to do and takes no lock ([`upgrade_after_read`]). `None` for anything else.
+pub fn nothing_to_do<'f, 'h>(
+    set: &'f MigrationSet,
+    history: &'h [Row],
+    options: UpgradeOptions,
+) -> Option<plan::Overview<'f, 'h>> {
+    match plan::for_upgrade(set, history, options) {
+        Ok(plan) if !history.is_empty() && plan.steps.is_empty() => Some(plan.overview),
+        _ => None,
+    }
 }
 
 /// The run under the lock: build an empty database from the schema file when that is its

@@ -555,6 +555,61 @@ pub fn load_from(location: &Location, dialect: Dialect) -> Result<MigrationSet> 
     }
 }
 
+/// A migration set listed but not read yet ([`list`]): a directory's checked names, or the
+/// embedded set. [`Listing::load`] reads it as [`load_from`] would have.
+pub enum Listing {
+    Dir {
+        dir: PathBuf,
+        dialect: Dialect,
+        layout: Vec<Layout>,
+    },
+    Embedded(Dialect),
+}
+
+/// Lists the migrations of `location` for `dialect`: every name checked as [`load_from`] does,
+/// nothing read yet.
+pub fn list(location: &Location, dialect: Dialect) -> Result<Listing> {
+    match location {
+        Location::Dir(dir) => {
+            let names = scan_dir(dir)?;
+            let layout = resolve(dir, &names, dialect)?;
+            Ok(Listing::Dir {
+                dir: dir.clone(),
+                dialect,
+                layout,
+            })
+        }
+        Location::Embedded => Ok(Listing::Embedded(dialect)),
+    }
+}
+
+impl Listing {
+    /// How many files [`Listing::load`] reads (the embedded set is in memory: none).
+    pub fn files(&self) -> usize {
+        match self {
+            Listing::Dir { layout, .. } => layout
+                .iter()
+                .map(|l| 1 + usize::from(l.down.is_some()))
+                .sum(),
+            Listing::Embedded(_) => 0,
+        }
+    }
+
+    /// Reads, normalises, hashes and splits the listed files ([`load`]'s second half).
+    pub fn load(self) -> Result<MigrationSet> {
+        match self {
+            Listing::Dir {
+                dir,
+                dialect,
+                layout,
+            } => build(&dir, layout, dialect, |name| {
+                read_file(&dir.join(name)).map_err(|e| format!("cannot read: {e}"))
+            }),
+            Listing::Embedded(dialect) => load_from(&Location::Embedded, dialect),
+        }
+    }
+}
+
 /// A file as found on disk or embedded: its name and raw bytes.
 #[derive(Debug, Clone)]
 pub struct RawFile {
@@ -641,11 +696,7 @@ fn input(dir: &Path, name: &str, line: Option<u32>, message: &str) -> InputError
 /// hashes and splits the files that dialect uses, each file start to finish on one of a few
 /// threads (reading 1,000 small files is bound by system calls, and two threads halve it).
 pub fn load(dir: &Path, dialect: Dialect) -> Result<MigrationSet> {
-    let names = scan_dir(dir)?;
-    let layout = resolve(dir, &names, dialect)?;
-    build(dir, layout, dialect, |name| {
-        read_file(&dir.join(name)).map_err(|e| format!("cannot read: {e}"))
-    })
+    list(&Location::Dir(dir.to_path_buf()), dialect)?.load()
 }
 
 /// Reads a whole file with one `statx` and, for a migration-sized file, one `read`: unlike
@@ -694,7 +745,7 @@ pub fn load_files(dir: &Path, files: Vec<RawFile>, dialect: Dialect) -> Result<M
 }
 
 /// Which file serves each version for one dialect.
-struct Layout {
+pub struct Layout {
     version: u64,
     slug: String,
     up: String,
@@ -1234,10 +1285,14 @@ fn directive_after_header(text: &str, first: usize) -> std::result::Result<(), (
     Ok(())
 }
 
+/// From how many files a set is read on more than one thread (below, starting a thread costs
+/// more than it saves).
+pub const PARALLEL_FROM: usize = 32;
+
 /// Maps `f` over `items` on up to four threads (the calling one included), keeping order.
 fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
     // A small set is read here: asking for the parallelism reads cgroup files first.
-    if items.len() < 32 {
+    if items.len() < PARALLEL_FROM {
         return items.iter().map(&f).collect();
     }
     let threads = std::thread::available_parallelism()

@@ -839,10 +839,6 @@ impl Backend for Mysql {
             .collect()
     }
 
-    async fn warm_up(&mut self) -> Result<()> {
-        Ok(())
-    }
-
     async fn history_changed(&mut self) -> Result<bool> {
         // The run lock is held for the whole run and the history was read after taking it.
         Ok(false)
