@@ -145,7 +145,8 @@ async fn per_migration<'f, B: Backend>(
         // A stepwise migration whose rows go with its statements starts without a
         // transaction: its `failed` row goes with its first statement, and the history does
         // not change under the run lock there (nothing to plan again).
-        let in_transaction = !(stepwise(step, dialect) && backend.sends_rows_with_statements());
+        let stepwise = runs_stepwise(step, dialect);
+        let in_transaction = !(stepwise && backend.sends_rows_with_statements());
         if in_transaction {
             backend.begin(tx_options(&m.up)).await?;
             let fresh = or_roll_back(backend, async |b| {
@@ -163,7 +164,8 @@ async fn per_migration<'f, B: Backend>(
             }
             or_roll_back(backend, async |b| b.ensure_table().await).await?;
         }
-        let row = apply_step(backend, step, history, in_transaction, checks, observe).await?;
+        let how = (stepwise, in_transaction);
+        let row = apply_step(backend, step, history, how, checks, observe).await?;
         applied.push(Applied {
             version: m.version,
             description: m.description(),
@@ -177,23 +179,23 @@ async fn per_migration<'f, B: Backend>(
 }
 
 /// Whether a step runs step by step ([`run_stepwise`]) rather than atomically.
-fn stepwise(step: Step<'_>, dialect: crate::dialect::Dialect) -> bool {
+fn runs_stepwise(step: Step<'_>, dialect: crate::dialect::Dialect) -> bool {
     step.resume_from > 0 || !step.migration.up.atomic(dialect)
 }
 
-/// Runs one step in the transaction the caller opened (atomic: with its row; stepwise: the
-/// transaction records its start, or, `in_transaction` false, there is none: see
-/// [`run_stepwise`]), then puts the session back for the next one.
+/// Runs one step (`stepwise` or not, as [`runs_stepwise`] says) in the transaction the caller
+/// opened (atomic: with its row; stepwise: the transaction records its start, or, with
+/// `in_transaction` false, there is none: see [`run_stepwise`]), then puts the session back
+/// for the next one.
 async fn apply_step<B: Backend>(
     backend: &mut B,
     step: Step<'_>,
     history: &[Row],
-    in_transaction: bool,
+    (stepwise, in_transaction): (bool, bool),
     checks: Checks<'_, B>,
     observe: Observer<'_>,
 ) -> Result<Row> {
     let (m, dialect) = (step.migration, backend.dialect());
-    let stepwise = stepwise(step, dialect);
     let ran = if stepwise {
         let existing = history.iter().find(|r| r.version == m.version).cloned();
         let from = (step.resume_from, existing);

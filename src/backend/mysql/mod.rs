@@ -1872,9 +1872,12 @@ fn row_write_sql(table: &TableName, write: RowWrite<'_>) -> String {
         match v {
             None => out.push_str("NULL"),
             Some(v) => {
+                const HEX: &[u8; 16] = b"0123456789ABCDEF";
+                out.reserve(v.len() * 2 + 12);
                 out.push_str("_utf8mb4 X'");
                 for b in v.bytes() {
-                    let _ = write!(out, "{b:02X}");
+                    out.push(char::from(HEX[usize::from(b >> 4)]));
+                    out.push(char::from(HEX[usize::from(b & 0x0f)]));
                 }
                 out.push('\'');
             }
