@@ -1852,3 +1852,28 @@ fn rows_sent_with_statements_read_back_as_bound_ones() {
     assert_eq!(distinct.len(), 4, "{progress:?}");
     db.run(&["check"]).ok();
 }
+
+/// A DDL statement that does not parse commits nothing implicitly (MariaDB 10.11: an
+/// `UPDATE` in an open transaction before `ALTER TABLE h ADD COLUMN;` is rolled back with
+/// it), so the progress sent with it must commit by itself: after a syntax error in
+/// statement 2, the row says statement 1 is done.
+#[test]
+fn progress_sent_with_a_statement_that_does_not_parse_is_committed() {
+    let env = Env::new();
+    let db = mysql_db!(env);
+    db.migration(
+        "0001_q.sql",
+        "CREATE TABLE q1 (id INT);\nALTER TABLE q1 ADD COLUMN;\nCREATE TABLE q3 (id INT);\n",
+    );
+    db.run(&["upgrade"])
+        .code(4)
+        .stderr_has("failed at statement 2 of 3")
+        .stderr_has("syntax");
+    db.assert_tables(&["q1"]);
+    let h = row(&db, 1).expect("row");
+    assert_eq!(
+        (h.state.as_str(), h.statements_done, h.statements_total),
+        ("failed", 1, 3),
+        "{h:#?}"
+    );
+}
