@@ -161,35 +161,9 @@ impl<B: Backend> Stepwise<'_, '_, B> {
             Segment::Alone(i) | Segment::Boundary(i) => (*i..*i + 1, false),
             Segment::Locked(r) => (r.clone(), false),
         };
-        let carried = match step {
-            Segment::Alone(_) if self.together => self.pending.take(),
-            _ => {
-                self.flush(backend).await?;
-                None
-            }
-        };
-        if transaction {
-            backend.begin(TxOptions::default()).await?;
-        }
-        // What ran before a failure in a transaction is undone; a LOCK TABLES region's
-        // statements before it ran on their own and stay.
-        let ran = match carried {
-            // The row first, committed, then the statement: no transaction is open.
-            Some(how) => {
-                let write = match how {
-                    Pending::Insert => RowWrite::Insert(&self.row),
-                    Pending::Update => RowWrite::Update(&self.row),
-                };
-                let (run, checks) = (self.run, self.checks);
-                run_statement_after(backend, run, range.start, write, checks, self.observe).await?
-            }
-            None => {
-                or_roll_back(backend, async |b| {
-                    self.segment(b, step, range.clone()).await
-                })
-                .await
-            }
-        };
+        let ran = self
+            .run_step(backend, step, range.clone(), transaction)
+            .await?;
         if let Err((i, e)) = ran {
             let done = if transaction { range.start } else { i };
             return Err(self.failed(backend, i, e, done).await);
@@ -229,6 +203,41 @@ impl<B: Backend> Stepwise<'_, '_, B> {
             }
         }
         Ok(last)
+    }
+
+    /// Runs one segment's statements (in a transaction of their own when `transaction`),
+    /// after the row not written yet: with the statement that runs alone, else before.
+    /// `Err`: that row was not written, and nothing ran.
+    async fn run_step(
+        &mut self,
+        backend: &mut B,
+        step: &Segment,
+        range: std::ops::Range<usize>,
+        transaction: bool,
+    ) -> Result<std::result::Result<(), (usize, StatementError)>> {
+        let carried = match step {
+            Segment::Alone(_) if self.together => self.pending.take(),
+            _ => {
+                self.flush(backend).await?;
+                None
+            }
+        };
+        if let Some(how) = carried {
+            // The row first, committed, then the statement: no transaction is open.
+            let write = match how {
+                Pending::Insert => RowWrite::Insert(&self.row),
+                Pending::Update => RowWrite::Update(&self.row),
+            };
+            let (run, checks) = (self.run, self.checks);
+            return run_statement_after(backend, run, range.start, write, checks, self.observe)
+                .await;
+        }
+        if transaction {
+            backend.begin(TxOptions::default()).await?;
+        }
+        // What ran before a failure in a transaction is undone; a LOCK TABLES region's
+        // statements before it ran on their own and stay.
+        Ok(or_roll_back(backend, async |b| self.segment(b, step, range).await).await)
     }
 
     /// Writes the row not written yet, on its own.
