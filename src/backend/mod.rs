@@ -14,8 +14,8 @@ use crate::history::Row;
 use crate::schema::{Definition, Schema, Table};
 
 pub use seam::{
-    on_lock_wait, Access, Backend, Catalogue, ClusterInfo, OldTransactions, StatementError,
-    StatementErrorKind, Timeouts, TxOptions,
+    on_lock_wait, Access, Backend, Catalogue, ClusterInfo, OldTransactions, RowWrite,
+    StatementError, StatementErrorKind, Timeouts, TxOptions,
 };
 
 /// After an interrupted run dropped its connections: ends what the server may still run for
@@ -227,6 +227,17 @@ impl Backend for Connection {
         starting: &mut dyn FnMut(usize),
     ) -> std::result::Result<(), (usize, StatementError)> {
         delegate!(self, b => b.execute_all(statements, starting).await)
+    }
+    fn sends_rows_with_statements(&self) -> bool {
+        delegate_ref!(self, b => b.sends_rows_with_statements())
+    }
+    async fn execute_all_after(
+        &mut self,
+        write: RowWrite<'_>,
+        statements: &[&str],
+        starting: &mut dyn FnMut(usize),
+    ) -> Result<std::result::Result<(), (usize, StatementError)>> {
+        delegate!(self, b => b.execute_all_after(write, statements, starting).await)
     }
     async fn insert_row(&mut self, row: &Row) -> Result<()> {
         delegate!(self, b => b.insert_row(row).await)

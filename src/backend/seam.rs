@@ -137,6 +137,15 @@ pub struct ClusterInfo {
     pub osu_method: String,
 }
 
+/// A history row written ahead of a migration's statements ([`Backend::execute_all_after`]).
+#[derive(Debug, Clone, Copy)]
+pub enum RowWrite<'r> {
+    /// A new row ([`Backend::insert_row`]).
+    Insert(&'r Row),
+    /// An existing row rewritten ([`Backend::update_row`]).
+    Update(&'r Row),
+}
+
 /// The backend seam. Methods take `&mut self`: one connection, used by one task.
 #[allow(async_fn_in_trait)]
 pub trait Backend: Catalogue {
@@ -229,6 +238,36 @@ pub trait Backend: Catalogue {
             self.execute(sql).await.map_err(|e| (i, e))?;
         }
         Ok(())
+    }
+
+    /// Whether a migration run step by step may send its history writes together with its
+    /// statements ([`Backend::execute_all_after`] in one round trip) and start without a
+    /// transaction of its own: the backend sends them together, and no other process changes
+    /// the history while the run lock is held (MySQL's `GET_LOCK`; not a Galera lease, whose
+    /// every write is fenced first). `false`: every write goes alone, as
+    /// [`Backend::execute_all_after`]'s default does.
+    fn sends_rows_with_statements(&self) -> bool {
+        false
+    }
+
+    /// Writes a history row (`write`), committed on its own outside any transaction, and then
+    /// runs `statements` as [`Backend::execute_all`] does: the row is committed before the
+    /// first statement starts, so a statement that fails, or a crash, finds it. A backend may
+    /// send the row with the first statement (MySQL: one multi-statement round trip; the server
+    /// stops at the first failure, so a row that is not written runs nothing). `Err` (outer):
+    /// the row was not written and no statement ran; a lost connection is the statement's
+    /// (`Ok(Err((0, e)))`: its outcome is unknown).
+    async fn execute_all_after(
+        &mut self,
+        write: RowWrite<'_>,
+        statements: &[&str],
+        starting: &mut dyn FnMut(usize),
+    ) -> Result<std::result::Result<(), (usize, StatementError)>> {
+        match write {
+            RowWrite::Insert(row) => self.insert_row(row).await?,
+            RowWrite::Update(row) => self.update_row(row).await?,
+        }
+        Ok(self.execute_all(statements, starting).await)
     }
 
     async fn insert_row(&mut self, row: &Row) -> Result<()>;

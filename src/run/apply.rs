@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use crate::backend::{Backend, StatementError};
+use crate::backend::{Backend, RowWrite, StatementError};
 use crate::error::{Aftermath, Result};
 use crate::history::{Row, State};
 use crate::source::Migration;
@@ -41,15 +41,54 @@ pub(super) async fn run_statements<B: Backend>(
     Ok(())
 }
 
+/// Statement `i` of a script, after its history row (`write`) is committed: sent together
+/// where the backend can ([`Backend::execute_all_after`]); when a check runs before the
+/// statement, the row is written first, on its own. `Err`: the row was not written, and
+/// nothing ran.
+pub(super) async fn run_statement_after<B: Backend>(
+    backend: &mut B,
+    run: Running<'_>,
+    i: usize,
+    write: RowWrite<'_>,
+    checks: Checks<'_, B>,
+    observe: Observer<'_>,
+) -> Result<std::result::Result<(), (usize, StatementError)>> {
+    if checks.is_some_and(|c| c.wants(run.migration.version, i)) {
+        match write {
+            RowWrite::Insert(row) => backend.insert_row(row).await?,
+            RowWrite::Update(row) => backend.update_row(row).await?,
+        }
+        return Ok(run_statements(backend, run, (i, i + 1), checks, observe).await);
+    }
+    execute_range_after(backend, run, (i, i + 1), Some(write), checks, observe).await
+}
+
 /// Statements `from..to` of a script, sent together, each with the clause `checks` enforces
 /// appended; the server's refusal of such a clause is told as a misprediction of the plan.
 async fn execute_range<B: Backend>(
     backend: &mut B,
     run: Running<'_>,
-    (from, to): (usize, usize),
+    range: (usize, usize),
     checks: Checks<'_, B>,
     observe: Observer<'_>,
 ) -> std::result::Result<(), (usize, StatementError)> {
+    match execute_range_after(backend, run, range, None, checks, observe).await {
+        Ok(ran) => ran,
+        // Only a row write fails this way, and there is none.
+        Err(e) => Err((range.0, StatementError::failed(e.to_string()))),
+    }
+}
+
+/// [`execute_range`], after the history row `before` when there is one
+/// ([`Backend::execute_all_after`]). `Err`: that row was not written, and nothing ran.
+async fn execute_range_after<B: Backend>(
+    backend: &mut B,
+    run: Running<'_>,
+    (from, to): (usize, usize),
+    before: Option<RowWrite<'_>>,
+    checks: Checks<'_, B>,
+    observe: Observer<'_>,
+) -> Result<std::result::Result<(), (usize, StatementError)>> {
     let script = run.script;
     let total = script.statements.len();
     let version = run.migration.version;
@@ -71,15 +110,20 @@ async fn execute_range<B: Backend>(
             line: script.statements[from + i].line,
         })
     };
-    backend
-        .execute_all(&texts, &mut starting)
-        .await
-        .map_err(|(i, mut e)| {
-            if let Some((clause, _)) = enforced(from + i) {
-                e.message = misprediction(&clause, &e.message);
-            }
-            (from + i, e)
-        })
+    let ran = match before {
+        Some(write) => {
+            backend
+                .execute_all_after(write, &texts, &mut starting)
+                .await?
+        }
+        None => backend.execute_all(&texts, &mut starting).await,
+    };
+    Ok(ran.map_err(|(i, mut e)| {
+        if let Some((clause, _)) = enforced(from + i) {
+            e.message = misprediction(&clause, &e.message);
+        }
+        (from + i, e)
+    }))
 }
 
 /// A server's refusal of a statement that ran with the plan's proven clause: when it names

@@ -3,12 +3,12 @@
 
 use std::time::Instant;
 
-use crate::backend::{Backend, StatementError, StatementErrorKind, TxOptions};
+use crate::backend::{Backend, RowWrite, StatementError, StatementErrorKind, TxOptions};
 use crate::error::{Aftermath, Error, Result};
 use crate::history::{self, Row, State};
 use crate::source::{Migration, ProgressHasher, Segment};
 
-use super::apply::run_statements;
+use super::apply::{run_statement_after, run_statements};
 use super::failure::{failure, lost, numbered, Running};
 use super::guard::{commit_after, commit_refused, or_roll_back};
 use super::outcome::{Checks, Event, Observer};
@@ -24,11 +24,17 @@ use super::record::{new_row, record};
 /// open transaction, and `--resume` restarts at the failed step's first statement. A crash
 /// leaves it visibly `failed`, never silently pending. `from > 0` resumes an earlier failed
 /// run whose row is `existing`.
+///
+/// Where the backend sends rows with statements ([`Backend::sends_rows_with_statements`]) the
+/// caller opens no transaction (`in_transaction` false) and a row written outside one — the
+/// starting row, the progress after a statement that runs alone — goes with the next
+/// statement that runs alone, committed before it starts ([`Backend::execute_all_after`]):
+/// the row a failure or a crash finds is the same, in fewer round trips.
 pub(super) async fn run_stepwise<B: Backend>(
     backend: &mut B,
     m: &Migration,
-    from: usize,
-    existing: Option<Row>,
+    (from, existing): (usize, Option<Row>),
+    in_transaction: bool,
     checks: Checks<'_, B>,
     observe: Observer<'_>,
 ) -> Result<Row> {
@@ -41,15 +47,23 @@ pub(super) async fn run_stepwise<B: Backend>(
     }
     let resumed = existing.is_some();
     let row = starting_row(m, from, existing, &progress);
-    commit_after(
-        backend,
-        async |b| match resumed {
-            true => b.update_row(&row).await,
-            false => b.insert_row(&row).await,
-        },
-        commit_refused,
-    )
-    .await?;
+    let pending = match resumed {
+        true => Pending::Update,
+        false => Pending::Insert,
+    };
+    let pending = match in_transaction {
+        true => {
+            commit_after(
+                backend,
+                async |b| write_row(b, &row, pending, false).await,
+                commit_refused,
+            )
+            .await?;
+            None
+        }
+        false => Some(pending),
+    };
+    let session = script.may_change_session(dialect);
     observe(Event::Start {
         migration: m,
         reverting: false,
@@ -57,8 +71,10 @@ pub(super) async fn run_stepwise<B: Backend>(
     let mut run = Stepwise {
         run: Running::up(m),
         row,
+        pending,
         progress,
-        session: script.may_change_session(dialect),
+        session,
+        together: backend.sends_rows_with_statements() && !session,
         resumed,
         started,
         checks,
@@ -94,11 +110,37 @@ fn starting_row(
     row
 }
 
+/// How a row not written yet is to be written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pending {
+    Insert,
+    Update,
+}
+
+/// Writes `row` outside a group: inserted, or as [`record`] updates it.
+async fn write_row<B: Backend>(
+    backend: &mut B,
+    row: &Row,
+    how: Pending,
+    session: bool,
+) -> Result<()> {
+    match how {
+        Pending::Insert => backend.insert_row(row).await,
+        Pending::Update => record(backend, row, session).await,
+    }
+}
+
 /// A stepwise run in progress: its row as recorded after the last step, and the checksum of
 /// the statements done.
 struct Stepwise<'a, 'o, B> {
     run: Running<'a>,
     row: Row,
+    /// The row is not written as it stands yet: it goes with the next statement that runs
+    /// alone, or on its own before anything else.
+    pending: Option<Pending>,
+    /// Rows written outside a group go with the next statement
+    /// ([`Backend::sends_rows_with_statements`], and the migration leaves the session alone).
+    together: bool,
     progress: ProgressHasher,
     /// The migration may change the session
     /// ([`Script::may_change_session`](crate::source::Script::may_change_session)).
@@ -119,15 +161,9 @@ impl<B: Backend> Stepwise<'_, '_, B> {
             Segment::Alone(i) | Segment::Boundary(i) => (*i..*i + 1, false),
             Segment::Locked(r) => (r.clone(), false),
         };
-        if transaction {
-            backend.begin(TxOptions::default()).await?;
-        }
-        // What ran before a failure in a transaction is undone; a LOCK TABLES region's
-        // statements before it ran on their own and stay.
-        let ran = or_roll_back(backend, async |b| {
-            self.segment(b, step, range.clone()).await
-        })
-        .await;
+        let ran = self
+            .run_step(backend, step, range.clone(), transaction)
+            .await?;
         if let Err((i, e)) = ran {
             let done = if transaction { range.start } else { i };
             return Err(self.failed(backend, i, e, done).await);
@@ -161,9 +197,55 @@ impl<B: Backend> Stepwise<'_, '_, B> {
                 // The migration goes on, so its user variables stay.
                 backend.reset_session(&[]).await?;
             }
-            record(backend, &self.row, self.session).await?;
+            self.pending = Some(Pending::Update);
+            if !self.together {
+                self.flush(backend).await?;
+            }
         }
         Ok(last)
+    }
+
+    /// Runs one segment's statements (in a transaction of their own when `transaction`),
+    /// after the row not written yet: with the statement that runs alone, else before.
+    /// `Err`: that row was not written, and nothing ran.
+    async fn run_step(
+        &mut self,
+        backend: &mut B,
+        step: &Segment,
+        range: std::ops::Range<usize>,
+        transaction: bool,
+    ) -> Result<std::result::Result<(), (usize, StatementError)>> {
+        let carried = match step {
+            Segment::Alone(_) if self.together => self.pending.take(),
+            _ => {
+                self.flush(backend).await?;
+                None
+            }
+        };
+        if let Some(how) = carried {
+            // The row first, committed, then the statement: no transaction is open.
+            let write = match how {
+                Pending::Insert => RowWrite::Insert(&self.row),
+                Pending::Update => RowWrite::Update(&self.row),
+            };
+            let (run, checks) = (self.run, self.checks);
+            return run_statement_after(backend, run, range.start, write, checks, self.observe)
+                .await;
+        }
+        if transaction {
+            backend.begin(TxOptions::default()).await?;
+        }
+        // What ran before a failure in a transaction is undone; a LOCK TABLES region's
+        // statements before it ran on their own and stay.
+        Ok(or_roll_back(backend, async |b| self.segment(b, step, range).await).await)
+    }
+
+    /// Writes the row not written yet, on its own.
+    async fn flush(&mut self, backend: &mut B) -> Result<()> {
+        match self.pending.take() {
+            Some(how) => write_row(backend, &self.row, how, self.session).await,
+            None => Ok(()),
+        }
     }
 
     /// Runs the statements of one segment.
@@ -222,7 +304,9 @@ impl<B: Backend> Stepwise<'_, '_, B> {
         self.row.progress_checksum = Some(script.prefix_checksum(done));
         self.row.error = Some(e.message.clone());
         self.row.execution_ms = self.started.elapsed().as_millis() as u64;
-        if let Err(not_recorded) = record(backend, &self.row, self.session).await {
+        // The row is written by now (it went with the statement, or before it).
+        let how = self.pending.take().unwrap_or(Pending::Update);
+        if let Err(not_recorded) = write_row(backend, &self.row, how, self.session).await {
             return not_recorded;
         }
         let committed = numbered(&script.statements[..done]);
@@ -272,7 +356,9 @@ impl<B: Backend> Stepwise<'_, '_, B> {
         self.row.statements_done = script.statements.len() as u32;
         self.row.execution_ms = self.started.elapsed().as_millis() as u64;
         self.row.applied_at = history::now_utc();
-        record(backend, &self.row, self.session).await?;
+        // A row not written yet (no statement ran since) is superseded by this one.
+        let how = self.pending.take().unwrap_or(Pending::Update);
+        write_row(backend, &self.row, how, self.session).await?;
         (self.observe)(Event::Done {
             migration: m,
             reverting: false,

@@ -148,23 +148,33 @@ async fn per_migration<'f, B: Backend>(
     observe: Observer<'_>,
 ) -> Result<Vec<Applied>> {
     let mut applied = Vec::with_capacity(queue.len());
+    let dialect = backend.dialect();
     while let Some(&step) = queue.first() {
         let m = step.migration;
-        backend.begin(tx_options(&m.up)).await?;
-        let fresh = or_roll_back(backend, async |b| {
-            replan_if_changed(b, set, history, options).await
-        })
-        .await?;
-        if let Some(fresh) = fresh {
-            queue = fresh;
-            if queue.first() != Some(&step) {
-                // Another process ran this one: not an error, start again from the new plan.
-                backend.rollback().await;
-                continue;
+        // A stepwise migration whose rows go with its statements starts without a
+        // transaction: its `failed` row goes with its first statement, and the history does
+        // not change under the run lock there (nothing to plan again).
+        let stepwise = runs_stepwise(step, dialect);
+        let in_transaction = !(stepwise && backend.sends_rows_with_statements());
+        if in_transaction {
+            backend.begin(tx_options(&m.up)).await?;
+            let fresh = or_roll_back(backend, async |b| {
+                replan_if_changed(b, set, history, options).await
+            })
+            .await?;
+            if let Some(fresh) = fresh {
+                queue = fresh;
+                if queue.first() != Some(&step) {
+                    // Another process ran this one: not an error, start again from the new
+                    // plan.
+                    backend.rollback().await;
+                    continue;
+                }
             }
+            or_roll_back(backend, async |b| b.ensure_table().await).await?;
         }
-        or_roll_back(backend, async |b| b.ensure_table().await).await?;
-        let row = apply_step(backend, step, history, checks, observe).await?;
+        let how = (stepwise, in_transaction);
+        let row = apply_step(backend, step, history, how, checks, observe).await?;
         applied.push(Applied {
             version: m.version,
             description: m.description(),
@@ -177,20 +187,28 @@ async fn per_migration<'f, B: Backend>(
     Ok(applied)
 }
 
-/// Runs one step in the transaction the caller opened (atomic: with its row; stepwise: the
-/// transaction records its start), then puts the session back for the next one.
+/// Whether a step runs step by step ([`run_stepwise`]) rather than atomically.
+fn runs_stepwise(step: Step<'_>, dialect: crate::dialect::Dialect) -> bool {
+    step.resume_from > 0 || !step.migration.up.atomic(dialect)
+}
+
+/// Runs one step (`stepwise` or not, as [`runs_stepwise`] says) in the transaction the caller
+/// opened (atomic: with its row; stepwise: the transaction records its start, or, with
+/// `in_transaction` false, there is none: see [`run_stepwise`]), then puts the session back
+/// for the next one.
 async fn apply_step<B: Backend>(
     backend: &mut B,
     step: Step<'_>,
     history: &[Row],
+    (stepwise, in_transaction): (bool, bool),
     checks: Checks<'_, B>,
     observe: Observer<'_>,
 ) -> Result<Row> {
     let (m, dialect) = (step.migration, backend.dialect());
-    let stepwise = step.resume_from > 0 || !m.up.atomic(dialect);
     let ran = if stepwise {
         let existing = history.iter().find(|r| r.version == m.version).cloned();
-        run_stepwise(backend, m, step.resume_from, existing, checks, observe).await
+        let from = (step.resume_from, existing);
+        run_stepwise(backend, m, from, in_transaction, checks, observe).await
     } else {
         apply_atomic(backend, m, checks, observe).await
     };

@@ -657,7 +657,13 @@ impl<'a> Splitter<'a> {
                     Some(Comment::Executable) => self.skip_executable_comment(i).unwrap_or(end),
                     _ => i + 1,
                 },
-                _ => i + 1,
+                // A run of bytes that start no quote, comment or gap is copied as it is.
+                _ => {
+                    let plain = |&c: &u8| {
+                        !is_ws(c) && !matches!(c, b'\'' | b'"' | b'`' | b'[' | b'-' | b'#' | b'/')
+                    };
+                    i + 1 + src[i + 1..end].iter().take_while(|c| plain(c)).count()
+                }
             }
             .min(end);
             // Whitespace after `(` or `,` and before `)` or `,` never matters (no token of

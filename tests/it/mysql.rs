@@ -1598,3 +1598,282 @@ fn account_without_write_privileges_is_told_before_anything_runs() {
     assert!(!db.has_table("two"), "no migration statement ran");
     assert_eq!(db.history().len(), 1);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Issue 31 item 1. A migration run step by step sends its `failed` row with its first
+// statement, and each progress update with the next statement, in one round trip: the rows a
+// failure leaves must be exactly those sent alone would leave.
+
+/// A seed table with rows, then a migration of four statements that each commit implicitly
+/// (`--ddl-lock-wait` on: three of them go with their bound), with statement `k` made to
+/// fail. Each time: the row says `failed` with statements 1..k-1 done, those statements'
+/// effects are there and none after, `--resume` starts at `k` (so the progress checksum is
+/// that of the first k-1 statements), and the fixed file completes from there, the seed's
+/// rows kept.
+#[test]
+fn progress_sent_with_the_next_statement_is_exact_wherever_it_fails() {
+    let env = Env::new();
+    let db = mysql_db!(env);
+    db.migration(
+        "0001_seed.sql",
+        "CREATE TABLE seed (id INT PRIMARY KEY);\nINSERT INTO seed VALUES (1), (2), (3);\n",
+    );
+    db.run(&["upgrade"]).ok();
+    let statements = [
+        "CREATE TABLE p1 (id INT)",
+        "ALTER TABLE seed ADD COLUMN p2 INT NULL",
+        "CREATE TABLE p3 (id INT)",
+        "RENAME TABLE p3 TO p4",
+    ];
+    let file = |failing: Option<usize>| -> String {
+        statements
+            .iter()
+            .enumerate()
+            .map(|(i, s)| match failing == Some(i + 1) {
+                true => format!("ALTER TABLE missing_{} ADD COLUMN x INT;\n", i + 1),
+                false => format!("{s};\n"),
+            })
+            .collect()
+    };
+    // What statements 1..j leave: the tables, and whether seed has p2.
+    let effects = |j: usize| -> (Vec<&str>, bool) {
+        let mut tables = vec!["seed"];
+        if j >= 1 {
+            tables.push("p1");
+        }
+        match j {
+            3 => tables.push("p3"),
+            4 => tables.push("p4"),
+            _ => {}
+        }
+        tables.sort();
+        (tables, j >= 2)
+    };
+    let has_p2 = || {
+        db.scalar(
+            "SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() \
+             AND TABLE_NAME = 'seed' AND COLUMN_NAME = 'p2'",
+        ) == 1
+    };
+    for k in 1..=4 {
+        db.migration("0002_steps.sql", &file(Some(k)));
+        let run = db.run(&["upgrade", "--format", "json"]);
+        run.code(4);
+        let doc = run.json();
+        assert_eq!(doc["error"]["kind"], "migration-failed", "k={k}: {doc:#}");
+        assert_eq!(doc["error"]["line"], k as i64, "k={k}: {doc:#}");
+        let h = row(&db, 2).expect("a history row");
+        assert_eq!(
+            (h.state.as_str(), h.statements_done, h.statements_total),
+            ("failed", k as i64 - 1, 4),
+            "k={k}: {h:#?}"
+        );
+        assert!(
+            h.error_text
+                .as_deref()
+                .is_some_and(|e| e.contains(&format!("missing_{k}"))),
+            "k={k}: {h:#?}"
+        );
+        let (tables, p2) = effects(k - 1);
+        db.assert_tables(&tables);
+        assert_eq!(has_p2(), p2, "k={k}");
+        assert_eq!(db.count("seed"), 3, "k={k}");
+        let doc = db
+            .run(&["upgrade", "--resume", "--dry-run", "--format", "json"])
+            .ok()
+            .json();
+        assert_eq!(
+            doc["pending"][0]["resume_from"],
+            k as i64 - 1,
+            "k={k}: {doc:#}"
+        );
+        // Undone by hand, for the next k.
+        for t in tables.iter().filter(|t| **t != "seed") {
+            db.exec(&format!("DROP TABLE {t}"));
+        }
+        if p2 {
+            db.exec("ALTER TABLE seed DROP COLUMN p2");
+        }
+        db.run(&["resolve", "2", "--rolled-back"]).ok();
+        assert_eq!(row(&db, 2), None);
+    }
+    // Failing at 3 again, then resumed with the fixed file: 3 and 4 run, 1 and 2 do not again.
+    db.migration("0002_steps.sql", &file(Some(3)));
+    db.run(&["upgrade"]).code(4);
+    db.exec("INSERT INTO p1 VALUES (7)");
+    db.migration("0002_steps.sql", &file(None));
+    db.run(&["upgrade", "--resume"]).ok();
+    let (tables, p2) = effects(4);
+    db.assert_tables(&tables);
+    assert!(p2 && has_p2());
+    assert_eq!(db.count("p1"), 1, "p1 was not created again");
+    assert_eq!(db.count("seed"), 3);
+    let h = row(&db, 2).expect("row");
+    assert_eq!(
+        (h.state.as_str(), h.statements_done, h.statements_total),
+        ("applied", 4, 4),
+        "{h:#?}"
+    );
+    db.run(&["check"]).ok();
+}
+
+/// The same in a file that opts out of transactions, whose data statements each run alone
+/// (no metadata-lock bound: sent with the row as a plain batch): statement 2 fails on a
+/// duplicate key, statement 1's row stays, and the history says 1 done.
+#[test]
+fn progress_sent_with_a_data_statement_is_exact() {
+    let env = Env::new();
+    let db = mysql_db!(env);
+    db.migration("0001_seed.sql", "CREATE TABLE seed (id INT PRIMARY KEY);\n");
+    db.run(&["upgrade"]).ok();
+    db.migration(
+        "0002_rows.sql",
+        "-- aurweb-migrate: no-transaction\nINSERT INTO seed VALUES (1);\nINSERT INTO seed VALUES (1);\nINSERT INTO seed VALUES (3);\n",
+    );
+    db.run(&["upgrade"]).code(4).stderr_has("0002_rows.sql:3:");
+    assert_eq!(db.strings("SELECT CAST(id AS CHAR) FROM seed"), ["1"]);
+    let h = row(&db, 2).expect("row");
+    assert_eq!(
+        (h.state.as_str(), h.statements_done, h.statements_total),
+        ("failed", 1, 3),
+        "{h:#?}"
+    );
+}
+
+/// A history write that the server refuses (here a trigger on the version table) runs nothing
+/// after it: neither the first statement the `failed` row goes with, nor the statement a
+/// progress update goes with. The error is the tool's own, not the migration's.
+#[test]
+fn a_refused_row_write_runs_no_statement_after_it() {
+    let env = Env::new();
+    let db = mysql_db!(env);
+    db.migration("0001_seed.sql", "CREATE TABLE seed (id INT PRIMARY KEY);\n");
+    db.run(&["upgrade"]).ok();
+    db.exec(&format!(
+        "CREATE TRIGGER no_second BEFORE INSERT ON {TABLE} FOR EACH ROW \
+         IF NEW.version = 2 THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'row 2 refused'; END IF"
+    ));
+    db.migration(
+        "0002_two.sql",
+        "CREATE TABLE two_a (id INT);\nCREATE TABLE two_b (id INT);\n",
+    );
+    let run = db.run(&["upgrade", "--format", "json"]);
+    run.code(3);
+    let doc = run.json();
+    assert_ne!(doc["error"]["kind"], "migration-failed", "{doc:#}");
+    run.stderr_has("row 2 refused");
+    db.assert_tables(&["seed"]);
+    assert_eq!(row(&db, 2), None);
+    db.exec("DROP TRIGGER no_second");
+
+    db.exec(&format!(
+        "CREATE TRIGGER no_progress BEFORE UPDATE ON {TABLE} FOR EACH ROW \
+         IF NEW.version = 2 AND NEW.state = 'failed' AND NEW.statements_done = 1 THEN \
+         SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'progress refused'; END IF"
+    ));
+    let run = db.run(&["upgrade", "--format", "json"]);
+    run.stderr_has("progress refused");
+    let doc = run.json();
+    assert_ne!(doc["error"]["kind"], "migration-failed", "{doc:#}");
+    db.assert_tables(&["seed", "two_a"]);
+    let h = row(&db, 2).expect("row");
+    assert_eq!(
+        (h.state.as_str(), h.statements_done),
+        ("failed", 0),
+        "{h:#?}"
+    );
+}
+
+/// The rows sent with statements are written as text (a batch takes no bound parameters):
+/// every column must read back exactly as the bound writes give it, whatever the text holds
+/// (`applied_by` here holds quotes, a backslash and non-ASCII letters). A trigger copies each write of the version table aside; the
+/// batched writes (the `failed` row, the progress) are compared with the last, bound one.
+#[test]
+fn rows_sent_with_statements_read_back_as_bound_ones() {
+    let env = Env::new();
+    let db = mysql_db!(env);
+    db.migration("0001_seed.sql", "CREATE TABLE seed (id INT PRIMARY KEY);\n");
+    db.run(&["upgrade"]).ok();
+    db.exec(
+        "CREATE TABLE audit (n INT AUTO_INCREMENT PRIMARY KEY, version BIGINT, description VARCHAR(255), \
+         checksum VARCHAR(80), state VARCHAR(16), done INT, applied_by VARCHAR(255), \
+         tool_version VARCHAR(32), statements_checksum VARCHAR(80), progress_checksum VARCHAR(80))",
+    );
+    for event in ["INSERT", "UPDATE"] {
+        db.exec(&format!(
+            "CREATE TRIGGER audit_{event} AFTER {event} ON {TABLE} FOR EACH ROW \
+             INSERT INTO audit (version, description, checksum, state, done, applied_by, \
+             tool_version, statements_checksum, progress_checksum) VALUES (NEW.version, \
+             NEW.description, NEW.checksum, NEW.state, NEW.statements_done, NEW.applied_by, \
+             NEW.tool_version, NEW.statements_checksum, NEW.progress_checksum)"
+        ));
+    }
+    db.migration(
+        "0002_three_steps.sql",
+        "CREATE TABLE s1 (id INT);\nCREATE TABLE s2 (id INT);\nCREATE TABLE s3 (id INT);\n",
+    );
+    let who = "o'brien\\\"`Ω é";
+    let run = db
+        .cmd(&["upgrade"])
+        .env("USER", who)
+        .env("LOGNAME", who)
+        .run();
+    run.ok();
+    db.assert_tables(&["audit", "s1", "s2", "s3", "seed"]);
+    let audited = db.strings(
+        "SELECT CONCAT_WS('|', version, description, checksum, state, done, applied_by, \
+         tool_version, statements_checksum) FROM audit WHERE version = 2 ORDER BY n",
+    );
+    let h = row(&db, 2).expect("row");
+    assert!(h.applied_by.starts_with(&format!("{who}@")), "{h:#?}");
+    let expect = |state: &str, done: i64| {
+        format!(
+            "2|three steps|{}|{state}|{done}|{}|{}|{}",
+            h.checksum,
+            h.applied_by,
+            h.tool_version,
+            db.strings(&format!(
+                "SELECT statements_checksum FROM {TABLE} WHERE version = 2"
+            ))[0]
+        )
+    };
+    assert_eq!(
+        audited,
+        [
+            expect("failed", 0),
+            expect("failed", 1),
+            expect("failed", 2),
+            expect("applied", 3)
+        ]
+    );
+    // The progress checksums are distinct, and the applied row's is that of all three.
+    let progress = db.strings("SELECT progress_checksum FROM audit WHERE version = 2 ORDER BY n");
+    let distinct: std::collections::BTreeSet<&String> = progress.iter().collect();
+    assert_eq!(distinct.len(), 4, "{progress:?}");
+    db.run(&["check"]).ok();
+}
+
+/// A DDL statement that does not parse commits nothing implicitly (MariaDB 10.11: an
+/// `UPDATE` in an open transaction before `ALTER TABLE h ADD COLUMN;` is rolled back with
+/// it), so the progress sent with it must commit by itself: after a syntax error in
+/// statement 2, the row says statement 1 is done.
+#[test]
+fn progress_sent_with_a_statement_that_does_not_parse_is_committed() {
+    let env = Env::new();
+    let db = mysql_db!(env);
+    db.migration(
+        "0001_q.sql",
+        "CREATE TABLE q1 (id INT);\nALTER TABLE q1 ADD COLUMN;\nCREATE TABLE q3 (id INT);\n",
+    );
+    db.run(&["upgrade"])
+        .code(4)
+        .stderr_has("failed at statement 2 of 3")
+        .stderr_has("syntax");
+    db.assert_tables(&["q1"]);
+    let h = row(&db, 1).expect("row");
+    assert_eq!(
+        (h.state.as_str(), h.statements_done, h.statements_total),
+        ("failed", 1, 3),
+        "{h:#?}"
+    );
+}

@@ -38,13 +38,17 @@ impl Mysql {
 
     /// Runs a DDL statement whose metadata-lock wait is bounded by `wait`, retried after each
     /// pause of [`DDL_RETRY_PAUSES`] while it gives up that wait; when it still does, the
-    /// error (kind `LockWait`) names the sessions that hold the lock.
+    /// error (kind `LockWait`) names the sessions that hold the lock. `before`, a statement of
+    /// the tool's own (a history row, autocommitted), goes ahead of the first try in the same
+    /// batch, so it is committed before the DDL starts; its failure is `Err((true, e))`, and
+    /// then nothing else ran.
     pub(super) async fn ddl_watched(
         &mut self,
+        mut before: Option<&str>,
         sql: &str,
         wait: Duration,
         starting: &mut dyn FnMut(usize),
-    ) -> Result<(), StatementError> {
+    ) -> Result<(), (bool, StatementError)> {
         let seconds = wait.as_secs().max(1);
         let mut pauses = DDL_RETRY_PAUSES.iter();
         let set = format!(
@@ -55,10 +59,16 @@ impl Mysql {
             // The bound, the statement and the restore go as one batch: one round trip, not
             // three. The server stops at the first failure, so only a failed statement leaves
             // the restore to send on its own.
+            let first = before.take();
+            let batch: Vec<&str> = first
+                .into_iter()
+                .chain([set.as_str(), sql, &restore])
+                .collect();
+            let shift = batch.len() - 3;
             self.ddl_waiting = Some(seconds);
             let ran = self
-                .batch_watched(&[&set, sql, &restore], &mut |i| {
-                    if i == 1 {
+                .batch_watched(&batch, &mut |i| {
+                    if i == shift + 1 {
                         starting(0)
                     }
                 })
@@ -66,14 +76,20 @@ impl Mysql {
             self.ddl_waiting = None;
             let ran = match ran {
                 Ok(()) => return Ok(()),
+                // The row before it failed (or the connection was lost during it, when the
+                // outcome of the statement is unknown: told as the statement's).
+                Err((i, e)) if i < shift && e.kind != StatementErrorKind::ConnectionLost => {
+                    return Err((true, e))
+                }
+                Err((i, e)) if i < shift => return Err((false, e)),
                 // The bound or the restore failed: the tool's own statement, an error as is.
-                Err((0 | 2, e)) => return Err(e),
+                Err((i, e)) if i != shift + 1 => return Err((false, e)),
                 Err((_, e)) => Err(e),
             };
             if matches!(&ran, Err(e) if e.kind == StatementErrorKind::ConnectionLost) {
-                return ran;
+                return ran.map_err(|e| (false, e));
             }
-            self.session_sql(&restore).await?;
+            self.session_sql(&restore).await.map_err(|e| (false, e))?;
             match ran {
                 Err(e) if e.kind == StatementErrorKind::LockWait => match pauses.next() {
                     Some(pause) => {
@@ -88,19 +104,22 @@ impl Mysql {
                             .iter()
                             .map(|p| format!("{}s", p.as_secs()))
                             .collect();
-                        return Err(StatementError {
-                            message: format!(
-                                "{}; tried {} times, {} apart",
-                                e.message,
-                                DDL_RETRY_PAUSES.len() + 1,
-                                pauses.join(" and ")
-                            ),
-                            blockers: self.blockers(sql).await,
-                            ..e
-                        });
+                        return Err((
+                            false,
+                            StatementError {
+                                message: format!(
+                                    "{}; tried {} times, {} apart",
+                                    e.message,
+                                    DDL_RETRY_PAUSES.len() + 1,
+                                    pauses.join(" and ")
+                                ),
+                                blockers: self.blockers(sql).await,
+                                ..e
+                            },
+                        ));
                     }
                 },
-                other => return other,
+                other => return other.map_err(|e| (false, e)),
             }
         }
     }

@@ -18,7 +18,7 @@ use sqlx::mysql::{
 use sqlx::{ConnectOptions, Connection, Row as _};
 
 use super::seam::{
-    Access, Backend, Catalogue, StatementError, StatementErrorKind, Timeouts, TxOptions,
+    Access, Backend, Catalogue, RowWrite, StatementError, StatementErrorKind, Timeouts, TxOptions,
 };
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
@@ -622,6 +622,18 @@ impl Mysql {
         }
     }
 
+    /// The version table as this release writes it, before a write outside a transaction or
+    /// the start of one: created when missing, brought forward when written by 0.1.0 (both
+    /// DDL, which commits implicitly). No round trip when it is there already.
+    async fn ready_table(&mut self) -> Result<()> {
+        if !self.table_exists {
+            let ddl = history::create_table_sql(&self.table, Dialect::Mysql);
+            self.denied_is_not_writable(&ddl, "the account").await?;
+            self.table_exists = true;
+        }
+        self.bring_table_forward().await
+    }
+
     /// Adds the column a table written by 0.1.0 lacks. DDL commits implicitly, so this runs
     /// before a transaction opens (from `begin`, or from a row write outside one), under the
     /// migration lock; a runner without the lock that added it first makes "duplicate column"
@@ -1021,13 +1033,7 @@ impl Backend for Mysql {
     }
 
     async fn begin(&mut self, _options: TxOptions) -> Result<()> {
-        // CREATE TABLE commits implicitly, so the table is made before the transaction opens.
-        if !self.table_exists {
-            let ddl = history::create_table_sql(&self.table, Dialect::Mysql);
-            self.denied_is_not_writable(&ddl, "the account").await?;
-            self.table_exists = true;
-        }
-        self.bring_table_forward().await?;
+        self.ready_table().await?;
         self.plain("START TRANSACTION").await
     }
 
@@ -1067,7 +1073,10 @@ impl Backend for Mysql {
             return Err(e);
         }
         let result = match self.ddl_bound(sql) {
-            Some(wait) => self.ddl_watched(sql, wait, &mut |_| {}).await,
+            Some(wait) => self
+                .ddl_watched(None, sql, wait, &mut |_| {})
+                .await
+                .map_err(|(_, e)| e),
             None => self.execute_watched(sql).await,
         };
         if let Err(e) = &result {
@@ -1114,9 +1123,9 @@ impl Backend for Mysql {
             }
             let result = match self.ddl_bound(statements[start]) {
                 Some(wait) => self
-                    .ddl_watched(statements[start], wait, &mut |_| starting(start))
+                    .ddl_watched(None, statements[start], wait, &mut |_| starting(start))
                     .await
-                    .map_err(|e| (start, e)),
+                    .map_err(|(_, e)| (start, e)),
                 None => self
                     .batch_watched(&statements[start..end], &mut |i| starting(start + i))
                     .await
@@ -1146,8 +1155,73 @@ impl Backend for Mysql {
         self.plain(&sql).await
     }
 
+    fn sends_rows_with_statements(&self) -> bool {
+        // On a Galera cluster every history write is fenced by the lease first.
+        self.cluster.is_none() && self.lease.is_none()
+    }
+
+    async fn execute_all_after(
+        &mut self,
+        write: RowWrite<'_>,
+        statements: &[&str],
+        starting: &mut dyn FnMut(usize),
+    ) -> Result<std::result::Result<(), (usize, StatementError)>> {
+        let Some(first) = statements
+            .first()
+            .filter(|_| self.sends_rows_with_statements())
+        else {
+            match write {
+                RowWrite::Insert(row) => self.insert_row(row).await?,
+                RowWrite::Update(row) => self.update_row(row).await?,
+            }
+            return Ok(self.execute_all(statements, starting).await);
+        };
+        self.ready_table().await?;
+        // The row, autocommitted, and the first statement in one round trip: the server runs
+        // them in order and stops at the first failure, so the row is committed before the
+        // statement starts (a DDL's implicit commit comes after it), and a row it could not
+        // write runs nothing.
+        let row = row_write_sql(&self.table, write);
+        let ran = match self.ddl_bound(first) {
+            Some(wait) => {
+                self.ddl_watched(Some(&row), first, wait, &mut |_| starting(0))
+                    .await
+            }
+            None => self
+                .batch_watched(&[&row, first], &mut |i| {
+                    if i == 1 {
+                        starting(0)
+                    }
+                })
+                .await
+                .map_err(|(i, e)| (i == 0 && e.kind != StatementErrorKind::ConnectionLost, e)),
+        };
+        match ran {
+            Ok(()) => {}
+            Err((true, e)) => {
+                return Err(Error::DatabaseFailed {
+                    target: self.describe.clone(),
+                    action: None,
+                    message: e.message,
+                })
+            }
+            Err((false, e)) => {
+                if e.kind == StatementErrorKind::ConnectionLost {
+                    self.broken = true;
+                }
+                return Ok(Err((0, e)));
+            }
+        }
+        let rest = &statements[1..];
+        Ok(self
+            .execute_all(rest, &mut |i| starting(i + 1))
+            .await
+            .map_err(|(i, e)| (i + 1, e)))
+    }
+
     async fn insert_row(&mut self, row: &Row) -> Result<()> {
-        self.bring_table_forward().await?;
+        // Outside a transaction, a stepwise run's first row may be the table's first write.
+        self.ready_table().await?;
         self.fence().await?;
         let sql = format!(
             "INSERT INTO {} ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -1168,7 +1242,8 @@ impl Backend for Mysql {
     }
 
     async fn update_row(&mut self, row: &Row) -> Result<()> {
-        self.bring_table_forward().await?;
+        // Outside a transaction, a stepwise run's first row may be the table's first write.
+        self.ready_table().await?;
         self.fence().await?;
         let sql = format!(
             "UPDATE {} SET checksum = ?, state = ?, statements_done = ?, statements_total = ?, progress_checksum = ?, error_text = ?, applied_at = ?, applied_by = ?, execution_ms = ?, tool_version = ?, statements_checksum = ? WHERE version = ?",
@@ -1806,6 +1881,85 @@ impl Mysql {
         let rows = bounded!(self, sqlx::raw_sql(sql).fetch_all(&mut self.conn))?;
         super::seam::texts(&rows, &self.describe)
     }
+}
+
+/// A history write as one statement of the text protocol, for a multi-statement batch (which
+/// takes no bound parameters): integers as digits, every string as a hex literal introduced
+/// as `utf8mb4` (`_utf8mb4 X'…'`), which reads the same under every `sql_mode`
+/// (`NO_BACKSLASH_ESCAPES`, `ANSI_QUOTES`) and whatever the text holds. The same columns and
+/// values as [`Backend::insert_row`] and [`Backend::update_row`] bind.
+fn row_write_sql(table: &TableName, write: RowWrite<'_>) -> String {
+    use std::fmt::Write as _;
+    fn text(out: &mut String, v: Option<&str>) {
+        match v {
+            None => out.push_str("NULL"),
+            Some(v) => {
+                const HEX: &[u8; 16] = b"0123456789ABCDEF";
+                out.reserve(v.len() * 2 + 12);
+                out.push_str("_utf8mb4 X'");
+                for b in v.bytes() {
+                    out.push(char::from(HEX[usize::from(b >> 4)]));
+                    out.push(char::from(HEX[usize::from(b & 0x0f)]));
+                }
+                out.push('\'');
+            }
+        }
+    }
+    let (row, insert) = match write {
+        RowWrite::Insert(row) => (row, true),
+        RowWrite::Update(row) => (row, false),
+    };
+    let recorded: [(&str, Result<Option<&str>, i64>); 11] = [
+        ("checksum", Ok(Some(&row.checksum))),
+        ("state", Ok(Some(row.state.as_str()))),
+        ("statements_done", Err(row.statements_done as i64)),
+        ("statements_total", Err(row.statements_total as i64)),
+        ("progress_checksum", Ok(row.progress_checksum.as_deref())),
+        ("error_text", Ok(row.error.as_deref())),
+        ("applied_at", Ok(Some(&row.applied_at))),
+        ("applied_by", Ok(Some(&row.applied_by))),
+        ("execution_ms", Err(row.execution_ms as i64)),
+        ("tool_version", Ok(Some(&row.tool_version))),
+        (
+            "statements_checksum",
+            Ok(row.statements_checksum.as_deref()),
+        ),
+    ];
+    let t = table.quoted(Dialect::Mysql);
+    let mut out = String::with_capacity(1024);
+    if insert {
+        let _ = write!(
+            out,
+            "INSERT INTO {t} ({}) VALUES ({}, ",
+            history::COLUMNS,
+            row.version
+        );
+        text(&mut out, Some(&row.description));
+    } else {
+        let _ = write!(out, "UPDATE {t} SET ");
+    }
+    for (i, (column, value)) in recorded.iter().enumerate() {
+        out.push_str(match (insert, i) {
+            (true, _) => ", ",
+            (false, 0) => "",
+            (false, _) => ", ",
+        });
+        if !insert {
+            let _ = write!(out, "{column} = ");
+        }
+        match value {
+            Ok(v) => text(&mut out, *v),
+            Err(n) => {
+                let _ = write!(out, "{n}");
+            }
+        }
+    }
+    if insert {
+        out.push(')');
+    } else {
+        let _ = write!(out, " WHERE version = {}", row.version);
+    }
+    out
 }
 
 /// Binds the recorded columns of a history row that both INSERT and UPDATE write, in the
