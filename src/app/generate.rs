@@ -706,14 +706,16 @@ async fn with_command(
         filled(b, Road::Replay(None), &job.set),
     )?;
     let timing = timing(dialect, started, &desired.built, &replayed);
+    let accepted = accepted(s)?;
     let sides = Sides {
         file: &desired.file,
         head: &desired.built,
         head_defs: &desired.definitions,
         replayed: &replayed,
         replayed_defs: &replayed_defs,
+        accepted: accepted.as_ref(),
     };
-    let planned = prove(s, b, &job.set, sides, renames, reversible, &job.target, timing).await?;
+    let planned = prove(b, &job.set, sides, renames, reversible, &job.target, timing).await?;
     Ok((desired.file, planned))
 }
 
@@ -728,6 +730,8 @@ async fn generate(
     reversible: bool,
     target: Target<'_>,
 ) -> Result<(Built, Planned)> {
+    // Read before any scratch database exists: an error in it leaves none behind.
+    let accepted = accepted(s)?;
     let started = Instant::now();
     let (a, b) = tokio::join!(
         held(place, Road::Schema(file), set, s),
@@ -751,9 +755,9 @@ async fn generate(
         head_defs: &head_defs,
         replayed: &replayed,
         replayed_defs: &replayed_defs,
+        accepted: accepted.as_ref(),
     };
     let result = prove(
-        s,
         &mut scratch_b,
         set,
         sides,
@@ -775,6 +779,9 @@ struct Sides<'a> {
     head_defs: &'a [Definition],
     replayed: &'a Built,
     replayed_defs: &'a [Definition],
+    /// The differences between the two that schema/accepted-differences.toml keeps on purpose:
+    /// the draft leaves them as the replay has them.
+    accepted: Option<&'a crate::compare::accepted::Accepted>,
 }
 
 /// The timing of a dialect's scratch work started at `started`, once both sides are read.
@@ -793,29 +800,33 @@ fn ms(t: Instant) -> f64 {
     (t.elapsed().as_secs_f64() * 100_000.0).round() / 100.0
 }
 
-/// The differences between `desired` and `replayed` that schema/accepted-differences.toml
-/// accepts for `dialect`, as (table, object).
+/// schema/accepted-differences.toml, when there is one.
+fn accepted(s: &Session<'_>) -> Result<Option<crate::compare::accepted::Accepted>> {
+    let Location::Dir(dir) = &s.settings.schema.value else {
+        return Ok(None);
+    };
+    crate::compare::accepted::load(dir, &display_path(dir))
+}
+
+/// The differences between `desired` and `replayed` that `accepted` accepts for `dialect`, as
+/// (table, object).
 fn accepted_between(
-    s: &Session<'_>,
+    accepted: Option<&crate::compare::accepted::Accepted>,
     dialect: Dialect,
     desired: &schema::Schema,
     replayed: &schema::Schema,
-) -> Result<Vec<(String, String)>> {
-    let Location::Dir(dir) = &s.settings.schema.value else {
-        return Ok(Vec::new());
-    };
-    let Some(accepted) = crate::compare::accepted::load(dir, &display_path(dir))? else {
-        return Ok(Vec::new());
+) -> Vec<(String, String)> {
+    let Some(accepted) = accepted else {
+        return Vec::new();
     };
     let mut used = vec![false; accepted.entries.len()];
     let (_, taken) = accepted.split(dialect, schema::diff(desired, replayed), &mut used);
-    Ok(taken.into_iter().map(|a| (a.table, a.object)).collect())
+    taken.into_iter().map(|a| (a.table, a.object)).collect()
 }
 
 /// Drafts B→A and proves the draft on B (`scratch_b`, which the caller disposes of): applied
 /// with the real runner, B must then equal A (with `reversible`, the reverse must give B back).
 async fn prove(
-    s: &Session<'_>,
     scratch_b: &mut Scratch,
     set: &MigrationSet,
     sides: Sides<'_>,
@@ -830,6 +841,7 @@ async fn prove(
         head_defs,
         replayed,
         replayed_defs,
+        accepted,
     } = sides;
     let dialect = timing.dialect;
     // MySQL table options the schema file does not state are neither generated nor compared.
@@ -841,7 +853,7 @@ async fn prove(
         Dialect::Mysql => head.schema.unstated_options_from(&replayed.schema, &stated),
         Dialect::Sqlite => head.schema.clone(),
     };
-    let kept = accepted_between(s, dialect, &desired, &replayed.schema)?;
+    let kept = accepted_between(accepted, dialect, &desired, &replayed.schema);
     let desired = desired.keeping(&replayed.schema, &kept);
     let mut draft = match dialect {
         Dialect::Mysql => autogen::mysql(&replayed.schema, &desired, renames, &stated)?,

@@ -1877,3 +1877,33 @@ fn progress_sent_with_a_statement_that_does_not_parse_is_committed() {
         "{h:#?}"
     );
 }
+
+/// A syntax error in a DDL statement that goes with the tool's own statements in one batch
+/// (`--ddl-lock-wait`, on by default, and the history rows that ride with it) is named at its
+/// own line of the file, and the server's quote of the text stops where the statement ends:
+/// none of the tool's statements shows up in the message.
+#[test]
+fn a_syntax_error_in_a_batched_ddl_statement_names_its_own_line() {
+    let env = Env::new();
+    let db = mysql_db!(env);
+    db.migration(
+        "0001_x.sql",
+        "CREATE TABLE a (id INT PRIMARY KEY);\nINSERT INTO a VALUES (1), (2);\n\nCREATE TABLE b (\n  id INT PRIMARY KEY,\n  x INT NOT NULLL\n);\n",
+    );
+    let run = db.run(&["upgrade"]);
+    run.code(4)
+        .stderr_has("error: migrations/0001_x.sql:6: You have an error in your SQL syntax")
+        .stderr_has("near 'NULLL\n)' at line 3");
+    assert!(
+        !run.stderr.contains("lock_wait_timeout") && !run.stderr.contains(TABLE),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(db.count("a"), 2, "the committed statements stay");
+    let r = row(&db, 1).expect("row");
+    assert_eq!(
+        (r.state.as_str(), r.statements_done),
+        ("failed", 2),
+        "{r:?}"
+    );
+}

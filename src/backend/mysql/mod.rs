@@ -323,6 +323,22 @@ fn server_line(message: &str) -> Option<u32> {
     digits.parse().ok().filter(|&n| n >= 1)
 }
 
+/// A server message about a statement sent in a batch quotes the text from where it gave up
+/// ("… near 'x\n)\n;SET SESSION …' at line 3"), which may run on into the batch's next
+/// statement, one of the tool's own: the quote is cut where the statement ended.
+fn without_batch_tail(message: String) -> String {
+    let (Some(start), Some(end)) = (message.find(" near '"), message.rfind("' at line ")) else {
+        return message;
+    };
+    let quoted = start + 7;
+    match message.get(quoted..end).and_then(|q| q.find("\n;")) {
+        Some(cut) if quoted <= end => {
+            format!("{}{}", &message[..quoted + cut], &message[end..])
+        }
+        _ => message,
+    }
+}
+
 /// Whether `target`'s database exists on its server (connected without choosing one).
 pub async fn database_exists(target: &MysqlTarget, timeout: Duration) -> Result<bool> {
     let describe = crate::settings::target::DatabaseTarget::Mysql(target.clone()).redacted();
@@ -1670,8 +1686,12 @@ impl Mysql {
         let sql = match statements {
             [one] => *one,
             many => {
-                // Statements end at their last token, so a newline and `;` always close them.
-                joined = many.join("\n;\n");
+                // Statements end at their last token, so a newline and `;` always close them
+                // (also one ending in a `--` comment). Nothing between the `;` and the next
+                // statement: the server counts the lines of each statement of a batch from the
+                // byte after the `;` before it, and a line named in its message ("… at line 3")
+                // must be the statement's own.
+                joined = many.join("\n;");
                 joined.as_str()
             }
         };
@@ -1831,7 +1851,7 @@ impl Mysql {
         let line = server_line(&m);
         StatementError {
             line,
-            ..StatementError::failed(m)
+            ..StatementError::failed(without_batch_tail(m))
         }
     }
 
