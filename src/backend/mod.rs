@@ -248,6 +248,9 @@ impl Backend for Connection {
     async fn delete_row(&mut self, version: u64) -> Result<()> {
         delegate!(self, b => b.delete_row(version).await)
     }
+    async fn write_rows_together(&mut self, done: &Row, next: &Row) -> Result<()> {
+        delegate!(self, b => b.write_rows_together(done, next).await)
+    }
     async fn max_transaction_bytes(&mut self) -> Result<Option<(u64, &'static str)>> {
         delegate!(self, b => b.max_transaction_bytes().await)
     }

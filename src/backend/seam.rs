@@ -277,6 +277,14 @@ pub trait Backend: Catalogue {
 
     async fn delete_row(&mut self, version: u64) -> Result<()>;
 
+    /// Rewrites `done` (a stepwise migration marked `applied`) and inserts `next` (the next
+    /// migration's starting `failed` row) in one transaction: one commit for the two writes
+    /// that would otherwise each be one, between two migrations run step by step. Either both
+    /// rows are written or neither is (the transaction is rolled back on a failure).
+    async fn write_rows_together(&mut self, done: &Row, next: &Row) -> Result<()> {
+        rows_in_one_transaction(self, done, next).await
+    }
+
     /// The largest statement the server accepts, in bytes, when it has a limit that a migration
     /// can plausibly hit (MySQL `max_allowed_packet`).
     async fn max_statement_bytes(&mut self) -> Result<Option<u64>>;
@@ -432,4 +440,28 @@ pub(crate) fn first_column(rows: Vec<Vec<Option<String>>>) -> Vec<String> {
     rows.into_iter()
         .filter_map(|r| r.into_iter().next().flatten())
         .collect()
+}
+
+/// [`Backend::write_rows_together`] one statement at a time: `BEGIN`, the update, the insert,
+/// `COMMIT`; a failure rolls the transaction back.
+pub async fn rows_in_one_transaction<B: Backend + ?Sized>(
+    b: &mut B,
+    done: &Row,
+    next: &Row,
+) -> Result<()> {
+    b.begin(TxOptions::default()).await?;
+    let wrote = match b.update_row(done).await {
+        Ok(()) => b.insert_row(next).await,
+        Err(e) => Err(e),
+    };
+    if let Err(e) = wrote {
+        b.rollback().await;
+        return Err(e);
+    }
+    b.commit()
+        .await?
+        .map_err(|e| crate::error::Error::ProgressNotRecorded {
+            version: done.version,
+            message: e.message,
+        })
 }

@@ -26,18 +26,25 @@ use super::record::{new_row, record};
 /// run whose row is `existing`.
 ///
 /// Where the backend sends rows with statements ([`Backend::sends_rows_with_statements`]) the
-/// caller opens no transaction (`in_transaction` false) and a row written outside one — the
+/// caller opens no transaction ([`Start::Outside`]) and a row written outside one — the
 /// starting row, the progress after a statement that runs alone — goes with the next
 /// statement that runs alone, committed before it starts ([`Backend::execute_all_after`]):
-/// the row a failure or a crash finds is the same, in fewer round trips.
+/// the row a failure or a crash finds is the same, in fewer round trips. There, between two
+/// such migrations, the first one's `applied` row and the next one's starting row (`next`)
+/// are one transaction ([`Backend::write_rows_together`]): one commit fewer a migration, each
+/// a redo-log flush. The next run then starts with [`Start::Written`] and returns nothing
+/// written ahead; the pair means the next migration shows `failed` with 0 statements done
+/// from the moment this one is `applied`, exactly as its starting row alone would a moment
+/// later (a stop in between leaves it for `--resume`, which starts at its first statement).
 pub(super) async fn run_stepwise<B: Backend>(
     backend: &mut B,
     m: &Migration,
     (from, existing): (usize, Option<Row>),
-    in_transaction: bool,
+    start: Start,
+    next: Option<&Migration>,
     checks: Checks<'_, B>,
     observe: Observer<'_>,
-) -> Result<Row> {
+) -> Result<(Row, Option<Row>)> {
     let started = Instant::now();
     let script = &m.up;
     let dialect = backend.dialect();
@@ -46,22 +53,26 @@ pub(super) async fn run_stepwise<B: Backend>(
         progress.add(script.statement_text(i));
     }
     let resumed = existing.is_some();
-    let row = starting_row(m, from, existing, &progress);
-    let pending = match resumed {
-        true => Pending::Update,
-        false => Pending::Insert,
-    };
-    let pending = match in_transaction {
-        true => {
-            commit_after(
-                backend,
-                async |b| write_row(b, &row, pending, false).await,
-                commit_refused,
-            )
-            .await?;
-            None
+    let (row, pending) = match start {
+        Start::Written(row) => (*row, None),
+        start => {
+            let row = starting_row(m, from, existing, &progress);
+            let pending = match resumed {
+                true => Pending::Update,
+                false => Pending::Insert,
+            };
+            if start == Start::InTransaction {
+                commit_after(
+                    backend,
+                    async |b| write_row(b, &row, pending, false).await,
+                    commit_refused,
+                )
+                .await?;
+                (row, None)
+            } else {
+                (row, Some(pending))
+            }
         }
-        false => Some(pending),
     };
     let session = script.may_change_session(dialect);
     observe(Event::Start {
@@ -85,7 +96,20 @@ pub(super) async fn run_stepwise<B: Backend>(
             break;
         }
     }
-    run.finish(backend).await
+    run.finish(backend, next).await
+}
+
+/// How a stepwise run's starting `failed` row is written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Start {
+    /// In the transaction the caller opened, committed here before anything runs.
+    InTransaction,
+    /// Outside a transaction: with the first statement that runs alone, or on its own before
+    /// the first segment.
+    Outside,
+    /// Already committed (this row), together with the previous migration's `applied` row
+    /// ([`Backend::write_rows_together`]).
+    Written(Box<Row>),
 }
 
 /// The `failed` row a stepwise run starts with: a new one, or the earlier failed run's
@@ -343,8 +367,15 @@ impl<B: Backend> Stepwise<'_, '_, B> {
         })
     }
 
-    /// Every step ran: the session put back, and the row marked `applied`.
-    async fn finish(mut self, backend: &mut B) -> Result<Row> {
+    /// Every step ran: the session put back, and the row marked `applied`. With `next` (the
+    /// next migration, run step by step from its start, rows outside a transaction), its
+    /// starting `failed` row is written in the same transaction, one commit for both, and
+    /// returned.
+    async fn finish(
+        mut self,
+        backend: &mut B,
+        next: Option<&Migration>,
+    ) -> Result<(Row, Option<Row>)> {
         let (m, script) = (self.run.migration, self.run.script);
         if self.session {
             let dialect = backend.dialect();
@@ -358,12 +389,22 @@ impl<B: Backend> Stepwise<'_, '_, B> {
         self.row.applied_at = history::now_utc();
         // A row not written yet (no statement ran since) is superseded by this one.
         let how = self.pending.take().unwrap_or(Pending::Update);
-        write_row(backend, &self.row, how, self.session).await?;
+        let next = match next {
+            Some(n) if how == Pending::Update => {
+                let start = new_row(n, &n.up, State::Failed, 0);
+                backend.write_rows_together(&self.row, &start).await?;
+                Some(start)
+            }
+            _ => {
+                write_row(backend, &self.row, how, self.session).await?;
+                None
+            }
+        };
         (self.observe)(Event::Done {
             migration: m,
             reverting: false,
             execution_ms: self.row.execution_ms,
         });
-        Ok(self.row)
+        Ok((self.row, next))
     }
 }

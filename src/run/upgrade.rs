@@ -8,7 +8,7 @@ use crate::backend::{Backend, StatementError, TxOptions};
 use crate::error::{Aftermath, Error, Result};
 use crate::history::{current, Row, State};
 use crate::plan::{self, RunMode, Step, UpgradeOptions};
-use crate::source::{MigrationSet, SchemaFile};
+use crate::source::{Migration, MigrationSet, SchemaFile};
 
 use super::apply::{apply_atomic, run_statements};
 use super::checks::{announce_edited, checked_plan};
@@ -18,7 +18,7 @@ use super::install::install;
 use super::outcome::{Applied, Checks, Event, Observer, Outcome};
 use super::record::new_row;
 use super::road::{plan_upgrade, road};
-use super::stepwise::run_stepwise;
+use super::stepwise::{run_stepwise, Start};
 
 /// Applies pending migrations. With `schema`, an empty database (no tables, no history) is
 /// first built from that schema file, recording the versions it equals as `baseline`, when
@@ -149,13 +149,24 @@ async fn per_migration<'f, B: Backend>(
 ) -> Result<Vec<Applied>> {
     let mut applied = Vec::with_capacity(queue.len());
     let dialect = backend.dialect();
+    // The starting row of the step at the head of the queue, already committed with the
+    // previous migration's `applied` row.
+    let mut written: Option<Row> = None;
     while let Some(&step) = queue.first() {
         let m = step.migration;
         // A stepwise migration whose rows go with its statements starts without a
-        // transaction: its `failed` row goes with its first statement, and the history does
-        // not change under the run lock there (nothing to plan again).
+        // transaction: its `failed` row goes with its first statement (or with the previous
+        // migration's `applied` row), and the history does not change under the run lock
+        // there (nothing to plan again).
         let stepwise = runs_stepwise(step, dialect);
         let in_transaction = !(stepwise && backend.sends_rows_with_statements());
+        let start = match written.take() {
+            Some(row) if row.version == m.version && !in_transaction => {
+                Start::Written(Box::new(row))
+            }
+            _ if in_transaction => Start::InTransaction,
+            _ => Start::Outside,
+        };
         if in_transaction {
             backend.begin(tx_options(&m.up)).await?;
             let fresh = or_roll_back(backend, async |b| {
@@ -173,8 +184,21 @@ async fn per_migration<'f, B: Backend>(
             }
             or_roll_back(backend, async |b| b.ensure_table().await).await?;
         }
-        let how = (stepwise, in_transaction);
-        let row = apply_step(backend, step, history, how, checks, observe).await?;
+        // The next step's starting row goes with this one's `applied` row when both run step
+        // by step outside a transaction and the next starts afresh.
+        let next = queue
+            .get(1)
+            .filter(|n| {
+                stepwise
+                    && !in_transaction
+                    && n.resume_from == 0
+                    && runs_stepwise(**n, dialect)
+                    && !history.iter().any(|r| r.version == n.migration.version)
+            })
+            .map(|n| n.migration);
+        let how = (stepwise, start, next);
+        let (row, next_started) = apply_step(backend, step, history, how, checks, observe).await?;
+        written = next_started;
         applied.push(Applied {
             version: m.version,
             description: m.description(),
@@ -193,24 +217,27 @@ fn runs_stepwise(step: Step<'_>, dialect: crate::dialect::Dialect) -> bool {
 }
 
 /// Runs one step (`stepwise` or not, as [`runs_stepwise`] says) in the transaction the caller
-/// opened (atomic: with its row; stepwise: the transaction records its start, or, with
-/// `in_transaction` false, there is none: see [`run_stepwise`]), then puts the session back
-/// for the next one.
+/// opened (atomic: with its row; stepwise: the transaction records its start, or, outside one,
+/// its start goes with its statements or was written already: see [`run_stepwise`]; with
+/// `next`, the next migration's start goes with this one's end and is returned), then puts
+/// the session back for the next one.
 async fn apply_step<B: Backend>(
     backend: &mut B,
     step: Step<'_>,
     history: &[Row],
-    (stepwise, in_transaction): (bool, bool),
+    (stepwise, start, next): (bool, Start, Option<&Migration>),
     checks: Checks<'_, B>,
     observe: Observer<'_>,
-) -> Result<Row> {
+) -> Result<(Row, Option<Row>)> {
     let (m, dialect) = (step.migration, backend.dialect());
     let ran = if stepwise {
         let existing = history.iter().find(|r| r.version == m.version).cloned();
         let from = (step.resume_from, existing);
-        run_stepwise(backend, m, from, in_transaction, checks, observe).await
+        run_stepwise(backend, m, from, start, next, checks, observe).await
     } else {
-        apply_atomic(backend, m, checks, observe).await
+        apply_atomic(backend, m, checks, observe)
+            .await
+            .map(|row| (row, None))
     };
     // Its session settings do not reach the next migration (a stepwise run that succeeded
     // has put them back before its last row).

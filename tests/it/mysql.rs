@@ -1907,3 +1907,88 @@ fn a_syntax_error_in_a_batched_ddl_statement_names_its_own_line() {
         "{r:?}"
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Issue 31: between two migrations run step by step, one commit for the first one's `applied`
+// row and the next one's starting row.
+
+/// Every history write is logged by a trigger, with whether it ran inside an explicit
+/// transaction (`@@in_transaction`: 0 for an autocommitted statement). The `applied` row of
+/// migrations 2 and 3 and the starting row of 3 and 4 are written in one transaction, right
+/// after one another; every other write (the first starting row, which goes with its first
+/// statement, the progress after each statement, the last `applied` row) is autocommitted.
+#[test]
+fn applied_row_and_the_next_starting_row_are_one_transaction() {
+    let env = Env::new();
+    let db = mysql_db!(env);
+    db.migration("0001_base.sql", "CREATE TABLE base (id INT);\n");
+    db.run(&["upgrade"]).ok();
+    db.exec(
+        "CREATE TABLE write_log (seq INT AUTO_INCREMENT PRIMARY KEY, version BIGINT, state VARCHAR(16), done INT, in_trx INT)",
+    );
+    for event in ["INSERT", "UPDATE"] {
+        db.exec(&format!(
+            "CREATE TRIGGER log_{event} AFTER {event} ON {TABLE} FOR EACH ROW \
+             INSERT INTO write_log (version, state, done, in_trx) \
+             VALUES (NEW.version, NEW.state, NEW.statements_done, @@in_transaction)"
+        ));
+    }
+    for v in 2..=4 {
+        db.migration(
+            &format!("000{v}_t.sql"),
+            &format!("CREATE TABLE t{v} (id INT);\nCREATE INDEX i{v} ON t{v} (id);\n"),
+        );
+    }
+    db.run(&["upgrade"]).ok();
+    let log = db.strings(
+        "SELECT CONCAT(version, ' ', state, ' ', done, ' ', in_trx) FROM write_log ORDER BY seq",
+    );
+    assert_eq!(
+        log,
+        [
+            "2 failed 0 0",
+            "2 failed 1 0",
+            "2 applied 2 1",
+            "3 failed 0 1",
+            "3 failed 1 0",
+            "3 applied 2 1",
+            "4 failed 0 1",
+            "4 failed 1 0",
+            "4 applied 2 0",
+        ],
+        "the history writes, in order (version, state, statements done, in a transaction)"
+    );
+    assert_eq!(
+        db.states(),
+        [
+            (1, "applied".to_string()),
+            (2, "applied".to_string()),
+            (3, "applied".to_string()),
+            (4, "applied".to_string())
+        ]
+    );
+    // A failure in the next migration finds its starting row as before, then its progress.
+    db.migration(
+        "0005_t.sql",
+        "CREATE TABLE t5 (id INT);\nCREATE INDEX i5 ON t5 (id);\n",
+    );
+    db.migration(
+        "0006_bad.sql",
+        "CREATE TABLE t6 (id INT);\nCREATE TABLE t6 (id INT);\n",
+    );
+    let run = db.run(&["upgrade"]);
+    run.code(4).stderr_has("0006_bad.sql:2:");
+    let r5 = row(&db, 5).expect("row of 5");
+    assert_eq!(
+        (r5.state.as_str(), r5.statements_done),
+        ("applied", 2),
+        "{r5:?}"
+    );
+    let r6 = row(&db, 6).expect("row of 6");
+    assert_eq!(
+        (r6.state.as_str(), r6.statements_done),
+        ("failed", 1),
+        "{r6:?}"
+    );
+    assert!(db.has_table("t6"), "its first statement stays committed");
+}

@@ -1289,6 +1289,26 @@ impl Backend for Mysql {
         .map(|_| ())
     }
 
+    async fn write_rows_together(&mut self, done: &Row, next: &Row) -> Result<()> {
+        if !self.sends_rows_with_statements() {
+            // Fenced writes (a Galera lease) go one by one.
+            return super::seam::rows_in_one_transaction(self, done, next).await;
+        }
+        self.ready_table().await?;
+        // The two writes and their commit in one round trip: the server stops at a failing
+        // statement, so a failure leaves the transaction open, rolled back here.
+        let sql = format!(
+            "START TRANSACTION; {}; {}; COMMIT",
+            row_write_sql(&self.table, RowWrite::Update(done)),
+            row_write_sql(&self.table, RowWrite::Insert(next))
+        );
+        let wrote = bounded!(self, sqlx::raw_sql(&sql).execute(&mut self.conn));
+        if wrote.is_err() {
+            self.rollback().await;
+        }
+        wrote.map(|_| ())
+    }
+
     async fn max_transaction_bytes(&mut self) -> Result<Option<(u64, &'static str)>> {
         if self.cluster.is_none() {
             return Ok(None);
