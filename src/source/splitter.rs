@@ -97,6 +97,18 @@ pub fn executable_comment_body(statement: &str) -> Option<&str> {
     Some(rest.trim_start_matches(|c: char| c.is_ascii_digit()))
 }
 
+/// Whether `statement` holds `sql_mode` in any case: found from its `_` (rare in SQL), not by
+/// comparing every 8-byte window.
+fn names_sql_mode(statement: &[u8]) -> bool {
+    statement.iter().enumerate().any(|(i, &b)| {
+        b == b'_'
+            && i >= 3
+            && statement
+                .get(i - 3..i + 5)
+                .is_some_and(|w| w.eq_ignore_ascii_case(b"sql_mode"))
+    })
+}
+
 /// The first `max` bare words of a statement, uppercased.
 ///
 /// Skips leading whitespace and comments (`/* */`, `--` and `#` to end of line) but stops at a
@@ -108,9 +120,11 @@ pub fn keywords(statement_text: &str, max: usize) -> Vec<String> {
     let mut out = Vec::new();
     while out.len() < max {
         match words.next() {
+            // Bare words are ASCII: one allocation, no UTF-8 scan of a lossy copy.
             Some(word) => out.push(
-                // Bare words are ASCII, so this is always valid UTF-8.
-                String::from_utf8_lossy(word).to_ascii_uppercase(),
+                word.iter()
+                    .map(|&b| char::from(b.to_ascii_uppercase()))
+                    .collect(),
             ),
             None => break,
         }
@@ -535,10 +549,7 @@ impl<'a> Splitter<'a> {
     /// goes back to the file's start; another expression can only add the modes it names.
     fn note_sql_mode(&mut self, statement: &[u8]) {
         // Most statements never name the mode: look for it before copying anything.
-        if !statement
-            .windows(8)
-            .any(|w| w.eq_ignore_ascii_case(b"sql_mode"))
-        {
+        if !names_sql_mode(statement) {
             return;
         }
         let text = String::from_utf8_lossy(statement).to_ascii_uppercase();
@@ -1329,6 +1340,29 @@ mod tests {
         );
         // Inside a statement it is sent, and the server reads `--foo` as two minus signs.
         check(M, "SELECT 2\n--foo\n, 3;", &[(1, "SELECT 2\n--foo\n, 3")]);
+    }
+
+    #[test]
+    fn names_sql_mode_finds_it_anywhere_in_any_case() {
+        for yes in [
+            "sql_mode",
+            "SET SQL_MODE = 'ANSI'",
+            "set @@session.Sql_Mode='x'",
+            "/*!40101 SET SQL_MODE=@OLD_SQL_MODE */",
+            "x_y sql_mode",
+        ] {
+            assert!(names_sql_mode(yes.as_bytes()), "{yes}");
+        }
+        for no in [
+            "",
+            "sql_mod",
+            "ql_mode",
+            "SET sqlmode = 1",
+            "sql-mode",
+            "_sql_mod",
+        ] {
+            assert!(!names_sql_mode(no.as_bytes()), "{no}");
+        }
     }
 
     #[test]
