@@ -81,7 +81,7 @@ if [[ " $SERIES " == *" cost "* ]]; then
     hyperfine -N --warmup 1 --runs "$RUNS" --export-markdown "$OUT/cost.md" \
         -n "dry-run (plan)" "$BIN upgrade --dry-run --database-url $URL --migrations $OUT/m" \
         -n "dry-run --no-probes" "$BIN upgrade --dry-run --no-probes --database-url $URL --migrations $OUT/m"
-    RUST_LOG=aurweb_migrate=debug "$BIN" upgrade --dry-run --database-url "$URL" --migrations "$OUT/m" 2>&1 >/dev/null | grep ' rehearsal ' | tee "$OUT/cost-split.txt"
+    RUST_LOG=aurweb_migrate=debug "$BIN" upgrade --dry-run --database-url "$URL" --migrations "$OUT/m" 2>&1 >/dev/null | grep -E ' (rehearsal|plan) ' | tee "$OUT/cost-split.txt"
 fi
 
 if [[ " $SERIES " == *" estimate "* ]]; then
@@ -90,7 +90,7 @@ if [[ " $SERIES " == *" estimate "* ]]; then
 ALTER TABLE PackageDepends FORCE;
 ALTER TABLE PackageDepends MODIFY DepCondition VARCHAR(200);"
     RUST_LOG=aurweb_migrate=debug "$BIN" upgrade --dry-run --format json --database-url "$URL" --migrations "$OUT/m" >"$OUT/estimate-plan.json" 2>"$OUT/estimate-vv.log"
-    grep -E ' calibration | rehearsal ' "$OUT/estimate-vv.log" | tee "$OUT/estimate-split.txt"
+    grep -E ' (calibration|plan|rehearsal) ' "$OUT/estimate-vv.log" | tee "$OUT/estimate-split.txt"
     python3 - "$OUT/estimate-plan.json" <<'PY' | tee "$OUT/estimate-plan.txt"
 import json, sys
 for d in json.load(open(sys.argv[1]))["ddl"]:

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# probes.sh - what the rehearsal and the probes of the live rows cost at aurweb's production
-# size (issue 27 item 4), side by side with the raw client, on MariaDB and on SQLite.
+# probes.sh - what the rehearsal, the DDL plan (with its calibration) and the probes of the
+# live rows cost at aurweb's production size (issue 27 item 4, issue 31 item 4), side by side
+# with the raw client, on MariaDB and on SQLite (which has no DDL plan), and that a no-op
+# upgrade does none of it.
 #
 # The database: aurweb's head schema (schema/, version 18, built by `upgrade`), then filled by
 # the raw client with USERS users, BASES package bases, PACKAGES packages and DEPENDS
@@ -8,12 +10,17 @@
 # write them). The pending migration 0019 adds the unique key
 #   PackageDepends (PackageID, DepTypeID, DepName)
 # to that largest table (MySQL `ALTER TABLE … ADD UNIQUE KEY`, SQLite `CREATE UNIQUE INDEX`).
+# On MariaDB its plan is not trivial: the rehearsal tries ALGORITHM=INSTANT, NOCOPY, then
+# INPLACE with LOCK=NONE on the empty copy, reads the live table's size, and calibrates the
+# estimate on a 5,000-row sample of PackageDepends (an INPLACE rebuild moves rows).
 #
 # SERIES (one hyperfine run each, side by side)
-#   noop      `upgrade` with nothing pending: the binary of OLD_COMMIT (before the rehearsal
-#             and the probes) vs this tree's; with valgrind, also each one's instruction count
-#             (callgrind: the same for the same binary and input, whatever else the machine
-#             does; instructions.txt)
+#   noop      `upgrade` with nothing pending, on the filled database: the binary of
+#             OLD_COMMIT (before the rehearsal and the probes) vs this tree's `upgrade` and
+#             `upgrade --dry-run`; the number of rehearsal/plan/calibration/probes lines in
+#             the -vv log of each of this tree's (0 expected; split.txt); with valgrind, also
+#             each binary's instruction count (callgrind: the same for the same binary and
+#             input, whatever else the machine does; instructions.txt)
 #   clean     no duplicates: `upgrade --dry-run` vs `--dry-run --no-probes` vs the client
 #             running the probe's count query
 #   apply     clean data: the real `upgrade` (rehearsal + probes + the ALTER, and its history
@@ -25,11 +32,16 @@
 #   indexed   the same rows with a plain index over the key's columns (DependsKeyCols), as when
 #             an existing index is made unique: the probes can read the index alone
 # For clean, dups and indexed the script also runs the dry run SPLIT_RUNS times with
-# RUST_LOG=aurweb_migrate=debug and takes the medians of the timings the tool logs: the
-# rehearsal's parts (reading the live definitions, making the scratch database, copying the
-# tables it needs, running the pending statements, reading the model, removing it) and the
-# probes' (split.txt). EXPLAIN (MariaDB) / EXPLAIN QUERY PLAN (SQLite) of each probe query
-# per series goes to explain-<db>-<series>.txt.
+# RUST_LOG=aurweb_migrate=debug, and for apply the real upgrade (the key and the history row
+# removed before each, untimed), and takes the medians of the timings the tool logs
+# (split.txt): the rehearsal's parts (reading the live definitions, making the scratch
+# database, copying the tables it needs, running the pending statements, the plan, reading
+# the model, removing it); the DDL plan's (MariaDB: `plan.learn_ms` the clause tries incl.
+# the accepted one, which is the statement's run on the copy, `plan.sizes_ms` the live
+# tables' sizes, `plan.calibrate_ms` the calibration, `calibration.empty_s`/`with_s` its two
+# timed rebuilds; all inside the rehearsal's total, whose `plan_ms` is their sum); and the
+# probes'. EXPLAIN (MariaDB) / EXPLAIN QUERY PLAN (SQLite) of each probe query per series goes
+# to explain-<db>-<series>.txt.
 #
 # The probe queries the client runs are the ones src/schema/probe.rs builds for this key
 # (the tool does not log its SQL); change them here if that file changes.
@@ -42,7 +54,8 @@
 #   series that read a million rows), NOOP_RUNS (20), ALTER_RUNS (3), SPLIT_RUNS (5),
 #   USERS BASES PACKAGES (100000 each) DEPENDS (1000000) DUPS (1000),
 #   OLD_COMMIT (35cd520, main before the probes landed; built in a git worktree under /tmp with
-#   OLD_TARGET, default /tmp/target-old), CARGO_TARGET_DIR (the tree's target/),
+#   OLD_TARGET, default /tmp/target-old; left out of a no-op series whose migrations it cannot
+#   read, as SQLite's today: it does not know the `empty` directive), CARGO_TARGET_DIR (the tree's target/),
 #   MYSQL_ADMIN ("mariadb -h127.0.0.1 -P3306 -uroot"), MYSQL_URL (mysql://root@127.0.0.1:3306),
 #   MYSQL_DB (probes_bench: dropped before and after), OUT (a fresh directory under /tmp),
 #   BEFORE (another binary whose dry run joins the clean/dups/indexed series: a build before
@@ -50,7 +63,7 @@
 # Needs hyperfine, python3, sqlite3 (3.38+: generate_series), cargo, git; for MariaDB a running
 # server with the SEQUENCE engine (seq_1_to_N) and the mariadb client. Only 127.0.0.1 is
 # reached. Takes ~25 minutes on 2 cores (the MariaDB probe without an index reads 1M rows;
-# DBS=sqlite ~3 minutes).
+# DBS=sqlite ~3 minutes; RUNS=3 SPLIT_RUNS=3 ~15 minutes).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -163,13 +176,17 @@ probe_sql() {
     ANY_SQL="SELECT CAST(COUNT(*) - COUNT(DISTINCT $cols) AS $text) FROM ${q}PackageDepends${q} WHERE ${q}PackageID${q} IS NOT NULL AND ${q}DepTypeID${q} IS NOT NULL AND ${q}DepName${q} IS NOT NULL"
 }
 
-# The medians of the timings the dry run logs (-vv level), over SPLIT_RUNS runs.
+# The medians of the timings the tool logs (-vv level) over SPLIT_RUNS runs of COMMAND
+# (SPLIT_PREPARE, when set, runs untimed before each): the rehearsal's parts, the DDL plan's
+# (MySQL: the clause tries, the live tables' sizes, the calibration; inside the rehearsal's
+# total, where plan_ms is their sum) and the probes'.
 split() { # NAME COMMAND...
     local name=$1
     shift
     local log=$OUT/split-$name.log
     : >"$log"
     for _ in $(seq "$SPLIT_RUNS"); do
+        [ -z "${SPLIT_PREPARE:-}" ] || sh -c "$SPLIT_PREPARE"
         RUST_LOG=aurweb_migrate=debug "$@" 2>>"$log" >/dev/null || true
     done
     python3 - "$name" "$log" <<'PY' | tee -a "$OUT/split.txt"
@@ -177,19 +194,32 @@ import re, statistics, sys
 name, log = sys.argv[1], sys.argv[2]
 parts = {}
 for line in open(log):
-    kind = "rehearsal" if " rehearsal " in line else "probes" if " probes " in line else None
-    if not kind:
+    m = re.search(r" DEBUG (rehearsal|plan|calibration|probes) ", line)
+    if not m:
         continue
+    kind = m.group(1)
     for k, v in re.findall(r"(\w+)=([0-9.]+)", line):
-        if k.endswith("ms") or k == "tables":
+        if k.endswith("ms") or k.endswith("_s") or k in ("tables", "statements", "copied"):
             parts.setdefault(f"{kind}.{k}", []).append(float(v))
 med = {k: statistics.median(v) for k, v in parts.items()}
 order = ["rehearsal.tables", "rehearsal.read_live_ms", "rehearsal.create_ms", "rehearsal.copy_ms",
-         "rehearsal.statements_ms", "rehearsal.read_model_ms", "rehearsal.dispose_ms",
-         "rehearsal.total_ms", "probes.ms"]
-print(f"{name}: " + ", ".join(f"{k.split('.', 1)[1] if k != 'probes.ms' else 'probes_ms'}={med[k]:g}" for k in order if k in med)
-      + f" (medians of {len(parts.get('probes.ms', []))} runs)")
+         "rehearsal.statements_ms", "rehearsal.plan_ms", "rehearsal.read_model_ms",
+         "rehearsal.dispose_ms", "rehearsal.total_ms",
+         "plan.statements", "plan.learn_ms", "plan.sizes_ms", "plan.calibrate_ms", "plan.total_ms",
+         "calibration.copied", "calibration.empty_s", "calibration.with_s", "probes.ms"]
+label = lambda k: "probes_ms" if k == "probes.ms" else k if k.startswith(("plan.", "calibration.")) else k.split(".", 1)[1]
+print(f"{name}: " + ", ".join(f"{label(k)}={med[k]:g}" for k in order if k in med)
+      + f" (medians of {len(parts.get('rehearsal.total_ms', []))} runs)")
 PY
+}
+
+# The debug lines of the rehearsal, the plan, the calibration and the probes that a no-op
+# logs: none expected (tests/it/probes.rs proves it on the server's side).
+noop_lines() { # NAME COMMAND...
+    local name=$1 n
+    shift
+    n=$(RUST_LOG=aurweb_migrate=debug "$@" 2>&1 >/dev/null | grep -cE " DEBUG (rehearsal|plan|calibration|probes) " || true)
+    echo "$name: $n rehearsal/plan/calibration/probes lines in the -vv log" | tee -a "$OUT/split.txt"
 }
 
 bench() { # NAME [hyperfine options and -n NAME COMMAND pairs]
@@ -241,13 +271,24 @@ run_db() {
         [[ " $SERIES " == *" $s "* ]] || continue
         case $s in
             noop)
-                [ -n "${OLD:-}" ] || continue
+                # OLD_COMMIT does not know every directive of today's migrations (SQLite's
+                # `-- aurweb-migrate: empty`): then it is left out, and said.
+                local olds=() bins=new
+                if [ -n "${OLD:-}" ] && $OLD -q -m "$OUT/m18" --schema "$OUT/schema" -d "$url" upgrade >/dev/null 2>&1; then
+                    olds=(-n "old no-op upgrade" "$OLD -q -m $OUT/m18 --schema $OUT/schema -d $url upgrade")
+                    bins="old new"
+                elif [ -n "${OLD:-}" ]; then
+                    echo "$db-noop: OLD cannot run these migrations: left out" | tee -a "$OUT/split.txt"
+                fi
                 bench "$db-noop" -N --warmup 3 --runs "$NOOP_RUNS" \
-                    -n "old no-op upgrade" "$OLD -q -m $OUT/m18 --schema $OUT/schema -d $url upgrade" \
-                    -n "new no-op upgrade" "$m18 upgrade"
+                    "${olds[@]}" \
+                    -n "new no-op upgrade" "$m18 upgrade" \
+                    -n "new no-op upgrade --dry-run" "$m18 upgrade --dry-run"
+                noop_lines "$db-noop upgrade" $NEW -m "$OUT/m18" --schema "$OUT/schema" -d "$url" upgrade
+                noop_lines "$db-noop upgrade --dry-run" $NEW -m "$OUT/m18" --schema "$OUT/schema" -d "$url" upgrade --dry-run
                 if command -v valgrind >/dev/null; then # the tool's own work, noise-free
                     local b n
-                    for b in old new; do
+                    for b in $bins; do
                         n=$OLD
                         [ "$b" = new ] && n=$NEW
                         valgrind --tool=callgrind --callgrind-out-file="$OUT/cg.out" \
@@ -286,6 +327,7 @@ run_db() {
                     -n "upgrade" "$NEW -q -m $OUT/m19 --schema $OUT/schema -d $url upgrade" \
                     -n "upgrade --no-probes" "$NEW -q -m $OUT/m19 --schema $OUT/schema -d $url upgrade --no-probes" \
                     -n "client: the ALTER" "$one '$ALTER'"
+                SPLIT_PREPARE=$reset_key split "$db-apply" $NEW -m "$OUT/m19" --schema "$OUT/schema" -d "$url" upgrade
                 sh -c "$reset_key"
                 ;;
         esac

@@ -697,18 +697,132 @@ fn a_narrower_type_is_not_probed_on_sqlite() {
     assert_eq!(db.strings("SELECT b FROM t WHERE id = 5"), ["y"]);
 }
 
+/// What the rehearsal, the DDL plan and the probes send to a MySQL server, each by a piece of
+/// its SQL (`src/backend/mysql`, `src/compare`, `src/schema/probe.rs`).
+const PENDING_WORK: [(&str, &str); 9] = [
+    ("the rehearsal reading the live tables", "SHOW CREATE TABLE"),
+    ("the rehearsal's scratch database", "CREATE DATABASE"),
+    ("the rehearsal's scratch database removed", "DROP DATABASE"),
+    ("the plan's clause tries", "ALGORITHM="),
+    ("the plan's table sizes", "TABLE_ROWS"),
+    ("the plan's calibration", "aurweb_migrate_calibration"),
+    ("the probes' pre-check", "COUNT(DISTINCT"),
+    ("the probes' count and sample", "HAVING COUNT(*) > 1"),
+    ("an EXPLAIN", "EXPLAIN"),
+];
+
+/// MySQL, counted by the server: a no-op `upgrade` and a no-op `upgrade --dry-run` against a
+/// table with rows send none of the rehearsal's statements (no scratch database), none of the
+/// DDL plan's (clause tries, table sizes, calibration) and no probe, and exactly the
+/// statements of the same command with `--no-probes` (which does none of them). The server is
+/// the test's own, its general log a table: every statement of the tool's account is there,
+/// whatever other tests do; with a migration pending, the same log holds each of them.
+#[test]
+fn a_no_op_sends_no_rehearsal_plan_or_probe_statement_on_mysql() {
+    let env = crate::support::Env::new();
+    let Some(server) = crate::support::own_mysql_server_with(&[
+        "--general-log=ON".to_string(),
+        "--log-output=TABLE".to_string(),
+    ]) else {
+        return;
+    };
+    server.admin_exec(
+        "CREATE DATABASE aur; CREATE USER 'noop'@'%' IDENTIFIED BY 'noopsecret'; \
+         GRANT ALL ON *.* TO 'noop'@'%'",
+    );
+    let url = format!("mysql://noop:noopsecret@127.0.0.1:{}/aur", server.port());
+    let run = |args: &[&str]| env.cmd(args).env("AURWEB_MIGRATE_DATABASE_URL", &url).run();
+    env.migration(
+        "0001_base.sql",
+        "CREATE TABLE t (id INT NOT NULL PRIMARY KEY, a INT NULL, b VARCHAR(20) NULL);\n\
+         INSERT INTO t VALUES (1, 1, 'x'), (2, 1, 'x'), (3, 2, NULL), (4, 2, NULL), (5, 3, 'y');\n",
+    );
+    run(&["upgrade"]).ok();
+    // The table's size as the plan reads it (information_schema), so that it calibrates.
+    server.admin_exec("ANALYZE TABLE aur.t");
+    // The statements of the tool's account during `args` (exit `code`), sorted.
+    let sent = |args: &[&str], code: i32| -> Vec<String> {
+        server.admin_exec("TRUNCATE TABLE mysql.general_log");
+        run(args).code(code);
+        let mut sql = server.admin_strings(
+            "SELECT CONVERT(argument USING utf8mb4) FROM mysql.general_log \
+             WHERE user_host LIKE 'noop[%' AND command_type IN ('Query', 'Prepare', 'Execute')",
+        );
+        sql.sort();
+        sql
+    };
+    for dry in [&[][..], &["--dry-run"][..]] {
+        let args = |no_probes: bool| {
+            let mut a = vec!["upgrade"];
+            a.extend_from_slice(dry);
+            if no_probes {
+                a.push("--no-probes");
+            }
+            a
+        };
+        let noop = sent(&args(false), 0);
+        assert!(!noop.is_empty(), "the general log holds nothing");
+        for (what, needle) in PENDING_WORK {
+            let hits: Vec<&String> = noop.iter().filter(|s| s.contains(needle)).collect();
+            assert!(
+                hits.is_empty(),
+                "{args:?}, {what}: {hits:#?}",
+                args = args(false)
+            );
+        }
+        assert_eq!(
+            noop,
+            sent(&args(true), 0),
+            "{:?} vs --no-probes",
+            args(false)
+        );
+    }
+    // With a key pending over (a, b), which the rows duplicate, each of them is in the log.
+    env.migration("0002_key.sql", "CREATE UNIQUE INDEX t_a_b ON t (a, b);\n");
+    let pending = sent(&["upgrade", "--dry-run"], 7);
+    for (what, needle) in PENDING_WORK {
+        // The tool sends no EXPLAIN today: the plan is learnt by running the statement.
+        if needle != "EXPLAIN" {
+            assert!(
+                pending.iter().any(|s| s.contains(needle)),
+                "{what} ({needle}) not in the log: {pending:#?}"
+            );
+        }
+    }
+}
+
+/// The words of the debug lines of the rehearsal, the DDL plan, its calibration and the
+/// probes (`-vv`), and of the rehearsal's scratch database.
+const PENDING_LINES: [&str; 5] = [
+    "rehearsal",
+    "plan statements=",
+    "calibration",
+    "probes",
+    "scratch",
+];
+
 /// SQLite: the real upgrade rehearses (in memory) and probes when something is pending, and a
-/// no-op upgrade does neither (its debug log has no rehearsal or probes line).
+/// no-op upgrade or dry run against a table with rows does neither (its debug log has no
+/// rehearsal, plan or probes line). SQLite's statements are not counted outside the tool, so
+/// its log is the signal here; MySQL's server counts them
+/// ([`a_no_op_sends_no_rehearsal_plan_or_probe_statement_on_mysql`]).
 #[test]
 fn a_no_op_upgrade_does_not_rehearse() {
     let env = crate::support::Env::new();
     let db = Db::sqlite(&env);
     base(&db);
     let debug = |args: &[&str]| db.cmd(args).env("RUST_LOG", "aurweb_migrate=debug").run();
-    let noop = debug(&["upgrade"]);
-    noop.ok();
-    assert!(!noop.stderr.contains("rehearsal"), "{}", noop.stderr);
-    assert!(!noop.stderr.contains("probes"), "{}", noop.stderr);
+    for args in [&["upgrade"][..], &["upgrade", "--dry-run"][..]] {
+        let noop = debug(args);
+        noop.ok();
+        for word in PENDING_LINES {
+            assert!(
+                !noop.stderr.contains(word),
+                "{args:?}, {word}: {}",
+                noop.stderr
+            );
+        }
+    }
     db.migration("0002_index.sql", "CREATE INDEX t_a ON t (a);\n");
     debug(&["upgrade"])
         .ok()
@@ -716,8 +830,8 @@ fn a_no_op_upgrade_does_not_rehearse() {
         .stderr_has("probes tightenings=0");
 }
 
-/// MySQL: the same, and a no-op upgrade neither calibrates the DDL plan nor opens a scratch
-/// database (the plan's and the rehearsal's debug lines are all missing).
+/// MySQL: the same, and a no-op upgrade or dry run neither plans nor calibrates the DDL nor
+/// opens a scratch database (the plan's and the rehearsal's debug lines are all missing).
 #[test]
 fn a_no_op_upgrade_does_not_rehearse_on_mysql() {
     let env = crate::support::Env::new();
@@ -726,14 +840,21 @@ fn a_no_op_upgrade_does_not_rehearse_on_mysql() {
     };
     base(&db);
     let debug = |args: &[&str]| db.cmd(args).env("RUST_LOG", "aurweb_migrate=debug").run();
-    let noop = debug(&["upgrade"]);
-    noop.ok();
-    for word in ["rehearsal", "probes", "calibration", "scratch"] {
-        assert!(!noop.stderr.contains(word), "{word}: {}", noop.stderr);
+    for args in [&["upgrade"][..], &["upgrade", "--dry-run"][..]] {
+        let noop = debug(args);
+        noop.ok();
+        for word in PENDING_LINES {
+            assert!(
+                !noop.stderr.contains(word),
+                "{args:?}, {word}: {}",
+                noop.stderr
+            );
+        }
     }
     db.migration("0002_index.sql", "CREATE INDEX t_a ON t (a);\n");
     debug(&["upgrade"])
         .ok()
         .stderr_has("rehearsal tables=")
+        .stderr_has("plan statements=1")
         .stderr_has("probes tightenings=0");
 }
