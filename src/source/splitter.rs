@@ -120,12 +120,11 @@ pub fn keywords(statement_text: &str, max: usize) -> Vec<String> {
     let mut out = Vec::new();
     while out.len() < max {
         match words.next() {
-            // Bare words are ASCII: one allocation, no UTF-8 scan of a lossy copy.
-            Some(word) => out.push(
-                word.iter()
-                    .map(|&b| char::from(b.to_ascii_uppercase()))
-                    .collect(),
-            ),
+            // Bare words are ASCII: one copy, uppercased in place, no lossy second copy.
+            Some(word) => out.push(match String::from_utf8(word.to_ascii_uppercase()) {
+                Ok(upper) => upper,
+                Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+            }),
             None => break,
         }
     }
@@ -548,8 +547,12 @@ impl<'a> Splitter<'a> {
     /// `ANSI_QUOTES`); a user variable (`@OLD_SQL_MODE`, a dump restoring the mode it saved)
     /// goes back to the file's start; another expression can only add the modes it names.
     fn note_sql_mode(&mut self, statement: &[u8]) {
-        // Most statements never name the mode: look for it before copying anything.
-        if !names_sql_mode(statement) {
+        // Only a `SET` (maybe in an executable comment) changes the mode: look at its first word,
+        // then for the mode's name, before copying anything.
+        let set = Words::new(statement, WordRules::KEYWORDS)
+            .next()
+            .is_some_and(|w| w.eq_ignore_ascii_case(b"SET"));
+        if !(set || statement.trim_ascii_start().starts_with(b"/*")) || !names_sql_mode(statement) {
             return;
         }
         let text = String::from_utf8_lossy(statement).to_ascii_uppercase();
