@@ -53,27 +53,7 @@ pub(super) async fn run_stepwise<B: Backend>(
         progress.add(script.statement_text(i));
     }
     let resumed = existing.is_some();
-    let (row, pending) = match start {
-        Start::Written(row) => (*row, None),
-        start => {
-            let row = starting_row(m, from, existing, &progress);
-            let pending = match resumed {
-                true => Pending::Update,
-                false => Pending::Insert,
-            };
-            if start == Start::InTransaction {
-                commit_after(
-                    backend,
-                    async |b| write_row(b, &row, pending, false).await,
-                    commit_refused,
-                )
-                .await?;
-                (row, None)
-            } else {
-                (row, Some(pending))
-            }
-        }
-    };
+    let (row, pending) = start_row(backend, m, (from, existing), start, &progress).await?;
     let session = script.may_change_session(dialect);
     observe(Event::Start {
         migration: m,
@@ -97,6 +77,35 @@ pub(super) async fn run_stepwise<B: Backend>(
         }
     }
     run.finish(backend, next).await
+}
+
+/// The row a stepwise run starts with, and how it is still to be written (`None`: it is
+/// committed, here in the caller's transaction or before, with the previous migration's end).
+async fn start_row<B: Backend>(
+    backend: &mut B,
+    m: &Migration,
+    (from, existing): (usize, Option<Row>),
+    start: Start,
+    progress: &ProgressHasher,
+) -> Result<(Row, Option<Pending>)> {
+    let pending = match existing.is_some() {
+        true => Pending::Update,
+        false => Pending::Insert,
+    };
+    match start {
+        Start::Written(row) => Ok((*row, None)),
+        Start::Outside => Ok((starting_row(m, from, existing, progress), Some(pending))),
+        Start::InTransaction => {
+            let row = starting_row(m, from, existing, progress);
+            commit_after(
+                backend,
+                async |b| write_row(b, &row, pending, false).await,
+                commit_refused,
+            )
+            .await?;
+            Ok((row, None))
+        }
+    }
 }
 
 /// How a stepwise run's starting `failed` row is written.

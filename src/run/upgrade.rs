@@ -160,13 +160,7 @@ async fn per_migration<'f, B: Backend>(
         // there (nothing to plan again).
         let stepwise = runs_stepwise(step, dialect);
         let in_transaction = !(stepwise && backend.sends_rows_with_statements());
-        let start = match written.take() {
-            Some(row) if row.version == m.version && !in_transaction => {
-                Start::Written(Box::new(row))
-            }
-            _ if in_transaction => Start::InTransaction,
-            _ => Start::Outside,
-        };
+        let start = how_it_starts(written.take(), m, in_transaction);
         if in_transaction {
             backend.begin(tx_options(&m.up)).await?;
             let fresh = or_roll_back(backend, async |b| {
@@ -184,18 +178,9 @@ async fn per_migration<'f, B: Backend>(
             }
             or_roll_back(backend, async |b| b.ensure_table().await).await?;
         }
-        // The next step's starting row goes with this one's `applied` row when both run step
-        // by step outside a transaction and the next starts afresh.
-        let next = queue
-            .get(1)
-            .filter(|n| {
-                stepwise
-                    && !in_transaction
-                    && n.resume_from == 0
-                    && runs_stepwise(**n, dialect)
-                    && !history.iter().any(|r| r.version == n.migration.version)
-            })
-            .map(|n| n.migration);
+        let next = (stepwise && !in_transaction)
+            .then(|| starts_with_this_end(queue.get(1).copied(), history, dialect))
+            .flatten();
         let how = (stepwise, start, next);
         let (row, next_started) = apply_step(backend, step, history, how, checks, observe).await?;
         written = next_started;
@@ -209,6 +194,31 @@ async fn per_migration<'f, B: Backend>(
         queue.remove(0);
     }
     Ok(applied)
+}
+
+/// How a step's starting row is written: already (`written`, with the previous migration's
+/// end), in the transaction the caller opened, or with its statements.
+fn how_it_starts(written: Option<Row>, m: &Migration, in_transaction: bool) -> Start {
+    match written {
+        Some(row) if row.version == m.version && !in_transaction => Start::Written(Box::new(row)),
+        _ if in_transaction => Start::InTransaction,
+        _ => Start::Outside,
+    }
+}
+
+/// The next step, when its starting row goes with the `applied` row of a step that runs step
+/// by step outside a transaction: it runs step by step too, from its start, with no row yet.
+fn starts_with_this_end<'f>(
+    next: Option<Step<'f>>,
+    history: &[Row],
+    dialect: crate::dialect::Dialect,
+) -> Option<&'f Migration> {
+    next.filter(|n| {
+        n.resume_from == 0
+            && runs_stepwise(*n, dialect)
+            && !history.iter().any(|r| r.version == n.migration.version)
+    })
+    .map(|n| n.migration)
 }
 
 /// Whether a step runs step by step ([`run_stepwise`]) rather than atomically.
