@@ -150,12 +150,7 @@ impl Clock {
     }
 
     fn ms(&self, part: &str) -> f64 {
-        let ms = self
-            .parts
-            .iter()
-            .find(|(p, _)| *p == part)
-            .map_or(0.0, |x| x.1);
-        (ms * 10.0).round() / 10.0
+        self.sum(&[part])
     }
 
     /// The time of `parts` together.
