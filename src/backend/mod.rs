@@ -196,6 +196,13 @@ impl Backend for Connection {
     async fn commit(&mut self) -> Result<std::result::Result<(), StatementError>> {
         delegate!(self, b => b.commit().await)
     }
+
+    async fn commit_with_row(
+        &mut self,
+        row: &Row,
+    ) -> Result<std::result::Result<(), StatementError>> {
+        delegate!(self, b => b.commit_with_row(row).await)
+    }
     async fn rollback(&mut self) {
         delegate!(self, b => b.rollback().await)
     }

@@ -203,6 +203,21 @@ pub trait Backend: Catalogue {
     /// a [`StatementError`].
     async fn commit(&mut self) -> Result<std::result::Result<(), StatementError>>;
 
+    /// Inserts `row` and commits: the end of an atomic migration, its history row in its
+    /// transaction. On a failed insert the transaction is rolled back and the error returned;
+    /// a refused commit is as [`commit`](Backend::commit)'s. A backend may send the two
+    /// together (SQLite: one hand-off to its worker thread instead of two).
+    async fn commit_with_row(
+        &mut self,
+        row: &Row,
+    ) -> Result<std::result::Result<(), StatementError>> {
+        if let Err(e) = self.insert_row(row).await {
+            self.rollback().await;
+            return Err(e);
+        }
+        self.commit().await
+    }
+
     /// Rolls back; never fails loudly (the connection may already be broken).
     async fn rollback(&mut self);
 

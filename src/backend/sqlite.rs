@@ -218,19 +218,23 @@ impl Sqlite {
     }
 
     fn db_error(&self, e: &sqlx::Error) -> Error {
-        if is_busy(e) {
-            return self.lock_timeout();
-        }
-        if code(e).is_some_and(|c| c & 0xff == SQLITE_READONLY) {
-            return Error::DatabaseFileNotWritable {
+        self.error_of(code(e), message(e))
+    }
+
+    /// The error of a database call that failed with result `code` and `message` (through sqlx
+    /// or on the handle itself).
+    fn error_of(&self, code: Option<i64>, message: String) -> Error {
+        match code.map(|c| c & 0xff) {
+            Some(SQLITE_BUSY | SQLITE_LOCKED) => self.lock_timeout(),
+            Some(SQLITE_READONLY) => Error::DatabaseFileNotWritable {
                 path: self.path.clone(),
-                why: format!("SQLite refused to write: {}", message(e)),
-            };
-        }
-        Error::DatabaseFailed {
-            target: self.path.display().to_string(),
-            action: None,
-            message: message(e),
+                why: format!("SQLite refused to write: {message}"),
+            },
+            _ => Error::DatabaseFailed {
+                target: self.path.display().to_string(),
+                action: None,
+                message,
+            },
         }
     }
 
@@ -242,6 +246,71 @@ impl Sqlite {
                 self.path.display()
             )),
         }
+    }
+
+    /// `BEGIN IMMEDIATE` and the data version on the connection's own handle, in one hand-off
+    /// to sqlx's worker instead of a statement's several, when the write lock is free now:
+    /// `None` when it is not (or anything else failed; nothing is left begun), and the caller
+    /// waits for it the way that can say it waits ([`Sqlite::begin_waiting`]).
+    async fn begin_on_handle(&mut self) -> Option<i64> {
+        let mut handle = self.conn.lock_handle().await.ok()?;
+        let db = handle.as_raw_handle().as_ptr();
+        let wait_ms = i32::try_from(self.timeouts.lock.as_millis()).unwrap_or(i32::MAX);
+        // SAFETY: `db` is the connection's open handle, ours for the call. A busy timeout of 0
+        // makes BEGIN IMMEDIATE fail at once where it would wait; the run's own is put back.
+        unsafe { ffi::sqlite3_busy_timeout(db, 0) };
+        let begun = run_bound(db, "BEGIN IMMEDIATE", &[]);
+        // SAFETY: as above.
+        unsafe { ffi::sqlite3_busy_timeout(db, wait_ms) };
+        begun.ok()?;
+        match run_bound(db, "SELECT data_version FROM pragma_data_version", &[]) {
+            Ok(Some(v)) => Some(v),
+            _ => {
+                let _ = run_bound(db, "ROLLBACK", &[]);
+                None
+            }
+        }
+    }
+
+    /// `BEGIN IMMEDIATE` through sqlx, waiting for another writer up to the lock timeout and
+    /// saying so once a run when that takes longer than a second; the data version read in
+    /// the same hand-off, for `history_changed`.
+    async fn begin_waiting(&mut self) -> std::result::Result<i64, sqlx::Error> {
+        let notice = (!self.wait_announced && self.timeouts.lock > WAIT_NOTICE_AFTER).then(|| {
+            format!(
+                "waiting up to {}s (--lock-timeout) for the write lock on {}, held by another connection writing to it",
+                self.timeouts.lock.as_secs(),
+                self.path.display()
+            )
+        });
+        let begin = sqlx::raw_sql("BEGIN IMMEDIATE; SELECT data_version FROM pragma_data_version")
+            .fetch_one(&mut self.conn);
+        let begun = match notice {
+            None => begin.await,
+            Some(message) => {
+                tokio::pin!(begin);
+                tokio::select! {
+                    r = &mut begin => r,
+                    _ = tokio::time::sleep(WAIT_NOTICE_AFTER) => {
+                        super::seam::wait_notice(&message);
+                        self.wait_announced = true;
+                        let r = begin.await;
+                        super::seam::wait_over();
+                        r
+                    }
+                }
+            }
+        };
+        begun.and_then(|row| row.try_get::<i64, _>(0))
+    }
+
+    /// The INSERT of a whole history row, its values `?1` to `?13` in [`history::COLUMNS`] order.
+    fn insert_sql(&self) -> String {
+        format!(
+            "INSERT INTO {} ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+            self.table.quoted(Dialect::Sqlite),
+            history::COLUMNS
+        )
     }
 
     async fn data_version(&mut self) -> Result<i64> {
@@ -419,6 +488,89 @@ fn run_on_handle(
         }
     }
     Ok(())
+}
+
+/// A value bound to a parameter of a statement run by [`run_bound`].
+enum Bound<'a> {
+    Int(i64),
+    Text(&'a str),
+    Null,
+}
+
+/// Runs one statement on the handle with `params` bound to `?1`, `?2`, …, stepping it to the
+/// end: the first column of its first row as an integer, when it returns one. `Err`: the
+/// result code and the database's message. Like [`run_on_handle`], `db` must be a handle the
+/// caller has to itself; the statement is finalized before returning.
+fn run_bound(
+    db: *mut ffi::sqlite3,
+    sql: &str,
+    params: &[Bound<'_>],
+) -> std::result::Result<Option<i64>, (i64, String)> {
+    use std::os::raw::c_int;
+    let failed = |rc: c_int| {
+        // SAFETY: `db` is a valid open handle; the message is copied at once.
+        let text = unsafe { std::ffi::CStr::from_ptr(ffi::sqlite3_errmsg(db)) };
+        (i64::from(rc), text.to_string_lossy().into_owned())
+    };
+    let too_long = || (i64::from(ffi::SQLITE_TOOBIG), "value too long".to_string());
+    let len = c_int::try_from(sql.len()).map_err(|_| too_long())?;
+    let mut stmt: *mut ffi::sqlite3_stmt = std::ptr::null_mut();
+    // SAFETY: `sql` is valid for `len` bytes; `stmt` is an out-parameter.
+    let rc = unsafe {
+        ffi::sqlite3_prepare_v2(
+            db,
+            sql.as_ptr().cast(),
+            len,
+            &mut stmt,
+            std::ptr::null_mut(),
+        )
+    };
+    if rc != ffi::SQLITE_OK || stmt.is_null() {
+        return Err(failed(rc));
+    }
+    let mut rc = ffi::SQLITE_OK;
+    for (i, param) in params.iter().enumerate() {
+        let at = i as c_int + 1;
+        // SAFETY: `stmt` is prepared and not finalized; a bound text lives in `params`, which
+        // outlives the statement (SQLITE_STATIC: SQLite does not copy it).
+        rc = unsafe {
+            match param {
+                Bound::Int(v) => ffi::sqlite3_bind_int64(stmt, at, *v),
+                Bound::Null => ffi::sqlite3_bind_null(stmt, at),
+                Bound::Text(t) => match c_int::try_from(t.len()) {
+                    Ok(n) => {
+                        ffi::sqlite3_bind_text(stmt, at, t.as_ptr().cast(), n, ffi::SQLITE_STATIC())
+                    }
+                    Err(_) => ffi::SQLITE_TOOBIG,
+                },
+            }
+        };
+        if rc != ffi::SQLITE_OK {
+            break;
+        }
+    }
+    let mut first = None;
+    if rc == ffi::SQLITE_OK {
+        rc = loop {
+            // SAFETY: `stmt` is prepared and not finalized.
+            let step = unsafe { ffi::sqlite3_step(stmt) };
+            if step != ffi::SQLITE_ROW {
+                break step;
+            }
+            if first.is_none() {
+                // SAFETY: a row is current.
+                first = Some(unsafe { ffi::sqlite3_column_int64(stmt, 0) });
+            }
+        };
+    }
+    let result = if rc == ffi::SQLITE_DONE || rc == ffi::SQLITE_OK {
+        Ok(first)
+    } else {
+        Err(failed(rc))
+    };
+    // SAFETY: finalized once, after its last use.
+    unsafe { ffi::sqlite3_finalize(stmt) };
+    result
 }
 
 /// The connection's `PRAGMA cache_size`, if it can be read.
@@ -614,35 +766,10 @@ impl Backend for Sqlite {
             self.plain("PRAGMA foreign_keys = OFF").await?;
             self.foreign_keys_off = true;
         }
-        // The data version is read in the same hand-over as BEGIN, for `history_changed`.
-        // A BEGIN that waits longer than a second for another writer says so, once a run.
-        let notice = (!self.wait_announced && self.timeouts.lock > WAIT_NOTICE_AFTER).then(|| {
-            format!(
-                "waiting up to {}s (--lock-timeout) for the write lock on {}, held by another connection writing to it",
-                self.timeouts.lock.as_secs(),
-                self.path.display()
-            )
-        });
-        let begin = sqlx::raw_sql("BEGIN IMMEDIATE; SELECT data_version FROM pragma_data_version")
-            .fetch_one(&mut self.conn);
-        let begun = match notice {
-            None => begin.await,
-            Some(message) => {
-                tokio::pin!(begin);
-                tokio::select! {
-                    r = &mut begin => r,
-                    _ = tokio::time::sleep(WAIT_NOTICE_AFTER) => {
-                        super::seam::wait_notice(&message);
-                        self.wait_announced = true;
-                        let r = begin.await;
-                        super::seam::wait_over();
-                        r
-                    }
-                }
-            }
+        let begun = match self.begin_on_handle().await {
+            Some(v) => Ok(v),
+            None => self.begin_waiting().await,
         };
-        let begun: std::result::Result<i64, sqlx::Error> =
-            begun.and_then(|row| row.try_get::<i64, _>(0));
         match begun {
             Ok(v) => {
                 self.tx_data_version = Some(v);
@@ -670,6 +797,47 @@ impl Backend for Sqlite {
         }
         self.table_altered_in_tx = false;
         result
+    }
+
+    async fn commit_with_row(
+        &mut self,
+        row: &Row,
+    ) -> Result<std::result::Result<(), StatementError>> {
+        // The usual way where the commit checks foreign keys first, or the table needs its
+        // column added.
+        if self.foreign_keys_off || self.table_old {
+            if let Err(e) = self.insert_row(row).await {
+                self.rollback().await;
+                return Err(e);
+            }
+            return self.commit().await;
+        }
+        // Otherwise both on the connection's own handle, in one hand-off to sqlx's worker.
+        let sql = self.insert_sql();
+        let failed = match self.conn.lock_handle().await {
+            Err(e) => Err((code(&e), message(&e))),
+            Ok(mut handle) => {
+                let db = handle.as_raw_handle().as_ptr();
+                match run_bound(db, &sql, &bound_row(row)) {
+                    Err((rc, m)) => {
+                        let _ = run_bound(db, "ROLLBACK", &[]);
+                        Err((Some(rc), m))
+                    }
+                    Ok(_) => run_bound(db, "COMMIT", &[])
+                        .map(|_| ())
+                        .map_err(|(rc, m)| (Some(rc), m)),
+                }
+            }
+        };
+        if failed.is_err() && self.table_altered_in_tx {
+            // Rolled back with the rest (as `commit` and `rollback` say).
+            self.table_old = true;
+        }
+        self.table_altered_in_tx = false;
+        match failed {
+            Ok(()) => Ok(Ok(())),
+            Err((rc, m)) => Err(self.error_of(rc, m)),
+        }
     }
 
     async fn rollback(&mut self) {
@@ -729,11 +897,7 @@ impl Backend for Sqlite {
 
     async fn insert_row(&mut self, row: &Row) -> Result<()> {
         self.bring_table_forward().await?;
-        let sql = format!(
-            "INSERT INTO {} ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-            self.table.quoted(Dialect::Sqlite),
-            history::COLUMNS
-        );
+        let sql = self.insert_sql();
         recorded(
             sqlx::query(&sql)
                 .bind(row.version as i64)
@@ -1027,6 +1191,29 @@ impl Sqlite {
             .map_err(|e| self.db_error(&e))?;
         super::seam::texts(&rows, &self.path.display().to_string())
     }
+}
+
+/// A whole history row's values for [`run_bound`], in [`history::COLUMNS`] order, as
+/// [`recorded`] binds them through sqlx.
+fn bound_row(row: &Row) -> [Bound<'_>; 13] {
+    fn text(t: Option<&str>) -> Bound<'_> {
+        t.map_or(Bound::Null, Bound::Text)
+    }
+    [
+        Bound::Int(row.version as i64),
+        Bound::Text(&row.description),
+        Bound::Text(&row.checksum),
+        Bound::Text(row.state.as_str()),
+        Bound::Int(i64::from(row.statements_done)),
+        Bound::Int(i64::from(row.statements_total)),
+        text(row.progress_checksum.as_deref()),
+        text(row.error.as_deref()),
+        Bound::Text(&row.applied_at),
+        Bound::Text(&row.applied_by),
+        Bound::Int(row.execution_ms as i64),
+        Bound::Text(&row.tool_version),
+        text(row.statements_checksum.as_deref()),
+    ]
 }
 
 /// Binds the recorded columns of a history row that both INSERT and UPDATE write, in the

@@ -9,7 +9,7 @@ use crate::history::{Row, State};
 use crate::source::Migration;
 
 use super::failure::{atomic_failure, failure, Running};
-use super::guard::commit_after;
+use super::guard::commit_with_row_after;
 use super::outcome::{Checks, Event, Observer};
 use super::record::new_row;
 
@@ -155,16 +155,14 @@ pub(super) async fn apply_atomic<B: Backend>(
     });
     let last = m.up.statements.len().saturating_sub(1);
     let refused = |e| failure(run, last, e, Aftermath::RolledBack);
-    let row = commit_after(
+    let row = commit_with_row_after(
         backend,
         async |b| {
             if let Err((i, e)) = run_statements(b, run, (0, usize::MAX), checks, observe).await {
                 return Err(atomic_failure(run, i, e));
             }
             let ms = started.elapsed().as_millis() as u64;
-            let row = new_row(m, &m.up, State::Applied, ms);
-            b.insert_row(&row).await?;
-            Ok(row)
+            Ok(new_row(m, &m.up, State::Applied, ms))
         },
         refused,
     )

@@ -4,6 +4,7 @@
 
 use crate::backend::{Backend, StatementError, TxOptions};
 use crate::error::{Error, Result};
+use crate::history::Row;
 use crate::source::Script;
 
 /// Runs `work` holding the run lock, and releases the lock whatever happened.
@@ -44,6 +45,18 @@ pub(super) async fn commit_after<B: Backend, T>(
     let value = or_roll_back(backend, work).await?;
     backend.commit().await?.map_err(refused)?;
     Ok(value)
+}
+
+/// [`commit_after`] for work that ends with a history row to insert: `work` makes the row,
+/// and the row goes in with the commit ([`Backend::commit_with_row`]).
+pub(super) async fn commit_with_row_after<B: Backend>(
+    backend: &mut B,
+    work: impl AsyncFnOnce(&mut B) -> Result<Row>,
+    refused: impl FnOnce(StatementError) -> Error,
+) -> Result<Row> {
+    let row = or_roll_back(backend, work).await?;
+    backend.commit_with_row(&row).await?.map_err(refused)?;
+    Ok(row)
 }
 
 /// Runs bookkeeping `work` in one transaction of its own: committed when it succeeds, rolled

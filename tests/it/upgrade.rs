@@ -49,7 +49,55 @@ each_db!(
     out_of_order_is_refused_unless_allowed,
     upgrade_human_output_lists_each_migration,
     quiet_leaves_only_errors_on_stderr,
+    a_refused_history_row_rolls_its_migration_back,
 );
+
+/// The history row of a migration that runs in one transaction goes in with its commit
+/// (SQLite sends the INSERT and the COMMIT together): when the database refuses the row (here a
+/// trigger on the version table), the migration's statements are rolled back with it, no later
+/// migration runs, and the error is the tool's own, naming the database's reason. Rows are in
+/// the table the migration writes to, and stay as they were.
+fn a_refused_history_row_rolls_its_migration_back(db: &Db) {
+    use crate::support::TABLE;
+    db.migration(
+        "0001_seed.sql",
+        "CREATE TABLE seed (id INTEGER PRIMARY KEY, name VARCHAR(20));\n",
+    );
+    db.run(&["upgrade"]).ok();
+    db.exec("INSERT INTO seed VALUES (1, 'one'), (2, NULL)");
+    db.exec(&if db.is_sqlite() {
+        format!(
+            "CREATE TRIGGER no_second BEFORE INSERT ON {TABLE} WHEN NEW.version = 2 \
+             BEGIN SELECT RAISE(ABORT, 'row 2 refused'); END"
+        )
+    } else {
+        format!(
+            "CREATE TRIGGER no_second BEFORE INSERT ON {TABLE} FOR EACH ROW \
+             IF NEW.version = 2 THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'row 2 refused'; END IF"
+        )
+    });
+    // DML only: one transaction on both dialects.
+    db.migration(
+        "0002_rows.sql",
+        "INSERT INTO seed VALUES (3, 'three');\nUPDATE seed SET name = 'none' WHERE name IS NULL;\nDELETE FROM seed WHERE id = 1;\n",
+    );
+    db.migration("0003_more.sql", "INSERT INTO seed VALUES (4, 'four');\n");
+    let run = db.run(&["upgrade", "--format", "json"]);
+    run.code(3).stderr_has("row 2 refused");
+    let doc = run.json();
+    assert_ne!(doc["error"]["kind"], "migration-failed", "{doc:#}");
+    let rows = db.strings("SELECT CONCAT(id, ':', COALESCE(name, 'NULL')) FROM seed ORDER BY id");
+    assert_eq!(rows, ["1:one", "2:NULL"]);
+    let versions: Vec<i64> = db.history().iter().map(|h| h.version).collect();
+    assert_eq!(versions, [1]);
+    // Once the database takes the row, the same files apply.
+    db.exec("DROP TRIGGER no_second");
+    db.run(&["upgrade"]).ok();
+    let rows = db.strings("SELECT CONCAT(id, ':', COALESCE(name, 'NULL')) FROM seed ORDER BY id");
+    assert_eq!(rows, ["2:none", "3:three", "4:four"]);
+    let versions: Vec<i64> = db.history().iter().map(|h| h.version).collect();
+    assert_eq!(versions, [1, 2, 3]);
+}
 
 /// SIGINT (and SIGTERM) while a long INSERT … SELECT writes rows into a table that already has
 /// some: the tool stops within 2 s of the signal (SQLite: the statement is interrupted, not
