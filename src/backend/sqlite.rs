@@ -129,7 +129,8 @@ impl Sqlite {
         table: TableName,
         timeouts: Timeouts,
     ) -> Result<Sqlite> {
-        let listed = match Listed::new(&mut conn).await {
+        let wait_ms = i32::try_from(timeouts.lock.as_millis()).unwrap_or(i32::MAX);
+        let listed = match Listed::new(&mut conn, wait_ms).await {
             Ok(listed) => listed,
             Err(e) => {
                 let _ = conn.close().await;
@@ -253,16 +254,10 @@ impl Sqlite {
     /// `None` when it is not (or anything else failed; nothing is left begun), and the caller
     /// waits for it the way that can say it waits ([`Sqlite::begin_waiting`]).
     async fn begin_on_handle(&mut self) -> Option<i64> {
+        let wait_ms = self.busy_ms();
         let mut handle = self.conn.lock_handle().await.ok()?;
         let db = handle.as_raw_handle().as_ptr();
-        let wait_ms = i32::try_from(self.timeouts.lock.as_millis()).unwrap_or(i32::MAX);
-        // SAFETY: `db` is the connection's open handle, ours for the call. A busy timeout of 0
-        // makes BEGIN IMMEDIATE fail at once where it would wait; the run's own is put back.
-        unsafe { ffi::sqlite3_busy_timeout(db, 0) };
-        let begun = run_bound(db, "BEGIN IMMEDIATE", &[]);
-        // SAFETY: as above.
-        unsafe { ffi::sqlite3_busy_timeout(db, wait_ms) };
-        begun.ok()?;
+        without_waiting(db, wait_ms, "BEGIN IMMEDIATE").ok()?;
         match run_bound(db, "SELECT data_version FROM pragma_data_version", &[]) {
             Ok(Some(v)) => Some(v),
             _ => {
@@ -304,6 +299,12 @@ impl Sqlite {
         begun.and_then(|row| row.try_get::<i64, _>(0))
     }
 
+    /// How long the connection waits for another one's lock: `--lock-timeout`, in
+    /// milliseconds ([`set_busy_wait`]).
+    fn busy_ms(&self) -> i32 {
+        i32::try_from(self.timeouts.lock.as_millis()).unwrap_or(i32::MAX)
+    }
+
     /// The INSERT of a whole history row, its values `?1` to `?13` in [`history::COLUMNS`] order.
     fn insert_sql(&self) -> String {
         format!(
@@ -340,9 +341,15 @@ fn listed() -> std::sync::MutexGuard<'static, Vec<(u64, usize)>> {
 struct Listed(u64);
 
 impl Listed {
-    /// Lists the handle of `conn` (one hand-over to sqlx's worker, when the connection opens).
-    async fn new(conn: &mut SqliteConnection) -> std::result::Result<Listed, sqlx::Error> {
+    /// Lists the handle of `conn` and gives it the busy handler that waits up to `wait_ms` and
+    /// stops waiting on a signal ([`set_busy_wait`]): one hand-over to sqlx's worker, when the
+    /// connection opens.
+    async fn new(
+        conn: &mut SqliteConnection,
+        wait_ms: i32,
+    ) -> std::result::Result<Listed, sqlx::Error> {
         let handle = conn.lock_handle().await?.as_raw_handle();
+        set_busy_wait(handle.as_ptr(), wait_ms);
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
         listed().push((id, handle.as_ptr().expose_provenance()));
         Ok(Listed(id))
@@ -571,6 +578,65 @@ fn run_bound(
     // SAFETY: finalized once, after its last use.
     unsafe { ffi::sqlite3_finalize(stmt) };
     result
+}
+
+/// Runs `sql` (no parameters) on the handle with a busy timeout of 0, so that it fails with
+/// `SQLITE_BUSY` at once where it would wait for another connection, then puts the
+/// connection's own busy timeout (`wait_ms`) back. A wait on the handle would hold the
+/// runtime's thread, and `sqlite3_interrupt` does not end a wait for a lock.
+fn without_waiting(
+    db: *mut ffi::sqlite3,
+    wait_ms: i32,
+    sql: &str,
+) -> std::result::Result<Option<i64>, (i64, String)> {
+    // SAFETY: `db` is an open handle the caller has to itself for the call; a timeout of 0
+    // removes the busy handler.
+    unsafe { ffi::sqlite3_busy_timeout(db, 0) };
+    let result = run_bound(db, sql, &[]);
+    set_busy_wait(db, wait_ms);
+    result
+}
+
+/// Gives the handle a busy handler that, like SQLite's own busy timeout, retries a lock held
+/// by another connection for up to `wait_ms` (sleeping 1, 2, 5, … up to 100 ms between
+/// tries), but gives up at once after a signal ([`interrupt_statements`]):
+/// `sqlite3_interrupt` stops a running statement, not a wait for a lock, and a COMMIT that
+/// waits for readers to finish would otherwise hold the run (and its exit) until the timeout.
+fn set_busy_wait(db: *mut ffi::sqlite3, wait_ms: i32) {
+    // SAFETY: `db` is an open handle the caller has to itself; the argument is the timeout
+    // itself, not a pointer, and `busy_wait` reads nothing else but a static.
+    unsafe {
+        ffi::sqlite3_busy_handler(
+            db,
+            Some(busy_wait),
+            wait_ms.max(0) as usize as *mut std::os::raw::c_void,
+        )
+    };
+}
+
+/// The busy handler of [`set_busy_wait`]: `arg` is the timeout in milliseconds, `count` how
+/// many times this wait has been retried. Non-zero: sleep done, try again.
+unsafe extern "C" fn busy_wait(
+    arg: *mut std::os::raw::c_void,
+    count: std::os::raw::c_int,
+) -> std::os::raw::c_int {
+    const DELAYS: [u64; 12] = [1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100];
+    if STOPPING.load(Ordering::SeqCst) {
+        return 0;
+    }
+    let limit = arg as usize as u64;
+    let count = count.max(0) as usize;
+    let waited: u64 = if count < DELAYS.len() {
+        DELAYS[..count].iter().sum()
+    } else {
+        DELAYS.iter().sum::<u64>() + (count - DELAYS.len()) as u64 * 100
+    };
+    if waited >= limit {
+        return 0;
+    }
+    let delay = DELAYS[count.min(DELAYS.len() - 1)].min(limit - waited);
+    std::thread::sleep(std::time::Duration::from_millis(delay));
+    1
 }
 
 /// The connection's `PRAGMA cache_size`, if it can be read.
@@ -812,9 +878,13 @@ impl Backend for Sqlite {
             }
             return self.commit().await;
         }
-        // Otherwise both on the connection's own handle, in one hand-off to sqlx's worker.
+        // Otherwise both on the connection's own handle, in one hand-off to sqlx's worker. The
+        // COMMIT there does not wait: when readers keep it from writing, it is sent again
+        // through sqlx (a busy COMMIT leaves the transaction open), which waits up to the lock
+        // timeout where a signal can still end the run.
         let sql = self.insert_sql();
-        let failed = match self.conn.lock_handle().await {
+        let wait_ms = self.busy_ms();
+        let ended = match self.conn.lock_handle().await {
             Err(e) => Err((code(&e), message(&e))),
             Ok(mut handle) => {
                 let db = handle.as_raw_handle().as_ptr();
@@ -823,18 +893,31 @@ impl Backend for Sqlite {
                         let _ = run_bound(db, "ROLLBACK", &[]);
                         Err((Some(rc), m))
                     }
-                    Ok(_) => run_bound(db, "COMMIT", &[])
-                        .map(|_| ())
-                        .map_err(|(rc, m)| (Some(rc), m)),
+                    Ok(_) => match without_waiting(db, wait_ms, "COMMIT") {
+                        Err((rc, _)) if matches!(rc & 0xff, SQLITE_BUSY | SQLITE_LOCKED) => {
+                            Ok(false)
+                        }
+                        Err((rc, m)) => Err((Some(rc), m)),
+                        Ok(_) => Ok(true),
+                    },
                 }
             }
         };
-        if failed.is_err() && self.table_altered_in_tx {
+        let ended = match ended {
+            Ok(true) => Ok(()),
+            Ok(false) => sqlx::raw_sql("COMMIT")
+                .execute(&mut self.conn)
+                .await
+                .map(|_| ())
+                .map_err(|e| (code(&e), message(&e))),
+            Err(e) => Err(e),
+        };
+        if ended.is_err() && self.table_altered_in_tx {
             // Rolled back with the rest (as `commit` and `rollback` say).
             self.table_old = true;
         }
         self.table_altered_in_tx = false;
-        match failed {
+        match ended {
             Ok(()) => Ok(Ok(())),
             Err((rc, m)) => Err(self.error_of(rc, m)),
         }

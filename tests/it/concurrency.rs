@@ -118,3 +118,82 @@ fn upgrade_waits_for_a_short_lock() {
     waiting.wait().ok().nowhere("waiting up to");
     db.assert_tables(&["t1", "t2"]);
 }
+
+/// A reader's open transaction keeps a SQLite COMMIT from writing (rollback journal: the
+/// readers must be gone), while the tool's own BEGIN IMMEDIATE and statements go ahead. The
+/// commit of a migration waits for the reader up to `--lock-timeout`, and the migration
+/// applies once the reader ends; while it waits, a signal still ends the run at once
+/// (`sqlite3_interrupt` does not end a wait for a lock: the busy handler gives up), the
+/// migration rolled back over the rows that were there. The same for a signal while the
+/// BEGIN waits for another writer.
+#[test]
+fn a_commit_waits_for_a_reader_and_a_signal_still_stops_it() {
+    let env = Env::new();
+    let db = Db::sqlite(&env);
+    env.migration("0001_one.sql", "CREATE TABLE t1 (id INTEGER);\n");
+    db.run(&["upgrade"]).ok();
+    db.exec("INSERT INTO t1 VALUES (1), (2)");
+    env.migration(
+        "0002_two.sql",
+        "INSERT INTO t1 VALUES (3);\nCREATE TABLE t2 (id INTEGER);\n",
+    );
+    let reader = db.hold_read_lock();
+    let mut waiting = db.cmd(&["upgrade", "--lock-timeout", "20"]).spawn();
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(
+        !waiting.has_exited(),
+        "the commit did not wait for the reader"
+    );
+    reader.release();
+    waiting.wait().ok();
+    db.assert_tables(&["t1", "t2"]);
+
+    env.migration("0003_three.sql", "INSERT INTO t1 VALUES (4);\n");
+    let reader = db.hold_read_lock();
+    let mut child = db.cmd(&["upgrade", "--lock-timeout", "20"]).spawn();
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(
+        !child.has_exited(),
+        "the commit did not wait for the reader"
+    );
+    let signalled = std::time::Instant::now();
+    let sent = std::process::Command::new("kill")
+        .args(["-TERM".to_string(), child.pid().to_string()])
+        .status()
+        .expect("kill");
+    assert!(sent.success());
+    let run = child.wait();
+    let stopped = signalled.elapsed();
+    reader.release();
+    run.code(143).stderr_has("interrupted by SIGTERM");
+    run.check(
+        stopped < Duration::from_secs(3),
+        "stopped within 3 s of the signal, not after the reader or the lock timeout",
+    );
+    assert_eq!(
+        db.strings("SELECT CAST(id AS TEXT) FROM t1 ORDER BY id"),
+        ["1", "2", "3"]
+    );
+    let states: Vec<i64> = db.history().iter().map(|h| h.version).collect();
+    assert_eq!(states, [1, 2]);
+
+    let writer = db.hold_write_lock();
+    let mut child = db.cmd(&["upgrade", "--lock-timeout", "20"]).spawn();
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(!child.has_exited(), "the BEGIN did not wait for the writer");
+    let signalled = std::time::Instant::now();
+    let sent = std::process::Command::new("kill")
+        .args(["-TERM".to_string(), child.pid().to_string()])
+        .status()
+        .expect("kill");
+    assert!(sent.success());
+    let run = child.wait();
+    let stopped = signalled.elapsed();
+    writer.release();
+    run.code(143).stderr_has("interrupted by SIGTERM");
+    run.check(
+        stopped < Duration::from_secs(3),
+        "stopped within 3 s of the signal, not after the writer or the lock timeout",
+    );
+    assert_eq!(db.count("t1"), 3);
+}

@@ -24,14 +24,27 @@ impl<'e> Db<'e> {
     /// only: MySQL has no database-wide write lock; its tests hold the tool's `GET_LOCK`.
     #[track_caller]
     pub fn hold_write_lock(&self) -> WriteLock<'_, 'e> {
+        self.hold_lock("BEGIN IMMEDIATE")
+    }
+
+    /// Holds a reader's lock (a read transaction that has read: SQLite's SHARED lock) until
+    /// the guard is dropped. Another connection may begin writing meanwhile, but its COMMIT
+    /// waits for this reader to end (rollback journal). SQLite only.
+    #[track_caller]
+    pub fn hold_read_lock(&self) -> WriteLock<'_, 'e> {
+        self.hold_lock("BEGIN; SELECT COUNT(*) FROM sqlite_schema")
+    }
+
+    #[track_caller]
+    fn hold_lock(&self, sql: &str) -> WriteLock<'_, 'e> {
         match &self.kind {
             DbKind::Sqlite { path } => {
                 let conn = self.block_on(async {
                     let mut c = Self::connect_sqlite(path, false).await;
-                    sqlx::raw_sql("BEGIN IMMEDIATE")
+                    sqlx::raw_sql(sql)
                         .execute(&mut c)
                         .await
-                        .expect("BEGIN IMMEDIATE");
+                        .unwrap_or_else(|e| panic!("{sql}: {e}"));
                     c
                 });
                 WriteLock {
@@ -39,12 +52,12 @@ impl<'e> Db<'e> {
                     conn: Some(conn),
                 }
             }
-            DbKind::Mysql { .. } => panic!("hold_write_lock() on {}: SQLite only", self.url),
+            DbKind::Mysql { .. } => panic!("a lock held on {}: SQLite only", self.url),
         }
     }
 }
 
-/// An open write transaction; rolled back on drop.
+/// An open transaction holding a lock; rolled back on drop.
 pub struct WriteLock<'d, 'e> {
     db: &'d Db<'e>,
     conn: Option<SqliteConnection>,
