@@ -211,11 +211,7 @@ pub trait Backend: Catalogue {
         &mut self,
         row: &Row,
     ) -> Result<std::result::Result<(), StatementError>> {
-        if let Err(e) = self.insert_row(row).await {
-            self.rollback().await;
-            return Err(e);
-        }
-        self.commit().await
+        insert_then_commit(self, row).await
     }
 
     /// Rolls back; never fails loudly (the connection may already be broken).
@@ -479,4 +475,17 @@ pub async fn rows_in_one_transaction<B: Backend + ?Sized>(
             version: done.version,
             message: e.message,
         })
+}
+
+/// [`Backend::commit_with_row`] as two calls: the insert (rolled back when it fails), then
+/// the commit. The trait's default, and a backend's own way when it cannot send them together.
+pub(crate) async fn insert_then_commit<B: Backend + ?Sized>(
+    backend: &mut B,
+    row: &Row,
+) -> Result<std::result::Result<(), StatementError>> {
+    if let Err(e) = backend.insert_row(row).await {
+        backend.rollback().await;
+        return Err(e);
+    }
+    backend.commit().await
 }

@@ -129,8 +129,7 @@ impl Sqlite {
         table: TableName,
         timeouts: Timeouts,
     ) -> Result<Sqlite> {
-        let wait_ms = i32::try_from(timeouts.lock.as_millis()).unwrap_or(i32::MAX);
-        let listed = match Listed::new(&mut conn, wait_ms).await {
+        let listed = match Listed::new(&mut conn, busy_ms(&timeouts)).await {
             Ok(listed) => listed,
             Err(e) => {
                 let _ = conn.close().await;
@@ -299,10 +298,17 @@ impl Sqlite {
         begun.and_then(|row| row.try_get::<i64, _>(0))
     }
 
-    /// How long the connection waits for another one's lock: `--lock-timeout`, in
-    /// milliseconds ([`set_busy_wait`]).
+    /// How long the connection waits for another one's lock ([`busy_ms`]).
     fn busy_ms(&self) -> i32 {
-        i32::try_from(self.timeouts.lock.as_millis()).unwrap_or(i32::MAX)
+        busy_ms(&self.timeouts)
+    }
+
+    /// After a transaction ends: a version-table column added in it stays only if it
+    /// committed; otherwise it was rolled back with the rest, and the next write adds it again.
+    fn transaction_ended(&mut self, committed: bool) {
+        if std::mem::take(&mut self.table_altered_in_tx) && !committed {
+            self.table_old = true;
+        }
     }
 
     /// The INSERT of a whole history row, its values `?1` to `?13` in [`history::COLUMNS`] order.
@@ -495,6 +501,12 @@ fn run_on_handle(
         }
     }
     Ok(())
+}
+
+/// How long a connection waits for another one's lock: `--lock-timeout`, in milliseconds
+/// ([`set_busy_wait`]).
+fn busy_ms(timeouts: &Timeouts) -> i32 {
+    i32::try_from(timeouts.lock.as_millis()).unwrap_or(i32::MAX)
 }
 
 /// A value bound to a parameter of a statement run by [`run_bound`].
@@ -857,11 +869,7 @@ impl Backend for Sqlite {
 
     async fn commit(&mut self) -> Result<std::result::Result<(), StatementError>> {
         let result = self.commit_work().await;
-        if !matches!(result, Ok(Ok(()))) && self.table_altered_in_tx {
-            // Rolled back with the rest.
-            self.table_old = true;
-        }
-        self.table_altered_in_tx = false;
+        self.transaction_ended(matches!(result, Ok(Ok(()))));
         result
     }
 
@@ -872,11 +880,7 @@ impl Backend for Sqlite {
         // The usual way where the commit checks foreign keys first, or the table needs its
         // column added.
         if self.foreign_keys_off || self.table_old {
-            if let Err(e) = self.insert_row(row).await {
-                self.rollback().await;
-                return Err(e);
-            }
-            return self.commit().await;
+            return super::seam::insert_then_commit(self, row).await;
         }
         // Otherwise both on the connection's own handle, in one hand-off to sqlx's worker. The
         // COMMIT there does not wait: when readers keep it from writing, it is sent again
@@ -912,11 +916,7 @@ impl Backend for Sqlite {
                 .map_err(|e| (code(&e), message(&e))),
             Err(e) => Err(e),
         };
-        if ended.is_err() && self.table_altered_in_tx {
-            // Rolled back with the rest (as `commit` and `rollback` say).
-            self.table_old = true;
-        }
-        self.table_altered_in_tx = false;
+        self.transaction_ended(ended.is_ok());
         match ended {
             Ok(()) => Ok(Ok(())),
             Err((rc, m)) => Err(self.error_of(rc, m)),
@@ -926,9 +926,7 @@ impl Backend for Sqlite {
     async fn rollback(&mut self) {
         let _ = sqlx::raw_sql("ROLLBACK").execute(&mut self.conn).await;
         self.restore_foreign_keys().await;
-        if std::mem::take(&mut self.table_altered_in_tx) {
-            self.table_old = true;
-        }
+        self.transaction_ended(false);
     }
 
     async fn ensure_table(&mut self) -> Result<()> {

@@ -156,14 +156,7 @@ fn a_commit_waits_for_a_reader_and_a_signal_still_stops_it() {
         !child.has_exited(),
         "the commit did not wait for the reader"
     );
-    let signalled = std::time::Instant::now();
-    let sent = std::process::Command::new("kill")
-        .args(["-TERM".to_string(), child.pid().to_string()])
-        .status()
-        .expect("kill");
-    assert!(sent.success());
-    let run = child.wait();
-    let stopped = signalled.elapsed();
+    let (run, stopped) = terminate(child);
     reader.release();
     run.code(143).stderr_has("interrupted by SIGTERM");
     run.check(
@@ -181,14 +174,7 @@ fn a_commit_waits_for_a_reader_and_a_signal_still_stops_it() {
     let mut child = db.cmd(&["upgrade", "--lock-timeout", "20"]).spawn();
     std::thread::sleep(Duration::from_millis(1500));
     assert!(!child.has_exited(), "the BEGIN did not wait for the writer");
-    let signalled = std::time::Instant::now();
-    let sent = std::process::Command::new("kill")
-        .args(["-TERM".to_string(), child.pid().to_string()])
-        .status()
-        .expect("kill");
-    assert!(sent.success());
-    let run = child.wait();
-    let stopped = signalled.elapsed();
+    let (run, stopped) = terminate(child);
     writer.release();
     run.code(143).stderr_has("interrupted by SIGTERM");
     run.check(
@@ -196,4 +182,16 @@ fn a_commit_waits_for_a_reader_and_a_signal_still_stops_it() {
         "stopped within 3 s of the signal, not after the writer or the lock timeout",
     );
     assert_eq!(db.count("t1"), 3);
+}
+
+/// Sends SIGTERM to a running tool and waits for it: its run, and how long it took to stop.
+fn terminate(child: crate::support::Spawned) -> (crate::support::Run, Duration) {
+    let signalled = std::time::Instant::now();
+    let sent = std::process::Command::new("kill")
+        .args(["-TERM".to_string(), child.pid().to_string()])
+        .status()
+        .expect("kill");
+    assert!(sent.success());
+    let run = child.wait();
+    (run, signalled.elapsed())
 }
