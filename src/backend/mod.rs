@@ -203,6 +203,13 @@ impl Backend for Connection {
     ) -> Result<std::result::Result<(), StatementError>> {
         delegate!(self, b => b.commit_with_row(row).await)
     }
+    async fn commit_with_row_then_begin(
+        &mut self,
+        row: &Row,
+        next: TxOptions,
+    ) -> Result<std::result::Result<bool, StatementError>> {
+        delegate!(self, b => b.commit_with_row_then_begin(row, next).await)
+    }
     async fn rollback(&mut self) {
         delegate!(self, b => b.rollback().await)
     }

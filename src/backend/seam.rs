@@ -214,6 +214,18 @@ pub trait Backend: Catalogue {
         insert_then_commit(self, row).await
     }
 
+    /// [`commit_with_row`](Backend::commit_with_row), then, when that costs nothing more
+    /// (SQLite: in the same hand-off, the write lock free at once), begins the transaction of
+    /// the migration that follows, with `next`. `Ok(Ok(true))`: it is begun, and the caller
+    /// does not begin it again (and rolls it back if it does not run that migration after all).
+    async fn commit_with_row_then_begin(
+        &mut self,
+        row: &Row,
+        _next: TxOptions,
+    ) -> Result<std::result::Result<bool, StatementError>> {
+        Ok(self.commit_with_row(row).await?.map(|()| false))
+    }
+
     /// Rolls back; never fails loudly (the connection may already be broken).
     async fn rollback(&mut self);
 

@@ -255,14 +255,74 @@ impl Sqlite {
     async fn begin_on_handle(&mut self) -> Option<i64> {
         let wait_ms = self.busy_ms();
         let mut handle = self.conn.lock_handle().await.ok()?;
-        let db = handle.as_raw_handle().as_ptr();
-        without_waiting(db, wait_ms, "BEGIN IMMEDIATE").ok()?;
-        match run_bound(db, "SELECT data_version FROM pragma_data_version", &[]) {
-            Ok(Some(v)) => Some(v),
-            _ => {
-                let _ = run_bound(db, "ROLLBACK", &[]);
-                None
+        begin_without_waiting(handle.as_raw_handle().as_ptr(), wait_ms)
+    }
+
+    /// The history `INSERT` and `COMMIT` on the connection's own handle, in one hand-off to
+    /// sqlx's worker, and with `next` the next migration's `BEGIN IMMEDIATE` in the same one
+    /// (`Ok(Ok(true))`: begun). Nothing there waits: when readers keep the COMMIT from writing,
+    /// it is sent again through sqlx (a busy COMMIT leaves the transaction open), which waits
+    /// up to the lock timeout where a signal can still end the run, and the next transaction is
+    /// left to the caller's `begin`, as it is when another writer took the lock in between.
+    async fn commit_row_and_begin(
+        &mut self,
+        row: &Row,
+        next: Option<TxOptions>,
+    ) -> Result<std::result::Result<bool, StatementError>> {
+        // The usual way where the commit checks foreign keys first, or the table needs its
+        // column added.
+        if self.foreign_keys_off || self.table_old {
+            return Ok(super::seam::insert_then_commit(self, row)
+                .await?
+                .map(|()| false));
+        }
+        // Foreign keys off takes a PRAGMA outside any transaction: that one begins the usual way.
+        let begin_next = next.is_some_and(|o| !o.foreign_keys_off);
+        let sql = self.insert_sql();
+        let wait_ms = self.busy_ms();
+        // Ok(None): the COMMIT found readers; Ok(Some(begun)): committed, and the next begun
+        // with its data version when `begun` holds one.
+        let ended = match self.conn.lock_handle().await {
+            Err(e) => Err((code(&e), message(&e))),
+            Ok(mut handle) => {
+                let db = handle.as_raw_handle().as_ptr();
+                match run_bound(db, &sql, &bound_row(row)) {
+                    Err((rc, m)) => {
+                        let _ = run_bound(db, "ROLLBACK", &[]);
+                        Err((Some(rc), m))
+                    }
+                    Ok(_) => match without_waiting(db, wait_ms, "COMMIT") {
+                        Err((rc, _)) if matches!(rc & 0xff, SQLITE_BUSY | SQLITE_LOCKED) => {
+                            Ok(None)
+                        }
+                        Err((rc, m)) => Err((Some(rc), m)),
+                        Ok(_) => Ok(Some(
+                            begin_next
+                                .then(|| begin_without_waiting(db, wait_ms))
+                                .flatten(),
+                        )),
+                    },
+                }
             }
+        };
+        let ended = match ended {
+            Ok(Some(begun)) => Ok(begun),
+            Ok(None) => sqlx::raw_sql("COMMIT")
+                .execute(&mut self.conn)
+                .await
+                .map(|_| None)
+                .map_err(|e| (code(&e), message(&e))),
+            Err(e) => Err(e),
+        };
+        self.transaction_ended(ended.is_ok());
+        match ended {
+            Ok(begun) => {
+                if begun.is_some() {
+                    self.tx_data_version = begun;
+                }
+                Ok(Ok(begun.is_some()))
+            }
+            Err((rc, m)) => Err(self.error_of(rc, m)),
         }
     }
 
@@ -609,6 +669,19 @@ fn without_waiting(
     result
 }
 
+/// `BEGIN IMMEDIATE` and the data version on the handle when the write lock is free now
+/// ([`without_waiting`]): the data version, or `None` with nothing left begun.
+fn begin_without_waiting(db: *mut ffi::sqlite3, wait_ms: i32) -> Option<i64> {
+    without_waiting(db, wait_ms, "BEGIN IMMEDIATE").ok()?;
+    match run_bound(db, "SELECT data_version FROM pragma_data_version", &[]) {
+        Ok(Some(v)) => Some(v),
+        _ => {
+            let _ = run_bound(db, "ROLLBACK", &[]);
+            None
+        }
+    }
+}
+
 /// Gives the handle a busy handler that, like SQLite's own busy timeout, retries a lock held
 /// by another connection for up to `wait_ms` (sleeping 1, 2, 5, … up to 100 ms between
 /// tries), but gives up at once after a signal ([`interrupt_statements`]):
@@ -877,50 +950,15 @@ impl Backend for Sqlite {
         &mut self,
         row: &Row,
     ) -> Result<std::result::Result<(), StatementError>> {
-        // The usual way where the commit checks foreign keys first, or the table needs its
-        // column added.
-        if self.foreign_keys_off || self.table_old {
-            return super::seam::insert_then_commit(self, row).await;
-        }
-        // Otherwise both on the connection's own handle, in one hand-off to sqlx's worker. The
-        // COMMIT there does not wait: when readers keep it from writing, it is sent again
-        // through sqlx (a busy COMMIT leaves the transaction open), which waits up to the lock
-        // timeout where a signal can still end the run.
-        let sql = self.insert_sql();
-        let wait_ms = self.busy_ms();
-        let ended = match self.conn.lock_handle().await {
-            Err(e) => Err((code(&e), message(&e))),
-            Ok(mut handle) => {
-                let db = handle.as_raw_handle().as_ptr();
-                match run_bound(db, &sql, &bound_row(row)) {
-                    Err((rc, m)) => {
-                        let _ = run_bound(db, "ROLLBACK", &[]);
-                        Err((Some(rc), m))
-                    }
-                    Ok(_) => match without_waiting(db, wait_ms, "COMMIT") {
-                        Err((rc, _)) if matches!(rc & 0xff, SQLITE_BUSY | SQLITE_LOCKED) => {
-                            Ok(false)
-                        }
-                        Err((rc, m)) => Err((Some(rc), m)),
-                        Ok(_) => Ok(true),
-                    },
-                }
-            }
-        };
-        let ended = match ended {
-            Ok(true) => Ok(()),
-            Ok(false) => sqlx::raw_sql("COMMIT")
-                .execute(&mut self.conn)
-                .await
-                .map(|_| ())
-                .map_err(|e| (code(&e), message(&e))),
-            Err(e) => Err(e),
-        };
-        self.transaction_ended(ended.is_ok());
-        match ended {
-            Ok(()) => Ok(Ok(())),
-            Err((rc, m)) => Err(self.error_of(rc, m)),
-        }
+        Ok(self.commit_row_and_begin(row, None).await?.map(|_| ()))
+    }
+
+    async fn commit_with_row_then_begin(
+        &mut self,
+        row: &Row,
+        next: TxOptions,
+    ) -> Result<std::result::Result<bool, StatementError>> {
+        self.commit_row_and_begin(row, Some(next)).await
     }
 
     async fn rollback(&mut self) {

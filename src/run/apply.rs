@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use crate::backend::{Backend, RowWrite, StatementError};
+use crate::backend::{Backend, RowWrite, StatementError, TxOptions};
 use crate::error::{Aftermath, Result};
 use crate::history::{Row, State};
 use crate::source::Migration;
@@ -140,13 +140,16 @@ fn misprediction(clause: &str, message: &str) -> String {
     }
 }
 
-/// One migration and its history row in the transaction the caller opened, committed here.
+/// One migration and its history row in the transaction the caller opened, committed here;
+/// with `next`, the next migration's transaction may be begun with the commit (`true`:
+/// [`commit_with_row_after`]).
 pub(super) async fn apply_atomic<B: Backend>(
     backend: &mut B,
     m: &Migration,
+    next: Option<TxOptions>,
     checks: Checks<'_, B>,
     observe: Observer<'_>,
-) -> Result<Row> {
+) -> Result<(Row, bool)> {
     let run = Running::up(m);
     let started = Instant::now();
     observe(Event::Start {
@@ -155,7 +158,7 @@ pub(super) async fn apply_atomic<B: Backend>(
     });
     let last = m.up.statements.len().saturating_sub(1);
     let refused = |e| failure(run, last, e, Aftermath::RolledBack);
-    let row = commit_with_row_after(
+    let (row, begun) = commit_with_row_after(
         backend,
         async |b| {
             if let Err((i, e)) = run_statements(b, run, (0, usize::MAX), checks, observe).await {
@@ -164,6 +167,7 @@ pub(super) async fn apply_atomic<B: Backend>(
             let ms = started.elapsed().as_millis() as u64;
             Ok(new_row(m, &m.up, State::Applied, ms))
         },
+        next,
         refused,
     )
     .await?;
@@ -172,5 +176,5 @@ pub(super) async fn apply_atomic<B: Backend>(
         reverting: false,
         execution_ms: row.execution_ms,
     });
-    Ok(row)
+    Ok((row, begun))
 }

@@ -48,15 +48,22 @@ pub(super) async fn commit_after<B: Backend, T>(
 }
 
 /// [`commit_after`] for work that ends with a history row to insert: `work` makes the row,
-/// and the row goes in with the commit ([`Backend::commit_with_row`]).
+/// and the row goes in with the commit ([`Backend::commit_with_row`]). With `next`, the
+/// backend may begin the next migration's transaction too: `true` when it did
+/// ([`Backend::commit_with_row_then_begin`]).
 pub(super) async fn commit_with_row_after<B: Backend>(
     backend: &mut B,
     work: impl AsyncFnOnce(&mut B) -> Result<Row>,
+    next: Option<TxOptions>,
     refused: impl FnOnce(StatementError) -> Error,
-) -> Result<Row> {
+) -> Result<(Row, bool)> {
     let row = or_roll_back(backend, work).await?;
-    backend.commit_with_row(&row).await?.map_err(refused)?;
-    Ok(row)
+    let begun = match next {
+        Some(next) => backend.commit_with_row_then_begin(&row, next).await?,
+        None => backend.commit_with_row(&row).await?.map(|()| false),
+    }
+    .map_err(refused)?;
+    Ok((row, begun))
 }
 
 /// Runs bookkeeping `work` in one transaction of its own: committed when it succeeds, rolled

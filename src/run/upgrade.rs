@@ -152,6 +152,9 @@ async fn per_migration<'f, B: Backend>(
     // The starting row of the step at the head of the queue, already committed with the
     // previous migration's `applied` row.
     let mut written: Option<Row> = None;
+    // Whether the transaction of the step at the head of the queue was begun with the previous
+    // migration's commit.
+    let mut begun = false;
     while let Some(&step) = queue.first() {
         let m = step.migration;
         // A stepwise migration whose rows go with its statements starts without a
@@ -161,29 +164,23 @@ async fn per_migration<'f, B: Backend>(
         let stepwise = runs_stepwise(step, dialect);
         let in_transaction = !(stepwise && backend.sends_rows_with_statements());
         let start = how_it_starts(written.take(), m, in_transaction);
-        if in_transaction {
-            backend.begin(tx_options(&m.up)).await?;
-            let fresh = or_roll_back(backend, async |b| {
-                replan_if_changed(b, set, history, options).await
-            })
-            .await?;
-            if let Some(fresh) = fresh {
-                queue = fresh;
-                if queue.first() != Some(&step) {
-                    // Another process ran this one: not an error, start again from the new
-                    // plan.
-                    backend.rollback().await;
-                    continue;
-                }
-            }
-            or_roll_back(backend, async |b| b.ensure_table().await).await?;
+        let begun_ahead = std::mem::take(&mut begun);
+        if begun_ahead && !in_transaction {
+            backend.rollback().await;
+        }
+        if in_transaction
+            && !open_step(backend, (set, options), history, &mut queue, begun_ahead).await?
+        {
+            continue;
         }
         let next = (stepwise && !in_transaction)
             .then(|| starts_with_this_end(queue.get(1).copied(), history, dialect))
             .flatten();
         let how = (stepwise, start, next);
-        let (row, next_started) = apply_step(backend, step, history, how, checks, observe).await?;
-        written = next_started;
+        let begin_next = begins_with_this_end(step, queue.get(1).copied(), backend);
+        let end = apply_step(backend, step, history, how, begin_next, checks, observe).await?;
+        let row = end.row;
+        (written, begun) = (end.next_started, end.next_begun);
         applied.push(Applied {
             version: m.version,
             description: m.description(),
@@ -193,7 +190,57 @@ async fn per_migration<'f, B: Backend>(
         history.push(row);
         queue.remove(0);
     }
+    if begun {
+        backend.rollback().await;
+    }
     Ok(applied)
+}
+
+/// Opens the transaction of the step at the head of `queue` (unless it was begun with the
+/// previous migration's commit: `begun_ahead`), plans again when another process changed the
+/// history, and makes sure of the version table. `false`: another process ran this step
+/// meanwhile, which is not an error: the transaction is rolled back and the run starts again
+/// from the new plan.
+async fn open_step<'f, B: Backend>(
+    backend: &mut B,
+    (set, options): (&'f MigrationSet, UpgradeOptions),
+    history: &mut Vec<Row>,
+    queue: &mut Vec<Step<'f>>,
+    begun_ahead: bool,
+) -> Result<bool> {
+    let step = queue[0];
+    if !begun_ahead {
+        backend.begin(tx_options(&step.migration.up)).await?;
+    }
+    let fresh = or_roll_back(backend, async |b| {
+        replan_if_changed(b, set, history, options).await
+    })
+    .await?;
+    if let Some(fresh) = fresh {
+        *queue = fresh;
+        if queue.first() != Some(&step) {
+            backend.rollback().await;
+            return Ok(false);
+        }
+    }
+    or_roll_back(backend, async |b| b.ensure_table().await).await?;
+    Ok(true)
+}
+
+/// The transaction options of the next step when its transaction may begin with this step's
+/// commit ([`Backend::commit_with_row_then_begin`]): this one runs atomically and leaves the
+/// session as it found it (no reset between them), and the next one runs in a transaction.
+fn begins_with_this_end<B: Backend>(
+    step: Step<'_>,
+    next: Option<Step<'_>>,
+    backend: &B,
+) -> Option<TxOptions> {
+    let dialect = backend.dialect();
+    let next = next?;
+    let atomic = !runs_stepwise(step, dialect) && !step.migration.up.may_change_session(dialect);
+    let next_in_transaction =
+        !(runs_stepwise(next, dialect) && backend.sends_rows_with_statements());
+    (atomic && next_in_transaction).then(|| tx_options(&next.migration.up))
 }
 
 /// How a step's starting row is written: already (`written`, with the previous migration's
@@ -226,6 +273,14 @@ fn runs_stepwise(step: Step<'_>, dialect: crate::dialect::Dialect) -> bool {
     step.resume_from > 0 || !step.migration.up.atomic(dialect)
 }
 
+/// How a step ended: its row, and what of the next migration went with its end (its starting
+/// row, or its transaction begun).
+struct StepEnd {
+    row: Row,
+    next_started: Option<Row>,
+    next_begun: bool,
+}
+
 /// Runs one step (`stepwise` or not, as [`runs_stepwise`] says) in the transaction the caller
 /// opened (atomic: with its row; stepwise: the transaction records its start, or, outside one,
 /// its start goes with its statements or was written already: see [`run_stepwise`]; with
@@ -236,18 +291,29 @@ async fn apply_step<B: Backend>(
     step: Step<'_>,
     history: &[Row],
     (stepwise, start, next): (bool, Start, Option<&Migration>),
+    begin_next: Option<TxOptions>,
     checks: Checks<'_, B>,
     observe: Observer<'_>,
-) -> Result<(Row, Option<Row>)> {
+) -> Result<StepEnd> {
     let (m, dialect) = (step.migration, backend.dialect());
     let ran = if stepwise {
         let existing = history.iter().find(|r| r.version == m.version).cloned();
         let from = (step.resume_from, existing);
-        run_stepwise(backend, m, from, start, next, checks, observe).await
-    } else {
-        apply_atomic(backend, m, checks, observe)
+        run_stepwise(backend, m, from, start, next, checks, observe)
             .await
-            .map(|row| (row, None))
+            .map(|(row, next_started)| StepEnd {
+                row,
+                next_started,
+                next_begun: false,
+            })
+    } else {
+        apply_atomic(backend, m, begin_next, checks, observe)
+            .await
+            .map(|(row, next_begun)| StepEnd {
+                row,
+                next_started: None,
+                next_begun,
+            })
     };
     // Its session settings do not reach the next migration (a stepwise run that succeeded
     // has put them back before its last row).

@@ -304,6 +304,44 @@ fn foreign_keys_off_lets_a_table_rebuild_run() {
     assert_eq!(db.count("child"), 2);
 }
 
+/// One run through a plain migration, a rebuild with foreign keys off and an orphan insert:
+/// the rebuild's transaction is not the one begun with the plain migration's commit (its
+/// `PRAGMA` must come first), and enforcement is back on for the migration after it.
+#[test]
+fn foreign_keys_off_in_the_middle_of_one_run() {
+    let env = Env::new();
+    let db = Db::sqlite(&env);
+    parent_child(&db);
+    db.migration(
+        "0002_more.sql",
+        "INSERT INTO parent (id) VALUES (3);\n\
+         INSERT INTO child (id, parent_id) VALUES (31, 3);\n",
+    );
+    db.migration(
+        "0003_rebuild.sql",
+        &format!("-- aurweb-migrate: foreign-keys off\n{REBUILD}"),
+    );
+    db.migration(
+        "0004_orphan.sql",
+        "INSERT INTO child (id, parent_id) VALUES (40, 99);\n",
+    );
+    db.run(&["upgrade"]).code(4).stderr_has("0004_orphan.sql:1");
+    assert_eq!(
+        db.states(),
+        [
+            (1, "applied".into()),
+            (2, "applied".into()),
+            (3, "applied".into())
+        ]
+    );
+    assert_eq!(db.count("parent"), 3);
+    assert_eq!(db.count("child"), 3);
+    assert_eq!(
+        db.scalar("SELECT COUNT(*) FROM pragma_foreign_key_check"),
+        0
+    );
+}
+
 #[test]
 fn foreign_keys_off_with_a_dangling_reference_is_rolled_back() {
     let env = Env::new();
