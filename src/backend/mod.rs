@@ -14,7 +14,7 @@ use crate::history::Row;
 use crate::schema::{Definition, Schema, Table};
 
 pub use seam::{
-    on_lock_wait, Access, Backend, Catalogue, ClusterInfo, OldTransactions, RowWrite,
+    on_lock_wait, Access, AtomicEnd, Backend, Catalogue, ClusterInfo, OldTransactions, RowWrite,
     StatementError, StatementErrorKind, Timeouts, TxOptions,
 };
 
@@ -209,6 +209,15 @@ impl Backend for Connection {
         next: TxOptions,
     ) -> Result<std::result::Result<bool, StatementError>> {
         delegate!(self, b => b.commit_with_row_then_begin(row, next).await)
+    }
+    async fn execute_all_then_commit(
+        &mut self,
+        statements: &[&str],
+        starting: &mut dyn FnMut(usize),
+        row: &mut dyn FnMut() -> Row,
+        next: Option<TxOptions>,
+    ) -> Result<std::result::Result<(Row, bool), AtomicEnd>> {
+        delegate!(self, b => b.execute_all_then_commit(statements, starting, row, next).await)
     }
     async fn rollback(&mut self) {
         delegate!(self, b => b.rollback().await)

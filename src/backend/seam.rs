@@ -226,6 +226,22 @@ pub trait Backend: Catalogue {
         Ok(self.commit_with_row(row).await?.map(|()| false))
     }
 
+    /// A whole atomic migration in the transaction the caller opened: `statements` as
+    /// [`execute_all`](Backend::execute_all) runs them, then the history row `row` makes (it is
+    /// asked only when they all succeeded, for their time) and the commit, as
+    /// [`commit_with_row_then_begin`](Backend::commit_with_row_then_begin) with `next` makes
+    /// them. A backend may do it all in one call (SQLite: one hand-off to its worker). A
+    /// statement that fails leaves the transaction to the caller to roll back.
+    async fn execute_all_then_commit(
+        &mut self,
+        statements: &[&str],
+        starting: &mut dyn FnMut(usize),
+        row: &mut dyn FnMut() -> Row,
+        next: Option<TxOptions>,
+    ) -> Result<std::result::Result<(Row, bool), AtomicEnd>> {
+        execute_then_commit(self, statements, starting, row, next).await
+    }
+
     /// Rolls back; never fails loudly (the connection may already be broken).
     async fn rollback(&mut self);
 
@@ -487,6 +503,36 @@ pub async fn rows_in_one_transaction<B: Backend + ?Sized>(
             version: done.version,
             message: e.message,
         })
+}
+
+/// How an atomic migration did not end with its commit
+/// ([`Backend::execute_all_then_commit`]).
+#[derive(Debug)]
+pub enum AtomicEnd {
+    /// Its statement at this 0-based index failed; the transaction is still open.
+    Statement(usize, StatementError),
+    /// The commit was refused, as [`Backend::commit`] says it may be.
+    Refused(StatementError),
+}
+
+/// [`Backend::execute_all_then_commit`] as its parts: the statements, then the row and the
+/// commit. The trait's default, and a backend's own way when it cannot do them together.
+pub(crate) async fn execute_then_commit<B: Backend + ?Sized>(
+    backend: &mut B,
+    statements: &[&str],
+    starting: &mut dyn FnMut(usize),
+    row: &mut dyn FnMut() -> Row,
+    next: Option<TxOptions>,
+) -> Result<std::result::Result<(Row, bool), AtomicEnd>> {
+    if let Err((i, e)) = backend.execute_all(statements, starting).await {
+        return Ok(Err(AtomicEnd::Statement(i, e)));
+    }
+    let row = row();
+    let begun = match next {
+        Some(next) => backend.commit_with_row_then_begin(&row, next).await?,
+        None => backend.commit_with_row(&row).await?.map(|()| false),
+    };
+    Ok(begun.map(|b| (row, b)).map_err(AtomicEnd::Refused))
 }
 
 /// [`Backend::commit_with_row`] as two calls: the insert (rolled back when it fails), then

@@ -8,7 +8,7 @@ use libsqlite3_sys as ffi;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 use sqlx::{ConnectOptions, Connection, Row as _};
 
-use super::seam::{Access, Backend, Catalogue, StatementError, Timeouts, TxOptions};
+use super::seam::{Access, AtomicEnd, Backend, Catalogue, StatementError, Timeouts, TxOptions};
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
 use crate::history::{self, Row, TableName};
@@ -278,33 +278,26 @@ impl Sqlite {
         }
         // Foreign keys off takes a PRAGMA outside any transaction: that one begins the usual way.
         let begin_next = next.is_some_and(|o| !o.foreign_keys_off);
-        let sql = self.insert_sql();
-        let wait_ms = self.busy_ms();
-        // Ok(None): the COMMIT found readers; Ok(Some(begun)): committed, and the next begun
-        // with its data version when `begun` holds one.
+        let (sql, wait_ms) = (self.insert_sql(), self.busy_ms());
         let ended = match self.conn.lock_handle().await {
             Err(e) => Err((code(&e), message(&e))),
-            Ok(mut handle) => {
-                let db = handle.as_raw_handle().as_ptr();
-                match run_bound(db, &sql, &bound_row(row)) {
-                    Err((rc, m)) => {
-                        let _ = run_bound(db, "ROLLBACK", &[]);
-                        Err((Some(rc), m))
-                    }
-                    Ok(_) => match without_waiting(db, wait_ms, "COMMIT") {
-                        Err((rc, _)) if matches!(rc & 0xff, SQLITE_BUSY | SQLITE_LOCKED) => {
-                            Ok(None)
-                        }
-                        Err((rc, m)) => Err((Some(rc), m)),
-                        Ok(_) => Ok(Some(
-                            begin_next
-                                .then(|| begin_without_waiting(db, wait_ms))
-                                .flatten(),
-                        )),
-                    },
-                }
-            }
+            Ok(mut handle) => end_on_handle(
+                handle.as_raw_handle().as_ptr(),
+                (&sql, row),
+                wait_ms,
+                begin_next,
+            ),
         };
+        self.after_end(ended).await
+    }
+
+    /// After [`end_on_handle`]: a COMMIT that found readers is sent again through sqlx, which
+    /// waits for them; then the transaction's end is noted, and a next one begun with it
+    /// becomes the open transaction (`Ok(Ok(true))`).
+    async fn after_end(
+        &mut self,
+        ended: std::result::Result<Option<Option<i64>>, (Option<i64>, String)>,
+    ) -> Result<std::result::Result<bool, StatementError>> {
         let ended = match ended {
             Ok(Some(begun)) => Ok(begun),
             Ok(None) => sqlx::raw_sql("COMMIT")
@@ -669,6 +662,51 @@ fn without_waiting(
     result
 }
 
+/// [`run_on_handle`], with a larger page cache for a migration of [`BIG_BYTES`] or more.
+fn run_sized(
+    db: *mut ffi::sqlite3,
+    statements: &[&str],
+    starting: &mut dyn FnMut(usize),
+) -> std::result::Result<(), (usize, StatementError)> {
+    let bytes: usize = statements.iter().map(|s| s.len()).sum();
+    if bytes < BIG_BYTES {
+        return run_on_handle(db, statements, starting);
+    }
+    let before = cache_size(db);
+    set_cache_size(db, -BIG_CACHE_KIB);
+    let result = run_on_handle(db, statements, starting);
+    if let Some(before) = before {
+        set_cache_size(db, before);
+    }
+    result
+}
+
+/// The history row's `INSERT` (`sql` with `row` bound) and `COMMIT` on the handle, and with
+/// `begin_next` the next `BEGIN IMMEDIATE`, none of them waiting for another connection.
+/// `Ok(None)`: the COMMIT found readers (the transaction is still open); `Ok(Some(begun))`:
+/// committed, and the next transaction begun with its data version when `begun` holds one.
+/// `Err`: the result code and message; a failed `INSERT` is rolled back.
+fn end_on_handle(
+    db: *mut ffi::sqlite3,
+    (sql, row): (&str, &Row),
+    wait_ms: i32,
+    begin_next: bool,
+) -> std::result::Result<Option<Option<i64>>, (Option<i64>, String)> {
+    if let Err((rc, m)) = run_bound(db, sql, &bound_row(row)) {
+        let _ = run_bound(db, "ROLLBACK", &[]);
+        return Err((Some(rc), m));
+    }
+    match without_waiting(db, wait_ms, "COMMIT") {
+        Err((rc, _)) if matches!(rc & 0xff, SQLITE_BUSY | SQLITE_LOCKED) => Ok(None),
+        Err((rc, m)) => Err((Some(rc), m)),
+        Ok(_) => Ok(Some(
+            begin_next
+                .then(|| begin_without_waiting(db, wait_ms))
+                .flatten(),
+        )),
+    }
+}
+
 /// `BEGIN IMMEDIATE` and the data version on the handle when the write lock is free now
 /// ([`without_waiting`]): the data version, or `None` with nothing left begun.
 fn begin_without_waiting(db: *mut ffi::sqlite3, wait_ms: i32) -> Option<i64> {
@@ -1000,18 +1038,44 @@ impl Backend for Sqlite {
             Ok(h) => h,
             Err(e) => return Err((0, StatementError::failed(message(&e)))),
         };
-        let db = handle.as_raw_handle().as_ptr();
-        let bytes: usize = statements.iter().map(|s| s.len()).sum();
-        if bytes < BIG_BYTES {
-            return run_on_handle(db, statements, starting);
+        run_sized(handle.as_raw_handle().as_ptr(), statements, starting)
+    }
+
+    async fn execute_all_then_commit(
+        &mut self,
+        statements: &[&str],
+        starting: &mut dyn FnMut(usize),
+        row: &mut dyn FnMut() -> Row,
+        next: Option<TxOptions>,
+    ) -> Result<std::result::Result<(Row, bool), AtomicEnd>> {
+        // The migration's statements, its row and COMMIT (and the next BEGIN) in one hand-off;
+        // the usual way where the commit checks foreign keys first, or the table needs its
+        // column added ([`Sqlite::commit_row_and_begin`]).
+        if self.foreign_keys_off || self.table_old {
+            return super::seam::execute_then_commit(self, statements, starting, row, next).await;
         }
-        let before = cache_size(db);
-        set_cache_size(db, -BIG_CACHE_KIB);
-        let result = run_on_handle(db, statements, starting);
-        if let Some(before) = before {
-            set_cache_size(db, before);
-        }
-        result
+        let begin_next = next.is_some_and(|o| !o.foreign_keys_off);
+        let (sql, wait_ms) = (self.insert_sql(), self.busy_ms());
+        let (made, ended) = match self.conn.lock_handle().await {
+            Err(e) => {
+                let e = StatementError::failed(message(&e));
+                return Ok(Err(AtomicEnd::Statement(0, e)));
+            }
+            Ok(mut handle) => {
+                let db = handle.as_raw_handle().as_ptr();
+                if let Err((i, e)) = run_sized(db, statements, starting) {
+                    return Ok(Err(AtomicEnd::Statement(i, e)));
+                }
+                let made = row();
+                let ended = end_on_handle(db, (&sql, &made), wait_ms, begin_next);
+                (made, ended)
+            }
+        };
+        Ok(self
+            .after_end(ended)
+            .await?
+            .map(|begun| (made, begun))
+            .map_err(AtomicEnd::Refused))
     }
 
     async fn insert_row(&mut self, row: &Row) -> Result<()> {

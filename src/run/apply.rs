@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use crate::backend::{Backend, RowWrite, StatementError, TxOptions};
+use crate::backend::{AtomicEnd, Backend, RowWrite, StatementError, TxOptions};
 use crate::error::{Aftermath, Result};
 use crate::history::{Row, State};
 use crate::source::Migration;
@@ -158,23 +158,78 @@ pub(super) async fn apply_atomic<B: Backend>(
     });
     let last = m.up.statements.len().saturating_sub(1);
     let refused = |e| failure(run, last, e, Aftermath::RolledBack);
-    let (row, begun) = commit_with_row_after(
-        backend,
-        async |b| {
-            if let Err((i, e)) = run_statements(b, run, (0, usize::MAX), checks, observe).await {
-                return Err(atomic_failure(run, i, e));
-            }
-            let ms = started.elapsed().as_millis() as u64;
-            Ok(new_row(m, &m.up, State::Applied, ms))
-        },
-        next,
-        refused,
-    )
-    .await?;
+    let (row, begun) = if unchecked(checks, m) {
+        apply_whole(backend, run, (started, next), observe).await?
+    } else {
+        commit_with_row_after(
+            backend,
+            async |b| {
+                if let Err((i, e)) = run_statements(b, run, (0, usize::MAX), checks, observe).await
+                {
+                    return Err(atomic_failure(run, i, e));
+                }
+                let ms = started.elapsed().as_millis() as u64;
+                Ok(new_row(m, &m.up, State::Applied, ms))
+            },
+            next,
+            refused,
+        )
+        .await?
+    };
     observe(Event::Done {
         migration: m,
         reverting: false,
         execution_ms: row.execution_ms,
     });
     Ok((row, begun))
+}
+
+/// Whether no check runs before, and no clause is appended to, any statement of `m`.
+fn unchecked<B>(checks: Checks<'_, B>, m: &Migration) -> bool {
+    checks.is_none_or(|c| {
+        (0..m.up.statements.len())
+            .all(|i| !c.wants(m.version, i) && c.enforced(m.version, i).is_none())
+    })
+}
+
+/// An atomic migration that nothing checks, in one call to the backend
+/// ([`Backend::execute_all_then_commit`]: SQLite, one hand-off to its worker): its
+/// statements, its row (timed from `started`) and the commit, with `next` as
+/// [`commit_with_row_after`] takes it. A failed statement rolls the transaction back.
+async fn apply_whole<B: Backend>(
+    backend: &mut B,
+    run: Running<'_>,
+    (started, next): (Instant, Option<TxOptions>),
+    observe: Observer<'_>,
+) -> Result<(Row, bool)> {
+    let (m, script) = (run.migration, run.script);
+    let texts: Vec<&str> = script.statement_texts().collect();
+    let total = texts.len();
+    tracing::debug!(file = %script.path.display(), statements = total, "executing");
+    let mut starting = |i: usize| {
+        observe(Event::Statement {
+            migration: m,
+            number: i + 1,
+            total,
+            line: script.statements[i].line,
+        })
+    };
+    let mut row = || {
+        let ms = started.elapsed().as_millis() as u64;
+        new_row(m, script, State::Applied, ms)
+    };
+    match backend
+        .execute_all_then_commit(&texts, &mut starting, &mut row, next)
+        .await?
+    {
+        Ok(done) => Ok(done),
+        Err(AtomicEnd::Statement(i, e)) => {
+            backend.rollback().await;
+            Err(atomic_failure(run, i, e))
+        }
+        Err(AtomicEnd::Refused(e)) => {
+            let last = total.saturating_sub(1);
+            Err(failure(run, last, e, Aftermath::RolledBack))
+        }
+    }
 }
