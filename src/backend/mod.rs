@@ -206,7 +206,7 @@ impl Backend for Connection {
     async fn commit_with_row_then_begin(
         &mut self,
         row: &Row,
-        next: TxOptions,
+        next: Option<TxOptions>,
     ) -> Result<std::result::Result<bool, StatementError>> {
         delegate!(self, b => b.commit_with_row_then_begin(row, next).await)
     }

@@ -214,14 +214,14 @@ pub trait Backend: Catalogue {
         insert_then_commit(self, row).await
     }
 
-    /// [`commit_with_row`](Backend::commit_with_row), then, when that costs nothing more
-    /// (SQLite: in the same hand-off, the write lock free at once), begins the transaction of
-    /// the migration that follows, with `next`. `Ok(Ok(true))`: it is begun, and the caller
-    /// does not begin it again (and rolls it back if it does not run that migration after all).
+    /// [`commit_with_row`](Backend::commit_with_row), then, with `next` and when that costs
+    /// nothing more (SQLite: in the same hand-off, the write lock free at once), begins the
+    /// transaction of the migration that follows. `Ok(Ok(true))`: it is begun, and the caller
+    /// does not begin it again.
     async fn commit_with_row_then_begin(
         &mut self,
         row: &Row,
-        _next: TxOptions,
+        _next: Option<TxOptions>,
     ) -> Result<std::result::Result<bool, StatementError>> {
         Ok(self.commit_with_row(row).await?.map(|()| false))
     }
@@ -528,10 +528,7 @@ pub(crate) async fn execute_then_commit<B: Backend + ?Sized>(
         return Ok(Err(AtomicEnd::Statement(i, e)));
     }
     let row = row();
-    let begun = match next {
-        Some(next) => backend.commit_with_row_then_begin(&row, next).await?,
-        None => backend.commit_with_row(&row).await?.map(|()| false),
-    };
+    let begun = backend.commit_with_row_then_begin(&row, next).await?;
     Ok(begun.map(|b| (row, b)).map_err(AtomicEnd::Refused))
 }
 

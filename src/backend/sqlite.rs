@@ -258,37 +258,16 @@ impl Sqlite {
         begin_without_waiting(handle.as_raw_handle().as_ptr(), wait_ms)
     }
 
-    /// The history `INSERT` and `COMMIT` on the connection's own handle, in one hand-off to
-    /// sqlx's worker, and with `next` the next migration's `BEGIN IMMEDIATE` in the same one
-    /// (`Ok(Ok(true))`: begun). Nothing there waits: when readers keep the COMMIT from writing,
-    /// it is sent again through sqlx (a busy COMMIT leaves the transaction open), which waits
-    /// up to the lock timeout where a signal can still end the run, and the next transaction is
-    /// left to the caller's `begin`, as it is when another writer took the lock in between.
-    async fn commit_row_and_begin(
-        &mut self,
-        row: &Row,
-        next: Option<TxOptions>,
-    ) -> Result<std::result::Result<bool, StatementError>> {
-        // The usual way where the commit checks foreign keys first, or the table needs its
-        // column added.
-        if self.foreign_keys_off || self.table_old {
-            return Ok(super::seam::insert_then_commit(self, row)
-                .await?
-                .map(|()| false));
-        }
-        // Foreign keys off takes a PRAGMA outside any transaction: that one begins the usual way.
-        let begin_next = next.is_some_and(|o| !o.foreign_keys_off);
-        let (sql, wait_ms) = (self.insert_sql(), self.busy_ms());
-        let ended = match self.conn.lock_handle().await {
-            Err(e) => Err((code(&e), message(&e))),
-            Ok(mut handle) => end_on_handle(
-                handle.as_raw_handle().as_ptr(),
-                (&sql, row),
-                wait_ms,
-                begin_next,
-            ),
-        };
-        self.after_end(ended).await
+    /// Whether a transaction's end may go on the connection's own handle, and then whether the
+    /// next one, with `next`, begins there too: `None` where the commit checks foreign keys
+    /// first or the version table needs its column added (the usual separate calls), and no
+    /// next begin for one with foreign keys off (its `PRAGMA` comes before its transaction).
+    /// Nothing on the handle waits: a COMMIT that finds readers is sent again through sqlx,
+    /// which waits up to the lock timeout where a signal can still end the run, and a next
+    /// transaction another writer keeps from beginning is left to the caller's `begin`.
+    fn ends_on_handle(&self, next: Option<TxOptions>) -> Option<bool> {
+        (!self.foreign_keys_off && !self.table_old)
+            .then(|| next.is_some_and(|o| !o.foreign_keys_off))
     }
 
     /// After [`end_on_handle`]: a COMMIT that found readers is sent again through sqlx, which
@@ -988,15 +967,36 @@ impl Backend for Sqlite {
         &mut self,
         row: &Row,
     ) -> Result<std::result::Result<(), StatementError>> {
-        Ok(self.commit_row_and_begin(row, None).await?.map(|_| ()))
+        Ok(self
+            .commit_with_row_then_begin(row, None)
+            .await?
+            .map(|_| ()))
     }
 
+    /// The history `INSERT` and `COMMIT` on the connection's own handle, in one hand-off to
+    /// sqlx's worker, and with `next` the next migration's `BEGIN IMMEDIATE` in the same one
+    /// ([`end_on_handle`], then [`Sqlite::after_end`]).
     async fn commit_with_row_then_begin(
         &mut self,
         row: &Row,
-        next: TxOptions,
+        next: Option<TxOptions>,
     ) -> Result<std::result::Result<bool, StatementError>> {
-        self.commit_row_and_begin(row, Some(next)).await
+        let Some(begin_next) = self.ends_on_handle(next) else {
+            return Ok(super::seam::insert_then_commit(self, row)
+                .await?
+                .map(|()| false));
+        };
+        let (sql, wait_ms) = (self.insert_sql(), self.busy_ms());
+        let ended = match self.conn.lock_handle().await {
+            Err(e) => Err((code(&e), message(&e))),
+            Ok(mut handle) => end_on_handle(
+                handle.as_raw_handle().as_ptr(),
+                (&sql, row),
+                wait_ms,
+                begin_next,
+            ),
+        };
+        self.after_end(ended).await
     }
 
     async fn rollback(&mut self) {
@@ -1048,13 +1048,10 @@ impl Backend for Sqlite {
         row: &mut dyn FnMut() -> Row,
         next: Option<TxOptions>,
     ) -> Result<std::result::Result<(Row, bool), AtomicEnd>> {
-        // The migration's statements, its row and COMMIT (and the next BEGIN) in one hand-off;
-        // the usual way where the commit checks foreign keys first, or the table needs its
-        // column added ([`Sqlite::commit_row_and_begin`]).
-        if self.foreign_keys_off || self.table_old {
+        // The migration's statements, its row and COMMIT (and the next BEGIN) in one hand-off.
+        let Some(begin_next) = self.ends_on_handle(next) else {
             return super::seam::execute_then_commit(self, statements, starting, row, next).await;
-        }
-        let begin_next = next.is_some_and(|o| !o.foreign_keys_off);
+        };
         let (sql, wait_ms) = (self.insert_sql(), self.busy_ms());
         let (made, ended) = match self.conn.lock_handle().await {
             Err(e) => {

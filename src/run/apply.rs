@@ -90,7 +90,6 @@ async fn execute_range_after<B: Backend>(
     observe: Observer<'_>,
 ) -> Result<std::result::Result<(), (usize, StatementError)>> {
     let script = run.script;
-    let total = script.statements.len();
     let version = run.migration.version;
     let enforced = |i: usize| checks.and_then(|c| c.enforced(version, i));
     // Borrowed but for the statements that carry a clause (a data migration may have many).
@@ -101,15 +100,7 @@ async fn execute_range_after<B: Backend>(
         })
         .collect();
     let texts: Vec<&str> = owned.iter().map(|t| t.as_ref()).collect();
-    tracing::debug!(file = %script.path.display(), statements = texts.len(), "executing");
-    let mut starting = |i: usize| {
-        observe(Event::Statement {
-            migration: run.migration,
-            number: from + i + 1,
-            total,
-            line: script.statements[from + i].line,
-        })
-    };
+    let mut starting = announcing(run, from, texts.len(), observe);
     let ran = match before {
         Some(write) => {
             backend
@@ -124,6 +115,27 @@ async fn execute_range_after<B: Backend>(
         }
         (from + i, e)
     }))
+}
+
+/// The progress callback of statements `from..from + count` of a script sent together
+/// ([`Backend::execute_all`]'s `starting`): each one announced as it starts. Logs the batch.
+fn announcing<'a>(
+    run: Running<'a>,
+    from: usize,
+    count: usize,
+    observe: Observer<'a>,
+) -> impl FnMut(usize) + 'a {
+    let script = run.script;
+    tracing::debug!(file = %script.path.display(), statements = count, "executing");
+    let total = script.statements.len();
+    move |i: usize| {
+        observe(Event::Statement {
+            migration: run.migration,
+            number: from + i + 1,
+            total,
+            line: script.statements[from + i].line,
+        })
+    }
 }
 
 /// A server's refusal of a statement that ran with the plan's proven clause: when it names
@@ -159,7 +171,7 @@ pub(super) async fn apply_atomic<B: Backend>(
     let last = m.up.statements.len().saturating_sub(1);
     let refused = |e| failure(run, last, e, Aftermath::RolledBack);
     let (row, begun) = if unchecked(checks, m) {
-        apply_whole(backend, run, (started, next), observe).await?
+        apply_whole(backend, run, (started, next), refused, observe).await?
     } else {
         commit_with_row_after(
             backend,
@@ -200,20 +212,12 @@ async fn apply_whole<B: Backend>(
     backend: &mut B,
     run: Running<'_>,
     (started, next): (Instant, Option<TxOptions>),
+    refused: impl FnOnce(StatementError) -> crate::error::Error,
     observe: Observer<'_>,
 ) -> Result<(Row, bool)> {
     let (m, script) = (run.migration, run.script);
     let texts: Vec<&str> = script.statement_texts().collect();
-    let total = texts.len();
-    tracing::debug!(file = %script.path.display(), statements = total, "executing");
-    let mut starting = |i: usize| {
-        observe(Event::Statement {
-            migration: m,
-            number: i + 1,
-            total,
-            line: script.statements[i].line,
-        })
-    };
+    let mut starting = announcing(run, 0, texts.len(), observe);
     let mut row = || {
         let ms = started.elapsed().as_millis() as u64;
         new_row(m, script, State::Applied, ms)
@@ -227,9 +231,6 @@ async fn apply_whole<B: Backend>(
             backend.rollback().await;
             Err(atomic_failure(run, i, e))
         }
-        Err(AtomicEnd::Refused(e)) => {
-            let last = total.saturating_sub(1);
-            Err(failure(run, last, e, Aftermath::RolledBack))
-        }
+        Err(AtomicEnd::Refused(e)) => Err(refused(e)),
     }
 }

@@ -58,11 +58,10 @@ pub(super) async fn commit_with_row_after<B: Backend>(
     refused: impl FnOnce(StatementError) -> Error,
 ) -> Result<(Row, bool)> {
     let row = or_roll_back(backend, work).await?;
-    let begun = match next {
-        Some(next) => backend.commit_with_row_then_begin(&row, next).await?,
-        None => backend.commit_with_row(&row).await?.map(|()| false),
-    }
-    .map_err(refused)?;
+    let begun = backend
+        .commit_with_row_then_begin(&row, next)
+        .await?
+        .map_err(refused)?;
     Ok((row, begun))
 }
 

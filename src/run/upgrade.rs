@@ -162,12 +162,10 @@ async fn per_migration<'f, B: Backend>(
         // migration's `applied` row), and the history does not change under the run lock
         // there (nothing to plan again).
         let stepwise = runs_stepwise(step, dialect);
-        let in_transaction = !(stepwise && backend.sends_rows_with_statements());
+        let in_transaction = runs_in_transaction(step, backend);
         let start = how_it_starts(written.take(), m, in_transaction);
+        // Only a step that runs in a transaction is begun ahead ([`begins_with_this_end`]).
         let begun_ahead = std::mem::take(&mut begun);
-        if begun_ahead && !in_transaction {
-            backend.rollback().await;
-        }
         if in_transaction
             && !open_step(backend, (set, options), history, &mut queue, begun_ahead).await?
         {
@@ -189,9 +187,6 @@ async fn per_migration<'f, B: Backend>(
         history.retain(|r| r.version != m.version);
         history.push(row);
         queue.remove(0);
-    }
-    if begun {
-        backend.rollback().await;
     }
     Ok(applied)
 }
@@ -227,9 +222,10 @@ async fn open_step<'f, B: Backend>(
     Ok(true)
 }
 
-/// The transaction options of the next step when its transaction may begin with this step's
-/// commit ([`Backend::commit_with_row_then_begin`]): this one runs atomically and leaves the
-/// session as it found it (no reset between them), and the next one runs in a transaction.
+/// The transaction options of the next step (there is one: the loop then runs it next) when
+/// its transaction may begin with this step's commit
+/// ([`Backend::commit_with_row_then_begin`]): this one runs atomically and leaves the session
+/// as it found it (no reset between them), and the next one runs in a transaction.
 fn begins_with_this_end<B: Backend>(
     step: Step<'_>,
     next: Option<Step<'_>>,
@@ -238,9 +234,14 @@ fn begins_with_this_end<B: Backend>(
     let dialect = backend.dialect();
     let next = next?;
     let atomic = !runs_stepwise(step, dialect) && !step.migration.up.may_change_session(dialect);
-    let next_in_transaction =
-        !(runs_stepwise(next, dialect) && backend.sends_rows_with_statements());
-    (atomic && next_in_transaction).then(|| tx_options(&next.migration.up))
+    (atomic && runs_in_transaction(next, backend)).then(|| tx_options(&next.migration.up))
+}
+
+/// Whether a step runs in a transaction the runner opens: all but a stepwise one whose rows go
+/// with its statements (its `failed` row goes with its first statement, or with the previous
+/// migration's `applied` row).
+fn runs_in_transaction<B: Backend>(step: Step<'_>, backend: &B) -> bool {
+    !(runs_stepwise(step, backend.dialect()) && backend.sends_rows_with_statements())
 }
 
 /// How a step's starting row is written: already (`written`, with the previous migration's
